@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""管理员工具：校验办事指南、建索引、发布与回滚、查询和评测。
+
+    python3 index_builder.py validate
+    python3 index_builder.py build
+    python3 index_builder.py status | list
+    python3 index_builder.py rollback [VERSION]
+    python3 index_builder.py query "开公司要带什么材料" [--json] [-k 5]
+    python3 index_builder.py query - < questions.txt     # one question per line, JSON lines out
+    python3 index_builder.py eval
+
+Started with any Python, it re-runs itself inside the app environment (var/venv-app).
+Exit codes: 0 ok; 1 validation, build or gate failed; 2 bad usage; 3 no published index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NO_INDEX = 0, 1, 2, 3
+
+
+def _ensure_app_environment() -> None:
+    """Re-exec inside the app virtual environment, where torch and faiss are installed."""
+    if Path(sys.prefix).resolve() == APP_PYTHON.parent.parent.resolve():
+        return
+    if not APP_PYTHON.exists():
+        sys.stderr.write("应用环境尚未安装：请先运行 make setup（或 make run / make test，会自动安装）\n")
+        raise SystemExit(EXIT_FAILED)
+    os.execv(str(APP_PYTHON), [str(APP_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def _print_problems(problems: list) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.validation import validate_knowledge_base
+
+    result = validate_knowledge_base(settings)
+    _print_problems(result.problems)
+    summary = f"指南 {len(result.guides)} 个，政策文件 {len(result.documents)} 个；错误 {len(result.errors)} 个，警告 {len(result.warnings)} 个"
+    print(("校验通过：" if result.ok else "校验未通过：") + summary)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def cmd_build(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.builder import BuildError, build_index
+
+    try:
+        report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate,
+                             log=lambda message: print(message, flush=True))
+    except BuildError as error:
+        _print_problems(error.problems)
+        if error.report is not None:
+            from knowledge.evaluation import format_report
+
+            print(format_report(error.report))
+        print(f"构建失败：{error}", file=sys.stderr)
+        print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
+        return EXIT_FAILED
+    _print_problems(report.warnings)
+    if report.metrics:
+        print(report.eval_text.split("\n\n未通过")[0])
+    print(f"已发布索引版本 {report.version}：指南 {report.guides} 个，政策文件 {report.documents} 个，"
+          f"切块 {report.chunks} 个（新向量化 {report.embedded} 个），用时 {report.seconds} 秒")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.index_store import IndexStore
+
+    store = IndexStore(settings.index_dir)
+    version = store.current_version()
+    if version is None:
+        print("还没有发布任何索引：请运行 python3 index_builder.py build")
+        return EXIT_NO_INDEX
+    manifest = store.manifest(version)
+    if args.json:
+        print(json.dumps(manifest, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    counts, model = manifest["counts"], manifest["embedding"]
+    print(f"当前版本：{version}（构建于 {manifest['built_at']}）")
+    print(f"内容：指南 {counts['guides']} 个，政策文件 {counts['documents']} 个，切块 {counts['chunks']} 个")
+    print(f"嵌入模型：{model['spec']}（{model['id']}，{model['dimension']} 维）")
+    if manifest.get("eval"):
+        metrics = manifest["eval"]["metrics"]
+        print("评测：" + "，".join(f"{key} {value}" for key, value in metrics.items()))
+    changed = _changed_sources(settings, manifest)
+    print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))
+    return EXIT_OK
+
+
+def _changed_sources(settings, manifest: dict) -> list[str]:  # noqa: ANN001
+    from knowledge.builder import _file_checksums
+
+    now, then = _file_checksums(settings), manifest.get("sources", {})
+    return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+
+
+def cmd_list(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.index_store import IndexStore
+
+    store = IndexStore(settings.index_dir)
+    current = store.current_version()
+    versions = store.list_versions()
+    if not versions:
+        print("还没有任何索引版本")
+        return EXIT_NO_INDEX
+    for version in versions:
+        manifest = store.manifest(version)
+        top1 = (manifest.get("eval") or {}).get("metrics", {}).get("top1", "-")
+        mark = "*" if version == current else " "
+        print(f"{mark} {version}  指南 {manifest['counts']['guides']:>4}  切块 {manifest['counts']['chunks']:>6}  top1 {top1}")
+    return EXIT_OK
+
+
+def cmd_rollback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.index_store import IndexError_, IndexStore
+
+    store = IndexStore(settings.index_dir)
+    try:
+        with store.lock():
+            version = store.rollback(args.version)
+    except IndexError_ as error:
+        print(f"回滚失败：{error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"已回滚，当前版本：{version}")
+    return EXIT_OK
+
+
+def _print_result(result, k: int) -> None:  # noqa: ANN001
+    from knowledge.aspects import ASPECT_NAMES_ZH
+
+    labels = {"answer": "回答", "ambiguous": "需要反问（有歧义）", "none": "无法回答（转 12345 / 人工）"}
+    print(f"问题：{result.question}")
+    print(f"决策：{labels[result.decision]}    方面：{ASPECT_NAMES_ZH.get(result.aspect, result.aspect)}    置信度：{result.confidence:.3f}")
+    if result.decision == "ambiguous":
+        print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.candidates[:4]))
+    for rank, hit in enumerate(result.hits[:k], start=1):
+        chunk = hit.chunk
+        where = f"{chunk.title}（{chunk.guide_id}）" if chunk.guide_id else f"政策文件《{chunk.source}》"
+        text = " ".join(chunk.content.split())
+        print(f"{rank}. [{hit.score:.3f}] {where} · {chunk.section or chunk.kind}")
+        print(f"     {text[:120]}{'…' if len(text) > 120 else ''}")
+        if chunk.units:
+            print(f"     牵头/责任单位：{'、'.join(chunk.units)}" + (f"；完成时限：{chunk.deadline}" if chunk.deadline else ""))
+    if result.guide:
+        for contact in result.guide["contacts"]:
+            print(f"   联系：{contact['unit']}  电话 {contact['phone']}  {contact['address']}  {contact['hours']}")
+
+
+def cmd_query(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.retriever import NoIndexError, Retriever
+
+    try:
+        retriever = Retriever.from_published_index(settings)
+    except NoIndexError as error:
+        print(error, file=sys.stderr)
+        return EXIT_NO_INDEX
+
+    def emit(question: str) -> None:
+        result = retriever.run(question)
+        result.hits = result.hits[: args.k]
+        if args.json or args.question == "-":
+            print(json.dumps(result.as_json(), ensure_ascii=False), flush=True)
+        else:
+            _print_result(result, args.k)
+
+    if args.question == "-":
+        for line in sys.stdin:
+            if line.strip():
+                emit(line.strip())
+    elif args.question is None:  # interactive prompt
+        print(f"索引版本 {retriever.version}。输入问题后回车，输入空行或 Ctrl-D 退出。")
+        while True:
+            try:
+                question = input("问> ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print()
+                break
+            if not question:
+                break
+            emit(question)
+            print()
+    else:
+        emit(args.question)
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from knowledge.evaluation import evaluate, format_report, load_question_set
+    from knowledge.retriever import NoIndexError, Retriever
+
+    try:
+        retriever = Retriever.from_published_index(settings)
+    except NoIndexError as error:
+        print(error, file=sys.stderr)
+        return EXIT_NO_INDEX
+    report = evaluate(retriever, load_question_set(Path(args.questions) if args.questions else settings.eval_questions))
+    text = format_report(report)
+    settings.reports_dir.mkdir(parents=True, exist_ok=True)
+    (settings.reports_dir / "retrieval-eval.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    (settings.reports_dir / "retrieval-eval.txt").write_text(text + "\n", encoding="utf-8")
+    print(text)
+    print(f"\n报告已写入 {settings.reports_dir / 'retrieval-eval.txt'} 和 retrieval-eval.json")
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="index_builder.py", description="政务服务知识库：校验、建索引、查询、评测")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("validate", help="校验全部办事指南和政策文件")
+    build = sub.add_parser("build", help="建索引并在校验和评测通过后原子发布")
+    build.add_argument("--no-gate", action="store_true", help="跳过评测门槛（只用于调试）")
+    status = sub.add_parser("status", help="当前发布的索引")
+    status.add_argument("--json", action="store_true")
+    sub.add_parser("list", help="全部索引版本")
+    rollback = sub.add_parser("rollback", help="回滚到上一个（或指定）版本")
+    rollback.add_argument("version", nargs="?")
+    query = sub.add_parser("query", help="查询：问题，- 表示从标准输入逐行读取，省略则进入交互模式")
+    query.add_argument("question", nargs="?")
+    query.add_argument("--json", action="store_true", help="输出机器可读的 JSON")
+    query.add_argument("-k", type=int, default=5, help="显示前 k 条命中")
+    evaluate = sub.add_parser("eval", help="在评测问题集上评测当前索引")
+    evaluate.add_argument("--questions", help="问题集 YAML（默认 settings.yml 中的 eval_questions）")
+    return parser
+
+
+COMMANDS = {"validate": cmd_validate, "build": cmd_build, "status": cmd_status, "list": cmd_list,
+            "rollback": cmd_rollback, "query": cmd_query, "eval": cmd_eval}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    if args.command == "query" and args.k < 1:
+        print("-k 必须是正整数", file=sys.stderr)
+        return EXIT_USAGE
+    from knowledge.settings import load_settings
+
+    return COMMANDS[args.command](args, load_settings())
+
+
+if __name__ == "__main__":
+    _ensure_app_environment()
+    sys.path.insert(0, str(ROOT))
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""What part of a guide a question asks about, and which sections answer it.
+
+The Rasa intents ask_materials, ask_time_limit, … map one-to-one onto these aspects; the
+retriever also guesses the aspect from the wording when no intent is given.
+
+Usage::
+
+    >>> detect_aspect("开公司要带什么材料")
+    'materials'
+    >>> ASPECT_SECTIONS["time_limit"]
+    ('办理时限',)
+"""
+
+from __future__ import annotations
+
+import re
+
+MATERIALS = "materials"
+PROCESS = "process"
+TIME_LIMIT = "time_limit"
+FEE = "fee"
+LOCATION = "location"
+CONTACT = "contact"
+CONDITIONS = "conditions"
+ONLINE = "online"
+GENERAL = "general"
+
+ASPECTS: tuple[str, ...] = (
+    MATERIALS, PROCESS, TIME_LIMIT, FEE, LOCATION, CONTACT, CONDITIONS, ONLINE, GENERAL,
+)
+
+# Sections of the guide format (knowledge/README.md).
+REQUIRED_SECTIONS: tuple[str, ...] = ("申请材料", "办理流程", "办理时限", "收费标准", "办理地点")
+OPTIONAL_SECTIONS: tuple[str, ...] = (
+    "受理条件", "适用对象", "网上办理", "设定依据", "注意事项", "常见问题",
+)
+FAQ_SECTION = "常见问题"
+
+# The sections that answer each aspect, in the order they are shown. CONTACT and GENERAL are
+# answered from the front matter (contacts, department) plus these sections.
+ASPECT_SECTIONS: dict[str, tuple[str, ...]] = {
+    MATERIALS: ("申请材料",),
+    PROCESS: ("办理流程",),
+    TIME_LIMIT: ("办理时限",),
+    FEE: ("收费标准",),
+    LOCATION: ("办理地点",),
+    CONTACT: ("办理地点",),
+    CONDITIONS: ("受理条件", "适用对象"),
+    ONLINE: ("网上办理", "办理地点"),
+    GENERAL: ("适用对象", "办理流程", "办理时限", "收费标准"),
+}
+
+ASPECT_NAMES_ZH: dict[str, str] = {
+    MATERIALS: "申请材料",
+    PROCESS: "办理流程",
+    TIME_LIMIT: "办理时限",
+    FEE: "收费标准",
+    LOCATION: "办理地点",
+    CONTACT: "联系方式",
+    CONDITIONS: "受理条件",
+    ONLINE: "网上办理",
+    GENERAL: "事项概要",
+}
+
+# Checked in this order: the first aspect whose pattern matches wins ("网上交材料" is about
+# materials before it is about online service, "去哪交钱" is about the fee).
+_ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (MATERIALS, re.compile(r"材料|资料|证件|带(什么|啥|哪些)|准备(什么|啥|哪些)|要(提交|交)(什么|啥|哪些)|清单|表格|证明")),
+    (FEE, re.compile(r"收费|费用|多少钱|要钱|花钱|交钱|付费|免费|给钱|掏钱|价格|费")),
+    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|什么时候能|啥时候能|多快|时间|当天|工作日")),
+    (ONLINE, re.compile(r"网上|线上|网办|在线|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
+    (CONTACT, re.compile(r"电话|联系|咨询|找谁|打给|热线|号码|哪个部门|谁负责|负责单位")),
+    (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|哪个大厅|几楼")),
+    (CONDITIONS, re.compile(r"条件|能不能|可以不可以|能否|是否可以|符合|资格|要求|够不够|行不行|能办吗")),
+    (PROCESS, re.compile(r"流程|步骤|怎么办|如何办|怎么弄|怎么搞|程序|手续|怎么申请|如何申请|咋办|环节")),
+)
+
+
+def detect_aspect(question: str) -> str | None:
+    """The aspect the wording asks about, or None when it names none (a general question)."""
+    for aspect, pattern in _ASPECT_PATTERNS:
+        if pattern.search(question):
+            return aspect
+    return None

@@ -1,0 +1,164 @@
+"""Build a new index version: validate → chunk → embed (cached) → FAISS + BM25 → eval gate → publish.
+
+Nothing is published unless validation and the eval gate pass; the version published before
+keeps serving. Chunks whose text and model are unchanged are read from the embedding cache, so
+rebuilding after editing one guide among thousands embeds only that guide's chunks.
+
+Usage::
+
+    from knowledge.builder import build_index
+
+    report = build_index(load_settings())      # raises BuildError with the problems
+    print(report.version, report.embedded, report.metrics)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.bm25 import BM25Index, Tokenizer
+from knowledge.chunks import Chunk, document_chunks, guide_chunks
+from knowledge.embedding import Embedder, EmbeddingCache
+from knowledge.evaluation import evaluate, format_report, gate_failures, load_question_set
+from knowledge.guides import Problem
+from knowledge.index_store import IndexStore
+from knowledge.retriever import IndexData, Retriever
+from knowledge.settings import ROOT, Settings
+from knowledge.validation import validate_knowledge_base
+
+
+class BuildError(RuntimeError):
+    """A build that published nothing; `problems` says why, file by file."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, report: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+        self.report = report
+
+
+@dataclass
+class BuildReport:
+    version: str
+    published: bool
+    guides: int
+    documents: int
+    chunks: int
+    embedded: int  # chunks embedded now (the rest came from the cache)
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    eval_text: str = ""
+
+
+def _file_checksums(settings: Settings) -> dict[str, str]:
+    sums = {}
+    for folder in (settings.guides_dir, settings.documents_dir):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    try:
+                        name = str(path.resolve().relative_to(ROOT))
+                    except ValueError:
+                        name = str(path)
+                    sums[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def build_index(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    gate: bool = True,
+    log: Any = None,
+) -> BuildReport:
+    """Build and, if every check passes, publish a new index version."""
+    say = log or (lambda message: None)
+    started = time.perf_counter()
+    validation = validate_knowledge_base(settings)
+    if not validation.ok:
+        raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+
+    chunks: list[Chunk] = []
+    for guide in validation.guides:
+        chunks.extend(guide_chunks(guide))
+    for document in validation.documents:
+        chunks.extend(document_chunks(document))
+    say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
+
+    embedder = embedder or Embedder(
+        settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size
+    )
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        vectors, embedded = cache.encode(embedder, [c.text for c in chunks], [c.digest for c in chunks], progress=progress)
+    finally:
+        cache.close()
+    say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
+
+    user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
+    tokenizer = Tokenizer(user_words)
+    bm25 = BM25Index.build([tokenizer.tokenize(c.text) for c in chunks])
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    store = IndexStore(settings.index_dir)
+    with store.lock():
+        version = store.new_version_name()
+        staging = store.staging_folder(version)
+        try:
+            faiss.write_index(dense, str(staging / "dense.faiss"))
+            bm25.save(staging)
+            _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
+            (staging / "guides.json").write_text(
+                json.dumps({g.id: g.as_dict() for g in validation.guides}, ensure_ascii=False), encoding="utf-8"
+            )
+            (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
+            manifest: dict[str, Any] = {
+                "version": version,
+                "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
+                "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
+                "sources": _file_checksums(settings),
+                "eval": None,
+            }
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+            metrics: dict[str, float] = {}
+            eval_text = ""
+            if gate and settings.eval_questions.is_file():
+                retriever = Retriever(IndexData(staging), settings, embedder)
+                report = evaluate(retriever, load_question_set(settings.eval_questions))
+                report["index_version"] = version
+                metrics, eval_text = report["metrics"], format_report(report)
+                manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
+                (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+                missed = gate_failures(metrics, settings)
+                if missed:
+                    raise BuildError("评测未达到发布门槛，未发布新索引：" + "；".join(missed), report=report)
+            store.finalize(staging, version)
+        except BaseException:
+            store.discard(staging)
+            raise
+        store.publish(version)
+        store.prune()
+    return BuildReport(
+        version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
+        chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
+        metrics=metrics, warnings=validation.warnings, eval_text=eval_text,
+    )

@@ -1,0 +1,158 @@
+"""Versioned index folders and the atomic CURRENT pointer.
+
+Layout under ``settings.index_dir``::
+
+    versions/<version>/     one complete index: manifest.json, chunks.jsonl, guides.json,
+                            dense.faiss, bm25_*.npz/npy/json, user_words.json
+    CURRENT                 the published version's name (replaced atomically with os.replace)
+    history.jsonl           every publish and rollback, newest last
+    .lock                   held while a build or rollback writes, so two never interleave
+
+A reader reads CURRENT once and then loads only that folder, which is complete before it is
+ever named in CURRENT and is never modified afterwards: it sees the old index or the new one,
+never a mix. Writers stage a version as ``.staging-*`` and rename it into place.
+
+Usage::
+
+    store = IndexStore(settings.index_dir)
+    folder = store.current_folder()          # None before the first build
+    store.publish("20261121-101500-ab12cd")   # after the folder is complete
+    store.rollback()                          # back to the version published before
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+KEEP_VERSIONS = 5  # older unpublished versions are pruned after a publish
+
+
+class IndexError_(RuntimeError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    pass
+
+
+class IndexStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.versions = root / "versions"
+
+    # --- reading ---------------------------------------------------------------------------
+    def current_version(self) -> str | None:
+        try:
+            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return name or None
+
+    def current_folder(self) -> Path | None:
+        version = self.current_version()
+        return self.versions / version if version else None
+
+    def list_versions(self) -> list[str]:
+        if not self.versions.is_dir():
+            return []
+        return sorted(p.name for p in self.versions.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def manifest(self, version: str) -> dict[str, Any]:
+        return json.loads((self.versions / version / "manifest.json").read_text(encoding="utf-8"))
+
+    def history(self) -> list[dict[str, Any]]:
+        path = self.root / "history.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    # --- writing ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive lock for writers; a second build waits instead of corrupting the first."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @staticmethod
+    def new_version_name() -> str:
+        return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+
+    def staging_folder(self, version: str) -> Path:
+        folder = self.versions / f".staging-{version}"
+        folder.mkdir(parents=True, exist_ok=False)
+        return folder
+
+    def finalize(self, staging: Path, version: str) -> Path:
+        """Move a complete staged folder to its final name (an atomic rename)."""
+        final = self.versions / version
+        _fsync_tree(staging)
+        os.rename(staging, final)
+        return final
+
+    def discard(self, staging: Path) -> None:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def publish(self, version: str, *, action: str = "publish") -> None:
+        if not (self.versions / version / "manifest.json").is_file():
+            raise IndexError_(f"索引版本 {version} 不存在或不完整")
+        previous = self.current_version()
+        pointer = self.root / "CURRENT"
+        temporary = self.root / f".CURRENT.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(version + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, pointer)  # atomic: readers see the old name or the new one
+        entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "action": action,
+                 "version": version, "previous": previous}
+        with open(self.root / "history.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def rollback(self, version: str | None = None) -> str:
+        """Publish an earlier version: the given one, or the one published before the current."""
+        current = self.current_version()
+        if version is None:
+            for entry in reversed(self.history()):
+                if entry["version"] == current and entry.get("previous") and entry["previous"] != current:
+                    candidate = entry["previous"]
+                    if (self.versions / candidate).is_dir():
+                        version = candidate
+                        break
+            if version is None:
+                raise IndexError_("没有可以回滚到的上一个版本")
+        if version not in self.list_versions():
+            raise IndexError_(f"索引版本 {version} 不存在；可用版本：{', '.join(self.list_versions()) or '无'}")
+        self.publish(version, action="rollback")
+        return version
+
+    def prune(self, keep: int = KEEP_VERSIONS) -> list[str]:
+        """Delete old versions beyond the newest `keep`, never the current or the previous one."""
+        protected = {self.current_version()}
+        history = self.history()
+        if history:
+            protected.add(history[-1].get("previous"))
+        removed = []
+        for name in self.list_versions()[:-keep] if keep else []:
+            if name not in protected:
+                shutil.rmtree(self.versions / name, ignore_errors=True)
+                removed.append(name)
+        for leftover in self.versions.glob(".staging-*") if self.versions.is_dir() else []:
+            shutil.rmtree(leftover, ignore_errors=True)  # from a build that was killed
+        return removed
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

@@ -1,0 +1,271 @@
+"""Hybrid retrieval: which guide (and which sections) answer a question, or a policy passage.
+
+Dense (sentence-transformers vectors in FAISS, inner product on unit vectors) and lexical (BM25
+on jieba tokens, normalised to a coverage in [0, 1)) scores are fused per chunk; a guide scores
+as its best chunk. Then a decision:
+
+- ``none``: the best guide is below ``answer_threshold``: say so honestly, never the least bad hit;
+- ``ambiguous``: other guides are within ``ambiguity_margin`` of the best: ask which one;
+- ``answer``: one guide (or, when a policy passage scores higher, that passage).
+
+Usage::
+
+    retriever = Retriever.from_published_index()             # loads CURRENT once
+    result = retriever.run("开公司要带什么材料")
+    result.decision        # "answer"
+    result.guide["id"]     # "company-setup"
+    result.sections        # [("申请材料", "1. 《公司登记（备案）申请书》原件1份 …")]
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
+from knowledge.bm25 import BM25Index, Tokenizer
+from knowledge.chunks import PASSAGE, Chunk
+from knowledge.embedding import Embedder
+from knowledge.index_store import IndexStore
+from knowledge.settings import Settings, load_settings
+
+ANSWER = "answer"
+AMBIGUOUS = "ambiguous"
+NONE = "none"
+
+
+class NoIndexError(RuntimeError):
+    pass
+
+
+@dataclass
+class Hit:
+    """One scored chunk."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "guide_id": self.chunk.guide_id,
+            "title": self.chunk.title,
+            "section": self.chunk.section,
+            "kind": self.chunk.kind,
+            "score": round(self.score, 4),
+            "text": self.chunk.content,
+            "source": self.chunk.source,
+            "units": list(self.chunk.units),
+            "deadline": self.chunk.deadline,
+        }
+
+
+@dataclass
+class GuideCandidate:
+    guide_id: str
+    title: str
+    score: float
+    best: Hit
+
+
+@dataclass
+class RetrievalResult:
+    question: str
+    decision: str  # ANSWER | AMBIGUOUS | NONE
+    aspect: str
+    confidence: float
+    guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
+    passage: Hit | None = None  # a policy passage, when that is the answer
+    candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
+    hits: list[Hit] = field(default_factory=list)  # top chunks, best first (one per guide/passage)
+    index_version: str = ""
+
+    @property
+    def guide_id(self) -> str | None:
+        return self.guide["id"] if self.guide else None
+
+    @property
+    def contacts(self) -> list[dict[str, str]]:
+        return list(self.guide["contacts"]) if self.guide else []
+
+    def as_json(self) -> dict[str, Any]:
+        """The stable machine-readable form printed by ``index_builder.py query --json``."""
+        return {
+            "question": self.question,
+            "decision": self.decision,
+            "aspect": self.aspect,
+            "confidence": round(self.confidence, 4),
+            "guide_id": self.guide_id,
+            "candidates": [c.guide_id for c in self.candidates] if self.decision == AMBIGUOUS else [],
+            "index_version": self.index_version,
+            "hits": [hit.as_dict() for hit in self.hits],
+        }
+
+
+class IndexData:
+    """One loaded index version; immutable once loaded, so it can be swapped as a whole."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.version = folder.name
+        self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+            self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
+        self.guides: dict[str, dict[str, Any]] = json.loads((folder / "guides.json").read_text(encoding="utf-8"))
+        self.dense = faiss.read_index(str(folder / "dense.faiss"))
+        self.bm25 = BM25Index.load(folder)
+        words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer(words)
+        self.guide_of = np.array([c.guide_id or "" for c in self.chunks], dtype=object)
+
+
+class Retriever:
+    """Answers `run(question, aspect)` from one index version; `reload()` swaps to a newer one."""
+
+    def __init__(self, data: IndexData, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._data = data
+        self._swap_lock = threading.Lock()
+        model = data.manifest["embedding"]["spec"]
+        self.embedder = embedder or Embedder(
+            model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size, threads=1
+        )
+        if self.embedder.model_id != data.manifest["embedding"]["id"]:
+            raise NoIndexError(
+                f"索引 {data.version} 由模型 {data.manifest['embedding']['id']} 生成，"
+                f"当前模型为 {self.embedder.model_id}：请重新运行 index_builder.py build"
+            )
+
+    @classmethod
+    def from_folder(cls, folder: Path, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
+        return cls(IndexData(folder), settings or load_settings(), embedder)
+
+    @classmethod
+    def from_published_index(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
+        settings = settings or load_settings()
+        folder = IndexStore(settings.index_dir).current_folder()
+        if folder is None or not folder.is_dir():
+            raise NoIndexError("还没有发布任何索引：请先运行 python3 index_builder.py build")
+        faiss.omp_set_num_threads(1)  # one thread per process on a small shared machine
+        return cls(IndexData(folder), settings, embedder)
+
+    @property
+    def version(self) -> str:
+        return self._data.version
+
+    @property
+    def data(self) -> IndexData:
+        return self._data
+
+    def reload(self) -> bool:
+        """Switch to the published version if it changed. Requests in flight keep the old one."""
+        folder = IndexStore(self.settings.index_dir).current_folder()
+        if folder is None or folder.name == self._data.version:
+            return False
+        data = IndexData(folder)  # load fully before swapping: never a half-loaded index
+        with self._swap_lock:
+            self._data = data
+        return True
+
+    def guide(self, guide_id: str) -> dict[str, Any] | None:
+        return self._data.guides.get(guide_id)
+
+    # --- scoring ---------------------------------------------------------------------------
+    def _score(self, data: IndexData, question: str, vector: np.ndarray) -> list[Hit]:
+        settings = self.settings
+        k = min(settings.dense_candidates, data.dense.ntotal)
+        dense_scores, dense_ids = data.dense.search(vector.reshape(1, -1), k)
+        tokens = data.tokenizer.tokenize(question)
+        coverage = data.bm25.coverage(tokens)
+        candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        if coverage.size:
+            top_lexical = np.argsort(-coverage)[:k]
+            candidates.update(int(i) for i in top_lexical if coverage[i] > 0)
+        dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
+        weight = settings.dense_weight
+        hits = []
+        for index in candidates:
+            dense = dense_of.get(index)
+            if dense is None:  # found only lexically: compute its cosine exactly
+                dense = float(np.dot(data.dense.reconstruct(index), vector))
+            lexical = float(coverage[index]) if coverage.size else 0.0
+            hits.append(Hit(data.chunks[index], weight * dense + (1 - weight) * lexical, dense, lexical))
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return hits
+
+    def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
+        """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
+        return self.run_batch([question], [aspect])[0]
+
+    def run_batch(self, questions: list[str], aspects: list[str | None] | None = None) -> list[RetrievalResult]:
+        """Retrieve for many questions, embedding them in one batch."""
+        data = self._data  # one version for the whole call, even if reload() happens meanwhile
+        aspects = aspects or [None] * len(questions)
+        cleaned = [(q or "").strip()[:500] for q in questions]
+        vectors = self.embedder.encode([q or "?" for q in cleaned])
+        return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
+
+    def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:
+        settings = self.settings
+        aspect = aspect or detect_aspect(question) or GENERAL
+        if not question:
+            return RetrievalResult(question, NONE, aspect, 0.0, index_version=data.version)
+        hits = self._score(data, question, vector)
+
+        best_by_guide: dict[str, Hit] = {}
+        best_passage: Hit | None = None
+        shown: list[Hit] = []
+        for hit in hits:
+            if hit.chunk.kind == PASSAGE:
+                if best_passage is None:
+                    best_passage = hit
+                if len(shown) < 10 and all(h.chunk.id != hit.chunk.id for h in shown):
+                    shown.append(hit)
+                continue
+            guide_id = hit.chunk.guide_id or ""
+            if guide_id not in best_by_guide:
+                best_by_guide[guide_id] = hit
+                if len(shown) < 10:
+                    shown.append(hit)
+        candidates = [
+            GuideCandidate(gid, hit.chunk.title, hit.score, hit) for gid, hit in best_by_guide.items()
+        ]
+        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=shown, index_version=data.version)
+        top = candidates[0] if candidates else None
+        passage_wins = best_passage is not None and best_passage.score >= settings.document_threshold and (
+            top is None or best_passage.score > top.score
+        )
+        if passage_wins:
+            result.decision, result.passage, result.confidence = ANSWER, best_passage, best_passage.score
+            return result
+        if top is None or top.score < settings.answer_threshold:
+            result.confidence = top.score if top else 0.0
+            return result
+        close = [c for c in candidates[: settings.max_candidates] if top.score - c.score <= settings.ambiguity_margin]
+        result.confidence = top.score
+        if len(close) > 1:
+            result.decision = AMBIGUOUS
+            result.candidates = close + [c for c in candidates if c not in close]
+            return result
+        result.decision = ANSWER
+        result.guide = data.guides[top.guide_id]
+        result.sections = self.sections_for(result.guide, aspect)
+        return result
+
+    @staticmethod
+    def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:
+        """The (heading, text) sections answering an aspect, complete and in guide order."""
+        wanted = ASPECT_SECTIONS.get(aspect, ASPECT_SECTIONS[GENERAL])
+        sections = guide["sections"]
+        chosen = [(heading, sections[heading]["text"]) for heading in wanted if heading in sections]
+        if not chosen and aspect != CONTACT:
+            chosen = [(heading, sections[heading]["text"]) for heading in ASPECT_SECTIONS[GENERAL] if heading in sections]
+        return chosen

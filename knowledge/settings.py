@@ -1,0 +1,88 @@
+"""The project's configuration: `settings.yml` at the repository root, overridable by environment.
+
+Usage::
+
+    from knowledge.settings import load_settings
+
+    settings = load_settings()
+    settings.index_dir          # absolute Path
+    settings.answer_threshold   # float
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = ROOT / "settings.yml"
+ENV_PREFIX = "GOVQA_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    guides_dir: Path
+    documents_dir: Path
+    var_dir: Path
+    index_dir: Path
+    embedding_cache: Path
+    reports_dir: Path
+    embedding_model: str
+    embedding_batch_size: int
+    embedding_lowercase: bool
+    dense_candidates: int
+    dense_weight: float
+    answer_threshold: float
+    ambiguity_margin: float
+    max_candidates: int
+    document_threshold: float
+    gate_top1: float
+    gate_top3: float
+    gate_offtopic_rejected: float
+    gate_inscope_rejected_max: float
+    eval_questions: Path
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (tests point paths at temporary folders)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(name: str, raw: Any, target: type | str) -> Any:
+    kind = target if isinstance(target, str) else target.__name__
+    if kind == "Path":
+        path = Path(str(raw))
+        return path if path.is_absolute() else ROOT / path
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    return str(raw)
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings.yml, then GOVQA_* environment variables, then explicit overrides."""
+    source = path or SETTINGS_FILE
+    with open(source, encoding="utf-8") as handle:
+        values: dict[str, Any] = yaml.safe_load(handle) or {}
+    fields = {field.name: field.type for field in dataclasses.fields(Settings)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"{source}: 未知配置项 {sorted(unknown)}")
+    for name in fields:
+        env_value = os.environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    values.update(overrides)
+    missing = set(fields) - set(values)
+    if missing:
+        raise ValueError(f"{source}: 缺少配置项 {sorted(missing)}")
+    return Settings(**{name: _coerce(name, values[name], fields[name]) for name in fields})
