@@ -26,7 +26,7 @@ import faiss
 import numpy as np
 
 from knowledge.bm25 import BM25Index, Tokenizer
-from knowledge.chunks import Chunk, document_chunks, guide_chunks
+from knowledge.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
 from knowledge.embedding import Embedder, EmbeddingCache
 from knowledge.evaluation import evaluate, format_report, gate_failures, load_question_set
 from knowledge.guides import Problem
@@ -99,6 +99,7 @@ def build_index(
         chunks.extend(guide_chunks(guide))
     for document in validation.documents:
         chunks.extend(document_chunks(document))
+    chunks.extend(anchor_chunks(validation.out_of_scope))
     say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
 
     embedder = embedder or Embedder(
@@ -113,7 +114,13 @@ def build_index(
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
     tokenizer = Tokenizer(user_words)
-    bm25 = BM25Index.build([tokenizer.tokenize(c.text) for c in chunks])
+    units: dict[str, list[str]] = {}
+    for chunk in chunks:
+        unit = lexical_unit(chunk)
+        if unit is not None:
+            units.setdefault(unit, []).extend(tokenizer.tokenize(chunk.text))
+    unit_names = list(units)
+    bm25 = BM25Index.build([units[name] for name in unit_names])
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
@@ -128,6 +135,7 @@ def build_index(
             (staging / "guides.json").write_text(
                 json.dumps({g.id: g.as_dict() for g in validation.guides}, ensure_ascii=False), encoding="utf-8"
             )
+            (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
             manifest: dict[str, Any] = {
                 "version": version,

@@ -27,6 +27,7 @@ SECTION = "section"  # one per guide section
 FAQ = "faq"  # one per 常见问题 entry
 QUESTION = "question"  # a sample user question, a pointer to its guide
 PASSAGE = "passage"  # a paragraph of a policy document
+ANCHOR = "anchor"  # an out-of-scope example (knowledge/out_of_scope.yml): closer to it means "none"
 
 MAX_SECTION_CHARS = 600  # the embedder reads ~512 tokens; longer sections are cut for embedding only
 
@@ -82,6 +83,26 @@ def guide_chunks(guide: Guide) -> list[Chunk]:
             f"{guide.id}#q-{index}", QUESTION, question, guide.title, guide.id, None, question, source,
         ))
     return chunks
+
+
+def anchor_chunks(topics: dict[str, list[str]]) -> list[Chunk]:
+    """Out-of-scope examples, embedded so that a question nearer to them than to any guide is refused."""
+    return [
+        Chunk(f"out-of-scope#{topic}-{index}", ANCHOR, str(text), topic, None, None, str(text))
+        for topic, texts in topics.items()
+        for index, text in enumerate(texts, start=1)
+    ]
+
+
+def lexical_unit(chunk: Chunk) -> str | None:
+    """What BM25 scores a chunk as part of: its whole guide, or the passage alone (anchors: none).
+
+    Scoring the whole guide lets a question's words be found anywhere in it ("公司" in the
+    title, "窗口" in 办理地点) instead of all in one section.
+    """
+    if chunk.kind == ANCHOR:
+        return None
+    return f"guide:{chunk.guide_id}" if chunk.guide_id else chunk.id
 
 
 def document_chunks(document: Document) -> list[Chunk]:

@@ -1,10 +1,14 @@
 """Hybrid retrieval: which guide (and which sections) answer a question, or a policy passage.
 
-Dense (sentence-transformers vectors in FAISS, inner product on unit vectors) and lexical (BM25
-on jieba tokens, normalised to a coverage in [0, 1)) scores are fused per chunk; a guide scores
-as its best chunk. Then a decision:
+Dense: sentence-transformers vectors of every chunk in FAISS (inner product on unit vectors); a
+guide's dense score blends its two best chunks (0.7 / 0.3), so a guide that matches in several
+places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
+policy passage), normalised to a coverage in [0, 1). Fused:
+``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision:
 
-- ``none``: the best guide is below ``answer_threshold``: say so honestly, never the least bad hit;
+- ``none``: the best guide is below ``answer_threshold``, or the question is nearer to an
+  out-of-scope example (knowledge/out_of_scope.yml) than to any guide: say so honestly, never
+  return the least bad hit;
 - ``ambiguous``: other guides are within ``ambiguity_margin`` of the best: ask which one;
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
@@ -30,7 +34,7 @@ import numpy as np
 
 from knowledge.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.bm25 import BM25Index, Tokenizer
-from knowledge.chunks import PASSAGE, Chunk
+from knowledge.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
 from knowledge.embedding import Embedder
 from knowledge.index_store import IndexStore
 from knowledge.settings import Settings, load_settings
@@ -124,7 +128,10 @@ class IndexData:
         self.bm25 = BM25Index.load(folder)
         words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer(words)
-        self.guide_of = np.array([c.guide_id or "" for c in self.chunks], dtype=object)
+        names = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        position = {name: index for index, name in enumerate(names)}
+        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
 
 
 class Retriever:
@@ -179,27 +186,37 @@ class Retriever:
         return self._data.guides.get(guide_id)
 
     # --- scoring ---------------------------------------------------------------------------
-    def _score(self, data: IndexData, question: str, vector: np.ndarray) -> list[Hit]:
-        settings = self.settings
-        k = min(settings.dense_candidates, data.dense.ntotal)
-        dense_scores, dense_ids = data.dense.search(vector.reshape(1, -1), k)
-        tokens = data.tokenizer.tokenize(question)
-        coverage = data.bm25.coverage(tokens)
-        candidates = {int(i) for i in dense_ids[0] if i >= 0}
-        if coverage.size:
-            top_lexical = np.argsort(-coverage)[:k]
-            candidates.update(int(i) for i in top_lexical if coverage[i] > 0)
-        dense_of = {int(i): float(s) for i, s in zip(dense_ids[0], dense_scores[0], strict=True) if i >= 0}
-        weight = settings.dense_weight
-        hits = []
-        for index in candidates:
-            dense = dense_of.get(index)
-            if dense is None:  # found only lexically: compute its cosine exactly
-                dense = float(np.dot(data.dense.reconstruct(index), vector))
-            lexical = float(coverage[index]) if coverage.size else 0.0
-            hits.append(Hit(data.chunks[index], weight * dense + (1 - weight) * lexical, dense, lexical))
+    def _score(self, data: IndexData, question: str, vector: np.ndarray) -> tuple[list[Hit], float, float]:
+        """Scored hits, one per guide (its best chunk) and one per passage, best first; plus the
+        best guide chunk's cosine and the nearest out-of-scope anchor's cosine."""
+        weight = self.settings.lexical_weight
+        k = min(self.settings.dense_candidates, data.dense.ntotal)
+        scores, ids = data.dense.search(vector.reshape(1, -1), k)
+        floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
+        coverage = data.bm25.coverage(data.tokenizer.tokenize(question))
+        per_guide: dict[str, list[tuple[float, int]]] = {}
+        hits: list[Hit] = []
+        best_anchor = best_guide_chunk = -1.0
+        for score, index in zip(scores[0], ids[0], strict=True):
+            if index < 0:
+                continue
+            chunk = data.chunks[index]
+            if chunk.kind == ANCHOR:
+                best_anchor = max(best_anchor, float(score))
+            elif chunk.guide_id:
+                per_guide.setdefault(chunk.guide_id, []).append((float(score), int(index)))
+                best_guide_chunk = max(best_guide_chunk, float(score))
+            else:  # a policy passage stands alone
+                lexical = float(coverage[data.unit_of[index]])
+                hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical))
+        for found in per_guide.values():
+            top, index = found[0]
+            second = found[1][0] if len(found) > 1 else min(top, floor)
+            dense = 0.7 * top + 0.3 * second
+            lexical = float(coverage[data.unit_of[index]])
+            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical, dense, lexical))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits
+        return hits, best_guide_chunk, best_anchor
 
     def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
         """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
@@ -218,39 +235,22 @@ class Retriever:
         aspect = aspect or detect_aspect(question) or GENERAL
         if not question:
             return RetrievalResult(question, NONE, aspect, 0.0, index_version=data.version)
-        hits = self._score(data, question, vector)
-
-        best_by_guide: dict[str, Hit] = {}
-        best_passage: Hit | None = None
-        shown: list[Hit] = []
-        for hit in hits:
-            if hit.chunk.kind == PASSAGE:
-                if best_passage is None:
-                    best_passage = hit
-                if len(shown) < 10 and all(h.chunk.id != hit.chunk.id for h in shown):
-                    shown.append(hit)
-                continue
-            guide_id = hit.chunk.guide_id or ""
-            if guide_id not in best_by_guide:
-                best_by_guide[guide_id] = hit
-                if len(shown) < 10:
-                    shown.append(hit)
+        hits, best_guide_chunk, best_anchor = self._score(data, question, vector)
         candidates = [
-            GuideCandidate(gid, hit.chunk.title, hit.score, hit) for gid, hit in best_by_guide.items()
+            GuideCandidate(hit.chunk.guide_id, hit.chunk.title, hit.score, hit) for hit in hits if hit.chunk.guide_id
         ]
-        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=shown, index_version=data.version)
+        passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
+        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
         top = candidates[0] if candidates else None
-        passage_wins = best_passage is not None and best_passage.score >= settings.document_threshold and (
-            top is None or best_passage.score > top.score
-        )
-        if passage_wins:
-            result.decision, result.passage, result.confidence = ANSWER, best_passage, best_passage.score
+        best = hits[0] if hits else None
+        result.confidence = best.score if best else 0.0
+        out_of_scope = best_anchor > best_guide_chunk + settings.out_of_scope_margin
+        if best is None or best.score < settings.answer_threshold or out_of_scope:
             return result
-        if top is None or top.score < settings.answer_threshold:
-            result.confidence = top.score if top else 0.0
+        if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
+            result.decision, result.passage = ANSWER, passages[0]
             return result
         close = [c for c in candidates[: settings.max_candidates] if top.score - c.score <= settings.ambiguity_margin]
-        result.confidence = top.score
         if len(close) > 1:
             result.decision = AMBIGUOUS
             result.candidates = close + [c for c in candidates if c not in close]

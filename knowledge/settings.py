@@ -35,12 +35,13 @@ class Settings:
     embedding_model: str
     embedding_batch_size: int
     embedding_lowercase: bool
+    out_of_scope_file: Path
     dense_candidates: int
-    dense_weight: float
+    lexical_weight: float
     answer_threshold: float
+    out_of_scope_margin: float
     ambiguity_margin: float
     max_candidates: int
-    document_threshold: float
     gate_top1: float
     gate_top3: float
     gate_offtopic_rejected: float

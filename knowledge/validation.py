@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from knowledge.documents import DOCUMENT_SUFFIXES, Document, parse_document
 from knowledge.guides import Guide, Problem, parse_guide
 from knowledge.settings import ROOT, Settings
@@ -26,6 +28,7 @@ from knowledge.settings import ROOT, Settings
 class ValidationResult:
     guides: list[Guide] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
+    out_of_scope: dict[str, list[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -97,4 +100,26 @@ def validate_knowledge_base(settings: Settings) -> ValidationResult:
             result.problems.extend(problems)
             if document is not None:
                 result.documents.append(document)
+    result.out_of_scope = _load_out_of_scope(settings.out_of_scope_file, result.problems)
     return result
+
+
+def _load_out_of_scope(path: Path, problems: list[Problem]) -> dict[str, list[str]]:
+    """The out-of-scope anchors: {topic: [example, ...]}; optional."""
+    if not path.is_file():
+        return {}
+    shown = display_path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        problems.append(Problem(shown, 1, "文件不是 UTF-8 编码，请另存为 UTF-8"))
+        return {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problems.append(Problem(shown, (mark.line + 1) if mark else 1, f"YAML 语法错误：{getattr(error, 'problem', None) or error}"))
+        return {}
+    topics = data.get("topics") if isinstance(data, dict) else None
+    if not isinstance(topics, dict) or not all(isinstance(v, list) for v in topics.values()):
+        problems.append(Problem(shown, 1, "应为 topics: {话题: [例句, …]} 的形式"))
+        return {}
+    return {str(topic): [str(text) for text in texts if str(text).strip()] for topic, texts in topics.items()}
