@@ -42,7 +42,7 @@ def _print_problems(problems: list) -> None:
         print(problem, file=sys.stderr)
 
 
-def cmd_validate(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_validate(args: argparse.Namespace, settings) -> int:
     from knowledge.validation import validate_knowledge_base
 
     result = validate_knowledge_base(settings)
@@ -52,9 +52,15 @@ def cmd_validate(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def cmd_build(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_build(args: argparse.Namespace, settings) -> int:
     from knowledge.builder import BuildError, build_index
+    from knowledge.index_store import IndexStore
 
+    store = IndexStore(settings.index_dir)
+    version = store.current_version()
+    if args.if_changed and version and not _changed_sources(settings, store.manifest(version)):
+        print(f"源文件没有改动，继续使用当前索引 {version}")
+        return EXIT_OK
     try:
         report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate,
                              log=lambda message: print(message, flush=True))
@@ -75,7 +81,7 @@ def cmd_build(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
-def cmd_status(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_status(args: argparse.Namespace, settings) -> int:
     from knowledge.index_store import IndexStore
 
     store = IndexStore(settings.index_dir)
@@ -99,14 +105,14 @@ def cmd_status(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
-def _changed_sources(settings, manifest: dict) -> list[str]:  # noqa: ANN001
+def _changed_sources(settings, manifest: dict) -> list[str]:
     from knowledge.builder import _file_checksums
 
     now, then = _file_checksums(settings), manifest.get("sources", {})
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
-def cmd_list(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_list(args: argparse.Namespace, settings) -> int:
     from knowledge.index_store import IndexStore
 
     store = IndexStore(settings.index_dir)
@@ -123,21 +129,21 @@ def cmd_list(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
-def cmd_rollback(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
-    from knowledge.index_store import IndexError_, IndexStore
+def cmd_rollback(args: argparse.Namespace, settings) -> int:
+    from knowledge.index_store import IndexStore, IndexStoreError
 
     store = IndexStore(settings.index_dir)
     try:
         with store.lock():
             version = store.rollback(args.version)
-    except IndexError_ as error:
+    except IndexStoreError as error:
         print(f"回滚失败：{error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"已回滚，当前版本：{version}")
     return EXIT_OK
 
 
-def _print_result(result, k: int) -> None:  # noqa: ANN001
+def _print_result(result, k: int) -> None:
     from knowledge.aspects import ASPECT_NAMES_ZH
 
     labels = {"answer": "回答", "ambiguous": "需要反问（有歧义）", "none": "无法回答（转 12345 / 人工）"}
@@ -158,7 +164,7 @@ def _print_result(result, k: int) -> None:  # noqa: ANN001
             print(f"   联系：{contact['unit']}  电话 {contact['phone']}  {contact['address']}  {contact['hours']}")
 
 
-def cmd_query(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_query(args: argparse.Namespace, settings) -> int:
     from knowledge.retriever import NoIndexError, Retriever
 
     try:
@@ -196,7 +202,7 @@ def cmd_query(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return EXIT_OK
 
 
-def cmd_eval(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def cmd_eval(args: argparse.Namespace, settings) -> int:
     from knowledge.evaluation import evaluate, format_report, load_question_set
     from knowledge.retriever import NoIndexError, Retriever
 
@@ -221,6 +227,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub.add_parser("validate", help="校验全部办事指南和政策文件")
     build = sub.add_parser("build", help="建索引并在校验和评测通过后原子发布")
     build.add_argument("--no-gate", action="store_true", help="跳过评测门槛（只用于调试）")
+    build.add_argument("--if-changed", action="store_true", help="源文件与当前索引一致时什么都不做")
     status = sub.add_parser("status", help="当前发布的索引")
     status.add_argument("--json", action="store_true")
     sub.add_parser("list", help="全部索引版本")

