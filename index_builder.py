@@ -150,7 +150,7 @@ def _print_result(result, k: int) -> None:
     print(f"问题：{result.question}")
     print(f"决策：{labels[result.decision]}    方面：{ASPECT_NAMES_ZH.get(result.aspect, result.aspect)}    置信度：{result.confidence:.3f}")
     if result.decision == "ambiguous":
-        print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.candidates[:4]))
+        print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.choices))
     for rank, hit in enumerate(result.hits[:k], start=1):
         chunk = hit.chunk
         where = f"{chunk.title}（{chunk.guide_id}）" if chunk.guide_id else f"政策文件《{chunk.source}》"
@@ -159,6 +159,8 @@ def _print_result(result, k: int) -> None:
         print(f"     {text[:120]}{'…' if len(text) > 120 else ''}")
         if chunk.units:
             print(f"     牵头/责任单位：{'、'.join(chunk.units)}" + (f"；完成时限：{chunk.deadline}" if chunk.deadline else ""))
+    if result.passage is not None and result.passage.chunk.units:
+        print(f"   相关政策：《{result.passage.chunk.source}》 牵头/责任单位：{'、'.join(result.passage.chunk.units)}")
     if result.guide:
         for contact in result.guide["contacts"]:
             print(f"   联系：{contact['unit']}  电话 {contact['phone']}  {contact['address']}  {contact['hours']}")

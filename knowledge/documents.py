@@ -27,7 +27,7 @@ from typing import Any
 
 import yaml
 
-from knowledge.guides import Problem
+from knowledge.guides import Problem, TextDateLoader
 
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".txt", ".docx")
 FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "source", "date", "region")
@@ -219,7 +219,7 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
             if end is None:
                 return None, [Problem(shown, 1, "YAML 头信息没有结束：缺少第二个 --- 行")]
             try:
-                loaded = yaml.safe_load("\n".join(raw_lines[1:end])) or {}
+                loaded = yaml.load("\n".join(raw_lines[1:end]), Loader=TextDateLoader) or {}  # noqa: S506
             except yaml.YAMLError as error:
                 mark = getattr(error, "problem_mark", None)
                 line = 2 + mark.line if mark is not None else 2

@@ -70,7 +70,7 @@ def evaluate(retriever: Retriever, questions: dict[str, list[Any]]) -> dict[str,
                              "got": [c.guide_id for c in result.candidates[:1]], "score": round(result.confidence, 3)})
     detected = 0
     for item, result in zip(ambiguous, r_amb, strict=True):
-        offered = {c.guide_id for c in result.candidates[: retriever.settings.max_candidates]}
+        offered = {c.guide_id for c in result.choices}
         ok = result.decision == AMBIGUOUS and len(offered & set(item["candidates"])) >= 2
         detected += ok
         if not ok:

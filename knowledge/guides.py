@@ -36,6 +36,18 @@ OPTIONAL_KEYS: tuple[str, ...] = ("aliases", "complaint_phone", "region", "sourc
 # Sections whose content must be a numbered list, one item per material or step.
 LIST_SECTIONS: tuple[str, ...] = ("申请材料", "办理流程")
 
+
+
+class TextDateLoader(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: PyYAML raises a bare ValueError on "2026-02-30",
+    and we want to report an invalid date with its line like any other problem."""
+
+
+TextDateLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
 _ITEM = re.compile(r"^\s*(\d+)\s*[.、．)）]\s*(.*)$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
 _DIGIT = re.compile(r"\d")
@@ -321,7 +333,7 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
 
     front_text = "\n".join(lines[1:end])
     try:
-        meta = yaml.safe_load(front_text)
+        meta = yaml.load(front_text, Loader=TextDateLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 2

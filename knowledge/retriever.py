@@ -87,8 +87,11 @@ class RetrievalResult:
     confidence: float
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
-    passage: Hit | None = None  # a policy passage, when that is the answer
+    # The best policy passage above the answer threshold: the answer itself when it outranks every
+    # guide, otherwise related policy (its 牵头/责任单位) to show beside the guide's answer.
+    passage: Hit | None = None
     candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
+    choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about when ambiguous
     hits: list[Hit] = field(default_factory=list)  # top chunks, best first (one per guide/passage)
     index_version: str = ""
 
@@ -108,7 +111,7 @@ class RetrievalResult:
             "aspect": self.aspect,
             "confidence": round(self.confidence, 4),
             "guide_id": self.guide_id,
-            "candidates": [c.guide_id for c in self.candidates] if self.decision == AMBIGUOUS else [],
+            "candidates": [c.guide_id for c in self.choices],
             "index_version": self.index_version,
             "hits": [hit.as_dict() for hit in self.hits],
         }
@@ -131,6 +134,9 @@ class IndexData:
         names = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
         position = {name: index for index, name in enumerate(names)}
         # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
+        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
+        self.names = sorted(names.items(), key=lambda item: -len(item[0]))
         self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
 
 
@@ -186,6 +192,22 @@ class Retriever:
         return self._data.guides.get(guide_id)
 
     # --- scoring ---------------------------------------------------------------------------
+    @staticmethod
+    def _mentioned(data: IndexData, question: str) -> set[str]:
+        """Guides named in the question by title or alias; a longer name hides the names inside it."""
+        text = question.lower()
+        found: set[str] = set()
+        covered: list[tuple[int, int]] = []
+        for name, guide_id in data.names:
+            start = text.find(name)
+            while start >= 0:
+                end = start + len(name)
+                if not any(s <= start and end <= e for s, e in covered):
+                    found.add(guide_id)
+                    covered.append((start, end))
+                start = text.find(name, start + 1)
+        return found
+
     def _score(self, data: IndexData, question: str, vector: np.ndarray) -> tuple[list[Hit], float, float]:
         """Scored hits, one per guide (its best chunk) and one per passage, best first; plus the
         best guide chunk's cosine and the nearest out-of-scope anchor's cosine."""
@@ -209,12 +231,14 @@ class Retriever:
             else:  # a policy passage stands alone
                 lexical = float(coverage[data.unit_of[index]])
                 hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical))
-        for found in per_guide.values():
+        mentioned = self._mentioned(data, question)
+        for guide_id, found in per_guide.items():
             top, index = found[0]
             second = found[1][0] if len(found) > 1 else min(top, floor)
             dense = 0.7 * top + 0.3 * second
             lexical = float(coverage[data.unit_of[index]])
-            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical, dense, lexical))
+            bonus = self.settings.alias_bonus if guide_id in mentioned else 0.0
+            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return hits, best_guide_chunk, best_anchor
 
@@ -247,13 +271,15 @@ class Retriever:
         out_of_scope = best_anchor > best_guide_chunk + settings.out_of_scope_margin
         if best is None or best.score < settings.answer_threshold or out_of_scope:
             return result
+        if passages and passages[0].score >= settings.answer_threshold:
+            result.passage = passages[0]
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
-            result.decision, result.passage = ANSWER, passages[0]
+            result.decision = ANSWER
             return result
         close = [c for c in candidates[: settings.max_candidates] if top.score - c.score <= settings.ambiguity_margin]
         if len(close) > 1:
             result.decision = AMBIGUOUS
-            result.candidates = close + [c for c in candidates if c not in close]
+            result.choices = close
             return result
         result.decision = ANSWER
         result.guide = data.guides[top.guide_id]

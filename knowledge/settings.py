@@ -40,6 +40,7 @@ class Settings:
     lexical_weight: float
     answer_threshold: float
     out_of_scope_margin: float
+    alias_bonus: float
     ambiguity_margin: float
     max_candidates: int
     gate_top1: float

@@ -1,0 +1,50 @@
+"""Fixtures: settings pointing at temporary folders, and one index of the bundled knowledge base
+built once per test session (the embedding cache under var/ is shared, so reruns are fast)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from knowledge.builder import BuildReport, build_index  # noqa: E402
+from knowledge.embedding import Embedder  # noqa: E402
+from knowledge.retriever import Retriever  # noqa: E402
+from knowledge.settings import Settings, load_settings  # noqa: E402
+from support import DOCUMENTS, GUIDES  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    settings = load_settings()
+    return Embedder(settings.embedding_model, lowercase=settings.embedding_lowercase, threads=1)
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Settings, BuildReport]:
+    """The bundled guides and documents, built and published (eval gate on) into a temp index."""
+    var = tmp_path_factory.mktemp("var")
+    settings = load_settings(index_dir=var / "index", reports_dir=var / "reports")
+    report = build_index(settings, embedder=embedder)
+    return settings, report
+
+
+@pytest.fixture(scope="session")
+def retriever(bundled: tuple[Settings, BuildReport], embedder: Embedder) -> Retriever:
+    settings, _report = bundled
+    return Retriever.from_published_index(settings, embedder)
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path) -> Iterator[Settings]:
+    """A private copy of the knowledge base and an empty index folder, free to edit and break."""
+    guides, documents = tmp_path / "guides", tmp_path / "documents"
+    shutil.copytree(GUIDES, guides)
+    shutil.copytree(DOCUMENTS, documents)
+    yield load_settings(guides_dir=guides, documents_dir=documents, index_dir=tmp_path / "index", reports_dir=tmp_path / "reports")
