@@ -219,7 +219,7 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
             if end is None:
                 return None, [Problem(shown, 1, "YAML 头信息没有结束：缺少第二个 --- 行")]
             try:
-                loaded = yaml.load("\n".join(raw_lines[1:end]), Loader=TextDateLoader) or {}  # noqa: S506
+                loaded = yaml.load("\n".join(raw_lines[1:end]), Loader=TextDateLoader) or {}
             except yaml.YAMLError as error:
                 mark = getattr(error, "problem_mark", None)
                 line = 2 + mark.line if mark is not None else 2

@@ -13,11 +13,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from knowledge.builder import BuildReport, build_index  # noqa: E402
-from knowledge.embedding import Embedder  # noqa: E402
-from knowledge.retriever import Retriever  # noqa: E402
-from knowledge.settings import Settings, load_settings  # noqa: E402
-from support import DOCUMENTS, GUIDES  # noqa: E402
+from support import DOCUMENTS, GUIDES
+
+from knowledge.builder import BuildReport, build_index
+from knowledge.embedding import Embedder
+from knowledge.retriever import Retriever
+from knowledge.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session")
