@@ -1,0 +1,207 @@
+"""Run ``index_builder.py`` in-process with timers (or cProfile) around the internals of build_index.
+
+Used by bench_build and bench_large to say where a build's time goes; not a benchmark itself::
+
+    var/venv-app/bin/python benchmarks/_instrumented_build.py --phases out.json -- build --no-gate
+    var/venv-app/bin/python benchmarks/_instrumented_build.py --cprofile out.prof -- build --no-gate
+
+``--phases`` wraps the functions build_index calls (validation, chunking, digests, the embedding
+cache, the model, jieba, BM25, FAISS, serialisation, writing, fsync/rename, publish, prune) with
+``perf_counter`` timers. Each phase reports its *exclusive* time (nested timed calls are
+subtracted, e.g. "embedding cache" excludes the model forward pass it triggers); the eval gate
+is one phase with nothing timed inside it. "build_index (untimed remainder)" is what is left in
+build_index itself. The wrappers cost about a microsecond per call (~0.2 s for 100k chunks).
+
+``--cprofile`` runs the same command under cProfile (no phase wrappers), writes the .prof file
+and a text summary (top functions by own time and by cumulative time) next to it.
+
+Settings come from the GOVQA_* environment variables, exactly as for index_builder.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import io
+import json
+import pstats
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import _common
+
+
+class Phases:
+    """Exclusive and inclusive time per label, for wrapped callables that may nest."""
+
+    def __init__(self) -> None:
+        self.inclusive: dict[str, float] = defaultdict(float)
+        self.exclusive: dict[str, float] = defaultdict(float)
+        self.calls: Counter[str] = Counter()
+        self._children: list[float] = []  # time of timed callees, per open frame
+        self._absorbing = 0
+
+    def wrap(self, label: str, func: Callable[..., Any], *, absorb: bool = False) -> Callable[..., Any]:
+        """`func` timed under `label`; with absorb, timed calls inside it count as part of it."""
+
+        @functools.wraps(func)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if self._absorbing:
+                return func(*args, **kwargs)
+            self._children.append(0.0)
+            self._absorbing += absorb
+            started = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                elapsed = time.perf_counter() - started
+                self._absorbing -= absorb
+                children = self._children.pop()
+                self.inclusive[label] += elapsed
+                self.exclusive[label] += elapsed - children
+                self.calls[label] += 1
+                if self._children:
+                    self._children[-1] += elapsed
+
+        return timed
+
+    def patch(self, owner: Any, name: str, label: str, *, absorb: bool = False) -> None:
+        setattr(owner, name, self.wrap(label, getattr(owner, name), absorb=absorb))
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return {
+            label: {"exclusive_s": round(self.exclusive[label], 4), "inclusive_s": round(self.inclusive[label], 4),
+                    "calls": self.calls[label]}
+            for label in sorted(self.exclusive, key=self.exclusive.__getitem__, reverse=True)
+        }
+
+
+class _TimedIndex:
+    """A FAISS index whose add() is timed; unwrapped again by the timed write_index."""
+
+    def __init__(self, real: Any, phases: Phases) -> None:
+        self.real = real
+        self.add = phases.wrap("FAISS IndexFlatIP.add", real.add)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _FaissProxy:
+    """Stands in for the faiss module inside knowledge.builder."""
+
+    def __init__(self, module: Any, phases: Phases) -> None:
+        self._module = module
+        self._phases = phases
+        self.write_index = phases.wrap("write dense.faiss", lambda index, path: module.write_index(getattr(index, "real", index), path))
+
+    def IndexFlatIP(self, dimension: int) -> _TimedIndex:  # noqa: N802 - mirrors the faiss name
+        return _TimedIndex(self._module.IndexFlatIP(dimension), self._phases)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+class _JsonProxy:
+    """Stands in for the json module inside knowledge.builder: dumps() is timed."""
+
+    def __init__(self, module: Any, phases: Phases) -> None:
+        self._module = module
+        self.dumps = phases.wrap("JSON serialisation (json.dumps)", module.dumps)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+
+def install(phases: Phases) -> None:
+    """Wrap everything build_index calls. Must run before index_builder imports knowledge.builder
+    (it imports lazily, inside cmd_build, and then finds the wrapped names)."""
+    from knowledge import bm25, builder, chunks, embedding, guides, index_store
+
+    phases.patch(builder, "build_index", "build_index (untimed remainder)")
+    phases.patch(builder, "validate_knowledge_base", "validate + parse (YAML, Markdown, documents)")
+    for name in ("guide_chunks", "document_chunks", "anchor_chunks"):
+        phases.patch(builder, name, "chunking")
+    chunks.Chunk.digest = property(phases.wrap("chunk digests (sha256 of text)", chunks.Chunk.digest.fget))  # type: ignore[method-assign]
+    phases.patch(chunks.Chunk, "as_dict", "chunks as_dict (dataclasses.asdict)")
+    phases.patch(guides.Guide, "as_dict", "guides as_dict")
+    phases.patch(embedding.EmbeddingCache, "__init__", "embedding cache: open SQLite")
+    phases.patch(embedding.EmbeddingCache, "encode", "embedding cache: lookup + np.stack + insert")
+    phases.patch(embedding.EmbeddingCache, "close", "embedding cache: open SQLite")
+    phases.patch(embedding.Embedder, "__init__", "model: resolve path + fingerprint")
+    phases.patch(embedding.Embedder, "_load", "model: load (import torch/sentence-transformers + weights)")
+    phases.patch(embedding.Embedder, "encode", "model: embed new chunks (forward pass)")
+    phases.patch(bm25.Tokenizer, "__init__", "jieba: Tokenizer init (dictionary + user words)")
+    phases.patch(bm25.Tokenizer, "tokenize", "jieba: tokenize every chunk")
+    phases.patch(bm25.BM25Index, "build", "BM25: build sparse matrix")
+    phases.patch(bm25.BM25Index, "save", "write BM25 (npz/npy/json)")
+    builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
+    builder.json = _JsonProxy(builder.json, phases)  # type: ignore[assignment]
+    phases.patch(builder, "_write_jsonl", "write chunks.jsonl (file I/O)")
+    phases.patch(builder, "_file_checksums", "source checksums (sha256 of files)")
+    phases.patch(index_store.IndexStore, "staging_folder", "publish: staging folder")
+    phases.patch(index_store.IndexStore, "finalize", "publish: fsync + rename")
+    phases.patch(index_store.IndexStore, "publish", "publish: CURRENT + history")
+    phases.patch(index_store.IndexStore, "prune", "publish: prune old versions")
+    phases.patch(builder, "IndexData", "eval gate (load staging index, evaluate)", absorb=True)
+    phases.patch(builder, "Retriever", "eval gate (load staging index, evaluate)", absorb=True)
+    phases.patch(builder, "load_question_set", "eval gate (load staging index, evaluate)", absorb=True)
+    phases.patch(builder, "evaluate", "eval gate (load staging index, evaluate)", absorb=True)
+    phases.patch(builder, "format_report", "eval gate (load staging index, evaluate)", absorb=True)
+
+
+def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:
+    text = io.StringIO()
+    stats = pstats.Stats(profile, stream=text)
+    stats.strip_dirs()
+    text.write("=== by own time (tottime) ===\n")
+    stats.sort_stats("tottime").print_stats(limit)
+    text.write("\n=== by cumulative time ===\n")
+    stats.sort_stats("cumulative").print_stats(limit)
+    return text.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="index_builder.py with phase timers or cProfile")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--phases", type=Path, help="write phase timings (JSON) here")
+    mode.add_argument("--cprofile", type=Path, help="write a cProfile .prof here (and a .txt summary)")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="index_builder.py arguments, after --")
+    args = parser.parse_args(argv)
+    command = [part for part in args.command if part != "--"] or ["build"]
+
+    started = time.perf_counter()
+    import index_builder
+
+    imports = time.perf_counter()
+    if args.phases:
+        phases = Phases()
+        install(phases)
+        imports = time.perf_counter()
+        status = index_builder.main(command)
+        finished = time.perf_counter()
+        result = {
+            "command": command,
+            "status": status,
+            "imports_s": round(imports - started, 4),  # index_builder + knowledge (faiss, numpy, scipy, jieba, yaml)
+            "main_s": round(finished - imports, 4),
+            "phases": phases.as_dict(),
+        }
+        args.phases.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        return status
+    profile = cProfile.Profile()
+    profile.enable()
+    status = index_builder.main(command)
+    profile.disable()
+    profile.dump_stats(str(args.cprofile))
+    args.cprofile.with_suffix(".txt").write_text(_profile_summary(profile), encoding="utf-8")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

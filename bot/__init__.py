@@ -1,0 +1,1 @@
+"""Channels: the Telegram bot (python-telegram-bot) and the 智能云客服 HTTP backend."""
