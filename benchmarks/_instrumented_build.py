@@ -130,9 +130,9 @@ def install(phases: Phases) -> None:
     chunks.Chunk.digest = property(phases.wrap("chunk digests (sha256 of text)", chunks.Chunk.digest.fget))  # type: ignore[method-assign]
     phases.patch(chunks.Chunk, "as_dict", "chunks as_dict (dataclasses.asdict)")
     phases.patch(guides.Guide, "as_dict", "guides as_dict")
-    phases.patch(embedding.EmbeddingCache, "__init__", "embedding cache: open SQLite")
+    phases.patch(embedding.EmbeddingCache, "__init__", "embedding cache: open/close SQLite")
     phases.patch(embedding.EmbeddingCache, "encode", "embedding cache: lookup + np.stack + insert")
-    phases.patch(embedding.EmbeddingCache, "close", "embedding cache: open SQLite")
+    phases.patch(embedding.EmbeddingCache, "close", "embedding cache: open/close SQLite")
     phases.patch(embedding.Embedder, "__init__", "model: resolve path + fingerprint")
     phases.patch(embedding.Embedder, "_load", "model: load (import torch/sentence-transformers + weights)")
     phases.patch(embedding.Embedder, "encode", "model: embed new chunks (forward pass)")
