@@ -33,8 +33,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import _common
-
 
 class Phases:
     """Exclusive and inclusive time per label, for wrapped callables that may nest."""

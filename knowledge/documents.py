@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,9 +153,9 @@ def _split_long(text: str) -> list[str]:
     pieces: list[str] = []
     current = ""
     for sentence in sentences:
-        if current and len(current) + len(sentence) > MAX_PASSAGE_CHARS:
+        if current and current != lead and len(current) + len(sentence) > MAX_PASSAGE_CHARS:
             pieces.append(current)
-            current = lead if lead and not current.startswith(lead) else ""
+            current = lead  # every piece after the first repeats the item's title, so it stands alone
         current += sentence
     if current.strip() and current != lead:
         pieces.append(current)
@@ -203,7 +202,7 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
     if path.suffix.lower() == ".docx":
         try:
             lines = _read_docx(path)
-        except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        except Exception as error:  # python-docx raises PackageNotFoundError, BadZipFile, KeyError…
             return None, [Problem(shown, 1, f"无法读取 Word 文件：{error}")]
     else:
         data = path.read_bytes()

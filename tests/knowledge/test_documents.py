@@ -7,7 +7,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from docx.opc.exceptions import PackageNotFoundError
 from support import DOCUMENTS, SEEDS
 
 from knowledge.documents import (
@@ -149,11 +148,6 @@ def test_real_documents_are_not_taken_for_hard_wrapped_text() -> None:
         assert wrap_width(path.read_text(encoding="utf-8").splitlines()) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG knowledge/documents.py:159: the lead sentence of a split item is not repeated on the second "
-           "piece (the condition tests the piece just finished, which always starts with the lead)",
-)
 def test_each_piece_of_a_split_item_keeps_the_item_title() -> None:
     document = load(SEEDS / SEED_PLAN)
     pieces = [passage for passage in document.passages if passage.line == passage_with(document, "红顶中介").line]
@@ -177,6 +171,8 @@ WRAPPED = """一、工作目标
 各单位要高度重视，明确专人负责帮办代办工作，确保各
 项措施落到实处，取得实效，具体要求分为以下三个方面
 1.加强组织领导，主要负责同志亲自部署推动帮办代办。
+三、持续深化政务服务改革全面提升企业和群众办事满意度
+推行告知承诺和容缺受理，让企业少跑腿、快办事。
 """
 
 
@@ -191,6 +187,8 @@ def test_hard_wrapped_text_is_rejoined_into_paragraphs() -> None:
         (11, "二、工作要求"),
         (12, "各单位要高度重视，明确专人负责帮办代办工作，确保各项措施落到实处，取得实效，具体要求分为以下三个方面"),
         (14, "1.加强组织领导，主要负责同志亲自部署推动帮办代办。"),  # a list item is never glued on
+        (15, "三、持续深化政务服务改革全面提升企业和群众办事满意度"),  # nor is anything glued to a heading
+        (16, "推行告知承诺和容缺受理，让企业少跑腿、快办事。"),
     ]
 
 
@@ -198,6 +196,7 @@ def test_rejoined_paragraphs_become_passages_under_their_headings() -> None:
     passages = chunk_passages(clean_lines(numbered(WRAPPED)))
     assert [(passage.line, passage.heading) for passage in passages] == [
         (2, "一、工作目标"), (5, "一、工作目标"), (8, "一、工作目标"), (12, "二、工作要求"), (14, "二、工作要求"),
+        (16, "三、持续深化政务服务改革全面提升企业和群众办事满意度"),
     ]
 
 
@@ -294,11 +293,6 @@ def test_docx_that_is_a_zip_but_not_word_is_reported(tmp_path: Path) -> None:
     assert "无法读取 Word 文件" in problems[0].message
 
 
-@pytest.mark.xfail(
-    raises=PackageNotFoundError, strict=True,
-    reason="BUG knowledge/documents.py:206: python-docx raises PackageNotFoundError for a file that is not a zip "
-           "(an old .doc renamed, a truncated upload); only BadZipFile/KeyError/ValueError are caught",
-)
 def test_docx_that_is_not_a_zip_is_reported_not_raised(tmp_path: Path) -> None:
     path = tmp_path / "old-word-97.docx"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)  # an OLE2 (.doc) header
