@@ -223,3 +223,16 @@ def build_env(*, index_dir: Path, cache: Path, reports: Path, guides: Path | Non
 
 def say(message: str) -> None:
     print(f"[{dt.datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def code_version() -> dict[str, Any]:
+    """The commit measured, and whether the package had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    changed = git("status", "--porcelain", "--", "knowledge", "index_builder.py", "settings.yml")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "package_modified": bool(changed)}
