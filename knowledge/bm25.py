@@ -14,8 +14,10 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -47,12 +49,52 @@ class Tokenizer:
         self._lock = threading.Lock()
         for word in self.user_words:
             self._jieba.add_word(word.lower(), freq=50000)
+        # Tokens depend on the dictionary: cached tokens are keyed by this too.
+        self.fingerprint = hashlib.sha256("\n".join(self.user_words).encode("utf-8")).hexdigest()[:16]
 
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens (words and their parts), lower case, without punctuation and stopwords."""
         with self._lock:  # jieba's lazy initialisation is not thread-safe
             tokens = self._jieba.lcut_for_search(text.lower())
         return [token for token in (t.strip() for t in tokens) if token and _KEEP.search(token) and token not in STOPWORDS]
+
+
+class TokenCache:
+    """Tokens already computed, by (dictionary fingerprint, text hash), in a SQLite file.
+
+    Rebuilding after one edit among thousands of guides then tokenizes only the edited chunks
+    (unless a title or alias changed: that changes the dictionary and every text is re-read).
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path))
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS tokens (dictionary TEXT, digest TEXT, tokens TEXT, PRIMARY KEY (dictionary, digest))"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def tokenize_all(self, tokenizer: Tokenizer, texts: Sequence[str], digests: Sequence[str]) -> list[list[str]]:
+        found: dict[str, list[str]] = {}
+        unique = list(dict.fromkeys(digests))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT digest, tokens FROM tokens WHERE dictionary = ? AND digest IN ({','.join('?' * len(batch))})",
+                [tokenizer.fingerprint, *batch],
+            )
+            found.update((digest, json.loads(tokens)) for digest, tokens in rows)
+        fresh = {digest: tokenizer.tokenize(text) for digest, text in zip(digests, texts, strict=True) if digest not in found}
+        if fresh:
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)",
+                    [(tokenizer.fingerprint, digest, json.dumps(tokens, ensure_ascii=False)) for digest, tokens in fresh.items()],
+                )
+            found.update(fresh)
+        return [found[digest] for digest in digests]
 
 
 class BM25Index:

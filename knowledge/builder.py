@@ -25,7 +25,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from knowledge.bm25 import BM25Index, Tokenizer
+from knowledge.bm25 import BM25Index, TokenCache, Tokenizer
 from knowledge.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
 from knowledge.embedding import Embedder, EmbeddingCache
 from knowledge.evaluation import evaluate, format_report, gate_failures, load_question_set
@@ -114,11 +114,16 @@ def build_index(
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
     tokenizer = Tokenizer(user_words)
+    token_cache = TokenCache(settings.embedding_cache)
+    try:
+        tokens = token_cache.tokenize_all(tokenizer, [c.text for c in chunks], [c.digest for c in chunks])
+    finally:
+        token_cache.close()
     units: dict[str, list[str]] = {}
-    for chunk in chunks:
+    for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
         unit = lexical_unit(chunk)
         if unit is not None:
-            units.setdefault(unit, []).extend(tokenizer.tokenize(chunk.text))
+            units.setdefault(unit, []).extend(chunk_tokens)
     unit_names = list(units)
     bm25 = BM25Index.build([units[name] for name in unit_names])
     dense = faiss.IndexFlatIP(vectors.shape[1])

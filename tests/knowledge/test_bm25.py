@@ -100,3 +100,21 @@ def test_empty_index() -> None:
     empty = BM25Index.build([])
     assert empty.scores(["简易注销"]).shape == (0,)
     assert empty.coverage(["简易注销"]).shape == (0,)
+
+
+def test_token_cache_reuses_tokens_until_the_dictionary_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge.bm25 import TokenCache
+
+    texts, digests = ["简易注销要多久", "用水报装去哪办"], ["d1", "d2"]
+    tokenizer = Tokenizer(["简易注销"])
+    cache = TokenCache(tmp_path / "cache.sqlite3")
+    first = cache.tokenize_all(tokenizer, texts, digests)
+
+    def fail(text: str) -> list[str]:
+        raise AssertionError("cached text was tokenized again")
+
+    monkeypatch.setattr(tokenizer, "tokenize", fail)
+    assert cache.tokenize_all(tokenizer, texts, digests) == first
+    other = Tokenizer(["简易注销", "用水报装"])  # a new alias: a different dictionary
+    assert "用水报装" in cache.tokenize_all(other, texts, digests)[1]
+    cache.close()
