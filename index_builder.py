@@ -151,6 +151,8 @@ def _print_result(result, k: int) -> None:
     print(f"决策：{labels[result.decision]}    方面：{ASPECT_NAMES_ZH.get(result.aspect, result.aspect)}    置信度：{result.confidence:.3f}")
     if result.decision == "ambiguous":
         print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.choices))
+    if result.decision == "none" and result.hits:
+        print("以下是最接近的内容，仅供参考（建议拨打 12345 或咨询窗口）：")
     for rank, hit in enumerate(result.hits[:k], start=1):
         chunk = hit.chunk
         where = f"{chunk.title}（{chunk.guide_id}）" if chunk.guide_id else f"政策文件《{chunk.source}》"
@@ -188,6 +190,7 @@ def cmd_query(args: argparse.Namespace, settings) -> int:
             if line.strip():
                 emit(line.strip())
     elif args.question is None:  # interactive prompt
+        retriever.embedder.warm_up()  # load the model before the first question, not during it
         print(f"索引版本 {retriever.version}。输入问题后回车，输入空行或 Ctrl-D 退出。")
         while True:
             try:

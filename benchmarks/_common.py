@@ -78,6 +78,7 @@ class ChildRun:
             "cpu_utilisation": round((self.user_seconds + self.system_seconds) / self.seconds, 2) if self.seconds else None,
             "embedded": self.embedded,
             "build_index_seconds": self.internal_seconds,
+            "load_average_at_exit": round(os.getloadavg()[0], 2),  # the machine is shared: was it busy?
         }
 
 

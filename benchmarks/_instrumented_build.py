@@ -33,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401 - importing it puts the repository root on sys.path (index_builder, knowledge)
+
 
 class Phases:
     """Exclusive and inclusive time per label, for wrapped callables that may nest."""
@@ -69,7 +71,9 @@ class Phases:
         return timed
 
     def patch(self, owner: Any, name: str, label: str, *, absorb: bool = False) -> None:
-        setattr(owner, name, self.wrap(label, getattr(owner, name), absorb=absorb))
+        """Wrap owner.name if it exists (the package evolves; a missing name is just not timed)."""
+        if hasattr(owner, name):
+            setattr(owner, name, self.wrap(label, getattr(owner, name), absorb=absorb))
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {
@@ -135,7 +139,12 @@ def install(phases: Phases) -> None:
     phases.patch(embedding.Embedder, "_load", "model: load (import torch/sentence-transformers + weights)")
     phases.patch(embedding.Embedder, "encode", "model: embed new chunks (forward pass)")
     phases.patch(bm25.Tokenizer, "__init__", "jieba: Tokenizer init (dictionary + user words)")
-    phases.patch(bm25.Tokenizer, "tokenize", "jieba: tokenize every chunk")
+    phases.patch(bm25.Tokenizer, "tokenize", "jieba: tokenize chunks")
+    token_cache = getattr(bm25, "TokenCache", None)
+    if token_cache is not None:
+        phases.patch(token_cache, "__init__", "token cache: open/close SQLite")
+        phases.patch(token_cache, "close", "token cache: open/close SQLite")
+        phases.patch(token_cache, "tokenize_all", "token cache: lookup + insert")
     phases.patch(bm25.BM25Index, "build", "BM25: build sparse matrix")
     phases.patch(bm25.BM25Index, "save", "write BM25 (npz/npy/json)")
     builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
@@ -146,11 +155,11 @@ def install(phases: Phases) -> None:
     phases.patch(index_store.IndexStore, "finalize", "publish: fsync + rename")
     phases.patch(index_store.IndexStore, "publish", "publish: CURRENT + history")
     phases.patch(index_store.IndexStore, "prune", "publish: prune old versions")
-    phases.patch(builder, "IndexData", "eval gate (load staging index, evaluate)", absorb=True)
-    phases.patch(builder, "Retriever", "eval gate (load staging index, evaluate)", absorb=True)
-    phases.patch(builder, "load_question_set", "eval gate (load staging index, evaluate)", absorb=True)
-    phases.patch(builder, "evaluate", "eval gate (load staging index, evaluate)", absorb=True)
-    phases.patch(builder, "format_report", "eval gate (load staging index, evaluate)", absorb=True)
+    phases.patch(builder, "IndexData", "eval gate (model load if needed, staging index, questions)", absorb=True)
+    phases.patch(builder, "Retriever", "eval gate (model load if needed, staging index, questions)", absorb=True)
+    phases.patch(builder, "load_question_set", "eval gate (model load if needed, staging index, questions)", absorb=True)
+    phases.patch(builder, "evaluate", "eval gate (model load if needed, staging index, questions)", absorb=True)
+    phases.patch(builder, "format_report", "eval gate (model load if needed, staging index, questions)", absorb=True)
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             _common.median([r.max_rss_mb for r in runs]), runs[0].embedded,
         ])
     print()
-    print(f"Bundled knowledge base: {chunks}")
+    print(f"Bundled knowledge base: {chunks}\n")
     print(_common.markdown_table(
         ["build", "runs", "median wall (s)", "all runs (s)", "median build_index (s)", "median peak RSS (MB)", "embedded"], rows))
     if phases:
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append(["interpreter start-up + exit", phases["cold"]["startup_and_exit_s"], phases["warm"]["startup_and_exit_s"]])
         table.append(["wall (instrumented run)", phases["cold"]["wall_s"], phases["warm"]["wall_s"]])
         print()
-        print("Where the time goes (one instrumented run each, exclusive seconds, phases ≥ 0.01 s):")
+        print("Where the time goes (one instrumented run each, exclusive seconds, phases ≥ 0.01 s):\n")
         print(_common.markdown_table(["phase", "cold (s)", "warm (s)"], table))
     print(f"\nreport: {path}")
     return 0

@@ -189,14 +189,17 @@ def _print(name: str, result: dict[str, Any]) -> None:
     ]
     rows.append(["**median of passes**", summary["questions_per_pass"], summary["p50_ms"], summary["p95_ms"],
                  summary["max_ms"], summary["mean_ms"], ""])
+    print()
     print(_common.markdown_table(["Retriever.run", "questions", "p50 (ms)", "p95 (ms)", "max (ms)", "mean (ms)", "decisions"], rows))
     parts = summary["parts"]
+    print()
     print(_common.markdown_table(
         ["part of a question (median of passes)", "p50 (ms)", "p95 (ms)", "mean (ms)", "share of mean"],
         [[part, parts[part]["p50_ms"], parts[part]["p95_ms"], parts[part]["mean_ms"],
           f"{100 * parts[part]['mean_ms'] / summary['mean_ms']:.0f}%" if summary["mean_ms"] else "-"] for part in PARTS],
     ))
     rss = result["rss_mb"]
+    print()
     print(_common.markdown_table(
         ["load and memory", "value"],
         [["imports (s)", result["imports_s"]], ["load index (s)", result["load_index_s"]],

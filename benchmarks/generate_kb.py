@@ -41,7 +41,7 @@ _ALIASES = re.compile(r"^aliases:\s*\[(.*)\]\s*$")
 _QUESTION_ITEM = re.compile(r"^(\s+-\s+)(.+)$")
 _WINDOW = re.compile(r"\d+号窗口")
 _PHONE = re.compile(r"0000-\d{7}")
-_MATERIAL_ITEM = re.compile(r"^(\d+\s*[.、．)）]\s*)(.*?)(（第\d+次修订）)?$")
+_MATERIAL_ITEM = re.compile(r"^(\d+\s*[.、．)）]\s*)(.*?)(（修订[0-9a-z]+）)?$")
 
 
 def town_name(number: int) -> str:
@@ -101,17 +101,17 @@ def generate(target: Path, count: int = 5000, *, seed: int = 0, source: Path = G
     return written
 
 
-def edit_material_line(path: Path, revision: int) -> str:
-    """Change the first 申请材料 item of a guide (tag it "（第N次修订）"); returns the new line.
+def edit_material_line(path: Path, tag: str) -> str:
+    """Change the first 申请材料 item of a guide, as an admin would: append "（修订<tag>）".
 
-    Re-tagging replaces an earlier tag, so repeated edits never grow the file.
+    An earlier tag is replaced, so repeated edits never grow the file. Returns the new line.
     """
     lines = path.read_text(encoding="utf-8").splitlines()
     start = lines.index("## 申请材料")
     for index in range(start + 1, len(lines)):
         match = _MATERIAL_ITEM.match(lines[index])
         if match:
-            lines[index] = f"{match.group(1)}{match.group(2)}（第{revision}次修订）"
+            lines[index] = f"{match.group(1)}{match.group(2)}（修订{tag}）"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             return lines[index]
     raise ValueError(f"{path}: no numbered line under ## 申请材料")

@@ -83,6 +83,9 @@ class Embedder:
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 import torch
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the admin's terminal
 
                 if self.threads:
                     torch.set_num_threads(self.threads)

@@ -1,0 +1,114 @@
+"""Run the benchmarks and print one Markdown table of the headline numbers, with the machine.
+
+What: bench_build.py (bundled knowledge base, cold and warm builds), bench_large.py (only with
+``--large``: 5000 generated guides, cold build, one-guide rebuilds, breakdown; tens of minutes
+on 2 cores) and bench_query.py (query latency on the bundled index, and on the 5000-guide index
+when it exists), one after the other so they never compete for the CPU. Then one table from
+their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
+(/proc/cpuinfo), RAM, load average, date, and the commit measured.
+
+How: each benchmark is a child process whose output is shown as it runs; a failing benchmark
+is reported and the others still run. ``--report-only`` prints the table from the reports
+already written, without running anything.
+
+    var/venv-app/bin/python benchmarks/run_all.py [--large] [--report-only]
+
+Writes var/reports/bench-run_all.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import time
+from typing import Any
+
+import _common
+
+
+def _run(script: str) -> dict[str, Any]:
+    _common.say(f"running benchmarks/{script}")
+    started = time.perf_counter()
+    status = subprocess.run([_common.python(), f"benchmarks/{script}"], cwd=_common.ROOT, check=False).returncode
+    return {"script": script, "returncode": status, "seconds": round(time.perf_counter() - started, 1)}
+
+
+def _query_row(name: str, result: dict[str, Any]) -> list[Any]:
+    summary = result["summary"]
+    counts = result.get("counts", {})
+    parts = summary["parts"]
+    share = 100 * parts["embedding"]["mean_ms"] / summary["mean_ms"] if summary["mean_ms"] else 0.0
+    return [
+        f"query, {name} ({counts.get('guides')} guides, {counts.get('chunks')} chunks)",
+        f"{summary['passes']} passes × {summary['questions_per_pass']}",
+        f"p50 {summary['p50_ms']:.1f} ms",
+        f"p95 {summary['p95_ms']:.1f} ms, max {summary['max_ms']:.1f} ms; embedding {share:.0f}% of mean "
+        f"({parts['embedding']['p50_ms']:.1f} ms p50); load index {result['load_index_s']:.1f} s, first question {result['first_question_s']:.1f} s",
+        f"{result['rss_mb']['after_loading']:.0f} after loading, {result['rss_mb']['after_passes']:.0f} after passes",
+    ]
+
+
+def headline() -> tuple[list[list[Any]], dict[str, Any]]:
+    rows: list[list[Any]] = []
+    build = _common.read_report("build")
+    if build:
+        for kind, label in (("cold", "empty embedding cache"), ("warm", "cache filled, 0 re-embedded")):
+            data = build[kind]
+            rows.append([
+                f"build bundled KB, {kind} ({label})", data["runs"], f"{data['median_s']:.1f} s",
+                "runs: " + ", ".join(f"{run['seconds']:.1f}" for run in data["all"]) + f" s; build_index {data['median_build_index_s']:.1f} s",
+                f"{data['median_peak_rss_mb']:.0f}",
+            ])
+    large = _common.read_report("large")
+    if large and "cold" in large:
+        cold = large["cold"]
+        rows.append([f"build {large['guides']} guides, cold, --no-gate", 1, f"{cold['seconds']:.0f} s",
+                     f"{cold['embedded']} chunks embedded ({cold['embedded'] / cold['seconds']:.0f}/s wall)" if cold.get("embedded") else "",
+                     f"{cold['max_rss_mb']:.0f}"])
+        if "rebuild" in large:
+            rebuild = large["rebuild"]
+            rows.append([f"rebuild {large['guides']} guides after editing 1", rebuild["runs"], f"{rebuild['median_s']:.1f} s",
+                         "runs: " + ", ".join(f"{run['seconds']:.1f}" for run in rebuild["all"]) + " s; re-embedded "
+                         + ", ".join(str(run["embedded"]) for run in rebuild["all"]),
+                         f"{rebuild['median_peak_rss_mb']:.0f}"])
+        if "breakdown" in large:
+            top = large["breakdown"]["phases"][:3]
+            breakdown = large["breakdown"]
+            rows.append([f"  where a {large['guides']}-guide rebuild goes", breakdown["runs"], f"{breakdown['median_wall_s']:.1f} s",
+                         "; ".join(f"{row['phase']} {row['median_s']:.1f} s" for row in top), ""])
+    query = _common.read_report("query")
+    if query:
+        for name, result in query["results"].items():
+            rows.append(_query_row(name, result))
+    reports = {"build": build, "large": large, "query": query}
+    return rows, reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--large", action="store_true", help="also run bench_large.py (tens of minutes)")
+    parser.add_argument("--report-only", action="store_true", help="only print the table from existing reports")
+    args = parser.parse_args(argv)
+
+    info = _common.machine()
+    runs: list[dict[str, Any]] = []
+    if not args.report_only:
+        scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py"]
+        runs = [_run(script) for script in scripts]
+    rows, reports = headline()
+    code = _common.code_version()
+    print("\n## Benchmarks\n")
+    print(f"Machine: {_common.machine_line(info)}; commit {code['commit']}{' (package modified)' if code['package_modified'] else ''}\n")
+    print(_common.markdown_table(["what", "runs", "median", "detail", "peak RSS (MB)"], rows))
+    failed = [run for run in runs if run["returncode"] != 0]
+    for run in failed:
+        print(f"\nbenchmarks/{run['script']} FAILED (exit {run['returncode']})")
+    measured = {name: (report or {}).get("machine", {}).get("date") for name, report in reports.items()}
+    print("\nMeasured: " + ", ".join(f"{name} {date}" for name, date in measured.items() if date))
+    path = _common.write_report("run_all", {"machine": info, "code": code, "runs": runs, "headline": rows, "measured": measured})
+    print(f"report: {path}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
