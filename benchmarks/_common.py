@@ -184,7 +184,7 @@ def machine_line(info: Mapping[str, Any] | None = None) -> str:
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, float):
-            return "-" if math.isnan(value) else f"{value:,.2f}" if abs(value) < 100 else f"{value:,.1f}"
+            return "-" if math.isnan(value) else f"{value:.2f}" if abs(value) < 100 else f"{value:.1f}"
         return "-" if value is None else str(value)
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
