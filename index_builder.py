@@ -106,9 +106,9 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
 
 
 def _changed_sources(settings, manifest: dict) -> list[str]:
-    from knowledge.builder import _file_checksums
+    from knowledge.builder import source_checksums
 
-    now, then = _file_checksums(settings), manifest.get("sources", {})
+    now, then = source_checksums(settings), manifest.get("sources", {})
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 

@@ -150,7 +150,7 @@ def install(phases: Phases) -> None:
     builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
     builder.json = _JsonProxy(builder.json, phases)  # type: ignore[assignment]
     phases.patch(builder, "_write_jsonl", "write chunks.jsonl (file I/O)")
-    phases.patch(builder, "_file_checksums", "source checksums (sha256 of files)")
+    phases.patch(builder, "source_checksums", "source checksums (sha256 of files)")
     phases.patch(index_store.IndexStore, "staging_folder", "publish: staging folder")
     phases.patch(index_store.IndexStore, "finalize", "publish: fsync + rename")
     phases.patch(index_store.IndexStore, "publish", "publish: CURRENT + history")

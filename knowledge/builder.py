@@ -59,7 +59,8 @@ class BuildReport:
     eval_text: str = ""
 
 
-def _file_checksums(settings: Settings) -> dict[str, str]:
+def source_checksums(settings: Settings) -> dict[str, str]:
+    """sha256 of every guide and document file: the manifest records them, `status` compares."""
     sums = {}
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
@@ -147,7 +148,7 @@ def build_index(
                 "built_at": dt.datetime.now().isoformat(timespec="seconds"),
                 "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
-                "sources": _file_checksums(settings),
+                "sources": source_checksums(settings),
                 "eval": None,
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -161,9 +161,3 @@ class EmbeddingCache:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[digest] for digest in digests]), len(missing)
 
-
-def describe_model(embedder: Embedder) -> dict[str, object]:
-    return {"spec": embedder.spec, "id": embedder.model_id, "dimension": embedder.dimension}
-
-
-__all__ = ["Embedder", "EmbeddingCache", "ModelNotFoundError", "describe_model", "resolve_model_path"]

@@ -131,13 +131,13 @@ class IndexData:
         self.bm25 = BM25Index.load(folder)
         words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer(words)
-        names = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
-        position = {name: index for index, name in enumerate(names)}
+        units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        position = {unit: index for index, unit in enumerate(units)}
         # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
         # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
         names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
         self.names = sorted(names.items(), key=lambda item: -len(item[0]))
-        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
 
 
 class Retriever:
@@ -156,10 +156,6 @@ class Retriever:
                 f"索引 {data.version} 由模型 {data.manifest['embedding']['id']} 生成，"
                 f"当前模型为 {self.embedder.model_id}：请重新运行 index_builder.py build"
             )
-
-    @classmethod
-    def from_folder(cls, folder: Path, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
-        return cls(IndexData(folder), settings or load_settings(), embedder)
 
     @classmethod
     def from_published_index(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
