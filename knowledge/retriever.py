@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from dataclasses import dataclass, field
@@ -184,8 +185,17 @@ class Retriever:
             self._data = data
         return True
 
+    def pinned(self) -> Retriever:
+        """A view fixed on the version loaded now: a later `reload()` does not change it, so one
+        conversation turn never mixes two index versions."""
+        return copy.copy(self)
+
     def guide(self, guide_id: str) -> dict[str, Any] | None:
         return self._data.guides.get(guide_id)
+
+    def mentioned(self, question: str) -> set[str]:
+        """Ids of the guides the question names by title or alias."""
+        return self._mentioned(self._data, question)
 
     # --- scoring ---------------------------------------------------------------------------
     @staticmethod

@@ -48,6 +48,19 @@ class Settings:
     gate_offtopic_rejected: float
     gate_inscope_rejected_max: float
     eval_questions: Path
+    rasa_host: str
+    rasa_port: int
+    action_host: str
+    action_port: int
+    models_dir: Path
+    tracker_db: Path
+    records_db: Path
+    secrets_dir: Path
+    index_poll_seconds: float
+    context_switch_threshold: float
+    out_of_scope_override: float
+    near_miss_margin: float
+    hotline: str
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests point paths at temporary folders)."""

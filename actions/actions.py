@@ -1,0 +1,308 @@
+"""The custom actions of the assistant (rasa-sdk). One class per action; the texts are in
+replies.py, the retriever behind knowledge_service.py, the SQLite records in records.py.
+
+- action_answer: every question (all aspect intents, ask_policy, out_of_scope, choose and the
+  fallbacks). The retriever decides which guide; the intent decides which section.
+- action_handoff: request_human and complain.
+- action_record_feedback / action_save_feedback_comment: 好评 / 差评 and what was missing.
+- action_reply_confirmation: affirm / deny after an offer.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import knowledge_service, replies
+from actions.dialogue import is_elliptical, resolve_pick
+from actions.knowledge_service import KnowledgeUnavailableError
+from actions.records import Records
+from knowledge.aspects import (
+    CONDITIONS,
+    CONTACT,
+    FEE,
+    GENERAL,
+    LOCATION,
+    MATERIALS,
+    ONLINE,
+    PROCESS,
+    TIME_LIMIT,
+    detect_aspect,
+)
+from knowledge.chunks import FAQ
+from knowledge.retriever import AMBIGUOUS, ANSWER, GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.settings import Settings, load_settings
+
+logger = logging.getLogger(__name__)
+
+# The aspect each intent asks about (intents are declared in domain.yml).
+ASPECT_OF_INTENT: dict[str, str] = {
+    "ask_materials": MATERIALS,
+    "ask_process": PROCESS,
+    "ask_time_limit": TIME_LIMIT,
+    "ask_fee": FEE,
+    "ask_location": LOCATION,
+    "ask_contact": CONTACT,
+    "ask_conditions": CONDITIONS,
+    "ask_online": ONLINE,
+    "ask_procedure": GENERAL,
+}
+OUT_OF_SCOPE = "out_of_scope"
+ASK_POLICY = "ask_policy"
+MAX_NEAR_MISSES = 3
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def records() -> Records:
+    return Records(settings().records_db)
+
+
+def _send(dispatcher: CollectingDispatcher, reply: replies.Reply) -> None:
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+    if reply.custom:
+        dispatcher.utter_message(json_message=reply.custom)
+
+
+def _options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, list[str]]]:
+    options = []
+    for guide_id in guide_ids:
+        guide = retriever.guide(guide_id)
+        if guide is not None:  # a guide removed by a newer index is no longer offered
+            options.append((guide_id, guide["title"], guide["aliases"]))
+    return options
+
+
+def _entity(tracker: Tracker, name: str) -> str | None:
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+def _transcript(tracker: Tracker) -> list[dict[str, str]]:
+    """The conversation so far, user and bot texts, for the staff who take over."""
+    lines = []
+    for event in tracker.events:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            lines.append({"from": event["event"], "text": event["text"], "time": str(event.get("timestamp", ""))})
+    return lines
+
+
+class ActionAnswer(Action):
+    """Answer a question from the knowledge base, completely and once, with whom to contact."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        config = settings()
+        try:
+            retriever = knowledge_service.retriever()  # one index version for this whole turn
+        except KnowledgeUnavailableError:
+            _send(dispatcher, replies.unavailable(config.hotline))
+            return []
+        text = (tracker.latest_message.get("text") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+        picked = self._picked(tracker, retriever, text)
+        if picked is not None:
+            guide = retriever.guide(picked)
+            aspect = tracker.get_slot("pending_aspect") or GENERAL
+            question = tracker.get_slot("pending_question") or text
+            return self._answer_guide(dispatcher, retriever, guide, aspect, question)
+
+        aspect = self._aspect(tracker, intent, text)
+        result = retriever.run(text, aspect)
+        current = tracker.get_slot("guide_id")
+        named = retriever.mentioned(text)
+
+        if intent == OUT_OF_SCOPE and not named and result.confidence < config.out_of_scope_override:
+            _send(dispatcher, replies.out_of_scope(config.hotline))
+            return [SlotSet("candidates", None), SlotSet("offered", None)]
+        if len(named) == 1 and (result.decision != ANSWER or result.guide_id not in named):
+            # The user named the item: answer it, even if another guide scores a little higher.
+            return self._answer_guide(dispatcher, retriever, retriever.guide(named.pop()), aspect, text, result)
+        if result.decision == ANSWER and (not current or result.guide_id == current or named
+                                          or result.confidence >= config.context_switch_threshold):
+            return self._answer_result(dispatcher, retriever, result, intent, text)
+        if current and not named and (aspect != GENERAL or is_elliptical(text)) and retriever.guide(current):
+            # A follow-up without its own item ("那要多久？"): the same guide, the newly asked aspect.
+            return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text)
+        if result.decision == AMBIGUOUS:
+            return self._clarify(dispatcher, result.choices, aspect, text)
+        if result.decision == ANSWER:
+            return self._answer_result(dispatcher, retriever, result, intent, text)
+        near = [c for c in result.candidates[:MAX_NEAR_MISSES] if c.score >= config.answer_threshold - config.near_miss_margin]
+        if intent == OUT_OF_SCOPE and not near:
+            _send(dispatcher, replies.out_of_scope(config.hotline))
+            return [SlotSet("candidates", None), SlotSet("offered", None)]
+        _send(dispatcher, replies.not_found(near, config.hotline))
+        return [SlotSet("candidates", [c.guide_id for c in near] or None), SlotSet("pending_aspect", aspect),
+                SlotSet("pending_question", text), SlotSet("offered", "handoff")]
+
+    # --- reading the message -----------------------------------------------------------------
+    @staticmethod
+    def _picked(tracker: Tracker, retriever: Retriever, text: str) -> str | None:
+        """The guide picked from the options offered in the previous turn, if this reply picks one."""
+        offered = tracker.get_slot("candidates") or []
+        pick = _entity(tracker, "pick")
+        if not offered:
+            # A button of an older message still picks its guide.
+            return pick if pick and retriever.guide(pick) else None
+        return resolve_pick(text, _options(retriever, offered), pick)
+
+    @staticmethod
+    def _aspect(tracker: Tracker, intent: str, text: str) -> str:
+        """The intent's aspect; the wording's when the intent is general; the previous one for "X呢？"."""
+        from_intent = ASPECT_OF_INTENT.get(intent)
+        if from_intent and from_intent != GENERAL:
+            return from_intent
+        from_wording = detect_aspect(text)
+        if from_wording:
+            return from_wording
+        if is_elliptical(text) and tracker.get_slot("aspect"):
+            return str(tracker.get_slot("aspect"))
+        return GENERAL
+
+    # --- replying ------------------------------------------------------------------------------
+    def _answer_result(self, dispatcher: CollectingDispatcher, retriever: Retriever, result: RetrievalResult,
+                       intent: str, text: str) -> list[EventType]:
+        if result.guide is None and result.passage is not None:  # a policy document answers best
+            reply = replies.policy_answer(result.passage, confidence=result.confidence, index_version=result.index_version,
+                                          hotline=settings().hotline)
+            _send(dispatcher, reply)
+            last = {"question": text, "guide_id": None, "section": result.passage.chunk.id, "index_version": result.index_version}
+            return [SlotSet("last_answer", last), SlotSet("candidates", None), SlotSet("offered", None)]
+        passage = result.passage if intent == ASK_POLICY else None
+        return self._answer_guide(dispatcher, retriever, result.guide, result.aspect, text, result, passage)
+
+    def _answer_guide(self, dispatcher: CollectingDispatcher, retriever: Retriever, guide: dict[str, Any] | None, aspect: str,
+                      question: str, result: RetrievalResult | None = None, passage: Hit | None = None) -> list[EventType]:
+        if guide is None:
+            _send(dispatcher, replies.not_found([], settings().hotline))
+            return [SlotSet("offered", "handoff")]
+        sections = Retriever.sections_for(guide, aspect)
+        faq = self._matching_faq(result, guide["id"]) if result else None
+        confidence = result.confidence if result else 1.0
+        reply = replies.answer(guide, sections, aspect=aspect, confidence=confidence, index_version=retriever.version,
+                               faq=faq, passage=passage)
+        _send(dispatcher, reply)
+        last = {"question": question, "guide_id": guide["id"], "section": "、".join(h for h, _ in sections) or aspect,
+                "index_version": retriever.version}
+        return [SlotSet("guide_id", guide["id"]), SlotSet("aspect", aspect), SlotSet("last_answer", last),
+                SlotSet("candidates", None), SlotSet("pending_aspect", None), SlotSet("pending_question", None),
+                SlotSet("offered", None)]
+
+    @staticmethod
+    def _matching_faq(result: RetrievalResult, guide_id: str) -> tuple[str, str] | None:
+        """The guide's FAQ entry when it is what the question matched best ("住所可以用住宅吗")."""
+        for hit in result.hits:
+            if hit.chunk.guide_id == guide_id:
+                if hit.chunk.kind == FAQ and "\n" in hit.chunk.content:
+                    question, answer = hit.chunk.content.split("\n", 1)
+                    return question.strip(), answer.strip()
+                return None
+        return None
+
+    @staticmethod
+    def _clarify(dispatcher: CollectingDispatcher, choices: list[GuideCandidate], aspect: str, text: str) -> list[EventType]:
+        _send(dispatcher, replies.clarify(choices, aspect))
+        return [SlotSet("candidates", [c.guide_id for c in choices]), SlotSet("pending_aspect", aspect),
+                SlotSet("pending_question", text), SlotSet("offered", None)]
+
+
+def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+    """Tell the user how to reach people, and leave the staff a record with the transcript."""
+    config = settings()
+    guide = None
+    guide_id = tracker.get_slot("guide_id")
+    if guide_id:
+        try:
+            guide = knowledge_service.retriever().guide(guide_id)
+        except KnowledgeUnavailableError:
+            guide = None
+    last = tracker.get_slot("last_answer") or {}
+    record_id = None
+    try:
+        record_id = records().add_handoff(tracker.sender_id, reason=reason, guide_id=guide_id,
+                                          question=last.get("question") or tracker.latest_message.get("text"),
+                                          transcript=_transcript(tracker))
+    except Exception:
+        logger.exception("转人工记录写入失败（对话 %s）", tracker.sender_id)
+    _send(dispatcher, replies.handoff(guide, reason=reason, record_id=record_id, hotline=config.hotline))
+    return [SlotSet("offered", None), SlotSet("candidates", None)]
+
+
+class ActionHandoff(Action):
+    """转人工 and complaints: where to reach people, and a handoff record for staff."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")
+
+
+class ActionRecordFeedback(Action):
+    """Store a 好评 or 差评 for the last answer (a 差评 is followed by the comment form)."""
+
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        rating = "bad" if intent == "feedback_bad" else "good"
+        last = tracker.get_slot("last_answer") or {}
+        try:
+            records().add_feedback(tracker.sender_id, rating, question=last.get("question"), guide_id=last.get("guide_id"),
+                                   section=last.get("section"), index_version=last.get("index_version"))
+        except Exception:
+            logger.exception("评价写入失败（对话 %s）", tracker.sender_id)
+        if rating == "good":
+            dispatcher.utter_message(response="utter_feedback_thanks")
+        return []
+
+
+class ActionSaveFeedbackComment(Action):
+    """Store what the user said was missing after a 差评."""
+
+    def name(self) -> str:
+        return "action_save_feedback_comment"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        comment = (tracker.get_slot("feedback_comment") or "").strip()
+        if comment:
+            try:
+                records().add_comment(tracker.sender_id, comment[:2000])
+            except Exception:
+                logger.exception("差评意见写入失败（对话 %s）", tracker.sender_id)
+        dispatcher.utter_message(response="utter_feedback_comment_saved")
+        return [SlotSet("feedback_comment", None)]
+
+
+class ActionReplyConfirmation(Action):
+    """是的 / 不用了: accept or decline what the previous turn offered."""
+
+    def name(self) -> str:
+        return "action_reply_confirmation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "affirm" and tracker.get_slot("offered") == "handoff":
+            return _handoff(dispatcher, tracker, "request_human")
+        if intent == "affirm" and tracker.get_slot("candidates"):
+            dispatcher.utter_message(response="utter_ask_pick")
+            return []
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("offered", None), SlotSet("candidates", None)]

@@ -1,0 +1,63 @@
+"""Reading the conversation: which offered option a reply picks, and whether a message is a
+bare follow-up ("那个体户呢？") that keeps the previous question's aspect.
+
+Usage::
+
+    >>> resolve_pick("第二个", [("a", "企业开办", []), ("b", "简易注销", [])])
+    'b'
+    >>> resolve_pick("简易注销吧", [("a", "企业开办", []), ("b", "简易注销", [])])
+    'b'
+    >>> is_elliptical("那个体户呢？")
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from knowledge.aspects import detect_aspect
+
+# (guide id, title, aliases)
+Option = tuple[str, str, Sequence[str]]
+
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_NUMBER = re.compile(
+    r"^\s*(?:选|选择|就|要|是)?\s*(?:第\s*)?([0-9]{1,2}|[一二两三四五六七八九])"
+    r"\s*(?:个|项|种|条|号|吧|那个)?\s*(?:吧|吗|呀|啊)?\s*[。.!！?？]*\s*$"
+)
+_LAST = re.compile(r"^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)")
+_FILLER = re.compile(r"[选择就要是吧的那个这个办理我想问一下呢啊呀。，,.!！?？\s]")
+_ELLIPSIS = re.compile(r"呢\s*[?？]*\s*$")
+
+
+def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None = None) -> str | None:
+    """The id of the option the reply picks: a button's payload, a number, an ordinal, or a name."""
+    ids = [option[0] for option in options]
+    if entity_pick and entity_pick in ids:
+        return entity_pick
+    text = (text or "").translate(_FULL_WIDTH).strip()
+    if not text or not options:
+        return None
+    match = _NUMBER.match(text)
+    if match:
+        token = match.group(1)
+        number = int(token) if token.isdigit() else _NUMERALS[token]
+        return ids[number - 1] if 1 <= number <= len(ids) else None
+    if _LAST.match(text):
+        return ids[-1]
+    lowered = text.lower()
+    core = _FILLER.sub("", lowered)
+    named = []
+    for guide_id, title, aliases in options:
+        names = [title.lower(), *(alias.lower() for alias in aliases)]
+        if any(name and name in lowered for name in names) or (len(core) >= 2 and any(core in name for name in names)):
+            named.append(guide_id)
+    return named[0] if len(named) == 1 else None
+
+
+def is_elliptical(text: str) -> bool:
+    """A short "X呢？" that names a new item but no aspect: it asks the previous question again."""
+    stripped = (text or "").strip()
+    return bool(_ELLIPSIS.search(stripped)) and len(stripped) <= 20 and detect_aspect(stripped) is None

@@ -1,0 +1,181 @@
+"""Everything the assistant says, in Chinese, built from retrieval results and guides.
+
+Each function returns a `Reply`: the text, the buttons, and a machine-readable custom payload
+for channels (the hall API and Telegram read `{"answer": …}` and `{"handoff": …}`). Texts are
+complete by design (一次性告知): a materials list is never shortened, and every procedure answer
+ends with whom to contact.
+
+Usage::
+
+    reply = replies.answer(guide, sections, aspect="materials", confidence=0.81, index_version="…")
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
+    dispatcher.utter_message(json_message=reply.custom)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
+from knowledge.retriever import GuideCandidate, Hit
+
+FEEDBACK_GOOD = "/feedback_good"
+FEEDBACK_BAD = "/feedback_bad"
+REQUEST_HUMAN = "/request_human"
+EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+    custom: dict[str, Any] | None = None
+
+
+def pick_payload(guide_id: str) -> str:
+    """The button payload that picks one guide in a clarifying question."""
+    return '/choose{"pick": "' + guide_id + '"}'
+
+
+def _contacts_block(guide: dict[str, Any]) -> str:
+    lines = ["【联系方式】"]
+    for contact in guide["contacts"]:
+        lines.append(f"· {contact['unit']}　电话 {contact['phone']}")
+        details = "；".join(part for part in (
+            f"地址：{contact['address']}" if contact.get("address") else "",
+            f"办公时间：{contact['hours']}" if contact.get("hours") else "",
+        ) if part)
+        if details:
+            lines.append(f"  {details}")
+    lines.append(f"责任部门：{guide['department']}；投诉监督电话：{guide.get('complaint_phone') or '12345'}")
+    source = guide.get("source") or guide["title"]
+    lines.append(f"来源：{source}（更新于 {guide['updated']}）")
+    return "\n".join(lines)
+
+
+def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], confidence: float, index_version: str) -> dict[str, Any]:
+    return {"answer": {
+        "guide": {"id": guide["id"], "title": guide["title"], "department": guide["department"], "updated": guide["updated"],
+                  "source": guide.get("source", "")},
+        "aspect": aspect,
+        "sections": sections,
+        "contacts": [dict(contact) for contact in guide["contacts"]],
+        "confidence": round(confidence, 4),
+        "index_version": index_version,
+    }}
+
+
+def feedback_buttons() -> list[dict[str, str]]:
+    return [{"title": "👍 好评", "payload": FEEDBACK_GOOD}, {"title": "👎 差评", "payload": FEEDBACK_BAD}]
+
+
+def answer(guide: dict[str, Any], sections: list[tuple[str, str]], *, aspect: str, confidence: float, index_version: str,
+           faq: tuple[str, str] | None = None, passage: Hit | None = None) -> Reply:
+    """A guide's answer: the asked sections in full, an FAQ that matches, related policy, contacts."""
+    parts = [f"【{guide['title']}】"]
+    if faq:
+        parts.append(f"问：{faq[0]}\n答：{faq[1]}")
+    for heading, text in sections:
+        parts.append(f"{heading}：\n{text.strip()}")
+    if aspect == CONTACT or not sections:
+        parts.append(f"以下是「{guide['title']}」的办理窗口和电话。")
+    if passage is not None:
+        parts.append(policy_passage_text(passage))
+    parts.append(_contacts_block(guide))
+    parts.append("这个回答有帮助吗？")
+    custom = _answer_custom(guide, aspect, [heading for heading, _ in sections], confidence, index_version)
+    return Reply("\n\n".join(parts), feedback_buttons(), custom)
+
+
+_UNIT_PATTERNS = (("牵头单位", re.compile(r"牵头单位[:：]\s*([^;；〕\])）]+)")),
+                  ("责任单位", re.compile(r"责任单位[:：]\s*([^;；〕\])）]+)")),
+                  ("责任专项组", re.compile(r"责任专项组[:：]\s*([^;；〕\])）]+)")),
+                  ("完成时限", re.compile(r"完成时限[:：]\s*([^;；〕\])）]+)")))
+
+
+def passage_units(text: str) -> list[tuple[str, str]]:
+    """(label, value) pairs such as ("牵头单位", "区财政局、区发改经信局") found in a passage."""
+    found = []
+    for label, pattern in _UNIT_PATTERNS:
+        match = pattern.search(text)
+        if match:
+            found.append((label, match.group(1).strip(" ,，。")))
+    return found
+
+
+def policy_passage_text(passage: Hit) -> str:
+    chunk = passage.chunk
+    lines = [f"【相关政策】《{chunk.title}》" + (f"「{chunk.section}」" if chunk.section else "") + "原文：", f"“{chunk.content.strip()}”"]
+    units = passage_units(chunk.content)
+    if units:
+        lines.append("；".join(f"{label}：{value}" for label, value in units))
+    elif chunk.units:
+        lines.append("相关单位：" + "、".join(chunk.units))
+    lines.append(f"来源：《{chunk.source or chunk.title}》")
+    return "\n".join(lines)
+
+
+def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotline: str) -> Reply:
+    """An answer quoted from a policy document, with its responsible units."""
+    text = policy_passage_text(passage) + f"\n\n具体兑现和申报请咨询上述牵头单位，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
+    units = passage_units(passage.chunk.content)
+    custom = {"answer": {
+        "guide": None, "aspect": "policy", "sections": [],
+        "document": {"title": passage.chunk.title, "section": passage.chunk.section, "source": passage.chunk.source},
+        "units": [{"label": label, "value": value} for label, value in units],
+        "contacts": [], "confidence": round(confidence, 4), "index_version": index_version,
+    }}
+    return Reply(text, feedback_buttons(), custom)
+
+
+def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:
+    """Ask which of several close guides the user means; a button, number or name picks."""
+    asked = ASPECT_NAMES_ZH.get(aspect, "")
+    lines = [f"您问的{asked if aspect != GENERAL else ''}可能涉及以下几个事项，请问是哪一个？（点按钮，或回复序号、名称）"]
+    lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
+    buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
+    return Reply("\n".join(lines), buttons, {"clarify": {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
+
+
+def not_found(near: list[GuideCandidate], hotline: str) -> Reply:
+    """Honest 'I don't know', never a guess; the nearest guides when there are some."""
+    lines = ["抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。"]
+    buttons: list[dict[str, str]] = []
+    if near:
+        lines.append("您问的是不是下面这些事项？（点按钮，或回复序号）")
+        lines += [f"{number}. {choice.title}" for number, choice in enumerate(near, 1)]
+        buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
+    lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
+    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+    return Reply("\n".join(lines), buttons, {"not_found": {"near": [c.guide_id for c in near]}})
+
+
+def out_of_scope(hotline: str) -> Reply:
+    text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题，例如：\n"
+            + "\n".join(f"· {question}" for question in EXAMPLE_QUESTIONS)
+            + f"\n其他政务问题可以拨打政务服务热线 {hotline}。")
+    return Reply(text, [], {"not_found": {"near": [], "out_of_scope": True}})
+
+
+def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None, hotline: str) -> Reply:
+    """Where and how to reach people, plus the handoff marker channels act on."""
+    lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
+             else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
+    lines.append("您也可以直接联系：")
+    if guide is not None:
+        for contact in guide["contacts"]:
+            place = f"（{contact['address']}）" if contact.get("address") else ""
+            lines.append(f"· 「{guide['title']}」窗口：{contact['unit']}{place}，电话 {contact['phone']}")
+    lines.append(f"· 政务服务便民热线 {hotline}（投诉、咨询、求助）")
+    lines.append("· 政务服务中心“办不成事”反映窗口：现场办事遇到困难可到该窗口当面反映，由专人协调解决")
+    if record_id:
+        lines.append(f"记录编号：{record_id}")
+    custom = {"handoff": {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
+                          "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}}
+    return Reply("\n".join(lines), [], custom)
+
+
+def unavailable(hotline: str) -> Reply:
+    return Reply(f"抱歉，知识库暂时不可用，请稍后再试，或拨打政务服务热线 {hotline} 咨询。", [], {"not_found": {"near": [], "unavailable": True}})
