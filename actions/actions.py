@@ -19,7 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_service, replies
-from actions.dialogue import is_elliptical, resolve_pick
+from actions.dialogue import is_elliptical, names_an_item, resolve_pick
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.records import Records
 from knowledge.aspects import (
@@ -138,6 +138,10 @@ class ActionAnswer(Action):
         if current and not named and (aspect != GENERAL or is_elliptical(text)) and retriever.guide(current):
             # A follow-up without its own item ("那要多久？"): the same guide, the newly asked aspect.
             return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text)
+        if not named and not names_an_item(text):
+            # "那要多久？" with nothing in context: any guide would be a guess.
+            _send(dispatcher, replies.ask_item(aspect))
+            return [SlotSet("candidates", None), SlotSet("pending_aspect", aspect), SlotSet("offered", "item")]
         if result.decision == AMBIGUOUS:
             return self._clarify(dispatcher, result.choices, aspect, text)
         if result.decision == ANSWER:
@@ -172,6 +176,8 @@ class ActionAnswer(Action):
             return from_wording
         if is_elliptical(text) and tracker.get_slot("aspect"):
             return str(tracker.get_slot("aspect"))
+        if tracker.get_slot("offered") == "item" and tracker.get_slot("pending_aspect"):
+            return str(tracker.get_slot("pending_aspect"))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL
 
     # --- replying ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.aspects import detect_aspect
+from knowledge.aspects import detect_aspect, strip_aspect_words
 
 # (guide id, title, aliases)
 Option = tuple[str, str, Sequence[str]]
@@ -30,6 +30,11 @@ _NUMBER = re.compile(
 _LAST = re.compile(r"^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)")
 _FILLER = re.compile(r"[选择就要是吧的那个这个办理我想问一下呢啊呀。，,.!！?？\s]")
 _ELLIPSIS = re.compile(r"呢\s*[?？]*\s*$")
+# Words that carry no service item: what is left after removing them and the aspect words is the item.
+_NO_ITEM = re.compile(
+    r"请问|一下|需要|可以|能不能|什么|哪些|怎么|怎样|如何|多少|还有|还要|这个|那个|的话|是不是|有没有|大概|一般|"
+    r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少\s\W\d]"
+)
 
 
 def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None = None) -> str | None:
@@ -61,3 +66,9 @@ def is_elliptical(text: str) -> bool:
     """A short "X呢？" that names a new item but no aspect: it asks the previous question again."""
     stripped = (text or "").strip()
     return bool(_ELLIPSIS.search(stripped)) and len(stripped) <= 20 and detect_aspect(stripped) is None
+
+
+def names_an_item(text: str) -> bool:
+    """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
+    "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""
+    return len(_NO_ITEM.sub("", strip_aspect_words(text or ""))) >= 2

@@ -152,6 +152,13 @@ def not_found(near: list[GuideCandidate], hotline: str) -> Reply:
     return Reply("\n".join(lines), buttons, {"not_found": {"near": [c.guide_id for c in near]}})
 
 
+def ask_item(aspect: str) -> Reply:
+    """The question names no service item and none is in context: ask rather than guess."""
+    asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect != GENERAL else ""
+    text = (f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？") + "告诉我事项名称就行，例如“企业开办”“用水报装”“施工许可证”。"
+    return Reply(text, [], {"ask_item": {"aspect": aspect}})
+
+
 def out_of_scope(hotline: str) -> Reply:
     text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题，例如：\n"
             + "\n".join(f"· {question}" for question in EXAMPLE_QUESTIONS)

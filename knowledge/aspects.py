@@ -82,3 +82,10 @@ def detect_aspect(question: str) -> str | None:
         if pattern.search(question):
             return aspect
     return None
+
+
+def strip_aspect_words(question: str) -> str:
+    """The question without the words that name an aspect ("那要多久？" -> "那要？")."""
+    for _aspect, pattern in _ASPECT_PATTERNS:
+        question = pattern.sub("", question)
+    return question

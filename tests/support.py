@@ -84,3 +84,117 @@ def run_cli(settings: Any, *args: str, stdin: str | None = None, timeout: float 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
+
+
+# --- conversations with the running assistant ---------------------------------------------------
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def parsed_guide(guide_id: str, folder: Path = GUIDES) -> Any:
+    """The guide as the admin wrote it: tests compare answers with the file, not with copied text."""
+    from knowledge.guides import parse_guide
+
+    guide, problems = parse_guide(folder / f"{guide_id}.md")
+    assert guide is not None, problems
+    return guide
+
+
+class Turn:
+    """What the user sees after one message: the texts, the buttons, the custom payloads."""
+
+    def __init__(self, messages: list[dict[str, Any]]) -> None:
+        self.messages = messages
+        self.text = "\n".join(m["text"] for m in messages if m.get("text"))
+        self.buttons = [b for m in messages for b in m.get("buttons") or []]
+        self.custom = [m["custom"] for m in messages if m.get("custom")]
+
+    def payload(self, key: str) -> dict[str, Any] | None:
+        return next((c[key] for c in self.custom if key in c), None)
+
+    @property
+    def answer(self) -> dict[str, Any] | None:
+        return self.payload("answer")
+
+    @property
+    def guide_id(self) -> str | None:
+        answer = self.answer
+        return answer["guide"]["id"] if answer and answer.get("guide") else None
+
+    def button(self, title_part: str) -> dict[str, str]:
+        found = [b for b in self.buttons if title_part in b["title"]]
+        assert found, f"no button with {title_part!r} in {[b['title'] for b in self.buttons]}"
+        return found[0]
+
+    def __repr__(self) -> str:
+        return f"Turn({self.text[:300]!r}, buttons={[b['title'] for b in self.buttons]})"
+
+
+class Chat:
+    """One user talking to the REST channel, as a web page or app would."""
+
+    def __init__(self, rest_url: str, sender: str) -> None:
+        self.rest_url = rest_url
+        self.sender = sender
+
+    def say(self, message: str) -> Turn:
+        import httpx
+
+        response = httpx.post(self.rest_url, json={"sender": self.sender, "message": message}, timeout=60)
+        response.raise_for_status()
+        return Turn(response.json())
+
+    def click(self, button: dict[str, str]) -> Turn:
+        return self.say(button["payload"])
+
+
+def assert_guide_answer(turn: Turn, guide_id: str, heading: str | None = None) -> None:
+    """The reply answers `guide_id`: its title, the whole section `heading` (every numbered item),
+    every contact phone, the department and the source date, as an admin wrote them."""
+    guide = parsed_guide(guide_id)
+    assert turn.guide_id == guide_id, f"expected {guide_id}, got {turn.guide_id}: {turn!r}"
+    assert guide.title in turn.text
+    if heading:
+        section = guide.section(heading)
+        assert section is not None
+        for item in section.items or [section.text.strip().splitlines()[0]]:
+            assert item in turn.text, f"{heading} incomplete, missing {item!r}"
+    for contact in guide.contacts:
+        assert contact.phone in turn.text and contact.unit in turn.text
+    assert guide.department in turn.text and guide.updated in turn.text
+
+
+# --- trackers for action tests (the way rasa-sdk's own tests build them) ---------------------------
+
+def tracker_for(text: str, intent: str, slots: dict[str, Any] | None = None, entities: list[dict[str, Any]] | None = None,
+                sender: str = "tracker-test", events: list[dict[str, Any]] | None = None) -> Any:
+    from rasa_sdk import Tracker
+
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []}
+    history = [*(events or []), {"event": "user", "text": text, "parse_data": latest, "timestamp": 1.0}]
+    return Tracker(sender, dict(slots or {}), latest, history, False, None, {}, "action_listen")
+
+
+def run_action(action: Any, tracker: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run a rasa-sdk action; returns (messages sent, slots it set)."""
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    slots = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+    return dispatcher.messages, slots
+
+
+def texts(messages: list[dict[str, Any]]) -> str:
+    return "\n".join(message.get("text") or "" for message in messages)
+
+
+def custom(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    return next((m["custom"][key] for m in messages if m.get("custom") and key in m["custom"]), None)

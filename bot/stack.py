@@ -1,0 +1,275 @@
+"""Run the assistant: train the Rasa model when its inputs changed, start the action server and
+the Rasa server, stop both cleanly.
+
+    python -m bot.stack run      # make run: train if needed, start both servers, Ctrl-C stops
+    python -m bot.stack train    # make train: train only if config/domain/data changed
+    python -m bot.stack chat     # make chat: action server + `rasa shell` in this terminal
+
+The model file is named by a fingerprint of everything it is trained from (config, domain,
+data, our Rasa component), so a model is trained once per change and reused otherwise. The
+guides are not part of it: new guides never need retraining.
+
+Tests use `Stack` directly on free ports with their own databases::
+
+    with Stack(ports=(5105, 5155), env={"GOVQA_RECORDS_DB": "/tmp/r.sqlite3"}) as stack:
+        requests.post(stack.rest_url, json={"sender": "u1", "message": "开公司要带什么材料"})
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from knowledge.settings import ROOT, Settings, load_settings
+
+APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
+RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
+TOKEN_ENV = "GOVQA_RASA_TOKEN"
+# Everything the trained model depends on. Guides are deliberately absent.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/jieba_tokenizer.py", "requirements/rasa.txt")
+QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
+             "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def model_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = ROOT / name
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -> Path:
+    """The trained model for the current inputs; trains it first if there is none (~2-4 min)."""
+    settings = settings or load_settings()
+    fingerprint = model_fingerprint()
+    model = settings.models_dir / f"{fingerprint}.tar.gz"
+    if model.exists():
+        return model
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.models_dir / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two `make run`s or test sessions never train at once
+        if model.exists():
+            return model
+        print(f"→ 训练 Rasa 模型（配置或训练数据有变化，约 2-4 分钟）：{model.name}", flush=True)
+        started = time.monotonic()
+        if log:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        output = open(log, "w") if log else None
+        try:
+            done = subprocess.run(
+                [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                 "--out", str(settings.models_dir), "--fixed-model-name", fingerprint],
+                cwd=ROOT, env={**os.environ, **QUIET_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
+            )
+        finally:
+            if output:
+                output.close()
+        if done.returncode != 0 or not model.exists():
+            raise StackError(f"Rasa 模型训练失败（退出码 {done.returncode}）" + (f"，日志：{log}" if log else ""))
+        print(f"✓ 模型训练完成，用时 {time.monotonic() - started:.0f} 秒", flush=True)
+    return model
+
+
+def rasa_token(settings: Settings) -> str:
+    """Rasa's HTTP API token: from the environment, else generated once into var/secrets (mode 600)."""
+    token = os.environ.get(TOKEN_ENV)
+    if token:
+        return token
+    path = settings.secrets_dir / "rasa_token"
+    if not path.exists():
+        settings.secrets_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{what}启动失败（退出码 {process.returncode}），日志：{log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise StackError(f"{what}在 {timeout:.0f} 秒内没有就绪，日志：{log}")
+
+
+class Stack:
+    """The action server and the Rasa server as two child process groups."""
+
+    def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
+                 env: Mapping[str, str] | None = None, logs: Path | None = None, model: Path | None = None) -> None:
+        self.env = {**os.environ, **QUIET_ENV, **(env or {})}
+        # The children read GOVQA_* too, so settings and children agree on every path.
+        self.settings = settings or _settings_for(self.env)
+        self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)
+        self.logs = logs or self.settings.var_dir / "logs"
+        self.model = model
+        self.token = rasa_token(self.settings)
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.rasa_host}:{self.rasa_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return self.rasa_url + "/webhooks/rest/webhook"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.settings.action_host}:{self.action_port}"
+
+    def start(self) -> Stack:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
+        try:
+            self.start_actions()
+            self.start_rasa(model)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_actions(self) -> None:
+        log = self.logs / "actions.log"
+        self.actions = self._spawn([str(APP_PYTHON), "-m", "actions.server", "--host", self.settings.action_host,
+                                    "--port", str(self.action_port)], log)
+        _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
+
+    def start_rasa(self, model: Path) -> None:
+        log = self.logs / "rasa.log"
+        env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db)}
+        self.rasa = self._spawn([str(RASA), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+                               "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
+                               "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.token], log, env)
+        _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
+
+    def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None) -> subprocess.Popen:
+        with open(log, "a") as output:
+            # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
+            return subprocess.Popen(command, cwd=ROOT, env={**self.env, **(extra or {})}, stdout=output,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def running(self) -> bool:
+        return all(process is not None and process.poll() is None for process in (self.actions, self.rasa))
+
+    def stop(self) -> None:
+        for process in (self.rasa, self.actions):
+            if process is not None:
+                _terminate(process)
+        self.rasa = self.actions = None
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.stop()
+
+
+def _terminate(process: subprocess.Popen, grace: float = 10) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass
+
+
+def _settings_for(env: Mapping[str, str]) -> Settings:
+    """Settings as a child started with `env` will read them (GOVQA_* overrides included)."""
+    saved = dict(os.environ)
+    try:
+        os.environ.update({k: v for k, v in env.items() if k.startswith("GOVQA_")})
+        return load_settings()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _print_ready(stack: Stack) -> None:
+    print(f"""
+✓ 政务服务智能问答助手已启动
+  Rasa（REST 渠道）  {stack.rest_url}
+  Rasa HTTP API      {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
+  动作服务器         {stack.action_url}
+  日志               {stack.logs}
+
+试一试：
+  curl -s {stack.rest_url} -H 'Content-Type: application/json' \\
+       -d '{{"sender": "demo", "message": "开办企业需要什么材料"}}'
+
+按 Ctrl-C 停止。""", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="政务服务智能问答助手：训练与启动")
+    parser.add_argument("command", choices=("run", "train", "chat"))
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        if args.command == "train":
+            print(f"模型：{ensure_model(settings, log=settings.var_dir / 'logs' / 'train.log')}")
+            return 0
+        stack = Stack(settings)
+
+        def _stop(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+        signal.signal(signal.SIGTERM, _stop)
+        try:
+            if args.command == "chat":
+                stack.logs.mkdir(parents=True, exist_ok=True)
+                model = ensure_model(settings, log=stack.logs / "train.log")
+                stack.start_actions()
+                env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db)}
+                return subprocess.call([str(RASA), "shell", "--model", str(model), "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
+            stack.start()
+            _print_ready(stack)
+            while stack.running():
+                time.sleep(1)
+            print("✗ 有服务意外退出，查看日志：" + str(stack.logs), file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\n正在停止 …", flush=True)
+            return 0
+        finally:
+            stack.stop()
+            print("✓ 已停止", flush=True)
+    except StackError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

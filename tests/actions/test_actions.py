@@ -1,0 +1,109 @@
+"""The custom actions, driven by trackers (no Rasa server): what the user would read and what is
+stored, on the real retriever over the bundled knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+from support import custom, parsed_guide, run_action, texts, tracker_for
+
+from actions.actions import (
+    ActionAnswer,
+    ActionHandoff,
+    ActionRecordFeedback,
+    ActionReplyConfirmation,
+    ActionSaveFeedbackComment,
+)
+from actions.records import Records
+
+
+def test_answer_gives_the_whole_materials_list_and_contacts(records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(), tracker_for("开办企业需要什么材料", "ask_materials"))
+    guide = parsed_guide("company-setup")
+    text = texts(messages)
+    for item in guide.section("申请材料").items:
+        assert item in text
+    for contact in guide.contacts:
+        assert contact.phone in text and contact.address in text and contact.hours in text
+    assert guide.source in text and guide.updated in text
+    assert slots["guide_id"] == "company-setup" and slots["aspect"] == "materials"
+    assert custom(messages, "answer")["contacts"][0]["phone"] == guide.contacts[0].phone
+
+
+def test_follow_up_without_an_item_uses_the_slot(records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit", {"guide_id": "water-connection"}))
+    water = parsed_guide("water-connection")
+    assert water.section("办理时限").text.strip().splitlines()[0] in texts(messages)
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
+
+
+def test_follow_up_without_a_guide_in_context_asks_which_item(records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit"))
+    assert custom(messages, "answer") is None and "哪个事项" in texts(messages)
+    # the item alone then answers the aspect asked before
+    messages, slots = run_action(ActionAnswer(), tracker_for("用水报装", "ask_procedure", slots))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
+
+
+def test_out_of_scope_never_reuses_the_previous_guide(records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope", {"guide_id": "company-setup"}))
+    assert custom(messages, "answer") is None and "不在我的服务范围" in texts(messages)
+    assert "guide_id" not in slots
+
+
+def test_ambiguous_question_offers_buttons_and_remembers_the_aspect(records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(), tracker_for("公司注销", "ask_procedure"))
+    assert slots["candidates"] and len(slots["candidates"]) >= 2 and slots["pending_aspect"] == "general"
+    payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
+    assert all(f'"pick": "{guide_id}"' in " ".join(payloads) for guide_id in slots["candidates"])
+
+
+@pytest.mark.parametrize(("reply", "index"), [("1", 0), ("第二个", 1), ("就第一个吧", 0)])
+def test_pick_by_number_answers_the_pending_aspect(records: Records, reply: str, index: int) -> None:
+    pending = {"candidates": ["company-deregistration", "simplified-deregistration"], "pending_aspect": "materials",
+               "pending_question": "公司注销要什么材料"}
+    messages, slots = run_action(ActionAnswer(), tracker_for(reply, "choose", pending))
+    picked = pending["candidates"][index]
+    assert slots["guide_id"] == picked and slots["candidates"] is None
+    assert parsed_guide(picked).section("申请材料").items[0] in texts(messages)
+
+
+def test_pick_by_button_payload_entity(records: Records) -> None:
+    pending = {"candidates": ["company-deregistration", "simplified-deregistration"], "pending_aspect": "time_limit"}
+    tracker = tracker_for('/choose{"pick": "simplified-deregistration"}', "choose", pending,
+                          entities=[{"entity": "pick", "value": "simplified-deregistration"}])
+    _messages, slots = run_action(ActionAnswer(), tracker)
+    assert slots["guide_id"] == "simplified-deregistration" and slots["aspect"] == "time_limit"
+
+
+def test_handoff_stores_the_transcript_and_names_the_window(records: Records) -> None:
+    history = [{"event": "user", "text": "用水报装要什么材料", "timestamp": 0.5}, {"event": "bot", "text": "【用水报装】…", "timestamp": 0.6}]
+    tracker = tracker_for("转人工", "request_human", {"guide_id": "water-connection"}, events=history)
+    messages, _slots = run_action(ActionHandoff(), tracker)
+    marker = custom(messages, "handoff")
+    assert marker["guide_id"] == "water-connection" and marker["record_id"]
+    assert parsed_guide("water-connection").contacts[0].phone in texts(messages)
+    [row] = records.rows("handoffs")
+    assert "用水报装要什么材料" in row["transcript"] and "转人工" in row["transcript"]
+
+
+def test_handoff_still_answers_when_the_records_cannot_be_written(records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(records, "add_handoff", broken)
+    messages, _slots = run_action(ActionHandoff(), tracker_for("我要投诉", "complain"))
+    assert "12345" in texts(messages) and custom(messages, "handoff")["record_id"] is None
+
+
+def test_ratings_and_comment_are_stored(records: Records) -> None:
+    last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
+    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    run_action(ActionSaveFeedbackComment(), tracker_for("没说表具费用", "ask_fee", {"feedback_comment": "没说表具费用"}))
+    [row] = records.rows("feedback")
+    assert (row["rating"], row["guide_id"], row["section"], row["comment"]) == ("bad", "gas-connection", "收费标准", "没说表具费用")
+
+
+def test_affirm_after_not_found_hands_over(records: Records) -> None:
+    messages, _slots = run_action(ActionReplyConfirmation(), tracker_for("好的", "affirm", {"offered": "handoff"}))
+    assert custom(messages, "handoff") is not None
+    assert len(records.rows("handoffs")) == 1

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from actions.dialogue import is_elliptical, resolve_pick
+
+OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("1", "general"), ("２", "simple"), ("第三个", "setup"), ("选2", "simple"), ("就第一个吧", "general"),
+    ("最后一个", "setup"), ("简易注销吧", "simple"), ("一般注销", "general"), ("4", None), ("注销", None), ("今天天气", None),
+])
+def test_resolve_pick(reply: str, expected: str | None) -> None:
+    assert resolve_pick(reply, OPTIONS) == expected
+
+
+def test_button_entity_wins_only_when_offered() -> None:
+    assert resolve_pick("whatever", OPTIONS, entity_pick="simple") == "simple"
+    assert resolve_pick("whatever", OPTIONS, entity_pick="not-offered") is None
+
+
+@pytest.mark.parametrize(("message", "expected"), [("那个体户呢？", True), ("用电报装呢", True), ("那要多久呢", False), ("开公司要什么材料", False)])
+def test_is_elliptical(message: str, expected: bool) -> None:
+    assert is_elliptical(message) is expected

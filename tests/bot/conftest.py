@@ -1,0 +1,50 @@
+"""The running assistant for end-to-end tests: a real action server and a real Rasa server
+(the trained model from var/models, trained first if missing), on free ports, over a private
+copy of the knowledge base with its own index, tracker store and records database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support import DOCUMENTS, GUIDES, Chat, free_port, settings_env
+
+from bot.stack import Stack
+from knowledge.builder import build_index
+from knowledge.embedding import Embedder
+from knowledge.settings import Settings, load_settings
+
+
+@dataclass
+class Assistant:
+    stack: Stack
+    settings: Settings
+    counter: int = 0
+
+    def chat(self, name: str = "user") -> Chat:
+        """A new conversation (a new sender id)."""
+        self.counter += 1
+        return Chat(self.stack.rest_url, f"{name}-{self.counter}")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Assistant]:
+    root = tmp_path_factory.mktemp("assistant")
+    shutil.copytree(GUIDES, root / "guides")
+    shutil.copytree(DOCUMENTS, root / "documents")
+    settings = load_settings(guides_dir=root / "guides", documents_dir=root / "documents", index_dir=root / "index",
+                             reports_dir=root / "reports", records_db=root / "records.sqlite3",
+                             tracker_db=root / "tracker.sqlite3", index_poll_seconds=0.5)
+    build_index(settings, embedder=embedder)
+    env = settings_env(settings)
+    env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
+                "GOVQA_INDEX_POLL_SECONDS": "0.5"})
+    stack = Stack(ports=(free_port(), free_port()), env=env, logs=Path(root / "logs"))
+    stack.start()
+    try:
+        yield Assistant(stack, stack.settings)
+    finally:
+        stack.stop()
