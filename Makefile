@@ -5,13 +5,14 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup index query lint eval bench clean
+.PHONY: run test setup index train chat query lint eval eval-nlu bench clean
 
-## make run: set up, build the index if the knowledge base changed, open the question prompt
+## make run: set up, build the index if the knowledge base changed, train Rasa if its data changed,
+## start the action server and the Rasa server (Ctrl-C stops both)
 run: setup index
-	$(APP_PY) index_builder.py query
+	$(APP_PY) -m bot.stack run
 
-## make test: set up, lint, and run the offline test suite
+## make test: set up, lint, and run the test suite (end-to-end tests start real Rasa and action servers)
 test: setup
 	$(APP_PY) -m ruff check .
 	$(APP_PY) -m pytest -q tests
@@ -22,12 +23,28 @@ setup:
 index: setup
 	$(APP_PY) index_builder.py build --if-changed
 
+## make train: train the Rasa model (only when config, domain or data changed)
+train: setup
+	$(APP_PY) -m bot.stack train
+
+## make chat: talk to the assistant in this terminal (rasa shell)
+chat: setup index
+	$(APP_PY) -m bot.stack chat
+
+## make query: the retrieval prompt (no Rasa): see what the knowledge base answers
+query: setup index
+	$(APP_PY) index_builder.py query
+
 lint: setup
 	$(APP_PY) -m ruff check .
 
 ## make eval: evaluate the published index on tests/data/questions.yml (report in var/reports/)
 eval: index
 	$(APP_PY) index_builder.py eval
+
+## make eval-nlu: 5-fold cross-validation of the NLU (report in var/reports/nlu/)
+eval-nlu: setup
+	$(APP_PY) -m bot.nlu_eval
 
 ## make bench: the benchmark scripts (numbers go into the README)
 bench: index

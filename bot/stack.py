@@ -148,7 +148,7 @@ class Stack:
     def start(self) -> Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
-        model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
+        model = self.model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
         try:
             self.start_actions()
             self.start_rasa(model)

@@ -61,6 +61,9 @@ class Settings:
     out_of_scope_override: float
     near_miss_margin: float
     hotline: str
+    nlu_folds: int
+    nlu_target_macro_f1: float
+    nlu_target_out_of_scope_recall: float
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests point paths at temporary folders)."""
