@@ -124,7 +124,9 @@ class ActionAnswer(Action):
         aspect = self._aspect(tracker, intent, text)
         result = retriever.run(text, aspect)
         current = tracker.get_slot("guide_id")
+        current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         named = retriever.mentioned(text)
+        has_item = bool(named) or names_an_item(text)
 
         if intent == OUT_OF_SCOPE and not named and result.confidence < config.out_of_scope_override:
             _send(dispatcher, replies.out_of_scope(config.hotline))
@@ -132,13 +134,17 @@ class ActionAnswer(Action):
         if len(named) == 1 and (result.decision != ANSWER or result.guide_id not in named):
             # The user named the item: answer it, even if another guide scores a little higher.
             return self._answer_guide(dispatcher, retriever, retriever.guide(named.pop()), aspect, text, result)
-        if result.decision == ANSWER and (not current or result.guide_id == current or named
+        if current and not named and self._current_is_close(result, current, config.context_keep_margin):
+            # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
+            # after a gas question is not suddenly about bank accounts).
+            return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text, result)
+        if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or has_item
                                           or result.confidence >= config.context_switch_threshold):
             return self._answer_result(dispatcher, retriever, result, intent, text)
-        if current and not named and (aspect != GENERAL or is_elliptical(text)) and retriever.guide(current):
+        if current and not has_item:
             # A follow-up without its own item ("那要多久？"): the same guide, the newly asked aspect.
             return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text)
-        if not named and not names_an_item(text):
+        if not has_item:
             # "那要多久？" with nothing in context: any guide would be a guess.
             _send(dispatcher, replies.ask_item(aspect))
             return [SlotSet("candidates", None), SlotSet("pending_aspect", aspect), SlotSet("offered", "item")]
@@ -208,6 +214,16 @@ class ActionAnswer(Action):
         return [SlotSet("guide_id", guide["id"]), SlotSet("aspect", aspect), SlotSet("last_answer", last),
                 SlotSet("candidates", None), SlotSet("pending_aspect", None), SlotSet("pending_question", None),
                 SlotSet("offered", None)]
+
+    @staticmethod
+    def _current_is_close(result: RetrievalResult, current: str, margin: float) -> bool:
+        """Whether the conversation's guide is among the answers and within `margin` of the best."""
+        if result.decision == AMBIGUOUS:
+            return current in {choice.guide_id for choice in result.choices}
+        if result.decision != ANSWER or result.guide is None or not result.candidates:
+            return False
+        best = result.candidates[0].score
+        return any(c.guide_id == current and best - c.score <= margin for c in result.candidates)
 
     @staticmethod
     def _matching_faq(result: RetrievalResult, guide_id: str) -> tuple[str, str] | None:

@@ -58,6 +58,7 @@ class Settings:
     secrets_dir: Path
     index_poll_seconds: float
     context_switch_threshold: float
+    context_keep_margin: float
     out_of_scope_override: float
     near_miss_margin: float
     hotline: str
