@@ -3,7 +3,8 @@
 What: bench_build.py (bundled knowledge base, cold and warm builds), bench_large.py (only with
 ``--large``: 5000 generated guides, cold build, one-guide rebuilds, breakdown; tens of minutes
 on 2 cores) and bench_query.py (query latency on the bundled index, and on the 5000-guide index
-when it exists), one after the other so they never compete for the CPU. Then one table from
+when it exists) and bench_conversation.py (per-turn latency through the running Rasa and action
+servers), one after the other so they never compete for the CPU. Then one table from
 their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
 (/proc/cpuinfo), RAM, load average, date, and the commit measured.
 
@@ -80,7 +81,14 @@ def headline() -> tuple[list[list[Any]], dict[str, Any]]:
     if query:
         for name, result in query["results"].items():
             rows.append(_query_row(name, result))
-    reports = {"build": build, "large": large, "query": query}
+    conversation = _common.read_report("conversation")
+    if conversation:
+        turns, memory = conversation["turns"], conversation["rss_after_run"]
+        rows.append([f"conversation turn via REST (Rasa + actions), one user, {conversation['warm_up_turns']} warm-up turns", 1,
+                     f"p50 {turns['p50_ms']:.1f} ms", f"p95 {turns['p95_ms']:.1f} ms, max {turns['max_ms']:.1f} ms over {turns['n']} turns; "
+                     f"stack ready in {conversation['stack_ready_seconds']:.0f} s",
+                     f"Rasa {memory.get('rasa_server_mb', 0):.0f}, actions {memory.get('action_server_mb', 0):.0f} (RSS after run)"])
+    reports = {"build": build, "large": large, "query": query, "conversation": conversation}
     return rows, reports
 
 
@@ -93,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     info = _common.machine()
     runs: list[dict[str, Any]] = []
     if not args.report_only:
-        scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py"]
+        scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py", "bench_conversation.py"]
         runs = [_run(script) for script in scripts]
     rows, reports = headline()
     code = _common.code_version()
