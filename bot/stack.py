@@ -177,6 +177,13 @@ class Stack:
             return subprocess.Popen(command, cwd=ROOT, env={**self.env, **(extra or {})}, stdout=output,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
+    def restart_rasa(self) -> None:
+        """Stop and start the Rasa server alone: conversations continue from the tracker store."""
+        if self.rasa is not None:
+            _terminate(self.rasa)
+        assert self.model is not None, "start() first"
+        self.start_rasa(self.model)
+
     def running(self) -> bool:
         return all(process is not None and process.poll() is None for process in (self.actions, self.rasa))
 
