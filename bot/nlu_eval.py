@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from bot.stack import QUIET_ENV, RASA, model_fingerprint
+from bot.stack import CHILD_ENV, RASA, model_fingerprint
 from knowledge.settings import ROOT, Settings, load_settings
 
 FALLBACK = "nlu_fallback"
@@ -72,7 +72,7 @@ def run(settings: Settings, *, force: bool = False) -> dict[str, Any]:
         done = subprocess.run(
             [str(RASA), "test", "nlu", "--nlu", "data/nlu.yml", "--config", "config.yml", "--cross-validation",
              "--folds", str(settings.nlu_folds), "--out", str(folder)],
-            cwd=ROOT, env={**os.environ, **QUIET_ENV}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env={**os.environ, **CHILD_ENV}, stdout=log, stderr=subprocess.STDOUT,
         )
     if done.returncode != 0:
         raise RuntimeError(f"rasa test nlu 失败（退出码 {done.returncode}），日志：{folder / 'rasa.log'}")

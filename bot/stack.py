@@ -39,8 +39,10 @@ RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 # Everything the trained model depends on. Guides are deliberately absent.
 MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/jieba_tokenizer.py", "requirements/rasa.txt")
-QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
-             "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+# The environment of every Rasa and action server child: no telemetry, no hub, quiet TensorFlow, and
+# Rasa's component cache under var/ (its default .rasa/ in the work tree grows to hundreds of MB).
+CHILD_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
+             "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore", "RASA_CACHE_DIRECTORY": str(ROOT / "var" / "rasa" / "cache")}
 
 
 class StackError(RuntimeError):
@@ -78,7 +80,7 @@ def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -
             done = subprocess.run(
                 [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
                  "--out", str(settings.models_dir), "--fixed-model-name", fingerprint],
-                cwd=ROOT, env={**os.environ, **QUIET_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
+                cwd=ROOT, env={**os.environ, **CHILD_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
             )
         finally:
             if output:
@@ -123,7 +125,7 @@ class Stack:
 
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  env: Mapping[str, str] | None = None, logs: Path | None = None, model: Path | None = None) -> None:
-        self.env = {**os.environ, **QUIET_ENV, **(env or {})}
+        self.env = {**os.environ, **CHILD_ENV, **(env or {})}
         # The children read GOVQA_* too, so settings and children agree on every path.
         self.settings = settings or _settings_for(self.env)
         self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)

@@ -9,13 +9,13 @@ import subprocess
 
 from support import ROOT
 
-from bot.stack import QUIET_ENV, RASA
+from bot.stack import CHILD_ENV, RASA
 
 RASA_PYTHON = RASA.parent / "python"
 
 
 def test_rasa_data_validate_is_clean() -> None:
-    done = subprocess.run([str(RASA), "data", "validate", "--fail-on-warnings"], cwd=ROOT, env={**os.environ, **QUIET_ENV},
+    done = subprocess.run([str(RASA), "data", "validate", "--fail-on-warnings"], cwd=ROOT, env={**os.environ, **CHILD_ENV},
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
@@ -34,7 +34,7 @@ print(json.dumps(out, ensure_ascii=False))
 
 
 def test_tokenizer_drops_whitespace_and_knows_guide_names() -> None:
-    done = subprocess.run([str(RASA_PYTHON), "-c", TOKENIZE], cwd=ROOT, env={**os.environ, **QUIET_ENV},
+    done = subprocess.run([str(RASA_PYTHON), "-c", TOKENIZE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     tokens = json.loads(done.stdout.strip().splitlines()[-1])
