@@ -38,7 +38,7 @@ APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 # Everything the trained model depends on. Guides are deliberately absent.
-MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/jieba_tokenizer.py", "requirements/rasa.txt")
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/jieba_tokenizer.py", "bot/use_featurizer.py", "requirements/rasa.txt")
 # The environment of every Rasa and action server child: no telemetry, no hub, quiet TensorFlow, and
 # Rasa's component cache under var/ (its default .rasa/ in the work tree grows to hundreds of MB).
 CHILD_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
