@@ -63,6 +63,6 @@ def test_use_featurizer_adds_a_sentence_vector_that_groups_by_meaning() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["dims"] == [512] * 4 and result["empty"]
-    weather, rain, setup, register = result["sim"]
+    weather, _rain, setup, _register = result["sim"]
     assert weather[1] > weather[2] and weather[1] > weather[3]  # weather is nearer weather than business
     assert setup[3] > setup[0] and setup[3] > setup[1]
