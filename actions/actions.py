@@ -128,7 +128,8 @@ class ActionAnswer(Action):
         named = retriever.mentioned(text)
         has_item = bool(named) or names_an_item(text)
 
-        if intent == OUT_OF_SCOPE and not named and result.confidence < config.out_of_scope_override:
+        follow_up = bool(current) and is_elliptical(text)  # "那个体户呢？" in a conversation is a question
+        if intent == OUT_OF_SCOPE and not named and not follow_up and result.confidence < config.out_of_scope_override:
             _send(dispatcher, replies.out_of_scope(config.hotline))
             return [SlotSet("candidates", None), SlotSet("offered", None)]
         if len(named) == 1 and (result.decision != ANSWER or result.guide_id not in named):

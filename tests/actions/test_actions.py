@@ -107,3 +107,11 @@ def test_affirm_after_not_found_hands_over(records: Records) -> None:
     messages, _slots = run_action(ActionReplyConfirmation(), tracker_for("好的", "affirm", {"offered": "handoff"}))
     assert custom(messages, "handoff") is not None
     assert len(records.rows("handoffs")) == 1
+
+
+def test_elliptical_follow_up_is_a_question_even_if_nlu_says_out_of_scope(records: Records) -> None:
+    context = {"guide_id": "company-setup", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(), tracker_for("那个体户呢？", "out_of_scope", context))
+    assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
+    messages, slots = run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope", context))
+    assert custom(messages, "answer") is None
