@@ -14,11 +14,11 @@ Usage::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
+from knowledge.documents import extract_fields
 from knowledge.retriever import GuideCandidate, Hit
 
 FEEDBACK_GOOD = "/feedback_good"
@@ -49,7 +49,7 @@ def _contacts_block(guide: dict[str, Any]) -> str:
         ) if part)
         if details:
             lines.append(f"  {details}")
-    lines.append(f"责任部门：{guide['department']}；投诉监督电话：{guide.get('complaint_phone') or '12345'}")
+    lines.append(f"责任部门：{guide['department']}；投诉监督电话：{guide['complaint_phone']}")
     source = guide.get("source") or guide["title"]
     lines.append(f"来源：{source}（更新于 {guide['updated']}）")
     return "\n".join(lines)
@@ -89,20 +89,11 @@ def answer(guide: dict[str, Any], sections: list[tuple[str, str]], *, aspect: st
     return Reply("\n\n".join(parts), feedback_buttons(), custom)
 
 
-_UNIT_PATTERNS = (("牵头单位", re.compile(r"牵头单位[:：]\s*([^;；〕\])）]+)")),
-                  ("责任单位", re.compile(r"责任单位[:：]\s*([^;；〕\])）]+)")),
-                  ("责任专项组", re.compile(r"责任专项组[:：]\s*([^;；〕\])）]+)")),
-                  ("完成时限", re.compile(r"完成时限[:：]\s*([^;；〕\])）]+)")))
-
-
 def passage_units(text: str) -> list[tuple[str, str]]:
-    """(label, value) pairs such as ("牵头单位", "区财政局、区发改经信局") found in a passage."""
-    found = []
-    for label, pattern in _UNIT_PATTERNS:
-        match = pattern.search(text)
-        if match:
-            found.append((label, match.group(1).strip(" ,，。")))
-    return found
+    """(label, value) pairs such as ("牵头单位", "区财政局、区发改经信局") named in a passage."""
+    lead, units, deadline = extract_fields(text)  # the same reading the index builder did
+    found = [("牵头单位", "、".join(lead)), ("责任单位", "、".join(units)), ("完成时限", deadline)]
+    return [(label, value) for label, value in found if value]
 
 
 def policy_passage_text(passage: Hit) -> str:

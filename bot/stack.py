@@ -18,6 +18,7 @@ Tests use `Stack` directly on free ports with their own databases::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -32,7 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from knowledge.settings import ROOT, Settings, load_settings
+from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
 
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
@@ -216,14 +217,10 @@ def _terminate(process: subprocess.Popen, grace: float = 10) -> None:
 
 
 def _settings_for(env: Mapping[str, str]) -> Settings:
-    """Settings as a child started with `env` will read them (GOVQA_* overrides included)."""
-    saved = dict(os.environ)
-    try:
-        os.environ.update({k: v for k, v in env.items() if k.startswith("GOVQA_")})
-        return load_settings()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    """Settings as a child started with `env` will read them (its GOVQA_* overrides included)."""
+    fields = {field.name for field in dataclasses.fields(Settings)}
+    overrides = {key[len(ENV_PREFIX):].lower(): value for key, value in env.items() if key.startswith(ENV_PREFIX)}
+    return load_settings(**{name: value for name, value in overrides.items() if name in fields})
 
 
 def _print_ready(stack: Stack) -> None:
