@@ -19,6 +19,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_service, replies
+from actions import records as records_module
 from actions.dialogue import is_elliptical, names_an_item, resolve_pick
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.records import Records
@@ -105,6 +106,11 @@ class ActionAnswer(Action):
         return "action_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        events = self._respond(dispatcher, tracker)
+        _log_question(tracker, dispatcher.messages)
+        return events
+
+    def _respond(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         config = settings()
         try:
             retriever = knowledge_service.retriever()  # one index version for this whole turn
@@ -242,6 +248,37 @@ class ActionAnswer(Action):
         _send(dispatcher, replies.clarify(choices, aspect))
         return [SlotSet("candidates", [c.guide_id for c in choices]), SlotSet("pending_aspect", aspect),
                 SlotSet("pending_question", text), SlotSet("offered", None)]
+
+
+def _log_question(tracker: Tracker, sent: list[dict[str, Any]]) -> None:
+    """Log the question and what became of it, read from the reply's custom payload (admin report)."""
+    payloads = [m["custom"] for m in sent if isinstance(m.get("custom"), dict)]
+    if not payloads:
+        return
+    payload = payloads[-1]
+    text = (tracker.latest_message.get("text") or "").strip()
+    if text.startswith("/"):  # a button: the question is the one it answers
+        text = tracker.get_slot("pending_question") or text
+    fields: dict[str, Any] = {}
+    if "answer" in payload:
+        answer = payload["answer"]
+        fields = {"outcome": records_module.ANSWERED, "guide_id": (answer.get("guide") or {}).get("id"),
+                  "aspect": answer.get("aspect"), "confidence": answer.get("confidence"), "index_version": answer.get("index_version")}
+    elif "clarify" in payload:
+        fields = {"outcome": records_module.CLARIFIED, "aspect": payload["clarify"].get("aspect")}
+    elif "ask_item" in payload:
+        fields = {"outcome": records_module.ASKED_ITEM, "aspect": payload["ask_item"].get("aspect")}
+    elif "not_found" in payload:
+        found = payload["not_found"]
+        outcome = (records_module.OUT_OF_SCOPE if found.get("out_of_scope")
+                   else records_module.UNAVAILABLE if found.get("unavailable") else records_module.NOT_FOUND)
+        fields = {"outcome": outcome}
+    else:
+        return
+    try:
+        records().add_question(tracker.sender_id, text, **fields)
+    except Exception:
+        logger.exception("问题记录写入失败（对话 %s）", tracker.sender_id)
 
 
 def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:

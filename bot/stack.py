@@ -33,13 +33,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
+import yaml
+
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
 
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
-# Everything the trained model depends on. Guides are deliberately absent.
-MODEL_INPUTS = ("config.yml", "domain.yml", "data", "bot/jieba_tokenizer.py", "bot/use_featurizer.py", "requirements/rasa.txt")
+KEFU_TOKEN_ENV = "KEFU_API_TOKEN"
+TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
+# Everything the trained model depends on, besides our own pipeline components (read from
+# config.yml by model_inputs()). Guides are deliberately absent.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "requirements/rasa.txt")
 # The environment of every Rasa and action server child: no telemetry, no hub, quiet TensorFlow, and
 # Rasa's component cache under var/ (its default .rasa/ in the work tree grows to hundreds of MB).
 CHILD_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
@@ -50,9 +55,17 @@ class StackError(RuntimeError):
     pass
 
 
+def model_inputs() -> list[str]:
+    """MODEL_INPUTS plus the source file of every custom component config.yml names (bot.x.Y)."""
+    with open(ROOT / "config.yml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    components = [step["name"] for step in config.get("pipeline") or [] if "." in step["name"]]
+    return [*MODEL_INPUTS, *sorted({name.rsplit(".", 1)[0].replace(".", "/") + ".py" for name in components})]
+
+
 def model_fingerprint() -> str:
     digest = hashlib.sha256()
-    for name in MODEL_INPUTS:
+    for name in model_inputs():
         path = ROOT / name
         files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
@@ -92,18 +105,28 @@ def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -
     return model
 
 
-def rasa_token(settings: Settings) -> str:
-    """Rasa's HTTP API token: from the environment, else generated once into var/secrets (mode 600)."""
-    token = os.environ.get(TOKEN_ENV)
+def secret(settings: Settings, env_name: str, file_name: str, env: Mapping[str, str] | None = None) -> str:
+    """A token from the environment, else generated once into var/secrets/<file_name> (mode 600)."""
+    token = (env if env is not None else os.environ).get(env_name)
     if token:
         return token
-    path = settings.secrets_dir / "rasa_token"
+    path = settings.secrets_dir / file_name
     if not path.exists():
         settings.secrets_dir.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(32))
     return path.read_text().strip()
+
+
+def rasa_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """Rasa's HTTP API token (GOVQA_RASA_TOKEN, else var/secrets/rasa_token)."""
+    return secret(settings, TOKEN_ENV, "rasa_token", env)
+
+
+def kefu_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The hall API's bearer token (KEFU_API_TOKEN, else var/secrets/kefu_token)."""
+    return secret(settings, KEFU_TOKEN_ENV, "kefu_token", env)
 
 
 def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
@@ -122,19 +145,28 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, l
 
 
 class Stack:
-    """The action server and the Rasa server as two child process groups."""
+    """The action server, the Rasa server and the channels, each a child process group.
+
+    Started in that order: the hall API (智能云客服 backend and web page) always, the Telegram
+    bot only when TELEGRAM_BOT_TOKEN is set.
+    """
 
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
-                 env: Mapping[str, str] | None = None, logs: Path | None = None, model: Path | None = None) -> None:
+                 kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
+                 model: Path | None = None) -> None:
         self.env = {**os.environ, **CHILD_ENV, **(env or {})}
         # The children read GOVQA_* too, so settings and children agree on every path.
         self.settings = settings or _settings_for(self.env)
         self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)
+        self.kefu_port = kefu_port or self.settings.kefu_port
         self.logs = logs or self.settings.var_dir / "logs"
         self.model = model
-        self.token = rasa_token(self.settings)
+        self.token = rasa_token(self.settings, self.env)
+        self.kefu_token = kefu_token(self.settings, self.env)
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
+        self.kefu: subprocess.Popen | None = None
+        self.telegram: subprocess.Popen | None = None
 
     @property
     def rasa_url(self) -> str:
@@ -148,17 +180,38 @@ class Stack:
     def action_url(self) -> str:
         return f"http://{self.settings.action_host}:{self.action_port}"
 
-    def start(self) -> Stack:
+    @property
+    def kefu_url(self) -> str:
+        return f"http://{self.settings.kefu_host}:{self.kefu_port}"
+
+    def start(self, *, channels: bool = True) -> Stack:
         self.logs.mkdir(parents=True, exist_ok=True)
         self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
         model = self.model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
         try:
             self.start_actions()
             self.start_rasa(model)
+            if channels:
+                self.start_kefu()
+                if self.env.get(TELEGRAM_TOKEN_ENV):
+                    self.start_telegram()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_kefu(self) -> None:
+        """The 智能云客服 hall API and web chat page (bot/kefu_api.py)."""
+        log = self.logs / "kefu.log"
+        self.kefu = self._spawn([str(APP_PYTHON), "-m", "bot.kefu_api", "--host", self.settings.kefu_host,
+                                 "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
+                                log, {KEFU_TOKEN_ENV: self.kefu_token})
+        _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
+
+    def start_telegram(self) -> None:
+        """The Telegram bot (bot/telegram_bot.py); its token stays in the environment, never in argv or logs."""
+        self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.telegram_bot", "--rasa-url", self.rest_url],
+                                    self.logs / "telegram.log")
 
     def start_actions(self) -> None:
         log = self.logs / "actions.log"
@@ -188,13 +241,16 @@ class Stack:
         self.start_rasa(self.model)
 
     def running(self) -> bool:
-        return all(process is not None and process.poll() is None for process in (self.actions, self.rasa))
+        """The servers are up, and every channel that was started still runs."""
+        required = (self.actions, self.rasa)
+        started = [process for process in (self.kefu, self.telegram) if process is not None]
+        return all(p is not None and p.poll() is None for p in (*required, *started))
 
     def stop(self) -> None:
-        for process in (self.rasa, self.actions):
+        for process in (self.telegram, self.kefu, self.rasa, self.actions):
             if process is not None:
                 _terminate(process)
-        self.rasa = self.actions = None
+        self.telegram = self.kefu = self.rasa = self.actions = None
 
     def __enter__(self) -> Stack:
         return self.start()
@@ -224,16 +280,26 @@ def _settings_for(env: Mapping[str, str]) -> Settings:
 
 
 def _print_ready(stack: Stack) -> None:
+    # The hall token is printed only when we generated it; a token set in the environment stays there.
+    kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
+                       if not os.environ.get(KEFU_TOKEN_ENV) else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
+    token_shell = "$" + KEFU_TOKEN_ENV if os.environ.get(KEFU_TOKEN_ENV) else f"$(cat {stack.settings.secrets_dir / 'kefu_token'})"
+    telegram = "已启动（长轮询）" if stack.telegram is not None and stack.settings.telegram_mode == "polling" else (
+        "已启动（webhook）" if stack.telegram is not None else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
     print(f"""
 ✓ 政务服务智能问答助手已启动
-  Rasa（REST 渠道）  {stack.rest_url}
-  Rasa HTTP API      {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
-  动作服务器         {stack.action_url}
-  日志               {stack.logs}
+  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if not os.environ.get(KEFU_TOKEN_ENV) else '<令牌>'}
+  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
+                            {kefu_token_hint}
+  Telegram 机器人           {telegram}
+  Rasa（REST 渠道）         {stack.rest_url}
+  Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
+  动作服务器                {stack.action_url}
+  日志                      {stack.logs}
 
 试一试：
-  curl -s {stack.rest_url} -H 'Content-Type: application/json' \\
-       -d '{{"sender": "demo", "message": "开办企业需要什么材料"}}'
+  curl -s {stack.kefu_url}/api/v1/chat -H "Authorization: Bearer {token_shell}" \\
+       -H 'Content-Type: application/json' -d '{{"session_id": "demo", "message": "开办企业需要什么材料"}}'
 
 按 Ctrl-C 停止。""", flush=True)
 

@@ -65,6 +65,18 @@ class Settings:
     nlu_folds: int
     nlu_target_macro_f1: float
     nlu_target_out_of_scope_recall: float
+    kefu_host: str
+    kefu_port: int
+    kefu_cors_origins: str
+    kefu_max_body_bytes: int
+    message_max_chars: int
+    rasa_timeout_seconds: float
+    rasa_retries: int
+    telegram_mode: str
+    telegram_webhook_host: str
+    telegram_webhook_port: int
+    telegram_webhook_url: str
+    retention_days: int
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some values changed (tests point paths at temporary folders)."""

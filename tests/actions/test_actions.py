@@ -3,6 +3,9 @@ stored, on the real retriever over the bundled knowledge base."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import pytest
 from support import custom, parsed_guide, run_action, texts, tracker_for
 
@@ -115,3 +118,36 @@ def test_elliptical_follow_up_is_a_question_even_if_nlu_says_out_of_scope(record
     assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
     messages, slots = run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope", context))
     assert custom(messages, "answer") is None
+
+
+def test_every_question_is_logged_with_its_outcome(records: Records) -> None:
+    run_action(ActionAnswer(), tracker_for("开办企业需要什么材料", "ask_materials"))
+    run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope"))
+    run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit"))
+    rows = records.rows("questions")
+    assert [(r["question"], r["outcome"]) for r in rows] == [
+        ("开办企业需要什么材料", "answered"), ("今天天气怎么样", "out_of_scope"), ("那要多久？", "asked_item")]
+    assert (rows[0]["guide_id"], rows[0]["aspect"]) == ("company-setup", "materials") and rows[0]["confidence"] > 0
+
+
+def test_personal_numbers_are_masked_in_everything_stored(records: Records) -> None:
+    history = [{"event": "user", "text": "我手机13812345678，身份证430102199001011234", "timestamp": 0.5},
+               {"event": "bot", "text": "请拨打 0731-88886666", "timestamp": 0.6}]
+    run_action(ActionHandoff(), tracker_for("转人工，回电13812345678", "request_human", events=history))
+    run_action(ActionAnswer(), tracker_for("身份证430102199001011234丢了怎么办", "ask_procedure"))
+    last = {"question": "卡号6222021234567890123", "guide_id": None, "section": None, "index_version": "v1"}
+    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    run_action(ActionSaveFeedbackComment(), tracker_for("打13812345678", "deny", {"feedback_comment": "打13812345678"}))
+    stored = json.dumps([records.rows(table) for table in ("questions", "feedback", "handoffs")], ensure_ascii=False)
+    for secret in ("13812345678", "430102199001011234", "6222021234567890123"):
+        assert secret not in stored
+    assert "138****5678" in stored and "0731-88886666" in stored  # masked, and the bot's public phone kept
+
+
+def test_retention_purges_old_rows_only(records: Records) -> None:
+    records.add_question("u", "旧问题", outcome="answered")
+    with sqlite3.connect(records.path) as connection:
+        connection.execute("UPDATE questions SET time = '2020-01-01T00:00:00'")
+    records.add_question("u", "新问题", outcome="answered")
+    assert records.purge_older_than(days=180)["questions"] == 1
+    assert [r["question"] for r in records.rows("questions")] == ["新问题"]

@@ -1,6 +1,6 @@
-"""The running assistant for end-to-end tests: a real action server and a real Rasa server
-(the trained model from var/models, trained first if missing), on free ports, over a private
-copy of the knowledge base with its own index, tracker store and records database."""
+"""The running assistant for end-to-end tests: a real action server, a real Rasa server (the
+trained model from var/models, trained first if missing) and the hall API, on free ports, over a
+private copy of the knowledge base with its own index, tracker store and records database."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> I
     env = settings_env(settings)
     env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
                 "GOVQA_INDEX_POLL_SECONDS": "0.5"})
-    stack = Stack(ports=(free_port(), free_port()), env=env, logs=Path(root / "logs"))
+    env["KEFU_API_TOKEN"] = "test-kefu-token"
+    stack = Stack(ports=(free_port(), free_port()), kefu_port=free_port(), env=env, logs=Path(root / "logs"))
     stack.start()
     try:
         yield Assistant(stack, stack.settings)
