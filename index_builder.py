@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""管理员工具：校验办事指南、建索引、发布与回滚、查询和评测。
+"""管理员工具：校验办事指南、建索引、发布与回滚、查询和评测、管理报告与过期记录清理。
 
     python3 index_builder.py validate
     python3 index_builder.py build
@@ -8,17 +8,23 @@
     python3 index_builder.py query "开公司要带什么材料" [--json] [-k 5]
     python3 index_builder.py query - < questions.txt     # one question per line, JSON lines out
     python3 index_builder.py eval
+    python3 index_builder.py report [--days 30] [--out var/reports/admin-report.html]   # 管理报告（HTML）
+    python3 index_builder.py purge [--days 180]     # 删除超过保留期限的对话、提问、评价、转人工记录
 
 Started with any Python, it re-runs itself inside the app environment (var/venv-app).
-Exit codes: 0 ok; 1 validation, build or gate failed; 2 bad usage; 3 no published index.
+Exit codes: 0 ok; 1 validation, build or gate failed, or a database unusable (report, purge); 2 bad usage; 3 no published index.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import errno
 import json
 import os
+import sqlite3
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -71,6 +77,12 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
 
             print(format_report(error.report))
         print(f"构建失败：{error}", file=sys.stderr)
+        print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
+        return EXIT_FAILED
+    except (OSError, sqlite3.Error) as error:
+        # A full disk, a file size limit, a read-only folder: say so; the staged version was discarded.
+        reason = "磁盘空间不足" if getattr(error, "errno", None) in (errno.ENOSPC, errno.EFBIG) else "读写文件出错"
+        print(f"构建失败：{reason}（{error}）", file=sys.stderr)
         print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
         return EXIT_FAILED
     _print_problems(report.warnings)
@@ -226,8 +238,97 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:
     return EXIT_OK
 
 
+def _database_problem(name: str, path: Path, error: Exception) -> str:
+    """A Chinese sentence for a database that cannot be used (never a traceback for the admin)."""
+    text = str(error).lower()
+    if "locked" in text or "busy" in text:
+        return f"{name}正被其他程序占用，暂时无法写入（{path}）：请稍后重试"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return f"{name}文件已损坏或不是 SQLite 数据库（{path}）：请从备份恢复，或移走该文件（其中的记录会丢失）"
+    return f"{name}无法读写（{path}）：{error}"
+
+
+def cmd_report(args: argparse.Namespace, settings) -> int:
+    from knowledge.report import write_report
+
+    try:
+        path, report = write_report(settings, days=args.days, out=Path(args.out).resolve() if args.out else None)
+    except sqlite3.Error as error:
+        print("报告生成失败：" + _database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"报告写入失败：{error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"报告已写入 {path}")
+    print(report.summary())
+    return EXIT_OK
+
+
+# The report draws one column per day (a year at most; records are kept retention_days anyway);
+# purge accepts up to a century (a date before year 1 cannot be computed).
+MAX_DAYS = {"report": 366, "purge": 36500}
+RECORD_TABLE_NAMES = {"questions": "提问记录", "feedback": "评价", "handoffs": "转人工记录"}
+
+
+def _purge_tracker(path: Path, days: int) -> tuple[int, int]:
+    """Delete Rasa tracker-store events older than `days` days: (events, whole conversations) deleted.
+
+    A conversation is just its events, so one whose events are all older disappears with them;
+    a conversation still going keeps its recent events.
+    """
+    cutoff = time.time() - days * 86400
+    # mode=rw: never create an empty tracker database where Rasa has not made one.
+    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True, timeout=5)
+    try:
+        connection.execute("PRAGMA secure_delete=ON")  # overwrite the deleted conversations in the file too
+        with connection:
+            if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone() is None:
+                return 0, 0
+            conversations = connection.execute(
+                "SELECT COUNT(*) FROM (SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?)", (cutoff,)
+            ).fetchone()[0]
+            events = connection.execute("DELETE FROM events WHERE timestamp < ?", (cutoff,)).rowcount
+        return events, conversations
+    finally:
+        connection.close()
+
+
+def cmd_purge(args: argparse.Namespace, settings) -> int:
+    from actions.records import Records
+
+    days = args.days if args.days is not None else settings.retention_days
+    if not 1 <= days <= MAX_DAYS["purge"]:
+        print(f"保留天数必须是 1 到 {MAX_DAYS['purge']} 之间的整数（settings.yml 中的 retention_days 是 {days}）", file=sys.stderr)
+        return EXIT_USAGE
+    cutoff = dt.datetime.now() - dt.timedelta(days=days)
+    print(f"保留最近 {days} 天，删除 {cutoff:%Y-%m-%d %H:%M} 之前的记录：")
+    failed = False
+    if not settings.records_db.exists():
+        print(f"  问答记录库还不存在（{settings.records_db}），无需删除")
+    else:
+        try:
+            counts = Records(settings.records_db).purge_older_than(days)
+        except sqlite3.Error as error:
+            print("清理失败：" + _database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
+            failed = True
+        else:
+            for table, count in counts.items():
+                print(f"  {RECORD_TABLE_NAMES.get(table, table)}（{table}）：删除 {count} 条")
+    if not settings.tracker_db.exists():
+        print(f"  对话记录库还不存在（{settings.tracker_db}），无需删除")
+    else:
+        try:
+            events, conversations = _purge_tracker(settings.tracker_db, days)
+        except sqlite3.Error as error:
+            print("清理失败：" + _database_problem("对话记录库（Rasa tracker store）", settings.tracker_db, error), file=sys.stderr)
+            failed = True
+        else:
+            print(f"  对话事件（events）：删除 {events} 条，其中 {conversations} 个对话已全部删除")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="index_builder.py", description="政务服务知识库：校验、建索引、查询、评测")
+    parser = argparse.ArgumentParser(prog="index_builder.py", description="政务服务知识库：校验、建索引、查询、评测、管理报告、清理过期记录")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("validate", help="校验全部办事指南和政策文件")
     build = sub.add_parser("build", help="建索引并在校验和评测通过后原子发布")
@@ -244,17 +345,26 @@ def make_parser() -> argparse.ArgumentParser:
     query.add_argument("-k", type=int, default=5, help="显示前 k 条命中")
     evaluate = sub.add_parser("eval", help="在评测问题集上评测当前索引")
     evaluate.add_argument("--questions", help="问题集 YAML（默认 settings.yml 中的 eval_questions）")
+    report = sub.add_parser("report", help="管理报告：提问量、回答情况、好评/差评、转人工、未回答问题和改进建议（HTML）")
+    report.add_argument("--days", type=int, default=30, help="统计最近多少天（默认 30，含今天）")
+    report.add_argument("--out", help="输出文件（默认 reports_dir/admin-report-<日期>.html）")
+    purge = sub.add_parser("purge", help="按保留期限删除旧的对话、提问、评价和转人工记录")
+    purge.add_argument("--days", type=int, help="保留最近多少天（默认 settings.yml 中的 retention_days）")
     return parser
 
 
 COMMANDS = {"validate": cmd_validate, "build": cmd_build, "status": cmd_status, "list": cmd_list,
-            "rollback": cmd_rollback, "query": cmd_query, "eval": cmd_eval}
+            "rollback": cmd_rollback, "query": cmd_query, "eval": cmd_eval, "report": cmd_report, "purge": cmd_purge}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "query" and args.k < 1:
         print("-k 必须是正整数", file=sys.stderr)
+        return EXIT_USAGE
+    limit = MAX_DAYS.get(args.command)
+    if limit and args.days is not None and not 1 <= args.days <= limit:
+        print(f"--days 必须是 1 到 {limit} 之间的整数", file=sys.stderr)
         return EXIT_USAGE
     from knowledge.settings import load_settings
 

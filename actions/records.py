@@ -144,6 +144,7 @@ class Records:
             return {table: 0 for table in TABLES}
         connection = self._connect()
         try:
+            connection.execute("PRAGMA secure_delete=ON")  # retention: deleted rows are overwritten in the file too
             with connection:
                 return {table: connection.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount for table in TABLES}
         finally:

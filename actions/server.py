@@ -22,6 +22,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import knowledge_service
+from knowledge.index_store import IndexStore, IndexStoreError
 from knowledge.settings import load_settings
 
 logger = logging.getLogger("actions.server")
@@ -52,8 +53,15 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("sanic.access").setLevel(logging.WARNING)
+    try:
+        # Cheap checks first (checksums, no model): a missing or corrupt index stops the server
+        # with a message an admin can act on, instead of a trace or answers from garbage.
+        version = IndexStore(settings.index_dir).verify()
+    except IndexStoreError as error:
+        logger.error("无法启动：%s", error)
+        raise SystemExit(1) from None
     app = build_app()
-    logger.info("动作服务器启动于 http://%s:%d", args.host, args.port)
+    logger.info("动作服务器启动于 http://%s:%d（索引 %s）", args.host, args.port, version)
     # One process: the model is loaded once; retrieval is ~15 ms, well inside one worker's reach.
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 

@@ -39,6 +39,15 @@ _EMBEDDED = re.compile(r"新向量化 (\d+) 个")
 _INTERNAL_SECONDS = re.compile(r"用时 ([\d.]+) 秒")
 
 
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1, for a stack of the benchmark's own."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def python() -> str:
     """The app interpreter (index_builder.py would re-exec itself into it anyway)."""
     return str(APP_PYTHON) if APP_PYTHON.exists() else sys.executable

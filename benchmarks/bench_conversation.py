@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import socket
 import tempfile
 import time
 from pathlib import Path
@@ -44,19 +43,13 @@ SCRIPTS: list[list[str]] = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--turns", type=int, default=240, help="measured turns (after the warm-up)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-conversation-", dir=_common.BENCH_VAR if _common.BENCH_VAR.exists() else None))
     env = {"GOVQA_TRACKER_DB": str(scratch / "tracker.sqlite3"), "GOVQA_RECORDS_DB": str(scratch / "records.sqlite3")}
-    stack = Stack(ports=(_free_port(), _free_port()), env=env, logs=scratch / "logs")
+    stack = Stack(ports=(_common.free_port(), _common.free_port()), kefu_port=_common.free_port(), env=env, logs=scratch / "logs")
     _common.say("starting the action server and the Rasa server")
     started = time.perf_counter()
     stack.start()

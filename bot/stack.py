@@ -133,7 +133,7 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, l
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise StackError(f"{what}启动失败（退出码 {process.returncode}），日志：{log}")
+            raise StackError(f"{what}启动失败（退出码 {process.returncode}）{_last_error(log)}，日志：{log}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -142,6 +142,16 @@ def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, l
             pass
         time.sleep(0.5)
     raise StackError(f"{what}在 {timeout:.0f} 秒内没有就绪，日志：{log}")
+
+
+def _last_error(log: Path) -> str:
+    """The last ERROR line of a child's log, so the launcher can say why it did not start."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    errors = [line for line in lines[-200:] if " ERROR " in line or line.startswith("ERROR")]
+    return f"：{errors[-1].split(': ', 1)[-1].strip()}" if errors else ""
 
 
 class Stack:

@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import time
@@ -30,7 +31,7 @@ from knowledge.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks
 from knowledge.embedding import Embedder, EmbeddingCache
 from knowledge.evaluation import evaluate, format_report, gate_failures, load_question_set
 from knowledge.guides import Problem
-from knowledge.index_store import IndexStore
+from knowledge.index_store import IndexStore, file_checksums
 from knowledge.retriever import IndexData, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.validation import validate_knowledge_base
@@ -78,6 +79,15 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _write_faiss(index: faiss.Index, path: Path) -> None:
+    """faiss reports a failed write (a full disk) as RuntimeError; callers handle it as the OSError it is."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as error:
+        detail = str(error).rsplit(": ", 1)[-1]
+        raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
 
 
 def build_index(
@@ -135,7 +145,7 @@ def build_index(
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            faiss.write_index(dense, str(staging / "dense.faiss"))
+            _write_faiss(dense, staging / "dense.faiss")
             bm25.save(staging)
             _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
             (staging / "guides.json").write_text(
@@ -149,6 +159,7 @@ def build_index(
                 "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings),
+                "files": file_checksums(staging),  # verified whenever the version is loaded
                 "eval": None,
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")

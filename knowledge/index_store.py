@@ -8,6 +8,9 @@ Layout under ``settings.index_dir``::
     history.jsonl           every publish and rollback, newest last
     .lock                   held while a build or rollback writes, so two never interleave
 
+Each version's manifest lists the sha256 of every file in it ("files"); `verify()` checks them,
+so a truncated or overwritten file is reported, never served.
+
 A reader reads CURRENT once and then loads only that folder, which is complete before it is
 ever named in CURRENT and is never modified afterwards: it sees the old index or the new one,
 never a mix. Writers stage a version as ``.staging-*`` and rename it into place.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -64,6 +68,27 @@ class IndexStore:
 
     def manifest(self, version: str) -> dict[str, Any]:
         return json.loads((self.versions / version / "manifest.json").read_text(encoding="utf-8"))
+
+    def verify(self, version: str | None = None) -> str:
+        """Check that a version (default: the published one) is complete and unchanged; its name.
+
+        Raises IndexStoreError with a message an admin can act on."""
+        version = version or self.current_version()
+        if version is None:
+            raise IndexStoreError(f"还没有发布任何索引（{self.root}）：请先运行 python3 index_builder.py build")
+        folder = self.versions / version
+        try:
+            manifest = self.manifest(version)
+        except (OSError, ValueError) as error:
+            raise IndexStoreError(f"索引版本 {version} 不存在或清单损坏（{error}）：{_REPAIR}") from error
+        for name, expected in (manifest.get("files") or {}).items():
+            try:
+                actual = file_sha256(folder / name)
+            except OSError as error:
+                raise IndexStoreError(f"索引版本 {version} 缺少文件 {name}：{_REPAIR}") from error
+            if actual != expected:
+                raise IndexStoreError(f"索引版本 {version} 的文件 {name} 已损坏（校验和不符）：{_REPAIR}")
+        return version
 
     def history(self) -> list[dict[str, Any]]:
         path = self.root / "history.jsonl"
@@ -149,6 +174,22 @@ class IndexStore:
         for leftover in self.versions.glob(".staging-*") if self.versions.is_dir() else []:
             shutil.rmtree(leftover, ignore_errors=True)  # from a build that was killed
         return removed
+
+
+_REPAIR = "请运行 python3 index_builder.py build 重建，或 python3 index_builder.py rollback 回到上一个版本"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a staged version except the manifest that will list them."""
+    return {path.name: file_sha256(path) for path in sorted(folder.iterdir()) if path.is_file() and path.name != "manifest.json"}
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from knowledge.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.bm25 import BM25Index, Tokenizer
 from knowledge.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
 from knowledge.embedding import Embedder
-from knowledge.index_store import IndexStore
+from knowledge.index_store import IndexStore, IndexStoreError
 from knowledge.settings import Settings, load_settings
 
 ANSWER = "answer"
@@ -45,8 +46,27 @@ AMBIGUOUS = "ambiguous"
 NONE = "none"
 
 
+MAX_QUESTION_CHARS = 500
+
+
+def normalize_question(question: str | None) -> str:
+    """The question as retrieval should see it: no invisible characters, no punctuation, symbols
+    or emoji around it except one final question mark ("…?…开办企业需要什么材料…?…" is
+    "开办企业需要什么材料？"), at most 500 characters."""
+    text = "".join(c for c in (question or "") if unicodedata.category(c) not in ("Cf", "Cc") or c in "\n\t")
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start])[0] in "PSZC":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] in "PSZC":
+        end -= 1
+    # A question mark is meaning, not noise: the embedding scores "那个体户呢？" as a question.
+    asks = "?" in text[end:] or "？" in text[end:]
+    core = " ".join(text[start:end].split())[: MAX_QUESTION_CHARS - 1]
+    return core + "？" if asks and core else core
+
+
 class NoIndexError(RuntimeError):
-    pass
+    """No usable published index: none built yet, or the published one is missing or corrupt."""
 
 
 @dataclass
@@ -124,6 +144,16 @@ class IndexData:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.version = folder.name
+        try:
+            IndexStore(folder.parent.parent).verify(folder.name)
+            self._load(folder)
+        except IndexStoreError as error:
+            raise NoIndexError(str(error)) from error
+        except (OSError, ValueError, KeyError, RuntimeError) as error:  # faiss reports a bad file as RuntimeError
+            raise NoIndexError(f"索引版本 {folder.name} 无法加载（{type(error).__name__}: {error}）：请重新运行 "
+                               "python3 index_builder.py build，或 rollback 回到上一个版本") from error
+
+    def _load(self, folder: Path) -> None:
         self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
             self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
@@ -256,7 +286,7 @@ class Retriever:
         """Retrieve for many questions, embedding them in one batch."""
         data = self._data  # one version for the whole call, even if reload() happens meanwhile
         aspects = aspects or [None] * len(questions)
-        cleaned = [(q or "").strip()[:500] for q in questions]
+        cleaned = [normalize_question(q) for q in questions]
         vectors = self.embedder.encode([q or "?" for q in cleaned])
         return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
 

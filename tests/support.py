@@ -69,7 +69,8 @@ def write_guide(folder: Path, guide_id: str = "test-item", text: str | None = No
 def settings_env(settings: Any) -> dict[str, str]:
     """Environment variables that point the CLI at the same folders as `settings`."""
     env = dict(os.environ)
-    for name in ("guides_dir", "documents_dir", "index_dir", "embedding_cache", "reports_dir", "out_of_scope_file", "eval_questions"):
+    for name in ("guides_dir", "documents_dir", "index_dir", "embedding_cache", "reports_dir", "out_of_scope_file", "eval_questions",
+                 "records_db", "tracker_db"):
         env["GOVQA_" + name.upper()] = str(getattr(settings, name))
     return env
 

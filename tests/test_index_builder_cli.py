@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from support import json_lines, run_cli
+from support import ROOT, json_lines, run_cli, settings_env
 
+from actions.records import ANSWERED, NOT_FOUND, Records
 from knowledge.builder import BuildReport
-from knowledge.settings import Settings
+from knowledge.settings import Settings, load_settings
 
 
 def test_validate_bundled_knowledge_base_passes(bundled: tuple[Settings, BuildReport]) -> None:
@@ -68,7 +74,8 @@ def test_query_without_an_index_exits_3(tmp_path: Path, kb_copy: Settings) -> No
     assert "build" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["frobnicate"], ["query", "x", "-k", "0"]])
+@pytest.mark.parametrize("args", [["frobnicate"], ["query", "x", "-k", "0"], ["report", "--days", "0"], ["report", "--days", "9999"],
+                                  ["purge", "--days", "-1"], ["purge", "--days", "x"]])
 def test_bad_usage_exits_2(kb_copy: Settings, args: list[str]) -> None:
     assert run_cli(kb_copy, *args).returncode == 2
 
@@ -90,3 +97,126 @@ def test_list_rollback_and_eval(kb_copy: Settings) -> None:
     report = json.loads((kb_copy.reports_dir / "retrieval-eval.json").read_text(encoding="utf-8"))
     assert report["metrics"]["top1"] >= 0.95
     assert "Top-1" in (kb_copy.reports_dir / "retrieval-eval.txt").read_text(encoding="utf-8")
+
+
+# --- report and purge: the records database and Rasa's tracker store ---------------------------------
+
+TRACKER_SCHEMA = """
+CREATE TABLE events (
+    id INTEGER NOT NULL, sender_id VARCHAR(255) NOT NULL, type_name VARCHAR(255) NOT NULL, timestamp FLOAT,
+    intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT, PRIMARY KEY (id)
+);
+CREATE INDEX ix_events_sender_id ON events (sender_id);
+"""
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Settings:
+    """Settings whose records and tracker databases live in tmp (never the developer's var/)."""
+    return load_settings(index_dir=tmp_path / "index", reports_dir=tmp_path / "reports",
+                         records_db=tmp_path / "records.sqlite3", tracker_db=tmp_path / "tracker.sqlite3")
+
+
+def run_admin(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """run_cli with extra environment variables."""
+    environment = {**settings_env(settings), **env}
+    return subprocess.run([sys.executable, str(ROOT / "index_builder.py"), *args], cwd=ROOT, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def set_age(db: Path, table: str, row_id: int, days: float) -> None:
+    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
+
+
+def make_tracker(path: Path, events: list[tuple[str, float]]) -> None:
+    """A tracker store shaped like Rasa's SQLTrackerStore: (sender_id, age in days) per event."""
+    now = time.time()
+    with sqlite3.connect(path) as connection:
+        connection.executescript(TRACKER_SCHEMA)
+        connection.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) VALUES (?, 'user', ?, 'greet', NULL, ?)",
+            [(sender, now - days * 86400, json.dumps({"event": "user", "text": "你好"})) for sender, days in events])
+    connection.close()
+
+
+def tracker_events(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        rows = [row[0] for row in connection.execute("SELECT sender_id FROM events ORDER BY id")]
+    connection.close()
+    return rows
+
+
+def test_report_writes_a_page_and_a_summary(admin: Settings) -> None:
+    records = Records(admin.records_db)
+    records.add_question("u1", "开公司要带什么材料，手机13812345678", outcome=ANSWERED, guide_id="company-setup", confidence=0.9)
+    records.add_question("u2", "狗证怎么办理", outcome=NOT_FOUND)
+    records.add_feedback("u1", "bad", question="开公司", guide_id="company-setup", section=None, index_version=None)
+    result = run_admin(admin, "report", "--days", "7")
+    assert result.returncode == 0, result.stderr
+    path = admin.reports_dir / f"admin-report-{dt.date.today().isoformat()}.html"
+    assert f"报告已写入 {path}" in result.stdout
+    assert "近 7 天：提问 2 次，已回答 1 次（50%），未能回答 1 次；好评 0 / 差评 1" in result.stdout
+    page = path.read_text(encoding="utf-8")
+    assert "企业开办（公司设立登记）" in page and "狗证怎么办理" in page and "13812345678" not in page
+    out = admin.reports_dir.parent / "elsewhere" / "r.html"
+    assert run_admin(admin, "report", "--out", str(out)).returncode == 0 and out.exists()
+
+
+def test_report_without_data_says_so(admin: Settings) -> None:
+    result = run_admin(admin, "report")
+    assert result.returncode == 0, result.stderr
+    assert "还没有任何记录" in result.stdout
+    assert not admin.records_db.exists()
+
+
+def test_purge_applies_retention_to_records_and_tracker(admin: Settings) -> None:
+    records = Records(admin.records_db)
+    old = [records.add_question("u1", "旧问题", outcome=NOT_FOUND),
+           records.add_feedback("u1", "good", question=None, guide_id=None, section=None, index_version=None),
+           records.add_handoff("u1", reason="complain", guide_id=None, question="旧投诉", transcript=[])]
+    records.add_question("u2", "新问题", outcome=NOT_FOUND)
+    records.add_feedback("u2", "bad", question=None, guide_id=None, section=None, index_version=None)
+    for table, row_id in zip(("questions", "feedback", "handoffs"), old, strict=True):
+        set_age(admin.records_db, table, row_id, days=45)
+    make_tracker(admin.tracker_db, [("gone", 45), ("gone", 44), ("ongoing", 50), ("ongoing", 1), ("new", 0), ("new", 29)])
+    result = run_admin(admin, "purge", GOVQA_RETENTION_DAYS="30")  # the default comes from settings
+    assert result.returncode == 0, result.stderr
+    assert "保留最近 30 天" in result.stdout
+    for line in ("提问记录（questions）：删除 1 条", "评价（feedback）：删除 1 条", "转人工记录（handoffs）：删除 1 条",
+                 "对话事件（events）：删除 3 条，其中 1 个对话已全部删除"):
+        assert line in result.stdout
+    assert [row["question"] for row in records.rows("questions")] == ["新问题"]
+    assert [row["rating"] for row in records.rows("feedback")] == ["bad"] and records.rows("handoffs") == []
+    assert tracker_events(admin.tracker_db) == ["ongoing", "new", "new"]
+    again = run_admin(admin, "purge", "--days", "1")
+    assert again.returncode == 0 and "对话事件（events）：删除 2 条，其中 1 个对话已全部删除" in again.stdout
+    assert tracker_events(admin.tracker_db) == ["new"]
+
+
+def test_purge_without_databases_creates_nothing(admin: Settings) -> None:
+    result = run_admin(admin, "purge")
+    assert result.returncode == 0, result.stderr
+    assert "保留最近 180 天" in result.stdout and result.stdout.count("还不存在") == 2
+    assert not admin.records_db.exists() and not admin.tracker_db.exists()
+
+
+def test_purge_and_report_on_a_corrupt_or_locked_database(admin: Settings) -> None:
+    admin.records_db.write_bytes(b"this is not a database" * 100)
+    make_tracker(admin.tracker_db, [("gone", 400)])
+    corrupt = run_admin(admin, "purge")
+    assert corrupt.returncode == 1
+    assert "问答记录库文件已损坏或不是 SQLite 数据库" in corrupt.stderr and "Traceback" not in corrupt.stderr
+    assert "删除 1 条" in corrupt.stdout  # the tracker store was still purged
+    report = run_admin(admin, "report")
+    assert report.returncode == 1 and "已损坏" in report.stderr and "Traceback" not in report.stderr
+    admin.records_db.unlink()
+    holder = sqlite3.connect(admin.tracker_db)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # as if Rasa were in the middle of a write
+        locked = run_admin(admin, "purge")
+    finally:
+        holder.close()
+    assert locked.returncode == 1
+    assert "对话记录库（Rasa tracker store）正被其他程序占用" in locked.stderr and "Traceback" not in locked.stderr

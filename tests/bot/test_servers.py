@@ -24,6 +24,7 @@ def _listening_hosts(pid: int) -> set[str]:
 def test_servers_listen_on_loopback_only(assistant: Assistant) -> None:
     assert _listening_hosts(assistant.stack.rasa.pid) == {"127.0.0.1"}
     assert _listening_hosts(assistant.stack.actions.pid) == {"127.0.0.1"}
+    assert _listening_hosts(assistant.stack.kefu.pid) == {"127.0.0.1"}
 
 
 def test_rasa_http_api_needs_the_token(assistant: Assistant) -> None:
@@ -41,8 +42,9 @@ def test_conversation_survives_a_rasa_restart(assistant: Assistant) -> None:
 
 
 def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: Assistant, tmp_path) -> None:
-    rasa_port, action_port = free_port(), free_port()
+    rasa_port, action_port, kefu_port = free_port(), free_port(), free_port()
     env = {**assistant.stack.env, "GOVQA_RASA_PORT": str(rasa_port), "GOVQA_ACTION_PORT": str(action_port),
+           "GOVQA_KEFU_PORT": str(kefu_port),
            "GOVQA_TRACKER_DB": str(tmp_path / "tracker.sqlite3"), "GOVQA_VAR_DIR": str(tmp_path)}
     launcher = subprocess.Popen([sys.executable, "-m", "bot.stack", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
@@ -55,6 +57,7 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
             break
     text = "".join(output)
     assert f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook" in text and "curl" in text, text
+    assert f"http://127.0.0.1:{kefu_port}/#token=" in text  # the web page, with the hall token
     children = psutil.Process(launcher.pid).children(recursive=True)
     reply = httpx.post(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", json={"sender": "x", "message": "你好"}, timeout=60)
     assert reply.status_code == 200 and reply.json()
@@ -64,6 +67,6 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
     assert "已停止" in launcher.stdout.read()
     time.sleep(0.5)
     assert not [child for child in children if child.is_running() and child.status() != psutil.STATUS_ZOMBIE]
-    for port in (rasa_port, action_port):
+    for port in (rasa_port, action_port, kefu_port):
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"

@@ -1,0 +1,107 @@
+"""Who may use the hall API: a bearer token, or the web page's session cookie derived from it.
+
+- Programs (staff tools, kiosks) send ``Authorization: Bearer <KEFU_API_TOKEN>``.
+- The web page gets the token once from its address (``/#token=…``: a fragment never reaches a
+  server or its logs), trades it for a cookie with ``POST /api/v1/session`` and removes it from the
+  address bar. The cookie is HttpOnly (page scripts cannot read it) and SameSite=Strict (other
+  sites cannot make a browser send it), so links such as the printable notice work while the
+  token itself is stored nowhere in the browser. The cookie holds an HMAC of the token, not the
+  token: a leaked cookie does not reveal the token for programmatic use, and changing the token
+  logs every browser out.
+
+Comparisons are constant-time (hmac.compare_digest). The token is never logged.
+
+Usage::
+
+    auth = TokenAuth("s3cret")
+    auth.token_matches("s3cret")                  # True
+    auth.cookie_matches(auth.cookie_value)        # True
+    app.get("/api/v1/x", dependencies=[Depends(auth.require)])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.kefu_http import ApiError, error_response
+
+COOKIE_NAME = "kefu_session"
+LOGIN_PATH = "/api/v1/session"
+_COOKIE_PURPOSE = b"kefu-web-session-v1"
+
+bearer_scheme = HTTPBearer(auto_error=False, description="KEFU_API_TOKEN（make run 生成并打印，或由环境变量设置）")
+cookie_scheme = APIKeyCookie(name=COOKIE_NAME, auto_error=False, description="网页登录后由 POST /api/v1/session 设置的 HttpOnly Cookie")
+
+
+class TokenAuth:
+    """Checks a request's bearer token or session cookie against the configured token."""
+
+    def __init__(self, token: str) -> None:
+        if not token:
+            raise ValueError("KEFU_API_TOKEN 为空")
+        self._token = token.encode()
+        self.cookie_value = hmac.new(self._token, _COOKIE_PURPOSE, hashlib.sha256).hexdigest()
+
+    def token_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self._token)
+
+    def cookie_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self.cookie_value.encode())
+
+    def is_authorized(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return self.token_matches(credentials.strip())
+        cookie = request.cookies.get(COOKIE_NAME)
+        return bool(cookie) and self.cookie_matches(cookie)
+
+    def refusal(self, request: Request) -> ApiError:
+        given = bool(request.headers.get("authorization") or request.cookies.get(COOKIE_NAME))
+        message = ("令牌无效：请检查 Authorization: Bearer <令牌> 是否与 KEFU_API_TOKEN 一致" if given
+                   else "未授权：请在请求头中提供 Authorization: Bearer <令牌>，网页请用 make run 打印的带令牌地址打开")
+        return ApiError(401, message, code="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="kefu"'})
+
+    async def require(self, request: Request,
+                      _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+                      _cookie: Annotated[str | None, Security(cookie_scheme)] = None) -> None:
+        """FastAPI dependency: 401 JSON unless the bearer token or the session cookie is right.
+
+        The two Security parameters only document both schemes in the OpenAPI document; the
+        check itself is `is_authorized`.
+        """
+        if not self.is_authorized(request):
+            raise self.refusal(request)
+
+
+def is_protected(method: str, path: str) -> bool:
+    """Every /api/ route and the OpenAPI document, except logging in and CORS preflights."""
+    if method == "OPTIONS" or (method == "POST" and path == LOGIN_PATH):
+        return False
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+class AuthGate:
+    """Refuse unauthorized requests to protected paths before anything reads their body, so a
+    client without the token gets 401, never 400/413/422 about a body nobody should look at.
+    (The routes' `require` dependency checks again and documents the schemes in OpenAPI.)"""
+
+    def __init__(self, app: ASGIApp, auth: TokenAuth) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_protected(scope["method"], scope["path"]):
+            request = Request(scope)
+            if not self.auth.is_authorized(request):
+                refusal = self.auth.refusal(request)
+                response = error_response(refusal.status, refusal.message, code=refusal.code, headers=refusal.headers)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

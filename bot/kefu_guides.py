@@ -1,0 +1,118 @@
+"""The service guides as the hall API serves them: read from the published index, searched by words.
+
+The guides come from `guides.json` of the index version named in CURRENT (knowledge/index_store.py),
+the same file the action server answers from, so the API never shows a guide the assistant does not
+know. A newly published index is picked up on the next request: CURRENT is one small file to read.
+
+Search is lexical on purpose (titles, aliases, category, sample questions): this process stays light
+and never loads the embedding model; questions in free words go to `/api/v1/chat` instead.
+
+Usage::
+
+    catalog = GuideCatalog(settings.index_dir)
+    catalog.search("开公司")        # [{"id": "company-setup", "title": …, "category": …, …}, …]
+    catalog.get("company-setup")    # the structured guide (knowledge.guides.Guide.as_dict()) or None
+    catalog.get("../etc/passwd")    # None: only ids of the published index are ever looked up
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from knowledge.index_store import IndexStore
+
+# Punctuation and spaces carry no meaning for matching "开 公司？" against "开公司".
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+# Where a match counts most: a title beats an alias beats the category beats a sample question.
+_FIELD_WEIGHTS = (("title", 4.0), ("aliases", 3.0), ("category", 2.0), ("questions", 1.0))
+MIN_BIGRAM_COVERAGE = 0.6  # share of the query's character pairs a field must contain to match loosely
+
+
+def normalize(text: str) -> str:
+    """Lower case without spaces and punctuation: ``normalize("开 公司？") == "开公司"``."""
+    return _NOISE.sub("", text.lower())
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text}
+
+
+def summary(guide: dict[str, Any]) -> dict[str, Any]:
+    """The list entry of a guide: id, title, category, department, updated."""
+    return {key: guide.get(key, "") for key in ("id", "title", "category", "department", "updated")}
+
+
+def match_score(query: str, guide: dict[str, Any]) -> float:
+    """How well a normalized query matches a guide (0 = not at all).
+
+    A field containing the query, or named whole in the query ("我想开公司" names the alias
+    "开公司"), scores its full weight; a field holding most of the query's character pairs
+    ("公司开办" for "开办公司") scores in proportion.
+    """
+    if not query:
+        return 0.0
+    wanted = _bigrams(query)
+    best = 0.0
+    for field, weight in _FIELD_WEIGHTS:
+        value = guide.get(field) or []
+        for text in [value] if isinstance(value, str) else value:
+            name = normalize(str(text))
+            if not name:
+                continue
+            if query in name or (len(name) >= 2 and name in query):
+                score = weight
+            else:
+                coverage = len(wanted & _bigrams(name)) / len(wanted)
+                score = weight * coverage * 0.5 if coverage >= MIN_BIGRAM_COVERAGE else 0.0
+            best = max(best, score)
+    return best
+
+
+class GuideCatalog:
+    """The guides of the published index, reloaded when a new version is published."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.store = IndexStore(index_dir)
+        self._lock = threading.Lock()
+        self._version: str | None = None
+        self._guides: dict[str, dict[str, Any]] = {}
+
+    def _current(self) -> dict[str, dict[str, Any]]:
+        version = self.store.current_version()
+        if version != self._version:
+            guides: dict[str, dict[str, Any]] = {}
+            folder = self.store.current_folder()
+            if folder is not None and (folder / "guides.json").is_file():
+                # A version folder is complete before CURRENT names it and never changes afterwards.
+                guides = json.loads((folder / "guides.json").read_text(encoding="utf-8"))
+            with self._lock:
+                self._version, self._guides = version, guides
+        return self._guides
+
+    @property
+    def version(self) -> str | None:
+        """The published index version the guides come from (None before the first build)."""
+        self._current()
+        return self._version
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every guide's summary, by category then title."""
+        return sorted((summary(g) for g in self._current().values()), key=lambda g: (g["category"], g["title"]))
+
+    def search(self, query: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Summaries of the guides matching `query`, best first; all guides when it is empty."""
+        wanted = normalize(query or "")
+        if not wanted:
+            found = self.all()
+        else:
+            scored = [(match_score(wanted, guide), guide) for guide in self._current().values()]
+            found = [summary(guide) for score, guide in sorted(scored, key=lambda item: (-item[0], item[1]["title"])) if score > 0]
+        return found[:limit] if limit else found
+
+    def get(self, guide_id: str) -> dict[str, Any] | None:
+        """The structured guide, or None. Only a dictionary lookup: an id never becomes a path."""
+        return self._current().get(guide_id)

@@ -1,0 +1,229 @@
+"""HTTP plumbing of the hall API: JSON errors in Chinese, the request size limit, security headers.
+
+Every error a client can get is one JSON shape, so a kiosk or staff tool shows `error.message`
+and never has to parse FastAPI's or Starlette's English defaults::
+
+    {"error": {"status": 422, "code": "invalid_request", "message": "请求参数有误：…",
+               "details": [{"field": "session_id", "problem": "格式不对：…"}]}}
+
+Usage::
+
+    app = FastAPI()
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=65536)
+    app.add_middleware(SecurityHeaders)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+DOCS_HINT = "接口说明见 /docs"
+# FastAPI/pydantic error types in words a Chinese-speaking integrator reads at a glance.
+_PROBLEMS: dict[str, str] = {
+    "missing": "缺少该字段",
+    "string_type": "必须是字符串",
+    "string_pattern_mismatch": "格式不对：只能用 1-64 位字母、数字、下划线（_）或短横线（-）",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长",
+    "literal_error": "取值不对",
+    "extra_forbidden": "不认识的字段（请检查拼写）",
+    "model_attributes_type": "请求体必须是 JSON 对象",
+    "model_type": "请求体必须是 JSON 对象",
+    "dict_type": "请求体必须是 JSON 对象",
+    "int_parsing": "必须是整数",
+    "bool_parsing": "必须是 true 或 false",
+}
+_DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "请求有误"),
+    401: ("unauthorized", "未授权：请在请求头中提供 Authorization: Bearer <令牌>"),
+    403: ("forbidden", "没有权限"),
+    404: ("not_found", "找不到该地址"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    413: ("payload_too_large", "请求体太大"),
+    415: ("unsupported_media_type", "请求体须为 JSON，并设置 Content-Type: application/json"),
+    422: ("invalid_request", "请求参数有误"),
+    500: ("internal_error", "服务器内部错误，请稍后再试"),
+}
+
+
+def error_response(status: int, message: str | None = None, *, code: str | None = None, details: Sequence[dict[str, str]] = (),
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The one error shape of the API (see module docstring)."""
+    default_code, default_message = _DEFAULT_MESSAGES.get(status, ("error", HTTPStatus(status).phrase))
+    body = {"error": {"status": status, "code": code or default_code, "message": message or default_message, "details": list(details)}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class ApiError(Exception):
+    """Raise from a route for a JSON error: ``raise ApiError(404, "找不到办事指南：x", code="guide_not_found")``."""
+
+    def __init__(self, status: int, message: str, *, code: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code, self.headers = status, message, code, headers
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "(请求体)"
+
+
+def _problem(error: dict[str, Any]) -> str:
+    kind = str(error.get("type", ""))
+    problem = _PROBLEMS.get(kind, f"取值无效（{kind}）")
+    context = error.get("ctx") or {}
+    if kind == "string_too_long" and "max_length" in context:
+        problem += f"（最多 {context['max_length']} 个字符）"
+    if kind == "literal_error" and "expected" in context:
+        problem += "：只能是 " + str(context["expected"]).replace(" or ", " 或 ")
+    return problem
+
+
+def _is_json_request(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = list(error.errors())
+    invalid_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if invalid_json is not None:
+        reason = (invalid_json.get("ctx") or {}).get("error", "")
+        return error_response(400, f"请求体不是合法的 JSON（{reason}）。{DOCS_HINT}", code="invalid_json")
+    if request.method in ("POST", "PUT", "PATCH") and not _is_json_request(request):
+        # FastAPI reads a body as JSON only under a JSON content type; say so rather than "not an object".
+        return error_response(400, "请求体须为 JSON，并设置请求头 Content-Type: application/json", code="json_required")
+    details = [{"field": _field(e.get("loc", ())), "problem": _problem(e)} for e in errors]
+    summary = "；".join(f"{d['field']}：{d['problem']}" for d in details)
+    return error_response(422, f"请求参数有误：{summary}。{DOCS_HINT}", details=details)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    status = error.status_code
+    detail = error.detail if isinstance(error.detail, str) else None
+    if detail == HTTPStatus(status).phrase:
+        detail = None  # Starlette's English default: use ours
+    if status == 404 and detail is None:
+        detail = f"找不到该地址：{request.url.path}。{DOCS_HINT}"
+    if status == 405 and detail is None:
+        detail = f"{request.url.path} 不支持 {request.method} 请求。{DOCS_HINT}"
+    return error_response(status, detail, headers=getattr(error, "headers", None))
+
+
+async def _api_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return error_response(error.status, error.message, code=error.code, headers=error.headers)
+
+
+async def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
+    # The trace goes to the log for the operator, never to the client.
+    log.exception("处理 %s %s 时出错", request.method, request.url.path)
+    return error_response(500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+async def _send_json(send: Send, response: JSONResponse) -> None:
+    await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with a 413 JSON error, before any route reads them.
+
+    The body is buffered (it is small by definition), so a client that lies in Content-Length or
+    streams without one is caught as well.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    def _too_large(self) -> JSONResponse:
+        return error_response(413, f"请求体太大（上限 {self.max_bytes} 字节）", code="payload_too_large")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _send_json(send, self._too_large())
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await _send_json(send, self._too_large())
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # after the body: wait for the disconnect like a real receive
+
+        await self.app(scope, replay, send)
+
+
+# The page and the notice load only their own files: no inline script, no third-party origin.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeaders:
+    """nosniff and no-referrer everywhere, a strict CSP on pages, no caching of API answers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                names = {name.lower() for name, _ in headers}
+                extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
+                if content_type.startswith(b"text/html"):
+                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                if path.startswith("/api/") and b"cache-control" not in names:
+                    extra.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,151 @@
+"""The hall API's request and response shapes (pydantic), which also make its OpenAPI document.
+
+Usage::
+
+    request = ChatRequest(session_id="kiosk-3-a1b2", message="开办企业需要什么材料")
+    response = ChatResponse(kind="answer", messages=[Message(text="【企业开办】…")], handoff=False)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+ReplyKind = Literal["answer", "clarify", "not_found", "ask_item", "handoff", "message", "empty", "too_long", "unavailable"]
+
+
+class _Strict(BaseModel):
+    # Unknown fields are refused, so a misspelt "mesage" is a clear 422 instead of an empty question.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ChatRequest(_Strict):
+    session_id: str = Field(pattern=SESSION_ID_PATTERN, description="会话标识：1-64 位字母、数字、下划线或短横线；同一会话的追问沿用上文事项",
+                            examples=["kiosk-3-a1b2c3"])
+    message: str = Field(description="用户的问题，或按钮的 payload（如 /choose{\"pick\": \"company-setup\"}）", examples=["开办企业需要什么材料"])
+
+
+class Message(BaseModel):
+    text: str = Field(description="给用户看的一段回复")
+
+
+class GuideRef(BaseModel):
+    id: str
+    title: str
+    department: str
+    updated: str = Field(description="指南更新日期 YYYY-MM-DD")
+    source: str = Field("", description="来源文件")
+    notice_url: str = Field(description="可打印的一次性告知单地址")
+
+
+class Contact(BaseModel):
+    unit: str
+    phone: str
+    address: str = ""
+    hours: str = ""
+
+
+class Button(BaseModel):
+    title: str = Field(description="按钮文字")
+    payload: str = Field(description="点击后作为 message 发回 /api/v1/chat 的内容")
+
+
+class DocumentRef(BaseModel):
+    title: str
+    section: str = ""
+    source: str = ""
+
+
+class ChatResponse(BaseModel):
+    kind: ReplyKind = Field(description="回复类型：answer 答案、clarify 请用户选择事项、not_found 未找到、ask_item 追问事项、handoff 转人工、"
+                                        "message 其他对话、empty 空消息、too_long 消息过长、unavailable 助手暂不可用")
+    messages: list[Message]
+    guide: GuideRef | None = Field(None, description="答案所依据的办事指南；没有时为 null")
+    document: DocumentRef | None = Field(None, description="政策类答案所引用的政策文件；没有时为 null")
+    aspect: str | None = Field(None, description="所问方面：materials、process、time_limit、fee、location、contact、conditions、"
+                                                 "online、general、policy")
+    contacts: list[Contact] = Field(default_factory=list, description="办理窗口和电话（答案或转人工时）")
+    buttons: list[Button] = Field(default_factory=list)
+    confidence: float | None = Field(None, description="检索置信度（0-1），仅答案有")
+    handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
+
+
+class FeedbackRequest(_Strict):
+    session_id: str = Field(pattern=SESSION_ID_PATTERN, description="与 /api/v1/chat 相同的会话标识；评价针对该会话最近一次回答")
+    rating: Literal["good", "bad"] = Field(description="good 好评，bad 差评")
+    comment: str | None = Field(None, max_length=2000, description="差评时缺了什么或哪里不对（可选，仅随差评记录）")
+
+
+class FeedbackResponse(BaseModel):
+    recorded: bool = Field(description="评价是否已交给助手记录")
+    rating: Literal["good", "bad"]
+    comment_recorded: bool = Field(description="意见是否已随差评记录")
+    messages: list[Message] = Field(description="助手的回复（如“感谢您的好评”）")
+    buttons: list[Button] = Field(default_factory=list)
+
+
+class SessionRequest(_Strict):
+    token: str = Field(min_length=1, max_length=512, description="KEFU_API_TOKEN")
+
+
+class SessionResponse(BaseModel):
+    authenticated: bool
+
+
+class GuideSummary(BaseModel):
+    id: str
+    title: str
+    category: str
+    department: str
+    updated: str
+
+
+class GuideList(BaseModel):
+    index_version: str | None = Field(description="知识库索引版本")
+    count: int
+    guides: list[GuideSummary]
+
+
+class GuideSection(BaseModel):
+    text: str = Field(description="章节原文（Markdown）")
+    items: list[str] = Field(description="编号条目（申请材料、办理流程）")
+
+
+class Faq(BaseModel):
+    question: str
+    answer: str
+
+
+class GuideDetail(BaseModel):
+    id: str
+    title: str
+    aliases: list[str]
+    category: str
+    department: str
+    contacts: list[Contact]
+    complaint_phone: str
+    region: str
+    updated: str
+    source: str
+    questions: list[str]
+    sections: dict[str, GuideSection] = Field(description="章节标题 → 内容，如 申请材料、办理流程、办理时限、收费标准、办理地点")
+    faqs: list[Faq]
+    notice_url: str
+
+
+class ErrorBody(BaseModel):
+    status: int
+    code: str = Field(description="机器可读的错误代码，如 unauthorized、not_found、invalid_request")
+    message: str = Field(description="给人看的中文说明")
+    details: list[dict[str, str]] = Field(default_factory=list, description="逐个字段的问题：field、problem")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    status: str
