@@ -29,7 +29,6 @@ import httpx
 
 log = logging.getLogger(__name__)
 
-RESTART = "/restart"  # Rasa's built-in intent: a new conversation for the same sender
 REQUEST_HUMAN = "/request_human"
 FEEDBACK_GOOD = "/feedback_good"
 FEEDBACK_BAD = "/feedback_bad"

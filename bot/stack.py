@@ -238,6 +238,7 @@ class Stack:
         _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
 
     def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None) -> subprocess.Popen:
+        log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a") as output:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
             return subprocess.Popen(command, cwd=ROOT, env={**self.env, **(extra or {})}, stdout=output,
