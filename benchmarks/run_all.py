@@ -3,9 +3,10 @@
 What: bench_build.py (bundled knowledge base, cold and warm builds), bench_large.py (only with
 ``--large``: 5000 generated guides, cold build, one-guide rebuilds, breakdown; tens of minutes
 on 2 cores) and bench_query.py (query latency on the bundled index, and on the 5000-guide index
-when it exists) and bench_conversation.py (per-turn latency through the running Rasa and action
-servers), one after the other so they never compete for the CPU. Then one table from
-their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
+when it exists), bench_conversation.py (per-turn latency through the running Rasa and action
+servers), bench_load.py (50 concurrent users on the REST channel and the hall API) and
+bench_switch.py (publish → first answer from the new index), one after the other so they
+never compete for the CPU. Then one table from their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
 (/proc/cpuinfo), RAM, load average, date, and the commit measured.
 
 How: each benchmark is a child process whose output is shown as it runs; a failing benchmark
@@ -88,7 +89,17 @@ def headline() -> tuple[list[list[Any]], dict[str, Any]]:
                      f"p50 {turns['p50_ms']:.1f} ms", f"p95 {turns['p95_ms']:.1f} ms, max {turns['max_ms']:.1f} ms over {turns['n']} turns; "
                      f"stack ready in {conversation['stack_ready_seconds']:.0f} s",
                      f"Rasa {memory.get('rasa_server_mb', 0):.0f}, actions {memory.get('action_server_mb', 0):.0f} (RSS after run)"])
-    reports = {"build": build, "large": large, "query": query, "conversation": conversation}
+    load = _common.read_report("load")
+    if load:
+        for channel in load["channels"]:
+            rows.append([f"load: {load['users']} users × {load['seconds_per_channel']:.0f} s, {channel['channel']}", 1,
+                         f"p50 {channel['p50_ms']} ms", f"p95 {channel['p95_ms']} ms, p99 {channel['p99_ms']} ms; "
+                         f"{channel['throughput_rps']} req/s; {channel['requests']} requests, {channel['errors']} errors", ""])
+    switch = _common.read_report("switch")
+    if switch:
+        rows.append(["publish → first answer from the new index", switch["runs"], f"{switch['median_seconds']:.2f} s",
+                     f"max {switch['max_seconds']:.2f} s; watcher polls every {switch['poll_seconds']} s", ""])
+    reports = {"build": build, "large": large, "query": query, "conversation": conversation, "load": load, "switch": switch}
     return rows, reports
 
 
@@ -101,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     info = _common.machine()
     runs: list[dict[str, Any]] = []
     if not args.report_only:
-        scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py", "bench_conversation.py"]
+        scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py", "bench_conversation.py",
+                   "bench_load.py", "bench_switch.py"]
         runs = [_run(script) for script in scripts]
     rows, reports = headline()
     code = _common.code_version()
