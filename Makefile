@@ -5,10 +5,11 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup index train chat query lint eval eval-nlu bench clean
+.PHONY: run test setup index train chat query lint eval eval-nlu bench report purge clean
 
 ## make run: set up, build the index if the knowledge base changed, train Rasa if its data changed,
-## start the action server and the Rasa server (Ctrl-C stops both)
+## start the action server, the Rasa server, the hall API and web page, and the Telegram bot when
+## TELEGRAM_BOT_TOKEN is set (Ctrl-C stops them all)
 run: setup index
 	$(APP_PY) -m bot.stack run
 
@@ -50,6 +51,14 @@ eval-nlu: setup
 ## make bench: the benchmark scripts (numbers go into the README)
 bench: index
 	$(APP_PY) benchmarks/run_all.py
+
+## make report: the admin report (HTML, var/reports/admin-report-<date>.html)
+report: setup
+	$(APP_PY) index_builder.py report
+
+## make purge: delete conversations and records older than retention_days (settings.yml); run daily from cron
+purge: setup
+	$(APP_PY) index_builder.py purge
 
 clean:
 	rm -rf var/index var/reports

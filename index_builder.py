@@ -288,6 +288,7 @@ def _purge_tracker(path: Path, days: int) -> tuple[int, int]:
                 "SELECT COUNT(*) FROM (SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?)", (cutoff,)
             ).fetchone()[0]
             events = connection.execute("DELETE FROM events WHERE timestamp < ?", (cutoff,)).rowcount
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the old pages also live in the -wal file
         return events, conversations
     finally:
         connection.close()

@@ -10,7 +10,10 @@ replies.py, the retriever behind knowledge_service.py, the SQLite records in rec
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
@@ -66,6 +69,28 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def records() -> Records:
     return Records(settings().records_db)
+
+
+# Records are written on one background thread: a locked or full database (a backup, a purge, a
+# report being read) costs a log line, never a user's wait. The handoff record is the exception:
+# its number goes into the reply, so it is awaited, but only for HANDOFF_WRITE_SECONDS.
+_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="records")
+HANDOFF_WRITE_SECONDS = 2.0
+
+
+def _record_later(what: str, sender_id: str, write: Callable[[], object]) -> None:
+    def run() -> None:
+        try:
+            write()
+        except Exception:
+            logger.exception("%s写入失败（对话 %s）", what, sender_id)
+
+    _writer.submit(run)
+
+
+def wait_for_records() -> None:
+    """Block until every record submitted so far is written (tests, shutdown)."""
+    _writer.submit(lambda: None).result()
 
 
 def _send(dispatcher: CollectingDispatcher, reply: replies.Reply) -> None:
@@ -275,13 +300,11 @@ def _log_question(tracker: Tracker, sent: list[dict[str, Any]]) -> None:
         fields = {"outcome": outcome}
     else:
         return
-    try:
-        records().add_question(tracker.sender_id, text, **fields)
-    except Exception:
-        logger.exception("问题记录写入失败（对话 %s）", tracker.sender_id)
+    store = records()
+    _record_later("问题记录", tracker.sender_id, lambda: store.add_question(tracker.sender_id, text, **fields))
 
 
-def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
+async def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> list[EventType]:
     """Tell the user how to reach people, and leave the staff a record with the transcript."""
     config = settings()
     guide = None
@@ -293,12 +316,14 @@ def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
             guide = None
     last = tracker.get_slot("last_answer") or {}
     record_id = None
+    store = records()
+    write = _writer.submit(store.add_handoff, tracker.sender_id, reason=reason, guide_id=guide_id,
+                           question=last.get("question") or tracker.latest_message.get("text"), transcript=_transcript(tracker))
     try:
-        record_id = records().add_handoff(tracker.sender_id, reason=reason, guide_id=guide_id,
-                                          question=last.get("question") or tracker.latest_message.get("text"),
-                                          transcript=_transcript(tracker))
+        record_id = await asyncio.wait_for(asyncio.wrap_future(write), HANDOFF_WRITE_SECONDS)
     except Exception:
-        logger.exception("转人工记录写入失败（对话 %s）", tracker.sender_id)
+        # Timed out (the write may still land later) or failed: the user still gets the contacts.
+        logger.exception("转人工记录写入失败或超时（对话 %s）", tracker.sender_id)
     _send(dispatcher, replies.handoff(guide, reason=reason, record_id=record_id, hotline=config.hotline))
     return [SlotSet("offered", None), SlotSet("candidates", None)]
 
@@ -311,7 +336,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")
+        return await _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")
 
 
 class ActionRecordFeedback(Action):
@@ -324,11 +349,10 @@ class ActionRecordFeedback(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         rating = "bad" if intent == "feedback_bad" else "good"
         last = tracker.get_slot("last_answer") or {}
-        try:
-            records().add_feedback(tracker.sender_id, rating, question=last.get("question"), guide_id=last.get("guide_id"),
-                                   section=last.get("section"), index_version=last.get("index_version"))
-        except Exception:
-            logger.exception("评价写入失败（对话 %s）", tracker.sender_id)
+        store = records()
+        _record_later("评价", tracker.sender_id, lambda: store.add_feedback(
+            tracker.sender_id, rating, question=last.get("question"), guide_id=last.get("guide_id"),
+            section=last.get("section"), index_version=last.get("index_version")))
         if rating == "good":
             dispatcher.utter_message(response="utter_feedback_thanks")
         return []
@@ -343,10 +367,8 @@ class ActionSaveFeedbackComment(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         comment = (tracker.get_slot("feedback_comment") or "").strip()
         if comment:
-            try:
-                records().add_comment(tracker.sender_id, comment[:2000])
-            except Exception:
-                logger.exception("差评意见写入失败（对话 %s）", tracker.sender_id)
+            store = records()
+            _record_later("差评意见", tracker.sender_id, lambda: store.add_comment(tracker.sender_id, comment[:2000]))
         dispatcher.utter_message(response="utter_feedback_comment_saved")
         return [SlotSet("feedback_comment", None)]
 
@@ -360,7 +382,7 @@ class ActionReplyConfirmation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == "affirm" and tracker.get_slot("offered") == "handoff":
-            return _handoff(dispatcher, tracker, "request_human")
+            return await _handoff(dispatcher, tracker, "request_human")
         if intent == "affirm" and tracker.get_slot("candidates"):
             dispatcher.utter_message(response="utter_ask_pick")
             return []

@@ -146,7 +146,9 @@ class Records:
         try:
             connection.execute("PRAGMA secure_delete=ON")  # retention: deleted rows are overwritten in the file too
             with connection:
-                return {table: connection.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount for table in TABLES}
+                counts = {table: connection.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount for table in TABLES}
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the deleted pages also live in the -wal file
+            return counts
         finally:
             connection.close()
 

@@ -48,11 +48,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=240, help="measured turns (after the warm-up)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-conversation-", dir=_common.BENCH_VAR if _common.BENCH_VAR.exists() else None))
-    env = {"GOVQA_TRACKER_DB": str(scratch / "tracker.sqlite3"), "GOVQA_RECORDS_DB": str(scratch / "records.sqlite3")}
+    env = {"GOVQA_TRACKER_DB": str(scratch / "tracker.sqlite3"), "GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"),
+               "TELEGRAM_BOT_TOKEN": ""}  # a benchmark never starts a real Telegram bot
     stack = Stack(ports=(_common.free_port(), _common.free_port()), kefu_port=_common.free_port(), env=env, logs=scratch / "logs")
     _common.say("starting the action server and the Rasa server")
     started = time.perf_counter()
-    stack.start()
+    stack.start(channels=False)
     ready_seconds = time.perf_counter() - started
     latencies: list[float] = []
     empty_replies = 0

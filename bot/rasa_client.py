@@ -27,6 +27,10 @@ from typing import Any
 
 import httpx
 
+from bot.texts import too_long_text, unavailable_text
+
+__all__ = ["AssistantReply", "AssistantUnavailableError", "RasaClient", "too_long_text", "unavailable_text"]
+
 log = logging.getLogger(__name__)
 
 REQUEST_HUMAN = "/request_human"
@@ -36,14 +40,6 @@ FEEDBACK_BAD = "/feedback_bad"
 
 class AssistantUnavailableError(Exception):
     """Rasa (or, behind it, the action server) could not answer."""
-
-
-def unavailable_text(hotline: str) -> str:
-    return f"抱歉，智能助手暂时无法回答，请稍后再试。急需办事可拨打政务服务热线 {hotline}，或到政务服务中心窗口咨询。"
-
-
-def too_long_text(limit: int) -> str:
-    return f"您的消息太长了（超过 {limit} 个字），请简要说明要办的事项和想了解的内容，例如“开办企业需要什么材料”。"
 
 
 @dataclass
@@ -107,7 +103,10 @@ class RasaClient:
                 elif response.status_code != 200:
                     raise AssistantUnavailableError(f"Rasa 返回 HTTP {response.status_code}")
                 else:
-                    messages = response.json()
+                    try:
+                        messages = response.json()
+                    except ValueError as error:
+                        raise AssistantUnavailableError(f"Rasa 的回复不是 JSON：{error}") from error
                     if not isinstance(messages, list) or not messages:
                         # Rasa answers [] when a custom action failed (the action server is down).
                         raise AssistantUnavailableError("Rasa 没有给出回复（动作服务器可能不可用）")

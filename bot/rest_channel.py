@@ -35,6 +35,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.texts import empty_text, too_long_text, unavailable_text
 from knowledge.privacy import mask_personal_data
 from knowledge.settings import load_settings
 
@@ -92,15 +93,14 @@ class GuardedRestInput(RestInput):
             if not isinstance(message, str):
                 return _error(400, "message 必须是字符串", "用户输入的文字")
             if len(message) > self.max_chars:
-                return self._reply(sender, f"您的消息太长了（超过 {self.max_chars} 个字），请简要说明要办的事项和想了解的内容，"
-                                           "例如“开办企业需要什么材料”。")
+                return self._reply(sender, too_long_text(self.max_chars))
             text = mask_personal_data(clean_message(message))
             if not text:
-                return self._reply(sender, "请问您想咨询什么事项？例如“开办企业需要什么材料”“用水报装要多久”。")
+                return self._reply(sender, empty_text())
             collector = CollectingOutputChannel()
-            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            # Client metadata is not passed on: nothing uses it, and it would be stored unmasked.
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             except CancelledError:
                 logger.error("对话 %s 的消息处理超时", sender)
             except Exception:
@@ -108,7 +108,7 @@ class GuardedRestInput(RestInput):
             if not collector.messages:
                 # Nothing was said: a custom action failed (the action server is down or crashed).
                 logger.error("对话 %s 本轮没有任何回复（动作服务器可能不可用）", sender)
-                text = f"抱歉，系统暂时无法回答您的问题，请稍后再试；急需办理可拨打政务服务热线 {self.hotline}，或到政务服务中心窗口咨询。"
+                text = unavailable_text(self.hotline)
                 # The marker lets channels tell "unavailable" from an ordinary message.
                 return response.json([{"recipient_id": sender, "text": text},
                                       {"recipient_id": sender, "custom": {"unavailable": {"hotline": self.hotline}}}])

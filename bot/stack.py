@@ -221,7 +221,7 @@ class Stack:
     def start_telegram(self) -> None:
         """The Telegram bot (bot/telegram_bot.py); its token stays in the environment, never in argv or logs."""
         self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.telegram_bot", "--rasa-url", self.rest_url],
-                                    self.logs / "telegram.log")
+                                    self.logs / "telegram.log", telegram=True)
 
     def start_actions(self) -> None:
         log = self.logs / "actions.log"
@@ -231,17 +231,24 @@ class Stack:
 
     def start_rasa(self, model: Path) -> None:
         log = self.logs / "rasa.log"
-        env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db)}
+        env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db),
+               # Sanic reads SANIC_* variables: refuse oversized bodies (413) and answer errors as JSON.
+               "SANIC_REQUEST_MAX_SIZE": str(self.settings.kefu_max_body_bytes), "SANIC_FALLBACK_ERROR_FORMAT": "json"}
         self.rasa = self._spawn([str(RASA), "run", "--model", str(model), "--endpoints", "endpoints.yml",
                                "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
                                "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.token], log, env)
         _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
 
-    def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None) -> subprocess.Popen:
+    def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None, *,
+               telegram: bool = False) -> subprocess.Popen:
         log.parent.mkdir(parents=True, exist_ok=True)
+        # Each secret only reaches the child that needs it: the Telegram variables the bot, the hall
+        # token the hall API (passed in `extra`).
+        env = {key: value for key, value in self.env.items()
+               if key != KEFU_TOKEN_ENV and (telegram or not key.startswith("TELEGRAM_"))}
         with open(log, "a") as output:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
-            return subprocess.Popen(command, cwd=ROOT, env={**self.env, **(extra or {})}, stdout=output,
+            return subprocess.Popen(command, cwd=ROOT, env={**env, **(extra or {})}, stdout=output,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def restart_rasa(self) -> None:
@@ -252,10 +259,14 @@ class Stack:
         self.start_rasa(self.model)
 
     def running(self) -> bool:
-        """The servers are up, and every channel that was started still runs."""
-        required = (self.actions, self.rasa)
-        started = [process for process in (self.kefu, self.telegram) if process is not None]
-        return all(p is not None and p.poll() is None for p in (*required, *started))
+        """The servers are up, and the hall API if it was started. The Telegram bot is not required:
+        a revoked token stops the bot, never the assistant that the hall and the web page use."""
+        started = [process for process in (self.kefu,) if process is not None]
+        return all(p is not None and p.poll() is None for p in (self.actions, self.rasa, *started))
+
+    def telegram_exit(self) -> int | None:
+        """The Telegram bot's exit code once it has stopped (None while it runs or was not started)."""
+        return self.telegram.poll() if self.telegram is not None else None
 
     def stop(self) -> None:
         for process in (self.telegram, self.kefu, self.rasa, self.actions):
@@ -292,14 +303,16 @@ def _settings_for(env: Mapping[str, str]) -> Settings:
 
 def _print_ready(stack: Stack) -> None:
     # The hall token is printed only when we generated it; a token set in the environment stays there.
+    generated = not stack.env.get(KEFU_TOKEN_ENV)
     kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
-                       if not os.environ.get(KEFU_TOKEN_ENV) else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
-    token_shell = "$" + KEFU_TOKEN_ENV if os.environ.get(KEFU_TOKEN_ENV) else f"$(cat {stack.settings.secrets_dir / 'kefu_token'})"
-    telegram = "已启动（长轮询）" if stack.telegram is not None and stack.settings.telegram_mode == "polling" else (
-        "已启动（webhook）" if stack.telegram is not None else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
+                       if generated else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
+    token_shell = f"$(cat {stack.settings.secrets_dir / 'kefu_token'})" if generated else "$" + KEFU_TOKEN_ENV
+    mode = "长轮询" if stack.settings.telegram_mode == "polling" else "webhook"
+    telegram = (f"已启动（{mode}；令牌无效等问题见 {stack.logs / 'telegram.log'}）" if stack.telegram is not None
+                else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
     print(f"""
 ✓ 政务服务智能问答助手已启动
-  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if not os.environ.get(KEFU_TOKEN_ENV) else '<令牌>'}
+  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
   智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
                             {kefu_token_hint}
   Telegram 机器人           {telegram}
@@ -339,8 +352,13 @@ def main(argv: list[str] | None = None) -> int:
                 return subprocess.call([str(RASA), "shell", "--model", str(model), "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
             stack.start()
             _print_ready(stack)
+            telegram_reported = False
             while stack.running():
                 time.sleep(1)
+                if not telegram_reported and stack.telegram_exit() is not None:
+                    telegram_reported = True
+                    print(f"✗ Telegram 机器人已退出（退出码 {stack.telegram_exit()}{_last_error(stack.logs / 'telegram.log')}），"
+                          f"日志：{stack.logs / 'telegram.log'}；其他服务继续运行。", file=sys.stderr, flush=True)
             print("✗ 有服务意外退出，查看日志：" + str(stack.logs), file=sys.stderr)
             return 1
         except KeyboardInterrupt:

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import re
 
-# An 11-digit mainland mobile number, optionally with +86/0086 and space or hyphen groups
-# ("138 1234 5678", "138-1234-5678"); not part of a longer digit run.
-_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
+# An 11-digit mainland mobile number, optionally with +86/0086/86 and space or hyphen groups
+# ("138 1234 5678", "138-1234-5678", "8613812345678"); not part of a longer digit run.
+_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
+# Chinese input methods often type full-width digits ("１３８…"): read them as digits.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 # A run of 15+ digits (18-digit ID ending in X too), optionally grouped by single spaces or
 # hyphens as bank cards are written ("6222 0212 3456 7890 123").
 _LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){13,}[\s-]?[\dXx](?!\d)")
@@ -42,4 +44,6 @@ def mask_personal_data(text: str) -> str:
     """`text` with ID, bank card and mobile numbers masked (see the module docstring)."""
     if not text:
         return text
+    if any("０" <= char <= "９" for char in text):
+        text = text.translate(_FULL_WIDTH_DIGITS)
     return _MOBILE.sub(_mask_mobile, _LONG_NUMBER.sub(_mask_long, text))

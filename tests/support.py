@@ -187,8 +187,11 @@ def run_action(action: Any, tracker: Any) -> tuple[list[dict[str, Any]], dict[st
 
     from rasa_sdk.executor import CollectingDispatcher
 
+    from actions.actions import wait_for_records
+
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
+    wait_for_records()  # records are written in the background
     slots = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
     return dispatcher.messages, slots
 

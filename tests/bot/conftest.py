@@ -43,6 +43,7 @@ def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> I
     env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
                 "GOVQA_INDEX_POLL_SECONDS": "0.5"})
     env["KEFU_API_TOKEN"] = "test-kefu-token"
+    env["TELEGRAM_BOT_TOKEN"] = ""  # never poll a real bot from tests, whatever the developer's shell has
     stack = Stack(ports=(free_port(), free_port()), kefu_port=free_port(), env=env, logs=Path(root / "logs"))
     stack.start()
     try:

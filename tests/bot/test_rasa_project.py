@@ -66,3 +66,60 @@ def test_use_featurizer_adds_a_sentence_vector_that_groups_by_meaning() -> None:
     weather, _rain, setup, _register = result["sim"]
     assert weather[1] > weather[2] and weather[1] > weather[3]  # weather is nearer weather than business
     assert setup[3] > setup[0] and setup[3] > setup[1]
+
+
+ENSEMBLE = """
+import json, tempfile
+from pathlib import Path
+import numpy as np
+import scipy.sparse
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.intent_ensemble import LinearIntentEnsemble
+
+rng = np.random.default_rng(0)
+centres = {"ask_fee": rng.normal(size=8), "greet": rng.normal(size=8)}
+def message(intent=None, centre=None):
+    m = Message(data={"text": "x", **({"intent": intent} if intent else {})})
+    vector = centres[centre] + rng.normal(scale=0.3, size=8)
+    counts = scipy.sparse.coo_matrix(np.array([[1, 0, 2, 0, 0, 1]]) if centre == "ask_fee" else np.array([[0, 3, 0, 1, 1, 0]]))
+    m.add_features(Features(vector.reshape(1, -1), "sentence", "text", "use"))
+    m.add_features(Features(counts, "sentence", "text", "cv"))
+    return m
+training = TrainingData([message(i, i) for i in ["ask_fee", "greet"] * 20])
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+resource = Resource("ensemble")
+out = {}
+for weight in (0.3, 1.0):
+    component = LinearIntentEnsemble.create({**LinearIntentEnsemble.get_default_config(), "diet_weight": weight}, storage, resource, None)
+    component.train(training)
+    loaded = LinearIntentEnsemble.load({**LinearIntentEnsemble.get_default_config(), "diet_weight": weight}, storage, resource, None)
+    probe = message(centre="ask_fee")
+    # DIET is sure of the wrong intent, as it is when it has memorised another phrasing
+    probe.set("intent_ranking", [{"name": "greet", "confidence": 0.99}, {"name": "ask_fee", "confidence": 0.01}])
+    loaded.process([probe])
+    out[str(weight)] = probe.get("intent")
+untrained = LinearIntentEnsemble.load(LinearIntentEnsemble.get_default_config(), storage, Resource("never-trained"), None)
+alone = message(centre="ask_fee")
+alone.set("intent", {"name": "greet", "confidence": 0.99})
+alone.set("intent_ranking", [{"name": "greet", "confidence": 0.99}])
+untrained.process([alone])
+out["untrained"] = alone.get("intent")
+print(json.dumps(out))
+"""
+
+
+def test_intent_ensemble_blends_diet_with_the_linear_model_and_survives_a_reload() -> None:
+    done = subprocess.run([str(RASA_PYTHON), "-c", ENSEMBLE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # With DIET at 0.3 the confident linear model overrules DIET's wrong, over-sure intent…
+    assert result["0.3"]["name"] == "ask_fee" and result["0.3"]["confidence"] > 0.5
+    # …with DIET alone (weight 1) DIET's intent stands: the blend really uses both.
+    assert result["1.0"]["name"] == "greet"
+    # A component with nothing trained leaves DIET's prediction untouched.
+    assert result["untrained"] == {"name": "greet", "confidence": 0.99}

@@ -100,17 +100,26 @@ def test_a_killed_build_leaves_the_published_index_and_the_next_build_cleans_up(
     _still_serving(settings, store.current_version(), embedder)
 
 
-def test_two_builds_at_once_are_serialized(published: tuple[Settings, str], embedder: Embedder) -> None:
+def test_a_build_waits_for_the_lock_and_two_builds_are_serialized(published: tuple[Settings, str], embedder: Embedder) -> None:
     settings, version = published
-    builds = [subprocess.Popen([sys.executable, str(ROOT / "index_builder.py"), "build", "--no-gate"], cwd=ROOT,
-                               env=settings_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-              for _ in range(2)]
+    store = IndexStore(settings.index_dir)
+
+    def start_build() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, str(ROOT / "index_builder.py"), "build", "--no-gate"], cwd=ROOT,
+                                env=settings_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    with store.lock():  # as a running build or rollback holds it
+        builds = [start_build(), start_build()]
+        time.sleep(20)  # long enough to reach the lock: nothing may be written meanwhile
+        assert all(build.poll() is None for build in builds), "a build did not wait for the lock"
+        assert store.current_version() == version
+        assert not list(store.versions.glob(".staging-*"))
     for build in builds:
         _out, err = build.communicate(timeout=600)
         assert build.returncode == 0, err
-    history = IndexStore(settings.index_dir).history()
+    history = store.history()
     first, second = history[-2], history[-1]
-    # Serialized: the second publish followed the first one, never raced it.
+    # One after the other: the second publish followed the first one, never raced it.
     assert (first["previous"], second["previous"]) == (version, first["version"])
     _still_serving(settings, second["version"], embedder)
 

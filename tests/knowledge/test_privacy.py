@@ -18,6 +18,10 @@ from knowledge.privacy import mask_personal_data
     ("身份证号43010219900101123X", "43010219900101123X"),
     ("卡号 6222 0212 3456 7890 123", "0212 3456 7890"),
     ("银行卡6222021234567890123到账了吗", "6222021234567890123"),
+    ("手机１３８１２３４５６７８", "１２３４"),
+    ("身份证４３０１０２１９９００１０１１２３Ｘ", "１９９００１０１"),
+    ("回电8613812345678", "13812345678"),
+    ("回电86 138 1234 5678", "1234 5678"),
 ])
 def test_personal_numbers_are_masked(text: str, secret: str) -> None:
     masked = mask_personal_data(text)
@@ -50,6 +54,15 @@ def test_no_long_number_survives(prefix: str, number: str, suffix: str) -> None:
     masked = mask_personal_data(prefix + number + suffix)
     assert number not in masked
     assert not re.search(r"\d{8}", masked)  # at most the kept head and tail are readable
+
+
+full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@given(prefix=chinese, mobile=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), suffix=chinese)
+def test_no_full_width_mobile_number_survives(prefix: str, mobile: str, suffix: str) -> None:
+    masked = mask_personal_data(prefix + mobile.translate(full_width) + suffix)
+    assert mobile not in masked and mobile.translate(full_width) not in masked
 
 
 @given(st.text(max_size=200))

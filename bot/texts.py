@@ -1,0 +1,28 @@
+"""What every channel says when it cannot pass a message on: one wording, in one place.
+
+No imports beyond the standard library: the REST channel guard runs inside Rasa's own Python
+3.10 environment (bot/rest_channel.py), the Telegram bot and the hall API in the app
+environment, and all three say the same thing.
+
+Usage::
+
+    from bot.texts import unavailable_text
+    unavailable_text("12345")
+"""
+
+from __future__ import annotations
+
+
+def unavailable_text(hotline: str) -> str:
+    """Rasa or the action server cannot answer right now."""
+    return f"抱歉，智能助手暂时无法回答，请稍后再试。急需办事可拨打政务服务热线 {hotline}，或到政务服务中心窗口咨询。"
+
+
+def too_long_text(limit: int) -> str:
+    """A message over settings.message_max_chars: refused before it reaches the NLU."""
+    return f"您的消息太长了（超过 {limit} 个字），请简要说明要办的事项和想了解的内容，例如“开办企业需要什么材料”。"
+
+
+def empty_text() -> str:
+    """A message with nothing in it once invisible characters are removed."""
+    return "请问您想咨询什么事项？例如“开办企业需要什么材料”“用水报装要多久”。"
