@@ -325,6 +325,11 @@ def cmd_purge(args: argparse.Namespace, settings) -> int:
             failed = True
         else:
             print(f"  对话事件（events）：删除 {events} 条，其中 {conversations} 个对话已全部删除")
+    # Admin reports quote (masked) questions: they expire with the conversations they came from.
+    old_reports = [path for path in settings.reports_dir.glob("admin-report-*.html") if path.stat().st_mtime < cutoff.timestamp()]
+    for path in old_reports:
+        path.unlink()
+    print(f"  管理报告（{settings.reports_dir}）：删除 {len(old_reports)} 份")
     return EXIT_FAILED if failed else EXIT_OK
 
 

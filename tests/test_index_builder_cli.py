@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -181,6 +182,10 @@ def test_purge_applies_retention_to_records_and_tracker(admin: Settings) -> None
     for table, row_id in zip(("questions", "feedback", "handoffs"), old, strict=True):
         set_age(admin.records_db, table, row_id, days=45)
     make_tracker(admin.tracker_db, [("gone", 45), ("gone", 44), ("ongoing", 50), ("ongoing", 1), ("new", 0), ("new", 29)])
+    admin.reports_dir.mkdir(parents=True, exist_ok=True)
+    old_report, new_report = admin.reports_dir / "admin-report-old.html", admin.reports_dir / "admin-report-new.html"
+    old_report.write_text("旧报告"), new_report.write_text("新报告")
+    os.utime(old_report, (time.time() - 45 * 86400,) * 2)
     result = run_admin(admin, "purge", GOVQA_RETENTION_DAYS="30")  # the default comes from settings
     assert result.returncode == 0, result.stderr
     assert "保留最近 30 天" in result.stdout
@@ -190,6 +195,7 @@ def test_purge_applies_retention_to_records_and_tracker(admin: Settings) -> None
     assert [row["question"] for row in records.rows("questions")] == ["新问题"]
     assert [row["rating"] for row in records.rows("feedback")] == ["bad"] and records.rows("handoffs") == []
     assert tracker_events(admin.tracker_db) == ["ongoing", "new", "new"]
+    assert not old_report.exists() and new_report.exists()
     again = run_admin(admin, "purge", "--days", "1")
     assert again.returncode == 0 and "对话事件（events）：删除 2 条，其中 1 个对话已全部删除" in again.stdout
     assert tracker_events(admin.tracker_db) == ["new"]
