@@ -366,6 +366,15 @@ class ActionSaveFeedbackComment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         comment = (tracker.get_slot("feedback_comment") or "").strip()
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        # The form takes any text as the comment; a request for people, or a button pressed instead
+        # of typing (/feedback_good, /request_human…), is not one.
+        if intent in ("request_human", "complain"):
+            return [SlotSet("feedback_comment", None),
+                    *await _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")]
+        if comment.startswith("/") or intent in ("feedback_good", "feedback_bad"):
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("feedback_comment", None)]
         if comment:
             store = records()
             _record_later("差评意见", tracker.sender_id, lambda: store.add_comment(tracker.sender_id, comment[:2000]))

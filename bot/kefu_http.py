@@ -55,7 +55,10 @@ _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     415: ("unsupported_media_type", "请求体须为 JSON，并设置 Content-Type: application/json"),
     422: ("invalid_request", "请求参数有误"),
     500: ("internal_error", "服务器内部错误，请稍后再试"),
+    503: ("unavailable", "服务暂时不可用，请稍后再试"),
 }
+# FastAPI's words for a body it could not even decode (invalid UTF-8 under a JSON content type).
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 def error_response(status: int, message: str | None = None, *, code: str | None = None, details: Sequence[dict[str, str]] = (),
@@ -116,6 +119,8 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     detail = error.detail if isinstance(error.detail, str) else None
     if detail == HTTPStatus(status).phrase:
         detail = None  # Starlette's English default: use ours
+    if status == 400 and detail == _UNPARSABLE_BODY:
+        return error_response(400, f"请求体不是合法的 JSON：必须是 UTF-8 编码的文本。{DOCS_HINT}", code="invalid_json")
     if status == 404 and detail is None:
         detail = f"找不到该地址：{request.url.path}。{DOCS_HINT}"
     if status == 405 and detail is None:

@@ -3,14 +3,16 @@
 Usage::
 
     request = ChatRequest(session_id="kiosk-3-a1b2", message="开办企业需要什么材料")
+    Feedback = feedback_request_model(settings.message_max_chars)   # comment limited like a chat message
     response = ChatResponse(kind="answer", messages=[Message(text="【企业开办】…")], handoff=False)
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -73,16 +75,33 @@ class ChatResponse(BaseModel):
     handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
 
 
+COMMENT_DESCRIPTION = "差评时缺了什么或哪里不对（可选，仅随差评记录）"
+
+
 class FeedbackRequest(_Strict):
+    """The feedback body; the app uses `feedback_request_model`, whose comment has the configured limit."""
+
     session_id: str = Field(pattern=SESSION_ID_PATTERN, description="与 /api/v1/chat 相同的会话标识；评价针对该会话最近一次回答")
     rating: Literal["good", "bad"] = Field(description="good 好评，bad 差评")
-    comment: str | None = Field(None, max_length=2000, description="差评时缺了什么或哪里不对（可选，仅随差评记录）")
+    comment: str | None = Field(None, description=COMMENT_DESCRIPTION)
+
+
+@lru_cache
+def feedback_request_model(max_chars: int) -> type[FeedbackRequest]:
+    """FeedbackRequest with `comment` limited to `max_chars` (settings.message_max_chars, the same
+    limit as a chat message), so the limit lives in settings.yml and shows in the OpenAPI document.
+
+    ``feedback_request_model(2000).model_validate({"session_id": "a", "rating": "bad", "comment": "x" * 2001})``
+    raises ValidationError (string_too_long, max_length 2000).
+    """
+    return create_model("FeedbackRequest", __base__=FeedbackRequest, __module__=__name__,
+                        comment=(str | None, Field(None, max_length=max_chars, description=COMMENT_DESCRIPTION)))
 
 
 class FeedbackResponse(BaseModel):
-    recorded: bool = Field(description="评价是否已交给助手记录")
+    recorded: bool = Field(description="助手是否已确认记录该评价（好评致谢，或差评后请用户说明缺了什么）")
     rating: Literal["good", "bad"]
-    comment_recorded: bool = Field(description="意见是否已随差评记录")
+    comment_recorded: bool = Field(description="意见是否已随差评记录：仅当助手请用户说明意见、意见转交后助手确认已记录时为 true")
     messages: list[Message] = Field(description="助手的回复（如“感谢您的好评”）")
     buttons: list[Button] = Field(default_factory=list)
 

@@ -12,10 +12,27 @@
   const sendButton = document.getElementById("send");
   const examples = document.getElementById("examples");
   const EXAMPLES = ["开办企业需要什么材料", "用水报装要多久", "营业执照丢了怎么补办", "惠企政策免申即享由哪些部门牵头"];
+  const IDLE_NOTICE = "为保护您的隐私，上一位用户的对话已清除。";
   const GREETING = "您好！我是政务服务智能问答助手，可以告诉您办事需要的材料、流程、时限、费用、地点，以及该找哪个窗口、打哪个电话。请直接输入您的问题，或点下面的常见问题。";
+
+  // Kiosk privacy: after IDLE_SECONDS without input the conversation is cleared for the next
+  // citizen, after a short warning that any touch or key cancels. Set in one place, data-idle-seconds
+  // in index.html; "?idle=<seconds>" in the address can only shorten it (the browser test uses
+  // ?idle=4), so nobody can switch the reset off from the address bar.
+  const IDLE_SECONDS = idleSeconds();
+  const WARNING_SECONDS = Math.min(20, Math.max(1, Math.round(IDLE_SECONDS / 6)));
 
   let sessionId = newSessionId();
   let busy = false;
+  let idleTimer = null;
+  let idleWarning = null;  // the warning row while it counts down
+
+  function idleSeconds() {
+    const set = Number(document.body.dataset.idleSeconds);
+    const configured = set > 0 ? set : 180;
+    const requested = Number(new URLSearchParams(location.search).get("idle"));
+    return requested > 0 ? Math.min(requested, configured) : configured;
+  }
 
   function newSessionId() {
     const bytes = new Uint8Array(12);
@@ -206,6 +223,7 @@
     } finally {
       setBusy(false);
       input.focus();
+      armIdle();  // the idle time counts from the answer: the citizen is reading it
     }
   }
 
@@ -219,12 +237,66 @@
     });
   }
 
-  function restart() {
+  function restart(notice) {
     sessionId = newSessionId();
+    idleWarning = null;
     chat.replaceChildren();
+    if (notice) addBot(notice, "hint idle-notice");
     addBot(GREETING);
     input.value = "";
+    fitInput();
     input.focus();
+    armIdle();
+  }
+
+  // --- idle reset ---------------------------------------------------------------------------
+  function hasConversation() {
+    return chat.querySelector(".row.user") !== null || input.value.trim() !== "";
+  }
+
+  function armIdle() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(warnIdle, (IDLE_SECONDS - WARNING_SECONDS) * 1000);
+  }
+
+  function activity() {
+    if (idleWarning) {
+      idleWarning.remove();
+      idleWarning = null;
+    }
+    armIdle();
+  }
+
+  function warnIdle() {
+    if (busy || !hasConversation()) {
+      armIdle();  // an answer is on its way, or there is nothing to clear
+      return;
+    }
+    let left = WARNING_SECONDS;
+    const text = () => "长时间无操作，" + left + " 秒后将清空对话，以保护您的隐私。";
+    const row = el("div", "row bot idle-warning");
+    const bubble = el("div", "bubble warning", text());
+    const keep = el("button", "choice", "继续使用");
+    keep.type = "button";
+    keep.addEventListener("click", activity);
+    const group = el("div", "choices");
+    group.appendChild(keep);
+    bubble.appendChild(group);
+    row.appendChild(bubble);
+    chat.appendChild(row);
+    scrollToEnd();
+    idleWarning = row;
+    const tick = () => {
+      if (idleWarning !== row) return;  // cancelled by input
+      left -= 1;
+      if (left <= 0) {
+        restart(IDLE_NOTICE);
+        return;
+      }
+      bubble.firstChild.textContent = text();
+      idleTimer = setTimeout(tick, 1000);
+    };
+    idleTimer = setTimeout(tick, 1000);
   }
 
   async function login() {
@@ -264,10 +336,14 @@
   });
 
   document.getElementById("human").addEventListener("click", () => send("/request_human", "转人工"));
-  document.getElementById("restart").addEventListener("click", restart);
+  document.getElementById("restart").addEventListener("click", () => restart());
+  ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach((name) => {
+    document.addEventListener(name, activity, { capture: true, passive: true });
+  });
 
   showExamples();
   addBot(GREETING);
+  armIdle();
   login().then((ok) => {
     if (!ok) {
       addBot("尚未登录：请使用带令牌的地址打开本页（make run 启动时打印），或请工作人员协助。急需办事请拨打 " + hotline + "。", "warning");

@@ -151,3 +151,18 @@ def test_retention_purges_old_rows_only(records: Records) -> None:
     records.add_question("u", "新问题", outcome="answered")
     assert records.purge_older_than(days=180)["questions"] == 1
     assert [r["question"] for r in records.rows("questions")] == ["新问题"]
+
+
+@pytest.mark.parametrize(("reply", "intent"), [("/feedback_good", "feedback_good"), ("/feedback_bad", "feedback_bad")])
+def test_a_button_pressed_instead_of_a_comment_is_not_stored_as_one(records: Records, reply: str, intent: str) -> None:
+    last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
+    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    messages, slots = run_action(ActionSaveFeedbackComment(), tracker_for(reply, intent, {"feedback_comment": reply}))
+    assert [row["comment"] for row in records.rows("feedback")] == [None]
+    assert slots["feedback_comment"] is None and messages
+
+
+def test_asking_for_people_instead_of_a_comment_hands_over(records: Records) -> None:
+    messages, _slots = run_action(ActionSaveFeedbackComment(), tracker_for("转人工", "request_human", {"feedback_comment": "转人工"}))
+    assert custom(messages, "handoff") is not None
+    assert len(records.rows("handoffs")) == 1 and [row["comment"] for row in records.rows("feedback")] == []

@@ -14,6 +14,7 @@ from typing import Any
 from support import GUIDES
 
 from knowledge.guides import parse_guide
+from knowledge.index_store import file_checksums
 
 TOKEN = "test-kefu-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,12 +31,21 @@ def bundled_guides(folder: Path = GUIDES) -> dict[str, dict[str, Any]]:
 
 
 def publish_guides(index_dir: Path, guides: dict[str, dict[str, Any]], version: str = "20260101-000000-aaaaaa") -> Path:
-    """A published index holding only guides.json: enough for the hall API, no model needed."""
+    """A published index holding only guides.json and its manifest (with the checksum the hall API
+    verifies): enough for the hall API, no model needed."""
     folder = index_dir / "versions" / version
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "guides.json").write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
+    manifest = {"version": version, "files": file_checksums(folder)}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (index_dir / "CURRENT").write_text(version, encoding="utf-8")
     return folder
+
+
+def corrupt_guides(folder: Path) -> None:
+    """Damage a published version's guides.json the way a full disk or a bad copy does: cut short."""
+    path = folder / "guides.json"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
 
 
 @contextmanager

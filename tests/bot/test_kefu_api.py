@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,14 +21,22 @@ from typing import Any
 import httpx
 import psutil
 import pytest
+import yaml
 from conftest import Assistant
-from kefu_support import AUTH, TOKEN, bundled_guides, fake_rasa, publish_guides
+from kefu_support import AUTH, TOKEN, bundled_guides, corrupt_guides, fake_rasa, publish_guides
 from support import GUIDES, ROOT, parsed_guide
 
 from bot.kefu_api import SENDER_PREFIX, create_app
+from bot.kefu_auth import SESSION_MAX_AGE_SECONDS
 from knowledge.settings import load_settings
 
 _session_numbers = itertools.count(1)
+# What the assistant says after a rating and a comment (domain.yml), to play it in fake Rasa replies.
+RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+THANKS, ASK_COMMENT, COMMENT_SAVED = (RESPONSES[name][0]["text"] for name in (
+    "utter_feedback_thanks", "utter_ask_feedback_comment", "utter_feedback_comment_saved"))
+# Every kind a reply of the assistant itself can have (not made by the hall API).
+ASSISTANT_KINDS = {"answer", "clarify", "not_found", "ask_item", "handoff", "message"}
 
 
 def new_session() -> str:
@@ -126,6 +137,56 @@ def test_empty_and_too_long_messages_get_a_polite_reply(api: Api, assistant: Ass
     assert long["kind"] == "too_long" and str(limit) in api.text(long)
 
 
+@pytest.mark.parametrize(("message", "kind"), [
+    pytest.param("😀👍🏻👨‍👩‍👧🇨🇳", "assistant", id="emoji-only"),
+    pytest.param("\x00\x01\x07\x1b\x7f", "empty", id="control-only"),
+    pytest.param("开办企业\x00需要\x1b什么材料", "answer", id="control-inside"),
+    pytest.param("\u200b\u200c\u200d\u2060\ufeff\u200e\u200f", "empty", id="zero-width-only"),
+    pytest.param(" \u200b\t\u3000\u00a0\ufeff\n ", "empty", id="zero-width-and-blanks"),
+    pytest.param("ما هي الوثائق المطلوبة لفتح شركة؟", "assistant", id="right-to-left"),
+    pytest.param("\u202e开办企业需要什么材料\u202c", "answer", id="direction-override"),
+    pytest.param("<script>alert('x')</script><img src=x onerror=alert(1)>", "assistant", id="html-script"),
+    pytest.param("'; DROP TABLE feedback; -- \" OR 1=1", "assistant", id="sql"),
+    pytest.param("../../../../etc/passwd %2e%2e%2f ..\\..\\windows\\win.ini", "assistant", id="path-traversal"),
+    pytest.param("x" * 20_000, "too_long", id="20000-chars"),
+    pytest.param(" \t\n\r \u3000\u00a0 ", "empty", id="whitespace-only"),
+    pytest.param("\udfff\ud800", "empty", id="lone-surrogates-only"),  # valid JSON ("\udfff\ud800": no pair), not text
+    pytest.param("开办企业\ud83d需要什么材料", "answer", id="lone-surrogate-inside"),
+])
+def test_bad_input_gets_a_polite_reply_of_the_right_kind(api: Api, assistant: Assistant, message: str, kind: str) -> None:
+    # json.dumps escapes what is not ASCII, so lone surrogates travel as JSON allows ("\ud800").
+    body = json.dumps({"session_id": new_session(), "message": message})
+    response = api.http.post("/api/v1/chat", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text  # never a 4xx/5xx
+    reply = response.json()
+    text = api.text(reply)
+    assert text.strip() and "Traceback" not in text and "root:" not in text
+    if kind == "assistant":
+        assert reply["kind"] in ASSISTANT_KINDS, reply
+    else:
+        assert reply["kind"] == kind, reply
+    if kind == "answer":  # the invisible or control characters did not change what was asked
+        assert reply["guide"]["id"] == "company-setup"
+    if kind == "empty":
+        assert "请输入" in text
+    if kind == "too_long":
+        assert str(assistant.settings.message_max_chars) in text
+    with sqlite3.connect(assistant.settings.records_db) as db:  # the SQL text was only ever text
+        assert db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").fetchone()
+
+
+@pytest.mark.parametrize("body", [
+    b'{"session_id": "x", "message": "\xff\xfe\xfd"}',             # bytes no UTF-8 text has
+    '{"session_id": "x", "message": "开办企业"}'.encode("gbk"),       # Chinese in the wrong encoding
+])
+def test_a_body_that_is_not_utf8_is_400_chinese_json(api: Api, body: bytes) -> None:
+    response = api.http.post("/api/v1/chat", content=body, headers={**AUTH, "Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json" and "UTF-8" in error["message"] and "请求体" in error["message"]
+    assert "There was" not in response.text
+
+
 def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: Assistant) -> None:
     session = new_session()
     api.chat(session, "燃气开户多少钱")
@@ -136,10 +197,31 @@ def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: A
 
 # --- feedback --------------------------------------------------------------------------------
 
-def _feedback_rows(assistant: Assistant, session: str) -> list[dict[str, Any]]:
-    with sqlite3.connect(assistant.settings.records_db) as db:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM feedback WHERE sender_id = ? ORDER BY id", (SENDER_PREFIX + session,))]
+def _rows(assistant: Assistant, table: str, session: str, until: Callable[[list[dict[str, Any]]], bool] | None = None,
+          timeout: float = 30.0) -> list[dict[str, Any]]:
+    """The session's rows of a records table; with `until`, polled until it holds (or the timeout):
+    the action server writes records on a background thread, a moment after it replied."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(assistant.settings.records_db) as db:
+            db.row_factory = sqlite3.Row
+            rows = [dict(r) for r in db.execute(f"SELECT * FROM {table} WHERE sender_id = ? ORDER BY id", (SENDER_PREFIX + session,))]
+        if until is None or until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
+
+
+def _feedback_rows(assistant: Assistant, session: str, until: Callable[[list[dict[str, Any]]], bool] | None = None) -> list[dict[str, Any]]:
+    return _rows(assistant, "feedback", session, until)
+
+
+def _records_settled(api: Api, assistant: Assistant, session: str, question: str) -> dict[str, Any]:
+    """Ask `question` and wait until it is logged. The records are written one at a time in order,
+    so then everything this session did before is written too. Returns the reply."""
+    reply = api.chat(session, question)
+    logged = _rows(assistant, "questions", session, until=lambda rows: any(r["question"] == question for r in rows))
+    assert any(r["question"] == question for r in logged), f"{question!r} was never logged"
+    return reply
 
 
 def test_good_feedback_is_stored_with_the_question_and_guide(api: Api, assistant: Assistant) -> None:
@@ -150,7 +232,7 @@ def test_good_feedback_is_stored_with_the_question_and_guide(api: Api, assistant
     body = response.json()
     assert body["recorded"] is True and body["rating"] == "good" and body["comment_recorded"] is False
     assert "感谢" in body["messages"][0]["text"]
-    rows = _feedback_rows(assistant, session)
+    rows = _feedback_rows(assistant, session, until=lambda rows: len(rows) >= 1)
     assert len(rows) == 1
     assert (rows[0]["rating"], rows[0]["guide_id"], rows[0]["section"], rows[0]["question"]) == (
         "good", "construction-permit", "收费标准", "办施工许可证要交钱吗")
@@ -162,16 +244,36 @@ def test_bad_feedback_with_a_comment_stores_both_and_the_chat_goes_on(api: Api, 
     response = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad", "comment": "没有说表具费用谁出"}, headers=AUTH)
     assert response.status_code == 200, response.text
     assert response.json()["comment_recorded"] is True
-    rows = _feedback_rows(assistant, session)
+    rows = _feedback_rows(assistant, session, until=lambda rows: bool(rows) and rows[-1]["comment"] is not None)
     assert rows[-1]["rating"] == "bad" and rows[-1]["guide_id"] == "gas-connection" and rows[-1]["comment"] == "没有说表具费用谁出"
     _assert_answers(api, api.chat(session, "燃气开户要多久"), "gas-connection", "办理时限")
+
+
+def test_a_comment_is_recorded_exactly_when_the_api_says_so(api: Api, assistant: Assistant) -> None:
+    """A second 差评 while the first one's comment form is still open is not a 差评 that opens the
+    form (today the form takes "/feedback_bad" itself as the comment): the comment sent with it must
+    not be claimed as recorded unless it is in the records database."""
+    session = new_session()
+    api.chat(session, "燃气开户多少钱")
+    first = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad"}, headers=AUTH).json()
+    assert first["recorded"] is True and first["comment_recorded"] is False and "缺了什么" in first["messages"][0]["text"]
+    before = _feedback_rows(assistant, session, until=lambda rows: len(rows) == 1)
+    comment = "第二次差评附带的意见"
+    second = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad", "comment": comment}, headers=AUTH)
+    assert second.status_code == 200, second.text
+    body = second.json()
+    # the comment was not taken for a question either: the conversation goes on about the same item
+    _assert_answers(api, _records_settled(api, assistant, session, "燃气开户要多久"), "gas-connection", "办理时限")
+    after = _feedback_rows(assistant, session)
+    assert body["comment_recorded"] == any(row["comment"] == comment for row in after), (body, after)
+    assert body["recorded"] == (len(after) > len(before)), (body, after)
 
 
 def test_the_chat_buttons_record_feedback_the_same_way(api: Api, assistant: Assistant) -> None:
     session = new_session()
     answer = api.chat(session, "刻章可以在网上办吗")
     api.chat(session, _button(answer, "好评")["payload"])
-    rows = _feedback_rows(assistant, session)
+    rows = _feedback_rows(assistant, session, until=bool)
     assert [(r["rating"], r["guide_id"]) for r in rows] == [("good", "seal-engraving")]
 
 
@@ -338,9 +440,9 @@ def test_a_huge_body_is_413_json(api: Api, assistant: Assistant) -> None:
     assert response.json()["error"]["code"] == "payload_too_large" and str(limit) in response.json()["error"]["message"]
 
 
-def test_a_huge_body_without_content_length_is_413_too(api: Api) -> None:
+def test_a_huge_body_without_content_length_is_413_too(api: Api, assistant: Assistant) -> None:
     def chunks() -> Any:
-        for _ in range(100):
+        for _ in range(assistant.settings.kefu_max_body_bytes // 10_000 + 1):
             yield b"x" * 10_000
 
     response = api.http.post("/api/v1/chat", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
@@ -463,11 +565,15 @@ def test_action_server_down_or_rasa_errors_are_a_polite_reply(small_settings: An
 
 
 def test_too_long_and_empty_messages_never_reach_rasa(small_settings: Any) -> None:
+    limit = small_settings.message_max_chars
+    cases = [("开" * (limit + 1), "too_long"), (" \n\t ", "empty"), ("\u200b\u200d\ufeff\u2060", "empty"), ("\x00\x1b\x7f", "empty"),
+             ("\u202e \u200f", "empty")]
+
     async def run(url: str) -> None:
         async with _asgi(small_settings, url) as client:
-            for message in ("开" * (small_settings.message_max_chars + 1), " \n\t "):
+            for message, kind in cases:
                 response = await client.post("/api/v1/chat", json={"session_id": "s1", "message": message}, headers=AUTH)
-                assert response.status_code == 200 and response.json()["kind"] in {"too_long", "empty"}
+                assert response.status_code == 200 and response.json()["kind"] == kind, (message, response.json())
 
     with fake_rasa([[{"text": "不应该到这里"}]]) as (url, received):
         asyncio.run(run(url))
@@ -486,7 +592,173 @@ def test_the_message_is_sent_trimmed_under_the_channel_sender(small_settings: An
     assert body["kind"] == "message" and body["messages"] == [{"text": "您好！"}] and body["guide"] is None
 
 
+def test_invisible_characters_are_removed_before_the_length_check(small_settings: Any) -> None:
+    limit = small_settings.message_max_chars
+
+    async def run(url: str) -> str:
+        async with _asgi(small_settings, url) as client:
+            message = "\u200b" + "开" * limit + "\ufeff\u200d" * 20
+            response = await client.post("/api/v1/chat", json={"session_id": "s1", "message": message}, headers=AUTH)
+            return str(response.json()["kind"])
+
+    with fake_rasa([[{"text": "好的"}]]) as (url, received):
+        assert asyncio.run(run(url)) == "message"  # at the limit once the invisible padding is gone
+    assert received == [{"sender": "kefu-s1", "message": "开" * limit}]
+
+
 def test_the_service_refuses_to_start_without_a_token() -> None:
     env = {key: value for key, value in os.environ.items() if key != "KEFU_API_TOKEN"}
     done = subprocess.run([sys.executable, "-m", "bot.kefu_api", "--port", "1"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "KEFU_API_TOKEN" in done.stderr
+
+
+# --- feedback claims, against a fake assistant -------------------------------------------------
+
+SAVED_REPLY = [{"text": COMMENT_SAVED, "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
+UNAVAILABLE_REPLY = [{"text": "抱歉，系统暂时无法回答"}, {"custom": {"unavailable": {"hotline": "12345"}}}]
+
+
+@pytest.mark.parametrize(("replies", "recorded", "comment_sent", "comment_recorded"), [
+    pytest.param([[{"text": ASK_COMMENT}], SAVED_REPLY], True, True, True, id="form-asks-and-saves"),
+    pytest.param([SAVED_REPLY], False, False, False, id="open-form-took-the-rating-as-its-comment"),
+    pytest.param([[{"text": "您好！请问想咨询什么？"}]], False, False, False, id="no-form"),
+    pytest.param([[{"text": ASK_COMMENT}], [{"text": "请问您想咨询什么事项？"}]], True, True, False, id="comment-not-confirmed"),
+    pytest.param([UNAVAILABLE_REPLY], False, False, False, id="action-server-down"),
+])
+def test_feedback_claims_only_what_the_assistant_confirmed(small_settings: Any, replies: list[Any], recorded: bool,
+                                                           comment_sent: bool, comment_recorded: bool) -> None:
+    async def run(url: str) -> dict[str, Any]:
+        async with _asgi(small_settings, url) as client:
+            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "bad", "comment": " /表具费用没写 "},
+                                         headers=AUTH)
+            assert response.status_code == 200, response.text
+            return dict(response.json())
+
+    with fake_rasa(replies) as (url, received):
+        body = asyncio.run(run(url))
+    assert (body["recorded"], body["comment_recorded"]) == (recorded, comment_recorded)
+    sent = [r["message"] for r in received]
+    assert sent == (["/feedback_bad", "表具费用没写"] if comment_sent else ["/feedback_bad"])  # no leading "/": not a payload
+    assert body["messages"] and all(m["text"] for m in body["messages"])
+
+
+def test_good_feedback_is_recorded_when_thanked(small_settings: Any) -> None:
+    async def run(url: str) -> dict[str, Any]:
+        async with _asgi(small_settings, url) as client:
+            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "good", "comment": "不会发送"},
+                                         headers=AUTH)
+            return dict(response.json())
+
+    with fake_rasa([[{"text": THANKS}]]) as (url, received):
+        body = asyncio.run(run(url))
+    assert body["recorded"] is True and body["comment_recorded"] is False and body["messages"] == [{"text": THANKS}]
+    assert [r["message"] for r in received] == ["/feedback_good"]  # a comment goes only with a 差评
+
+
+# --- a corrupt published index -----------------------------------------------------------------
+
+HANDOFF_REPLY = [{"text": "已为您转接人工服务。"},
+                 {"custom": {"handoff": {"reason": "request_human", "record_id": 1, "guide_id": "water-connection",
+                                         "contacts": [{"unit": "示例区水务集团", "phone": "0000-7654321"}]}}}]
+
+
+def _guide_routes_and_a_handoff(settings: Any, url: str) -> tuple[list[httpx.Response], dict[str, Any]]:
+    async def run() -> tuple[list[httpx.Response], dict[str, Any]]:
+        async with _asgi(settings, url) as client:
+            routes = [await client.get(path, headers=AUTH) for path in (
+                "/api/v1/guides", "/api/v1/guides?q=开公司", "/api/v1/guides/water-connection", "/api/v1/guides/water-connection/notice")]
+            chat = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "转人工"}, headers=AUTH)
+            assert chat.status_code == 200, chat.text
+            return routes, dict(chat.json())
+
+    return asyncio.run(run())
+
+
+def test_a_corrupt_index_without_a_good_one_is_503_json_and_chat_still_answers(tmp_path: Path) -> None:
+    corrupt_guides(publish_guides(tmp_path / "index", bundled_guides(), version="20260101-000000-badbad"))
+    settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
+    with fake_rasa([HANDOFF_REPLY]) as (url, _received):
+        routes, chat = _guide_routes_and_a_handoff(settings, url)
+    for response in routes:
+        assert response.status_code == 503, response.text
+        error = response.json()["error"]
+        assert error["code"] == "index_unavailable" and "20260101-000000-badbad" in error["message"]
+        assert "重建" in error["message"] and "rollback" in error["message"] and "Traceback" not in response.text
+    assert chat["kind"] == "handoff" and chat["handoff"] is True and chat["guide"] is None  # no card, still an answer
+    assert chat["contacts"][0]["phone"] == "0000-7654321" and chat["messages"][0]["text"] == "已为您转接人工服务。"
+
+
+def test_a_corrupt_new_index_keeps_the_last_good_one_in_service(tmp_path: Path) -> None:
+    publish_guides(tmp_path / "index", bundled_guides(), version="20260101-000000-good01")
+    settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
+
+    async def run(url: str) -> tuple[list[httpx.Response], dict[str, Any]]:
+        async with _asgi(settings, url) as client:
+            assert (await client.get("/api/v1/guides", headers=AUTH)).json()["index_version"] == "20260101-000000-good01"
+            corrupt_guides(publish_guides(tmp_path / "index", bundled_guides(), version="20260102-000000-bad002"))
+            routes = [await client.get(path, headers=AUTH) for path in (
+                "/api/v1/guides", "/api/v1/guides/water-connection", "/api/v1/guides/water-connection/notice")]
+            chat = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "转人工"}, headers=AUTH)
+            return routes, dict(chat.json())
+
+    with fake_rasa([HANDOFF_REPLY]) as (url, _received):
+        routes, chat = asyncio.run(run(url))
+    assert [r.status_code for r in routes] == [200, 200, 200]
+    assert routes[0].json()["index_version"] == "20260101-000000-good01"  # the version actually served
+    assert chat["guide"]["id"] == "water-connection"
+
+
+# --- the page, its template and the message limit ----------------------------------------------
+
+def test_the_page_template_is_not_served_raw(api: Api, assistant: Assistant) -> None:
+    for path in ("/assets/index.html", "/assets/./index.html", "/assets/web/../index.html"):
+        response = api.http.get(path)
+        assert response.status_code == 404 and "{{" not in response.text, path
+    page = api.http.get("/").text
+    assert "{{" not in page and f'maxlength="{assistant.settings.message_max_chars}"' in page
+    assert api.http.get("/assets/app.js").status_code == 200
+
+
+def test_the_message_limit_comes_from_the_settings(small_settings: Any) -> None:
+    settings = small_settings.replace(message_max_chars=50)
+
+    async def run(url: str) -> None:
+        async with _asgi(settings, url) as client:
+            assert 'maxlength="50"' in (await client.get("/")).text
+            too_long = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "开" * 51}, headers=AUTH)
+            assert too_long.json()["kind"] == "too_long" and "50" in too_long.json()["messages"][0]["text"]
+            comment = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "bad", "comment": "开" * 51},
+                                        headers=AUTH)
+            assert comment.status_code == 422, comment.text
+            error = comment.json()["error"]
+            assert error["details"] == [{"field": "comment", "problem": "太长（最多 50 个字符）"}]
+            doc = (await client.get("/openapi.json", headers=AUTH)).json()
+            comment_schema = doc["components"]["schemas"]["FeedbackRequest"]["properties"]["comment"]
+            assert {"maxLength": 50, "type": "string"} in comment_schema["anyOf"]
+            body = doc["paths"]["/api/v1/feedback"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            assert body["$ref"].endswith("/FeedbackRequest")
+
+    with fake_rasa([[{"text": ASK_COMMENT}]]) as (url, received):
+        asyncio.run(run(url))
+    assert received == []  # neither reached the assistant
+
+
+# --- the session cookie ------------------------------------------------------------------------
+
+def test_the_cookie_expires_and_is_secure_behind_the_local_tls_proxy(api: Api) -> None:
+    plain = httpx.post(api.base + "/api/v1/session", json={"token": TOKEN}).headers["set-cookie"].lower()
+    assert f"max-age={SESSION_MAX_AGE_SECONDS}" in plain and "secure" not in plain
+    # The test client is on 127.0.0.1, where the TLS-terminating proxy runs.
+    proxied = httpx.post(api.base + "/api/v1/session", json={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"})
+    assert "secure" in proxied.headers["set-cookie"].lower()
+
+
+def test_a_forwarded_proto_from_elsewhere_is_not_believed(small_settings: Any) -> None:
+    async def run() -> str:
+        app = create_app(small_settings, rasa_url="http://127.0.0.1:9/webhook", token=TOKEN)
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://kefu.test") as client:
+            response = await client.post("/api/v1/session", json={"token": TOKEN}, headers={"X-Forwarded-Proto": "https"})
+            return response.headers["set-cookie"].lower()
+
+    assert "secure" not in asyncio.run(run())

@@ -1,14 +1,19 @@
-"""The hall API's guide catalog: read from the published index, searched by words, never a path."""
+"""The hall API's guide catalog: read from the published index (checksums verified first), searched
+by words, never a path; a corrupt version never replaces good guides."""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kefu_support import bundled_guides, publish_guides
+from kefu_support import bundled_guides, corrupt_guides, publish_guides
 from support import parsed_guide
 
-from bot.kefu_guides import GuideCatalog, match_score, normalize
+from bot.kefu_guides import CatalogUnavailableError, GuideCatalog, match_score, normalize
+from knowledge.index_store import IndexStore
 
 
 @pytest.fixture
@@ -74,3 +79,62 @@ def test_normalize_and_score() -> None:
     guide = {"title": "企业开办", "aliases": ["开公司"], "category": "企业开办", "questions": []}
     assert match_score("开公司", guide) > match_score("企业", {"title": "x", "aliases": [], "category": "企业", "questions": []})
     assert match_score("", guide) == 0
+
+
+def test_a_corrupt_new_version_keeps_the_last_good_guides_and_is_logged_once(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    guides = bundled_guides()
+    index = tmp_path / "index"
+    publish_guides(index, guides, version="v1")
+    catalog = GuideCatalog(index)
+    assert catalog.get("company-setup") is not None
+    corrupt_guides(publish_guides(index, {"company-setup": guides["company-setup"]}, version="v2"))
+    checks: list[str] = []
+    verify = IndexStore.verify
+    monkeypatch.setattr(IndexStore, "verify", lambda store, version=None: checks.append(version) or verify(store, version))
+    with caplog.at_level(logging.ERROR, logger="bot.kefu_guides"):
+        for _ in range(3):
+            assert len(catalog.all()) == len(guides) and catalog.get("water-connection") is not None
+            assert catalog.version == "v1"  # what the guides come from, not what CURRENT names
+    assert checks == ["v2"]  # the bad version is checked once, not on every request
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and "v2" in errors[0].getMessage() and "v1" in errors[0].getMessage()
+    assert "校验和不符" in errors[0].getMessage()
+    publish_guides(index, {"company-setup": guides["company-setup"]}, version="v3")  # a good build: taken at once
+    assert [g["id"] for g in catalog.all()] == ["company-setup"] and catalog.version == "v3"
+
+
+def test_a_corrupt_index_without_a_good_one_is_unavailable_with_the_repair(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    corrupt_guides(publish_guides(tmp_path / "index", bundled_guides(), version="v1"))
+    catalog = GuideCatalog(tmp_path / "index")
+    with caplog.at_level(logging.ERROR, logger="bot.kefu_guides"):
+        for call in (catalog.all, lambda: catalog.get("company-setup"), lambda: catalog.search("开公司"), lambda: catalog.version):
+            with pytest.raises(CatalogUnavailableError) as raised:
+                call()
+            message = str(raised.value)
+            assert "v1" in message and "guides.json" in message and "build" in message and "rollback" in message
+    assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+    publish_guides(tmp_path / "index", bundled_guides(), version="v2")  # rebuilt: served again
+    assert catalog.get("company-setup") is not None and catalog.version == "v2"
+
+
+@pytest.mark.parametrize(("damage", "problem"), [
+    (lambda folder: (folder / "guides.json").write_text("{not json", encoding="utf-8"), "无法读取"),
+    (lambda folder: (folder / "guides.json").write_bytes(b"\xff\xfe{}"), "无法读取"),
+    (lambda folder: (folder / "guides.json").write_text("[1, 2]", encoding="utf-8"), "格式不对"),
+    (lambda folder: (folder / "guides.json").unlink(), "缺少 guides.json"),
+])
+def test_an_older_manifest_without_checksums_is_still_checked_when_loading(tmp_path: Path, damage: Callable[[Path], object], problem: str) -> None:
+    folder = publish_guides(tmp_path / "index", bundled_guides(), version="v1")
+    (folder / "manifest.json").write_text(json.dumps({"version": "v1"}), encoding="utf-8")  # before checksums existed
+    assert GuideCatalog(tmp_path / "index").get("company-setup") is not None  # intact: loads
+    damage(folder)
+    with pytest.raises(CatalogUnavailableError, match=problem):
+        GuideCatalog(tmp_path / "index").all()
+
+
+def test_current_naming_a_missing_version_is_unavailable(tmp_path: Path) -> None:
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "CURRENT").write_text("gone", encoding="utf-8")
+    with pytest.raises(CatalogUnavailableError, match="gone"):
+        GuideCatalog(tmp_path / "index").all()

@@ -77,6 +77,9 @@ def test_malformed_json_and_wrong_content_type_are_400() -> None:
         assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
         form = await client.post("/api/echo", content=b"name=x", headers={"Content-Type": "text/plain"})
         assert form.status_code == 400 and form.json()["error"]["code"] == "json_required"
+        not_utf8 = await client.post("/api/echo", content=b'{"name": "\xff"}', headers={"Content-Type": "application/json"})
+        assert not_utf8.status_code == 400 and not_utf8.json()["error"]["code"] == "invalid_json"
+        assert "UTF-8" in not_utf8.json()["error"]["message"] and "There was" not in not_utf8.text
 
     _run(check)
 

@@ -41,7 +41,7 @@ def browser() -> Iterator[Any]:
 class Kiosk:
     """One browser tab on the chat page, with what the test needs to look at."""
 
-    def __init__(self, browser: Any, base: str, viewport: str, *, token: str | None = TOKEN) -> None:
+    def __init__(self, browser: Any, base: str, viewport: str, *, token: str | None = TOKEN, path: str = "/") -> None:
         width, height = VIEWPORTS[viewport]
         self.name = viewport
         self.base = base
@@ -52,7 +52,7 @@ class Kiosk:
         self.errors: list[str] = []
         self.context.on("request", lambda request: self.requests.append(request.url))
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(base + "/" + (f"#token={token}" if token else ""))
+        self.page.goto(base + path + (f"#token={token}" if token else ""))
         self.page.wait_for_selector("body[data-ready]")
 
     def ask(self, question: str) -> None:
@@ -193,6 +193,34 @@ def test_new_conversation_forgets_the_item(kiosk: Kiosk) -> None:
     assert kiosk.page.locator(".row.user").count() == 0
     kiosk.ask("那要多久？")
     assert "哪个事项" in kiosk.page.locator(".row.bot .bubble").last.inner_text()
+
+
+def test_an_idle_kiosk_warns_then_clears_the_conversation_for_the_next_citizen(browser: Any, assistant: Assistant) -> None:
+    # ?idle=4 shortens the page's data-idle-seconds (180) for the test: a warning after 3 s without
+    # input, the reset 1 s later.
+    tab = Kiosk(browser, assistant.stack.kefu_url, "kiosk", path="/?idle=4")
+    assert tab.page.url.endswith("/?idle=4")  # the token left the address, the setting stayed
+    assert tab.page.get_attribute("#message", "maxlength") == str(assistant.settings.message_max_chars)
+    tab.ask("开办企业需要什么材料")
+    material = parsed_guide("company-setup").section("申请材料").items[0]
+    assert material in tab.chat_text()
+    # a touch during the warning keeps the conversation
+    tab.page.wait_for_selector(".idle-warning", timeout=15_000)
+    assert "秒后将清空对话" in tab.page.inner_text(".idle-warning")
+    tab.screenshot("idle-warning")
+    tab.page.click(".idle-warning button")
+    assert tab.page.locator(".idle-warning").count() == 0 and tab.page.locator(".row.user").count() == 1
+    # no input at all: the transcript is gone, a short notice and the greeting remain
+    tab.page.wait_for_selector(".idle-notice", timeout=15_000)
+    text = tab.chat_text()
+    assert tab.page.locator(".row.user").count() == 0 and tab.page.locator(".guide-card").count() == 0
+    assert material not in text and "已清除" in text and "您好" in text
+    assert tab.page.input_value("#message") == ""
+    tab.screenshot("idle-reset")
+    # and a new Rasa conversation: a follow-up has no item to refer to
+    tab.ask("那要多久？")
+    assert "哪个事项" in tab.page.locator(".row.bot .bubble").last.inner_text()
+    tab.close()
 
 
 def test_without_a_token_the_page_says_how_to_open_it(browser: Any, assistant: Assistant) -> None:
