@@ -148,8 +148,12 @@ class ActionAnswer(Action):
         picked = self._picked(tracker, retriever, text)
         if picked is not None:
             guide = retriever.guide(picked)
-            aspect = tracker.get_slot("pending_aspect") or GENERAL
-            question = tracker.get_slot("pending_question") or text
+            # "2" or a button answers the pending question; "用水报装要多久" names an offered item but
+            # asks its own question, which wins.
+            own = None if text.startswith("/") else (ASPECT_OF_INTENT.get(intent) or detect_aspect(text))
+            own = own if own != GENERAL else detect_aspect(text)
+            aspect = own or tracker.get_slot("pending_aspect") or GENERAL
+            question = text if own else (tracker.get_slot("pending_question") or text)
             return self._answer_guide(dispatcher, retriever, guide, aspect, question)
 
         aspect = self._aspect(tracker, intent, text)

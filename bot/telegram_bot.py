@@ -15,7 +15,9 @@ handoff is posted, with the chat's transcript, to the staff chat when one is con
   a random one per start when unset).
 
 settings.yml chooses long polling (default) or a webhook (telegram_mode, telegram_webhook_*), the
-longest accepted message (message_max_chars), Rasa's timeout and retries, and the hotline.
+longest accepted message (message_max_chars), Rasa's timeout and retries, the hotline, and how long
+chats are remembered (retention_days: older transcript lines and idle chats are forgotten at start
+and once a day, as `index_builder.py purge` forgets the records).
 
 In code (tests build the application the same way)::
 
@@ -36,7 +38,7 @@ import secrets
 import sys
 import time
 import weakref
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,8 @@ from bot.telegram_format import (
     TranscriptLine,
     button_title,
     inline_keyboard,
+    plain_text,
+    recent_lines,
     split_text,
     staff_notice,
     to_html,
@@ -85,6 +89,8 @@ TRANSCRIPT_LINES = 30  # per chat, for the staff: enough for a conversation, bou
 TRANSCRIPT_LINE_CHARS = 1000
 TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for 5 s after each sendChatAction
 CONCURRENT_UPDATES = 32  # one slow Rasa turn must not hold up other chats; one chat stays in order (a lock)
+DAY = 24 * 3600.0
+EXPIRE_EVERY = DAY  # how often chats are checked against retention_days while the bot runs
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
@@ -144,6 +150,7 @@ class BotConfig:
     webhook_port: int = 8443
     webhook_url: str = ""
     webhook_secret: str = ""
+    retention_days: int = 180
 
     @classmethod
     def from_environment(cls, rasa_url: str, settings: Settings, env: Mapping[str, str] | None = None,
@@ -165,7 +172,7 @@ class BotConfig:
             base_url=env.get(BASE_URL_ENV, "").strip() or None, staff_chat_id=int(staff) if staff else None,
             state_file=state_file or settings.var_dir / "telegram" / "state.pickle", mode=settings.telegram_mode,
             webhook_listen=settings.telegram_webhook_host, webhook_port=settings.telegram_webhook_port,
-            webhook_url=settings.telegram_webhook_url,
+            webhook_url=settings.telegram_webhook_url, retention_days=settings.retention_days,
             # Without a configured secret a fresh one per start still keeps strangers out: setWebhook registers it.
             webhook_secret=env.get(WEBHOOK_SECRET_ENV, "").strip() or secrets.token_urlsafe(32),
         )
@@ -174,6 +181,35 @@ class BotConfig:
 def sender_id(chat_id: int, generation: int) -> str:
     """The Rasa sender of a chat: ``tg-<chat id>``, then ``tg-<chat id>-<n>`` after the n-th /reset."""
     return f"tg-{chat_id}" + (f"-{generation}" if generation else "")
+
+
+def expire_chat(chat: MutableMapping[str, Any], before: float) -> bool:
+    """Forget what one chat's data holds from before `before` (seconds since the epoch).
+
+    A chat not active since then goes whole: False, the caller drops it (its live keyboard and
+    /reset count with it; its next message starts afresh). Otherwise older transcript lines and an
+    older last question go, and True. Data of an older format, which cannot be dated, counts as old.
+    """
+    active = chat.get("active")
+    if not isinstance(active, (int, float)) or active < before:
+        return False
+    if "transcript" in chat:
+        chat["transcript"] = recent_lines(chat["transcript"], before)
+    question = chat.get("question")
+    if question is not None and not (isinstance(question, tuple) and question[0] >= before):
+        del chat["question"]
+    return True
+
+
+def touch(context: Context) -> None:
+    """Note that the chat did something now: retention counts from its last activity."""
+    if context.chat_data is not None:
+        context.chat_data["active"] = time.time()
+
+
+def user_line(text: str) -> str:
+    """What a user sent, as it is kept and shown to the staff: personal data masked, invisible characters removed."""
+    return mask_personal_data(plain_text(text))
 
 
 def file_base_url(base_url: str) -> str:
@@ -208,15 +244,18 @@ class TelegramAssistant:
 
     Per chat (context.chat_data, persisted): "generation" (the /reset count, part of the Rasa
     sender), "transcript" (the last TRANSCRIPT_LINES lines, for the staff; personal data such as
-    ID and phone numbers masked, as everywhere we keep what users typed), "question" (the last
-    typed question that got an answer) and "keyboard" (the message whose inline keyboard is live:
-    Rasa's buttons are about its latest turn, so older keyboards are removed).
+    ID and phone numbers masked, as everywhere we keep what users typed), "question" ((when, text)
+    of the last typed question that got an answer), "keyboard" (the message whose inline keyboard
+    is live: Rasa's buttons are about its latest turn, so older keyboards are removed), "clicked"
+    (the message whose keyboard was used last) and "active" (when the chat last did something).
+    Everything is forgotten after retention_days (`expire`).
     """
 
     def __init__(self, config: BotConfig, rasa: RasaClient | None = None) -> None:
         self.config = config
         self.rasa = rasa or RasaClient(config.rasa_url, timeout=config.rasa_timeout, retries=config.rasa_retries)
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._expiry: asyncio.Task[None] | None = None
 
     def register(self, application: Application) -> None:
         # New messages only, and never from the staff chat: what staff write there is not a question.
@@ -245,6 +284,7 @@ class TelegramAssistant:
     async def reset(self, update: Update, context: Context) -> None:
         chat_id = update.effective_chat.id
         async with self._lock(chat_id):
+            touch(context)
             context.chat_data["generation"] = context.chat_data.get("generation", 0) + 1
             for key in ("transcript", "question"):
                 context.chat_data.pop(key, None)
@@ -269,15 +309,23 @@ class TelegramAssistant:
             await query.answer(BUTTON_USED)
             return
         payload = ButtonStore(context.bot_data.setdefault("buttons", {})).payload(query.data or "")
-        live = query.message is not None and context.chat_data is not None and query.message.message_id == context.chat_data.get("keyboard")
-        if payload is None or not live:
+        message_id = query.message.message_id if query.message is not None else None
+        chat = context.chat_data if context.chat_data is not None else {}
+        if payload is not None and message_id is not None and message_id == chat.get("keyboard"):
+            # Claimed before the first await: updates run concurrently, and a double tap on the
+            # button must not send its payload to Rasa twice. The second tap finds it "clicked".
+            chat["keyboard"], chat["clicked"] = None, message_id
+            touch(context)
+        elif message_id is not None and message_id == chat.get("clicked"):
+            await query.answer(BUTTON_USED)  # its keyboard is (being) marked used by the first tap: leave it
+            return
+        else:
             await query.answer(BUTTON_EXPIRED, show_alert=True)
             with contextlib.suppress(TelegramError):
                 await query.edit_message_reply_markup(None)
             return
         await query.answer()  # stops the spinner on the user's button at once; the answer follows
         title = button_title(query.message.reply_markup if isinstance(query.message, Message) else None, query.data) or payload
-        context.chat_data["keyboard"] = None
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(used_keyboard(title))
         await self.converse(update, context, payload, shown=f"[点击按钮] {title}")
@@ -302,6 +350,7 @@ class TelegramAssistant:
         if len(message) > self.config.message_max_chars:
             await self.send(context, chat_id, too_long_text(self.config.message_max_chars))
             return
+        touch(context)  # before the first await: a chat in the middle of a turn is never expired
         async with self._lock(chat_id):
             async with typing(context.bot, chat_id):
                 reply = await self.ask(sender_id(chat_id, context.chat_data.get("generation", 0)), message)
@@ -311,9 +360,9 @@ class TelegramAssistant:
             await self.show(context, chat_id, parts)
             handoff = reply.handoff if reply else None
             if handoff is not None and self.config.staff_chat_id is not None:
-                await self.notify_staff(update, context, handoff, current=shown or message)
+                await self.notify_staff(update, context, handoff, message=shown or message)
             elif typed and reply is not None and reply.answer is not None:
-                context.chat_data["question"] = mask_personal_data(message)
+                context.chat_data["question"] = (time.time(), user_line(message))
 
     async def ask(self, sender: str, message: str) -> AssistantReply | None:
         """Rasa's reply, or None when Rasa or the action server cannot answer (after the retries)."""
@@ -334,11 +383,16 @@ class TelegramAssistant:
         return parts or [(unavailable_text(self.config.hotline), [])]
 
     def remember(self, context: Context, who: str, text: str) -> None:
-        """Add a line to the chat's transcript; what the user typed is kept with personal data masked."""
-        text = mask_personal_data(text) if who == "user" else text
-        transcript: list[TranscriptLine] = context.chat_data.setdefault("transcript", [])
-        transcript.append((who, time.strftime("%m-%d %H:%M"), text[:TRANSCRIPT_LINE_CHARS]))
-        del transcript[:-TRANSCRIPT_LINES]
+        """Add a line to the chat's transcript; what the user typed is kept with personal data masked.
+
+        Lines older than retention_days go here too, so an active chat does not wait for the daily check.
+        """
+        now = time.time()
+        text = user_line(text) if who == "user" else text
+        transcript: list[TranscriptLine] = recent_lines(context.chat_data.get("transcript", []), now - self.config.retention_days * DAY)
+        transcript.append((who, now, text[:TRANSCRIPT_LINE_CHARS]))
+        context.chat_data["transcript"] = transcript[-TRANSCRIPT_LINES:]
+        touch(context)
 
     # --- sending ------------------------------------------------------------------------------
 
@@ -352,6 +406,7 @@ class TelegramAssistant:
             sent = await self.send(context, chat_id, text, keyboard)
             if keyboard is not None and sent is not None:
                 context.chat_data["keyboard"] = sent.message_id
+                touch(context)
 
     async def send(self, context: Context, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Message | None:
         """Send `text` as messages of at most 4096 characters, split between lines; the keyboard on the last."""
@@ -367,13 +422,18 @@ class TelegramAssistant:
             with contextlib.suppress(TelegramError):  # already gone or edited: nothing to retire
                 await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
-    async def notify_staff(self, update: Update, context: Context, handoff: dict[str, Any], *, current: str) -> None:
-        """Post the user's question and the transcript to the staff chat; a failure is logged, the user already has the hotline."""
+    async def notify_staff(self, update: Update, context: Context, handoff: dict[str, Any], *, message: str) -> None:
+        """Post the message that led to the handoff, the last question and the transcript to the staff chat.
+
+        A failure is logged: the user already has the hotline and the contacts.
+        """
         user = update.effective_user
-        label = (user.full_name + (f" @{user.username}" if user.username else "") + f"，Telegram 用户 ID {user.id}") if user else "未知用户"
+        # Names are the user's own text too: a direction override in one would turn the notice around.
+        label = plain_text(user.full_name + (f" @{user.username}" if user.username else "") + f"，Telegram 用户 ID {user.id}") if user else "未知用户"
         chat_id = update.effective_chat.id
+        question = context.chat_data.get("question")
         notice = staff_notice(handoff=handoff, user=label, sender=sender_id(chat_id, context.chat_data.get("generation", 0)),
-                              question=context.chat_data.get("question") or mask_personal_data(current),
+                              message=user_line(message), question=question[1] if isinstance(question, tuple) else "",
                               transcript=context.chat_data.get("transcript", []), hotline=self.config.hotline)
         try:
             await self.send(context, self.config.staff_chat_id, notice)
@@ -386,9 +446,39 @@ class TelegramAssistant:
             lock = self._locks[chat_id] = asyncio.Lock()
         return lock
 
+    # --- retention ----------------------------------------------------------------------------
+
+    def expire(self, application: Application, now: float | None = None) -> int:
+        """Forget chat data and button payloads older than retention_days; how many chats went.
+
+        Runs between awaits, so no handler sees a chat half expired; a chat in the middle of a
+        turn was touched when the turn began, so it is never dropped under its handler.
+        """
+        now = time.time() if now is None else now
+        before = now - self.config.retention_days * DAY
+        dropped = [chat_id for chat_id, chat in list(application.chat_data.items()) if not expire_chat(chat, before)]
+        for chat_id in dropped:
+            application.drop_chat_data(chat_id)  # from the state file too, at the next persistence update
+        application.mark_data_for_update_persistence(chat_ids=list(application.chat_data))
+        buttons = ButtonStore(application.bot_data.setdefault("buttons", {})).expire(before, now)
+        if dropped or buttons:
+            log.info("已按保留期限（%d 天）清除 %d 个会话的记录和 %d 个按钮", self.config.retention_days, len(dropped), buttons)
+        return len(dropped)
+
+    async def expire_daily(self, application: Application) -> None:
+        """`expire` every EXPIRE_EVERY seconds while the bot runs (no JobQueue: it needs APScheduler)."""
+        while True:
+            await asyncio.sleep(EXPIRE_EVERY)
+            try:
+                self.expire(application)
+            except Exception:  # a failed check is retried tomorrow; answering users matters more
+                log.exception("按保留期限清除会话记录失败")
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def post_init(self, application: Application) -> None:
+        self.expire(application)  # the state file as loaded: what is past retention goes before anything else
+        self._expiry = asyncio.create_task(self.expire_daily(application), name="telegram-retention")
         try:
             await application.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
         except TelegramError as error:  # the menu is a convenience; the bot works without it
@@ -397,6 +487,11 @@ class TelegramAssistant:
                  "长轮询" if self.config.mode == "polling" else "webhook", self.config.rasa_url)
 
     async def post_shutdown(self, application: Application) -> None:
+        if self._expiry is not None:  # here, not in post_stop: PTB skips that when starting failed after post_init
+            self._expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._expiry
+            self._expiry = None
         await self.rasa.aclose()
         log.info("Telegram 机器人已停止")
 

@@ -18,6 +18,8 @@ import base64
 import hashlib
 import html
 import re
+import time
+import unicodedata
 from collections.abc import Iterable, MutableMapping, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -113,6 +115,8 @@ class ButtonStore:
     Payloads such as ``/choose{"pick": "individual-business-registration"}`` may exceed Telegram's
     64 bytes, so every button carries a key and the payload stays here. Keys are hashes of the
     payloads, so the store only grows with distinct payloads; it is still bounded, oldest first.
+    Each entry is ``key: (payload, when last shown)``, so `expire` can forget what is older than
+    the retention period (a plain ``key: payload`` from an older state file still works).
 
     >>> store = ButtonStore({})
     >>> key = store.key("/feedback_good")
@@ -120,20 +124,38 @@ class ButtonStore:
     '/feedback_good'
     """
 
-    def __init__(self, mapping: MutableMapping[str, str], limit: int = MAX_STORED_BUTTONS) -> None:
+    def __init__(self, mapping: MutableMapping[str, tuple[str, float] | str], limit: int = MAX_STORED_BUTTONS) -> None:
         self.mapping = mapping
         self.limit = limit
 
-    def key(self, payload: str) -> str:
+    def key(self, payload: str, now: float | None = None) -> str:
         key = callback_key(payload)
         self.mapping.pop(key, None)  # re-insert: a payload in use is never the oldest
-        self.mapping[key] = payload
+        self.mapping[key] = (payload, time.time() if now is None else now)
         while len(self.mapping) > self.limit:
             del self.mapping[next(iter(self.mapping))]
         return key
 
     def payload(self, key: str) -> str | None:
-        return self.mapping.get(key)
+        entry = self.mapping.get(key)
+        return entry[0] if isinstance(entry, tuple) else entry
+
+    def expire(self, before: float, now: float | None = None) -> int:
+        """Forget the payloads last shown before `before`; how many went.
+
+        An undated entry (an older state file) is dated `now`: payloads hold no personal data,
+        and its keyboard may still be live, so it gets a whole retention period from here.
+        """
+        now = time.time() if now is None else now
+        old = []
+        for key, entry in self.mapping.items():
+            if not isinstance(entry, tuple):
+                self.mapping[key] = (entry, now)  # same key: changing values while iterating is fine
+            elif entry[1] < before:
+                old.append(key)
+        for key in old:
+            del self.mapping[key]
+        return len(old)
 
 
 def inline_keyboard(buttons: Sequence[dict[str, str]], store: ButtonStore) -> InlineKeyboardMarkup | None:
@@ -160,17 +182,42 @@ def button_title(markup: InlineKeyboardMarkup | None, data: str) -> str:
     return ""
 
 
-# One line of a chat's transcript: (who, when, what), who being "user" or "bot", when "05-14 10:21".
+# One line of a chat's transcript: (who, when, what), who being "user" or "bot", when in seconds
+# since the epoch (time.time()), so that lines can be dropped after the retention period.
 # Plain tuples, because transcripts are pickled with the chat's data and must outlive code changes.
-TranscriptLine = tuple[str, str, str]
+TranscriptLine = tuple[str, float, str]
+
+# Invisible characters that change how the rest of a line shows: zero-width and direction controls.
+# A right-to-left override in what a user typed would otherwise turn the staff notice around.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def plain_text(text: str) -> str:
+    """`text` without control, zero-width and direction characters (line breaks kept), for the staff.
+
+    >>> plain_text("开\\u200b办\\u202e企业\\x00")
+    '开办企业'
+    """
+    text = _INVISIBLE.sub("", text.replace("\r\n", "\n"))
+    return "".join(char for char in text if char == "\n" or unicodedata.category(char) != "Cc")
+
+
+def recent_lines(transcript: Iterable[TranscriptLine], since: float) -> list[TranscriptLine]:
+    """The lines from `since` on. Lines of an older format ("05-14 10:21", no year) cannot be dated: they go."""
+    return [line for line in transcript if isinstance(line[1], (int, float)) and line[1] >= since]
+
 
 HANDOFF_REASONS = {"request_human": "用户要求转人工", "complain": "用户投诉或反映办事困难"}
-STAFF_LINE_CHARS = 300  # an answer in the staff notice is cut to its beginning: staff see the gist
+STAFF_LINE_CHARS = 300  # a line in the staff notice is cut to its beginning: staff see the gist
 
 
-def staff_notice(*, handoff: dict[str, object], user: str, sender: str, question: str,
+def staff_notice(*, handoff: dict[str, object], user: str, sender: str, message: str, question: str = "",
                  transcript: Sequence[TranscriptLine], hotline: str) -> str:
-    """The message posted to the staff chat when a conversation is handed over to people."""
+    """The message posted to the staff chat when a conversation is handed over to people.
+
+    `message` is what the user said that led to the handoff (a complaint, /human); `question`,
+    when there is one, the last question the assistant answered, which is often what it is about.
+    """
     reason = str(handoff.get("reason") or "")
     lines = [f"🔔 转人工：{HANDOFF_REASONS.get(reason, reason or '转人工')}"]
     if handoff.get("record_id"):
@@ -178,12 +225,23 @@ def staff_notice(*, handoff: dict[str, object], user: str, sender: str, question
     lines.append(f"用户：{user}（会话 {sender}）")
     if handoff.get("guide_id"):
         lines.append(f"相关事项：{handoff['guide_id']}")
-    lines.append(f"用户的问题：{question or '（无）'}")
+    lines.append(f"用户的消息：{message or '（无）'}")  # whole: it is what staff act on (and at most message_max_chars)
+    if question and question != message:
+        lines.append(f"此前咨询的问题：{_shorten(question)}")
     lines.append("")
     lines.append(f"对话记录（最近 {len(transcript)} 条）：")
     for who, at, text in transcript:
-        shown = text if len(text) <= STAFF_LINE_CHARS else text[:STAFF_LINE_CHARS] + "……"
-        lines.append(f"[{at}] {'用户' if who == 'user' else '助手'}：{shown}")
+        lines.append(f"[{_clock(at)}] {'用户' if who == 'user' else '助手'}：{_shorten(text)}")
     lines.append("")
     lines.append(f"请尽快联系用户；用户也已得到 {hotline} 热线和办理窗口的电话。")
     return "\n".join(lines)
+
+
+def _clock(when: float | str) -> str:
+    """A transcript line's time as staff read it, "05-14 10:21" (older lines carry that text already)."""
+    return time.strftime("%m-%d %H:%M", time.localtime(when)) if isinstance(when, (int, float)) else str(when)
+
+
+def _shorten(text: str) -> str:
+    """An answer cut to its beginning: staff see the gist."""
+    return text if len(text) <= STAFF_LINE_CHARS else text[:STAFF_LINE_CHARS] + "……"

@@ -166,3 +166,12 @@ def test_asking_for_people_instead_of_a_comment_hands_over(records: Records) -> 
     messages, _slots = run_action(ActionSaveFeedbackComment(), tracker_for("转人工", "request_human", {"feedback_comment": "转人工"}))
     assert custom(messages, "handoff") is not None
     assert len(records.rows("handoffs")) == 1 and [row["comment"] for row in records.rows("feedback")] == []
+
+
+def test_a_new_question_naming_an_offered_item_keeps_its_own_aspect(records: Records) -> None:
+    offered = {"candidates": ["water-connection", "gas-connection"], "pending_aspect": "materials", "pending_question": "مرحبا"}
+    messages, slots = run_action(ActionAnswer(), tracker_for("用水报装要多久", "ask_time_limit", offered))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
+    assert parsed_guide("water-connection").section("办理时限").text.strip().splitlines()[0] in texts(messages)
+    messages, slots = run_action(ActionAnswer(), tracker_for("1", "choose", offered))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "materials"  # a bare pick: the pending aspect

@@ -8,7 +8,7 @@ as ``{"ok": false, "error_code": 400, "description": "Bad Request: …"}`` as Te
 It is strict where a real server is: callback_data 1-64 bytes, text 1-4096 characters after entity
 parsing, well-formed HTML with only Telegram's tags, messages only to chats it knows, a callback
 query answered once, "message is not modified" for an edit that changes nothing, getUpdates
-refused while a webhook is set.
+refused while a webhook is set (a long poll waiting when it is set ends with 409 Conflict).
 
 Implemented: getMe, getUpdates (long polling with timeout and offset), sendMessage, sendChatAction,
 answerCallbackQuery, editMessageReplyMarkup, setMyCommands, getMyCommands, deleteMyCommands,
@@ -22,8 +22,12 @@ Usage::
         ...start the bot...
         mark = api.mark(42)
         api.user_says(42, "开办企业需要什么材料")
-        replies = api.wait_messages(42, since=mark)  # the Message objects the bot sent to chat 42
-        api.click(42, replies[-1], "好评")          # a callback_query update for that button
+        # The Message objects the bot sent to chat 42 since the mark, once one carries a keyboard:
+        replies = api.wait_messages(42, since=mark, until=lambda messages: "reply_markup" in messages[-1])
+        api.click(42, replies[-1], "好评")          # a callback_query update for that button: [its id]
+
+Waiting is for a definite end (a number of messages, a message with a keyboard), never for a
+quiet period: on a loaded machine the messages of one reply can be seconds apart.
 """
 
 from __future__ import annotations
@@ -170,6 +174,7 @@ class FakeBotApi:
         self.webhook: dict[str, Any] = {"url": ""}
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status) of webhook POSTs
         self.failures: dict[str, list[ApiError]] = {}
+        self.refused: list[tuple[str, dict[str, Any], str]] = []  # (method, parameters, error) of requests refused
         self._server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -255,19 +260,25 @@ class FakeBotApi:
                   "file_size": w * 100} for n, w in enumerate((90, 320, 800))]
         return self._push({"message": self._user_message(chat_id, photo=sizes, caption="这个材料可以吗")})
 
-    def click(self, chat_id: int, message: dict[str, Any], title_part: str) -> str:
-        """The user presses the button whose title contains `title_part` on `message` (as it is now)."""
+    def click(self, chat_id: int, message: dict[str, Any], title_part: str, taps: int = 1) -> list[str]:
+        """The user presses the button whose title contains `title_part` on `message` (as it is now),
+        `taps` times in a row before the bot can react (a double tap): the callback query ids.
+
+        All taps are queued at once, so the bot fetches them together and handles them concurrently.
+        """
         with self.changed:
             current = self.messages[(chat_id, message["message_id"])]
             buttons = [b for row in (current.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
             found = [b for b in buttons if title_part in b["text"]]
             assert found, f"no button {title_part!r} on message {message['message_id']}: {[b['text'] for b in buttons]}"
-            query_id = str(4000000000000000000 + self.next_update_id)
-            self.callback_queries[query_id] = {"answered": None}
-            query = {"id": query_id, "from": self.users[chat_id], "message": copy.deepcopy(current),
-                     "chat_instance": f"-{chat_id}777", "data": found[0]["callback_data"]}
-        self._push({"callback_query": query})
-        return query_id
+            query_ids = []
+            for _tap in range(taps):
+                query_id = str(4000000000000000000 + self.next_update_id)
+                self.callback_queries[query_id] = {"answered": None}
+                self._push({"callback_query": {"id": query_id, "from": self.users[chat_id], "message": copy.deepcopy(current),
+                                               "chat_instance": f"-{chat_id}777", "data": found[0]["callback_data"]}})
+                query_ids.append(query_id)
+        return query_ids
 
     def fail_next(self, method: str, code: int = 400, description: str = "Bad Request: injected failure",
                   retry_after: int | None = None) -> None:
@@ -288,18 +299,20 @@ class FakeBotApi:
     def mark(self, chat_id: int) -> int:
         return len(self.messages_to(chat_id))
 
-    def wait_messages(self, chat_id: int, since: int = 0, count: int = 1, timeout: float = 90, settle: float = 0.7) -> list[dict[str, Any]]:
-        """The messages sent to the chat after the first `since`: at least `count`, then none for `settle` seconds."""
-        deadline = time.monotonic() + timeout
-        self.wait_until(lambda: len(self.messages_to(chat_id)) - since >= count, timeout,
-                        f"{count} message(s) to chat {chat_id}")
-        seen = len(self.messages_to(chat_id))
-        quiet_since = time.monotonic()
-        while time.monotonic() - quiet_since < settle and time.monotonic() < deadline:
-            time.sleep(0.05)
-            now = len(self.messages_to(chat_id))
-            if now != seen:
-                seen, quiet_since = now, time.monotonic()
+    def wait_messages(self, chat_id: int, since: int = 0, count: int = 1, timeout: float = 60,
+                      until: Callable[[list[dict[str, Any]]], bool] | None = None) -> list[dict[str, Any]]:
+        """The messages sent to the chat after the first `since`, once there are at least `count`
+        and `until` (when given) holds for them; AssertionError after `timeout` seconds."""
+        def done() -> bool:
+            messages = self.messages_to(chat_id)[since:]
+            return len(messages) >= count and (until is None or until(messages))
+
+        what = f"{count} message(s) to chat {chat_id}" + (f" satisfying {getattr(until, '__name__', 'a condition')}" if until else "")
+        try:
+            self.wait_until(done, timeout, what)
+        except AssertionError as error:
+            got = [message["text"][:200] for message in self.messages_to(chat_id)[since:]]
+            raise AssertionError(f"{error}; got {got}") from None
         return self.messages_to(chat_id)[since:]
 
     def wait_until(self, condition: Callable[[], bool], timeout: float = 60, what: str = "condition") -> None:
@@ -308,7 +321,8 @@ class FakeBotApi:
             while not condition():
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+                    refused = f"; last requests refused: {self.refused[-5:]}" if self.refused else ""
+                    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{refused}")
                 self.changed.wait(min(left, 0.2))
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -338,7 +352,12 @@ class FakeBotApi:
             handler = getattr(self, "_api_" + method[0].lower() + method[1:], None)
             if handler is None:
                 raise ApiError(404, "Not Found")
-            status, body = 200, {"ok": True, "result": handler(params)}
+            try:
+                status, body = 200, {"ok": True, "result": handler(params)}
+            except ApiError as error:  # what the bot sent is wrong (not an injected failure): tests look at these
+                with self.changed:
+                    self.refused.append((method, params, error.description))
+                raise
         except ApiError as error:
             status, body = error.code, {"ok": False, "error_code": error.code, "description": error.description}
             if error.parameters:
@@ -449,6 +468,8 @@ class FakeBotApi:
             if offset:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
             while True:
+                if self.webhook["url"]:  # set while this long poll waited: its updates go to the webhook alone
+                    raise ApiError(409, "Conflict: terminated by setWebhook request")
                 ready = [u for u in self.updates if not allowed or any(kind in u for kind in allowed)]
                 left = deadline - time.monotonic()
                 if ready or left <= 0 or self._server is None:

@@ -1,18 +1,22 @@
 """Unit tests of what the Telegram bot sends: splitting, escaping, keyboards, the staff notice,
-the bot's configuration and log redaction, and the fake Bot API's own HTML checking."""
+the bot's configuration, retention and log redaction, and the fake Bot API's own HTML checking."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
 from fake_bot_api import ApiError, check_keyboard, parse_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from telegram.ext import Application
 
-from bot.telegram_bot import BotConfig, RedactSecrets, build_application, file_base_url, sender_id
+from bot import telegram_bot
+from bot.telegram_bot import DAY, BotConfig, RedactSecrets, TelegramAssistant, build_application, expire_chat, file_base_url, sender_id
 from bot.telegram_format import (
     CALLBACK_DATA_LIMIT,
     MESSAGE_LIMIT,
@@ -21,6 +25,8 @@ from bot.telegram_format import (
     button_title,
     callback_key,
     inline_keyboard,
+    plain_text,
+    recent_lines,
     split_text,
     staff_notice,
     to_html,
@@ -154,6 +160,16 @@ def test_rasa_buttons_become_an_inline_keyboard() -> None:
     assert inline_keyboard([{"title": "", "payload": "/x"}], store) is None
 
 
+def test_button_payloads_expire_after_the_retention_period() -> None:
+    store = ButtonStore({})
+    old, new = store.key("/feedback_good", now=1000.0), store.key("/feedback_bad", now=5000.0)
+    store.mapping["b:legacy"] = "/request_human"  # an older state file: no date
+    assert store.payload("b:legacy") == "/request_human"
+    assert store.expire(before=2000.0, now=6000.0) == 1
+    assert store.payload(old) is None and store.payload(new) == "/feedback_bad"
+    assert store.mapping["b:legacy"] == ("/request_human", 6000.0)  # dated now: a retention period from here
+
+
 def test_a_used_keyboard_says_what_was_chosen() -> None:
     used = used_keyboard("👍 好评")
     assert used.inline_keyboard[0][0].text == "✓ 已选：👍 好评"
@@ -164,15 +180,27 @@ def test_a_used_keyboard_says_what_was_chosen() -> None:
 # --- the staff notice ----------------------------------------------------------------------------
 
 
-def test_the_staff_notice_has_the_question_the_reason_and_the_transcript() -> None:
-    transcript = [("user", "05-14 10:21", "用水报装要什么材料"), ("bot", "05-14 10:21", "【用水报装】" + "材料" * 400),
-                  ("user", "05-14 10:22", "/human（转人工）")]
-    notice = staff_notice(handoff={"reason": "request_human", "record_id": 17, "guide_id": "water-connection"},
-                          user="张三 @zhangsan", sender="tg-42", question="用水报装要什么材料", transcript=transcript, hotline="12345")
-    assert "用户要求转人工" in notice and "记录编号：17" in notice and "water-connection" in notice
-    assert "用户的问题：用水报装要什么材料" in notice and "张三 @zhangsan" in notice and "tg-42" in notice
-    assert "[05-14 10:22] 用户：/human（转人工）" in notice
+def test_the_staff_notice_has_the_message_the_question_the_reason_and_the_transcript() -> None:
+    at = time.mktime((2026, 5, 14, 10, 21, 0, 0, 0, -1))
+    transcript = [("user", at, "用水报装要什么材料"), ("bot", at, "【用水报装】" + "材料" * 400),
+                  ("user", at + 60, "我要投诉，跑了三趟都没办成")]
+    notice = staff_notice(handoff={"reason": "complain", "record_id": 17, "guide_id": "water-connection"},
+                          user="张三 @zhangsan", sender="tg-42", message="我要投诉，跑了三趟都没办成", question="用水报装要什么材料",
+                          transcript=transcript, hotline="12345")
+    assert "用户投诉或反映办事困难" in notice and "记录编号：17" in notice and "water-connection" in notice
+    assert "用户的消息：我要投诉，跑了三趟都没办成" in notice and "此前咨询的问题：用水报装要什么材料" in notice
+    assert "张三 @zhangsan" in notice and "tg-42" in notice
+    assert "[05-14 10:21] 用户：用水报装要什么材料" in notice and "[05-14 10:22] 用户：我要投诉，跑了三趟都没办成" in notice
     assert "材料" * 100 + "……" in notice and "材料" * 200 not in notice  # long answers are cut for the staff
+    # Without an answered question before, only the message; a line of an older state file shows its own time.
+    first = staff_notice(handoff={"reason": "request_human"}, user="张三", sender="tg-42", message="/human（转人工）",
+                         transcript=[("user", "05-14 10:21", "/human（转人工）")], hotline="12345")
+    assert "用户的消息：/human（转人工）" in first and "此前咨询的问题" not in first and "[05-14 10:21]" in first
+
+
+def test_invisible_and_control_characters_are_not_passed_to_the_staff() -> None:
+    assert plain_text("开\u200b办\u200d企\ufeff业\x00\x1b[31m\r\n第二行\u202eأ") == "开办企业[31m\n第二行أ"
+    assert plain_text("普通的一句话\n第二行") == "普通的一句话\n第二行"
 
 
 # --- configuration and logs -----------------------------------------------------------------------
@@ -199,6 +227,42 @@ def test_configuration_comes_from_the_environment_and_settings() -> None:
 def test_sender_ids_and_urls() -> None:
     assert sender_id(42, 0) == "tg-42" and sender_id(-100, 2) == "tg--100-2"
     assert file_base_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+
+def test_transcript_lines_and_chats_expire_after_the_retention_period() -> None:
+    lines = [("user", 100.0, "旧问题"), ("bot", 100.0, "旧回答"), ("user", "05-14 10:21", "旧格式"), ("user", 300.0, "新问题")]
+    assert recent_lines(lines, since=200.0) == [("user", 300.0, "新问题")]
+
+    active = {"active": 300.0, "generation": 2, "keyboard": 7, "question": (100.0, "旧问题"), "transcript": list(lines)}
+    assert expire_chat(active, before=200.0) is True
+    assert active == {"active": 300.0, "generation": 2, "keyboard": 7, "transcript": [("user", 300.0, "新问题")]}
+    recent_question = {"active": 300.0, "question": (250.0, "新问题")}
+    assert expire_chat(recent_question, before=200.0) and recent_question["question"] == (250.0, "新问题")
+    for idle in ({"active": 100.0, "transcript": [("user", 100.0, "旧")]}, {"generation": 1, "question": "旧格式"}, {}):
+        assert expire_chat(idle, before=200.0) is False  # the caller drops the whole chat
+
+
+def test_the_running_bot_expires_chats_once_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    application = Application.builder().token("1:abc").build()
+    assistant = TelegramAssistant(BotConfig(token="1:abc", rasa_url="http://127.0.0.1:9/webhooks/rest/webhook", retention_days=30))
+    now = time.time()
+    application.chat_data[1].update(active=now - 31 * DAY, transcript=[("user", now - 31 * DAY, "旧")])
+    application.chat_data[2].update(active=now, transcript=[("user", now - 31 * DAY, "旧"), ("user", now, "新")])
+    application.bot_data["buttons"] = {"b:old": ("/feedback_good", now - 31 * DAY), "b:new": ("/feedback_bad", now)}
+    monkeypatch.setattr(telegram_bot, "EXPIRE_EVERY", 0.01)
+
+    async def a_few_days() -> None:
+        task = asyncio.create_task(assistant.expire_daily(application))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        await assistant.rasa.aclose()
+
+    asyncio.run(a_few_days())
+    assert list(application.chat_data) == [2] and application.chat_data[2]["transcript"] == [("user", now, "新")]
+    assert list(application.bot_data["buttons"]) == ["b:new"]
 
 
 def test_the_token_is_redacted_from_log_messages_and_traces(caplog: pytest.LogCaptureFixture) -> None:
