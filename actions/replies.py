@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.texts import EXAMPLE_QUESTIONS
 from knowledge.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from knowledge.documents import extract_fields
 from knowledge.retriever import GuideCandidate, Hit
@@ -24,7 +25,6 @@ from knowledge.retriever import GuideCandidate, Hit
 FEEDBACK_GOOD = "/feedback_good"
 FEEDBACK_BAD = "/feedback_bad"
 REQUEST_HUMAN = "/request_human"
-EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """The web chat page as the hall API serves it: index.html rendered with its settings, the other
 files of bot/web/ as static assets, the template itself never.
 
-index.html is a template with two placeholders, filled from settings.yml so the page and the API
-cannot disagree: ``{{HOTLINE}}`` (shown when the network is down) and ``{{MAX_CHARS}}`` (the input
-box's limit, the same message_max_chars the API enforces). Served raw under /assets/ it would show
+index.html is a template with three placeholders, filled so the page and the API cannot disagree:
+``{{HOTLINE}}`` (shown when the network is down) and ``{{MAX_CHARS}}`` (the input box's limit, the
+same message_max_chars the API enforces) from settings.yml, ``{{EXAMPLES}}`` (the example question
+chips, a JSON list) from bot/texts.py. Served raw under /assets/ it would show
 the placeholders, so `PageAssets` refuses it there; the page lives at ``/``.
 
 The kiosk idle reset (bot/web/app.js) is configured in the page as well: ``data-idle-seconds`` on
@@ -17,11 +18,14 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import os
 from html import escape
 from pathlib import Path
 
 from fastapi.staticfiles import StaticFiles
+
+from bot.texts import EXAMPLE_QUESTIONS
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 PAGE_TEMPLATE = "index.html"
@@ -30,7 +34,9 @@ PAGE_TEMPLATE = "index.html"
 def render_page(*, hotline: str, max_chars: int, template: Path = WEB_DIR / PAGE_TEMPLATE) -> str:
     """The chat page with its placeholders filled (both are attribute-safe: escaped, quotes too)."""
     html = template.read_text(encoding="utf-8")
-    return html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
+    examples = escape(json.dumps(list(EXAMPLE_QUESTIONS), ensure_ascii=False), quote=True)
+    return (html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
+            .replace("{{EXAMPLES}}", examples))
 
 
 class PageAssets(StaticFiles):

@@ -75,6 +75,7 @@ from bot.telegram_format import (
     to_html,
     used_keyboard,
 )
+from bot.texts import EXAMPLE_QUESTIONS
 from knowledge.privacy import mask_personal_data
 from knowledge.settings import Settings, load_settings
 
@@ -93,7 +94,6 @@ DAY = 24 * 3600.0
 EXPIRE_EVERY = DAY  # how often chats are checked against retention_days while the bot runs
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
-EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
 COMMANDS = (("start", "开始使用"), ("help", "使用说明"), ("reset", "重新开始对话"), ("human", "转人工服务"))
 
 

@@ -1,4 +1,4 @@
-"""What every channel says when it cannot pass a message on: one wording, in one place.
+"""What every channel says itself (examples, "unavailable", "too long"): one wording, in one place.
 
 No imports beyond the standard library: the REST channel guard runs inside Rasa's own Python
 3.10 environment (bot/rest_channel.py), the Telegram bot and the hall API in the app
@@ -11,6 +11,10 @@ Usage::
 """
 
 from __future__ import annotations
+
+# What the assistant offers as example questions (greeting, /start, the web page's chips, the
+# out-of-scope reply). domain.yml's static greetings repeat them; a test keeps them in step.
+EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
 
 
 def unavailable_text(hotline: str) -> str:

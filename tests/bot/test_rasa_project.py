@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 
+import yaml
 from support import ROOT
 
 from bot.stack import CHILD_ENV, RASA
+from bot.texts import EXAMPLE_QUESTIONS
 
 RASA_PYTHON = RASA.parent / "python"
 
@@ -123,3 +125,10 @@ def test_intent_ensemble_blends_diet_with_the_linear_model_and_survives_a_reload
     assert result["1.0"]["name"] == "greet"
     # A component with nothing trained leaves DIET's prediction untouched.
     assert result["untrained"] == {"name": "greet", "confidence": 0.99}
+
+
+def test_the_domain_greetings_offer_the_same_example_questions_as_the_channels() -> None:
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    for name in ("utter_greet", "utter_bot_challenge"):
+        text = responses[name][0]["text"]
+        assert all(question in text for question in EXAMPLE_QUESTIONS), f"{name} differs from bot/texts.py"
