@@ -372,11 +372,11 @@ class ActionSaveFeedbackComment(Action):
         comment = (tracker.get_slot("feedback_comment") or "").strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         # The form takes any text as the comment; a request for people, or a button pressed instead
-        # of typing (/feedback_good, /request_human…), is not one.
-        if intent in ("request_human", "complain"):
-            return [SlotSet("feedback_comment", None),
-                    *await _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")]
-        if comment.startswith("/") or intent in ("feedback_good", "feedback_bad"):
+        # of typing (/feedback_good, /request_human…), is not one. Typed text is always the comment,
+        # whatever its intent: "没说清楚表具费用谁出" reads like a 差评 and is exactly what we asked for.
+        if intent == "request_human":
+            return [SlotSet("feedback_comment", None), *await _handoff(dispatcher, tracker, "request_human")]
+        if comment.startswith("/"):
             dispatcher.utter_message(response="utter_anything_else")
             return [SlotSet("feedback_comment", None)]
         if comment:

@@ -170,6 +170,22 @@ def assert_guide_answer(turn: Turn, guide_id: str, heading: str | None = None) -
     assert guide.department in turn.text and guide.updated in turn.text
 
 
+def wait_for_rows(db: Path, table: str, where: Any, *, until: Any = bool, timeout: float = 60) -> list[dict[str, Any]]:
+    """The rows of `table` for which `where(row)` holds, polled until `until(rows)` holds (by
+    default: there is one) or the timeout: the action server writes records in the background,
+    a moment after it has replied."""
+    import time
+
+    from actions.records import Records
+
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = [row for row in Records(db).rows(table) if where(row)]
+        if until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
+
+
 # --- trackers for action tests (the way rasa-sdk's own tests build them) ---------------------------
 
 def tracker_for(text: str, intent: str, slots: dict[str, Any] | None = None, entities: list[dict[str, Any]] | None = None,

@@ -162,6 +162,14 @@ def test_a_button_pressed_instead_of_a_comment_is_not_stored_as_one(records: Rec
     assert slots["feedback_comment"] is None and messages
 
 
+def test_a_typed_comment_is_stored_whatever_its_intent(records: Records) -> None:
+    last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
+    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    text = "回答不对，没说表具费用谁出"
+    run_action(ActionSaveFeedbackComment(), tracker_for(text, "feedback_bad", {"feedback_comment": text}))
+    assert [row["comment"] for row in records.rows("feedback")] == [text]
+
+
 def test_asking_for_people_instead_of_a_comment_hands_over(records: Records) -> None:
     messages, _slots = run_action(ActionSaveFeedbackComment(), tracker_for("转人工", "request_human", {"feedback_comment": "转人工"}))
     assert custom(messages, "handoff") is not None

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import Assistant
-from support import Turn, assert_guide_answer, parsed_guide
-
-from actions.records import Records
+from support import Turn, assert_guide_answer, parsed_guide, wait_for_rows
 
 # One question, one answer: every aspect intent, colloquial wording.
 SINGLE_QUESTIONS = [
@@ -111,7 +109,7 @@ def test_request_human_with_an_item_in_context(assistant: Assistant) -> None:
     assert marker is not None and marker["guide_id"] == "water-connection"
     water = parsed_guide("water-connection")
     assert water.contacts[0].phone in turn.text and "12345" in turn.text
-    rows = [r for r in Records(assistant.settings.records_db).rows("handoffs") if r["sender_id"] == chat.sender]
+    rows = wait_for_rows(assistant.settings.records_db, "handoffs", lambda r: r["sender_id"] == chat.sender)
     assert rows and rows[-1]["reason"] == "request_human" and "用水报装要什么材料" in rows[-1]["transcript"]
 
 
@@ -128,7 +126,7 @@ def test_good_rating_is_stored_with_the_answer(assistant: Assistant) -> None:
     answer = chat.say("办施工许可证要交钱吗")
     thanks = chat.click(answer.button("好评"))
     assert "感谢" in thanks.text
-    rows = [r for r in Records(assistant.settings.records_db).rows("feedback") if r["sender_id"] == chat.sender]
+    rows = wait_for_rows(assistant.settings.records_db, "feedback", lambda r: r["sender_id"] == chat.sender)
     assert len(rows) == 1
     assert rows[0]["rating"] == "good" and rows[0]["guide_id"] == "construction-permit"
     assert rows[0]["section"] == "收费标准" and rows[0]["question"] == "办施工许可证要交钱吗" and rows[0]["index_version"]
@@ -141,7 +139,7 @@ def test_bad_rating_asks_what_was_missing_and_stores_it(assistant: Assistant) ->
     assert "缺了什么" in ask.text
     saved = chat.say("没有说清楚表具的费用谁出")
     assert "已记录" in saved.text
-    rows = [r for r in Records(assistant.settings.records_db).rows("feedback") if r["sender_id"] == chat.sender]
+    rows = wait_for_rows(assistant.settings.records_db, "feedback", lambda r: r["sender_id"] == chat.sender and r["comment"])
     assert rows[-1]["rating"] == "bad" and rows[-1]["guide_id"] == "gas-connection"
     assert rows[-1]["comment"] == "没有说清楚表具的费用谁出"
     # the conversation goes on normally after the comment

@@ -12,7 +12,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 import yaml
 from conftest import Assistant
 from kefu_support import AUTH, TOKEN, bundled_guides, corrupt_guides, fake_rasa, publish_guides
-from support import GUIDES, ROOT, parsed_guide
+from support import GUIDES, ROOT, parsed_guide, wait_for_rows
 
 from bot.kefu_api import SENDER_PREFIX, create_app
 from bot.kefu_auth import SESSION_MAX_AGE_SECONDS
@@ -199,16 +198,9 @@ def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: A
 
 def _rows(assistant: Assistant, table: str, session: str, until: Callable[[list[dict[str, Any]]], bool] | None = None,
           timeout: float = 30.0) -> list[dict[str, Any]]:
-    """The session's rows of a records table; with `until`, polled until it holds (or the timeout):
-    the action server writes records on a background thread, a moment after it replied."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with sqlite3.connect(assistant.settings.records_db) as db:
-            db.row_factory = sqlite3.Row
-            rows = [dict(r) for r in db.execute(f"SELECT * FROM {table} WHERE sender_id = ? ORDER BY id", (SENDER_PREFIX + session,))]
-        if until is None or until(rows) or time.monotonic() > deadline:
-            return rows
-        time.sleep(0.2)
+    """The session's rows of a records table; with `until`, polled until it holds (or the timeout)."""
+    return wait_for_rows(assistant.settings.records_db, table, lambda row: row["sender_id"] == SENDER_PREFIX + session,
+                         until=until or (lambda _rows: True), timeout=timeout)
 
 
 def _feedback_rows(assistant: Assistant, session: str, until: Callable[[list[dict[str, Any]]], bool] | None = None) -> list[dict[str, Any]]:

@@ -29,9 +29,8 @@ from typing import Any
 import pytest
 from conftest import Assistant
 from fake_bot_api import FakeBotApi
-from support import ROOT, free_port, parsed_guide, run_cli, write_guide
+from support import ROOT, free_port, parsed_guide, run_cli, wait_for_rows, write_guide
 
-from actions.records import Records
 from bot.stack import Stack
 from bot.telegram_format import callback_key
 
@@ -198,18 +197,21 @@ def now(api: FakeBotApi, chat_id: int, message: dict[str, Any]) -> dict[str, Any
     return next(m for m in api.messages_to(chat_id) if m["message_id"] == message["message_id"])
 
 
+def _of_chat(chat_id: int) -> Callable[[dict[str, Any]], bool]:
+    """Rows of this chat (its Rasa senders are tg-<chat id>[-<n>])."""
+    return lambda row: row["sender_id"] == f"tg-{chat_id}" or row["sender_id"].startswith(f"tg-{chat_id}-")
+
+
 def records(assistant: Assistant, table: str, chat_id: int) -> list[dict[str, Any]]:
-    """The chat's rows in the records database (its Rasa senders are tg-<chat id>[-<n>])."""
-    rows = Records(assistant.settings.records_db).rows(table)
-    return [row for row in rows if row["sender_id"] == f"tg-{chat_id}" or row["sender_id"].startswith(f"tg-{chat_id}-")]
+    """The chat's rows in the records database, as they are now."""
+    return wait_for_rows(assistant.settings.records_db, table, _of_chat(chat_id), until=lambda _rows: True)
 
 
 def wait_records(assistant: Assistant, table: str, chat_id: int, count: int = 1, timeout: float = 60) -> list[dict[str, Any]]:
     """The chat's rows, once there are `count`: the action server writes feedback after replying."""
-    deadline = time.monotonic() + timeout
-    while len(rows := records(assistant, table, chat_id)) < count:
-        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {count} {table} row(s) of chat {chat_id}: {rows}"
-        time.sleep(0.1)
+    rows = wait_for_rows(assistant.settings.records_db, table, _of_chat(chat_id), until=lambda rows: len(rows) >= count,
+                         timeout=timeout)
+    assert len(rows) >= count, f"timed out after {timeout:.0f} s waiting for {count} {table} row(s) of chat {chat_id}: {rows}"
     return rows
 
 
