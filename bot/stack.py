@@ -18,6 +18,7 @@ Tests use `Stack` directly on free ports with their own databases::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import fcntl
 import hashlib
@@ -269,9 +270,7 @@ class Stack:
         return self.telegram.poll() if self.telegram is not None else None
 
     def stop(self) -> None:
-        for process in (self.telegram, self.kefu, self.rasa, self.actions):
-            if process is not None:
-                _terminate(process)
+        _terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
         self.telegram = self.kefu = self.rasa = self.actions = None
 
     def __enter__(self) -> Stack:
@@ -281,17 +280,21 @@ class Stack:
         self.stop()
 
 
-def _terminate(process: subprocess.Popen, grace: float = 10) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+def _terminate(*processes: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM every process group at once, then SIGKILL what is still running after `grace` seconds
+    (one shared deadline: Ctrl-C takes at most `grace`, not `grace` per server)."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _settings_for(env: Mapping[str, str]) -> Settings:
