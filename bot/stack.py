@@ -346,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
             raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
 
         signal.signal(signal.SIGTERM, _stop)
+        # Set explicitly: a process started in the background by a non-interactive shell (CI, nohup …
+        # &) inherits SIGINT as ignored, and Python then never turns Ctrl-C into KeyboardInterrupt.
+        signal.signal(signal.SIGINT, _stop)
         try:
             if args.command == "chat":
                 stack.logs.mkdir(parents=True, exist_ok=True)
