@@ -93,20 +93,7 @@
     meta.appendChild(el("span", "", "责任部门：" + guide.department));
     meta.appendChild(el("span", "", "更新于 " + guide.updated));
     card.appendChild(meta);
-    if (contacts && contacts.length) {
-      const list = el("ul", "contacts");
-      contacts.forEach((c) => {
-        const item = el("li", "contact");
-        item.appendChild(el("div", "unit", c.unit));
-        const phone = el("a", "phone", c.phone);
-        phone.href = "tel:" + String(c.phone).replace(/[^0-9+]/g, "");
-        item.appendChild(phone);
-        if (c.address) item.appendChild(el("div", "detail", "地址：" + c.address));
-        if (c.hours) item.appendChild(el("div", "detail", "办公时间：" + c.hours));
-        list.appendChild(item);
-      });
-      card.appendChild(list);
-    }
+    if (contacts && contacts.length) card.appendChild(contactList(contacts, true));
     const link = el("a", "notice-link", "打印一次性告知单");
     link.href = guide.notice_url;  // same origin; the session cookie authorises it
     link.target = "_blank";
@@ -115,9 +102,8 @@
     return card;
   }
 
-  function contactsCard(contacts) {
-    const card = el("section", "guide-card handoff-card");
-    card.appendChild(el("h2", "guide-title", "人工服务联系方式"));
+  // Units with a tap-to-call phone; the guide card also shows each window's address and hours.
+  function contactList(contacts, withDetails) {
     const list = el("ul", "contacts");
     contacts.forEach((c) => {
       const item = el("li", "contact");
@@ -125,9 +111,17 @@
       const phone = el("a", "phone", c.phone);
       phone.href = "tel:" + String(c.phone).replace(/[^0-9+]/g, "");
       item.appendChild(phone);
+      if (withDetails && c.address) item.appendChild(el("div", "detail", "地址：" + c.address));
+      if (withDetails && c.hours) item.appendChild(el("div", "detail", "办公时间：" + c.hours));
       list.appendChild(item);
     });
-    card.appendChild(list);
+    return list;
+  }
+
+  function contactsCard(contacts) {
+    const card = el("section", "guide-card handoff-card");
+    card.appendChild(el("h2", "guide-title", "人工服务联系方式"));
+    card.appendChild(contactList(contacts, false));
     return card;
   }
 
