@@ -3,6 +3,7 @@ conversations kept across a Rasa restart, and `make run`'s launcher stopping cle
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -66,7 +67,9 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
     try:
         code = launcher.wait(120)
     except subprocess.TimeoutExpired:
-        launcher.kill()
+        for process in [launcher, *children]:  # leave no servers behind for the tests that follow
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
         raise AssertionError("the launcher did not stop within 120 s of Ctrl-C:\n" + text + launcher.stdout.read()) from None
     assert code == 0
     assert "已停止" in launcher.stdout.read()
