@@ -87,6 +87,25 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines() if line.strip().startswith("{")]
 
 
+# --- local HTTP servers standing in for what tests cannot reach (Telegram, a Rasa that fails) -----
+
+def serve_http(handler: Any, port: int = 0) -> Any:
+    """A ThreadingHTTPServer for `handler` on 127.0.0.1 (`port` 0: a free one), serving in a daemon thread."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name=f"test-http-{handler.__name__}", daemon=True).start()
+    return server
+
+
+def stop_http(server: Any) -> None:
+    """Stop serving and close the port (connections are then refused)."""
+    server.shutdown()
+    server.server_close()
+
+
 # --- conversations with the running assistant ---------------------------------------------------
 
 def free_port() -> int:

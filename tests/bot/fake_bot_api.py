@@ -47,6 +47,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
+from support import serve_http, stop_http
+
 JSON_PARAMETERS = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "entities",
                    "reply_parameters"}
 CHAT_ACTIONS = {"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
@@ -194,15 +196,12 @@ class FakeBotApi:
             def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read what the bot did, not access logs
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-bot-api", daemon=True).start()
+        self._server = serve_http(Handler)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_http(self._server)
             self._server = None
 
     def __enter__(self) -> FakeBotApi:

@@ -4,14 +4,13 @@ the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel."""
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from support import GUIDES
+from support import GUIDES, serve_http, stop_http
 
 from knowledge.guides import parse_guide
 from knowledge.index_store import file_checksums
@@ -69,11 +68,8 @@ def fake_rasa(replies: list[list[dict[str, Any]]] | None = None, status: int = 2
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = serve_http(Handler)
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/rest/webhook", received
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_http(server)

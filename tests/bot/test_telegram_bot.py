@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +28,7 @@ from typing import Any
 import pytest
 from conftest import Assistant
 from fake_bot_api import FakeBotApi
-from support import ROOT, free_port, parsed_guide, run_cli, wait_for_rows, write_guide
+from support import ROOT, free_port, parsed_guide, run_cli, serve_http, stop_http, wait_for_rows, write_guide
 
 from bot.stack import Stack
 from bot.telegram_format import callback_key
@@ -79,16 +78,13 @@ class RasaProxy:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve_http(Handler, self.port)
         return self
 
     def stop(self) -> None:
         """Close the port: connections are refused, as when Rasa is not running."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_http(self._server)
             self._server = None
 
 
