@@ -64,18 +64,17 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
 
     store = IndexStore(settings.index_dir)
     version = store.current_version()
-    if args.if_changed and version and not _changed_sources(settings, store.manifest(version)):
+    # A version from before the calibrated decision model (no "calibration") is rebuilt too.
+    if args.if_changed and version and "calibration" in store.manifest(version) and not _changed_sources(settings, store.manifest(version)):
         print(f"源文件没有改动，继续使用当前索引 {version}")
         return EXIT_OK
     try:
-        report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate,
+        report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate, accept=args.accept,
                              log=lambda message: print(message, flush=True))
     except BuildError as error:
         _print_problems(error.problems)
-        if error.report is not None:
-            from knowledge.evaluation import format_report
-
-            print(format_report(error.report))
+        if error.findings is not None:
+            _print_findings(error.findings)
         print(f"构建失败：{error}", file=sys.stderr)
         print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
         return EXIT_FAILED
@@ -86,11 +85,34 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
         print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
         return EXIT_FAILED
     _print_problems(report.warnings)
-    if report.metrics:
-        print(report.eval_text.split("\n\n未通过")[0])
+    if report.findings is not None and report.findings.failures:
+        _print_findings(report.findings)
+        print(f"管理员已确认发布（--accept）：{args.accept}")
     print(f"已发布索引版本 {report.version}：指南 {report.guides} 个，政策文件 {report.documents} 个，"
           f"切块 {report.chunks} 个（新向量化 {report.embedded} 个），用时 {report.seconds} 秒")
     return EXIT_OK
+
+
+STATUS_LABELS = {
+    "top1": "Top-1", "top3": "Top-3", "mrr": "MRR", "answered_right": "直接答对", "within_band": "答对或确认对",
+    "inscope_not_found": "范围内误拒", "inscope_rejected": "范围内误拒", "inscope_ambiguous": "范围内反问",
+    "offtopic_refused": "无关问题拒答", "offtopic_rejected": "无关问题拒答", "offtopic_answered": "无关问题被直接回答",
+    "ambiguity_detected": "歧义识别", "aspect_accuracy": "方面识别", "documents_found": "政策段落命中",
+}
+
+
+def _print_findings(findings) -> None:
+    """What the gate compared, what failed, and the questions that got worse with what to do."""
+    for key, value in findings.metrics.items():
+        print(f"  {key}：{value}")
+    for failure in findings.failures:
+        print(f"✗ {failure}")
+    if findings.worse:
+        print(f"变差的问题（{len(findings.worse)} 个）：")
+        for item in findings.worse[:30]:
+            got = f"，现在排第一的是 {item['got']}" if item.get("got") else ""
+            print(f"  · {item['q']}（应为 {item['guide']}{got}）")
+        print("怎么办：" + findings.worse[0]["advice"])
 
 
 def cmd_status(args: argparse.Namespace, settings) -> int:
@@ -109,9 +131,18 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     print(f"当前版本：{version}（构建于 {manifest['built_at']}）")
     print(f"内容：指南 {counts['guides']} 个，政策文件 {counts['documents']} 个，切块 {counts['chunks']} 个")
     print(f"嵌入模型：{model['spec']}（{model['id']}，{model['dimension']} 维）")
+    calibration = manifest.get("calibration")
+    if calibration:
+        print(f"决策校准：{calibration['method']}；正例 {calibration['examples']['positive']} 个，负例 {calibration['examples']['negative']} 个")
+        print(f"  直接回答：概率 ≥ {calibration['answer_at']}；确认（“您问的是…吗？”）：≥ {calibration['confirm_at']}；"
+              f"分数单位 {calibration['spread']}")
+        print("  交叉验证（留出的指南）：" + "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in calibration["cv"].items()))
     if manifest.get("eval"):
         metrics = manifest["eval"]["metrics"]
-        print("评测：" + "，".join(f"{key} {value}" for key, value in metrics.items()))
+        print("示例评测集：" + "，".join(f"{STATUS_LABELS.get(key, key)} {value}" for key, value in metrics.items()))
+    accepted = (manifest.get("gate") or {}).get("accepted")
+    if accepted:
+        print(f"⚠ 本版本未通过发布门槛，由管理员确认发布：{accepted}（{'；'.join(manifest['gate']['failures'])}）")
     changed = _changed_sources(settings, manifest)
     print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))
     return EXIT_OK
@@ -158,10 +189,12 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
 def _print_result(result, k: int) -> None:
     from knowledge.aspects import ASPECT_NAMES_ZH
 
-    labels = {"answer": "回答", "ambiguous": "需要反问（有歧义）", "none": "无法回答（转 12345 / 人工）"}
+    labels = {"answer": "回答", "confirm": "先确认（“您问的是…吗？”）", "ambiguous": "需要反问（有歧义）",
+              "none": "无法回答（转 12345 / 人工）"}
     print(f"问题：{result.question}")
-    print(f"决策：{labels[result.decision]}    方面：{ASPECT_NAMES_ZH.get(result.aspect, result.aspect)}    置信度：{result.confidence:.3f}")
-    if result.decision == "ambiguous":
+    aspect = ASPECT_NAMES_ZH.get(result.aspect, result.aspect)
+    print(f"决策：{labels[result.decision]}    方面：{aspect}    把握（校准概率）：{result.confidence:.3f}")
+    if result.decision in ("ambiguous", "confirm"):
         print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.choices))
     if result.decision == "none" and result.hits:
         print("以下是最接近的内容，仅供参考（建议拨打 12345 或咨询窗口）：")
@@ -338,7 +371,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("validate", help="校验全部办事指南和政策文件")
     build = sub.add_parser("build", help="建索引并在校验和评测通过后原子发布")
-    build.add_argument("--no-gate", action="store_true", help="跳过评测门槛（只用于调试）")
+    build.add_argument("--no-gate", action="store_true", help="跳过发布门槛（只用于调试）")
+    build.add_argument("--accept", metavar="理由", help="门槛发现退步时仍然发布，并把理由记入历史（status 会显示）")
     build.add_argument("--if-changed", action="store_true", help="源文件与当前索引一致时什么都不做")
     status = sub.add_parser("status", help="当前发布的索引")
     status.add_argument("--json", action="store_true")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -39,7 +40,7 @@ from knowledge.aspects import (
     detect_aspect,
 )
 from knowledge.chunks import FAQ
-from knowledge.retriever import AMBIGUOUS, ANSWER, GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 OUT_OF_SCOPE = "out_of_scope"
+OFFERED_CONFIRM = "confirm"  # slot `offered`: the last reply asked "您问的是【X】…吗？"
+OFFERED_HANDOFF = "handoff"  # the last reply offered 转人工 (a 是的 accepts it)
 ASK_POLICY = "ask_policy"
 MAX_NEAR_MISSES = 3
 
@@ -164,18 +167,22 @@ class ActionAnswer(Action):
         has_item = bool(named) or names_an_item(text)
 
         follow_up = bool(current) and is_elliptical(text)  # "那个体户呢？" in a conversation is a question
-        if intent == OUT_OF_SCOPE and not named and not follow_up and result.confidence < config.out_of_scope_override:
+        # NLU's out_of_scope is trusted unless the message names a guide, follows up, or asks an aspect
+        # ("…要几天") of something the retriever answers outright: the NLU never saw new guides' items.
+        asks_known = bool(detect_aspect(text)) and result.decision == ANSWER
+        if (intent == OUT_OF_SCOPE and not named and not follow_up and not asks_known
+                and result.confidence < config.out_of_scope_override_probability):
             _send(dispatcher, replies.out_of_scope(config.hotline))
             return [SlotSet("candidates", None), SlotSet("offered", None)]
         if len(named) == 1 and (result.decision != ANSWER or result.guide_id not in named):
             # The user named the item: answer it, even if another guide scores a little higher.
             return self._answer_guide(dispatcher, retriever, retriever.guide(named.pop()), aspect, text, result)
-        if current and not named and self._current_is_close(result, current, config.context_keep_margin):
+        if current and not named and self._current_is_close(result, current, config.context_keep_margin * result.spread):
             # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
             # after a gas question is not suddenly about bank accounts).
             return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text, result)
         if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or has_item
-                                          or result.confidence >= config.context_switch_threshold):
+                                          or result.confidence >= config.context_switch_probability):
             return self._answer_result(dispatcher, retriever, result, intent, text)
         if current and not has_item:
             # A follow-up without its own item ("那要多久？"): the same guide, the newly asked aspect.
@@ -188,13 +195,15 @@ class ActionAnswer(Action):
             return self._clarify(dispatcher, result.choices, aspect, text)
         if result.decision == ANSWER:
             return self._answer_result(dispatcher, retriever, result, intent, text)
-        near = [c for c in result.candidates[:MAX_NEAR_MISSES] if c.score >= config.answer_threshold - config.near_miss_margin]
+        near = self._near_misses(result, config)
+        if result.decision == CONFIRM and result.guide is not None:
+            return self._confirm(dispatcher, result.guide, near, aspect, text)
         if intent == OUT_OF_SCOPE and not near:
             _send(dispatcher, replies.out_of_scope(config.hotline))
             return [SlotSet("candidates", None), SlotSet("offered", None)]
         _send(dispatcher, replies.not_found(near, config.hotline))
         return [SlotSet("candidates", [c.guide_id for c in near] or None), SlotSet("pending_aspect", aspect),
-                SlotSet("pending_question", text), SlotSet("offered", "handoff")]
+                SlotSet("pending_question", text), SlotSet("offered", OFFERED_HANDOFF)]
 
     # --- reading the message -----------------------------------------------------------------
     @staticmethod
@@ -238,7 +247,7 @@ class ActionAnswer(Action):
                       question: str, result: RetrievalResult | None = None, passage: Hit | None = None) -> list[EventType]:
         if guide is None:
             _send(dispatcher, replies.not_found([], settings().hotline))
-            return [SlotSet("offered", "handoff")]
+            return [SlotSet("offered", OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0
@@ -252,11 +261,29 @@ class ActionAnswer(Action):
                 SlotSet("offered", None)]
 
     @staticmethod
+    def _near_misses(result: RetrievalResult, config: Settings) -> list[GuideCandidate]:
+        """Guides close to the best one, worth offering when we cannot answer (none if nothing was close)."""
+        if result.confidence < config.near_miss_probability or not result.candidates:
+            return []
+        best = result.candidates[0].score
+        margin = config.near_miss_margin * result.spread
+        return [c for c in result.candidates[:MAX_NEAR_MISSES] if best - c.score <= margin]
+
+    @staticmethod
+    def _confirm(dispatcher: CollectingDispatcher, guide: dict[str, Any], near: list[GuideCandidate], aspect: str,
+                 text: str) -> list[EventType]:
+        """Ask "您问的是【X】的…吗？": 是 answers the original aspect of X, 不是 offers the others."""
+        _send(dispatcher, replies.confirm(guide, aspect))
+        others = [c.guide_id for c in near if c.guide_id != guide["id"]]
+        return [SlotSet("candidates", [guide["id"], *others]), SlotSet("pending_aspect", aspect),
+                SlotSet("pending_question", text), SlotSet("offered", OFFERED_CONFIRM)]
+
+    @staticmethod
     def _current_is_close(result: RetrievalResult, current: str, margin: float) -> bool:
         """Whether the conversation's guide is among the answers and within `margin` of the best."""
         if result.decision == AMBIGUOUS:
             return current in {choice.guide_id for choice in result.choices}
-        if result.decision != ANSWER or result.guide is None or not result.candidates:
+        if result.decision not in (ANSWER, CONFIRM) or result.guide is None or not result.candidates:
             return False
         best = result.candidates[0].score
         return any(c.guide_id == current and best - c.score <= margin for c in result.candidates)
@@ -293,8 +320,10 @@ def _log_question(tracker: Tracker, sent: list[dict[str, Any]]) -> None:
         answer = payload["answer"]
         fields = {"outcome": records_module.ANSWERED, "guide_id": (answer.get("guide") or {}).get("id"),
                   "aspect": answer.get("aspect"), "confidence": answer.get("confidence"), "index_version": answer.get("index_version")}
-    elif "clarify" in payload:
-        fields = {"outcome": records_module.CLARIFIED, "aspect": payload["clarify"].get("aspect")}
+    elif "clarify" in payload or "confirm" in payload:
+        asked = payload.get("clarify") or payload["confirm"]
+        fields = {"outcome": records_module.CLARIFIED, "aspect": asked.get("aspect"),
+                  "guide_id": ((asked.get("guide") or {}).get("id"))}
     elif "ask_item" in payload:
         fields = {"outcome": records_module.ASKED_ITEM, "aspect": payload["ask_item"].get("aspect")}
     elif "not_found" in payload:
@@ -333,14 +362,40 @@ async def _handoff(dispatcher: CollectingDispatcher, tracker: Tracker, reason: s
 
 
 class ActionHandoff(Action):
-    """转人工 and complaints: where to reach people, and a handoff record for staff."""
+    """转人工 and complaints: where to reach people, and a handoff record for staff.
+
+    The NLU learnt its intents on the sample guides' vocabulary; a question about a guide it never
+    saw ("二类医疗器械备案在哪个窗口办") can come out as request_human or complain. So a message that
+    asks an aspect, says nothing of people or grievances, and that the retriever answers or can
+    confirm, is answered as the question it is."""
 
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if _is_a_question_after_all(tracker):
+            answer = ActionAnswer()
+            return await answer.run(dispatcher, tracker, domain)
         return await _handoff(dispatcher, tracker, "complain" if intent == "complain" else "request_human")
+
+
+# Words that mean a person or a grievance: with one of them a message is a handoff whatever else it asks.
+_PEOPLE_OR_GRIEVANCE = re.compile(
+    r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
+    r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
+)
+
+
+def _is_a_question_after_all(tracker: Tracker) -> bool:
+    text = (tracker.latest_message.get("text") or "").strip()
+    if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text) or not detect_aspect(text):
+        return False
+    try:
+        result = knowledge_service.retriever().run(text, detect_aspect(text))
+    except KnowledgeUnavailableError:
+        return False
+    return result.decision in (ANSWER, CONFIRM)
 
 
 class ActionRecordFeedback(Action):
@@ -394,10 +449,31 @@ class ActionReplyConfirmation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == "affirm" and tracker.get_slot("offered") == "handoff":
+        offered = tracker.get_slot("offered")
+        if offered == OFFERED_CONFIRM and tracker.get_slot("candidates"):
+            return await self._after_confirm(dispatcher, tracker, affirmed=intent == "affirm")
+        if intent == "affirm" and offered == OFFERED_HANDOFF:
             return await _handoff(dispatcher, tracker, "request_human")
         if intent == "affirm" and tracker.get_slot("candidates"):
             dispatcher.utter_message(response="utter_ask_pick")
             return []
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("offered", None), SlotSet("candidates", None)]
+
+    @staticmethod
+    async def _after_confirm(dispatcher: CollectingDispatcher, tracker: Tracker, *, affirmed: bool) -> list[EventType]:
+        """是: answer the asked aspect of the guide we asked about; 不是: offer the others, 12345, 转人工."""
+        config = settings()
+        try:
+            retriever = knowledge_service.retriever()
+        except KnowledgeUnavailableError:
+            _send(dispatcher, replies.unavailable(config.hotline))
+            return []
+        first, *others = tracker.get_slot("candidates")
+        aspect = tracker.get_slot("pending_aspect") or GENERAL
+        question = tracker.get_slot("pending_question") or ""
+        if affirmed:
+            return ActionAnswer()._answer_guide(dispatcher, retriever, retriever.guide(first), aspect, question)
+        near = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in _options(retriever, others)]
+        _send(dispatcher, replies.not_found(near, config.hotline, declined=True))
+        return [SlotSet("candidates", [c.guide_id for c in near] or None), SlotSet("offered", OFFERED_HANDOFF)]

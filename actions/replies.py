@@ -25,6 +25,8 @@ from knowledge.retriever import GuideCandidate, Hit
 FEEDBACK_GOOD = "/feedback_good"
 FEEDBACK_BAD = "/feedback_bad"
 REQUEST_HUMAN = "/request_human"
+AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
+DENY = "/deny"
 
 
 @dataclass
@@ -130,9 +132,20 @@ def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:
     return Reply("\n".join(lines), buttons, {"clarify": {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
 
 
-def not_found(near: list[GuideCandidate], hotline: str) -> Reply:
-    """Honest 'I don't know', never a guess; the nearest guides when there are some."""
-    lines = ["抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。"]
+def confirm(guide: dict[str, Any], aspect: str) -> Reply:
+    """One guide leads but not surely enough to answer: ask once before answering."""
+    asked = f"的{ASPECT_NAMES_ZH[aspect]}" if aspect in ASPECT_NAMES_ZH and aspect != GENERAL else ""
+    text = f"您问的是【{guide['title']}】{asked}吗？（点按钮，或回复“是”“不是”）"
+    buttons = [{"title": "是", "payload": AFFIRM}, {"title": "不是", "payload": DENY}]
+    return Reply(text, buttons, {"confirm": {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
+
+
+def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = False) -> Reply:
+    """Honest 'I don't know', never a guess; the nearest guides when there are some. `declined`:
+    the user said 不是 to the guide we asked about."""
+    lines = ["好的。知识库里没有其他能准确回答这个问题的办事指南，我不想给您不准确的信息。" if declined and not near
+             else "好的。" if declined
+             else "抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。"]
     buttons: list[dict[str, str]] = []
     if near:
         lines.append("您问的是不是下面这些事项？（点按钮，或回复序号）")
@@ -140,7 +153,7 @@ def not_found(near: list[GuideCandidate], hotline: str) -> Reply:
         buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
     lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
     buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
-    return Reply("\n".join(lines), buttons, {"not_found": {"near": [c.guide_id for c in near]}})
+    return Reply("\n".join(lines), buttons, {"not_found": {"near": [c.guide_id for c in near], "declined": declined}})
 
 
 def ask_item(aspect: str) -> Reply:

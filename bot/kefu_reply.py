@@ -1,7 +1,7 @@
 """Turn one REST-channel reply of the assistant into the hall API's structured chat response.
 
 Rasa's REST channel returns a list of messages: texts with buttons, plus the actions' custom
-payloads (actions/replies.py: `answer`, `clarify`, `not_found`, `ask_item`, `handoff`). A kiosk
+payloads (actions/replies.py: `answer`, `confirm`, `clarify`, `not_found`, `ask_item`, `handoff`). A kiosk
 or a staff tool wants one object instead: what to show, which guide it is about, whom to call,
 which buttons to offer, whether a person takes over.
 
@@ -22,7 +22,7 @@ from typing import Any
 from bot.rasa_client import AssistantReply
 
 # The payload keys the actions emit, in the order that decides a reply's kind.
-_KINDS = ("handoff", "answer", "clarify", "not_found", "ask_item")
+_KINDS = ("handoff", "answer", "confirm", "clarify", "not_found", "ask_item")
 
 
 def notice_url(guide_id: str) -> str:
@@ -72,7 +72,7 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
         result["contacts"] = _contacts(answer.get("contacts"))
         confidence = answer.get("confidence")
         result["confidence"] = float(confidence) if isinstance(confidence, (int, float)) else None
-    for key in ("clarify", "ask_item"):
+    for key in ("confirm", "clarify", "ask_item"):
         payload = reply.payload(key)
         if payload is not None and result["aspect"] is None:
             result["aspect"] = payload.get("aspect")

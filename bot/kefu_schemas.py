@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
-ReplyKind = Literal["answer", "clarify", "not_found", "ask_item", "handoff", "message", "empty", "too_long", "unavailable"]
+ReplyKind = Literal["answer", "confirm", "clarify", "not_found", "ask_item", "handoff", "message", "empty", "too_long", "unavailable"]
 
 
 class _Strict(BaseModel):
@@ -62,7 +62,8 @@ class DocumentRef(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    kind: ReplyKind = Field(description="回复类型：answer 答案、clarify 请用户选择事项、not_found 未找到、ask_item 追问事项、handoff 转人工、"
+    kind: ReplyKind = Field(description="回复类型：answer 答案、confirm 先确认事项（“您问的是…吗？”，按钮 是 / 不是）、"
+                                        "clarify 请用户选择事项、not_found 未找到、ask_item 追问事项、handoff 转人工、"
                                         "message 其他对话、empty 空消息、too_long 消息过长、unavailable 助手暂不可用")
     messages: list[Message]
     guide: GuideRef | None = Field(None, description="答案所依据的办事指南；没有时为 null")
@@ -71,7 +72,7 @@ class ChatResponse(BaseModel):
                                                  "online、general、policy")
     contacts: list[Contact] = Field(default_factory=list, description="办理窗口和电话（答案或转人工时）")
     buttons: list[Button] = Field(default_factory=list)
-    confidence: float | None = Field(None, description="检索置信度（0-1），仅答案有")
+    confidence: float | None = Field(None, description="把握：检索正确的校准概率（0-1），仅答案有")
     handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
 
 

@@ -27,12 +27,15 @@ import faiss
 import numpy as np
 
 from knowledge.bm25 import BM25Index, TokenCache, Tokenizer
+from knowledge.calibration import CalibrationError, calibrate
 from knowledge.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
 from knowledge.embedding import Embedder, EmbeddingCache
-from knowledge.evaluation import evaluate, format_report, gate_failures, load_question_set
+from knowledge.evaluation import evaluate, format_report, load_question_set
+from knowledge.gate import Findings
+from knowledge.gate import check as check_gate
 from knowledge.guides import Problem
 from knowledge.index_store import IndexStore, file_checksums
-from knowledge.retriever import IndexData, Retriever
+from knowledge.retriever import CALIBRATION_FILE, IndexData, NoIndexError, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.validation import validate_knowledge_base
 
@@ -40,10 +43,12 @@ from knowledge.validation import validate_knowledge_base
 class BuildError(RuntimeError):
     """A build that published nothing; `problems` says why, file by file."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None, report: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None, report: dict[str, Any] | None = None,
+                 findings: Findings | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
         self.report = report
+        self.findings = findings
 
 
 @dataclass
@@ -58,6 +63,8 @@ class BuildReport:
     metrics: dict[str, float] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     eval_text: str = ""
+    calibration: dict[str, Any] = field(default_factory=dict)
+    findings: Findings | None = None
 
 
 def source_checksums(settings: Settings) -> dict[str, str]:
@@ -90,15 +97,39 @@ def _write_faiss(index: faiss.Index, path: Path) -> None:
         raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
 
 
+def _published(store: IndexStore, settings: Settings, embedder: Embedder) -> Retriever | None:
+    """The version serving now, to compare with; None when there is none (or it cannot be loaded,
+    or it was built with another model: nothing comparable)."""
+    folder = store.current_folder()
+    if folder is None or not folder.is_dir():
+        return None
+    try:
+        return Retriever(IndexData(folder), settings, embedder)
+    except NoIndexError:
+        return None
+
+
+def _encode_cached(settings: Settings, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Embed calibration texts through the embedding cache (a rebuild embeds only new ones)."""
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+        return cache.encode(embedder, texts, digests)[0]
+    finally:
+        cache.close()
+
+
 def build_index(
     settings: Settings,
     *,
     embedder: Embedder | None = None,
     progress: bool = False,
     gate: bool = True,
+    accept: str | None = None,
     log: Any = None,
 ) -> BuildReport:
-    """Build and, if every check passes, publish a new index version."""
+    """Build and, if every check passes, publish a new index version. `accept` (a reason) publishes
+    despite the gate's findings and records why."""
     say = log or (lambda message: None)
     started = time.perf_counter()
     validation = validate_knowledge_base(settings)
@@ -164,26 +195,46 @@ def build_index(
             }
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
+            # The decision model comes from this knowledge base itself (knowledge/calibration.py).
+            data = IndexData(staging, staging=True)
+            retriever = Retriever(data, settings, embedder)
+            try:
+                model = calibrate(retriever, vectors, tokens, lambda texts: _encode_cached(settings, embedder, texts), settings)
+            except CalibrationError as error:
+                raise BuildError(f"校准失败，未发布新索引：{error}") from error
+            (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+            data.decision = model
+            manifest["calibration"] = {"answer_at": model.answer_at, "confirm_at": model.confirm_at, "spread": model.spread,
+                                       **model.report}
+            say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 "
+                + "，".join(f"{key} {value}" for key, value in model.report["cv"].items()))
+
             metrics: dict[str, float] = {}
             eval_text = ""
-            if gate and settings.eval_questions.is_file():
-                retriever = Retriever(IndexData(staging), settings, embedder)
+            findings = None
+            if settings.eval_questions.is_file():  # the sample knowledge base's regression numbers, for status
                 report = evaluate(retriever, load_question_set(settings.eval_questions))
                 report["index_version"] = version
                 metrics, eval_text = report["metrics"], format_report(report)
                 manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
-                (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-                missed = gate_failures(metrics, settings)
-                if missed:
-                    raise BuildError("评测未达到发布门槛，未发布新索引：" + "；".join(missed), report=report)
+            if gate:
+                findings = check_gate(retriever, _published(store, settings, embedder), settings)
+                manifest["gate"] = findings.as_dict()
+                if findings.failures and not accept:
+                    raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
+                if findings.failures:
+                    manifest["gate"]["accepted"] = accept
+            manifest["files"] = file_checksums(staging)
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             store.finalize(staging, version)
         except BaseException:
             store.discard(staging)
             raise
-        store.publish(version)
+        store.publish(version, accepted=accept if findings and findings.failures else None)
         store.prune()
     return BuildReport(
         version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
         chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
-        metrics=metrics, warnings=validation.warnings, eval_text=eval_text,
+        metrics=metrics, warnings=validation.warnings, eval_text=eval_text, calibration=manifest["calibration"],
+        findings=findings,
     )

@@ -127,7 +127,7 @@ class IndexStore:
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
-    def publish(self, version: str, *, action: str = "publish") -> None:
+    def publish(self, version: str, *, action: str = "publish", accepted: str | None = None) -> None:
         if not (self.versions / version / "manifest.json").is_file():
             raise IndexStoreError(f"索引版本 {version} 不存在或不完整")
         previous = self.current_version()
@@ -140,6 +140,8 @@ class IndexStore:
         os.replace(temporary, pointer)  # atomic: readers see the old name or the new one
         entry = {"time": dt.datetime.now().isoformat(timespec="seconds"), "action": action,
                  "version": version, "previous": previous}
+        if accepted:
+            entry["accepted"] = accepted  # published despite the gate: the admin's reason
         with open(self.root / "history.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
 

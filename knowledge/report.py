@@ -133,9 +133,8 @@ def current_index_version(settings: Settings) -> str | None:
 
 
 def low_confidence_threshold(settings: Settings) -> float:
-    """Answers scored below this were close calls: the answer threshold plus the near-miss margin
-    (the same margin the assistant uses below the threshold to list "maybe you meant" guides)."""
-    return round(settings.answer_threshold + settings.near_miss_margin, 4)
+    """Answers whose calibrated probability of being right is below this are worth a spot check."""
+    return round(settings.report_low_confidence, 4)
 
 
 # --- grouping similar questions ---------------------------------------------------------------------
@@ -672,7 +671,8 @@ def render_html(report: Report) -> str:
                                           f"（字符 1-2 元组 TF-IDF 余弦相似度 ≥ {SIMILARITY}，每组以最常见的问法为代表）。"),
                 render_groups("low-confidence", "低置信度的回答", report.low_confidence_groups, report, with_guides=True,
                               explanation=f"已回答但置信度低于 {report.low_confidence_below:.2f}"
-                                          "（回答门槛 answer_threshold 加 near_miss_margin）的提问：回答可能不对，值得抽查；同样按相似度分组。"),
+                                          "（settings.yml 的 report_low_confidence，把握是校准后的答对概率）的提问："
+                                          "回答可能不对，值得抽查；同样按相似度分组。"),
                 render_guides(report)]
     title = f"政务服务智能问答运行报告 {period}"
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

@@ -4,12 +4,14 @@ Dense: sentence-transformers vectors of every chunk in FAISS (inner product on u
 guide's dense score blends its two best chunks (0.7 / 0.3), so a guide that matches in several
 places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
 policy passage), normalised to a coverage in [0, 1). Fused:
-``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision:
+``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
+probability that the best hit is right (``confidence``), given by the decision model calibrated
+for this index version at build time (knowledge/calibration.py; no score threshold is a constant):
 
-- ``none``: the best guide is below ``answer_threshold``, or the question is nearer to an
-  out-of-scope example (knowledge/out_of_scope.yml) than to any guide: say so honestly, never
-  return the least bad hit;
-- ``ambiguous``: other guides are within ``ambiguity_margin`` of the best: ask which one;
+- ``none``: below the model's ``confirm_at`` (off-topic, or nothing matches): say so honestly,
+  never return the least bad hit;
+- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best: ask which one;
+- ``confirm``: one guide leads, but below ``answer_at``: ask "您问的是【X】的…吗？";
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
 Usage::
@@ -36,14 +38,17 @@ import numpy as np
 
 from knowledge.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.bm25 import BM25Index, Tokenizer
+from knowledge.calibration import DecisionModel
 from knowledge.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
 from knowledge.embedding import Embedder
 from knowledge.index_store import IndexStore, IndexStoreError
 from knowledge.settings import Settings, load_settings
 
 ANSWER = "answer"
+CONFIRM = "confirm"  # one guide leads but not surely enough: ask "您问的是【X】的…吗？"
 AMBIGUOUS = "ambiguous"
 NONE = "none"
+CALIBRATION_FILE = "calibration.json"
 
 
 MAX_QUESTION_CHARS = 500
@@ -97,22 +102,33 @@ class GuideCandidate:
     guide_id: str
     title: str
     score: float
-    best: Hit
+    best: Hit | None = None  # None when rebuilt from a slot (an offer made in an earlier turn)
+
+
+@dataclass
+class Scored:
+    """What one search found: hits best first, the nearest anchor's lead over the best guide chunk
+    (cosine), and the guides the question names."""
+
+    hits: list[Hit]
+    anchor_margin: float
+    mentioned: set[str]
 
 
 @dataclass
 class RetrievalResult:
     question: str
-    decision: str  # ANSWER | AMBIGUOUS | NONE
+    decision: str  # ANSWER | CONFIRM | AMBIGUOUS | NONE
     aspect: str
-    confidence: float
+    confidence: float  # the calibrated probability that the best hit is right (0-1)
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
     # The best policy passage above the answer threshold: the answer itself when it outranks every
     # guide, otherwise related policy (its 牵头/责任单位) to show beside the guide's answer.
     passage: Hit | None = None
     candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
-    choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about when ambiguous
+    choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about (ambiguous, confirm)
+    spread: float = 0.1  # this index's score unit (DecisionModel.spread): margins are multiples of it
     hits: list[Hit] = field(default_factory=list)  # top chunks, best first (one per guide/passage)
     index_version: str = ""
 
@@ -141,12 +157,14 @@ class RetrievalResult:
 class IndexData:
     """One loaded index version; immutable once loaded, so it can be swapped as a whole."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, staging: bool = False) -> None:
         self.folder = folder
         self.version = folder.name
         try:
             IndexStore(folder.parent.parent).verify(folder.name)
             self._load(folder)
+            if self.decision is None and not staging:
+                raise ValueError("没有决策模型 calibration.json（旧版本的索引）")
         except IndexStoreError as error:
             raise NoIndexError(str(error)) from error
         except (OSError, ValueError, KeyError, RuntimeError) as error:  # faiss reports a bad file as RuntimeError
@@ -163,12 +181,18 @@ class IndexData:
         words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer(words)
         units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        self.units: list[str] = units
         position = {unit: index for index, unit in enumerate(units)}
         # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
         self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
         # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
         names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
         self.names = sorted(names.items(), key=lambda item: -len(item[0]))
+        # The decision model calibrated for this version at build time (absent only while staging).
+        calibration = folder / CALIBRATION_FILE
+        self.decision: DecisionModel | None = (
+            DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
+        )
 
 
 class Retriever:
@@ -244,19 +268,22 @@ class Retriever:
                 start = text.find(name, start + 1)
         return found
 
-    def _score(self, data: IndexData, question: str, vector: np.ndarray) -> tuple[list[Hit], float, float]:
-        """Scored hits, one per guide (its best chunk) and one per passage, best first; plus the
-        best guide chunk's cosine and the nearest out-of-scope anchor's cosine."""
+    def _score(self, data: IndexData, question: str, vector: np.ndarray, exclude: set[int] | None = None,
+               bm25: BM25Index | None = None) -> Scored:
+        """Scored hits, one per guide (its best chunk) and one per passage, best first, with what
+        the decision model needs. `exclude` (chunk rows) and `bm25` serve calibration only: a
+        sample question is scored as if it were not in the index."""
         weight = self.settings.lexical_weight
-        k = min(self.settings.dense_candidates, data.dense.ntotal)
+        exclude = exclude or set()
+        k = min(self.settings.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
         floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
-        coverage = data.bm25.coverage(data.tokenizer.tokenize(question))
+        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
         per_guide: dict[str, list[tuple[float, int]]] = {}
         hits: list[Hit] = []
-        best_anchor = best_guide_chunk = -1.0
+        best_anchor = best_guide_chunk = floor
         for score, index in zip(scores[0], ids[0], strict=True):
-            if index < 0:
+            if index < 0 or int(index) in exclude:
                 continue
             chunk = data.chunks[index]
             if chunk.kind == ANCHOR:
@@ -276,7 +303,23 @@ class Retriever:
             bonus = self.settings.alias_bonus if guide_id in mentioned else 0.0
             hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return hits, best_guide_chunk, best_anchor
+        return Scored(hits, best_anchor - best_guide_chunk, mentioned)
+
+    @staticmethod
+    def _features(scored: Scored) -> list[float]:
+        """The decision model's inputs, in calibration.FEATURES order."""
+        hits = scored.hits
+        if not hits:
+            return [0.0, 0.0, scored.anchor_margin]
+        best = hits[0]
+        gap = best.score - hits[1].score if len(hits) > 1 else best.score
+        return [best.score, gap, scored.anchor_margin]
+
+    def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
+                 bm25: BM25Index | None = None) -> tuple[list[float], str | None]:
+        """The decision features of a question and the guide of its best hit (for calibration)."""
+        scored = self._score(self._data, normalize_question(question), vector, exclude, bm25)
+        return self._features(scored), (scored.hits[0].chunk.guide_id if scored.hits else None)
 
     def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
         """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
@@ -291,35 +334,41 @@ class Retriever:
         return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
 
     def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:
-        settings = self.settings
         aspect = aspect or detect_aspect(question) or GENERAL
         if not question:
             return RetrievalResult(question, NONE, aspect, 0.0, index_version=data.version)
-        hits, best_guide_chunk, best_anchor = self._score(data, question, vector)
+        model = data.decision
+        if model is None:
+            raise NoIndexError(f"索引版本 {data.version} 没有决策模型（calibration.json）：请重新运行 index_builder.py build")
+        scored = self._score(data, question, vector)
+        hits = scored.hits
         candidates = [
             GuideCandidate(hit.chunk.guide_id, hit.chunk.title, hit.score, hit) for hit in hits if hit.chunk.guide_id
         ]
         passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
         result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
-        top = candidates[0] if candidates else None
+        result.confidence = model.probability(self._features(scored))
+        result.spread = model.spread
         best = hits[0] if hits else None
-        result.confidence = best.score if best else 0.0
-        out_of_scope = best_anchor > best_guide_chunk + settings.out_of_scope_margin
-        if best is None or best.score < settings.answer_threshold or out_of_scope:
+        if best is None or result.confidence < model.confirm_at:
             return result
-        if passages and passages[0].score >= settings.answer_threshold:
-            result.passage = passages[0]
+        if passages and passages[0].score >= model.floor + model.spread * self.settings.related_passage_level:
+            result.passage = passages[0]  # related policy, shown beside a guide's answer
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
-            result.decision = ANSWER
+            result.decision = ANSWER if result.confidence >= model.answer_at else NONE
             return result
-        close = [c for c in candidates[: settings.max_candidates] if top.score - c.score <= settings.ambiguity_margin]
+        top = candidates[0]
+        margin = model.spread * self.settings.ambiguity_margin
+        close = [c for c in candidates[: self.settings.max_candidates] if top.score - c.score <= margin]
         if len(close) > 1:
             result.decision = AMBIGUOUS
             result.choices = close
             return result
-        result.decision = ANSWER
         result.guide = data.guides[top.guide_id]
         result.sections = self.sections_for(result.guide, aspect)
+        result.decision = ANSWER if result.confidence >= model.answer_at else CONFIRM
+        if result.decision == CONFIRM:
+            result.choices = [top]
         return result
 
     @staticmethod

@@ -6,7 +6,7 @@ Usage::
 
     settings = load_settings()
     settings.index_dir          # absolute Path
-    settings.answer_threshold   # float
+    settings.lexical_weight     # float
 """
 
 from __future__ import annotations
@@ -38,15 +38,15 @@ class Settings:
     out_of_scope_file: Path
     dense_candidates: int
     lexical_weight: float
-    answer_threshold: float
-    out_of_scope_margin: float
     alias_bonus: float
+    calibration_answer_offtopic: float
+    calibration_confirm_offtopic: float
     ambiguity_margin: float
     max_candidates: int
+    gate_max_drop: float
+    gate_new_guides_top1: float
     gate_top1: float
-    gate_top3: float
-    gate_offtopic_rejected: float
-    gate_inscope_rejected_max: float
+    gate_offtopic_answered_max: float
     eval_questions: Path
     rasa_host: str
     rasa_port: int
@@ -57,10 +57,12 @@ class Settings:
     records_db: Path
     secrets_dir: Path
     index_poll_seconds: float
-    context_switch_threshold: float
+    context_switch_probability: float
     context_keep_margin: float
-    out_of_scope_override: float
+    out_of_scope_override_probability: float
     near_miss_margin: float
+    near_miss_probability: float
+    related_passage_level: float
     hotline: str
     nlu_folds: int
     nlu_target_macro_f1: float
@@ -76,6 +78,7 @@ class Settings:
     telegram_webhook_host: str
     telegram_webhook_port: int
     telegram_webhook_url: str
+    report_low_confidence: float
     retention_days: int
 
     def replace(self, **changes: Any) -> Settings:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from support import guide_text
 
 from knowledge.guides import parse_guide
-from knowledge.retriever import AMBIGUOUS, ANSWER, NONE, Retriever
+from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
 
 FILE_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -61,10 +61,12 @@ def test_a_damaged_valid_guide_is_reported_not_crashed_on(tmp_path: Path, data: 
 @given(question=st.text(max_size=600))
 def test_any_question_gets_a_decision(retriever: Retriever, question: str) -> None:
     result = retriever.run(question)
-    assert result.decision in (ANSWER, AMBIGUOUS, NONE)
+    assert result.decision in (ANSWER, CONFIRM, AMBIGUOUS, NONE)
     if result.decision == ANSWER:
         assert result.guide is not None or result.passage is not None
-    assert 0.0 <= result.confidence <= 1.5
+    if result.decision == CONFIRM:
+        assert result.guide is not None and [c.guide_id for c in result.choices] == [result.guide_id]
+    assert 0.0 <= result.confidence <= 1.0  # a calibrated probability
 
 
 @settings(max_examples=30, deadline=None)

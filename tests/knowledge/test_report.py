@@ -125,8 +125,8 @@ def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
     assert setup.questions.most_common(1)[0] == ("开公司要带什么材料，我手机138****5678", 3)
     assert len(report.questions) == 13 and report.answered == 4 and report.not_answered == 7
     assert report.outcomes[CLARIFIED] == report.outcomes[ASKED_ITEM] == 1
-    # 0.70 is below answer_threshold + near_miss_margin, 0.9 is not
-    assert low_confidence_threshold(settings) == pytest.approx(settings.answer_threshold + settings.near_miss_margin)
+    # 0.70 is below report_low_confidence, 0.9 is not
+    assert low_confidence_threshold(settings) == pytest.approx(settings.report_low_confidence)
     assert setup.low_confidence == 1 and [g.representative for g in report.low_confidence_groups] == ["注册公司要多久"]
     assert report.unanswered_groups[0].count == 4
     kinds = {(s.kind, s.subject) for s in report.suggestions}

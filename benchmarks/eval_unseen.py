@@ -1,0 +1,233 @@
+"""Generalisation: how the assistant does on guides and questions that no calibration or training
+step has seen (tests/data/unseen/: 12 guides of another fictional district, 8 colloquial questions
+each, off-topic questions and 3-turn conversations).
+
+Two scenarios, each as a deployment lives it: the sample knowledge base is published first, then
+the admin runs a plain ``build`` (gate on) with
+
+- ``added``:    the 36 sample guides plus the unseen ones;
+- ``replaced``: the unseen guides only (the sample guides deleted).
+
+Measured per scenario:
+- whether the plain build published (the gate must not need ``--no-gate``);
+- retrieval (knowledge/ only): right guide first, answered right directly, answered or confirmed
+  right ("您问的是…吗？"), in-scope questions refused as not found, off-topic refused / answered;
+- through the real stack (Rasa REST channel, action server): the reply holds the asked section's
+  content and the guide's phone (a confirm is answered 是, as a user would); follow-ups right;
+  off-topic messages not answered with a guide.
+
+    var/venv-app/bin/python benchmarks/eval_unseen.py [--scenario added|replaced|both] [--no-rest]
+
+Writes var/reports/bench-unseen.json and prints a Markdown table for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import _common
+import httpx
+import yaml
+
+from bot.stack import Stack
+from knowledge.builder import BuildError, build_index
+from knowledge.embedding import Embedder
+from knowledge.guides import parse_guide
+from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
+from knowledge.settings import ROOT, Settings, load_settings
+
+DATA = ROOT / "tests" / "data"
+UNSEEN = DATA / "unseen"  # the held-out set that is reported; `--set dev` measures tests/data/dev/ instead
+SAMPLE_QUESTIONS = ROOT / "tests" / "data" / "questions.yml"
+
+
+def _questions() -> dict[str, Any]:
+    data = yaml.safe_load((UNSEEN / "questions.yml").read_text(encoding="utf-8"))
+    sample_off = yaml.safe_load(SAMPLE_QUESTIONS.read_text(encoding="utf-8"))["off_topic"]
+    return {"in_scope": data["in_scope"], "off_topic": list(data["off_topic"]) + list(sample_off),
+            "conversations": data.get("conversations") or []}
+
+
+def _scenario_settings(name: str, base: Settings) -> Settings:
+    root = base.var_dir / "bench" / f"unseen-{name}"
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "guides").mkdir(parents=True)
+    shutil.copytree(base.documents_dir, root / "documents")
+    return load_settings(guides_dir=root / "guides", documents_dir=root / "documents", index_dir=root / "index",
+                         reports_dir=root / "reports", records_db=root / "records.sqlite3", tracker_db=root / "tracker.sqlite3")
+
+
+def _publish(settings: Settings, name: str, embedder: Embedder) -> dict[str, Any]:
+    """Publish the sample first, then the scenario's guides with the plain gate."""
+    for path in sorted(base_guides().glob("*.md")):
+        shutil.copy(path, settings.guides_dir / path.name)
+    build_index(settings, embedder=embedder)
+    if name == "replaced":
+        for path in settings.guides_dir.glob("*.md"):
+            path.unlink()
+    for path in sorted((UNSEEN / "guides").glob("*.md")):
+        shutil.copy(path, settings.guides_dir / path.name)
+    try:
+        report = build_index(settings, embedder=embedder)
+        return {"plain_build_published": True, "failures": [], "calibration": report.calibration}
+    except BuildError as error:
+        failures = error.findings.failures if error.findings else [str(error)]
+        report = build_index(settings, embedder=embedder, gate=False)  # measure anyway, and say so
+        return {"plain_build_published": False, "failures": failures, "calibration": report.calibration}
+
+
+def base_guides() -> Path:
+    return load_settings().guides_dir
+
+
+def _ratio(good: int, total: int) -> float:
+    return round(good / total, 4) if total else 1.0
+
+
+def retrieval(settings: Settings, embedder: Embedder, questions: dict[str, Any]) -> dict[str, Any]:
+    retriever = Retriever.from_published_index(settings, embedder)
+    items = questions["in_scope"]
+    results = retriever.run_batch([item["q"] for item in items])
+    top1 = answered = within = clarified = refused = 0
+    misses = []
+    for item, result in zip(items, results, strict=True):
+        first = result.candidates[0].guide_id if result.candidates else None
+        top1 += first == item["guide"]
+        answered += result.decision == ANSWER and result.guide_id == item["guide"]
+        within += result.decision in (ANSWER, CONFIRM) and result.guide_id == item["guide"]
+        clarified += result.decision == AMBIGUOUS and item["guide"] in {c.guide_id for c in result.choices}
+        refused += result.decision == NONE
+        if not (result.decision in (ANSWER, CONFIRM) and result.guide_id == item["guide"]):
+            misses.append({"q": item["q"], "expected": item["guide"], "decision": result.decision, "got": first,
+                           "p": round(result.confidence, 3)})
+    off = retriever.run_batch(questions["off_topic"])
+    n = len(items)
+    return {
+        "questions": n, "top1": _ratio(top1, n), "answered_right": _ratio(answered, n), "within_band": _ratio(within, n),
+        "within_band_or_clarified": _ratio(within + clarified, n), "inscope_not_found": _ratio(refused, n),
+        "offtopic": len(off), "offtopic_refused": _ratio(sum(r.decision == NONE for r in off), len(off)),
+        "offtopic_answered": _ratio(sum(r.decision == ANSWER for r in off), len(off)), "misses": misses,
+    }
+
+
+class Conversation:
+    """One user on the REST channel; `ask` answers a confirm with 是 as a user would."""
+
+    def __init__(self, url: str, sender: str) -> None:
+        self.url, self.sender = url, sender
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def ask(self, text: str) -> tuple[list[dict[str, Any]], bool]:
+        messages = self.say(text)
+        if _payload(messages, "confirm") is not None:
+            return self.say("是"), True
+        return messages, False
+
+
+def _payload(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get(key), dict):
+            return custom[key]
+    return None
+
+
+def _holds(messages: list[dict[str, Any]], guide: Any, aspect: str) -> bool:
+    """The reply answers `guide` with the asked aspect's section content and the guide's phone."""
+    answer = _payload(messages, "answer") or {}
+    if (answer.get("guide") or {}).get("id") != guide.id:
+        return False
+    text = "\n".join(m.get("text") or "" for m in messages)
+    sections = Retriever.sections_for(guide.as_dict(), aspect)
+    content = all(body.strip().splitlines()[0][:40] in text for _, body in sections)
+    return content and guide.contacts[0].phone in text
+
+
+def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
+    guides = {path.stem: parse_guide(path)[0] for path in (UNSEEN / "guides").glob("*.md")}
+    env = _common.build_env(index_dir=settings.index_dir, cache=settings.embedding_cache, reports=settings.reports_dir,
+                            guides=settings.guides_dir, documents=settings.documents_dir)
+    env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
+                "TELEGRAM_BOT_TOKEN": ""})
+    stack = Stack(ports=(_common.free_port(), _common.free_port()), env=env, logs=settings.var_dir / "bench" / "unseen-logs")
+    stack.start(channels=False)
+    try:
+        right = confirmed = 0
+        misses = []
+        for number, item in enumerate(questions["in_scope"]):
+            messages, was_confirmed = Conversation(stack.rest_url, f"unseen-q{number}").ask(item["q"])
+            confirmed += was_confirmed
+            ok = _holds(messages, guides[item["guide"]], item["aspect"])
+            right += ok
+            if not ok:
+                misses.append({"q": item["q"], "expected": item["guide"], "aspect": item["aspect"],
+                               "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
+        turns = follow_right = follow_turns = 0
+        for number, conversation in enumerate(questions["conversations"]):
+            chat = Conversation(stack.rest_url, f"unseen-c{number}")
+            guide = guides[conversation["guide"]]
+            for index, turn in enumerate(conversation["turns"]):
+                messages, _ = chat.ask(turn["q"])
+                ok = _holds(messages, guide, turn["aspect"])
+                turns += 1
+                if index:
+                    follow_turns += 1
+                    follow_right += ok
+        off_refused = 0
+        for number, text in enumerate(questions["off_topic"]):
+            messages = Conversation(stack.rest_url, f"unseen-o{number}").say(text)
+            off_refused += _payload(messages, "answer") is None and _payload(messages, "confirm") is None
+    finally:
+        stack.stop()
+    n = len(questions["in_scope"])
+    return {"answer_with_section_and_phone": _ratio(right, n), "confirmed_then_answered": confirmed,
+            "follow_ups_right": _ratio(follow_right, follow_turns), "follow_up_turns": follow_turns,
+            "offtopic_refused": _ratio(off_refused, len(questions["off_topic"])), "misses": misses}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", choices=("added", "replaced", "both"), default="both")
+    parser.add_argument("--no-rest", action="store_true", help="only the retrieval numbers (no Rasa)")
+    parser.add_argument("--set", choices=("unseen", "dev"), default="unseen",
+                        help="dev: the development set used to choose between designs (never reported as held out)")
+    args = parser.parse_args(argv)
+    global UNSEEN
+    UNSEEN = DATA / args.set
+    base = load_settings()
+    embedder = Embedder(base.embedding_model, lowercase=base.embedding_lowercase, threads=1)
+    questions = _questions()
+    report: dict[str, Any] = {"machine": _common.machine(), "code": _common.code_version(), "scenarios": {}}
+    for name in ("added", "replaced") if args.scenario == "both" else (args.scenario,):
+        _common.say(f"场景 {name}：先发布示例知识库，再按普通 build 发布 …")
+        settings = _scenario_settings(name, base)
+        result = _publish(settings, name, embedder)
+        result["retrieval"] = retrieval(settings, embedder, questions)
+        _common.say(f"检索：{ {k: v for k, v in result['retrieval'].items() if k != 'misses'} }")
+        if not args.no_rest:
+            result["rest"] = rest(settings, questions)
+            _common.say(f"整条链路：{ {k: v for k, v in result['rest'].items() if k != 'misses'} }")
+        report["scenarios"][name] = result
+    path = _common.write_report("unseen" if args.set == "unseen" else "dev", report)
+    rows = []
+    for name, result in report["scenarios"].items():
+        r, w = result["retrieval"], result.get("rest") or {}
+        rows.append([name, "是" if result["plain_build_published"] else "否", r["top1"], r["answered_right"], r["within_band"],
+                     r["inscope_not_found"], r["offtopic_refused"], w.get("answer_with_section_and_phone", "-"),
+                     w.get("follow_ups_right", "-"), w.get("offtopic_refused", "-")])
+    print(_common.markdown_table(["场景", "普通 build 发布", "Top-1", "直接答对", "答对或确认对", "误拒", "无关拒答（检索）",
+                                  "REST 答案含章节和电话", "REST 追问答对", "REST 无关拒答"], rows))
+    print(f"报告：{path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
