@@ -39,7 +39,7 @@ class Settings:
     dense_candidates: int
     lexical_weight: float
     alias_bonus: float
-    calibration_answer_offtopic: float
+    answer_probability: float
     calibration_confirm_offtopic: float
     ambiguity_margin: float
     max_candidates: int

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import actions as actions_module
-from actions import knowledge_service
+from actions import knowledge_service, runtime
 from actions.records import Records
 from knowledge.retriever import Retriever
 from knowledge.settings import Settings
@@ -18,7 +17,7 @@ from knowledge.settings import Settings
 def records(tmp_path: Path, retriever: Retriever, monkeypatch: pytest.MonkeyPatch) -> Iterator[Records]:
     settings: Settings = retriever.settings.replace(records_db=tmp_path / "records.sqlite3")
     store = Records(settings.records_db)
-    monkeypatch.setattr(actions_module, "settings", lambda: settings)
-    monkeypatch.setattr(actions_module, "records", lambda: store)
+    monkeypatch.setattr(runtime, "settings", lambda: settings)
+    monkeypatch.setattr(runtime, "records", lambda: store)
     knowledge_service.use(retriever)
     yield store

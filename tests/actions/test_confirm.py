@@ -68,7 +68,7 @@ def test_no_with_nothing_else_to_offer_still_gives_people(records: Records) -> N
 
 
 def test_an_item_question_the_nlu_took_for_a_handoff_is_answered(records: Records) -> None:
-    messages, slots = run_action(ActionHandoff(), tracker_for("刻公章在哪个窗口办", "request_human"))
+    messages, _slots = run_action(ActionHandoff(), tracker_for("刻公章在哪个窗口办", "request_human"))
     assert custom(messages, "handoff") is None
     assert (custom(messages, "answer") or custom(messages, "confirm"))["guide"]["id"] == "seal-engraving"
     assert not records.rows("handoffs")
