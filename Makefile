@@ -5,7 +5,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup index train chat query lint eval eval-nlu bench report purge clean
+.PHONY: run test setup index train chat query lint eval eval-nlu eval-nlu-heldout bench report purge clean
 
 ## make run: set up, build the index if the knowledge base changed, train Rasa if its data changed,
 ## start the action server, the Rasa server, the hall API and web page, and the Telegram bot when
@@ -47,6 +47,12 @@ eval: index
 ## make eval-nlu: 5-fold cross-validation of the NLU (report in var/reports/nlu/)
 eval-nlu: setup
 	$(APP_PY) -m bot.nlu_eval
+
+## make eval-nlu-heldout: the NLU on questions about service items it was never trained on
+## (tests/data/unseen/questions.yml; trains the model first if needed; report in var/reports/nlu/)
+HELDOUT ?= tests/data/unseen/questions.yml
+eval-nlu-heldout: setup
+	$(APP_PY) -m bot.nlu_eval --heldout $(HELDOUT)
 
 ## make bench: the benchmark scripts (numbers go into the README)
 bench: index

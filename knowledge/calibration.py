@@ -2,26 +2,34 @@
 build time from the knowledge base being published, never from a fixed question file.
 
 Similarity scores have a different scale for every embedding model and knowledge base, so no
-score threshold is a constant. Instead every build fits a small logistic model over five
-retrieval features of a question (``FEATURES``) to P(the best hit is the right guide), from
-examples the knowledge base itself provides (a class-balanced fit: the probability says whether a
-question looks more like the knowledge base's own questions or like its off-topic anchors):
+score threshold is a constant. Instead every build fits two small logistic models over three
+retrieval features of a question (``FEATURES``): ``scope`` (is it the knowledge base's kind of
+question or off-topic?) and ``known`` (is its best hit the right guide, or does the knowledge base
+lack the procedure?), from examples the knowledge base itself provides:
 
-- positives: each guide's sample ``questions:``, its 常见问题 headings, and its aliases asked with
-  an aspect ("装自来水要多久");
-- negatives: the out-of-scope anchors (knowledge/out_of_scope.yml).
+- its guides' sample ``questions:``, 常见问题 headings, and aliases asked with an aspect
+  ("装自来水要多久"), each scored with its own chunk left out of the search (a citizen's words are
+  never verbatim in the index): right when their guide comes first;
+- the same examples asked once more with their whole guide left out: a procedure the knowledge
+  base does not have ("unknown"; its best hit is wrong by construction);
+- the out-of-scope anchors (knowledge/out_of_scope.yml), each left out: off-topic.
 
-A sample question or FAQ is scored with its own chunk left out of the search (the user's words
-are never verbatim in the index), and the guides are split into folds: the model that scores a
-fold's questions was fitted on the other folds' guides, so the numbers say how it transfers to
-guides it has not seen. Two thresholds on that probability:
+The guides are split into folds: the model that scores a fold's examples was fitted on the other
+folds' guides, so the numbers say how it transfers to guides it has not seen. Two thresholds come
+from those out-of-fold probabilities:
 
-- ``answer_at`` = ``answer_probability`` (settings, 0.5: likelier the knowledge base's own kind of
-  question than an off-topic one): answer directly;
-- ``confirm_at``: the lowest out-of-fold probability that at most ``calibration_confirm_offtopic``
-  of the (left-out) off-topic anchors reach: between the two, ask "您问的是【X】的…吗？"; below,
-  "not found". (A quantile of the anchors was tried for ``answer_at`` too: with 70 anchors it rests
-  on 3 or 4 of them and swung from 0.25 to 0.71 between two knowledge bases of the development set.)
+- answer directly when ``known`` reaches ``answer_at`` (the lowest probability that at most
+  ``calibration_unknown_answered`` of the "unknown" examples reach: hundreds of examples, a stable
+  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.5: likelier the
+  knowledge base's kind of question than an off-topic one);
+- "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
+  ``calibration_confirm_offtopic`` of the anchors reach);
+- in between, ask "您问的是【X】的…吗？".
+
+Tried on the development set (tests/data/dev/) and dropped: the scope model alone (it answered
+42-75% of questions about procedures the knowledge base lacks; with both, 25-42%), the known model
+alone (it answered more off-topic questions), and a quantile of the ~70 anchors for answering
+(it rests on 3 or 4 of them and swung from 0.25 to 0.71 between two knowledge bases).
 
 Which guides are "close enough to ask which one" is a margin in score units (``spread``, the
 calibrated gap between right answers' and off-topic questions' typical scores). Deriving that
@@ -31,7 +39,7 @@ it swung from 0.017 to 0.034 between two knowledge bases and made the gate refus
 Usage::
 
     model = calibrate(retriever, vectors, chunk_tokens, encode, settings)   # at build time
-    model.probability(features)      # 0.93
+    model.probabilities(features)    # (in scope 0.97, right 0.88)
     model.report["cv"]["within_band"]
 """
 
@@ -66,6 +74,7 @@ FEATURES: tuple[str, ...] = ("top", "gap", "anchor")
 ALIAS_SUFFIXES: tuple[str, ...] = ("需要什么材料", "要多久", "在哪里办", "收费吗", "怎么办理", "电话是多少", "有什么条件")
 FOLDS = 5
 SEED = 13
+POSITIVE, ORPHAN = "positive", "unknown"  # example kinds in the fit (besides ANCHOR)
 # Scoring one example costs a search: a 5,000-guide knowledge base has ~60,000 of them, so a build
 # calibrates on a random sample of its positives (spread over all guides' folds) and all anchors.
 MAX_POSITIVES = 2000
@@ -76,22 +85,48 @@ class CalibrationError(RuntimeError):
 
 
 @dataclass
-class DecisionModel:
-    """A logistic model over FEATURES (standardised) with its two probability thresholds."""
+class Logistic:
+    """A logistic model over FEATURES, standardised."""
 
     mean: list[float]
     scale: list[float]
     weights: list[float]
     bias: float
-    answer_at: float
-    confirm_at: float
-    spread: float  # typical top score of right answers minus that of off-topic ones (a score unit)
-    floor: float  # typical top score of an off-topic question: scores are read as floor + k × spread
-    report: dict[str, Any] = field(default_factory=dict)
 
     def probability(self, features: Sequence[float]) -> float:
         z = sum(w * (x - m) / s for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z + self.bias))))
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> Logistic:
+        from sklearn.linear_model import LogisticRegression  # only the build needs scikit-learn
+
+        mean = x.mean(axis=0)
+        scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        model.fit((x - mean) / scale, y)
+        return cls(mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0]))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.array([self.probability(row) for row in x])
+
+
+@dataclass
+class DecisionModel:
+    """Two logistic models over FEATURES and the thresholds on them (see the module docstring)."""
+
+    scope: Logistic  # the knowledge base's kind of question, or off-topic
+    known: Logistic  # its best hit is the right guide, or the knowledge base lacks the procedure
+    answer_at: float  # on `known`; answering also needs `scope` >= scope_at
+    scope_at: float
+    confirm_at: float  # on `scope`: below it, "not found"
+    spread: float  # typical top score of right answers minus that of off-topic ones (a score unit)
+    floor: float  # typical top score of an off-topic question: scores are read as floor + k × spread
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: Sequence[float]) -> tuple[float, float]:
+        """(in scope, right) for one question's features."""
+        return self.scope.probability(features), self.known.probability(features)
 
     def as_dict(self) -> dict[str, Any]:
         return {"features": list(FEATURES), **asdict(self)}
@@ -101,8 +136,9 @@ class DecisionModel:
         if list(data.get("features", [])) != list(FEATURES):
             raise ValueError(f"决策模型的特征 {data.get('features')} 与程序的 {list(FEATURES)} 不一致：请重新 build")
         try:
-            return cls(**{key: value for key, value in data.items() if key != "features"})
-        except TypeError as error:  # written by another version of this program
+            values = {key: value for key, value in data.items() if key != "features"}
+            return cls(**{**values, "scope": Logistic(**values["scope"]), "known": Logistic(**values["known"])})
+        except (TypeError, KeyError) as error:  # written by another version of this program
             raise ValueError(f"决策模型的格式与程序不一致（{error}）：请重新 build") from error
 
 
@@ -160,16 +196,6 @@ def _fold_bm25(retriever: Retriever, chunk_tokens: Sequence[Sequence[str]], left
     return BM25Index.build([words[name] for name in data.units])
 
 
-def _fit(x: np.ndarray, y: np.ndarray) -> tuple[list[float], list[float], list[float], float]:
-    from sklearn.linear_model import LogisticRegression  # only the build needs scikit-learn
-
-    mean = x.mean(axis=0)
-    scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-    model.fit((x - mean) / scale, y)
-    return mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0])
-
-
 def _threshold(p_negative: np.ndarray, share: float) -> float:
     """The lowest probability that at most `share` of the off-topic examples reach."""
     allowed = math.floor(share * len(p_negative))
@@ -178,18 +204,21 @@ def _threshold(p_negative: np.ndarray, share: float) -> float:
     return float(min(0.99, max(0.01, above + 1e-6)))
 
 
-def _rates(p: np.ndarray, right: np.ndarray, positive: np.ndarray, answer_at: float, confirm_at: float) -> dict[str, float]:
+def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.ndarray, model: DecisionModel) -> dict[str, float]:
     def ratio(mask: np.ndarray, of: np.ndarray) -> float:
         return round(float(mask[of].mean()), 4) if of.any() else 1.0
 
-    negative = ~positive
+    positive, negative = kind == POSITIVE, kind == ANCHOR
+    answered = (known >= model.answer_at) & (scope >= model.scope_at)
+    kept = scope >= model.confirm_at
     return {
         "top1": ratio(right, positive),
-        "answered_right": ratio(right & (p >= answer_at), positive),
-        "within_band": ratio(right & (p >= confirm_at), positive),
-        "inscope_not_found": ratio(p < confirm_at, positive),
-        "offtopic_refused": ratio(p < confirm_at, negative),
-        "offtopic_answered": ratio(p >= answer_at, negative),
+        "answered_right": ratio(right & answered, positive),
+        "within_band": ratio(right & kept, positive),
+        "inscope_not_found": ratio(~kept, positive),
+        "offtopic_refused": ratio(~kept, negative),
+        "offtopic_answered": ratio(answered, negative),
+        "unknown_answered": ratio(answered, kind == ORPHAN),
     }
 
 
@@ -210,45 +239,63 @@ def calibrate(
         for example, vector in zip(missing, encode([e.text for e in missing]), strict=True):
             example.vector = vector
     positives = sum(1 for e in examples if e.guide_id)
-    negatives = len(examples) - positives
-    if positives < 10 or negatives < 5 or len(retriever.data.guides) < 2:
-        raise CalibrationError(f"知识库的校准样例太少（正例 {positives} 个、负例 {negatives} 个，至少 10 / 5 个，指南至少 2 个）："
+    anchors = len(examples) - positives
+    if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:
+        raise CalibrationError(f"知识库的校准样例太少（正例 {positives} 个、负例 {anchors} 个，至少 10 / 5 个，指南至少 2 个）："
                                "请给指南补充 questions: 典型问法，或在 out_of_scope.yml 补充无关话题")
-    folds = max(e.fold for e in examples) + 1
-    features = np.zeros((len(examples), len(FEATURES)))
-    right = np.zeros(len(examples), dtype=bool)
-    for fold in range(folds):
+    rows = _score_examples(retriever, examples, chunk_tokens)
+    features = np.array([row[0] for row in rows])
+    right = np.array([row[1] for row in rows])
+    kind = np.array([row[2] for row in rows])
+    fold_of = np.array([row[3] for row in rows])
+    # Out-of-fold probabilities: each fold scored by models fitted without its guides.
+    scope, known = np.zeros(len(rows)), np.zeros(len(rows))
+    for fold in sorted(set(fold_of.tolist())):
+        train = fold_of != fold
+        in_scope = train & (kind != ORPHAN)
+        if len(set(right[train].tolist())) < 2 or len(set((kind[in_scope] == POSITIVE).tolist())) < 2:
+            raise CalibrationError("校准失败：训练折里只有一类样例，请补充指南的典型问法或无关话题")
+        scope[~train] = Logistic.fit(features[in_scope], kind[in_scope] == POSITIVE)(features[~train])
+        known[~train] = Logistic.fit(features[train], right[train])(features[~train])
+    confirm_at = _threshold(scope[kind == ANCHOR], settings.calibration_confirm_offtopic)
+    model = DecisionModel(
+        scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE),
+        known=Logistic.fit(features, right),
+        answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
+        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0)
+    top = features[:, FEATURES.index("top")]
+    model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
+    model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)
+    by_kind = {name: int(sum(1 for e in examples if e.kind == name)) for name in (QUESTION, FAQ, "alias", ANCHOR)}
+    model.report = {
+        "method": f"两个逻辑回归（{', '.join(FEATURES)}）：属于本知识库的问题 vs 无关话题；找对指南 vs 知识库里没有的事项。"
+                  f"指南分 {len(set(fold_of.tolist()))} 折交叉验证，样例本身的切块不参与检索；“知识库里没有的事项”= 去掉整个指南后再问它的问法",
+        "examples": {"positive": positives, "negative": anchors, **by_kind, ORPHAN: int((kind == ORPHAN).sum())},
+        "cv": _rates(scope, known, right, kind, model),
+        "targets": {"unknown_answered": settings.calibration_unknown_answered, "confirm_offtopic": settings.calibration_confirm_offtopic,
+                    "scope_answer_probability": settings.scope_answer_probability},
+    }
+    return model
+
+
+def _score_examples(retriever: Retriever, examples: list[Example],
+                    chunk_tokens: Sequence[Sequence[str]]) -> list[tuple[list[float], bool, str, int]]:
+    """(features, best hit right?, kind, fold) for every example, and for every guide example once
+    more as an orphan: asked with its whole guide left out, like a procedure the knowledge base
+    does not have (its best hit is then wrong by construction)."""
+    chunks_of: dict[str, set[int]] = {}
+    for index, chunk in enumerate(retriever.data.chunks):
+        if chunk.guide_id:
+            chunks_of.setdefault(chunk.guide_id, set()).add(index)
+    rows: list[tuple[list[float], bool, str, int]] = []
+    for fold in sorted({e.fold for e in examples}):
         left_out = {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude}
         bm25 = _fold_bm25(retriever, chunk_tokens, left_out)
-        for row, example in enumerate(examples):
-            if example.fold != fold:
-                continue
+        for example in (e for e in examples if e.fold == fold):
             values, best = retriever.features(example.text, example.vector, exclude=set(example.exclude), bm25=bm25)
-            features[row] = values
-            right[row] = example.guide_id is not None and best == example.guide_id
-    fold_of = np.array([e.fold for e in examples])
-    positive = np.array([e.guide_id is not None for e in examples])
-    # Out-of-fold probabilities: each fold scored by a model fitted without its guides.
-    p = np.zeros(len(examples))
-    for fold in range(folds):
-        train = fold_of != fold
-        if len(set(positive[train].tolist())) < 2:
-            raise CalibrationError("校准失败：训练折里只有一类样例，请补充指南的典型问法或无关话题")
-        mean, scale, weights, bias = _fit(features[train], positive[train])
-        probe = DecisionModel(mean, scale, weights, bias, 1.0, 1.0, 0.0, 0.0)
-        p[~train] = [probe.probability(row) for row in features[~train]]
-    answer_at = settings.answer_probability
-    confirm_at = min(answer_at, _threshold(p[~positive], settings.calibration_confirm_offtopic))
-    mean, scale, weights, bias = _fit(features, positive)
-    top = features[:, FEATURES.index("top")]
-    floor = float(np.median(top[~positive]))
-    spread = float(np.median(top[right]) - floor) if right.any() else 0.1
-    by_kind = {kind: int(sum(1 for e in examples if e.kind == kind)) for kind in (QUESTION, FAQ, "alias", ANCHOR)}
-    report = {
-        "method": f"逻辑回归（{', '.join(FEATURES)}），指南分 {folds} 折交叉验证，样例本身的切块不参与检索",
-        "examples": {"positive": positives, "negative": negatives, **by_kind},
-        "cv": _rates(p, right, positive, answer_at, confirm_at),
-        "targets": {"answer_probability": settings.answer_probability, "confirm_offtopic": settings.calibration_confirm_offtopic},
-    }
-    return DecisionModel(mean, scale, weights, bias, round(answer_at, 4), round(confirm_at, 4), round(max(spread, 0.01), 4),
-                         round(floor, 4), report)
+            kind = ANCHOR if example.guide_id is None else POSITIVE
+            rows.append((values, example.guide_id is not None and best == example.guide_id, kind, fold))
+            if example.guide_id is not None:
+                values, _ = retriever.features(example.text, example.vector, exclude=chunks_of[example.guide_id], bm25=bm25)
+                rows.append((values, False, ORPHAN, fold))
+    return rows

@@ -5,13 +5,14 @@ guide's dense score blends its two best chunks (0.7 / 0.3), so a guide that matc
 places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
 policy passage), normalised to a coverage in [0, 1). Fused:
 ``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
-probability that the best hit is right (``confidence``), given by the decision model calibrated
-for this index version at build time (knowledge/calibration.py; no score threshold is a constant):
+probabilities of the decision model calibrated for this index version at build time
+(knowledge/calibration.py; no score threshold is a constant): that the question is the knowledge
+base's kind, and that its best hit is right (``confidence``):
 
-- ``none``: below the model's ``confirm_at`` (off-topic, or nothing matches): say so honestly,
-  never return the least bad hit;
+- ``none``: not the knowledge base's kind of question (off-topic, or nothing matches): say so
+  honestly, never return the least bad hit;
 - ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best: ask which one;
-- ``confirm``: one guide leads, but below ``answer_at``: ask "您问的是【X】的…吗？";
+- ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
 Usage::
@@ -347,15 +348,16 @@ class Retriever:
         ]
         passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
         result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
-        result.confidence = model.probability(self._features(scored))
+        in_scope, result.confidence = model.probabilities(self._features(scored))
         result.spread = model.spread
         best = hits[0] if hits else None
-        if best is None or result.confidence < model.confirm_at:
+        if best is None or in_scope < model.confirm_at:
             return result
+        sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
         if passages and passages[0].score >= model.floor + model.spread * self.settings.related_passage_level:
             result.passage = passages[0]  # related policy, shown beside a guide's answer
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
-            result.decision = ANSWER if result.confidence >= model.answer_at else NONE
+            result.decision = ANSWER if sure else NONE
             return result
         top = candidates[0]
         margin = model.spread * self.settings.ambiguity_margin
@@ -366,7 +368,7 @@ class Retriever:
             return result
         result.guide = data.guides[top.guide_id]
         result.sections = self.sections_for(result.guide, aspect)
-        result.decision = ANSWER if result.confidence >= model.answer_at else CONFIRM
+        result.decision = ANSWER if sure else CONFIRM
         if result.decision == CONFIRM:
             result.choices = [top]
         return result

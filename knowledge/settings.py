@@ -39,7 +39,8 @@ class Settings:
     dense_candidates: int
     lexical_weight: float
     alias_bonus: float
-    answer_probability: float
+    calibration_unknown_answered: float
+    scope_answer_probability: float
     calibration_confirm_offtopic: float
     ambiguity_margin: float
     max_candidates: int

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
+import pytest
 import yaml
 from support import ROOT
 
@@ -132,3 +134,29 @@ def test_the_domain_greetings_offer_the_same_example_questions_as_the_channels()
     for name in ("utter_greet", "utter_bot_challenge"):
         text = responses[name][0]["text"]
         assert all(question in text for question in EXAMPLE_QUESTIONS), f"{name} differs from bot/texts.py"
+
+
+UNSEEN_GUIDES = ROOT / "tests" / "data" / "unseen" / "guides"
+
+
+def unseen_item_names() -> set[str]:
+    """Titles (and their parts around brackets) and aliases of the held-out guides."""
+    names: set[str] = set()
+    for path in sorted(UNSEEN_GUIDES.glob("*.md")):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1]) or {}
+        title = str(front.get("title") or "")
+        names.update([title, *re.split(r"[（）()]", title), *(str(alias) for alias in front.get("aliases") or [])])
+    return {name.strip() for name in names if len(name.strip()) >= 2}
+
+
+def test_no_training_example_names_a_held_out_item() -> None:
+    # `make eval-nlu-heldout` measures the NLU on items it never saw; one training example naming
+    # such an item would turn that into a test on seen vocabulary.
+    if not UNSEEN_GUIDES.is_dir():
+        pytest.skip("没有 tests/data/unseen/guides/")
+    names = unseen_item_names()
+    assert names, "tests/data/unseen/guides/ 里没有读到事项名称"
+    examples = [line.strip()[2:] for block in yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
+                for line in str(block.get("examples") or "").splitlines() if line.strip().startswith("- ")]
+    leaks = sorted({f"{example}（{name}）" for example in examples for name in names if name in example})
+    assert not leaks, "训练数据提到了未见事项：" + "；".join(leaks[:20])
