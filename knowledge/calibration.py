@@ -23,9 +23,7 @@ from those out-of-fold probabilities:
   quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.5: likelier the
   knowledge base's kind of question than an off-topic one);
 - "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
-  ``calibration_confirm_offtopic`` of the anchors reach), or ``known`` below ``known_floor`` (the
-  probability below which only ``calibration_inscope_not_found`` of the right answers fall): the
-  reply still lists the nearest guides, with 12345 and 转人工;
+  ``calibration_confirm_offtopic`` of the anchors reach);
 - in between, ask "您问的是【X】的…吗？".
 
 Tried on the development set (tests/data/dev/) and dropped: the scope model alone (it answered
@@ -122,7 +120,6 @@ class DecisionModel:
     answer_at: float  # on `known`; answering also needs `scope` >= scope_at
     scope_at: float
     confirm_at: float  # on `scope`: below it, "not found"
-    known_floor: float  # on `known`: below it the knowledge base most likely lacks the procedure: "not found"
     spread: float  # typical top score of right answers minus that of off-topic ones (a score unit)
     floor: float  # typical top score of an off-topic question: scores are read as floor + k × spread
     report: dict[str, Any] = field(default_factory=dict)
@@ -213,7 +210,7 @@ def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.nda
 
     positive, negative = kind == POSITIVE, kind == ANCHOR
     answered = (known >= model.answer_at) & (scope >= model.scope_at)
-    kept = (scope >= model.confirm_at) & (known >= model.known_floor)
+    kept = scope >= model.confirm_at
     return {
         "top1": ratio(right, positive),
         "answered_right": ratio(right & answered, positive),
@@ -222,7 +219,6 @@ def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.nda
         "offtopic_refused": ratio(~kept, negative),
         "offtopic_answered": ratio(answered, negative),
         "unknown_answered": ratio(answered, kind == ORPHAN),
-        "unknown_not_found": ratio(~kept, kind == ORPHAN),
     }
 
 
@@ -266,10 +262,7 @@ def calibrate(
         scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE),
         known=Logistic.fit(features, right),
         answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
-        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4),
-        known_floor=round(float(np.quantile(known[right & (kind == POSITIVE)], settings.calibration_inscope_not_found)), 4)
-        if (right & (kind == POSITIVE)).any() else 0.0,
-        spread=0.1, floor=0.0)
+        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0)
     top = features[:, FEATURES.index("top")]
     model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
     model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)
@@ -280,8 +273,7 @@ def calibrate(
         "examples": {"positive": positives, "negative": anchors, **by_kind, ORPHAN: int((kind == ORPHAN).sum())},
         "cv": _rates(scope, known, right, kind, model),
         "targets": {"unknown_answered": settings.calibration_unknown_answered, "confirm_offtopic": settings.calibration_confirm_offtopic,
-                    "scope_answer_probability": settings.scope_answer_probability,
-                    "inscope_not_found": settings.calibration_inscope_not_found},
+                    "scope_answer_probability": settings.scope_answer_probability},
     }
     return model
 

@@ -351,7 +351,7 @@ class Retriever:
         in_scope, result.confidence = model.probabilities(self._features(scored))
         result.spread = model.spread
         best = hits[0] if hits else None
-        if best is None or in_scope < model.confirm_at or result.confidence < model.known_floor:
+        if best is None or in_scope < model.confirm_at:
             return result
         sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
         if passages and passages[0].score >= model.floor + model.spread * self.settings.related_passage_level:

@@ -41,7 +41,6 @@ class Settings:
     alias_bonus: float
     calibration_unknown_answered: float
     scope_answer_probability: float
-    calibration_inscope_not_found: float
     calibration_confirm_offtopic: float
     ambiguity_margin: float
     max_candidates: int
