@@ -90,11 +90,10 @@ class ActionAnswer(Action):
         has_item = bool(named) or names_an_item(text)
 
         follow_up = bool(current) and is_elliptical(text)  # "那个体户呢？" in a conversation is a question
-        # NLU's out_of_scope is trusted unless the message names a guide, follows up, or asks an aspect
-        # ("…要几天") of something the retriever answers outright: the NLU never saw new guides' items.
-        asks_known = bool(detect_aspect(text)) and result.decision == ANSWER
-        if (intent == OUT_OF_SCOPE and not named and not follow_up and not asks_known
-                and result.confidence < config.out_of_scope_override_probability):
+        # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
+        # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.
+        ours = result.decision in (ANSWER, CONFIRM) and result.in_scope >= config.out_of_scope_override_probability
+        if intent == OUT_OF_SCOPE and not named and not follow_up and not ours:
             runtime.send(dispatcher, replies.out_of_scope(config.hotline))
             return [SlotSet("candidates", None), SlotSet("offered", None)]
         if len(named) == 1 and (result.decision != ANSWER or result.guide_id not in named):

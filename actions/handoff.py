@@ -49,8 +49,8 @@ class ActionHandoff(Action):
 
     The NLU learnt its intents on the sample guides' vocabulary; a question about a guide it never
     saw ("二类医疗器械备案在哪个窗口办") can come out as request_human or complain. So a message that
-    asks an aspect, says nothing of people or grievances, and that the retriever answers or can
-    confirm, is answered as the question it is."""
+    says nothing of people or grievances, and that the retriever (calibrated on this knowledge base)
+    is sure is its business and answers or can confirm, is answered as the question it is."""
 
     def name(self) -> str:
         return "action_handoff"
@@ -72,12 +72,12 @@ _PEOPLE_OR_GRIEVANCE = re.compile(
 
 def is_a_question_after_all(tracker: Tracker) -> bool:
     text = (tracker.latest_message.get("text") or "").strip()
-    if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text) or not detect_aspect(text):
+    if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text):
         return False
     try:
         result = knowledge_service.retriever().run(text, detect_aspect(text))
     except KnowledgeUnavailableError:
         return False
-    return result.decision in (ANSWER, CONFIRM)
+    return result.decision in (ANSWER, CONFIRM) and result.in_scope >= runtime.settings().out_of_scope_override_probability
 
 

@@ -122,6 +122,7 @@ class RetrievalResult:
     decision: str  # ANSWER | CONFIRM | AMBIGUOUS | NONE
     aspect: str
     confidence: float  # the calibrated probability that the best hit is right (0-1)
+    in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
     # The best policy passage above the answer threshold: the answer itself when it outranks every
@@ -349,6 +350,7 @@ class Retriever:
         passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
         result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
         in_scope, result.confidence = model.probabilities(self._features(scored))
+        result.in_scope = in_scope
         result.spread = model.spread
         best = hits[0] if hits else None
         if best is None or in_scope < model.confirm_at:

@@ -188,7 +188,7 @@ def test_a_body_that_is_not_utf8_is_400_chinese_json(api: Api, body: bytes) -> N
 
 def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: Assistant) -> None:
     session = new_session()
-    api.chat(session, "燃气开户多少钱")
+    api.chat(session, "用气报装多少钱")
     with sqlite3.connect(assistant.settings.tracker_db) as db:
         senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
     assert SENDER_PREFIX + session in senders
@@ -232,7 +232,7 @@ def test_good_feedback_is_stored_with_the_question_and_guide(api: Api, assistant
 
 def test_bad_feedback_with_a_comment_stores_both_and_the_chat_goes_on(api: Api, assistant: Assistant) -> None:
     session = new_session()
-    api.chat(session, "燃气开户多少钱")
+    api.chat(session, "用气报装多少钱")
     response = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad", "comment": "没有说表具费用谁出"}, headers=AUTH)
     assert response.status_code == 200, response.text
     assert response.json()["comment_recorded"] is True
@@ -246,7 +246,7 @@ def test_a_comment_is_recorded_exactly_when_the_api_says_so(api: Api, assistant:
     form (today the form takes "/feedback_bad" itself as the comment): the comment sent with it must
     not be claimed as recorded unless it is in the records database."""
     session = new_session()
-    api.chat(session, "燃气开户多少钱")
+    api.chat(session, "用气报装多少钱")
     first = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad"}, headers=AUTH).json()
     assert first["recorded"] is True and first["comment_recorded"] is False and "缺了什么" in first["messages"][0]["text"]
     before = _feedback_rows(assistant, session, until=lambda rows: len(rows) == 1)

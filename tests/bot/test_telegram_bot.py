@@ -433,10 +433,10 @@ def test_rasa_down_gets_the_hotline_and_the_bot_recovers(api: FakeBotApi, bot: S
 
     rasa.mode = "empty"  # Rasa up, the action server down: Rasa answers nothing
     try:
-        assert "12345" in text(say(api, 1011, "燃气开户多少钱"))
+        assert "12345" in text(say(api, 1011, "用气报装多少钱"))
     finally:
         rasa.mode = "forward"
-    assert_answers(text(ask(api, 1011, "燃气开户多少钱")), "gas-connection", "收费标准")
+    assert_answers(text(ask(api, 1011, "用气报装多少钱")), "gas-connection", "收费标准")
 
 
 def test_telegram_errors_are_survived(api: FakeBotApi, bot: Stack) -> None:
@@ -460,7 +460,7 @@ def test_the_token_is_never_in_logs_or_argv(api: FakeBotApi, bot: Stack) -> None
 
 def test_sigterm_stops_the_bot_cleanly_and_a_restart_keeps_buttons_and_conversations(
         api: FakeBotApi, bot: Stack, assistant: Assistant) -> None:
-    answer = ask(api, 1014, "燃气开户多少钱")
+    answer = ask(api, 1014, "用气报装多少钱")
     assert_answers(text(answer), "gas-connection", "收费标准")
     process = bot.telegram
     os.killpg(process.pid, signal.SIGTERM)
@@ -488,7 +488,7 @@ def test_chats_past_the_retention_period_are_forgotten_at_start(rasa: RasaProxy,
                "transcript": [("user", old, "我的手机是138****5678"), ("bot", old, "【开办企业】……")]},
         3002: {"active": recent, "generation": 1, "keyboard": 9, "question": (old, "用水报装要什么材料"),
                "transcript": [("user", old, "用水报装要什么材料"), ("bot", old, "【用水报装】……"),
-                              ("user", recent, "燃气开户多少钱"), ("bot", recent, "【燃气开户】……")]},
+                              ("user", recent, "用气报装多少钱"), ("bot", recent, "【燃气开户】……")]},
         3003: {"generation": 1, "transcript": [("user", "05-14 10:21", "旧格式的一行，没有年份")]},  # cannot be dated
         3004: {},  # a chat that only ever sent a sticker
     }
@@ -512,7 +512,7 @@ def test_chats_past_the_retention_period_are_forgotten_at_start(rasa: RasaProxy,
     saved = pickle.loads(state.read_bytes())
     assert set(saved["chat_data"]) == {3002}
     kept = saved["chat_data"][3002]
-    assert kept["transcript"] == [("user", recent, "燃气开户多少钱"), ("bot", recent, "【燃气开户】……")]
+    assert kept["transcript"] == [("user", recent, "用气报装多少钱"), ("bot", recent, "【燃气开户】……")]
     assert "question" not in kept and (kept["generation"], kept["keyboard"]) == (1, 9)
     assert saved["bot_data"]["buttons"] == {callback_key(gas): (gas, recent)}
 
