@@ -140,15 +140,16 @@ class ActionAnswer(Action):
 
     @staticmethod
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:
-        """The intent's aspect; the wording's when the intent is general; the previous one for "X呢？"."""
+        """The previous aspect for "X呢？" (it names no aspect, whatever the NLU guessed); else the
+        intent's aspect; the wording's when the intent is general."""
+        if is_elliptical(text) and tracker.get_slot("aspect"):
+            return str(tracker.get_slot("aspect"))
         from_intent = ASPECT_OF_INTENT.get(intent)
         if from_intent and from_intent != GENERAL:
             return from_intent
         from_wording = detect_aspect(text)
         if from_wording:
             return from_wording
-        if is_elliptical(text) and tracker.get_slot("aspect"):
-            return str(tracker.get_slot("aspect"))
         if tracker.get_slot("offered") == "item" and tracker.get_slot("pending_aspect"):
             return str(tracker.get_slot("pending_aspect"))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL

@@ -183,3 +183,10 @@ def test_a_new_question_naming_an_offered_item_keeps_its_own_aspect(records: Rec
     assert parsed_guide("water-connection").section("办理时限").text.strip().splitlines()[0] in texts(messages)
     messages, slots = run_action(ActionAnswer(), tracker_for("1", "choose", offered))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "materials"  # a bare pick: the pending aspect
+
+
+def test_an_elliptical_follow_up_keeps_the_aspect_whatever_intent_the_nlu_guessed(records: Records) -> None:
+    context = {"guide_id": "company-setup", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(), tracker_for("那个体户呢？", "ask_location", context))
+    assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
+    assert parsed_guide("individual-business-registration").section("申请材料").items[0] in texts(messages)

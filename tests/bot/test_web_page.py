@@ -144,7 +144,7 @@ def test_good_and_bad_ratings(kiosk: Kiosk) -> None:
     kiosk.ask("用水报装要多久")
     kiosk.click("好评")
     assert "感谢" in kiosk.page.locator(".row.bot .bubble").last.inner_text()
-    kiosk.ask("燃气开户多少钱")
+    kiosk.ask("用气报装多少钱")
     kiosk.click("差评")
     assert "缺了什么" in kiosk.page.locator(".row.bot .bubble").last.inner_text()
     kiosk.ask("没写表具费用")
