@@ -28,7 +28,7 @@ from knowledge.aspects import (
     detect_aspect,
 )
 from knowledge.chunks import FAQ
-from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.settings import Settings
 
 # The aspect each intent asks about (intents are declared in domain.yml).
@@ -106,8 +106,9 @@ class ActionAnswer(Action):
         if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or has_item
                                           or result.confidence >= config.context_switch_probability):
             return self._answer_result(dispatcher, retriever, result, intent, text)
-        if current and not has_item:
-            # A follow-up without its own item ("那要多久？"): the same guide, the newly asked aspect.
+        if current and (not has_item or (result.decision == NONE and aspect != GENERAL)):
+            # A follow-up without its own item ("那要多久？"), or asking an aspect in words that match no
+            # other guide ("具体得走哪几步"): the same guide, the newly asked aspect.
             return self._answer_guide(dispatcher, retriever, retriever.guide(current), aspect, text)
         if not has_item:
             # "那要多久？" with nothing in context: any guide would be a guess.

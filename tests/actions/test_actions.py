@@ -190,3 +190,10 @@ def test_an_elliptical_follow_up_keeps_the_aspect_whatever_intent_the_nlu_guesse
     messages, slots = run_action(ActionAnswer(), tracker_for("那个体户呢？", "ask_location", context))
     assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
     assert parsed_guide("individual-business-registration").section("申请材料").items[0] in texts(messages)
+
+
+def test_a_follow_up_whose_words_match_no_other_guide_stays_with_the_conversation(records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(), tracker_for("具体得走哪几步，先干啥后干啥", "ask_process", context))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "process"
+    assert parsed_guide("water-connection").section("办理流程").items[0] in texts(messages)
