@@ -98,6 +98,7 @@ STATUS_LABELS = {
     "inscope_not_found": "范围内误拒", "inscope_rejected": "范围内误拒", "inscope_ambiguous": "范围内反问",
     "offtopic_refused": "无关问题拒答", "offtopic_rejected": "无关问题拒答", "offtopic_answered": "无关问题被直接回答",
     "ambiguity_detected": "歧义识别", "aspect_accuracy": "方面识别", "documents_found": "政策段落命中",
+    "unknown_answered": "知识库里没有的事项被直接回答",
 }
 
 
@@ -134,8 +135,8 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     calibration = manifest.get("calibration")
     if calibration:
         print(f"决策校准：{calibration['method']}；正例 {calibration['examples']['positive']} 个，负例 {calibration['examples']['negative']} 个")
-        print(f"  直接回答：概率 ≥ {calibration['answer_at']}；确认（“您问的是…吗？”）：≥ {calibration['confirm_at']}；"
-              f"分数单位 {calibration['spread']}")
+        print(f"  直接回答：找对指南的概率 ≥ {calibration['answer_at']} 且属于本知识库的概率 ≥ {calibration.get('scope_at', '-')}；"
+              f"属于本知识库的概率 < {calibration['confirm_at']} 时说没找到，之间先确认；分数单位 {calibration['spread']}")
         print("  交叉验证（留出的指南）：" + "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in calibration["cv"].items()))
     if manifest.get("eval"):
         metrics = manifest["eval"]["metrics"]
