@@ -42,15 +42,17 @@ from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
 from knowledge.settings import ROOT, Settings, load_settings
 
 DATA = ROOT / "tests" / "data"
-UNSEEN = DATA / "unseen"  # the held-out set that is reported; `--set dev` measures tests/data/dev/ instead
+# tests/data/unseen/ is the held-out set that is reported; `--set dev` measures tests/data/dev/ instead.
 SAMPLE_QUESTIONS = ROOT / "tests" / "data" / "questions.yml"
 
 
-def _questions() -> dict[str, Any]:
-    data = yaml.safe_load((UNSEEN / "questions.yml").read_text(encoding="utf-8"))
+def _questions(folder: Path) -> dict[str, Any]:
+    data = yaml.safe_load((folder / "questions.yml").read_text(encoding="utf-8"))
     sample_off = yaml.safe_load(SAMPLE_QUESTIONS.read_text(encoding="utf-8"))["off_topic"]
     return {"in_scope": data["in_scope"], "off_topic": list(data["off_topic"]) + list(sample_off),
-            "conversations": data.get("conversations") or []}
+            "conversations": data.get("conversations") or [],
+            "guides": {path.stem: parse_guide(path)[0] for path in (folder / "guides").glob("*.md")},
+            "guide_files": sorted((folder / "guides").glob("*.md"))}
 
 
 def _scenario_settings(name: str, base: Settings) -> Settings:
@@ -62,7 +64,7 @@ def _scenario_settings(name: str, base: Settings) -> Settings:
                          reports_dir=root / "reports", records_db=root / "records.sqlite3", tracker_db=root / "tracker.sqlite3")
 
 
-def _publish(settings: Settings, name: str, embedder: Embedder) -> dict[str, Any]:
+def _publish(settings: Settings, name: str, embedder: Embedder, new_guides: list[Path]) -> dict[str, Any]:
     """Publish the sample first, then the scenario's guides with the plain gate."""
     for path in sorted(base_guides().glob("*.md")):
         shutil.copy(path, settings.guides_dir / path.name)
@@ -70,7 +72,7 @@ def _publish(settings: Settings, name: str, embedder: Embedder) -> dict[str, Any
     if name == "replaced":
         for path in settings.guides_dir.glob("*.md"):
             path.unlink()
-    for path in sorted((UNSEEN / "guides").glob("*.md")):
+    for path in new_guides:
         shutil.copy(path, settings.guides_dir / path.name)
     try:
         report = build_index(settings, embedder=embedder)
@@ -161,7 +163,7 @@ def _holds(messages: list[dict[str, Any]], guide: Any, aspect: str) -> bool:
 
 
 def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
-    guides = {path.stem: parse_guide(path)[0] for path in (UNSEEN / "guides").glob("*.md")}
+    guides = questions["guides"]
     env = _common.build_env(index_dir=settings.index_dir, cache=settings.embedding_cache, reports=settings.reports_dir,
                             guides=settings.guides_dir, documents=settings.documents_dir)
     env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
@@ -208,16 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", choices=("unseen", "dev"), default="unseen",
                         help="dev: the development set used to choose between designs (never reported as held out)")
     args = parser.parse_args(argv)
-    global UNSEEN
-    UNSEEN = DATA / args.set
     base = load_settings()
     embedder = Embedder(base.embedding_model, lowercase=base.embedding_lowercase, threads=1)
-    questions = _questions()
+    questions = _questions(DATA / args.set)
     report: dict[str, Any] = {"machine": _common.machine(), "code": _common.code_version(), "scenarios": {}}
     for name in ("added", "replaced") if args.scenario == "both" else (args.scenario,):
         _common.say(f"场景 {name}：先发布示例知识库，再按普通 build 发布 …")
         settings = _scenario_settings(name, base)
-        result = _publish(settings, name, embedder)
+        result = _publish(settings, name, embedder, questions["guide_files"])
         result["retrieval"] = retrieval(settings, embedder, questions)
         _common.say(f"检索：{ {k: v for k, v in result['retrieval'].items() if k != 'misses'} }")
         if not args.no_rest:

@@ -212,13 +212,14 @@ def build_index(
             metrics: dict[str, float] = {}
             eval_text = ""
             findings = None
+            report = None
             if settings.eval_questions.is_file():  # the sample knowledge base's regression numbers, for status
                 report = evaluate(retriever, load_question_set(settings.eval_questions))
                 report["index_version"] = version
                 metrics, eval_text = report["metrics"], format_report(report)
                 manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
             if gate:
-                findings = check_gate(retriever, _published(store, settings, embedder), settings)
+                findings = check_gate(retriever, _published(store, settings, embedder), settings, report)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
                     raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)

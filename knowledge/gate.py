@@ -80,8 +80,10 @@ def _new_guides_top1(new: Retriever, added: set[str]) -> tuple[float, list[dict[
     return 1 - len(missed) / len(rows), missed, len(rows)
 
 
-def check(new: Retriever, published: Retriever | None, settings: Settings) -> Findings:
-    """What stops `new` from replacing `published` (see the module docstring)."""
+def check(new: Retriever, published: Retriever | None, settings: Settings,
+          evaluation: dict[str, Any] | None = None) -> Findings:
+    """What stops `new` from replacing `published` (see the module docstring). `evaluation` is
+    `new`'s report on settings.eval_questions when the caller has already made it."""
     findings = Findings()
     questions = load_question_set(settings.eval_questions) if settings.eval_questions.is_file() else None
     new_guides = set(new.data.guides)
@@ -106,12 +108,12 @@ def check(new: Retriever, published: Retriever | None, settings: Settings) -> Fi
         if now - was > settings.gate_max_drop:
             findings.failures.append(f"无关问题被直接回答从 {was:.4f} 升到 {now:.4f}（允许上升 {settings.gate_max_drop}）")
     elif questions is not None:
-        report = evaluate(new, questions)
+        report = evaluation or evaluate(new, questions)
         n, metrics = report["counts"]["in_scope"], report["metrics"]
         findings.metrics.update({"questions": n, "top1": metrics["top1"]})
         if n >= MIN_QUESTIONS and metrics["top1"] < settings.gate_top1:
             findings.failures.append(f"Top-1 {metrics['top1']:.4f} < {settings.gate_top1}（{n} 个评测问题）")
-        answered = _offtopic_answered(new, questions["off_topic"])
+        answered = metrics["offtopic_answered"]
         findings.metrics["offtopic_answered"] = round(answered, 4)
         if answered > settings.gate_offtopic_answered_max:
             findings.failures.append(f"无关问题被直接回答 {answered:.4f} > {settings.gate_offtopic_answered_max}")

@@ -108,12 +108,11 @@ class GuideCandidate:
 
 @dataclass
 class Scored:
-    """What one search found: hits best first, the nearest anchor's lead over the best guide chunk
-    (cosine), and the guides the question names."""
+    """What one search found: hits best first, and the nearest anchor's lead over the best guide
+    chunk (cosine)."""
 
     hits: list[Hit]
     anchor_margin: float
-    mentioned: set[str]
 
 
 @dataclass
@@ -125,8 +124,8 @@ class RetrievalResult:
     in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
-    # The best policy passage above the answer threshold: the answer itself when it outranks every
-    # guide, otherwise related policy (its 牵头/责任单位) to show beside the guide's answer.
+    # The best policy passage when it is good enough (settings.related_passage_level): the answer
+    # itself when it outranks every guide, otherwise related policy (its 牵头/责任单位) shown beside.
     passage: Hit | None = None
     candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
     choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about (ambiguous, confirm)
@@ -305,7 +304,7 @@ class Retriever:
             bonus = self.settings.alias_bonus if guide_id in mentioned else 0.0
             hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return Scored(hits, best_anchor - best_guide_chunk, mentioned)
+        return Scored(hits, best_anchor - best_guide_chunk)
 
     @staticmethod
     def _features(scored: Scored) -> list[float]:
