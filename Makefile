@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 ## start the action server, the Rasa server, the hall API and web page, and the Telegram bot when
 ## TELEGRAM_BOT_TOKEN is set (Ctrl-C stops them all)
 run: setup index
-	$(APP_PY) -m bot.stack run
+	$(APP_PY) -m bot.launcher.stack run
 
 ## make test: set up, lint, and run the test suite (end-to-end tests start real Rasa and action servers)
 test: setup
@@ -27,11 +27,11 @@ index: setup
 
 ## make train: train the Rasa model (only when config, domain or data changed)
 train: setup
-	$(APP_PY) -m bot.stack train
+	$(APP_PY) -m bot.launcher.stack train
 
 ## make chat: talk to the assistant in this terminal (rasa shell)
 chat: setup index
-	$(APP_PY) -m bot.stack chat
+	$(APP_PY) -m bot.launcher.stack chat
 
 ## make query: the retrieval prompt (no Rasa): see what the knowledge base answers
 query: setup index
@@ -46,13 +46,13 @@ eval: index
 
 ## make eval-nlu: 5-fold cross-validation of the NLU (report in var/reports/nlu/)
 eval-nlu: setup
-	$(APP_PY) -m bot.nlu_eval
+	$(APP_PY) -m bot.launcher.nlu_eval
 
 ## make eval-nlu-heldout: the NLU on questions about service items it was never trained on
 ## (tests/data/unseen/questions.yml; trains the model first if needed; report in var/reports/nlu/)
 HELDOUT ?= tests/data/unseen/questions.yml
 eval-nlu-heldout: setup
-	$(APP_PY) -m bot.nlu_eval --heldout $(HELDOUT)
+	$(APP_PY) -m bot.launcher.nlu_eval --heldout $(HELDOUT)
 
 ## make eval-unseen: guides and questions no calibration or training step saw (tests/data/unseen/), added to
 ## the sample and replacing it: retrieval and the whole stack (trains the model first if needed; var/reports/bench-unseen.json)

@@ -49,7 +49,7 @@ def _print_problems(problems: list) -> None:
 
 
 def cmd_validate(args: argparse.Namespace, settings) -> int:
-    from knowledge.validation import validate_knowledge_base
+    from knowledge.sources.validation import validate_knowledge_base
 
     result = validate_knowledge_base(settings)
     _print_problems(result.problems)
@@ -59,8 +59,8 @@ def cmd_validate(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_build(args: argparse.Namespace, settings) -> int:
-    from knowledge.builder import BuildError, build_index
-    from knowledge.index_store import IndexStore
+    from knowledge.index.builder import BuildError, build_index
+    from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
     version = store.current_version()
@@ -117,7 +117,7 @@ def _print_findings(findings) -> None:
 
 
 def cmd_status(args: argparse.Namespace, settings) -> int:
-    from knowledge.index_store import IndexStore
+    from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
     version = store.current_version()
@@ -150,14 +150,14 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
 
 
 def _changed_sources(settings, manifest: dict) -> list[str]:
-    from knowledge.builder import source_checksums
+    from knowledge.index.builder import source_checksums
 
     now, then = source_checksums(settings), manifest.get("sources", {})
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
 def cmd_list(args: argparse.Namespace, settings) -> int:
-    from knowledge.index_store import IndexStore
+    from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
     current = store.current_version()
@@ -174,7 +174,7 @@ def cmd_list(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings) -> int:
-    from knowledge.index_store import IndexStore, IndexStoreError
+    from knowledge.index.store import IndexStore, IndexStoreError
 
     store = IndexStore(settings.index_dir)
     try:
@@ -188,7 +188,7 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
 
 
 def _print_result(result, k: int) -> None:
-    from knowledge.aspects import ASPECT_NAMES_ZH
+    from knowledge.retrieval.aspects import ASPECT_NAMES_ZH
 
     labels = {"answer": "回答", "confirm": "先确认（“您问的是…吗？”）", "ambiguous": "需要反问（有歧义）",
               "none": "无法回答（转 12345 / 人工）"}
@@ -215,7 +215,7 @@ def _print_result(result, k: int) -> None:
 
 
 def cmd_query(args: argparse.Namespace, settings) -> int:
-    from knowledge.retriever import NoIndexError, Retriever
+    from knowledge.retrieval.retriever import NoIndexError, Retriever
 
     try:
         retriever = Retriever.from_published_index(settings)
@@ -254,8 +254,8 @@ def cmd_query(args: argparse.Namespace, settings) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, settings) -> int:
-    from knowledge.evaluation import evaluate, format_report, load_question_set
-    from knowledge.retriever import NoIndexError, Retriever
+    from knowledge.index.evaluation import evaluate, format_report, load_question_set
+    from knowledge.retrieval.retriever import NoIndexError, Retriever
 
     try:
         retriever = Retriever.from_published_index(settings)
@@ -283,7 +283,7 @@ def _database_problem(name: str, path: Path, error: Exception) -> str:
 
 
 def cmd_report(args: argparse.Namespace, settings) -> int:
-    from knowledge.report import write_report
+    from knowledge.report.admin import write_report
 
     try:
         path, report = write_report(settings, days=args.days, out=Path(args.out).resolve() if args.out else None)
@@ -329,7 +329,7 @@ def _purge_tracker(path: Path, days: int) -> tuple[int, int]:
 
 
 def cmd_purge(args: argparse.Namespace, settings) -> int:
-    from actions.records import Records
+    from knowledge.records.store import Records
 
     days = args.days if args.days is not None else settings.retention_days
     if not 1 <= days <= MAX_DAYS["purge"]:

@@ -1,1 +1,1 @@
-"""Rasa custom actions (rasa-sdk, app environment). They answer from knowledge.retriever.Retriever."""
+"""Rasa custom actions (rasa-sdk, app environment). They answer from knowledge.retrieval.retriever.Retriever."""

@@ -12,10 +12,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge_service, replies, runtime
-from actions import records as records_module
 from actions.dialogue import is_elliptical, names_an_item, resolve_pick
 from actions.knowledge_service import KnowledgeUnavailableError
-from knowledge.aspects import (
+from knowledge.index.chunks import FAQ
+from knowledge.records import store as records_module
+from knowledge.retrieval.aspects import (
     CONDITIONS,
     CONTACT,
     FEE,
@@ -27,8 +28,7 @@ from knowledge.aspects import (
     TIME_LIMIT,
     detect_aspect,
 )
-from knowledge.chunks import FAQ
-from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.settings import Settings
 
 # The aspect each intent asks about (intents are declared in domain.yml).

@@ -13,8 +13,8 @@ from actions import knowledge_service, replies, runtime
 from actions.answer import OFFERED_CONFIRM, OFFERED_HANDOFF, ActionAnswer
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
-from knowledge.aspects import GENERAL
-from knowledge.retriever import GuideCandidate
+from knowledge.retrieval.aspects import GENERAL
+from knowledge.retrieval.retriever import GuideCandidate
 
 
 class ActionRecordFeedback(Action):

@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import knowledge_service, replies, runtime
 from actions.answer import ActionAnswer
 from actions.knowledge_service import KnowledgeUnavailableError
-from knowledge.aspects import detect_aspect
-from knowledge.retriever import ANSWER, CONFIRM
+from knowledge.retrieval.aspects import detect_aspect
+from knowledge.retrieval.retriever import ANSWER, CONFIRM
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from knowledge.retriever import Retriever
+from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.texts import EXAMPLE_QUESTIONS
-from knowledge.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
-from knowledge.documents import extract_fields
-from knowledge.retriever import GuideCandidate, Hit
+from knowledge.retrieval.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
+from knowledge.retrieval.retriever import GuideCandidate, Hit
+from knowledge.sources.documents import extract_fields
+from protocol import EXAMPLE_QUESTIONS
 
 FEEDBACK_GOOD = "/feedback_good"
 FEEDBACK_BAD = "/feedback_bad"

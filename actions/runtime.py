@@ -14,8 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
-from actions.records import Records
-from knowledge.retriever import Retriever
+from knowledge.records.store import Records
+from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings, load_settings
 
 logger = logging.getLogger("actions")

@@ -22,7 +22,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic
 
 from actions import knowledge_service
-from knowledge.index_store import IndexStore, IndexStoreError
+from knowledge.index.store import IndexStore, IndexStoreError
 from knowledge.settings import load_settings
 
 logger = logging.getLogger("actions.server")

@@ -95,7 +95,7 @@ class _TimedIndex:
 
 
 class _FaissProxy:
-    """Stands in for the faiss module inside knowledge.builder."""
+    """Stands in for the faiss module inside knowledge.index.builder."""
 
     def __init__(self, module: Any, phases: Phases) -> None:
         self._module = module
@@ -110,7 +110,7 @@ class _FaissProxy:
 
 
 class _JsonProxy:
-    """Stands in for the json module inside knowledge.builder: dumps() is timed."""
+    """Stands in for the json module inside knowledge.index.builder: dumps() is timed."""
 
     def __init__(self, module: Any, phases: Phases) -> None:
         self._module = module
@@ -121,9 +121,11 @@ class _JsonProxy:
 
 
 def install(phases: Phases) -> None:
-    """Wrap everything build_index calls. Must run before index_builder imports knowledge.builder
+    """Wrap everything build_index calls. Must run before index_builder imports knowledge.index.builder
     (it imports lazily, inside cmd_build, and then finds the wrapped names)."""
-    from knowledge import bm25, builder, chunks, embedding, guides, index_store
+    from knowledge.index import bm25, builder, chunks, embedding
+    from knowledge.index import store as index_store
+    from knowledge.sources import guides
 
     phases.patch(builder, "build_index", "build_index (untimed remainder)")
     phases.patch(builder, "validate_knowledge_base", "validate + parse (YAML, Markdown, documents)")

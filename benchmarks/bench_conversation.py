@@ -8,7 +8,7 @@ ratings and small talk (SCRIPTS below), each a new sender. One user at a time (n
 after WARM_UP turns. Also the resident memory (RSS, psutil) of the Rasa server and of the action
 server after the run, and the time until both servers answered their health checks.
 
-How: `bot.stack.Stack` starts both servers on free ports with a private tracker store and records
+How: `bot.launcher.stack.Stack` starts both servers on free ports with a private tracker store and records
 file, on the published index (var/index, brought up to date first by `make bench`) and the
 trained model (trained first if missing).
 
@@ -29,7 +29,7 @@ import _common
 import httpx
 import psutil
 
-from bot.stack import Stack
+from bot.launcher.stack import Stack
 
 WARM_UP = 20
 SCRIPTS: list[list[str]] = [

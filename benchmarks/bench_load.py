@@ -9,7 +9,7 @@ An error is any transport failure, any status but 200, a reply without text, or 
 channel: requests, errors, throughput (requests/s), latency p50/p95/p99/max.
 
 How: against a running stack (--rest-url, --kefu-url, --kefu-token), or, by default, a stack of
-its own started with bot.stack.Stack on free ports (private tracker store and records file, the
+its own started with bot.launcher.stack.Stack on free ports (private tracker store and records file, the
 published index and the trained model).
 
     var/venv-app/bin/python benchmarks/bench_load.py [--users 50] [--seconds 60]
@@ -127,7 +127,7 @@ def main() -> int:
     if args.rest_url:
         rest_url, kefu_url, kefu_token = args.rest_url, args.kefu_url, args.kefu_token
     else:
-        from bot.stack import Stack
+        from bot.launcher.stack import Stack
 
         scratch = Path(tempfile.mkdtemp(prefix="bench-load-", dir=_common.BENCH_VAR if _common.BENCH_VAR.exists() else None))
         env = {"GOVQA_TRACKER_DB": str(scratch / "tracker.sqlite3"), "GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"),

@@ -71,7 +71,7 @@ class _TimedDense:
 
 
 def _questions() -> list[tuple[str, str]]:
-    from knowledge.evaluation import load_question_set
+    from knowledge.index.evaluation import load_question_set
     from knowledge.settings import load_settings
 
     sets = load_question_set(load_settings().eval_questions)
@@ -88,7 +88,7 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
     started = time.perf_counter()
     import faiss
 
-    from knowledge.retriever import Retriever
+    from knowledge.retrieval.retriever import Retriever
     from knowledge.settings import load_settings
 
     imported = time.perf_counter()

@@ -7,7 +7,7 @@ the new index version — the action server's watcher polls every `index_poll_se
 settings.yml) and loads the new version fully before it swaps. Target: within 5 s, no restart.
 
 How: a private copy of the knowledge base and its own index under var/bench/, a stack started
-with bot.stack.Stack (action server + Rasa, free ports), then RUNS times: change one guide
+with bot.launcher.stack.Stack (action server + Rasa, free ports), then RUNS times: change one guide
 (append a sentence to its FAQ), `index_builder.py build` (eval gate on, as an admin runs it),
 and ask every 50 ms until the answer comes from the new version.
 
@@ -30,8 +30,8 @@ from pathlib import Path
 import _common
 import httpx
 
-from bot.stack import Stack
-from knowledge.index_store import IndexStore
+from bot.launcher.stack import Stack
+from knowledge.index.store import IndexStore
 
 GUIDE = "water-connection"
 QUESTION = "用水报装要什么材料"

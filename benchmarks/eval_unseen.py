@@ -34,12 +34,12 @@ import _common
 import httpx
 import yaml
 
-from bot.stack import Stack
-from knowledge.builder import BuildError, build_index
-from knowledge.embedding import Embedder
-from knowledge.guides import parse_guide
-from knowledge.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
+from bot.launcher.stack import Stack
+from knowledge.index.builder import BuildError, build_index
+from knowledge.index.embedding import Embedder
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
 from knowledge.settings import ROOT, Settings, load_settings
+from knowledge.sources.guides import parse_guide
 
 DATA = ROOT / "tests" / "data"
 # tests/data/unseen/ is the held-out set that is reported; `--set dev` measures tests/data/dev/ instead.

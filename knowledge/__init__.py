@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from knowledge.retriever import Retriever
+    from knowledge.retrieval.retriever import Retriever
 
     retriever = Retriever.from_published_index()
     result = retriever.run("开公司要带什么材料")

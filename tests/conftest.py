@@ -4,21 +4,17 @@ built once per test session (the embedding cache under var/ is shared, so reruns
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from support import DOCUMENTS, GUIDES
-
-from knowledge.builder import BuildReport, build_index
-from knowledge.embedding import Embedder
-from knowledge.retriever import Retriever
+from knowledge.index.builder import BuildReport, build_index
+from knowledge.index.embedding import Embedder
+from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings, load_settings
+from tests.support import DOCUMENTS, GUIDES
+from tests.support.stack import Assistant, running_assistant
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +45,10 @@ def kb_copy(tmp_path: Path) -> Iterator[Settings]:
     shutil.copytree(GUIDES, guides)
     shutil.copytree(DOCUMENTS, documents)
     yield load_settings(guides_dir=guides, documents_dir=documents, index_dir=tmp_path / "index", reports_dir=tmp_path / "reports")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Assistant]:
+    """The whole stack (action server, Rasa, hall API) on free ports, shared by the end-to-end tests."""
+    with running_assistant(tmp_path_factory.mktemp("assistant"), embedder) as running:
+        yield running

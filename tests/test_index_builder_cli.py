@@ -12,11 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from support import ROOT, json_lines, run_cli, settings_env
 
-from actions.records import ANSWERED, NOT_FOUND, Records
-from knowledge.builder import BuildReport
+from knowledge.index.builder import BuildReport
+from knowledge.records.store import ANSWERED, NOT_FOUND, Records
 from knowledge.settings import Settings, load_settings
+from tests.support import ROOT, json_lines, run_cli, settings_env
 
 
 def test_validate_bundled_knowledge_base_passes(bundled: tuple[Settings, BuildReport]) -> None:

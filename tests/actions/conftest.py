@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from actions import knowledge_service, runtime
-from actions.records import Records
-from knowledge.retriever import Retriever
+from knowledge.records.store import Records
+from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings
 
 

@@ -7,7 +7,6 @@ import json
 import sqlite3
 
 import pytest
-from support import custom, parsed_guide, run_action, texts, tracker_for
 
 from actions.actions import (
     ActionAnswer,
@@ -16,7 +15,8 @@ from actions.actions import (
     ActionReplyConfirmation,
     ActionSaveFeedbackComment,
 )
-from actions.records import Records
+from knowledge.records.store import Records
+from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
 
 def test_answer_gives_the_whole_materials_list_and_contacts(records: Records) -> None:

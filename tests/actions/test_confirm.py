@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import pytest
-from support import custom, parsed_guide, run_action, texts, tracker_for
 
 from actions.actions import ActionAnswer, ActionHandoff, ActionReplyConfirmation
-from actions.records import Records
 from actions.replies import AFFIRM, DENY
-from knowledge.evaluation import load_question_set
-from knowledge.retriever import CONFIRM, Retriever
+from knowledge.index.evaluation import load_question_set
+from knowledge.records.store import Records
+from knowledge.retrieval.retriever import CONFIRM, Retriever
+from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
 PENDING = {"candidates": ["seal-engraving", "license-reissue"], "pending_aspect": "time_limit",
            "pending_question": "那个刻章的多久能好", "offered": "confirm"}

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.kefu_web import WEB_DIR, PageAssets, render_page
+from bot.channels.kefu.page import WEB_DIR, PageAssets, render_page
 
 
 def test_the_page_is_rendered_with_hotline_and_limit() -> None:

@@ -1,0 +1,152 @@
+"""Who may use the hall API: a bearer token, or the web page's session cookie derived from it.
+
+- Programs (staff tools, kiosks) send ``Authorization: Bearer <KEFU_API_TOKEN>``.
+- The web page gets the token once from its address (``/#token=…``: a fragment never reaches a
+  server or its logs), trades it for a cookie with ``POST /api/v1/session`` and removes it from the
+  address bar. The cookie is HttpOnly (page scripts cannot read it) and SameSite=Strict (other
+  sites cannot make a browser send it), so links such as the printable notice work while the
+  token itself is stored nowhere in the browser.
+
+What the cookie does and does not protect: it holds its issue time and an HMAC of that time keyed
+with the token, not the token, so a leaked cookie does not reveal the token. It is a credential all
+the same: whoever holds it can call the API like the token's owner until it expires. That is
+SESSION_MAX_AGE_SECONDS (12 h: a working day at a kiosk) after login, enforced by the server from
+the signed time, not only by the browser's Max-Age; changing the token ends every session at once.
+It is marked Secure when the page is served over https: directly, or through a TLS-terminating
+proxy on this machine that sends ``X-Forwarded-Proto: https`` (the header is believed only from
+127.0.0.1 / ::1, where that proxy runs; anyone else could send it).
+
+Comparisons are constant-time (hmac.compare_digest). The token is never logged.
+
+Usage::
+
+    auth = TokenAuth("s3cret")
+    auth.token_matches("s3cret")                  # True
+    cookie = auth.issue_cookie()                  # "1767225600.9f86d0…" (issue time . HMAC)
+    auth.cookie_matches(cookie)                   # True for SESSION_MAX_AGE_SECONDS, then False
+    is_https(request)                             # whether to mark the cookie Secure
+    app.get("/api/v1/x", dependencies=[Depends(auth.require)])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.channels.kefu.http import ApiError, error_response
+
+COOKIE_NAME = "kefu_session"
+LOGIN_PATH = "/api/v1/session"
+_COOKIE_PURPOSE = b"kefu-web-session-v2"  # v2: with the issue time (v1 cookies never expired and no longer match)
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+CLOCK_SKEW_SECONDS = 300  # a cookie "issued" further in the future than this is forged or from a wrong clock
+_ISSUED = re.compile(r"[0-9]{1,12}")
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+bearer_scheme = HTTPBearer(auto_error=False, description="KEFU_API_TOKEN（make run 生成并打印，或由环境变量设置）")
+cookie_scheme = APIKeyCookie(name=COOKIE_NAME, auto_error=False, description="网页登录后由 POST /api/v1/session 设置的 HttpOnly Cookie")
+
+
+class TokenAuth:
+    """Checks a request's bearer token or session cookie against the configured token."""
+
+    def __init__(self, token: str, *, max_age: int = SESSION_MAX_AGE_SECONDS, clock: Callable[[], float] = time.time) -> None:
+        if not token:
+            raise ValueError("KEFU_API_TOKEN 为空")
+        self._token = token.encode()
+        self.max_age = max_age
+        self._clock = clock
+
+    def _signature(self, issued: str) -> str:
+        return hmac.new(self._token, _COOKIE_PURPOSE + b"|" + issued.encode(), hashlib.sha256).hexdigest()
+
+    def token_matches(self, candidate: str) -> bool:
+        return hmac.compare_digest(candidate.encode(), self._token)
+
+    def issue_cookie(self) -> str:
+        """A new session cookie value: ``<unix time>.<HMAC-SHA256 of it keyed with the token>``."""
+        issued = str(int(self._clock()))
+        return f"{issued}.{self._signature(issued)}"
+
+    def cookie_matches(self, candidate: str) -> bool:
+        """Signed with this token and issued less than `max_age` seconds ago."""
+        issued, _, signature = candidate.partition(".")
+        if not _ISSUED.fullmatch(issued):
+            return False
+        if not hmac.compare_digest(signature.encode(), self._signature(issued).encode()):
+            return False
+        age = self._clock() - int(issued)
+        return -CLOCK_SKEW_SECONDS <= age < self.max_age
+
+    def is_authorized(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        if scheme.lower() == "bearer" and credentials.strip():
+            return self.token_matches(credentials.strip())
+        cookie = request.cookies.get(COOKIE_NAME)
+        return bool(cookie) and self.cookie_matches(cookie)
+
+    def refusal(self, request: Request) -> ApiError:
+        if request.headers.get("authorization"):
+            message = "令牌无效：请检查 Authorization: Bearer <令牌> 是否与 KEFU_API_TOKEN 一致"
+        elif request.cookies.get(COOKIE_NAME):
+            message = "网页登录已过期或无效：请使用 make run 打印的带令牌地址重新打开网页"
+        else:
+            message = "未授权：请在请求头中提供 Authorization: Bearer <令牌>，网页请用 make run 打印的带令牌地址打开"
+        return ApiError(401, message, code="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="kefu"'})
+
+    async def require(self, request: Request,
+                      _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
+                      _cookie: Annotated[str | None, Security(cookie_scheme)] = None) -> None:
+        """FastAPI dependency: 401 JSON unless the bearer token or the session cookie is right.
+
+        The two Security parameters only document both schemes in the OpenAPI document; the
+        check itself is `is_authorized`.
+        """
+        if not self.is_authorized(request):
+            raise self.refusal(request)
+
+
+def is_https(request: Request) -> bool:
+    """Whether the browser reached us over https: directly, or via the local TLS proxy's
+    ``X-Forwarded-Proto: https`` (trusted only from loopback, see the module docstring)."""
+    if request.url.scheme == "https":
+        return True
+    client = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return client in LOOPBACK and forwarded == "https"
+
+
+def is_protected(method: str, path: str) -> bool:
+    """Every /api/ route and the OpenAPI document, except logging in and CORS preflights."""
+    if method == "OPTIONS" or (method == "POST" and path == LOGIN_PATH):
+        return False
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+class AuthGate:
+    """Refuse unauthorized requests to protected paths before anything reads their body, so a
+    client without the token gets 401, never 400/413/422 about a body nobody should look at.
+    (The routes' `require` dependency checks again and documents the schemes in OpenAPI.)"""
+
+    def __init__(self, app: ASGIApp, auth: TokenAuth) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_protected(scope["method"], scope["path"]):
+            request = Request(scope)
+            if not self.auth.is_authorized(request):
+                refusal = self.auth.refusal(request)
+                response = error_response(refusal.status, refusal.message, code=refusal.code, headers=refusal.headers)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,50 @@
+"""The web chat page as the hall API serves it: index.html rendered with its settings, the other
+files of bot/channels/kefu/web/ as static assets, the template itself never.
+
+index.html is a template with three placeholders, filled so the page and the API cannot disagree:
+``{{HOTLINE}}`` (shown when the network is down) and ``{{MAX_CHARS}}`` (the input box's limit, the
+same message_max_chars the API enforces) from settings.yml, ``{{EXAMPLES}}`` (the example question
+chips, a JSON list) from protocol.py. Served raw under /assets/ it would show
+the placeholders, so `PageAssets` refuses it there; the page lives at ``/``.
+
+The kiosk idle reset (bot/channels/kefu/web/app.js) is configured in the page as well: ``data-idle-seconds`` on
+<body>, overridable for tests with ``/?idle=<seconds>``.
+
+Usage::
+
+    render_page(hotline="12345", max_chars=2000)       # the HTML of GET /
+    app.mount("/assets", PageAssets(directory=WEB_DIR))  # /assets/app.js …; /assets/index.html is 404
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html import escape
+from pathlib import Path
+
+from fastapi.staticfiles import StaticFiles
+
+from protocol import EXAMPLE_QUESTIONS
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+PAGE_TEMPLATE = "index.html"
+
+
+def render_page(*, hotline: str, max_chars: int, template: Path = WEB_DIR / PAGE_TEMPLATE) -> str:
+    """The chat page with its placeholders filled (both are attribute-safe: escaped, quotes too)."""
+    html = template.read_text(encoding="utf-8")
+    examples = escape(json.dumps(list(EXAMPLE_QUESTIONS), ensure_ascii=False), quote=True)
+    return (html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
+            .replace("{{EXAMPLES}}", examples))
+
+
+class PageAssets(StaticFiles):
+    """bot/channels/kefu/web/ as static files, except the page template (404, like any file that is not there)."""
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        # `path` is already normalised by StaticFiles.get_path ("./index.html", "x/../index.html"
+        # arrive as "index.html"); lower case so no spelling slips through on a case-insensitive disk.
+        if os.path.normcase(path).lower() == PAGE_TEMPLATE:
+            return "", None
+        return super().lookup_path(path)

@@ -1,0 +1,382 @@
+"""Run the assistant: train the Rasa model when its inputs changed, start the action server and
+the Rasa server, stop both cleanly.
+
+    python -m bot.launcher.stack run      # make run: train if needed, start both servers, Ctrl-C stops
+    python -m bot.launcher.stack train    # make train: train only if config/domain/data changed
+    python -m bot.launcher.stack chat     # make chat: action server + `rasa shell` in this terminal
+
+The model file is named by a fingerprint of everything it is trained from (config, domain,
+data, our Rasa component), so a model is trained once per change and reused otherwise. The
+guides are not part of it: new guides never need retraining.
+
+Tests use `Stack` directly on free ports with their own databases::
+
+    with Stack(ports=(5105, 5155), env={"GOVQA_RECORDS_DB": "/tmp/r.sqlite3"}) as stack:
+        requests.post(stack.rest_url, json={"sender": "u1", "message": "开公司要带什么材料"})
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+import yaml
+
+from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
+
+APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
+RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
+TOKEN_ENV = "GOVQA_RASA_TOKEN"
+KEFU_TOKEN_ENV = "KEFU_API_TOKEN"
+TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
+# Everything the trained model depends on, besides our own pipeline components (read from
+# config.yml by model_inputs()). Guides are deliberately absent.
+MODEL_INPUTS = ("config.yml", "domain.yml", "data", "requirements/rasa.txt")
+# The environment of every Rasa and action server child: no telemetry, no hub, quiet TensorFlow, and
+# Rasa's component cache under var/ (its default .rasa/ in the work tree grows to hundreds of MB).
+CHILD_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
+             "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore", "RASA_CACHE_DIRECTORY": str(ROOT / "var" / "rasa" / "cache")}
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def model_inputs() -> list[str]:
+    """MODEL_INPUTS plus the source file of every custom component config.yml names (bot.x.Y)."""
+    with open(ROOT / "config.yml", encoding="utf-8") as handle:
+        config = yaml.safe_load(handle)
+    components = [step["name"] for step in config.get("pipeline") or [] if "." in step["name"]]
+    return [*MODEL_INPUTS, *sorted({name.rsplit(".", 1)[0].replace(".", "/") + ".py" for name in components})]
+
+
+def model_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in model_inputs():
+        path = ROOT / name
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -> Path:
+    """The trained model for the current inputs; trains it first if there is none (~2-4 min)."""
+    settings = settings or load_settings()
+    fingerprint = model_fingerprint()
+    model = settings.models_dir / f"{fingerprint}.tar.gz"
+    if model.exists():
+        return model
+    settings.models_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.models_dir / ".train.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two `make run`s or test sessions never train at once
+        if model.exists():
+            return model
+        print(f"→ 训练 Rasa 模型（配置或训练数据有变化，约 2-4 分钟）：{model.name}", flush=True)
+        started = time.monotonic()
+        if log:
+            log.parent.mkdir(parents=True, exist_ok=True)
+        output = open(log, "w") if log else None
+        try:
+            done = subprocess.run(
+                [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+                 "--out", str(settings.models_dir), "--fixed-model-name", fingerprint],
+                cwd=ROOT, env={**os.environ, **CHILD_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
+            )
+        finally:
+            if output:
+                output.close()
+        if done.returncode != 0 or not model.exists():
+            raise StackError(f"Rasa 模型训练失败（退出码 {done.returncode}）" + (f"，日志：{log}" if log else ""))
+        print(f"✓ 模型训练完成，用时 {time.monotonic() - started:.0f} 秒", flush=True)
+    return model
+
+
+def secret(settings: Settings, env_name: str, file_name: str, env: Mapping[str, str] | None = None) -> str:
+    """A token from the environment, else generated once into var/secrets/<file_name> (mode 600)."""
+    token = (env if env is not None else os.environ).get(env_name)
+    if token:
+        return token
+    path = settings.secrets_dir / file_name
+    if not path.exists():
+        settings.secrets_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def rasa_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """Rasa's HTTP API token (GOVQA_RASA_TOKEN, else var/secrets/rasa_token)."""
+    return secret(settings, TOKEN_ENV, "rasa_token", env)
+
+
+def kefu_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The hall API's bearer token (KEFU_API_TOKEN, else var/secrets/kefu_token)."""
+    return secret(settings, KEFU_TOKEN_ENV, "kefu_token", env)
+
+
+def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StackError(f"{what}启动失败（退出码 {process.returncode}）{_last_error(log)}，日志：{log}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise StackError(f"{what}在 {timeout:.0f} 秒内没有就绪，日志：{log}")
+
+
+def _last_error(log: Path) -> str:
+    """The last ERROR line of a child's log, so the launcher can say why it did not start."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    errors = [line for line in lines[-200:] if " ERROR " in line or line.startswith("ERROR")]
+    return f"：{errors[-1].split(': ', 1)[-1].strip()}" if errors else ""
+
+
+class Stack:
+    """The action server, the Rasa server and the channels, each a child process group.
+
+    Started in that order: the hall API (智能云客服 backend and web page) always, the Telegram
+    bot only when TELEGRAM_BOT_TOKEN is set.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
+                 kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
+                 model: Path | None = None) -> None:
+        self.env = {**os.environ, **CHILD_ENV, **(env or {})}
+        # The children read GOVQA_* too, so settings and children agree on every path.
+        self.settings = settings or _settings_for(self.env)
+        self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)
+        self.kefu_port = kefu_port or self.settings.kefu_port
+        self.logs = logs or self.settings.var_dir / "logs"
+        self.model = model
+        self.token = rasa_token(self.settings, self.env)
+        self.kefu_token = kefu_token(self.settings, self.env)
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+        self.kefu: subprocess.Popen | None = None
+        self.telegram: subprocess.Popen | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.settings.rasa_host}:{self.rasa_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return self.rasa_url + "/webhooks/rest/webhook"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.settings.action_host}:{self.action_port}"
+
+    @property
+    def kefu_url(self) -> str:
+        return f"http://{self.settings.kefu_host}:{self.kefu_port}"
+
+    def start(self, *, channels: bool = True) -> Stack:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        model = self.model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
+        try:
+            self.start_actions()
+            self.start_rasa(model)
+            if channels:
+                self.start_kefu()
+                if self.env.get(TELEGRAM_TOKEN_ENV):
+                    self.start_telegram()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def start_kefu(self) -> None:
+        """The 智能云客服 hall API and web chat page (bot/channels/kefu/api.py)."""
+        log = self.logs / "kefu.log"
+        self.kefu = self._spawn([str(APP_PYTHON), "-m", "bot.channels.kefu.api", "--host", self.settings.kefu_host,
+                                 "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
+                                log, {KEFU_TOKEN_ENV: self.kefu_token})
+        _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
+
+    def start_telegram(self) -> None:
+        """The Telegram bot (bot/channels/telegram/bot.py); its token stays in the environment, never in argv or logs."""
+        self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.channels.telegram.bot", "--rasa-url", self.rest_url],
+                                    self.logs / "telegram.log", telegram=True)
+
+    def start_actions(self) -> None:
+        log = self.logs / "actions.log"
+        self.actions = self._spawn([str(APP_PYTHON), "-m", "actions.server", "--host", self.settings.action_host,
+                                    "--port", str(self.action_port)], log)
+        _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
+
+    def start_rasa(self, model: Path) -> None:
+        log = self.logs / "rasa.log"
+        env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db),
+               # Sanic reads SANIC_* variables: refuse oversized bodies (413) and answer errors as JSON.
+               "SANIC_REQUEST_MAX_SIZE": str(self.settings.kefu_max_body_bytes), "SANIC_FALLBACK_ERROR_FORMAT": "json"}
+        self.rasa = self._spawn([str(RASA), "run", "--model", str(model), "--endpoints", "endpoints.yml",
+                               "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
+                               "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.token], log, env)
+        _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
+
+    def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None, *,
+               telegram: bool = False) -> subprocess.Popen:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        # Each secret only reaches the child that needs it: the Telegram variables the bot, the hall
+        # token the hall API (passed in `extra`).
+        env = {key: value for key, value in self.env.items()
+               if key != KEFU_TOKEN_ENV and (telegram or not key.startswith("TELEGRAM_"))}
+        with open(log, "a") as output:
+            # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
+            return subprocess.Popen(command, cwd=ROOT, env={**env, **(extra or {})}, stdout=output,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def restart_rasa(self) -> None:
+        """Stop and start the Rasa server alone: conversations continue from the tracker store."""
+        if self.rasa is not None:
+            _terminate(self.rasa)
+        assert self.model is not None, "start() first"
+        self.start_rasa(self.model)
+
+    def running(self) -> bool:
+        """The servers are up, and the hall API if it was started. The Telegram bot is not required:
+        a revoked token stops the bot, never the assistant that the hall and the web page use."""
+        started = [process for process in (self.kefu,) if process is not None]
+        return all(p is not None and p.poll() is None for p in (self.actions, self.rasa, *started))
+
+    def telegram_exit(self) -> int | None:
+        """The Telegram bot's exit code once it has stopped (None while it runs or was not started)."""
+        return self.telegram.poll() if self.telegram is not None else None
+
+    def stop(self) -> None:
+        _terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
+        self.telegram = self.kefu = self.rasa = self.actions = None
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self.stop()
+
+
+def _terminate(*processes: subprocess.Popen, grace: float = 10) -> None:
+    """SIGTERM every process group at once, then SIGKILL what is still running after `grace` seconds
+    (one shared deadline: Ctrl-C takes at most `grace`, not `grace` per server)."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _settings_for(env: Mapping[str, str]) -> Settings:
+    """Settings as a child started with `env` will read them (its GOVQA_* overrides included)."""
+    fields = {field.name for field in dataclasses.fields(Settings)}
+    overrides = {key[len(ENV_PREFIX):].lower(): value for key, value in env.items() if key.startswith(ENV_PREFIX)}
+    return load_settings(**{name: value for name, value in overrides.items() if name in fields})
+
+
+def _print_ready(stack: Stack) -> None:
+    # The hall token is printed only when we generated it; a token set in the environment stays there.
+    generated = not stack.env.get(KEFU_TOKEN_ENV)
+    kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
+                       if generated else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
+    token_shell = f"$(cat {stack.settings.secrets_dir / 'kefu_token'})" if generated else "$" + KEFU_TOKEN_ENV
+    mode = "长轮询" if stack.settings.telegram_mode == "polling" else "webhook"
+    telegram = (f"已启动（{mode}；令牌无效等问题见 {stack.logs / 'telegram.log'}）" if stack.telegram is not None
+                else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
+    print(f"""
+✓ 政务服务智能问答助手已启动
+  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
+  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
+                            {kefu_token_hint}
+  Telegram 机器人           {telegram}
+  Rasa（REST 渠道）         {stack.rest_url}
+  Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
+  动作服务器                {stack.action_url}
+  日志                      {stack.logs}
+
+试一试：
+  curl -s {stack.kefu_url}/api/v1/chat -H "Authorization: Bearer {token_shell}" \\
+       -H 'Content-Type: application/json' -d '{{"session_id": "demo", "message": "开办企业需要什么材料"}}'
+
+按 Ctrl-C 停止。""", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="政务服务智能问答助手：训练与启动")
+    parser.add_argument("command", choices=("run", "train", "chat"))
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    try:
+        if args.command == "train":
+            print(f"模型：{ensure_model(settings, log=settings.var_dir / 'logs' / 'train.log')}")
+            return 0
+        stack = Stack(settings)
+
+        def _stop(_signum: int, _frame: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
+
+        signal.signal(signal.SIGTERM, _stop)
+        # Set explicitly: a process started in the background by a non-interactive shell (CI, nohup …
+        # &) inherits SIGINT as ignored, and Python then never turns Ctrl-C into KeyboardInterrupt.
+        signal.signal(signal.SIGINT, _stop)
+        try:
+            if args.command == "chat":
+                stack.logs.mkdir(parents=True, exist_ok=True)
+                model = ensure_model(settings, log=stack.logs / "train.log")
+                stack.start_actions()
+                env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db)}
+                return subprocess.call([str(RASA), "shell", "--model", str(model), "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
+            stack.start()
+            _print_ready(stack)
+            telegram_reported = False
+            while stack.running():
+                time.sleep(1)
+                if not telegram_reported and stack.telegram_exit() is not None:
+                    telegram_reported = True
+                    print(f"✗ Telegram 机器人已退出（退出码 {stack.telegram_exit()}{_last_error(stack.logs / 'telegram.log')}），"
+                          f"日志：{stack.logs / 'telegram.log'}；其他服务继续运行。", file=sys.stderr, flush=True)
+            print("✗ 有服务意外退出，查看日志：" + str(stack.logs), file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\n正在停止 …", flush=True)
+            return 0
+        finally:
+            stack.stop()
+            print("✓ 已停止", flush=True)
+    except StackError as error:
+        print(f"✗ {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Build a new index version: validate → chunk → embed (cached) → FAISS + BM25 → eval gate → publish.
+
+Nothing is published unless validation and the eval gate pass; the version published before
+keeps serving. Chunks whose text and model are unchanged are read from the embedding cache, so
+rebuilding after editing one guide among thousands embeds only that guide's chunks.
+
+Usage::
+
+    from knowledge.index.builder import build_index
+
+    report = build_index(load_settings())      # raises BuildError with the problems
+    print(report.version, report.embedded, report.metrics)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.index.bm25 import BM25Index, TokenCache, Tokenizer
+from knowledge.index.calibration import CalibrationError, calibrate
+from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
+from knowledge.index.embedding import Embedder, EmbeddingCache
+from knowledge.index.evaluation import evaluate, format_report, load_question_set
+from knowledge.index.gate import Findings
+from knowledge.index.gate import check as check_gate
+from knowledge.index.store import IndexStore, file_checksums
+from knowledge.retrieval.retriever import CALIBRATION_FILE, IndexData, NoIndexError, Retriever
+from knowledge.settings import ROOT, Settings
+from knowledge.sources.guides import Problem
+from knowledge.sources.validation import validate_knowledge_base
+
+
+class BuildError(RuntimeError):
+    """A build that published nothing; `problems` says why, file by file."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, report: dict[str, Any] | None = None,
+                 findings: Findings | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+        self.report = report
+        self.findings = findings
+
+
+@dataclass
+class BuildReport:
+    version: str
+    published: bool
+    guides: int
+    documents: int
+    chunks: int
+    embedded: int  # chunks embedded now (the rest came from the cache)
+    seconds: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    eval_text: str = ""
+    calibration: dict[str, Any] = field(default_factory=dict)
+    findings: Findings | None = None
+
+
+def source_checksums(settings: Settings) -> dict[str, str]:
+    """sha256 of every guide and document file: the manifest records them, `status` compares."""
+    sums = {}
+    for folder in (settings.guides_dir, settings.documents_dir):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    try:
+                        name = str(path.resolve().relative_to(ROOT))
+                    except ValueError:
+                        name = str(path)
+                    sums[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _write_faiss(index: faiss.Index, path: Path) -> None:
+    """faiss reports a failed write (a full disk) as RuntimeError; callers handle it as the OSError it is."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as error:
+        detail = str(error).rsplit(": ", 1)[-1]
+        raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
+
+
+def _published(store: IndexStore, settings: Settings, embedder: Embedder) -> Retriever | None:
+    """The version serving now, to compare with; None when there is none (or it cannot be loaded,
+    or it was built with another model: nothing comparable)."""
+    folder = store.current_folder()
+    if folder is None or not folder.is_dir():
+        return None
+    try:
+        return Retriever(IndexData(folder), settings, embedder)
+    except NoIndexError:
+        return None
+
+
+def _encode_cached(settings: Settings, embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Embed calibration texts through the embedding cache (a rebuild embeds only new ones)."""
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+        return cache.encode(embedder, texts, digests)[0]
+    finally:
+        cache.close()
+
+
+def build_index(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+    gate: bool = True,
+    accept: str | None = None,
+    log: Any = None,
+) -> BuildReport:
+    """Build and, if every check passes, publish a new index version. `accept` (a reason) publishes
+    despite the gate's findings and records why."""
+    say = log or (lambda message: None)
+    started = time.perf_counter()
+    validation = validate_knowledge_base(settings)
+    if not validation.ok:
+        raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+
+    chunks: list[Chunk] = []
+    for guide in validation.guides:
+        chunks.extend(guide_chunks(guide))
+    for document in validation.documents:
+        chunks.extend(document_chunks(document))
+    chunks.extend(anchor_chunks(validation.out_of_scope))
+    say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
+
+    embedder = embedder or Embedder(
+        settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size
+    )
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        vectors, embedded = cache.encode(embedder, [c.text for c in chunks], [c.digest for c in chunks], progress=progress)
+    finally:
+        cache.close()
+    say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
+
+    user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
+    tokenizer = Tokenizer(user_words)
+    token_cache = TokenCache(settings.embedding_cache)
+    try:
+        tokens = token_cache.tokenize_all(tokenizer, [c.text for c in chunks], [c.digest for c in chunks])
+    finally:
+        token_cache.close()
+    units: dict[str, list[str]] = {}
+    for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
+        unit = lexical_unit(chunk)
+        if unit is not None:
+            units.setdefault(unit, []).extend(chunk_tokens)
+    unit_names = list(units)
+    bm25 = BM25Index.build([units[name] for name in unit_names])
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+
+    store = IndexStore(settings.index_dir)
+    with store.lock():
+        version = store.new_version_name()
+        staging = store.staging_folder(version)
+        try:
+            _write_faiss(dense, staging / "dense.faiss")
+            bm25.save(staging)
+            _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
+            (staging / "guides.json").write_text(
+                json.dumps({g.id: g.as_dict() for g in validation.guides}, ensure_ascii=False), encoding="utf-8"
+            )
+            (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
+            (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
+            manifest: dict[str, Any] = {
+                "version": version,
+                "built_at": dt.datetime.now().isoformat(timespec="seconds"),
+                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
+                "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
+                "sources": source_checksums(settings),
+                "files": file_checksums(staging),  # verified whenever the version is loaded
+                "eval": None,
+            }
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+            # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).
+            data = IndexData(staging, staging=True)
+            retriever = Retriever(data, settings, embedder)
+            try:
+                model = calibrate(retriever, vectors, tokens, lambda texts: _encode_cached(settings, embedder, texts), settings)
+            except CalibrationError as error:
+                raise BuildError(f"校准失败，未发布新索引：{error}") from error
+            (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+            data.decision = model
+            manifest["calibration"] = {"answer_at": model.answer_at, "scope_at": model.scope_at, "confirm_at": model.confirm_at,
+                                       "spread": model.spread, **model.report}
+            say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 "
+                + "，".join(f"{key} {value}" for key, value in model.report["cv"].items()))
+
+            metrics: dict[str, float] = {}
+            eval_text = ""
+            findings = None
+            report = None
+            if settings.eval_questions.is_file():  # the sample knowledge base's regression numbers, for status
+                report = evaluate(retriever, load_question_set(settings.eval_questions))
+                report["index_version"] = version
+                metrics, eval_text = report["metrics"], format_report(report)
+                manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
+            if gate:
+                findings = check_gate(retriever, _published(store, settings, embedder), settings, report)
+                manifest["gate"] = findings.as_dict()
+                if findings.failures and not accept:
+                    raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
+                if findings.failures:
+                    manifest["gate"]["accepted"] = accept
+            manifest["files"] = file_checksums(staging)
+            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            store.finalize(staging, version)
+        except BaseException:
+            store.discard(staging)
+            raise
+        store.publish(version, accepted=accept if findings and findings.failures else None)
+        store.prune()
+    return BuildReport(
+        version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
+        chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
+        metrics=metrics, warnings=validation.warnings, eval_text=eval_text, calibration=manifest["calibration"],
+        findings=findings,
+    )

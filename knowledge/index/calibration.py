@@ -1,0 +1,301 @@
+"""The decision model: how sure the retriever is that its best hit answers a question, learnt at
+build time from the knowledge base being published, never from a fixed question file.
+
+Similarity scores have a different scale for every embedding model and knowledge base, so no
+score threshold is a constant. Instead every build fits two small logistic models over three
+retrieval features of a question (``FEATURES``): ``scope`` (is it the knowledge base's kind of
+question or off-topic?) and ``known`` (is its best hit the right guide, or does the knowledge base
+lack the procedure?), from examples the knowledge base itself provides:
+
+- its guides' sample ``questions:``, 常见问题 headings, and aliases asked with an aspect
+  ("装自来水要多久"), each scored with its own chunk left out of the search (a citizen's words are
+  never verbatim in the index): right when their guide comes first;
+- the same examples asked once more with their whole guide left out: a procedure the knowledge
+  base does not have ("unknown"; its best hit is wrong by construction);
+- the out-of-scope anchors (knowledge/out_of_scope.yml), each left out: off-topic.
+
+The guides are split into folds: the model that scores a fold's examples was fitted on the other
+folds' guides, so the numbers say how it transfers to guides it has not seen. Two thresholds come
+from those out-of-fold probabilities:
+
+- answer directly when ``known`` reaches ``answer_at`` (the lowest probability that at most
+  ``calibration_unknown_answered`` of the "unknown" examples reach: hundreds of examples, a stable
+  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.5: likelier the
+  knowledge base's kind of question than an off-topic one);
+- "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
+  ``calibration_confirm_offtopic`` of the anchors reach);
+- in between, ask "您问的是【X】的…吗？".
+
+Tried on the development set (tests/data/dev/) and dropped: the scope model alone (it answered
+42-75% of questions about procedures the knowledge base lacks; with both, 25-42%), the known model
+alone (it answered more off-topic questions), and a quantile of the ~70 anchors for answering
+(it rests on 3 or 4 of them and swung from 0.25 to 0.71 between two knowledge bases).
+
+Which guides are "close enough to ask which one" is a margin in score units (``spread``, the
+calibrated gap between right answers' and off-topic questions' typical scores). Deriving that
+margin from where the knowledge base's own questions went wrong was tried on the development set:
+it swung from 0.017 to 0.034 between two knowledge bases and made the gate refuse adding guides.
+
+Usage::
+
+    model = calibrate(retriever, vectors, chunk_tokens, encode, settings)   # at build time
+    model.probabilities(features)    # (in scope 0.97, right 0.88)
+    model.report["cv"]["within_band"]
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from knowledge.index.bm25 import BM25Index
+from knowledge.index.chunks import ANCHOR, FAQ, QUESTION, lexical_unit
+
+if TYPE_CHECKING:  # the retriever imports this module; the type is only for signatures
+    from knowledge.retrieval.retriever import Retriever
+    from knowledge.settings import Settings
+
+# Retrieval features of a question, computed by Retriever.features():
+#   top       fused score of the best hit (it includes BM25 coverage and the alias bonus)
+#   gap       how far it leads the runner-up
+#   anchor    nearest out-of-scope anchor's cosine minus the best guide chunk's
+# Coverage and "names the guide" on their own were tried and dropped: the knowledge base's own
+# sample questions name their guide and share its words far more often than citizens' questions
+# do, so a model leaning on them refused most real questions (tests/data/questions.yml: 0.47
+# answered right with them, 0.91 without).
+FEATURES: tuple[str, ...] = ("top", "gap", "anchor")
+
+# Aspect phrasings for alias positives: one per alias, in turn, so every build is the same.
+ALIAS_SUFFIXES: tuple[str, ...] = ("需要什么材料", "要多久", "在哪里办", "收费吗", "怎么办理", "电话是多少", "有什么条件")
+FOLDS = 5
+SEED = 13
+POSITIVE, ORPHAN = "positive", "unknown"  # example kinds in the fit (besides ANCHOR)
+# Scoring one example costs a search: a 5,000-guide knowledge base has ~60,000 of them, so a build
+# calibrates on a random sample of its positives (spread over all guides' folds) and all anchors.
+MAX_POSITIVES = 2000
+
+
+class CalibrationError(RuntimeError):
+    """The knowledge base gives too few examples to calibrate on."""
+
+
+@dataclass
+class Logistic:
+    """A logistic model over FEATURES, standardised."""
+
+    mean: list[float]
+    scale: list[float]
+    weights: list[float]
+    bias: float
+
+    def probability(self, features: Sequence[float]) -> float:
+        z = sum(w * (x - m) / s for w, x, m, s in zip(self.weights, features, self.mean, self.scale, strict=True))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z + self.bias))))
+
+    @classmethod
+    def fit(cls, x: np.ndarray, y: np.ndarray) -> Logistic:
+        from sklearn.linear_model import LogisticRegression  # only the build needs scikit-learn
+
+        mean = x.mean(axis=0)
+        scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
+        model.fit((x - mean) / scale, y)
+        return cls(mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0]))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.array([self.probability(row) for row in x])
+
+
+@dataclass
+class DecisionModel:
+    """Two logistic models over FEATURES and the thresholds on them (see the module docstring)."""
+
+    scope: Logistic  # the knowledge base's kind of question, or off-topic
+    known: Logistic  # its best hit is the right guide, or the knowledge base lacks the procedure
+    answer_at: float  # on `known`; answering also needs `scope` >= scope_at
+    scope_at: float
+    confirm_at: float  # on `scope`: below it, "not found"
+    spread: float  # typical top score of right answers minus that of off-topic ones (a score unit)
+    floor: float  # typical top score of an off-topic question: scores are read as floor + k × spread
+    report: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, features: Sequence[float]) -> tuple[float, float]:
+        """(in scope, right) for one question's features."""
+        return self.scope.probability(features), self.known.probability(features)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"features": list(FEATURES), **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecisionModel:
+        if list(data.get("features", [])) != list(FEATURES):
+            raise ValueError(f"决策模型的特征 {data.get('features')} 与程序的 {list(FEATURES)} 不一致：请重新 build")
+        try:
+            values = {key: value for key, value in data.items() if key != "features"}
+            return cls(**{**values, "scope": Logistic(**values["scope"]), "known": Logistic(**values["known"])})
+        except (TypeError, KeyError) as error:  # written by another version of this program
+            raise ValueError(f"决策模型的格式与程序不一致（{error}）：请重新 build") from error
+
+
+@dataclass
+class Example:
+    """One calibration question: its vector, the guide it belongs to (None: off-topic), the chunks
+    to leave out of the search while scoring it, and its fold."""
+
+    text: str
+    kind: str  # question | faq | alias | anchor
+    guide_id: str | None
+    exclude: tuple[int, ...]
+    fold: int
+    vector: np.ndarray | None = None
+
+
+def examples_from(retriever: Retriever, vectors: np.ndarray, folds: int = FOLDS) -> list[Example]:
+    """The knowledge base's own positives and negatives, guides spread over folds at random."""
+    data = retriever.data
+    guide_ids = sorted(data.guides)
+    random.Random(SEED).shuffle(guide_ids)
+    fold_of = {guide_id: index % folds for index, guide_id in enumerate(guide_ids)}
+    examples: list[Example] = []
+    anchors = 0
+    for index, chunk in enumerate(data.chunks):
+        if chunk.kind == QUESTION and chunk.guide_id:
+            examples.append(Example(chunk.text, QUESTION, chunk.guide_id, (index,), fold_of[chunk.guide_id], vectors[index]))
+        elif chunk.kind == FAQ and chunk.guide_id:
+            question = chunk.content.split("\n", 1)[0].strip()
+            examples.append(Example(question, FAQ, chunk.guide_id, (index,), fold_of[chunk.guide_id]))
+        elif chunk.kind == ANCHOR:
+            examples.append(Example(chunk.text, ANCHOR, None, (index,), anchors % folds, vectors[index]))
+            anchors += 1
+    turn = 0
+    for guide_id in sorted(data.guides):
+        for alias in data.guides[guide_id]["aliases"]:
+            text = alias + ALIAS_SUFFIXES[turn % len(ALIAS_SUFFIXES)]
+            examples.append(Example(text, "alias", guide_id, (), fold_of[guide_id]))
+            turn += 1
+    positives = [e for e in examples if e.guide_id]
+    if len(positives) > MAX_POSITIVES:
+        keep = {id(e) for e in random.Random(SEED).sample(positives, MAX_POSITIVES)}
+        examples = [e for e in examples if not e.guide_id or id(e) in keep]
+    return examples
+
+
+def _fold_bm25(retriever: Retriever, chunk_tokens: Sequence[Sequence[str]], left_out: set[int]) -> BM25Index:
+    """BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)."""
+    data = retriever.data
+    words: dict[str, list[str]] = {name: [] for name in data.units}
+    for index, (chunk, tokens) in enumerate(zip(data.chunks, chunk_tokens, strict=True)):
+        unit = lexical_unit(chunk)
+        if unit is not None and index not in left_out:
+            words[unit].extend(tokens)
+    return BM25Index.build([words[name] for name in data.units])
+
+
+def _threshold(p_negative: np.ndarray, share: float) -> float:
+    """The lowest probability that at most `share` of the off-topic examples reach."""
+    allowed = math.floor(share * len(p_negative))
+    ranked = np.sort(p_negative)[::-1]
+    above = ranked[allowed] if allowed < len(ranked) else 0.0  # the first one that must stay below
+    return float(min(0.99, max(0.01, above + 1e-6)))
+
+
+def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.ndarray, model: DecisionModel) -> dict[str, float]:
+    def ratio(mask: np.ndarray, of: np.ndarray) -> float:
+        return round(float(mask[of].mean()), 4) if of.any() else 1.0
+
+    positive, negative = kind == POSITIVE, kind == ANCHOR
+    answered = (known >= model.answer_at) & (scope >= model.scope_at)
+    kept = scope >= model.confirm_at
+    return {
+        "top1": ratio(right, positive),
+        "answered_right": ratio(right & answered, positive),
+        "within_band": ratio(right & kept, positive),
+        "inscope_not_found": ratio(~kept, positive),
+        "offtopic_refused": ratio(~kept, negative),
+        "offtopic_answered": ratio(answered, negative),
+        "unknown_answered": ratio(answered, kind == ORPHAN),
+    }
+
+
+def calibrate(
+    retriever: Retriever,
+    vectors: np.ndarray,
+    chunk_tokens: Sequence[Sequence[str]],
+    encode: Callable[[list[str]], np.ndarray],
+    settings: Settings,
+) -> DecisionModel:
+    """Fit the decision model on the knowledge base behind `retriever` (see the module docstring).
+
+    `vectors` and `chunk_tokens` are the index's own, row for row with its chunks; `encode` embeds
+    the few calibration texts that are not chunks (FAQ headings, alias phrasings)."""
+    examples = examples_from(retriever, vectors)
+    missing = [e for e in examples if e.vector is None]
+    if missing:
+        for example, vector in zip(missing, encode([e.text for e in missing]), strict=True):
+            example.vector = vector
+    positives = sum(1 for e in examples if e.guide_id)
+    anchors = len(examples) - positives
+    if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:
+        raise CalibrationError(f"知识库的校准样例太少（正例 {positives} 个、负例 {anchors} 个，至少 10 / 5 个，指南至少 2 个）："
+                               "请给指南补充 questions: 典型问法，或在 out_of_scope.yml 补充无关话题")
+    rows = _score_examples(retriever, examples, chunk_tokens)
+    features = np.array([row[0] for row in rows])
+    right = np.array([row[1] for row in rows])
+    kind = np.array([row[2] for row in rows])
+    fold_of = np.array([row[3] for row in rows])
+    # Out-of-fold probabilities: each fold scored by models fitted without its guides.
+    scope, known = np.zeros(len(rows)), np.zeros(len(rows))
+    for fold in sorted(set(fold_of.tolist())):
+        train = fold_of != fold
+        in_scope = train & (kind != ORPHAN)
+        if len(set(right[train].tolist())) < 2 or len(set((kind[in_scope] == POSITIVE).tolist())) < 2:
+            raise CalibrationError("校准失败：训练折里只有一类样例，请补充指南的典型问法或无关话题")
+        scope[~train] = Logistic.fit(features[in_scope], kind[in_scope] == POSITIVE)(features[~train])
+        known[~train] = Logistic.fit(features[train], right[train])(features[~train])
+    confirm_at = _threshold(scope[kind == ANCHOR], settings.calibration_confirm_offtopic)
+    model = DecisionModel(
+        scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE),
+        known=Logistic.fit(features, right),
+        answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
+        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0)
+    top = features[:, FEATURES.index("top")]
+    model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
+    model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)
+    by_kind = {name: int(sum(1 for e in examples if e.kind == name)) for name in (QUESTION, FAQ, "alias", ANCHOR)}
+    model.report = {
+        "method": f"两个逻辑回归（{', '.join(FEATURES)}）：属于本知识库的问题 vs 无关话题；找对指南 vs 知识库里没有的事项。"
+                  f"指南分 {len(set(fold_of.tolist()))} 折交叉验证，样例本身的切块不参与检索；“知识库里没有的事项”= 去掉整个指南后再问它的问法",
+        "examples": {"positive": positives, "negative": anchors, **by_kind, ORPHAN: int((kind == ORPHAN).sum())},
+        "cv": _rates(scope, known, right, kind, model),
+        "targets": {"unknown_answered": settings.calibration_unknown_answered, "confirm_offtopic": settings.calibration_confirm_offtopic,
+                    "scope_answer_probability": settings.scope_answer_probability},
+    }
+    return model
+
+
+def _score_examples(retriever: Retriever, examples: list[Example],
+                    chunk_tokens: Sequence[Sequence[str]]) -> list[tuple[list[float], bool, str, int]]:
+    """(features, best hit right?, kind, fold) for every example, and for every guide example once
+    more as an orphan: asked with its whole guide left out, like a procedure the knowledge base
+    does not have (its best hit is then wrong by construction)."""
+    chunks_of: dict[str, set[int]] = {}
+    for index, chunk in enumerate(retriever.data.chunks):
+        if chunk.guide_id:
+            chunks_of.setdefault(chunk.guide_id, set()).add(index)
+    rows: list[tuple[list[float], bool, str, int]] = []
+    for fold in sorted({e.fold for e in examples}):
+        left_out = {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude}
+        bm25 = _fold_bm25(retriever, chunk_tokens, left_out)
+        for example in (e for e in examples if e.fold == fold):
+            values, best = retriever.features(example.text, example.vector, exclude=set(example.exclude), bm25=bm25)
+            kind = ANCHOR if example.guide_id is None else POSITIVE
+            rows.append((values, example.guide_id is not None and best == example.guide_id, kind, fold))
+            if example.guide_id is not None:
+                values, _ = retriever.features(example.text, example.vector, exclude=chunks_of[example.guide_id], bm25=bm25)
+                rows.append((values, False, ORPHAN, fold))
+    return rows

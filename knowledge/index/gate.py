@@ -1,0 +1,126 @@
+"""The publish gate: refuse a build only for a real regression, and say what got worse.
+
+A deployment replaces the sample guides with its own and admins keep adding guides, so the gate
+never asks a fixed question file to be answered as such. It compares the new build with the
+published version on what both can answer:
+
+- the evaluation questions (settings.eval_questions) whose guides exist in both versions: top-1
+  and "answered or confirmed right" may not drop by more than ``gate_max_drop``, off-topic
+  questions answered directly may not rise by more than it;
+- the sample ``questions:`` of guides the build adds, each scored with its own chunk left out:
+  at least ``gate_new_guides_top1`` of them must find their guide first (a new guide that its own
+  questions cannot find is badly written or duplicates another).
+
+With no published version to compare with (a first build), the evaluation questions that apply
+must meet the absolute floors ``gate_top1`` and ``gate_offtopic_answered_max``. An admin who
+knows why a drop is fine publishes with ``build --accept "理由"``: the reason and the findings are
+kept in the manifest and the history, and ``status`` shows them.
+
+Usage::
+
+    findings = check(new_retriever, published_retriever_or_none, settings)
+    findings.failures        # ["Top-1 …"] (empty: publish)
+    findings.worse           # the questions that got worse, with what to do
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.index.chunks import QUESTION
+from knowledge.index.evaluation import evaluate, load_question_set
+from knowledge.retrieval.retriever import ANSWER, CONFIRM, Retriever
+from knowledge.settings import Settings
+
+MIN_QUESTIONS = 20  # fewer applicable evaluation questions than this say nothing reliable
+ADVICE = ("该问题现在答错或答不上：可以给对应指南加别名（aliases）或典型问法（questions:），检查指南内容是否与其他指南重复；"
+          "确认无误后可用 build --accept \"理由\" 发布")
+
+
+@dataclass
+class Findings:
+    failures: list[str] = field(default_factory=list)
+    worse: list[dict[str, Any]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"failures": self.failures, "worse": self.worse, "metrics": self.metrics}
+
+
+def _right(result: Any, guide: str) -> bool:
+    return result.decision in (ANSWER, CONFIRM) and result.guide_id == guide
+
+
+def _in_scope_outcomes(retriever: Retriever, items: list[dict[str, Any]]) -> list[tuple[bool, bool]]:
+    """(ranked first, answered or confirmed right) for each question."""
+    results = retriever.run_batch([item["q"] for item in items], [item.get("aspect") for item in items])
+    return [(bool(r.candidates) and r.candidates[0].guide_id == item["guide"], _right(r, item["guide"]))
+            for r, item in zip(results, items, strict=True)]
+
+
+def _offtopic_answered(retriever: Retriever, questions: list[str]) -> float:
+    if not questions:
+        return 0.0
+    return sum(r.decision == ANSWER for r in retriever.run_batch(questions)) / len(questions)
+
+
+def _new_guides_top1(new: Retriever, added: set[str]) -> tuple[float, list[dict[str, Any]], int]:
+    """Top-1 of the added guides' own sample questions, each scored without its own chunk."""
+    data = new.data
+    rows = [(i, c) for i, c in enumerate(data.chunks) if c.kind == QUESTION and c.guide_id in added]
+    if not rows:
+        return 1.0, [], 0
+    vectors = new.embedder.encode([c.text for _, c in rows])
+    missed = []
+    for (index, chunk), vector in zip(rows, vectors, strict=True):
+        _, best = new.features(chunk.text, vector, exclude={index})
+        if best != chunk.guide_id:
+            missed.append({"q": chunk.text, "guide": chunk.guide_id, "got": best, "advice": ADVICE})
+    return 1 - len(missed) / len(rows), missed, len(rows)
+
+
+def check(new: Retriever, published: Retriever | None, settings: Settings,
+          evaluation: dict[str, Any] | None = None) -> Findings:
+    """What stops `new` from replacing `published` (see the module docstring). `evaluation` is
+    `new`'s report on settings.eval_questions when the caller has already made it."""
+    findings = Findings()
+    questions = load_question_set(settings.eval_questions) if settings.eval_questions.is_file() else None
+    new_guides = set(new.data.guides)
+    old_guides = set(published.data.guides) if published else set()
+    added = new_guides - old_guides if published else set()
+    if questions is not None and published is not None:
+        common = [item for item in questions["in_scope"] if item["guide"] in new_guides & old_guides]
+        findings.metrics["common_questions"] = len(common)
+        if common:
+            before, after = _in_scope_outcomes(published, common), _in_scope_outcomes(new, common)
+            for label, index in (("Top-1", 0), ("答对或确认对", 1)):
+                was = sum(b[index] for b in before) / len(common)
+                now = sum(a[index] for a in after) / len(common)
+                findings.metrics[f"{label} 发布中 → 新"] = f"{was:.4f} → {now:.4f}"
+                if was - now > settings.gate_max_drop:
+                    findings.failures.append(f"{label} 从 {was:.4f} 降到 {now:.4f}"
+                                             f"（共同的 {len(common)} 个评测问题，允许下降 {settings.gate_max_drop}）")
+            findings.worse = [{"q": item["q"], "guide": item["guide"], "advice": ADVICE}
+                              for item, b, a in zip(common, before, after, strict=True) if b[1] and not a[1]]
+        was, now = _offtopic_answered(published, questions["off_topic"]), _offtopic_answered(new, questions["off_topic"])
+        findings.metrics["无关问题被直接回答 发布中 → 新"] = f"{was:.4f} → {now:.4f}"
+        if now - was > settings.gate_max_drop:
+            findings.failures.append(f"无关问题被直接回答从 {was:.4f} 升到 {now:.4f}（允许上升 {settings.gate_max_drop}）")
+    elif questions is not None:
+        report = evaluation or evaluate(new, questions)
+        n, metrics = report["counts"]["in_scope"], report["metrics"]
+        findings.metrics.update({"questions": n, "top1": metrics["top1"]})
+        if n >= MIN_QUESTIONS and metrics["top1"] < settings.gate_top1:
+            findings.failures.append(f"Top-1 {metrics['top1']:.4f} < {settings.gate_top1}（{n} 个评测问题）")
+        answered = metrics["offtopic_answered"]
+        findings.metrics["offtopic_answered"] = round(answered, 4)
+        if answered > settings.gate_offtopic_answered_max:
+            findings.failures.append(f"无关问题被直接回答 {answered:.4f} > {settings.gate_offtopic_answered_max}")
+    if added:
+        top1, missed, count = _new_guides_top1(new, added)
+        findings.metrics["新增指南的典型问法 Top-1"] = f"{top1:.4f}（{count} 个）"
+        if count >= 5 and top1 < settings.gate_new_guides_top1:
+            findings.failures.append(f"新增指南的典型问法只有 {top1:.4f} 排第一（{count} 个，门槛 {settings.gate_new_guides_top1}）")
+            findings.worse.extend(missed)
+    return findings

@@ -1,0 +1,385 @@
+"""Hybrid retrieval: which guide (and which sections) answer a question, or a policy passage.
+
+Dense: sentence-transformers vectors of every chunk in FAISS (inner product on unit vectors); a
+guide's dense score blends its two best chunks (0.7 / 0.3), so a guide that matches in several
+places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
+policy passage), normalised to a coverage in [0, 1). Fused:
+``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
+probabilities of the decision model calibrated for this index version at build time
+(knowledge/index/calibration.py; no score threshold is a constant): that the question is the knowledge
+base's kind, and that its best hit is right (``confidence``):
+
+- ``none``: not the knowledge base's kind of question (off-topic, or nothing matches): say so
+  honestly, never return the least bad hit;
+- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best: ask which one;
+- ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
+- ``answer``: one guide (or, when a policy passage scores higher, that passage).
+
+Usage::
+
+    retriever = Retriever.from_published_index()             # loads CURRENT once
+    result = retriever.run("开公司要带什么材料")
+    result.decision        # "answer"
+    result.guide["id"]     # "company-setup"
+    result.sections        # [("申请材料", "1. 《公司登记（备案）申请书》原件1份 …")]
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.index.bm25 import BM25Index, Tokenizer
+from knowledge.index.calibration import DecisionModel
+from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
+from knowledge.index.embedding import Embedder
+from knowledge.index.store import IndexStore, IndexStoreError
+from knowledge.retrieval.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
+from knowledge.settings import Settings, load_settings
+
+ANSWER = "answer"
+CONFIRM = "confirm"  # one guide leads but not surely enough: ask "您问的是【X】的…吗？"
+AMBIGUOUS = "ambiguous"
+NONE = "none"
+CALIBRATION_FILE = "calibration.json"
+
+
+MAX_QUESTION_CHARS = 500
+
+
+def normalize_question(question: str | None) -> str:
+    """The question as retrieval should see it: no invisible characters, no punctuation, symbols
+    or emoji around it except one final question mark ("…?…开办企业需要什么材料…?…" is
+    "开办企业需要什么材料？"), at most 500 characters."""
+    text = "".join(c for c in (question or "") if unicodedata.category(c) not in ("Cf", "Cc") or c in "\n\t")
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start])[0] in "PSZC":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] in "PSZC":
+        end -= 1
+    # A question mark is meaning, not noise: the embedding scores "那个体户呢？" as a question.
+    asks = "?" in text[end:] or "？" in text[end:]
+    core = " ".join(text[start:end].split())[: MAX_QUESTION_CHARS - 1]
+    return core + "？" if asks and core else core
+
+
+class NoIndexError(RuntimeError):
+    """No usable published index: none built yet, or the published one is missing or corrupt."""
+
+
+@dataclass
+class Hit:
+    """One scored chunk."""
+
+    chunk: Chunk
+    score: float
+    dense: float
+    lexical: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "guide_id": self.chunk.guide_id,
+            "title": self.chunk.title,
+            "section": self.chunk.section,
+            "kind": self.chunk.kind,
+            "score": round(self.score, 4),
+            "text": self.chunk.content,
+            "source": self.chunk.source,
+            "units": list(self.chunk.units),
+            "deadline": self.chunk.deadline,
+        }
+
+
+@dataclass
+class GuideCandidate:
+    guide_id: str
+    title: str
+    score: float
+    best: Hit | None = None  # None when rebuilt from a slot (an offer made in an earlier turn)
+
+
+@dataclass
+class Scored:
+    """What one search found: hits best first, and the nearest anchor's lead over the best guide
+    chunk (cosine)."""
+
+    hits: list[Hit]
+    anchor_margin: float
+
+
+@dataclass
+class RetrievalResult:
+    question: str
+    decision: str  # ANSWER | CONFIRM | AMBIGUOUS | NONE
+    aspect: str
+    confidence: float  # the calibrated probability that the best hit is right (0-1)
+    in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
+    guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
+    # The best policy passage when it is good enough (settings.related_passage_level): the answer
+    # itself when it outranks every guide, otherwise related policy (its 牵头/责任单位) shown beside.
+    passage: Hit | None = None
+    candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
+    choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about (ambiguous, confirm)
+    spread: float = 0.1  # this index's score unit (DecisionModel.spread): margins are multiples of it
+    hits: list[Hit] = field(default_factory=list)  # top chunks, best first (one per guide/passage)
+    index_version: str = ""
+
+    @property
+    def guide_id(self) -> str | None:
+        return self.guide["id"] if self.guide else None
+
+    @property
+    def contacts(self) -> list[dict[str, str]]:
+        return list(self.guide["contacts"]) if self.guide else []
+
+    def as_json(self) -> dict[str, Any]:
+        """The stable machine-readable form printed by ``index_builder.py query --json``."""
+        return {
+            "question": self.question,
+            "decision": self.decision,
+            "aspect": self.aspect,
+            "confidence": round(self.confidence, 4),
+            "guide_id": self.guide_id,
+            "candidates": [c.guide_id for c in self.choices],
+            "index_version": self.index_version,
+            "hits": [hit.as_dict() for hit in self.hits],
+        }
+
+
+class IndexData:
+    """One loaded index version; immutable once loaded, so it can be swapped as a whole."""
+
+    def __init__(self, folder: Path, *, staging: bool = False) -> None:
+        self.folder = folder
+        self.version = folder.name
+        try:
+            IndexStore(folder.parent.parent).verify(folder.name)
+            self._load(folder)
+            if self.decision is None and not staging:
+                raise ValueError("没有决策模型 calibration.json（旧版本的索引）")
+        except IndexStoreError as error:
+            raise NoIndexError(str(error)) from error
+        except (OSError, ValueError, KeyError, RuntimeError) as error:  # faiss reports a bad file as RuntimeError
+            raise NoIndexError(f"索引版本 {folder.name} 无法加载（{type(error).__name__}: {error}）：请重新运行 "
+                               "python3 index_builder.py build，或 rollback 回到上一个版本") from error
+
+    def _load(self, folder: Path) -> None:
+        self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+            self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
+        self.guides: dict[str, dict[str, Any]] = json.loads((folder / "guides.json").read_text(encoding="utf-8"))
+        self.dense = faiss.read_index(str(folder / "dense.faiss"))
+        self.bm25 = BM25Index.load(folder)
+        words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer(words)
+        units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        self.units: list[str] = units
+        position = {unit: index for index, unit in enumerate(units)}
+        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
+        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
+        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
+        self.names = sorted(names.items(), key=lambda item: -len(item[0]))
+        # The decision model calibrated for this version at build time (absent only while staging).
+        calibration = folder / CALIBRATION_FILE
+        self.decision: DecisionModel | None = (
+            DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
+        )
+
+
+class Retriever:
+    """Answers `run(question, aspect)` from one index version; `reload()` swaps to a newer one."""
+
+    def __init__(self, data: IndexData, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._data = data
+        self._swap_lock = threading.Lock()
+        model = data.manifest["embedding"]["spec"]
+        self.embedder = embedder or Embedder(
+            model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size, threads=1
+        )
+        if self.embedder.model_id != data.manifest["embedding"]["id"]:
+            raise NoIndexError(
+                f"索引 {data.version} 由模型 {data.manifest['embedding']['id']} 生成，"
+                f"当前模型为 {self.embedder.model_id}：请重新运行 index_builder.py build"
+            )
+
+    @classmethod
+    def from_published_index(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
+        settings = settings or load_settings()
+        folder = IndexStore(settings.index_dir).current_folder()
+        if folder is None or not folder.is_dir():
+            raise NoIndexError("还没有发布任何索引：请先运行 python3 index_builder.py build")
+        faiss.omp_set_num_threads(1)  # one thread per process on a small shared machine
+        return cls(IndexData(folder), settings, embedder)
+
+    @property
+    def version(self) -> str:
+        return self._data.version
+
+    @property
+    def data(self) -> IndexData:
+        return self._data
+
+    def reload(self) -> bool:
+        """Switch to the published version if it changed. Requests in flight keep the old one."""
+        folder = IndexStore(self.settings.index_dir).current_folder()
+        if folder is None or folder.name == self._data.version:
+            return False
+        data = IndexData(folder)  # load fully before swapping: never a half-loaded index
+        with self._swap_lock:
+            self._data = data
+        return True
+
+    def pinned(self) -> Retriever:
+        """A view fixed on the version loaded now: a later `reload()` does not change it, so one
+        conversation turn never mixes two index versions."""
+        return copy.copy(self)
+
+    def guide(self, guide_id: str) -> dict[str, Any] | None:
+        return self._data.guides.get(guide_id)
+
+    def mentioned(self, question: str) -> set[str]:
+        """Ids of the guides the question names by title or alias."""
+        return self._mentioned(self._data, question)
+
+    # --- scoring ---------------------------------------------------------------------------
+    @staticmethod
+    def _mentioned(data: IndexData, question: str) -> set[str]:
+        """Guides named in the question by title or alias; a longer name hides the names inside it."""
+        text = question.lower()
+        found: set[str] = set()
+        covered: list[tuple[int, int]] = []
+        for name, guide_id in data.names:
+            start = text.find(name)
+            while start >= 0:
+                end = start + len(name)
+                if not any(s <= start and end <= e for s, e in covered):
+                    found.add(guide_id)
+                    covered.append((start, end))
+                start = text.find(name, start + 1)
+        return found
+
+    def _score(self, data: IndexData, question: str, vector: np.ndarray, exclude: set[int] | None = None,
+               bm25: BM25Index | None = None) -> Scored:
+        """Scored hits, one per guide (its best chunk) and one per passage, best first, with what
+        the decision model needs. `exclude` (chunk rows) and `bm25` serve calibration only: a
+        sample question is scored as if it were not in the index."""
+        weight = self.settings.lexical_weight
+        exclude = exclude or set()
+        k = min(self.settings.dense_candidates + len(exclude), data.dense.ntotal)
+        scores, ids = data.dense.search(vector.reshape(1, -1), k)
+        floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
+        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
+        per_guide: dict[str, list[tuple[float, int]]] = {}
+        hits: list[Hit] = []
+        best_anchor = best_guide_chunk = floor
+        for score, index in zip(scores[0], ids[0], strict=True):
+            if index < 0 or int(index) in exclude:
+                continue
+            chunk = data.chunks[index]
+            if chunk.kind == ANCHOR:
+                best_anchor = max(best_anchor, float(score))
+            elif chunk.guide_id:
+                per_guide.setdefault(chunk.guide_id, []).append((float(score), int(index)))
+                best_guide_chunk = max(best_guide_chunk, float(score))
+            else:  # a policy passage stands alone
+                lexical = float(coverage[data.unit_of[index]])
+                hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical))
+        mentioned = self._mentioned(data, question)
+        for guide_id, found in per_guide.items():
+            top, index = found[0]
+            second = found[1][0] if len(found) > 1 else min(top, floor)
+            dense = 0.7 * top + 0.3 * second
+            lexical = float(coverage[data.unit_of[index]])
+            bonus = self.settings.alias_bonus if guide_id in mentioned else 0.0
+            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
+        hits.sort(key=lambda hit: hit.score, reverse=True)
+        return Scored(hits, best_anchor - best_guide_chunk)
+
+    @staticmethod
+    def _features(scored: Scored) -> list[float]:
+        """The decision model's inputs, in calibration.FEATURES order."""
+        hits = scored.hits
+        if not hits:
+            return [0.0, 0.0, scored.anchor_margin]
+        best = hits[0]
+        gap = best.score - hits[1].score if len(hits) > 1 else best.score
+        return [best.score, gap, scored.anchor_margin]
+
+    def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
+                 bm25: BM25Index | None = None) -> tuple[list[float], str | None]:
+        """The decision features of a question and the guide of its best hit (for calibration)."""
+        scored = self._score(self._data, normalize_question(question), vector, exclude, bm25)
+        return self._features(scored), (scored.hits[0].chunk.guide_id if scored.hits else None)
+
+    def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
+        """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
+        return self.run_batch([question], [aspect])[0]
+
+    def run_batch(self, questions: list[str], aspects: list[str | None] | None = None) -> list[RetrievalResult]:
+        """Retrieve for many questions, embedding them in one batch."""
+        data = self._data  # one version for the whole call, even if reload() happens meanwhile
+        aspects = aspects or [None] * len(questions)
+        cleaned = [normalize_question(q) for q in questions]
+        vectors = self.embedder.encode([q or "?" for q in cleaned])
+        return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
+
+    def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:
+        aspect = aspect or detect_aspect(question) or GENERAL
+        if not question:
+            return RetrievalResult(question, NONE, aspect, 0.0, index_version=data.version)
+        model = data.decision
+        if model is None:
+            raise NoIndexError(f"索引版本 {data.version} 没有决策模型（calibration.json）：请重新运行 index_builder.py build")
+        scored = self._score(data, question, vector)
+        hits = scored.hits
+        candidates = [
+            GuideCandidate(hit.chunk.guide_id, hit.chunk.title, hit.score, hit) for hit in hits if hit.chunk.guide_id
+        ]
+        passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
+        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
+        in_scope, result.confidence = model.probabilities(self._features(scored))
+        result.in_scope = in_scope
+        result.spread = model.spread
+        best = hits[0] if hits else None
+        if best is None or in_scope < model.confirm_at:
+            return result
+        sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
+        if passages and passages[0].score >= model.floor + model.spread * self.settings.related_passage_level:
+            result.passage = passages[0]  # related policy, shown beside a guide's answer
+        if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
+            result.decision = ANSWER if sure else NONE
+            return result
+        top = candidates[0]
+        margin = model.spread * self.settings.ambiguity_margin
+        close = [c for c in candidates[: self.settings.max_candidates] if top.score - c.score <= margin]
+        if len(close) > 1:
+            result.decision = AMBIGUOUS
+            result.choices = close
+            return result
+        result.guide = data.guides[top.guide_id]
+        result.sections = self.sections_for(result.guide, aspect)
+        result.decision = ANSWER if sure else CONFIRM
+        if result.decision == CONFIRM:
+            result.choices = [top]
+        return result
+
+    @staticmethod
+    def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:
+        """The (heading, text) sections answering an aspect, complete and in guide order."""
+        wanted = ASPECT_SECTIONS.get(aspect, ASPECT_SECTIONS[GENERAL])
+        sections = guide["sections"]
+        chosen = [(heading, sections[heading]["text"]) for heading in wanted if heading in sections]
+        if not chosen and aspect != CONTACT:
+            chosen = [(heading, sections[heading]["text"]) for heading in ASPECT_SECTIONS[GENERAL] if heading in sections]
+        return chosen

@@ -1,0 +1,95 @@
+"""The hall API's structured reply, built from the messages the actions really send (actions/replies.py
+through Rasa's REST channel: one text message with buttons, one custom message)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions import replies
+from bot.channels.kefu.reply import plain_reply, structured_reply
+from bot.channels.rasa_client import AssistantReply
+from knowledge.index.chunks import Chunk
+from knowledge.retrieval.retriever import GuideCandidate, Hit
+from tests.support import parsed_guide
+
+FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "buttons", "confidence", "handoff"}
+
+
+def rest_messages(reply: replies.Reply) -> AssistantReply:
+    """What Rasa's REST channel returns for one action reply (see actions.runtime.send)."""
+    messages: list[dict[str, Any]] = [{"recipient_id": "kefu-x", "text": reply.text, **({"buttons": reply.buttons} if reply.buttons else {})}]
+    if reply.custom:
+        messages.append({"recipient_id": "kefu-x", "custom": reply.custom})
+    return AssistantReply(messages)
+
+
+def _candidate(guide_id: str) -> GuideCandidate:
+    guide = parsed_guide(guide_id)
+    hit = Hit(Chunk(id="c", kind="section", text="", title=guide.title, guide_id=guide_id), 0.8, 0.8, 0.1)
+    return GuideCandidate(guide_id, guide.title, 0.8, hit)
+
+
+def test_an_answer_names_its_guide_aspect_contacts_and_buttons() -> None:
+    guide = parsed_guide("company-setup")
+    section = guide.section("申请材料")
+    reply = replies.answer(guide.as_dict(), [("申请材料", section.text)], aspect="materials", confidence=0.8123, index_version="v1")
+    result = structured_reply(rest_messages(reply))
+    assert set(result) == FIELDS
+    assert result["kind"] == "answer" and result["aspect"] == "materials" and result["confidence"] == 0.8123
+    assert result["guide"] == {"id": guide.id, "title": guide.title, "department": guide.department, "updated": guide.updated,
+                               "source": guide.source, "notice_url": "/api/v1/guides/company-setup/notice"}
+    assert result["contacts"] == [c.as_dict() for c in guide.contacts]
+    assert result["buttons"] == replies.feedback_buttons()
+    assert result["messages"] == [{"text": reply.text}] and result["handoff"] is False
+
+
+def test_a_clarifying_question_has_choice_buttons_and_no_guide() -> None:
+    reply = replies.clarify([_candidate("company-deregistration"), _candidate("simplified-deregistration")], "time_limit")
+    result = structured_reply(rest_messages(reply))
+    assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "time_limit"
+    assert [b["payload"] for b in result["buttons"]] == [replies.pick_payload("company-deregistration"),
+                                                         replies.pick_payload("simplified-deregistration")]
+
+
+def test_a_handoff_carries_the_contacts_and_the_guide_in_context() -> None:
+    guide = parsed_guide("water-connection").as_dict()
+    reply = replies.handoff(guide, reason="request_human", record_id=7, hotline="12345")
+    result = structured_reply(rest_messages(reply), {"water-connection": guide}.get)
+    assert result["kind"] == "handoff" and result["handoff"] is True
+    assert result["contacts"] == guide["contacts"] and result["guide"]["id"] == "water-connection"
+    without_lookup = structured_reply(rest_messages(reply))
+    assert without_lookup["guide"] is None and without_lookup["handoff"] is True
+
+
+def test_not_found_and_ask_item() -> None:
+    missing = structured_reply(rest_messages(replies.not_found([_candidate("company-setup")], "12345")))
+    assert missing["kind"] == "not_found" and missing["guide"] is None
+    assert {b["payload"] for b in missing["buttons"]} == {replies.pick_payload("company-setup"), replies.REQUEST_HUMAN}
+    ask = structured_reply(rest_messages(replies.ask_item("fee")))
+    assert ask["kind"] == "ask_item" and ask["aspect"] == "fee" and ask["buttons"] == []
+
+
+def test_a_policy_answer_names_its_document_and_no_guide() -> None:
+    chunk = Chunk(id="p", kind="passage", text="", title="营商环境创优行动方案", section="免申即享",
+                  content="由区财政局牵头，完成时限：2022年底。", source="营商环境创优行动方案")
+    reply = replies.policy_answer(Hit(chunk, 0.8, 0.8, 0.1), confidence=0.8, index_version="v1", hotline="12345")
+    result = structured_reply(rest_messages(reply))
+    assert result["kind"] == "answer" and result["guide"] is None and result["aspect"] == "policy"
+    assert result["document"] == {"title": "营商环境创优行动方案", "section": "免申即享", "source": "营商环境创优行动方案"}
+
+
+def test_small_talk_is_a_plain_message() -> None:
+    result = structured_reply(AssistantReply([{"recipient_id": "x", "text": "不客气！"}]))
+    assert result["kind"] == "message" and result["messages"] == [{"text": "不客气！"}] and result["buttons"] == []
+
+
+def test_replies_made_by_the_channel_have_the_same_shape() -> None:
+    result = plain_reply("unavailable", "抱歉……12345")
+    assert set(result) == FIELDS and result["messages"] == [{"text": "抱歉……12345"}] and result["handoff"] is False
+
+
+def test_the_assistant_saying_it_is_unavailable_is_kind_unavailable() -> None:
+    knowledge_down = structured_reply(rest_messages(replies.unavailable("12345")))
+    assert knowledge_down["kind"] == "unavailable" and "12345" in knowledge_down["messages"][0]["text"]
+    marked = structured_reply(AssistantReply([{"text": "抱歉，系统暂时无法回答……12345"}, {"custom": {"unavailable": {"hotline": "12345"}}}]))
+    assert marked["kind"] == "unavailable"

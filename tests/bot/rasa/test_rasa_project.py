@@ -1,0 +1,162 @@
+"""The Rasa project itself, checked in the Rasa environment (Python 3.10): data validation and our
+tokenizer component."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+import yaml
+
+from bot.launcher.stack import CHILD_ENV, RASA
+from protocol import EXAMPLE_QUESTIONS
+from tests.support import ROOT
+
+RASA_PYTHON = RASA.parent / "python"
+
+
+def test_rasa_data_validate_is_clean() -> None:
+    done = subprocess.run([str(RASA), "data", "validate", "--fail-on-warnings"], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+TOKENIZE = """
+import json
+from rasa.shared.nlu.training_data.message import Message
+from bot.rasa.jieba_tokenizer import GuideJiebaTokenizer, load_guide_words
+load_guide_words()
+tokenizer = GuideJiebaTokenizer({**GuideJiebaTokenizer.get_default_config()}, None, None)  # storage unused for tokenizing
+out = {}
+for text in ["我想 办 用水报装", "企业简易注销登记要多久", "ETC 办理  \\t 要啥"]:
+    out[text] = [t.text for t in tokenizer.tokenize(Message(data={"text": text}), "text")]
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+def test_tokenizer_drops_whitespace_and_knows_guide_names() -> None:
+    done = subprocess.run([str(RASA_PYTHON), "-c", TOKENIZE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tokens = json.loads(done.stdout.strip().splitlines()[-1])
+    assert all(token.strip() for sentence in tokens.values() for token in sentence)
+    assert "用水报装" in tokens["我想 办 用水报装"]
+    assert "企业简易注销登记" in tokens["企业简易注销登记要多久"]
+
+
+FEATURIZE = """
+import json
+import numpy as np
+from rasa.shared.nlu.training_data.message import Message
+from bot.rasa.use_featurizer import USESentenceFeaturizer
+featurizer = USESentenceFeaturizer("use", {**USESentenceFeaturizer.get_default_config(), "alias": "use"})
+texts = ["今天天气怎么样", "明天会下雨吗", "开办企业需要什么材料", "注册公司要带哪些资料"]
+messages = featurizer.process([Message(data={"text": t}) for t in texts] + [Message(data={})])
+vectors = [m.get_dense_features("text")[1].features[0] for m in messages[:4]]
+print(json.dumps({"dims": [v.shape[0] for v in vectors], "sim": np.round(np.array(vectors) @ np.array(vectors).T, 3).tolist(),
+                  "empty": messages[4].features == []}))
+"""
+
+
+def test_use_featurizer_adds_a_sentence_vector_that_groups_by_meaning() -> None:
+    done = subprocess.run([str(RASA_PYTHON), "-c", FEATURIZE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["dims"] == [512] * 4 and result["empty"]
+    weather, _rain, setup, _register = result["sim"]
+    assert weather[1] > weather[2] and weather[1] > weather[3]  # weather is nearer weather than business
+    assert setup[3] > setup[0] and setup[3] > setup[1]
+
+
+ENSEMBLE = """
+import json, tempfile
+from pathlib import Path
+import numpy as np
+import scipy.sparse
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from bot.rasa.intent_ensemble import LinearIntentEnsemble
+
+rng = np.random.default_rng(0)
+centres = {"ask_fee": rng.normal(size=8), "greet": rng.normal(size=8)}
+def message(intent=None, centre=None):
+    m = Message(data={"text": "x", **({"intent": intent} if intent else {})})
+    vector = centres[centre] + rng.normal(scale=0.3, size=8)
+    counts = scipy.sparse.coo_matrix(np.array([[1, 0, 2, 0, 0, 1]]) if centre == "ask_fee" else np.array([[0, 3, 0, 1, 1, 0]]))
+    m.add_features(Features(vector.reshape(1, -1), "sentence", "text", "use"))
+    m.add_features(Features(counts, "sentence", "text", "cv"))
+    return m
+training = TrainingData([message(i, i) for i in ["ask_fee", "greet"] * 20])
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+resource = Resource("ensemble")
+out = {}
+for weight in (0.3, 1.0):
+    component = LinearIntentEnsemble.create({**LinearIntentEnsemble.get_default_config(), "diet_weight": weight}, storage, resource, None)
+    component.train(training)
+    loaded = LinearIntentEnsemble.load({**LinearIntentEnsemble.get_default_config(), "diet_weight": weight}, storage, resource, None)
+    probe = message(centre="ask_fee")
+    # DIET is sure of the wrong intent, as it is when it has memorised another phrasing
+    probe.set("intent_ranking", [{"name": "greet", "confidence": 0.99}, {"name": "ask_fee", "confidence": 0.01}])
+    loaded.process([probe])
+    out[str(weight)] = probe.get("intent")
+untrained = LinearIntentEnsemble.load(LinearIntentEnsemble.get_default_config(), storage, Resource("never-trained"), None)
+alone = message(centre="ask_fee")
+alone.set("intent", {"name": "greet", "confidence": 0.99})
+alone.set("intent_ranking", [{"name": "greet", "confidence": 0.99}])
+untrained.process([alone])
+out["untrained"] = alone.get("intent")
+print(json.dumps(out))
+"""
+
+
+def test_intent_ensemble_blends_diet_with_the_linear_model_and_survives_a_reload() -> None:
+    done = subprocess.run([str(RASA_PYTHON), "-c", ENSEMBLE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # With DIET at 0.3 the confident linear model overrules DIET's wrong, over-sure intent…
+    assert result["0.3"]["name"] == "ask_fee" and result["0.3"]["confidence"] > 0.5
+    # …with DIET alone (weight 1) DIET's intent stands: the blend really uses both.
+    assert result["1.0"]["name"] == "greet"
+    # A component with nothing trained leaves DIET's prediction untouched.
+    assert result["untrained"] == {"name": "greet", "confidence": 0.99}
+
+
+def test_the_domain_greetings_offer_the_same_example_questions_as_the_channels() -> None:
+    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    for name in ("utter_greet", "utter_bot_challenge"):
+        text = responses[name][0]["text"]
+        assert all(question in text for question in EXAMPLE_QUESTIONS), f"{name} differs from protocol.py"
+
+
+UNSEEN_GUIDES = ROOT / "tests" / "data" / "unseen" / "guides"
+
+
+def unseen_item_names() -> set[str]:
+    """Titles (and their parts around brackets) and aliases of the held-out guides."""
+    names: set[str] = set()
+    for path in sorted(UNSEEN_GUIDES.glob("*.md")):
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1]) or {}
+        title = str(front.get("title") or "")
+        names.update([title, *re.split(r"[（）()]", title), *(str(alias) for alias in front.get("aliases") or [])])
+    return {name.strip() for name in names if len(name.strip()) >= 2}
+
+
+def test_no_training_example_names_a_held_out_item() -> None:
+    # `make eval-nlu-heldout` measures the NLU on items it never saw; one training example naming
+    # such an item would turn that into a test on seen vocabulary.
+    if not UNSEEN_GUIDES.is_dir():
+        pytest.skip("没有 tests/data/unseen/guides/")
+    names = unseen_item_names()
+    assert names, "tests/data/unseen/guides/ 里没有读到事项名称"
+    examples = [line.strip()[2:] for block in yaml.safe_load((ROOT / "data" / "nlu.yml").read_text(encoding="utf-8"))["nlu"]
+                for line in str(block.get("examples") or "").splitlines() if line.strip().startswith("- ")]
+    leaks = sorted({f"{example}（{name}）" for example in examples for name in names if name in example})
+    assert not leaks, "训练数据提到了未见事项：" + "；".join(leaks[:20])

@@ -1,0 +1,86 @@
+"""The decision model calibrated at build time from the knowledge base itself."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from knowledge.index.builder import BuildError, build_index
+from knowledge.index.calibration import FEATURES, DecisionModel, examples_from
+from knowledge.index.chunks import ANCHOR, QUESTION
+from knowledge.index.embedding import Embedder
+from knowledge.index.store import IndexStore
+from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, Retriever
+from knowledge.settings import Settings
+from tests.support import GUIDES
+
+SMALL = ("company-setup", "water-connection", "electricity-connection", "construction-permit", "food-business-license",
+         "housing-fund-registration", "invoice-application", "labor-arbitration", "seal-engraving", "special-equipment-registration")
+
+
+@pytest.fixture
+def small(kb_copy: Settings, embedder: Embedder) -> Retriever:
+    """Ten sample guides, no policy documents: a knowledge base none of whose numbers were tuned."""
+    shutil.rmtree(kb_copy.guides_dir)
+    kb_copy.guides_dir.mkdir()
+    for guide_id in SMALL:
+        shutil.copy(GUIDES / f"{guide_id}.md", kb_copy.guides_dir)
+    shutil.rmtree(kb_copy.documents_dir)
+    kb_copy.documents_dir.mkdir()
+    build_index(kb_copy, embedder=embedder, gate=False)
+    return Retriever.from_published_index(kb_copy, embedder)
+
+
+def test_the_model_is_stored_with_its_version_and_its_cross_validated_numbers(small: Retriever) -> None:
+    model = small.data.decision
+    assert model is not None and 0 < model.confirm_at <= model.answer_at < 1
+    cv = model.report["cv"]
+    # Held-out guides' own questions (each scored without its own chunk) are found and answered or
+    # confirmed; the off-topic anchors (each left out too) mostly are not.
+    assert cv["top1"] >= 0.8 and cv["within_band"] >= 0.8 and cv["offtopic_refused"] >= 0.85
+    manifest = IndexStore(small.settings.index_dir).manifest(small.version)
+    assert manifest["calibration"]["answer_at"] == model.answer_at and "交叉验证" in manifest["calibration"]["method"]
+
+
+def test_new_wordings_on_the_small_knowledge_base(small: Retriever) -> None:
+    answered = small.run("想在小区门口开个饭馆卖炒菜，要办什么许可")
+    assert answered.decision in (ANSWER, CONFIRM) and answered.guide_id == "food-business-license"
+    for question in ("周末去哪里爬山比较好", "推荐一款性价比高的手机", "怎么做红烧肉"):
+        assert small.run(question).decision == NONE, question
+
+
+def test_calibration_examples_leave_themselves_out(small: Retriever) -> None:
+    data = small.data
+    vectors = np.vstack([data.dense.reconstruct(i) for i in range(data.dense.ntotal)])
+    examples = examples_from(small, vectors)
+    questions = [e for e in examples if e.kind == QUESTION]
+    assert questions and {e.kind for e in examples} >= {QUESTION, ANCHOR, "faq", "alias"}
+    folds = {}
+    for example in examples:
+        if example.guide_id:
+            folds.setdefault(example.guide_id, set()).add(example.fold)
+    assert all(len(f) == 1 for f in folds.values())  # a guide's examples are held out together
+    example = questions[0]
+    with_self, _ = small.features(example.text, example.vector)
+    without, _ = small.features(example.text, example.vector, exclude=set(example.exclude))
+    assert with_self[0] > without[0]  # its own chunk would have matched it verbatim
+
+
+def test_a_model_from_other_features_is_refused(small: Retriever) -> None:
+    stored = json.loads((small.data.folder / "calibration.json").read_text(encoding="utf-8"))
+    assert stored["features"] == list(FEATURES)
+    stored["features"] = ["top"]
+    with pytest.raises(ValueError, match="重新 build"):
+        DecisionModel.from_dict(stored)
+
+
+def test_too_few_examples_publish_nothing(kb_copy: Settings, embedder: Embedder) -> None:
+    shutil.rmtree(kb_copy.guides_dir)
+    kb_copy.guides_dir.mkdir()
+    shutil.copy(GUIDES / "company-setup.md", kb_copy.guides_dir)
+    with pytest.raises(BuildError, match="校准"):
+        build_index(kb_copy, embedder=embedder, gate=False)
+    assert IndexStore(kb_copy.index_dir).current_version() is None

@@ -1,0 +1,83 @@
+"""The publish gate: a deleted guide's questions are ignored, a knowledge base that replaces the
+sample publishes with the plain build, a real regression is refused with the questions that got
+worse, and `--accept` publishes and records why."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from knowledge.index.builder import BuildError, build_index
+from knowledge.index.embedding import Embedder
+from knowledge.index.store import IndexStore
+from knowledge.settings import Settings
+from tests.support import ROOT, run_cli
+
+UNSEEN_GUIDES = ROOT / "tests" / "data" / "unseen" / "guides"
+BROKEN = ("water-connection", "electricity-connection", "gas-connection", "company-setup", "food-business-license")
+
+
+def _gut(settings: Settings, guide_id: str, donor: str = "publication-license") -> None:
+    """Keep a guide's id and title but give it another guide's body, aliases and questions: the
+    kind of copy-paste slip that makes the real questions about it unanswerable."""
+    path = settings.guides_dir / f"{guide_id}.md"
+    own = path.read_text(encoding="utf-8")
+    other = (settings.guides_dir / f"{donor}.md").read_text(encoding="utf-8")
+    title = re.search(r"^title: (.+)$", own, re.M).group(1)
+    text = re.sub(r"^id: .+$", f"id: {guide_id}", other, count=1, flags=re.M)
+    text = re.sub(r"^title: .+$", f"title: {title}", text, count=1, flags=re.M)
+    text = re.sub(r"^aliases: .+$", "aliases: []", text, count=1, flags=re.M)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_deleted_guides_questions_are_ignored(kb_copy: Settings, embedder: Embedder) -> None:
+    build_index(kb_copy, embedder=embedder)
+    for guide_id in BROKEN:
+        (kb_copy.guides_dir / f"{guide_id}.md").unlink()
+    report = build_index(kb_copy, embedder=embedder)  # the plain build publishes
+    assert report.findings is not None and not report.findings.failures
+    assert 0 < report.findings.metrics["common_questions"] < 288
+
+
+def test_replacing_the_sample_with_own_guides_publishes_with_the_plain_build(kb_copy: Settings, embedder: Embedder) -> None:
+    build_index(kb_copy, embedder=embedder)
+    shutil.rmtree(kb_copy.guides_dir)
+    shutil.copytree(UNSEEN_GUIDES, kb_copy.guides_dir)
+    report = build_index(kb_copy, embedder=embedder)
+    assert report.guides == len(list(UNSEEN_GUIDES.glob("*.md")))
+    assert IndexStore(kb_copy.index_dir).current_version() == report.version
+
+
+def test_a_real_regression_is_refused_with_the_questions_that_got_worse(kb_copy: Settings, embedder: Embedder) -> None:
+    good = build_index(kb_copy, embedder=embedder)
+    for guide_id in BROKEN:
+        _gut(kb_copy, guide_id)
+    with pytest.raises(BuildError) as caught:
+        build_index(kb_copy, embedder=embedder)
+    findings = caught.value.findings
+    assert findings is not None and any("降到" in failure for failure in findings.failures)
+    worse = {item["guide"] for item in findings.worse}
+    assert worse and worse <= {*BROKEN, "publication-license"}  # the donor now has five duplicates
+    assert all("aliases" in item["advice"] and "--accept" in item["advice"] for item in findings.worse)
+    assert IndexStore(kb_copy.index_dir).current_version() == good.version  # the published one keeps serving
+
+    # The admin knows why and publishes anyway: the reason is kept and `status` shows it.
+    done = run_cli(kb_copy, "build", "--accept", "临时合并指南，下周拆开")
+    assert done.returncode == 0, done.stdout + done.stderr
+    store = IndexStore(kb_copy.index_dir)
+    assert store.current_version() != good.version
+    assert store.history()[-1]["accepted"] == "临时合并指南，下周拆开"
+    status = run_cli(kb_copy, "status")
+    assert "临时合并指南，下周拆开" in status.stdout and "决策校准" in status.stdout
+
+
+def test_the_cli_lists_what_got_worse_and_what_to_do(kb_copy: Settings, embedder: Embedder) -> None:
+    build_index(kb_copy, embedder=embedder)
+    for guide_id in BROKEN:
+        _gut(kb_copy, guide_id)
+    done = run_cli(kb_copy, "build")
+    assert done.returncode == 1
+    assert "变差的问题" in done.stdout and "build --accept" in done.stdout
+    assert "原来发布的索引保持不变" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,59 @@
+"""detect_aspect: what part of a guide a colloquial question asks about."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.retrieval.aspects import (
+    ASPECT_NAMES_ZH,
+    ASPECT_SECTIONS,
+    ASPECTS,
+    OPTIONAL_SECTIONS,
+    REQUIRED_SECTIONS,
+    detect_aspect,
+)
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("开公司要带啥", "materials"),
+    ("注册公司需要准备哪些东西", "materials"),
+    ("办营业执照要交什么证件", "materials"),
+    ("办营业执照要多长时间", "time_limit"),
+    ("几天能拿到证", "time_limit"),
+    ("装水表要交钱吗", "fee"),
+    ("办这个收不收费", "fee"),
+    ("营业执照去哪里办", "location"),
+    ("政务服务中心在哪", "location"),
+    ("有没有咨询电话", "contact"),
+    ("这个事找谁", "contact"),
+    ("能在网上办吗", "online"),
+    ("手机上能办吗", "online"),
+    ("个体户能不能办", "conditions"),
+    ("什么条件才能申请", "conditions"),
+    ("流程是怎样的", "process"),
+    ("具体步骤有哪些", "process"),
+])
+def test_colloquial_question_aspect(question: str, aspect: str) -> None:
+    assert detect_aspect(question) == aspect
+
+
+@pytest.mark.parametrize("question", ["我想开个饭店", "简易注销", "公司变更登记", "你好", ""])
+def test_general_question_names_no_aspect(question: str) -> None:
+    assert detect_aspect(question) is None
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("网上交材料可以吗", "materials"),  # about materials before it is about online service
+    ("去哪交钱", "fee"),  # about the fee before it is about the place
+])
+def test_first_matching_aspect_wins(question: str, aspect: str) -> None:
+    assert detect_aspect(question) == aspect
+
+
+def test_every_aspect_has_sections_and_a_chinese_name() -> None:
+    known = set(REQUIRED_SECTIONS + OPTIONAL_SECTIONS)
+    for aspect in ASPECTS:
+        assert ASPECT_NAMES_ZH[aspect]
+        assert ASPECT_SECTIONS[aspect] and set(ASPECT_SECTIONS[aspect]) <= known
+    assert ASPECT_SECTIONS["materials"] == ("申请材料",)
+    assert ASPECT_SECTIONS["time_limit"] == ("办理时限",)

@@ -1,0 +1,190 @@
+"""validate_knowledge_base: the bundled knowledge base, and the checks across files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.settings import Settings, load_settings
+from knowledge.sources.validation import ValidationResult, validate_knowledge_base
+from tests.support import GUIDES, guide_text, write_guide
+
+BUNDLED_IDS = sorted("""
+company-setup individual-business-registration company-change company-deregistration simplified-deregistration
+seal-engraving invoice-application new-taxpayer bank-account social-insurance-registration housing-fund-registration
+water-connection electricity-connection gas-connection property-transfer-registration mortgage-registration
+planning-permit construction-permit joint-completion-acceptance food-business-license public-place-hygiene-license
+pharmacy-license publication-license environmental-impact-approval road-transport-license business-support-policy
+bidding-online gov-procurement-supplier business-complaint proxy-service tolerance-acceptance labor-arbitration
+foreign-invested-enterprise license-reissue special-equipment-registration fire-safety-inspection
+""".split())
+
+
+@pytest.fixture(scope="module")
+def bundled_result() -> ValidationResult:
+    return validate_knowledge_base(load_settings())
+
+
+def tmp_settings(tmp_path: Path) -> Settings:
+    """Empty guide and document folders and no out-of-scope file, all under tmp_path."""
+    (tmp_path / "documents").mkdir(exist_ok=True)
+    return load_settings(
+        guides_dir=tmp_path / "guides",
+        documents_dir=tmp_path / "documents",
+        out_of_scope_file=tmp_path / "out_of_scope.yml",
+    )
+
+
+# --- the bundled knowledge base ----------------------------------------------------------------
+
+
+def test_bundled_knowledge_base_is_valid(bundled_result: ValidationResult) -> None:
+    assert [str(problem) for problem in bundled_result.problems] == []
+    assert bundled_result.ok
+    assert len(BUNDLED_IDS) == 36
+    assert sorted(guide.id for guide in bundled_result.guides) == BUNDLED_IDS
+    assert len(bundled_result.documents) == 2
+    assert sorted(Path(document.path).name for document in bundled_result.documents) == [
+        "county-approval-bureau-business-environment-report.txt",
+        "huarong-2022-business-environment-action-plan.txt",
+    ]
+    assert {document.title for document in bundled_result.documents} == {
+        "***县行政审批服务局优化营商环境工作情况报告",
+        "华容区2022年营商环境创优行动方案",
+    }
+
+
+def test_every_guide_file_is_loaded_and_paths_are_shown_relative(bundled_result: ValidationResult) -> None:
+    on_disk = sorted(path.stem for path in GUIDES.glob("*.md") if path.name.lower() != "readme.md")
+    assert on_disk == BUNDLED_IDS
+    for guide in bundled_result.guides:
+        assert guide.path == f"knowledge/guides/{guide.id}.md"
+
+
+@pytest.mark.parametrize("guide_id", BUNDLED_IDS)
+def test_bundled_guide_is_complete_enough_to_answer(bundled_result: ValidationResult, guide_id: str) -> None:
+    guide = next(guide for guide in bundled_result.guides if guide.id == guide_id)
+    assert guide.title and guide.department and guide.category
+    assert len(guide.section("申请材料").items) >= 4
+    assert len(guide.section("办理流程").items) >= 3
+    assert len(guide.faqs) >= 2
+    assert all(faq.answer for faq in guide.faqs)
+    assert any(contact.phone and any(ch.isdigit() for ch in contact.phone) for contact in guide.contacts)
+    assert len(guide.questions) >= 3
+    assert len(guide.updated) == 10
+
+
+def test_bundled_aliases_and_titles_are_unique(bundled_result: ValidationResult) -> None:
+    names = [name for guide in bundled_result.guides for name in {guide.title, *guide.aliases}]
+    assert len(names) == len(set(names))
+
+
+def test_bundled_out_of_scope_anchors_are_loaded(bundled_result: ValidationResult) -> None:
+    assert "天气与出行" in bundled_result.out_of_scope
+    assert "明天会下雨吗" in bundled_result.out_of_scope["天气与出行"]
+    assert sum(len(examples) for examples in bundled_result.out_of_scope.values()) >= 20
+
+
+# --- checks across files -----------------------------------------------------------------------
+
+
+def test_a_valid_tmp_knowledge_base_is_ok(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    result = validate_knowledge_base(settings)
+    assert result.ok and result.problems == []
+    assert [guide.id for guide in result.guides] == ["test-item"]
+    assert result.documents == [] and result.out_of_scope == {}
+
+
+def test_duplicate_id_across_two_files(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    first = write_guide(settings.guides_dir, "test-item")
+    # A copy saved under another name that still carries the old id (a typical copy-paste slip).
+    second = write_guide(settings.guides_dir, "zz-copy", text=guide_text("test-item", title="另一个测试事项", alias="另一个别名"))
+    result = validate_knowledge_base(settings)
+    assert not result.ok
+    duplicate = [problem for problem in result.errors if "重复" in problem.message]
+    assert len(duplicate) == 1
+    assert str(duplicate[0]) == f"{second}:2: id“test-item”重复，已被 {first} 使用"
+
+
+def test_alias_claimed_by_two_guides_is_reported_on_the_second_files_alias_line(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    first = write_guide(settings.guides_dir, "a-item", title="甲事项", alias="办个证")
+    text = guide_text("b-item", title="乙事项").replace("aliases: [测一测]", "aliases:\n  - 乙的叫法\n  - 办个证")
+    second = write_guide(settings.guides_dir, "b-item", text=text)
+    result = validate_knowledge_base(settings)
+    assert [str(problem) for problem in result.errors] == [
+        f"{second}:6: 别名“办个证”已被 {first}（a-item）使用，同一别名不能指向两个事项",
+    ]
+
+
+def test_alias_equal_to_another_guides_title_is_reported(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "a-item", title="甲事项", alias="甲")
+    second = write_guide(settings.guides_dir, "b-item", title="乙事项", alias="甲事项")
+    problem = validate_knowledge_base(settings).errors[0]
+    assert problem.path == str(second) and problem.line == 4 and "别名“甲事项”已被" in problem.message
+
+
+def test_alias_taken_from_a_bundled_guide_is_reported(kb_copy: Settings) -> None:
+    path = write_guide(kb_copy.guides_dir, "zz-new-item", title="新办事项", alias="开公司")
+    result = validate_knowledge_base(kb_copy)
+    assert [(problem.path, problem.line) for problem in result.errors] == [(str(path), 4)]
+    assert "别名“开公司”已被" in result.errors[0].message and "（company-setup）" in result.errors[0].message
+
+
+def test_a_broken_guide_in_a_copy_of_the_bundled_kb_is_the_only_error(kb_copy: Settings) -> None:
+    path = kb_copy.guides_dir / "water-connection.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("id: water-connection", "id: Water_Connection"), encoding="utf-8")
+    result = validate_knowledge_base(kb_copy)
+    assert not result.ok
+    assert len(result.errors) == 2  # illegal characters, and not the file name
+    assert all(problem.path == str(path) and problem.line == 2 for problem in result.errors)
+    assert len(result.guides) == 36 and len(result.documents) == 2  # every other file is still checked
+
+
+def test_warnings_do_not_make_the_knowledge_base_invalid(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, text=guide_text().replace("source:", "owner: 张三\nsource:"))
+    result = validate_knowledge_base(settings)
+    assert result.ok
+    assert len(result.warnings) == 1 and result.errors == []
+
+
+def test_no_guides_at_all_is_an_error(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    settings.guides_dir.mkdir()
+    result = validate_knowledge_base(settings)
+    assert not result.ok
+    assert "没有找到任何办事指南" in result.errors[0].message
+
+
+def test_readme_in_guides_folder_is_not_a_guide(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    (settings.guides_dir / "README.md").write_text("# 说明\n这里放办事指南。\n", encoding="utf-8")
+    result = validate_knowledge_base(settings)
+    assert result.ok and [guide.id for guide in result.guides] == ["test-item"]
+
+
+def test_document_problems_are_collected(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    (settings.documents_dir / "empty.txt").write_text("\n\n", encoding="utf-8")
+    (settings.documents_dir / "notes.pdf").write_bytes(b"%PDF-1.4")  # not a supported type: skipped
+    result = validate_knowledge_base(settings)
+    assert [(Path(problem.path).name, problem.line) for problem in result.errors] == [("empty.txt", 1)]
+    assert result.documents == []
+
+
+def test_out_of_scope_file_with_wrong_shape_is_reported(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    settings.out_of_scope_file.write_text("topics:\n  天气: 明天下雨吗\n", encoding="utf-8")
+    result = validate_knowledge_base(settings)
+    assert not result.ok and "topics" in result.errors[0].message
+    settings.out_of_scope_file.write_text("topics:\n  天气: [明天下雨吗, 气温多少]\n", encoding="utf-8")
+    assert validate_knowledge_base(settings).out_of_scope == {"天气": ["明天下雨吗", "气温多少"]}

@@ -1,0 +1,74 @@
+"""Helpers for the 智能云客服 tests: a published index without embeddings (only guides.json, what
+the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+from knowledge.index.store import file_checksums
+from knowledge.sources.guides import parse_guide
+from tests.support import GUIDES, serve_http, stop_http
+
+TOKEN = "test-kefu-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def bundled_guides(folder: Path = GUIDES) -> dict[str, dict[str, Any]]:
+    """Every guide file of `folder` as the index builder stores it in guides.json."""
+    guides = {}
+    for path in sorted(folder.glob("*.md")):
+        guide, problems = parse_guide(path)
+        assert guide is not None, problems
+        guides[guide.id] = guide.as_dict()
+    return guides
+
+
+def publish_guides(index_dir: Path, guides: dict[str, dict[str, Any]], version: str = "20260101-000000-aaaaaa") -> Path:
+    """A published index holding only guides.json and its manifest (with the checksum the hall API
+    verifies): enough for the hall API, no model needed."""
+    folder = index_dir / "versions" / version
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "guides.json").write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
+    manifest = {"version": version, "files": file_checksums(folder)}
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (index_dir / "CURRENT").write_text(version, encoding="utf-8")
+    return folder
+
+
+def corrupt_guides(folder: Path) -> None:
+    """Damage a published version's guides.json the way a full disk or a bad copy does: cut short."""
+    path = folder / "guides.json"
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+
+
+@contextmanager
+def fake_rasa(replies: list[list[dict[str, Any]]] | None = None, status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A REST channel on 127.0.0.1 answering `replies` in turn (the last one repeats); yields its
+    URL and the list of requests it received."""
+    received: list[dict[str, Any]] = []
+    answers = list(replies or [[]])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("content-length", 0))
+            received.append(json.loads(self.rfile.read(length)))
+            body = json.dumps(answers.pop(0) if len(answers) > 1 else answers[0]).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = serve_http(Handler)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/rest/webhook", received
+    finally:
+        stop_http(server)

@@ -1,0 +1,51 @@
+"""The running assistant for end-to-end tests: a real action server, a real Rasa server (the
+trained model from var/models, trained first if missing) and the hall API, on free ports, over a
+private copy of the knowledge base with its own index, tracker store and records database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.launcher.stack import Stack
+from knowledge.index.builder import build_index
+from knowledge.index.embedding import Embedder
+from knowledge.settings import Settings, load_settings
+from tests.support import DOCUMENTS, GUIDES, Chat, free_port, settings_env
+
+
+@dataclass
+class Assistant:
+    stack: Stack
+    settings: Settings
+    counter: int = 0
+
+    def chat(self, name: str = "user") -> Chat:
+        """A new conversation (a new sender id)."""
+        self.counter += 1
+        return Chat(self.stack.rest_url, f"{name}-{self.counter}")
+
+
+@contextmanager
+def running_assistant(root: Path, embedder: Embedder) -> Iterator[Assistant]:
+    """Start the whole stack over a private copy of the knowledge base under root; stop it after."""
+    shutil.copytree(GUIDES, root / "guides")
+    shutil.copytree(DOCUMENTS, root / "documents")
+    settings = load_settings(guides_dir=root / "guides", documents_dir=root / "documents", index_dir=root / "index",
+                             reports_dir=root / "reports", records_db=root / "records.sqlite3",
+                             tracker_db=root / "tracker.sqlite3", index_poll_seconds=0.5)
+    build_index(settings, embedder=embedder)
+    env = settings_env(settings)
+    env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
+                "GOVQA_INDEX_POLL_SECONDS": "0.5"})
+    env["KEFU_API_TOKEN"] = "test-kefu-token"
+    env["TELEGRAM_BOT_TOKEN"] = ""  # never poll a real bot from tests, whatever the developer's shell has
+    stack = Stack(ports=(free_port(), free_port()), kefu_port=free_port(), env=env, logs=Path(root / "logs"))
+    stack.start()
+    try:
+        yield Assistant(stack, stack.settings)
+    finally:
+        stack.stop()
