@@ -5,7 +5,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test setup index train chat query lint eval eval-nlu eval-nlu-heldout eval-unseen bench report purge clean
+.PHONY: run test test-fast setup index train chat query lint eval eval-nlu eval-nlu-heldout eval-unseen bench report purge clean
 
 ## make run: set up, build the index if the knowledge base changed, train Rasa if its data changed,
 ## start the action server, the Rasa server, the hall API and web page, and the Telegram bot when
@@ -18,6 +18,11 @@ test: setup
 	@bash scripts/setup_browser.sh
 	$(APP_PY) -m ruff check .
 	$(APP_PY) -m pytest -q tests
+
+## make test-fast: lint and the unit tests only (no model, index, server or subprocess; well under a minute)
+test-fast: setup
+	$(APP_PY) -m ruff check .
+	$(APP_PY) -m pytest -q -m "not integration and not e2e" tests
 
 setup:
 	@bash scripts/setup.sh

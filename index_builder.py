@@ -188,7 +188,7 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
 
 
 def _print_result(result, k: int) -> None:
-    from knowledge.retrieval.aspects import ASPECT_NAMES_ZH
+    from knowledge.sources.aspects import ASPECT_NAMES_ZH
 
     labels = {"answer": "回答", "confirm": "先确认（“您问的是…吗？”）", "ambiguous": "需要反问（有歧义）",
               "none": "无法回答（转 12345 / 人工）"}

@@ -1,12 +1,15 @@
-"""What every channel says itself (examples, "unavailable", "too long"): one wording, in one place.
+"""What the processes must agree on: button payloads, slot names, custom payload keys and kinds,
+and the wording every channel says itself ("unavailable", "too long", the example questions).
 
-No imports beyond the standard library: the REST channel guard runs inside Rasa's own Python
-3.10 environment (bot/rasa/rest_channel.py), the Telegram bot and the hall API in the app
-environment, and all three say the same thing.
+The Rasa server (Python 3.10, `bot/rasa/`), the action server (`actions/`) and the channels
+(`bot/channels/`, Python 3.11) all import this module, so it imports nothing beyond the standard
+library. A value changed here changes on both sides of every process boundary at once; domain.yml
+and data/*.yml repeat the payloads and slot names for Rasa, and tests/bot/rasa/test_rasa_project.py
+keeps them in step.
 
 Usage::
 
-    from protocol import unavailable_text
+    from protocol import FEEDBACK_BAD, PAYLOAD_ANSWER, unavailable_text
     unavailable_text("12345")
 """
 
@@ -30,3 +33,61 @@ def too_long_text(limit: int) -> str:
 def empty_text() -> str:
     """A message with nothing in it once invisible characters are removed."""
     return "请问您想咨询什么事项？例如“开办企业需要什么材料”“用水报装要多久”。"
+
+
+# Button payloads: Rasa's "/intent" syntax, sent by the buttons of every channel.
+FEEDBACK_GOOD = "/feedback_good"
+FEEDBACK_BAD = "/feedback_bad"
+REQUEST_HUMAN = "/request_human"
+AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
+DENY = "/deny"
+
+# Slots (declared in domain.yml) that the actions read and write.
+SLOT_GUIDE = "guide_id"  # the guide the conversation is about (follow-ups answer it)
+SLOT_ASPECT = "aspect"  # the aspect last answered (a bare "X呢？" asks it again)
+SLOT_CANDIDATES = "candidates"  # guides offered in a clarifying question, until one is picked
+SLOT_PENDING_ASPECT = "pending_aspect"  # what the user asked, while the assistant asks back
+SLOT_PENDING_QUESTION = "pending_question"
+SLOT_OFFERED = "offered"  # what the last reply offered: OFFERED_CONFIRM, OFFERED_HANDOFF or OFFERED_ITEM
+SLOT_LAST_ANSWER = "last_answer"  # {question, guide_id, section, index_version}: what a rating refers to
+SLOT_FEEDBACK_COMMENT = "feedback_comment"  # what was missing, after a 差评
+OFFERED_CONFIRM = "confirm"  # the last reply asked "您问的是【X】…吗？"
+OFFERED_HANDOFF = "handoff"  # the last reply offered 转人工 (a 是的 accepts it)
+OFFERED_ITEM = "item"  # the last reply asked which item ("您想了解哪个事项的办理时限？")
+
+# The custom payload of a reply: one key saying what kind of reply it is, read by the channels.
+PAYLOAD_ANSWER = "answer"
+PAYLOAD_CONFIRM = "confirm"
+PAYLOAD_CLARIFY = "clarify"
+PAYLOAD_NOT_FOUND = "not_found"
+PAYLOAD_ASK_ITEM = "ask_item"
+PAYLOAD_HANDOFF = "handoff"
+PAYLOAD_FEEDBACK = "feedback"  # domain.yml's rating replies: {"feedback": FEEDBACK_THANKS | …}
+PAYLOAD_KINDS = (PAYLOAD_HANDOFF, PAYLOAD_ANSWER, PAYLOAD_CONFIRM, PAYLOAD_CLARIFY, PAYLOAD_NOT_FOUND, PAYLOAD_ASK_ITEM)
+FEEDBACK_THANKS = "thanks"  # after 好评
+FEEDBACK_ASK_COMMENT = "ask_comment"  # after 差评: "请告诉我缺了什么"
+FEEDBACK_COMMENT_SAVED = "comment_saved"  # the comment was stored
+
+# Sender ids: each channel's conversations start with its own prefix.
+SENDER_PREFIX_KEFU = "kefu-"
+SENDER_PREFIX_TELEGRAM = "tg-"
+
+# A Rasa sender id: a channel prefix and the channel's own id ("kefu-3f9a…", "tg-42", "tg--1001-2").
+# Validated on the REST channel, so no log line can be forged through it (no newlines, no spaces).
+SENDER_PATTERN = r"[A-Za-z0-9_.:-]{1,128}"  # whole string (re.fullmatch)
+
+# Credentials between the processes: each from its environment variable, else generated once into
+# var/secrets/<file> (mode 600) by the launcher, which hands them on in the environment (never argv).
+REST_TOKEN_ENV = "GOVQA_REST_TOKEN"  # channels -> Rasa's REST channel: "Authorization: Bearer <token>"
+REST_TOKEN_FILE = "rest_token"
+ACTION_TOKEN_ENV = "GOVQA_ACTION_TOKEN"  # Rasa -> action server (endpoints.yml headers)
+ACTION_TOKEN_FILE = "action_token"
+
+
+def bearer_matches(header: str | None, token: str) -> bool:
+    """Whether an Authorization header carries `token` ("Bearer <token>"), in constant time.
+    An empty configured token matches nothing: a server without its secret is closed, not open."""
+    import hmac  # local: this module's top level stays free of anything but definitions
+
+    scheme, _, given = (header or "").partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())

@@ -1,7 +1,8 @@
-"""The custom actions of the assistant (rasa-sdk), one class per action, registered from here
-(actions/server.py registers this module):
+"""The custom actions of the assistant (rasa-sdk), one class per action, each given the services it
+needs (actions/server.py registers `all_actions(services)`):
 
-- action_answer (answer.py): every question; the retriever decides which guide, the intent which section.
+- action_answer (answer.py): every question; the retriever decides which guide, the policy
+  (policy.py) what to do in this conversation, the intent which section.
 - action_handoff (handoff.py): request_human and complain.
 - action_record_feedback / action_save_feedback_comment (feedback.py): 好评 / 差评 and what was missing.
 - action_reply_confirmation (feedback.py): 是 / 不是 after an offer ("您问的是…吗？", 转人工).
@@ -9,10 +10,16 @@
 
 from __future__ import annotations
 
+from rasa_sdk import Action
+
 from actions.answer import ActionAnswer
 from actions.feedback import ActionRecordFeedback, ActionReplyConfirmation, ActionSaveFeedbackComment
 from actions.handoff import ActionHandoff
-from actions.runtime import wait_for_records
+from actions.services import Services
 
-__all__ = ["ActionAnswer", "ActionHandoff", "ActionRecordFeedback", "ActionReplyConfirmation", "ActionSaveFeedbackComment",
-           "wait_for_records"]
+ACTION_CLASSES = (ActionAnswer, ActionHandoff, ActionRecordFeedback, ActionSaveFeedbackComment, ActionReplyConfirmation)
+
+
+def all_actions(services: Services) -> list[Action]:
+    """One instance of every action, sharing the services."""
+    return [action(services) for action in ACTION_CLASSES]

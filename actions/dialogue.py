@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.retrieval.aspects import detect_aspect, strip_aspect_words
+from knowledge.sources.aspects import detect_aspect, strip_aspect_words
 
 # (guide id, title, aliases)
 Option = tuple[str, str, Sequence[str]]

@@ -9,27 +9,41 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import knowledge_service, replies, runtime
-from actions.answer import OFFERED_CONFIRM, OFFERED_HANDOFF, ActionAnswer
+from actions import replies
+from actions.answer import ActionAnswer
+from actions.conversation import intent_of, options, send
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
-from knowledge.retrieval.aspects import GENERAL
+from actions.services import Services
 from knowledge.retrieval.retriever import GuideCandidate
+from knowledge.sources.aspects import GENERAL
+from protocol import (
+    OFFERED_CONFIRM,
+    OFFERED_HANDOFF,
+    SLOT_CANDIDATES,
+    SLOT_FEEDBACK_COMMENT,
+    SLOT_LAST_ANSWER,
+    SLOT_OFFERED,
+    SLOT_PENDING_ASPECT,
+    SLOT_PENDING_QUESTION,
+)
 
 
 class ActionRecordFeedback(Action):
     """Store a 好评 or 差评 for the last answer (a 差评 is followed by the comment form)."""
 
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     def name(self) -> str:
         return "action_record_feedback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        rating = "bad" if intent == "feedback_bad" else "good"
-        last = tracker.get_slot("last_answer") or {}
-        store = runtime.records()
-        runtime.record_later("评价", tracker.sender_id, lambda: store.add_feedback(
-            tracker.sender_id, rating, question=last.get("question"), guide_id=last.get("guide_id"),
+        rating = "bad" if intent_of(tracker) == "feedback_bad" else "good"
+        last = tracker.get_slot(SLOT_LAST_ANSWER) or {}
+        sender = tracker.sender_id
+        self.services.records.later("评价", sender, lambda store: store.add_feedback(
+            sender, rating, question=last.get("question"), guide_id=last.get("guide_id"),
             section=last.get("section"), index_version=last.get("index_version")))
         if rating == "good":
             dispatcher.utter_message(response="utter_feedback_thanks")
@@ -39,61 +53,69 @@ class ActionRecordFeedback(Action):
 class ActionSaveFeedbackComment(Action):
     """Store what the user said was missing after a 差评."""
 
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     def name(self) -> str:
         return "action_save_feedback_comment"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        comment = (tracker.get_slot("feedback_comment") or "").strip()
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        comment = (tracker.get_slot(SLOT_FEEDBACK_COMMENT) or "").strip()
         # The form takes any text as the comment; a request for people, or a button pressed instead
         # of typing (/feedback_good, /request_human…), is not one. Typed text is always the comment,
         # whatever its intent: "没说清楚表具费用谁出" reads like a 差评 and is exactly what we asked for.
-        if intent == "request_human":
-            return [SlotSet("feedback_comment", None), *await handoff(dispatcher, tracker, "request_human")]
+        if intent_of(tracker) == "request_human":
+            reply, events = await handoff(self.services, tracker, "request_human")
+            send(dispatcher, reply)
+            return [SlotSet(SLOT_FEEDBACK_COMMENT, None), *events]
         if comment.startswith("/"):
             dispatcher.utter_message(response="utter_anything_else")
-            return [SlotSet("feedback_comment", None)]
+            return [SlotSet(SLOT_FEEDBACK_COMMENT, None)]
         if comment:
-            store = runtime.records()
-            runtime.record_later("差评意见", tracker.sender_id, lambda: store.add_comment(tracker.sender_id, comment[:2000]))
+            sender = tracker.sender_id
+            self.services.records.later("差评意见", sender, lambda store: store.add_comment(sender, comment[:2000]))
         dispatcher.utter_message(response="utter_feedback_comment_saved")
-        return [SlotSet("feedback_comment", None)]
+        return [SlotSet(SLOT_FEEDBACK_COMMENT, None)]
 
 
 class ActionReplyConfirmation(Action):
     """是的 / 不用了: accept or decline what the previous turn offered."""
 
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
     def name(self) -> str:
         return "action_reply_confirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        offered = tracker.get_slot("offered")
-        if offered == OFFERED_CONFIRM and tracker.get_slot("candidates"):
-            return await self._after_confirm(dispatcher, tracker, affirmed=intent == "affirm")
+        intent = intent_of(tracker)
+        offered = tracker.get_slot(SLOT_OFFERED)
+        if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):
+            reply, events = self._after_confirm(tracker, affirmed=intent == "affirm")
+            send(dispatcher, reply)
+            return events
         if intent == "affirm" and offered == OFFERED_HANDOFF:
-            return await handoff(dispatcher, tracker, "request_human")
-        if intent == "affirm" and tracker.get_slot("candidates"):
+            reply, events = await handoff(self.services, tracker, "request_human")
+            send(dispatcher, reply)
+            return events
+        if intent == "affirm" and tracker.get_slot(SLOT_CANDIDATES):
             dispatcher.utter_message(response="utter_ask_pick")
             return []
         dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("offered", None), SlotSet("candidates", None)]
+        return [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None)]
 
-    @staticmethod
-    async def _after_confirm(dispatcher: CollectingDispatcher, tracker: Tracker, *, affirmed: bool) -> list[EventType]:
+    def _after_confirm(self, tracker: Tracker, *, affirmed: bool) -> tuple[replies.Reply, list[EventType]]:
         """是: answer the asked aspect of the guide we asked about; 不是: offer the others, 12345, 转人工."""
-        config = runtime.settings()
+        hotline = self.services.settings.hotline
         try:
-            retriever = knowledge_service.retriever()
+            retriever = self.services.knowledge.retriever()
         except KnowledgeUnavailableError:
-            runtime.send(dispatcher, replies.unavailable(config.hotline))
-            return []
-        first, *others = tracker.get_slot("candidates")
-        aspect = tracker.get_slot("pending_aspect") or GENERAL
-        question = tracker.get_slot("pending_question") or ""
+            return replies.unavailable(hotline), []
+        first, *others = tracker.get_slot(SLOT_CANDIDATES)
+        aspect = tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
+        question = tracker.get_slot(SLOT_PENDING_QUESTION) or ""
         if affirmed:
-            return ActionAnswer()._answer_guide(dispatcher, retriever, retriever.guide(first), aspect, question)
-        near = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in runtime.options(retriever, others)]
-        runtime.send(dispatcher, replies.not_found(near, config.hotline, declined=True))
-        return [SlotSet("candidates", [c.guide_id for c in near] or None), SlotSet("offered", OFFERED_HANDOFF)]
-
+            return ActionAnswer(self.services).answer_guide(retriever, retriever.guide(first), aspect, question)
+        near = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, others)]
+        reply = replies.not_found(near, hotline, declined=True)
+        return reply, [SlotSet(SLOT_CANDIDATES, [c.guide_id for c in near] or None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]

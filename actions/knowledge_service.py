@@ -9,11 +9,10 @@ index or the new one, never a mix.
 
 Usage::
 
-    from actions import knowledge_service
-
-    knowledge_service.start()                  # server start: load, warm up, watch
-    retriever = knowledge_service.retriever()  # in an action: one pinned version
-    knowledge_service.use(retriever)           # tests: serve an already loaded retriever
+    knowledge = KnowledgeService(settings)
+    knowledge.start()                      # server start: load, warm up, watch
+    retriever = knowledge.retriever()      # in an action: one pinned version
+    KnowledgeService.serving(retriever)    # tests: an already loaded retriever, no watcher
 """
 
 from __future__ import annotations
@@ -22,61 +21,64 @@ import logging
 import threading
 
 from knowledge.retrieval.retriever import Retriever
-from knowledge.settings import Settings, load_settings
+from knowledge.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-_retriever: Retriever | None = None
-_watcher: threading.Thread | None = None
-_stop = threading.Event()
+WARM_UP_QUESTION = "开办企业需要什么材料"  # the first encode is several times slower than the next
 
 
 class KnowledgeUnavailableError(RuntimeError):
     """No index is loaded (none published, or the server was started without `start`)."""
 
 
-def start(settings: Settings | None = None, *, watch: bool = True) -> Retriever:
-    """Load the published index and the model, warm up, and watch for new versions."""
-    global _retriever, _watcher
-    settings = settings or load_settings()
-    retriever = Retriever.from_published_index(settings)  # raises NoIndexError with a clear message
-    retriever.run("开办企业需要什么材料")  # warm-up: the first encode is several times slower
-    _retriever = retriever
-    logger.info("知识库索引 %s 已加载", retriever.version)
-    if watch and _watcher is None:
-        _stop.clear()
-        _watcher = threading.Thread(target=_watch, args=(settings.index_poll_seconds,), name="index-watcher", daemon=True)
-        _watcher.start()
-    return retriever
+class KnowledgeService:
+    """One published index at a time, reloaded in the background when a new one is published."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._retriever: Retriever | None = None
+        self._watcher: threading.Thread | None = None
+        self._stop = threading.Event()
 
-def use(retriever: Retriever) -> None:
-    """Serve this retriever (tests, or a caller that loaded one already)."""
-    global _retriever
-    _retriever = retriever
+    @classmethod
+    def serving(cls, retriever: Retriever, settings: Settings) -> KnowledgeService:
+        """A service that serves this already loaded retriever (tests, tools)."""
+        service = cls(settings)
+        service._retriever = retriever
+        return service
 
+    def start(self, *, watch: bool = True) -> Retriever:
+        """Load the published index and the model, warm up, and watch for new versions."""
+        retriever = Retriever.from_published_index(self.settings)  # raises NoIndexError with a clear message
+        retriever.run(WARM_UP_QUESTION)
+        self._retriever = retriever
+        logger.info("知识库索引 %s 已加载", retriever.version)
+        if watch and self._watcher is None:
+            self._stop.clear()
+            self._watcher = threading.Thread(target=self._watch, args=(self.settings.index_poll_seconds,),
+                                             name="index-watcher", daemon=True)
+            self._watcher.start()
+        return retriever
 
-def stop() -> None:
-    global _watcher
-    _stop.set()
-    _watcher = None
+    def stop(self) -> None:
+        self._stop.set()
+        self._watcher = None
 
+    def retriever(self) -> Retriever:
+        """The current index, pinned for one turn."""
+        if self._retriever is None:
+            raise KnowledgeUnavailableError("知识库索引尚未加载")
+        return self._retriever.pinned()
 
-def retriever() -> Retriever:
-    """The current index, pinned for one turn."""
-    if _retriever is None:
-        raise KnowledgeUnavailableError("知识库索引尚未加载")
-    return _retriever.pinned()
-
-
-def _watch(interval: float) -> None:
-    while not _stop.wait(interval):
-        current = _retriever
-        if current is None:
-            continue
-        try:
-            if current.reload():
-                logger.info("已切换到新发布的索引 %s", current.version)
-        except Exception as error:
-            # A version that cannot be loaded is never served: keep answering from the old one.
-            logger.error("新索引无法加载，继续使用 %s：%s", current.version, error)
+    def _watch(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            current = self._retriever
+            if current is None:
+                continue
+            try:
+                if current.reload():
+                    logger.info("已切换到新发布的索引 %s", current.version)
+            except Exception as error:
+                # A version that cannot be loaded is never served: keep answering from the old one.
+                logger.error("新索引无法加载，继续使用 %s：%s", current.version, error)

@@ -1,7 +1,7 @@
 """Everything the assistant says, in Chinese, built from retrieval results and guides.
 
 Each function returns a `Reply`: the text, the buttons, and a machine-readable custom payload
-for channels (the hall API and Telegram read `{"answer": …}` and `{"handoff": …}`). Texts are
+for channels (the hall API and Telegram read `{"answer": …}` and `{"handoff": …}`, keys in protocol.py). Texts are
 complete by design (一次性告知): a materials list is never shortened, and every procedure answer
 ends with whom to contact.
 
@@ -17,16 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.retrieval.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from knowledge.retrieval.retriever import GuideCandidate, Hit
+from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from knowledge.sources.documents import extract_fields
-from protocol import EXAMPLE_QUESTIONS
-
-FEEDBACK_GOOD = "/feedback_good"
-FEEDBACK_BAD = "/feedback_bad"
-REQUEST_HUMAN = "/request_human"
-AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
-DENY = "/deny"
+from protocol import (
+    AFFIRM,
+    DENY,
+    EXAMPLE_QUESTIONS,
+    FEEDBACK_BAD,
+    FEEDBACK_GOOD,
+    PAYLOAD_ANSWER,
+    PAYLOAD_ASK_ITEM,
+    PAYLOAD_CLARIFY,
+    PAYLOAD_CONFIRM,
+    PAYLOAD_HANDOFF,
+    PAYLOAD_NOT_FOUND,
+    REQUEST_HUMAN,
+)
 
 
 @dataclass
@@ -58,7 +65,7 @@ def _contacts_block(guide: dict[str, Any]) -> str:
 
 
 def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], confidence: float, index_version: str) -> dict[str, Any]:
-    return {"answer": {
+    return {PAYLOAD_ANSWER: {
         "guide": {"id": guide["id"], "title": guide["title"], "department": guide["department"], "updated": guide["updated"],
                   "source": guide.get("source", "")},
         "aspect": aspect,
@@ -114,7 +121,7 @@ def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotlin
     """An answer quoted from a policy document, with its responsible units."""
     text = policy_passage_text(passage) + f"\n\n具体兑现和申报请咨询上述牵头单位，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
     units = passage_units(passage.chunk.content)
-    custom = {"answer": {
+    custom = {PAYLOAD_ANSWER: {
         "guide": None, "aspect": "policy", "sections": [],
         "document": {"title": passage.chunk.title, "section": passage.chunk.section, "source": passage.chunk.source},
         "units": [{"label": label, "value": value} for label, value in units],
@@ -129,7 +136,7 @@ def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:
     lines = [f"您问的{asked if aspect != GENERAL else ''}可能涉及以下几个事项，请问是哪一个？（点按钮，或回复序号、名称）"]
     lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
     buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
-    return Reply("\n".join(lines), buttons, {"clarify": {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
+    return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
 
 
 def confirm(guide: dict[str, Any], aspect: str) -> Reply:
@@ -137,7 +144,7 @@ def confirm(guide: dict[str, Any], aspect: str) -> Reply:
     asked = f"的{ASPECT_NAMES_ZH[aspect]}" if aspect in ASPECT_NAMES_ZH and aspect != GENERAL else ""
     text = f"您问的是【{guide['title']}】{asked}吗？（点按钮，或回复“是”“不是”）"
     buttons = [{"title": "是", "payload": AFFIRM}, {"title": "不是", "payload": DENY}]
-    return Reply(text, buttons, {"confirm": {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
+    return Reply(text, buttons, {PAYLOAD_CONFIRM: {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
 
 
 def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = False) -> Reply:
@@ -153,21 +160,21 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
         buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
     lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
     buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
-    return Reply("\n".join(lines), buttons, {"not_found": {"near": [c.guide_id for c in near], "declined": declined}})
+    return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
 def ask_item(aspect: str) -> Reply:
     """The question names no service item and none is in context: ask rather than guess."""
     asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect != GENERAL else ""
     text = (f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？") + "告诉我事项名称就行，例如“企业开办”“用水报装”“施工许可证”。"
-    return Reply(text, [], {"ask_item": {"aspect": aspect}})
+    return Reply(text, [], {PAYLOAD_ASK_ITEM: {"aspect": aspect}})
 
 
 def out_of_scope(hotline: str) -> Reply:
     text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题，例如：\n"
             + "\n".join(f"· {question}" for question in EXAMPLE_QUESTIONS)
             + f"\n其他政务问题可以拨打政务服务热线 {hotline}。")
-    return Reply(text, [], {"not_found": {"near": [], "out_of_scope": True}})
+    return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
 
 
 def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None, hotline: str) -> Reply:
@@ -183,10 +190,11 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
     lines.append("· 政务服务中心“办不成事”反映窗口：现场办事遇到困难可到该窗口当面反映，由专人协调解决")
     if record_id:
         lines.append(f"记录编号：{record_id}")
-    custom = {"handoff": {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
+    custom = {PAYLOAD_HANDOFF: {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
                           "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}}
     return Reply("\n".join(lines), [], custom)
 
 
 def unavailable(hotline: str) -> Reply:
-    return Reply(f"抱歉，知识库暂时不可用，请稍后再试，或拨打政务服务热线 {hotline} 咨询。", [], {"not_found": {"near": [], "unavailable": True}})
+    text = f"抱歉，知识库暂时不可用，请稍后再试，或拨打政务服务热线 {hotline} 咨询。"
+    return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "unavailable": True}})

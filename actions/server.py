@@ -19,30 +19,79 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
-from sanic import Sanic
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
-from actions import knowledge_service
+from actions.actions import all_actions
+from actions.services import Services
 from knowledge.index.store import IndexStore, IndexStoreError
-from knowledge.settings import load_settings
+from knowledge.settings import Settings, load_settings
+from protocol import ACTION_TOKEN_ENV, bearer_matches
 
 logger = logging.getLogger("actions.server")
 
 
-def build_app() -> Sanic:
+def build_app(settings: Settings) -> Sanic:
     """The rasa-sdk Sanic app with our actions registered and the knowledge loaded at start."""
+    services = Services.from_settings(settings)
     executor = ActionExecutor()
-    executor.register_package("actions.actions")
+    for action in all_actions(services):
+        executor.register_action(action)
     app = create_app(executor, cors_origins=[])
+    token = os.environ.get(ACTION_TOKEN_ENV, "")
+    if not token:
+        logger.error("未设置 %s：动作服务器拒绝所有调用（请用 make run 启动，它会生成并传入令牌）", ACTION_TOKEN_ENV)
+
+    @app.on_request
+    async def only_rasa(request: Request) -> HTTPResponse | None:
+        """Only Rasa, with the token of endpoints.yml, runs actions; a bad body is a 400, never a 500."""
+        if request.path == "/health":
+            return None
+        if not bearer_matches(request.headers.get("Authorization"), token):
+            return _error(401, "缺少令牌或令牌无效", {"WWW-Authenticate": "Bearer"})
+        if request.method == "POST":
+            problem = call_problem(request)
+            if problem:
+                return _error(400, problem)
+        return None
 
     @app.before_server_start
     async def load_knowledge(_app: Sanic) -> None:
-        knowledge_service.start()
+        services.knowledge.start()
 
     @app.after_server_stop
     async def stop_watcher(_app: Sanic) -> None:
-        knowledge_service.stop()
+        services.knowledge.stop()
+        services.records.wait()
 
     return app
+
+
+def _error(status: int, error: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    # Never an echo of the request: it may hold a user's message.
+    return response.json({"error": error}, status=status, headers=headers)
+
+
+def call_problem(request: Request) -> str | None:
+    """What is wrong with an action call's body (None when it is what Rasa sends)."""
+    if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+        return "只接受 application/json"
+    try:
+        body = request.json
+    except Exception:  # sanic raises its own BadRequest for malformed JSON
+        return "请求体不是合法的 JSON"
+    if not isinstance(body, dict) or not isinstance(body.get("next_action"), str):
+        return "请求体必须是含 next_action 和 tracker 的 JSON 对象"
+    tracker = body.get("tracker")
+    if not isinstance(tracker, dict) or not isinstance(tracker.get("sender_id"), str):
+        return "tracker 缺失或格式不对"
+    latest = tracker.get("latest_message") or {}
+    if not isinstance(latest, dict) or not isinstance(latest.get("text") or "", str):
+        return "tracker.latest_message.text 必须是字符串"
+    if not isinstance(tracker.get("slots") or {}, dict) or not isinstance(tracker.get("events") or [], list):
+        return "tracker 的 slots 或 events 格式不对"
+    return None
 
 
 def main() -> None:
@@ -60,7 +109,7 @@ def main() -> None:
     except IndexStoreError as error:
         logger.error("无法启动：%s", error)
         raise SystemExit(1) from None
-    app = build_app()
+    app = build_app(settings)
     logger.info("动作服务器启动于 http://%s:%d（索引 %s）", args.host, args.port, version)
     # One process: the model is loaded once; retrieval is ~15 ms, well inside one worker's reach.
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -67,7 +67,7 @@ def main() -> None:
                 if index >= WARM_UP + args.turns:
                     break
                 before = time.perf_counter()
-                response = client.post(stack.rest_url, json={"sender": sender, "message": message})
+                response = client.post(stack.rest_url, json={"sender": sender, "message": message}, headers=stack.rest_headers)
                 elapsed = time.perf_counter() - before
                 response.raise_for_status()
                 if index >= WARM_UP:

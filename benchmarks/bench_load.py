@@ -8,7 +8,7 @@ An error is any transport failure, any status but 200, a reply without text, or 
 "unavailable" reply (Rasa or the action server could not answer). Reported per
 channel: requests, errors, throughput (requests/s), latency p50/p95/p99/max.
 
-How: against a running stack (--rest-url, --kefu-url, --kefu-token), or, by default, a stack of
+How: against a running stack (--rest-url, --rest-token, --kefu-url, --kefu-token), or, by default, a stack of
 its own started with bot.launcher.stack.Stack on free ports (private tracker store and records file, the
 published index and the trained model).
 
@@ -55,9 +55,9 @@ class ChannelLoad:
                 "max_ms": round(ordered[-1] * 1000, 1) if ordered else None}
 
 
-def _rest_request(url: str) -> Any:
+def _rest_request(url: str, token: str) -> Any:
     def build(sender: str, message: str) -> tuple[str, dict[str, Any], dict[str, str]]:
-        return url, {"sender": sender, "message": message}, {}
+        return url, {"sender": sender, "message": message}, {"Authorization": f"Bearer {token}"}
 
     def ok(body: Any) -> bool:
         if not isinstance(body, list) or not any(m.get("text") for m in body):
@@ -118,6 +118,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rest-url", help="a running stack's REST webhook (else a stack is started)")
+    parser.add_argument("--rest-token", help="the channels' REST token (var/secrets/rest_token)")
     parser.add_argument("--kefu-url", help="a running stack's hall API base URL")
     parser.add_argument("--kefu-token", help="the hall API token")
     parser.add_argument("--out", type=Path, help="where to write the JSON report")
@@ -125,7 +126,7 @@ def main() -> int:
 
     stack = None
     if args.rest_url:
-        rest_url, kefu_url, kefu_token = args.rest_url, args.kefu_url, args.kefu_token
+        rest_url, rest_token, kefu_url, kefu_token = args.rest_url, args.rest_token or "", args.kefu_url, args.kefu_token
     else:
         from bot.launcher.stack import Stack
 
@@ -135,11 +136,11 @@ def main() -> int:
         stack = Stack(ports=(_common.free_port(), _common.free_port()), kefu_port=_common.free_port(), env=env, logs=scratch / "logs")
         _common.say("starting the action server, the Rasa server and the hall API")
         stack.start()
-        rest_url, kefu_url, kefu_token = stack.rest_url, stack.kefu_url, stack.kefu_token
+        rest_url, rest_token, kefu_url, kefu_token = stack.rest_url, stack.rest_token, stack.kefu_url, stack.kefu_token
     try:
         results = []
         _common.say(f"REST channel: {args.users} users for {args.seconds:.0f} s")
-        results.append(asyncio.run(run_load("rest", _rest_request(rest_url), args.users, args.seconds)).summary())
+        results.append(asyncio.run(run_load("rest", _rest_request(rest_url, rest_token), args.users, args.seconds)).summary())
         if kefu_url and kefu_token:
             _common.say(f"hall API: {args.users} users for {args.seconds:.0f} s")
             results.append(asyncio.run(run_load("kefu", _kefu_request(kefu_url, kefu_token), args.users, args.seconds)).summary())

@@ -75,7 +75,8 @@ def main() -> None:
                 version = store.current_version()
                 published = (scratch / "index" / "CURRENT").stat().st_mtime
                 while True:
-                    reply = client.post(stack.rest_url, json={"sender": f"switch-{run}-{time.time()}", "message": QUESTION}).json()
+                    reply = client.post(stack.rest_url, json={"sender": f"switch-{run}-{time.time()}", "message": QUESTION},
+                                         headers=stack.rest_headers).json()
                     served = next((m["custom"]["answer"]["index_version"] for m in reply if "answer" in (m.get("custom") or {})), None)
                     if served == version:
                         seconds.append(time.time() - published)

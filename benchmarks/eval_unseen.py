@@ -122,11 +122,11 @@ class Conversation:
     是 when it asks about the right guide, 不是 otherwise; a click on the right guide when it lists
     choices. `ask` returns the final reply and how many of those exchanges it took (0 or 1)."""
 
-    def __init__(self, url: str, sender: str) -> None:
-        self.url, self.sender = url, sender
+    def __init__(self, url: str, sender: str, headers: dict[str, str]) -> None:
+        self.url, self.sender, self.headers = url, sender, headers
 
     def say(self, text: str) -> list[dict[str, Any]]:
-        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, headers=self.headers, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -174,7 +174,7 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
         first = after_one = asked = 0
         misses = []
         for number, item in enumerate(questions["in_scope"]):
-            messages, exchanges = Conversation(stack.rest_url, f"unseen-q{number}").ask(item["q"], item["guide"])
+            messages, exchanges = Conversation(stack.rest_url, f"unseen-q{number}", stack.rest_headers).ask(item["q"], item["guide"])
             ok = _holds(messages, guides[item["guide"]], item["aspect"])
             first += ok and not exchanges
             after_one += ok
@@ -184,7 +184,7 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
                                "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
         follow_right = follow_turns = 0
         for number, conversation in enumerate(questions["conversations"]):
-            chat = Conversation(stack.rest_url, f"unseen-c{number}")
+            chat = Conversation(stack.rest_url, f"unseen-c{number}", stack.rest_headers)
             guide = guides[conversation["guide"]]
             for index, turn in enumerate(conversation["turns"]):
                 messages, _ = chat.ask(turn["q"], guide.id)
@@ -193,7 +193,7 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
                     follow_right += _holds(messages, guide, turn["aspect"])
         off_refused = 0
         for number, text in enumerate(questions["off_topic"]):
-            messages = Conversation(stack.rest_url, f"unseen-o{number}").say(text)
+            messages = Conversation(stack.rest_url, f"unseen-o{number}", stack.rest_headers).say(text)
             off_refused += _payload(messages, "answer") is None and _payload(messages, "confirm") is None
     finally:
         stack.stop()

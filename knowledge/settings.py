@@ -38,6 +38,8 @@ class Settings:
     out_of_scope_file: Path
     dense_candidates: int
     lexical_weight: float
+    best_chunk_weight: float
+    max_hits: int
     alias_bonus: float
     calibration_unknown_answered: float
     scope_answer_probability: float

@@ -1,5 +1,14 @@
-"""Fixtures: settings pointing at temporary folders, and one index of the bundled knowledge base
-built once per test session (the embedding cache under var/ is shared, so reruns are fast)."""
+"""Fixtures: settings pointing at temporary folders, one index of the bundled knowledge base built
+once per test session (the embedding cache under var/ is shared, so reruns are fast), the running
+stack for end-to-end tests; and the markers that say what each test needs:
+
+- ``unit``: nothing but the code under test and tiny fixtures (``make test-fast`` runs these);
+- ``integration``: the real embedding model, FAISS and BM25 index, or a subprocess of the CLI;
+- ``e2e``: the running stack (Rasa server, action server, hall API), a browser or Telegram's protocol.
+
+A test gets its marker from the fixtures it uses (`assistant` → e2e; `embedder`, `bundled`,
+`retriever`, `services` → integration) or from its module's ``pytestmark``; otherwise it is a unit test.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +24,18 @@ from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings, load_settings
 from tests.support import DOCUMENTS, GUIDES
 from tests.support.stack import Assistant, running_assistant
+
+NEEDS = {"e2e": {"assistant"}, "integration": {"embedder", "bundled", "retriever", "services", "records", "kb_copy"}}
+LEVELS = ("e2e", "integration", "unit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Add the marker a test's fixtures imply; the heaviest one counts (`make test-fast` runs
+    ``-m "not integration and not e2e"``, so a module marked unit with one stack test skips that test)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        needed = [level for level in LEVELS if fixtures & NEEDS.get(level, set()) or item.get_closest_marker(level)]
+        item.add_marker(getattr(pytest.mark, needed[0] if needed else "unit"))
 
 
 @pytest.fixture(scope="session")

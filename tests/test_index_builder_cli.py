@@ -18,6 +18,8 @@ from knowledge.records.store import ANSWERED, NOT_FOUND, Records
 from knowledge.settings import Settings, load_settings
 from tests.support import ROOT, json_lines, run_cli, settings_env
 
+pytestmark = pytest.mark.integration  # runs index_builder.py in a subprocess
+
 
 def test_validate_bundled_knowledge_base_passes(bundled: tuple[Settings, BuildReport]) -> None:
     settings, _report = bundled

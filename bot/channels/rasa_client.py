@@ -11,6 +11,7 @@ Usage::
     reply.text            # what the user reads
     reply.buttons         # [{"title": "👍 好评", "payload": "/feedback_good"}, …]
     reply.answer          # {"guide": {...}, "aspect": "materials", "contacts": [...], …} or None
+    reply.feedback        # "thanks", "ask_comment" or "comment_saved" after a rating (domain.yml), or None
     await client.aclose()
 
 When Rasa cannot be reached (stopped, restarting) the request is retried with backoff; when it
@@ -22,20 +23,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from protocol import too_long_text, unavailable_text
+from protocol import PAYLOAD_ANSWER, PAYLOAD_FEEDBACK, PAYLOAD_HANDOFF, REST_TOKEN_ENV, too_long_text, unavailable_text
 
 __all__ = ["AssistantReply", "AssistantUnavailableError", "RasaClient", "too_long_text", "unavailable_text"]
 
 log = logging.getLogger(__name__)
-
-REQUEST_HUMAN = "/request_human"
-FEEDBACK_GOOD = "/feedback_good"
-FEEDBACK_BAD = "/feedback_bad"
 
 
 class AssistantUnavailableError(Exception):
@@ -62,30 +60,49 @@ class AssistantReply:
                 for m in self.messages for b in m.get("buttons") or []]
 
     def payload(self, key: str) -> dict[str, Any] | None:
-        """The first custom payload named `key` ("answer", "handoff", "clarify", "not_found", "ask_item")."""
+        """The first custom payload named `key` whose value is an object (protocol.PAYLOAD_KINDS,
+        "unavailable")."""
         for message in self.messages:
             custom = message.get("custom")
             if isinstance(custom, dict) and isinstance(custom.get(key), dict):
                 return custom[key]
         return None
 
+    def payload_text(self, key: str) -> str | None:
+        """The first custom payload named `key` whose value is a string, such as domain.yml's
+        ``custom: {feedback: thanks}``."""
+        for message in self.messages:
+            custom = message.get("custom")
+            if isinstance(custom, dict) and isinstance(custom.get(key), str):
+                return str(custom[key])
+        return None
+
     @property
     def answer(self) -> dict[str, Any] | None:
-        return self.payload("answer")
+        return self.payload(PAYLOAD_ANSWER)
 
     @property
     def handoff(self) -> dict[str, Any] | None:
-        return self.payload("handoff")
+        return self.payload(PAYLOAD_HANDOFF)
+
+    @property
+    def feedback(self) -> str | None:
+        """What a rating reply says (protocol.FEEDBACK_THANKS, FEEDBACK_ASK_COMMENT, FEEDBACK_COMMENT_SAVED), or None."""
+        return self.payload_text(PAYLOAD_FEEDBACK)
 
 
 class RasaClient:
-    """An async client of Rasa's REST channel (`POST /webhooks/rest/webhook`)."""
+    """An async client of Rasa's REST channel (`POST /webhooks/rest/webhook`), with the channels'
+    bearer token (`token`, default: the GOVQA_REST_TOKEN the launcher hands every channel)."""
 
-    def __init__(self, rest_url: str, *, timeout: float = 30.0, retries: int = 3, backoff: float = 0.5) -> None:
+    def __init__(self, rest_url: str, *, token: str | None = None, timeout: float = 30.0, retries: int = 3,
+                 backoff: float = 0.5) -> None:
         self.rest_url = rest_url
         self.retries = retries
         self.backoff = backoff
-        self._http = httpx.AsyncClient(timeout=timeout)
+        token = os.environ.get(REST_TOKEN_ENV, "") if token is None else token
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.AsyncClient(timeout=timeout, headers=headers)
 
     async def send(self, sender: str, message: str) -> AssistantReply:
         """Send one user message; the reply, or AssistantUnavailableError after the retries."""
@@ -100,6 +117,8 @@ class RasaClient:
             else:
                 if response.status_code in (502, 503, 504):
                     problem = f"Rasa 暂不可用：HTTP {response.status_code}"
+                elif response.status_code == 401:
+                    raise AssistantUnavailableError(f"Rasa 拒绝了渠道令牌（HTTP 401）：请检查 {REST_TOKEN_ENV}")
                 elif response.status_code != 200:
                     raise AssistantUnavailableError(f"Rasa 返回 HTTP {response.status_code}")
                 else:

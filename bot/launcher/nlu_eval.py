@@ -35,8 +35,8 @@ from typing import Any
 import yaml
 
 from bot.launcher.stack import CHILD_ENV, RASA, ensure_model, model_fingerprint
-from knowledge.retrieval.aspects import ASPECTS, GENERAL
 from knowledge.settings import ROOT, Settings, load_settings
+from knowledge.sources.aspects import ASPECTS, GENERAL
 
 FALLBACK = "nlu_fallback"
 # Wrong intents that send an in-scope question away from the answer: a handoff, a complaint

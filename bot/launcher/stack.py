@@ -37,11 +37,15 @@ from types import TracebackType
 import yaml
 
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
+from protocol import ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, REST_TOKEN_ENV, REST_TOKEN_FILE
 
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = RASA.with_name("python")
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 KEFU_TOKEN_ENV = "KEFU_API_TOKEN"
+# Each secret reaches only the child that needs it (passed explicitly by start_*), never the others.
+SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV})
 TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
 # Everything the trained model depends on, besides our own pipeline components (read from
 # config.yml by model_inputs()). Guides are deliberately absent.
@@ -125,6 +129,16 @@ def rasa_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     return secret(settings, TOKEN_ENV, "rasa_token", env)
 
 
+def rest_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The channels' token for Rasa's REST channel (GOVQA_REST_TOKEN, else var/secrets/rest_token)."""
+    return secret(settings, REST_TOKEN_ENV, REST_TOKEN_FILE, env)
+
+
+def action_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """Rasa's token for the action server (GOVQA_ACTION_TOKEN, else var/secrets/action_token)."""
+    return secret(settings, ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, env)
+
+
 def kefu_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     """The hall API's bearer token (KEFU_API_TOKEN, else var/secrets/kefu_token)."""
     return secret(settings, KEFU_TOKEN_ENV, "kefu_token", env)
@@ -174,6 +188,8 @@ class Stack:
         self.model = model
         self.token = rasa_token(self.settings, self.env)
         self.kefu_token = kefu_token(self.settings, self.env)
+        self.rest_token = rest_token(self.settings, self.env)
+        self.action_token = action_token(self.settings, self.env)
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.kefu: subprocess.Popen | None = None
@@ -186,6 +202,11 @@ class Stack:
     @property
     def rest_url(self) -> str:
         return self.rasa_url + "/webhooks/rest/webhook"
+
+    @property
+    def rest_headers(self) -> dict[str, str]:
+        """What a client of the REST channel must send (the channels' bearer token)."""
+        return {"Authorization": f"Bearer {self.rest_token}"}
 
     @property
     def action_url(self) -> str:
@@ -216,18 +237,18 @@ class Stack:
         log = self.logs / "kefu.log"
         self.kefu = self._spawn([str(APP_PYTHON), "-m", "bot.channels.kefu.api", "--host", self.settings.kefu_host,
                                  "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
-                                log, {KEFU_TOKEN_ENV: self.kefu_token})
+                                log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token})
         _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
 
     def start_telegram(self) -> None:
-        """The Telegram bot (bot/channels/telegram/bot.py); its token stays in the environment, never in argv or logs."""
-        self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.channels.telegram.bot", "--rasa-url", self.rest_url],
-                                    self.logs / "telegram.log", telegram=True)
+        """The Telegram bot (bot/channels/telegram/app.py); its token stays in the environment, never in argv or logs."""
+        self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.channels.telegram.app", "--rasa-url", self.rest_url],
+                                    self.logs / "telegram.log", {REST_TOKEN_ENV: self.rest_token}, telegram=True)
 
     def start_actions(self) -> None:
         log = self.logs / "actions.log"
         self.actions = self._spawn([str(APP_PYTHON), "-m", "actions.server", "--host", self.settings.action_host,
-                                    "--port", str(self.action_port)], log)
+                                    "--port", str(self.action_port)], log, {ACTION_TOKEN_ENV: self.action_token})
         _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
 
     def start_rasa(self, model: Path) -> None:
@@ -235,9 +256,12 @@ class Stack:
         env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db),
                # Sanic reads SANIC_* variables: refuse oversized bodies (413) and answer errors as JSON.
                "SANIC_REQUEST_MAX_SIZE": str(self.settings.kefu_max_body_bytes), "SANIC_FALLBACK_ERROR_FORMAT": "json"}
-        self.rasa = self._spawn([str(RASA), "run", "--model", str(model), "--endpoints", "endpoints.yml",
-                               "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
-                               "--port", str(self.rasa_port), "--enable-api", "--auth-token", self.token], log, env)
+        # Secrets reach Rasa in its environment (readable by this user only), never on its command line,
+        # which every local user can read in `ps`: bot/rasa/server.py hands the API token to Rasa.
+        env.update({TOKEN_ENV: self.token, REST_TOKEN_ENV: self.rest_token, ACTION_TOKEN_ENV: self.action_token})
+        self.rasa = self._spawn([str(RASA_PYTHON), "-m", "bot.rasa.server", "run", "--model", str(model), "--endpoints",
+                                 "endpoints.yml", "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
+                                 "--port", str(self.rasa_port), "--enable-api"], log, env)
         _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
 
     def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None, *,
@@ -246,7 +270,7 @@ class Stack:
         # Each secret only reaches the child that needs it: the Telegram variables the bot, the hall
         # token the hall API (passed in `extra`).
         env = {key: value for key, value in self.env.items()
-               if key != KEFU_TOKEN_ENV and (telegram or not key.startswith("TELEGRAM_"))}
+               if key not in SECRET_ENVS and (telegram or not key.startswith("TELEGRAM_"))}
         with open(log, "a") as output:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
             return subprocess.Popen(command, cwd=ROOT, env={**env, **(extra or {})}, stdout=output,
@@ -319,7 +343,7 @@ def _print_ready(stack: Stack) -> None:
   智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
                             {kefu_token_hint}
   Telegram 机器人           {telegram}
-  Rasa（REST 渠道）         {stack.rest_url}
+  Rasa（REST 渠道）         {stack.rest_url}  （需要令牌：{stack.settings.secrets_dir / REST_TOKEN_FILE} 或环境变量 {REST_TOKEN_ENV}）
   Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
   动作服务器                {stack.action_url}
   日志                      {stack.logs}
@@ -354,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                 stack.logs.mkdir(parents=True, exist_ok=True)
                 model = ensure_model(settings, log=stack.logs / "train.log")
                 stack.start_actions()
-                env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db)}
+                env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db),
+                       ACTION_TOKEN_ENV: stack.action_token}
                 return subprocess.call([str(RASA), "shell", "--model", str(model), "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
             stack.start()
             _print_ready(stack)

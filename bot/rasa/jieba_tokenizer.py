@@ -14,7 +14,6 @@ Used in config.yml::
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,26 +26,10 @@ from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
 from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.shared.nlu.training_data.message import Message
 
+from knowledge.sources.guides import guide_names  # the one guide reader (standard library and PyYAML only)
+
 GUIDES_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "guides"
-# Only the two front-matter keys we need; a full YAML parse would make the Rasa venv depend on
-# the knowledge package, and a broken guide must never stop the assistant from starting.
-_TITLE = re.compile(r"^title:\s*(.+?)\s*$", re.MULTILINE)
-_ALIASES = re.compile(r"^aliases:\s*\[(.*)\]\s*$", re.MULTILINE)
 _loaded_from: set[Path] = set()
-
-
-def guide_names(folder: Path = GUIDES_DIR) -> list[str]:
-    """Titles and aliases of the guides in `folder` (front matter only), longest first."""
-    names: set[str] = set()
-    for path in sorted(folder.glob("*.md")):
-        head = path.read_text(encoding="utf-8", errors="replace").split("\n---", 1)[0]
-        for match in _TITLE.finditer(head):
-            names.add(match.group(1).strip("'\" "))
-            # "企业开办（公司设立登记）" -> also "企业开办" and "公司设立登记"
-            names.update(part for part in re.split(r"[（）()]", match.group(1)) if len(part.strip()) >= 2)
-        for match in _ALIASES.finditer(head):
-            names.update(alias.strip("'\" ") for alias in match.group(1).split(","))
-    return sorted((name for name in names if len(name) >= 2), key=len, reverse=True)
 
 
 def load_guide_words(folder: Path = GUIDES_DIR) -> None:

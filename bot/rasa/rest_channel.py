@@ -5,8 +5,12 @@ Rasa's own `rest` channel hands any body to the bot: a number as the message cra
 empty list — the user sees silence. This channel keeps the same URL and protocol
 (`POST /webhooks/rest/webhook` {"sender", "message"} → [{"recipient_id", "text", …}]) and:
 
-- answers 400 with a JSON error for a body that is not a JSON object, or a sender or message of
-  the wrong type (``{"error": "…", "detail": "…"}``);
+- needs the channels' bearer token (``Authorization: Bearer …``, env GOVQA_REST_TOKEN, set by the
+  launcher; compared in constant time): 401 without it; accepts only ``application/json`` (415), so
+  a web page elsewhere cannot post a "simple" text/plain request across sites;
+- answers 400 with a JSON error for a body that is not a JSON object, a sender that is not a
+  channel's id (protocol.SENDER_PATTERN: no spaces or newlines to forge a log line with), or a
+  message of the wrong type (``{"error": "…", "detail": "…"}``);
 - removes control and zero-width characters; an empty message gets a polite prompt and a message
   over `message_max_chars` (settings.yml) a polite refusal, neither reaching the NLU;
 - masks ID, mobile and bank card numbers (knowledge/records/privacy.py) before Rasa sees the message, so
@@ -23,8 +27,8 @@ Registered in credentials.yml in place of `rest`::
 from __future__ import annotations
 
 import logging
+import os
 import re
-import unicodedata
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -37,24 +41,14 @@ from sanic.response import HTTPResponse
 
 from knowledge.records.privacy import mask_personal_data
 from knowledge.settings import load_settings
-from protocol import empty_text, too_long_text, unavailable_text
+from knowledge.text import visible_text
+from protocol import REST_TOKEN_ENV, SENDER_PATTERN, bearer_matches, empty_text, too_long_text, unavailable_text
 
 logger = logging.getLogger(__name__)
 
-MAX_SENDER_CHARS = 128
-# Zero-width and direction-control characters: invisible, and they split words for the tokenizer.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
-
-
-def clean_message(text: str) -> str:
-    """`text` without control, zero-width and direction characters; newlines become spaces."""
-    text = _INVISIBLE.sub("", text)
-    text = "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _error(status: int, error: str, detail: str) -> HTTPResponse:
-    return response.json({"error": error, "detail": detail}, status=status)
+_SENDER = re.compile(SENDER_PATTERN)
+def _error(status: int, error: str, detail: str, headers: dict[str, str] | None = None) -> HTTPResponse:
+    return response.json({"error": error, "detail": detail}, status=status, headers=headers)
 
 
 class GuardedRestInput(RestInput):
@@ -68,6 +62,9 @@ class GuardedRestInput(RestInput):
         settings = load_settings()
         self.max_chars = settings.message_max_chars
         self.hotline = settings.hotline
+        self.token = os.environ.get(REST_TOKEN_ENV, "")
+        if not self.token:
+            logger.error("未设置 %s：REST 渠道拒绝所有消息（请用 make run 启动，它会生成并传入令牌）", REST_TOKEN_ENV)
 
     def _reply(self, sender: str, text: str) -> HTTPResponse:
         return response.json([{"recipient_id": sender, "text": text}])
@@ -81,6 +78,10 @@ class GuardedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not bearer_matches(request.headers.get("Authorization"), self.token):
+                return _error(401, "缺少令牌或令牌无效", "请在 Authorization 头中携带 Bearer 令牌", {"WWW-Authenticate": "Bearer"})
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                return _error(415, "只接受 application/json", "请以 JSON 发送 {\"sender\", \"message\"}")
             try:
                 body = request.json
             except Exception:  # sanic raises its own BadRequest for malformed JSON
@@ -88,13 +89,13 @@ class GuardedRestInput(RestInput):
             if not isinstance(body, dict):
                 return _error(400, "请求体必须是 JSON 对象", '例如 {"sender": "user-1", "message": "开办企业需要什么材料"}')
             sender, message = body.get("sender"), body.get("message")
-            if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
-                return _error(400, "sender 必须是非空字符串", f"对话标识，最长 {MAX_SENDER_CHARS} 个字符")
+            if not isinstance(sender, str) or not _SENDER.fullmatch(sender):
+                return _error(400, "sender 格式不对", "对话标识：1-128 位字母、数字或 _ . : -")
             if not isinstance(message, str):
                 return _error(400, "message 必须是字符串", "用户输入的文字")
             if len(message) > self.max_chars:
                 return self._reply(sender, too_long_text(self.max_chars))
-            text = mask_personal_data(clean_message(message))
+            text = mask_personal_data(visible_text(message))
             if not text:
                 return self._reply(sender, empty_text())
             collector = CollectingOutputChannel()

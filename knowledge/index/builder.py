@@ -33,10 +33,10 @@ from knowledge.index.embedding import Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
-from knowledge.index.store import IndexStore, file_checksums
-from knowledge.retrieval.retriever import CALIBRATION_FILE, IndexData, NoIndexError, Retriever
+from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
+from knowledge.retrieval.retriever import CALIBRATION_FILE, IndexData, NoIndexError, RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
-from knowledge.sources.guides import Problem
+from knowledge.sources.model import Problem
 from knowledge.sources.validation import validate_knowledge_base
 
 
@@ -104,7 +104,7 @@ def _published(store: IndexStore, settings: Settings, embedder: Embedder) -> Ret
     if folder is None or not folder.is_dir():
         return None
     try:
-        return Retriever(IndexData(folder), settings, embedder)
+        return Retriever(IndexData(folder), RetrievalParams.from_settings(settings), embedder)
     except NoIndexError:
         return None
 
@@ -179,7 +179,7 @@ def build_index(
             _write_faiss(dense, staging / "dense.faiss")
             bm25.save(staging)
             _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
-            (staging / "guides.json").write_text(
+            (staging / GUIDES_FILE).write_text(
                 json.dumps({g.id: g.as_dict() for g in validation.guides}, ensure_ascii=False), encoding="utf-8"
             )
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
@@ -197,7 +197,7 @@ def build_index(
 
             # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).
             data = IndexData(staging, staging=True)
-            retriever = Retriever(data, settings, embedder)
+            retriever = Retriever(data, RetrievalParams.from_settings(settings), embedder)
             try:
                 model = calibrate(retriever, vectors, tokens, lambda texts: _encode_cached(settings, embedder, texts), settings)
             except CalibrationError as error:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-from knowledge.retrieval.aspects import FAQ_SECTION
+from knowledge.sources.aspects import FAQ_SECTION
 from knowledge.sources.documents import Document
-from knowledge.sources.guides import Guide
+from knowledge.sources.model import Guide
 
 # Chunk kinds
 OVERVIEW = "overview"  # title, aliases, category, department

@@ -90,6 +90,13 @@ class IndexStore:
                 raise IndexStoreError(f"索引版本 {version} 的文件 {name} 已损坏（校验和不符）：{_REPAIR}")
         return version
 
+    def guides(self, version: str | None = None) -> dict[str, dict[str, Any]]:
+        """The guides of a version (default: the published one), checked against its manifest first.
+
+        Raises IndexStoreError (with the repair) when the version is corrupt or incomplete."""
+        version = self.verify(version)
+        return read_guides(self.versions / version)
+
     def history(self) -> list[dict[str, Any]]:
         path = self.root / "history.jsonl"
         if not path.exists():
@@ -179,6 +186,26 @@ class IndexStore:
 
 
 _REPAIR = "请运行 python3 index_builder.py build 重建，或 python3 index_builder.py rollback 回到上一个版本"
+
+
+GUIDES_FILE = "guides.json"  # {guide id: Guide.as_dict()} of one version
+
+
+def read_guides(folder: Path) -> dict[str, dict[str, Any]]:
+    """The guides.json of one version folder: the one reader of it (retriever, hall API).
+
+    Raises IndexStoreError (Chinese message with the repair) when it is missing, unreadable or
+    not the builder's {id: guide} object."""
+    path = folder / GUIDES_FILE
+    try:
+        guides = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise IndexStoreError(f"索引版本 {folder.name} 缺少 {GUIDES_FILE}：{_REPAIR}") from error
+    except (OSError, ValueError) as error:  # ValueError covers bad JSON and bad UTF-8
+        raise IndexStoreError(f"索引版本 {folder.name} 的 {GUIDES_FILE} 无法读取（{error}）：{_REPAIR}") from error
+    if not isinstance(guides, dict) or not all(isinstance(g, dict) and g.get("id") == key for key, g in guides.items()):
+        raise IndexStoreError(f"索引版本 {folder.name} 的 {GUIDES_FILE} 格式不对（应为 指南id → 指南）：{_REPAIR}")
+    return guides
 
 
 def file_sha256(path: Path) -> str:

@@ -20,24 +20,28 @@ from __future__ import annotations
 
 import re
 
-# An 11-digit mainland mobile number, optionally with +86/0086/86 and space or hyphen groups
-# ("138 1234 5678", "138-1234-5678", "8613812345678"); not part of a longer digit run.
-_MOBILE = re.compile(r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
 # Chinese input methods often type full-width digits ("１３８…"): read them as digits.
 _FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
-# A run of 15+ digits (18-digit ID ending in X too), optionally grouped by single spaces or
-# hyphens as bank cards are written ("6222 0212 3456 7890 123").
-_LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[\s-]?\d){13,}[\s-]?[\dXx](?!\d)")
+# What people put between the digits of one number: spaces (any width), dots, slashes, underscores,
+# commas, hyphens and dashes (ASCII, full-width, en/em, minus), and the invisible soft hyphen and
+# zero-width characters. A number is normalised (separators removed) before it is matched.
+_SEPARATOR = "[\\s.．。/／_＿,，、\\-－‐‑‒–—―−﹣\u00ad\u200b-\u200f\u2060\ufeff]"
+# A run of digits with at most two separator characters between any two of them; an ID may end in X.
+_RUN = re.compile(rf"(?<![\d])\d(?:{_SEPARATOR}{{0,2}}\d)+(?:{_SEPARATOR}{{0,2}}[Xx])?(?![\dXx])")
+_MOBILE = re.compile(r"(?:0{0,2}86)?(1[3-9]\d)(\d{4})(\d{4})")
+LONG_DIGITS = 15  # an ID (18), a bank card (16-19), an account number: masked whatever it is
 
 
-def _mask_long(match: re.Match[str]) -> str:
-    digits = re.sub(r"[\s-]", "", match.group(0))
-    # Keep the region or bank prefix and the last four: enough for staff to recognise, not to use.
-    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
-
-
-def _mask_mobile(match: re.Match[str]) -> str:
-    return f"{match.group(1)}****{match.group(3)}"
+def _mask_run(match: re.Match[str]) -> str:
+    text = match.group(0)
+    digits = re.sub(r"[^\dXx]", "", text)
+    if len(digits) >= LONG_DIGITS:
+        # Keep the region or bank prefix and the last four: enough for staff to recognise, not to use.
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    mobile = _MOBILE.fullmatch(digits)
+    if mobile:
+        return f"{mobile.group(1)}****{mobile.group(3)}"
+    return text  # a landline with its area code, a date, an order number: public or harmless
 
 
 def mask_personal_data(text: str) -> str:
@@ -46,4 +50,4 @@ def mask_personal_data(text: str) -> str:
         return text
     if any("０" <= char <= "９" for char in text):
         text = text.translate(_FULL_WIDTH_DIGITS)
-    return _MOBILE.sub(_mask_mobile, _LONG_NUMBER.sub(_mask_long, text))
+    return _RUN.sub(_mask_run, text)

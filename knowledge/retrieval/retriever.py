@@ -1,7 +1,7 @@
 """Hybrid retrieval: which guide (and which sections) answer a question, or a policy passage.
 
 Dense: sentence-transformers vectors of every chunk in FAISS (inner product on unit vectors); a
-guide's dense score blends its two best chunks (0.7 / 0.3), so a guide that matches in several
+guide's dense score blends its two best chunks (``best_chunk_weight``, 0.7 / 0.3), so a guide that matches in several
 places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
 policy passage), normalised to a coverage in [0, 1). Fused:
 ``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
@@ -41,9 +41,10 @@ from knowledge.index.bm25 import BM25Index, Tokenizer
 from knowledge.index.calibration import DecisionModel
 from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
 from knowledge.index.embedding import Embedder
-from knowledge.index.store import IndexStore, IndexStoreError
-from knowledge.retrieval.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
+from knowledge.index.store import IndexStore, IndexStoreError, read_guides
 from knowledge.settings import Settings, load_settings
+from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
+from knowledge.text import visible_text
 
 ANSWER = "answer"
 CONFIRM = "confirm"  # one guide leads but not surely enough: ask "您问的是【X】的…吗？"
@@ -59,7 +60,7 @@ def normalize_question(question: str | None) -> str:
     """The question as retrieval should see it: no invisible characters, no punctuation, symbols
     or emoji around it except one final question mark ("…?…开办企业需要什么材料…?…" is
     "开办企业需要什么材料？"), at most 500 characters."""
-    text = "".join(c for c in (question or "") if unicodedata.category(c) not in ("Cf", "Cc") or c in "\n\t")
+    text = visible_text(question)
     start, end = 0, len(text)
     while start < end and unicodedata.category(text[start])[0] in "PSZC":
         start += 1
@@ -176,7 +177,7 @@ class IndexData:
         self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
             self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
-        self.guides: dict[str, dict[str, Any]] = json.loads((folder / "guides.json").read_text(encoding="utf-8"))
+        self.guides: dict[str, dict[str, Any]] = read_guides(folder)
         self.dense = faiss.read_index(str(folder / "dense.faiss"))
         self.bm25 = BM25Index.load(folder)
         words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
@@ -196,16 +197,45 @@ class IndexData:
         )
 
 
-class Retriever:
-    """Answers `run(question, aspect)` from one index version; `reload()` swaps to a newer one."""
+@dataclass(frozen=True)
+class RetrievalParams:
+    """The retriever's parameters, all from settings.yml (see the comments there)."""
 
-    def __init__(self, data: IndexData, settings: Settings, embedder: Embedder | None = None) -> None:
-        self.settings = settings
+    dense_candidates: int = 200  # chunks fetched from FAISS per question
+    lexical_weight: float = 0.15  # fused = (1 - w) * dense + w * BM25 coverage
+    best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
+    alias_bonus: float = 0.04
+    ambiguity_margin: float = 0.1  # score units
+    max_candidates: int = 4
+    related_passage_level: float = 0.35  # score units
+    max_hits: int = 10  # hits kept in a result (one per guide or passage)
+    embedding_lowercase: bool = True
+    embedding_batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1:
+            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间")
+        if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
+            raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetrievalParams:
+        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+
+
+class Retriever:
+    """Answers `run(question, aspect)` from one index version; `reload()` swaps to a newer one
+    published in `index_dir` (None: a fixed version, e.g. the one being built)."""
+
+    def __init__(self, data: IndexData, params: RetrievalParams, embedder: Embedder | None = None,
+                 index_dir: Path | None = None) -> None:
+        self.params = params
+        self.index_dir = index_dir
         self._data = data
         self._swap_lock = threading.Lock()
         model = data.manifest["embedding"]["spec"]
         self.embedder = embedder or Embedder(
-            model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size, threads=1
+            model, lowercase=params.embedding_lowercase, batch_size=params.embedding_batch_size, threads=1
         )
         if self.embedder.model_id != data.manifest["embedding"]["id"]:
             raise NoIndexError(
@@ -220,7 +250,7 @@ class Retriever:
         if folder is None or not folder.is_dir():
             raise NoIndexError("还没有发布任何索引：请先运行 python3 index_builder.py build")
         faiss.omp_set_num_threads(1)  # one thread per process on a small shared machine
-        return cls(IndexData(folder), settings, embedder)
+        return cls(IndexData(folder), RetrievalParams.from_settings(settings), embedder, settings.index_dir)
 
     @property
     def version(self) -> str:
@@ -232,7 +262,9 @@ class Retriever:
 
     def reload(self) -> bool:
         """Switch to the published version if it changed. Requests in flight keep the old one."""
-        folder = IndexStore(self.settings.index_dir).current_folder()
+        if self.index_dir is None:
+            return False
+        folder = IndexStore(self.index_dir).current_folder()
         if folder is None or folder.name == self._data.version:
             return False
         data = IndexData(folder)  # load fully before swapping: never a half-loaded index
@@ -274,9 +306,9 @@ class Retriever:
         """Scored hits, one per guide (its best chunk) and one per passage, best first, with what
         the decision model needs. `exclude` (chunk rows) and `bm25` serve calibration only: a
         sample question is scored as if it were not in the index."""
-        weight = self.settings.lexical_weight
+        weight = self.params.lexical_weight
         exclude = exclude or set()
-        k = min(self.settings.dense_candidates + len(exclude), data.dense.ntotal)
+        k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
         floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
         coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
@@ -299,9 +331,9 @@ class Retriever:
         for guide_id, found in per_guide.items():
             top, index = found[0]
             second = found[1][0] if len(found) > 1 else min(top, floor)
-            dense = 0.7 * top + 0.3 * second
+            dense = self.params.best_chunk_weight * top + (1 - self.params.best_chunk_weight) * second
             lexical = float(coverage[data.unit_of[index]])
-            bonus = self.settings.alias_bonus if guide_id in mentioned else 0.0
+            bonus = self.params.alias_bonus if guide_id in mentioned else 0.0
             hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return Scored(hits, best_anchor - best_guide_chunk)
@@ -347,7 +379,7 @@ class Retriever:
             GuideCandidate(hit.chunk.guide_id, hit.chunk.title, hit.score, hit) for hit in hits if hit.chunk.guide_id
         ]
         passages = [hit for hit in hits if hit.chunk.kind == PASSAGE]
-        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[:10], index_version=data.version)
+        result = RetrievalResult(question, NONE, aspect, 0.0, candidates=candidates, hits=hits[: self.params.max_hits], index_version=data.version)
         in_scope, result.confidence = model.probabilities(self._features(scored))
         result.in_scope = in_scope
         result.spread = model.spread
@@ -355,14 +387,14 @@ class Retriever:
         if best is None or in_scope < model.confirm_at:
             return result
         sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
-        if passages and passages[0].score >= model.floor + model.spread * self.settings.related_passage_level:
+        if passages and passages[0].score >= model.floor + model.spread * self.params.related_passage_level:
             result.passage = passages[0]  # related policy, shown beside a guide's answer
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide
             result.decision = ANSWER if sure else NONE
             return result
         top = candidates[0]
-        margin = model.spread * self.settings.ambiguity_margin
-        close = [c for c in candidates[: self.settings.max_candidates] if top.score - c.score <= margin]
+        margin = model.spread * self.params.ambiguity_margin
+        close = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
         if len(close) > 1:
             result.decision = AMBIGUOUS
             result.choices = close

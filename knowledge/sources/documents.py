@@ -26,7 +26,8 @@ from typing import Any
 
 import yaml
 
-from knowledge.sources.guides import Problem, TextDateLoader
+from knowledge.sources.guides import TextDateLoader
+from knowledge.sources.model import Problem
 
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".txt", ".docx")
 FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "source", "date", "region")

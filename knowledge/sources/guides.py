@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.retrieval.aspects import FAQ_SECTION, OPTIONAL_SECTIONS, REQUIRED_SECTIONS
+from knowledge.sources.aspects import FAQ_SECTION, OPTIONAL_SECTIONS, REQUIRED_SECTIONS
+from knowledge.sources.model import DEFAULT_COMPLAINT_PHONE, Contact, Faq, Guide, Problem, Section
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-DEFAULT_COMPLAINT_PHONE = "12345"
 MIN_QUESTIONS = 3
 
 REQUIRED_KEYS: tuple[str, ...] = ("id", "title", "category", "department", "contacts", "updated", "questions")
@@ -55,95 +54,6 @@ TextDateLoader.yaml_implicit_resolvers = {
 _ITEM = re.compile(r"^\s*(\d+)\s*[.、．)）]\s*(.*)$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
 _DIGIT = re.compile(r"\d")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One validation finding, printed as ``file:line: message``."""
-
-    path: str
-    line: int
-    message: str
-    severity: str = "error"  # "error" stops a build; "warning" is only reported
-
-    def __str__(self) -> str:
-        prefix = "警告：" if self.severity == "warning" else ""
-        return f"{self.path}:{self.line}: {prefix}{self.message}"
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-
-@dataclass(frozen=True)
-class Contact:
-    unit: str
-    phone: str
-    address: str = ""
-    hours: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"unit": self.unit, "phone": self.phone, "address": self.address, "hours": self.hours}
-
-
-@dataclass
-class Section:
-    heading: str
-    line: int
-    text: str = ""  # the section body as written (Markdown)
-    items: list[str] = field(default_factory=list)  # numbered items, for list sections
-
-
-@dataclass
-class Faq:
-    question: str
-    answer: str
-    line: int
-
-
-@dataclass
-class Guide:
-    id: str
-    title: str
-    category: str
-    department: str
-    contacts: list[Contact]
-    updated: str
-    questions: list[str]
-    path: str
-    aliases: list[str] = field(default_factory=list)
-    complaint_phone: str = DEFAULT_COMPLAINT_PHONE
-    region: str = ""
-    source: str = ""
-    sections: dict[str, Section] = field(default_factory=dict)
-    faqs: list[Faq] = field(default_factory=list)
-    alias_lines: dict[str, int] = field(default_factory=dict)
-    id_line: int = 1
-
-    def section(self, heading: str) -> Section | None:
-        return self.sections.get(heading)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The structured guide as JSON-ready data (for APIs and printable notices)."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "aliases": list(self.aliases),
-            "category": self.category,
-            "department": self.department,
-            "contacts": [contact.as_dict() for contact in self.contacts],
-            "complaint_phone": self.complaint_phone,
-            "region": self.region,
-            "updated": self.updated,
-            "source": self.source,
-            "questions": list(self.questions),
-            "sections": {
-                heading: {"text": section.text, "items": list(section.items)}
-                for heading, section in self.sections.items()
-                if heading != FAQ_SECTION
-            },
-            "faqs": [{"question": faq.question, "answer": faq.answer} for faq in self.faqs],
-        }
 
 
 class _Reporter:
@@ -420,3 +330,21 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
         id_line=id_line,
     )
     return guide, report.problems
+
+
+def guide_names(folder: Path) -> list[str]:
+    """Titles and aliases of the guides in `folder`, longest first: the words a tokenizer must keep
+    whole. A guide that does not parse is skipped (the builder reports it; a tokenizer must never
+    fail because of it). "企业开办（公司设立登记）" also gives "企业开办" and "公司设立登记"."""
+    names: set[str] = set()
+    for path in sorted(folder.glob("*.md")):
+        try:
+            guide, _problems = parse_guide(path)
+        except Exception:  # a reader of last resort: whatever is in the folder, never raise
+            guide = None
+        if guide is None:
+            continue
+        names.add(guide.title)
+        names.update(part.strip() for part in re.split(r"[（）()]", guide.title))
+        names.update(guide.aliases)
+    return sorted((name for name in names if len(name) >= 2), key=len, reverse=True)

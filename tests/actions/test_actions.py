@@ -15,12 +15,13 @@ from actions.actions import (
     ActionReplyConfirmation,
     ActionSaveFeedbackComment,
 )
+from actions.services import Services
 from knowledge.records.store import Records
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
 
-def test_answer_gives_the_whole_materials_list_and_contacts(records: Records) -> None:
-    messages, slots = run_action(ActionAnswer(), tracker_for("开办企业需要什么材料", "ask_materials"))
+def test_answer_gives_the_whole_materials_list_and_contacts(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("开办企业需要什么材料", "ask_materials"))
     guide = parsed_guide("company-setup")
     text = texts(messages)
     for item in guide.section("申请材料").items:
@@ -32,56 +33,56 @@ def test_answer_gives_the_whole_materials_list_and_contacts(records: Records) ->
     assert custom(messages, "answer")["contacts"][0]["phone"] == guide.contacts[0].phone
 
 
-def test_follow_up_without_an_item_uses_the_slot(records: Records) -> None:
-    messages, slots = run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit", {"guide_id": "water-connection"}))
+def test_follow_up_without_an_item_uses_the_slot(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那要多久？", "ask_time_limit", {"guide_id": "water-connection"}))
     water = parsed_guide("water-connection")
     assert water.section("办理时限").text.strip().splitlines()[0] in texts(messages)
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
 
 
-def test_follow_up_without_a_guide_in_context_asks_which_item(records: Records) -> None:
-    messages, slots = run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit"))
+def test_follow_up_without_a_guide_in_context_asks_which_item(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那要多久？", "ask_time_limit"))
     assert custom(messages, "answer") is None and "哪个事项" in texts(messages)
     # the item alone then answers the aspect asked before
-    messages, slots = run_action(ActionAnswer(), tracker_for("用水报装", "ask_procedure", slots))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("用水报装", "ask_procedure", slots))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
 
 
-def test_out_of_scope_never_reuses_the_previous_guide(records: Records) -> None:
-    messages, slots = run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope", {"guide_id": "company-setup"}))
+def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope", {"guide_id": "company-setup"}))
     assert custom(messages, "answer") is None and "不在我的服务范围" in texts(messages)
     assert "guide_id" not in slots
 
 
-def test_ambiguous_question_offers_buttons_and_remembers_the_aspect(records: Records) -> None:
-    messages, slots = run_action(ActionAnswer(), tracker_for("公司注销", "ask_procedure"))
+def test_ambiguous_question_offers_buttons_and_remembers_the_aspect(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("公司注销", "ask_procedure"))
     assert slots["candidates"] and len(slots["candidates"]) >= 2 and slots["pending_aspect"] == "general"
     payloads = [b["payload"] for m in messages for b in m.get("buttons") or []]
     assert all(f'"pick": "{guide_id}"' in " ".join(payloads) for guide_id in slots["candidates"])
 
 
 @pytest.mark.parametrize(("reply", "index"), [("1", 0), ("第二个", 1), ("就第一个吧", 0)])
-def test_pick_by_number_answers_the_pending_aspect(records: Records, reply: str, index: int) -> None:
+def test_pick_by_number_answers_the_pending_aspect(services: Services, records: Records, reply: str, index: int) -> None:
     pending = {"candidates": ["company-deregistration", "simplified-deregistration"], "pending_aspect": "materials",
                "pending_question": "公司注销要什么材料"}
-    messages, slots = run_action(ActionAnswer(), tracker_for(reply, "choose", pending))
+    messages, slots = run_action(ActionAnswer(services), tracker_for(reply, "choose", pending))
     picked = pending["candidates"][index]
     assert slots["guide_id"] == picked and slots["candidates"] is None
     assert parsed_guide(picked).section("申请材料").items[0] in texts(messages)
 
 
-def test_pick_by_button_payload_entity(records: Records) -> None:
+def test_pick_by_button_payload_entity(services: Services, records: Records) -> None:
     pending = {"candidates": ["company-deregistration", "simplified-deregistration"], "pending_aspect": "time_limit"}
     tracker = tracker_for('/choose{"pick": "simplified-deregistration"}', "choose", pending,
                           entities=[{"entity": "pick", "value": "simplified-deregistration"}])
-    _messages, slots = run_action(ActionAnswer(), tracker)
+    _messages, slots = run_action(ActionAnswer(services), tracker)
     assert slots["guide_id"] == "simplified-deregistration" and slots["aspect"] == "time_limit"
 
 
-def test_handoff_stores_the_transcript_and_names_the_window(records: Records) -> None:
+def test_handoff_stores_the_transcript_and_names_the_window(services: Services, records: Records) -> None:
     history = [{"event": "user", "text": "用水报装要什么材料", "timestamp": 0.5}, {"event": "bot", "text": "【用水报装】…", "timestamp": 0.6}]
     tracker = tracker_for("转人工", "request_human", {"guide_id": "water-connection"}, events=history)
-    messages, _slots = run_action(ActionHandoff(), tracker)
+    messages, _slots = run_action(ActionHandoff(services), tracker)
     marker = custom(messages, "handoff")
     assert marker["guide_id"] == "water-connection" and marker["record_id"]
     assert parsed_guide("water-connection").contacts[0].phone in texts(messages)
@@ -89,62 +90,62 @@ def test_handoff_stores_the_transcript_and_names_the_window(records: Records) ->
     assert "用水报装要什么材料" in row["transcript"] and "转人工" in row["transcript"]
 
 
-def test_handoff_still_answers_when_the_records_cannot_be_written(records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_handoff_still_answers_when_the_records_cannot_be_written(services: Services, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object, **_kwargs: object) -> int:
         raise OSError("disk full")
 
     monkeypatch.setattr(records, "add_handoff", broken)
-    messages, _slots = run_action(ActionHandoff(), tracker_for("我要投诉", "complain"))
+    messages, _slots = run_action(ActionHandoff(services), tracker_for("我要投诉", "complain"))
     assert "12345" in texts(messages) and custom(messages, "handoff")["record_id"] is None
 
 
-def test_ratings_and_comment_are_stored(records: Records) -> None:
+def test_ratings_and_comment_are_stored(services: Services, records: Records) -> None:
     last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
-    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
-    run_action(ActionSaveFeedbackComment(), tracker_for("没说表具费用", "ask_fee", {"feedback_comment": "没说表具费用"}))
+    run_action(ActionRecordFeedback(services), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    run_action(ActionSaveFeedbackComment(services), tracker_for("没说表具费用", "ask_fee", {"feedback_comment": "没说表具费用"}))
     [row] = records.rows("feedback")
     assert (row["rating"], row["guide_id"], row["section"], row["comment"]) == ("bad", "gas-connection", "收费标准", "没说表具费用")
 
 
-def test_affirm_after_not_found_hands_over(records: Records) -> None:
-    messages, _slots = run_action(ActionReplyConfirmation(), tracker_for("好的", "affirm", {"offered": "handoff"}))
+def test_affirm_after_not_found_hands_over(services: Services, records: Records) -> None:
+    messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("好的", "affirm", {"offered": "handoff"}))
     assert custom(messages, "handoff") is not None
     assert len(records.rows("handoffs")) == 1
 
 
-def test_elliptical_follow_up_is_a_question_even_if_nlu_says_out_of_scope(records: Records) -> None:
+def test_elliptical_follow_up_is_a_question_even_if_nlu_says_out_of_scope(services: Services, records: Records) -> None:
     context = {"guide_id": "company-setup", "aspect": "materials"}
-    messages, slots = run_action(ActionAnswer(), tracker_for("那个体户呢？", "out_of_scope", context))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那个体户呢？", "out_of_scope", context))
     assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
-    messages, slots = run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope", context))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope", context))
     assert custom(messages, "answer") is None
 
 
-def test_every_question_is_logged_with_its_outcome(records: Records) -> None:
-    run_action(ActionAnswer(), tracker_for("开办企业需要什么材料", "ask_materials"))
-    run_action(ActionAnswer(), tracker_for("今天天气怎么样", "out_of_scope"))
-    run_action(ActionAnswer(), tracker_for("那要多久？", "ask_time_limit"))
+def test_every_question_is_logged_with_its_outcome(services: Services, records: Records) -> None:
+    run_action(ActionAnswer(services), tracker_for("开办企业需要什么材料", "ask_materials"))
+    run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope"))
+    run_action(ActionAnswer(services), tracker_for("那要多久？", "ask_time_limit"))
     rows = records.rows("questions")
     assert [(r["question"], r["outcome"]) for r in rows] == [
         ("开办企业需要什么材料", "answered"), ("今天天气怎么样", "out_of_scope"), ("那要多久？", "asked_item")]
     assert (rows[0]["guide_id"], rows[0]["aspect"]) == ("company-setup", "materials") and rows[0]["confidence"] > 0
 
 
-def test_personal_numbers_are_masked_in_everything_stored(records: Records) -> None:
+def test_personal_numbers_are_masked_in_everything_stored(services: Services, records: Records) -> None:
     history = [{"event": "user", "text": "我手机13812345678，身份证430102199001011234", "timestamp": 0.5},
                {"event": "bot", "text": "请拨打 0731-88886666", "timestamp": 0.6}]
-    run_action(ActionHandoff(), tracker_for("转人工，回电13812345678", "request_human", events=history))
-    run_action(ActionAnswer(), tracker_for("身份证430102199001011234丢了怎么办", "ask_procedure"))
+    run_action(ActionHandoff(services), tracker_for("转人工，回电13812345678", "request_human", events=history))
+    run_action(ActionAnswer(services), tracker_for("身份证430102199001011234丢了怎么办", "ask_procedure"))
     last = {"question": "卡号6222021234567890123", "guide_id": None, "section": None, "index_version": "v1"}
-    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
-    run_action(ActionSaveFeedbackComment(), tracker_for("打13812345678", "deny", {"feedback_comment": "打13812345678"}))
+    run_action(ActionRecordFeedback(services), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    run_action(ActionSaveFeedbackComment(services), tracker_for("打13812345678", "deny", {"feedback_comment": "打13812345678"}))
     stored = json.dumps([records.rows(table) for table in ("questions", "feedback", "handoffs")], ensure_ascii=False)
     for secret in ("13812345678", "430102199001011234", "6222021234567890123"):
         assert secret not in stored
     assert "138****5678" in stored and "0731-88886666" in stored  # masked, and the bot's public phone kept
 
 
-def test_retention_purges_old_rows_only(records: Records) -> None:
+def test_retention_purges_old_rows_only(services: Services, records: Records) -> None:
     records.add_question("u", "旧问题", outcome="answered")
     with sqlite3.connect(records.path) as connection:
         connection.execute("UPDATE questions SET time = '2020-01-01T00:00:00'")
@@ -154,46 +155,46 @@ def test_retention_purges_old_rows_only(records: Records) -> None:
 
 
 @pytest.mark.parametrize(("reply", "intent"), [("/feedback_good", "feedback_good"), ("/feedback_bad", "feedback_bad")])
-def test_a_button_pressed_instead_of_a_comment_is_not_stored_as_one(records: Records, reply: str, intent: str) -> None:
+def test_a_button_pressed_instead_of_a_comment_is_not_stored_as_one(services: Services, records: Records, reply: str, intent: str) -> None:
     last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
-    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
-    messages, slots = run_action(ActionSaveFeedbackComment(), tracker_for(reply, intent, {"feedback_comment": reply}))
+    run_action(ActionRecordFeedback(services), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    messages, slots = run_action(ActionSaveFeedbackComment(services), tracker_for(reply, intent, {"feedback_comment": reply}))
     assert [row["comment"] for row in records.rows("feedback")] == [None]
     assert slots["feedback_comment"] is None and messages
 
 
-def test_a_typed_comment_is_stored_whatever_its_intent(records: Records) -> None:
+def test_a_typed_comment_is_stored_whatever_its_intent(services: Services, records: Records) -> None:
     last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
-    run_action(ActionRecordFeedback(), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
+    run_action(ActionRecordFeedback(services), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))
     text = "回答不对，没说表具费用谁出"
-    run_action(ActionSaveFeedbackComment(), tracker_for(text, "feedback_bad", {"feedback_comment": text}))
+    run_action(ActionSaveFeedbackComment(services), tracker_for(text, "feedback_bad", {"feedback_comment": text}))
     assert [row["comment"] for row in records.rows("feedback")] == [text]
 
 
-def test_asking_for_people_instead_of_a_comment_hands_over(records: Records) -> None:
-    messages, _slots = run_action(ActionSaveFeedbackComment(), tracker_for("转人工", "request_human", {"feedback_comment": "转人工"}))
+def test_asking_for_people_instead_of_a_comment_hands_over(services: Services, records: Records) -> None:
+    messages, _slots = run_action(ActionSaveFeedbackComment(services), tracker_for("转人工", "request_human", {"feedback_comment": "转人工"}))
     assert custom(messages, "handoff") is not None
     assert len(records.rows("handoffs")) == 1 and [row["comment"] for row in records.rows("feedback")] == []
 
 
-def test_a_new_question_naming_an_offered_item_keeps_its_own_aspect(records: Records) -> None:
+def test_a_new_question_naming_an_offered_item_keeps_its_own_aspect(services: Services, records: Records) -> None:
     offered = {"candidates": ["water-connection", "gas-connection"], "pending_aspect": "materials", "pending_question": "مرحبا"}
-    messages, slots = run_action(ActionAnswer(), tracker_for("用水报装要多久", "ask_time_limit", offered))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit", offered))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
     assert parsed_guide("water-connection").section("办理时限").text.strip().splitlines()[0] in texts(messages)
-    messages, slots = run_action(ActionAnswer(), tracker_for("1", "choose", offered))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("1", "choose", offered))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "materials"  # a bare pick: the pending aspect
 
 
-def test_an_elliptical_follow_up_keeps_the_aspect_whatever_intent_the_nlu_guessed(records: Records) -> None:
+def test_an_elliptical_follow_up_keeps_the_aspect_whatever_intent_the_nlu_guessed(services: Services, records: Records) -> None:
     context = {"guide_id": "company-setup", "aspect": "materials"}
-    messages, slots = run_action(ActionAnswer(), tracker_for("那个体户呢？", "ask_location", context))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那个体户呢？", "ask_location", context))
     assert slots["guide_id"] == "individual-business-registration" and slots["aspect"] == "materials"
     assert parsed_guide("individual-business-registration").section("申请材料").items[0] in texts(messages)
 
 
-def test_a_follow_up_whose_words_match_no_other_guide_stays_with_the_conversation(records: Records) -> None:
+def test_a_follow_up_whose_words_match_no_other_guide_stays_with_the_conversation(services: Services, records: Records) -> None:
     context = {"guide_id": "water-connection", "aspect": "materials"}
-    messages, slots = run_action(ActionAnswer(), tracker_for("具体得走哪几步，先干啥后干啥", "ask_process", context))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("具体得走哪几步，先干啥后干啥", "ask_process", context))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "process"
     assert parsed_guide("water-connection").section("办理流程").items[0] in texts(messages)

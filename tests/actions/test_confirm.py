@@ -8,9 +8,11 @@ import pytest
 
 from actions.actions import ActionAnswer, ActionHandoff, ActionReplyConfirmation
 from actions.replies import AFFIRM, DENY
+from actions.services import Services
 from knowledge.index.evaluation import load_question_set
 from knowledge.records.store import Records
 from knowledge.retrieval.retriever import CONFIRM, Retriever
+from knowledge.settings import load_settings
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
 PENDING = {"candidates": ["seal-engraving", "license-reissue"], "pending_aspect": "time_limit",
@@ -20,16 +22,16 @@ PENDING = {"candidates": ["seal-engraving", "license-reissue"], "pending_aspect"
 def _confirm_band_question(retriever: Retriever) -> tuple[str, str]:
     """A question of the sample's evaluation set that this index puts in the confirm band (which
     one depends on the calibration, so it is looked up, not hard-coded)."""
-    questions = load_question_set(retriever.settings.eval_questions)["in_scope"]
+    questions = load_question_set(load_settings().eval_questions)["in_scope"]
     for item, result in zip(questions, retriever.run_batch([q["q"] for q in questions]), strict=True):
         if result.decision == CONFIRM and result.guide_id == item["guide"]:
             return item["q"], item["guide"]
     pytest.fail("no question of the evaluation set falls in the confirm band")
 
 
-def test_a_confirm_band_question_is_asked_about_not_answered(records: Records, retriever: Retriever) -> None:
+def test_a_confirm_band_question_is_asked_about_not_answered(services: Services, records: Records, retriever: Retriever) -> None:
     question, guide_id = _confirm_band_question(retriever)
-    messages, slots = run_action(ActionAnswer(), tracker_for(question, "ask_procedure"))
+    messages, slots = run_action(ActionAnswer(services), tracker_for(question, "ask_procedure"))
     asked = custom(messages, "confirm")
     assert asked is not None and asked["guide"]["id"] == guide_id and custom(messages, "answer") is None
     assert f"【{parsed_guide(guide_id).title}】" in texts(messages) and "吗？" in texts(messages)
@@ -39,21 +41,21 @@ def test_a_confirm_band_question_is_asked_about_not_answered(records: Records, r
 
 
 @pytest.mark.parametrize("text", ["/affirm", "是", "嗯", "对"])
-def test_yes_answers_the_asked_aspect_of_that_guide(records: Records, text: str) -> None:
-    messages, slots = run_action(ActionReplyConfirmation(), tracker_for(text, "affirm", PENDING))
+def test_yes_answers_the_asked_aspect_of_that_guide(services: Services, records: Records, text: str) -> None:
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for(text, "affirm", PENDING))
     seal = parsed_guide("seal-engraving")
     assert custom(messages, "answer")["guide"]["id"] == "seal-engraving"
     assert seal.section("办理时限").text.strip().splitlines()[0] in texts(messages)
     assert seal.contacts[0].phone in texts(messages)
     assert slots["guide_id"] == "seal-engraving" and slots["aspect"] == "time_limit" and slots["offered"] is None
     # the conversation now has its item: a follow-up answers it
-    messages, _ = run_action(ActionAnswer(), tracker_for("在哪办？", "ask_location", slots))
+    messages, _ = run_action(ActionAnswer(services), tracker_for("在哪办？", "ask_location", slots))
     assert seal.section("办理地点").text.strip().splitlines()[0] in texts(messages)
 
 
 @pytest.mark.parametrize("text", ["/deny", "不是"])
-def test_no_offers_the_other_candidates_the_hotline_and_people(records: Records, text: str) -> None:
-    messages, slots = run_action(ActionReplyConfirmation(), tracker_for(text, "deny", PENDING))
+def test_no_offers_the_other_candidates_the_hotline_and_people(services: Services, records: Records, text: str) -> None:
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for(text, "deny", PENDING))
     assert custom(messages, "answer") is None
     titles = [b["title"] for m in messages for b in m.get("buttons") or []]
     assert any(parsed_guide("license-reissue").title in title for title in titles) and "转人工" in titles
@@ -61,20 +63,20 @@ def test_no_offers_the_other_candidates_the_hotline_and_people(records: Records,
     assert slots["offered"] == "handoff"  # a 是的 now means 转人工
 
 
-def test_no_with_nothing_else_to_offer_still_gives_people(records: Records) -> None:
+def test_no_with_nothing_else_to_offer_still_gives_people(services: Services, records: Records) -> None:
     pending = {**PENDING, "candidates": ["seal-engraving"]}
-    messages, _slots = run_action(ActionReplyConfirmation(), tracker_for("不是", "deny", pending))
+    messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("不是", "deny", pending))
     assert "12345" in texts(messages) and "转人工" in [b["title"] for m in messages for b in m.get("buttons") or []]
 
 
-def test_an_item_question_the_nlu_took_for_a_handoff_is_answered(records: Records) -> None:
-    messages, _slots = run_action(ActionHandoff(), tracker_for("刻公章在哪个窗口办", "request_human"))
+def test_an_item_question_the_nlu_took_for_a_handoff_is_answered(services: Services, records: Records) -> None:
+    messages, _slots = run_action(ActionHandoff(services), tracker_for("刻公章在哪个窗口办", "request_human"))
     assert custom(messages, "handoff") is None
     assert (custom(messages, "answer") or custom(messages, "confirm"))["guide"]["id"] == "seal-engraving"
     assert not records.rows("handoffs")
 
 
 @pytest.mark.parametrize("text", ["转人工", "我要投诉窗口工作人员态度差", "帮我找个真人"])
-def test_a_real_handoff_stays_a_handoff(records: Records, text: str) -> None:
-    messages, _slots = run_action(ActionHandoff(), tracker_for(text, "request_human"))
+def test_a_real_handoff_stays_a_handoff(services: Services, records: Records, text: str) -> None:
+    messages, _slots = run_action(ActionHandoff(services), tracker_for(text, "request_human"))
     assert custom(messages, "handoff") is not None

@@ -25,8 +25,9 @@ class Outcome:
     text: str
 
 
-def _converse(url: str, user: int, stop: threading.Event, outcomes: list[Outcome], lock: threading.Lock) -> None:
-    with httpx.Client(timeout=120) as client:
+def _converse(url: str, headers: dict[str, str], user: int, stop: threading.Event, outcomes: list[Outcome],
+              lock: threading.Lock) -> None:
+    with httpx.Client(timeout=120, headers=headers) as client:
         round_ = 0
         while not stop.is_set():
             round_ += 1
@@ -68,7 +69,8 @@ def test_rebuild_under_twenty_conversations_loses_nothing_and_never_mixes(assist
 
     outcomes: list[Outcome] = []
     lock, stop = threading.Lock(), threading.Event()
-    users = [threading.Thread(target=_converse, args=(assistant.stack.rest_url, n, stop, outcomes, lock)) for n in range(USERS)]
+    stack = assistant.stack
+    users = [threading.Thread(target=_converse, args=(stack.rest_url, stack.rest_headers, n, stop, outcomes, lock)) for n in range(USERS)]
     for user in users:
         user.start()
     try:

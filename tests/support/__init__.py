@@ -158,14 +158,15 @@ class Turn:
 class Chat:
     """One user talking to the REST channel, as a web page or app would."""
 
-    def __init__(self, rest_url: str, sender: str) -> None:
+    def __init__(self, rest_url: str, sender: str, headers: dict[str, str] | None = None) -> None:
         self.rest_url = rest_url
         self.sender = sender
+        self.headers = headers or {}
 
     def say(self, message: str) -> Turn:
         import httpx
 
-        response = httpx.post(self.rest_url, json={"sender": self.sender, "message": message}, timeout=60)
+        response = httpx.post(self.rest_url, json={"sender": self.sender, "message": message}, headers=self.headers, timeout=60)
         response.raise_for_status()
         return Turn(response.json())
 
@@ -222,11 +223,9 @@ def run_action(action: Any, tracker: Any) -> tuple[list[dict[str, Any]], dict[st
 
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.actions import wait_for_records
-
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
-    wait_for_records()  # records are written in the background
+    action.services.records.wait()  # records are written in the background
     slots = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
     return dispatcher.messages, slots
 

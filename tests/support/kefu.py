@@ -1,5 +1,6 @@
 """Helpers for the 智能云客服 tests: a published index without embeddings (only guides.json, what
-the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel."""
+the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel and the domain.yml
+responses it plays."""
 
 from __future__ import annotations
 
@@ -10,12 +11,28 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from knowledge.index.store import file_checksums
 from knowledge.sources.guides import parse_guide
-from tests.support import GUIDES, serve_http, stop_http
+from tests.support import GUIDES, ROOT, serve_http, stop_http
 
 TOKEN = "test-kefu-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def domain_response(name: str, domain: Path = ROOT / "domain.yml") -> list[dict[str, Any]]:
+    """What Rasa's REST channel returns for the first variation of a domain.yml response: its text
+    (with its buttons), then its custom payload as a message of its own (CollectingOutputChannel)."""
+    variation = yaml.safe_load(domain.read_text(encoding="utf-8"))["responses"][name][0]
+    messages: list[dict[str, Any]] = []
+    if variation.get("buttons"):
+        messages.append({"text": variation.get("text"), "buttons": variation["buttons"]})
+    elif variation.get("text"):  # a text without buttons is sent one paragraph per message
+        messages.extend({"text": part} for part in str(variation["text"]).strip().split("\n\n"))
+    if variation.get("custom"):
+        messages.append({"custom": variation["custom"]})
+    return messages
 
 
 def bundled_guides(folder: Path = GUIDES) -> dict[str, dict[str, Any]]:

@@ -26,7 +26,7 @@ class Assistant:
     def chat(self, name: str = "user") -> Chat:
         """A new conversation (a new sender id)."""
         self.counter += 1
-        return Chat(self.stack.rest_url, f"{name}-{self.counter}")
+        return Chat(self.stack.rest_url, f"{name}-{self.counter}", self.stack.rest_headers)
 
 
 @contextmanager

@@ -1,9 +1,9 @@
 """Turn one REST-channel reply of the assistant into the hall API's structured chat response.
 
 Rasa's REST channel returns a list of messages: texts with buttons, plus the actions' custom
-payloads (actions/replies.py: `answer`, `confirm`, `clarify`, `not_found`, `ask_item`, `handoff`). A kiosk
-or a staff tool wants one object instead: what to show, which guide it is about, whom to call,
-which buttons to offer, whether a person takes over.
+payloads (actions/replies.py; their keys are protocol.PAYLOAD_KINDS: `answer`, `confirm`, `clarify`,
+`not_found`, `ask_item`, `handoff`). A kiosk or a staff tool wants one object instead: what to
+show, which guide it is about, whom to call, which buttons to offer, whether a person takes over.
 
 Usage::
 
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.channels.rasa_client import AssistantReply
+from protocol import PAYLOAD_ASK_ITEM, PAYLOAD_CLARIFY, PAYLOAD_CONFIRM, PAYLOAD_KINDS, PAYLOAD_NOT_FOUND
 
-# The payload keys the actions emit, in the order that decides a reply's kind.
-_KINDS = ("handoff", "answer", "confirm", "clarify", "not_found", "ask_item")
+UNAVAILABLE = "unavailable"  # the REST channel's payload when the action server is down (bot/rasa/rest_channel.py), and a kind
 
 
 def notice_url(guide_id: str) -> str:
@@ -54,12 +54,13 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
     result = plain_reply("message", "")
     result["messages"] = [{"text": text} for text in reply.texts]
     result["buttons"] = reply.buttons
-    result["kind"] = next((kind for kind in _KINDS if reply.payload(kind) is not None), "message")
-    not_found = reply.payload("not_found") or {}
-    if reply.payload("unavailable") is not None or not_found.get("unavailable"):
+    # PAYLOAD_KINDS is in the order that decides a reply's kind: a handoff first.
+    result["kind"] = next((kind for kind in PAYLOAD_KINDS if reply.payload(kind) is not None), "message")
+    not_found = reply.payload(PAYLOAD_NOT_FOUND) or {}
+    if reply.payload(UNAVAILABLE) is not None or not_found.get(UNAVAILABLE):
         # The knowledge base (actions/replies.unavailable) or the action server is down: the text
         # already says so with the hotline; the kind lets a kiosk show it as a warning.
-        result["kind"] = "unavailable"
+        result["kind"] = UNAVAILABLE
     answer = reply.answer
     if answer is not None:
         guide = answer.get("guide")
@@ -72,7 +73,7 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
         result["contacts"] = _contacts(answer.get("contacts"))
         confidence = answer.get("confidence")
         result["confidence"] = float(confidence) if isinstance(confidence, (int, float)) else None
-    for key in ("confirm", "clarify", "ask_item"):
+    for key in (PAYLOAD_CONFIRM, PAYLOAD_CLARIFY, PAYLOAD_ASK_ITEM):
         payload = reply.payload(key)
         if payload is not None and result["aspect"] is None:
             result["aspect"] = payload.get("aspect")

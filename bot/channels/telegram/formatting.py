@@ -1,5 +1,6 @@
 """What the Telegram bot sends, independent of Telegram itself: long texts split into messages,
-HTML escaping, Rasa buttons as inline keyboards with short callback data, the staff notice.
+HTML escaping, Rasa buttons as inline keyboards with short callback data, and the transcript lines
+and plain text that staff.py builds the staff notice from (sending.py does the sending).
 
 Usage::
 
@@ -205,43 +206,3 @@ def plain_text(text: str) -> str:
 def recent_lines(transcript: Iterable[TranscriptLine], since: float) -> list[TranscriptLine]:
     """The lines from `since` on. Lines of an older format ("05-14 10:21", no year) cannot be dated: they go."""
     return [line for line in transcript if isinstance(line[1], (int, float)) and line[1] >= since]
-
-
-HANDOFF_REASONS = {"request_human": "用户要求转人工", "complain": "用户投诉或反映办事困难"}
-STAFF_LINE_CHARS = 300  # a line in the staff notice is cut to its beginning: staff see the gist
-
-
-def staff_notice(*, handoff: dict[str, object], user: str, sender: str, message: str, question: str = "",
-                 transcript: Sequence[TranscriptLine], hotline: str) -> str:
-    """The message posted to the staff chat when a conversation is handed over to people.
-
-    `message` is what the user said that led to the handoff (a complaint, /human); `question`,
-    when there is one, the last question the assistant answered, which is often what it is about.
-    """
-    reason = str(handoff.get("reason") or "")
-    lines = [f"🔔 转人工：{HANDOFF_REASONS.get(reason, reason or '转人工')}"]
-    if handoff.get("record_id"):
-        lines.append(f"记录编号：{handoff['record_id']}")
-    lines.append(f"用户：{user}（会话 {sender}）")
-    if handoff.get("guide_id"):
-        lines.append(f"相关事项：{handoff['guide_id']}")
-    lines.append(f"用户的消息：{message or '（无）'}")  # whole: it is what staff act on (and at most message_max_chars)
-    if question and question != message:
-        lines.append(f"此前咨询的问题：{_shorten(question)}")
-    lines.append("")
-    lines.append(f"对话记录（最近 {len(transcript)} 条）：")
-    for who, at, text in transcript:
-        lines.append(f"[{_clock(at)}] {'用户' if who == 'user' else '助手'}：{_shorten(text)}")
-    lines.append("")
-    lines.append(f"请尽快联系用户；用户也已得到 {hotline} 热线和办理窗口的电话。")
-    return "\n".join(lines)
-
-
-def _clock(when: float | str) -> str:
-    """A transcript line's time as staff read it, "05-14 10:21" (older lines carry that text already)."""
-    return time.strftime("%m-%d %H:%M", time.localtime(when)) if isinstance(when, (int, float)) else str(when)
-
-
-def _shorten(text: str) -> str:
-    """An answer cut to its beginning: staff see the gist."""
-    return text if len(text) <= STAFF_LINE_CHARS else text[:STAFF_LINE_CHARS] + "……"

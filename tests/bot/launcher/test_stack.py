@@ -47,7 +47,8 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
     rasa_port, action_port, kefu_port = free_port(), free_port(), free_port()
     env = {**assistant.stack.env, "GOVQA_RASA_PORT": str(rasa_port), "GOVQA_ACTION_PORT": str(action_port),
            "GOVQA_KEFU_PORT": str(kefu_port),
-           "GOVQA_TRACKER_DB": str(tmp_path / "tracker.sqlite3"), "GOVQA_VAR_DIR": str(tmp_path)}
+           "GOVQA_TRACKER_DB": str(tmp_path / "tracker.sqlite3"), "GOVQA_VAR_DIR": str(tmp_path),
+           "GOVQA_SECRETS_DIR": str(tmp_path / "secrets")}
     launcher = subprocess.Popen([sys.executable, "-m", "bot.launcher.stack", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)
     output = []
@@ -61,8 +62,15 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
     assert f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook" in text and "curl" in text, text
     assert f"http://127.0.0.1:{kefu_port}/#token=" in text  # the web page, with the hall token
     children = psutil.Process(launcher.pid).children(recursive=True)
-    reply = httpx.post(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", json={"sender": "x", "message": "你好"}, timeout=60)
+    url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+    assert httpx.post(url, json={"sender": "x", "message": "你好"}, timeout=60).status_code == 401
+    token = (tmp_path / "secrets" / "rest_token").read_text().strip()
+    assert oct((tmp_path / "secrets" / "rest_token").stat().st_mode & 0o777) == "0o600"
+    reply = httpx.post(url, json={"sender": "x", "message": "你好"}, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert reply.status_code == 200 and reply.json()
+    # No secret on any command line: every local user can read those (ps, /proc/<pid>/cmdline).
+    secrets = [path.read_text().strip() for path in (tmp_path / "secrets").iterdir()]
+    assert len(secrets) >= 4 and not [c for c in children for s in secrets if s in " ".join(c.cmdline())]
 
     launcher.send_signal(signal.SIGINT)
     try:

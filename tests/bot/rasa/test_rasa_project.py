@@ -15,6 +15,8 @@ from bot.launcher.stack import CHILD_ENV, RASA
 from protocol import EXAMPLE_QUESTIONS
 from tests.support import ROOT
 
+pytestmark = pytest.mark.integration  # runs Rasa's own tools in its Python 3.10 environment
+
 RASA_PYTHON = RASA.parent / "python"
 
 
@@ -160,3 +162,22 @@ def test_no_training_example_names_a_held_out_item() -> None:
                 for line in str(block.get("examples") or "").splitlines() if line.strip().startswith("- ")]
     leaks = sorted({f"{example}（{name}）" for example in examples for name in names if name in example})
     assert not leaks, "训练数据提到了未见事项：" + "；".join(leaks[:20])
+
+
+BOUNDARY = """
+import json, sys
+import bot.rasa.intent_ensemble, bot.rasa.jieba_tokenizer, bot.rasa.rest_channel, bot.rasa.use_featurizer
+print(json.dumps(sorted(sys.modules)))
+"""
+# What the app environment has and Rasa's Python 3.10 environment must never need.
+APP_ONLY = ("actions", "bot.channels", "bot.launcher", "faiss", "sentence_transformers", "torch", "fastapi", "telegram",
+            "knowledge.index", "knowledge.retrieval", "knowledge.report")
+
+
+def test_the_rasa_side_imports_nothing_from_the_app_environment() -> None:
+    done = subprocess.run([str(RASA_PYTHON), "-c", BOUNDARY], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [name for name in loaded if name.startswith(APP_ONLY)] == []
+    assert "protocol" in loaded and "knowledge.sources.guides" in loaded  # the shared, standard-library-and-YAML modules

@@ -17,6 +17,7 @@ from tests.support.stack import Assistant
 
 
 def _post(assistant: Assistant, **kwargs: object) -> httpx.Response:
+    kwargs["headers"] = {**assistant.stack.rest_headers, **kwargs.get("headers", {})}
     return httpx.post(assistant.stack.rest_url, timeout=60, **kwargs)
 
 

@@ -41,7 +41,7 @@ def test_the_model_is_stored_with_its_version_and_its_cross_validated_numbers(sm
     # Held-out guides' own questions (each scored without its own chunk) are found and answered or
     # confirmed; the off-topic anchors (each left out too) mostly are not.
     assert cv["top1"] >= 0.8 and cv["within_band"] >= 0.8 and cv["offtopic_refused"] >= 0.85
-    manifest = IndexStore(small.settings.index_dir).manifest(small.version)
+    manifest = IndexStore(small.index_dir).manifest(small.version)
     assert manifest["calibration"]["answer_at"] == model.answer_at and "交叉验证" in manifest["calibration"]["method"]
 
 

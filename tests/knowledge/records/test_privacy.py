@@ -70,3 +70,29 @@ def test_any_text_is_handled(text: str) -> None:
     masked = mask_personal_data(text)
     assert isinstance(masked, str)
     assert len(re.findall(r"\d", masked)) <= len(re.findall(r"\d", text))
+
+
+SEPARATORS = [" ", "　", ".", "．", "/", "／", "_", "＿", ",", "-", "－", "‐", "–", "—", "−", "\u00ad", "\u200b", "\u2060", "\ufeff"]
+separator = st.text(alphabet=st.sampled_from(SEPARATORS), min_size=0, max_size=2)
+
+
+@given(mobile=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True), data=st.data(), prefix=chinese, suffix=chinese)
+def test_no_mobile_number_survives_any_separators(mobile: str, data: st.DataObject, prefix: str, suffix: str) -> None:
+    """Any mix of spaces, dots, slashes, underscores, commas, hyphens, dashes, soft hyphens and
+    zero-width characters between the digits: "138.1234.5678", "138／1234／5678", "138–1234–5678"."""
+    spaced = mobile[0] + "".join(data.draw(separator) + digit for digit in mobile[1:])
+    assert mask_personal_data(prefix + spaced + suffix) == f"{prefix}{mobile[:3]}****{mobile[-4:]}{suffix}"
+
+
+@given(number=st.from_regex(r"[1-9][0-9]{15,18}", fullmatch=True), data=st.data())
+def test_no_card_or_id_number_survives_any_separators(number: str, data: st.DataObject) -> None:
+    spaced = number[0] + "".join(data.draw(separator) + digit for digit in number[1:])
+    masked = mask_personal_data(f"卡号{spaced}，请查询")
+    assert masked == f"卡号{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}，请查询"
+
+
+@pytest.mark.parametrize("text", ["138.1234.5678", "138/1234/5678", "138_1234_5678", "138－1234－5678", "138–1234–5678",
+                                  "6222,0202,1234,5678,901", "110101.19900307.7777", "138\u00ad1234\u00ad5678"])
+def test_the_separators_found_in_the_security_review_are_masked(text: str) -> None:
+    masked = mask_personal_data(f"我的号码{text}")
+    assert "*" in masked and len(re.findall(r"\d", masked)) <= 7  # at most the head and the last four

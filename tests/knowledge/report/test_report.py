@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 
 from knowledge.records.store import ANSWERED, ASKED_ITEM, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE, Records
-from knowledge.report.admin import (
-    Period,
-    build_report,
-    group_similar,
-    low_confidence_threshold,
-    normalise,
-    question_groups,
-    render_html,
-    write_report,
-)
+from knowledge.report.admin import write_report
 from knowledge.report.charts import Series, fit_label, nice_ceiling, stacked_bars, stacked_columns
+from knowledge.report.grouping import group_similar, normalise, question_groups
+from knowledge.report.page import render_html
+from knowledge.report.stats import Period, build_report, low_confidence_threshold
 from knowledge.settings import Settings, load_settings
 
 MOBILE, ID_NUMBER, BANK_CARD = "13812345678", "430102199001011234", "6222021234567890123"

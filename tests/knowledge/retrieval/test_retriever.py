@@ -7,6 +7,7 @@ import pytest
 
 from knowledge.index.evaluation import evaluate, load_question_set
 from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, NONE, Retriever
+from knowledge.settings import load_settings
 
 
 @pytest.mark.parametrize(
@@ -71,7 +72,7 @@ def test_ambiguous_question_offers_the_candidates(retriever: Retriever) -> None:
     assert result.decision == AMBIGUOUS
     offered = [choice.guide_id for choice in result.choices]
     assert {"company-deregistration", "simplified-deregistration"} <= set(offered)
-    assert len(offered) <= retriever.settings.max_candidates
+    assert len(offered) <= retriever.params.max_candidates
     assert result.guide is None
 
 
@@ -107,7 +108,7 @@ def test_batch_and_single_agree(retriever: Retriever) -> None:
 
 
 def test_evaluation_meets_the_targets(retriever: Retriever) -> None:
-    report = evaluate(retriever, load_question_set(retriever.settings.eval_questions))
+    report = evaluate(retriever, load_question_set(load_settings().eval_questions))
     counts, metrics = report["counts"], report["metrics"]
     assert counts["in_scope"] >= 250 and counts["off_topic"] >= 50 and counts["ambiguous"] >= 20
     assert metrics["top1"] >= 0.95

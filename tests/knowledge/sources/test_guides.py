@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.retrieval.aspects import REQUIRED_SECTIONS
+from knowledge.sources.aspects import REQUIRED_SECTIONS
 from knowledge.sources.guides import DEFAULT_COMPLAINT_PHONE, Problem, parse_guide
 from tests.support import GUIDES, guide_text, write_guide
 

@@ -20,20 +20,21 @@ from typing import Any
 import httpx
 import psutil
 import pytest
-import yaml
 
-from bot.channels.kefu.api import SENDER_PREFIX, create_app
+from bot.channels.kefu.api import create_app
 from bot.channels.kefu.auth import SESSION_MAX_AGE_SECONDS
 from knowledge.settings import load_settings
+from protocol import SENDER_PREFIX_KEFU
 from tests.support import GUIDES, ROOT, parsed_guide, wait_for_rows
-from tests.support.kefu import AUTH, TOKEN, bundled_guides, corrupt_guides, fake_rasa, publish_guides
+from tests.support.kefu import AUTH, TOKEN, bundled_guides, corrupt_guides, domain_response, fake_rasa, publish_guides
 from tests.support.stack import Assistant
 
 _session_numbers = itertools.count(1)
-# What the assistant says after a rating and a comment (domain.yml), to play it in fake Rasa replies.
-RESPONSES = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-THANKS, ASK_COMMENT, COMMENT_SAVED = (RESPONSES[name][0]["text"] for name in (
+# What the REST channel returns after a rating and a comment (domain.yml: each text, then its
+# {"feedback": …} custom payload), to play it in fake Rasa replies.
+THANKS_REPLY, ASK_REPLY, SAVED_REPLY = (domain_response(name) for name in (
     "utter_feedback_thanks", "utter_ask_feedback_comment", "utter_feedback_comment_saved"))
+THANKS = THANKS_REPLY[0]["text"]
 # Every kind a reply of the assistant itself can have (not made by the hall API).
 ASSISTANT_KINDS = {"answer", "clarify", "not_found", "ask_item", "handoff", "message"}
 
@@ -191,7 +192,7 @@ def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: A
     api.chat(session, "用气报装多少钱")
     with sqlite3.connect(assistant.settings.tracker_db) as db:
         senders = {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")}
-    assert SENDER_PREFIX + session in senders
+    assert SENDER_PREFIX_KEFU + session in senders
 
 
 # --- feedback --------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def test_the_rasa_conversation_is_named_after_the_session(api: Api, assistant: A
 def _rows(assistant: Assistant, table: str, session: str, until: Callable[[list[dict[str, Any]]], bool] | None = None,
           timeout: float = 30.0) -> list[dict[str, Any]]:
     """The session's rows of a records table; with `until`, polled until it holds (or the timeout)."""
-    return wait_for_rows(assistant.settings.records_db, table, lambda row: row["sender_id"] == SENDER_PREFIX + session,
+    return wait_for_rows(assistant.settings.records_db, table, lambda row: row["sender_id"] == SENDER_PREFIX_KEFU + session,
                          until=until or (lambda _rows: True), timeout=timeout)
 
 
@@ -607,15 +608,15 @@ def test_the_service_refuses_to_start_without_a_token() -> None:
 
 # --- feedback claims, against a fake assistant -------------------------------------------------
 
-SAVED_REPLY = [{"text": COMMENT_SAVED, "buttons": [{"title": "转人工", "payload": "/request_human"}]}]
 UNAVAILABLE_REPLY = [{"text": "抱歉，系统暂时无法回答"}, {"custom": {"unavailable": {"hotline": "12345"}}}]
 
 
 @pytest.mark.parametrize(("replies", "recorded", "comment_sent", "comment_recorded"), [
-    pytest.param([[{"text": ASK_COMMENT}], SAVED_REPLY], True, True, True, id="form-asks-and-saves"),
+    pytest.param([ASK_REPLY, SAVED_REPLY], True, True, True, id="form-asks-and-saves"),
     pytest.param([SAVED_REPLY], False, False, False, id="open-form-took-the-rating-as-its-comment"),
     pytest.param([[{"text": "您好！请问想咨询什么？"}]], False, False, False, id="no-form"),
-    pytest.param([[{"text": ASK_COMMENT}], [{"text": "请问您想咨询什么事项？"}]], True, True, False, id="comment-not-confirmed"),
+    pytest.param([ASK_REPLY, [{"text": "请问您想咨询什么事项？"}]], True, True, False, id="comment-not-confirmed"),
+    pytest.param([[m for m in ASK_REPLY if "custom" not in m]], False, False, False, id="prompt-text-without-payload"),
     pytest.param([UNAVAILABLE_REPLY], False, False, False, id="action-server-down"),
 ])
 def test_feedback_claims_only_what_the_assistant_confirmed(small_settings: Any, replies: list[Any], recorded: bool,
@@ -642,7 +643,7 @@ def test_good_feedback_is_recorded_when_thanked(small_settings: Any) -> None:
                                          headers=AUTH)
             return dict(response.json())
 
-    with fake_rasa([[{"text": THANKS}]]) as (url, received):
+    with fake_rasa([THANKS_REPLY]) as (url, received):
         body = asyncio.run(run(url))
     assert body["recorded"] is True and body["comment_recorded"] is False and body["messages"] == [{"text": THANKS}]
     assert [r["message"] for r in received] == ["/feedback_good"]  # a comment goes only with a 差评
@@ -731,7 +732,7 @@ def test_the_message_limit_comes_from_the_settings(small_settings: Any) -> None:
             body = doc["paths"]["/api/v1/feedback"]["post"]["requestBody"]["content"]["application/json"]["schema"]
             assert body["$ref"].endswith("/FeedbackRequest")
 
-    with fake_rasa([[{"text": ASK_COMMENT}]]) as (url, received):
+    with fake_rasa([ASK_REPLY]) as (url, received):
         asyncio.run(run(url))
     assert received == []  # neither reached the assistant
 

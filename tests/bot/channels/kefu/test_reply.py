@@ -16,7 +16,7 @@ FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "button
 
 
 def rest_messages(reply: replies.Reply) -> AssistantReply:
-    """What Rasa's REST channel returns for one action reply (see actions.runtime.send)."""
+    """What Rasa's REST channel returns for one action reply (see actions.conversation.send)."""
     messages: list[dict[str, Any]] = [{"recipient_id": "kefu-x", "text": reply.text, **({"buttons": reply.buttons} if reply.buttons else {})}]
     if reply.custom:
         messages.append({"recipient_id": "kefu-x", "custom": reply.custom})

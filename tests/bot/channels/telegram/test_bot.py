@@ -1,5 +1,5 @@
 """The Telegram bot end to end: the real python-telegram-bot client, started as `make run` starts
-it (`python -m bot.channels.telegram.bot` through bot.launcher.stack), against a local fake Bot API server and the
+it (`python -m bot.channels.telegram.app` through bot.launcher.stack), against a local fake Bot API server and the
 real Rasa and action servers. The tests play a Telegram user: they post updates to the fake
 server and read what the bot sent, as the user would see it.
 
@@ -29,6 +29,7 @@ import pytest
 
 from bot.channels.telegram.formatting import callback_key
 from bot.launcher.stack import Stack
+from protocol import FEEDBACK_GOOD, SENDER_PREFIX_TELEGRAM
 from tests.support import ROOT, free_port, parsed_guide, run_cli, serve_http, stop_http, wait_for_rows, write_guide
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.stack import Assistant
@@ -195,7 +196,13 @@ def now(api: FakeBotApi, chat_id: int, message: dict[str, Any]) -> dict[str, Any
 
 def _of_chat(chat_id: int) -> Callable[[dict[str, Any]], bool]:
     """Rows of this chat (its Rasa senders are tg-<chat id>[-<n>])."""
-    return lambda row: row["sender_id"] == f"tg-{chat_id}" or row["sender_id"].startswith(f"tg-{chat_id}-")
+    return lambda row: of_chat_sender(row["sender_id"], chat_id)
+
+
+def of_chat_sender(sender: str, chat_id: int) -> bool:
+    """The Rasa sender is the chat's: tg-<chat id>, or tg-<chat id>-<n> after the n-th /reset."""
+    own = f"{SENDER_PREFIX_TELEGRAM}{chat_id}"
+    return sender == own or sender.startswith(f"{own}-")
 
 
 def records(assistant: Assistant, table: str, chat_id: int) -> list[dict[str, Any]]:
@@ -213,7 +220,7 @@ def wait_records(assistant: Assistant, table: str, chat_id: int, count: int = 1,
 
 def sent_to_rasa(rasa: RasaProxy, chat_id: int, since: int = 0) -> list[str]:
     """The messages the bot passed on to Rasa for the chat, after the first `since` requests."""
-    return [r["message"] for r in rasa.requests[since:] if r["sender"] == f"tg-{chat_id}" or r["sender"].startswith(f"tg-{chat_id}-")]
+    return [r["message"] for r in rasa.requests[since:] if of_chat_sender(r["sender"], chat_id)]
 
 
 # --- the tests -------------------------------------------------------------------------------------------
@@ -271,7 +278,7 @@ def test_a_double_tap_on_a_button_sends_it_to_rasa_once(api: FakeBotApi, bot: St
     # One tap made the turn; the other was told the button is used (it never went on to Rasa).
     told = sorted(str(api.callback_queries[q]["answered"].get("text") or "") for q in taps)
     assert told[0] == "" and "用过" in told[1], told
-    assert sent_to_rasa(rasa, 1016, since=asked) == ["/feedback_good"]
+    assert sent_to_rasa(rasa, 1016, since=asked) == [FEEDBACK_GOOD]
     assert len(wait_records(assistant, "feedback", 1016)) == 1
     assert [b["text"] for b in buttons(now(api, 1016, answer[-1]))] == ["✓ 已选：👍 好评"]  # the mark stays
 
@@ -310,7 +317,7 @@ def test_human_hands_over_and_the_staff_chat_gets_the_transcript(api: FakeBotApi
     assert f"记录编号：{rows[-1]['id']}" in notice
     assert "用户的消息：/human（转人工）" in notice and "此前咨询的问题：用水报装要什么材料" in notice
     assert "water-connection" in notice
-    assert "李<四>& @lisi" in notice and "tg-1006" in notice  # the name is escaped, not dropped
+    assert "李<四>& @lisi" in notice and f"{SENDER_PREFIX_TELEGRAM}1006" in notice  # the name is escaped, not dropped
     assert "用户：用水报装要什么材料" in notice and "助手：【用水报装】" in notice and "/human" in notice
     assert "138****5678" in notice and "13812345678" not in notice  # personal data masked, as in the records
 
@@ -495,7 +502,7 @@ def test_chats_past_the_retention_period_are_forgotten_at_start(rasa: RasaProxy,
     state = tmp_path / "var" / "telegram" / "state.pickle"
     state.parent.mkdir(parents=True)
     state.write_bytes(pickle.dumps({"user_data": {}, "chat_data": chats, "conversations": {}, "callback_data": None,
-                                    "bot_data": {"buttons": {callback_key("/feedback_good"): ("/feedback_good", old),
+                                    "bot_data": {"buttons": {callback_key(FEEDBACK_GOOD): (FEEDBACK_GOOD, old),
                                                              callback_key(gas): (gas, recent)}}}))
     with FakeBotApi() as own_api:  # its own server: the module's bot keeps polling the shared one
         stack = telegram_stack(own_api, rasa, tmp_path, GOVQA_RETENTION_DAYS="180")
@@ -519,7 +526,7 @@ def test_chats_past_the_retention_period_are_forgotten_at_start(rasa: RasaProxy,
 
 def test_a_rejected_token_stops_the_bot_with_a_clear_message_and_is_not_printed(api: FakeBotApi, tmp_path: Path) -> None:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": "999:Revoked-token-secret", "TELEGRAM_API_BASE_URL": api.base_url}
-    done = subprocess.run([sys.executable, "-m", "bot.channels.telegram.bot", "--rasa-url", "http://127.0.0.1:9/webhooks/rest/webhook",
+    done = subprocess.run([sys.executable, "-m", "bot.channels.telegram.app", "--rasa-url", "http://127.0.0.1:9/webhooks/rest/webhook",
                            "--state-file", str(tmp_path / "state.pickle")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     output = done.stdout + done.stderr
     assert done.returncode == 1 and "令牌" in output

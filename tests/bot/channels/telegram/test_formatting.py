@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
-from bot.channels.telegram import bot as telegram_bot
-from bot.channels.telegram.bot import DAY, BotConfig, RedactSecrets, TelegramAssistant, build_application, expire_chat, file_base_url, sender_id
+from bot.channels.telegram import chats
+from bot.channels.telegram.app import build_application, file_base_url
+from bot.channels.telegram.chats import DAY, expire_chat, expire_daily, sender_id
+from bot.channels.telegram.config import BotConfig
 from bot.channels.telegram.formatting import (
     CALLBACK_DATA_LIMIT,
     MESSAGE_LIMIT,
@@ -27,12 +29,14 @@ from bot.channels.telegram.formatting import (
     plain_text,
     recent_lines,
     split_text,
-    staff_notice,
     to_html,
     used_keyboard,
     utf16_len,
 )
+from bot.channels.telegram.logs import RedactSecrets
+from bot.channels.telegram.staff import staff_notice
 from knowledge.settings import load_settings
+from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN, SENDER_PREFIX_TELEGRAM
 from tests.support.fake_bot_api import ApiError, check_keyboard, parse_html
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -124,7 +128,7 @@ def test_the_fake_server_rejects_what_telegram_rejects() -> None:
 def test_every_payload_gets_a_short_stable_key() -> None:
     store = ButtonStore({})
     long_payload = '/choose{"pick": "' + "a-very-long-guide-identifier-" * 5 + '"}'
-    for payload in ("/feedback_good", '/choose{"pick": "company-setup"}', long_payload, "开办企业需要什么材料？"):
+    for payload in (FEEDBACK_GOOD, '/choose{"pick": "company-setup"}', long_payload, "开办企业需要什么材料？"):
         key = store.key(payload)
         assert len(key.encode()) <= CALLBACK_DATA_LIMIT
         assert key == callback_key(payload) == store.key(payload)
@@ -134,23 +138,23 @@ def test_every_payload_gets_a_short_stable_key() -> None:
 
 def test_the_store_is_bounded_and_keeps_payloads_in_use() -> None:
     store = ButtonStore({}, limit=3)
-    first = store.key("/feedback_good")
+    first = store.key(FEEDBACK_GOOD)
     for n in range(2):
         store.key(f"/choose{{\"pick\": \"g{n}\"}}")
-    store.key("/feedback_good")  # used again: now the newest
-    store.key("/feedback_bad")
+    store.key(FEEDBACK_GOOD)  # used again: now the newest
+    store.key(FEEDBACK_BAD)
     assert len(store.mapping) == 3
-    assert store.payload(first) == "/feedback_good"
+    assert store.payload(first) == FEEDBACK_GOOD
     assert store.payload(callback_key('/choose{"pick": "g0"}')) is None
 
 
 def test_rasa_buttons_become_an_inline_keyboard() -> None:
     store = ButtonStore({})
-    feedback = inline_keyboard([{"title": "👍 好评", "payload": "/feedback_good"}, {"title": "👎 差评", "payload": "/feedback_bad"}], store)
+    feedback = inline_keyboard([{"title": "👍 好评", "payload": FEEDBACK_GOOD}, {"title": "👎 差评", "payload": FEEDBACK_BAD}], store)
     assert feedback is not None and [len(row) for row in feedback.inline_keyboard] == [2]
     choices = inline_keyboard([{"title": "1. 企业注销登记（一般注销）", "payload": '/choose{"pick": "company-deregistration"}'},
                                {"title": "2. 简易注销登记", "payload": '/choose{"pick": "simplified-deregistration"}'},
-                               {"title": "转人工", "payload": "/request_human"}], store)
+                               {"title": "转人工", "payload": REQUEST_HUMAN}], store)
     assert choices is not None and [len(row) for row in choices.inline_keyboard] == [1, 1, 1]
     data = choices.inline_keyboard[1][0].callback_data
     assert store.payload(data) == '/choose{"pick": "simplified-deregistration"}'
@@ -162,12 +166,12 @@ def test_rasa_buttons_become_an_inline_keyboard() -> None:
 
 def test_button_payloads_expire_after_the_retention_period() -> None:
     store = ButtonStore({})
-    old, new = store.key("/feedback_good", now=1000.0), store.key("/feedback_bad", now=5000.0)
-    store.mapping["b:legacy"] = "/request_human"  # an older state file: no date
-    assert store.payload("b:legacy") == "/request_human"
+    old, new = store.key(FEEDBACK_GOOD, now=1000.0), store.key(FEEDBACK_BAD, now=5000.0)
+    store.mapping["b:legacy"] = REQUEST_HUMAN  # an older state file: no date
+    assert store.payload("b:legacy") == REQUEST_HUMAN
     assert store.expire(before=2000.0, now=6000.0) == 1
-    assert store.payload(old) is None and store.payload(new) == "/feedback_bad"
-    assert store.mapping["b:legacy"] == ("/request_human", 6000.0)  # dated now: a retention period from here
+    assert store.payload(old) is None and store.payload(new) == FEEDBACK_BAD
+    assert store.mapping["b:legacy"] == (REQUEST_HUMAN, 6000.0)  # dated now: a retention period from here
 
 
 def test_a_used_keyboard_says_what_was_chosen() -> None:
@@ -182,18 +186,19 @@ def test_a_used_keyboard_says_what_was_chosen() -> None:
 
 def test_the_staff_notice_has_the_message_the_question_the_reason_and_the_transcript() -> None:
     at = time.mktime((2026, 5, 14, 10, 21, 0, 0, 0, -1))
+    sender = f"{SENDER_PREFIX_TELEGRAM}42"
     transcript = [("user", at, "用水报装要什么材料"), ("bot", at, "【用水报装】" + "材料" * 400),
                   ("user", at + 60, "我要投诉，跑了三趟都没办成")]
     notice = staff_notice(handoff={"reason": "complain", "record_id": 17, "guide_id": "water-connection"},
-                          user="张三 @zhangsan", sender="tg-42", message="我要投诉，跑了三趟都没办成", question="用水报装要什么材料",
+                          user="张三 @zhangsan", sender=sender, message="我要投诉，跑了三趟都没办成", question="用水报装要什么材料",
                           transcript=transcript, hotline="12345")
     assert "用户投诉或反映办事困难" in notice and "记录编号：17" in notice and "water-connection" in notice
     assert "用户的消息：我要投诉，跑了三趟都没办成" in notice and "此前咨询的问题：用水报装要什么材料" in notice
-    assert "张三 @zhangsan" in notice and "tg-42" in notice
+    assert "张三 @zhangsan" in notice and sender in notice
     assert "[05-14 10:21] 用户：用水报装要什么材料" in notice and "[05-14 10:22] 用户：我要投诉，跑了三趟都没办成" in notice
     assert "材料" * 100 + "……" in notice and "材料" * 200 not in notice  # long answers are cut for the staff
     # Without an answered question before, only the message; a line of an older state file shows its own time.
-    first = staff_notice(handoff={"reason": "request_human"}, user="张三", sender="tg-42", message="/human（转人工）",
+    first = staff_notice(handoff={"reason": "request_human"}, user="张三", sender=sender, message="/human（转人工）",
                          transcript=[("user", "05-14 10:21", "/human（转人工）")], hotline="12345")
     assert "用户的消息：/human（转人工）" in first and "此前咨询的问题" not in first and "[05-14 10:21]" in first
 
@@ -225,7 +230,7 @@ def test_configuration_comes_from_the_environment_and_settings() -> None:
 
 
 def test_sender_ids_and_urls() -> None:
-    assert sender_id(42, 0) == "tg-42" and sender_id(-100, 2) == "tg--100-2"
+    assert sender_id(42, 0) == f"{SENDER_PREFIX_TELEGRAM}42" and sender_id(-100, 2) == f"{SENDER_PREFIX_TELEGRAM}-100-2"
     assert file_base_url("http://127.0.0.1:8081/bot") == "http://127.0.0.1:8081/file/bot"
 
 
@@ -247,18 +252,16 @@ def test_transcript_lines_and_chats_expire_after_the_retention_period() -> None:
 
 def test_the_running_bot_expires_chats_once_a_day(monkeypatch: pytest.MonkeyPatch) -> None:
     application = Application.builder().token("1:abc").build()
-    assistant = TelegramAssistant(BotConfig(token="1:abc", rasa_url="http://127.0.0.1:9/webhooks/rest/webhook", retention_days=30))
     now = time.time()
     application.chat_data[1].update(active=now - 31 * DAY, transcript=[("user", now - 31 * DAY, "旧")])
     application.chat_data[2].update(active=now, transcript=[("user", now - 31 * DAY, "旧"), ("user", now, "新")])
-    application.bot_data["buttons"] = {"b:old": ("/feedback_good", now - 31 * DAY), "b:new": ("/feedback_bad", now)}
-    monkeypatch.setattr(telegram_bot, "EXPIRE_EVERY", 0.01)
+    application.bot_data["buttons"] = {"b:old": (FEEDBACK_GOOD, now - 31 * DAY), "b:new": (FEEDBACK_BAD, now)}
+    monkeypatch.setattr(chats, "EXPIRE_EVERY", 0.01)
 
     async def a_few_days() -> None:
-        task = asyncio.create_task(assistant.expire_daily(application))
+        task = asyncio.create_task(expire_daily(application, retention_days=30))
         await asyncio.sleep(0.1)
         task.cancel()
-        await assistant.rasa.aclose()
 
     asyncio.run(a_few_days())
     assert list(application.chat_data) == [2] and application.chat_data[2]["transcript"] == [("user", now, "新")]

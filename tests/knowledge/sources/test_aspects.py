@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.retrieval.aspects import (
+from knowledge.sources.aspects import (
     ASPECT_NAMES_ZH,
     ASPECT_SECTIONS,
     ASPECTS,

@@ -1,0 +1,50 @@
+"""Reading the tracker and sending replies: the small glue every action shares."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.replies import Reply
+from knowledge.retrieval.retriever import Retriever
+
+
+def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    """The text with its buttons, then the machine-readable payload the channels read."""
+    dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
+    if reply.custom:
+        dispatcher.utter_message(json_message=reply.custom)
+
+
+def text_of(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def intent_of(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    for found in tracker.latest_message.get("entities") or []:
+        if found.get("entity") == name and found.get("value"):
+            return str(found["value"])
+    return None
+
+
+def options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(id, title, aliases) of the offered guides that still exist in the index."""
+    found = []
+    for guide_id in guide_ids:
+        guide = retriever.guide(guide_id)
+        if guide is not None:  # a guide removed by a newer index is no longer offered
+            found.append((guide_id, guide["title"], guide["aliases"]))
+    return found
+
+
+def transcript(tracker: Tracker) -> list[dict[str, str]]:
+    """The conversation so far, user and bot texts, for the staff who take over."""
+    lines = []
+    for event in tracker.events:
+        if event.get("event") in ("user", "bot") and event.get("text"):
+            lines.append({"from": event["event"], "text": event["text"], "time": str(event.get("timestamp", ""))})
+    return lines

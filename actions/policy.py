@@ -1,0 +1,129 @@
+"""The answer policy: given what the message says, the conversation's guide and what the retriever
+found, what should the assistant do? A pure function, so every rule is one row of a table test
+(tests/actions/test_policy.py); `actions/answer.py` turns the decision into a reply.
+
+Usage::
+
+    turn = Turn(text="那要多久？", intent="ask_time_limit", aspect="time_limit", current="water-connection")
+    decision = decide(turn, retriever.run(turn.text, turn.aspect), Thresholds.from_settings(settings))
+    decision.kind  # -> ANSWER_GUIDE, decision.guide_id == "water-connection"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
+from knowledge.settings import Settings
+from knowledge.sources.aspects import GENERAL
+
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+MAX_NEAR_MISSES = 3
+
+# What to do (Decision.kind).
+ANSWER_RESULT = "answer_result"  # answer what the retriever found (a guide, or a policy passage)
+ANSWER_GUIDE = "answer_guide"  # answer Decision.guide_id: named by the user, or the conversation's guide
+REFUSE = "refuse"  # politely out of scope
+ASK_ITEM = "ask_item"  # "您想了解哪个事项的…？": an aspect without any item
+CLARIFY = "clarify"  # several guides fit: let the user pick (Decision.choices)
+CONFIRM_GUIDE = "confirm"  # "您问的是【X】的…吗？" (Decision.guide_id, others in Decision.near)
+NOT_FOUND = "not_found"  # honest "not found", with the near misses if any
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the policy needs to know of this message and the conversation."""
+
+    text: str
+    intent: str
+    aspect: str
+    current: str | None = None  # the conversation's guide, if it is still in the index
+    named: frozenset[str] = frozenset()  # guides the message names by title or alias
+    names_item: bool = False  # the wording names some item, one we have or not ("养犬登记…")
+    follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
+
+    @property
+    def has_item(self) -> bool:
+        return bool(self.named) or self.names_item
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The policy's settings (settings.yml); margins are in the index's score units (`result.spread`)."""
+
+    out_of_scope_override_probability: float
+    context_keep_margin: float
+    context_switch_probability: float
+    near_miss_probability: float
+    near_miss_margin: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        return cls(settings.out_of_scope_override_probability, settings.context_keep_margin,
+                   settings.context_switch_probability, settings.near_miss_probability, settings.near_miss_margin)
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    guide_id: str | None = None
+    near: list[GuideCandidate] = field(default_factory=list)
+    # ANSWER_GUIDE: whether the retrieval speaks for this guide (its confidence, its matching FAQ),
+    # or the guide is simply the conversation's and the message only asks another aspect of it.
+    retrieved: bool = True
+
+
+def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
+    """The one place where the intent, the conversation and the retrieval decision meet."""
+    current = turn.current
+    # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
+    # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.
+    ours = result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+    if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
+        return Decision(REFUSE)
+    if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
+        # The user named the item: answer it, even if another guide scores a little higher.
+        return Decision(ANSWER_GUIDE, next(iter(turn.named)))
+    if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread):
+        # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
+        # after a gas question is not suddenly about bank accounts).
+        return Decision(ANSWER_GUIDE, current)
+    if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or turn.has_item
+                                      or result.confidence >= limits.context_switch_probability):
+        return Decision(ANSWER_RESULT, result.guide_id)
+    if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)):
+        # A follow-up without its own item ("那要多久？"), or asking an aspect in words that match no
+        # other guide ("具体得走哪几步"): the same guide, the newly asked aspect.
+        return Decision(ANSWER_GUIDE, current, retrieved=False)
+    if not turn.has_item:
+        # "那要多久？" with nothing in context: any guide would be a guess.
+        return Decision(ASK_ITEM)
+    if result.decision == AMBIGUOUS:
+        return Decision(CLARIFY, near=list(result.choices))
+    if result.decision == ANSWER:
+        return Decision(ANSWER_RESULT, result.guide_id)
+    near = near_misses(result, limits)
+    if result.decision == CONFIRM and result.guide is not None:
+        return Decision(CONFIRM_GUIDE, result.guide_id, [c for c in near if c.guide_id != result.guide_id])
+    if turn.intent == OUT_OF_SCOPE_INTENT and not near:
+        return Decision(REFUSE)
+    return Decision(NOT_FOUND, near=near)
+
+
+def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:
+    """Guides close to the best one, worth offering when we cannot answer (none if nothing was close)."""
+    if result.confidence < limits.near_miss_probability or not result.candidates:
+        return []
+    best = result.candidates[0].score
+    margin = limits.near_miss_margin * result.spread
+    return [c for c in result.candidates[:MAX_NEAR_MISSES] if best - c.score <= margin]
+
+
+def current_is_close(result: RetrievalResult, current: str, margin: float) -> bool:
+    """Whether the conversation's guide is among the answers and within `margin` of the best."""
+    if result.decision == AMBIGUOUS:
+        return current in {choice.guide_id for choice in result.choices}
+    if result.decision not in (ANSWER, CONFIRM) or result.guide is None or not result.candidates:
+        return False
+    best = result.candidates[0].score
+    return any(c.guide_id == current and best - c.score <= margin for c in result.candidates)

@@ -1,0 +1,153 @@
+"""The bot's update handlers, one small function per kind of update, and `register`, which wires
+them into an Application.
+
+Commands (/start, /help, /reset, /human), typed text, anything else a user sends, button taps
+(callback queries) and errors. Handlers that reach Rasa or the configuration take the
+`TelegramAssistant` as their first argument; `register` binds it, so PTB calls each as
+``handler(update, context)``.
+
+Usage::
+
+    register(application, TelegramAssistant(config))
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from telegram import Message, Update
+from telegram.error import NetworkError, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.channels.telegram.chats import Context, touch
+from bot.channels.telegram.conversation import TelegramAssistant
+from bot.channels.telegram.formatting import USED_BUTTON, ButtonStore, button_title, to_html, used_keyboard
+from bot.channels.telegram.sending import retire_keyboard, send, show
+from bot.channels.telegram.texts import (
+    BUTTON_EXPIRED,
+    BUTTON_USED,
+    error_text,
+    help_text,
+    non_text_hint,
+    reset_text,
+    unknown_command_text,
+    welcome_text,
+)
+from protocol import EXAMPLE_QUESTIONS, REQUEST_HUMAN
+
+log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
+
+# A handler that needs the assistant, before `register` binds it.
+AssistantHandler = Callable[[TelegramAssistant, Update, Context], Awaitable[None]]
+
+
+def register(application: Application, assistant: TelegramAssistant) -> None:
+    """Add the handlers to `application`, in the order PTB tries them (the first that matches runs)."""
+
+    def bound(handler: AssistantHandler) -> Callable[[Update, Context], Awaitable[None]]:
+        return partial(handler, assistant)
+
+    # New messages only, and never from the staff chat: what staff write there is not a question.
+    users = filters.UpdateType.MESSAGE
+    if assistant.config.staff_chat_id is not None:
+        users = users & ~filters.Chat(chat_id=assistant.config.staff_chat_id)
+    application.add_handler(CommandHandler("start", bound(start), filters=users))
+    application.add_handler(CommandHandler("help", bound(help_command), filters=users))
+    application.add_handler(CommandHandler("reset", bound(reset), filters=users))
+    application.add_handler(CommandHandler("human", bound(human), filters=users))
+    application.add_handler(MessageHandler(filters.COMMAND & users, unknown_command))
+    application.add_handler(MessageHandler(filters.TEXT & users, bound(text_message)))
+    application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & users, non_text_message))
+    application.add_handler(CallbackQueryHandler(bound(button)))
+    application.add_error_handler(partial(error, assistant))  # not `bound`: an error handler's update may be anything
+
+
+async def start(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """/start: the welcome, with the example questions as buttons that ask them."""
+    examples = [{"title": question, "payload": question} for question in EXAMPLE_QUESTIONS]
+    await show(context, update.effective_chat.id, [(welcome_text(assistant.config.hotline), examples)])
+
+
+async def help_command(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """/help: how to ask, and the commands."""
+    await send(context, update.effective_chat.id, help_text(assistant.config.hotline))
+
+
+async def reset(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """/reset: a new Rasa sender, so Rasa starts a new conversation; the old transcript and keyboard go."""
+    chat_id = update.effective_chat.id
+    async with assistant.lock(chat_id):  # not in the middle of a turn of the old conversation
+        touch(context)
+        context.chat_data["generation"] = context.chat_data.get("generation", 0) + 1
+        for key in ("transcript", "question"):
+            context.chat_data.pop(key, None)
+        await retire_keyboard(context, chat_id)
+    await send(context, chat_id, reset_text())
+
+
+async def human(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """/human: Rasa's handoff, as if the user had asked for a person in words."""
+    await assistant.converse(update, context, REQUEST_HUMAN, shown="/human（转人工）")
+
+
+async def text_message(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """Typed text: a question or an answer to Rasa's question."""
+    await assistant.converse(update, context, update.effective_message.text, typed=True)
+
+
+async def non_text_message(update: Update, context: Context) -> None:
+    """A sticker, photo, voice message or file: the bot reads text only."""
+    await send(context, update.effective_chat.id, non_text_hint())
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A /command the bot does not have (the known four are handled before)."""
+    await send(context, update.effective_chat.id, unknown_command_text())
+
+
+async def button(assistant: TelegramAssistant, update: Update, context: Context) -> None:
+    """A tap on an inline button: its payload goes to Rasa once, and the keyboard says what was chosen.
+
+    Only the chat's live keyboard works; an older one is removed, a used one only says so.
+    """
+    query = update.callback_query
+    if query.data == USED_BUTTON:
+        await query.answer(BUTTON_USED)
+        return
+    payload = ButtonStore(context.bot_data.setdefault("buttons", {})).payload(query.data or "")
+    message_id = query.message.message_id if query.message is not None else None
+    chat = context.chat_data if context.chat_data is not None else {}
+    if payload is not None and message_id is not None and message_id == chat.get("keyboard"):
+        # Claimed before the first await: updates run concurrently, and a double tap on the
+        # button must not send its payload to Rasa twice. The second tap finds it "clicked".
+        chat["keyboard"], chat["clicked"] = None, message_id
+        touch(context)
+    elif message_id is not None and message_id == chat.get("clicked"):
+        await query.answer(BUTTON_USED)  # its keyboard is (being) marked used by the first tap: leave it
+        return
+    else:
+        await query.answer(BUTTON_EXPIRED, show_alert=True)
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(None)
+        return
+    await query.answer()  # stops the spinner on the user's button at once; the answer follows
+    title = button_title(query.message.reply_markup if isinstance(query.message, Message) else None, query.data) or payload
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(used_keyboard(title))
+    await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
+
+
+async def error(assistant: TelegramAssistant, update: object, context: Context) -> None:
+    """Log the trace; tell the user, in Chinese, that something went wrong. The bot goes on."""
+    if isinstance(context.error, NetworkError) and not isinstance(update, Update):
+        log.warning("Telegram 网络错误（将自动重试）：%s", context.error)  # polling hiccups: PTB retries
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("处理 Telegram 更新 %s 时出错", update_id, exc_info=context.error)
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is not None and chat.id != assistant.config.staff_chat_id:
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(chat.id, to_html(error_text(assistant.config.hotline)))

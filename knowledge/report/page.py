@@ -1,0 +1,298 @@
+"""The admin report's HTML page: renders a Report (knowledge/report/stats.py) into one self-contained file.
+
+Everything users typed is masked again here (knowledge/records/privacy.py) and HTML-escaped; sender
+ids are never shown. Charts are SVG from knowledge/report/charts.py embedded as data: URIs, and the
+page carries a Content-Security-Policy that forbids loading anything, so it can be mailed or archived
+as a single file. (Named page.py rather than html.py so it does not shadow the standard library's
+html module, which it uses for escaping.)
+
+Usage::
+
+    from knowledge.report.page import render_html
+    from knowledge.report.stats import build_report
+    from knowledge.settings import load_settings
+
+    page = render_html(build_report(load_settings(), days=30))   # a complete <!DOCTYPE html> document
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from knowledge.records.privacy import mask_personal_data
+from knowledge.records.store import ANSWERED, ASKED_ITEM, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE
+from knowledge.report.charts import Series, data_uri, stacked_bars, stacked_columns
+from knowledge.report.grouping import SIMILARITY, QuestionGroup, shown
+from knowledge.report.stats import NOT_ANSWERED, Report, percent
+
+OUTCOME_NAMES = {ANSWERED: "已回答", CLARIFIED: "反问澄清（有歧义）", ASKED_ITEM: "追问具体事项",
+                 NOT_FOUND: "没有找到答案", OUT_OF_SCOPE: "超出服务范围", UNAVAILABLE: "知识库暂不可用"}
+REASON_NAMES = {"request_human": "要求转人工", "complain": "投诉"}
+COLORS = {"answered": "#2e7d32", "asked": "#f9a825", "unanswered": "#c62828", "good": "#2e7d32", "bad": "#c62828",
+          "request_human": "#1565c0", "complain": "#8e24aa", "other": "#757575", "low": "#ef6c00"}
+LATEST_HANDOFFS = 5          # handoffs listed with their dialog: enough to see a pattern, short enough to read
+
+
+class Safe(str):
+    """Markup built here from escaped parts; every other cell text is masked and escaped."""
+
+
+def esc(value: Any) -> str:
+    """Any text that may come from users or files: masked again, then HTML-escaped."""
+    if isinstance(value, Safe):
+        return value
+    return html.escape(mask_personal_data(str(value)), quote=True)
+
+
+def plain(value: Any) -> Safe:
+    """System text (dates, versions, counts): escaped but not masked, since a version such as
+    20261130-101500-ab12 looks like a long number to the masking rules."""
+    return Safe(html.escape(str(value), quote=True))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterable[int] = ()) -> Safe:
+    right = set(numeric)
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td{" class=num" if i in right else ""}>{esc(cell)}</td>' for i, cell in enumerate(row)) + "</tr>"
+                   for row in rows)
+    return Safe(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def chart(svg: str, alt: str) -> Safe:
+    return Safe(f'<figure><img src="{data_uri(svg)}" alt="{esc(alt)}"></figure>')
+
+
+def section(anchor: str, heading: str, *parts: str) -> Safe:
+    return Safe(f'<section id="{anchor}"><h2>{esc(heading)}</h2>' + "".join(parts) + "</section>")
+
+
+def paragraph(text: Any, css: str = "") -> Safe:
+    return Safe(f"<p{f' class={css}' if css else ''}>{esc(text)}</p>")
+
+
+def _day_label(day: dt.date) -> str:
+    return day.strftime("%m-%d")
+
+
+def _by_day(rows: Sequence[dict[str, Any]], key: Any = None) -> dict[str, Counter[str]]:
+    """Date (ISO) -> counts by key(row) (a single bucket "all" without a key)."""
+    result: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        result[str(row.get("time") or "")[:10]][key(row) if key else "all"] += 1
+    return result
+
+
+def render_summary(report: Report) -> Safe:
+    total = len(report.questions)
+    good = sum(1 for row in report.feedback if row.get("rating") == "good")
+    bad = sum(1 for row in report.feedback if row.get("rating") == "bad")
+    asked = report.outcomes[CLARIFIED] + report.outcomes[ASKED_ITEM]
+    cards = [("提问", total, ""), ("已回答", report.answered, percent(report.answered, total)),
+             ("反问 / 追问", asked, percent(asked, total)), ("未能回答", report.not_answered, percent(report.not_answered, total)),
+             ("好评", good, percent(good, good + bad)), ("差评", bad, percent(bad, good + bad)),
+             ("转人工 / 投诉", len(report.handoffs), ""),
+             ("提问用户", len({row.get("sender_id") for row in report.questions}), "")]
+    return Safe('<div class="cards">' + "".join(
+        f'<div class="card"><div class="value">{value}</div><div class="label">{esc(label)}</div>'
+        f'<div class="rate">{esc(rate)}</div></div>' for label, value, rate in cards) + "</div>")
+
+
+def render_suggestions(report: Report) -> Safe:
+    if not report.suggestions:
+        return section("suggestions", "建议", paragraph("本期没有需要特别处理的指南：没有反复出现的未回答问题，差评和转人工也不集中。"))
+    names = {"write": "建议新写指南", "fix": "建议修改指南", "ops": "运行问题"}
+    parts = []
+    for kind in ("write", "fix", "ops"):
+        items = [s for s in report.suggestions if s.kind == kind]
+        if not items:
+            continue
+        entries = []
+        for item in items[:10]:
+            examples = f'<div class="examples">例：{"；".join(esc(e) for e in item.examples)}</div>' if item.examples else ""
+            entries.append(f"<li><strong>{esc(item.subject)}</strong>：{'；'.join(esc(r) for r in item.reasons)}{examples}</li>")
+        more = f"<p class=note>另有 {len(items) - 10} 项，见下文。</p>" if len(items) > 10 else ""
+        parts.append(f"<h3>{esc(names[kind])}（{len(items)}）</h3><ul>{''.join(entries)}</ul>{more}")
+    return section("suggestions", "建议", *parts)
+
+
+def render_daily(report: Report) -> Safe:
+    counts = _by_day(report.questions, lambda row: (
+        "answered" if row.get("outcome") == ANSWERED else "unanswered" if row.get("outcome") in NOT_ANSWERED else "asked"))
+    days = [d.isoformat() for d in report.period.days]
+    series = [Series("已回答", [counts[d]["answered"] for d in days], COLORS["answered"]),
+              Series("反问 / 追问", [counts[d]["asked"] for d in days], COLORS["asked"]),
+              Series("未能回答", [counts[d]["unanswered"] for d in days], COLORS["unanswered"])]
+    svg = stacked_columns([_day_label(d) for d in report.period.days], series, title="每日提问量")
+    rows = [(d, sum(counts[d].values()), counts[d]["answered"], counts[d]["asked"], counts[d]["unanswered"]) for d in days if counts[d]]
+    return section("daily", "每日提问量", chart(svg, "每日提问量柱状图：已回答、反问或追问、未能回答"),
+                   Safe("<details><summary>按日明细</summary>"), table(["日期", "提问", "已回答", "反问 / 追问", "未能回答"], rows, (1, 2, 3, 4)),
+                   Safe("</details>"))
+
+
+def render_outcomes(report: Report) -> Safe:
+    total = len(report.questions)
+    order = [ANSWERED, CLARIFIED, ASKED_ITEM, NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE]
+    order += sorted(o for o in report.outcomes if o not in order)
+    labels = [OUTCOME_NAMES.get(o, o) for o in order]
+    kinds = [("已回答", "answered", (ANSWERED,)), ("反问 / 追问", "asked", (CLARIFIED, ASKED_ITEM)),
+             ("未能回答", "unanswered", NOT_ANSWERED)]
+    series = [Series(name, [report.outcomes[o] if o in members else 0 for o in order], COLORS[color]) for name, color, members in kinds]
+    svg = stacked_bars(labels, series, title="回答情况")
+    rows = [(OUTCOME_NAMES.get(o, o), "已回答" if o == ANSWERED else "未能回答" if o in NOT_ANSWERED else "单独统计",
+             report.outcomes[o], percent(report.outcomes[o], total)) for o in order]
+    return section("outcomes", "已回答与未能回答", chart(svg, "各类结果的提问次数"),
+                   table(["结果", "归类", "次数", "占比"], rows, (2, 3)),
+                   paragraph("已回答 = 给出了指南内容；未能回答 = 没有找到答案、超出服务范围、知识库暂不可用；"
+                             "反问澄清和追问具体事项单独统计（对话还在进行，不算回答也不算失败）。", "note"))
+
+
+def render_feedback(report: Report) -> Safe:
+    rated = sorted((g for g in report.guides.values() if g.ratings), key=lambda g: (-g.bad, -g.ratings, g.title))
+    unlinked = [row for row in report.feedback if not row.get("guide_id")]
+    if not rated and not unlinked:
+        return section("feedback", "好评 / 差评（按指南）", paragraph("本期没有收到评价。", "note"))
+    top = rated[:15]
+    svg = stacked_bars([g.title for g in top], [Series("好评", [g.good for g in top], COLORS["good"]),
+                                               Series("差评", [g.bad for g in top], COLORS["bad"])], title="各指南评价（差评多的在前）")
+    rows = [(g.title, g.good, g.bad, g.ratings, percent(g.good, g.ratings), percent(g.bad, g.ratings),
+             "；".join(g.comments[:3]) or "-") for g in rated]
+    if unlinked:
+        good = sum(1 for row in unlinked if row.get("rating") == "good")
+        rows.append(("（未关联指南）", good, len(unlinked) - good, len(unlinked), percent(good, len(unlinked)),
+                     percent(len(unlinked) - good, len(unlinked)), "-"))
+    return section("feedback", "好评 / 差评（按指南）", chart(svg, "各指南好评和差评次数") if top else "",
+                   table(["指南", "好评", "差评", "评价数", "好评率", "差评率", "最近的差评意见"], rows, (1, 2, 3, 4, 5)))
+
+
+def _transcript(raw: Any, last: int = 6) -> list[tuple[str, str]]:
+    try:
+        lines = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return []
+    if not isinstance(lines, list):
+        return []
+    return [("用户" if line.get("from") == "user" else "助手", shown(line.get("text"))) for line in lines[-last:] if isinstance(line, dict)]
+
+
+def render_handoffs(report: Report) -> Safe:
+    if not report.handoffs:
+        return section("handoffs", "转人工与投诉", paragraph("本期没有转人工或投诉。", "note"))
+    reasons = sorted({str(row.get("reason")) for row in report.handoffs}, key=lambda r: (r not in REASON_NAMES, r))
+    counts = _by_day(report.handoffs, lambda row: str(row.get("reason")))
+    days = [d.isoformat() for d in report.period.days]
+    svg = stacked_columns([_day_label(d) for d in report.period.days],
+                          [Series(REASON_NAMES.get(r, r), [counts[d][r] for d in days], COLORS.get(r, COLORS["other"])) for r in reasons],
+                          title="每日转人工 / 投诉")
+    by_reason = Counter(str(row.get("reason")) for row in report.handoffs)
+    by_guide = Counter(report.title(row.get("guide_id")) for row in report.handoffs)
+    latest = []
+    for row in sorted(report.handoffs, key=lambda r: str(r.get("time")), reverse=True)[:LATEST_HANDOFFS]:
+        lines = "".join(f"<li><b>{esc(who)}</b>：{esc(text)}</li>" for who, text in _transcript(row.get("transcript")))
+        dialog = Safe(f"<details><summary>最近的对话</summary><ul class=dialog>{lines}</ul></details>") if lines else "-"
+        latest.append((plain(str(row.get("time") or "").replace("T", " ")), REASON_NAMES.get(str(row.get("reason")), str(row.get("reason"))),
+                       report.title(row.get("guide_id")), shown(row.get("question")) or "-", dialog))
+    return section("handoffs", "转人工与投诉", chart(svg, "每日转人工和投诉次数"),
+                   Safe('<div class="two">'), table(["原因", "次数"], [(REASON_NAMES.get(r, r), by_reason[r]) for r in reasons], (1,)),
+                   table(["指南", "次数"], by_guide.most_common(), (1,)), Safe("</div><h3>最近的记录</h3>"),
+                   table(["时间", "原因", "指南", "问题", "对话"], latest))
+
+
+def _group_rows(groups: Sequence[QuestionGroup], report: Report, with_guides: bool) -> list[tuple[Any, ...]]:
+    rows = []
+    for rank, group in enumerate(groups, start=1):
+        examples = Safe("<br>".join(f"{esc(text)}" + (f" <span class=times>×{times}</span>" if times > 1 else "")
+                                    for text, times in group.examples))
+        if with_guides:
+            where = "、".join(report.title(g) for g, _ in group.guides.most_common(3)) or "-"
+            extra: Any = f"{group.mean_confidence:.2f}" if group.mean_confidence is not None else "-"
+        else:
+            where = "、".join(f"{OUTCOME_NAMES.get(o, o)} {n}" for o, n in group.outcomes.most_common())
+            extra = group.last_time[:10]
+        rows.append((rank, group.count, examples, where, extra))
+    return rows
+
+
+def render_groups(anchor: str, heading: str, groups: list[QuestionGroup], report: Report, *, with_guides: bool,
+                  explanation: str, limit: int = 20) -> Safe:
+    if not groups:
+        return section(anchor, heading, paragraph("本期没有这类问题。", "note"), paragraph(explanation, "note"))
+    top = groups[:10]
+    svg = stacked_bars([g.representative for g in top], [Series("提问次数", [g.count for g in top],
+                                                                 COLORS["low" if with_guides else "unanswered"])], title=heading)
+    headers = ["#", "次数", "问法（相似的归为一组）", "回答的指南" if with_guides else "结果", "平均置信度" if with_guides else "最近一次"]
+    more = paragraph(f"共 {len(groups)} 组，只列出最多的 {limit} 组。", "note") if len(groups) > limit else ""
+    return section(anchor, heading, chart(svg, heading + "：每组提问次数"), table(headers, _group_rows(groups[:limit], report, with_guides), (1,)),
+                   more, paragraph(explanation, "note"))
+
+
+def render_guides(report: Report) -> Safe:
+    hit = sorted((g for g in report.guides.values() if g.hits), key=lambda g: (-g.hits, g.title))
+    parts = []
+    for guide in hit:
+        items = "".join(f"<li>{esc(text)}" + (f" <span class=times>×{times}</span>" if times > 1 else "") + "</li>"
+                        for text, times in guide.questions.most_common(10))
+        more = f"<p class=note>另有 {len(guide.questions) - 10} 种问法。</p>" if len(guide.questions) > 10 else ""
+        facts = (f"回答 {guide.hits} 次 · 低置信度 {guide.low_confidence} 次 · 好评 {guide.good} · 差评 {guide.bad} · 转人工 {guide.handoffs}")
+        parts.append(f"<details><summary><strong>{esc(guide.title)}</strong> <span class=note>{esc(facts)}</span></summary>"
+                     f"<ol>{items}</ol>{more}</details>")
+    if not parts:
+        parts.append(paragraph("本期没有回答过任何指南。", "note"))
+    if report.unused_guides:
+        parts.append(paragraph(f"本期没有被问到的指南（{len(report.unused_guides)} 个）：" + "、".join(report.unused_guides), "note"))
+    return section("guides", "各指南命中的问题", *parts)
+
+
+STYLE = """
+body{font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:#222;background:#f5f6f8;margin:0}
+main{max-width:1000px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;border-left:4px solid #1565c0;padding-left:8px;margin-top:0}
+h3{font-size:15px;margin:16px 0 6px}
+section{background:#fff;border-radius:6px;padding:16px 20px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+nav a{margin-right:12px;color:#1565c0;text-decoration:none}
+.meta,.note{color:#666;font-size:13px}
+.cards{display:grid;grid-template-columns:repeat(4,1fr);gap:10px}
+.card{background:#fff;border-radius:6px;padding:10px 12px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.card .value{font-size:24px;font-weight:bold}.card .label{color:#555}.card .rate{color:#888;font-size:13px;min-height:1em}
+table{border-collapse:collapse;width:100%;font-size:13px;margin:8px 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#fafafa}td.num{text-align:right;white-space:nowrap}
+figure{margin:0;overflow-x:auto}img{max-width:100%;height:auto}
+.two{display:grid;grid-template-columns:1fr 2fr;gap:16px}
+.times{color:#888}.examples{color:#666;font-size:13px}ul.dialog{margin:4px 0;padding-left:18px}
+.empty{font-size:16px;color:#555}
+"""
+
+SECTIONS = [("suggestions", "建议"), ("daily", "每日提问量"), ("outcomes", "回答情况"), ("feedback", "好评/差评"),
+            ("handoffs", "转人工"), ("unanswered", "未能回答的问题"), ("low-confidence", "低置信度回答"), ("guides", "各指南的问题")]
+
+
+def render_html(report: Report) -> str:
+    period = f"{report.period.start.isoformat()} 至 {report.period.end.isoformat()}"
+    meta = (f"统计期间：{period}（近 {len(report.period.days)} 天）· 生成于 {report.generated_at.strftime('%Y-%m-%d %H:%M')}"
+            f" · 当前索引版本：{report.index_version or '未发布'} · 用户输入中的身份证号、手机号、银行卡号均已脱敏")
+    if report.empty:
+        body = [render_summary(report), section("empty", "暂无数据", paragraph(
+            "统计期间还没有任何记录（提问、评价、转人工都为 0）。助手上线并有人使用后，再运行 python3 index_builder.py report。", "empty"))]
+    else:
+        body = [Safe("<nav>" + "".join(f'<a href="#{anchor}">{esc(name)}</a>' for anchor, name in SECTIONS) + "</nav>"),
+                render_summary(report), render_suggestions(report), render_daily(report), render_outcomes(report),
+                render_feedback(report), render_handoffs(report),
+                render_groups("unanswered", "最常见的未能回答的问题", report.unanswered_groups, report, with_guides=False,
+                              explanation=f"结果为没有找到答案、超出服务范围或知识库暂不可用的提问，按字面相似度分组"
+                                          f"（字符 1-2 元组 TF-IDF 余弦相似度 ≥ {SIMILARITY}，每组以最常见的问法为代表）。"),
+                render_groups("low-confidence", "低置信度的回答", report.low_confidence_groups, report, with_guides=True,
+                              explanation=f"已回答但置信度低于 {report.low_confidence_below:.2f}"
+                                          "（settings.yml 的 report_low_confidence，把握是校准后的答对概率）的提问："
+                                          "回答可能不对，值得抽查；同样按相似度分组。"),
+                render_guides(report)]
+    title = f"政务服务智能问答运行报告 {period}"
+    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{plain(title)}</title><style>{STYLE}</style></head><body><main>"
+            f"<h1>政务服务智能问答 · 运行报告</h1><p class=meta>{plain(meta)}</p>" + "".join(body) + "</main></body></html>\n")

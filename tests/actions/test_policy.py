@@ -1,0 +1,93 @@
+"""The answer policy as a table: one row per rule of `actions.policy.decide` (no index, no model)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.policy import (
+    ANSWER_GUIDE,
+    ANSWER_RESULT,
+    ASK_ITEM,
+    CLARIFY,
+    CONFIRM_GUIDE,
+    NOT_FOUND,
+    REFUSE,
+    Thresholds,
+    Turn,
+    decide,
+    near_misses,
+)
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
+
+pytestmark = pytest.mark.unit
+
+LIMITS = Thresholds(out_of_scope_override_probability=0.5, context_keep_margin=0.25, context_switch_probability=0.9,
+                    near_miss_probability=0.1, near_miss_margin=0.4)
+
+
+def result(decision: str, best: str | None = "gas", *, confidence: float = 0.8, in_scope: float = 0.9,
+           scores: dict[str, float] | None = None) -> RetrievalResult:
+    """A retrieval result by hand: the best guide, and candidates with scores (spread 0.1)."""
+    scores = scores or ({best: 0.80} if best else {})
+    candidates = [GuideCandidate(guide_id, guide_id, score) for guide_id, score in scores.items()]
+    guide = {"id": best, "title": best} if best and decision in (ANSWER, CONFIRM) else None
+    choices = candidates[:2] if decision == AMBIGUOUS else []
+    return RetrievalResult("q", decision, "general", confidence, in_scope, guide=guide, candidates=candidates, choices=choices,
+                           spread=0.1)
+
+
+def turn(intent: str = "ask_fee", *, current: str | None = None, named: tuple[str, ...] = (), item: bool = True,
+         follow_up: bool = False, aspect: str = "fee") -> Turn:
+    return Turn(text="…", intent=intent, aspect=aspect, current=current, named=frozenset(named), names_item=item, follow_up=follow_up)
+
+
+ROWS: list[tuple[str, Turn, RetrievalResult, str, str | None]] = [
+    ("a sure answer is given", turn(), result(ANSWER), ANSWER_RESULT, "gas"),
+    ("NLU out_of_scope and a weak retrieval: refuse", turn("out_of_scope"), result(NONE, None, confidence=0.05, in_scope=0.1),
+     REFUSE, None),
+    ("NLU out_of_scope but the index is sure it is ours: answer", turn("out_of_scope"), result(ANSWER, in_scope=0.9),
+     ANSWER_RESULT, "gas"),
+    ("NLU out_of_scope but an elliptical follow-up: stay on the guide", turn("out_of_scope", current="water", follow_up=True,
+     item=False), result(NONE, None, confidence=0.05, in_scope=0.1), ANSWER_GUIDE, "water"),
+    ("a named guide wins over a slightly better other one", turn(named=("water",)), result(ANSWER, "gas"), ANSWER_GUIDE, "water"),
+    ("follow-up without an item stays on the conversation's guide", turn(current="water", item=False),
+     result(ANSWER, "gas", confidence=0.6, scores={"gas": 0.8, "bank": 0.7}), ANSWER_GUIDE, "water"),
+    ("the conversation's guide close to the best keeps the conversation", turn(current="water"),
+     result(CONFIRM, "gas", scores={"gas": 0.80, "water": 0.79}), ANSWER_GUIDE, "water"),
+    ("a new item answered with high confidence switches guide", turn(current="water"),
+     result(ANSWER, "gas", confidence=0.95, scores={"gas": 0.9, "water": 0.5}), ANSWER_RESULT, "gas"),
+    ("an aspect with no item and no context asks which item", turn(item=False), result(NONE, None, confidence=0.05),
+     ASK_ITEM, None),
+    ("two guides equally good: ask which", turn(), result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}), CLARIFY, None),
+    ("the confirm band asks 您问的是…吗", turn(), result(CONFIRM, "gas", confidence=0.4), CONFIRM_GUIDE, "gas"),
+    ("nothing matches: not found", turn(), result(NONE, None, confidence=0.02), NOT_FOUND, None),
+    ("nothing matches and NLU says off-topic: refuse", turn("out_of_scope"), result(NONE, None, confidence=0.02, in_scope=0.2),
+     REFUSE, None),
+]
+
+
+@pytest.mark.parametrize(("why", "this_turn", "found", "kind", "guide_id"), ROWS, ids=[row[0] for row in ROWS])
+def test_decide(why: str, this_turn: Turn, found: RetrievalResult, kind: str, guide_id: str | None) -> None:
+    decision = decide(this_turn, found, LIMITS)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id), why
+
+
+def test_a_follow_up_answer_does_not_claim_the_retrievals_confidence() -> None:
+    """"那要多久？" answers the conversation's guide because it is the conversation's, not because
+    the retriever found it: the reply must not borrow another guide's confidence or FAQ."""
+    decision = decide(turn(current="water", item=False), result(NONE, None, confidence=0.05), LIMITS)
+    assert decision.kind == ANSWER_GUIDE and not decision.retrieved
+
+
+def test_confirm_offers_the_other_near_guides_but_not_itself() -> None:
+    found = result(CONFIRM, "gas", confidence=0.4, scores={"gas": 0.80, "water": 0.78, "bank": 0.3})
+    decision = decide(turn(), found, LIMITS)
+    assert [c.guide_id for c in decision.near] == ["water"]
+
+
+@pytest.mark.parametrize(("confidence", "expected"), [(0.05, []), (0.5, ["gas", "water"])])
+def test_near_misses_need_some_confidence_and_a_close_score(confidence: float, expected: list[str]) -> None:
+    found: dict[str, Any] = {"gas": 0.80, "water": 0.77, "bank": 0.2}
+    assert [c.guide_id for c in near_misses(result(NONE, None, confidence=confidence, scores=found), LIMITS)] == expected

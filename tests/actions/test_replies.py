@@ -1,0 +1,280 @@
+"""The assistant's replies (actions/replies.py), built from the bundled guides as the admin wrote
+them: complete answers with contacts and source, buttons whose payloads Rasa understands, and the
+custom payloads channels read ({"answer"}, {"clarify"}, {"confirm"}, {"not_found"}, {"handoff"})."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from actions import replies
+from knowledge.index.chunks import PASSAGE, Chunk
+from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
+from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
+from protocol import AFFIRM, DENY, EXAMPLE_QUESTIONS, FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN
+from tests.support import parsed_guide
+
+pytestmark = pytest.mark.unit
+
+HOTLINE = "12345"
+POLICY_TEXT = ("(二)推行惠企政策免申即享和精准推送。梳理惠企政策，对本区兑现的惠企政策实现100%免申即享。"
+               "〔牵头单位:区财政局、区发改经信局、区行政审批局;责任单位:区人社局、区医保局);完成时限:2022年6月底,长期推进〕")
+
+
+def _guide(guide_id: str = "company-setup") -> dict[str, Any]:
+    """The guide as the retriever hands it to the actions (Guide.as_dict of the parsed file)."""
+    return parsed_guide(guide_id).as_dict()
+
+
+def _candidates(*guide_ids: str) -> list[GuideCandidate]:
+    return [GuideCandidate(guide_id, parsed_guide(guide_id).title, 0.9 - n / 10) for n, guide_id in enumerate(guide_ids)]
+
+
+def _passage(content: str = POLICY_TEXT, *, section: str | None = "二、重点任务", units: list[str] | None = None,
+             source: str = "关于印发华容区2022年营商环境创优行动方案的通知") -> Hit:
+    chunk = Chunk(id="doc-1#3", kind=PASSAGE, text=content, title="华容区2022年营商环境创优行动方案", section=section,
+                  content=content, source=source, units=units or [])
+    return Hit(chunk, score=0.8, dense=0.7, lexical=0.5)
+
+
+def _picked(payload: str) -> str:
+    """The guide id a /choose button picks, read as Rasa reads the entity."""
+    assert payload.startswith("/choose{")
+    return str(json.loads(payload.removeprefix("/choose"))["pick"])
+
+
+# --- answers from a guide ----------------------------------------------------------------------
+
+def test_a_materials_answer_is_complete_and_says_whom_to_contact() -> None:
+    guide = parsed_guide("company-setup")
+    sections = Retriever.sections_for(guide.as_dict(), MATERIALS)
+    reply = replies.answer(guide.as_dict(), sections, aspect=MATERIALS, confidence=0.81, index_version="v1")
+    assert reply.text.startswith(f"【{guide.title}】")
+    materials = guide.section("申请材料")
+    assert materials is not None and materials.items
+    for item in materials.items:  # 一次性告知: never a shortened list
+        assert item in reply.text
+    for contact in guide.contacts:
+        for value in (contact.unit, contact.phone, contact.address, contact.hours):
+            assert value in reply.text
+    assert guide.department in reply.text and guide.complaint_phone in reply.text
+    assert f"来源：{guide.source}（更新于 {guide.updated}）" in reply.text
+    assert reply.text.endswith("这个回答有帮助吗？")
+    assert reply.text.index("申请材料") < reply.text.index("【联系方式】")
+
+
+def test_an_answer_offers_rating_buttons() -> None:
+    reply = replies.answer(_guide(), [], aspect=GENERAL, confidence=0.5, index_version="v1")
+    assert reply.buttons == [{"title": "👍 好评", "payload": FEEDBACK_GOOD},
+                             {"title": "👎 差评", "payload": FEEDBACK_BAD}]
+    assert {button["payload"] for button in reply.buttons} == {"/feedback_good", "/feedback_bad"}
+
+
+def test_the_answer_payload_describes_the_guide_sections_and_contacts() -> None:
+    guide = parsed_guide("water-connection")
+    sections = Retriever.sections_for(guide.as_dict(), TIME_LIMIT)
+    reply = replies.answer(guide.as_dict(), sections, aspect=TIME_LIMIT, confidence=0.876543, index_version="20261130-x")
+    assert reply.custom is not None
+    answer = reply.custom["answer"]
+    assert answer["guide"] == {"id": guide.id, "title": guide.title, "department": guide.department, "updated": guide.updated,
+                               "source": guide.source}
+    assert answer["aspect"] == TIME_LIMIT and answer["sections"] == ["办理时限"]
+    assert answer["contacts"] == [contact.as_dict() for contact in guide.contacts]
+    assert answer["confidence"] == 0.8765 and answer["index_version"] == "20261130-x"
+    assert json.loads(json.dumps(reply.custom)) == reply.custom  # channels send it as JSON
+
+
+def test_sections_are_shown_whole_and_in_the_order_given() -> None:
+    guide = _guide("company-setup")
+    sections = Retriever.sections_for(guide, GENERAL)
+    assert len(sections) >= 3
+    reply = replies.answer(guide, sections, aspect=GENERAL, confidence=0.9, index_version="v1")
+    positions = [reply.text.index(f"{heading}：\n{text.strip()}") for heading, text in sections]
+    assert positions == sorted(positions)
+    assert reply.custom is not None and reply.custom["answer"]["sections"] == [heading for heading, _ in sections]
+
+
+def test_a_matching_faq_comes_first() -> None:
+    guide = parsed_guide("company-setup")
+    faq = guide.faqs[0]
+    reply = replies.answer(guide.as_dict(), Retriever.sections_for(guide.as_dict(), MATERIALS), aspect=MATERIALS,
+                           confidence=0.9, index_version="v1", faq=(faq.question, faq.answer))
+    assert f"问：{faq.question}\n答：{faq.answer}" in reply.text
+    assert reply.text.index(faq.question) < reply.text.index("申请材料：")
+
+
+@pytest.mark.parametrize(("aspect", "sections"), [(CONTACT, True), (MATERIALS, False)])
+def test_a_contact_question_or_no_section_says_these_are_the_windows(aspect: str, sections: bool) -> None:
+    guide = _guide("water-connection")
+    chosen = Retriever.sections_for(guide, aspect) if sections else []
+    reply = replies.answer(guide, chosen, aspect=aspect, confidence=0.9, index_version="v1")
+    assert f"以下是「{guide['title']}」的办理窗口和电话。" in reply.text
+    assert guide["contacts"][0]["phone"] in reply.text
+
+
+def test_a_materials_answer_does_not_add_the_contact_sentence() -> None:
+    guide = _guide("water-connection")
+    reply = replies.answer(guide, Retriever.sections_for(guide, MATERIALS), aspect=MATERIALS, confidence=0.9, index_version="v1")
+    assert "的办理窗口和电话。" not in reply.text
+
+
+def test_a_guide_without_source_cites_its_title_and_omits_empty_contact_details() -> None:
+    guide = _guide("company-setup")
+    guide["source"] = ""
+    guide["contacts"] = [{"unit": "示例区测试窗口", "phone": "0000-1111111", "address": "", "hours": ""}]
+    reply = replies.answer(guide, [], aspect=CONTACT, confidence=0.9, index_version="v1")
+    assert f"来源：{guide['title']}（更新于 {guide['updated']}）" in reply.text
+    assert "· 示例区测试窗口　电话 0000-1111111" in reply.text
+    assert "地址：" not in reply.text and "办公时间：" not in reply.text
+
+
+def test_related_policy_is_shown_beside_a_guide_answer() -> None:
+    guide = _guide("business-support-policy")
+    reply = replies.answer(guide, Retriever.sections_for(guide, GENERAL), aspect=GENERAL, confidence=0.9, index_version="v1",
+                           passage=_passage())
+    assert "【相关政策】《华容区2022年营商环境创优行动方案》「二、重点任务」原文：" in reply.text
+    assert "牵头单位：区财政局、区发改经信局、区行政审批局" in reply.text
+    assert reply.text.index("【相关政策】") < reply.text.index("【联系方式】")
+
+
+# --- answers quoted from a policy document ----------------------------------------------------
+
+def test_passage_units_reads_lead_and_responsible_units_and_deadline() -> None:
+    assert replies.passage_units(POLICY_TEXT) == [
+        ("牵头单位", "区财政局、区发改经信局、区行政审批局"),
+        ("责任单位", "区人社局、区医保局"),
+        ("完成时限", "2022年6月底,长期推进"),
+    ]
+    assert replies.passage_units("没有任何单位括注的一段话。") == []
+
+
+def test_a_policy_answer_quotes_the_passage_and_names_the_units() -> None:
+    reply = replies.policy_answer(_passage(), confidence=0.7123456, index_version="v2", hotline=HOTLINE)
+    assert f"“{POLICY_TEXT}”" in reply.text
+    assert "牵头单位：区财政局、区发改经信局、区行政审批局；责任单位：区人社局、区医保局；完成时限：2022年6月底,长期推进" in reply.text
+    assert "来源：《关于印发华容区2022年营商环境创优行动方案的通知》" in reply.text  # the source, not the title
+    assert f"政务服务热线 {HOTLINE}" in reply.text and reply.text.endswith("这个回答有帮助吗？")
+    assert [button["payload"] for button in reply.buttons] == [FEEDBACK_GOOD, FEEDBACK_BAD]
+    assert reply.custom is not None
+    answer = reply.custom["answer"]
+    assert answer["guide"] is None and answer["aspect"] == "policy" and answer["contacts"] == []
+    assert answer["document"] == {"title": "华容区2022年营商环境创优行动方案", "section": "二、重点任务",
+                                  "source": "关于印发华容区2022年营商环境创优行动方案的通知"}
+    assert answer["units"][0] == {"label": "牵头单位", "value": "区财政局、区发改经信局、区行政审批局"}
+    assert answer["confidence"] == 0.7123 and answer["index_version"] == "v2"
+
+
+def test_a_passage_without_unit_notes_falls_back_to_the_chunk_units_and_title() -> None:
+    hit = _passage("县行政审批服务局推行企业开办0.5个工作日办结。", section=None, units=["县行政审批服务局"], source="")
+    text = replies.policy_passage_text(hit)
+    assert "相关单位：县行政审批服务局" in text
+    assert "「" not in text.splitlines()[0]  # no section to name
+    assert text.endswith("来源：《华容区2022年营商环境创优行动方案》")
+
+
+# --- questions back to the user -------------------------------------------------------------
+
+def test_clarify_lists_the_choices_with_buttons_that_pick_them() -> None:
+    choices = _candidates("company-deregistration", "simplified-deregistration")
+    reply = replies.clarify(choices, MATERIALS)
+    assert "您问的申请材料可能涉及以下几个事项" in reply.text
+    for number, choice in enumerate(choices, 1):
+        assert f"{number}. {choice.title}" in reply.text.splitlines()
+    assert [button["title"] for button in reply.buttons] == [f"{n}. {c.title}" for n, c in enumerate(choices, 1)]
+    assert [_picked(button["payload"]) for button in reply.buttons] == ["company-deregistration", "simplified-deregistration"]
+    assert reply.custom == {"clarify": {"aspect": MATERIALS, "choices": ["company-deregistration", "simplified-deregistration"]}}
+
+
+def test_clarify_on_a_general_question_names_no_aspect() -> None:
+    reply = replies.clarify(_candidates("company-deregistration", "simplified-deregistration"), GENERAL)
+    assert reply.text.startswith("您问的可能涉及以下几个事项")
+
+
+def test_pick_payload_is_a_rasa_intent_with_the_pick_entity() -> None:
+    assert replies.pick_payload("water-connection") == '/choose{"pick": "water-connection"}'
+
+
+@pytest.mark.parametrize(("aspect", "asked"), [(MATERIALS, "的申请材料吗？"), (TIME_LIMIT, "的办理时限吗？"), (GENERAL, "吗？")])
+def test_confirm_asks_once_about_the_leading_guide(aspect: str, asked: str) -> None:
+    guide = _guide("seal-engraving")
+    reply = replies.confirm(guide, aspect)
+    assert reply.text.startswith(f"您问的是【{guide['title']}】{asked}")
+    assert reply.buttons == [{"title": "是", "payload": AFFIRM}, {"title": "不是", "payload": DENY}]
+    assert (AFFIRM, DENY) == ("/affirm", "/deny")  # the intents domain.yml declares
+    assert reply.custom == {"confirm": {"guide": {"id": "seal-engraving", "title": guide["title"]}, "aspect": aspect}}
+
+
+def test_not_found_is_honest_and_offers_the_near_guides_and_a_human() -> None:
+    near = _candidates("license-reissue", "company-change")
+    reply = replies.not_found(near, HOTLINE)
+    assert reply.text.startswith("抱歉，知识库里没有找到能准确回答这个问题的办事指南")
+    assert f"政务服务热线 {HOTLINE}" in reply.text
+    for number, choice in enumerate(near, 1):
+        assert f"{number}. {choice.title}" in reply.text
+    assert [_picked(button["payload"]) for button in reply.buttons[:-1]] == ["license-reissue", "company-change"]
+    assert reply.buttons[-1] == {"title": "转人工", "payload": REQUEST_HUMAN}
+    assert reply.custom == {"not_found": {"near": ["license-reissue", "company-change"], "declined": False}}
+
+
+def test_not_found_without_near_guides_offers_only_a_human() -> None:
+    reply = replies.not_found([], HOTLINE)
+    assert reply.buttons == [{"title": "转人工", "payload": "/request_human"}]
+    assert "您问的是不是下面这些事项" not in reply.text
+    assert reply.custom == {"not_found": {"near": [], "declined": False}}
+
+
+@pytest.mark.parametrize(("near", "opening"), [
+    (False, "好的。知识库里没有其他能准确回答这个问题的办事指南"),
+    (True, "好的。知识库里没有能确定回答这个问题的其他办事指南。"),
+])
+def test_not_found_after_the_user_said_no(near: bool, opening: str) -> None:
+    reply = replies.not_found(_candidates("company-change") if near else [], HOTLINE, declined=True)
+    assert reply.text.startswith(opening)
+    assert reply.custom is not None and reply.custom["not_found"]["declined"] is True
+
+
+def test_ask_item_asks_which_item_with_examples() -> None:
+    reply = replies.ask_item(TIME_LIMIT)
+    assert reply.text.startswith("请问您想了解哪个事项的办理时限？") and "企业开办" in reply.text
+    assert reply.buttons == [] and reply.custom == {"ask_item": {"aspect": TIME_LIMIT}}
+    assert replies.ask_item(GENERAL).text.startswith("请问您想了解哪个事项？告诉我")
+
+
+def test_out_of_scope_says_what_the_assistant_can_do() -> None:
+    reply = replies.out_of_scope(HOTLINE)
+    assert "不在我的服务范围内" in reply.text
+    for question in EXAMPLE_QUESTIONS:
+        assert f"· {question}" in reply.text
+    assert f"政务服务热线 {HOTLINE}" in reply.text
+    assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "out_of_scope": True}}
+
+
+# --- handoff and unavailable -----------------------------------------------------------------
+
+def test_a_handoff_names_the_guides_windows_the_hotline_and_the_record() -> None:
+    guide = parsed_guide("water-connection")
+    reply = replies.handoff(guide.as_dict(), reason="request_human", record_id=42, hotline=HOTLINE)
+    assert reply.text.startswith("已为您转接人工服务")
+    for contact in guide.contacts:
+        assert f"· 「{guide.title}」窗口：{contact.unit}（{contact.address}），电话 {contact.phone}" in reply.text
+    assert f"政务服务便民热线 {HOTLINE}" in reply.text and "办不成事" in reply.text
+    assert reply.text.endswith("记录编号：42")
+    assert reply.custom == {"handoff": {"reason": "request_human", "record_id": 42, "guide_id": "water-connection",
+                                        "hotline": HOTLINE, "contacts": [c.as_dict() for c in guide.contacts]}}
+
+
+def test_a_complaint_handoff_without_guide_or_record_still_gives_the_hotline() -> None:
+    reply = replies.handoff(None, reason="complain", record_id=None, hotline=HOTLINE)
+    assert reply.text.startswith("非常抱歉给您带来不便")
+    assert "」窗口：" not in reply.text and "记录编号" not in reply.text
+    assert f"政务服务便民热线 {HOTLINE}" in reply.text
+    assert reply.custom == {"handoff": {"reason": "complain", "record_id": None, "guide_id": None, "hotline": HOTLINE,
+                                        "contacts": []}}
+
+
+def test_unavailable_apologises_with_the_hotline() -> None:
+    reply = replies.unavailable("0000-12345")
+    assert "暂时不可用" in reply.text and "0000-12345" in reply.text
+    assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "unavailable": True}}
