@@ -4,7 +4,7 @@ and the wording every channel says itself ("unavailable", "too long", the exampl
 The Rasa server (Python 3.10, `bot/rasa/`), the action server (`actions/`) and the channels
 (`bot/channels/`, Python 3.11) all import this module, so it imports nothing beyond the standard
 library. A value changed here changes on both sides of every process boundary at once; domain.yml
-and data/*.yml repeat the payloads and slot names for Rasa, and tests/bot/rasa/test_rasa_project.py
+and data/*.yml repeat the payloads and slot names for Rasa, and tests/test_protocol.py
 keeps them in step.
 
 Usage::

@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from actions.actions import all_actions
 from actions.services import Services
 from knowledge.index.store import IndexStore, IndexStoreError
+from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
 from protocol import ACTION_TOKEN_ENV, bearer_matches
 
@@ -95,6 +96,7 @@ def call_problem(request: Request) -> str | None:
 
 
 def main() -> None:
+    private_process()
     settings = load_settings()
     parser = argparse.ArgumentParser(description="政务服务助手的动作服务器（rasa-sdk）")
     parser.add_argument("--host", default=settings.action_host)

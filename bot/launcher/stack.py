@@ -36,6 +36,7 @@ from types import TracebackType
 
 import yaml
 
+from knowledge.records.logs import private_process, tighten
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
 from protocol import ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, REST_TOKEN_ENV, REST_TOKEN_FILE
 
@@ -217,8 +218,11 @@ class Stack:
         return f"http://{self.settings.kefu_host}:{self.kefu_port}"
 
     def start(self, *, channels: bool = True) -> Stack:
-        self.logs.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.settings.tracker_db.parent.mkdir(parents=True, exist_ok=True)
+        # Files an older version (or another umask) created: conversations, records, logs, secrets.
+        tighten(self.settings.var_dir, self.logs, *self.logs.glob("*.log"), self.settings.secrets_dir, self.settings.tracker_db,
+                self.settings.records_db, self.settings.var_dir / "telegram", *self.settings.var_dir.glob("telegram/*"))
         model = self.model = self.model or ensure_model(self.settings, log=self.logs / "train.log")
         try:
             self.start_actions()
@@ -266,12 +270,13 @@ class Stack:
 
     def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None, *,
                telegram: bool = False) -> subprocess.Popen:
-        log.parent.mkdir(parents=True, exist_ok=True)
+        log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Each secret only reaches the child that needs it: the Telegram variables the bot, the hall
         # token the hall API (passed in `extra`).
         env = {key: value for key, value in self.env.items()
                if key not in SECRET_ENVS and (telegram or not key.startswith("TELEGRAM_"))}
-        with open(log, "a") as output:
+        # Logs hold (masked) conversations: this user's alone, whatever the caller's umask.
+        with os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "a") as output:
             # A session of its own: Ctrl-C in the terminal reaches us, and we stop each group whole.
             return subprocess.Popen(command, cwd=ROOT, env={**env, **(extra or {})}, stdout=output,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -359,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="政务服务智能问答助手：训练与启动")
     parser.add_argument("command", choices=("run", "train", "chat"))
     args = parser.parse_args(argv)
+    private_process()
     settings = load_settings()
     try:
         if args.command == "train":

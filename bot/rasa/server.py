@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 import sys
 
+from knowledge.records.logs import private_process
+
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 
 
 def main() -> None:
     from rasa.__main__ import main as rasa_main  # imported here: Rasa's import is slow and noisy
 
+    private_process()  # before Rasa logs anything: masked, escaped log lines; files 600
     token = os.environ.pop(TOKEN_ENV, "")
     sys.argv = ["rasa", *sys.argv[1:], *(["--auth-token", token] if token else [])]
     rasa_main()

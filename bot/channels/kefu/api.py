@@ -26,18 +26,20 @@ Each area is an APIRouter in bot/channels/kefu/routes/; this module builds the s
     routes/guides.py
     GET  /api/v1/guides[?q=]              list / lexical search
     GET  /api/v1/guides/{id}              the structured guide
-    GET  /api/v1/guides/{id}/notice       printable 一次性告知单 (HTML)
+    GET  /api/v1/guides/{id}/notice       printable 一次性告知单 (HTML; its 404 / 503 are HTML pages too)
 
 Status codes of /api/v1/chat: every message gets HTTP 200 with a reply the user can read, also an
 empty one (kind "empty": nothing visible once zero-width, direction and control characters are
 removed), one over message_max_chars (kind "too_long"; neither is sent to Rasa) and when Rasa or
 the action server is down (kind "unavailable", the hotline in the text). A request that is not a
-valid chat request at all is a 4xx JSON error: 400 malformed JSON, not UTF-8 or no JSON content
-type, 401 token, 413 body over kefu_max_body_bytes, 422 wrong or missing fields.
+valid chat request at all is a 4xx JSON error: 400 malformed JSON, not UTF-8, nested too deeply or
+no JSON content type, 401 token, 413 body over kefu_max_body_bytes, 422 wrong or missing fields,
+429 after too many wrong tokens from the same address (bot/channels/kefu/throttle.py). OPTIONS on
+any route's path answers 204 with every method it serves in Allow; a 405 lists them too.
 
 When the published index is corrupt (bot/channels/kefu/guides.py) the guide routes keep serving the last
-good version; with none loaded they answer 503 JSON saying to rebuild or roll back, while chat
-goes on (a handoff then comes without its guide card).
+good version; with none loaded they answer 503 JSON (the notice: an HTML page) saying to rebuild
+or roll back, while chat goes on (a handoff then comes without its guide card).
 
 Usage::
 
@@ -65,6 +67,7 @@ from bot.channels.kefu.http import BodySizeLimit, SecurityHeaders, install_error
 from bot.channels.kefu.page import WEB_DIR, PageAssets
 from bot.channels.kefu.routes import Services, chat, guides, pages, session
 from bot.channels.rasa_client import RasaClient
+from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
 
 log = logging.getLogger("bot.channels.kefu.api")
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rasa-url", default=f"http://{settings.rasa_host}:{settings.rasa_port}/webhooks/rest/webhook",
                         help="Rasa REST 渠道地址")
     args = parser.parse_args(argv)
+    private_process()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     token = os.environ.get(TOKEN_ENV, "")
     if not token:

@@ -16,7 +16,9 @@ It is marked Secure when the page is served over https: directly, or through a T
 proxy on this machine that sends ``X-Forwarded-Proto: https`` (the header is believed only from
 127.0.0.1 / ::1, where that proxy runs; anyone else could send it).
 
-Comparisons are constant-time (hmac.compare_digest). The token is never logged.
+Comparisons are constant-time (hmac.compare_digest). The token is never logged. Wrong tokens and
+cookies are counted per remote address (bot/channels/kefu/throttle.py): past the limit that address
+gets 429 with Retry-After until its window ends, on every protected route and the login alike.
 
 Usage::
 
@@ -24,6 +26,7 @@ Usage::
     auth.token_matches("s3cret")                  # True
     cookie = auth.issue_cookie()                  # "1767225600.9f86d0…" (issue time . HMAC)
     auth.cookie_matches(cookie)                   # True for SESSION_MAX_AGE_SECONDS, then False
+    auth.check(request)                           # None, or the ApiError to answer (429 / 401)
     is_https(request)                             # whether to mark the cookie Secure
     app.get("/api/v1/x", dependencies=[Depends(auth.require)])
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -42,6 +46,9 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.channels.kefu.http import ApiError, error_response
+from bot.channels.kefu.throttle import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_SECONDS, FailedAuthThrottle
+
+log = logging.getLogger(__name__)
 
 COOKIE_NAME = "kefu_session"
 LOGIN_PATH = "/api/v1/session"
@@ -58,12 +65,14 @@ cookie_scheme = APIKeyCookie(name=COOKIE_NAME, auto_error=False, description="�
 class TokenAuth:
     """Checks a request's bearer token or session cookie against the configured token."""
 
-    def __init__(self, token: str, *, max_age: int = SESSION_MAX_AGE_SECONDS, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, token: str, *, max_age: int = SESSION_MAX_AGE_SECONDS, clock: Callable[[], float] = time.time,
+                 max_failures: int = DEFAULT_MAX_FAILURES, failure_window: float = DEFAULT_WINDOW_SECONDS) -> None:
         if not token:
             raise ValueError("KEFU_API_TOKEN 为空")
         self._token = token.encode()
         self.max_age = max_age
         self._clock = clock
+        self.throttle = FailedAuthThrottle(max_failures=max_failures, window=failure_window, clock=clock)
 
     def _signature(self, issued: str) -> str:
         return hmac.new(self._token, _COOKIE_PURPOSE + b"|" + issued.encode(), hashlib.sha256).hexdigest()
@@ -86,13 +95,46 @@ class TokenAuth:
         age = self._clock() - int(issued)
         return -CLOCK_SKEW_SECONDS <= age < self.max_age
 
-    def is_authorized(self, request: Request) -> bool:
+    def _verdict(self, request: Request) -> bool | None:
+        """Whether the request's bearer token (else its cookie) matches; None when it has neither."""
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return self.token_matches(credentials.strip())
         cookie = request.cookies.get(COOKIE_NAME)
-        return bool(cookie) and self.cookie_matches(cookie)
+        return self.cookie_matches(cookie) if cookie else None
+
+    def is_authorized(self, request: Request) -> bool:
+        return self._verdict(request) is True
+
+    def throttled(self, request: Request) -> ApiError | None:
+        """The 429 for an address past its limit of wrong credentials, else None (nothing is checked)."""
+        wait = self.throttle.retry_after(client_address(request))
+        if not wait:
+            return None
+        return ApiError(429, f"令牌错误次数过多，请 {wait} 秒后再试", code="too_many_failed_attempts",
+                        headers={"Retry-After": str(wait)})
+
+    def failed(self, request: Request) -> None:
+        """Count a wrong token or cookie against the request's address."""
+        address = client_address(request)
+        self.throttle.failed(address)
+        wait = self.throttle.retry_after(address)
+        if wait:  # reached just now: later tries are refused before they are counted, so this logs once
+            log.warning("来自 %s 的错误令牌过多，%d 秒内拒绝其请求", address, wait)
+
+    def check(self, request: Request) -> ApiError | None:
+        """None when the request may pass; else the error to answer: 429 while its address is
+        throttled, 401 otherwise (a wrong credential counts toward the throttle, none at all not)."""
+        refusal = self.throttled(request)
+        if refusal is not None:
+            return refusal
+        verdict = self._verdict(request)
+        if verdict is True:
+            return None
+        if verdict is False:
+            self.failed(request)
+        return self.refusal(request)
 
     def refusal(self, request: Request) -> ApiError:
         if request.headers.get("authorization"):
@@ -106,13 +148,21 @@ class TokenAuth:
     async def require(self, request: Request,
                       _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)] = None,
                       _cookie: Annotated[str | None, Security(cookie_scheme)] = None) -> None:
-        """FastAPI dependency: 401 JSON unless the bearer token or the session cookie is right.
+        """FastAPI dependency: 401 JSON unless the bearer token or the session cookie is right
+        (429 while the address is throttled).
 
         The two Security parameters only document both schemes in the OpenAPI document; the
-        check itself is `is_authorized`.
+        check itself is `check`. Behind AuthGate only authorized requests get here, so nothing
+        is counted twice.
         """
-        if not self.is_authorized(request):
-            raise self.refusal(request)
+        refusal = self.check(request)
+        if refusal is not None:
+            raise refusal
+
+
+def client_address(request: Request) -> str:
+    """The remote address the throttle counts by ("" when the server gives none)."""
+    return request.client.host if request.client else ""
 
 
 def is_https(request: Request) -> bool:
@@ -135,17 +185,22 @@ def is_protected(method: str, path: str) -> bool:
 class AuthGate:
     """Refuse unauthorized requests to protected paths before anything reads their body, so a
     client without the token gets 401, never 400/413/422 about a body nobody should look at.
-    (The routes' `require` dependency checks again and documents the schemes in OpenAPI.)"""
+    (The routes' `require` dependency checks again and documents the schemes in OpenAPI.)
+    A throttled address gets 429 here, the login included, before its body is read."""
 
     def __init__(self, app: ASGIApp, auth: TokenAuth) -> None:
         self.app = app
         self.auth = auth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_protected(scope["method"], scope["path"]):
-            request = Request(scope)
-            if not self.auth.is_authorized(request):
-                refusal = self.auth.refusal(request)
+        if scope["type"] == "http":
+            method, path = scope["method"], scope["path"]
+            refusal = None
+            if is_protected(method, path):
+                refusal = self.auth.check(Request(scope))
+            elif method == "POST" and path == LOGIN_PATH:
+                refusal = self.auth.throttled(Request(scope))  # the token is in the body: the route checks and counts it
+            if refusal is not None:
                 response = error_response(refusal.status, refusal.message, code=refusal.code, headers=refusal.headers)
                 await response(scope, receive, send)
                 return

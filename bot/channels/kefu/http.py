@@ -23,8 +23,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,15 @@ _DEFAULT_MESSAGES: dict[int, tuple[str, str]] = {
     413: ("payload_too_large", "请求体太大"),
     415: ("unsupported_media_type", "请求体须为 JSON，并设置 Content-Type: application/json"),
     422: ("invalid_request", "请求参数有误"),
+    429: ("too_many_requests", "请求太频繁，请稍后再试"),
     500: ("internal_error", "服务器内部错误，请稍后再试"),
     503: ("unavailable", "服务暂时不可用，请稍后再试"),
 }
-# FastAPI's words for a body it could not even decode (invalid UTF-8 under a JSON content type).
+# FastAPI's words for a body its JSON decoder failed on other than with a JSONDecodeError: invalid
+# UTF-8 (UnicodeDecodeError), nesting deeper than the interpreter's recursion limit (RecursionError,
+# e.g. 100,000 "["), … FastAPI keeps the real error as the exception's __cause__.
 _UNPARSABLE_BODY = "There was an error parsing the body"
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")  # what a route may serve (OPTIONS: see _http_error)
 
 
 def error_response(status: int, message: str | None = None, *, code: str | None = None, details: Sequence[dict[str, str]] = (),
@@ -113,19 +118,55 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     return error_response(422, f"请求参数有误：{summary}。{DOCS_HINT}", details=details)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     status = error.status_code
     detail = error.detail if isinstance(error.detail, str) else None
     if detail == HTTPStatus(status).phrase:
         detail = None  # Starlette's English default: use ours
     if status == 400 and detail == _UNPARSABLE_BODY:
-        return error_response(400, f"请求体不是合法的 JSON：必须是 UTF-8 编码的文本。{DOCS_HINT}", code="invalid_json")
+        return error_response(400, f"{_unparsable_reason(error.__cause__)}{DOCS_HINT}", code="invalid_json")
     if status == 404 and detail is None:
         detail = f"找不到该地址：{request.url.path}。{DOCS_HINT}"
-    if status == 405 and detail is None:
-        detail = f"{request.url.path} 不支持 {request.method} 请求。{DOCS_HINT}"
-    return error_response(status, detail, headers=getattr(error, "headers", None))
+    headers = dict(getattr(error, "headers", None) or {})
+    if status == 405:
+        methods = allowed_methods(request)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
+            if request.method == "OPTIONS":
+                # No route serves OPTIONS itself (CORS preflights are answered before routing): the
+                # router's 405 for it means "the path exists", so answer what OPTIONS asks for.
+                return Response(status_code=204, headers=headers)
+        if detail is None:
+            detail = f"{request.url.path} 不支持 {request.method} 请求。{DOCS_HINT}"
+    return error_response(status, detail, headers=headers or None)
+
+
+def _unparsable_reason(cause: BaseException | None) -> str:
+    if isinstance(cause, RecursionError):
+        # The trace says nothing the client can act on, and is not logged: it is the client's input.
+        return "请求体不是合法的 JSON：嵌套层数太深（对象或数组套得太多）。"
+    if isinstance(cause, UnicodeDecodeError):
+        return "请求体不是合法的 JSON：必须是 UTF-8 编码的文本。"
+    return "请求体不是合法的 JSON，无法解析。"
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the app's routes serve at the request's path, plus OPTIONS (answered by
+    `_http_error`); [] for a path no route serves. Starlette's own 405 names only the first
+    matching route's methods, so /api/v1/session, served by three routes, would claim POST alone.
+
+    Each method is tried against the routes' public `matches` on a fresh scope, which works
+    however FastAPI nests included routers. Mounts (/assets) match every method and answer for
+    themselves, so they are left out."""
+    methods = []
+    for method in _METHODS:
+        probe: Scope = {"type": "http", "method": method, "path": request.scope["path"],
+                        "root_path": request.scope.get("root_path", ""), "headers": []}
+        if any(not isinstance(route, Mount) and route.matches(probe)[0] == Match.FULL
+               for route in getattr(request.app, "routes", ())):
+            methods.append(method)
+    return [*methods, "OPTIONS"] if methods else []
 
 
 async def _api_error(request: Request, error: Exception) -> JSONResponse:

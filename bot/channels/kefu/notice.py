@@ -9,6 +9,7 @@ Usage::
 
     html = render_notice(catalog.get("company-setup"), hotline="12345")
     # -> "<!DOCTYPE html>…<li><label><input type="checkbox"> 《公司登记（备案）申请书》原件1份…"
+    render_notice_error(heading="找不到该办事指南", message="…", hotline="12345")  # the 404 / 503 page
 """
 
 from __future__ import annotations
@@ -113,6 +114,34 @@ def render_notice(guide: dict[str, Any], *, hotline: str, today: dt.date | None 
   </footer>
 </main>
 <script src="{NOTICE_JS}"></script>
+</body>
+</html>
+"""
+
+
+def render_notice_error(*, heading: str, message: str, hotline: str, detail: str = "") -> str:
+    """The page GET …/notice answers instead of a notice (unknown guide, index down).
+
+    Whoever opened the notice link is looking at a browser tab or a kiosk printer, not at JSON: so
+    an HTML page in the notice's look, every text escaped (the message quotes the guide id from
+    the address, which anyone can type)."""
+    extra = f'\n  <p class="meta">{_e(detail)}</p>' if detail else ""
+    return f"""<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>一次性告知单 · {_e(heading)}</title>
+<link rel="stylesheet" href="{NOTICE_CSS}">
+<link rel="icon" href="data:,">
+</head>
+<body>
+<main class="notice">
+  <header><h1>一次性告知单</h1></header>
+  <h2>{_e(heading)}</h2>
+  <p class="empty">{_e(message)}</p>{extra}
+  <p>如需帮助，请咨询窗口工作人员或拨打政务服务便民热线 <span class="phone">{_e(hotline)}</span>。</p>
+</main>
 </body>
 </html>
 """

@@ -52,6 +52,7 @@ from bot.channels.telegram.conversation import TelegramAssistant
 from bot.channels.telegram.handlers import register
 from bot.channels.telegram.logs import configure_logging
 from bot.channels.telegram.texts import COMMANDS
+from knowledge.records.logs import private_process
 from knowledge.settings import load_settings
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
@@ -150,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rasa-url", required=True, help="Rasa REST 渠道地址，例如 http://127.0.0.1:5005/webhooks/rest/webhook")
     parser.add_argument("--state-file", type=Path, help="保存会话状态的文件（默认 var/telegram/state.pickle）")
     args = parser.parse_args(argv)
+    private_process()
     try:
         config = BotConfig.from_environment(args.rasa_url, load_settings(), state_file=args.state_file)
     except ValueError as error:

@@ -30,7 +30,9 @@ from knowledge.settings import Settings
 
 # The documented error answers (OpenAPI `responses=`) the routes share.
 ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse, "description": text} for status, text in (
-    (400, "请求体不是合法的 JSON"), (401, "缺少令牌或令牌无效"), (413, "请求体太大"), (422, "字段缺失或类型不对"))}
+    (400, "请求体不是合法的 JSON"), (401, "缺少令牌或令牌无效"), (413, "请求体太大"), (422, "字段缺失或类型不对"),
+    (429, "该地址令牌错误次数过多，暂时拒绝（见 Retry-After 秒数）"))}
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {status: ERRORS[status] for status in (401, 429)}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "没有这个办事指南"}}
 INDEX_DOWN: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorResponse, "description": "知识库索引损坏且没有可用的旧版本：需重建或回滚索引"}}

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from bot.channels.kefu.auth import COOKIE_NAME, LOGIN_PATH, is_https
 from bot.channels.kefu.http import ApiError
-from bot.channels.kefu.routes import ERRORS, Services
+from bot.channels.kefu.routes import AUTH_ERRORS, ERRORS, Services
 from bot.channels.kefu.schemas import SessionRequest, SessionResponse
 
 
@@ -18,14 +18,20 @@ def router(services: Services) -> APIRouter:
     @routes.post(LOGIN_PATH, response_model=SessionResponse, tags=["登录"], summary="网页登录：用令牌换 HttpOnly Cookie",
                  responses=ERRORS)
     async def login(body: SessionRequest, request: Request, response: Response) -> dict[str, bool]:
+        # AuthGate already refused a throttled address before the body was read; checked again
+        # here for requests that were let through just before the limit was reached.
+        refusal = auth.throttled(request)
+        if refusal is not None:
+            raise refusal
         if not auth.token_matches(body.token):
+            auth.failed(request)  # a wrong token at the login is a guess like any other
             raise ApiError(401, "令牌无效：请使用 make run 打印的带令牌地址重新打开网页", code="unauthorized")
         response.set_cookie(COOKIE_NAME, auth.issue_cookie(), max_age=auth.max_age, httponly=True, samesite="strict", path="/",
                             secure=is_https(request))
         return {"authenticated": True}
 
     @routes.get(LOGIN_PATH, response_model=SessionResponse, tags=["登录"], summary="检查是否已登录",
-                dependencies=services.authorized, responses={401: ERRORS[401]})
+                dependencies=services.authorized, responses=AUTH_ERRORS)
     async def session() -> dict[str, bool]:
         return {"authenticated": True}
 

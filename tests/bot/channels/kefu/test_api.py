@@ -23,6 +23,7 @@ import pytest
 
 from bot.channels.kefu.api import create_app
 from bot.channels.kefu.auth import SESSION_MAX_AGE_SECONDS
+from bot.channels.kefu.throttle import DEFAULT_MAX_FAILURES
 from knowledge.settings import load_settings
 from protocol import SENDER_PREFIX_KEFU
 from tests.support import GUIDES, ROOT, parsed_guide, wait_for_rows
@@ -319,7 +320,7 @@ def test_the_printable_notice_lists_every_material_and_phone(api: Api) -> None:
 
 
 @pytest.mark.parametrize("path", [
-    "/api/v1/guides/no-such-guide", "/api/v1/guides/no-such-guide/notice", "/api/v1/guides/..%2F..%2Fetc%2Fpasswd",
+    "/api/v1/guides/no-such-guide", "/api/v1/guides/..%2F..%2Fetc%2Fpasswd",
     "/api/v1/guides/%2e%2e%2fsettings.yml", "/api/v1/guides/..%5c..%5cetc%5cpasswd", "/api/v1/guides/Company-Setup",
     "/api/v1/guides/company-setup%00", "/api/v1/guides/..%2Fguides.json/notice",
 ])
@@ -329,6 +330,13 @@ def test_unknown_and_path_like_guide_ids_are_404_json(api: Api, path: str) -> No
     error = response.json()["error"]
     assert error["status"] == 404 and "找不到" in error["message"]
     assert "root:" not in response.text
+
+
+def test_an_unknown_guides_notice_is_a_404_html_page(api: Api) -> None:
+    response = api.http.get("/api/v1/guides/no-such-guide/notice", headers=AUTH)
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
+    assert "找不到该办事指南" in response.text and "no-such-guide" in response.text
+    assert "default-src 'self'" in response.headers["content-security-policy"]
 
 
 # --- auth ------------------------------------------------------------------------------------
@@ -673,11 +681,16 @@ def test_a_corrupt_index_without_a_good_one_is_503_json_and_chat_still_answers(t
     settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
     with fake_rasa([HANDOFF_REPLY]) as (url, _received):
         routes, chat = _guide_routes_and_a_handoff(settings, url)
-    for response in routes:
+    *json_routes, notice = routes
+    for response in json_routes:
         assert response.status_code == 503, response.text
         error = response.json()["error"]
         assert error["code"] == "index_unavailable" and "20260101-000000-badbad" in error["message"]
         assert "重建" in error["message"] and "rollback" in error["message"] and "Traceback" not in response.text
+    # the printable notice is a page: its 503 is one too, naming the repair for whoever is called
+    assert notice.status_code == 503 and notice.headers["content-type"].startswith("text/html")
+    assert "告知单暂时无法生成" in notice.text and "20260101-000000-badbad" in notice.text and "rollback" in notice.text
+    assert "default-src 'self'" in notice.headers["content-security-policy"] and "Traceback" not in notice.text
     assert chat["kind"] == "handoff" and chat["handoff"] is True and chat["guide"] is None  # no card, still an answer
     assert chat["contacts"][0]["phone"] == "0000-7654321" and chat["messages"][0]["text"] == "已为您转接人工服务。"
 
@@ -756,3 +769,74 @@ def test_a_forwarded_proto_from_elsewhere_is_not_believed(small_settings: Any) -
             return response.headers["set-cookie"].lower()
 
     assert "secure" not in asyncio.run(run())
+
+
+# --- error pages, methods, nesting and the throttle, on the app object ---------------------------
+
+def test_the_notices_errors_are_escaped_html_pages_and_documented_so(small_settings: Any) -> None:
+    async def run() -> None:
+        async with _asgi(small_settings, "http://127.0.0.1:9/webhook") as client:
+            unknown = await client.get("/api/v1/guides/no-such-guide/notice", headers=AUTH)
+            script = await client.get('/api/v1/guides/%3Cimg%20src=x%20onerror="alert(1)"%3E/notice', headers=AUTH)
+            for page in (unknown, script):
+                assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+                assert "找不到该办事指南" in page.text and small_settings.hotline in page.text
+                assert "default-src 'self'" in page.headers["content-security-policy"]
+                assert page.headers["x-content-type-options"] == "nosniff" and page.headers["cache-control"] == "no-store"
+            assert "<img" not in script.text and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in script.text
+            guide = await client.get("/api/v1/guides/no-such-guide", headers=AUTH)  # the JSON routes keep JSON errors
+            assert guide.status_code == 404 and guide.json()["error"]["code"] == "guide_not_found"
+            unauthorized = await client.get("/api/v1/guides/company-setup/notice")
+            assert unauthorized.status_code == 401 and unauthorized.json()["error"]["code"] == "unauthorized"
+            doc = (await client.get("/openapi.json", headers=AUTH)).json()
+            answers = doc["paths"]["/api/v1/guides/{guide_id}/notice"]["get"]["responses"]
+            assert {status: list(answers[status]["content"]) for status in ("200", "401", "404", "503")} == {
+                "200": ["text/html"], "401": ["application/json"], "404": ["text/html"], "503": ["text/html"]}
+            assert list(doc["paths"]["/api/v1/guides/{guide_id}"]["get"]["responses"]["404"]["content"]) == ["application/json"]
+
+    asyncio.run(run())
+
+
+def test_options_and_405_list_every_method_of_a_path(small_settings: Any) -> None:
+    async def run() -> None:
+        async with _asgi(small_settings, "http://127.0.0.1:9/webhook") as client:
+            options = await client.options("/api/v1/session")
+            assert options.status_code == 204 and options.headers["allow"] == "GET, POST, DELETE, OPTIONS"
+            put = await client.put("/api/v1/session", headers=AUTH)
+            assert put.status_code == 405 and put.headers["allow"] == "GET, POST, DELETE, OPTIONS"
+            assert put.json()["error"]["code"] == "method_not_allowed"
+            notice = await client.options("/api/v1/guides/company-setup/notice")
+            assert notice.status_code == 204 and notice.headers["allow"] == "GET, OPTIONS"
+            chat = await client.get("/api/v1/chat", headers=AUTH)
+            assert chat.status_code == 405 and chat.headers["allow"] == "POST, OPTIONS"
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"session_id": "s1", "message": ' + b'{"a": ' * 20_000 + b"1" + b"}" * 20_001,
+], ids=["arrays", "objects"])
+def test_too_deeply_nested_json_is_400_saying_so(small_settings: Any, body: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    async def run() -> httpx.Response:
+        async with _asgi(small_settings, "http://127.0.0.1:9/webhook") as client:
+            return await client.post("/api/v1/chat", content=body, headers={**AUTH, "Content-Type": "application/json"})
+
+    response = asyncio.run(run())
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_json" and "嵌套层数太深" in error["message"] and "UTF-8" not in error["message"]
+    assert "RecursionError" not in caplog.text and "Traceback" not in caplog.text
+
+
+def test_wrong_logins_are_throttled_per_address(small_settings: Any) -> None:
+    async def run() -> list[httpx.Response]:
+        async with _asgi(small_settings, "http://127.0.0.1:9/webhook") as client:
+            return [await client.post("/api/v1/session", json={"token": f"guess-{n}"}) for n in range(DEFAULT_MAX_FAILURES)] + [
+                await client.post("/api/v1/session", json={"token": TOKEN}), await client.get("/api/v1/guides", headers=AUTH)]
+
+    *guesses, login, guides = asyncio.run(run())
+    assert {r.status_code for r in guesses} == {401}
+    for refused in (login, guides):  # the right token no longer helps this address for the rest of the minute
+        assert refused.status_code == 429 and 0 < int(refused.headers["retry-after"]) <= 60
+        assert "set-cookie" not in refused.headers and "次数过多" in refused.json()["error"]["message"]

@@ -1,5 +1,6 @@
 """Who may use the hall API: the bearer token or the web page's derived cookie (signed, expiring),
-compared in constant time; the gate answers 401 before any body is read; when the cookie is Secure."""
+compared in constant time; the gate answers 401 before any body is read; when the cookie is Secure;
+repeated wrong credentials from one address are refused with 429 for a while."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 from fastapi import Depends, FastAPI, Request
 
 from bot.channels.kefu.auth import COOKIE_NAME, SESSION_MAX_AGE_SECONDS, AuthGate, TokenAuth, is_https, is_protected
-from bot.channels.kefu.http import BodySizeLimit, install_error_handlers
+from bot.channels.kefu.http import ApiError, BodySizeLimit, install_error_handlers
+from bot.channels.kefu.throttle import DEFAULT_MAX_FAILURES, FailedAuthThrottle
 
 
 class Clock:
@@ -80,8 +82,8 @@ def test_what_is_protected(method: str, path: str, protected: bool) -> None:
     assert is_protected(method, path) is protected
 
 
-def _app() -> FastAPI:
-    auth = TokenAuth("s3cret")
+def _app(auth: TokenAuth | None = None) -> FastAPI:
+    auth = auth or TokenAuth("s3cret")
     app = FastAPI()
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=50)
@@ -156,3 +158,85 @@ def test_is_https_for_a_direct_https_request() -> None:
             return bool((await http.get("/scheme")).json()["https"])
 
     assert asyncio.run(run()) is True
+
+
+# --- the failed-auth throttle ------------------------------------------------------------------
+
+def test_the_throttle_counts_per_address_in_a_window() -> None:
+    clock = Clock(1000.0)
+    throttle = FailedAuthThrottle(max_failures=3, window=60, clock=clock)
+    for _ in range(3):
+        assert throttle.retry_after("203.0.113.9") == 0
+        throttle.failed("203.0.113.9")
+    assert throttle.retry_after("203.0.113.9") == 60 and throttle.retry_after("198.51.100.7") == 0
+    clock.now += 59.5
+    assert throttle.retry_after("203.0.113.9") == 1
+    clock.now += 0.5
+    assert throttle.retry_after("203.0.113.9") == 0 and len(throttle) == 0  # the window is over and forgotten
+
+
+def test_the_throttle_remembers_a_bounded_number_of_addresses() -> None:
+    clock = Clock(1000.0)
+    throttle = FailedAuthThrottle(max_failures=2, window=60, max_clients=3, clock=clock)
+    for number in range(1000):
+        throttle.failed(f"10.0.{number // 256}.{number % 256}")
+        clock.now += 0.01
+    assert len(throttle) == 3
+    for _ in range(2):
+        throttle.failed("203.0.113.9")
+    assert len(throttle) == 3 and throttle.retry_after("203.0.113.9") > 0  # the newest kept, the oldest dropped
+
+
+def _throttled_app(clock: Clock) -> FastAPI:
+    auth = TokenAuth("s3cret", clock=clock, max_failures=3, failure_window=60)
+    app = _app(auth)
+
+    @app.post("/api/v1/session")
+    async def login(request: Request, body: dict[str, Any]) -> dict[str, bool]:
+        refusal = auth.throttled(request)
+        if refusal is not None:
+            raise refusal
+        if body.get("token") != "s3cret":
+            auth.failed(request)
+            raise ApiError(401, "令牌无效", code="unauthorized")
+        return {"authenticated": True}
+
+    return app
+
+
+def test_repeated_wrong_tokens_from_one_address_get_429_for_the_rest_of_the_window(caplog: pytest.LogCaptureFixture) -> None:
+    clock = Clock()
+    app = _throttled_app(clock)
+    right, wrong = {"Authorization": "Bearer s3cret"}, {"Authorization": "Bearer nope"}
+
+    async def run() -> None:
+        local = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")  # 127.0.0.1
+        other = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("203.0.113.9", 50000)), base_url="http://t")
+        async with local, other:
+            for _ in range(5):  # neither successes nor requests without any credential count
+                assert (await local.post("/api/v1/thing", json={}, headers=right)).status_code == 200
+                assert (await local.post("/api/v1/thing", json={})).status_code == 401
+            statuses = [(await local.post("/api/v1/thing", json={}, headers=headers)).status_code
+                        for headers in (wrong, {"Cookie": f"{COOKIE_NAME}=forged"}, right, wrong)]
+            assert statuses == [401, 401, 200, 401]
+            for headers in (right, wrong, {}):  # the right token is not even checked now
+                refused = await local.post("/api/v1/thing", json={}, headers=headers)
+                assert refused.status_code == 429 and refused.headers["retry-after"] == "60"
+                assert refused.json()["error"]["code"] == "too_many_failed_attempts" and "秒后再试" in refused.json()["error"]["message"]
+            # the login too, before its (oversized) body is read, and with the right token
+            login = await local.post("/api/v1/session", content=b"x" * 1000, headers={"Content-Type": "application/json"})
+            assert login.status_code == 429
+            assert (await other.post("/api/v1/thing", json={}, headers=right)).status_code == 200  # other addresses go on
+            clock.now += 60
+            assert (await local.post("/api/v1/thing", json={}, headers=right)).status_code == 200
+            # wrong tokens at the login count as well
+            assert [(await other.post("/api/v1/session", json={"token": "x"})).status_code for _ in range(4)] == [401, 401, 401, 429]
+
+    asyncio.run(run())
+    assert "127.0.0.1" in caplog.text and "s3cret" not in caplog.text and "nope" not in caplog.text
+
+
+def test_the_default_limit_is_above_the_wrong_tokens_the_end_to_end_tests_send() -> None:
+    # test_api.py sends 3 counted wrong credentials for each of its 7 routes and one wrong login,
+    # all from 127.0.0.1 within seconds, to the one hall service of the test session.
+    assert TokenAuth("s3cret").throttle.max_failures == DEFAULT_MAX_FAILURES > 7 * 3 + 1

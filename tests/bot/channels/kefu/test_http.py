@@ -1,14 +1,16 @@
 """The hall API's HTTP plumbing on a small app: one JSON error shape in Chinese, the body size
-limit however the body arrives, security headers."""
+limit however the body arrives, security headers, every method of a path in Allow."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+import pytest
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -42,6 +44,11 @@ def _app(max_bytes: int = 100) -> FastAPI:
     async def page() -> HTMLResponse:
         return HTMLResponse("<p>页面</p>")
 
+    # One path served by three routes in an included router, like /api/v1/session.
+    session = APIRouter()
+    for method in ("post", "get", "delete"):
+        session.add_api_route("/api/session", lambda: {"ok": True}, methods=[method.upper()])
+    app.include_router(session)
     return app
 
 
@@ -80,6 +87,37 @@ def test_malformed_json_and_wrong_content_type_are_400() -> None:
         not_utf8 = await client.post("/api/echo", content=b'{"name": "\xff"}', headers={"Content-Type": "application/json"})
         assert not_utf8.status_code == 400 and not_utf8.json()["error"]["code"] == "invalid_json"
         assert "UTF-8" in not_utf8.json()["error"]["message"] and "There was" not in not_utf8.text
+
+    _run(check)
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"name": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001,
+], ids=["arrays", "objects"])
+def test_too_deeply_nested_json_is_a_clear_400(body: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    async def check(client: httpx.AsyncClient) -> None:
+        response = await client.post("/api/echo", content=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_json" and "嵌套" in error["message"] and "UTF-8" not in error["message"]
+
+    with caplog.at_level(logging.DEBUG):
+        _run(check, max_bytes=1_000_000)
+    assert "RecursionError" not in caplog.text and not any(record.exc_info for record in caplog.records)
+
+
+def test_options_and_405_list_every_method_of_the_path() -> None:
+    async def check(client: httpx.AsyncClient) -> None:
+        options = await client.options("/api/session")
+        assert options.status_code == 204 and options.headers["allow"] == "GET, POST, DELETE, OPTIONS"
+        assert options.content == b""
+        put = await client.put("/api/session")
+        assert put.status_code == 405 and put.headers["allow"] == "GET, POST, DELETE, OPTIONS"
+        assert "不支持 PUT" in put.json()["error"]["message"]
+        single = await client.options("/api/echo")
+        assert single.status_code == 204 and single.headers["allow"] == "POST, OPTIONS"
+        assert (await client.options("/nowhere")).status_code == 404
 
     _run(check)
 
