@@ -215,7 +215,8 @@ def _print_result(result, k: int) -> None:
 
 
 def cmd_query(args: argparse.Namespace, settings) -> int:
-    from knowledge.retrieval.retriever import NoIndexError, Retriever
+    from knowledge.retrieval.index_data import NoIndexError
+    from knowledge.retrieval.retriever import Retriever
 
     try:
         retriever = Retriever.from_published_index(settings)
@@ -255,7 +256,8 @@ def cmd_query(args: argparse.Namespace, settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings) -> int:
     from knowledge.index.evaluation import evaluate, format_report, load_question_set
-    from knowledge.retrieval.retriever import NoIndexError, Retriever
+    from knowledge.retrieval.index_data import NoIndexError
+    from knowledge.retrieval.retriever import Retriever
 
     try:
         retriever = Retriever.from_published_index(settings)

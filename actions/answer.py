@@ -31,6 +31,7 @@ from knowledge.sources.aspects import (
     ONLINE,
     PROCESS,
     TIME_LIMIT,
+    asks_which_procedure,
     detect_aspect,
 )
 from protocol import (
@@ -144,6 +145,8 @@ class ActionAnswer(Action):
         intent's aspect; the wording's when the intent is general."""
         if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):
             return str(tracker.get_slot(SLOT_ASPECT))
+        if asks_which_procedure(text):
+            return GENERAL  # "捕鱼拿去卖，需要办啥": the overview, though the NLU hears "需要…啥" as materials
         from_intent = ASPECT_OF_INTENT.get(intent)
         if from_intent and from_intent != GENERAL:
             return from_intent

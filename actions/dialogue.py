@@ -33,7 +33,9 @@ _ELLIPSIS = re.compile(r"呢\s*[?？]*\s*$")
 # Words that carry no service item: what is left after removing them and the aspect words is the item.
 _NO_ITEM = re.compile(
     r"请问|一下|需要|可以|能不能|什么|哪些|怎么|怎样|如何|多少|还有|还要|这个|那个|的话|是不是|有没有|大概|一般|"
-    r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少\s\W\d]"
+    # The life of any application is no item: "多久生效？", "多久能拨款？", "多长时间能批下来", "想先咨询下".
+    r"生效|拨款|到账|下来|办好|办完|拿到|领到|出证|下证|出结果|审批|审核|批准|通过|完成|搞定|弄好|问问|了解|"
+    r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少想先下交拿领批弄搞证\s\W\d]"
 )
 
 

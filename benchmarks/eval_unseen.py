@@ -42,7 +42,7 @@ from knowledge.settings import ROOT, Settings, load_settings
 from knowledge.sources.guides import parse_guide
 
 DATA = ROOT / "tests" / "data"
-# tests/data/unseen/ is the held-out set that is reported; `--set dev` measures tests/data/dev/ instead.
+# tests/data/unseen/ is the held-out set that is reported; `--set dev` / `--set dev2` measure a development set instead.
 SAMPLE_QUESTIONS = ROOT / "tests" / "data" / "questions.yml"
 
 
@@ -190,7 +190,11 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
                 messages, _ = chat.ask(turn["q"], guide.id)
                 if index:
                     follow_turns += 1
-                    follow_right += _holds(messages, guide, turn["aspect"])
+                    held = _holds(messages, guide, turn["aspect"])
+                    follow_right += held
+                    if not held:
+                        misses.append({"follow_up": turn["q"], "after": conversation["turns"][index - 1]["q"], "expected": guide.id,
+                                       "aspect": turn["aspect"], "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
         off_refused = 0
         for number, text in enumerate(questions["off_topic"]):
             messages = Conversation(stack.rest_url, f"unseen-o{number}", stack.rest_headers).say(text)
@@ -207,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=("added", "replaced", "both"), default="both")
     parser.add_argument("--no-rest", action="store_true", help="only the retrieval numbers (no Rasa)")
-    parser.add_argument("--set", choices=("unseen", "dev"), default="unseen",
-                        help="dev: the development set used to choose between designs (never reported as held out)")
+    parser.add_argument("--set", choices=("unseen", "dev", "dev2"), default="unseen",
+                        help="dev, dev2: the development sets used to choose between designs (never reported as held out)")
     args = parser.parse_args(argv)
     base = load_settings()
     embedder = Embedder(base.embedding_model, lowercase=base.embedding_lowercase, threads=1)
@@ -224,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             result["rest"] = rest(settings, questions)
             _common.say(f"整条链路：{ {k: v for k, v in result['rest'].items() if k != 'misses'} }")
         report["scenarios"][name] = result
-    path = _common.write_report("unseen" if args.set == "unseen" else "dev", report)
+    path = _common.write_report(args.set, report)
     rows = []
     for name, result in report["scenarios"].items():
         r, w = result["retrieval"], result.get("rest") or {}

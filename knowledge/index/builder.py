@@ -34,7 +34,8 @@ from knowledge.index.evaluation import evaluate, format_report, load_question_se
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
-from knowledge.retrieval.retriever import CALIBRATION_FILE, IndexData, NoIndexError, RetrievalParams, Retriever
+from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
+from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.sources.model import Problem
 from knowledge.sources.validation import validate_knowledge_base

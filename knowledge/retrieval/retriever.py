@@ -27,7 +27,6 @@ Usage::
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,11 +36,11 @@ from typing import Any
 import faiss
 import numpy as np
 
-from knowledge.index.bm25 import BM25Index, Tokenizer
-from knowledge.index.calibration import DecisionModel
-from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk, lexical_unit
+from knowledge.index.bm25 import BM25Index
+from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk
 from knowledge.index.embedding import Embedder
-from knowledge.index.store import IndexStore, IndexStoreError, read_guides
+from knowledge.index.store import IndexStore
+from knowledge.retrieval.index_data import IndexData, NoIndexError
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.text import visible_text
@@ -50,7 +49,6 @@ ANSWER = "answer"
 CONFIRM = "confirm"  # one guide leads but not surely enough: ask "您问的是【X】的…吗？"
 AMBIGUOUS = "ambiguous"
 NONE = "none"
-CALIBRATION_FILE = "calibration.json"
 
 
 MAX_QUESTION_CHARS = 500
@@ -70,10 +68,6 @@ def normalize_question(question: str | None) -> str:
     asks = "?" in text[end:] or "？" in text[end:]
     core = " ".join(text[start:end].split())[: MAX_QUESTION_CHARS - 1]
     return core + "？" if asks and core else core
-
-
-class NoIndexError(RuntimeError):
-    """No usable published index: none built yet, or the published one is missing or corrupt."""
 
 
 @dataclass
@@ -154,47 +148,6 @@ class RetrievalResult:
             "index_version": self.index_version,
             "hits": [hit.as_dict() for hit in self.hits],
         }
-
-
-class IndexData:
-    """One loaded index version; immutable once loaded, so it can be swapped as a whole."""
-
-    def __init__(self, folder: Path, *, staging: bool = False) -> None:
-        self.folder = folder
-        self.version = folder.name
-        try:
-            IndexStore(folder.parent.parent).verify(folder.name)
-            self._load(folder)
-            if self.decision is None and not staging:
-                raise ValueError("没有决策模型 calibration.json（旧版本的索引）")
-        except IndexStoreError as error:
-            raise NoIndexError(str(error)) from error
-        except (OSError, ValueError, KeyError, RuntimeError) as error:  # faiss reports a bad file as RuntimeError
-            raise NoIndexError(f"索引版本 {folder.name} 无法加载（{type(error).__name__}: {error}）：请重新运行 "
-                               "python3 index_builder.py build，或 rollback 回到上一个版本") from error
-
-    def _load(self, folder: Path) -> None:
-        self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
-            self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
-        self.guides: dict[str, dict[str, Any]] = read_guides(folder)
-        self.dense = faiss.read_index(str(folder / "dense.faiss"))
-        self.bm25 = BM25Index.load(folder)
-        words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
-        self.tokenizer = Tokenizer(words)
-        units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
-        self.units: list[str] = units
-        position = {unit: index for index, unit in enumerate(units)}
-        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
-        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
-        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
-        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
-        self.names = sorted(names.items(), key=lambda item: -len(item[0]))
-        # The decision model calibrated for this version at build time (absent only while staging).
-        calibration = folder / CALIBRATION_FILE
-        self.decision: DecisionModel | None = (
-            DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
-        )
 
 
 @dataclass(frozen=True)

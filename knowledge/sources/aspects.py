@@ -65,16 +65,32 @@ ASPECT_NAMES_ZH: dict[str, str] = {
 # Checked in this order: the first aspect whose pattern matches wins ("网上交材料" is about
 # materials before it is about online service, "去哪交钱" is about the fee).
 _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # Where to hand something in is a location question, whatever is handed in ("材料交到哪", "几楼交材料");
+    # a phone number asked for is a contact question, whatever it is about ("收材料的事，有电话吗").
+    (LOCATION, re.compile(r"(交|递|送|提交)(到|去|在)(哪|几楼)|(交|递|送|提交)(哪里|哪儿|哪个窗口|几楼)"
+                          r"|(哪|几楼|窗口|大厅)[^，,。？?]{0,3}(交|递|送|提交)(?!钱|费)")),
+    (CONTACT, re.compile(r"电话|号码|热线|打给")),
     (MATERIALS, re.compile(r"材料|资料|证件|(带|拿|准备)(什么|啥|哪些)|要(提交|交)(什么|啥|哪些)|(啥|什么|哪些)东西|清单|表格|证明")),
     (FEE, re.compile(r"收费|费用|多少钱|要钱|花钱|交钱|付费|免费|给钱|掏钱|价格|费")),
     (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|什么时候能|啥时候能|多快|时间|当天|工作日")),
-    (ONLINE, re.compile(r"网上|线上|网办|在线|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
+    (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
     (CONTACT, re.compile(r"电话|联系|咨询|找谁|打给|热线|号码|哪个部门|谁负责|负责单位")),
     (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|哪个大厅|几楼")),
     (CONDITIONS, re.compile(r"条件|能不能|可以不可以|能否|是否可以|符合|资格|要求|够不够|行不行|能办吗|才能|才可以|"
                             r"能[^，,。？?]{1,15}(不|吗|么)[?？。]*$")),
     (PROCESS, re.compile(r"流程|步骤|怎么办|如何办|怎么弄|怎么搞|程序|手续|怎么申请|如何申请|咋办|环节")),
 )
+
+
+# "需要办啥", "要办什么证", "得申请啥审批": which procedure applies, i.e. the guide's overview, not its
+# materials list (the NLU reads "需要…啥" as ask_materials); only when no aspect word is present.
+_WHICH_PROCEDURE = re.compile(r"(要|需要|得|该)(去)?(办|申请|批|走)(个)?(啥|什么|哪些|哪个)(证|手续|审批|许可|资质|执照)?(吗|呢)?[?？。]*$"
+                              r"|(办|申请)(啥|什么|哪些)(证|手续|审批|许可|资质|执照)")
+
+
+def asks_which_procedure(question: str) -> bool:
+    """Whether the question asks which procedure applies, naming no aspect ("捕鱼拿去卖，需要办啥")."""
+    return bool(_WHICH_PROCEDURE.search(question)) and detect_aspect(question) in (None, PROCESS)
 
 
 def detect_aspect(question: str) -> str | None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import is_elliptical, resolve_pick
+from actions.dialogue import is_elliptical, names_an_item, resolve_pick
 
 OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
 
@@ -23,3 +23,13 @@ def test_button_entity_wins_only_when_offered() -> None:
 @pytest.mark.parametrize(("message", "expected"), [("那个体户呢？", True), ("用电报装呢", True), ("那要多久呢", False), ("开公司要什么材料", False)])
 def test_is_elliptical(message: str, expected: bool) -> None:
     assert is_elliptical(message) is expected
+
+
+@pytest.mark.parametrize(("message", "has_item"), [
+    ("多久生效？", False), ("多久能拨款？", False), ("多长时间能批下来", False), ("想先咨询下，电话多少", False),
+    ("那要多久？", False), ("去哪交？", False),
+    ("用电报装要多久", True), ("居住证要多久", True), ("个体户呢？", True), ("养狗要登记吗", True),
+])
+def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> None:
+    """A follow-up about how any application goes on ("多久能批下来") stays with the conversation's guide."""
+    assert names_an_item(message) is has_item

@@ -1,9 +1,12 @@
 """Helpers for the 智能云客服 tests: a published index without embeddings (only guides.json, what
 the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel and the domain.yml
-responses it plays."""
+responses it plays; for the hall API tests (tests/bot/channels/kefu/test_api_*.py) also the API over
+HTTP as a staff tool calls it, session ids unique in the test session, and the check that a reply
+answers a guide as its file has it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,11 +14,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
+from bot.channels.kefu.api import create_app
 from knowledge.index.store import file_checksums
 from knowledge.sources.guides import parse_guide
-from tests.support import GUIDES, ROOT, serve_http, stop_http
+from tests.support import GUIDES, ROOT, parsed_guide, serve_http, stop_http
 
 TOKEN = "test-kefu-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -89,3 +94,65 @@ def fake_rasa(replies: list[list[dict[str, Any]]] | None = None, status: int = 2
         yield f"http://127.0.0.1:{server.server_address[1]}/webhooks/rest/webhook", received
     finally:
         stop_http(server)
+
+
+# --- the hall API as staff tools and kiosks use it (test_api_*.py) -------------------------------
+
+# What the REST channel returns after a rating and a comment (domain.yml: each text, then its
+# {"feedback": …} custom payload), to play it in fake Rasa replies.
+THANKS_REPLY, ASK_REPLY, SAVED_REPLY = (domain_response(name) for name in (
+    "utter_feedback_thanks", "utter_ask_feedback_comment", "utter_feedback_comment_saved"))
+THANKS = THANKS_REPLY[0]["text"]
+
+# One counter for every test module: the running assistant is shared by the whole test session,
+# so two modules must never talk in the same Rasa conversation.
+_session_numbers = itertools.count(1)
+
+
+def new_session() -> str:
+    return f"api-test-{next(_session_numbers)}"
+
+
+class Api:
+    """The hall API over HTTP, as a staff tool would call it."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = httpx.Client(base_url=base, timeout=90)
+
+    def chat(self, session_id: str, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        response = self.http.post("/api/v1/chat", json={"session_id": session_id, "message": message}, headers=headers or AUTH)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def text(self, reply: dict[str, Any]) -> str:
+        return "\n".join(m["text"] for m in reply["messages"])
+
+
+def button(reply: dict[str, Any], title_part: str) -> dict[str, str]:
+    found = [b for b in reply["buttons"] if title_part in b["title"]]
+    assert found, f"no button {title_part!r} in {[b['title'] for b in reply['buttons']]}"
+    return found[0]
+
+
+def assert_answers(api: Api, reply: dict[str, Any], guide_id: str, heading: str | None = None) -> None:
+    """The structured reply is about `guide_id`, with the whole section and every contact."""
+    guide = parsed_guide(guide_id)
+    assert reply["kind"] == "answer", reply
+    assert reply["guide"]["id"] == guide_id
+    assert (reply["guide"]["title"], reply["guide"]["department"], reply["guide"]["updated"]) == (guide.title, guide.department, guide.updated)
+    assert reply["contacts"] == [contact.as_dict() for contact in guide.contacts]
+    text = api.text(reply)
+    if heading:
+        section = guide.section(heading)
+        for item in section.items or [section.text.strip().splitlines()[0]]:
+            assert item in text, f"{heading} incomplete: missing {item!r}"
+    for contact in guide.contacts:
+        assert contact.phone in text
+    assert reply["handoff"] is False and 0 < reply["confidence"] <= 1
+
+
+def asgi_client(settings: Any, rasa_url: str) -> httpx.AsyncClient:
+    """The hall app built with `settings` and the test token, on an ASGI client (no server, no port)."""
+    app = create_app(settings, rasa_url=rasa_url, token=TOKEN)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kefu.test")

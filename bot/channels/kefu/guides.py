@@ -24,7 +24,6 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -89,25 +88,6 @@ class CatalogUnavailableError(RuntimeError):
     names the version, the problem and the repair (rebuild or roll back)."""
 
 
-def load_guides(store: IndexStore, version: str) -> dict[str, dict[str, Any]]:
-    """The guides of a published version, checked against its manifest first.
-
-    Raises IndexStoreError (Chinese message with the repair) when the version is corrupt,
-    incomplete or its guides.json is not the builder's {id: guide} object.
-    """
-    store.verify(version)  # sha256 of every file the manifest lists; older manifests list none
-    path = store.versions / version / "guides.json"
-    try:
-        guides = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise IndexStoreError(f"索引版本 {version} 缺少 guides.json：{REPAIR_HINT}") from error
-    except (OSError, ValueError) as error:  # ValueError covers bad JSON and bad UTF-8
-        raise IndexStoreError(f"索引版本 {version} 的 guides.json 无法读取（{error}）：{REPAIR_HINT}") from error
-    if not isinstance(guides, dict) or not all(isinstance(g, dict) and g.get("id") == key for key, g in guides.items()):
-        raise IndexStoreError(f"索引版本 {version} 的 guides.json 格式不对（应为 指南id → 指南）：{REPAIR_HINT}")
-    return guides
-
-
 class GuideCatalog:
     """The guides of the published index, reloaded when a new version is published."""
 
@@ -136,7 +116,7 @@ class GuideCatalog:
     def _load(self, version: str) -> None:
         """Switch to `version`, or remember it as bad (logged once) and keep the last good one."""
         try:
-            guides = load_guides(self.store, version)
+            guides = self.store.guides(version)  # checksums first, then the one reader of guides.json
         except IndexStoreError as error:
             self._bad_version, self._bad_reason = version, str(error)
             if self._version is not None:

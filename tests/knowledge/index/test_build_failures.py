@@ -18,7 +18,8 @@ from knowledge.index import builder
 from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore, IndexStoreError
-from knowledge.retrieval.retriever import NoIndexError, Retriever
+from knowledge.retrieval.index_data import NoIndexError
+from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings
 from tests.support import ROOT, run_cli, settings_env
 

@@ -10,6 +10,7 @@ from knowledge.sources.aspects import (
     ASPECTS,
     OPTIONAL_SECTIONS,
     REQUIRED_SECTIONS,
+    asks_which_procedure,
     detect_aspect,
 )
 
@@ -57,3 +58,26 @@ def test_every_aspect_has_sections_and_a_chinese_name() -> None:
         assert ASPECT_SECTIONS[aspect] and set(ASPECT_SECTIONS[aspect]) <= known
     assert ASPECT_SECTIONS["materials"] == ("申请材料",)
     assert ASPECT_SECTIONS["time_limit"] == ("办理时限",)
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("维修基金的申请材料交到哪，住建局哪个窗口", "location"),
+    ("取水的审批在政务中心几楼交材料", "location"),
+    ("要交哪些材料", "materials"),
+    ("去哪交钱", "fee"),
+    ("收材料的事想问问，有电话吗", "contact"),
+    ("在哪个网站上报名", "online"),
+])
+def test_where_to_hand_in_and_which_number_win_over_what_is_handed_in(question: str, aspect: str) -> None:
+    assert detect_aspect(question) == aspect
+
+
+@pytest.mark.parametrize(("question", "which"), [
+    ("想在河边用网子捕鱼拿去卖，需要办啥", True),
+    ("开个小卖部要办什么证", True),
+    ("工地的渣土要拉出去倒，需要办什么审批", True),
+    ("开公司需要什么材料", False),
+    ("营业执照办下来要多久", False),
+])
+def test_asking_which_procedure_applies(question: str, which: bool) -> None:
+    assert asks_which_procedure(question) is which

@@ -1,0 +1,69 @@
+"""One published index version, loaded into memory whole: chunks, FAISS, BM25, guides and the
+decision model calibrated for it. Immutable once loaded, so the retriever swaps it as a whole.
+
+Usage::
+
+    data = IndexData(index_dir / "versions" / "v20261205-0101")   # NoIndexError if unusable
+    data.guides["company-setup"]["title"]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from knowledge.index.bm25 import BM25Index, Tokenizer
+from knowledge.index.calibration import DecisionModel
+from knowledge.index.chunks import Chunk, lexical_unit
+from knowledge.index.store import IndexStore, IndexStoreError, read_guides
+
+CALIBRATION_FILE = "calibration.json"
+
+
+class NoIndexError(RuntimeError):
+    """No usable published index: none built yet, or the published one is missing or corrupt."""
+
+
+class IndexData:
+    """One loaded index version; immutable once loaded, so it can be swapped as a whole."""
+
+    def __init__(self, folder: Path, *, staging: bool = False) -> None:
+        self.folder = folder
+        self.version = folder.name
+        try:
+            IndexStore(folder.parent.parent).verify(folder.name)
+            self._load(folder)
+            if self.decision is None and not staging:
+                raise ValueError("没有决策模型 calibration.json（旧版本的索引）")
+        except IndexStoreError as error:
+            raise NoIndexError(str(error)) from error
+        except (OSError, ValueError, KeyError, RuntimeError) as error:  # faiss reports a bad file as RuntimeError
+            raise NoIndexError(f"索引版本 {folder.name} 无法加载（{type(error).__name__}: {error}）：请重新运行 "
+                               "python3 index_builder.py build，或 rollback 回到上一个版本") from error
+
+    def _load(self, folder: Path) -> None:
+        self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
+            self.chunks = [Chunk.from_dict(json.loads(line)) for line in handle if line.strip()]
+        self.guides: dict[str, dict[str, Any]] = read_guides(folder)
+        self.dense = faiss.read_index(str(folder / "dense.faiss"))
+        self.bm25 = BM25Index.load(folder)
+        words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer(words)
+        units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        self.units: list[str] = units
+        position = {unit: index for index, unit in enumerate(units)}
+        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
+        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
+        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
+        self.names = sorted(names.items(), key=lambda item: -len(item[0]))
+        # The decision model calibrated for this version at build time (absent only while staging).
+        calibration = folder / CALIBRATION_FILE
+        self.decision: DecisionModel | None = (
+            DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
+        )

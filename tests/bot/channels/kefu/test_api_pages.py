@@ -1,0 +1,89 @@
+"""The pages of the 智能云客服 hall service and its API document: the chat page from its template, the
+offline /docs page and local files only, the OpenAPI document against the running hall service;
+and, on the app object, the message limit the page, the routes and the document all take from the
+settings."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.support.kefu import ASK_REPLY, AUTH, Api, asgi_client, fake_rasa
+from tests.support.stack import Assistant
+
+# --- the page, its template and the message limit --------------------------------------------
+
+def test_the_page_template_is_not_served_raw(api: Api, assistant: Assistant) -> None:
+    for path in ("/assets/index.html", "/assets/./index.html", "/assets/web/../index.html"):
+        response = api.http.get(path)
+        assert response.status_code == 404 and "{{" not in response.text, path
+    page = api.http.get("/").text
+    assert "{{" not in page and f'maxlength="{assistant.settings.message_max_chars}"' in page
+    assert api.http.get("/assets/app.js").status_code == 200
+
+
+def test_the_message_limit_comes_from_the_settings(small_settings: Any) -> None:
+    settings = small_settings.replace(message_max_chars=50)
+
+    async def run(url: str) -> None:
+        async with asgi_client(settings, url) as client:
+            assert 'maxlength="50"' in (await client.get("/")).text
+            too_long = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "开" * 51}, headers=AUTH)
+            assert too_long.json()["kind"] == "too_long" and "50" in too_long.json()["messages"][0]["text"]
+            comment = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "bad", "comment": "开" * 51},
+                                        headers=AUTH)
+            assert comment.status_code == 422, comment.text
+            error = comment.json()["error"]
+            assert error["details"] == [{"field": "comment", "problem": "太长（最多 50 个字符）"}]
+            doc = (await client.get("/openapi.json", headers=AUTH)).json()
+            comment_schema = doc["components"]["schemas"]["FeedbackRequest"]["properties"]["comment"]
+            assert {"maxLength": 50, "type": "string"} in comment_schema["anyOf"]
+            body = doc["paths"]["/api/v1/feedback"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            assert body["$ref"].endswith("/FeedbackRequest")
+
+    with fake_rasa([ASK_REPLY]) as (url, received):
+        asyncio.run(run(url))
+    assert received == []  # neither reached the assistant
+
+
+# --- the API document ------------------------------------------------------------------------
+
+def test_the_openapi_document_lists_every_route_and_the_chat_schema(api: Api) -> None:
+    doc = api.http.get("/openapi.json", headers=AUTH).json()
+    assert doc["openapi"].startswith("3.")
+    paths = doc["paths"]
+    expected = {"/api/v1/chat": "post", "/api/v1/feedback": "post", "/api/v1/guides": "get", "/api/v1/guides/{guide_id}": "get",
+                "/api/v1/guides/{guide_id}/notice": "get", "/api/v1/session": "post", "/healthz": "get"}
+    for path, method in expected.items():
+        assert method in paths.get(path, {}), f"{method.upper()} {path} missing"
+    schemas = doc["components"]["schemas"]
+    chat = paths["/api/v1/chat"]["post"]
+    assert chat["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatRequest")
+    assert chat["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatResponse")
+    assert set(schemas["ChatRequest"]["properties"]) == {"session_id", "message"}
+    assert set(schemas["ChatResponse"]["properties"]) >= {"messages", "guide", "aspect", "contacts", "buttons", "confidence", "handoff"}
+    assert set(schemas["GuideRef"]["properties"]) >= {"id", "title", "department", "updated"}
+    assert set(schemas["Contact"]["properties"]) == {"unit", "phone", "address", "hours"}
+    assert set(schemas["Button"]["properties"]) == {"title", "payload"}
+    # every error is our JSON shape, FastAPI's default validation shape is gone
+    assert chat["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    assert "HTTPValidationError" not in schemas
+    assert {"HTTPBearer", "APIKeyCookie"} <= set(doc["components"]["securitySchemes"])
+    assert chat["security"]
+
+
+def test_the_docs_page_works_offline(api: Api) -> None:
+    page = api.http.get("/docs")
+    assert page.status_code == 200 and "/openapi.json" in page.text
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert api.http.get("/assets/docs.js").status_code == 200
+    assert api.http.get("/redoc").status_code == 404
+
+
+def test_pages_load_only_local_files(api: Api) -> None:
+    for path in ("/", "/docs", "/assets/app.js", "/assets/style.css", "/assets/docs.js"):
+        text = api.http.get(path).text
+        assert "http://" not in text and "https://" not in text, path
+    page = api.http.get("/")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
