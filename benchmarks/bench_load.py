@@ -8,7 +8,7 @@ An error is any transport failure, any status but 200, a reply without text, or 
 "unavailable" reply (Rasa or the action server could not answer). Reported per
 channel: requests, errors, throughput (requests/s), latency p50/p95/p99/max.
 
-How: against a running stack (--rest-url, --rest-token, --kefu-url, --kefu-token), or, by default, a stack of
+How: against a running stack (--rest-url with GOVQA_REST_TOKEN in the environment, --kefu-url, --kefu-token), or, by default, a stack of
 its own started with bot.launcher.stack.Stack on free ports (private tracker store and records file, the
 published index and the trained model).
 
@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import sys
 import tempfile
 import time
@@ -34,6 +35,8 @@ from typing import Any
 import _common
 import httpx
 from bench_conversation import SCRIPTS
+
+from protocol import REST_TOKEN_ENV
 
 
 @dataclass
@@ -118,7 +121,6 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rest-url", help="a running stack's REST webhook (else a stack is started)")
-    parser.add_argument("--rest-token", help="the channels' REST token (var/secrets/rest_token)")
     parser.add_argument("--kefu-url", help="a running stack's hall API base URL")
     parser.add_argument("--kefu-token", help="the hall API token")
     parser.add_argument("--out", type=Path, help="where to write the JSON report")
@@ -126,7 +128,8 @@ def main() -> int:
 
     stack = None
     if args.rest_url:
-        rest_url, rest_token, kefu_url, kefu_token = args.rest_url, args.rest_token or "", args.kefu_url, args.kefu_token
+        # The REST token from the environment (GOVQA_REST_TOKEN), never the command line.
+        rest_url, rest_token, kefu_url, kefu_token = args.rest_url, os.environ.get(REST_TOKEN_ENV, ""), args.kefu_url, args.kefu_token
     else:
         from bot.launcher.stack import Stack
 

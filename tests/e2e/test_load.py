@@ -4,10 +4,12 @@ errors (the 50-user numbers in the README come from benchmarks/bench_load.py, no
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+from protocol import REST_TOKEN_ENV
 from tests.support import ROOT
 from tests.support.stack import Assistant
 
@@ -18,7 +20,7 @@ def test_five_users_for_ten_seconds_without_an_error(assistant: Assistant, tmp_p
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_load.py"), "--users", "5", "--seconds", "10",
          "--rest-url", stack.rest_url, "--kefu-url", stack.kefu_url, "--kefu-token", stack.kefu_token, "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, REST_TOKEN_ENV: stack.rest_token},
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(out.read_text(encoding="utf-8"))

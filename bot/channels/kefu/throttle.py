@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 # High enough that the test suite's deliberate wrong tokens (about 25 within a minute from
-# 127.0.0.1, all in tests/bot/channels/kefu/test_api.py) never reach it; 30 guesses a minute
+# 127.0.0.1, all in tests/bot/channels/kefu/test_api_auth.py) never reach it; 30 guesses a minute
 # against a random 32-byte token is no threat.
 DEFAULT_MAX_FAILURES = 30
 DEFAULT_WINDOW_SECONDS = 60.0

@@ -237,6 +237,6 @@ def test_repeated_wrong_tokens_from_one_address_get_429_for_the_rest_of_the_wind
 
 
 def test_the_default_limit_is_above_the_wrong_tokens_the_end_to_end_tests_send() -> None:
-    # test_api.py sends 3 counted wrong credentials for each of its 7 routes and one wrong login,
+    # test_api_auth.py sends 3 counted wrong credentials for each of its 7 routes and one wrong login,
     # all from 127.0.0.1 within seconds, to the one hall service of the test session.
     assert TokenAuth("s3cret").throttle.max_failures == DEFAULT_MAX_FAILURES > 7 * 3 + 1
