@@ -8,24 +8,30 @@
     python3 index_builder.py query "开公司要带什么材料" [--json] [-k 5]
     python3 index_builder.py query - < questions.txt     # one question per line, JSON lines out
     python3 index_builder.py eval
-    python3 index_builder.py report [--days 30] [--out var/reports/admin-report.html]   # 管理报告（HTML）
+    python3 index_builder.py report [--days 30 | --since 2026-11-01 [--until 2026-11-30]] [--channel kefu|telegram|rest|all]
+                                    [--include-test] [--out var/reports/admin-report.html]   # 管理报告（HTML）
     python3 index_builder.py purge [--days 180]     # 删除超过保留期限的对话、提问、评价、转人工记录
 
 Started with any Python, it re-runs itself inside the app environment (var/venv-app).
 Exit codes: 0 ok; 1 validation, build or gate failed, or a database unusable (report, purge); 2 bad usage; 3 no published index.
+Everything it prints is in Chinese, argparse's usage and errors included (ChineseParser).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import errno
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
+import unicodedata
 from pathlib import Path
+from typing import NoReturn
+
+from knowledge.index.labels import DECISION_NAMES, label, labelled
 
 ROOT = Path(__file__).resolve().parent
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
@@ -93,19 +99,14 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
     return EXIT_OK
 
 
-STATUS_LABELS = {
-    "top1": "Top-1", "top3": "Top-3", "mrr": "MRR", "answered_right": "直接答对", "within_band": "答对或确认对",
-    "inscope_not_found": "范围内误拒", "inscope_rejected": "范围内误拒", "inscope_ambiguous": "范围内反问",
-    "offtopic_refused": "无关问题拒答", "offtopic_rejected": "无关问题拒答", "offtopic_answered": "无关问题被直接回答",
-    "ambiguity_detected": "歧义识别", "aspect_accuracy": "方面识别", "documents_found": "政策段落命中",
-    "unknown_answered": "知识库里没有的事项被直接回答",
-}
+CHUNK_KINDS = {"overview": "概要", "section": "指南章节", "faq": "常见问题", "question": "示例问法", "passage": "政策段落",
+               "anchor": "无关话题示例"}
 
 
 def _print_findings(findings) -> None:
     """What the gate compared, what failed, and the questions that got worse with what to do."""
     for key, value in findings.metrics.items():
-        print(f"  {key}：{value}")
+        print(f"  {label(key)}：{value}")
     for failure in findings.failures:
         print(f"✗ {failure}")
     if findings.worse:
@@ -137,10 +138,9 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
         print(f"决策校准：{calibration['method']}；正例 {calibration['examples']['positive']} 个，负例 {calibration['examples']['negative']} 个")
         print(f"  直接回答：找对指南的概率 ≥ {calibration['answer_at']} 且属于本知识库的概率 ≥ {calibration.get('scope_at', '-')}；"
               f"属于本知识库的概率 < {calibration['confirm_at']} 时说没找到，之间先确认；分数单位 {calibration['spread']}")
-        print("  交叉验证（留出的指南）：" + "，".join(f"{STATUS_LABELS.get(k, k)} {v}" for k, v in calibration["cv"].items()))
+        print("  交叉验证（留出的指南）：" + labelled(calibration["cv"]))
     if manifest.get("eval"):
-        metrics = manifest["eval"]["metrics"]
-        print("示例评测集：" + "，".join(f"{STATUS_LABELS.get(key, key)} {value}" for key, value in metrics.items()))
+        print("示例评测集：" + labelled(manifest["eval"]["metrics"]))
     accepted = (manifest.get("gate") or {}).get("accepted")
     if accepted:
         print(f"⚠ 本版本未通过发布门槛，由管理员确认发布：{accepted}（{'；'.join(manifest['gate']['failures'])}）")
@@ -156,6 +156,13 @@ def _changed_sources(settings, manifest: dict) -> list[str]:
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
+def _pad(value, width: int) -> str:
+    """`value` padded to `width` terminal columns (Chinese characters take two); negative: right-aligned."""
+    text = str(value)
+    fill = " " * max(0, abs(width) - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
+    return fill + text if width < 0 else text + fill
+
+
 def cmd_list(args: argparse.Namespace, settings) -> int:
     from knowledge.index.store import IndexStore
 
@@ -165,11 +172,15 @@ def cmd_list(args: argparse.Namespace, settings) -> int:
     if not versions:
         print("还没有任何索引版本")
         return EXIT_NO_INDEX
+    columns = [("版本", 22), ("构建时间", 19), ("指南", -4), ("切块", -6), (label("top1") + "（示例评测集）", 0)]
+    print("  " + "  ".join(_pad(title, width) for title, width in columns))
     for version in versions:
         manifest = store.manifest(version)
         top1 = (manifest.get("eval") or {}).get("metrics", {}).get("top1", "-")
-        mark = "*" if version == current else " "
-        print(f"{mark} {version}  指南 {manifest['counts']['guides']:>4}  切块 {manifest['counts']['chunks']:>6}  top1 {top1}")
+        built = str(manifest.get("built_at", "-")).replace("T", " ")
+        cells = [version, built, manifest["counts"]["guides"], manifest["counts"]["chunks"], top1]
+        print(("* " if version == current else "  ") + "  ".join(_pad(cell, width) for cell, (_, width) in zip(cells, columns, strict=True)))
+    print(f"共 {len(versions)} 个版本，* 为当前发布的版本（{current or '无'}）")
     return EXIT_OK
 
 
@@ -190,11 +201,9 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
 def _print_result(result, k: int) -> None:
     from knowledge.sources.aspects import ASPECT_NAMES_ZH
 
-    labels = {"answer": "回答", "confirm": "先确认（“您问的是…吗？”）", "ambiguous": "需要反问（有歧义）",
-              "none": "无法回答（转 12345 / 人工）"}
     print(f"问题：{result.question}")
     aspect = ASPECT_NAMES_ZH.get(result.aspect, result.aspect)
-    print(f"决策：{labels[result.decision]}    方面：{aspect}    把握（校准概率）：{result.confidence:.3f}")
+    print(f"决策：{DECISION_NAMES[result.decision]}    方面：{aspect}    把握（校准概率）：{result.confidence:.3f}")
     if result.decision in ("ambiguous", "confirm"):
         print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.choices))
     if result.decision == "none" and result.hits:
@@ -203,7 +212,7 @@ def _print_result(result, k: int) -> None:
         chunk = hit.chunk
         where = f"{chunk.title}（{chunk.guide_id}）" if chunk.guide_id else f"政策文件《{chunk.source}》"
         text = " ".join(chunk.content.split())
-        print(f"{rank}. [{hit.score:.3f}] {where} · {chunk.section or chunk.kind}")
+        print(f"{rank}. [{hit.score:.3f}] {where} · {chunk.section or CHUNK_KINDS.get(chunk.kind, chunk.kind)}")
         print(f"     {text[:120]}{'…' if len(text) > 120 else ''}")
         if chunk.units:
             print(f"     牵头/责任单位：{'、'.join(chunk.units)}" + (f"；完成时限：{chunk.deadline}" if chunk.deadline else ""))
@@ -214,14 +223,27 @@ def _print_result(result, k: int) -> None:
             print(f"   联系：{contact['unit']}  电话 {contact['phone']}  {contact['address']}  {contact['hours']}")
 
 
-def cmd_query(args: argparse.Namespace, settings) -> int:
+def _load_retriever(settings):
+    """The published index and the embedding model, saying so first: loading takes several seconds.
+    The message goes to stderr, so JSON on stdout stays clean. None (after saying why) without an index."""
     from knowledge.retrieval.index_data import NoIndexError
     from knowledge.retrieval.retriever import Retriever
 
+    print("正在加载模型和索引…", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     try:
         retriever = Retriever.from_published_index(settings)
+        retriever.embedder.warm_up()  # load the model now, not during the first question
     except NoIndexError as error:
         print(error, file=sys.stderr)
+        return None
+    print(f"已加载索引版本 {retriever.version}（用时 {time.perf_counter() - started:.1f} 秒）", file=sys.stderr, flush=True)
+    return retriever
+
+
+def cmd_query(args: argparse.Namespace, settings) -> int:
+    retriever = _load_retriever(settings)
+    if retriever is None:
         return EXIT_NO_INDEX
 
     def emit(question: str) -> None:
@@ -237,7 +259,6 @@ def cmd_query(args: argparse.Namespace, settings) -> int:
             if line.strip():
                 emit(line.strip())
     elif args.question is None:  # interactive prompt
-        retriever.embedder.warm_up()  # load the model before the first question, not during it
         print(f"索引版本 {retriever.version}。输入问题后回车，输入空行或 Ctrl-D 退出。")
         while True:
             try:
@@ -256,14 +277,11 @@ def cmd_query(args: argparse.Namespace, settings) -> int:
 
 def cmd_eval(args: argparse.Namespace, settings) -> int:
     from knowledge.index.evaluation import evaluate, format_report, load_question_set
-    from knowledge.retrieval.index_data import NoIndexError
-    from knowledge.retrieval.retriever import Retriever
 
-    try:
-        retriever = Retriever.from_published_index(settings)
-    except NoIndexError as error:
-        print(error, file=sys.stderr)
+    retriever = _load_retriever(settings)
+    if retriever is None:
         return EXIT_NO_INDEX
+    print("正在评测…", file=sys.stderr, flush=True)
     report = evaluate(retriever, load_question_set(Path(args.questions) if args.questions else settings.eval_questions))
     text = format_report(report)
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
@@ -274,125 +292,81 @@ def cmd_eval(args: argparse.Namespace, settings) -> int:
     return EXIT_OK
 
 
-def _database_problem(name: str, path: Path, error: Exception) -> str:
-    """A Chinese sentence for a database that cannot be used (never a traceback for the admin)."""
-    text = str(error).lower()
-    if "locked" in text or "busy" in text:
-        return f"{name}正被其他程序占用，暂时无法写入（{path}）：请稍后重试"
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return f"{name}文件已损坏或不是 SQLite 数据库（{path}）：请从备份恢复，或移走该文件（其中的记录会丢失）"
-    return f"{name}无法读写（{path}）：{error}"
-
-
 def cmd_report(args: argparse.Namespace, settings) -> int:
-    from knowledge.report.admin import write_report
+    from knowledge.report.cli import run_report
 
-    try:
-        path, report = write_report(settings, days=args.days, out=Path(args.out).resolve() if args.out else None)
-    except sqlite3.Error as error:
-        print("报告生成失败：" + _database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
-        return EXIT_FAILED
-    except OSError as error:
-        print(f"报告写入失败：{error}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"报告已写入 {path}")
-    print(report.summary())
-    return EXIT_OK
-
-
-# The report draws one column per day (a year at most; records are kept retention_days anyway);
-# purge accepts up to a century (a date before year 1 cannot be computed).
-MAX_DAYS = {"report": 366, "purge": 36500}
-RECORD_TABLE_NAMES = {"questions": "提问记录", "feedback": "评价", "handoffs": "转人工记录"}
-
-
-def _purge_tracker(path: Path, days: int) -> tuple[int, int]:
-    """Delete Rasa tracker-store events older than `days` days: (events, whole conversations) deleted.
-
-    A conversation is just its events, so one whose events are all older disappears with them;
-    a conversation still going keeps its recent events.
-    """
-    cutoff = time.time() - days * 86400
-    # mode=rw: never create an empty tracker database where Rasa has not made one.
-    connection = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True, timeout=5)
-    try:
-        connection.execute("PRAGMA secure_delete=ON")  # overwrite the deleted conversations in the file too
-        with connection:
-            if connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone() is None:
-                return 0, 0
-            conversations = connection.execute(
-                "SELECT COUNT(*) FROM (SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?)", (cutoff,)
-            ).fetchone()[0]
-            events = connection.execute("DELETE FROM events WHERE timestamp < ?", (cutoff,)).rowcount
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the old pages also live in the -wal file
-        return events, conversations
-    finally:
-        connection.close()
+    return run_report(args, settings)
 
 
 def cmd_purge(args: argparse.Namespace, settings) -> int:
-    from knowledge.records.store import Records
+    from knowledge.report.cli import run_purge
 
-    days = args.days if args.days is not None else settings.retention_days
-    if not 1 <= days <= MAX_DAYS["purge"]:
-        print(f"保留天数必须是 1 到 {MAX_DAYS['purge']} 之间的整数（settings.yml 中的 retention_days 是 {days}）", file=sys.stderr)
-        return EXIT_USAGE
-    cutoff = dt.datetime.now() - dt.timedelta(days=days)
-    print(f"保留最近 {days} 天，删除 {cutoff:%Y-%m-%d %H:%M} 之前的记录：")
-    failed = False
-    if not settings.records_db.exists():
-        print(f"  问答记录库还不存在（{settings.records_db}），无需删除")
-    else:
-        try:
-            counts = Records(settings.records_db).purge_older_than(days)
-        except sqlite3.Error as error:
-            print("清理失败：" + _database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
-            failed = True
-        else:
-            for table, count in counts.items():
-                print(f"  {RECORD_TABLE_NAMES.get(table, table)}（{table}）：删除 {count} 条")
-    if not settings.tracker_db.exists():
-        print(f"  对话记录库还不存在（{settings.tracker_db}），无需删除")
-    else:
-        try:
-            events, conversations = _purge_tracker(settings.tracker_db, days)
-        except sqlite3.Error as error:
-            print("清理失败：" + _database_problem("对话记录库（Rasa tracker store）", settings.tracker_db, error), file=sys.stderr)
-            failed = True
-        else:
-            print(f"  对话事件（events）：删除 {events} 条，其中 {conversations} 个对话已全部删除")
-    # Admin reports quote (masked) questions: they expire with the conversations they came from.
-    old_reports = [path for path in settings.reports_dir.glob("admin-report-*.html") if path.stat().st_mtime < cutoff.timestamp()]
-    for path in old_reports:
-        path.unlink()
-    print(f"  管理报告（{settings.reports_dir}）：删除 {len(old_reports)} 份")
-    return EXIT_FAILED if failed else EXIT_OK
+    return run_purge(args, settings)
+
+
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+
+# argparse's own English error messages (Python 3.11), said in Chinese; the last one catches the rest.
+ARGPARSE_ERRORS = [
+    (r"the following arguments are required: (.*)", r"缺少必需的参数：\1"),
+    (r"one of the arguments (.*) is required", r"参数 \1 必须给出一个"),
+    (r"unrecognized arguments: (.*)", r"无法识别的参数：\1"),
+    (r"ambiguous option: (\S+) could match (.*)", r"选项 \1 不明确，可能是：\2"),
+    (r"argument (\S+): invalid choice: (.*) \(choose from (.*)\)", r"参数 \1 的值 \2 无效，可选：\3"),
+    (r"argument (\S+): invalid int value: (.*)", r"参数 \1 的值 \2 不是整数"),
+    (r"argument (\S+): expected one argument", r"参数 \1 后面需要一个值"),
+    (r"argument (\S+): not allowed with argument (.*)", r"参数 \1 不能与 \2 同时使用"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+]
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """argparse with Chinese headings, help and error messages (the admin reads Chinese throughout)."""
+
+    def __init__(self, *args, add_help: bool = True, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title, self._optionals.title = "位置参数", "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
+    def error(self, message: str) -> NoReturn:
+        for pattern, chinese in ARGPARSE_ERRORS:
+            message, found = re.subn(f"^{pattern}$", chinese, message, flags=re.S)
+            if found:
+                break
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}：错误：{message}\n")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="index_builder.py", description="政务服务知识库：校验、建索引、查询、评测、管理报告、清理过期记录")
-    sub = parser.add_subparsers(dest="command", required=True)
+    from knowledge.report.cli import add_report_arguments
+
+    parser = ChineseParser(prog="index_builder.py", description="政务服务知识库：校验、建索引、查询、评测、管理报告、清理过期记录")
+    sub = parser.add_subparsers(dest="command", metavar="子命令", required=True)
     sub.add_parser("validate", help="校验全部办事指南和政策文件")
     build = sub.add_parser("build", help="建索引并在校验和评测通过后原子发布")
     build.add_argument("--no-gate", action="store_true", help="跳过发布门槛（只用于调试）")
     build.add_argument("--accept", metavar="理由", help="门槛发现退步时仍然发布，并把理由记入历史（status 会显示）")
     build.add_argument("--if-changed", action="store_true", help="源文件与当前索引一致时什么都不做")
     status = sub.add_parser("status", help="当前发布的索引")
-    status.add_argument("--json", action="store_true")
+    status.add_argument("--json", action="store_true", help="输出索引清单（manifest）的 JSON")
     sub.add_parser("list", help="全部索引版本")
     rollback = sub.add_parser("rollback", help="回滚到上一个（或指定）版本")
-    rollback.add_argument("version", nargs="?")
+    rollback.add_argument("version", nargs="?", metavar="版本", help="要回滚到的版本（默认上一个版本；list 列出全部版本）")
     query = sub.add_parser("query", help="查询：问题，- 表示从标准输入逐行读取，省略则进入交互模式")
-    query.add_argument("question", nargs="?")
+    query.add_argument("question", nargs="?", metavar="问题", help="要查询的问题；- 表示从标准输入逐行读取（输出 JSON 行）；省略则进入交互模式")
     query.add_argument("--json", action="store_true", help="输出机器可读的 JSON")
-    query.add_argument("-k", type=int, default=5, help="显示前 k 条命中")
+    query.add_argument("-k", type=int, default=5, metavar="条数", help="显示前几条命中（默认 5）")
     evaluate = sub.add_parser("eval", help="在评测问题集上评测当前索引")
-    evaluate.add_argument("--questions", help="问题集 YAML（默认 settings.yml 中的 eval_questions）")
-    report = sub.add_parser("report", help="管理报告：提问量、回答情况、好评/差评、转人工、未回答问题和改进建议（HTML）")
-    report.add_argument("--days", type=int, default=30, help="统计最近多少天（默认 30，含今天）")
-    report.add_argument("--out", help="输出文件（默认 reports_dir/admin-report-<日期>.html）")
+    evaluate.add_argument("--questions", metavar="文件", help="问题集 YAML（默认 settings.yml 中的 eval_questions）")
+    add_report_arguments(sub.add_parser("report", help="管理报告：提问量、回答情况、好评/差评、转人工、未回答问题和改进建议（HTML），"
+                                                       "可按渠道和期间筛选，默认不含测试流量"))
     purge = sub.add_parser("purge", help="按保留期限删除旧的对话、提问、评价和转人工记录")
-    purge.add_argument("--days", type=int, help="保留最近多少天（默认 settings.yml 中的 retention_days）")
+    purge.add_argument("--days", type=int, metavar="天数", help="保留最近多少天（默认 settings.yml 中的 retention_days）")
     return parser
 
 
@@ -404,10 +378,6 @@ def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     if args.command == "query" and args.k < 1:
         print("-k 必须是正整数", file=sys.stderr)
-        return EXIT_USAGE
-    limit = MAX_DAYS.get(args.command)
-    if limit and args.days is not None and not 1 <= args.days <= limit:
-        print(f"--days 必须是 1 到 {limit} 之间的整数", file=sys.stderr)
         return EXIT_USAGE
     from knowledge.settings import load_settings
 

@@ -9,8 +9,9 @@ keeps them in step.
 
 Usage::
 
-    from protocol import FEEDBACK_BAD, PAYLOAD_ANSWER, unavailable_text
+    from protocol import FEEDBACK_BAD, PAYLOAD_ANSWER, rating_payload, unavailable_text
     unavailable_text("12345")
+    rating_payload("bad", "kqzvtmwrbahe")   # '/feedback_bad{"answer_id": "kqzvtmwrbahe"}'
 """
 
 from __future__ import annotations
@@ -42,6 +43,30 @@ REQUEST_HUMAN = "/request_human"
 AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
 DENY = "/deny"
 
+# Every answer has an id (ANSWER_ID_PATTERN, made by the action server), in its custom payload
+# (PAYLOAD_ANSWER -> "id") and in its rating buttons, so a rating names the answer it rates, however
+# old the button. The entities of a rating payload (declared in domain.yml):
+ENTITY_ANSWER_ID = "answer_id"
+ENTITY_COMMENT = "comment"  # what was missing, sent with a 差评 in one message (the hall API)
+# Letters only: the REST channel masks what looks like a phone or ID number in every message, a
+# button's payload included, and an id of hex digits could hold one.
+ANSWER_ID_PATTERN = r"[a-z]{12}"  # whole string (re.fullmatch)
+
+
+def rating_payload(rating: str, answer_id: str | None, comment: str | None = None) -> str:
+    """The payload of a 好评 ("good") or 差评 ("bad") for one answer, in Rasa's entity syntax:
+    ``/feedback_good{"answer_id": "kqzvtmwrbahe"}``; a 差评 may carry its comment too. Without an id
+    (a client that has none) it rates the conversation's latest answer."""
+    import json  # local: this module's top level stays free of anything but definitions
+
+    intent = FEEDBACK_GOOD if rating == "good" else FEEDBACK_BAD
+    entities = {ENTITY_ANSWER_ID: answer_id} if answer_id else {}
+    if comment and rating != "good":
+        entities[ENTITY_COMMENT] = comment
+    # One line whatever the comment holds (Rasa reads the entities up to the end of the line).
+    return intent + (json.dumps(entities, ensure_ascii=False) if entities else "")
+
+
 # Slots (declared in domain.yml) that the actions read and write.
 SLOT_GUIDE = "guide_id"  # the guide the conversation is about (follow-ups answer it)
 SLOT_ASPECT = "aspect"  # the aspect last answered (a bare "X呢？" asks it again)
@@ -49,8 +74,10 @@ SLOT_CANDIDATES = "candidates"  # guides offered in a clarifying question, until
 SLOT_PENDING_ASPECT = "pending_aspect"  # what the user asked, while the assistant asks back
 SLOT_PENDING_QUESTION = "pending_question"
 SLOT_OFFERED = "offered"  # what the last reply offered: OFFERED_CONFIRM, OFFERED_HANDOFF or OFFERED_ITEM
-SLOT_LAST_ANSWER = "last_answer"  # {question, guide_id, section, index_version}: what a rating refers to
+SLOT_LAST_ANSWER = "last_answer"  # {id, question, guide_id, section, index_version} of the latest answer
+SLOT_ANSWERS = "answers"  # the conversation's recent answers, like last_answer: what a rating's answer id names
 SLOT_FEEDBACK_COMMENT = "feedback_comment"  # what was missing, after a 差评
+SLOT_FEEDBACK_ANSWER = "feedback_answer"  # the id of the answer whose 差评 awaits its comment
 OFFERED_CONFIRM = "confirm"  # the last reply asked "您问的是【X】…吗？"
 OFFERED_HANDOFF = "handoff"  # the last reply offered 转人工 (a 是的 accepts it)
 OFFERED_ITEM = "item"  # the last reply asked which item ("您想了解哪个事项的办理时限？")
@@ -67,10 +94,20 @@ PAYLOAD_KINDS = (PAYLOAD_HANDOFF, PAYLOAD_ANSWER, PAYLOAD_CONFIRM, PAYLOAD_CLARI
 FEEDBACK_THANKS = "thanks"  # after 好评
 FEEDBACK_ASK_COMMENT = "ask_comment"  # after 差评: "请告诉我缺了什么"
 FEEDBACK_COMMENT_SAVED = "comment_saved"  # the comment was stored
+FEEDBACK_UNKNOWN_ANSWER = "unknown_answer"  # the rated answer is not (or no longer) known: nothing was stored
 
 # Sender ids: each channel's conversations start with its own prefix.
 SENDER_PREFIX_KEFU = "kefu-"
 SENDER_PREFIX_TELEGRAM = "tg-"
+
+# Test traffic: a sender id that, after its channel prefix (kefu-, tg-; none on the REST channel),
+# starts with one of these (case-insensitive) comes from a test, a benchmark, a probe or a developer
+# trying things, never from a citizen. The admin report leaves it out unless asked
+# (index_builder.py report --include-test). Whoever sends automated or trial traffic names its
+# senders so: "test-…" (tests; the hall API's session "test-…" is "kefu-test-…"), "dev-…" (a
+# developer by hand), "sec-…" (security probes), "probe-…", and the benchmarks' own prefixes.
+TEST_SENDER_PREFIXES = ("test-", "api-test-", "dev-", "sec-", "probe-", "load-", "bench-", "unseen-", "switch-",
+                        "zero-downtime-", "tracker-test")
 
 # A Rasa sender id: a channel prefix and the channel's own id ("kefu-3f9a…", "tg-42", "tg--1001-2").
 # Validated on the REST channel, so no log line can be forged through it (no newlines, no spaces).

@@ -12,7 +12,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import policy, replies
+from actions import memory, policy, replies
 from actions.conversation import entity, intent_of, options, send, text_of
 from actions.dialogue import is_elliptical, names_an_item, resolve_pick
 from actions.knowledge_service import KnowledgeUnavailableError
@@ -81,7 +81,7 @@ class ActionAnswer(Action):
         reply, events = self.respond(tracker)
         send(dispatcher, reply)
         self._log_question(tracker, reply)
-        return events
+        return memory.remember(tracker, events)
 
     def respond(self, tracker: Tracker) -> Outcome:
         config = self.services.settings
@@ -160,24 +160,28 @@ class ActionAnswer(Action):
     # --- replying ------------------------------------------------------------------------------
     def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str) -> Outcome:
         if result.guide is None and result.passage is not None:  # a policy document answers best
+            answer_id = memory.new_answer_id()
             reply = replies.policy_answer(result.passage, confidence=result.confidence, index_version=result.index_version,
-                                          hotline=self.services.settings.hotline)
-            last = {"question": text, "guide_id": None, "section": result.passage.chunk.id, "index_version": result.index_version}
+                                          hotline=self.services.settings.hotline, answer_id=answer_id)
+            last = {"id": answer_id, "question": text, "guide_id": None, "section": result.passage.chunk.id,
+                    "index_version": result.index_version}
             return reply, [SlotSet(SLOT_LAST_ANSWER, last), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         passage = result.passage if intent == ASK_POLICY else None
         return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
                      result: RetrievalResult | None = None, passage: Hit | None = None) -> Outcome:
-        """The asked aspect of one guide, and the slots that make it the conversation's guide."""
+        """The asked aspect of one guide, and the slots that make it the conversation's guide (and, with
+        its new id, the latest answer: the caller adds it to the conversation's memory, memory.remember)."""
         if guide is None:
             return replies.not_found([], self.services.settings.hotline), [SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0
+        answer_id = memory.new_answer_id()  # in the payload and the rating buttons: a rating names this answer
         reply = replies.answer(guide, sections, aspect=aspect, confidence=confidence, index_version=retriever.version,
-                               faq=faq, passage=passage)
-        last = {"question": question, "guide_id": guide["id"], "section": "、".join(h for h, _ in sections) or aspect,
+                               answer_id=answer_id, faq=faq, passage=passage)
+        last = {"id": answer_id, "question": question, "guide_id": guide["id"], "section": "、".join(h for h, _ in sections) or aspect,
                 "index_version": retriever.version}
         return reply, [SlotSet(SLOT_GUIDE, guide["id"]), SlotSet(SLOT_ASPECT, aspect), SlotSet(SLOT_LAST_ANSWER, last),
                        SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, None), SlotSet(SLOT_PENDING_QUESTION, None),

@@ -1,36 +1,87 @@
-"""好评 / 差评 and what was missing (action_record_feedback, action_save_feedback_comment), and
-是 / 不是 after an offer (action_reply_confirmation)."""
+"""好评 / 差评 of one answer and what was missing (action_record_feedback, action_save_feedback_comment),
+and 是 / 不是 after an offer (action_reply_confirmation).
+
+A rating names its answer: the buttons carry the answer's id (protocol.rating_payload), looked up
+in the conversation's recent answers (actions/memory.py), so an old button rates its own answer and
+an id no longer remembered rates nothing (the user is told so). A typed 好评 / 差评 rates the latest
+answer. A 差评 opens the comment request (feedback_form) unless its comment came with it (the hall
+API). The request takes one message: a question is answered as one, anything else is the comment.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
-from actions.answer import ActionAnswer
-from actions.conversation import intent_of, options, send
+from actions import memory, replies
+from actions.answer import ASK_POLICY, ASPECT_OF_INTENT, ActionAnswer
+from actions.conversation import entity, intent_of, options, send, text_of
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
-from knowledge.retrieval.retriever import GuideCandidate
-from knowledge.sources.aspects import GENERAL
+from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
+from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (
+    ENTITY_ANSWER_ID,
+    ENTITY_COMMENT,
     OFFERED_CONFIRM,
     OFFERED_HANDOFF,
     SLOT_CANDIDATES,
+    SLOT_FEEDBACK_ANSWER,
     SLOT_FEEDBACK_COMMENT,
-    SLOT_LAST_ANSWER,
     SLOT_OFFERED,
     SLOT_PENDING_ASPECT,
     SLOT_PENDING_QUESTION,
 )
 
+FEEDBACK_FORM = "feedback_form"  # domain.yml: asks for the comment after a 差评
+COMMENT_MAX_CHARS = 2000
+# Intents that ask something: a message after the comment request with one of them may be a question.
+QUESTION_INTENTS = frozenset({*ASPECT_OF_INTENT, ASK_POLICY, "choose"})
+# Words that judge the answer ("没说清楚表具费用谁出", "电话打不通", "材料写错了"): what we asked for, a comment.
+_CRITIQUE = re.compile(
+    r"没说|没有说|没讲|没有讲|没写|没有写|没提|没有提|没回答|没有回答|没答|答非所问|不对|不准|不全|不完整|不详细|不具体|"
+    r"不清楚|不明白|说错|写错|错了|有误|错误|过时|缺|少了|漏|没用|没有用|没帮助|没有帮助|帮不上|看不懂|听不懂|"
+    r"太长|太短|太简单|太笼统|太复杂|不够|打不通|没人接|变了|改了|回答|答案|希望|建议"
+)
+# Words that ask ("…在哪里办理", "…要多久", "…吗？").
+_ASKING = re.compile(
+    r"[?？]|什么|啥|哪|多久|多长|多少|几[个天日年月种项份次周]|怎么|怎样|如何|吗|呢|是否|能否|可否|可不可以|能不能|"
+    r"要不要|需不需要|用不用|有没有|是不是|谁|为什么|为啥|请问"
+)
+
+
+def record_rating(services: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
+    """Store a 好评 / 差评 for the answer the rating names (its button's id, else the latest answer)."""
+    rating = "bad" if intent_of(tracker) == "feedback_bad" else "good"
+    answer_id = entity(tracker, ENTITY_ANSWER_ID)
+    rated = memory.find(tracker, answer_id) if answer_id else memory.latest(tracker)
+    if rated is None:
+        # An id from long ago (or not of this conversation), or nothing answered yet: rating another
+        # answer instead would blame the wrong guide in the admin report.
+        dispatcher.utter_message(response="utter_feedback_unknown_answer")
+        return [SlotSet(SLOT_FEEDBACK_ANSWER, None)]
+    comment = (entity(tracker, ENTITY_COMMENT) or "").strip()[:COMMENT_MAX_CHARS] if rating == "bad" else ""
+    sender = tracker.sender_id
+    services.records.later("评价", sender, lambda store: store.add_feedback(
+        sender, rating, question=rated.get("question"), guide_id=rated.get("guide_id"), section=rated.get("section"),
+        index_version=rated.get("index_version"), answer_id=rated.get("id"), comment=comment or None))
+    if rating == "good":
+        dispatcher.utter_message(response="utter_feedback_thanks")
+        return [SlotSet(SLOT_FEEDBACK_ANSWER, None)]
+    if comment:  # the comment came with the 差评: nothing to ask
+        dispatcher.utter_message(response="utter_feedback_comment_saved")
+        return [SlotSet(SLOT_FEEDBACK_ANSWER, None)]
+    # The form asks what was missing; its one reply goes to action_save_feedback_comment (data/rules.yml).
+    return [SlotSet(SLOT_FEEDBACK_COMMENT, None), SlotSet(SLOT_FEEDBACK_ANSWER, rated.get("id")), FollowupAction(FEEDBACK_FORM)]
+
 
 class ActionRecordFeedback(Action):
-    """Store a 好评 or 差评 for the last answer (a 差评 is followed by the comment form)."""
+    """Store a 好评 or 差评 for the answer it names (a 差评 is followed by the comment request)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -39,19 +90,19 @@ class ActionRecordFeedback(Action):
         return "action_record_feedback"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        rating = "bad" if intent_of(tracker) == "feedback_bad" else "good"
-        last = tracker.get_slot(SLOT_LAST_ANSWER) or {}
-        sender = tracker.sender_id
-        self.services.records.later("评价", sender, lambda store: store.add_feedback(
-            sender, rating, question=last.get("question"), guide_id=last.get("guide_id"),
-            section=last.get("section"), index_version=last.get("index_version")))
-        if rating == "good":
-            dispatcher.utter_message(response="utter_feedback_thanks")
-        return []
+        return record_rating(self.services, tracker, dispatcher)
 
 
 class ActionSaveFeedbackComment(Action):
-    """Store what the user said was missing after a 差评."""
+    """The one message after "请告诉我缺了什么": a question is answered, anything else is the comment.
+
+    A question: no word judging the answer, an intent that asks (or the retriever can answer or
+    confirm it), and either question words or another item than the rated answer's ("注销公司").
+    So "没说清楚表具费用谁出" and "表具费用" (after a 差评 of 用气报装) are comments, whatever the
+    NLU made of them, and "施工许可证在哪里办理" and "注销公司" are answered. A button is what it is:
+    a rating rates its answer (a 差评 asks again, for that answer), a pick is answered, 转人工 hands
+    over. Either way this request ends here.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -61,21 +112,57 @@ class ActionSaveFeedbackComment(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         comment = (tracker.get_slot(SLOT_FEEDBACK_COMMENT) or "").strip()
-        # The form takes any text as the comment; a request for people, or a button pressed instead
-        # of typing (/feedback_good, /request_human…), is not one. Typed text is always the comment,
-        # whatever its intent: "没说清楚表具费用谁出" reads like a 差评 and is exactly what we asked for.
-        if intent_of(tracker) == "request_human":
+        answer_id = tracker.get_slot(SLOT_FEEDBACK_ANSWER)
+        done: list[EventType] = [SlotSet(SLOT_FEEDBACK_COMMENT, None), SlotSet(SLOT_FEEDBACK_ANSWER, None)]
+        intent = intent_of(tracker)
+        if intent == "request_human":
             reply, events = await handoff(self.services, tracker, "request_human")
             send(dispatcher, reply)
-            return [SlotSet(SLOT_FEEDBACK_COMMENT, None), *events]
-        if comment.startswith("/"):
-            dispatcher.utter_message(response="utter_anything_else")
-            return [SlotSet(SLOT_FEEDBACK_COMMENT, None)]
+            return [*done, *events]
+        if comment.startswith("/"):  # a button pressed instead of typing
+            return [*done, *await self._button(dispatcher, tracker, domain, intent)]
+        if comment and self.is_question(tracker, memory.find(tracker, answer_id)):
+            return [*done, *await ActionAnswer(self.services).run(dispatcher, tracker, domain)]
         if comment:
             sender = tracker.sender_id
-            self.services.records.later("差评意见", sender, lambda store: store.add_comment(sender, comment[:2000]))
+            self.services.records.later("差评意见", sender, lambda store: store.add_comment(
+                sender, comment[:COMMENT_MAX_CHARS], answer_id=answer_id if memory.is_answer_id(answer_id) else None))
         dispatcher.utter_message(response="utter_feedback_comment_saved")
-        return [SlotSet(SLOT_FEEDBACK_COMMENT, None)]
+        return done
+
+    async def _button(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], intent: str) -> list[EventType]:
+        if intent in ("feedback_good", "feedback_bad"):
+            return record_rating(self.services, tracker, dispatcher)  # rates the answer its button names
+        if intent == "choose":
+            return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
+        if intent in ("affirm", "deny"):
+            return await ActionReplyConfirmation(self.services).run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+    def is_question(self, tracker: Tracker, rated: dict[str, Any] | None) -> bool:
+        """Whether the message after a comment request asks a question rather than commenting (see the class)."""
+        text = text_of(tracker)
+        if not text or _CRITIQUE.search(text):
+            return False
+        try:
+            retriever = self.services.knowledge.retriever()
+            result: RetrievalResult | None = retriever.run(text, detect_aspect(text))
+            named = retriever.mentioned(text)
+        except KnowledgeUnavailableError:
+            result, named = None, set()
+        sure = result is not None and result.in_scope >= self.services.settings.out_of_scope_override_probability
+        retrievable = sure and result is not None and result.decision in (ANSWER, CONFIRM)
+        if intent_of(tracker) not in QUESTION_INTENTS and not retrievable:
+            return False
+        if _ASKING.search(text):
+            return True
+        # No question words: a question when it turns to another item than the rated answer's, by name
+        # ("用电报装") or surely enough for the retriever ("注销公司"); "表具费用" after 用气报装 is not.
+        items = set(named)
+        if not items and sure and result is not None and result.decision != NONE:
+            items = {result.guide_id} if result.guide_id else {c.guide_id for c in result.choices or result.candidates[:3]}
+        return bool(items) and (rated or {}).get("guide_id") not in items
 
 
 class ActionReplyConfirmation(Action):
@@ -93,7 +180,7 @@ class ActionReplyConfirmation(Action):
         if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):
             reply, events = self._after_confirm(tracker, affirmed=intent == "affirm")
             send(dispatcher, reply)
-            return events
+            return memory.remember(tracker, events)
         if intent == "affirm" and offered == OFFERED_HANDOFF:
             reply, events = await handoff(self.services, tracker, "request_human")
             send(dispatcher, reply)

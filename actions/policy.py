@@ -56,11 +56,13 @@ class Thresholds:
     context_switch_probability: float
     near_miss_probability: float
     near_miss_margin: float
+    stay_unless_answered: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
         return cls(settings.out_of_scope_override_probability, settings.context_keep_margin,
-                   settings.context_switch_probability, settings.near_miss_probability, settings.near_miss_margin)
+                   settings.context_switch_probability, settings.near_miss_probability, settings.near_miss_margin,
+                   settings.context_stay_unless_answered)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or turn.has_item
                                       or result.confidence >= limits.context_switch_probability):
         return Decision(ANSWER_RESULT, result.guide_id)
-    if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)):
+    if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)
+                    or (limits.stay_unless_answered and not turn.named and result.decision != ANSWER)):
         # A follow-up without its own item ("那要多久？"), or asking an aspect in words that match no
         # other guide ("具体得走哪几步"): the same guide, the newly asked aspect.
         return Decision(ANSWER_GUIDE, current, retrieved=False)

@@ -7,7 +7,7 @@ ends with whom to contact.
 
 Usage::
 
-    reply = replies.answer(guide, sections, aspect="materials", confidence=0.81, index_version="…")
+    reply = replies.answer(guide, sections, aspect="materials", confidence=0.81, index_version="…", answer_id="kqzvtmwrbahe")
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     dispatcher.utter_message(json_message=reply.custom)
 """
@@ -24,8 +24,6 @@ from protocol import (
     AFFIRM,
     DENY,
     EXAMPLE_QUESTIONS,
-    FEEDBACK_BAD,
-    FEEDBACK_GOOD,
     PAYLOAD_ANSWER,
     PAYLOAD_ASK_ITEM,
     PAYLOAD_CLARIFY,
@@ -33,6 +31,7 @@ from protocol import (
     PAYLOAD_HANDOFF,
     PAYLOAD_NOT_FOUND,
     REQUEST_HUMAN,
+    rating_payload,
 )
 
 
@@ -64,8 +63,10 @@ def _contacts_block(guide: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], confidence: float, index_version: str) -> dict[str, Any]:
+def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], confidence: float, index_version: str,
+                   answer_id: str) -> dict[str, Any]:
     return {PAYLOAD_ANSWER: {
+        "id": answer_id,
         "guide": {"id": guide["id"], "title": guide["title"], "department": guide["department"], "updated": guide["updated"],
                   "source": guide.get("source", "")},
         "aspect": aspect,
@@ -76,12 +77,14 @@ def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], conf
     }}
 
 
-def feedback_buttons() -> list[dict[str, str]]:
-    return [{"title": "👍 好评", "payload": FEEDBACK_GOOD}, {"title": "👎 差评", "payload": FEEDBACK_BAD}]
+def feedback_buttons(answer_id: str) -> list[dict[str, str]]:
+    """好评 / 差评 for one answer: the payloads name it, so an old button rates its own answer."""
+    return [{"title": "👍 好评", "payload": rating_payload("good", answer_id)},
+            {"title": "👎 差评", "payload": rating_payload("bad", answer_id)}]
 
 
 def answer(guide: dict[str, Any], sections: list[tuple[str, str]], *, aspect: str, confidence: float, index_version: str,
-           faq: tuple[str, str] | None = None, passage: Hit | None = None) -> Reply:
+           answer_id: str, faq: tuple[str, str] | None = None, passage: Hit | None = None) -> Reply:
     """A guide's answer: the asked sections in full, an FAQ that matches, related policy, contacts."""
     parts = [f"【{guide['title']}】"]
     if faq:
@@ -94,8 +97,8 @@ def answer(guide: dict[str, Any], sections: list[tuple[str, str]], *, aspect: st
         parts.append(policy_passage_text(passage))
     parts.append(_contacts_block(guide))
     parts.append("这个回答有帮助吗？")
-    custom = _answer_custom(guide, aspect, [heading for heading, _ in sections], confidence, index_version)
-    return Reply("\n\n".join(parts), feedback_buttons(), custom)
+    custom = _answer_custom(guide, aspect, [heading for heading, _ in sections], confidence, index_version, answer_id)
+    return Reply("\n\n".join(parts), feedback_buttons(answer_id), custom)
 
 
 def passage_units(text: str) -> list[tuple[str, str]]:
@@ -117,17 +120,17 @@ def policy_passage_text(passage: Hit) -> str:
     return "\n".join(lines)
 
 
-def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotline: str) -> Reply:
+def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotline: str, answer_id: str) -> Reply:
     """An answer quoted from a policy document, with its responsible units."""
     text = policy_passage_text(passage) + f"\n\n具体兑现和申报请咨询上述牵头单位，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
     units = passage_units(passage.chunk.content)
     custom = {PAYLOAD_ANSWER: {
-        "guide": None, "aspect": "policy", "sections": [],
+        "id": answer_id, "guide": None, "aspect": "policy", "sections": [],
         "document": {"title": passage.chunk.title, "section": passage.chunk.section, "source": passage.chunk.source},
         "units": [{"label": label, "value": value} for label, value in units],
         "contacts": [], "confidence": round(confidence, 4), "index_version": index_version,
     }}
-    return Reply(text, feedback_buttons(), custom)
+    return Reply(text, feedback_buttons(answer_id), custom)
 
 
 def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:

@@ -182,19 +182,23 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
             if not ok:
                 misses.append({"q": item["q"], "expected": item["guide"], "aspect": item["aspect"],
                                "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
-        follow_right = follow_turns = 0
+        follow_right = follow_turns = switch_right = switch_turns = 0
         for number, conversation in enumerate(questions["conversations"]):
             chat = Conversation(stack.rest_url, f"unseen-c{number}", stack.rest_headers)
-            guide = guides[conversation["guide"]]
             for index, turn in enumerate(conversation["turns"]):
+                guide = guides[turn.get("guide") or conversation["guide"]]  # a turn may switch to another guide
                 messages, _ = chat.ask(turn["q"], guide.id)
-                if index:
+                if index and turn.get("guide"):  # the user moves to another matter, describing it
+                    switch_turns += 1
+                    held = _holds(messages, guide, turn["aspect"])
+                    switch_right += held
+                elif index:
                     follow_turns += 1
                     held = _holds(messages, guide, turn["aspect"])
                     follow_right += held
-                    if not held:
-                        misses.append({"follow_up": turn["q"], "after": conversation["turns"][index - 1]["q"], "expected": guide.id,
-                                       "aspect": turn["aspect"], "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
+                if index and not held:
+                    misses.append({"follow_up": turn["q"], "after": conversation["turns"][index - 1]["q"], "expected": guide.id,
+                                   "aspect": turn["aspect"], "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
         off_refused = 0
         for number, text in enumerate(questions["off_topic"]):
             messages = Conversation(stack.rest_url, f"unseen-o{number}", stack.rest_headers).say(text)
@@ -204,6 +208,7 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
     n = len(questions["in_scope"])
     return {"answer_with_section_and_phone": _ratio(after_one, n), "first_reply_right": _ratio(first, n), "one_question_asked": asked,
             "follow_ups_right": _ratio(follow_right, follow_turns), "follow_up_turns": follow_turns,
+            **({"switches_right": _ratio(switch_right, switch_turns), "switch_turns": switch_turns} if switch_turns else {}),
             "offtopic_refused": _ratio(off_refused, len(questions["off_topic"])), "misses": misses}
 
 
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=("added", "replaced", "both"), default="both")
     parser.add_argument("--no-rest", action="store_true", help="only the retrieval numbers (no Rasa)")
-    parser.add_argument("--set", choices=("unseen", "dev", "dev2"), default="unseen",
+    parser.add_argument("--set", choices=("unseen", "dev", "dev2", "dev3"), default="unseen",
                         help="dev, dev2: the development sets used to choose between designs (never reported as held out)")
     args = parser.parse_args(argv)
     base = load_settings()

@@ -62,6 +62,7 @@ class Settings:
     index_poll_seconds: float
     context_switch_probability: float
     context_keep_margin: float
+    context_stay_unless_answered: bool
     out_of_scope_override_probability: float
     near_miss_margin: float
     near_miss_probability: float

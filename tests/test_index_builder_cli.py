@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,7 @@ def test_query_json_and_stdin(bundled: tuple[Settings, BuildReport]) -> None:
     settings, _report = bundled
     single = run_cli(settings, "query", "办营业执照去哪里", "--json", "-k", "3")
     assert single.returncode == 0, single.stderr
+    assert single.stderr.startswith("正在加载模型和索引…")  # said before the model loads; stdout stays pure JSON
     data = json.loads(single.stdout)
     assert data["question"] == "办营业执照去哪里"
     assert data["decision"] == "answer"
@@ -68,6 +70,9 @@ def test_query_json_and_stdin(bundled: tuple[Settings, BuildReport]) -> None:
     assert [row["decision"] for row in rows[:2]] == ["none", "ambiguous"]
     assert len(rows) == 3
     assert any(hit["guide_id"] is None and "华容区" in hit["source"] for hit in rows[2]["hits"])
+    readable = run_cli(settings, "query", "开公司要带什么材料", "-k", "3")
+    assert readable.returncode == 0 and "正在加载模型和索引…" in readable.stderr
+    assert "决策：回答" in readable.stdout and "示例问法" in readable.stdout and " · question" not in readable.stdout
 
 
 def test_query_without_an_index_exits_3(tmp_path: Path, kb_copy: Settings) -> None:
@@ -77,26 +82,46 @@ def test_query_without_an_index_exits_3(tmp_path: Path, kb_copy: Settings) -> No
     assert "build" in result.stderr
 
 
-@pytest.mark.parametrize("args", [["frobnicate"], ["query", "x", "-k", "0"], ["report", "--days", "0"], ["report", "--days", "9999"],
-                                  ["purge", "--days", "-1"], ["purge", "--days", "x"]])
-def test_bad_usage_exits_2(kb_copy: Settings, args: list[str]) -> None:
-    assert run_cli(kb_copy, *args).returncode == 2
+@pytest.mark.parametrize("args", [["frobnicate"], [], ["query", "x", "-k", "0"], ["report", "--days", "0"], ["report", "--days", "9999"],
+                                  ["purge", "--days", "-1"], ["purge", "--days", "x"], ["report", "--channel", "web"],
+                                  ["report", "--since", "2026-02-30"], ["report", "--since", "2026-11-01", "--days", "3"],
+                                  ["report", "--since", "2026-12-01", "--until", "2026-11-01"], ["list", "--verbose"]])
+def test_bad_usage_exits_2_and_says_why_in_chinese(kb_copy: Settings, args: list[str]) -> None:
+    result = run_cli(kb_copy, *args)
+    assert result.returncode == 2 and result.stderr.strip()
+    for english in ("usage:", "error:", "invalid", "argument", "required", "unrecognized", "Traceback"):
+        assert english not in result.stderr, result.stderr
+
+
+def test_help_is_in_chinese(kb_copy: Settings) -> None:
+    for args in (["--help"], ["report", "--help"], ["query", "-h"]):
+        result = run_cli(kb_copy, *args)
+        assert result.returncode == 0 and result.stdout.startswith("用法：index_builder.py")
+        for english in ("usage:", "show this help", "positional arguments", "options:"):
+            assert english not in result.stdout
+    report = run_cli(kb_copy, "report", "--help").stdout
+    assert "--channel" in report and "--include-test" in report and "--since" in report and "测试流量" in report
 
 
 def test_list_rollback_and_eval(kb_copy: Settings) -> None:
     assert run_cli(kb_copy, "build", "--no-gate").returncode == 0
     path = kb_copy.guides_dir / "seal-engraving.md"
     path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    assert "改动" in run_cli(kb_copy, "status").stdout
+    status = run_cli(kb_copy, "status").stdout
+    assert "改动" in status and "交叉验证" in status and "示例评测集：Top-1" in status
+    numbers = status.split("源文件")[0]  # the last line names changed files, whose paths may hold anything
+    assert not re.search(r"[a-z]+_[a-z_]+|top[13]\b", numbers), numbers  # no raw metric keys (answered_right, inscope_rejected…)
     assert run_cli(kb_copy, "build", "--no-gate").returncode == 0
     unchanged = run_cli(kb_copy, "build", "--if-changed")
     assert unchanged.returncode == 0 and "没有改动" in unchanged.stdout
-    listing = run_cli(kb_copy, "list").stdout.splitlines()
-    assert len(listing) == 2 and listing[-1].startswith("*")
+    header, *versions, total = run_cli(kb_copy, "list").stdout.splitlines()
+    assert header.split() == ["版本", "构建时间", "指南", "切块", "Top-1（示例评测集）"]
+    assert len(versions) == 2 and versions[-1].startswith("*") and total.startswith("共 2 个版本")
     rolled = run_cli(kb_copy, "rollback")
-    assert rolled.returncode == 0 and listing[0].split()[0] in rolled.stdout
+    assert rolled.returncode == 0 and versions[0].split()[0] in rolled.stdout
     evaluated = run_cli(kb_copy, "eval")
-    assert evaluated.returncode == 0
+    assert evaluated.returncode == 0 and "正在加载模型和索引…" in evaluated.stderr
+    assert "题目数：范围内问题" in evaluated.stdout and "in_scope" not in evaluated.stdout and '"kind"' not in evaluated.stdout
     report = json.loads((kb_copy.reports_dir / "retrieval-eval.json").read_text(encoding="utf-8"))
     assert report["metrics"]["top1"] >= 0.95
     assert "Top-1" in (kb_copy.reports_dir / "retrieval-eval.txt").read_text(encoding="utf-8")
@@ -165,6 +190,40 @@ def test_report_writes_a_page_and_a_summary(admin: Settings) -> None:
     assert "企业开办（公司设立登记）" in page and "狗证怎么办理" in page and "13812345678" not in page
     out = admin.reports_dir.parent / "elsewhere" / "r.html"
     assert run_admin(admin, "report", "--out", str(out)).returncode == 0 and out.exists()
+
+
+def test_report_by_channel_and_period_without_test_traffic(admin: Settings) -> None:
+    records = Records(admin.records_db)
+    records.add_question("kefu-web-1", "开公司要带什么材料", outcome=ANSWERED, guide_id="company-setup", confidence=0.9)
+    records.add_question("tg-42", "狗证怎么办理", outcome=NOT_FOUND)
+    records.add_question("partner-1", "公司注销", outcome=NOT_FOUND)
+    for sender in ("test-1", "kefu-load-kefu-1-0-0", "unseen-q1"):
+        records.add_question(sender, "压测问题", outcome=NOT_FOUND)
+    set_age(admin.records_db, "questions", records.add_question("kefu-web-2", "上个月的问题", outcome=NOT_FOUND), days=40)
+    today = dt.date.today().isoformat()
+
+    default = run_admin(admin, "report")
+    assert default.returncode == 0, default.stderr
+    assert "近 30 天：提问 3 次" in default.stdout and "已排除测试流量：提问 3 条" in default.stdout
+    page = (admin.reports_dir / f"admin-report-{today}.html").read_text(encoding="utf-8")
+    assert "渠道：全部渠道 · 不含测试流量" in page and "压测问题" not in page
+
+    kefu = run_admin(admin, "report", "--channel", "kefu", "--days", "7")
+    assert kefu.returncode == 0, kefu.stderr
+    assert "近 7 天：提问 1 次，已回答 1 次（100%）" in kefu.stdout and "渠道：政务服务大厅" in kefu.stdout
+    page = (admin.reports_dir / f"admin-report-{today}-kefu.html").read_text(encoding="utf-8")
+    assert "渠道：政务服务大厅（网页、自助终端、大厅 API）" in page and "狗证怎么办理" not in page and "其他渠道的记录未计入：提问 2 条" in page
+
+    everything = run_admin(admin, "report", "--include-test", "--channel", "all")
+    assert everything.returncode == 0 and "提问 6 次" in everything.stdout and "含测试流量" in everything.stdout
+    assert (admin.reports_dir / f"admin-report-{today}-with-test.html").exists()
+
+    since = (dt.date.today() - dt.timedelta(days=45)).isoformat()
+    until = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    old = run_admin(admin, "report", "--since", since, "--until", until, "--out", str(admin.reports_dir / "old.html"))
+    assert old.returncode == 0, old.stderr
+    assert f"{since} 至 {until}：提问 1 次" in old.stdout
+    assert "上个月的问题" in (admin.reports_dir / "old.html").read_text(encoding="utf-8")
 
 
 def test_report_without_data_says_so(admin: Settings) -> None:

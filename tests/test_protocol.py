@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -30,10 +32,26 @@ def test_every_button_payload_is_an_intent_of_the_domain() -> None:
     assert {payload.lstrip("/") for payload in payloads} <= intents
 
 
+def test_a_rating_payload_names_its_answer_in_entities_of_the_domain() -> None:
+    """Rasa's "/intent{json}" syntax: the intent, then entities the domain declares, on one line."""
+    entities = set(_domain()["entities"])
+    assert {protocol.ENTITY_ANSWER_ID, protocol.ENTITY_COMMENT} <= entities
+    assert protocol.rating_payload("good", "kqzvtmwrbahe") == '/feedback_good{"answer_id": "kqzvtmwrbahe"}'
+    assert protocol.rating_payload("good", "kqzvtmwrbahe", "ignored: only a 差评 has a comment") == '/feedback_good{"answer_id": "kqzvtmwrbahe"}'
+    assert protocol.rating_payload("bad", None) == protocol.FEEDBACK_BAD  # no id: the latest answer
+    tricky = '没说"表具"费用}\n谁出\n第二行 {"answer_id": "x"}'
+    payload = protocol.rating_payload("bad", "kqzvtmwrbahe", tricky)
+    match = re.fullmatch(r"/(?P<intent>[^{@]+)(?P<entities>\{.+\})", payload)  # Rasa's pattern (no DOTALL)
+    assert match and match["intent"] == "feedback_bad"
+    assert json.loads(match["entities"]) == {"answer_id": "kqzvtmwrbahe", "comment": tricky}
+    assert re.fullmatch(protocol.ANSWER_ID_PATTERN, "kqzvtmwrbahe") and not re.fullmatch(protocol.ANSWER_ID_PATTERN, "138123456789")
+
+
 def test_the_rating_replies_carry_their_payload() -> None:
     responses = _domain()["responses"]
     kinds = {name: variation[0].get("custom", {}).get(protocol.PAYLOAD_FEEDBACK) for name, variation in responses.items()}
-    assert {protocol.FEEDBACK_THANKS, protocol.FEEDBACK_ASK_COMMENT, protocol.FEEDBACK_COMMENT_SAVED} <= set(kinds.values())
+    assert {protocol.FEEDBACK_THANKS, protocol.FEEDBACK_ASK_COMMENT, protocol.FEEDBACK_COMMENT_SAVED,
+            protocol.FEEDBACK_UNKNOWN_ANSWER} <= set(kinds.values())
 
 
 def test_protocol_imports_only_the_standard_library() -> None:
@@ -41,4 +59,4 @@ def test_protocol_imports_only_the_standard_library() -> None:
     tree = ast.parse(Path(protocol.__file__).read_text(encoding="utf-8"))
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert imported <= {"__future__", "hmac"}
+    assert imported <= {"__future__", "hmac", "json"}

@@ -6,6 +6,9 @@ GOVQA_RASA_TOKEN to Rasa's own arguments inside the process (the kernel's copy o
 line keeps what was executed) and calls Rasa's own entry point, so Rasa behaves exactly as
 `rasa run` does.
 
+Before Rasa starts, bot/rasa/speedups.py removes per-turn work Rasa need not do (pinned to the
+Rasa version in requirements/rasa.txt; GOVQA_RASA_SPEEDUPS=0 leaves Rasa as installed).
+
     GOVQA_RASA_TOKEN=… var/venv-rasa/bin/python -m bot.rasa.server run --model models/x.tar.gz --enable-api
 """
 
@@ -25,6 +28,11 @@ def main() -> None:
     private_process()  # before Rasa logs anything: masked, escaped log lines; files 600
     token = os.environ.pop(TOKEN_ENV, "")
     sys.argv = ["rasa", *sys.argv[1:], *(["--auth-token", token] if token else [])]
+    from bot.rasa import speedups
+
+    # Rasa has not configured logging yet: say on stderr (the Rasa log) what runs.
+    state = "applied" if speedups.apply() else "off" if not speedups.enabled() else "refused (version)"
+    print(f"govqa: Rasa speedups {state}", file=sys.stderr, flush=True)
     rasa_main()
 
 

@@ -33,6 +33,7 @@ from knowledge.index.embedding import Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
+from knowledge.index.labels import labelled
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
@@ -207,8 +208,7 @@ def build_index(
             data.decision = model
             manifest["calibration"] = {"answer_at": model.answer_at, "scope_at": model.scope_at, "confirm_at": model.confirm_at,
                                        "spread": model.spread, **model.report}
-            say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 "
-                + "，".join(f"{key} {value}" for key, value in model.report["cv"].items()))
+            say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))
 
             metrics: dict[str, float] = {}
             eval_text = ""

@@ -13,12 +13,12 @@ Usage::
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from knowledge.index.labels import DECISION_NAMES, label, labelled
 from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retriever
 
 
@@ -132,13 +132,17 @@ LABELS = {
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = [f"索引版本：{report['index_version']}",
-             "题目数：" + "，".join(f"{k} {v}" for k, v in report["counts"].items()), ""]
-    width = max(len(label) for label in LABELS.values())
-    for key, label in LABELS.items():
-        lines.append(f"  {label:<{width}}  {report['metrics'][key]:.4f}")
+    """The evaluation as the admin reads it (terminal and retrieval-eval.txt): counts, metrics, failed questions."""
+    lines = [f"索引版本：{report['index_version']}", "题目数：" + labelled(report["counts"]), ""]
+    width = max(len(text) for text in LABELS.values())
+    lines += [f"  {LABELS.get(key, label(key)):<{width}}  {value:.4f}" for key, value in report["metrics"].items()]
     if report["failures"]:
         lines += ["", f"未通过的题目（{len(report['failures'])}）："]
-        for failure in report["failures"]:
-            lines.append("  " + json.dumps(failure, ensure_ascii=False))
+    for failure in report["failures"]:
+        expected = failure.get("expected")
+        expected = "、".join(expected) if isinstance(expected, list) else expected
+        got = "、".join(str(item) for item in failure.get("got") or []) or "无"
+        lines.append(f"  · [{label(failure['kind'])}] {failure['q']}：决策 {DECISION_NAMES.get(failure['decision'], failure['decision'])}"
+                     + (f"，应为 {expected}" if expected else "") + f"，排在前面的 {got}"
+                     + (f"，把握 {failure['score']}" if "score" in failure else ""))
     return "\n".join(lines)

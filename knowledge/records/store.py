@@ -7,9 +7,9 @@ What users typed is stored masked (knowledge/records/privacy.py: ID, mobile and 
 Usage::
 
     records = Records(settings.records_db)
-    records.add_feedback("user-1", "good", question="开公司要带什么材料", guide_id="company-setup",
-                         section="申请材料", index_version="20261130-…")
-    records.add_comment("user-1", "没有说复印件要几份")
+    records.add_feedback("user-1", "bad", question="开公司要带什么材料", guide_id="company-setup",
+                         section="申请材料", index_version="20261130-…", answer_id="kqzvtmwrbahe")
+    records.add_comment("user-1", "没有说复印件要几份", answer_id="kqzvtmwrbahe")
     records.add_handoff("user-1", reason="request_human", guide_id=None, question="转人工",
                         transcript=[{"from": "user", "text": "转人工"}])
     records.add_question("user-1", "开公司要带什么材料", outcome="answered", guide_id="company-setup",
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     guide_id TEXT,
     section TEXT,
     index_version TEXT,
-    comment TEXT
+    comment TEXT,
+    answer_id TEXT
 );
 CREATE TABLE IF NOT EXISTS handoffs (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,6 +68,21 @@ CREATE TABLE IF NOT EXISTS handoffs (
     transcript TEXT NOT NULL
 );
 """
+# Columns added after a table was first created, (table, column, type): `CREATE TABLE IF NOT EXISTS`
+# leaves an existing file's table as it was, so each is added when a store opens a file without it.
+_ADDED_COLUMNS = (("feedback", "answer_id", "TEXT"),)  # the id of the rated answer (actions/memory.py)
+
+
+def _migrate(connection: sqlite3.Connection) -> None:
+    """Bring a records file created by an older version up to _SCHEMA (idempotent)."""
+    for table, column, kind in _ADDED_COLUMNS:
+        columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            try:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as error:  # another process added it a moment ago
+                if "duplicate column" not in str(error):
+                    raise
 
 
 def _now() -> str:
@@ -87,6 +103,7 @@ class Records:
             with self._lock:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(_SCHEMA)
+                _migrate(connection)
                 self._ready = True
         return connection
 
@@ -109,19 +126,24 @@ class Records:
         )
 
     def add_feedback(self, sender_id: str, rating: str, *, question: str | None, guide_id: str | None,
-                     section: str | None, index_version: str | None) -> int:
+                     section: str | None, index_version: str | None, answer_id: str | None = None,
+                     comment: str | None = None) -> int:
+        """One rating of one answer (`answer_id`, with that answer's question, guide and section)."""
         return self._write(
-            "INSERT INTO feedback (time, sender_id, rating, question, guide_id, section, index_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (_now(), sender_id, rating, mask_personal_data(question or "") or None, guide_id, section, index_version),
+            "INSERT INTO feedback (time, sender_id, rating, question, guide_id, section, index_version, answer_id, comment)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (_now(), sender_id, rating, mask_personal_data(question or "") or None, guide_id, section, index_version, answer_id,
+             mask_personal_data(comment) if comment else None),
         )
 
-    def add_comment(self, sender_id: str, comment: str) -> bool:
-        """Attach a comment to this user's latest 差评; False when there is none."""
+    def add_comment(self, sender_id: str, comment: str, *, answer_id: str | None = None) -> bool:
+        """Attach a comment to this user's latest 差评 (of the answer `answer_id`, when given); False when there is none."""
         connection = self._connect()
         try:
             with connection:
                 row = connection.execute(
-                    "SELECT id FROM feedback WHERE sender_id = ? AND rating = 'bad' ORDER BY id DESC LIMIT 1", (sender_id,)
+                    "SELECT id FROM feedback WHERE sender_id = ? AND rating = 'bad' AND (? IS NULL OR answer_id = ?)"
+                    " ORDER BY id DESC LIMIT 1", (sender_id, answer_id, answer_id)
                 ).fetchone()
                 if row is None:
                     return False

@@ -47,6 +47,7 @@ _FILLER = re.compile("|".join(sorted((
 ), key=len, reverse=True)))
 _BEFORE_ASPECTS = re.compile("办理|哪里|哪儿")
 _NOT_WORD = re.compile(r"[^0-9a-z\u3400-\u9fff]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def shown(text: Any) -> str:
@@ -55,15 +56,31 @@ def shown(text: Any) -> str:
     return cleaned if len(cleaned) <= MAX_TEXT else cleaned[:MAX_TEXT] + "…"
 
 
-def normalise(question: str) -> str:
-    """The topic of a question: without aspect words (材料, 多久, 去哪…: "what to bring" and "where" about the
-    same service belong together), filler, punctuation and digits; full-width folded, lower case."""
+def _cleaned(question: str) -> str:
+    """Latin letters and Chinese characters only: masked, full-width folded, lower case; no punctuation, emoji or digits."""
     text = unicodedata.normalize("NFKC", mask_personal_data(question or ""))[:MAX_TEXT]
     text = _NOT_WORD.sub("", text.lower())
-    text = re.sub(r"\d+", "", text)  # masked numbers and dates say nothing about the topic
+    return re.sub(r"\d+", "", text)  # masked numbers and dates say nothing about the topic
+
+
+def _topic(text: str) -> str:
     # 办理 and 哪里 go first, or the aspect words 怎么办 and 去哪 would leave 理 and 里 behind;
     # the filler goes after the aspect words, or 带什么 would lose 什么 and stay unrecognised.
-    return _FILLER.sub("", strip_aspect_words(_BEFORE_ASPECTS.sub("", text))) or text
+    return _FILLER.sub("", strip_aspect_words(_BEFORE_ASPECTS.sub("", text)))
+
+
+def normalise(question: str) -> str:
+    """The topic of a question: without aspect words (材料, 多久, 去哪…: "what to bring" and "where" about the
+    same service belong together), filler, punctuation and digits; full-width folded, lower case.
+    A question that is nothing but such words keeps them ("怎么办" stays "怎么办")."""
+    text = _cleaned(question)
+    return _topic(text) or text
+
+
+def chinese_topic_chars(question: str) -> int:
+    """How many Chinese characters the question's topic has (aspect words and filler not counted):
+    0 for emoji, "<script>alert(1)</script>怎么办", "' OR 1=1 --" or a bare "怎么办"."""
+    return len(_CJK.findall(_topic(_cleaned(question))))
 
 
 def char_ngrams(text: str) -> list[str]:

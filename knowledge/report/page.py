@@ -25,10 +25,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from knowledge.records.privacy import mask_personal_data
-from knowledge.records.store import ANSWERED, ASKED_ITEM, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE
+from knowledge.records.store import ANSWERED, ASKED_ITEM, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE
 from knowledge.report.charts import Series, data_uri, stacked_bars, stacked_columns
+from knowledge.report.filters import ALL, CHANNEL_NAMES, KEFU, REST, TELEGRAM
 from knowledge.report.grouping import SIMILARITY, QuestionGroup, shown
-from knowledge.report.stats import NOT_ANSWERED, Report, percent
+from knowledge.report.stats import NOT_ANSWERED, TABLE_NAMES, Report, percent
 
 OUTCOME_NAMES = {ANSWERED: "已回答", CLARIFIED: "反问澄清（有歧义）", ASKED_ITEM: "追问具体事项",
                  NOT_FOUND: "没有找到答案", OUT_OF_SCOPE: "超出服务范围", UNAVAILABLE: "知识库暂不可用"}
@@ -271,13 +272,27 @@ SECTIONS = [("suggestions", "建议"), ("daily", "每日提问量"), ("outcomes"
             ("handoffs", "转人工"), ("unanswered", "未能回答的问题"), ("low-confidence", "低置信度回答"), ("guides", "各指南的问题")]
 
 
+def render_scope(report: Report) -> Safe:
+    """What the numbers cover: the channel, test traffic, and the other channels' share when one is chosen."""
+    lines = [paragraph(report.covers(), "meta")]
+    if report.channel_excluded:
+        lines.append(paragraph("其他渠道的记录未计入：" + "，".join(
+            f"{TABLE_NAMES[t]} {report.channel_excluded[t]} 条" for t in TABLES if report.channel_excluded[t]), "meta"))
+    elif report.filters.channel == ALL and report.questions:
+        channels = report.channels()
+        lines.append(paragraph("各渠道提问：" + "，".join(
+            f"{CHANNEL_NAMES[c]} {channels[c]} 次" for c in (KEFU, TELEGRAM, REST) if channels[c]), "meta"))
+    return Safe("".join(lines))
+
+
 def render_html(report: Report) -> str:
     period = f"{report.period.start.isoformat()} 至 {report.period.end.isoformat()}"
-    meta = (f"统计期间：{period}（近 {len(report.period.days)} 天）· 生成于 {report.generated_at.strftime('%Y-%m-%d %H:%M')}"
+    meta = (f"统计期间：{period}（共 {len(report.period.days)} 天）· 生成于 {report.generated_at.strftime('%Y-%m-%d %H:%M')}"
             f" · 当前索引版本：{report.index_version or '未发布'} · 用户输入中的身份证号、手机号、银行卡号均已脱敏")
     if report.empty:
         body = [render_summary(report), section("empty", "暂无数据", paragraph(
-            "统计期间还没有任何记录（提问、评价、转人工都为 0）。助手上线并有人使用后，再运行 python3 index_builder.py report。", "empty"))]
+            "统计期间、所选渠道还没有任何记录（提问、评价、转人工都为 0）。助手上线并有人使用后，再运行 python3 index_builder.py report。",
+            "empty"))]
     else:
         body = [Safe("<nav>" + "".join(f'<a href="#{anchor}">{esc(name)}</a>' for anchor, name in SECTIONS) + "</nav>"),
                 render_summary(report), render_suggestions(report), render_daily(report), render_outcomes(report),
@@ -290,9 +305,9 @@ def render_html(report: Report) -> str:
                                           "（settings.yml 的 report_low_confidence，把握是校准后的答对概率）的提问："
                                           "回答可能不对，值得抽查；同样按相似度分组。"),
                 render_guides(report)]
-    title = f"政务服务智能问答运行报告 {period}"
+    title = f"政务服务智能问答运行报告 {period}" + ("" if report.filters.channel == ALL else f"（{CHANNEL_NAMES[report.filters.channel]}）")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{plain(title)}</title><style>{STYLE}</style></head><body><main>"
-            f"<h1>政务服务智能问答 · 运行报告</h1><p class=meta>{plain(meta)}</p>" + "".join(body) + "</main></body></html>\n")
+            f"<h1>政务服务智能问答 · 运行报告</h1><p class=meta>{plain(meta)}</p>{render_scope(report)}" + "".join(body) + "</main></body></html>\n")

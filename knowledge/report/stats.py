@@ -1,7 +1,9 @@
 """The admin report's numbers: read the records database for a period and compute them into a Report.
 
 Reads the question log, feedback ratings and handoff records (knowledge/records/store.py,
-settings.records_db) of the last N days, plus guide titles from the published index, and computes:
+settings.records_db) of a period (the last N days by default) that the filters keep (one channel or
+all; test traffic left out unless asked, see knowledge/report/filters.py), plus guide titles from the
+published index, and computes:
 outcomes, per-guide hits / 好评 / 差评 / handoffs / close calls, groups of similar unanswered and
 low-confidence questions (knowledge/report/grouping.py) and the 建议 (which guides to write or fix).
 Nothing here produces HTML (that is knowledge/report/page.py); texts kept in the dataclasses are
@@ -26,17 +28,22 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.records.store import ANSWERED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE, Records
-from knowledge.report.grouping import QuestionGroup, confidence, question_groups, shown
+from knowledge.report.filters import ALL, Filters, channel_of, is_test_sender
+from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, confidence, question_groups, shown
 from knowledge.settings import Settings
 
 # Outcomes counted as "not answered"; 反问澄清 and 追问具体事项 are neither answered nor failed.
 NOT_ANSWERED = (NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE)
 # 建议: thresholds for "write a guide" and "fix a guide".
 MIN_GROUP_TO_WRITE = 2       # an unanswered group asked at least this often
+MIN_CHINESE_TO_WRITE = 2     # ... about a topic of at least this many Chinese characters (no emoji, <script>, ' OR 1=1)
 MIN_RATINGS = 3              # a 差评 rate means something only with a few ratings
 BAD_RATE_TO_FIX = 0.3
 MIN_HANDOFFS_TO_FIX = 2
 MIN_LOW_CONFIDENCE_TO_FIX = 3
+
+
+TABLE_NAMES = {"questions": "提问", "feedback": "评价", "handoffs": "转人工"}
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -60,10 +67,33 @@ class Period:
         return self.start.isoformat() <= day <= self.end.isoformat()
 
 
-def load_rows(records_db: Path, period: Period) -> dict[str, list[dict[str, Any]]]:
-    """The rows of each records table inside `period`; empty lists when the database does not exist yet."""
+@dataclass
+class Selection:
+    """The rows the report covers, and what the filters left out of the period (per table)."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    test_excluded: Counter[str] = field(default_factory=Counter)       # test traffic left out
+    channel_excluded: Counter[str] = field(default_factory=Counter)    # other channels' real traffic
+
+
+def load_rows(records_db: Path, period: Period, filters: Filters | None = None) -> Selection:
+    """The rows of each records table inside `period` that `filters` keep (default: every channel,
+    no test traffic); empty lists when the database does not exist yet."""
+    filters = filters or Filters()
     records = Records(records_db)
-    return {table: [row for row in records.rows(table) if period.contains(row.get("time"))] for table in TABLES}
+    selection = Selection({table: [] for table in TABLES})
+    for table in TABLES:
+        for row in records.rows(table):
+            if not period.contains(row.get("time")):
+                continue
+            if filters.keeps(row):
+                selection.rows[table].append(row)
+                continue
+            if filters.channel in (ALL, channel_of(row.get("sender_id"))):
+                selection.test_excluded[table] += 1        # this channel's test traffic
+            elif filters.include_test or not is_test_sender(row.get("sender_id")):
+                selection.channel_excluded[table] += 1     # the other channels' real traffic
+    return selection
 
 
 def guide_titles(settings: Settings) -> dict[str, str]:
@@ -149,6 +179,9 @@ class Report:
     low_confidence_groups: list[QuestionGroup]
     suggestions: list[Suggestion]
     titles: dict[str, str]
+    filters: Filters = field(default_factory=Filters)
+    test_excluded: Counter[str] = field(default_factory=Counter)      # rows per table left out as test traffic
+    channel_excluded: Counter[str] = field(default_factory=Counter)   # rows per table of the other channels
 
     @property
     def empty(self) -> bool:
@@ -167,18 +200,35 @@ class Report:
             return "（未关联指南）"
         return self.titles.get(guide_id) or f"{guide_id}（已不在知识库中）"
 
+    @property
+    def period_text(self) -> str:
+        """"近 30 天" when the period ends today, else "2026-11-01 至 2026-11-30"."""
+        if self.period.end == self.generated_at.date():
+            return f"近 {len(self.period.days)} 天"
+        return f"{self.period.start.isoformat()} 至 {self.period.end.isoformat()}"
+
+    def covers(self) -> str:
+        """Which channel and traffic the numbers cover, and how much test traffic was left out."""
+        text = self.filters.describe()
+        if self.test_excluded:
+            text += "；已排除测试流量：" + "，".join(f"{TABLE_NAMES[t]} {self.test_excluded[t]} 条" for t in TABLES if self.test_excluded[t])
+        return text
+
     def summary(self) -> str:
-        """One line for the terminal."""
-        days = len(self.period.days)
+        """Two lines for the terminal: the numbers, and what they cover."""
         if self.empty:
-            return f"近 {days} 天还没有任何记录（提问、评价、转人工均为 0），报告中说明了暂无数据"
+            return f"{self.period_text}还没有任何记录（提问、评价、转人工均为 0），报告中说明了暂无数据\n{self.covers()}"
         total = len(self.questions)
         good = sum(1 for row in self.feedback if row.get("rating") == "good")
         writes = sum(1 for s in self.suggestions if s.kind == "write")
         fixes = sum(1 for s in self.suggestions if s.kind == "fix")
-        return (f"近 {days} 天：提问 {total} 次，已回答 {self.answered} 次（{percent(self.answered, total)}），"
+        return (f"{self.period_text}：提问 {total} 次，已回答 {self.answered} 次（{percent(self.answered, total)}），"
                 f"未能回答 {self.not_answered} 次；好评 {good} / 差评 {len(self.feedback) - good}；"
-                f"转人工 {len(self.handoffs)} 次；建议新写 {writes} 项，修改 {fixes} 个指南")
+                f"转人工 {len(self.handoffs)} 次；建议新写 {writes} 项，修改 {fixes} 个指南\n{self.covers()}")
+
+    def channels(self) -> Counter[str]:
+        """Questions per channel ("kefu", "telegram", "rest")."""
+        return Counter(channel_of(row.get("sender_id")) for row in self.questions)
 
 
 def percent(part: float, whole: float) -> str:
@@ -224,8 +274,8 @@ def suggestions(unanswered: list[QuestionGroup], guides: dict[str, GuideStats], 
     result: list[Suggestion] = []
     for group in unanswered:
         topical = group.outcomes[NOT_FOUND] + group.outcomes[OUT_OF_SCOPE]
-        if topical < MIN_GROUP_TO_WRITE:
-            continue
+        if topical < MIN_GROUP_TO_WRITE or chinese_topic_chars(group.representative) < MIN_CHINESE_TO_WRITE:
+            continue  # rare, or no Chinese words to write a guide about (emoji, <script>, ' OR 1=1)
         reasons = [f"{topical} 次提问没有找到答案" + (f"（{group.phrasings} 种问法）" if group.phrasings > 1 else "")]
         if group.outcomes[OUT_OF_SCOPE] > group.outcomes[NOT_FOUND]:
             reasons.append("多数被判为超出服务范围：如属本中心业务，建议编写指南，否则可以忽略")
@@ -248,11 +298,15 @@ def suggestions(unanswered: list[QuestionGroup], guides: dict[str, GuideStats], 
     return result
 
 
-def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = None) -> Report:
-    """Read the records of the last `days` days (today included) and compute everything the page shows."""
+def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = None, *, period: Period | None = None,
+                 filters: Filters | None = None) -> Report:
+    """Read the records of `period` (default: the last `days` days, today included) that `filters` keep
+    (default: every channel, no test traffic) and compute everything the page shows."""
     now = now or dt.datetime.now()
-    period = Period.last_days(days, now.date())
-    rows = load_rows(settings.records_db, period)
+    period = period or Period.last_days(days, now.date())
+    filters = filters or Filters()
+    selection = load_rows(settings.records_db, period, filters)
+    rows = selection.rows
     titles = guide_titles(settings)
     low_below = low_confidence_threshold(settings)
     outcomes = Counter(str(row.get("outcome")) for row in rows["questions"])
@@ -266,4 +320,5 @@ def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = N
         unused_guides=sorted((t for g, t in titles.items() if g not in guides), key=str),
         unanswered_groups=unanswered, low_confidence_groups=question_groups(close_calls),
         suggestions=suggestions(unanswered, guides, outcomes), titles=titles,
+        filters=filters, test_excluded=selection.test_excluded, channel_excluded=selection.channel_excluded,
     )

@@ -47,7 +47,7 @@ ASPECT_SECTIONS: dict[str, tuple[str, ...]] = {
     CONTACT: ("办理地点",),
     CONDITIONS: ("受理条件", "适用对象"),
     ONLINE: ("网上办理", "办理地点"),
-    GENERAL: ("适用对象", "办理流程", "办理时限", "收费标准"),
+    GENERAL: ("适用对象", "申请材料", "办理流程", "办理时限", "收费标准"),  # "怎么办理": everything needed, once
 }
 
 ASPECT_NAMES_ZH: dict[str, str] = {

@@ -13,8 +13,10 @@ from actions import replies
 from knowledge.index.chunks import PASSAGE, Chunk
 from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
 from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
-from protocol import AFFIRM, DENY, EXAMPLE_QUESTIONS, FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN
+from protocol import AFFIRM, DENY, EXAMPLE_QUESTIONS, REQUEST_HUMAN, rating_payload
 from tests.support import parsed_guide
+
+ANSWER_ID = "kqzvtmwrbahe"
 
 pytestmark = pytest.mark.unit
 
@@ -50,7 +52,7 @@ def _picked(payload: str) -> str:
 def test_a_materials_answer_is_complete_and_says_whom_to_contact() -> None:
     guide = parsed_guide("company-setup")
     sections = Retriever.sections_for(guide.as_dict(), MATERIALS)
-    reply = replies.answer(guide.as_dict(), sections, aspect=MATERIALS, confidence=0.81, index_version="v1")
+    reply = replies.answer(guide.as_dict(), sections, aspect=MATERIALS, confidence=0.81, index_version="v1", answer_id=ANSWER_ID)
     assert reply.text.startswith(f"【{guide.title}】")
     materials = guide.section("申请材料")
     assert materials is not None and materials.items
@@ -66,16 +68,16 @@ def test_a_materials_answer_is_complete_and_says_whom_to_contact() -> None:
 
 
 def test_an_answer_offers_rating_buttons() -> None:
-    reply = replies.answer(_guide(), [], aspect=GENERAL, confidence=0.5, index_version="v1")
-    assert reply.buttons == [{"title": "👍 好评", "payload": FEEDBACK_GOOD},
-                             {"title": "👎 差评", "payload": FEEDBACK_BAD}]
-    assert {button["payload"] for button in reply.buttons} == {"/feedback_good", "/feedback_bad"}
+    reply = replies.answer(_guide(), [], aspect=GENERAL, confidence=0.5, index_version="v1", answer_id=ANSWER_ID)
+    assert reply.buttons == [{"title": "👍 好评", "payload": '/feedback_good{"answer_id": "kqzvtmwrbahe"}'},
+                             {"title": "👎 差评", "payload": '/feedback_bad{"answer_id": "kqzvtmwrbahe"}'}]
+    assert reply.custom is not None and reply.custom["answer"]["id"] == ANSWER_ID
 
 
 def test_the_answer_payload_describes_the_guide_sections_and_contacts() -> None:
     guide = parsed_guide("water-connection")
     sections = Retriever.sections_for(guide.as_dict(), TIME_LIMIT)
-    reply = replies.answer(guide.as_dict(), sections, aspect=TIME_LIMIT, confidence=0.876543, index_version="20261130-x")
+    reply = replies.answer(guide.as_dict(), sections, aspect=TIME_LIMIT, confidence=0.876543, index_version="20261130-x", answer_id=ANSWER_ID)
     assert reply.custom is not None
     answer = reply.custom["answer"]
     assert answer["guide"] == {"id": guide.id, "title": guide.title, "department": guide.department, "updated": guide.updated,
@@ -90,7 +92,7 @@ def test_sections_are_shown_whole_and_in_the_order_given() -> None:
     guide = _guide("company-setup")
     sections = Retriever.sections_for(guide, GENERAL)
     assert len(sections) >= 3
-    reply = replies.answer(guide, sections, aspect=GENERAL, confidence=0.9, index_version="v1")
+    reply = replies.answer(guide, sections, aspect=GENERAL, confidence=0.9, index_version="v1", answer_id=ANSWER_ID)
     positions = [reply.text.index(f"{heading}：\n{text.strip()}") for heading, text in sections]
     assert positions == sorted(positions)
     assert reply.custom is not None and reply.custom["answer"]["sections"] == [heading for heading, _ in sections]
@@ -100,7 +102,7 @@ def test_a_matching_faq_comes_first() -> None:
     guide = parsed_guide("company-setup")
     faq = guide.faqs[0]
     reply = replies.answer(guide.as_dict(), Retriever.sections_for(guide.as_dict(), MATERIALS), aspect=MATERIALS,
-                           confidence=0.9, index_version="v1", faq=(faq.question, faq.answer))
+                           confidence=0.9, index_version="v1", answer_id=ANSWER_ID, faq=(faq.question, faq.answer))
     assert f"问：{faq.question}\n答：{faq.answer}" in reply.text
     assert reply.text.index(faq.question) < reply.text.index("申请材料：")
 
@@ -109,14 +111,14 @@ def test_a_matching_faq_comes_first() -> None:
 def test_a_contact_question_or_no_section_says_these_are_the_windows(aspect: str, sections: bool) -> None:
     guide = _guide("water-connection")
     chosen = Retriever.sections_for(guide, aspect) if sections else []
-    reply = replies.answer(guide, chosen, aspect=aspect, confidence=0.9, index_version="v1")
+    reply = replies.answer(guide, chosen, aspect=aspect, confidence=0.9, index_version="v1", answer_id=ANSWER_ID)
     assert f"以下是「{guide['title']}」的办理窗口和电话。" in reply.text
     assert guide["contacts"][0]["phone"] in reply.text
 
 
 def test_a_materials_answer_does_not_add_the_contact_sentence() -> None:
     guide = _guide("water-connection")
-    reply = replies.answer(guide, Retriever.sections_for(guide, MATERIALS), aspect=MATERIALS, confidence=0.9, index_version="v1")
+    reply = replies.answer(guide, Retriever.sections_for(guide, MATERIALS), aspect=MATERIALS, confidence=0.9, index_version="v1", answer_id=ANSWER_ID)
     assert "的办理窗口和电话。" not in reply.text
 
 
@@ -124,7 +126,7 @@ def test_a_guide_without_source_cites_its_title_and_omits_empty_contact_details(
     guide = _guide("company-setup")
     guide["source"] = ""
     guide["contacts"] = [{"unit": "示例区测试窗口", "phone": "0000-1111111", "address": "", "hours": ""}]
-    reply = replies.answer(guide, [], aspect=CONTACT, confidence=0.9, index_version="v1")
+    reply = replies.answer(guide, [], aspect=CONTACT, confidence=0.9, index_version="v1", answer_id=ANSWER_ID)
     assert f"来源：{guide['title']}（更新于 {guide['updated']}）" in reply.text
     assert "· 示例区测试窗口　电话 0000-1111111" in reply.text
     assert "地址：" not in reply.text and "办公时间：" not in reply.text
@@ -132,7 +134,7 @@ def test_a_guide_without_source_cites_its_title_and_omits_empty_contact_details(
 
 def test_related_policy_is_shown_beside_a_guide_answer() -> None:
     guide = _guide("business-support-policy")
-    reply = replies.answer(guide, Retriever.sections_for(guide, GENERAL), aspect=GENERAL, confidence=0.9, index_version="v1",
+    reply = replies.answer(guide, Retriever.sections_for(guide, GENERAL), aspect=GENERAL, confidence=0.9, index_version="v1", answer_id=ANSWER_ID,
                            passage=_passage())
     assert "【相关政策】《华容区2022年营商环境创优行动方案》「二、重点任务」原文：" in reply.text
     assert "牵头单位：区财政局、区发改经信局、区行政审批局" in reply.text
@@ -151,12 +153,13 @@ def test_passage_units_reads_lead_and_responsible_units_and_deadline() -> None:
 
 
 def test_a_policy_answer_quotes_the_passage_and_names_the_units() -> None:
-    reply = replies.policy_answer(_passage(), confidence=0.7123456, index_version="v2", hotline=HOTLINE)
+    reply = replies.policy_answer(_passage(), confidence=0.7123456, index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
     assert f"“{POLICY_TEXT}”" in reply.text
     assert "牵头单位：区财政局、区发改经信局、区行政审批局；责任单位：区人社局、区医保局；完成时限：2022年6月底,长期推进" in reply.text
     assert "来源：《关于印发华容区2022年营商环境创优行动方案的通知》" in reply.text  # the source, not the title
     assert f"政务服务热线 {HOTLINE}" in reply.text and reply.text.endswith("这个回答有帮助吗？")
-    assert [button["payload"] for button in reply.buttons] == [FEEDBACK_GOOD, FEEDBACK_BAD]
+    assert [button["payload"] for button in reply.buttons] == [rating_payload("good", ANSWER_ID), rating_payload("bad", ANSWER_ID)]
+    assert reply.custom is not None and reply.custom["answer"]["id"] == ANSWER_ID
     assert reply.custom is not None
     answer = reply.custom["answer"]
     assert answer["guide"] is None and answer["aspect"] == "policy" and answer["contacts"] == []

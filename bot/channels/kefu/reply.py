@@ -11,16 +11,17 @@ Usage::
     structured_reply(reply)
     # {"kind": "answer", "messages": [{"text": "【企业开办…】…"}], "guide": {"id": "company-setup", …},
     #  "aspect": "materials", "contacts": [{"unit": …, "phone": "0000-1234567", …}], "buttons": [...],
-    #  "confidence": 0.83, "handoff": False, "document": None}
+    #  "confidence": 0.83, "handoff": False, "document": None, "answer_id": "kqzvtmwrbahe"}
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from bot.channels.rasa_client import AssistantReply
-from protocol import PAYLOAD_ASK_ITEM, PAYLOAD_CLARIFY, PAYLOAD_CONFIRM, PAYLOAD_KINDS, PAYLOAD_NOT_FOUND
+from protocol import ANSWER_ID_PATTERN, PAYLOAD_ASK_ITEM, PAYLOAD_CLARIFY, PAYLOAD_CONFIRM, PAYLOAD_KINDS, PAYLOAD_NOT_FOUND
 
 UNAVAILABLE = "unavailable"  # the REST channel's payload when the action server is down (bot/rasa/rest_channel.py), and a kind
 
@@ -37,7 +38,7 @@ def _contacts(raw: Any) -> list[dict[str, str]]:
 def plain_reply(kind: str, text: str) -> dict[str, Any]:
     """A reply made here, not by the assistant (empty or too long message, assistant unavailable)."""
     return {"kind": kind, "messages": [{"text": text}], "guide": None, "document": None, "aspect": None,
-            "contacts": [], "buttons": [], "confidence": None, "handoff": False}
+            "contacts": [], "buttons": [], "confidence": None, "handoff": False, "answer_id": None}
 
 
 def _guide_ref(guide: dict[str, Any]) -> dict[str, str]:
@@ -73,6 +74,8 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
         result["contacts"] = _contacts(answer.get("contacts"))
         confidence = answer.get("confidence")
         result["confidence"] = float(confidence) if isinstance(confidence, (int, float)) else None
+        answer_id = answer.get("id")
+        result["answer_id"] = answer_id if isinstance(answer_id, str) and re.fullmatch(ANSWER_ID_PATTERN, answer_id) else None
     for key in (PAYLOAD_CONFIRM, PAYLOAD_CLARIFY, PAYLOAD_ASK_ITEM):
         payload = reply.payload(key)
         if payload is not None and result["aspect"] is None:

@@ -4,6 +4,7 @@ Usage::
 
     request = ChatRequest(session_id="kiosk-3-a1b2", message="开办企业需要什么材料")
     Feedback = feedback_request_model(settings.message_max_chars)   # comment limited like a chat message
+    Feedback(session_id="kiosk-3-a1b2", answer_id="kqzvtmwrbahe", rating="bad", comment="没说表具费用谁出")
     response = ChatResponse(kind="answer", messages=[Message(text="【企业开办】…")], handoff=False)
 """
 
@@ -13,6 +14,8 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from protocol import ANSWER_ID_PATTERN
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
@@ -74,6 +77,8 @@ class ChatResponse(BaseModel):
     buttons: list[Button] = Field(default_factory=list)
     confidence: float | None = Field(None, description="把握：检索正确的校准概率（0-1），仅答案有")
     handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
+    answer_id: str | None = Field(None, description="这条回答的编号（仅答案有）：评价时作为 /api/v1/feedback 的 answer_id；"
+                                                    "答案的好评 / 差评按钮的 payload 里也带着它", examples=["kqzvtmwrbahe"])
 
 
 COMMENT_DESCRIPTION = "差评时缺了什么或哪里不对（可选，仅随差评记录）"
@@ -82,7 +87,11 @@ COMMENT_DESCRIPTION = "差评时缺了什么或哪里不对（可选，仅随差
 class FeedbackRequest(_Strict):
     """The feedback body; the app uses `feedback_request_model`, whose comment has the configured limit."""
 
-    session_id: str = Field(pattern=SESSION_ID_PATTERN, description="与 /api/v1/chat 相同的会话标识；评价针对该会话最近一次回答")
+    session_id: str = Field(pattern=SESSION_ID_PATTERN, description="与 /api/v1/chat 相同的会话标识")
+    answer_id: str = Field(pattern=f"^{ANSWER_ID_PATTERN}$", description="所评价的回答：/api/v1/chat 返回的 answer_id。"
+                                                                         "评价记在这条回答（它的问题、指南、章节）上，不论之后又问了什么；"
+                                                                         "该会话最近 10 条以外的回答不再能评价（recorded 为 false）",
+                           examples=["kqzvtmwrbahe"])
     rating: Literal["good", "bad"] = Field(description="good 好评，bad 差评")
     comment: str | None = Field(None, description=COMMENT_DESCRIPTION)
 
@@ -100,9 +109,10 @@ def feedback_request_model(max_chars: int) -> type[FeedbackRequest]:
 
 
 class FeedbackResponse(BaseModel):
-    recorded: bool = Field(description="助手是否已确认记录该评价（好评致谢，或差评后请用户说明缺了什么）")
+    recorded: bool = Field(description="助手是否已确认记录该评价（好评致谢；差评后请用户说明缺了什么，或已连同意见记录）；"
+                                       "answer_id 不是该会话最近的回答时为 false，什么也不记录")
     rating: Literal["good", "bad"]
-    comment_recorded: bool = Field(description="意见是否已随差评记录：仅当助手请用户说明意见、意见转交后助手确认已记录时为 true")
+    comment_recorded: bool = Field(description="意见是否已随差评记录（助手确认已记录时为 true）")
     messages: list[Message] = Field(description="助手的回复（如“感谢您的好评”）")
     buttons: list[Button] = Field(default_factory=list)
 

@@ -166,7 +166,7 @@ def test_no_training_example_names_a_held_out_item() -> None:
 
 BOUNDARY = """
 import json, sys
-import bot.rasa.intent_ensemble, bot.rasa.jieba_tokenizer, bot.rasa.rest_channel, bot.rasa.use_featurizer
+import bot.rasa.intent_ensemble, bot.rasa.jieba_tokenizer, bot.rasa.rest_channel, bot.rasa.speedups, bot.rasa.use_featurizer
 print(json.dumps(sorted(sys.modules)))
 """
 # What the app environment has and Rasa's Python 3.10 environment must never need.

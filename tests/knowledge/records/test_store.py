@@ -115,6 +115,43 @@ def test_a_comment_without_a_bad_rating_is_refused(records: Records) -> None:
     assert records.rows("feedback")[0]["comment"] is None
 
 
+def test_a_rating_names_its_answer_and_a_comment_goes_to_that_answers_bad_rating(records: Records) -> None:
+    first = records.add_feedback("user-1", "bad", question="一", guide_id="a", section=None, index_version=None, answer_id="aaaaaaaaaaaa")
+    later = records.add_feedback("user-1", "bad", question="二", guide_id="b", section=None, index_version=None, answer_id="bbbbbbbbbbbb")
+    assert records.add_comment("user-1", "缺了一份材料", answer_id="aaaaaaaaaaaa") is True
+    assert records.add_comment("user-1", "没有这条回答的差评", answer_id="cccccccccccc") is False
+    rows = {row["id"]: row for row in records.rows("feedback")}
+    assert (rows[first]["answer_id"], rows[first]["comment"]) == ("aaaaaaaaaaaa", "缺了一份材料")
+    assert (rows[later]["answer_id"], rows[later]["comment"]) == ("bbbbbbbbbbbb", None)
+
+
+def test_a_bad_rating_can_bring_its_comment_masked(records: Records) -> None:
+    records.add_feedback("user-1", "bad", question="q", guide_id="a", section=None, index_version=None, answer_id="aaaaaaaaaaaa",
+                         comment=f"没说清楚，回电{MOBILE}")
+    assert records.rows("feedback")[0]["comment"] == "没说清楚，回电138****5678"
+
+
+_OLD_FEEDBACK_TABLE = """CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, sender_id TEXT NOT NULL,
+    rating TEXT NOT NULL CHECK (rating IN ('good', 'bad')), question TEXT, guide_id TEXT, section TEXT, index_version TEXT, comment TEXT)"""
+
+
+def test_a_records_file_of_an_older_version_gets_the_answer_id_column(tmp_path: Path) -> None:
+    """`CREATE TABLE IF NOT EXISTS` leaves an existing table alone: the column is added, the rows kept."""
+    db = tmp_path / "records.sqlite3"
+    with sqlite3.connect(db) as connection:
+        connection.execute(_OLD_FEEDBACK_TABLE)
+        connection.execute("INSERT INTO feedback (time, sender_id, rating, guide_id) VALUES ('2026-01-01T00:00:00', 'u', 'bad', 'old')")
+    connection.close()
+    records = Records(db)
+    records.add_feedback("u", "good", question="q", guide_id="new", section=None, index_version=None, answer_id="aaaaaaaaaaaa")
+    assert [(row["guide_id"], row["answer_id"]) for row in records.rows("feedback")] == [("old", None), ("new", "aaaaaaaaaaaa")]
+    Records(db).rows("feedback")  # opening a migrated file again changes nothing
+    with sqlite3.connect(db) as connection:
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(feedback)")]
+    connection.close()
+    assert columns.count("answer_id") == 1
+
+
 # --- handoffs --------------------------------------------------------------------------------
 
 def test_a_handoff_keeps_the_transcript_with_only_the_users_numbers_masked(records: Records) -> None:

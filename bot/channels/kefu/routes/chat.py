@@ -1,5 +1,5 @@
 """POST /api/v1/chat (a question, or a button's payload, to the assistant: one structured reply)
-and POST /api/v1/feedback (好评 / 差评 for the last answer, a 差评 with what was missing).
+and POST /api/v1/feedback (好评 / 差评 of one answer, named by its answer_id; a 差评 with what was missing).
 
 Both talk to Rasa under the sender ``kefu-<session_id>`` (protocol.SENDER_PREFIX_KEFU), so the
 conversations of this channel are told apart from Telegram's. Whatever goes wrong behind Rasa, the
@@ -9,7 +9,6 @@ user gets a reply to read with the hotline, never an error status (see bot/chann
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -21,12 +20,11 @@ from bot.channels.kefu.routes import ERRORS, Services
 from bot.channels.kefu.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
 from knowledge.text import visible_text
-from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, SENDER_PREFIX_KEFU, too_long_text, unavailable_text
+from protocol import SENDER_PREFIX_KEFU, rating_payload, too_long_text, unavailable_text
 
 log = logging.getLogger("bot.channels.kefu.api")
 
 EMPTY_TEXT = "请输入您想咨询的问题，例如“开办企业需要什么材料”“用水报装要多久”。"
-_SLASHES = re.compile(r"^/+")
 
 
 def sender(session_id: str) -> str:
@@ -78,35 +76,39 @@ def router(services: Services) -> APIRouter:
             return plain_reply(UNAVAILABLE, unavailable_text(settings.hotline))
         return structured_reply(reply, card_guide)
 
+    def rating_message(body: FeedbackRequest) -> tuple[str, str]:
+        """The rating payload for the answer (the comment of a 差评 in it, shortened if the whole would
+        be over the message limit), and the comment it carries."""
+        comment = visible_text(body.comment or "") if body.rating == "bad" else ""
+        message = rating_payload(body.rating, body.answer_id, comment)
+        while comment and len(message) > settings.message_max_chars:
+            comment = comment[: max(0, len(comment) - (len(message) - settings.message_max_chars))]
+            message = rating_payload(body.rating, body.answer_id, comment)
+        return message, comment
+
     async def feedback(body: FeedbackRequest) -> dict[str, Any]:
         sender_id = sender(body.session_id)
-        reply = await ask(rasa, sender_id, FEEDBACK_GOOD if body.rating == "good" else FEEDBACK_BAD)
+        # One message: the rating names its answer, and a 差评's comment goes with it (never read as a question).
+        message, comment = rating_message(body)
+        reply = await ask(rasa, sender_id, message)
         if reply is None or reply.payload(UNAVAILABLE) is not None:
             # Not reached, or the action server that stores ratings is down: nothing was recorded.
             return _feedback_answer(False, body.rating, False, [unavailable_text(settings.hotline)], [])
-        # "recorded" only when the assistant said it took the rating (bot/channels/kefu/feedback.py): e.g. a
-        # conversation whose comment form was still open takes "/feedback_bad" as that comment.
+        # "recorded" only when the assistant said it took the rating (bot/channels/kefu/feedback.py): not
+        # e.g. for an answer_id the conversation no longer remembers.
         recorded = rating_replies.acknowledges(body.rating, reply)
         if not recorded:
             log.warning("评价未被助手确认（%s）：%s", sender_id, reply.text[:80])
-        # A leading "/" would make Rasa read the comment as an intent payload.
-        comment = _SLASHES.sub("", visible_text(body.comment or ""))
-        comment_recorded = False
-        if body.rating == "bad" and comment and recorded:
-            # The 差评 opened the comment form (its acknowledgement is the prompt): the next message is the comment.
-            comment_reply = await ask(rasa, sender_id, comment[: settings.message_max_chars])
-            if comment_reply is None:
-                return _feedback_answer(True, body.rating, False, [unavailable_text(settings.hotline)], [])
-            reply, comment_recorded = comment_reply, rating_replies.comment_saved(comment_reply)
+        comment_recorded = recorded and bool(comment) and rating_replies.comment_saved(reply)
         return _feedback_answer(recorded, body.rating, comment_recorded, reply.texts, reply.buttons)
 
     # FastAPI reads the body's type from the annotation; the model is made here, with the limit from
     # settings, so it is set on the function before the route is registered.
     feedback.__annotations__["body"] = feedback_request_model(settings.message_max_chars)
     routes.post("/api/v1/feedback", response_model=FeedbackResponse, tags=["问答"], dependencies=services.authorized,
-                responses=ERRORS, summary="评价该会话最近一次回答（好评 / 差评，差评可附意见）",
-                description="与网页上的 👍/👎 按钮走同一路径：助手把评价连同问题、指南和章节记入评价记录。"
-                            "差评附带的意见只在助手请用户说明缺了什么时才转交并记录（comment_recorded 为 true）；"
-                            "不带意见的差评之后，该会话的下一条消息作为意见记录。")(feedback)
+                responses=ERRORS, summary="评价一条回答（answer_id；好评 / 差评，差评可附意见）",
+                description="与回答下的 👍/👎 按钮走同一路径：助手把评价连同这条回答的问题、指南和章节记入评价记录，"
+                            "即使之后又问了别的问题。差评附带的意见随差评一起记录（comment_recorded 为 true）；"
+                            "不带意见的差评之后，助手请用户说明缺了什么：该会话的下一条消息是问题时照常回答，否则作为意见记录。")(feedback)
 
     return routes

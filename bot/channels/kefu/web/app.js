@@ -129,7 +129,8 @@
     const group = el("div", "choices");
     group.setAttribute("role", "group");
     buttons.forEach((b) => {
-      const isFeedback = b.payload === "/feedback_good" || b.payload === "/feedback_bad";
+      // 好评 / 差评 name their answer: /feedback_good{"answer_id": "…"} (protocol.rating_payload).
+      const isFeedback = /^\/feedback_(good|bad)(\{|$)/.test(b.payload);
       const button = el("button", isFeedback ? "choice feedback" : "choice", b.title);
       button.type = "button";
       button.addEventListener("click", () => {

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from protocol import SENDER_PREFIX_KEFU
+from protocol import SENDER_PREFIX_KEFU, rating_payload
 from tests.support import parsed_guide
 from tests.support.kefu import AUTH, Api, asgi_client, assert_answers, button, fake_rasa, new_session
 from tests.support.stack import Assistant
@@ -28,7 +28,7 @@ def test_a_question_gets_the_structured_answer(api: Api) -> None:
     assert_answers(api, reply, "company-setup", "申请材料")
     assert reply["aspect"] == "materials"
     assert reply["guide"]["notice_url"] == "/api/v1/guides/company-setup/notice"
-    assert {b["payload"] for b in reply["buttons"]} >= {"/feedback_good", "/feedback_bad"}
+    assert {b["payload"] for b in reply["buttons"]} >= {rating_payload("good", reply["answer_id"]), rating_payload("bad", reply["answer_id"])}
 
 
 def test_a_follow_up_in_the_same_session_keeps_the_guide(api: Api) -> None:
@@ -127,7 +127,7 @@ def test_rasa_down_is_a_polite_reply_with_the_hotline(small_settings: Any) -> No
             body = response.json()
             assert body["kind"] == "unavailable" and small_settings.hotline in body["messages"][0]["text"]
             assert "Traceback" not in response.text and "Error" not in response.text
-            feedback = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "good"}, headers=AUTH)
+            feedback = await client.post("/api/v1/feedback", json={"session_id": "s1", "answer_id": "kqzvtmwrbahe", "rating": "good"}, headers=AUTH)
             assert feedback.status_code == 200 and feedback.json()["recorded"] is False
             assert small_settings.hotline in feedback.json()["messages"][0]["text"]
 

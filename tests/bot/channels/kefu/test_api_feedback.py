@@ -12,7 +12,20 @@ import pytest
 
 from protocol import SENDER_PREFIX_KEFU
 from tests.support import wait_for_rows
-from tests.support.kefu import ASK_REPLY, AUTH, SAVED_REPLY, THANKS, THANKS_REPLY, Api, asgi_client, assert_answers, button, fake_rasa, new_session
+from tests.support.kefu import (
+    ASK_REPLY,
+    AUTH,
+    SAVED_REPLY,
+    THANKS,
+    THANKS_REPLY,
+    Api,
+    asgi_client,
+    assert_answers,
+    button,
+    domain_response,
+    fake_rasa,
+    new_session,
+)
 from tests.support.stack import Assistant
 
 # --- feedback --------------------------------------------------------------------------------
@@ -39,8 +52,9 @@ def _records_settled(api: Api, assistant: Assistant, session: str, question: str
 
 def test_good_feedback_is_stored_with_the_question_and_guide(api: Api, assistant: Assistant) -> None:
     session = new_session()
-    api.chat(session, "办施工许可证要交钱吗")
-    response = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "good"}, headers=AUTH)
+    answer = api.chat(session, "办施工许可证要交钱吗")
+    response = api.http.post("/api/v1/feedback", json={"session_id": session, "answer_id": answer["answer_id"], "rating": "good"},
+                             headers=AUTH)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["recorded"] is True and body["rating"] == "good" and body["comment_recorded"] is False
@@ -53,8 +67,9 @@ def test_good_feedback_is_stored_with_the_question_and_guide(api: Api, assistant
 
 def test_bad_feedback_with_a_comment_stores_both_and_the_chat_goes_on(api: Api, assistant: Assistant) -> None:
     session = new_session()
-    api.chat(session, "用气报装多少钱")
-    response = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad", "comment": "没有说表具费用谁出"}, headers=AUTH)
+    answer = api.chat(session, "用气报装多少钱")
+    response = api.http.post("/api/v1/feedback", json={"session_id": session, "answer_id": answer["answer_id"], "rating": "bad",
+                                                       "comment": "没有说表具费用谁出"}, headers=AUTH)
     assert response.status_code == 200, response.text
     assert response.json()["comment_recorded"] is True
     rows = _feedback_rows(assistant, session, until=lambda rows: bool(rows) and rows[-1]["comment"] is not None)
@@ -63,16 +78,16 @@ def test_bad_feedback_with_a_comment_stores_both_and_the_chat_goes_on(api: Api, 
 
 
 def test_a_comment_is_recorded_exactly_when_the_api_says_so(api: Api, assistant: Assistant) -> None:
-    """A second 差评 while the first one's comment form is still open is not a 差评 that opens the
-    form (today the form takes "/feedback_bad" itself as the comment): the comment sent with it must
-    not be claimed as recorded unless it is in the records database."""
+    """A second 差评 while the first one's comment request is still open: what the API claims is
+    what the records database holds (the second 差评 is taken with its comment)."""
     session = new_session()
-    api.chat(session, "用气报装多少钱")
-    first = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad"}, headers=AUTH).json()
+    answer = api.chat(session, "用气报装多少钱")
+    rating = {"session_id": session, "answer_id": answer["answer_id"], "rating": "bad"}
+    first = api.http.post("/api/v1/feedback", json=rating, headers=AUTH).json()
     assert first["recorded"] is True and first["comment_recorded"] is False and "缺了什么" in first["messages"][0]["text"]
     before = _feedback_rows(assistant, session, until=lambda rows: len(rows) == 1)
     comment = "第二次差评附带的意见"
-    second = api.http.post("/api/v1/feedback", json={"session_id": session, "rating": "bad", "comment": comment}, headers=AUTH)
+    second = api.http.post("/api/v1/feedback", json={**rating, "comment": comment}, headers=AUTH)
     assert second.status_code == 200, second.text
     body = second.json()
     # the comment was not taken for a question either: the conversation goes on about the same item
@@ -80,6 +95,7 @@ def test_a_comment_is_recorded_exactly_when_the_api_says_so(api: Api, assistant:
     after = _feedback_rows(assistant, session)
     assert body["comment_recorded"] == any(row["comment"] == comment for row in after), (body, after)
     assert body["recorded"] == (len(after) > len(before)), (body, after)
+    assert body["recorded"] and body["comment_recorded"]  # the second 差评 names its answer and brings its comment
 
 
 def test_the_chat_buttons_record_feedback_the_same_way(api: Api, assistant: Assistant) -> None:
@@ -92,42 +108,44 @@ def test_the_chat_buttons_record_feedback_the_same_way(api: Api, assistant: Assi
 
 # --- feedback claims, against a fake assistant -----------------------------------------------
 
+UNKNOWN_REPLY = domain_response("utter_feedback_unknown_answer")
 UNAVAILABLE_REPLY = [{"text": "抱歉，系统暂时无法回答"}, {"custom": {"unavailable": {"hotline": "12345"}}}]
+ANSWER_ID = "kqzvtmwrbahe"
 
 
-@pytest.mark.parametrize(("replies", "recorded", "comment_sent", "comment_recorded"), [
-    pytest.param([ASK_REPLY, SAVED_REPLY], True, True, True, id="form-asks-and-saves"),
-    pytest.param([SAVED_REPLY], False, False, False, id="open-form-took-the-rating-as-its-comment"),
-    pytest.param([[{"text": "您好！请问想咨询什么？"}]], False, False, False, id="no-form"),
-    pytest.param([ASK_REPLY, [{"text": "请问您想咨询什么事项？"}]], True, True, False, id="comment-not-confirmed"),
-    pytest.param([[m for m in ASK_REPLY if "custom" not in m]], False, False, False, id="prompt-text-without-payload"),
-    pytest.param([UNAVAILABLE_REPLY], False, False, False, id="action-server-down"),
+@pytest.mark.parametrize(("replies", "recorded", "comment_recorded"), [
+    pytest.param([SAVED_REPLY], True, True, id="taken-with-its-comment"),
+    pytest.param([ASK_REPLY], True, False, id="taken-but-the-comment-asked-for"),
+    pytest.param([UNKNOWN_REPLY], False, False, id="answer-no-longer-known"),
+    pytest.param([[{"text": "您好！请问想咨询什么？"}]], False, False, id="no-rating-reply"),
+    pytest.param([[m for m in ASK_REPLY if "custom" not in m]], False, False, id="prompt-text-without-payload"),
+    pytest.param([UNAVAILABLE_REPLY], False, False, id="action-server-down"),
 ])
 def test_feedback_claims_only_what_the_assistant_confirmed(small_settings: Any, replies: list[Any], recorded: bool,
-                                                           comment_sent: bool, comment_recorded: bool) -> None:
+                                                           comment_recorded: bool) -> None:
     async def run(url: str) -> dict[str, Any]:
         async with asgi_client(small_settings, url) as client:
-            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "bad", "comment": " /表具费用没写 "},
-                                         headers=AUTH)
+            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "answer_id": ANSWER_ID, "rating": "bad",
+                                                                   "comment": " /表具费用没写 "}, headers=AUTH)
             assert response.status_code == 200, response.text
             return dict(response.json())
 
     with fake_rasa(replies) as (url, received):
         body = asyncio.run(run(url))
     assert (body["recorded"], body["comment_recorded"]) == (recorded, comment_recorded)
-    sent = [r["message"] for r in received]
-    assert sent == (["/feedback_bad", "表具费用没写"] if comment_sent else ["/feedback_bad"])  # no leading "/": not a payload
+    # One message: the 差评 names its answer and carries its comment (a leading "/" is harmless inside it).
+    assert [r["message"] for r in received] == ['/feedback_bad{"answer_id": "kqzvtmwrbahe", "comment": "/表具费用没写"}']
     assert body["messages"] and all(m["text"] for m in body["messages"])
 
 
 def test_good_feedback_is_recorded_when_thanked(small_settings: Any) -> None:
     async def run(url: str) -> dict[str, Any]:
         async with asgi_client(small_settings, url) as client:
-            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "good", "comment": "不会发送"},
-                                         headers=AUTH)
+            response = await client.post("/api/v1/feedback", json={"session_id": "s1", "answer_id": ANSWER_ID, "rating": "good",
+                                                                   "comment": "不会发送"}, headers=AUTH)
             return dict(response.json())
 
     with fake_rasa([THANKS_REPLY]) as (url, received):
         body = asyncio.run(run(url))
     assert body["recorded"] is True and body["comment_recorded"] is False and body["messages"] == [{"text": THANKS}]
-    assert [r["message"] for r in received] == ["/feedback_good"]  # a comment goes only with a 差评
+    assert [r["message"] for r in received] == ['/feedback_good{"answer_id": "kqzvtmwrbahe"}']  # a comment goes only with a 差评

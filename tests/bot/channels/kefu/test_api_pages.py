@@ -30,7 +30,8 @@ def test_the_message_limit_comes_from_the_settings(small_settings: Any) -> None:
             assert 'maxlength="50"' in (await client.get("/")).text
             too_long = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "开" * 51}, headers=AUTH)
             assert too_long.json()["kind"] == "too_long" and "50" in too_long.json()["messages"][0]["text"]
-            comment = await client.post("/api/v1/feedback", json={"session_id": "s1", "rating": "bad", "comment": "开" * 51},
+            comment = await client.post("/api/v1/feedback", json={"session_id": "s1", "answer_id": "kqzvtmwrbahe", "rating": "bad",
+                                                                     "comment": "开" * 51},
                                         headers=AUTH)
             assert comment.status_code == 422, comment.text
             error = comment.json()["error"]

@@ -12,7 +12,9 @@ from knowledge.index.chunks import Chunk
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from tests.support import parsed_guide
 
-FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "buttons", "confidence", "handoff"}
+ANSWER_ID = "kqzvtmwrbahe"
+
+FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "buttons", "confidence", "handoff", "answer_id"}
 
 
 def rest_messages(reply: replies.Reply) -> AssistantReply:
@@ -32,14 +34,15 @@ def _candidate(guide_id: str) -> GuideCandidate:
 def test_an_answer_names_its_guide_aspect_contacts_and_buttons() -> None:
     guide = parsed_guide("company-setup")
     section = guide.section("申请材料")
-    reply = replies.answer(guide.as_dict(), [("申请材料", section.text)], aspect="materials", confidence=0.8123, index_version="v1")
+    reply = replies.answer(guide.as_dict(), [("申请材料", section.text)], aspect="materials", confidence=0.8123, index_version="v1",
+                           answer_id=ANSWER_ID)
     result = structured_reply(rest_messages(reply))
     assert set(result) == FIELDS
     assert result["kind"] == "answer" and result["aspect"] == "materials" and result["confidence"] == 0.8123
     assert result["guide"] == {"id": guide.id, "title": guide.title, "department": guide.department, "updated": guide.updated,
                                "source": guide.source, "notice_url": "/api/v1/guides/company-setup/notice"}
     assert result["contacts"] == [c.as_dict() for c in guide.contacts]
-    assert result["buttons"] == replies.feedback_buttons()
+    assert result["buttons"] == replies.feedback_buttons(ANSWER_ID) and result["answer_id"] == ANSWER_ID
     assert result["messages"] == [{"text": reply.text}] and result["handoff"] is False
 
 
@@ -72,7 +75,7 @@ def test_not_found_and_ask_item() -> None:
 def test_a_policy_answer_names_its_document_and_no_guide() -> None:
     chunk = Chunk(id="p", kind="passage", text="", title="营商环境创优行动方案", section="免申即享",
                   content="由区财政局牵头，完成时限：2022年底。", source="营商环境创优行动方案")
-    reply = replies.policy_answer(Hit(chunk, 0.8, 0.8, 0.1), confidence=0.8, index_version="v1", hotline="12345")
+    reply = replies.policy_answer(Hit(chunk, 0.8, 0.8, 0.1), confidence=0.8, index_version="v1", answer_id=ANSWER_ID, hotline="12345")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "answer" and result["guide"] is None and result["aspect"] == "policy"
     assert result["document"] == {"title": "营商环境创优行动方案", "section": "免申即享", "source": "营商环境创优行动方案"}

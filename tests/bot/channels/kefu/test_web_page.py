@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support import ROOT, free_port, parsed_guide
+from tests.support import ROOT, free_port, parsed_guide, wait_for_rows
 from tests.support.kefu import TOKEN
 from tests.support.stack import Assistant
 
@@ -151,6 +151,18 @@ def test_good_and_bad_ratings(kiosk: Kiosk) -> None:
     kiosk.ask("没写表具费用")
     assert "已记录" in kiosk.chat_text()
     kiosk.screenshot("feedback")
+
+
+def test_an_older_answers_rating_rates_that_answer(kiosk: Kiosk, assistant: Assistant) -> None:
+    kiosk.ask("开办企业需要什么材料")
+    kiosk.ask("用水报装要多久")
+    assert kiosk.page.locator(".choice.feedback").count() == 4  # both answers' 好评 / 差评, shown as ratings
+    kiosk.click("差评")  # the first one still enabled: under the older answer
+    assert "缺了什么" in kiosk.page.locator(".row.bot .bubble").last.inner_text()
+    comment = f"没写清楚委托书的要求（{kiosk.name}）"
+    kiosk.ask(comment)
+    rows = wait_for_rows(assistant.settings.records_db, "feedback", lambda row: row["comment"] == comment, timeout=30)
+    assert [(row["guide_id"], row["section"]) for row in rows] == [("company-setup", "申请材料")]
 
 
 def test_the_handoff_button(kiosk: Kiosk) -> None:

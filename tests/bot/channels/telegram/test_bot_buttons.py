@@ -1,5 +1,5 @@
 """The Telegram bot's inline buttons end to end: a clarifying question answered by a button, a used
-keyboard, a double tap, and a 👍 stored with its answer.
+keyboard, a double tap, a 👍 stored with its answer, and a 👎 bound to its answer.
 
 The bot is the real python-telegram-bot client, started as `make run` starts it, against a local
 fake Bot API server and the real Rasa and action servers (fixtures in conftest.py, the user's side
@@ -8,10 +8,24 @@ in tests/support/telegram.py)."""
 from __future__ import annotations
 
 from bot.launcher.stack import Stack
-from protocol import FEEDBACK_GOOD
+from protocol import rating_payload
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.stack import Assistant
-from tests.support.telegram import Messages, RasaProxy, ask, assert_answers, buttons, click, now, rated, say, sent_to_rasa, text, wait_records
+from tests.support.telegram import (
+    Messages,
+    RasaProxy,
+    ask,
+    assert_answers,
+    buttons,
+    click,
+    now,
+    rated,
+    records,
+    say,
+    sent_to_rasa,
+    text,
+    wait_records,
+)
 
 
 def with_buttons(messages: Messages) -> bool:
@@ -46,8 +60,8 @@ def test_a_double_tap_on_a_button_sends_it_to_rasa_once(api: FakeBotApi, bot: St
     # One tap made the turn; the other was told the button is used (it never went on to Rasa).
     told = sorted(str(api.callback_queries[q]["answered"].get("text") or "") for q in taps)
     assert told[0] == "" and "用过" in told[1], told
-    assert sent_to_rasa(rasa, 1016, since=asked) == [FEEDBACK_GOOD]
-    assert len(wait_records(assistant, "feedback", 1016)) == 1
+    [row] = wait_records(assistant, "feedback", 1016)
+    assert sent_to_rasa(rasa, 1016, since=asked) == [rating_payload("good", row["answer_id"])]  # the rating names its answer
     assert [b["text"] for b in buttons(now(api, 1016, answer[-1]))] == ["✓ 已选：👍 好评"]  # the mark stays
 
 
@@ -58,4 +72,21 @@ def test_a_good_rating_is_stored_with_the_answer(api: FakeBotApi, bot: Stack, as
     assert "感谢" in text(thanks)
     rows = wait_records(assistant, "feedback", 1004)
     assert len(rows) == 1 and rows[0]["rating"] == "good" and rows[0]["guide_id"] == "construction-permit"
-    assert rows[0]["question"] == "办施工许可证要交钱吗"
+    assert rows[0]["question"] == "办施工许可证要交钱吗" and rows[0]["answer_id"]
+
+
+def test_a_bad_rating_names_its_answer_and_a_question_after_it_is_answered(api: FakeBotApi, bot: Stack, rasa: RasaProxy,
+                                                                         assistant: Assistant) -> None:
+    first = ask(api, 1017, "开办企业需要什么材料")
+    second = ask(api, 1017, "用水报装要多久")
+    assert buttons(now(api, 1017, first[-1])) == []  # only the latest keyboard is live: no old button can rate
+    asked = len(rasa.requests)
+    prompt = click(api, 1017, second[-1], "差评")
+    assert "缺了什么" in text(prompt)
+    [payload] = sent_to_rasa(rasa, 1017, since=asked)  # behind its short callback data, the payload names the answer
+    [row] = wait_records(assistant, "feedback", 1017)
+    assert payload == rating_payload("bad", row["answer_id"]) and (row["guide_id"], row["section"]) == ("water-connection", "办理时限")
+    # after the comment request a question is answered, not kept as the comment
+    assert_answers(text(ask(api, 1017, "施工许可证在哪里办理")), "construction-permit", "办理地点")
+    wait_records(assistant, "questions", 1017, count=3)  # records are written in order: a comment would be there by now
+    assert [r["comment"] for r in records(assistant, "feedback", 1017)] == [None]

@@ -36,7 +36,7 @@ from bot.channels.telegram.formatting import (
 from bot.channels.telegram.logs import RedactSecrets
 from bot.channels.telegram.staff import staff_notice
 from knowledge.settings import load_settings
-from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN, SENDER_PREFIX_TELEGRAM
+from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN, SENDER_PREFIX_TELEGRAM, rating_payload
 from tests.support.fake_bot_api import ApiError, check_keyboard, parse_html
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -128,7 +128,8 @@ def test_the_fake_server_rejects_what_telegram_rejects() -> None:
 def test_every_payload_gets_a_short_stable_key() -> None:
     store = ButtonStore({})
     long_payload = '/choose{"pick": "' + "a-very-long-guide-identifier-" * 5 + '"}'
-    for payload in (FEEDBACK_GOOD, '/choose{"pick": "company-setup"}', long_payload, "开办企业需要什么材料？"):
+    rating = rating_payload("bad", "kqzvtmwrbahe", "没说清楚表具费用谁出" * 5)  # a rating names its answer: over 64 bytes
+    for payload in (FEEDBACK_GOOD, '/choose{"pick": "company-setup"}', long_payload, "开办企业需要什么材料？", rating):
         key = store.key(payload)
         assert len(key.encode()) <= CALLBACK_DATA_LIMIT
         assert key == callback_key(payload) == store.key(payload)
