@@ -91,3 +91,21 @@ def test_confirm_offers_the_other_near_guides_but_not_itself() -> None:
 def test_near_misses_need_some_confidence_and_a_close_score(confidence: float, expected: list[str]) -> None:
     found: dict[str, Any] = {"gas": 0.80, "water": 0.77, "bank": 0.2}
     assert [c.guide_id for c in near_misses(result(NONE, None, confidence=confidence, scores=found), LIMITS)] == expected
+
+
+STAYING = Thresholds(**{**LIMITS.__dict__, "stay_unless_answered": True})
+
+
+@pytest.mark.parametrize(("found", "kind", "guide_id"), [
+    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}), ANSWER_GUIDE, "water"),  # no list of unrelated guides
+    (result(CONFIRM, "gas", confidence=0.4), ANSWER_GUIDE, "water"),
+    (result(NONE, None, confidence=0.02), ANSWER_GUIDE, "water"),
+    (result(ANSWER, "gas", confidence=0.95, scores={"gas": 0.9, "water": 0.5}), ANSWER_RESULT, "gas"),  # a sure answer moves on
+])
+def test_with_a_guide_in_context_a_follow_up_stays_unless_another_guide_is_answered(found: RetrievalResult, kind: str,
+                                                                                    guide_id: str) -> None:
+    """"要是在老家火化的呢，去哪儿申请" carries words that look like an item; with stay_unless_answered it
+    stays with the conversation's guide unless the retriever answers another one (or the user names it)."""
+    decision = decide(turn(current="water", item=True), found, STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+    assert decide(turn(current="water", named=("gas",)), found, STAYING).guide_id == "gas"
