@@ -70,6 +70,14 @@ def is_elliptical(text: str) -> bool:
     return bool(_ELLIPSIS.search(stripped)) and len(stripped) <= 20 and detect_aspect(stripped) is None
 
 
+_HYPOTHETICAL = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)|的话[，,。？?]|(要是|如果|假如|万一)[^，,。？?]{1,20}(呢|的话)")
+
+
+def is_hypothetical(text: str) -> bool:
+    """"要是车子换过大电瓶的呢", "如果材料不全的话": a new circumstance of the matter at hand."""
+    return bool(_HYPOTHETICAL.search((text or "").strip()))
+
+
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""

@@ -41,6 +41,7 @@ class Turn:
     named: frozenset[str] = frozenset()  # guides the message names by title or alias
     names_item: bool = False  # the wording names some item, one we have or not ("养犬登记…")
     follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
+    hypothetical: bool = False  # "要是…呢", "如果…的话": a new circumstance of the same matter
 
     @property
     def has_item(self) -> bool:
@@ -94,7 +95,7 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
                                       or result.confidence >= limits.context_switch_probability):
         return Decision(ANSWER_RESULT, result.guide_id)
     if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)
-                    or (limits.stay_unless_answered and not turn.named and result.decision != ANSWER)):
+                    or (limits.stay_unless_answered and not turn.named and stays(turn, result))):
         # A follow-up without its own item ("那要多久？"), or asking an aspect in words that match no
         # other guide ("具体得走哪几步"): the same guide, the newly asked aspect.
         return Decision(ANSWER_GUIDE, current, retrieved=False)
@@ -111,6 +112,13 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if turn.intent == OUT_OF_SCOPE_INTENT and not near:
         return Decision(REFUSE)
     return Decision(NOT_FOUND, near=near)
+
+
+def stays(turn: Turn, result: RetrievalResult) -> bool:
+    """With a guide in context and no other guide named: whether the message is still about it. The
+    retriever unsure (confirm, nothing found) is no reason to leave; several other guides equally close
+    ("注销公司" after a gas question) are, unless the message only adds a circumstance ("要是…呢")."""
+    return result.decision in (CONFIRM, NONE) or (result.decision == AMBIGUOUS and turn.hypothetical)
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import is_elliptical, names_an_item, resolve_pick
+from actions.dialogue import is_elliptical, is_hypothetical, names_an_item, resolve_pick
 
 OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
 
@@ -33,3 +33,11 @@ def test_is_elliptical(message: str, expected: bool) -> None:
 def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> None:
     """A follow-up about how any application goes on ("多久能批下来") stays with the conversation's guide."""
     assert names_an_item(message) is has_item
+
+
+@pytest.mark.parametrize(("message", "hypothetical"), [
+    ("要是车子换过大电瓶的呢", True), ("如果材料不全的话怎么办", True), ("那要是房子在村里呢", True), ("万一过期了呢", True),
+    ("注销公司", False), ("那要多久？", False), ("开公司要带什么材料", False),
+])
+def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
+    assert is_hypothetical(message) is hypothetical

@@ -97,7 +97,7 @@ STAYING = Thresholds(**{**LIMITS.__dict__, "stay_unless_answered": True})
 
 
 @pytest.mark.parametrize(("found", "kind", "guide_id"), [
-    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}), ANSWER_GUIDE, "water"),  # no list of unrelated guides
+    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}), CLARIFY, None),  # "注销公司" after gas: other guides, ask
     (result(CONFIRM, "gas", confidence=0.4), ANSWER_GUIDE, "water"),
     (result(NONE, None, confidence=0.02), ANSWER_GUIDE, "water"),
     (result(ANSWER, "gas", confidence=0.95, scores={"gas": 0.9, "water": 0.5}), ANSWER_RESULT, "gas"),  # a sure answer moves on
@@ -109,3 +109,10 @@ def test_with_a_guide_in_context_a_follow_up_stays_unless_another_guide_is_answe
     decision = decide(turn(current="water", item=True), found, STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
     assert decide(turn(current="water", named=("gas",)), found, STAYING).guide_id == "gas"
+
+
+def test_a_new_circumstance_stays_even_when_other_guides_are_close() -> None:
+    """"要是车子换过大电瓶的呢" after an e-bike question: other guides may score alike, it is still the e-bike."""
+    hypothetical = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, hypothetical=True)
+    found = result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79})
+    assert (decide(hypothetical, found, STAYING).kind, decide(hypothetical, found, STAYING).guide_id) == (ANSWER_GUIDE, "water")
