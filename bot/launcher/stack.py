@@ -94,8 +94,9 @@ def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -
         print(f"→ 训练 Rasa 模型（配置或训练数据有变化，约 2-4 分钟）：{model.name}", flush=True)
         started = time.monotonic()
         if log:
-            log.parent.mkdir(parents=True, exist_ok=True)
-        output = open(log, "w") if log else None
+            log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Private like every log (whatever the caller's umask): 600, truncated for this training.
+        output = os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") if log else None
         try:
             done = subprocess.run(
                 [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
