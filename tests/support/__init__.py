@@ -236,3 +236,14 @@ def texts(messages: list[dict[str, Any]]) -> str:
 
 def custom(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     return next((m["custom"][key] for m in messages if m.get("custom") and key in m["custom"]), None)
+
+
+def age_row(db: Path, table: str, row_id: int, days: float) -> None:
+    """Move one records row `days` days into the past (Records always writes the current time)."""
+    import datetime as dt
+    import sqlite3
+
+    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
+    with sqlite3.connect(db) as connection:
+        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
+    connection.close()

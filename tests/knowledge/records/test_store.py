@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.records.store import ANSWERED, NOT_FOUND, TABLES, Records
+from tests.support import age_row
 
 pytestmark = pytest.mark.unit
 
@@ -22,14 +23,6 @@ ID_NUMBER = "430102199001011234"
 @pytest.fixture
 def records(tmp_path: Path) -> Records:
     return Records(tmp_path / "records.sqlite3")
-
-
-def _age(db: Path, table: str, row_id: int, days: float) -> None:
-    """Move one row `days` days into the past (Records always writes the current time)."""
-    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
-    with sqlite3.connect(db) as connection:
-        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
-    connection.close()
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -260,9 +253,9 @@ def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> N
     old_f = records.add_feedback("user-1", "good", question="旧反馈", guide_id=None, section=None, index_version=None)
     old_h = records.add_handoff("user-1", reason="complain", guide_id=None, question="旧转人工", transcript=[])
     records.add_handoff("user-1", reason="complain", guide_id=None, question="新转人工", transcript=[])
-    _age(records.path, "questions", old_q, days=200)
-    _age(records.path, "feedback", old_f, days=181)
-    _age(records.path, "handoffs", old_h, days=365)
+    age_row(records.path, "questions", old_q, days=200)
+    age_row(records.path, "feedback", old_f, days=181)
+    age_row(records.path, "handoffs", old_h, days=365)
 
     assert records.purge_older_than(days=180) == {"questions": 1, "feedback": 1, "handoffs": 1}
     assert [row["question"] for row in records.rows("questions")] == ["新问题"]
@@ -276,7 +269,7 @@ def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
     secret = "这是一条应当被彻底删除的旧问题甲乙丙丁"
     old = records.add_question("user-1", secret, outcome=ANSWERED)
     records.add_question("user-1", "新问题", outcome=ANSWERED)
-    _age(records.path, "questions", old, days=400)
+    age_row(records.path, "questions", old, days=400)
     records.purge_older_than(days=180)
     encoded = secret.encode("utf-8")
     for path in records.path.parent.glob(records.path.name + "*"):

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +15,9 @@ from knowledge.report.filters import Filters, channel_of, is_test_sender
 from knowledge.report.grouping import chinese_topic_chars
 from knowledge.report.page import render_html
 from knowledge.report.stats import Period, build_report
-from knowledge.settings import Settings, load_settings
+from knowledge.settings import Settings
 from protocol import SENDER_PREFIX_KEFU, SENDER_PREFIX_TELEGRAM, TEST_SENDER_PREFIXES
+from tests.support import age_row
 
 pytestmark = pytest.mark.unit
 
@@ -37,18 +36,6 @@ AUTOMATED = [
 ]
 REAL = ["kefu-web-3f9a0c", "kefu-kiosk-3-a1b2", "tg-42", "tg--1001-2", "user-1", "partner-app-7", "kefu-contest-1",
         "latest-test", "kefu-", "", None]
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(records_db=tmp_path / "records.sqlite3", reports_dir=tmp_path / "reports", index_dir=tmp_path / "index")
-
-
-def set_age(db: Path, table: str, row_id: int, days: float) -> None:
-    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
-    with sqlite3.connect(db) as connection:
-        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
-    connection.close()
 
 
 def mixed(records: Records) -> None:
@@ -128,7 +115,7 @@ def test_the_page_says_what_it_covers(settings: Settings) -> None:
 def test_a_chosen_period(settings: Settings) -> None:
     records = Records(settings.records_db)
     for days, text in ((40, "四十天前"), (20, "二十天前"), (5, "五天前"), (0, "今天")):
-        set_age(settings.records_db, "questions", records.add_question("kefu-web-1", text, outcome=NOT_FOUND), days)
+        age_row(settings.records_db, "questions", records.add_question("kefu-web-1", text, outcome=NOT_FOUND), days)
     today = dt.date.today()
     report = build_report(settings, period=Period(today - dt.timedelta(days=45), today - dt.timedelta(days=10)))
     assert [row["question"] for row in report.questions] == ["四十天前", "二十天前"]

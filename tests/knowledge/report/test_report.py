@@ -7,7 +7,6 @@ import datetime as dt
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
@@ -17,23 +16,11 @@ from knowledge.report.charts import Series, fit_label, nice_ceiling, stacked_bar
 from knowledge.report.grouping import group_similar, normalise, question_groups
 from knowledge.report.page import render_html
 from knowledge.report.stats import Period, build_report, low_confidence_threshold
-from knowledge.settings import Settings, load_settings
+from knowledge.settings import Settings
+from tests.support import age_row
 
 MOBILE, ID_NUMBER, BANK_CARD = "13812345678", "430102199001011234", "6222021234567890123"
 SECRETS = (MOBILE, ID_NUMBER, BANK_CARD, "1234567890123")
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    # No published index in tmp: guide titles come from the bundled guide files.
-    return load_settings(records_db=tmp_path / "records.sqlite3", reports_dir=tmp_path / "reports", index_dir=tmp_path / "index")
-
-
-def age(db: Path, table: str, row_id: int, days: float) -> None:
-    """Move one row `days` days into the past (Records always writes the current time)."""
-    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
-    with sqlite3.connect(db) as connection:
-        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
 
 
 def svgs(page: str) -> list[str]:
@@ -137,7 +124,7 @@ def test_only_the_period_counts(settings: Settings) -> None:
     records = Records(settings.records_db)
     old = records.add_question("u1", "很久以前的问题", outcome=NOT_FOUND)
     records.add_question("u1", "今天的问题", outcome=NOT_FOUND)
-    age(settings.records_db, "questions", old, days=40)
+    age_row(settings.records_db, "questions", old, days=40)
     report = build_report(settings, days=30)
     assert [row["question"] for row in report.questions] == ["今天的问题"]
     assert len(report.period.days) == 30 and report.period.end == dt.date.today()
@@ -196,7 +183,7 @@ def test_empty_or_missing_database(settings: Settings) -> None:
     assert path == settings.reports_dir / f"admin-report-{dt.date.today().isoformat()}.html"
     assert not settings.records_db.exists()  # reading never creates the database
     Records(settings.records_db).add_feedback("u1", "good", question=None, guide_id=None, section=None, index_version=None)
-    age(settings.records_db, "feedback", 1, days=90)
+    age_row(settings.records_db, "feedback", 1, days=90)
     assert build_report(settings, days=30).empty
 
 
