@@ -82,6 +82,9 @@ class Settings:
     telegram_webhook_host: str
     telegram_webhook_port: int
     telegram_webhook_url: str
+    staff_hours: str
+    staff_timezone: str
+    desk_poll_seconds: float
     report_low_confidence: float
     retention_days: int
 

@@ -31,7 +31,8 @@ from knowledge.records.privacy import mask_personal_data
 # What the answer action did with a question (the admin report counts them).
 ANSWERED, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, ASKED_ITEM, UNAVAILABLE = (
     "answered", "clarified", "not_found", "out_of_scope", "asked_item", "unavailable")
-TABLES = ("questions", "feedback", "handoffs")
+# desk_messages / desk_actions: the staff desk's conversation lines and its clerks' actions (knowledge/records/desk.py).
+TABLES = ("questions", "feedback", "handoffs", "desk_messages", "desk_actions")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -65,12 +66,41 @@ CREATE TABLE IF NOT EXISTS handoffs (
     reason TEXT NOT NULL,
     guide_id TEXT,
     question TEXT,
-    transcript TEXT NOT NULL
+    transcript TEXT NOT NULL,
+    status TEXT,
+    clerk TEXT,
+    taken_at TEXT,
+    closed_at TEXT,
+    outcome TEXT,
+    outcome_note TEXT
+);
+CREATE INDEX IF NOT EXISTS handoffs_sender ON handoffs (sender_id);
+CREATE TABLE IF NOT EXISTS desk_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    handoff_id INTEGER NOT NULL,
+    sender_id TEXT NOT NULL,
+    author TEXT NOT NULL CHECK (author IN ('citizen', 'clerk', 'desk')),
+    clerk TEXT,
+    text TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS desk_messages_sender ON desk_messages (sender_id, id);
+CREATE TABLE IF NOT EXISTS desk_actions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    handoff_id INTEGER NOT NULL,
+    clerk TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT
 );
 """
 # Columns added after a table was first created, (table, column, type): `CREATE TABLE IF NOT EXISTS`
 # leaves an existing file's table as it was, so each is added when a store opens a file without it.
-_ADDED_COLUMNS = (("feedback", "answer_id", "TEXT"),)  # the id of the rated answer (actions/memory.py)
+_ADDED_COLUMNS = (("feedback", "answer_id", "TEXT"),  # the id of the rated answer (actions/memory.py)
+                  # the staff desk's state of a handoff (knowledge/records/desk.py): NULL status = waiting
+                  *(("handoffs", column, "TEXT") for column in ("status", "clerk", "taken_at", "closed_at", "outcome",
+                                                                "outcome_note")))
 
 
 def _migrate(connection: sqlite3.Connection) -> None:

@@ -257,11 +257,11 @@ def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> N
     age_row(records.path, "feedback", old_f, days=181)
     age_row(records.path, "handoffs", old_h, days=365)
 
-    assert records.purge_older_than(days=180) == {"questions": 1, "feedback": 1, "handoffs": 1}
+    assert records.purge_older_than(days=180) == {"questions": 1, "feedback": 1, "handoffs": 1, "desk_messages": 0, "desk_actions": 0}
     assert [row["question"] for row in records.rows("questions")] == ["新问题"]
     assert records.rows("feedback") == []
     assert [row["question"] for row in records.rows("handoffs")] == ["新转人工"]
-    assert records.purge_older_than(days=180) == {"questions": 0, "feedback": 0, "handoffs": 0}
+    assert records.purge_older_than(days=180) == {table: 0 for table in TABLES}
 
 
 def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
