@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -14,9 +15,12 @@ from actions.answer import ActionAnswer
 from actions.conversation import intent_of, send, text_of, transcript
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
+from knowledge.records.staff_hours import StaffHours
 from knowledge.retrieval.retriever import ANSWER, CONFIRM
 from knowledge.sources.aspects import detect_aspect
 from protocol import SLOT_CANDIDATES, SLOT_GUIDE, SLOT_LAST_ANSWER, SLOT_OFFERED
+
+logger = logging.getLogger(__name__)
 
 # Words that mean a person or a grievance: with one of them a message is a handoff whatever else it asks.
 _PEOPLE_OR_GRIEVANCE = re.compile(
@@ -39,8 +43,19 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
     lines = transcript(tracker)
     record_id = await services.records.now("转人工记录", tracker.sender_id, lambda store: store.add_handoff(
         tracker.sender_id, reason=reason, guide_id=guide_id, question=question, transcript=lines))
-    reply = replies.handoff(guide, reason=reason, record_id=record_id, hotline=services.settings.hotline)
+    settings = services.settings
+    reply = replies.handoff(guide, reason=reason, record_id=record_id, hotline=settings.hotline,
+                            on_duty=staff_on_duty(settings.staff_hours, settings.staff_timezone), staff_hours=settings.staff_hours)
     return reply, [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None)]
+
+
+def staff_on_duty(staff_hours: str, timezone: str) -> bool | None:
+    """Whether a clerk can join now (settings.yml staff_hours); None, with an error logged, when the setting cannot be read."""
+    try:
+        return StaffHours.parse(staff_hours, timezone).on_duty()
+    except ValueError as error:
+        logger.error("%s", error)
+        return None
 
 
 class ActionHandoff(Action):

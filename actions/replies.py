@@ -180,10 +180,24 @@ def out_of_scope(hotline: str) -> Reply:
     return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
 
 
-def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None, hotline: str) -> Reply:
-    """Where and how to reach people, plus the handoff marker channels act on."""
-    lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
-             else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
+def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None, hotline: str,
+            on_duty: bool | None = None, staff_hours: str = "") -> Reply:
+    """Where and how to reach people, plus the handoff marker channels act on.
+
+    `on_duty` (settings.yml staff_hours, knowledge/records/staff_hours.py): True, a clerk on the staff
+    desk can join this conversation; False, nobody is at the desk now, and the reply says so with the
+    hotline; None, not known (the old wording)."""
+    if on_duty is False:
+        lines = [f"现在是非工作时间（人工服务时间：{staff_hours}），工作人员暂时无法接入。" if staff_hours
+                 else "现在是非工作时间，工作人员暂时无法接入。",
+                 f"您的{'问题' if reason == 'request_human' else '反映'}和对话记录已留存，工作人员上班后会处理；"
+                 f"急需办事请拨打政务服务便民热线 {hotline}。"]
+    elif on_duty:
+        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录，接入后会在这里回复您，请稍候。" if reason == "request_human"
+                 else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录，接入后会在这里回复您。"]
+    else:
+        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
+                 else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
     lines.append("您也可以直接联系：")
     if guide is not None:
         for contact in guide["contacts"]:
@@ -193,9 +207,11 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
     lines.append("· 政务服务中心“办不成事”反映窗口：现场办事遇到困难可到该窗口当面反映，由专人协调解决")
     if record_id:
         lines.append(f"记录编号：{record_id}")
-    custom = {PAYLOAD_HANDOFF: {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
-                          "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}}
-    return Reply("\n".join(lines), [], custom)
+    marker: dict[str, Any] = {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
+                              "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}
+    if on_duty is not None:
+        marker["on_duty"] = on_duty
+    return Reply("\n".join(lines), [], {PAYLOAD_HANDOFF: marker})
 
 
 def unavailable(hotline: str) -> Reply:

@@ -281,3 +281,19 @@ def test_unavailable_apologises_with_the_hotline() -> None:
     reply = replies.unavailable("0000-12345")
     assert "暂时不可用" in reply.text and "0000-12345" in reply.text
     assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "unavailable": True}}
+
+
+def test_off_duty_the_handoff_says_so_with_the_hours_the_hotline_and_the_record() -> None:
+    guide = parsed_guide("water-connection")
+    reply = replies.handoff(guide.as_dict(), reason="request_human", record_id=42, hotline=HOTLINE, on_duty=False,
+                            staff_hours="周一至周五 09:00-17:00")
+    assert reply.text.startswith("现在是非工作时间（人工服务时间：周一至周五 09:00-17:00）")
+    assert "工作人员上班后会处理" in reply.text and f"政务服务便民热线 {HOTLINE}" in reply.text
+    assert "已为您转接" not in reply.text and reply.text.endswith("记录编号：42")
+    assert reply.custom["handoff"]["on_duty"] is False
+
+
+def test_on_duty_the_handoff_says_a_clerk_will_reply_here() -> None:
+    reply = replies.handoff(None, reason="request_human", record_id=7, hotline=HOTLINE, on_duty=True, staff_hours="每天 00:00-24:00")
+    assert reply.text.startswith("已为您转接人工服务") and "会在这里回复您" in reply.text
+    assert reply.text.endswith("记录编号：7") and reply.custom["handoff"]["on_duty"] is True
