@@ -78,6 +78,14 @@ def is_hypothetical(text: str) -> bool:
     return bool(_HYPOTHETICAL.search((text or "").strip()))
 
 
+_NEW_MATTER = re.compile(r"^(还有|另外|另)(一|个|一个|件|一件)?(件)?事|^换个(问题|事|事情|话题)|^(问|再问)(个|一个|一下)?(别的|另外)")
+
+
+def starts_new_matter(text: str) -> bool:
+    """"还有个事，村口的老石桥想修…": the user closes the matter at hand; the message stands on its own."""
+    return bool(_NEW_MATTER.search((text or "").strip()))
+
+
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""

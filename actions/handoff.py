@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.answer import ActionAnswer
 from actions.conversation import intent_of, send, text_of, transcript
+from actions.dialogue import is_hypothetical
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
@@ -64,7 +65,8 @@ class ActionHandoff(Action):
     The NLU learnt its intents on the sample guides' vocabulary; a question about a guide it never
     saw ("二类医疗器械备案在哪个窗口办") can come out as request_human or complain. So a message that
     says nothing of people or grievances, and that the retriever (calibrated on this knowledge base)
-    is sure is its business and answers or can confirm, is answered as the question it is."""
+    is sure is its business and answers or can confirm, is answered as the question it is; so is a
+    "要是…呢" about the conversation's guide."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -83,6 +85,8 @@ class ActionHandoff(Action):
         text = text_of(tracker)
         if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text):
             return False
+        if tracker.get_slot(SLOT_GUIDE) and is_hypothetical(text):
+            return True  # "要是眼看着要塌了呢，等不及批": a circumstance of the matter at hand, not a grievance
         try:
             result = self.services.knowledge.retriever().run(text, detect_aspect(text))
         except KnowledgeUnavailableError:

@@ -42,6 +42,7 @@ class Turn:
     names_item: bool = False  # the wording names some item, one we have or not ("养犬登记…")
     follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
     hypothetical: bool = False  # "要是…呢", "如果…的话": a new circumstance of the same matter
+    new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
 
     @property
     def has_item(self) -> bool:
@@ -78,7 +79,7 @@ class Decision:
 
 def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     """The one place where the intent, the conversation and the retrieval decision meet."""
-    current = turn.current
+    current = None if turn.new_matter else turn.current
     # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
     # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.
     ours = result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
@@ -91,11 +92,12 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
         # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
         # after a gas question is not suddenly about bank accounts).
         return Decision(ANSWER_GUIDE, current)
+    if current and limits.stay_unless_answered and not turn.named and stays(turn, result, limits):
+        return Decision(ANSWER_GUIDE, current, retrieved=False)
     if result.decision == ANSWER and (not current or result.guide_id == current or result.guide is None or turn.has_item
                                       or result.confidence >= limits.context_switch_probability):
         return Decision(ANSWER_RESULT, result.guide_id)
-    if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)
-                    or (limits.stay_unless_answered and not turn.named and stays(turn, result))):
+    if current and (not turn.has_item or (result.decision == NONE and turn.aspect != GENERAL)):
         # A follow-up without its own item ("那要多久？"), or asking an aspect in words that match no
         # other guide ("具体得走哪几步"): the same guide, the newly asked aspect.
         return Decision(ANSWER_GUIDE, current, retrieved=False)
@@ -114,11 +116,20 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     return Decision(NOT_FOUND, near=near)
 
 
-def stays(turn: Turn, result: RetrievalResult) -> bool:
-    """With a guide in context and no other guide named: whether the message is still about it. The
-    retriever unsure (confirm, nothing found) is no reason to leave; several other guides equally close
-    ("注销公司" after a gas question) are, unless the message only adds a circumstance ("要是…呢")."""
-    return result.decision in (CONFIRM, NONE) or (result.decision == AMBIGUOUS and turn.hypothetical)
+def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
+    """With a guide in context and no other guide named: whether the message is still about it.
+
+    Leaving needs the retriever to be sure of another matter, in its own calibrated terms: it answers
+    another guide, or it hesitates between guides each of which it would answer alone ("注销公司" after
+    a gas question: both 注销 guides are sure). Unsure is no reason to leave: a confirm, nothing found,
+    or a hesitation between guides none of which it would answer ("到哪儿去申请", "收钱吗" match every
+    guide a little). A message that only adds a circumstance ("要是房子是租的呢") stays unless the
+    retriever is as sure as a topic switch needs (context_switch_probability)."""
+    if result.decision in (CONFIRM, NONE):
+        return True
+    if result.decision == AMBIGUOUS:
+        return turn.hypothetical or not result.sure
+    return turn.hypothetical and result.confidence < limits.context_switch_probability
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

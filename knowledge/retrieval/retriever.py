@@ -117,6 +117,9 @@ class RetrievalResult:
     aspect: str
     confidence: float  # the calibrated probability that the best hit is right (0-1)
     in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
+    # Whether the best hit clears the answering thresholds: true for every ANSWER, and for an AMBIGUOUS
+    # result whose best guide would be answered were it alone ("注销公司": two 注销 guides, both sure).
+    sure: bool = False
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
     # The best policy passage when it is good enough (settings.related_passage_level): the answer
@@ -339,7 +342,7 @@ class Retriever:
         best = hits[0] if hits else None
         if best is None or in_scope < model.confirm_at:
             return result
-        sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
+        sure = result.sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
         if passages and passages[0].score >= model.floor + model.spread * self.params.related_passage_level:
             result.passage = passages[0]  # related policy, shown beside a guide's answer
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import is_elliptical, is_hypothetical, names_an_item, resolve_pick
+from actions.dialogue import is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
 
 OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
 
@@ -41,3 +41,11 @@ def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> 
 ])
 def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
     assert is_hypothetical(message) is hypothetical
+
+
+@pytest.mark.parametrize(("message", "new"), [
+    ("还有个事，村口的老石桥想修一修，找哪个部门", True), ("另外一件事：公司要注销", True), ("换个问题，开公司要啥", True),
+    ("还要多久", False), ("还有别的材料吗", False), ("另外还要交什么", False), ("还有一个问题，这个要多久", False),
+])
+def test_a_new_matter_is_recognised(message: str, new: bool) -> None:
+    assert starts_new_matter(message) is new

@@ -28,14 +28,15 @@ LIMITS = Thresholds(out_of_scope_override_probability=0.5, context_keep_margin=0
 
 
 def result(decision: str, best: str | None = "gas", *, confidence: float = 0.8, in_scope: float = 0.9,
-           scores: dict[str, float] | None = None) -> RetrievalResult:
-    """A retrieval result by hand: the best guide, and candidates with scores (spread 0.1)."""
+           scores: dict[str, float] | None = None, sure: bool | None = None) -> RetrievalResult:
+    """A retrieval result by hand: the best guide, and candidates with scores (spread 0.1); `sure`
+    (the best guide clears the answering thresholds) defaults to whether it is an answer."""
     scores = scores or ({best: 0.80} if best else {})
     candidates = [GuideCandidate(guide_id, guide_id, score) for guide_id, score in scores.items()]
     guide = {"id": best, "title": best} if best and decision in (ANSWER, CONFIRM) else None
     choices = candidates[:2] if decision == AMBIGUOUS else []
-    return RetrievalResult("q", decision, "general", confidence, in_scope, guide=guide, candidates=candidates, choices=choices,
-                           spread=0.1)
+    return RetrievalResult("q", decision, "general", confidence, in_scope, decision == ANSWER if sure is None else sure,
+                           guide=guide, candidates=candidates, choices=choices, spread=0.1)
 
 
 def turn(intent: str = "ask_fee", *, current: str | None = None, named: tuple[str, ...] = (), item: bool = True,
@@ -97,7 +98,8 @@ STAYING = Thresholds(**{**LIMITS.__dict__, "stay_unless_answered": True})
 
 
 @pytest.mark.parametrize(("found", "kind", "guide_id"), [
-    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}), CLARIFY, None),  # "注销公司" after gas: other guides, ask
+    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}, sure=True), CLARIFY, None),  # "注销公司" after gas: ask which
+    (result(AMBIGUOUS, None, confidence=0.1, scores={"gas": 0.7, "bank": 0.69}), ANSWER_GUIDE, "water"),  # "收钱吗": stay
     (result(CONFIRM, "gas", confidence=0.4), ANSWER_GUIDE, "water"),
     (result(NONE, None, confidence=0.02), ANSWER_GUIDE, "water"),
     (result(ANSWER, "gas", confidence=0.95, scores={"gas": 0.9, "water": 0.5}), ANSWER_RESULT, "gas"),  # a sure answer moves on
@@ -116,3 +118,20 @@ def test_a_new_circumstance_stays_even_when_other_guides_are_close() -> None:
     hypothetical = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, hypothetical=True)
     found = result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79})
     assert (decide(hypothetical, found, STAYING).kind, decide(hypothetical, found, STAYING).guide_id) == (ANSWER_GUIDE, "water")
+
+
+@pytest.mark.parametrize(("confidence", "kind", "guide_id"), [(0.5, ANSWER_GUIDE, "water"), (0.95, ANSWER_RESULT, "gas")])
+def test_a_new_circumstance_leaves_only_for_a_switch_sure_answer(confidence: float, kind: str, guide_id: str) -> None:
+    """"要是房子是租别人的呢" after a clinic question: 公共租赁住房 answered at 0.5 is no reason to leave."""
+    hypothetical = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, hypothetical=True)
+    decision = decide(hypothetical, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+def test_a_new_matter_leaves_the_conversations_guide_even_when_it_is_close() -> None:
+    """"还有个事，村口的老石桥想修…" after a homestead question: the user closed the matter; confirm the new one."""
+    found = result(CONFIRM, "gas", confidence=0.3, scores={"gas": 0.80, "water": 0.79})
+    staying = Turn(text="…", intent="ask_contact", aspect="contact", current="water", names_item=True)
+    assert decide(staying, found, STAYING).guide_id == "water"
+    leaving = Turn(text="…", intent="ask_contact", aspect="contact", current="water", names_item=True, new_matter=True)
+    assert (decide(leaving, found, STAYING).kind, decide(leaving, found, STAYING).guide_id) == (CONFIRM_GUIDE, "gas")
