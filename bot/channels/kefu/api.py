@@ -27,6 +27,8 @@ Each area is an APIRouter in bot/channels/kefu/routes/; this module builds the s
     GET  /api/v1/guides[?q=]              list / lexical search
     GET  /api/v1/guides/{id}              the structured guide
     GET  /api/v1/guides/{id}/notice       printable 一次性告知单 (HTML; its 404 / 503 are HTML pages too)
+    routes/desk.py (the staff token KEFU_STAFF_TOKEN, never the citizens'; bot/channels/kefu/desk_auth.py)
+    GET  /desk, /desk/api/…               the staff desk: handoff queue, take / reply / close, guide search, history
 
 Status codes of /api/v1/chat: every message gets HTTP 200 with a reply the user can read, also an
 empty one (kind "empty": nothing visible once zero-width, direction and control characters are
@@ -62,10 +64,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.channels.kefu.auth import AuthGate, TokenAuth
+from bot.channels.kefu.desk_auth import STAFF_TOKEN_ENV, StaffAuth, StaffGate
 from bot.channels.kefu.guides import CatalogUnavailableError, GuideCatalog
 from bot.channels.kefu.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from bot.channels.kefu.page import WEB_DIR, PageAssets
-from bot.channels.kefu.routes import Services, chat, guides, pages, session
+from bot.channels.kefu.routes import Services, chat, desk, guides, pages, session
 from bot.channels.rasa_client import RasaClient
 from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
@@ -80,8 +83,10 @@ def cors_origins(raw: str) -> list[str]:
     return [origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip()]
 
 
-def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, rasa: RasaClient | None = None) -> FastAPI:
-    """The hall API app. `rasa` may be given (tests); by default a RasaClient on `rasa_url`."""
+def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, rasa: RasaClient | None = None,
+               staff_token: str | None = None) -> FastAPI:
+    """The hall API app. `rasa` may be given (tests); by default a RasaClient on `rasa_url`.
+    `staff_token` opens the staff desk (/desk, routes/desk.py); without it the desk answers 503."""
     settings = settings or load_settings()
     client = rasa or RasaClient(rasa_url, timeout=settings.rasa_timeout_seconds, retries=settings.rasa_retries)
     services = Services(settings=settings, auth=TokenAuth(token), rasa=client, catalog=GuideCatalog(settings.index_dir))
@@ -102,6 +107,8 @@ def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, r
     # token gate (before any body is read) → the size limit → the routes.
     app.add_middleware(BodySizeLimit, max_bytes=settings.kefu_max_body_bytes)
     app.add_middleware(AuthGate, auth=services.auth)
+    staff = StaffAuth(staff_token, citizen_token=token)
+    app.add_middleware(StaffGate, auth=staff)  # /desk/api/: the staff token, never the citizens'
     origins = cors_origins(settings.kefu_cors_origins)
     if origins:
         # Bearer tokens, not cookies, cross origins: credentials stay off (the cookie is SameSite=Strict anyway).
@@ -112,6 +119,7 @@ def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, r
     app.mount("/assets", PageAssets(directory=WEB_DIR), name="assets")  # never the raw page template
     for area in (session, chat, guides):
         app.include_router(area.router(services))
+    app.include_router(desk.router(settings, staff, services.catalog))
     return app
 
 
@@ -130,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     if not token:
         print(f"✗ 未设置环境变量 {TOKEN_ENV}：请用 make run 启动（会自动生成令牌），或自行设置。", file=sys.stderr)
         return 2
-    app = create_app(settings, rasa_url=args.rasa_url, token=token)
+    staff_token = os.environ.get(STAFF_TOKEN_ENV, "")
+    if not staff_token:
+        log.warning("未设置环境变量 %s：人工坐席 /desk 不可用（make run 会自动生成）", STAFF_TOKEN_ENV)
+    app = create_app(settings, rasa_url=args.rasa_url, token=token, staff_token=staff_token or None)
     log.info("智能云客服接口启动：http://%s:%d（Rasa：%s）", args.host, args.port, args.rasa_url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False, server_header=False)
     return 0

@@ -19,7 +19,8 @@ from protocol import ANSWER_ID_PATTERN
 
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 
-ReplyKind = Literal["answer", "confirm", "clarify", "not_found", "ask_item", "handoff", "message", "empty", "too_long", "unavailable"]
+ReplyKind = Literal["answer", "confirm", "clarify", "not_found", "ask_item", "handoff", "message", "empty", "too_long", "unavailable",
+                    "staff"]
 
 
 class _Strict(BaseModel):
@@ -67,7 +68,8 @@ class DocumentRef(BaseModel):
 class ChatResponse(BaseModel):
     kind: ReplyKind = Field(description="回复类型：answer 答案、confirm 先确认事项（“您问的是…吗？”，按钮 是 / 不是）、"
                                         "clarify 请用户选择事项、not_found 未找到、ask_item 追问事项、handoff 转人工、"
-                                        "message 其他对话、empty 空消息、too_long 消息过长、unavailable 助手暂不可用")
+                                        "message 其他对话、empty 空消息、too_long 消息过长、unavailable 助手暂不可用、"
+                                        "staff 工作人员正在接待：消息已转给工作人员（回复见 GET /api/v1/chat/staff）")
     messages: list[Message]
     guide: GuideRef | None = Field(None, description="答案所依据的办事指南；没有时为 null")
     document: DocumentRef | None = Field(None, description="政策类答案所引用的政策文件；没有时为 null")

@@ -1,5 +1,12 @@
-"""POST /api/v1/chat (a question, or a button's payload, to the assistant: one structured reply)
-and POST /api/v1/feedback (好评 / 差评 of one answer, named by its answer_id; a 差评 with what was missing).
+"""POST /api/v1/chat (a question, or a button's payload, to the assistant: one structured reply),
+POST /api/v1/feedback (好评 / 差评 of one answer, named by its answer_id; a 差评 with what was missing)
+and GET /api/v1/chat/staff (the staff desk's lines for a session: "工作人员已接入", the clerk's replies).
+
+While a clerk on the staff desk holds the session's handoff (knowledge/records/desk.py), what the
+citizen types goes to the clerk, not to the assistant: one voice at a time, so the citizen never
+gets a bot answer and a clerk's answer to the same message. The reply then has kind "staff" and
+says so. Button payloads ("/…": ratings of earlier answers) still go to the assistant, except
+转人工, which the clerk already is. The web page polls GET /api/v1/chat/staff after a handoff.
 
 Both talk to Rasa under the sender ``kefu-<session_id>`` (protocol.SENDER_PREFIX_KEFU), so the
 conversations of this channel are told apart from Telegram's. Whatever goes wrong behind Rasa, the
@@ -8,23 +15,26 @@ user gets a reply to read with the hotline, never an error status (see bot/chann
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from bot.channels.kefu import feedback as rating_replies
 from bot.channels.kefu.guides import CatalogUnavailableError
 from bot.channels.kefu.reply import UNAVAILABLE, plain_reply, structured_reply
 from bot.channels.kefu.routes import ERRORS, Services
-from bot.channels.kefu.schemas import ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
+from bot.channels.kefu.schemas import SESSION_ID_PATTERN, ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
+from knowledge.records.desk import DeskRecords
 from knowledge.text import visible_text
-from protocol import SENDER_PREFIX_KEFU, rating_payload, too_long_text, unavailable_text
+from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, rating_payload, too_long_text, unavailable_text
 
 log = logging.getLogger("bot.channels.kefu.api")
 
 EMPTY_TEXT = "请输入您想咨询的问题，例如“开办企业需要什么材料”“用水报装要多久”。"
+HELD_TEXT = "已发给工作人员（{clerk}），请稍候回复。工作人员结束服务后，智能助手会继续为您解答。"
 
 
 def sender(session_id: str) -> str:
@@ -52,6 +62,7 @@ def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts:
 
 def router(services: Services) -> APIRouter:
     settings, rasa, catalog = services.settings, services.rasa, services.catalog
+    desk = DeskRecords(settings.records_db)
     routes = APIRouter()
 
     def card_guide(guide_id: str) -> dict[str, Any] | None:
@@ -71,10 +82,39 @@ def router(services: Services) -> APIRouter:
             return plain_reply("empty", EMPTY_TEXT)
         if len(message) > settings.message_max_chars:
             return plain_reply("too_long", too_long_text(settings.message_max_chars))
+        held = await asyncio.to_thread(to_clerk, sender(body.session_id), message)
+        if held is not None:
+            return plain_reply("staff", HELD_TEXT.format(clerk=held))
         reply = await ask(rasa, sender(body.session_id), message)
         if reply is None:
             return plain_reply(UNAVAILABLE, unavailable_text(settings.hotline))
         return structured_reply(reply, card_guide)
+
+    def to_clerk(sender_id: str, message: str) -> str | None:
+        """When a clerk holds the conversation: store the message for the clerk, return the clerk's name."""
+        held = desk.held(sender_id)
+        if held is None or (message.startswith("/") and message != REQUEST_HUMAN):
+            return None
+        if message != REQUEST_HUMAN:
+            desk.citizen_message(sender_id, message)
+        return str(held["clerk"])
+
+    @routes.get("/api/v1/chat/staff", tags=["问答"], dependencies=services.authorized, responses=ERRORS,
+                summary="人工坐席发给该会话的消息（转人工后网页轮询）",
+                description="status：none 没有转人工、waiting 等待工作人员、taken 工作人员已接入、closed 已结束；"
+                            "messages 是 after 之后工作人员的回复和坐席通知（“工作人员已接入”等），按 id 递增。")
+    async def staff_lines(session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)],
+                          after: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+        sender_id = sender(session_id)
+
+        def read() -> dict[str, Any]:
+            latest = desk.latest(sender_id)
+            lines = desk.messages_for(sender_id, after=after) if latest else []
+            return {"status": latest["status"] if latest else "none", "handoff_id": latest["id"] if latest else None,
+                    "clerk": latest["clerk"] if latest else None,
+                    "messages": [{key: line[key] for key in ("id", "time", "author", "clerk", "text")} for line in lines]}
+
+        return await asyncio.to_thread(read)
 
     def rating_message(body: FeedbackRequest) -> tuple[str, str]:
         """The rating payload for the answer (the comment of a 差评 in it, shortened if the whole would
