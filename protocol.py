@@ -119,6 +119,8 @@ REST_TOKEN_ENV = "GOVQA_REST_TOKEN"  # channels -> Rasa's REST channel: "Authori
 REST_TOKEN_FILE = "rest_token"
 ACTION_TOKEN_ENV = "GOVQA_ACTION_TOKEN"  # Rasa -> action server (endpoints.yml headers)
 ACTION_TOKEN_FILE = "action_token"
+STAFF_TOKEN_ENV = "KEFU_STAFF_TOKEN"  # clerks -> the hall API's staff desk (/desk); never a citizen's credential
+STAFF_TOKEN_FILE = "kefu_staff_token"
 
 
 def bearer_matches(header: str | None, token: str) -> bool:

@@ -38,7 +38,7 @@ import yaml
 
 from knowledge.records.logs import private_process, tighten
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
-from protocol import ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, REST_TOKEN_ENV, REST_TOKEN_FILE
+from protocol import ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, REST_TOKEN_ENV, REST_TOKEN_FILE, STAFF_TOKEN_ENV, STAFF_TOKEN_FILE
 
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
@@ -46,7 +46,7 @@ RASA_PYTHON = RASA.with_name("python")
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 KEFU_TOKEN_ENV = "KEFU_API_TOKEN"
 # Each secret reaches only the child that needs it (passed explicitly by start_*), never the others.
-SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV})
+SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV, STAFF_TOKEN_ENV})
 TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
 # Everything the trained model depends on, besides our own pipeline components (read from
 # config.yml by model_inputs()). Guides are deliberately absent.
@@ -61,17 +61,20 @@ class StackError(RuntimeError):
     pass
 
 
-def model_inputs() -> list[str]:
-    """MODEL_INPUTS plus the source file of every custom component config.yml names (bot.x.Y)."""
-    with open(ROOT / "config.yml", encoding="utf-8") as handle:
+def model_inputs(project: Path = ROOT) -> list[str]:
+    """MODEL_INPUTS of a Rasa project folder (this one, or e.g. the benchmark's floor project), relative to
+    ROOT, plus the source file of every custom component its config.yml names (bot.x.Y)."""
+    with open(project / "config.yml", encoding="utf-8") as handle:
         config = yaml.safe_load(handle)
     components = [step["name"] for step in config.get("pipeline") or [] if "." in step["name"]]
-    return [*MODEL_INPUTS, *sorted({name.rsplit(".", 1)[0].replace(".", "/") + ".py" for name in components})]
+    folder = project.relative_to(ROOT)
+    own = [name if name.startswith("requirements/") else str(folder / name) for name in MODEL_INPUTS]
+    return [*own, *sorted({name.rsplit(".", 1)[0].replace(".", "/") + ".py" for name in components})]
 
 
-def model_fingerprint() -> str:
+def model_fingerprint(project: Path = ROOT) -> str:
     digest = hashlib.sha256()
-    for name in model_inputs():
+    for name in model_inputs(project):
         path = ROOT / name
         files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
         for file in files:
@@ -79,15 +82,17 @@ def model_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -> Path:
-    """The trained model for the current inputs; trains it first if there is none (~2-4 min)."""
+def ensure_model(settings: Settings | None = None, *, log: Path | None = None, project: Path = ROOT,
+                 models_dir: Path | None = None) -> Path:
+    """The trained model for the current inputs of `project`; trains it first if there is none (~2-4 min)."""
     settings = settings or load_settings()
-    fingerprint = model_fingerprint()
-    model = settings.models_dir / f"{fingerprint}.tar.gz"
+    models_dir = models_dir or settings.models_dir
+    fingerprint = model_fingerprint(project)
+    model = models_dir / f"{fingerprint}.tar.gz"
     if model.exists():
         return model
-    settings.models_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.models_dir / ".train.lock", "w") as lock:
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two `make run`s or test sessions never train at once
         if model.exists():
             return model
@@ -99,8 +104,8 @@ def ensure_model(settings: Settings | None = None, *, log: Path | None = None) -
         output = os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") if log else None
         try:
             done = subprocess.run(
-                [str(RASA), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
-                 "--out", str(settings.models_dir), "--fixed-model-name", fingerprint],
+                [str(RASA), "train", "--config", str(project / "config.yml"), "--domain", str(project / "domain.yml"),
+                 "--data", str(project / "data"), "--out", str(models_dir), "--fixed-model-name", fingerprint],
                 cwd=ROOT, env={**os.environ, **CHILD_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
             )
         finally:
@@ -146,6 +151,11 @@ def kefu_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
     return secret(settings, KEFU_TOKEN_ENV, "kefu_token", env)
 
 
+def staff_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
+    """The staff desk's token (KEFU_STAFF_TOKEN, else var/secrets/kefu_staff_token): clerks only, never citizens."""
+    return secret(settings, STAFF_TOKEN_ENV, STAFF_TOKEN_FILE, env)
+
+
 def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -178,6 +188,10 @@ class Stack:
     bot only when TELEGRAM_BOT_TOKEN is set.
     """
 
+    # The Rasa server's configuration files, relative to ROOT (a benchmark's floor project has its own).
+    endpoints_file = "endpoints.yml"
+    credentials_file = "credentials.yml"
+
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
                  model: Path | None = None) -> None:
@@ -190,6 +204,7 @@ class Stack:
         self.model = model
         self.token = rasa_token(self.settings, self.env)
         self.kefu_token = kefu_token(self.settings, self.env)
+        self.staff_token = staff_token(self.settings, self.env)
         self.rest_token = rest_token(self.settings, self.env)
         self.action_token = action_token(self.settings, self.env)
         self.actions: subprocess.Popen | None = None
@@ -242,7 +257,7 @@ class Stack:
         log = self.logs / "kefu.log"
         self.kefu = self._spawn([str(APP_PYTHON), "-m", "bot.channels.kefu.api", "--host", self.settings.kefu_host,
                                  "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
-                                log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token})
+                                log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token, STAFF_TOKEN_ENV: self.staff_token})
         _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
 
     def start_telegram(self) -> None:
@@ -265,7 +280,7 @@ class Stack:
         # which every local user can read in `ps`: bot/rasa/server.py hands the API token to Rasa.
         env.update({TOKEN_ENV: self.token, REST_TOKEN_ENV: self.rest_token, ACTION_TOKEN_ENV: self.action_token})
         self.rasa = self._spawn([str(RASA_PYTHON), "-m", "bot.rasa.server", "run", "--model", str(model), "--endpoints",
-                                 "endpoints.yml", "--credentials", "credentials.yml", "--interface", self.settings.rasa_host,
+                                 self.endpoints_file, "--credentials", self.credentials_file, "--interface", self.settings.rasa_host,
                                  "--port", str(self.rasa_port), "--enable-api"], log, env)
         _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
 
@@ -340,6 +355,9 @@ def _print_ready(stack: Stack) -> None:
     kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
                        if generated else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
     token_shell = f"$(cat {stack.settings.secrets_dir / 'kefu_token'})" if generated else "$" + KEFU_TOKEN_ENV
+    staff_generated = not stack.env.get(STAFF_TOKEN_ENV)
+    staff_hint = (f"坐席令牌（已生成，存于 {stack.settings.secrets_dir / STAFF_TOKEN_FILE}，只给工作人员）"
+                  if staff_generated else f"坐席令牌：环境变量 {STAFF_TOKEN_ENV}")
     mode = "长轮询" if stack.settings.telegram_mode == "polling" else "webhook"
     telegram = (f"已启动（{mode}；令牌无效等问题见 {stack.logs / 'telegram.log'}）" if stack.telegram is not None
                 else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
@@ -348,6 +366,7 @@ def _print_ready(stack: Stack) -> None:
   网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
   智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
                             {kefu_token_hint}
+  人工坐席（工作人员）      {stack.kefu_url}/desk   {staff_hint}
   Telegram 机器人           {telegram}
   Rasa（REST 渠道）         {stack.rest_url}  （需要令牌：{stack.settings.secrets_dir / REST_TOKEN_FILE} 或环境变量 {REST_TOKEN_ENV}）
   Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）

@@ -64,7 +64,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from bot.channels.kefu.auth import AuthGate, TokenAuth
-from bot.channels.kefu.desk_auth import STAFF_TOKEN_ENV, StaffAuth, StaffGate
+from bot.channels.kefu.desk_auth import StaffAuth, StaffGate
 from bot.channels.kefu.guides import CatalogUnavailableError, GuideCatalog
 from bot.channels.kefu.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from bot.channels.kefu.page import WEB_DIR, PageAssets
@@ -72,6 +72,7 @@ from bot.channels.kefu.routes import Services, chat, desk, guides, pages, sessio
 from bot.channels.rasa_client import RasaClient
 from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
+from protocol import STAFF_TOKEN_ENV
 
 log = logging.getLogger("bot.channels.kefu.api")
 

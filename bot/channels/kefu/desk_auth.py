@@ -44,10 +44,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.channels.kefu.auth import CLOCK_SKEW_SECONDS, SESSION_MAX_AGE_SECONDS, client_address
 from bot.channels.kefu.http import ApiError, error_response
 from bot.channels.kefu.throttle import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_SECONDS, FailedAuthThrottle
+from protocol import STAFF_TOKEN_ENV
 
 log = logging.getLogger(__name__)
 
-STAFF_TOKEN_ENV = "KEFU_STAFF_TOKEN"
 DESK_COOKIE = "kefu_desk"
 DESK_PREFIX = "/desk"
 DESK_API = "/desk/api/"

@@ -17,6 +17,7 @@ environment and settings it reads. The package's modules:
 - chats.py         what is kept per chat, and its retention;
 - sending.py       messages, keyboards and "typing…" on their way to the chat;
 - staff.py         the handoff notice to the staff chat;
+- desk.py          the staff desk: clerks' replies delivered to chats, held chats' messages to the clerk;
 - formatting.py    splitting, HTML, keyboards: what a message looks like;
 - texts.py         what the bot says itself;
 - logs.py          logging, without the token.
@@ -49,6 +50,7 @@ from bot.channels.rasa_client import RasaClient
 from bot.channels.telegram.chats import expire, expire_daily
 from bot.channels.telegram.config import TOKEN_ENV, BotConfig
 from bot.channels.telegram.conversation import TelegramAssistant
+from bot.channels.telegram.desk import DeskDelivery
 from bot.channels.telegram.handlers import register
 from bot.channels.telegram.logs import configure_logging
 from bot.channels.telegram.texts import COMMANDS
@@ -62,16 +64,21 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]  # what the handlers h
 
 
 class Lifecycle:
-    """What runs as the Application starts and stops: the retention check, the command menu, closing Rasa's client."""
+    """What runs as the Application starts and stops: the retention check, the staff desk's delivery of
+    clerks' replies (desk.py), the command menu, closing Rasa's client."""
 
     def __init__(self, assistant: TelegramAssistant) -> None:
         self.assistant = assistant
         self.config = assistant.config
         self._expiry: asyncio.Task[None] | None = None
+        self._delivery: asyncio.Task[None] | None = None
 
     async def post_init(self, application: Application) -> None:
         expire(application, self.config.retention_days)  # the state file as loaded: what is past retention goes before anything else
         self._expiry = asyncio.create_task(expire_daily(application, self.config.retention_days), name="telegram-retention")
+        if self.config.records_db is not None:
+            delivery = DeskDelivery(self.config.records_db, interval=self.config.desk_poll_seconds)
+            self._delivery = asyncio.create_task(delivery.run(application.bot), name="telegram-desk-delivery")
         try:
             await application.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
         except TelegramError as error:  # the menu is a convenience; the bot works without it
@@ -80,11 +87,12 @@ class Lifecycle:
                  "长轮询" if self.config.mode == "polling" else "webhook", self.config.rasa_url)
 
     async def post_shutdown(self, application: Application) -> None:
-        if self._expiry is not None:  # here, not in post_stop: PTB skips that when starting failed after post_init
-            self._expiry.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._expiry
-            self._expiry = None
+        for task in (self._expiry, self._delivery):  # here, not in post_stop: PTB skips that when starting failed after post_init
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._expiry = self._delivery = None
         await self.assistant.rasa.aclose()
         log.info("Telegram 机器人已停止")
 

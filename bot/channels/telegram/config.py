@@ -9,8 +9,9 @@ The environment (secrets and per-deployment ids, never in settings.yml or argv):
   a random one per start when unset).
 
 settings.yml chooses long polling (default) or a webhook (telegram_mode, telegram_webhook_*), the
-longest accepted message (message_max_chars), Rasa's timeout and retries, the hotline, and how long
-chats are remembered (retention_days).
+longest accepted message (message_max_chars), Rasa's timeout and retries, the hotline, how long
+chats are remembered (retention_days), and the records database the staff desk shares with the bot
+(records_db, desk_poll_seconds: bot/channels/telegram/desk.py).
 
 Usage::
 
@@ -52,6 +53,8 @@ class BotConfig:
     webhook_url: str = ""
     webhook_secret: str = ""
     retention_days: int = 180
+    records_db: Path | None = None  # the staff desk's lines (knowledge/records/desk.py); None: no desk
+    desk_poll_seconds: float = 2.0
 
     @classmethod
     def from_environment(cls, rasa_url: str, settings: Settings, env: Mapping[str, str] | None = None,
@@ -75,6 +78,7 @@ class BotConfig:
             state_file=state_file or settings.var_dir / "telegram" / "state.pickle", mode=settings.telegram_mode,
             webhook_listen=settings.telegram_webhook_host, webhook_port=settings.telegram_webhook_port,
             webhook_url=settings.telegram_webhook_url, retention_days=settings.retention_days,
+            records_db=settings.records_db, desk_poll_seconds=settings.desk_poll_seconds,
             # Without a configured secret a fresh one per start still keeps strangers out: setWebhook registers it.
             webhook_secret=env.get(WEBHOOK_SECRET_ENV, "").strip() or secrets.token_urlsafe(32),
         )

@@ -22,8 +22,10 @@ from telegram import Message, Update
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.channels.telegram.chats import Context, touch
+from bot.channels.telegram.chats import Context, chat_sender, remember, touch
 from bot.channels.telegram.conversation import TelegramAssistant
+from bot.channels.telegram.desk import HELD_TEXT as DESK_HELD_TEXT
+from bot.channels.telegram.desk import to_clerk
 from bot.channels.telegram.formatting import USED_BUTTON, ButtonStore, button_title, to_html, used_keyboard
 from bot.channels.telegram.sending import retire_keyboard, send, show
 from bot.channels.telegram.texts import (
@@ -89,13 +91,35 @@ async def reset(assistant: TelegramAssistant, update: Update, context: Context) 
 
 
 async def human(assistant: TelegramAssistant, update: Update, context: Context) -> None:
-    """/human: Rasa's handoff, as if the user had asked for a person in words."""
+    """/human: Rasa's handoff, as if the user had asked for a person in words (a clerk already on it says so)."""
+    if await held_by_clerk(assistant, update, context, None):
+        return
     await assistant.converse(update, context, REQUEST_HUMAN, shown="/human（转人工）")
 
 
 async def text_message(assistant: TelegramAssistant, update: Update, context: Context) -> None:
-    """Typed text: a question or an answer to Rasa's question."""
-    await assistant.converse(update, context, update.effective_message.text, typed=True)
+    """Typed text: a question or an answer to Rasa's question; to the clerk while one holds the chat."""
+    text = update.effective_message.text
+    if await held_by_clerk(assistant, update, context, text):
+        return
+    await assistant.converse(update, context, text, typed=True)
+
+
+async def held_by_clerk(assistant: TelegramAssistant, update: Update, context: Context, text: str | None) -> bool:
+    """While a clerk on the staff desk holds this chat (desk.py), its messages go to the clerk, not to
+    Rasa: one voice at a time. `text` None (/human) is not stored, only answered."""
+    chat_id = update.effective_chat.id
+    sender = chat_sender(chat_id, context)
+    if text is not None and len(text) > assistant.config.message_max_chars:
+        return False  # the assistant's turn refuses it politely, held or not
+    clerk = await to_clerk(assistant.config.records_db, sender, text)
+    if clerk is None:
+        return False
+    touch(context)
+    if text is not None:
+        remember(context, "user", text, assistant.config.retention_days)
+    await send(context, chat_id, DESK_HELD_TEXT.format(clerk=clerk))
+    return True
 
 
 async def non_text_message(update: Update, context: Context) -> None:

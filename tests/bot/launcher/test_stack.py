@@ -61,6 +61,12 @@ def test_launcher_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c(assistant: As
     text = "".join(output)
     assert f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook" in text and "curl" in text, text
     assert f"http://127.0.0.1:{kefu_port}/#token=" in text  # the web page, with the hall token
+    staff_file = tmp_path / "secrets" / "kefu_staff_token"  # the staff desk's own token, generated 600
+    assert f"http://127.0.0.1:{kefu_port}/desk" in text and str(staff_file) in text
+    assert oct(staff_file.stat().st_mode & 0o777) == "0o600"
+    desk = f"http://127.0.0.1:{kefu_port}/desk/api/queue"
+    assert httpx.get(desk, headers={"Authorization": f"Bearer {staff_file.read_text().strip()}"}, timeout=30).status_code == 200
+    assert httpx.get(desk, headers={"Authorization": "Bearer test-kefu-token"}, timeout=30).status_code == 401
     children = psutil.Process(launcher.pid).children(recursive=True)
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     assert httpx.post(url, json={"sender": "x", "message": "你好"}, timeout=60).status_code == 401
