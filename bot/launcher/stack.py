@@ -188,9 +188,11 @@ class Stack:
     bot only when TELEGRAM_BOT_TOKEN is set.
     """
 
-    # The Rasa server's configuration files, relative to ROOT (a benchmark's floor project has its own).
+    # The Rasa server's configuration files (relative to ROOT) and the action server's module: a
+    # benchmark's floor project (benchmarks/bench_floor.py) runs on this class with its own.
     endpoints_file = "endpoints.yml"
     credentials_file = "credentials.yml"
+    actions_module = "actions.server"
 
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
@@ -267,7 +269,7 @@ class Stack:
 
     def start_actions(self) -> None:
         log = self.logs / "actions.log"
-        self.actions = self._spawn([str(APP_PYTHON), "-m", "actions.server", "--host", self.settings.action_host,
+        self.actions = self._spawn([str(APP_PYTHON), "-m", self.actions_module, "--host", self.settings.action_host,
                                     "--port", str(self.action_port)], log, {ACTION_TOKEN_ENV: self.action_token})
         _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
 
