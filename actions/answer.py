@@ -143,8 +143,11 @@ class ActionAnswer(Action):
 
     @staticmethod
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:
-        """The previous aspect for "X呢？" (it names no aspect, whatever the NLU guessed); else the
-        intent's aspect; the wording's when the intent is general."""
+        """受理条件 for "要是…呢" in a conversation; the previous aspect for "X呢？" (it names no aspect,
+        whatever the NLU guessed); else the intent's aspect; the wording's when the intent is general."""
+        if is_hypothetical(text) and detect_aspect(text) is None and tracker.get_slot(SLOT_GUIDE):
+            # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
+            return CONDITIONS
         if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):
             return str(tracker.get_slot(SLOT_ASPECT))
         if asks_which_procedure(text):

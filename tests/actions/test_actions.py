@@ -198,3 +198,31 @@ def test_a_follow_up_whose_words_match_no_other_guide_stays_with_the_conversatio
     messages, slots = run_action(ActionAnswer(services), tracker_for("具体得走哪几步，先干啥后干啥", "ask_process", context))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "process"
     assert parsed_guide("water-connection").section("办理流程").items[0] in texts(messages)
+
+
+def test_a_new_circumstance_stays_with_the_conversation_and_answers_its_conditions(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "time_limit"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要是房子是租的呢", "ask_conditions", context))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "conditions"
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection"
+
+
+def test_a_bare_aspect_that_matches_every_guide_a_little_stays_with_the_conversation(services: Services, records: Records) -> None:
+    """"到哪儿去申请" scores about alike on many guides without the retriever being sure of any: no list."""
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("到哪儿去申请", "ask_location", context))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "location"
+    assert parsed_guide("water-connection").section("办理地点").text.strip().splitlines()[0] in texts(messages)
+
+
+def test_a_new_matter_leaves_the_conversation(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("还有个事，公司不想开了要注销，怎么弄", "ask_process", context))
+    assert slots.get("guide_id") != "water-connection" and "用水报装" not in texts(messages)[:40]
+
+
+def test_a_hypothetical_follow_up_the_nlu_calls_a_complaint_is_answered(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, _ = run_action(ActionHandoff(services), tracker_for("要是等不及了呢", "complain", context))
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection"
+    assert records.rows("handoffs") == []
