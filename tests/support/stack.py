@@ -16,6 +16,8 @@ from knowledge.index.embedding import Embedder
 from knowledge.settings import Settings, load_settings
 from tests.support import DOCUMENTS, GUIDES, Chat, free_port, settings_env
 
+STAFF_TOKEN = "test-staff-token"
+
 
 @dataclass
 class Assistant:
@@ -43,6 +45,7 @@ def running_assistant(root: Path, embedder: Embedder) -> Iterator[Assistant]:
     env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
                 "GOVQA_INDEX_POLL_SECONDS": "0.5"})
     env["KEFU_API_TOKEN"] = "test-kefu-token"
+    env["KEFU_STAFF_TOKEN"] = STAFF_TOKEN  # the staff desk's own token (tests/e2e/test_staff_desk.py)
     env["TELEGRAM_BOT_TOKEN"] = ""  # never poll a real bot from tests, whatever the developer's shell has
     stack = Stack(ports=(free_port(), free_port()), kefu_port=free_port(), env=env, logs=Path(root / "logs"))
     stack.start()

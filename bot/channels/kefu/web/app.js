@@ -26,6 +26,11 @@
   let busy = false;
   let idleTimer = null;
   let idleWarning = null;  // the warning row while it counts down
+  // After 转人工 the page asks the staff desk for this session's lines ("工作人员已接入", the clerk's
+  // replies) every STAFF_POLL_MS until the clerk closes it; a new conversation stops it.
+  const STAFF_POLL_MS = 3000;
+  let staffTimer = null;
+  let staffAfter = 0;
 
   function idleSeconds() {
     const set = Number(document.body.dataset.idleSeconds);
@@ -146,7 +151,8 @@
   }
 
   function render(reply) {
-    const kindClass = { unavailable: "warning", too_long: "warning", empty: "hint", handoff: "handoff" }[reply.kind] || "";
+    const kindClass = { unavailable: "warning", too_long: "warning", empty: "hint", handoff: "handoff", staff: "hint" }[reply.kind] || "";
+    if (reply.kind === "handoff" || reply.kind === "staff") watchStaff();
     (reply.messages || []).forEach((m) => addBot(m.text, kindClass));
     if (reply.guide) {
       const row = el("div", "row bot");
@@ -163,6 +169,43 @@
       chat.appendChild(row);
     }
     scrollToEnd();
+  }
+
+  // --- the staff desk's lines for this session -------------------------------------------------
+  function watchStaff() {
+    if (staffTimer === null) staffTimer = setTimeout(pollStaff, STAFF_POLL_MS);
+  }
+
+  function stopStaff() {
+    clearTimeout(staffTimer);
+    staffTimer = null;
+    staffAfter = 0;
+  }
+
+  async function pollStaff() {
+    const session = sessionId;
+    let status = "waiting";
+    try {
+      const response = await fetch(API + "/chat/staff?session_id=" + encodeURIComponent(session) + "&after=" + staffAfter,
+                                   { credentials: "same-origin" });
+      if (session !== sessionId) return;  // a new conversation began meanwhile: its lines are not these
+      if (response.ok) {
+        const data = await response.json();
+        status = data.status;
+        data.messages.forEach((m) => {
+          staffAfter = Math.max(staffAfter, m.id);
+          if (m.author === "clerk") {
+            const row = addBubble("bot staff", m.text, "staff");
+            row.insertBefore(el("div", "speaker", "工作人员（" + m.clerk + "）"), row.firstChild);
+          } else {
+            addBot(m.text, "staff-notice");
+          }
+        });
+        if (data.messages.length) armIdle();
+      }
+    } catch (error) { /* the network is down: try again on the next round */ }
+    staffTimer = null;
+    if (status !== "closed" && status !== "none" && session === sessionId) watchStaff();
   }
 
   function unavailableText() {
@@ -233,6 +276,7 @@
   }
 
   function restart(notice) {
+    stopStaff();
     sessionId = newSessionId();
     idleWarning = null;
     chat.replaceChildren();

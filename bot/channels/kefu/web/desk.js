@@ -185,7 +185,7 @@
   function lines(list, items) {
     list.replaceChildren();
     items.forEach((item) => {
-      const row = el("li", item.who);
+      const row = el("li", "line-" + item.who);
       row.appendChild(el("span", "who", (WHO[item.who] || item.who) + (item.clerk && item.who === "clerk" ? "（" + item.clerk + "）" : "") + "："));
       row.appendChild(document.createTextNode(item.text));
       list.appendChild(row);
