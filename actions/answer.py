@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
 from actions.conversation import entity, intent_of, options, send, text_of
-from actions.dialogue import is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
+from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
@@ -107,7 +107,7 @@ class ActionAnswer(Action):
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
-                           follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text)),
+                           follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)),
                            new_matter=starts_new_matter(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:

@@ -70,6 +70,16 @@ def is_elliptical(text: str) -> bool:
     return bool(_ELLIPSIS.search(stripped)) and len(stripped) <= 20 and detect_aspect(stripped) is None
 
 
+_PUNCTUATION = re.compile(r"[\s。，,.!！?？~～…]")
+
+
+def is_bare_aspect(text: str) -> bool:
+    """"要几天？", "在哪办", "电话多少": a few characters that ask an aspect and nothing else. In a
+    conversation that is a follow-up, whatever intent the NLU guessed for so short a message."""
+    core = _PUNCTUATION.sub("", text or "")
+    return 0 < len(core) <= 8 and detect_aspect(core) is not None
+
+
 _HYPOTHETICAL = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)|的话[，,。？?]|(要是|如果|假如|万一)[^，,。？?]{1,20}(呢|的话)")
 
 

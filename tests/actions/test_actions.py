@@ -226,3 +226,10 @@ def test_a_hypothetical_follow_up_the_nlu_calls_a_complaint_is_answered(services
     messages, _ = run_action(ActionHandoff(services), tracker_for("要是等不及了呢", "complain", context))
     assert custom(messages, "answer")["guide"]["id"] == "water-connection"
     assert records.rows("handoffs") == []
+
+
+def test_a_bare_aspect_follow_up_is_answered_even_if_the_nlu_says_out_of_scope(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "online"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要几天？", "out_of_scope", context))
+    assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
+    assert parsed_guide("water-connection").section("办理时限").text.strip().splitlines()[0] in texts(messages)

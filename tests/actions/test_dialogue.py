@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
+from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
 
 OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
 
@@ -49,3 +49,11 @@ def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> N
 ])
 def test_a_new_matter_is_recognised(message: str, new: bool) -> None:
     assert starts_new_matter(message) is new
+
+
+@pytest.mark.parametrize(("message", "bare"), [
+    ("要几天？", True), ("在哪办", True), ("电话多少？", True), ("今天天气怎么样", False), ("你好", False),
+    ("想在临街门面开店卖油漆稀料，要多久", False),
+])
+def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
+    assert is_bare_aspect(message) is bare
