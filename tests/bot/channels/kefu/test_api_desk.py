@@ -50,6 +50,16 @@ def handoff(settings: Any, sender: str = "kefu-s1", question: str = "营业执�
         transcript=[{"from": "user", "text": f"{question}，电话 {MOBILE}"}, {"from": "bot", "text": "已为您转接人工服务"}])
 
 
+@pytest.fixture(scope="module")
+def shared_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app for the many requests that are refused before any route runs."""
+    folder = tmp_path_factory.mktemp("desk-auth")
+    publish_guides(folder / "index", bundled_guides())
+    settings = load_settings(index_dir=folder / "index", records_db=folder / "records.sqlite3", rasa_retries=0)
+    with fake_rasa([ANSWER]) as (url, _received):
+        yield TestClient(create_app(settings, rasa_url=url, token=TOKEN, staff_token=STAFF_TOKEN))
+
+
 DESK_ROUTES = [("GET", "/desk/api/queue", None), ("GET", "/desk/api/handoffs/1", None), ("POST", "/desk/api/handoffs/1/take", {}),
                ("POST", "/desk/api/handoffs/1/reply", {"text": "你好"}), ("POST", "/desk/api/handoffs/1/close", {"outcome": "other"}),
                ("GET", "/desk/api/search?q=注销", None), ("GET", "/desk/api/guides/company-setup", None),
@@ -58,9 +68,9 @@ DESK_ROUTES = [("GET", "/desk/api/queue", None), ("GET", "/desk/api/handoffs/1",
 
 @pytest.mark.parametrize(("method", "path", "body"), DESK_ROUTES)
 @pytest.mark.parametrize("headers", [{}, AUTH, {"Authorization": f"Bearer {STAFF_TOKEN}x"}, {"Cookie": "kefu_desk=1.abc.forged"}])
-def test_every_desk_route_needs_the_staff_token_not_the_citizens(client: TestClient, method: str, path: str, body: Any,
+def test_every_desk_route_needs_the_staff_token_not_the_citizens(shared_client: TestClient, method: str, path: str, body: Any,
                                                                   headers: dict[str, str]) -> None:
-    response = client.request(method, path, json=body, headers=headers)
+    response = shared_client.request(method, path, json=body, headers=headers)
     assert response.status_code == 401, response.text
     assert "工作人员令牌" in response.json()["error"]["message"]
 

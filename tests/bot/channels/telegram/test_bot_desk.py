@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from bot.launcher.stack import Stack
+from tests.support import wait_for_rows
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.stack import STAFF_TOKEN, Assistant
 from tests.support.telegram import RasaProxy, ask, records, say, sent_to_rasa, telegram_stack, text
@@ -84,8 +85,12 @@ def test_a_telegram_handoff_is_taken_answered_and_closed_from_the_desk(api: Fake
     ok(desk.post(f"/desk/api/handoffs/{row['id']}/close", json={"clerk": "王芳", "outcome": "answered"}))
     [ended] = api.wait_messages(CHAT, since=mark)
     assert "已结束本次人工服务（已解答）" in ended["text"]
-    messages = ok(desk.get(f"/desk/api/handoffs/{row['id']}"))["messages"]
-    assert all(line["delivered_at"] for line in messages if line["author"] != "citizen")  # each delivered once, marked
+    # each line is marked delivered once sent (marked just after the sendMessage: wait for it), and sent once
+    delivered = wait_for_rows(assistant.settings.records_db, "desk_messages",
+                              lambda line: line["handoff_id"] == row["id"] and line["author"] != "citizen",
+                              until=lambda lines: len(lines) == 3 and all(line["delivered_at"] for line in lines))
+    assert all(line["delivered_at"] for line in delivered)
+    assert len([m for m in api.messages_to(CHAT) if "工作人员" in m["text"] and "需要原件" in m["text"]]) == 1
 
     # the assistant answers again
     asked = len(rasa.requests)
