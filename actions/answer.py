@@ -30,7 +30,9 @@ from knowledge.sources.aspects import (
     MATERIALS,
     ONLINE,
     PROCESS,
+    PROXY_SECTIONS,
     TIME_LIMIT,
+    asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
 )
@@ -107,7 +109,8 @@ class ActionAnswer(Action):
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
-                           follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)),
+                           follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
+                                                        or asks_for_proxy(text)),
                            new_matter=starts_new_matter(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
@@ -181,6 +184,9 @@ class ActionAnswer(Action):
         if guide is None:
             return replies.not_found([], self.services.settings.hotline), [SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
+        if asks_for_proxy(question):  # "能让我儿子替我办吗": who may apply, and what the proxy brings
+            sections += [(h, guide["sections"][h]["text"]) for h in PROXY_SECTIONS
+                         if h in guide["sections"] and h not in {heading for heading, _ in sections}]
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0
         answer_id = memory.new_answer_id()  # in the payload and the rating buttons: a rating names this answer

@@ -93,6 +93,18 @@ def asks_which_procedure(question: str) -> bool:
     return bool(_WHICH_PROCEDURE.search(question)) and detect_aspect(question) in (None, PROCESS)
 
 
+# "能让我儿子去帮我办吗", "朋友在外地过不来": whether someone else may apply is in 受理条件, what they must
+# bring (授权委托书, 代理人身份证) in 申请材料; such a question is answered with both, whatever aspect it names.
+_PROXY = re.compile(r"代办|委托|代(我|他|她)|替(我|他|她|人)|帮(我|他|她)(去)?办|本人(来不了|去不了|到不了|不能到|不在)"
+                    r"|过不来|回不来|跑不动|走不动|行动不便|腿脚不")
+PROXY_SECTIONS: tuple[str, ...] = ("受理条件", "申请材料")
+
+
+def asks_for_proxy(question: str) -> bool:
+    """Whether the question is about someone else applying, or the applicant not coming in person."""
+    return bool(_PROXY.search(question or ""))
+
+
 def detect_aspect(question: str) -> str | None:
     """The aspect the wording asks about, or None when it names none (a general question)."""
     for aspect, pattern in _ASPECT_PATTERNS:

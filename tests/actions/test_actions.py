@@ -233,3 +233,13 @@ def test_a_bare_aspect_follow_up_is_answered_even_if_the_nlu_says_out_of_scope(s
     messages, slots = run_action(ActionAnswer(services), tracker_for("要几天？", "out_of_scope", context))
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
     assert parsed_guide("water-connection").section("办理时限").text.strip().splitlines()[0] in texts(messages)
+
+
+def test_a_proxy_question_gets_who_may_apply_and_what_the_proxy_brings(services: Services, records: Records) -> None:
+    """"我腿脚不好，能让我儿子替我去办吗" in a conversation: 受理条件 and 申请材料, even if the NLU says out_of_scope."""
+    context = {"guide_id": "company-setup", "aspect": "time_limit"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("我腿脚不好，能让我儿子替我去办吗", "out_of_scope", context))
+    guide = parsed_guide("company-setup")
+    assert slots["guide_id"] == "company-setup"
+    assert guide.section("受理条件").text.strip().splitlines()[0] in texts(messages)
+    assert guide.section("申请材料").items[0] in texts(messages)

@@ -10,6 +10,7 @@ from knowledge.sources.aspects import (
     ASPECTS,
     OPTIONAL_SECTIONS,
     REQUIRED_SECTIONS,
+    asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
 )
@@ -81,3 +82,11 @@ def test_where_to_hand_in_and_which_number_win_over_what_is_handed_in(question: 
 ])
 def test_asking_which_procedure_applies(question: str, which: bool) -> None:
     assert asks_which_procedure(question) is which
+
+
+@pytest.mark.parametrize(("question", "proxy"), [
+    ("我腿有残疾跑不动，能让我儿子去帮我办吗", True), ("朋友搬去外地了过不来，怎么办", True), ("可以委托别人办理吗", True),
+    ("老人行动不便，子女能代办吗", True), ("开公司要带啥", False), ("要是房子是租的呢", False), ("代理记账公司怎么开", False),
+])
+def test_a_question_about_someone_else_applying_is_recognised(question: str, proxy: bool) -> None:
+    assert asks_for_proxy(question) is proxy
