@@ -15,14 +15,33 @@ warning and leaves Rasa untouched, so a Rasa upgrade can never run a patch writt
    each response is then validated exactly as ``jsonschema.validate`` does it: the same validator
    class (``validator_for``), the same error (``best_match`` over ``iter_errors``), the same
    message suffix Rasa adds, the same exception (``jsonschema.ValidationError``) re-raised.
+2. ``Event.resolve_by_type`` (rasa/shared/core/events.py) walks every subclass of ``Event``
+   (``all_subclasses``, with an ``inspect.isabstract`` test each) for every event it deserialises:
+   ~16% of the Rasa server's CPU at turn 100 of a conversation (benchmarks/bench_long_conversation.py).
+   The classes are fixed once Rasa is imported, so the first match per type name is looked up in a
+   table built from the same walk, in the same order; an unknown name rebuilds the table before it
+   falls back to Rasa's own answer (``default``, None for "topic", or the same ValueError).
+3. ``SQLTrackerStore.retrieve`` (rasa/core/tracker_store.py) reads, parses and replays every event of
+   the conversation's session on every turn, so a turn costs more the longer the conversation
+   (turn 100 cost ~3x turn 5, ~60% of it in this retrieval; issue 14). The store now keeps the
+   deserialised events of recently active conversations (CACHED_CONVERSATIONS) and reads only the rows
+   added since (by any Rasa process sharing the database), then replays all of them into a new
+   tracker exactly as Rasa's ``from_dict`` does. It rereads the whole session as Rasa does when a new
+   session started (a ``session_started`` row), when rows it had read are gone (``index_builder.py
+   purge``) and on first use; rows are kept with Rasa's own session filter (timestamp at or after the
+   session's start). What is cached is only what the database holds: events a turn adds reach the
+   cache only by being saved and read back.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +50,7 @@ logger = logging.getLogger(__name__)
 ENABLE_ENV = "GOVQA_RASA_SPEEDUPS"  # "0" leaves Rasa exactly as installed
 PINS_FILE = Path(__file__).resolve().parents[2] / "requirements" / "rasa.txt"
 # The distributions whose code the adaptations below were read against.
-PINNED_PACKAGES = ("rasa", "jsonschema")
+PINNED_PACKAGES = ("rasa", "jsonschema", "sqlalchemy")
 _MARK = "__govqa_speedup__"  # set on our replacement functions: applying twice is a no-op
 
 
@@ -123,6 +142,97 @@ def _validate_action_result(self: Any, result: dict[str, Any]) -> bool:
 setattr(_validate_action_result, _MARK, True)
 
 
+# --- 2. the event class of a type name, looked up in a table ------------------------------------
+_event_classes: dict[str, Any] = {}
+
+
+def _resolve_event_type(type_name: str, default: Any = None) -> Any:
+    """Event.resolve_by_type of Rasa 3.6.21: the first non-abstract subclass (in all_subclasses order)
+    whose type_name matches; else None for "topic", else `default`, else ValueError."""
+    if type_name not in _event_classes:
+        from rasa.shared.core.events import Event
+        from rasa.shared.utils.common import all_subclasses
+
+        _event_classes.clear()
+        for cls in all_subclasses(Event):
+            _event_classes.setdefault(cls.type_name, cls)
+    found = _event_classes.get(type_name)
+    if found is not None:
+        return found
+    if type_name == "topic":
+        return None  # as Rasa: backwards compatibility with old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+setattr(_resolve_event_type, _MARK, True)
+
+
+# --- 3. the tracker store reads only what is new --------------------------------------------------
+CACHED_CONVERSATIONS = 512  # recently active senders whose events are kept (LRU)
+
+
+@dataclass
+class _Session:
+    """The events of one sender's latest session as read from the database."""
+
+    last_id: int  # the highest row id read
+    rows: int  # rows read (an event Rasa cannot deserialise is a row without an event)
+    start: float | None  # timestamp of the session's session_started row (Rasa's filter), None if none
+    events: list[Any]
+
+
+def _cache(store: Any) -> OrderedDict[str, _Session]:
+    cache = store.__dict__.get("_govqa_sessions")
+    if cache is None:
+        cache = store.__dict__["_govqa_sessions"] = OrderedDict()
+    return cache
+
+
+async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
+    """SQLTrackerStore.retrieve of Rasa 3.6.21 (the latest session's tracker, None when there are no
+    events or no domain), reading from the database only the rows added since the last call."""
+    from rasa.shared.core.events import SessionStarted, deserialise_events
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    cache = _cache(self)
+    table = self.SQLEvent
+    with self.session_scope() as session:
+        known = cache.pop(sender_id, None)
+        if known is not None:
+            rows = (session.query(table.id, table.type_name, table.timestamp, table.data)
+                    .filter(table.sender_id == sender_id, table.id > known.last_id).order_by(table.id).all())
+            old = session.query(table.id).filter(table.sender_id == sender_id, table.id <= known.last_id)
+            if known.start is not None:
+                old = old.filter(table.timestamp >= known.start)
+            # A new session, or rows read before that are gone: read the session again, as Rasa does.
+            if any(row.type_name == SessionStarted.type_name for row in rows) or old.count() != known.rows:
+                known = None
+            elif known.start is not None:
+                rows = [row for row in rows if row.timestamp is not None and row.timestamp >= known.start]
+        if known is None:
+            rows = (self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+                    .with_entities(table.id, table.type_name, table.timestamp, table.data).all())
+            starts = [row.timestamp for row in rows if row.type_name == SessionStarted.type_name]
+            known = _Session(last_id=0, rows=0, start=max(starts) if starts else None, events=[])
+        known.events.extend(deserialise_events([json.loads(row.data) for row in rows]))
+        known.rows += len(rows)
+        known.last_id = max([known.last_id, *(row.id for row in rows)])
+    if not known.rows:
+        return None
+    cache[sender_id] = known
+    while len(cache) > CACHED_CONVERSATIONS:
+        cache.popitem(last=False)
+    if not self.domain:
+        return None
+    # A new tracker replaying the events, as DialogueStateTracker.from_dict does after deserialising.
+    return DialogueStateTracker.from_events(sender_id, list(known.events), self.domain.slots)
+
+
+setattr(_retrieve_latest_session, _MARK, True)
+
+
 def apply(environ: Mapping[str, str] | None = None, *, pins_file: Path = PINS_FILE) -> bool:
     """Install the adaptations into the imported Rasa; False (with a log line) when they were not."""
     if not enabled(environ):
@@ -134,14 +244,24 @@ def apply(environ: Mapping[str, str] | None = None, *, pins_file: Path = PINS_FI
                        "requirements/rasa.txt, installed are %s", ", ".join(mismatches))
         return False
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import Event
 
     if not getattr(RemoteAction._validate_action_result, _MARK, False):
         RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    logger.info("Rasa speedups applied: action responses validated with a schema compiled once")
+    if not getattr(Event.resolve_by_type, _MARK, False):
+        Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[method-assign,assignment]
+    if not getattr(SQLTrackerStore.retrieve, _MARK, False):
+        SQLTrackerStore.retrieve = _retrieve_latest_session  # type: ignore[method-assign]
+    logger.info("Rasa speedups applied: action responses validated with a schema compiled once, event classes "
+                "looked up in a table, the SQL tracker store reading only new events")
     return True
 
 
 def applied() -> bool:
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import Event
 
-    return bool(getattr(RemoteAction._validate_action_result, _MARK, False))
+    return all(getattr(function, _MARK, False) for function in
+               (RemoteAction._validate_action_result, Event.resolve_by_type, SQLTrackerStore.retrieve))

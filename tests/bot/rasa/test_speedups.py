@@ -1,6 +1,8 @@
 """bot/rasa/speedups.py in the Rasa environment (Python 3.10): the compiled action-response validator
 accepts and rejects exactly what Rasa 3.6's own does, with the same exception and message, is the one
-RemoteAction.run uses, checks the schema once, and stays out when the versions are not the pinned ones."""
+RemoteAction.run uses, checks the schema once, and stays out when the versions are not the pinned ones;
+event classes resolve as in Rasa; the SQL tracker store returns the trackers Rasa's own returns (new
+turns, another process's writes, unsaved events, new sessions, purged rows) reading only new rows."""
 
 from __future__ import annotations
 
@@ -136,3 +138,124 @@ def test_the_server_entry_point_applies_them_before_rasa_starts() -> None:
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr[-2000:]
         assert f"govqa: Rasa speedups {state}" in done.stderr
+
+
+TRACKER_STORE = r"""
+import asyncio, json, sqlite3, tempfile
+from pathlib import Path
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core import events as rasa_events
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.shared.utils.common import all_subclasses
+from bot.rasa import speedups
+
+original_retrieve = SQLTrackerStore.retrieve
+original_resolve = Event.resolve_by_type
+type_names = sorted({cls.type_name for cls in all_subclasses(Event)})
+
+def resolve_outcomes():
+    out = {}
+    for name, default in [*((name, None) for name in type_names), ("topic", None), ("no_such", None), ("no_such", SlotSet)]:
+        try:
+            found = Event.resolve_by_type(name, default)
+            out[f"{name}/{default is not None}"] = found.__name__ if found else None
+        except ValueError as error:
+            out[f"{name}/{default is not None}"] = f"ValueError: {error}"
+    return out
+
+resolved_before = resolve_outcomes()
+assert speedups.apply({})
+resolved_after = resolve_outcomes()
+
+domain = Domain.from_dict({"intents": ["ask"], "actions": ["action_answer"],
+                           "slots": {"guide_id": {"type": "text", "mappings": [{"type": "custom"}]}}})
+db = Path(tempfile.mkdtemp()) / "tracker.sqlite3"
+store = SQLTrackerStore(domain, db=str(db))
+other = SQLTrackerStore(domain, db=str(db))  # another Rasa process on the same database
+deserialised = []
+real_deserialise = rasa_events.deserialise_events
+rasa_events.deserialise_events = lambda dicts: (deserialised.append(len(dicts)), real_deserialise(dicts))[1]
+
+def turn(number, guide):
+    return [UserUttered(f"问题 {number}", {"name": "ask", "confidence": 0.9}), ActionExecuted("action_answer"),
+            SlotSet("guide_id", guide), BotUttered(f"回答 {number}"), ActionExecuted("action_listen")]
+
+async def append(via, sender, new_events):
+    tracker = await original_retrieve(via, sender) or DialogueStateTracker(sender, domain.slots)
+    for event in new_events:
+        tracker.update(event)
+    await via.save(tracker)
+
+async def compare(sender):
+    deserialised.clear()
+    ours = await store.retrieve(sender)
+    read = sum(deserialised)
+    reference = await original_retrieve(store, sender)
+    same = (ours is None and reference is None) or (
+        ours is not None and reference is not None
+        and ours.current_state(EventVerbosity.ALL) == reference.current_state(EventVerbosity.ALL)
+        and ours.current_slot_values() == reference.current_slot_values())
+    return {"same": same, "read": read, "events": len(reference.events) if reference else 0}
+
+async def scenario():
+    steps = {"unknown": await compare("u1")}
+    await append(store, "u1", [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                               *turn(1, "a")])
+    steps["first"] = await compare("u1")
+    await append(store, "u1", turn(2, "b"))
+    steps["one_more_turn"] = await compare("u1")
+    unsaved = await store.retrieve("u1")
+    unsaved.update(SlotSet("guide_id", "never saved"))
+    steps["unsaved_events_stay_out"] = await compare("u1")
+    await append(other, "u1", turn(3, "c"))
+    steps["written_by_another_process"] = await compare("u1")
+    await append(store, "u1", [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+                               *turn(4, "d")])
+    steps["new_session"] = await compare("u1")
+    await append(store, "u1", turn(5, "e"))
+    steps["after_new_session"] = await compare("u1")
+    with sqlite3.connect(db) as connection:  # index_builder.py purge deletes rows under a running Rasa
+        connection.execute("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE sender_id = 'u1' "
+                           "ORDER BY id DESC LIMIT 3 OFFSET 2)")
+    steps["rows_purged"] = await compare("u1")
+    with sqlite3.connect(db) as connection:
+        connection.execute("DELETE FROM events WHERE sender_id = 'u1'")
+    steps["conversation_purged"] = await compare("u1")
+    return steps
+
+print(json.dumps({"resolved_same": resolved_before == resolved_after, "resolved": len(resolved_after),
+                  "is_ours": SQLTrackerStore.retrieve is speedups._retrieve_latest_session and speedups.applied(),
+                  "steps": asyncio.run(scenario())}, ensure_ascii=False))
+"""
+
+
+@pytest.fixture(scope="module")
+def tracker_store() -> dict:
+    done = subprocess.run([str(RASA_PYTHON), "-c", TRACKER_STORE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_event_classes_resolve_as_in_unpatched_rasa(tracker_store: dict) -> None:
+    assert tracker_store["resolved_same"] and tracker_store["resolved"] > 20
+
+
+def test_the_tracker_store_returns_what_rasa_does_and_reads_only_new_rows(tracker_store: dict) -> None:
+    steps = tracker_store["steps"]
+    assert tracker_store["is_ours"]
+    assert all(step["same"] for step in steps.values()), steps
+    assert steps["unknown"] == {"same": True, "read": 0, "events": 0}
+    # Rasa's session filter (timestamp at or after session_started) leaves out action_session_start: 7 of 8.
+    assert steps["first"]["read"] == steps["first"]["events"] == 7
+    # Known conversations: only the rows saved since (by this process or another) are read.
+    assert steps["one_more_turn"]["read"] == 5 and steps["one_more_turn"]["events"] == 12
+    assert steps["unsaved_events_stay_out"]["read"] == 0 and steps["unsaved_events_stay_out"]["events"] == 12
+    assert steps["written_by_another_process"]["read"] == 5
+    # A new session or vanished rows: the whole session is read again, as Rasa does.
+    assert steps["new_session"]["read"] == steps["new_session"]["events"] == 7
+    assert steps["after_new_session"]["read"] == 5
+    assert steps["rows_purged"]["read"] == steps["rows_purged"]["events"] == 9
+    assert steps["conversation_purged"] == {"same": True, "read": 0, "events": 0}
