@@ -31,8 +31,10 @@ from knowledge.records.privacy import mask_personal_data
 # What the answer action did with a question (the admin report counts them).
 ANSWERED, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, ASKED_ITEM, UNAVAILABLE = (
     "answered", "clarified", "not_found", "out_of_scope", "asked_item", "unavailable")
-# desk_messages / desk_actions: the staff desk's conversation lines and its clerks' actions (knowledge/records/desk.py).
-TABLES = ("questions", "feedback", "handoffs", "desk_messages", "desk_actions")
+TABLES = ("questions", "feedback", "handoffs")  # what the admin report reads
+# The staff desk's conversation lines and its clerks' actions (knowledge/records/desk.py): purged like the rest.
+DESK_TABLES = ("desk_messages", "desk_actions")
+ALL_TABLES = TABLES + DESK_TABLES
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
@@ -194,20 +196,21 @@ class Records:
         """Delete rows older than `days` days from every table (the retention setting); counts per table."""
         cutoff = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
         if not self.path.exists():
-            return {table: 0 for table in TABLES}
+            return {table: 0 for table in ALL_TABLES}
         connection = self._connect()
         try:
             connection.execute("PRAGMA secure_delete=ON")  # retention: deleted rows are overwritten in the file too
             with connection:
-                counts = {table: connection.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount for table in TABLES}
+                counts = {table: connection.execute(f"DELETE FROM {table} WHERE time < ?", (cutoff,)).rowcount
+                          for table in ALL_TABLES}
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the deleted pages also live in the -wal file
             return counts
         finally:
             connection.close()
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        """All rows of one of TABLES, oldest first (for the admin report, staff tools and tests)."""
-        if table not in TABLES:
+        """All rows of one of ALL_TABLES, oldest first (for the admin report, staff tools and tests)."""
+        if table not in ALL_TABLES:
             raise ValueError(f"unknown table {table}")
         if not self.path.exists():
             return []

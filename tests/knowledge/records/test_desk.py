@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.records.desk import CLOSED, TAKEN, WAITING, DeskError, DeskRecords
-from knowledge.records.store import ANSWERED, TABLES
+from knowledge.records.store import ALL_TABLES, ANSWERED
 from tests.support import age_row
 
 pytestmark = pytest.mark.unit
@@ -160,4 +160,4 @@ def test_purge_covers_the_desk_tables(desk: DeskRecords) -> None:
             age_row(desk.path, table, row["id"], days=400)
     counts = desk.purge_older_than(days=180)
     assert counts["handoffs"] == 1 and counts["desk_messages"] == 1 and counts["desk_actions"] == 1
-    assert all(desk.rows(table) == [] for table in TABLES)
+    assert all(desk.rows(table) == [] for table in ALL_TABLES)

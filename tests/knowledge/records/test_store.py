@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.records.store import ANSWERED, NOT_FOUND, TABLES, Records
+from knowledge.records.store import ALL_TABLES, ANSWERED, NOT_FOUND, TABLES, Records
 from tests.support import age_row
 
 pytestmark = pytest.mark.unit
@@ -261,7 +261,7 @@ def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> N
     assert [row["question"] for row in records.rows("questions")] == ["新问题"]
     assert records.rows("feedback") == []
     assert [row["question"] for row in records.rows("handoffs")] == ["新转人工"]
-    assert records.purge_older_than(days=180) == {table: 0 for table in TABLES}
+    assert records.purge_older_than(days=180) == {table: 0 for table in ALL_TABLES}
 
 
 def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
@@ -278,5 +278,5 @@ def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
 
 
 def test_purge_without_a_database_creates_none(records: Records) -> None:
-    assert records.purge_older_than(days=30) == {table: 0 for table in TABLES}
+    assert records.purge_older_than(days=30) == {table: 0 for table in ALL_TABLES}
     assert not records.path.exists()
