@@ -33,12 +33,18 @@ from bot.channels.kefu.guides import GuideCatalog
 from bot.channels.kefu.http import ApiError
 from bot.channels.kefu.page import WEB_DIR
 from bot.channels.kefu.routes.guides import guide_or_404
+from bot.channels.kefu.schemas import ErrorResponse
 from knowledge.records.desk import CLERK_MAX_CHARS, OUTCOMES, DeskError, DeskRecords
 from knowledge.records.staff_hours import StaffHours
 from knowledge.settings import Settings
 from protocol import SENDER_PATTERN
 
 TAG = "人工坐席"
+# The desk's documented error answers (its own credential; 409 when another clerk holds the handoff).
+DESK_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorResponse, "description": text} for status, text in (
+    (401, "缺少工作人员令牌（KEFU_STAFF_TOKEN）或无效；群众的令牌不行"), (404, "没有这条转人工记录或办事指南"),
+    (409, "该转人工已由其他工作人员接入或已结束"), (422, "字段缺失或类型不对"), (429, "该地址令牌错误次数过多，暂时拒绝"),
+    (503, "人工坐席未启用（没有设置 KEFU_STAFF_TOKEN），或知识库索引不可用"))}
 
 
 class _Strict(BaseModel):
@@ -70,7 +76,7 @@ def _desk_error(error: DeskError) -> ApiError:
 def router(settings: Settings, staff: StaffAuth, catalog: GuideCatalog) -> APIRouter:
     desk = DeskRecords(settings.records_db)
     search = DeskSearch(settings)
-    routes = APIRouter(tags=[TAG])
+    routes = APIRouter(tags=[TAG], responses=DESK_ERRORS)
     authorized = [Depends(staff.require)]
 
     def hours() -> dict[str, Any]:

@@ -171,6 +171,9 @@
     const mine = h.status === "taken" && h.clerk === clerk;
     $("take").hidden = h.status !== "waiting";
     $("reply-form").hidden = !mine;
+    // The REST channel belongs to another system: the desk cannot push lines into it.
+    $("reply-note").textContent = mine && channel(h.sender_id) === "REST 接口"
+      ? "这个会话来自其他系统的 REST 接口，回复只记录在这里、对方收不到；请按对话记录里的方式电话联系。" : "";
     $("close-form").hidden = h.status === "closed" || (h.status === "taken" && !mine);
     lines($("transcript"), h.transcript.map((l) => ({ who: l.from, text: l.text, time: l.time })));
     lines($("lines"), h.messages.map((m) => ({ who: m.author, text: m.text, time: m.time, clerk: m.clerk })));
@@ -182,12 +185,23 @@
     });
   }
 
+  // A button's payload in the transcript, as the citizen saw the button.
+  function readable(text) {
+    if (/^\/request_human\b/.test(text)) return "（点击了“转人工”）";
+    if (/^\/feedback_good\b/.test(text)) return "（点击了“好评”）";
+    if (/^\/feedback_bad\b/.test(text)) return "（点击了“差评”）";
+    if (/^\/affirm\b/.test(text)) return "（点击了“是”）";
+    if (/^\/deny\b/.test(text)) return "（点击了“不是”）";
+    if (/^\/\w+/.test(text)) return "（点击了按钮）";
+    return text;
+  }
+
   function lines(list, items) {
     list.replaceChildren();
     items.forEach((item) => {
       const row = el("li", "line-" + item.who);
       row.appendChild(el("span", "who", (WHO[item.who] || item.who) + (item.clerk && item.who === "clerk" ? "（" + item.clerk + "）" : "") + "："));
-      row.appendChild(document.createTextNode(item.text));
+      row.appendChild(document.createTextNode(item.who === "user" ? readable(item.text) : item.text));
       list.appendChild(row);
     });
     list.scrollTop = list.scrollHeight;
