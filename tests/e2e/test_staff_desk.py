@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from knowledge.records.desk import DeskRecords
+from knowledge.records.staff_hours import StaffHours
 from tests.support import ROOT, parsed_guide
 from tests.support.kefu import TOKEN
 from tests.support.stack import STAFF_TOKEN, Assistant
@@ -76,7 +77,9 @@ def test_a_clerk_takes_a_web_handoff_replies_and_closes_it(browser: Any, assista
     citizen.wait_for_function("n => !document.querySelector('.typing') && document.querySelectorAll('.row.bot').length > n", arg=rows)
     handoff_text = citizen.locator(".bubble.handoff").last.inner_text()
     number = int(re.search(r"记录编号：(\d+)", handoff_text).group(1))
-    assert "12345" in handoff_text
+    settings = assistant.settings
+    on_duty = StaffHours.parse(settings.staff_hours, settings.staff_timezone).on_duty()
+    assert "12345" in handoff_text and ("会在这里回复您" if on_duty else "现在是非工作时间") in handoff_text
 
     clerk_context, clerk, clerk_errors = tab(browser, base + "/desk")
     clerk.wait_for_selector("body[data-ready=login]")
@@ -93,6 +96,7 @@ def test_a_clerk_takes_a_web_handoff_replies_and_closes_it(browser: Any, assista
     item = clerk.locator(f"#queue li[data-id='{number}']")
     item.wait_for()
     assert "网页/自助终端" in item.inner_text() and "等待接入" in item.inner_text()
+    assert "等待" in clerk.title()  # seen from another tab
     item.click()
     clerk.wait_for_selector("#case:not([hidden])")
     transcript = clerk.inner_text("#transcript")

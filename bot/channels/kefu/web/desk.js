@@ -114,6 +114,8 @@
     list.replaceChildren();
     const open = handoffs.filter((h) => h.status !== "closed").length;
     $("queue-count").textContent = "待处理 " + open;
+    const waiting = handoffs.filter((h) => h.status === "waiting").length;
+    document.title = (waiting ? "(" + waiting + " 等待) " : "") + "人工坐席 · 政务服务智能问答";  // seen from another tab
     handoffs.forEach((h) => {
       const item = el("li", h.status + (h.id === selected ? " selected" : ""));
       item.dataset.id = h.id;
