@@ -92,19 +92,23 @@ def router(services: Services) -> APIRouter:
 
     def to_clerk(sender_id: str, message: str) -> str | None:
         """When a clerk holds the conversation: store the message for the clerk, return the clerk's name."""
-        held = desk.held(sender_id)
-        if held is None or (message.startswith("/") and message != REQUEST_HUMAN):
+        try:
+            held = desk.held(sender_id)
+            if held is None or (message.startswith("/") and message != REQUEST_HUMAN):
+                return None
+            if message != REQUEST_HUMAN:
+                desk.citizen_message(sender_id, message)
+            return str(held["clerk"])
+        except Exception:  # the records database is locked or gone: the assistant answers rather than nobody
+            log.exception("读取人工坐席记录失败（%s）", sender_id)
             return None
-        if message != REQUEST_HUMAN:
-            desk.citizen_message(sender_id, message)
-        return str(held["clerk"])
 
     @routes.get("/api/v1/chat/staff", tags=["问答"], dependencies=services.authorized, responses=ERRORS,
                 summary="人工坐席发给该会话的消息（转人工后网页轮询）",
                 description="status：none 没有转人工、waiting 等待工作人员、taken 工作人员已接入、closed 已结束；"
                             "messages 是 after 之后工作人员的回复和坐席通知（“工作人员已接入”等），按 id 递增。")
     async def staff_lines(session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)],
-                          after: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+                          after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> dict[str, Any]:
         sender_id = sender(session_id)
 
         def read() -> dict[str, Any]:

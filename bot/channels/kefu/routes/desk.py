@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -67,6 +67,9 @@ class ReplyBody(ClerkBody):
 class CloseBody(ClerkBody):
     outcome: str = Field(description="处理结果：" + "、".join(f"{key} {label}" for key, label in OUTCOMES.items()))
     note: str = Field("", max_length=500, description="备注（可选）")
+
+
+HandoffId = Annotated[int, Path(ge=1, le=2**62, description="转人工记录编号（群众看到的“记录编号”）")]
 
 
 def _desk_error(error: DeskError) -> ApiError:
@@ -145,24 +148,24 @@ def router(settings: Settings, staff: StaffAuth, catalog: GuideCatalog) -> APIRo
         return {**hours(), "handoffs": rows}
 
     @routes.get("/desk/api/handoffs/{handoff_id}", dependencies=authorized, summary="一条转人工：对话记录、往来消息、操作记录")
-    async def handoff(handoff_id: int) -> dict[str, Any]:
+    async def handoff(handoff_id: HandoffId) -> dict[str, Any]:
         detail = await act(desk.handoff, handoff_id)
         return {**detail, "guide": card(detail["guide_id"])}
 
     @routes.post("/desk/api/handoffs/{handoff_id}/take", dependencies=authorized, summary="接入（群众看到“工作人员已接入”）")
-    async def take(handoff_id: int, request: Request, body: ClerkBody | None = None) -> dict[str, Any]:
+    async def take(handoff_id: HandoffId, request: Request, body: ClerkBody | None = None) -> dict[str, Any]:
         detail = await act(desk.take, handoff_id, clerk_of(request, body or ClerkBody()))
         return {**detail, "guide": card(detail["guide_id"])}
 
     @routes.post("/desk/api/handoffs/{handoff_id}/reply", dependencies=authorized, summary="回复群众（网页或 Telegram 里收到）")
-    async def reply(handoff_id: int, body: ReplyBody, request: Request) -> dict[str, Any]:
+    async def reply(handoff_id: HandoffId, body: ReplyBody, request: Request) -> dict[str, Any]:
         if len(body.text) > settings.message_max_chars:
             raise ApiError(422, f"回复太长（最多 {settings.message_max_chars} 字）", code="invalid_request")
         detail = await act(desk.reply, handoff_id, clerk_of(request, body), body.text)
         return {**detail, "guide": card(detail["guide_id"])}
 
     @routes.post("/desk/api/handoffs/{handoff_id}/close", dependencies=authorized, summary="结束并记录处理结果")
-    async def close(handoff_id: int, body: CloseBody, request: Request) -> dict[str, Any]:
+    async def close(handoff_id: HandoffId, body: CloseBody, request: Request) -> dict[str, Any]:
         detail = await act(desk.close, handoff_id, clerk_of(request, body), body.outcome, note=body.note, hotline=settings.hotline)
         return {**detail, "guide": card(detail["guide_id"])}
 

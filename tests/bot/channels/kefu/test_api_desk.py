@@ -180,6 +180,8 @@ def test_bad_input_gets_a_clear_chinese_error(client: TestClient, settings: Any)
     handoff(settings)
     assert "没有编号为 999" in client.get("/desk/api/handoffs/999", headers=STAFF).json()["error"]["message"]
     assert client.get("/desk/api/handoffs/abc", headers=STAFF).status_code == 422
+    assert client.get("/desk/api/handoffs/99999999999999999999999", headers=STAFF).status_code == 422
+    assert client.get("/api/v1/chat/staff?session_id=s1&after=99999999999999999999999", headers=AUTH).status_code == 422
     assert client.post("/desk/api/handoffs/1/reply", json={"clerk": "王芳", "text": "你好"}, headers=STAFF).status_code == 409
     assert client.post("/desk/api/handoffs/1/reply", json={"clerk": "王芳", "text": "x" * 2001}, headers=STAFF).status_code == 422
     assert client.get("/desk/api/history?sender_id=a%20b", headers=STAFF).status_code == 422
