@@ -23,7 +23,6 @@ Writes var/reports/bench-floor.json.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import _common
@@ -35,11 +34,14 @@ from bench_turn_cpu import (
     alternate_blocks,
     base_env,
     block_medians,
+    our_model,
+    parse_turn_arguments,
     ratios,
     scratch_dir,
     speedups_state,
     start_variants,
     stop_all,
+    turn_arguments,
     variants_table,
 )
 
@@ -65,15 +67,9 @@ def floor_model(log: Path | None = None) -> Path:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="measured runs (each: one block per stack); median reported")
-    parser.add_argument("--conversations", type=int, default=14, help="conversations per block (~5 turns each)")
-    parser.add_argument("--model", type=Path, help="our trained model (default: the one for the current inputs, trained if missing)")
-    args = parser.parse_args()
-    if args.runs < 1 or args.conversations < 1:
-        parser.error("--runs and --conversations must be positive")
+    args = parse_turn_arguments(turn_arguments(__doc__))
     scratch = scratch_dir("bench-floor-")
-    model = args.model.resolve() if args.model else ensure_model(log=scratch / "train.log")
+    model = our_model(args, scratch)
     floor = floor_model(scratch / "train-floor.log")
     variants = [Variant("ours", model),
                 Variant("floor", floor, {"GOVQA_RASA_SPEEDUPS": "1"}, FloorStack),

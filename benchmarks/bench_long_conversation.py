@@ -18,19 +18,27 @@ Writes var/reports/bench-long-conversation.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import _common
 import httpx
 from bench_conversation import SCRIPTS
 from bench_floor import FloorStack, floor_model
-from bench_turn_cpu import Running, Variant, base_env, post_turn, scratch_dir, stack_cpu_seconds, start_variants, stop_all
-
-from bot.launcher.stack import ensure_model
+from bench_turn_cpu import (
+    Running,
+    Variant,
+    base_env,
+    our_model,
+    parse_turn_arguments,
+    post_turn,
+    scratch_dir,
+    stack_cpu_seconds,
+    start_variants,
+    stop_all,
+    turn_arguments,
+)
 
 TURNS = 100
 PERIOD = 30  # divides 90: turn 91 sends the text of turn 1
@@ -95,16 +103,11 @@ def summarise(conversations: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs; each: --conversations conversations per stack")
-    parser.add_argument("--conversations", type=int, default=3, help="100-turn conversations per stack and run")
-    parser.add_argument("--model", type=Path, help="our trained model (default: the one for the current inputs, trained if missing)")
+    parser = turn_arguments(__doc__, conversations=3, conversations_help="100-turn conversations per stack and run")
     parser.add_argument("--no-floor", action="store_true", help="only our stack")
-    args = parser.parse_args()
-    if args.runs < 1 or args.conversations < 1:
-        parser.error("--runs and --conversations must be positive")
+    args = parse_turn_arguments(parser)
     scratch = scratch_dir("bench-long-conversation-")
-    model = args.model.resolve() if args.model else ensure_model(log=scratch / "train.log")
+    model = our_model(args, scratch)
     variants = [Variant("ours", model)]
     if not args.no_floor:
         variants.append(Variant("floor", floor_model(scratch / "train-floor.log"), {"GOVQA_RASA_SPEEDUPS": "1"}, FloorStack))

@@ -186,16 +186,32 @@ def base_env(scratch: Path) -> dict[str, str]:
     return {"GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"), "TELEGRAM_BOT_TOKEN": ""}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=3, help="measured runs (each: one block per variant); median reported")
-    parser.add_argument("--conversations", type=int, default=14, help="conversations per block (~5 turns each)")
-    parser.add_argument("--model", type=Path, help="a trained model (default: the one for the current inputs, trained if missing)")
+def turn_arguments(doc: str, *, conversations: int = 14, conversations_help: str = "conversations per block (~5 turns each)"
+                   ) -> argparse.ArgumentParser:
+    """--runs, --conversations and --model, as every benchmark of conversation turns takes them."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="measured runs; the median is reported")
+    parser.add_argument("--conversations", type=int, default=conversations, help=conversations_help)
+    parser.add_argument("--model", type=Path, help="our trained model (default: the one for the current inputs, trained if missing)")
+    return parser
+
+
+def parse_turn_arguments(parser: argparse.ArgumentParser) -> argparse.Namespace:
     args = parser.parse_args()
     if args.runs < 1 or args.conversations < 1:
         parser.error("--runs and --conversations must be positive")
+    return args
+
+
+def our_model(args: argparse.Namespace, scratch: Path) -> Path:
+    """--model, else the model for the current inputs (trained first if missing: 3-5 minutes)."""
+    return args.model.resolve() if args.model else ensure_model(log=scratch / "train.log")
+
+
+def main() -> None:
+    args = parse_turn_arguments(turn_arguments(__doc__))
     scratch = scratch_dir("bench-turn-cpu-")
-    model = args.model.resolve() if args.model else ensure_model(log=scratch / "train.log")
+    model = our_model(args, scratch)
     running: dict[str, Running] = {}
     started = time.perf_counter()
     try:

@@ -5,7 +5,9 @@ What: bench_build.py (bundled knowledge base, cold and warm builds), bench_large
 on 2 cores) and bench_query.py (query latency on the bundled index, and on the 5000-guide index
 when it exists), bench_conversation.py (per-turn latency through the running Rasa and action
 servers), bench_load.py (50 concurrent users on the REST channel and the hall API) and
-bench_switch.py (publish → first answer from the new index), one after the other so they
+bench_switch.py (publish → first answer from the new index), bench_floor.py (our turn against a
+minimal Rasa project, same run) and bench_long_conversation.py (turns 91–100 against 1–10 of
+100-turn conversations), one after the other so they
 never compete for the CPU. Then one table from their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
 (/proc/cpuinfo), RAM, load average, date, and the commit measured.
 
@@ -99,7 +101,23 @@ def headline() -> tuple[list[list[Any]], dict[str, Any]]:
     if switch:
         rows.append(["publish → first answer from the new index", switch["runs"], f"{switch['median_seconds']:.2f} s",
                      f"max {switch['max_seconds']:.2f} s; watcher polls every {switch['poll_seconds']} s", ""])
-    reports = {"build": build, "large": large, "query": query, "conversation": conversation, "load": load, "switch": switch}
+    floor = _common.read_report("floor")
+    if floor:
+        ours, base, ratio = floor["median"]["ours"], floor["median"]["floor"], floor["ratio_ours_to_floor"]
+        rows.append([f"turn CPU, ours / Rasa floor (same run; floor as installed: {floor['ratio_ours_to_floor_as_installed']['cpu_ms_per_turn']})",
+                     floor["runs"], f"{ratio['cpu_ms_per_turn']}×",
+                     f"CPU {ours['cpu_ms_per_turn']} / {base['cpu_ms_per_turn']} ms; p50 {ours['p50_ms']} / {base['p50_ms']} ms "
+                     f"(×{ratio['p50_ms']}); target ≤ {floor['target']['ratio_ours_to_floor']}", ""])
+    long = _common.read_report("long-conversation")
+    if long:
+        for name, result in long["results"].items():
+            median = result["median"]
+            rows.append([f"turn CPU at 91–100 / 1–10 of a 100-turn conversation, {name}", result["conversations"],
+                         f"{median['cpu_ratio']}×", f"CPU {median['early_cpu_ms']} → {median['late_cpu_ms']} ms, wall "
+                         f"{median['early_wall_ms']} → {median['late_wall_ms']} ms (×{median['wall_ratio']}); target ≤ "
+                         f"{long['target']['late_to_early']}", ""])
+    reports = {"build": build, "large": large, "query": query, "conversation": conversation, "load": load, "switch": switch,
+               "floor": floor, "long-conversation": long}
     return rows, reports
 
 
@@ -113,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     if not args.report_only:
         scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py", "bench_conversation.py",
-                   "bench_load.py", "bench_switch.py"]
+                   "bench_load.py", "bench_switch.py", "bench_floor.py", "bench_long_conversation.py"]
         runs = [_run(script) for script in scripts]
     rows, reports = headline()
     code = _common.code_version()

@@ -99,12 +99,17 @@ print(json.dumps({"before": before, "after": after, "refused": refused, "untouch
 """
 
 
-@pytest.fixture(scope="module")
-def compared() -> dict:
-    done = subprocess.run([str(RASA_PYTHON), "-c", COMPARE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+def run_in_rasa(script: str) -> dict:
+    """Run a script in Rasa's interpreter; its last line of output, as JSON."""
+    done = subprocess.run([str(RASA_PYTHON), "-c", script], cwd=ROOT, env={**os.environ, **CHILD_ENV},
                           capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def compared() -> dict:
+    return run_in_rasa(COMPARE)
 
 
 def test_valid_results_pass_and_invalid_ones_fail_exactly_as_in_unpatched_rasa(compared: dict) -> None:
@@ -233,10 +238,7 @@ print(json.dumps({"resolved_same": resolved_before == resolved_after, "resolved"
 
 @pytest.fixture(scope="module")
 def tracker_store() -> dict:
-    done = subprocess.run([str(RASA_PYTHON), "-c", TRACKER_STORE], cwd=ROOT, env={**os.environ, **CHILD_ENV},
-                          capture_output=True, text=True, timeout=180)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_in_rasa(TRACKER_STORE)
 
 
 def test_event_classes_resolve_as_in_unpatched_rasa(tracker_store: dict) -> None:
