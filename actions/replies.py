@@ -188,10 +188,11 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
     desk can join this conversation; False, nobody is at the desk now, and the reply says so with the
     hotline; None, not known (the old wording)."""
     if on_duty is False:
-        lines = [f"现在是非工作时间（人工服务时间：{staff_hours}），工作人员暂时无法接入。" if staff_hours
-                 else "现在是非工作时间，工作人员暂时无法接入。",
-                 f"您的{'问题' if reason == 'request_human' else '反映'}和对话记录已留存，工作人员上班后会处理；"
-                 f"急需办事请拨打政务服务便民热线 {hotline}。"]
+        hours = f"现在是非工作时间（人工服务时间：{staff_hours}），工作人员暂时无法接入。" if staff_hours else \
+            "现在是非工作时间，工作人员暂时无法接入。"
+        later = f"工作人员上班后会处理；急需办事请拨打政务服务便民热线 {hotline}。"
+        lines = [hours, "您的问题和对话记录已留存，" + later] if reason == "request_human" else [
+            "非常抱歉给您带来不便，您反映的问题已记录。" + hours, "您的反映和对话记录已留存，" + later]
     elif on_duty:
         lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录，接入后会在这里回复您，请稍候。" if reason == "request_human"
                  else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录，接入后会在这里回复您。"]

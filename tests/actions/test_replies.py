@@ -291,6 +291,9 @@ def test_off_duty_the_handoff_says_so_with_the_hours_the_hotline_and_the_record(
     assert "工作人员上班后会处理" in reply.text and f"政务服务便民热线 {HOTLINE}" in reply.text
     assert "已为您转接" not in reply.text and reply.text.endswith("记录编号：42")
     assert reply.custom["handoff"]["on_duty"] is False
+    complaint = replies.handoff(None, reason="complain", record_id=43, hotline=HOTLINE, on_duty=False, staff_hours="周一至周五 09:00-17:00")
+    assert complaint.text.startswith("非常抱歉给您带来不便") and "现在是非工作时间" in complaint.text
+    assert complaint.text.endswith("记录编号：43") and f"政务服务便民热线 {HOTLINE}" in complaint.text
 
 
 def test_on_duty_the_handoff_says_a_clerk_will_reply_here() -> None:
