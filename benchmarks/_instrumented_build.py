@@ -6,10 +6,12 @@ Used by bench_build and bench_large to say where a build's time goes; not a benc
     var/venv-app/bin/python benchmarks/_instrumented_build.py --cprofile out.prof -- build --no-gate
 
 ``--phases`` wraps the functions build_index calls (validation, chunking, digests, the embedding
-cache, the model, jieba, BM25, FAISS, serialisation, writing, fsync/rename, publish, prune) with
-``perf_counter`` timers. Each phase reports its *exclusive* time (nested timed calls are
-subtracted, e.g. "embedding cache" excludes the model forward pass it triggers); the eval gate
-is one phase with nothing timed inside it. "build_index (untimed remainder)" is what is left in
+cache, the model (torch or the numpy engine), jieba, BM25, FAISS, the neighbour lists,
+calibration, evaluation, the gate, serialisation, writing, checksums, fsync/rename, publish, prune)
+with ``perf_counter`` timers. Each phase reports its *exclusive* time (nested timed calls are
+subtracted, e.g. "embedding cache" excludes the model forward pass it triggers; "calibration"
+excludes the searches and feature computations inside it); the gate is one phase with nothing
+timed inside it. "build_index (untimed remainder)" is what is left in
 build_index itself. The wrappers cost about a microsecond per call (~0.2 s for 100k chunks).
 
 ``--cprofile`` runs the same command under cProfile (no phase wrappers), writes the .prof file
@@ -123,7 +125,7 @@ class _JsonProxy:
 def install(phases: Phases) -> None:
     """Wrap everything build_index calls. Must run before index_builder imports knowledge.index.builder
     (it imports lazily, inside cmd_build, and then finds the wrapped names)."""
-    from knowledge.index import bm25, builder, chunks, embedding
+    from knowledge.index import bm25, builder, chunks, embedding, neighbours, numpy_bert, parse_cache
     from knowledge.index import store as index_store
     from knowledge.sources import guides
 
@@ -157,11 +159,24 @@ def install(phases: Phases) -> None:
     phases.patch(index_store.IndexStore, "finalize", "publish: fsync + rename")
     phases.patch(index_store.IndexStore, "publish", "publish: CURRENT + history")
     phases.patch(index_store.IndexStore, "prune", "publish: prune old versions")
-    phases.patch(builder, "IndexData", "eval gate (model load if needed, staging index, questions)", absorb=True)
-    phases.patch(builder, "Retriever", "eval gate (model load if needed, staging index, questions)", absorb=True)
-    phases.patch(builder, "load_question_set", "eval gate (model load if needed, staging index, questions)", absorb=True)
-    phases.patch(builder, "evaluate", "eval gate (model load if needed, staging index, questions)", absorb=True)
-    phases.patch(builder, "format_report", "eval gate (model load if needed, staging index, questions)", absorb=True)
+    phases.patch(builder, "calibrate", "calibration (scoring examples, fitting)")
+    phases.patch(builder, "load_question_set", "evaluation (questions, retrieval)")
+    phases.patch(builder, "evaluate", "evaluation (questions, retrieval)")
+    phases.patch(builder, "format_report", "evaluation (questions, retrieval)")
+    phases.patch(builder, "check_gate", "gate (published version, comparison)", absorb=True)
+    phases.patch(builder, "_published", "gate (published version, comparison)", absorb=True)
+    phases.patch(builder, "file_checksums", "version file checksums (sha256)")
+    phases.patch(parse_cache.ParseCache, "parse", "parse cache: lookup (parse on a miss)")
+    phases.patch(parse_cache.ParseCache, "close", "parse cache: store new entries")
+    phases.patch(bm25.ChunkTerms, "__init__", "BM25: chunk term counts")
+    phases.patch(bm25.ChunkTerms, "index", "BM25: weights (index + calibration folds)")
+    phases.patch(neighbours.NeighbourIndex, "__init__", "neighbour lists: load + map rows")
+    phases.patch(neighbours.NeighbourIndex, "search", "dense search (reused lists or FAISS)")
+    phases.patch(neighbours.NeighbourIndex, "save", "neighbour lists: save")
+    phases.patch(neighbours.NeighbourTable, "load", "neighbour lists: load + map rows")
+    phases.patch(numpy_bert.NumpyBert, "load", "model (numpy engine): load weights + tokenizer")
+    phases.patch(numpy_bert.NumpyBert, "encode", "model (numpy engine): embed new chunks")
+    phases.patch(builder.Retriever, "features", "calibration: retriever.features (BM25, fusion)")
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

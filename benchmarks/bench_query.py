@@ -9,7 +9,10 @@ thread (``Retriever.from_published_index`` sets FAISS to 1 thread; its Embedder 
 time is split into embedding / FAISS / BM25 / mention scan / rest by perf_counter wrappers on
 those calls of the loaded index (a few microseconds of overhead per question). Also: index load
 time, first-question time (loads torch and the model), RSS after loading (psutil), RSS after the
-passes, and the peak RSS of the whole process (``ru_maxrss`` from wait4).
+passes, and the peak RSS of the whole process (``ru_maxrss`` from wait4). The passes run with the
+recent-questions cache off (they repeat the same questions); then one question is asked 100 times
+in a row with the cache off and on, alternating for ``--passes`` rounds (p50 per round, median of
+rounds, and whether every answer was identical).
 
 How: the published index var/index is brought up to date first with
 ``index_builder.py build --if-changed``. Each index is measured in a fresh child process of this
@@ -94,6 +97,9 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
     imported = time.perf_counter()
     settings = load_settings(index_dir=index_dir) if index_dir else load_settings()
     retriever = Retriever.from_published_index(settings)
+    # The passes ask the same questions again and again: they measure a question seen for the first
+    # time, so the recent-questions cache is off for them (measured on its own below).
+    retriever.embedder.query_cache_size = 0
     loaded = time.perf_counter()
     rss_index = process.memory_info().rss / mb
     retriever.run("第一次提问：开公司要带什么材料")  # loads torch and the model
@@ -136,6 +142,7 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
             "decisions": dict(decisions),
         })
     return {
+        "repeated": _repeated(retriever, settings.query_embedding_cache_size, passes),
         "index_dir": str(settings.index_dir),
         "index_version": retriever.version,
         "counts": retriever.data.manifest.get("counts", {}),
@@ -152,6 +159,31 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
             "peak_in_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         },
     }
+
+
+def _repeated(retriever: Any, cache_size: int, passes: int, times: int = 100) -> dict[str, Any]:
+    """One question asked `times` times in a row, with the recent-questions cache off and on
+    (alternating, `passes` rounds): p50 per round, and whether every answer was the same."""
+    question = "开公司要带什么材料"
+    embedder = retriever.embedder
+    rounds: dict[str, list[float]] = {"cache_off": [], "cache_on": []}
+    answers = set()
+    for _round in range(passes):
+        for label, size in (("cache_off", 0), ("cache_on", cache_size)):
+            embedder.query_cache_size = size
+            embedder._recent.clear()
+            retriever.run(question)  # the first time: with the cache on, this fills it
+            spent = []
+            for _ in range(times):
+                begun = time.perf_counter()
+                result = retriever.run(question)
+                spent.append(time.perf_counter() - begun)
+                answers.add((result.decision, result.guide_id, result.confidence, tuple(h.chunk.id for h in result.hits)))
+            rounds[label].append(_common.summary_ms(spent)["p50_ms"])
+    embedder.query_cache_size = 0
+    return {"question": question, "times_per_round": times, "cache_size": cache_size,
+            "p50_ms_per_round": rounds, "p50_ms": {k: round(_common.median(v), 2) for k, v in rounds.items()},
+            "identical_answers": len(answers) == 1}
 
 
 def _aggregate(result: dict[str, Any]) -> dict[str, Any]:
@@ -207,6 +239,15 @@ def _print(name: str, result: dict[str, Any]) -> None:
          ["RSS after index load (MB)", rss["after_index_load"]], ["RSS after loading + warm-up (MB)", rss["after_loading"]],
          ["RSS after the passes (MB)", rss["after_passes"]], ["peak RSS of the process (MB)", result["process"]["peak_rss_mb"]]],
     ))
+    repeated = result.get("repeated")
+    if repeated:
+        print()
+        print(_common.markdown_table(
+            [f"“{repeated['question']}” asked {repeated['times_per_round']}× in a row", "p50 (ms), median of rounds", "rounds (ms)"],
+            [[f"recent-questions cache {label.split('_')[1]}", repeated["p50_ms"][label],
+              ", ".join(str(v) for v in repeated["p50_ms_per_round"][label])] for label in ("cache_off", "cache_on")]
+            + [["same answer every time", repeated["identical_answers"], ""]],
+        ))
 
 
 def main(argv: list[str] | None = None) -> int:

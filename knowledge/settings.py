@@ -35,6 +35,8 @@ class Settings:
     embedding_model: str
     embedding_batch_size: int
     embedding_lowercase: bool
+    embedding_light_max_texts: int
+    query_embedding_cache_size: int
     out_of_scope_file: Path
     dense_candidates: int
     lexical_weight: float

@@ -26,20 +26,27 @@ from typing import Any
 import faiss
 import numpy as np
 
-from knowledge.index.bm25 import BM25Index, TokenCache, Tokenizer
+from knowledge.index.bm25 import ChunkTerms, TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
-from knowledge.index.embedding import Embedder, EmbeddingCache
+from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.labels import labelled
+from knowledge.index.mentions import MentionScan
+from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys
+from knowledge.index.parse_cache import ParseCache
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.sources.model import Problem
 from knowledge.sources.validation import validate_knowledge_base
+
+# Neighbour lists keep this many chunks beyond dense_candidates: room for the chunks a calibration
+# search leaves out (a guide's own) and for edited chunks dropping out of a reused list.
+NEIGHBOUR_MARGIN = 64
 
 
 class BuildError(RuntimeError):
@@ -69,9 +76,11 @@ class BuildReport:
     findings: Findings | None = None
 
 
-def source_checksums(settings: Settings) -> dict[str, str]:
-    """sha256 of every guide and document file: the manifest records them, `status` compares."""
+def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -> dict[str, str]:
+    """sha256 of every guide and document file: the manifest records them, `status` compares.
+    `known`: checksums of files already read by this build (the guides, read by the parse cache)."""
     sums = {}
+    known = known or {}
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
@@ -80,7 +89,7 @@ def source_checksums(settings: Settings) -> dict[str, str]:
                         name = str(path.resolve().relative_to(ROOT))
                     except ValueError:
                         name = str(path)
-                    sums[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+                    sums[name] = known.get(path) or hashlib.sha256(path.read_bytes()).hexdigest()
     return sums
 
 
@@ -99,26 +108,19 @@ def _write_faiss(index: faiss.Index, path: Path) -> None:
         raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
 
 
-def _published(store: IndexStore, settings: Settings, embedder: Embedder) -> Retriever | None:
+def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
     """The version serving now, to compare with; None when there is none (or it cannot be loaded,
     or it was built with another model: nothing comparable)."""
     folder = store.current_folder()
     if folder is None or not folder.is_dir():
         return None
     try:
-        return Retriever(IndexData(folder), RetrievalParams.from_settings(settings), embedder)
+        data = IndexData(folder)
+        retriever = Retriever(data, RetrievalParams.from_settings(settings), embedder)
     except NoIndexError:
         return None
-
-
-def _encode_cached(settings: Settings, embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """Embed calibration texts through the embedding cache (a rebuild embeds only new ones)."""
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
-        return cache.encode(embedder, texts, digests)[0]
-    finally:
-        cache.close()
+    retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, faster at thousands of guides
+    return retriever
 
 
 def build_index(
@@ -134,7 +136,8 @@ def build_index(
     despite the gate's findings and records why."""
     say = log or (lambda message: None)
     started = time.perf_counter()
-    validation = validate_knowledge_base(settings)
+    with ParseCache(settings.embedding_cache) as parsed:  # unchanged guide files are not parsed again
+        validation = validate_knowledge_base(settings, parse=parsed.parse)
     if not validation.ok:
         raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
 
@@ -147,8 +150,12 @@ def build_index(
     say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
 
     embedder = embedder or Embedder(
-        settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size
+        settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size,
+        light_max_texts=settings.embedding_light_max_texts,
     )
+    # Evaluation, calibration and the gate embed the same questions on every build: through the
+    # cache they are computed once, and a rebuild that finds everything cached loads no model.
+    cached = CachedEmbedder(embedder, settings.embedding_cache)
     cache = EmbeddingCache(settings.embedding_cache)
     try:
         vectors, embedded = cache.encode(embedder, [c.text for c in chunks], [c.digest for c in chunks], progress=progress)
@@ -163,13 +170,9 @@ def build_index(
         tokens = token_cache.tokenize_all(tokenizer, [c.text for c in chunks], [c.digest for c in chunks])
     finally:
         token_cache.close()
-    units: dict[str, list[str]] = {}
-    for chunk, chunk_tokens in zip(chunks, tokens, strict=True):
-        unit = lexical_unit(chunk)
-        if unit is not None:
-            units.setdefault(unit, []).extend(chunk_tokens)
-    unit_names = list(units)
-    bm25 = BM25Index.build([units[name] for name in unit_names])
+    chunk_terms = ChunkTerms(tokens, [lexical_unit(chunk) for chunk in chunks])
+    unit_names = chunk_terms.units
+    bm25 = chunk_terms.index()
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
@@ -181,9 +184,8 @@ def build_index(
             _write_faiss(dense, staging / "dense.faiss")
             bm25.save(staging)
             _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
-            (staging / GUIDES_FILE).write_text(
-                json.dumps({g.id: g.as_dict() for g in validation.guides}, ensure_ascii=False), encoding="utf-8"
-            )
+            guides = {g.id: g.as_dict() for g in validation.guides}
+            (staging / GUIDES_FILE).write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
             manifest: dict[str, Any] = {
@@ -191,17 +193,24 @@ def build_index(
                 "built_at": dt.datetime.now().isoformat(timespec="seconds"),
                 "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
-                "sources": source_checksums(settings),
-                "files": file_checksums(staging),  # verified whenever the version is loaded
+                "sources": source_checksums(settings, parsed.file_sums),
                 "eval": None,
             }
-            (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
 
             # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).
-            data = IndexData(staging, staging=True)
-            retriever = Retriever(data, RetrievalParams.from_settings(settings), embedder)
+            # The staged version is used from memory, as just written (its files are checksummed below).
+            data = IndexData.from_parts(staging, manifest, chunks, guides, dense, bm25, tokenizer, unit_names)
+            # Calibration and evaluation search the same questions every build: their nearest chunks
+            # come from the serving version's table, repaired for what changed (neighbours.py).
+            neighbours = NeighbourIndex(
+                dense, chunk_keys([c.id for c in chunks], [c.digest for c in chunks]),
+                settings.dense_candidates + NEIGHBOUR_MARGIN, NeighbourTable.load(store.current_folder(), embedder.model_id),
+            )
+            data.dense = neighbours
+            retriever = Retriever(data, RetrievalParams.from_settings(settings), cached)
+            retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, no 15,000-name scan
             try:
-                model = calibrate(retriever, vectors, tokens, lambda texts: _encode_cached(settings, embedder, texts), settings)
+                model = calibrate(retriever, vectors, chunk_terms, cached.encode, settings)
             except CalibrationError as error:
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -220,13 +229,16 @@ def build_index(
                 metrics, eval_text = report["metrics"], format_report(report)
                 manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
             if gate:
-                findings = check_gate(retriever, _published(store, settings, embedder), settings, report)
+                findings = check_gate(retriever, _published(store, settings, cached), settings, report)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
                     raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
-            manifest["files"] = file_checksums(staging)
+            neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
+            data.dense = dense
+            say(f"检索缓存：复用 {neighbours.reused} 次，重新检索 {neighbours.searched} 次")
+            manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             store.finalize(staging, version)
         except BaseException:

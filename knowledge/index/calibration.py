@@ -38,7 +38,7 @@ it swung from 0.017 to 0.034 between two knowledge bases and made the gate refus
 
 Usage::
 
-    model = calibrate(retriever, vectors, chunk_tokens, encode, settings)   # at build time
+    model = calibrate(retriever, vectors, chunk_terms, encode, settings)   # at build time
     model.probabilities(features)    # (in scope 0.97, right 0.88)
     model.report["cv"]["within_band"]
 """
@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from knowledge.index.bm25 import BM25Index
-from knowledge.index.chunks import ANCHOR, FAQ, QUESTION, lexical_unit
+from knowledge.index.bm25 import ChunkTerms
+from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
 
 if TYPE_CHECKING:  # the retriever imports this module; the type is only for signatures
     from knowledge.retrieval.retriever import Retriever
@@ -185,17 +185,6 @@ def examples_from(retriever: Retriever, vectors: np.ndarray, folds: int = FOLDS)
     return examples
 
 
-def _fold_bm25(retriever: Retriever, chunk_tokens: Sequence[Sequence[str]], left_out: set[int]) -> BM25Index:
-    """BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)."""
-    data = retriever.data
-    words: dict[str, list[str]] = {name: [] for name in data.units}
-    for index, (chunk, tokens) in enumerate(zip(data.chunks, chunk_tokens, strict=True)):
-        unit = lexical_unit(chunk)
-        if unit is not None and index not in left_out:
-            words[unit].extend(tokens)
-    return BM25Index.build([words[name] for name in data.units])
-
-
 def _threshold(p_negative: np.ndarray, share: float) -> float:
     """The lowest probability that at most `share` of the off-topic examples reach."""
     allowed = math.floor(share * len(p_negative))
@@ -225,13 +214,13 @@ def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.nda
 def calibrate(
     retriever: Retriever,
     vectors: np.ndarray,
-    chunk_tokens: Sequence[Sequence[str]],
+    chunk_terms: ChunkTerms,
     encode: Callable[[list[str]], np.ndarray],
     settings: Settings,
 ) -> DecisionModel:
     """Fit the decision model on the knowledge base behind `retriever` (see the module docstring).
 
-    `vectors` and `chunk_tokens` are the index's own, row for row with its chunks; `encode` embeds
+    `vectors` and `chunk_terms` are the index's own, row for row with its chunks; `encode` embeds
     the few calibration texts that are not chunks (FAQ headings, alias phrasings)."""
     examples = examples_from(retriever, vectors)
     missing = [e for e in examples if e.vector is None]
@@ -243,7 +232,7 @@ def calibrate(
     if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:
         raise CalibrationError(f"知识库的校准样例太少（正例 {positives} 个、负例 {anchors} 个，至少 10 / 5 个，指南至少 2 个）："
                                "请给指南补充 questions: 典型问法，或在 out_of_scope.yml 补充无关话题")
-    rows = _score_examples(retriever, examples, chunk_tokens)
+    rows = _score_examples(retriever, examples, chunk_terms)
     features = np.array([row[0] for row in rows])
     right = np.array([row[1] for row in rows])
     kind = np.array([row[2] for row in rows])
@@ -279,7 +268,7 @@ def calibrate(
 
 
 def _score_examples(retriever: Retriever, examples: list[Example],
-                    chunk_tokens: Sequence[Sequence[str]]) -> list[tuple[list[float], bool, str, int]]:
+                    chunk_terms: ChunkTerms) -> list[tuple[list[float], bool, str, int]]:
     """(features, best hit right?, kind, fold) for every example, and for every guide example once
     more as an orphan: asked with its whole guide left out, like a procedure the knowledge base
     does not have (its best hit is then wrong by construction)."""
@@ -290,7 +279,8 @@ def _score_examples(retriever: Retriever, examples: list[Example],
     rows: list[tuple[list[float], bool, str, int]] = []
     for fold in sorted({e.fold for e in examples}):
         left_out = {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude}
-        bm25 = _fold_bm25(retriever, chunk_tokens, left_out)
+        # BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)
+        bm25 = chunk_terms.index(left_out)
         for example in (e for e in examples if e.fold == fold):
             values, best = retriever.features(example.text, example.vector, exclude=set(example.exclude), bm25=bm25)
             kind = ANCHOR if example.guide_id is None else POSITIVE

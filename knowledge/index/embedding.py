@@ -21,8 +21,10 @@ import importlib.util
 import os
 import sqlite3
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -67,7 +69,8 @@ def model_fingerprint(path: Path) -> str:
 class Embedder:
     """The configured sentence-transformers model, loaded on first use."""
 
-    def __init__(self, spec: str, *, lowercase: bool = True, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, spec: str, *, lowercase: bool = True, batch_size: int = 32, threads: int | None = None,
+                 light_max_texts: int = 0, query_cache_size: int | None = None) -> None:
         self.spec = spec
         self.path = resolve_model_path(spec)
         self.model_id = model_fingerprint(self.path)
@@ -76,6 +79,20 @@ class Embedder:
         self.threads = threads
         self._model = None
         self._lock = threading.Lock()
+        # Builds: up to this many texts per call are embedded by the numpy engine (numpy_bert.py)
+        # instead of loading torch (3.5-5 s), while torch is not loaded; 0 = always torch.
+        self.light_max_texts = light_max_texts
+        self._light: Any = None  # NumpyBert, False when the model is not one it supports
+        # Recent single questions (the query path embeds one at a time): a repeated question, a
+        # button's payload text, a retried message skip the model. Keyed by the text as embedded
+        # (the retriever normalises it first); None = settings.yml's query_embedding_cache_size.
+        if query_cache_size is None:
+            from knowledge.settings import load_settings
+
+            query_cache_size = load_settings().query_embedding_cache_size
+        self.query_cache_size = max(0, query_cache_size)
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def _load(self):
         with self._lock:
@@ -100,10 +117,43 @@ class Embedder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def loaded(self) -> bool:
+        """Whether torch and the model are loaded (a build that embedded nothing never loads them)."""
+        return self._model is not None
+
+    def _light_engine(self) -> Any:
+        with self._lock:
+            if self._light is None:
+                from knowledge.index.numpy_bert import NumpyBert
+
+                self._light = NumpyBert.load(self.path) or False
+        return self._light
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
-        model = self._load()
+        if len(texts) == 1 and self.query_cache_size:
+            return self._encode_recent(texts[0])
+        return self._encode(texts, progress=progress)
+
+    def _encode_recent(self, text: str) -> np.ndarray:
+        with self._recent_lock:
+            found = self._recent.get(text)
+            if found is not None:
+                self._recent.move_to_end(text)
+                return found.copy()[None, :]
+        vector = self._encode([text])
+        with self._recent_lock:
+            self._recent[text] = vector[0].copy()
+            while len(self._recent) > self.query_cache_size:
+                self._recent.popitem(last=False)
+        return vector
+
+    def _encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         prepared = [text.lower() if self.lowercase else text for text in texts]
+        if 0 < len(prepared) <= self.light_max_texts and self._model is None and self._light_engine():
+            return self._light.encode(prepared)
+        model = self._load()
         vectors = model.encode(
             prepared, batch_size=self.batch_size, normalize_embeddings=True,
             show_progress_bar=progress, convert_to_numpy=True,
@@ -161,3 +211,29 @@ class EmbeddingCache:
             return np.zeros((0, 0), dtype=np.float32), 0
         return np.stack([found[digest] for digest in digests]), len(missing)
 
+
+
+class CachedEmbedder:
+    """An Embedder seen through the embedding cache: what a build's evaluation and calibration
+    embed (questions asked on every build) is computed once, and a rebuild that finds every text
+    cached never loads the model. Same `spec`, `model_id` and vectors as the embedder it wraps."""
+
+    def __init__(self, embedder: Embedder, cache_path: Path) -> None:
+        self.embedder = embedder
+        self.cache_path = cache_path
+        self.spec = embedder.spec
+        self.model_id = embedder.model_id
+        self.lowercase = embedder.lowercase
+
+    def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 0), dtype=np.float32)
+        cache = EmbeddingCache(self.cache_path)
+        try:
+            digests = [hashlib.sha256(text.encode("utf-8")).hexdigest() for text in texts]
+            return cache.encode(self.embedder, texts, digests, progress=progress)[0]
+        finally:
+            cache.close()
+
+    def warm_up(self) -> None:
+        self.embedder.warm_up()

@@ -45,6 +45,19 @@ class IndexData:
             raise NoIndexError(f"索引版本 {folder.name} 无法加载（{type(error).__name__}: {error}）：请重新运行 "
                                "python3 index_builder.py build，或 rollback 回到上一个版本") from error
 
+    @classmethod
+    def from_parts(cls, folder: Path, manifest: dict[str, Any], chunks: list[Chunk], guides: dict[str, dict[str, Any]],
+                   dense: faiss.Index, bm25: BM25Index, tokenizer: Tokenizer, units: list[str]) -> IndexData:
+        """The version a build is staging, from the objects it has just written (reading the
+        files back would cost seconds at 5,000 guides); no decision model yet."""
+        data = cls.__new__(cls)
+        data.folder, data.version = folder, folder.name
+        data.manifest, data.chunks, data.guides, data.dense, data.bm25 = manifest, chunks, guides, dense, bm25
+        data.tokenizer, data.units = tokenizer, units
+        data._derive()
+        data.decision = None
+        return data
+
     def _load(self, folder: Path) -> None:
         self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         with open(folder / "chunks.jsonl", encoding="utf-8") as handle:
@@ -54,16 +67,18 @@ class IndexData:
         self.bm25 = BM25Index.load(folder)
         words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer(words)
-        units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
-        self.units: list[str] = units
-        position = {unit: index for index, unit in enumerate(units)}
-        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
-        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
-        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
-        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
-        self.names = sorted(names.items(), key=lambda item: -len(item[0]))
+        self.units: list[str] = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
+        self._derive()
         # The decision model calibrated for this version at build time (absent only while staging).
         calibration = folder / CALIBRATION_FILE
         self.decision: DecisionModel | None = (
             DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
         )
+
+    def _derive(self) -> None:
+        position = {unit: index for index, unit in enumerate(self.units)}
+        # For each chunk, the row of its lexical unit in the BM25 index (-1: anchors).
+        self.unit_of = np.array([position.get(lexical_unit(c) or "", -1) for c in self.chunks], dtype=np.int64)
+        # Lower-cased names (titles, aliases) -> guide id, longest first, for exact mentions.
+        names = {n.lower(): gid for gid, g in self.guides.items() for n in [g["title"], *g["aliases"]] if len(n) >= 2}
+        self.names = sorted(names.items(), key=lambda item: -len(item[0]))

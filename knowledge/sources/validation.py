@@ -14,6 +14,7 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import yaml
 from knowledge.settings import ROOT, Settings
 from knowledge.sources.documents import DOCUMENT_SUFFIXES, Document, parse_document
 from knowledge.sources.guides import Guide, Problem, parse_guide
+
+GuideParser = Callable[[Path, str], tuple[Guide | None, list[Problem]]]
 
 
 @dataclass
@@ -77,8 +80,9 @@ def _check_unique(guides: list[Guide]) -> list[Problem]:
     return problems
 
 
-def validate_knowledge_base(settings: Settings) -> ValidationResult:
-    """Parse and check every guide and document; never raises on bad input."""
+def validate_knowledge_base(settings: Settings, parse: GuideParser = parse_guide) -> ValidationResult:
+    """Parse and check every guide and document; never raises on bad input. `parse` reads one
+    guide file (the index builder passes a cached one; the checks across files always run)."""
     result = ValidationResult()
     guide_files = sorted(settings.guides_dir.glob("*.md")) if settings.guides_dir.is_dir() else []
     if not guide_files:
@@ -86,7 +90,7 @@ def validate_knowledge_base(settings: Settings) -> ValidationResult:
     for path in guide_files:
         if path.name.lower() == "readme.md":
             continue
-        guide, problems = parse_guide(path, display_path(path))
+        guide, problems = parse(path, display_path(path))
         result.problems.extend(problems)
         if guide is not None:
             result.guides.append(guide)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.index import builder
+from knowledge.index.bm25 import BM25Index
 from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore, IndexStoreError
@@ -47,7 +48,7 @@ def test_a_crash_midway_publishes_nothing(published: tuple[Settings, str], embed
     def crash(*_args: object) -> None:
         raise RuntimeError("simulated crash while writing the lexical index")
 
-    monkeypatch.setattr(builder.BM25Index, "save", crash)
+    monkeypatch.setattr(BM25Index, "save", crash)
     with pytest.raises(RuntimeError, match="simulated crash"):
         build_index(settings, embedder=embedder, gate=False)
     _still_serving(settings, version, embedder)

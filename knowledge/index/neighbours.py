@@ -1,0 +1,160 @@
+"""The dense nearest chunks of the questions every build asks (calibration examples, evaluation
+questions), kept with a version so the next build updates them instead of searching again.
+
+Why: calibration scores ~4,000 examples and evaluation ~400 questions; at 5,000 guides (94,000
+chunks) each exact search costs ~5 ms, so a rebuild spent ~20 s searching for answers that one
+edited guide barely changes. A version stores, for each such query vector, its best
+``depth`` chunks and their scores (``neighbours.npz``). The next build maps them onto its own
+rows and repairs them exactly:
+
+- chunks that are gone (edited or deleted) are dropped from every list;
+- chunks that are new (or edited) are scored against every query with the same FAISS kernel the
+  retriever uses (a one-query flat search), and merged in;
+- a list is reused only while it still holds at least as many entries as a search asks for:
+  every chunk left out of it scored no higher than its last entry, so its top k is the full
+  search's top k. Otherwise (and for queries not seen before) the search runs for real.
+
+So the retrieval scores calibration and evaluation see are those of a full search (ties at the
+cut-off aside, which a full search orders arbitrarily too). `NeighbourIndex` stands in for the
+FAISS index during calibration and evaluation only; the published dense.faiss is untouched.
+
+Usage::
+
+    table = NeighbourTable.load(previous_folder, model_id)        # None: nothing to reuse
+    index = NeighbourIndex(dense, chunk_keys(ids, digests), depth, table)
+    data.dense = index                                            # search() answers from the table
+    ...                                                           # calibrate, evaluate
+    index.save(staging / NEIGHBOURS_FILE, model_id)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from knowledge.index.store import file_sha256
+
+NEIGHBOURS_FILE = "neighbours.npz"
+
+
+def chunk_keys(ids: Sequence[str], digests: Sequence[str]) -> np.ndarray:
+    """A 16-byte key per chunk row: its id and text hash (same key, same vector)."""
+    return np.array([hashlib.sha256(f"{i}\0{d}".encode()).digest()[:16] for i, d in zip(ids, digests, strict=True)],
+                    dtype="S16")
+
+
+def vector_key(vector: np.ndarray) -> bytes:
+    return hashlib.sha256(np.ascontiguousarray(vector, dtype=np.float32).tobytes()).digest()[:16]
+
+
+class NeighbourTable:
+    """Stored lists of one version: per query key, chunk keys and scores, best first."""
+
+    def __init__(self, queries: np.ndarray, rows: np.ndarray, scores: np.ndarray, lengths: np.ndarray,
+                 keys: np.ndarray) -> None:
+        self.queries, self.rows, self.scores, self.lengths, self.keys = queries, rows, scores, lengths, keys
+
+    @classmethod
+    def load(cls, folder: Path | None, model_id: str) -> NeighbourTable | None:
+        """The table of a published version, or None (none stored, other model, unreadable)."""
+        if folder is None or not (folder / NEIGHBOURS_FILE).is_file():
+            return None
+        try:
+            # A damaged table would silently skew calibration: use it only if the version vouches for it.
+            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            if manifest.get("files", {}).get(NEIGHBOURS_FILE) != file_sha256(folder / NEIGHBOURS_FILE):
+                return None
+            with np.load(folder / NEIGHBOURS_FILE, allow_pickle=False) as stored:
+                if str(stored["model"]) != model_id:
+                    return None
+                return cls(stored["queries"], stored["rows"], stored["scores"], stored["lengths"], stored["keys"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+
+class NeighbourIndex:
+    """A FAISS flat inner-product index whose one-query searches of known vectors come from a
+    repaired neighbour table (see the module docstring); anything else is searched for real."""
+
+    def __init__(self, dense: faiss.Index, keys: np.ndarray, depth: int, previous: NeighbourTable | None = None) -> None:
+        self.dense = dense
+        self.ntotal = dense.ntotal
+        self.d = dense.d
+        self.keys = keys
+        self.depth = depth
+        self._lists: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._previous: dict[bytes, int] = {}
+        self.reused = self.searched = 0
+        if previous is not None and len(previous.queries):
+            self._table = previous
+            self._previous = {query: index for index, query in enumerate(previous.queries.tolist())}
+            row_of = {key: row for row, key in enumerate(keys.tolist())}
+            self._new_row = np.array([row_of.get(key, -1) for key in previous.keys.tolist()], dtype=np.int64)
+            known = set(previous.keys.tolist())
+            self._added = np.array([row for row, key in enumerate(keys.tolist()) if key not in known], dtype=np.int64)
+            self._extra: faiss.Index | None = None
+            if len(self._added):
+                self._extra = faiss.IndexFlatIP(self.d)
+                self._extra.add(np.ascontiguousarray(dense.reconstruct_batch(self._added), dtype=np.float32))
+
+    def _repaired(self, query: bytes, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The previous version's list for this query, on this version's rows (None: not stored)."""
+        index = self._previous.pop(query, None)
+        if index is None:
+            return None
+        table = self._table
+        length = int(table.lengths[index])
+        rows = self._new_row[table.rows[index, :length]]
+        scores = table.scores[index, :length]
+        kept = rows >= 0  # chunks that are gone (edited or deleted) drop out
+        rows, scores = rows[kept], scores[kept]
+        if self._extra is not None and length:
+            found, at = self._extra.search(vector.reshape(1, -1), len(self._added))
+            rows = np.concatenate([rows, self._added[at[0]]])
+            scores = np.concatenate([scores, found[0]])
+            order = np.argsort(-scores, kind="stable")
+            rows, scores = rows[order], scores[order]
+            # Every old chunk missing from the list scored at most the old list's last entry: below
+            # it, old chunks may hide between the new ones, so the list ends there.
+            cut = int(np.searchsorted(-scores, -table.scores[index, length - 1], side="right"))
+            rows, scores = rows[:cut], scores[:cut]
+        return rows.astype(np.int64), scores.astype(np.float32)
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(x) != 1:
+            return self.dense.search(x, k)
+        key = vector_key(x[0])
+        stored = self._lists.get(key)
+        if stored is None:
+            stored = self._repaired(key, x[0])
+        if stored is None or len(stored[0]) < min(k, self.ntotal):
+            self.searched += 1
+            scores, rows = self.dense.search(x, max(k, min(self.depth, self.ntotal)))
+            valid = rows[0] >= 0
+            stored = (rows[0][valid].astype(np.int64), scores[0][valid])
+        else:
+            self.reused += 1
+        self._lists[key] = stored
+        return stored[1][None, :k].copy(), stored[0][None, :k].copy()
+
+    def save(self, path: Path, model_id: str) -> None:
+        """This version's lists, for the next build."""
+        queries = list(self._lists)
+        depth = max((len(rows) for rows, _ in self._lists.values()), default=0)
+        rows = np.full((len(queries), depth), -1, dtype=np.int32)
+        scores = np.zeros((len(queries), depth), dtype=np.float32)
+        lengths = np.zeros(len(queries), dtype=np.int32)
+        for index, query in enumerate(queries):
+            found, values = self._lists[query]
+            found, values = found[: self.depth], values[: self.depth]
+            rows[index, : len(found)] = found
+            scores[index, : len(found)] = values
+            lengths[index] = len(found)
+        with open(path, "wb") as handle:
+            np.savez(handle, model=np.array(model_id), queries=np.array(queries, dtype="S16"), rows=rows,
+                     scores=scores, lengths=lengths, keys=self.keys)

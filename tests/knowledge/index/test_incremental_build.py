@@ -1,0 +1,96 @@
+"""A rebuild after editing one guide reuses the serving version's work (cached vectors, the nearest
+chunks of calibration and evaluation questions) and publishes what a build from scratch would:
+the edited text answers, other guides answer exactly as before, the decision model is the same,
+and the previous version still loads for rollback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+
+import numpy as np
+
+from knowledge.index.builder import build_index
+from knowledge.index.embedding import Embedder
+from knowledge.index.neighbours import NEIGHBOURS_FILE
+from knowledge.index.store import IndexStore
+from knowledge.retrieval.index_data import IndexData
+from knowledge.retrieval.retriever import RetrievalParams, Retriever
+from knowledge.settings import Settings
+
+OTHER_QUESTIONS = ["开公司要带什么材料", "个体户营业执照怎么办", "公司注销要多久", "燃气开户多少钱", "施工许可证在哪里办",
+                   "今天天气怎么样"]
+
+
+def _edit_water_connection(settings: Settings) -> str:
+    marker = f"（修订{uuid.uuid4().hex[:6]}）"  # new text every run: the embedding cache is shared between runs
+    path = settings.guides_dir / "water-connection.md"
+    text = path.read_text(encoding="utf-8")
+    assert "装表通水" in text
+    path.write_text(text.replace("装表通水", f"装表通水{marker}", 1), encoding="utf-8")
+    return marker
+
+
+def _retriever(settings: Settings, version: str, embedder: Embedder) -> Retriever:
+    return Retriever(IndexData(settings.index_dir / "versions" / version), RetrievalParams.from_settings(settings), embedder)
+
+
+def _calibration(settings: Settings, version: str) -> dict:
+    return json.loads((settings.index_dir / "versions" / version / "calibration.json").read_text(encoding="utf-8"))
+
+
+def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, embedder: Embedder) -> None:
+    first = build_index(kb_copy, embedder=embedder, gate=False)
+    marker = _edit_water_connection(kb_copy)
+    second = build_index(kb_copy, embedder=embedder, gate=False)
+    assert 0 < second.embedded <= 3
+
+    new = _retriever(kb_copy, second.version, embedder)
+    old = _retriever(kb_copy, first.version, embedder)  # the previous version still loads: rollback works
+    answer = new.run("装自来水多久能通水")
+    assert answer.guide_id == "water-connection"
+    assert marker in json.dumps(answer.guide, ensure_ascii=False)
+    assert marker not in json.dumps(old.guide("water-connection"), ensure_ascii=False)
+    for question in OTHER_QUESTIONS:  # guides nobody edited: same guide, same decision as before
+        before, after = old.run(question), new.run(question)
+        assert (after.guide_id, after.decision) == (before.guide_id, before.decision), question
+
+    # The same knowledge base built from nothing (no serving version to reuse): the same index and model.
+    fresh_settings = kb_copy.replace(index_dir=kb_copy.index_dir.parent / "fresh-index")
+    fresh = build_index(fresh_settings, embedder=embedder, gate=False)
+    assert _calibration(kb_copy, second.version) == _calibration(fresh_settings, fresh.version)
+    assert second.metrics == fresh.metrics
+    for name in ("dense.faiss", "bm25_weights.npz", "bm25_vocabulary.json", "chunks.jsonl", "guides.json"):
+        reused = (kb_copy.index_dir / "versions" / second.version / name).read_bytes()
+        assert reused == (fresh_settings.index_dir / "versions" / fresh.version / name).read_bytes(), name
+
+    assert IndexStore(kb_copy.index_dir).rollback() == first.version
+    assert Retriever.from_published_index(kb_copy, embedder).version == first.version
+
+
+def test_a_damaged_or_missing_neighbour_table_is_not_used(kb_copy: Settings, embedder: Embedder) -> None:
+    first = build_index(kb_copy, embedder=embedder, gate=False)
+    table = kb_copy.index_dir / "versions" / first.version / NEIGHBOURS_FILE
+    with np.load(table) as stored:
+        damaged = {name: stored[name] for name in stored.files}
+    damaged["scores"] = damaged["scores"] + 0.5  # plausible numbers, wrong: only the checksum tells
+    with open(table, "wb") as handle:
+        np.savez(handle, **damaged)
+    _edit_water_connection(kb_copy)
+    second = build_index(kb_copy, embedder=embedder, gate=False)
+
+    # A version from before neighbour tables (no file, no manifest entry) is a valid base too.
+    folder = kb_copy.index_dir / "versions" / second.version
+    (folder / NEIGHBOURS_FILE).unlink()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"][NEIGHBOURS_FILE]
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    IndexData(folder)  # still loads
+    third = build_index(kb_copy, embedder=embedder, gate=False)
+
+    fresh_settings = kb_copy.replace(index_dir=kb_copy.index_dir.parent / "fresh-index")
+    fresh = build_index(fresh_settings, embedder=embedder, gate=False)
+    assert _calibration(kb_copy, second.version) == _calibration(fresh_settings, fresh.version)
+    assert _calibration(kb_copy, third.version) == _calibration(fresh_settings, fresh.version)
+    shutil.rmtree(fresh_settings.index_dir)
