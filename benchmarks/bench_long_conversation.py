@@ -8,10 +8,11 @@ channel: the CPU seconds (/proc through psutil) of the Rasa server and its actio
 children, and the wall time. Per conversation: the mean CPU per turn and the median wall time in each
 window, and the size of the tracker after turns 10 and 100 (events, and bytes of the JSON that Rasa
 sends to the action server with every call); the figures are medians over all conversations of all
-runs. Our stack and the floor (benchmarks/floor/, bench_floor.py) alternate conversation by
-conversation, the order reversed every other run, so the shared machine's drift hits both.
+runs. Our stack, the same with Rasa as installed (GOVQA_RASA_SPEEDUPS=0, sharing its action server) and
+the floor (benchmarks/floor/, bench_floor.py) alternate conversation by conversation, the order reversed
+every other time, so the shared machine's drift hits them all.
 
-    var/venv-app/bin/python benchmarks/bench_long_conversation.py [--runs 3] [--conversations 3] [--model var/models/x.tar.gz]
+    var/venv-app/bin/python benchmarks/bench_long_conversation.py [--runs 3] [--conversations 3] [--stacks ours,floor] [--model …]
 
 Writes var/reports/bench-long-conversation.json.
 """
@@ -47,6 +48,9 @@ LONG_TEXTS = [message for script in SCRIPTS for message in script if message != 
 EARLY, LATE = range(0, 10), range(90, 100)  # turns 1–10 and 91–100 (0-based)
 SNAPSHOTS = (10, 100)  # after these turns: the tracker's size
 TARGET_RATIO = 1.2  # issue 14: turn 100 costs ≤ 1.2 × turn 5
+# The stacks, with their GOVQA_RASA_SPEEDUPS: ours as the launcher starts it, ours with Rasa as installed
+# (the same model and action server: what bot/rasa/speedups.py changes), and the floor (bench_floor.py).
+STACKS = {"ours": "1", "ours_as_installed": "0", "floor": "1"}
 
 
 def long_conversation(client: httpx.Client, item: Running, sender: str) -> dict[str, Any]:
@@ -104,13 +108,15 @@ def summarise(conversations: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = turn_arguments(__doc__, conversations=3, conversations_help="100-turn conversations per stack and run")
-    parser.add_argument("--no-floor", action="store_true", help="only our stack")
+    parser.add_argument("--stacks", default=",".join(STACKS), help=f"which of {', '.join(STACKS)} (comma-separated)")
     args = parse_turn_arguments(parser)
+    chosen = [name for name in args.stacks.split(",") if name]
+    if not chosen or set(chosen) - set(STACKS):
+        parser.error(f"--stacks: choose from {', '.join(STACKS)}")
     scratch = scratch_dir("bench-long-conversation-")
     model = our_model(args, scratch)
-    variants = [Variant("ours", model)]
-    if not args.no_floor:
-        variants.append(Variant("floor", floor_model(scratch / "train-floor.log"), {"GOVQA_RASA_SPEEDUPS": "1"}, FloorStack))
+    variants = [Variant(name, floor_model(scratch / "train-floor.log"), {"GOVQA_RASA_SPEEDUPS": STACKS[name]}, FloorStack)
+                if name == "floor" else Variant(name, model, {"GOVQA_RASA_SPEEDUPS": STACKS[name]}) for name in chosen]
     running: dict[str, Running] = {}
     measured: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
     try:

@@ -182,8 +182,11 @@ def scratch_dir(prefix: str) -> Path:
 
 
 def base_env(scratch: Path) -> dict[str, str]:
-    """What every benchmark stack gets: a private records database, and never a real Telegram bot."""
-    return {"GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"), "TELEGRAM_BOT_TOKEN": ""}
+    """What every benchmark stack gets: a private records database, never a real Telegram bot, and no cache
+    of recent question embeddings: the scripts repeat a few dozen questions, which real users do not, so
+    with the cache every measured turn would skip the model (settings.yml query_embedding_cache_size)."""
+    return {"GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"), "TELEGRAM_BOT_TOKEN": "",
+            "GOVQA_QUERY_EMBEDDING_CACHE_SIZE": "0"}
 
 
 def turn_arguments(doc: str, *, conversations: int = 14, conversations_help: str = "conversations per block (~5 turns each)"
