@@ -16,6 +16,7 @@ run: setup index
 ## make test: set up, lint, and run the test suite (end-to-end tests start real Rasa and action servers)
 test: setup
 	@bash scripts/setup_browser.sh
+	@bash scripts/setup_servers.sh
 	$(APP_PY) -m ruff check .
 	$(APP_PY) -m pytest -q tests
 

@@ -57,6 +57,9 @@ class Settings:
     rasa_port: int
     action_host: str
     action_port: int
+    rasa_instances: int
+    database_url: str
+    redis_url: str
     models_dir: Path
     tracker_db: Path
     records_db: Path

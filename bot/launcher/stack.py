@@ -23,7 +23,6 @@ import dataclasses
 import fcntl
 import hashlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -36,17 +35,20 @@ from types import TracebackType
 
 import yaml
 
+from bot.launcher.balancer import DRAIN_SECONDS, RasaPool, scale_out_problem, store_env, write_endpoints
+from bot.launcher.ready import print_ready
+from bot.launcher.tokens import KEFU_TOKEN_ENV, TOKEN_ENV, action_token, kefu_token, rasa_token, rest_token, staff_token
+from bot.rasa.instance import DRAIN_ENV
 from knowledge.records.logs import private_process, tighten
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
-from protocol import ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, REST_TOKEN_ENV, REST_TOKEN_FILE, STAFF_TOKEN_ENV, STAFF_TOKEN_FILE
+from protocol import ACTION_TOKEN_ENV, REST_TOKEN_ENV, STAFF_TOKEN_ENV
 
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
 RASA_PYTHON = RASA.with_name("python")
-TOKEN_ENV = "GOVQA_RASA_TOKEN"
-KEFU_TOKEN_ENV = "KEFU_API_TOKEN"
 # Each secret reaches only the child that needs it (passed explicitly by start_*), never the others.
-SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV, STAFF_TOKEN_ENV})
+SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV, STAFF_TOKEN_ENV,
+                         "GOVQA_DATABASE_URL", "GOVQA_REDIS_URL"})  # the store URLs hold passwords
 TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
 # Everything the trained model depends on, besides our own pipeline components (read from
 # config.yml by model_inputs()). Guides are deliberately absent.
@@ -117,45 +119,6 @@ def ensure_model(settings: Settings | None = None, *, log: Path | None = None, p
     return model
 
 
-def secret(settings: Settings, env_name: str, file_name: str, env: Mapping[str, str] | None = None) -> str:
-    """A token from the environment, else generated once into var/secrets/<file_name> (mode 600)."""
-    token = (env if env is not None else os.environ).get(env_name)
-    if token:
-        return token
-    path = settings.secrets_dir / file_name
-    if not path.exists():
-        settings.secrets_dir.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
-
-
-def rasa_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    """Rasa's HTTP API token (GOVQA_RASA_TOKEN, else var/secrets/rasa_token)."""
-    return secret(settings, TOKEN_ENV, "rasa_token", env)
-
-
-def rest_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    """The channels' token for Rasa's REST channel (GOVQA_REST_TOKEN, else var/secrets/rest_token)."""
-    return secret(settings, REST_TOKEN_ENV, REST_TOKEN_FILE, env)
-
-
-def action_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    """Rasa's token for the action server (GOVQA_ACTION_TOKEN, else var/secrets/action_token)."""
-    return secret(settings, ACTION_TOKEN_ENV, ACTION_TOKEN_FILE, env)
-
-
-def kefu_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    """The hall API's bearer token (KEFU_API_TOKEN, else var/secrets/kefu_token)."""
-    return secret(settings, KEFU_TOKEN_ENV, "kefu_token", env)
-
-
-def staff_token(settings: Settings, env: Mapping[str, str] | None = None) -> str:
-    """The staff desk's token (KEFU_STAFF_TOKEN, else var/secrets/kefu_staff_token): clerks only, never citizens."""
-    return secret(settings, STAFF_TOKEN_ENV, STAFF_TOKEN_FILE, env)
-
-
 def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -196,10 +159,13 @@ class Stack:
 
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
-                 model: Path | None = None) -> None:
+                 model: Path | None = None, instance_ports: list[int] | None = None) -> None:
         self.env = {**os.environ, **CHILD_ENV, **(env or {})}
         # The children read GOVQA_* too, so settings and children agree on every path.
         self.settings = settings or _settings_for(self.env)
+        problem = scale_out_problem(self.settings.rasa_instances, self.settings.database_url, self.settings.redis_url)
+        if problem:
+            raise StackError(problem)
         self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)
         self.kefu_port = kefu_port or self.settings.kefu_port
         self.logs = logs or self.settings.var_dir / "logs"
@@ -213,6 +179,9 @@ class Stack:
         self.rasa: subprocess.Popen | None = None
         self.kefu: subprocess.Popen | None = None
         self.telegram: subprocess.Popen | None = None
+        count = self.settings.rasa_instances  # >1: Rasa servers on their own ports behind HAProxy (balancer.py)
+        ports = instance_ports or [self.rasa_port + index for index in range(1, count + 1)]
+        self.pool = RasaPool(self, ports, self._spawn_rasa) if count > 1 else None
 
     @property
     def rasa_url(self) -> str:
@@ -274,17 +243,34 @@ class Stack:
         _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
 
     def start_rasa(self, model: Path) -> None:
+        if self.pool is not None:
+            self.pool.start(_wait_http)
+            return
         log = self.logs / "rasa.log"
+        self.rasa = self._spawn_rasa(self.rasa_port, log, model)
+        _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
+
+    def _spawn_rasa(self, port: int, log: Path, model: Path | None = None) -> subprocess.Popen:
+        """One Rasa server on `port`; its stores as settings.yml says (balancer.write_endpoints)."""
+        model = model or self.model
+        assert model is not None, "start() first"
+        endpoints = self.endpoints_file
+        if self.settings.database_url or self.settings.redis_url:
+            endpoints = str(write_endpoints(ROOT / self.endpoints_file, self.settings.var_dir / "rasa" / f"endpoints-{self.rasa_port}.yml",
+                                            database=bool(self.settings.database_url), redis=bool(self.settings.redis_url)))
         env = {"ACTION_ENDPOINT_URL": self.action_url + "/webhook", "RASA_TRACKER_DB": str(self.settings.tracker_db),
                # Sanic reads SANIC_* variables: refuse oversized bodies (413) and answer errors as JSON.
                "SANIC_REQUEST_MAX_SIZE": str(self.settings.kefu_max_body_bytes), "SANIC_FALLBACK_ERROR_FORMAT": "json"}
         # Secrets reach Rasa in its environment (readable by this user only), never on its command line,
         # which every local user can read in `ps`: bot/rasa/server.py hands the API token to Rasa.
-        env.update({TOKEN_ENV: self.token, REST_TOKEN_ENV: self.rest_token, ACTION_TOKEN_ENV: self.action_token})
-        self.rasa = self._spawn([str(RASA_PYTHON), "-m", "bot.rasa.server", "run", "--model", str(model), "--endpoints",
-                                 self.endpoints_file, "--credentials", self.credentials_file, "--interface", self.settings.rasa_host,
-                                 "--port", str(self.rasa_port), "--enable-api"], log, env)
-        _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
+        env.update({TOKEN_ENV: self.token, REST_TOKEN_ENV: self.rest_token, ACTION_TOKEN_ENV: self.action_token,
+                    **store_env(self.settings.database_url, self.settings.redis_url)})
+        module = "bot.rasa.server"
+        if self.pool is not None:  # behind HAProxy: leave it before stopping (bot/rasa/instance.py)
+            module, env[DRAIN_ENV] = "bot.rasa.instance", str(DRAIN_SECONDS)
+        return self._spawn([str(RASA_PYTHON), "-m", module, "run", "--model", str(model), "--endpoints", endpoints,
+                            "--credentials", self.credentials_file, "--interface", self.settings.rasa_host,
+                            "--port", str(port), "--enable-api"], log, env)
 
     def _spawn(self, command: list[str], log: Path, extra: Mapping[str, str] | None = None, *,
                telegram: bool = False) -> subprocess.Popen:
@@ -310,6 +296,8 @@ class Stack:
         """The servers are up, and the hall API if it was started. The Telegram bot is not required:
         a revoked token stops the bot, never the assistant that the hall and the web page use."""
         started = [process for process in (self.kefu,) if process is not None]
+        if self.pool is not None:  # its instances are restarted by the pool; HAProxy must be up
+            return self.pool.running() and all(p is not None and p.poll() is None for p in (self.actions, *started))
         return all(p is not None and p.poll() is None for p in (self.actions, self.rasa, *started))
 
     def telegram_exit(self) -> int | None:
@@ -317,6 +305,8 @@ class Stack:
         return self.telegram.poll() if self.telegram is not None else None
 
     def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.stop(_terminate)
         _terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
         self.telegram = self.kefu = self.rasa = self.actions = None
 
@@ -351,37 +341,6 @@ def _settings_for(env: Mapping[str, str]) -> Settings:
     return load_settings(**{name: value for name, value in overrides.items() if name in fields})
 
 
-def _print_ready(stack: Stack) -> None:
-    # The hall token is printed only when we generated it; a token set in the environment stays there.
-    generated = not stack.env.get(KEFU_TOKEN_ENV)
-    kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
-                       if generated else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
-    token_shell = f"$(cat {stack.settings.secrets_dir / 'kefu_token'})" if generated else "$" + KEFU_TOKEN_ENV
-    staff_generated = not stack.env.get(STAFF_TOKEN_ENV)
-    staff_hint = (f"坐席令牌（已生成，存于 {stack.settings.secrets_dir / STAFF_TOKEN_FILE}，只给工作人员）"
-                  if staff_generated else f"坐席令牌：环境变量 {STAFF_TOKEN_ENV}")
-    mode = "长轮询" if stack.settings.telegram_mode == "polling" else "webhook"
-    telegram = (f"已启动（{mode}；令牌无效等问题见 {stack.logs / 'telegram.log'}）" if stack.telegram is not None
-                else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
-    print(f"""
-✓ 政务服务智能问答助手已启动
-  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
-  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
-                            {kefu_token_hint}
-  人工坐席（工作人员）      {stack.kefu_url}/desk   {staff_hint}
-  Telegram 机器人           {telegram}
-  Rasa（REST 渠道）         {stack.rest_url}  （需要令牌：{stack.settings.secrets_dir / REST_TOKEN_FILE} 或环境变量 {REST_TOKEN_ENV}）
-  Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
-  动作服务器                {stack.action_url}
-  日志                      {stack.logs}
-
-试一试：
-  curl -s {stack.kefu_url}/api/v1/chat -H "Authorization: Bearer {token_shell}" \\
-       -H 'Content-Type: application/json' -d '{{"session_id": "demo", "message": "开办企业需要什么材料"}}'
-
-按 Ctrl-C 停止。""", flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="政务服务智能问答助手：训练与启动")
     parser.add_argument("command", choices=("run", "train", "chat"))
@@ -410,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                        ACTION_TOKEN_ENV: stack.action_token}
                 return subprocess.call([str(RASA), "shell", "--model", str(model), "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
             stack.start()
-            _print_ready(stack)
+            print_ready(stack)
             telegram_reported = False
             while stack.running():
                 time.sleep(1)

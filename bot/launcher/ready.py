@@ -1,0 +1,53 @@
+"""What `make run` prints once everything is up: where each part listens and how to try it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.launcher.servers import redact
+from protocol import REST_TOKEN_ENV, REST_TOKEN_FILE, STAFF_TOKEN_ENV, STAFF_TOKEN_FILE
+
+if TYPE_CHECKING:
+    from bot.launcher.stack import Stack
+
+
+def print_ready(stack: Stack) -> None:
+    from bot.launcher.stack import KEFU_TOKEN_ENV, TELEGRAM_TOKEN_ENV, TOKEN_ENV  # stack imports this module
+    # The hall token is printed only when we generated it; a token set in the environment stays there.
+    generated = not stack.env.get(KEFU_TOKEN_ENV)
+    kefu_token_hint = (f"令牌（已生成，存于 {stack.settings.secrets_dir / 'kefu_token'}）：{stack.kefu_token}"
+                       if generated else f"令牌：环境变量 {KEFU_TOKEN_ENV}")
+    token_shell = f"$(cat {stack.settings.secrets_dir / 'kefu_token'})" if generated else "$" + KEFU_TOKEN_ENV
+    staff_generated = not stack.env.get(STAFF_TOKEN_ENV)
+    staff_hint = (f"坐席令牌（已生成，存于 {stack.settings.secrets_dir / STAFF_TOKEN_FILE}，只给工作人员）"
+                  if staff_generated else f"坐席令牌：环境变量 {STAFF_TOKEN_ENV}")
+    mode = "长轮询" if stack.settings.telegram_mode == "polling" else "webhook"
+    telegram = (f"已启动（{mode}；令牌无效等问题见 {stack.logs / 'telegram.log'}）" if stack.telegram is not None
+                else f"未启动（设置环境变量 {TELEGRAM_TOKEN_ENV} 后启动）")
+    print(f"""
+✓ 政务服务智能问答助手已启动
+  网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
+  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
+                            {kefu_token_hint}
+  人工坐席（工作人员）      {stack.kefu_url}/desk   {staff_hint}
+  Telegram 机器人           {telegram}
+  Rasa（REST 渠道）         {stack.rest_url}  （需要令牌：{stack.settings.secrets_dir / REST_TOKEN_FILE} 或环境变量 {REST_TOKEN_ENV}）
+  Rasa HTTP API             {stack.rasa_url}  （需要令牌：{stack.settings.secrets_dir / 'rasa_token'} 或环境变量 {TOKEN_ENV}）
+  动作服务器                {stack.action_url}
+{scale_out_lines(stack)}  日志                      {stack.logs}
+
+试一试：
+  curl -s {stack.kefu_url}/api/v1/chat -H "Authorization: Bearer {token_shell}" \\
+       -H 'Content-Type: application/json' -d '{{"session_id": "demo", "message": "开办企业需要什么材料"}}'
+
+按 Ctrl-C 停止。""", flush=True)
+
+
+def scale_out_lines(stack: Stack) -> str:
+    """The Rasa instances and the stores (passwords hidden), when scaled out."""
+    pool, settings = stack.pool, stack.settings
+    ports = ", ".join(map(str, pool.ports)) if pool else ""
+    lines = [f"  Rasa 实例                 {len(pool.ports)} 个，端口 {ports}（HAProxy 在 {stack.rasa_port}）\n"] if pool else []
+    lines += [f"  {name:<22}{redact(url)}\n" for name, url in (("对话存储（PostgreSQL）", settings.database_url),
+                                                               ("对话锁（Redis）", settings.redis_url)) if url]
+    return "".join(lines)

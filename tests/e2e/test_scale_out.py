@@ -1,0 +1,211 @@
+"""Scale-out on real servers: two Rasa servers behind HAProxy, conversations in PostgreSQL, the
+conversation lock in Redis (bot/rasa/lock_store.py), started the way `make run` does with
+GOVQA_RASA_INSTANCES=2, GOVQA_DATABASE_URL and GOVQA_REDIS_URL (throwaway servers unless those are set).
+
+What an operator would check: one conversation's messages are processed one after the other even when
+they reach two servers at once, and PostgreSQL holds every event once, in order; an instance stopped
+under load costs no request and no conversation its context, and comes back by itself; Redis
+restarting makes turns fail politely for a moment, then everything works again; no password is in a
+log, a generated file or a command line.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import psutil
+import pytest
+
+from bot.launcher.balancer import RasaPool
+from knowledge.index.embedding import Embedder
+from protocol import unavailable_text
+from tests.support import Chat, Turn, free_port
+from tests.support.servers import Stores, stores  # noqa: F401  (the fixture)
+from tests.support.stack import Assistant, running_assistant
+
+pytestmark = pytest.mark.e2e
+
+# A question and a follow-up that only makes sense in its context ("那要多久？" names no item).
+CONVERSATIONS = [("开公司要带什么材料", "那要多久？", "company-setup"), ("用水报装要什么材料", "在哪里办呢", "water-connection"),
+                 ("用电报装要多久", "那要交哪些材料", "electricity-connection"), ("营业执照丢了补办要多久", "在哪里办呢", "license-reissue")]
+
+
+@dataclass
+class Scaled:
+    assistant: Assistant
+    database_url: str
+    stores: Stores
+
+    @property
+    def pool(self) -> RasaPool:
+        assert self.assistant.stack.pool is not None
+        return self.assistant.stack.pool
+
+    def instance_url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.pool.ports[index]}/webhooks/rest/webhook"
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, stores: Stores) -> Iterator[Scaled]:  # noqa: F811
+    database_url = stores.new_database("scale")
+    env = {"GOVQA_DATABASE_URL": database_url, "GOVQA_REDIS_URL": stores.redis_url, "GOVQA_RASA_INSTANCES": "2"}
+    with running_assistant(tmp_path_factory.mktemp("scale"), embedder, extra_env=env,
+                           instance_ports=[free_port(), free_port()]) as assistant:
+        yield Scaled(assistant, database_url, stores)
+
+
+def _turns(events: list[tuple[str, ...]]) -> list[list[tuple[str, ...]]]:
+    """Events split at each user message (what came before the first one is the session start)."""
+    turns: list[list[tuple[str, ...]]] = []
+    for event in events:
+        if event[0] == "user":
+            turns.append([])
+        if turns:
+            turns[-1].append(event)
+    return turns
+
+
+def test_two_messages_of_one_sender_at_once_on_two_instances_take_turns(scaled: Scaled) -> None:
+    headers = scaled.assistant.stack.rest_headers
+    senders = [f"test-pair-{index}" for index in range(4)]
+    replies: dict[tuple[str, int], Turn] = {}
+    start = threading.Barrier(len(senders) * 2)
+
+    def send(sender: str, index: int, message: str) -> None:
+        start.wait()  # every message leaves at the same moment, each pair to both instances
+        replies[sender, index] = Chat(scaled.instance_url(index), sender, headers).say(message)
+
+    threads = [threading.Thread(target=send, args=(sender, index, CONVERSATIONS[number][index]))
+               for number, sender in enumerate(senders) for index in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(replies) == len(threads)
+    for (sender, _index), turn in replies.items():
+        assert turn.text and turn.payload("unavailable") is None, f"{sender}: {turn!r}"
+    for number, sender in enumerate(senders):
+        turns = _turns(scaled.stores.events(scaled.database_url, sender))
+        # Two whole turns, one after the other: each starts with its user message and ends listening,
+        # no event of one inside the other, every event once.
+        assert [turn[0][3] for turn in turns] in (list(CONVERSATIONS[number][:2]), list(CONVERSATIONS[number][1::-1]))
+        for turn in turns:
+            assert turn[-1][:3] == ("action", "", "action_listen"), turn
+            assert sum(event[0] == "user" for event in turn) == 1
+
+
+def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object]) -> tuple[list[str], dict[str, int], int]:
+    """`users` people each having conversations (a question, then a follow-up that needs its context)
+    for `seconds`; `during` maps seconds after the start to things to do then. Returns the problems
+    (a failed request, a reply in the wrong context, a polite apology), messages sent per sender, and
+    the number of apologies."""
+    stack = scaled.assistant.stack
+    problems: list[str] = []
+    sent: dict[str, int] = {}
+    apologies = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def user(number: int) -> None:
+        round_ = 0
+        while time.monotonic() < stop_at:
+            round_ += 1
+            question, follow_up, guide_id = CONVERSATIONS[(number + round_) % len(CONVERSATIONS)]
+            chat = Chat(stack.rest_url, f"test-load-{number}-{round_}", stack.rest_headers)
+            for message in (question, follow_up):
+                try:
+                    turn = chat.say(message)
+                except httpx.HTTPError as error:
+                    with lock:
+                        problems.append(f"{chat.sender} {message}: {type(error).__name__} {error}")
+                    break
+                with lock:
+                    sent[chat.sender] = sent.get(chat.sender, 0) + 1
+                    if turn.payload("unavailable") is not None:
+                        apologies[0] += 1
+                        problems.append(f"{chat.sender} {message}: apology")
+                        break
+                    if turn.guide_id != guide_id:
+                        problems.append(f"{chat.sender} {message}: answered {turn.guide_id}, not {guide_id}")
+
+    threads = [threading.Thread(target=user, args=(number,)) for number in range(users)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for at, action in sorted(during.items()):
+        time.sleep(max(0.0, started + at - time.monotonic()))
+        action()  # type: ignore[operator]
+    for thread in threads:
+        thread.join(180)
+    return problems, sent, apologies[0]
+
+
+def _user_events(scaled: Scaled) -> dict[str, int]:
+    from bot.launcher.servers import psql
+
+    rows = psql(scaled.database_url, "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' "
+                                     "AND sender_id LIKE 'test-load-%' GROUP BY sender_id")
+    return {sender: int(count) for sender, count in (line.split("|") for line in rows.splitlines() if line)}
+
+
+def test_passwords_never_reach_a_log_a_file_or_a_command_line(scaled: Scaled) -> None:
+    Chat(scaled.assistant.stack.rest_url, "test-secrets", scaled.assistant.stack.rest_headers).say("开公司要带什么材料")
+    passwords = [urlsplit(url).password for url in (scaled.database_url, scaled.stores.redis_url)]
+    passwords = [password for password in passwords if password]
+    stack = scaled.assistant.stack
+    files = [*stack.logs.glob("*.log"), *(stack.settings.var_dir / "rasa").glob(f"*-{stack.rasa_port}.*")]
+    assert any(path.name.startswith("endpoints-") for path in files) and any(path.name.startswith("haproxy-") for path in files)
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert not any(password in text for password in passwords), f"a password is in {path}"
+    for process in [*scaled.pool.processes(), stack.actions, stack.kefu]:
+        for member in [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]:
+            assert not any(password in " ".join(member.cmdline()) for password in passwords)
+
+
+def test_redis_restarting_under_load_fails_politely_then_recovers(scaled: Scaled) -> None:
+    redis = scaled.stores.redis
+    if redis is None:
+        pytest.skip("GOVQA_REDIS_URL 指向外部 Redis：测试不重启别人的服务器")
+    down = threading.Event()
+    problems, _sent, apologies = _load(scaled, users=5, seconds=8,
+                                       during={2.0: lambda: (redis.stop(delete=False), down.set()), 4.0: redis.start})
+    assert down.is_set()
+    # While Redis was away, turns were answered with the apology and the hotline, never an error page.
+    assert apologies >= 1
+    assert all(problem.endswith(": apology") for problem in problems), problems
+    hotline = scaled.assistant.settings.hotline
+    assert "请稍后再试" in unavailable_text(hotline) and hotline in unavailable_text(hotline)
+    # Back without restarting anything: new conversations are answered, with their context.
+    problems, _sent, apologies = _load(scaled, users=3, seconds=3, during={})
+    assert problems == [] and apologies == 0
+
+
+def test_an_instance_stopped_under_load_loses_no_request_and_no_context(scaled: Scaled) -> None:
+    pool = scaled.pool
+    victim = pool.instances[0]
+    before = _user_events(scaled)
+    problems, sent, _apologies = _load(scaled, users=20, seconds=15,
+                                       during={4.0: lambda: os.killpg(victim.pid, signal.SIGTERM)})
+    assert victim.poll() is not None, "the instance was not stopped"
+    assert problems == []
+    # PostgreSQL holds each message once: none lost, none processed twice.
+    stored = _user_events(scaled)
+    assert {sender: stored.get(sender, 0) - before.get(sender, 0) for sender in sent} == sent
+    # The launcher restarted it; HAProxy took it out and, once it passed its health checks, back in.
+    log = Path(scaled.assistant.stack.logs / "haproxy.log")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and "rasa1 is UP" not in log.read_text(encoding="utf-8", errors="replace"):
+        time.sleep(1)
+    assert pool.restarts[0] == 1 and pool.instances[0].poll() is None
+    assert "rasa1 is DOWN" in log.read_text(encoding="utf-8") and "rasa1 is UP" in log.read_text(encoding="utf-8")
+    turn = Chat(scaled.instance_url(0), "test-after-restart", scaled.assistant.stack.rest_headers).say("开公司要带什么材料")
+    assert turn.guide_id == "company-setup"
