@@ -24,7 +24,7 @@ warning and leaves Rasa untouched, so a Rasa upgrade can never run a patch writt
 3. ``SQLTrackerStore.retrieve`` (rasa/core/tracker_store.py) reads, parses and replays every event of
    the conversation's session on every turn, so a turn costs more the longer the conversation
    (turn 100 cost ~3x turn 5, ~60% of it in this retrieval; issue 14). The store now keeps the
-   deserialised events of recently active conversations (CACHED_CONVERSATIONS) and reads only the rows
+   deserialised events of recently active conversations (at most CACHED_EVENTS) and reads only the rows
    added since (by any Rasa process sharing the database), then replays all of them into a new
    tracker exactly as Rasa's ``from_dict`` does. It rereads the whole session as Rasa does when a new
    session started (a ``session_started`` row), when rows it had read are gone (``index_builder.py
@@ -170,7 +170,9 @@ setattr(_resolve_event_type, _MARK, True)
 
 
 # --- 3. the tracker store reads only what is new --------------------------------------------------
-CACHED_CONVERSATIONS = 512  # recently active senders whose events are kept (LRU)
+# Events kept, over all conversations, least recently active dropped first: ~2.7 KB each (the event and
+# its parsed JSON), so at most ~80 MB; ~600 conversations of 10 turns, ~26 of 100 turns.
+CACHED_EVENTS = 30_000
 
 
 @dataclass
@@ -183,11 +185,32 @@ class _Session:
     events: list[Any]
 
 
-def _cache(store: Any) -> OrderedDict[str, _Session]:
-    cache = store.__dict__.get("_govqa_sessions")
-    if cache is None:
-        cache = store.__dict__["_govqa_sessions"] = OrderedDict()
-    return cache
+class _Sessions:
+    """The sessions of one tracker store, least recently active first."""
+
+    def __init__(self) -> None:
+        self.by_sender: OrderedDict[str, _Session] = OrderedDict()
+        self.events = 0
+
+    def take(self, sender_id: str) -> _Session | None:
+        session = self.by_sender.pop(sender_id, None)
+        if session is not None:
+            self.events -= len(session.events)
+        return session
+
+    def keep(self, sender_id: str, session: _Session) -> None:
+        self.by_sender[sender_id] = session
+        self.events += len(session.events)
+        while self.events > CACHED_EVENTS and self.by_sender:
+            _sender, dropped = self.by_sender.popitem(last=False)
+            self.events -= len(dropped.events)
+
+
+def _sessions(store: Any) -> _Sessions:
+    sessions = store.__dict__.get("_govqa_sessions")
+    if sessions is None:
+        sessions = store.__dict__["_govqa_sessions"] = _Sessions()
+    return sessions
 
 
 async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
@@ -196,10 +219,10 @@ async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
     from rasa.shared.core.events import SessionStarted, deserialise_events
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    cache = _cache(self)
+    cache = _sessions(self)
     table = self.SQLEvent
     with self.session_scope() as session:
-        known = cache.pop(sender_id, None)
+        known = cache.take(sender_id)
         if known is not None:
             rows = (session.query(table.id, table.type_name, table.timestamp, table.data)
                     .filter(table.sender_id == sender_id, table.id > known.last_id).order_by(table.id).all())
@@ -221,9 +244,7 @@ async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
         known.last_id = max([known.last_id, *(row.id for row in rows)])
     if not known.rows:
         return None
-    cache[sender_id] = known
-    while len(cache) > CACHED_CONVERSATIONS:
-        cache.popitem(last=False)
+    cache.keep(sender_id, known)
     if not self.domain:
         return None
     # A new tracker replaying the events, as DialogueStateTracker.from_dict does after deserialising.

@@ -2,7 +2,7 @@
 accepts and rejects exactly what Rasa 3.6's own does, with the same exception and message, is the one
 RemoteAction.run uses, checks the schema once, and stays out when the versions are not the pinned ones;
 event classes resolve as in Rasa; the SQL tracker store returns the trackers Rasa's own returns (new
-turns, another process's writes, unsaved events, new sessions, purged rows) reading only new rows."""
+turns, another process's writes, unsaved events, new sessions, purged rows) reading only new rows, within a bound on the events kept."""
 
 from __future__ import annotations
 
@@ -228,6 +228,11 @@ async def scenario():
     with sqlite3.connect(db) as connection:
         connection.execute("DELETE FROM events WHERE sender_id = 'u1'")
     steps["conversation_purged"] = await compare("u1")
+    speedups.CACHED_EVENTS = 10  # a bound on memory: conversations beyond it are read whole, as Rasa does
+    for number in range(3):
+        await append(store, "u2", [*([ActionExecuted("action_session_start"), SessionStarted(),
+                                     ActionExecuted("action_listen")] if number == 0 else []), *turn(number, "f")])
+        steps[f"over_the_bound_{number}"] = {**await compare("u2"), "cached": speedups._sessions(store).events}
     return steps
 
 print(json.dumps({"resolved_same": resolved_before == resolved_after, "resolved": len(resolved_after),
@@ -261,3 +266,7 @@ def test_the_tracker_store_returns_what_rasa_does_and_reads_only_new_rows(tracke
     assert steps["after_new_session"]["read"] == 5
     assert steps["rows_purged"]["read"] == steps["rows_purged"]["events"] == 9
     assert steps["conversation_purged"] == {"same": True, "read": 0, "events": 0}
+    # Over CACHED_EVENTS the least recently active conversations are dropped and read whole next time.
+    assert steps["over_the_bound_0"] == {"same": True, "read": 7, "events": 7, "cached": 7}
+    assert steps["over_the_bound_1"] == {"same": True, "read": 5, "events": 12, "cached": 0}
+    assert steps["over_the_bound_2"] == {"same": True, "read": 17, "events": 17, "cached": 0}
