@@ -80,6 +80,10 @@ class Settings:
     kefu_port: int
     kefu_cors_origins: str
     kefu_max_body_bytes: int
+    kefu_public: bool
+    kefu_public_session_per_minute: int
+    kefu_public_client_per_minute: int
+    kefu_session_seconds: int
     message_max_chars: int
     rasa_timeout_seconds: float
     rasa_retries: int

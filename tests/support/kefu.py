@@ -2,17 +2,23 @@
 the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel and the domain.yml
 responses it plays; for the hall API tests (tests/bot/channels/kefu/test_api_*.py) also the API over
 HTTP as a staff tool calls it, session ids unique in the test session, and the check that a reply
-answers a guide as its file has it."""
+answers a guide as its file has it; for the browser tests (test_web_*.py) a Chromium tab on the
+chat page (`Kiosk`), a second hall service with other settings (`hall_service`) and a PDF's page
+count."""
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import yaml
@@ -20,7 +26,11 @@ import yaml
 from bot.channels.kefu.api import create_app
 from knowledge.index.store import file_checksums
 from knowledge.sources.guides import parse_guide
-from tests.support import GUIDES, ROOT, parsed_guide, serve_http, stop_http
+from protocol import REST_TOKEN_ENV
+from tests.support import GUIDES, ROOT, free_port, parsed_guide, serve_http, stop_http
+
+if TYPE_CHECKING:
+    from tests.support.stack import Assistant
 
 TOKEN = "test-kefu-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -156,3 +166,97 @@ def asgi_client(settings: Any, rasa_url: str) -> httpx.AsyncClient:
     """The hall app built with `settings` and the test token, on an ASGI client (no server, no port)."""
     app = create_app(settings, rasa_url=rasa_url, token=TOKEN)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://kefu.test")
+
+
+# --- the web page in headless Chromium (test_web_*.py; the `browser` fixture is in conftest.py) ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run"]
+SCREENSHOTS = ROOT / "var" / "test-artifacts" / "screenshots"
+VIEWPORTS = {"kiosk": (1920, 1080), "phone": (390, 844)}
+TIMEOUT_MS = 90_000  # one answer can take a while on a busy 2-core machine
+
+
+class Kiosk:
+    """One browser tab on the chat page, with what the test needs to look at."""
+
+    def __init__(self, browser: Any, base: str, viewport: str, *, token: str | None = TOKEN, path: str = "/") -> None:
+        width, height = VIEWPORTS[viewport]
+        self.name = viewport
+        self.base = base
+        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.context.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(base + path + (f"#token={token}" if token else ""))
+        self.page.wait_for_selector("body[data-ready]")
+
+    def ask(self, question: str) -> None:
+        answers = self.page.locator(".row.bot").count()
+        self.page.fill("#message", question)
+        self.page.press("#message", "Enter")
+        self.wait_for_reply(answers)
+
+    def wait_for_reply(self, bot_rows_before: int) -> None:
+        self.page.wait_for_function(
+            "n => !document.querySelector('.typing') && document.querySelectorAll('.row.bot').length > n", arg=bot_rows_before)
+
+    def click(self, title_part: str) -> None:
+        answers = self.page.locator(".row.bot").count()
+        self.page.locator(".choices button:not(:disabled)", has_text=title_part).first.click()
+        self.wait_for_reply(answers)
+
+    def chat_text(self) -> str:
+        return self.page.inner_text("#chat")
+
+    def screenshot(self, what: str, page: Any = None) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"kefu-{self.name}-{what}.png"
+        (page or self.page).screenshot(path=str(path), full_page=page is not None)
+        return path
+
+    def assert_fits_the_screen(self) -> None:
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"page wider than the {self.name} screen by {overflow}px"
+        box = self.page.locator("#composer").bounding_box()
+        assert box and box["y"] + box["height"] <= VIEWPORTS[self.name][1] + 1, "the input box is off screen"
+
+    def close(self) -> None:
+        assert not self.errors, self.errors
+        self.context.close()
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The number of pages of a PDF as Chromium writes it (one /Type /Page object per page)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+@contextmanager
+def hall_service(assistant: Assistant, folder: Path, *, rasa_url: str | None = None, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """A second hall service (its own process and port) beside the running assistant, with other
+    settings in `env` (GOVQA_KEFU_PUBLIC=true, a short GOVQA_KEFU_SESSION_SECONDS, …); by default it
+    talks to the assistant's Rasa. Yields its base URL."""
+    port = free_port()
+    log = folder / "kefu.log"
+    environment = {**assistant.stack.env, "KEFU_API_TOKEN": TOKEN, REST_TOKEN_ENV: assistant.stack.rest_token, **(env or {})}
+    with open(log, "w") as output:
+        process = subprocess.Popen([sys.executable, "-m", "bot.channels.kefu.api", "--host", "127.0.0.1", "--port", str(port), "--rasa-url",
+                                    rasa_url or assistant.stack.rest_url], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(20)

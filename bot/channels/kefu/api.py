@@ -19,7 +19,9 @@ Each area is an APIRouter in bot/channels/kefu/routes/; this module builds the s
     GET  /                                the web chat page (bot/channels/kefu/web/, rendered by bot/channels/kefu/page.py), /assets/* its files
     GET  /docs                            an offline API reference page (no CDN), reads /openapi.json
     routes/session.py
-    POST /api/v1/session                  {token} -> HttpOnly cookie for the web page; GET checks, DELETE logs out
+    POST /api/v1/session                  {token} -> HttpOnly kiosk cookie for the web page; GET checks, DELETE logs out
+    POST /api/v1/session/public           public mode only (kefu_public): a public session cookie, no token
+    POST /api/v1/session/renew            a fresh cookie for a valid one (the page renews at half-life)
     routes/chat.py
     POST /api/v1/chat                     {session_id, message} -> structured reply
     POST /api/v1/feedback                 {session_id, rating: good|bad, comment?}
@@ -36,7 +38,8 @@ removed), one over message_max_chars (kind "too_long"; neither is sent to Rasa) 
 the action server is down (kind "unavailable", the hotline in the text). A request that is not a
 valid chat request at all is a 4xx JSON error: 400 malformed JSON, not UTF-8, nested too deeply or
 no JSON content type, 401 token, 413 body over kefu_max_body_bytes, 422 wrong or missing fields,
-429 after too many wrong tokens from the same address (bot/channels/kefu/throttle.py). OPTIONS on
+429 after too many wrong tokens from the same address (bot/channels/kefu/throttle.py), or in public
+mode past a session's or an address's message limit (bot/channels/kefu/public.py). OPTIONS on
 any route's path answers 204 with every method it serves in Allow; a 405 lists them too.
 
 When the published index is corrupt (bot/channels/kefu/guides.py) the guide routes keep serving the last
@@ -68,6 +71,7 @@ from bot.channels.kefu.desk_auth import StaffAuth, StaffGate
 from bot.channels.kefu.guides import CatalogUnavailableError, GuideCatalog
 from bot.channels.kefu.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from bot.channels.kefu.page import WEB_DIR, PageAssets
+from bot.channels.kefu.public import PublicLimits
 from bot.channels.kefu.routes import Services, chat, desk, guides, pages, session
 from bot.channels.rasa_client import RasaClient
 from knowledge.records.logs import private_process
@@ -90,7 +94,10 @@ def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, r
     `staff_token` opens the staff desk (/desk, routes/desk.py); without it the desk answers 503."""
     settings = settings or load_settings()
     client = rasa or RasaClient(rasa_url, timeout=settings.rasa_timeout_seconds, retries=settings.rasa_retries)
-    services = Services(settings=settings, auth=TokenAuth(token), rasa=client, catalog=GuideCatalog(settings.index_dir))
+    auth = TokenAuth(token, max_age=settings.kefu_session_seconds, public=settings.kefu_public)
+    limits = PublicLimits(per_session=settings.kefu_public_session_per_minute, per_client=settings.kefu_public_client_per_minute,
+                          hotline=settings.hotline)
+    services = Services(settings=settings, auth=auth, rasa=client, catalog=GuideCatalog(settings.index_dir), limits=limits)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -99,7 +106,8 @@ def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, r
 
     app = FastAPI(title="智能云客服接口", version="1.0",
                   description="政务服务智能问答助手的大厅接口：问答、办事指南、一次性告知单、评价。"
-                              "除 /healthz 和网页外均需令牌：请求头 Authorization: Bearer <KEFU_API_TOKEN>。",
+                              "除 /healthz 和网页外均需令牌：请求头 Authorization: Bearer <KEFU_API_TOKEN>；"
+                              "开启公众模式（kefu_public）时，网页可不用令牌领取只能用于自己会话、限速的会话 Cookie。",
                   docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.services = services
     install_error_handlers(app)
@@ -144,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("未设置环境变量 %s：人工坐席 /desk 不可用（make run 会自动生成）", STAFF_TOKEN_ENV)
     app = create_app(settings, rasa_url=args.rasa_url, token=token, staff_token=staff_token or None)
     log.info("智能云客服接口启动：http://%s:%d（Rasa：%s）", args.host, args.port, args.rasa_url)
+    if settings.kefu_public:
+        log.warning("公众模式已开启（kefu_public）：打开网页即可提问，无需令牌（每会话每分钟 %d 条、每地址 %d 条）",
+                    settings.kefu_public_session_per_minute, settings.kefu_public_client_per_minute)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=False, server_header=False)
     return 0
 

@@ -245,6 +245,13 @@ class BodySizeLimit:
 # The page and the notice load only their own files: no inline script, no third-party origin.
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# The 一次性告知单 opens in an overlay of the chat page (web/notice-view.js): our own pages may frame
+# it, no other site may (no clickjacking); every other page may not be framed at all.
+FRAMEABLE_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+
+
+def _csp(path: str) -> str:
+    return FRAMEABLE_CSP if path.startswith("/api/v1/guides/") and path.endswith("/notice") else PAGE_CSP
 
 
 class SecurityHeaders:
@@ -266,7 +273,7 @@ class SecurityHeaders:
                 extra = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
                 content_type = next((value for name, value in headers if name.lower() == b"content-type"), b"")
                 if content_type.startswith(b"text/html"):
-                    extra.append((b"content-security-policy", PAGE_CSP.encode()))
+                    extra.append((b"content-security-policy", _csp(path).encode()))
                 if path.startswith("/api/") and b"cache-control" not in names:
                     extra.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers + [h for h in extra if h[0] not in names]}

@@ -5,6 +5,12 @@ tick per item, the steps, the time limit, the fee, the place, whom to call, and 
 date) it was made from, so the citizen comes back once with everything. Every text from the guide
 is HTML-escaped: a guide file is admin input and must never become markup.
 
+On screen it uses the chat page's root font size (web/base.css, with the size the citizen chose
+with A−/A+), so it reads like the conversation; on paper it is sized to fit one A4 page when the
+guide allows (notice.css @media print: the short sections side by side, 10.5 pt). The chat page
+shows it in an overlay with a 返回 (web/notice-view.js); opened on its own, its 返回 goes back
+(notice.js).
+
 Usage::
 
     html = render_notice(catalog.get("company-setup"), hotline="12345")
@@ -21,6 +27,7 @@ from typing import Any
 # The sections printed, in the order a citizen needs them; 申请材料 and 办理流程 are lists.
 TEXT_SECTIONS = (("受理条件", "受理条件"), ("办理时限", "办理时限"), ("收费标准", "收费标准"), ("办理地点", "办理地点"),
                  ("网上办理", "网上办理"), ("注意事项", "注意事项"))
+BASE_CSS = "/assets/base.css"  # the chat page's root font size: one source for both pages
 NOTICE_CSS = "/assets/notice.css"
 NOTICE_JS = "/assets/notice.js"
 
@@ -65,7 +72,8 @@ def _text_sections(guide: dict[str, Any]) -> str:
         text = str(section.get("text") or "").strip() if section else ""
         if text:
             parts.append(f'<section><h2>{_e(title)}</h2>\n  <p class="text">{_e(text)}</p></section>')
-    return "\n".join(parts)
+    # One grid: on paper two short sections side by side, which is most of what fits a page on A4.
+    return '<div class="facts">\n  ' + "\n  ".join(parts) + "\n  </div>" if parts else ""
 
 
 def _contacts(guide: dict[str, Any], hotline: str) -> str:
@@ -92,19 +100,19 @@ def render_notice(guide: dict[str, Any], *, hotline: str, today: dt.date | None 
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>一次性告知单 · {title}</title>
+<link rel="stylesheet" href="{BASE_CSS}">
 <link rel="stylesheet" href="{NOTICE_CSS}">
 <link rel="icon" href="data:,">
 </head>
 <body>
 <main class="notice">
-  <div class="toolbar no-print"><button type="button" id="print">打印告知单</button></div>
+  <div class="toolbar no-print"><button type="button" id="back" class="back">← 返回</button><button type="button" id="print">打印告知单</button></div>
   <header>
     <h1>一次性告知单</h1>
     <p class="item">事项名称：<strong>{title}</strong></p>
     <p class="meta">实施部门：{_e(guide.get("department"))}　告知日期：{today.isoformat()}</p>
   </header>
-  <section><h2>申请材料清单</h2>
-  <p class="hint">请逐项核对，备齐后打勾（☑）。</p>
+  <section><h2>申请材料清单 <span class="hint">请逐项核对，备齐后打勾（☑）</span></h2>
   {_materials(guide)}</section>
   {_steps(guide)}
   {_text_sections(guide)}
@@ -132,16 +140,19 @@ def render_notice_error(*, heading: str, message: str, hotline: str, detail: str
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>一次性告知单 · {_e(heading)}</title>
+<link rel="stylesheet" href="{BASE_CSS}">
 <link rel="stylesheet" href="{NOTICE_CSS}">
 <link rel="icon" href="data:,">
 </head>
 <body>
 <main class="notice">
+  <div class="toolbar no-print"><button type="button" id="back" class="back">← 返回</button></div>
   <header><h1>一次性告知单</h1></header>
   <h2>{_e(heading)}</h2>
   <p class="empty">{_e(message)}</p>{extra}
   <p>如需帮助，请咨询窗口工作人员或拨打政务服务便民热线 <span class="phone">{_e(hotline)}</span>。</p>
 </main>
+<script src="{NOTICE_JS}"></script>
 </body>
 </html>
 """

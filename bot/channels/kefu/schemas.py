@@ -125,6 +125,10 @@ class SessionRequest(_Strict):
 
 class SessionResponse(BaseModel):
     authenticated: bool
+    mode: Literal["kiosk", "public", "token"] | None = Field(
+        None, description="kiosk 自助终端（令牌换的 Cookie）、public 公众模式的会话、token 用令牌调用；退出登录时为 null")
+    session_prefix: str = Field("", description="公众模式：本会话只能使用以它开头的 session_id；其他模式为空（任意）")
+    expires_in: int | None = Field(None, description="Cookie 还有多少秒过期（网页在过半时续期）；用令牌调用时为 null")
 
 
 class GuideSummary(BaseModel):

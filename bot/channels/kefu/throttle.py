@@ -1,4 +1,6 @@
-"""A per-address brake on wrong credentials for the hall API (bot/channels/kefu/auth.py uses it).
+"""Fixed-window counters for the hall API: the per-address brake on wrong credentials
+(bot/channels/kefu/auth.py) and, reusing the same counter, the public mode's message limits per client
+address and per session (bot/channels/kefu/public.py).
 
 After `max_failures` wrong tokens or cookies from one remote address within `window` seconds, that
 address is refused (429 with Retry-After) for the rest of the window without the credential being
@@ -16,6 +18,8 @@ checked at all, so guessing the token is slowed to a trickle and costs no HMAC p
 
 Usage::
 
+    limit = WindowCounter(limit=20, window=60)   # any key: an address, a session
+    limit.hit("p3f9c…"); limit.retry_after("p3f9c…")   # 0 until the 20th hit of its window
     throttle = FailedAuthThrottle(max_failures=30, window=60)
     throttle.retry_after("203.0.113.9")   # 0: go on and check the credential
     throttle.failed("203.0.113.9")        # after a wrong one
@@ -40,17 +44,18 @@ DEFAULT_MAX_CLIENTS = 10_000
 @dataclass
 class _Window:
     started: float
-    failures: int
+    hits: int
 
 
-class FailedAuthThrottle:
-    """Counts failed credentials per remote address in fixed windows (see the module docstring)."""
+class WindowCounter:
+    """Counts hits per key in fixed windows; a key is refused once it reaches `limit` hits, until
+    its window ends (see the module docstring: bounded memory, one window per key)."""
 
-    def __init__(self, *, max_failures: int = DEFAULT_MAX_FAILURES, window: float = DEFAULT_WINDOW_SECONDS,
-                 max_clients: int = DEFAULT_MAX_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:
-        if max_failures < 1 or window <= 0 or max_clients < 1:
-            raise ValueError("max_failures、window 和 max_clients 必须为正数")
-        self.max_failures, self.window, self.max_clients = max_failures, float(window), max_clients
+    def __init__(self, *, limit: int, window: float = DEFAULT_WINDOW_SECONDS, max_clients: int = DEFAULT_MAX_CLIENTS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1 or window <= 0 or max_clients < 1:
+            raise ValueError("limit（max_failures）、window 和 max_clients 必须为正数")
+        self.limit, self.window, self.max_clients = limit, float(window), max_clients
         self._clock = clock
         self._windows: dict[str, _Window] = {}  # insertion order = order the windows started
 
@@ -65,20 +70,20 @@ class FailedAuthThrottle:
         """0 while `address` may try; otherwise the whole seconds until its window ends (≥ 1)."""
         now = self._clock()
         entry = self._current(address, now)
-        if entry is None or entry.failures < self.max_failures:
+        if entry is None or entry.hits < self.limit:
             return 0
         # Clamped: a wall clock set back must not stretch the wait beyond one window.
         return min(math.ceil(self.window), max(1, math.ceil(entry.started + self.window - now)))
 
-    def failed(self, address: str) -> None:
-        """Count one wrong credential from `address`."""
+    def hit(self, address: str) -> None:
+        """Count one hit (a wrong credential, a message) of `address` (or any key)."""
         now = self._clock()
         entry = self._current(address, now)
         if entry is None:
             self._make_room(now)
-            self._windows[address] = _Window(started=now, failures=1)
+            self._windows[address] = _Window(started=now, hits=1)
         else:
-            entry.failures += 1
+            entry.hits += 1
 
     def _make_room(self, now: float) -> None:
         if len(self._windows) < self.max_clients:
@@ -90,3 +95,16 @@ class FailedAuthThrottle:
 
     def __len__(self) -> int:
         return len(self._windows)
+
+
+class FailedAuthThrottle(WindowCounter):
+    """Counts failed credentials per remote address (see the module docstring)."""
+
+    def __init__(self, *, max_failures: int = DEFAULT_MAX_FAILURES, window: float = DEFAULT_WINDOW_SECONDS,
+                 max_clients: int = DEFAULT_MAX_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(limit=max_failures, window=window, max_clients=max_clients, clock=clock)
+        self.max_failures = max_failures
+
+    def failed(self, address: str) -> None:
+        """Count one wrong credential from `address`."""
+        self.hit(address)

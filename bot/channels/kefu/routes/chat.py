@@ -19,10 +19,11 @@ import asyncio
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from bot.channels.kefu import feedback as rating_replies
 from bot.channels.kefu.guides import CatalogUnavailableError
+from bot.channels.kefu.http import ApiError
 from bot.channels.kefu.reply import UNAVAILABLE, plain_reply, structured_reply
 from bot.channels.kefu.routes import ERRORS, Services
 from bot.channels.kefu.schemas import SESSION_ID_PATTERN, ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
@@ -54,6 +55,11 @@ async def ask(rasa: RasaClient, sender_id: str, message: str) -> AssistantReply 
     return None
 
 
+def admitted(refusal: ApiError | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
 def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts: list[str],
                      buttons: list[dict[str, str]]) -> dict[str, Any]:
     return {"recorded": recorded, "rating": rating, "comment_recorded": comment_recorded,
@@ -61,7 +67,7 @@ def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts:
 
 
 def router(services: Services) -> APIRouter:
-    settings, rasa, catalog = services.settings, services.rasa, services.catalog
+    settings, rasa, catalog, limits = services.settings, services.rasa, services.catalog, services.limits
     desk = DeskRecords(settings.records_db)
     routes = APIRouter()
 
@@ -76,7 +82,8 @@ def router(services: Services) -> APIRouter:
                  summary="问一个问题（或发送按钮的 payload）",
                  description="同一 session_id 的追问沿用上文事项。空消息、过长消息和助手不可用时也返回 200 和给用户看的提示（kind 为 "
                              "empty、too_long、unavailable）。")
-    async def chat(body: ChatRequest) -> dict[str, Any]:
+    async def chat(body: ChatRequest, request: Request) -> dict[str, Any]:
+        admitted(limits.admit(request, body.session_id))  # public mode: its own conversation, under its limits
         message = visible_text(body.message)
         if not message:
             return plain_reply("empty", EMPTY_TEXT)
@@ -107,8 +114,9 @@ def router(services: Services) -> APIRouter:
                 summary="人工坐席发给该会话的消息（转人工后网页轮询）",
                 description="status：none 没有转人工、waiting 等待工作人员、taken 工作人员已接入、closed 已结束；"
                             "messages 是 after 之后工作人员的回复和坐席通知（“工作人员已接入”等），按 id 递增。")
-    async def staff_lines(session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)],
+    async def staff_lines(request: Request, session_id: Annotated[str, Query(pattern=SESSION_ID_PATTERN)],
                           after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> dict[str, Any]:
+        admitted(limits.owns(request, session_id))  # polled every 3 s: bound to its session, not rate-limited
         sender_id = sender(session_id)
 
         def read() -> dict[str, Any]:
@@ -130,7 +138,8 @@ def router(services: Services) -> APIRouter:
             message = rating_payload(body.rating, body.answer_id, comment)
         return message, comment
 
-    async def feedback(body: FeedbackRequest) -> dict[str, Any]:
+    async def feedback(body: FeedbackRequest, request: Request) -> dict[str, Any]:
+        admitted(limits.admit(request, body.session_id))
         sender_id = sender(body.session_id)
         # One message: the rating names its answer, and a 差评's comment goes with it (never read as a question).
         message, comment = rating_message(body)

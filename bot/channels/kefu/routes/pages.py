@@ -51,9 +51,9 @@ def router(services: Services) -> APIRouter:
 
     @routes.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
-        # What the page needs before any API call: the hotline for "network down" messages and the
-        # message limit for its input box, both from settings.yml.
-        return HTMLResponse(render_page(hotline=settings.hotline, max_chars=settings.message_max_chars))
+        # What the page needs before any API call, all from settings.yml: the hotline for "network
+        # down" messages, the message limit for its input box, whether a phone may get in without a token.
+        return HTMLResponse(render_page(hotline=settings.hotline, max_chars=settings.message_max_chars, public=settings.kefu_public))
 
     @routes.get("/docs", include_in_schema=False)
     async def docs() -> FileResponse:

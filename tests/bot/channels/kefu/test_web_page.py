@@ -5,97 +5,19 @@ Screenshots are kept under var/test-artifacts/screenshots/ for review."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.support import ROOT, free_port, parsed_guide, wait_for_rows
-from tests.support.kefu import TOKEN
+from tests.support import free_port, parsed_guide, wait_for_rows
+from tests.support.kefu import CHROMIUM, VIEWPORTS, Kiosk, hall_service, pdf_pages
 from tests.support.stack import Assistant
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run"]
-SCREENSHOTS = ROOT / "var" / "test-artifacts" / "screenshots"
-VIEWPORTS = {"kiosk": (1920, 1080), "phone": (390, 844)}
-TIMEOUT_MS = 90_000  # one answer can take a while on a busy 2-core machine
-
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium 未安装：运行 bash scripts/setup_browser.sh")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Kiosk:
-    """One browser tab on the chat page, with what the test needs to look at."""
-
-    def __init__(self, browser: Any, base: str, viewport: str, *, token: str | None = TOKEN, path: str = "/") -> None:
-        width, height = VIEWPORTS[viewport]
-        self.name = viewport
-        self.base = base
-        self.context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.context.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(base + path + (f"#token={token}" if token else ""))
-        self.page.wait_for_selector("body[data-ready]")
-
-    def ask(self, question: str) -> None:
-        answers = self.page.locator(".row.bot").count()
-        self.page.fill("#message", question)
-        self.page.press("#message", "Enter")
-        self.wait_for_reply(answers)
-
-    def wait_for_reply(self, bot_rows_before: int) -> None:
-        self.page.wait_for_function(
-            "n => !document.querySelector('.typing') && document.querySelectorAll('.row.bot').length > n", arg=bot_rows_before)
-
-    def click(self, title_part: str) -> None:
-        answers = self.page.locator(".row.bot").count()
-        self.page.locator(".choices button:not(:disabled)", has_text=title_part).first.click()
-        self.wait_for_reply(answers)
-
-    def chat_text(self) -> str:
-        return self.page.inner_text("#chat")
-
-    def screenshot(self, what: str, page: Any = None) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / f"kefu-{self.name}-{what}.png"
-        (page or self.page).screenshot(path=str(path), full_page=page is not None)
-        return path
-
-    def assert_fits_the_screen(self) -> None:
-        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"page wider than the {self.name} screen by {overflow}px"
-        box = self.page.locator("#composer").bounding_box()
-        assert box and box["y"] + box["height"] <= VIEWPORTS[self.name][1] + 1, "the input box is off screen"
-
-    def close(self) -> None:
-        assert not self.errors, self.errors
-        self.context.close()
-
-
-@pytest.fixture(params=list(VIEWPORTS))
-def kiosk(request: pytest.FixtureRequest, browser: Any, assistant: Assistant) -> Iterator[Kiosk]:
-    tab = Kiosk(browser, assistant.stack.kefu_url, request.param)
-    yield tab
-    tab.close()
 
 
 def test_a_question_shows_the_answer_the_guide_card_and_the_phones(kiosk: Kiosk) -> None:
@@ -109,9 +31,12 @@ def test_a_question_shows_the_answer_the_guide_card_and_the_phones(kiosk: Kiosk)
     card = kiosk.page.locator(".guide-card").last
     assert card.locator(".guide-title").inner_text() == guide.title
     assert guide.department in card.inner_text() and guide.updated in card.inner_text()
+    shown = kiosk.chat_text()  # what is on screen (innerText leaves out what CSS hides)
     for contact in guide.contacts:
         phone = card.locator(".phone", has_text=contact.phone)
         assert phone.is_visible() and phone.get_attribute("href") == "tel:" + contact.phone.replace("-", "")
+        # a phone shows each number once (in the card, tap-to-call); the kiosk also has it in the answer text
+        assert shown.count(contact.phone) == (1 if kiosk.name == "phone" else 2), (contact.phone, shown)
     assert card.locator("a.notice-link").inner_text() == "打印一次性告知单"
     kiosk.assert_fits_the_screen()
     kiosk.screenshot("answer")
@@ -170,7 +95,7 @@ def test_the_handoff_button(kiosk: Kiosk) -> None:
     before = kiosk.page.locator(".row.bot").count()
     kiosk.page.click("#human")
     kiosk.wait_for_reply(before)
-    assert kiosk.page.locator(".row.user").last.inner_text() == "转人工"
+    assert kiosk.page.locator(".row.user .bubble").last.inner_text() == "转人工"
     bubble = kiosk.page.locator(".bubble.handoff").last.inner_text()
     assert "人工" in bubble and "12345" in bubble
     for contact in parsed_guide("seal-engraving").contacts:
@@ -178,26 +103,44 @@ def test_the_handoff_button(kiosk: Kiosk) -> None:
     kiosk.screenshot("handoff")
 
 
-def test_the_printable_notice_opens_from_the_answer(kiosk: Kiosk) -> None:
+def test_the_printable_notice_opens_over_the_chat_and_back_keeps_the_conversation(kiosk: Kiosk) -> None:
     kiosk.ask("用水报装要什么材料")
-    with kiosk.context.expect_page() as opened:
-        kiosk.page.locator("a.notice-link").last.click()
-    notice = opened.value
-    notice.wait_for_load_state()
     guide = parsed_guide("water-connection")
-    assert notice.url.endswith("/api/v1/guides/water-connection/notice")
-    text = notice.inner_text("body")
     materials = guide.section("申请材料").items
+    before = kiosk.chat_text()
+    kiosk.page.locator("a.notice-link").last.click()
+    overlay = kiosk.page.locator(".notice-overlay[role=dialog]")
+    assert overlay.is_visible() and kiosk.page.url.rstrip("/") == kiosk.base  # the same page, no navigation
+    notice = kiosk.page.frame_locator(".notice-frame")
+    text = notice.locator("body").inner_text()
     assert notice.locator("input[type=checkbox]").count() == len(materials)
     for item in materials:
         assert item in text
     for contact in guide.contacts:
         assert contact.phone in text
     assert guide.updated in text and "一次性告知单" in text
-    kiosk.screenshot("notice", page=notice)
-    notice.emulate_media(media="print")
-    assert not notice.locator("#print").is_visible()  # the print button is not printed
-    notice.close()
+    # the notice reads at the chat's size: the same root font size as the page
+    sizes = [kiosk.page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)"),
+             kiosk.page.frame(url=lambda url: url.endswith("/notice")).evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")]
+    assert sizes[0] == sizes[1], sizes
+    kiosk.screenshot("notice")
+    kiosk.page.click("#notice-back")  # 返回对话
+    assert kiosk.page.locator(".notice-overlay").count() == 0
+    assert kiosk.chat_text() == before  # the whole conversation still shown, as it was
+    kiosk.ask("那要多久？")  # and it goes on in the same conversation: the follow-up keeps the item
+    assert kiosk.page.locator(".guide-card .guide-title").last.inner_text() == guide.title
+
+
+def test_the_notice_on_its_own_has_back_and_prints_on_one_a4_page(kiosk: Kiosk) -> None:
+    tab = kiosk.context.new_page()  # the notice opened on its own (a staff member's "open in new tab")
+    tab.goto(kiosk.base + "/api/v1/guides/water-connection/notice")
+    assert tab.locator("#back").is_visible() and tab.locator("#back").inner_text() == "← 返回"
+    for guide_id in ("company-setup", "water-connection"):
+        tab.goto(kiosk.base + f"/api/v1/guides/{guide_id}/notice")
+        assert pdf_pages(tab.pdf(format="A4")) == 1, guide_id
+    tab.emulate_media(media="print")
+    assert not tab.locator("#print").is_visible() and not tab.locator("#back").is_visible()  # no buttons on paper
+    tab.close()
 
 
 def test_new_conversation_forgets_the_item(kiosk: Kiosk) -> None:
@@ -236,38 +179,13 @@ def test_an_idle_kiosk_warns_then_clears_the_conversation_for_the_next_citizen(b
     tab.close()
 
 
-def test_without_a_token_the_page_says_how_to_open_it(browser: Any, assistant: Assistant) -> None:
-    tab = Kiosk(browser, assistant.stack.kefu_url, "phone", token=None)
-    assert tab.page.evaluate("document.body.dataset.ready") == "no"
-    assert "带令牌的地址" in tab.chat_text()
-    tab.screenshot("no-token")
-    tab.close()
-
-
 @pytest.fixture(scope="module")
 def kefu_without_rasa(assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second hall service whose Rasa is not running: what a kiosk sees while Rasa restarts."""
-    port, dead = free_port(), free_port()
-    log = tmp_path_factory.mktemp("kefu-down") / "kefu.log"
-    env = {**assistant.stack.env, "KEFU_API_TOKEN": TOKEN, "GOVQA_RASA_RETRIES": "1"}
-    with open(log, "w") as output:
-        process = subprocess.Popen([sys.executable, "-m", "bot.channels.kefu.api", "--host", "127.0.0.1", "--port", str(port), "--rasa-url",
-                                    f"http://127.0.0.1:{dead}/webhooks/rest/webhook"], cwd=ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.5)
+    dead = free_port()
+    with hall_service(assistant, tmp_path_factory.mktemp("kefu-down"), rasa_url=f"http://127.0.0.1:{dead}/webhooks/rest/webhook",
+                      env={"GOVQA_RASA_RETRIES": "1"}) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(20)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

@@ -1,0 +1,115 @@
+// What the conversation looks like: rows with their speaker for a screen reader, bubbles, the guide
+// card, the button groups. Every text from the server goes in with textContent, never innerHTML:
+// guide texts are data.
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+// A row of the conversation, led by its speaker ("您：", "助手：", "工作人员（王芳）："): visually
+// hidden for the assistant and the citizen (the side and colour say it), read by a screen reader.
+export function speakerRow(who, speaker) {
+  const row = el("div", "row " + who);
+  row.appendChild(el("span", "sr-only speaker-label", speaker + "："));
+  return row;
+}
+
+// A bubble's text line by line. Lines naming a phone that the reply's card also lists (the answer's
+// 【联系方式】 block, a handoff's "窗口：…电话…") are marked, and phones hide them (style.css): on
+// a small screen each number appears once, in the card, where it is a tap-to-call link.
+export function fillText(bubble, text, cardPhones) {
+  const lines = String(text).split("\n");
+  const inCard = lines.map((line) => cardPhones.some((phone) => phone && line.includes(phone)));
+  for (let i = 1; i < lines.length; i++) {
+    if (!inCard[i] && inCard[i - 1] && /^\s/.test(lines[i])) inCard[i] = true;  // its "  地址：…；办公时间：…" line
+  }
+  for (let i = 0; i < lines.length - 1; i++) {
+    if (lines[i].trim() === "【联系方式】" && inCard[i + 1]) inCard[i] = true;
+  }
+  if (!inCard.some(Boolean)) {
+    bubble.textContent = String(text);
+    return;
+  }
+  lines.forEach((line, i) => {
+    bubble.appendChild(el("span", inCard[i] ? "line in-card" : "line", line + (i < lines.length - 1 ? "\n" : "")));
+  });
+}
+
+// Units with a tap-to-call phone; the guide card also shows each window's address and hours.
+function contactList(contacts, withDetails) {
+  const list = el("ul", "contacts");
+  contacts.forEach((c) => {
+    const item = el("li", "contact");
+    item.appendChild(el("div", "unit", c.unit));
+    const phone = el("a", "phone", c.phone);
+    phone.href = "tel:" + String(c.phone).replace(/[^0-9+]/g, "");
+    phone.setAttribute("aria-label", "拨打 " + c.unit + " 电话 " + c.phone);
+    item.appendChild(phone);
+    if (withDetails && c.address) item.appendChild(el("div", "detail", "地址：" + c.address));
+    if (withDetails && c.hours) item.appendChild(el("div", "detail", "办公时间：" + c.hours));
+    list.appendChild(item);
+  });
+  return list;
+}
+
+export function guideCard(guide, contacts, onNotice) {
+  const card = el("section", "guide-card");
+  card.setAttribute("aria-label", "办事指南：" + guide.title);
+  card.appendChild(el("h2", "guide-title", guide.title));
+  const meta = el("p", "guide-meta");
+  meta.appendChild(el("span", "", "责任部门：" + guide.department));
+  meta.appendChild(el("span", "", "更新于 " + guide.updated));
+  card.appendChild(meta);
+  if (contacts && contacts.length) card.appendChild(contactList(contacts, true));
+  const link = el("a", "notice-link", "打印一次性告知单");
+  link.href = guide.notice_url;  // same origin; the session cookie authorises it
+  link.addEventListener("click", (event) => {
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;  // "open in a new tab" still works
+    event.preventDefault();
+    onNotice(link.href, link);
+  });
+  card.appendChild(link);
+  return card;
+}
+
+export function contactsCard(contacts) {
+  const card = el("section", "guide-card handoff-card");
+  card.setAttribute("aria-label", "人工服务联系方式");
+  card.appendChild(el("h2", "guide-title", "人工服务联系方式"));
+  card.appendChild(contactList(contacts, false));
+  return card;
+}
+
+const FEEDBACK = /^\/feedback_(good|bad)(\{|$)/;  // 好评 / 差评 name their answer (protocol.rating_payload)
+const GROUP_NAMES = { clarify: "选择事项", confirm: "确认事项", not_found: "相近事项", ask_item: "选择事项" };
+
+// The reply's buttons as named groups: the ratings of this answer on their own ("评价这条回答"), the
+// others named by what they choose. One choice per group, like a paper form: a used group is spent.
+export function choiceGroups(buttons, kind, onChoose) {
+  const ratings = buttons.filter((b) => FEEDBACK.test(b.payload));
+  const others = buttons.filter((b) => !FEEDBACK.test(b.payload));
+  const groups = [];
+  if (others.length) groups.push(group(others, GROUP_NAMES[kind] || "可选操作", false, onChoose));
+  if (ratings.length) groups.push(group(ratings, "评价这条回答", true, onChoose));
+  return groups;
+}
+
+function group(buttons, label, feedback, onChoose) {
+  const node = el("div", "choices");
+  node.setAttribute("role", "group");
+  node.setAttribute("aria-label", label);
+  buttons.forEach((b) => {
+    const button = el("button", feedback ? "choice feedback" : "choice", b.title);
+    button.type = "button";
+    button.addEventListener("click", () => {
+      if (!onChoose(b)) return;  // busy: nothing was sent
+      node.querySelectorAll("button").forEach((other) => { other.disabled = true; other.classList.add("used"); });
+      button.classList.add("chosen");
+    });
+    node.appendChild(button);
+  });
+  return node;
+}
