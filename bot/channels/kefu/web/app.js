@@ -137,7 +137,7 @@ async function pollStaff() {
           row.insertBefore(el("div", "speaker", speaker), row.querySelector(".bubble"));
           row.querySelector(".speaker-label").remove();  // the visible name says it already
         } else {
-          addBot(m.text, "staff-notice");
+          addBubble("bot", m.text, "staff-notice", [], "工作人员");  // "工作人员已接入…": the desk speaks, not the assistant
         }
       });
       if (data.messages.length) armIdle();
