@@ -133,7 +133,9 @@ def install(phases: Phases) -> None:
     phases.patch(builder, "validate_knowledge_base", "validate + parse (YAML, Markdown, documents)")
     for name in ("guide_chunks", "document_chunks", "anchor_chunks"):
         phases.patch(builder, name, "chunking")
-    chunks.Chunk.digest = property(phases.wrap("chunk digests (sha256 of text)", chunks.Chunk.digest.fget))  # type: ignore[method-assign]
+    digest = functools.cached_property(phases.wrap("chunk digests (sha256 of text)", chunks.Chunk.digest.func))
+    digest.__set_name__(chunks.Chunk, "digest")
+    chunks.Chunk.digest = digest  # type: ignore[method-assign]
     phases.patch(chunks.Chunk, "as_dict", "chunks as_dict (dataclasses.asdict)")
     phases.patch(guides.Guide, "as_dict", "guides as_dict")
     phases.patch(embedding.EmbeddingCache, "__init__", "embedding cache: open/close SQLite")
@@ -174,6 +176,7 @@ def install(phases: Phases) -> None:
     phases.patch(neighbours.NeighbourIndex, "search", "dense search (reused lists or FAISS)")
     phases.patch(neighbours.NeighbourIndex, "save", "neighbour lists: save")
     phases.patch(neighbours.NeighbourTable, "load", "neighbour lists: load + map rows")
+    phases.patch(builder, "previous_vectors", "vectors of unchanged chunks from the serving version")
     phases.patch(numpy_bert.NumpyBert, "load", "model (numpy engine): load weights + tokenizer")
     phases.patch(numpy_bert.NumpyBert, "encode", "model (numpy engine): embed new chunks")
     phases.patch(builder.Retriever, "features", "calibration: retriever.features (BM25, fusion)")

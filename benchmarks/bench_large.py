@@ -25,6 +25,13 @@ of ~94,000 chunks takes tens of minutes on 2 cores: run this script in the backg
 
     nohup var/venv-app/bin/python benchmarks/bench_large.py > var/bench/bench_large.log 2>&1 &
 
+``--kb DIR --cache FILE`` measure an existing knowledge base with an existing embedding cache (the
+cold step is then a first build that embeds nothing new). ``--baseline-src DIR`` runs every
+rebuild a second time with another checkout's index_builder.py (``git archive <commit> | tar -x
+-C DIR``), alternating with this code on the same knowledge base and cache, into its own index:
+a same-run baseline on a shared machine whose load changes by the minute. CPU seconds (user +
+system) are reported beside wall time for the same reason.
+
 Child output goes to var/bench/large-*.log. ``--skip-cold`` reuses the index, cache and cold
 numbers of a previous run and only does steps 2 and 3. Writes var/reports/bench-large.json
 (also after each step, so a partial run leaves its numbers).
@@ -71,15 +78,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase-runs", type=int, default=3)
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile rebuild")
     parser.add_argument("--skip-cold", action="store_true", help="reuse the index and cache of an earlier run")
+    parser.add_argument("--kb", type=Path, help="an existing knowledge base folder instead of generating --count guides")
+    parser.add_argument("--cache", type=Path, help="embedding cache file (default var/bench/cache-<count>.sqlite3)")
+    parser.add_argument("--baseline-src", type=Path,
+                        help="another checkout (e.g. `git archive <commit>` unpacked): each rebuild is also run with its "
+                             "index_builder.py, alternating with this code, on the same knowledge base and cache")
     args = parser.parse_args(argv)
 
     bench = _common.BENCH_VAR
-    kb = bench / f"kb-{args.count}"
+    kb = args.kb.resolve() if args.kb else bench / f"kb-{args.count}"
+    if args.kb:
+        args.count = len(list(kb.glob("*.md")))
     documents = bench / "empty-documents"
     index = bench / f"index-{args.count}"
-    cache = bench / f"cache-{args.count}.sqlite3"
+    cache = args.cache.resolve() if args.cache else bench / f"cache-{args.count}.sqlite3"
     env = _common.build_env(index_dir=index, cache=cache, reports=bench / f"reports-{args.count}", guides=kb, documents=documents)
     build = [_common.python(), "index_builder.py", "build", "--no-gate"]
+    baseline_env = {**env, "GOVQA_INDEX_DIR": str(bench / f"index-{args.count}-baseline")}
+    baseline_build = [_common.python(), str(args.baseline_src.resolve() / "index_builder.py"), "build", "--no-gate"] if args.baseline_src else None
     documents.mkdir(parents=True, exist_ok=True)
     info = _common.machine()
     _common.say(f"bench_large on {_common.machine_line(info)}")
@@ -104,12 +120,18 @@ def main(argv: list[str] | None = None) -> int:
         _common.say("reusing the cold build of the earlier run")
     else:
         shutil.rmtree(index, ignore_errors=True)
-        cache.unlink(missing_ok=True)
+        if not args.cache:  # a given cache is kept: its vectors are the point of giving it
+            cache.unlink(missing_ok=True)
         _common.say("cold build started (log: var/bench/large-cold-build.log)")
         cold = _common.run_child(build, env, log=bench / "large-cold-build.log")
         report["cold"] = {**cold.as_dict(), "summary": cold.output.strip().splitlines()[-1],
                           "cache_mb": round(cache.stat().st_size / 1e6, 1)}
         _common.say(f"cold build: {cold.seconds:.0f} s, peak RSS {cold.max_rss_mb:.0f} MB, embedded {cold.embedded}")
+    if baseline_build:
+        shutil.rmtree(bench / f"index-{args.count}-baseline", ignore_errors=True)
+        first = _common.run_child(baseline_build, baseline_env, log=bench / "large-baseline-first-build.log")
+        report["baseline_first_build"] = first.as_dict()
+        _common.say(f"baseline first build: {first.seconds:.0f} s")
     current = (index / "CURRENT").read_text(encoding="utf-8").strip()
     report["index_version_mb"] = _folder_mb(index / "versions" / current)
     _common.write_report("large", report)
@@ -124,18 +146,34 @@ def main(argv: list[str] | None = None) -> int:
 
     # 2. rebuilds after editing one guide ------------------------------------------------------
     rebuilds: list[dict[str, Any]] = []
+    baseline: list[dict[str, Any]] = []
     for number in range(1, args.rebuilds + 1):
         edited = edit()
         run = _common.run_child(build, env, log=bench / f"large-rebuild-{number}.log")
         rebuilds.append({**run.as_dict(), **edited})
-        _common.say(f"rebuild {number} ({edited['guide']}): {run.seconds:.1f} s, peak RSS {run.max_rss_mb:.0f} MB, embedded {run.embedded}")
-    report["rebuild"] = {
-        "runs": len(rebuilds),
-        "median_s": round(_common.median([run["seconds"] for run in rebuilds]), 2),
-        "median_build_index_s": round(_common.median([run["build_index_seconds"] or 0.0 for run in rebuilds]), 2),
-        "median_peak_rss_mb": round(_common.median([run["max_rss_mb"] for run in rebuilds]), 1),
-        "all": rebuilds,
-    }
+        _common.say(f"rebuild {number} ({edited['guide']}): {run.seconds:.1f} s, CPU {run.user_seconds + run.system_seconds:.1f} s, "
+                    f"peak RSS {run.max_rss_mb:.0f} MB, embedded {run.embedded}")
+        if baseline_build:  # the same kind of edit, another guide, the other code: same machine, same minutes
+            edited = edit()
+            run = _common.run_child(baseline_build, baseline_env, log=bench / f"large-baseline-rebuild-{number}.log")
+            baseline.append({**run.as_dict(), **edited})
+            _common.say(f"baseline rebuild {number} ({edited['guide']}): {run.seconds:.1f} s, "
+                        f"CPU {run.user_seconds + run.system_seconds:.1f} s")
+
+    def summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "runs": len(runs),
+            "median_s": round(_common.median([run["seconds"] for run in runs]), 2),
+            "median_cpu_s": round(_common.median([run["user_seconds"] + run["system_seconds"] for run in runs]), 2),
+            "median_build_index_s": round(_common.median([run["build_index_seconds"] or 0.0 for run in runs]), 2),
+            "median_peak_rss_mb": round(_common.median([run["max_rss_mb"] for run in runs]), 1),
+            "median_load_average": round(_common.median([run["load_average_at_exit"] for run in runs]), 2),
+            "all": runs,
+        }
+
+    report["rebuild"] = summary(rebuilds)
+    if baseline:
+        report["baseline_rebuild"] = {**summary(baseline), "src": str(args.baseline_src)}
     _common.write_report("large", report)
 
     # 3. where the rebuild time goes -----------------------------------------------------------
@@ -172,8 +210,14 @@ def main(argv: list[str] | None = None) -> int:
         [["cold build (empty cache, --no-gate)", 1, cold_data["seconds"], f"{cold_data['seconds']:.1f}",
           cold_data["build_index_seconds"], cold_data["max_rss_mb"], cold_data["embedded"]],
          ["rebuild after editing 1 guide", rebuild["runs"], rebuild["median_s"], ", ".join(f"{r['seconds']:.1f}" for r in rebuilds),
-          rebuild["median_build_index_s"], rebuild["median_peak_rss_mb"], ", ".join(str(r["embedded"]) for r in rebuilds)]],
+          rebuild["median_build_index_s"], rebuild["median_peak_rss_mb"], ", ".join(str(r["embedded"]) for r in rebuilds)]]
+        + ([["same, baseline code", len(baseline), report["baseline_rebuild"]["median_s"],
+             ", ".join(f"{r['seconds']:.1f}" for r in baseline), report["baseline_rebuild"]["median_build_index_s"],
+             report["baseline_rebuild"]["median_peak_rss_mb"], ", ".join(str(r["embedded"]) for r in baseline)]] if baseline else []),
     ))
+    print(f"\nCPU seconds (user + system) of a rebuild, median: {rebuild['median_cpu_s']}"
+          + (f"; baseline code {report['baseline_rebuild']['median_cpu_s']}" if baseline else "")
+          + f"; load average at exit (median) {rebuild['median_load_average']}")
     if phase_runs:
         wall = report["breakdown"]["median_wall_s"]
         print(f"\nWhere a one-guide rebuild's time goes (median of {len(phase_runs)} instrumented rebuilds, "

