@@ -42,11 +42,15 @@ LOCK_STORE_CLASS = "bot.rasa.lock_store.AtomicRedisLockStore"
 # only: the file itself never holds a password).
 DATABASE_URL_ENV = "GOVQA_DATABASE_URL"
 REDIS_URL_ENV = "GOVQA_REDIS_URL"
-# HAProxy checks each instance this often and takes it out after this many failed checks; a stopping
-# instance fails its checks for long enough to be out before it closes its port (bot/rasa/instance.py).
+# HAProxy checks each instance every second (every 250 ms once one failed) and takes it out after two
+# failed checks. A busy instance answers its check late, not never: with 30 users on two instances on
+# 2 cores, checks timed out at 1 s and took both out (503s for everyone), hence 5 s; a dead instance
+# refuses the connection at once anyway. A stopping instance fails its checks for DRAIN_SECONDS, long
+# enough to be out even while busy, before it closes its port (bot/rasa/instance.py).
 CHECK_INTERVAL_SECONDS = 1
 CHECK_FALL = 2
-DRAIN_SECONDS = CHECK_INTERVAL_SECONDS * (CHECK_FALL + 1)
+CHECK_TIMEOUT_SECONDS = 5
+DRAIN_SECONDS = 5
 
 
 class BalancerError(RuntimeError):
@@ -121,7 +125,8 @@ backend rasa
     balance roundrobin
     option httpchk GET /
     http-check expect status 200
-    default-server inter {CHECK_INTERVAL_SECONDS}s fall {CHECK_FALL} rise 2
+    timeout check {CHECK_TIMEOUT_SECONDS}s
+    default-server inter {CHECK_INTERVAL_SECONDS}s fastinter 250ms fall {CHECK_FALL} rise 2
 {servers}
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import TYPE_CHECKING
 
 from bot.launcher.servers import redact
@@ -48,6 +49,12 @@ def scale_out_lines(stack: Stack) -> str:
     pool, settings = stack.pool, stack.settings
     ports = ", ".join(map(str, pool.ports)) if pool else ""
     lines = [f"  Rasa 实例                 {len(pool.ports)} 个，端口 {ports}（HAProxy 在 {stack.rasa_port}）\n"] if pool else []
-    lines += [f"  {name:<22}{redact(url)}\n" for name, url in (("对话存储（PostgreSQL）", settings.database_url),
-                                                               ("对话锁（Redis）", settings.redis_url)) if url]
+    lines += [f"  {_pad(name)}{redact(url)}\n" for name, url in (("对话存储（PostgreSQL）", settings.database_url),
+                                                                ("对话锁（Redis）", settings.redis_url)) if url]
     return "".join(lines)
+
+
+def _pad(label: str, columns: int = 26) -> str:
+    """`label` padded to the terminal columns of the other labels (a Chinese character takes two)."""
+    width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in label)
+    return label + " " * max(1, columns - width)

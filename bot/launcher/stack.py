@@ -265,9 +265,10 @@ class Stack:
         # which every local user can read in `ps`: bot/rasa/server.py hands the API token to Rasa.
         env.update({TOKEN_ENV: self.token, REST_TOKEN_ENV: self.rest_token, ACTION_TOKEN_ENV: self.action_token,
                     **store_env(self.settings.database_url, self.settings.redis_url)})
-        module = "bot.rasa.server"
-        if self.pool is not None:  # behind HAProxy: leave it before stopping (bot/rasa/instance.py)
-            module, env[DRAIN_ENV] = "bot.rasa.instance", str(DRAIN_SECONDS)
+        # On shared stores: store errors fail the turn politely; behind HAProxy: leave it before stopping.
+        module = "bot.rasa.instance" if self.settings.database_url or self.settings.redis_url else "bot.rasa.server"
+        if self.pool is not None:
+            env[DRAIN_ENV] = str(DRAIN_SECONDS)
         return self._spawn([str(RASA_PYTHON), "-m", module, "run", "--model", str(model), "--endpoints", endpoints,
                             "--credentials", self.credentials_file, "--interface", self.settings.rasa_host,
                             "--port", str(port), "--enable-api"], log, env)

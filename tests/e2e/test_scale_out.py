@@ -4,8 +4,8 @@ GOVQA_RASA_INSTANCES=2, GOVQA_DATABASE_URL and GOVQA_REDIS_URL (throwaway server
 
 What an operator would check: one conversation's messages are processed one after the other even when
 they reach two servers at once, and PostgreSQL holds every event once, in order; an instance stopped
-under load costs no request and no conversation its context, and comes back by itself; Redis
-restarting makes turns fail politely for a moment, then everything works again; no password is in a
+under load costs no request and no conversation its context, and comes back by itself; Redis or
+PostgreSQL restarting makes turns fail politely for a moment, then everything works again; no password is in a
 log, a generated file or a command line.
 """
 
@@ -25,6 +25,7 @@ import psutil
 import pytest
 
 from bot.launcher.balancer import RasaPool
+from bot.launcher.servers import PostgresServer, RedisServer, psql
 from knowledge.index.embedding import Embedder
 from protocol import unavailable_text
 from tests.support import Chat, Turn, free_port
@@ -149,8 +150,6 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
 
 
 def _user_events(scaled: Scaled) -> dict[str, int]:
-    from bot.launcher.servers import psql
-
     rows = psql(scaled.database_url, "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' "
                                      "AND sender_id LIKE 'test-load-%' GROUP BY sender_id")
     return {sender: int(count) for sender, count in (line.split("|") for line in rows.splitlines() if line)}
@@ -171,22 +170,39 @@ def test_passwords_never_reach_a_log_a_file_or_a_command_line(scaled: Scaled) ->
             assert not any(password in " ".join(member.cmdline()) for password in passwords)
 
 
-def test_redis_restarting_under_load_fails_politely_then_recovers(scaled: Scaled) -> None:
-    redis = scaled.stores.redis
-    if redis is None:
-        pytest.skip("GOVQA_REDIS_URL 指向外部 Redis：测试不重启别人的服务器")
+def _restart_under_load(scaled: Scaled, server: PostgresServer | RedisServer) -> None:
+    """Stop `server` 2 s into a 5-user load and start it again 2 s later: while it is away turns are
+    answered with the apology and the hotline, never an error page; afterwards everything works again
+    without restarting any of our processes."""
     down = threading.Event()
     problems, _sent, apologies = _load(scaled, users=5, seconds=8,
-                                       during={2.0: lambda: (redis.stop(delete=False), down.set()), 4.0: redis.start})
+                                       during={2.0: lambda: (server.stop(delete=False), down.set()), 4.0: server.start})
     assert down.is_set()
-    # While Redis was away, turns were answered with the apology and the hotline, never an error page.
     assert apologies >= 1
     assert all(problem.endswith(": apology") for problem in problems), problems
     hotline = scaled.assistant.settings.hotline
     assert "请稍后再试" in unavailable_text(hotline) and hotline in unavailable_text(hotline)
-    # Back without restarting anything: new conversations are answered, with their context.
+    # Back: new conversations are answered, with their context (a stale pooled connection may cost
+    # one more apology just after the restart, so give the first few turns a moment).
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        problems, _sent, apologies = _load(scaled, users=3, seconds=2, during={})
+        if not problems:
+            break
     problems, _sent, apologies = _load(scaled, users=3, seconds=3, during={})
     assert problems == [] and apologies == 0
+
+
+def test_redis_restarting_under_load_fails_politely_then_recovers(scaled: Scaled) -> None:
+    if scaled.stores.redis is None:
+        pytest.skip("GOVQA_REDIS_URL 指向外部 Redis：测试不重启别人的服务器")
+    _restart_under_load(scaled, scaled.stores.redis)
+
+
+def test_postgresql_restarting_under_load_fails_politely_then_recovers(scaled: Scaled) -> None:
+    if scaled.stores.postgres is None:
+        pytest.skip("GOVQA_DATABASE_URL 指向外部 PostgreSQL：测试不重启别人的服务器")
+    _restart_under_load(scaled, scaled.stores.postgres)
 
 
 def test_an_instance_stopped_under_load_loses_no_request_and_no_context(scaled: Scaled) -> None:
