@@ -256,7 +256,7 @@ def build_index(
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
             data.dense = dense
-            say(f"检索缓存：复用 {neighbours.reused} 次，重新检索 {neighbours.searched} 次")
+            say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             store.finalize(staging, version)
