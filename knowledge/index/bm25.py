@@ -120,7 +120,7 @@ class BM25Index:
 
     def __init__(self, vocabulary: dict[str, int], weights: sparse.csc_matrix, idf: np.ndarray) -> None:
         self.vocabulary = vocabulary
-        self.weights = weights  # (chunks x terms) BM25 weight of each term in each chunk
+        self.weights = weights.tocsc()  # (chunks x terms) BM25 weight of each term in each chunk
         self.idf = idf
         self.max_idf = float(idf.max()) if idf.size else 1.0
 
@@ -164,7 +164,15 @@ class BM25Index:
         columns = [self.vocabulary[token] for token in tokens if token in self.vocabulary]
         if not columns:
             return np.zeros(self.weights.shape[0], dtype=np.float32)
-        return np.asarray(self.weights[:, columns].sum(axis=1), dtype=np.float32).ravel()
+        # Column by column, in the question's order, adding in float32: the arithmetic of the sparse
+        # slice-and-sum this replaces (bit for bit, tests compare), without building a sparse matrix
+        # per question (~0.3 ms of a 5,000-guide build's ~4,000 calibration questions each).
+        weights = self.weights
+        total = np.zeros(weights.shape[0], dtype=np.float32)
+        for column in columns:
+            start, end = weights.indptr[column], weights.indptr[column + 1]
+            total[weights.indices[start:end]] += weights.data[start:end]
+        return total
 
     def coverage(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 divided by the question's upper bound: in [0, 1), comparable across questions."""

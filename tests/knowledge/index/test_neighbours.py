@@ -1,5 +1,6 @@
 """Reused nearest-chunk lists give exactly what a full FAISS search gives, after chunks are edited,
-deleted or added; and fold BM25 by subtraction equals BM25 rebuilt from the remaining words."""
+deleted or added; fold BM25 by subtraction equals BM25 rebuilt from the remaining words; and BM25
+scores summed column by column equal the sparse slice-and-sum they replace, bit for bit."""
 
 from __future__ import annotations
 
@@ -96,3 +97,17 @@ def test_term_counts_count_each_document_in_first_appearance_order() -> None:
     assert terms == ["a", "b", "c"]
     assert counts.toarray().tolist() == [[2, 1, 0], [0, 0, 0], [1, 0, 1]]
     assert Counter(["a", "b", "a"]) == Counter({terms[i]: int(n) for i, n in enumerate(counts.toarray()[0]) if n})
+
+
+def test_scores_add_columns_exactly_as_the_sparse_slice_sum() -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(11)
+    weights = sparse.random(400, 120, density=0.08, random_state=4, dtype=np.float32).tocsc()
+    index = BM25Index({f"t{i}": i for i in range(120)}, weights, np.ones(120, dtype=np.float32))
+    for _ in range(300):
+        tokens = [f"t{i}" for i in rng.integers(0, 125, size=rng.integers(0, 9))]  # t120+ are unknown words
+        columns = [int(t[1:]) for t in tokens if int(t[1:]) < 120]
+        expected = (np.asarray(weights[:, columns].sum(axis=1), dtype=np.float32).ravel() if columns
+                    else np.zeros(400, dtype=np.float32))
+        assert np.array_equal(index.scores(tokens), expected)
