@@ -13,7 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
-from actions.conversation import entity, intent_of, options, send, text_of
+from actions.conversation import changes_only, entity, intent_of, options, send, text_of
 from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
@@ -83,7 +83,7 @@ class ActionAnswer(Action):
         reply, events = self.respond(tracker)
         send(dispatcher, reply)
         self._log_question(tracker, reply)
-        return memory.remember(tracker, events)
+        return changes_only(tracker, memory.remember(tracker, events))
 
     def respond(self, tracker: Tracker) -> Outcome:
         config = self.services.settings

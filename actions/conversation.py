@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import Reply
@@ -48,3 +51,21 @@ def transcript(tracker: Tracker) -> list[dict[str, str]]:
         if event.get("event") in ("user", "bot") and event.get("text"):
             lines.append({"from": event["event"], "text": event["text"], "time": str(event.get("timestamp", ""))})
     return lines
+
+
+def changes_only(tracker: Tracker, events: list[EventType]) -> list[EventType]:
+    """`events` without the slot events that set a slot to the value it already has.
+
+    Every event is stored and replayed by Rasa on every later turn of the conversation: an answer
+    used to reset six slots that were already empty, half the slot events of a long chat. The
+    comparison runs along the list, so a slot cleared and then set again in one turn keeps both."""
+    values: dict[str, Any] = dict(tracker.slots)
+    kept = []
+    for event in events:
+        if event.get("event") == "slot":
+            name, value = event.get("name"), event.get("value")
+            if name in values and values[name] == value:
+                continue
+            values[name] = value
+        kept.append(event)
+    return kept

@@ -3,10 +3,13 @@ stored, on the real retriever over the bundled knowledge base."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 
 import pytest
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.actions import (
     ActionAnswer,
@@ -15,6 +18,7 @@ from actions.actions import (
     ActionReplyConfirmation,
     ActionSaveFeedbackComment,
 )
+from actions.conversation import changes_only
 from actions.services import Services
 from knowledge.records.store import Records
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
@@ -51,7 +55,7 @@ def test_follow_up_without_a_guide_in_context_asks_which_item(services: Services
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:
     messages, slots = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope", {"guide_id": "company-setup"}))
     assert custom(messages, "answer") is None and "不在我的服务范围" in texts(messages)
-    assert "guide_id" not in slots
+    assert slots["guide_id"] == "company-setup"  # the conversation keeps its guide for a later follow-up
 
 
 def test_ambiguous_question_offers_buttons_and_remembers_the_aspect(services: Services, records: Records) -> None:
@@ -218,7 +222,9 @@ def test_a_bare_aspect_that_matches_every_guide_a_little_stays_with_the_conversa
 def test_a_new_matter_leaves_the_conversation(services: Services, records: Records) -> None:
     context = {"guide_id": "water-connection", "aspect": "materials"}
     messages, slots = run_action(ActionAnswer(services), tracker_for("还有个事，公司不想开了要注销，怎么弄", "ask_process", context))
-    assert slots.get("guide_id") != "water-connection" and "用水报装" not in texts(messages)[:40]
+    answered = (custom(messages, "answer") or {}).get("guide") or {}
+    assert answered.get("id") != "water-connection" and "用水报装" not in texts(messages)[:40]
+    assert answered.get("id") or slots["candidates"]  # the new matter is answered, or its candidates offered
 
 
 def test_a_hypothetical_follow_up_the_nlu_calls_a_complaint_is_answered(services: Services, records: Records) -> None:
@@ -243,3 +249,16 @@ def test_a_proxy_question_gets_who_may_apply_and_what_the_proxy_brings(services:
     assert slots["guide_id"] == "company-setup"
     assert guide.section("受理条件").text.strip().splitlines()[0] in texts(messages)
     assert guide.section("申请材料").items[0] in texts(messages)
+
+
+def test_an_answer_sends_only_the_slots_it_changes(services: Services, records: Records) -> None:
+    """Rasa stores and replays every event on every later turn: a follow-up on the same guide must not
+    resend the guide and the empty slots."""
+    first = tracker_for("用水报装要什么材料", "ask_materials")
+    _, slots = run_action(ActionAnswer(services), first)
+    follow_up = tracker_for("那要多久？", "ask_time_limit", slots)
+    events = asyncio.run(ActionAnswer(services).run(CollectingDispatcher(), follow_up, {}))
+    names = [event["name"] for event in events if event.get("event") == "slot"]
+    assert "guide_id" not in names and "candidates" not in names and "aspect" in names
+    cleared_then_set = [SlotSet("aspect", None), SlotSet("aspect", "materials")]
+    assert changes_only(tracker_for("…", "ask_materials", {"aspect": "materials"}), cleared_then_set) == cleared_then_set

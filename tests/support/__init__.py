@@ -218,7 +218,8 @@ def tracker_for(text: str, intent: str, slots: dict[str, Any] | None = None, ent
 
 
 def run_action(action: Any, tracker: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Run a rasa-sdk action; returns (messages sent, slots it set)."""
+    """Run a rasa-sdk action; returns (messages sent, the conversation's slots after it): an action
+    sends only the slots it changes (actions/conversation.py `changes_only`)."""
     import asyncio
 
     from rasa_sdk.executor import CollectingDispatcher
@@ -226,7 +227,7 @@ def run_action(action: Any, tracker: Any) -> tuple[list[dict[str, Any]], dict[st
     dispatcher = CollectingDispatcher()
     events = asyncio.run(action.run(dispatcher, tracker, {}))
     action.services.records.wait()  # records are written in the background
-    slots = {event["name"]: event["value"] for event in events if event.get("event") == "slot"}
+    slots = {**tracker.slots, **{event["name"]: event["value"] for event in events if event.get("event") == "slot"}}
     return dispatcher.messages, slots
 
 
