@@ -115,8 +115,13 @@ class RasaClient:
             except httpx.HTTPError as error:
                 raise AssistantUnavailableError(f"Rasa 请求失败：{error!r}") from error
             else:
-                if response.status_code in (502, 503, 504):
+                if response.status_code == 503:
+                    # A balancer's "no instance available" (or Rasa starting): the message reached no Rasa.
                     problem = f"Rasa 暂不可用：HTTP {response.status_code}"
+                elif response.status_code in (502, 504):
+                    # From a balancer: the instance failed or timed out while it may have handled the message;
+                    # sending it again could answer it twice (HAProxy itself retries refused connections).
+                    raise AssistantUnavailableError(f"Rasa 处理中断（HTTP {response.status_code}），未重试以免重复处理")
                 elif response.status_code == 401:
                     raise AssistantUnavailableError(f"Rasa 拒绝了渠道令牌（HTTP 401）：请检查 {REST_TOKEN_ENV}")
                 elif response.status_code != 200:

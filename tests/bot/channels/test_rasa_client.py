@@ -1,7 +1,7 @@
 """The channels' client of Rasa's REST webhook (bot/channels/rasa_client.py), against a local HTTP
 server playing Rasa: the reply's texts, buttons and custom payloads; retries while Rasa is
-unreachable or restarting (502/503/504); no retry once Rasa may have handled the message (other
-errors, timeouts); `AssistantUnavailableError` when nothing usable comes back."""
+unreachable or has no instance up (503); no retry once Rasa may have handled the message (502/504 from a
+balancer, other errors, timeouts); `AssistantUnavailableError` when nothing usable comes back."""
 
 from __future__ import annotations
 
@@ -197,15 +197,22 @@ def test_a_timeout_is_not_retried(rasa: Callable[..., FakeRasa]) -> None:
 
 # --- Rasa restarting or unreachable: retried with backoff --------------------------------------
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_a_restarting_rasa_is_retried_until_it_answers(rasa: Callable[..., FakeRasa], status: int,
-                                                      caplog: pytest.LogCaptureFixture) -> None:
-    fake = rasa((status, {"error": "starting"}), (status, {"error": "starting"}), (200, REPLY))
+def test_a_restarting_rasa_is_retried_until_it_answers(rasa: Callable[..., FakeRasa], caplog: pytest.LogCaptureFixture) -> None:
+    fake = rasa((503, {"error": "starting"}), (503, {"error": "starting"}), (200, REPLY))
     with caplog.at_level(logging.WARNING, logger="bot.channels.rasa_client"):
         reply = _send(RasaClient(fake.url, retries=3, backoff=0.01))
     assert reply.answer is not None
     assert len(fake.requests) == 3 and fake.requests[0] == fake.requests[2]
     assert sum("重试" in record.getMessage() for record in caplog.records) == 2
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_balancers_broken_or_timed_out_request_is_not_sent_twice(rasa: Callable[..., FakeRasa], status: int) -> None:
+    """Behind HAProxy a 502 or 504 means the instance may have handled the message: no retry."""
+    fake = rasa((status, {"error": "upstream"}), (200, REPLY))
+    with pytest.raises(AssistantUnavailableError, match=f"HTTP {status}"):
+        _send(RasaClient(fake.url, retries=3, backoff=0.01))
+    assert len(fake.requests) == 1
 
 
 def test_rasa_that_stays_unavailable_gives_up_after_the_retries(rasa: Callable[..., FakeRasa]) -> None:
