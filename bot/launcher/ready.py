@@ -28,7 +28,7 @@ def print_ready(stack: Stack) -> None:
     print(f"""
 ✓ 政务服务智能问答助手已启动
   网页对话（大厅/自助终端） {stack.kefu_url}/#token={stack.kefu_token if generated else '<令牌>'}
-  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
+{public_line(stack)}  智能云客服接口            {stack.kefu_url}/api/v1/chat   接口文档 {stack.kefu_url}/docs
                             {kefu_token_hint}
   人工坐席（工作人员）      {stack.kefu_url}/desk   {staff_hint}
   Telegram 机器人           {telegram}
@@ -42,6 +42,13 @@ def print_ready(stack: Stack) -> None:
        -H 'Content-Type: application/json' -d '{{"session_id": "demo", "message": "开办企业需要什么材料"}}'
 
 按 Ctrl-C 停止。""", flush=True)
+
+
+def public_line(stack: Stack) -> str:
+    """The address citizens' phones open without a token, when the public mode is on (settings.kefu_public)."""
+    if not stack.settings.kefu_public:
+        return ""
+    return f"  {_pad('网页对话（群众手机，公开）')}{stack.kefu_url}/   （无需令牌；每个会话、每个地址都有限流）\n"
 
 
 def scale_out_lines(stack: Stack) -> str:
