@@ -76,4 +76,4 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         """The production wiring; the knowledge base is loaded later, by `knowledge.start()`."""
-        return cls(settings, KnowledgeService(settings), RecordWriter(Records(settings.records_db)))
+        return cls(settings, KnowledgeService(settings), RecordWriter(Records.from_settings(settings)))

@@ -56,7 +56,7 @@ def scale_out_lines(stack: Stack) -> str:
     pool, settings = stack.pool, stack.settings
     ports = ", ".join(map(str, pool.ports)) if pool else ""
     lines = [f"  Rasa 实例                 {len(pool.ports)} 个，端口 {ports}（HAProxy 在 {stack.rasa_port}）\n"] if pool else []
-    lines += [f"  {_pad(name)}{redact(url)}\n" for name, url in (("对话存储（PostgreSQL）", settings.database_url),
+    lines += [f"  {_pad(name)}{redact(url)}\n" for name, url in (("对话和记录（PostgreSQL）", settings.database_url),
                                                                 ("对话锁（Redis）", settings.redis_url)) if url]
     return "".join(lines)
 

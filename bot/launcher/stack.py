@@ -223,23 +223,30 @@ class Stack:
             raise
         return self
 
+    @property
+    def records_env(self) -> Mapping[str, str]:
+        """Our records on PostgreSQL (knowledge/records/database.py) when database_url is set: the processes that
+        write or read them (action server, hall API, Telegram bot) get its URL in their environment only."""
+        return store_env(self.settings.database_url, "")
+
     def start_kefu(self) -> None:
         """The 智能云客服 hall API and web chat page (bot/channels/kefu/api.py)."""
         log = self.logs / "kefu.log"
         self.kefu = self._spawn([str(APP_PYTHON), "-m", "bot.channels.kefu.api", "--host", self.settings.kefu_host,
                                  "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
-                                log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token, STAFF_TOKEN_ENV: self.staff_token})
+                                log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token, STAFF_TOKEN_ENV: self.staff_token,
+                                      **self.records_env})
         _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
 
     def start_telegram(self) -> None:
         """The Telegram bot (bot/channels/telegram/app.py); its token stays in the environment, never in argv or logs."""
         self.telegram = self._spawn([str(APP_PYTHON), "-m", "bot.channels.telegram.app", "--rasa-url", self.rest_url],
-                                    self.logs / "telegram.log", {REST_TOKEN_ENV: self.rest_token}, telegram=True)
+                                    self.logs / "telegram.log", {REST_TOKEN_ENV: self.rest_token, **self.records_env}, telegram=True)
 
     def start_actions(self) -> None:
         log = self.logs / "actions.log"
         self.actions = self._spawn([str(APP_PYTHON), "-m", self.actions_module, "--host", self.settings.action_host,
-                                    "--port", str(self.action_port)], log, {ACTION_TOKEN_ENV: self.action_token})
+                                    "--port", str(self.action_port)], log, {ACTION_TOKEN_ENV: self.action_token, **self.records_env})
         _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
 
     def start_rasa(self, model: Path) -> None:

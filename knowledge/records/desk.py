@@ -1,5 +1,6 @@
 """The staff desk's records: the queue of handoffs, who took which, the lines between clerk and
-citizen, and every clerk's action, in the same SQLite file as the handoffs (settings.records_db).
+citizen, and every clerk's action, in the same database as the handoffs (the SQLite file settings.records_db,
+or PostgreSQL when settings.database_url is set: knowledge/records/database.py).
 
 A handoff (written by actions/handoff.py, table ``handoffs``) is *waiting* (status NULL) until a
 clerk takes it (*taken*, with the clerk's name), then *closed* with an outcome. While it is taken,
@@ -14,9 +15,12 @@ marks what it sent with ``mark_delivered``. Everything typed is stored masked
 (knowledge/records/privacy.py). Every take, reply and close is a row of ``desk_actions`` with its
 time, clerk and handoff id. `Records.purge_older_than` covers both tables.
 
+A take is one conditional UPDATE (``… WHERE status IS NULL``): of two clerks taking the same handoff at
+once, on SQLite or PostgreSQL, exactly one changes the row and the other is told who has it.
+
 Usage::
 
-    desk = DeskRecords(settings.records_db)
+    desk = DeskRecords.from_settings(settings)    # or DeskRecords(path) for a SQLite file
     desk.queue()                                   # waiting and taken handoffs, oldest first
     desk.take(7, "王芳")                           # DeskError when closed or taken by another clerk
     desk.reply(7, "王芳", "您好，请问营业执照是哪一年办的？")
@@ -30,11 +34,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from typing import Any
 
+from sqlalchemy import Connection, insert, or_, select, update
+
+from knowledge.records import schema
 from knowledge.records.privacy import mask_personal_data
 from knowledge.records.store import Records
+
+HANDOFFS, MESSAGES, ACTIONS = schema.handoffs, schema.desk_messages, schema.desk_actions
 
 WAITING, TAKEN, CLOSED = "waiting", "taken", "closed"
 # How a handoff ended, as the clerk chooses it on the desk (key stored, label shown).
@@ -71,82 +79,73 @@ def _status(row: dict[str, Any]) -> str:
 class DeskRecords(Records):
     """The records store with the staff desk's queries and actions (see the module docstring)."""
 
-    def _read(self, sql: str, values: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        if not self.path.exists():
-            return []
-        connection = self._connect()
-        connection.row_factory = sqlite3.Row
-        try:
-            return [dict(row) for row in connection.execute(sql, values)]
-        finally:
-            connection.close()
-
     # --- reading -------------------------------------------------------------------------------
 
     def queue(self, *, closed: int = 20) -> list[dict[str, Any]]:
         """Open handoffs (waiting, taken) oldest first, then the latest `closed` closed ones, newest first."""
-        open_rows = self._read("SELECT * FROM handoffs WHERE status IS NULL OR status = ? ORDER BY id", (TAKEN,))
-        done = self._read("SELECT * FROM handoffs WHERE status = ? ORDER BY closed_at DESC, id DESC LIMIT ?", (CLOSED, closed))
+        open_rows = self._select(select(HANDOFFS).where(or_(HANDOFFS.c.status.is_(None), HANDOFFS.c.status == TAKEN))
+                                 .order_by(HANDOFFS.c.id))
+        done = self._select(select(HANDOFFS).where(HANDOFFS.c.status == CLOSED)
+                            .order_by(HANDOFFS.c.closed_at.desc(), HANDOFFS.c.id.desc()).limit(closed))
         return [_summary(row) for row in open_rows + done]
 
     def handoff(self, handoff_id: int) -> dict[str, Any]:
         """One handoff with its transcript, its desk lines and its actions; DeskError (404) when there is none."""
-        rows = self._read("SELECT * FROM handoffs WHERE id = ?", (handoff_id,))
+        rows = self._select(select(HANDOFFS).where(HANDOFFS.c.id == handoff_id))
         if not rows:
             raise DeskError(f"没有编号为 {handoff_id} 的转人工记录", status=404)
         row = rows[0]
-        return {**_summary(row), "transcript": json.loads(row["transcript"] or "[]"),
-                "messages": self._read("SELECT id, time, author, clerk, text, delivered_at FROM desk_messages"
-                                       " WHERE handoff_id = ? ORDER BY id", (handoff_id,)),
+        lines = select(MESSAGES.c.id, MESSAGES.c.time, MESSAGES.c.author, MESSAGES.c.clerk, MESSAGES.c.text,
+                       MESSAGES.c.delivered_at).where(MESSAGES.c.handoff_id == handoff_id).order_by(MESSAGES.c.id)
+        return {**_summary(row), "transcript": json.loads(row["transcript"] or "[]"), "messages": self._select(lines),
                 "actions": self.actions(handoff_id)}
 
     def actions(self, handoff_id: int | None = None) -> list[dict[str, Any]]:
         """The clerks' actions (of one handoff, or all), oldest first."""
-        if handoff_id is None:
-            return self._read("SELECT * FROM desk_actions ORDER BY id")
-        return self._read("SELECT * FROM desk_actions WHERE handoff_id = ? ORDER BY id", (handoff_id,))
+        query = select(ACTIONS).order_by(ACTIONS.c.id)
+        return self._select(query if handoff_id is None else query.where(ACTIONS.c.handoff_id == handoff_id))
 
     def held(self, sender_id: str) -> dict[str, Any] | None:
         """The conversation's handoff a clerk has taken and not closed (its messages go to the clerk), or None."""
-        rows = self._read("SELECT * FROM handoffs WHERE sender_id = ? AND status = ? ORDER BY id DESC LIMIT 1", (sender_id, TAKEN))
+        rows = self._select(select(HANDOFFS).where(HANDOFFS.c.sender_id == sender_id, HANDOFFS.c.status == TAKEN)
+                            .order_by(HANDOFFS.c.id.desc()).limit(1))
         return _summary(rows[0]) if rows else None
 
     def latest(self, sender_id: str) -> dict[str, Any] | None:
         """The conversation's latest handoff (any status), or None."""
-        rows = self._read("SELECT * FROM handoffs WHERE sender_id = ? ORDER BY id DESC LIMIT 1", (sender_id,))
+        rows = self._select(select(HANDOFFS).where(HANDOFFS.c.sender_id == sender_id).order_by(HANDOFFS.c.id.desc()).limit(1))
         return _summary(rows[0]) if rows else None
 
     def messages_for(self, sender_id: str, *, after: int = 0) -> list[dict[str, Any]]:
         """The clerk and desk lines for this conversation after line `after`, marked delivered (the web page reads them)."""
-        rows = self._read("SELECT id, time, handoff_id, author, clerk, text FROM desk_messages"
-                          " WHERE sender_id = ? AND id > ? AND author != ? ORDER BY id", (sender_id, after, CITIZEN))
+        rows = self._select(select(MESSAGES.c.id, MESSAGES.c.time, MESSAGES.c.handoff_id, MESSAGES.c.author, MESSAGES.c.clerk,
+                                   MESSAGES.c.text)
+                            .where(MESSAGES.c.sender_id == sender_id, MESSAGES.c.id > after, MESSAGES.c.author != CITIZEN)
+                            .order_by(MESSAGES.c.id))
         self.mark_delivered([row["id"] for row in rows])
         return rows
 
     def undelivered(self, sender_prefix: str, *, limit: int = 50) -> list[dict[str, Any]]:
         """Clerk and desk lines not yet delivered to conversations whose sender starts with `sender_prefix`, oldest first."""
         pattern = sender_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        return self._read("SELECT id, time, handoff_id, sender_id, author, clerk, text FROM desk_messages"
-                          " WHERE delivered_at IS NULL AND author != ? AND sender_id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
-                          (CITIZEN, pattern, limit))
+        return self._select(select(MESSAGES.c.id, MESSAGES.c.time, MESSAGES.c.handoff_id, MESSAGES.c.sender_id,
+                                   MESSAGES.c.author, MESSAGES.c.clerk, MESSAGES.c.text)
+                            .where(MESSAGES.c.delivered_at.is_(None), MESSAGES.c.author != CITIZEN,
+                                   MESSAGES.c.sender_id.like(pattern, escape="\\"))
+                            .order_by(MESSAGES.c.id).limit(limit))
 
     def mark_delivered(self, message_ids: list[int]) -> None:
         if not message_ids:
             return
-        marks = ",".join("?" * len(message_ids))
-        connection = self._connect()
-        try:
-            with connection:
-                connection.execute(f"UPDATE desk_messages SET delivered_at = ? WHERE delivered_at IS NULL AND id IN ({marks})",
-                                   (_now(), *message_ids))
-        finally:
-            connection.close()
+        self._execute(lambda connection: connection.execute(
+            update(MESSAGES).where(MESSAGES.c.delivered_at.is_(None), MESSAGES.c.id.in_(message_ids)).values(delivered_at=_now())))
 
     def history(self, sender_id: str, *, limit: int = 200) -> dict[str, Any]:
         """The conversation's question log (masked as stored) and its handoffs, for the clerk's console."""
-        questions = self._read("SELECT time, question, outcome, guide_id, aspect, confidence FROM questions WHERE sender_id = ?"
-                               " ORDER BY id DESC LIMIT ?", (sender_id, limit))
-        handoffs = self._read("SELECT * FROM handoffs WHERE sender_id = ? ORDER BY id", (sender_id,))
+        log = schema.questions
+        questions = self._select(select(log.c.time, log.c.question, log.c.outcome, log.c.guide_id, log.c.aspect, log.c.confidence)
+                                 .where(log.c.sender_id == sender_id).order_by(log.c.id.desc()).limit(limit))
+        handoffs = self._select(select(HANDOFFS).where(HANDOFFS.c.sender_id == sender_id).order_by(HANDOFFS.c.id))
         return {"sender_id": sender_id, "questions": questions[::-1], "handoffs": [_summary(row) for row in handoffs]}
 
     # --- acting ---------------------------------------------------------------------------------
@@ -160,16 +159,18 @@ class DeskRecords(Records):
         if current["status"] != WAITING:
             raise DeskError(_busy(current))
         now = _now()
-        connection = self._connect()
-        try:
-            with connection:
-                done = connection.execute("UPDATE handoffs SET status = ?, clerk = ?, taken_at = ? WHERE id = ? AND status IS NULL",
-                                          (TAKEN, clerk, now, handoff_id)).rowcount
-                if done:
-                    _line(connection, now, current, DESK, clerk, joined_text(clerk))
-                    _action(connection, now, handoff_id, clerk, "take")
-        finally:
-            connection.close()
+
+        def take(connection: Connection) -> int:
+            # The WHERE decides between clerks: the row changes for one of them only (PostgreSQL re-checks it
+            # after waiting for the other's row lock; SQLite runs one writer at a time).
+            done = connection.execute(update(HANDOFFS).where(HANDOFFS.c.id == handoff_id, HANDOFFS.c.status.is_(None))
+                                      .values(status=TAKEN, clerk=clerk, taken_at=now)).rowcount
+            if done:
+                _line(connection, now, current, DESK, clerk, joined_text(clerk))
+                _action(connection, now, handoff_id, clerk, "take")
+            return done
+
+        done = self._execute(take)
         if not done:  # another clerk took it between reading and writing
             raise DeskError(_busy(self.handoff(handoff_id)))
         return self.handoff(handoff_id)
@@ -184,13 +185,12 @@ class DeskRecords(Records):
         if current["status"] != TAKEN or current["clerk"] != clerk:
             raise DeskError("请先接入该转人工再回复" if current["status"] == WAITING else _busy(current))
         now = _now()
-        connection = self._connect()
-        try:
-            with connection:
-                message_id = _line(connection, now, current, CLERK, clerk, text)
-                _action(connection, now, handoff_id, clerk, "reply", json.dumps({"message_id": message_id}))
-        finally:
-            connection.close()
+
+        def reply(connection: Connection) -> None:
+            message_id = _line(connection, now, current, CLERK, clerk, text)
+            _action(connection, now, handoff_id, clerk, "reply", json.dumps({"message_id": message_id}))
+
+        self._execute(reply)
         return self.handoff(handoff_id)
 
     def close(self, handoff_id: int, clerk: str, outcome: str, *, note: str = "", hotline: str = "12345") -> dict[str, Any]:
@@ -204,19 +204,19 @@ class DeskRecords(Records):
         if current["status"] == TAKEN and current["clerk"] != clerk:
             raise DeskError(_busy(current))
         now, note = _now(), mask_personal_data(note.strip())
-        connection = self._connect()
-        try:
-            with connection:
-                done = connection.execute(
-                    "UPDATE handoffs SET status = ?, clerk = ?, closed_at = ?, outcome = ?, outcome_note = ?"
-                    " WHERE id = ? AND (status IS NULL OR (status = ? AND clerk = ?))",
-                    (CLOSED, clerk, now, outcome, note or None, handoff_id, TAKEN, clerk)).rowcount
-                if done:
-                    _line(connection, now, current, DESK, clerk, closed_text(outcome, hotline))
-                    _action(connection, now, handoff_id, clerk, "close", json.dumps({"outcome": outcome, "note": note},
-                                                                                    ensure_ascii=False))
-        finally:
-            connection.close()
+
+        def close(connection: Connection) -> int:
+            mine = (HANDOFFS.c.status == TAKEN) & (HANDOFFS.c.clerk == clerk)
+            done = connection.execute(update(HANDOFFS).where(HANDOFFS.c.id == handoff_id, or_(HANDOFFS.c.status.is_(None), mine))
+                                      .values(status=CLOSED, clerk=clerk, closed_at=now, outcome=outcome,
+                                              outcome_note=note or None)).rowcount
+            if done:
+                _line(connection, now, current, DESK, clerk, closed_text(outcome, hotline))
+                _action(connection, now, handoff_id, clerk, "close", json.dumps({"outcome": outcome, "note": note},
+                                                                                ensure_ascii=False))
+            return done
+
+        done = self._execute(close)
         if not done:
             raise DeskError(_busy(self.handoff(handoff_id)))
         return self.handoff(handoff_id)
@@ -226,12 +226,7 @@ class DeskRecords(Records):
         held = self.held(sender_id)
         if held is None:
             return None
-        connection = self._connect()
-        try:
-            with connection:
-                _line(connection, _now(), held, CITIZEN, None, mask_personal_data(text))
-        finally:
-            connection.close()
+        self._execute(lambda connection: _line(connection, _now(), held, CITIZEN, None, mask_personal_data(text)))
         return int(held["id"])
 
 
@@ -259,12 +254,11 @@ def _busy(current: dict[str, Any]) -> str:
     return f"转人工 {current['id']} 已由 {current['clerk']} 接入"
 
 
-def _line(connection: sqlite3.Connection, now: str, handoff: dict[str, Any], author: str, clerk: str | None, text: str) -> int:
-    cursor = connection.execute("INSERT INTO desk_messages (time, handoff_id, sender_id, author, clerk, text) VALUES (?, ?, ?, ?, ?, ?)",
-                                (now, handoff["id"], handoff["sender_id"], author, clerk, text))
-    return int(cursor.lastrowid or 0)
+def _line(connection: Connection, now: str, handoff: dict[str, Any], author: str, clerk: str | None, text: str) -> int:
+    result = connection.execute(insert(MESSAGES).values(time=now, handoff_id=handoff["id"], sender_id=handoff["sender_id"],
+                                                        author=author, clerk=clerk, text=text))
+    return int(result.inserted_primary_key[0])
 
 
-def _action(connection: sqlite3.Connection, now: str, handoff_id: int, clerk: str, action: str, detail: str | None = None) -> None:
-    connection.execute("INSERT INTO desk_actions (time, handoff_id, clerk, action, detail) VALUES (?, ?, ?, ?, ?)",
-                       (now, handoff_id, clerk, action, detail))
+def _action(connection: Connection, now: str, handoff_id: int, clerk: str, action: str, detail: str | None = None) -> None:
+    connection.execute(insert(ACTIONS).values(time=now, handoff_id=handoff_id, clerk=clerk, action=action, detail=detail))

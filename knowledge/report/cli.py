@@ -21,7 +21,9 @@ import sqlite3
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.report.filters import ALL, CHANNEL_NAMES, CHANNELS, Filters
 
@@ -72,8 +74,14 @@ def report_period(args: argparse.Namespace, today: dt.date) -> Period | str:
     return Period(args.since, end)
 
 
-def database_problem(name: str, path: Path, error: Exception) -> str:
+def records_location(settings: Any) -> Path | str:
+    """Where the records are, for a message: the SQLite file, or PostgreSQL (never its URL: it holds the password)."""
+    return "PostgreSQL，database_url" if settings.database_url else settings.records_db
+
+
+def database_problem(name: str, path: Path | str, error: Exception) -> str:
     """A Chinese sentence for a database that cannot be used (never a traceback for the admin)."""
+    error = getattr(error, "orig", None) or error  # SQLAlchemy's wrapper adds the SQL statement: the driver's words suffice
     text = str(error).lower()
     if "locked" in text or "busy" in text:
         return f"{name}正被其他程序占用，暂时无法写入（{path}）：请稍后重试"
@@ -94,8 +102,8 @@ def run_report(args: argparse.Namespace, settings) -> int:
     try:
         path, report = write_report(settings, out=Path(args.out).resolve() if args.out else None, now=now, period=period,
                                     filters=filters)
-    except sqlite3.Error as error:
-        print("报告生成失败：" + database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
+    except (sqlite3.Error, SQLAlchemyError) as error:
+        print("报告生成失败：" + database_problem("问答记录库", records_location(settings), error), file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:
         print(f"报告写入失败：{error}", file=sys.stderr)
@@ -148,13 +156,13 @@ def run_purge(args: argparse.Namespace, settings) -> int:
     cutoff = dt.datetime.now() - dt.timedelta(days=days)
     print(f"保留最近 {days} 天，删除 {cutoff:%Y-%m-%d %H:%M} 之前的记录：")
     failed = False
-    if not settings.records_db.exists():
+    if not settings.database_url and not settings.records_db.exists():
         print(f"  问答记录库还不存在（{settings.records_db}），无需删除")
     else:
         try:
-            counts = Records(settings.records_db).purge_older_than(days)
-        except sqlite3.Error as error:
-            print("清理失败：" + database_problem("问答记录库", settings.records_db, error), file=sys.stderr)
+            counts = Records.from_settings(settings).purge_older_than(days)
+        except (sqlite3.Error, SQLAlchemyError) as error:
+            print("清理失败：" + database_problem("问答记录库", records_location(settings), error), file=sys.stderr)
             failed = True
         else:
             for table, count in counts.items():

@@ -76,11 +76,11 @@ class Selection:
     channel_excluded: Counter[str] = field(default_factory=Counter)    # other channels' real traffic
 
 
-def load_rows(records_db: Path, period: Period, filters: Filters | None = None) -> Selection:
+def load_rows(records_db: Path, period: Period, filters: Filters | None = None, *, database_url: str = "") -> Selection:
     """The rows of each records table inside `period` that `filters` keep (default: every channel,
-    no test traffic); empty lists when the database does not exist yet."""
+    no test traffic); empty lists when the database does not exist yet. `database_url`: PostgreSQL instead."""
     filters = filters or Filters()
-    records = Records(records_db)
+    records = Records(records_db, url=database_url)
     selection = Selection({table: [] for table in TABLES})
     for table in TABLES:
         for row in records.rows(table):
@@ -305,7 +305,7 @@ def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = N
     now = now or dt.datetime.now()
     period = period or Period.last_days(days, now.date())
     filters = filters or Filters()
-    selection = load_rows(settings.records_db, period, filters)
+    selection = load_rows(settings.records_db, period, filters, database_url=settings.database_url)
     rows = selection.rows
     titles = guide_titles(settings)
     low_below = low_confidence_threshold(settings)

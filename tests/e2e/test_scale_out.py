@@ -6,7 +6,8 @@ What an operator would check: one conversation's messages are processed one afte
 they reach two servers at once, and PostgreSQL holds every event once, in order; an instance stopped
 under load costs no request and no conversation its context, and comes back by itself; Redis or
 PostgreSQL restarting makes turns fail politely for a moment, then everything works again; no password is in a
-log, a generated file or a command line.
+log, a generated file or a command line; a handoff made through one instance is in the staff desk's queue, which
+the hall API reads from the records on PostgreSQL (knowledge/records/database.py), not from a SQLite file.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pytest
 from bot.launcher.balancer import RasaPool
 from bot.launcher.servers import PostgresServer, RedisServer, psql
 from knowledge.index.embedding import Embedder
+from knowledge.records.desk import DeskRecords
 from protocol import unavailable_text
 from tests.support import Chat, Turn, free_port
 from tests.support.servers import Stores, stores  # noqa: F401  (the fixture)
@@ -225,3 +227,27 @@ def test_an_instance_stopped_under_load_loses_no_request_and_no_context(scaled: 
     assert "rasa1 is DOWN" in log.read_text(encoding="utf-8") and "rasa1 is UP" in log.read_text(encoding="utf-8")
     turn = Chat(scaled.instance_url(0), "test-after-restart", scaled.assistant.stack.rest_headers).say("开公司要带什么材料")
     assert turn.guide_id == "company-setup"
+
+
+def test_a_handoff_through_one_instance_is_in_the_desk_queue_read_from_postgresql(scaled: Scaled) -> None:
+    stack = scaled.assistant.stack
+    sender = f"test-desk-{time.time_ns()}"
+    chat = Chat(scaled.instance_url(1), sender, stack.rest_headers)  # the second instance, not the balancer
+    chat.say("用水报装要什么材料")
+    turn = chat.say("转人工")
+    marker = turn.payload("handoff")
+    assert marker is not None, turn
+    staff = {"Authorization": f"Bearer {stack.staff_token}"}
+    deadline, mine = time.monotonic() + 30, []
+    while not mine and time.monotonic() < deadline:  # the action server writes records in the background
+        queue = httpx.get(stack.kefu_url + "/desk/api/queue", headers=staff, timeout=10).json()["handoffs"]
+        mine = [row for row in queue if row["sender_id"] == sender]
+        time.sleep(0.2)
+    assert [(row["status"], row["guide_id"]) for row in mine] == [("waiting", "water-connection")]
+    number = mine[0]["id"]
+    # The row is PostgreSQL's: the action server wrote it there, and a clerk's take through the hall API lands there too.
+    taken = httpx.post(f"{stack.kefu_url}/desk/api/handoffs/{number}/take", headers=staff, json={"clerk": "王芳"}, timeout=10)
+    assert taken.status_code == 200 and taken.json()["status"] == "taken"
+    stored = psql(scaled.database_url, f"SELECT reason, status, clerk FROM handoffs WHERE id = {number} AND sender_id = '{sender}'")
+    assert stored.strip() == "request_human|taken|王芳"
+    assert DeskRecords(stack.settings.records_db).latest(sender) is None  # nothing of it in a SQLite records file

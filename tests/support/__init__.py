@@ -239,12 +239,19 @@ def custom(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     return next((m["custom"][key] for m in messages if m.get("custom") and key in m["custom"]), None)
 
 
-def age_row(db: Path, table: str, row_id: int, days: float) -> None:
-    """Move one records row `days` days into the past (Records always writes the current time)."""
+def age_row(db: Any, table: str, row_id: int, days: float) -> None:
+    """Move one records row `days` days into the past (Records always writes the current time).
+    `db`: the SQLite file's path, or a Records store (either backend)."""
     import datetime as dt
     import sqlite3
 
     when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
+    if hasattr(db, "engine"):
+        from sqlalchemy import text
+
+        with db.engine.begin() as connection:
+            connection.execute(text(f"UPDATE {table} SET time = :when WHERE id = :id"), {"when": when, "id": row_id})
+        return
     with sqlite3.connect(db) as connection:
         connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
     connection.close()

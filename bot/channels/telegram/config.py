@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.settings import Settings
@@ -54,6 +54,7 @@ class BotConfig:
     webhook_secret: str = ""
     retention_days: int = 180
     records_db: Path | None = None  # the staff desk's lines (knowledge/records/desk.py); None: no desk
+    database_url: str = field(default="", repr=False)  # the records on PostgreSQL (holds a password: never shown)
     desk_poll_seconds: float = 2.0
 
     @classmethod
@@ -78,7 +79,7 @@ class BotConfig:
             state_file=state_file or settings.var_dir / "telegram" / "state.pickle", mode=settings.telegram_mode,
             webhook_listen=settings.telegram_webhook_host, webhook_port=settings.telegram_webhook_port,
             webhook_url=settings.telegram_webhook_url, retention_days=settings.retention_days,
-            records_db=settings.records_db, desk_poll_seconds=settings.desk_poll_seconds,
+            records_db=settings.records_db, database_url=settings.database_url, desk_poll_seconds=settings.desk_poll_seconds,
             # Without a configured secret a fresh one per start still keeps strangers out: setWebhook registers it.
             webhook_secret=env.get(WEBHOOK_SECRET_ENV, "").strip() or secrets.token_urlsafe(32),
         )

@@ -2,7 +2,7 @@
 conversation what the user types goes to the clerk instead of the assistant.
 
 The desk (the hall API's /desk page) and this bot are two processes sharing one thing: the records
-database (settings.records_db, knowledge/records/desk.py). So:
+database (settings.records_db, or PostgreSQL at settings.database_url; knowledge/records/desk.py). So:
 
 - `DeskDelivery` is a small job started with the bot: every settings.desk_poll_seconds it reads the
   desk lines not yet delivered to senders with the Telegram prefix (protocol.SENDER_PREFIX_TELEGRAM),
@@ -15,9 +15,9 @@ database (settings.records_db, knowledge/records/desk.py). So:
 
 Usage::
 
-    delivery = DeskDelivery(config.records_db, interval=config.desk_poll_seconds)
+    delivery = DeskDelivery(config.records_db, interval=config.desk_poll_seconds, url=config.database_url)
     task = asyncio.create_task(delivery.run(application.bot))      # Lifecycle.post_init starts it
-    clerk = await to_clerk(config.records_db, "tg-42", "我的材料还缺什么")   # "王芳" (held) or None
+    clerk = await to_clerk(config.records_db, "tg-42", "我的材料还缺什么", url=config.database_url)   # "王芳" (held) or None
 """
 
 from __future__ import annotations
@@ -52,11 +52,12 @@ def shown(line: dict[str, Any]) -> str:
     return f"👤 工作人员（{line['clerk']}）：\n{line['text']}" if line["author"] == CLERK else str(line["text"])
 
 
-async def to_clerk(records_db: Path | None, sender_id: str, text: str | None) -> str | None:
-    """When a clerk holds this conversation: store `text` (unless None) for the clerk and return the clerk's name; else None."""
+async def to_clerk(records_db: Path | None, sender_id: str, text: str | None, *, url: str = "") -> str | None:
+    """When a clerk holds this conversation: store `text` (unless None) for the clerk and return the clerk's name; else None.
+    `url`: the records on PostgreSQL (settings.database_url) instead of the SQLite file."""
     if records_db is None:
         return None
-    desk = DeskRecords(records_db)
+    desk = DeskRecords(records_db, url=url)
 
     def forward() -> str | None:
         held = desk.held(sender_id)
@@ -76,8 +77,8 @@ async def to_clerk(records_db: Path | None, sender_id: str, text: str | None) ->
 class DeskDelivery:
     """Delivers clerks' replies from the records database to Telegram chats (see the module docstring)."""
 
-    def __init__(self, records_db: Path, *, interval: float = 2.0) -> None:
-        self.desk = DeskRecords(records_db)
+    def __init__(self, records_db: Path, *, interval: float = 2.0, url: str = "") -> None:
+        self.desk = DeskRecords(records_db, url=url)
         self.interval = interval
 
     async def run(self, bot: Bot) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,18 @@ import pytest
 from knowledge.records.desk import CLOSED, TAKEN, WAITING, DeskError, DeskRecords
 from knowledge.records.store import ALL_TABLES, ANSWERED
 from tests.support import age_row
+from tests.support.records import BACKENDS, store_on_backend
+from tests.support.servers import stores  # noqa: F401  (the PostgreSQL variant's fixture)
 
 pytestmark = pytest.mark.unit
 
 MOBILE = "13812345678"
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> DeskRecords:
-    return DeskRecords(tmp_path / "records.sqlite3")
+@pytest.fixture(params=BACKENDS)
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeskRecords]:
+    """Each test on the SQLite file and on PostgreSQL (the atomic take included)."""
+    yield from store_on_backend(DeskRecords, request, tmp_path)
 
 
 def handoff(desk: DeskRecords, sender: str = "kefu-web-1", question: str = "营业执照丢了怎么办") -> int:
@@ -157,7 +161,32 @@ def test_purge_covers_the_desk_tables(desk: DeskRecords) -> None:
     desk.take(number, "王芳")
     for table in ("handoffs", "desk_messages", "desk_actions"):
         for row in desk.rows(table):
-            age_row(desk.path, table, row["id"], days=400)
+            age_row(desk, table, row["id"], days=400)
     counts = desk.purge_older_than(days=180)
     assert counts["handoffs"] == 1 and counts["desk_messages"] == 1 and counts["desk_actions"] == 1
     assert all(desk.rows(table) == [] for table in ALL_TABLES)
+
+
+def test_two_clerks_past_the_first_check_at_once_still_one_wins(desk: DeskRecords) -> None:
+    """Both clerks read "waiting", then both write at the same moment: the conditional UPDATE decides."""
+    number = handoff(desk)
+    clerks = 4
+    together = threading.Barrier(clerks)
+    racing = type("Racing", (DeskRecords,), {"_execute": lambda self, work: (together.wait(10), DeskRecords._execute(self, work))[1]})
+    results: list[str] = []
+
+    def take(clerk: str) -> None:
+        try:
+            racing(desk.path, url=desk.url).take(number, clerk)
+            results.append(clerk)
+        except DeskError:
+            results.append("refused")
+
+    threads = [threading.Thread(target=take, args=(f"工作人员{i}",)) for i in range(clerks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("refused") == clerks - 1
+    assert [a["action"] for a in desk.actions(number)] == ["take"]
+    assert [m["author"] for m in desk.handoff(number)["messages"]] == ["desk"]  # one "工作人员已接入" line

@@ -7,12 +7,16 @@ import datetime as dt
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
 from knowledge.records.store import ALL_TABLES, ANSWERED, NOT_FOUND, TABLES, Records
 from tests.support import age_row
+from tests.support.records import BACKENDS, sqlite_only, store_on_backend
+from tests.support.servers import stores  # noqa: F401  (the PostgreSQL variant's fixture)
 
 pytestmark = pytest.mark.unit
 
@@ -20,9 +24,10 @@ MOBILE = "13812345678"
 ID_NUMBER = "430102199001011234"
 
 
-@pytest.fixture
-def records(tmp_path: Path) -> Records:
-    return Records(tmp_path / "records.sqlite3")
+@pytest.fixture(params=BACKENDS)
+def records(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Records]:
+    """Each test on the SQLite file and on PostgreSQL: one code path, one schema."""
+    yield from store_on_backend(Records, request, tmp_path)
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -58,7 +63,8 @@ def test_personal_numbers_in_a_question_are_stored_masked(records: Records) -> N
     stored = records.rows("questions")[0]["question"]
     assert MOBILE not in stored and ID_NUMBER not in stored
     assert "138****5678" in stored and "丢了怎么补办" in stored
-    raw = sqlite3.connect(records.path).execute("SELECT group_concat(question) FROM questions").fetchone()[0]
+    with records.engine.connect() as connection:
+        raw = " ".join(row[0] for row in connection.exec_driver_sql("SELECT question FROM questions"))
     assert MOBILE not in raw  # not merely hidden by rows(): never written
 
 
@@ -78,7 +84,7 @@ def test_a_rating_without_a_question_stores_none_not_an_empty_string(records: Re
 
 
 def test_only_good_and_bad_are_accepted_as_ratings(records: Records) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         records.add_feedback("user-1", "meh", question="q", guide_id=None, section=None, index_version=None)
     assert records.rows("feedback") == []
 
@@ -189,10 +195,11 @@ def test_an_unknown_table_is_refused(records: Records) -> None:
 
 def test_a_second_records_object_reads_what_the_first_wrote(records: Records) -> None:
     records.add_question("user-1", "q", outcome=ANSWERED)
-    assert [row["question"] for row in Records(records.path).rows("questions")] == ["q"]
+    assert [row["question"] for row in Records(records.path, url=records.url).rows("questions")] == ["q"]
 
 
 def test_the_database_uses_wal_so_reports_can_read_while_actions_write(records: Records) -> None:
+    sqlite_only(records)
     records.add_question("user-1", "first", outcome=ANSWERED)
     reader = sqlite3.connect(records.path)
     try:
@@ -253,9 +260,9 @@ def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> N
     old_f = records.add_feedback("user-1", "good", question="旧反馈", guide_id=None, section=None, index_version=None)
     old_h = records.add_handoff("user-1", reason="complain", guide_id=None, question="旧转人工", transcript=[])
     records.add_handoff("user-1", reason="complain", guide_id=None, question="新转人工", transcript=[])
-    age_row(records.path, "questions", old_q, days=200)
-    age_row(records.path, "feedback", old_f, days=181)
-    age_row(records.path, "handoffs", old_h, days=365)
+    age_row(records, "questions", old_q, days=200)
+    age_row(records, "feedback", old_f, days=181)
+    age_row(records, "handoffs", old_h, days=365)
 
     assert records.purge_older_than(days=180) == {"questions": 1, "feedback": 1, "handoffs": 1, "desk_messages": 0, "desk_actions": 0}
     assert [row["question"] for row in records.rows("questions")] == ["新问题"]
@@ -266,10 +273,11 @@ def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> N
 
 def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
     """Retention means deleted, not just hidden: no copy stays in the database or its WAL file."""
+    sqlite_only(records)  # PostgreSQL: deleted rows stay in its files until (auto)vacuum reuses the space
     secret = "这是一条应当被彻底删除的旧问题甲乙丙丁"
     old = records.add_question("user-1", secret, outcome=ANSWERED)
     records.add_question("user-1", "新问题", outcome=ANSWERED)
-    age_row(records.path, "questions", old, days=400)
+    age_row(records, "questions", old, days=400)
     records.purge_older_than(days=180)
     encoded = secret.encode("utf-8")
     for path in records.path.parent.glob(records.path.name + "*"):
@@ -280,3 +288,62 @@ def test_purged_text_is_gone_from_the_files_too(records: Records) -> None:
 def test_purge_without_a_database_creates_none(records: Records) -> None:
     assert records.purge_older_than(days=30) == {table: 0 for table in ALL_TABLES}
     assert not records.path.exists()
+
+
+# --- schema migrations (Alembic, knowledge/records/migrations/) -------------------------------
+
+# The oldest records file the plain-sqlite3 code made: three tables, no answer_id, no desk columns or tables.
+_OLDEST_SCHEMA = """
+CREATE TABLE questions (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, sender_id TEXT NOT NULL,
+    question TEXT NOT NULL, outcome TEXT NOT NULL, guide_id TEXT, aspect TEXT, confidence REAL, index_version TEXT);
+CREATE INDEX questions_time ON questions (time);
+""" + _OLD_FEEDBACK_TABLE + """;
+CREATE TABLE handoffs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, sender_id TEXT NOT NULL,
+    reason TEXT NOT NULL, guide_id TEXT, question TEXT, transcript TEXT NOT NULL);
+INSERT INTO questions (time, sender_id, question, outcome) VALUES ('2026-01-01T00:00:00', 'u', '旧问题', 'answered');
+INSERT INTO feedback (time, sender_id, rating, guide_id) VALUES ('2026-01-01T00:00:00', 'u', 'bad', 'old');
+INSERT INTO handoffs (time, sender_id, reason, transcript) VALUES ('2026-01-01T00:00:00', 'u', 'complain', '[]');
+"""
+
+
+def _schema_differences(records: Records, *, structure_only: bool = False) -> list:
+    """What Alembic's autogenerate would change to reach schema.py; `structure_only`: tables, columns and
+    indexes (an old file's `id INTEGER PRIMARY KEY` and `REAL` are spelled differently, and mean the same)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from knowledge.records.schema import VERSION_TABLE, metadata
+
+    with records.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        differences = compare_metadata(context, metadata)
+    if structure_only:  # modifications come as lists of tuples, additions and removals as tuples
+        differences = [change for change in differences if isinstance(change, tuple)]
+    return differences
+
+
+def test_an_oldest_format_file_is_upgraded_in_place_and_keeps_its_rows(tmp_path: Path) -> None:
+    from knowledge.records.desk import DeskRecords
+
+    db = tmp_path / "records.sqlite3"
+    with sqlite3.connect(db) as connection:
+        connection.executescript(_OLDEST_SCHEMA)
+    connection.close()
+    desk = DeskRecords(db)
+    assert [row["question"] for row in desk.rows("questions")] == ["旧问题"]
+    assert [(row["guide_id"], row["answer_id"]) for row in desk.rows("feedback")] == [("old", None)]
+    [old] = desk.queue()
+    assert old["status"] == "waiting" and old["reason"] == "complain"
+    desk.take(old["id"], "王芳")  # the desk's columns and tables exist now
+    new_id = desk.add_question("u", "新问题", outcome=ANSWERED)
+    assert new_id == 2  # AUTOINCREMENT kept: ids go on from the old rows
+    assert _schema_differences(desk, structure_only=True) == []
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT version_num FROM govqa_records_version").fetchall() == [("0001",)]
+    connection.close()
+
+
+def test_a_migrated_database_has_exactly_the_schema_of_schema_py(records: Records) -> None:
+    """One schema: the migrations and knowledge/records/schema.py agree, on both backends."""
+    records.add_question("u", "q", outcome=ANSWERED)
+    assert _schema_differences(records) == []

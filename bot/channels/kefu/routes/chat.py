@@ -68,7 +68,7 @@ def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts:
 
 def router(services: Services) -> APIRouter:
     settings, rasa, catalog, limits = services.settings, services.rasa, services.catalog, services.limits
-    desk = DeskRecords(settings.records_db)
+    desk = DeskRecords.from_settings(settings)
     routes = APIRouter()
 
     def card_guide(guide_id: str) -> dict[str, Any] | None:

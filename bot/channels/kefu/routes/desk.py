@@ -77,7 +77,7 @@ def _desk_error(error: DeskError) -> ApiError:
 
 
 def router(settings: Settings, staff: StaffAuth, catalog: GuideCatalog) -> APIRouter:
-    desk = DeskRecords(settings.records_db)
+    desk = DeskRecords.from_settings(settings)
     search = DeskSearch(settings)
     routes = APIRouter(tags=[TAG], responses=DESK_ERRORS)
     authorized = [Depends(staff.require)]
