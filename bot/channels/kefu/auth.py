@@ -191,11 +191,7 @@ class TokenAuth:
 
     def throttled(self, request: Request) -> ApiError | None:
         """The 429 for an address past its limit of wrong credentials, else None (nothing is checked)."""
-        wait = self.throttle.retry_after(client_address(request))
-        if not wait:
-            return None
-        return ApiError(429, f"令牌错误次数过多，请 {wait} 秒后再试", code="too_many_failed_attempts",
-                        headers={"Retry-After": str(wait)})
+        return too_many_failures(self.throttle, request)
 
     def failed(self, request: Request) -> None:
         """Count a wrong token or cookie against the request's address."""
@@ -255,6 +251,15 @@ def client_address(request: Request) -> str:
     if peer in LOOPBACK and forwarded.strip():
         return forwarded.split(",")[-1].strip()[:64] or peer
     return peer
+
+
+def too_many_failures(throttle: FailedAuthThrottle, request: Request) -> ApiError | None:
+    """The 429 (with Retry-After) for an address past its limit of wrong credentials, else None."""
+    wait = throttle.retry_after(client_address(request))
+    if not wait:
+        return None
+    return ApiError(429, f"令牌错误次数过多，请 {wait} 秒后再试", code="too_many_failed_attempts",
+                    headers={"Retry-After": str(wait)})
 
 
 def is_https(request: Request) -> bool:

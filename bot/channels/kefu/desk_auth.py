@@ -41,7 +41,7 @@ from collections.abc import Callable
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.channels.kefu.auth import CLOCK_SKEW_SECONDS, SESSION_MAX_AGE_SECONDS, client_address
+from bot.channels.kefu.auth import CLOCK_SKEW_SECONDS, SESSION_MAX_AGE_SECONDS, client_address, too_many_failures
 from bot.channels.kefu.http import ApiError, error_response
 from bot.channels.kefu.throttle import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_SECONDS, FailedAuthThrottle
 from protocol import STAFF_TOKEN_ENV
@@ -113,11 +113,7 @@ class StaffAuth:
         return self.clerk_of(cookie) if cookie else None
 
     def throttled(self, request: Request) -> ApiError | None:
-        wait = self.throttle.retry_after(client_address(request))
-        if not wait:
-            return None
-        return ApiError(429, f"令牌错误次数过多，请 {wait} 秒后再试", code="too_many_failed_attempts",
-                        headers={"Retry-After": str(wait)})
+        return too_many_failures(self.throttle, request)
 
     def failed(self, request: Request) -> None:
         self.throttle.failed(client_address(request))
