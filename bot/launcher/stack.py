@@ -1,13 +1,11 @@
-"""Run the assistant: train the Rasa model when its inputs changed, start the action server and
-the Rasa server, stop both cleanly.
+"""Run the assistant: train the Rasa model when its inputs changed, start every process, stop them cleanly.
 
     python -m bot.launcher.stack run      # make run: train if needed, start both servers, Ctrl-C stops
     python -m bot.launcher.stack train    # make train: train only if config/domain/data changed
     python -m bot.launcher.stack chat     # make chat: action server + `rasa shell` in this terminal
 
-The model file is named by a fingerprint of everything it is trained from (config, domain,
-data, our Rasa component), so a model is trained once per change and reused otherwise. The
-guides are not part of it: new guides never need retraining.
+The model file is named by a fingerprint of everything it is trained from (config, domain, data, our
+Rasa components), so it is trained once per change; the guides are not part of it (no retraining).
 
 Tests use `Stack` directly on free ports with their own databases::
 
