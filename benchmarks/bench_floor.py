@@ -2,7 +2,7 @@
 of each stack and one user's latency, for our stack and for a minimal Rasa 3.6 project.
 
 The floor (benchmarks/floor/): one intent, a tiny NLU pipeline (whitespace tokens, character counts, a
-keyword classifier), MemoizationPolicy + RulePolicy, the same SQLite SQLTrackerStore, Rasa's own REST
+keyword classifier), RulePolicy alone (as ours), the same SQLite SQLTrackerStore, Rasa's own REST
 channel and one rasa-sdk action that replies with a fixed text: every turn costs what Rasa itself
 imposes (HTTP channel, NLU run, tracker store load and save, policy predictions, the action server
 round trip and Rasa's check of its answer), and nothing of ours. Trained by this script into
