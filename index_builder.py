@@ -304,6 +304,12 @@ def cmd_purge(args: argparse.Namespace, settings) -> int:
     return run_purge(args, settings)
 
 
+def cmd_copy_records(args: argparse.Namespace, settings) -> int:
+    from knowledge.report.cli import run_copy_records
+
+    return run_copy_records(args, settings)
+
+
 class ChineseHelpFormatter(argparse.HelpFormatter):
     def add_usage(self, usage, actions, groups, prefix=None) -> None:
         super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
@@ -367,11 +373,14 @@ def make_parser() -> argparse.ArgumentParser:
                                                        "可按渠道和期间筛选，默认不含测试流量"))
     purge = sub.add_parser("purge", help="按保留期限删除旧的对话、提问、评价和转人工记录")
     purge.add_argument("--days", type=int, metavar="天数", help="保留最近多少天（默认 settings.yml 中的 retention_days）")
+    copy = sub.add_parser("copy-records", help="改用 PostgreSQL 时：把 SQLite 记录文件里的全部记录复制到 GOVQA_DATABASE_URL")
+    copy.add_argument("--from", dest="source", metavar="文件", help="SQLite 记录文件（默认 settings.yml 中的 records_db）")
     return parser
 
 
 COMMANDS = {"validate": cmd_validate, "build": cmd_build, "status": cmd_status, "list": cmd_list,
-            "rollback": cmd_rollback, "query": cmd_query, "eval": cmd_eval, "report": cmd_report, "purge": cmd_purge}
+            "rollback": cmd_rollback, "query": cmd_query, "eval": cmd_eval, "report": cmd_report, "purge": cmd_purge,
+            "copy-records": cmd_copy_records}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,6 +122,10 @@ ACTION_TOKEN_FILE = "action_token"
 STAFF_TOKEN_ENV = "KEFU_STAFF_TOKEN"  # clerks -> the hall API's staff desk (/desk); never a citizen's credential
 STAFF_TOKEN_FILE = "kefu_staff_token"
 
+# Set by the launcher on a Rasa server or action server behind HAProxy: on SIGTERM it first fails its health
+# check for this many seconds (HAProxy takes it out), still serving, then stops (bot/rasa/instance.py, actions/server.py).
+DRAIN_ENV = "BALANCER_DRAIN_SECONDS"
+
 
 def bearer_matches(header: str | None, token: str) -> bool:
     """Whether an Authorization header carries `token` ("Bearer <token>"), in constant time.

@@ -65,6 +65,11 @@ class KnowledgeService:
         self._stop.set()
         self._watcher = None
 
+    @property
+    def version(self) -> str | None:
+        """The index version being served (None before it is loaded): what /health reports."""
+        return self._retriever.version if self._retriever is not None else None
+
     def retriever(self) -> Retriever:
         """The current index, pinned for one turn."""
         if self._retriever is None:

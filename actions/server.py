@@ -6,6 +6,13 @@ hook (never at import: ../shared/NOTES.md), warmed up before the port opens.
 
     python -m actions.server                # host and port from settings.yml
     python -m actions.server --port 5056
+
+`GET /health` (no token) answers `{"status": "ok", "index_version": "…"}`: which published version this
+server answers from (several action servers behind HAProxy switch to a new one within
+`index_poll_seconds` of each other). Behind HAProxy (`BALANCER_DRAIN_SECONDS` set by the launcher) a
+SIGTERM first makes /health answer 503 for that many seconds while the server keeps answering what
+still arrives, then stops it: no action call is cut off by a stopping server (the same as Rasa's
+instances, bot/rasa/instance.py).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -28,13 +36,14 @@ from actions.services import Services
 from knowledge.index.store import IndexStore, IndexStoreError
 from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
-from protocol import ACTION_TOKEN_ENV, bearer_matches
+from protocol import ACTION_TOKEN_ENV, DRAIN_ENV, bearer_matches
 
 logger = logging.getLogger("actions.server")
 
 
-def build_app(settings: Settings) -> Sanic:
-    """The rasa-sdk Sanic app with our actions registered and the knowledge loaded at start."""
+def build_app(settings: Settings, *, drain_seconds: float = 0.0) -> Sanic:
+    """The rasa-sdk Sanic app with our actions registered and the knowledge loaded at start; with
+    `drain_seconds`, a SIGTERM drains (fails /health, keeps serving) that long before stopping."""
     services = Services.from_settings(settings)
     executor = ActionExecutor()
     for action in all_actions(services):
@@ -44,11 +53,15 @@ def build_app(settings: Settings) -> Sanic:
     if not token:
         logger.error("未设置 %s：动作服务器拒绝所有调用（请用 make run 启动，它会生成并传入令牌）", ACTION_TOKEN_ENV)
 
+    draining = False
+
     @app.on_request
     async def only_rasa(request: Request) -> HTTPResponse | None:
         """Only Rasa, with the token of endpoints.yml, runs actions; a bad body is a 400, never a 500."""
         if request.path == "/health":
-            return None
+            if draining:
+                return response.json({"status": "draining"}, status=503)
+            return response.json({"status": "ok", "index_version": services.knowledge.version})
         if not bearer_matches(request.headers.get("Authorization"), token):
             return _error(401, "缺少令牌或令牌无效", {"WWW-Authenticate": "Bearer"})
         if request.method == "POST":
@@ -60,6 +73,20 @@ def build_app(settings: Settings) -> Sanic:
     @app.before_server_start
     async def load_knowledge(_app: Sanic) -> None:
         services.knowledge.start()
+
+    if drain_seconds > 0:
+
+        @app.after_server_start
+        async def drain_on_sigterm(app: Sanic) -> None:
+            # Sanic installs its own SIGTERM handler (stop now) just before this hook runs: ours replaces it.
+            def drain() -> None:
+                nonlocal draining
+                if not draining:
+                    draining = True
+                    logger.info("收到停止信号：%.0f 秒后停止（先退出负载均衡）", drain_seconds)
+                    app.loop.call_later(drain_seconds, app.stop)
+
+            app.loop.add_signal_handler(signal.SIGTERM, drain)
 
     @app.after_server_stop
     async def stop_watcher(_app: Sanic) -> None:
@@ -111,7 +138,7 @@ def main() -> None:
     except IndexStoreError as error:
         logger.error("无法启动：%s", error)
         raise SystemExit(1) from None
-    app = build_app(settings)
+    app = build_app(settings, drain_seconds=float(os.environ.get(DRAIN_ENV) or 0))
     logger.info("动作服务器启动于 http://%s:%d（索引 %s）", args.host, args.port, version)
     # One process: the model is loaded once; retrieval is ~15 ms, well inside one worker's reach.
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)

@@ -58,6 +58,7 @@ class Settings:
     action_host: str
     action_port: int
     rasa_instances: int
+    action_instances: int
     database_url: str
     redis_url: str
     models_dir: Path

@@ -34,7 +34,8 @@ from typing import Any
 
 import yaml
 
-from bot.launcher.stack import CHILD_ENV, RASA, ensure_model, model_fingerprint
+from bot.launcher.model import ensure_model, model_fingerprint
+from bot.launcher.processes import CHILD_ENV, RASA
 from knowledge.settings import ROOT, Settings, load_settings
 from knowledge.sources.aspects import ASPECTS, GENERAL
 

@@ -52,10 +52,10 @@ def public_line(stack: Stack) -> str:
 
 
 def scale_out_lines(stack: Stack) -> str:
-    """The Rasa instances and the stores (passwords hidden), when scaled out."""
-    pool, settings = stack.pool, stack.settings
-    ports = ", ".join(map(str, pool.ports)) if pool else ""
-    lines = [f"  Rasa 实例                 {len(pool.ports)} 个，端口 {ports}（HAProxy 在 {stack.rasa_port}）\n"] if pool else []
+    """The Rasa instances, the action servers and the stores (passwords hidden), when scaled out."""
+    settings = stack.settings
+    lines = [f"  {_pad(label)}{len(pool.ports)} 个，端口 {', '.join(map(str, pool.ports))}（HAProxy 在 {pool.port}）\n"
+             for label, pool in (("Rasa 实例", stack.pool), ("动作服务器实例", stack.action_pool)) if pool is not None]
     lines += [f"  {_pad(name)}{redact(url)}\n" for name, url in (("对话和记录（PostgreSQL）", settings.database_url),
                                                                 ("对话锁（Redis）", settings.redis_url)) if url]
     return "".join(lines)

@@ -4,8 +4,9 @@
     python -m bot.launcher.stack train    # make train: train only if config/domain/data changed
     python -m bot.launcher.stack chat     # make chat: action server + `rasa shell` in this terminal
 
-The model file is named by a fingerprint of everything it is trained from (config, domain, data, our
-Rasa components), so it is trained once per change; the guides are not part of it (no retraining).
+The model is trained once per change of its inputs (bot/launcher/model.py); the guides are not among them
+(no retraining). With rasa_instances / action_instances above 1, the servers run as pools behind HAProxy
+(bot/launcher/balancer.py); children are started and stopped by bot/launcher/processes.py.
 
 Tests use `Stack` directly on free ports with their own databases::
 
@@ -16,130 +17,29 @@ Tests use `Stack` directly on free ports with their own databases::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import fcntl
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-import yaml
-
-from bot.launcher.balancer import DRAIN_SECONDS, RasaPool, scale_out_problem, store_env, write_endpoints
+from bot.launcher.balancer import DRAIN_SECONDS, Balancer, ServerPool, scale_out_problem, store_env, write_endpoints
+from bot.launcher.model import ensure_model
+from bot.launcher.processes import APP_PYTHON, CHILD_ENV, RASA, RASA_PYTHON, StackError, last_error, terminate, wait_http
 from bot.launcher.ready import print_ready
 from bot.launcher.tokens import KEFU_TOKEN_ENV, TOKEN_ENV, action_token, kefu_token, rasa_token, rest_token, staff_token
-from bot.rasa.instance import DRAIN_ENV
 from knowledge.records.logs import private_process, tighten
 from knowledge.settings import ENV_PREFIX, ROOT, Settings, load_settings
-from protocol import ACTION_TOKEN_ENV, REST_TOKEN_ENV, STAFF_TOKEN_ENV
+from protocol import ACTION_TOKEN_ENV, DRAIN_ENV, REST_TOKEN_ENV, STAFF_TOKEN_ENV
 
-APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
-RASA = ROOT / "var" / "venv-rasa" / "bin" / "rasa"
-RASA_PYTHON = RASA.with_name("python")
 # Each secret reaches only the child that needs it (passed explicitly by start_*), never the others.
 SECRET_ENVS = frozenset({TOKEN_ENV, KEFU_TOKEN_ENV, REST_TOKEN_ENV, ACTION_TOKEN_ENV, STAFF_TOKEN_ENV,
                          "GOVQA_DATABASE_URL", "GOVQA_REDIS_URL"})  # the store URLs hold passwords
 TELEGRAM_TOKEN_ENV = "TELEGRAM_BOT_TOKEN"  # the Telegram bot starts only when this is set
-# Everything the trained model depends on, besides our own pipeline components (read from
-# config.yml by model_inputs()). Guides are deliberately absent.
-MODEL_INPUTS = ("config.yml", "domain.yml", "data", "requirements/rasa.txt")
-# The environment of every Rasa and action server child: no telemetry, no hub, quiet TensorFlow, and
-# Rasa's component cache under var/ (its default .rasa/ in the work tree grows to hundreds of MB).
-CHILD_ENV = {"RASA_TELEMETRY_ENABLED": "false", "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "HF_HUB_OFFLINE": "1",
-             "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore", "RASA_CACHE_DIRECTORY": str(ROOT / "var" / "rasa" / "cache")}
-
-
-class StackError(RuntimeError):
-    pass
-
-
-def model_inputs(project: Path = ROOT) -> list[str]:
-    """MODEL_INPUTS of a Rasa project folder (this one, or e.g. the benchmark's floor project), relative to
-    ROOT, plus the source file of every custom component its config.yml names (bot.x.Y)."""
-    with open(project / "config.yml", encoding="utf-8") as handle:
-        config = yaml.safe_load(handle)
-    components = [step["name"] for step in config.get("pipeline") or [] if "." in step["name"]]
-    folder = project.relative_to(ROOT)
-    own = [name if name.startswith("requirements/") else str(folder / name) for name in MODEL_INPUTS]
-    return [*own, *sorted({name.rsplit(".", 1)[0].replace(".", "/") + ".py" for name in components})]
-
-
-def model_fingerprint(project: Path = ROOT) -> str:
-    digest = hashlib.sha256()
-    for name in model_inputs(project):
-        path = ROOT / name
-        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
-        for file in files:
-            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
-
-
-def ensure_model(settings: Settings | None = None, *, log: Path | None = None, project: Path = ROOT,
-                 models_dir: Path | None = None) -> Path:
-    """The trained model for the current inputs of `project`; trains it first if there is none (~2-4 min)."""
-    settings = settings or load_settings()
-    models_dir = models_dir or settings.models_dir
-    fingerprint = model_fingerprint(project)
-    model = models_dir / f"{fingerprint}.tar.gz"
-    if model.exists():
-        return model
-    models_dir.mkdir(parents=True, exist_ok=True)
-    with open(models_dir / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two `make run`s or test sessions never train at once
-        if model.exists():
-            return model
-        print(f"→ 训练 Rasa 模型（配置或训练数据有变化，约 2-4 分钟）：{model.name}", flush=True)
-        started = time.monotonic()
-        if log:
-            log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # Private like every log (whatever the caller's umask): 600, truncated for this training.
-        output = os.fdopen(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") if log else None
-        try:
-            done = subprocess.run(
-                [str(RASA), "train", "--config", str(project / "config.yml"), "--domain", str(project / "domain.yml"),
-                 "--data", str(project / "data"), "--out", str(models_dir), "--fixed-model-name", fingerprint],
-                cwd=ROOT, env={**os.environ, **CHILD_ENV}, stdout=output, stderr=subprocess.STDOUT if output else None,
-            )
-        finally:
-            if output:
-                output.close()
-        if done.returncode != 0 or not model.exists():
-            raise StackError(f"Rasa 模型训练失败（退出码 {done.returncode}）" + (f"，日志：{log}" if log else ""))
-        print(f"✓ 模型训练完成，用时 {time.monotonic() - started:.0f} 秒", flush=True)
-    return model
-
-
-def _wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StackError(f"{what}启动失败（退出码 {process.returncode}）{_last_error(log)}，日志：{log}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    raise StackError(f"{what}在 {timeout:.0f} 秒内没有就绪，日志：{log}")
-
-
-def _last_error(log: Path) -> str:
-    """The last ERROR line of a child's log, so the launcher can say why it did not start."""
-    try:
-        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return ""
-    errors = [line for line in lines[-200:] if " ERROR " in line or line.startswith("ERROR")]
-    return f"：{errors[-1].split(': ', 1)[-1].strip()}" if errors else ""
 
 
 class Stack:
@@ -157,11 +57,13 @@ class Stack:
 
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
-                 model: Path | None = None, instance_ports: list[int] | None = None) -> None:
+                 model: Path | None = None, instance_ports: list[int] | None = None,
+                 action_ports: list[int] | None = None) -> None:
         self.env = {**os.environ, **CHILD_ENV, **(env or {})}
         # The children read GOVQA_* too, so settings and children agree on every path.
         self.settings = settings or _settings_for(self.env)
-        problem = scale_out_problem(self.settings.rasa_instances, self.settings.database_url, self.settings.redis_url)
+        problem = scale_out_problem(self.settings.rasa_instances, self.settings.database_url, self.settings.redis_url,
+                                    self.settings.action_instances)
         if problem:
             raise StackError(problem)
         self.rasa_port, self.action_port = ports or (self.settings.rasa_port, self.settings.action_port)
@@ -177,9 +79,17 @@ class Stack:
         self.rasa: subprocess.Popen | None = None
         self.kefu: subprocess.Popen | None = None
         self.telegram: subprocess.Popen | None = None
-        count = self.settings.rasa_instances  # >1: Rasa servers on their own ports behind HAProxy (balancer.py)
+        # More than one Rasa server or action server: each on its own port, behind HAProxy (balancer.py).
+        count, actions = self.settings.rasa_instances, self.settings.action_instances
         ports = instance_ports or [self.rasa_port + index for index in range(1, count + 1)]
-        self.pool = RasaPool(self, ports, self._spawn_rasa) if count > 1 else None
+        self.pool = ServerPool("rasa", "Rasa 实例", self.rasa_port, ports, "/", self._spawn_rasa, self.logs) if count > 1 else None
+        self.action_pool = ServerPool("actions", "动作服务器", self.action_port,
+                                      action_ports or [self.action_port + index for index in range(1, actions + 1)],
+                                      "/health", self._spawn_actions, self.logs) if actions > 1 else None
+        pools = [pool for pool in (self.pool, self.action_pool) if pool is not None]
+        self.balancer = Balancer(pools, host=self.settings.rasa_host, config=self.settings.var_dir / "rasa" / f"haproxy-{self.rasa_port}.cfg",
+                                 log=self.logs / "haproxy.log", timeout_seconds=self.settings.rasa_timeout_seconds + 10,
+                                 spawn=self._spawn) if pools else None
 
     @property
     def rasa_url(self) -> str:
@@ -212,6 +122,8 @@ class Stack:
         try:
             self.start_actions()
             self.start_rasa(model)
+            if self.balancer is not None:
+                self.balancer.start(wait_http)
             if channels:
                 self.start_kefu()
                 if self.env.get(TELEGRAM_TOKEN_ENV):
@@ -234,7 +146,7 @@ class Stack:
                                  "--port", str(self.kefu_port), "--rasa-url", self.rest_url],
                                 log, {KEFU_TOKEN_ENV: self.kefu_token, REST_TOKEN_ENV: self.rest_token, STAFF_TOKEN_ENV: self.staff_token,
                                       **self.records_env})
-        _wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
+        wait_http(self.kefu_url + "/healthz", self.kefu, 60, "智能云客服接口", log)
 
     def start_telegram(self) -> None:
         """The Telegram bot (bot/channels/telegram/app.py); its token stays in the environment, never in argv or logs."""
@@ -242,18 +154,26 @@ class Stack:
                                     self.logs / "telegram.log", {REST_TOKEN_ENV: self.rest_token, **self.records_env}, telegram=True)
 
     def start_actions(self) -> None:
+        if self.action_pool is not None:
+            self.action_pool.start(wait_http, self.settings.action_host, 180)
+            return
         log = self.logs / "actions.log"
-        self.actions = self._spawn([str(APP_PYTHON), "-m", self.actions_module, "--host", self.settings.action_host,
-                                    "--port", str(self.action_port)], log, {ACTION_TOKEN_ENV: self.action_token, **self.records_env})
-        _wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
+        self.actions = self._spawn_actions(self.action_port, log)
+        wait_http(self.action_url + "/health", self.actions, 180, "动作服务器", log)
+
+    def _spawn_actions(self, port: int, log: Path) -> subprocess.Popen:
+        env = {ACTION_TOKEN_ENV: self.action_token, **self.records_env}
+        if self.action_pool is not None:
+            env[DRAIN_ENV] = str(DRAIN_SECONDS)  # behind HAProxy: leave it before stopping (actions/server.py)
+        return self._spawn([str(APP_PYTHON), "-m", self.actions_module, "--host", self.settings.action_host, "--port", str(port)], log, env)
 
     def start_rasa(self, model: Path) -> None:
         if self.pool is not None:
-            self.pool.start(_wait_http)
+            self.pool.start(wait_http, self.settings.rasa_host, 300)
             return
         log = self.logs / "rasa.log"
         self.rasa = self._spawn_rasa(self.rasa_port, log, model)
-        _wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
+        wait_http(self.rasa_url + "/", self.rasa, 240, "Rasa 服务器", log)
 
     def _spawn_rasa(self, port: int, log: Path, model: Path | None = None) -> subprocess.Popen:
         """One Rasa server on `port`; its stores as settings.yml says (balancer.write_endpoints)."""
@@ -294,26 +214,29 @@ class Stack:
     def restart_rasa(self) -> None:
         """Stop and start the Rasa server alone: conversations continue from the tracker store."""
         if self.rasa is not None:
-            _terminate(self.rasa)
+            terminate(self.rasa)
         assert self.model is not None, "start() first"
         self.start_rasa(self.model)
 
     def running(self) -> bool:
         """The servers are up, and the hall API if it was started. The Telegram bot is not required:
         a revoked token stops the bot, never the assistant that the hall and the web page use."""
-        started = [process for process in (self.kefu,) if process is not None]
-        if self.pool is not None:  # its instances are restarted by the pool; HAProxy must be up
-            return self.pool.running() and all(p is not None and p.poll() is None for p in (self.actions, *started))
-        return all(p is not None and p.poll() is None for p in (self.actions, self.rasa, *started))
+        needed = [process for process in (self.kefu,) if process is not None]
+        # Pooled instances are restarted by the balancer's supervisor; HAProxy itself must be up.
+        needed += [self.actions] if self.action_pool is None else []
+        needed += [self.rasa] if self.pool is None else []
+        if self.balancer is not None and not self.balancer.running():
+            return False
+        return all(process is not None and process.poll() is None for process in needed)
 
     def telegram_exit(self) -> int | None:
         """The Telegram bot's exit code once it has stopped (None while it runs or was not started)."""
         return self.telegram.poll() if self.telegram is not None else None
 
     def stop(self) -> None:
-        if self.pool is not None:
-            self.pool.stop(_terminate)
-        _terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
+        if self.balancer is not None:
+            self.balancer.stop(terminate)
+        terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
         self.telegram = self.kefu = self.rasa = self.actions = None
 
     def __enter__(self) -> Stack:
@@ -321,23 +244,6 @@ class Stack:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.stop()
-
-
-def _terminate(*processes: subprocess.Popen, grace: float = 10) -> None:
-    """SIGTERM every process group at once, then SIGKILL what is still running after `grace` seconds
-    (one shared deadline: Ctrl-C takes at most `grace`, not `grace` per server)."""
-    running = [process for process in processes if process.poll() is None]
-    for process in running:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    for process in running:
-        try:
-            process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def _settings_for(env: Mapping[str, str]) -> Settings:
@@ -370,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "chat":
                 stack.logs.mkdir(parents=True, exist_ok=True)
                 model = ensure_model(settings, log=stack.logs / "train.log")
+                stack.action_pool = None  # one person at the terminal: one action server, no balancer
                 stack.start_actions()
                 env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db),
                        ACTION_TOKEN_ENV: stack.action_token}
@@ -381,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1)
                 if not telegram_reported and stack.telegram_exit() is not None:
                     telegram_reported = True
-                    print(f"✗ Telegram 机器人已退出（退出码 {stack.telegram_exit()}{_last_error(stack.logs / 'telegram.log')}），"
+                    print(f"✗ Telegram 机器人已退出（退出码 {stack.telegram_exit()}{last_error(stack.logs / 'telegram.log')}），"
                           f"日志：{stack.logs / 'telegram.log'}；其他服务继续运行。", file=sys.stderr, flush=True)
             print("✗ 有服务意外退出，查看日志：" + str(stack.logs), file=sys.stderr)
             return 1

@@ -30,7 +30,7 @@ import os
 import signal
 from typing import Any
 
-DRAIN_ENV = "BALANCER_DRAIN_SECONDS"
+from protocol import DRAIN_ENV
 
 
 class TrackerStoreUnavailableError(RuntimeError):

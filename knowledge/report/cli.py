@@ -1,5 +1,6 @@
-"""`index_builder.py report` and `purge`, the admin commands on the records: the report's options (period,
-channel, test traffic, output file), writing it, and deleting what is older than the retention period.
+"""`index_builder.py report`, `purge` and `copy-records`, the admin commands on the records: the report's options
+(period, channel, test traffic, output file), writing it, deleting what is older than the retention period, and
+moving the records from the SQLite file to PostgreSQL (knowledge/records/transfer.py).
 
     python3 index_builder.py report                                  # last 30 days, every channel, no test traffic
     python3 index_builder.py report --days 7 --channel kefu          # the hall API (web page, kiosks) only
@@ -11,6 +12,7 @@ Usage from index_builder.py::
     add_report_arguments(sub.add_parser("report", help="…"))
     status = run_report(args, settings)       # 0 written, 1 database or file problem, 2 bad period
     status = run_purge(args, settings)         # 0 purged, 1 a database could not be purged, 2 bad --days
+    status = run_copy_records(args, settings)  # 0 copied, 1 refused (nothing written)
 """
 
 from __future__ import annotations
@@ -116,7 +118,8 @@ def run_report(args: argparse.Namespace, settings) -> int:
 # --- purge: the records, Rasa's tracker store and old admin reports past the retention period -------
 
 MAX_PURGE_DAYS = 36500  # a century: a date before year 1 cannot be computed
-RECORD_TABLE_NAMES = {"questions": "提问记录", "feedback": "评价", "handoffs": "转人工记录"}
+RECORD_TABLE_NAMES = {"questions": "提问记录", "feedback": "评价", "handoffs": "转人工记录", "desk_messages": "坐席往来消息",
+                      "desk_actions": "坐席操作记录"}
 
 
 def purge_tracker(path: Path, days: int) -> tuple[int, int]:
@@ -143,6 +146,28 @@ def purge_tracker(path: Path, days: int) -> tuple[int, int]:
         connection.close()
 
 
+def purge_tracker_postgresql(url: str, days: int) -> tuple[int, int]:
+    """purge_tracker for Rasa's tracker store on PostgreSQL (settings.database_url): the same `events` table.
+    PostgreSQL reuses the deleted rows' space after its autovacuum; the rows are gone for every reader at once."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from knowledge.records.database import normalized_url
+
+    cutoff = time.time() - days * 86400
+    engine = create_engine(normalized_url(url))
+    try:
+        with engine.begin() as connection:
+            if not inspect(connection).has_table("events"):
+                return 0, 0
+            conversations = connection.execute(text(
+                "SELECT COUNT(*) FROM (SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff) AS gone"),
+                {"cutoff": cutoff}).scalar_one()
+            events = connection.execute(text("DELETE FROM events WHERE timestamp < :cutoff"), {"cutoff": cutoff}).rowcount
+        return events, int(conversations)
+    finally:
+        engine.dispose()
+
+
 def run_purge(args: argparse.Namespace, settings) -> int:
     """Delete what is older than args.days (default settings.retention_days) from the records database,
     the tracker store and the admin reports; 1 when a database could not be purged, 2 for a bad number."""
@@ -167,13 +192,18 @@ def run_purge(args: argparse.Namespace, settings) -> int:
         else:
             for table, count in counts.items():
                 print(f"  {RECORD_TABLE_NAMES.get(table, table)}（{table}）：删除 {count} 条")
-    if not settings.tracker_db.exists():
+    if not settings.database_url and not settings.tracker_db.exists():
         print(f"  对话记录库还不存在（{settings.tracker_db}），无需删除")
     else:
+        # With database_url, Rasa's tracker store is that PostgreSQL database (bot/launcher/balancer.py).
+        location = records_location(settings) if settings.database_url else settings.tracker_db
         try:
-            events, conversations = purge_tracker(settings.tracker_db, days)
-        except sqlite3.Error as error:
-            print("清理失败：" + database_problem("对话记录库（Rasa tracker store）", settings.tracker_db, error), file=sys.stderr)
+            if settings.database_url:
+                events, conversations = purge_tracker_postgresql(settings.database_url, days)
+            else:
+                events, conversations = purge_tracker(settings.tracker_db, days)
+        except (sqlite3.Error, SQLAlchemyError) as error:
+            print("清理失败：" + database_problem("对话记录库（Rasa tracker store）", location, error), file=sys.stderr)
             failed = True
         else:
             print(f"  对话事件（events）：删除 {events} 条，其中 {conversations} 个对话已全部删除")
@@ -183,3 +213,24 @@ def run_purge(args: argparse.Namespace, settings) -> int:
         path.unlink()
     print(f"  管理报告（{settings.reports_dir}）：删除 {len(old_reports)} 份")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+# --- copy-records: the SQLite file's records into PostgreSQL, when a deployment scales out ---------
+
+def run_copy_records(args: argparse.Namespace, settings) -> int:
+    """Copy the records of args.source (default settings.records_db) into settings.database_url; 1 when refused."""
+    from knowledge.records.transfer import TransferError, copy_records
+
+    source = Path(args.source) if args.source else settings.records_db
+    try:
+        counts = copy_records(source, settings.database_url)
+    except TransferError as error:
+        print(f"未复制：{error}", file=sys.stderr)
+        return EXIT_FAILED
+    except SQLAlchemyError as error:
+        print("未复制（PostgreSQL 里没有写入任何记录）：" + database_problem("记录库", f"{source} → PostgreSQL", error), file=sys.stderr)
+        return EXIT_FAILED
+    print(f"已从 {source} 复制到 PostgreSQL（原文件保持不变）：")
+    for table, count in counts.items():
+        print(f"  {RECORD_TABLE_NAMES.get(table, table)}（{table}）：{count} 条")
+    return EXIT_OK

@@ -1,10 +1,13 @@
-"""Scale-out on real servers: two Rasa servers behind HAProxy, conversations in PostgreSQL, the
-conversation lock in Redis (bot/rasa/lock_store.py), started the way `make run` does with
-GOVQA_RASA_INSTANCES=2, GOVQA_DATABASE_URL and GOVQA_REDIS_URL (throwaway servers unless those are set).
+"""Scale-out on real servers: two Rasa servers and two action servers behind HAProxy, conversations in
+PostgreSQL, the conversation lock in Redis (bot/rasa/lock_store.py), started the way `make run` does with
+GOVQA_RASA_INSTANCES=2, GOVQA_ACTION_INSTANCES=2, GOVQA_DATABASE_URL and GOVQA_REDIS_URL (throwaway
+servers unless those are set).
 
 What an operator would check: one conversation's messages are processed one after the other even when
 they reach two servers at once, and PostgreSQL holds every event once, in order; an instance stopped
-under load costs no request and no conversation its context, and comes back by itself; Redis or
+under load (a Rasa server or an action server) costs no request and no conversation its context, and comes
+back by itself; an index published under load is served by both action servers within moments of each
+other, and no reply mixes two versions; Redis or
 PostgreSQL restarting makes turns fail politely for a moment, then everything works again; no password is in a
 log, a generated file or a command line; a handoff made through one instance is in the staff desk's queue, which
 the hall API reads from the records on PostgreSQL (knowledge/records/database.py), not from a SQLite file.
@@ -12,6 +15,8 @@ the hall API reads from the records on PostgreSQL (knowledge/records/database.py
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import signal
 import threading
@@ -25,12 +30,12 @@ import httpx
 import psutil
 import pytest
 
-from bot.launcher.balancer import RasaPool
+from bot.launcher.balancer import ServerPool
 from bot.launcher.servers import PostgresServer, RedisServer, psql
 from knowledge.index.embedding import Embedder
 from knowledge.records.desk import DeskRecords
 from protocol import unavailable_text
-from tests.support import Chat, Turn, free_port
+from tests.support import Chat, Turn, free_port, parsed_guide, run_cli
 from tests.support.servers import Stores, stores  # noqa: F401  (the fixture)
 from tests.support.stack import Assistant, running_assistant
 
@@ -48,20 +53,36 @@ class Scaled:
     stores: Stores
 
     @property
-    def pool(self) -> RasaPool:
+    def pool(self) -> ServerPool:
         assert self.assistant.stack.pool is not None
         return self.assistant.stack.pool
 
+    @property
+    def action_pool(self) -> ServerPool:
+        assert self.assistant.stack.action_pool is not None
+        return self.assistant.stack.action_pool
+
     def instance_url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.pool.ports[index]}/webhooks/rest/webhook"
+
+    def action_versions(self) -> list[str | None]:
+        """The index version each action server says it serves (GET /health, no token)."""
+        versions = []
+        for port in self.action_pool.ports:
+            try:
+                versions.append(httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json().get("index_version"))
+            except (httpx.HTTPError, ValueError):
+                versions.append(None)
+        return versions
 
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, stores: Stores) -> Iterator[Scaled]:  # noqa: F811
     database_url = stores.new_database("scale")
-    env = {"GOVQA_DATABASE_URL": database_url, "GOVQA_REDIS_URL": stores.redis_url, "GOVQA_RASA_INSTANCES": "2"}
-    with running_assistant(tmp_path_factory.mktemp("scale"), embedder, extra_env=env,
-                           instance_ports=[free_port(), free_port()]) as assistant:
+    env = {"GOVQA_DATABASE_URL": database_url, "GOVQA_REDIS_URL": stores.redis_url, "GOVQA_RASA_INSTANCES": "2",
+           "GOVQA_ACTION_INSTANCES": "2"}
+    with running_assistant(tmp_path_factory.mktemp("scale"), embedder, extra_env=env, instance_ports=[free_port(), free_port()],
+                           action_ports=[free_port(), free_port()]) as assistant:
         yield Scaled(assistant, database_url, stores)
 
 
@@ -105,11 +126,12 @@ def test_two_messages_of_one_sender_at_once_on_two_instances_take_turns(scaled: 
             assert sum(event[0] == "user" for event in turn) == 1
 
 
-def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object]) -> tuple[list[str], dict[str, int], int]:
+def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object],
+          seen: list[Turn] | None = None, until: threading.Event | None = None) -> tuple[list[str], dict[str, int], int]:
     """`users` people each having conversations (a question, then a follow-up that needs its context)
-    for `seconds`; `during` maps seconds after the start to things to do then. Returns the problems
-    (a failed request, a reply in the wrong context, a polite apology), messages sent per sender, and
-    the number of apologies."""
+    for `seconds` (or until `until` is set); `during` maps seconds after the start to things to do then.
+    Returns the problems (a failed request, a reply in the wrong context, a polite apology), messages sent
+    per sender, and the number of apologies; every reply is appended to `seen` when given."""
     stack = scaled.assistant.stack
     problems: list[str] = []
     sent: dict[str, int] = {}
@@ -119,7 +141,7 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
 
     def user(number: int) -> None:
         round_ = 0
-        while time.monotonic() < stop_at:
+        while time.monotonic() < stop_at and not (until is not None and until.is_set()):
             round_ += 1
             question, follow_up, guide_id = CONVERSATIONS[(number + round_) % len(CONVERSATIONS)]
             chat = Chat(stack.rest_url, f"test-load-{number}-{round_}", stack.rest_headers)
@@ -132,6 +154,8 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
                     break
                 with lock:
                     sent[chat.sender] = sent.get(chat.sender, 0) + 1
+                    if seen is not None:
+                        seen.append(turn)
                     if turn.payload("unavailable") is not None:
                         apologies[0] += 1
                         problems.append(f"{chat.sender} {message}: apology")
@@ -151,6 +175,21 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
     return problems, sent, apologies[0]
 
 
+def _switched_at(log: Path, version: str) -> float:
+    """When an action server's log says it switched to `version` (seconds since the epoch, ms resolution).
+    Logs mask long runs of digits (they could be ID numbers), the version's date and time included: its
+    closing digest identifies it."""
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        if "已切换到新发布的索引 " in line and line.endswith(version[-6:]):
+            return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    raise AssertionError(f"{log.name} does not say it switched to {version}")
+
+
+def _published_version(scaled: Scaled) -> str:
+    status = run_cli(scaled.assistant.settings, "status", "--json")
+    return str(json.loads(status.stdout)["version"])
+
+
 def _user_events(scaled: Scaled) -> dict[str, int]:
     rows = psql(scaled.database_url, "SELECT sender_id, count(*) FROM events WHERE type_name = 'user' "
                                      "AND sender_id LIKE 'test-load-%' GROUP BY sender_id")
@@ -167,7 +206,8 @@ def test_passwords_never_reach_a_log_a_file_or_a_command_line(scaled: Scaled) ->
     for path in files:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not any(password in text for password in passwords), f"a password is in {path}"
-    for process in [*scaled.pool.processes(), stack.actions, stack.kefu]:
+    assert stack.balancer is not None
+    for process in [*stack.balancer.processes(), stack.kefu]:
         for member in [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]:
             assert not any(password in " ".join(member.cmdline()) for password in passwords)
 
@@ -251,3 +291,89 @@ def test_a_handoff_through_one_instance_is_in_the_desk_queue_read_from_postgresq
     stored = psql(scaled.database_url, f"SELECT reason, status, clerk FROM handoffs WHERE id = {number} AND sender_id = '{sender}'")
     assert stored.strip() == "request_human|taken|王芳"
     assert DeskRecords(stack.settings.records_db).latest(sender) is None  # nothing of it in a SQLite records file
+
+
+def test_an_action_server_stopped_under_load_loses_no_request(scaled: Scaled) -> None:
+    pool = scaled.action_pool
+    victim = pool.instances[1]
+    problems, _sent, _apologies = _load(scaled, users=20, seconds=15,
+                                        during={4.0: lambda: os.killpg(victim.pid, signal.SIGTERM)})
+    assert victim.poll() is not None, "the action server was not stopped"
+    assert problems == []  # it left HAProxy first (actions/server.py), so no action call was cut off
+    log = Path(scaled.assistant.stack.logs / "haproxy.log")
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and "actions2 is UP" not in log.read_text(encoding="utf-8", errors="replace"):
+        time.sleep(1)
+    text = log.read_text(encoding="utf-8")
+    assert "actions2 is DOWN" in text and "actions2 is UP" in text
+    assert pool.restarts[1] == 1 and pool.instances[1].poll() is None
+
+
+def test_an_index_published_under_load_is_served_by_both_action_servers_together(scaled: Scaled) -> None:
+    """The deployment's shared index folder: the admin publishes once; every action server watches
+    CURRENT and switches. Both serve the new version within moments of each other, no reply mixes the
+    two versions, and no request fails while they switch."""
+    settings = scaled.assistant.settings
+    path = settings.guides_dir / "company-setup.md"
+    original = path.read_text(encoding="utf-8")
+    old_phone, new_phone = parsed_guide("company-setup").contacts[0].phone, "0000-8888888"
+    before = set(scaled.action_versions())
+    assert len(before) == 1 and None not in before
+    switched: dict[int, tuple[str, float]] = {}  # action server -> (the first other version it reported, when)
+    published: list[str] = []
+    watching = threading.Event()
+
+    def watch() -> None:  # from before the build starts: the moment each server switches, to 50 ms
+        deadline = time.monotonic() + 300
+        while len(switched) < 2 and time.monotonic() < deadline and watching.is_set():
+            for index, version in enumerate(scaled.action_versions()):
+                if version is not None and version not in before and index not in switched:
+                    switched[index] = (version, time.monotonic())
+            time.sleep(0.05)
+
+    def publish() -> None:
+        path.write_text(original.replace(old_phone, new_phone), encoding="utf-8")
+        built = run_cli(settings, "build")
+        assert built.returncode == 0, built.stdout + built.stderr
+        published.append(_published_version(scaled))
+
+    def publish_and_switch() -> None:
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            publish()
+        finally:
+            watcher.join(60)  # after the build: each server notices within index_poll_seconds, then loads it
+            watching.clear()
+        time.sleep(5)  # turns answered from the new version by both
+        done.set()
+
+    seen: list[Turn] = []
+    done = threading.Event()
+    watching.set()
+    try:
+        # The build takes 10-60 s under this load on 2 cores: the users go on until both servers have switched.
+        problems, _sent, _apologies = _load(scaled, users=10, seconds=240, during={2.0: publish_and_switch}, seen=seen, until=done)
+    finally:
+        path.write_text(original, encoding="utf-8")
+        restored = run_cli(settings, "build")
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert problems == []
+    assert {index: version for index, (version, _at) in switched.items()} == {0: published[0], 1: published[0]}
+    # When each switched, to the millisecond, from its own log ("已切换到新发布的索引 <version>"): /health can
+    # answer late while a server loads the new version, so polling it cannot tell the two moments apart.
+    moments = [_switched_at(scaled.action_pool.log(index), published[0]) for index in (0, 1)]
+    skew = abs(moments[0] - moments[1])
+    # Each polls CURRENT every index_poll_seconds and then loads the new version (a few seconds under load).
+    assert skew <= settings.index_poll_seconds + 5, f"the two action servers switched {skew:.1f} s apart"
+    print(f"action servers switched {skew:.3f} s apart")  # the README quotes it (pytest -s)
+    versions = {(turn.answer or {}).get("index_version") for turn in seen if turn.answer}
+    assert published[0] in versions and before < versions
+    for turn in seen:  # each reply is wholly from the version it names
+        version = (turn.answer or {}).get("index_version")
+        if turn.guide_id == "company-setup" and version:
+            expected, other = (new_phone, old_phone) if version == published[0] else (old_phone, new_phone)
+            assert expected in turn.text and other not in turn.text, turn
+    deadline = time.monotonic() + 60  # the restored guide is served again before the next test
+    while set(scaled.action_versions()) != {_published_version(scaled)} and time.monotonic() < deadline:
+        time.sleep(0.2)

@@ -34,9 +34,9 @@ class Assistant:
 
 @contextmanager
 def running_assistant(root: Path, embedder: Embedder, *, extra_env: Mapping[str, str] | None = None,
-                      instance_ports: list[int] | None = None) -> Iterator[Assistant]:
+                      instance_ports: list[int] | None = None, action_ports: list[int] | None = None) -> Iterator[Assistant]:
     """Start the whole stack over a private copy of the knowledge base under root; stop it after.
-    `extra_env` adds settings (e.g. the scale-out tests' stores and GOVQA_RASA_INSTANCES)."""
+    `extra_env` adds settings (e.g. the scale-out tests' stores, GOVQA_RASA_INSTANCES and GOVQA_ACTION_INSTANCES)."""
     shutil.copytree(GUIDES, root / "guides")
     shutil.copytree(DOCUMENTS, root / "documents")
     settings = load_settings(guides_dir=root / "guides", documents_dir=root / "documents", index_dir=root / "index",
@@ -50,7 +50,7 @@ def running_assistant(root: Path, embedder: Embedder, *, extra_env: Mapping[str,
     env["KEFU_STAFF_TOKEN"] = STAFF_TOKEN  # the staff desk's own token (tests/e2e/test_staff_desk.py)
     env["TELEGRAM_BOT_TOKEN"] = ""  # never poll a real bot from tests, whatever the developer's shell has
     stack = Stack(ports=(free_port(), free_port()), kefu_port=free_port(), env={**env, **(extra_env or {})}, logs=Path(root / "logs"),
-                  instance_ports=instance_ports)
+                  instance_ports=instance_ports, action_ports=action_ports)
     stack.start()
     try:
         yield Assistant(stack, stack.settings)

@@ -4,7 +4,8 @@ fingerprint (and with it every trained model's name) stays what it was before pr
 
 from __future__ import annotations
 
-from bot.launcher.stack import ROOT, model_fingerprint, model_inputs
+from bot.launcher.model import model_fingerprint, model_inputs
+from knowledge.settings import ROOT
 
 FLOOR = ROOT / "benchmarks" / "floor"
 

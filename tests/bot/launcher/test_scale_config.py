@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.launcher.balancer import haproxy_config, scale_out_problem, write_endpoints
+from bot.launcher.balancer import BalancerError, ServerPool, haproxy_config, scale_out_problem, write_endpoints
 from bot.launcher.servers import redact
 from tests.support import ROOT
 
@@ -28,8 +28,16 @@ def test_several_instances_without_shared_stores_are_refused_in_chinese(tmp_path
     assert not (tmp_path / "logs").exists()  # nothing was started
 
 
+def _pool(name: str, port: int, ports: list[int], health: str) -> ServerPool:
+    def never(_port: int, _log: Path) -> subprocess.Popen:
+        raise AssertionError("not started in this test")
+
+    return ServerPool(name, name, port, ports, health, never, Path("/nonexistent"))
+
+
 def test_a_store_url_of_the_wrong_kind_is_refused() -> None:
     assert scale_out_problem(1, "", "") is None
+    assert "action_instances" in (scale_out_problem(1, "", "", action_instances=0) or "")
     assert "PostgreSQL" in (scale_out_problem(1, "mysql://u:p@h/db", "") or "")
     assert "redis://" in (scale_out_problem(1, "", "127.0.0.1:6379") or "")
     assert scale_out_problem(1, "postgres://u:p@h/db", "redis://:p@h:6379/0") is None
@@ -39,7 +47,8 @@ def test_a_store_url_of_the_wrong_kind_is_refused() -> None:
 def test_haproxy_accepts_the_config_and_retries_only_refused_connections(tmp_path: Path) -> None:
     if not shutil.which("haproxy"):
         pytest.skip("未安装 haproxy：运行 bash scripts/setup_servers.sh")
-    config = haproxy_config(5005, [5006, 5007], timeout_seconds=40)
+    config = haproxy_config([_pool("rasa", 5005, [5006, 5007], "/"), _pool("actions", 5055, [5056, 5057], "/health")],
+                            timeout_seconds=40)
     path = tmp_path / "haproxy.cfg"
     path.write_text(config, encoding="utf-8")
     checked = subprocess.run(["haproxy", "-c", "-f", str(path)], capture_output=True, text=True, timeout=30)
@@ -48,6 +57,14 @@ def test_haproxy_accepts_the_config_and_retries_only_refused_connections(tmp_pat
     assert retry_lines == ["retry-on conn-failure"]
     assert "option redispatch 1" in config and "option httpchk GET /" in config
     assert "server rasa1 127.0.0.1:5006 check" in config and "server rasa2 127.0.0.1:5007 check" in config
+    # The action servers: their own frontend on action_port, checked on /health.
+    assert "bind 127.0.0.1:5055" in config and "option httpchk GET /health" in config
+    assert "server actions1 127.0.0.1:5056 check" in config and "server actions2 127.0.0.1:5057 check" in config
+
+
+def test_one_instance_needs_no_balancer() -> None:
+    with pytest.raises(BalancerError):
+        _pool("actions", 5055, [5056], "/health")
 
 
 def test_rasa_endpoints_name_the_stores_but_hold_no_password(tmp_path: Path) -> None:
