@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.validation import ValidationResult, validate_knowledge_base
@@ -188,3 +189,22 @@ def test_out_of_scope_file_with_wrong_shape_is_reported(tmp_path: Path) -> None:
     assert not result.ok and "topics" in result.errors[0].message
     settings.out_of_scope_file.write_text("topics:\n  天气: [明天下雨吗, 气温多少]\n", encoding="utf-8")
     assert validate_knowledge_base(settings).out_of_scope == {"天气": ["明天下雨吗", "气温多少"]}
+
+
+def test_bundled_anchors_are_not_evaluation_questions(bundled_result: ValidationResult) -> None:
+    # The anchors are calibration negatives: one that repeats a question the sample or a development
+    # set asks would make that set's off-topic numbers say nothing. (The held-out sets unseen*/ are
+    # read by no step of development, this one included.)
+    anchors = {text for texts in bundled_result.out_of_scope.values() for text in texts}
+    data = Path(__file__).resolve().parents[2] / "data"
+    files = [data / "questions.yml", *sorted(data.glob("dev*/questions.yml"))]
+    asked = {str(q) for path in files for q in yaml.safe_load(path.read_text(encoding="utf-8")).get("off_topic") or []}
+    assert len(files) >= 2 and asked
+    assert not anchors & asked
+
+
+def test_bundled_anchors_do_not_lean_on_contact_words(bundled_result: ValidationResult) -> None:
+    # Citizens asking a guide's phone or office use few topic words ("民政局管社会组织的股室电话多少"):
+    # an anchor built on 电话 / 号码 / 营业厅 pulled such questions off-topic on the development sets.
+    anchors = [text for texts in bundled_result.out_of_scope.values() for text in texts]
+    assert not [text for text in anchors if any(word in text for word in ("电话", "号码", "营业厅", "窗口"))]
