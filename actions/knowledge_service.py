@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from knowledge.records.logs import Public
 from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import Settings
 
@@ -53,7 +54,7 @@ class KnowledgeService:
         retriever = Retriever.from_published_index(self.settings)  # raises NoIndexError with a clear message
         retriever.run(WARM_UP_QUESTION)
         self._retriever = retriever
-        logger.info("知识库索引 %s 已加载", retriever.version)
+        logger.info("知识库索引 %s 已加载", Public(retriever.version))
         if watch and self._watcher is None:
             self._stop.clear()
             self._watcher = threading.Thread(target=self._watch, args=(self.settings.index_poll_seconds,),
@@ -83,7 +84,7 @@ class KnowledgeService:
                 continue
             try:
                 if current.reload():
-                    logger.info("已切换到新发布的索引 %s", current.version)
+                    logger.info("已切换到新发布的索引 %s", Public(current.version))
             except Exception as error:
                 # A version that cannot be loaded is never served: keep answering from the old one.
-                logger.error("新索引无法加载，继续使用 %s：%s", current.version, error)
+                logger.error("新索引无法加载，继续使用 %s：%s", Public(current.version), error)

@@ -34,7 +34,7 @@ from sanic.response import HTTPResponse
 from actions.actions import all_actions
 from actions.services import Services
 from knowledge.index.store import IndexStore, IndexStoreError
-from knowledge.records.logs import private_process
+from knowledge.records.logs import Public, private_process
 from knowledge.settings import Settings, load_settings
 from protocol import ACTION_TOKEN_ENV, DRAIN_ENV, bearer_matches
 
@@ -139,7 +139,7 @@ def main() -> None:
         logger.error("无法启动：%s", error)
         raise SystemExit(1) from None
     app = build_app(settings, drain_seconds=float(os.environ.get(DRAIN_ENV) or 0))
-    logger.info("动作服务器启动于 http://%s:%d（索引 %s）", args.host, args.port, version)
+    logger.info("动作服务器启动于 http://%s:%d（索引 %s）", args.host, args.port, Public(version))
     # One process: the model is loaded once; retrieval is ~15 ms, well inside one worker's reach.
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 

@@ -41,8 +41,14 @@ def private_text(text: str) -> str:
     return _CONTROL.sub(_escape, mask_personal_data(text))
 
 
+class Public(str):
+    """A string the program made itself (an index version such as 20261205-074728-9c80ed, a file name), logged
+    as it is: masking would turn the version's digits into an ID number's mask and the operator could not
+    tell which version a server serves. Never wrap anything a user typed in it."""
+
+
 def _clean(value: Any) -> Any:
-    return private_text(value) if isinstance(value, str) else value
+    return private_text(value) if isinstance(value, str) and not isinstance(value, Public) else value
 
 
 def install_private_logging() -> None:

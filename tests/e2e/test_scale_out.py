@@ -176,11 +176,9 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
 
 
 def _switched_at(log: Path, version: str) -> float:
-    """When an action server's log says it switched to `version` (seconds since the epoch, ms resolution).
-    Logs mask long runs of digits (they could be ID numbers), the version's date and time included: its
-    closing digest identifies it."""
+    """When an action server's log says it switched to `version` (seconds since the epoch, ms resolution)."""
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        if "已切换到新发布的索引 " in line and line.endswith(version[-6:]):
+        if line.endswith("已切换到新发布的索引 " + version):
             return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
     raise AssertionError(f"{log.name} does not say it switched to {version}")
 

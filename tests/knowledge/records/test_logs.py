@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from knowledge.records.logs import install_private_logging, private_text
+from knowledge.records.logs import Public, install_private_logging, private_text
 
 pytestmark = pytest.mark.unit
 
@@ -37,6 +37,15 @@ def test_numbers_in_urls_are_masked_even_percent_encoded(log: tuple[logging.Logg
     logger.info("查询 /api/v1/guides?q=13812345678")
     text = stream.getvalue()
     assert "13812345678" not in text and text.count("138****5678") == 2 and " 200" in text
+
+
+def test_an_index_version_is_logged_whole_but_a_typed_one_is_masked(log: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = log
+    logger.info("已切换到新发布的索引 %s", Public("20261205-074728-9c80ed"))
+    logger.info("用户说 %s", "20261205-074728-9c80ed")  # the same digits typed by a user: could be a number
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith("20261205-074728-9c80ed")
+    assert "20261205-074728" not in second
 
 
 def test_a_newline_cannot_forge_a_line(log: tuple[logging.Logger, io.StringIO]) -> None:
