@@ -158,10 +158,11 @@ class ActionSaveFeedbackComment(Action):
         if _ASKING.search(text):
             return True
         # No question words: a question when it turns to another item than the rated answer's, by name
-        # ("用电报装") or surely enough for the retriever ("注销公司"); "表具费用" after 用气报装 is not.
+        # ("用电报装") or surely enough for the retriever ("注销公司"); "表具费用" after 用气报装 is not: the
+        # rated guide is among the few the retriever hesitates between (water, electricity, gas).
         items = set(named)
         if not items and sure and result is not None and result.decision != NONE:
-            items = {result.guide_id} if result.guide_id else {c.guide_id for c in result.choices or result.candidates[:3]}
+            items = {result.guide_id} if result.guide_id else {c.guide_id for c in [*(result.choices or []), *result.candidates[:3]]}
         return bool(items) and (rated or {}).get("guide_id") not in items
 
 
