@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -125,6 +127,19 @@ def test_list_rollback_and_eval(kb_copy: Settings) -> None:
     report = json.loads((kb_copy.reports_dir / "retrieval-eval.json").read_text(encoding="utf-8"))
     assert report["metrics"]["top1"] >= 0.95
     assert "Top-1" in (kb_copy.reports_dir / "retrieval-eval.txt").read_text(encoding="utf-8")
+
+
+def test_an_edited_out_of_scope_file_is_a_change_to_build(kb_copy: Settings, tmp_path: Path) -> None:
+    """The anchors are embedded and calibrated against: `make run` (build --if-changed) must rebuild after an admin adds one."""
+    anchors = tmp_path / "out_of_scope.yml"
+    shutil.copy(kb_copy.out_of_scope_file, anchors)
+    settings = dataclasses.replace(kb_copy, out_of_scope_file=anchors)
+    assert run_cli(settings, "build", "--no-gate").returncode == 0
+    assert "没有改动" in run_cli(settings, "build", "--if-changed").stdout
+    anchors.write_text(anchors.read_text(encoding="utf-8") + "    - 周末去哪里露营比较好\n", encoding="utf-8")
+    assert "改动" in run_cli(settings, "status").stdout.split("源文件")[-1]
+    rebuilt = run_cli(settings, "build", "--if-changed")
+    assert rebuilt.returncode == 0 and "没有改动" not in rebuilt.stdout
 
 
 # --- report and purge: the records database and Rasa's tracker store ---------------------------------

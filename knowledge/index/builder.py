@@ -77,10 +77,18 @@ class BuildReport:
 
 
 def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -> dict[str, str]:
-    """sha256 of every guide and document file: the manifest records them, `status` compares.
+    """sha256 of every guide and document file and of the out-of-scope anchors (they are embedded and
+    calibrated against too): the manifest records them, `status` and `build --if-changed` compare.
     `known`: checksums of files already read by this build (the guides, read by the parse cache)."""
     sums = {}
     known = known or {}
+    anchors = settings.out_of_scope_file
+    if anchors.is_file():
+        try:
+            name = str(anchors.resolve().relative_to(ROOT))
+        except ValueError:
+            name = str(anchors)
+        sums[name] = hashlib.sha256(anchors.read_bytes()).hexdigest()
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
             resolved = folder.resolve()  # once per folder, not per file (5,000 files)
