@@ -158,12 +158,22 @@ class ActionSaveFeedbackComment(Action):
         if _ASKING.search(text):
             return True
         # No question words: a question when it turns to another item than the rated answer's, by name
-        # ("用电报装") or surely enough for the retriever ("注销公司"); "表具费用" after 用气报装 is not: the
-        # rated guide is among the few the retriever hesitates between (water, electricity, gas).
+        # ("用电报装") or surely enough for the retriever ("注销公司"); "表具费用" after 用气报装 is not.
+        rated_id = (rated or {}).get("guide_id")
         items = set(named)
         if not items and sure and result is not None and result.decision != NONE:
-            items = {result.guide_id} if result.guide_id else {c.guide_id for c in [*(result.choices or []), *result.candidates[:3]]}
-        return bool(items) and (rated or {}).get("guide_id") not in items
+            if self._keeps(result, rated_id):
+                return False
+            items = {result.guide_id} if result.guide_id else {c.guide_id for c in result.choices or result.candidates[:3]}
+        return bool(items) and rated_id not in items
+
+    def _keeps(self, result: RetrievalResult, rated_id: str | None) -> bool:
+        """The rated guide scores as close to the best as a follow-up that keeps its guide (context_keep_margin):
+        "表具费用" scores water, electricity and gas within a hair of each other, so it may well be about gas."""
+        scores = {c.guide_id: c.score for c in result.candidates}
+        if rated_id not in scores or not result.candidates:
+            return False
+        return result.candidates[0].score - scores[rated_id] <= result.spread * self.services.settings.context_keep_margin
 
 
 class ActionReplyConfirmation(Action):

@@ -162,6 +162,14 @@ def test_another_item_after_the_comment_request_is_asked_back_like_any_question(
     assert [row["comment"] for row in records.rows("feedback")] == [None]
 
 
+def test_another_item_close_to_the_rated_one_is_still_a_question(chat: Conversation, records: Records) -> None:
+    answer = chat.ask("开公司要带什么材料", "ask_materials")  # company-setup, a neighbour of the two deregistrations
+    chat.rate("bad", answer["id"])
+    messages, _events = chat.reply_to_comment_request("注销公司", "ask_procedure")
+    assert custom(messages, "clarify") is not None, texts(messages)
+    assert [row["comment"] for row in records.rows("feedback")] == [None]
+
+
 @pytest.mark.parametrize(("text", "intent"), [
     ("没说清楚表具费用谁出", "ask_fee"),  # reads like a question, but judges the answer
     ("没有说清楚表具的费用谁出", "ask_fee"),
