@@ -133,12 +133,27 @@ def run_config(name: str, args: argparse.Namespace, postgres: Any, redis: Any, r
         cpu = {role: round(_cpu_seconds(processes) - before[role], 1) for role, processes in groups.items()}
     finally:
         stack.stop()
-    return {"config": name, "run": run, "single_user": single, "load": load, "cpu_seconds": cpu,
+    return {"config": name, "run": run, "seconds": args.seconds,
+            "single_user": single, "load": load, "cpu_seconds": cpu,
             "load_average": round(psutil.getloadavg()[0], 2)}
 
 
 def _median(values: list[float]) -> float | None:
     return round(statistics.median(values), 3) if values else None
+
+
+def _per_turn(runs: list[dict[str, Any]]) -> dict[str, float | None]:
+    """CPU milliseconds per turn by role (instances of one role summed: rasa1 + rasa2 → rasa), median over runs."""
+    per: dict[str, list[float]] = {}
+    for run in runs:
+        turns = run["load"]["throughput_rps"] * run["seconds"]
+        roles: dict[str, float] = {}
+        for name, seconds in run["cpu_seconds"].items():
+            role = name.rstrip("0123456789")
+            roles[role] = roles.get(role, 0.0) + seconds
+        for role, seconds in {**roles, "total": sum(roles.values())}.items():
+            per.setdefault(role, []).append(seconds / turns * 1000 if turns else 0.0)
+    return {role: _median(values) for role, values in per.items()}
 
 
 def summarise(runs: list[dict[str, Any]], configs: list[str]) -> dict[str, Any]:
@@ -150,7 +165,8 @@ def summarise(runs: list[dict[str, Any]], configs: list[str]) -> dict[str, Any]:
                          "p50_ms": _median([r["load"]["p50_ms"] for r in mine]), "p95_ms": _median([r["load"]["p95_ms"] for r in mine]),
                          "errors": sum(r["load"]["errors"] for r in mine),
                          "cpu_seconds": {role: _median([r["cpu_seconds"].get(role, 0.0) for r in mine])
-                                         for role in (mine[-1]["cpu_seconds"] if mine else {})}}
+                                         for role in (mine[-1]["cpu_seconds"] if mine else {})},
+                         "cpu_ms_per_turn": _per_turn(mine)}
     for top, bottom in (("pg2", "pg1"), ("pg2x2", "pg1"), ("pg1", "sqlite")):
         pairs = [(a["load"]["throughput_rps"], b["load"]["throughput_rps"]) for a in runs for b in runs
                  if a["config"] == top and b["config"] == bottom and a["run"] == b["run"] and b["load"]["throughput_rps"]]
@@ -175,6 +191,7 @@ def main() -> int:
 
     postgres, redis = PostgresServer().start(), RedisServer().start()
     runs: list[dict[str, Any]] = []
+    path = None
     try:
         for round_ in range(1, args.rounds + 1):
             for name in configs:
@@ -187,9 +204,9 @@ def main() -> int:
         postgres.stop()
     summary = summarise(runs, configs)
     print(_common.markdown_table(
-        ["config", "runs", "1 user p50 ms", "req/s", "p50 ms", "p95 ms", "errors", "CPU s by process"],
+        ["config", "runs", "1 user p50 ms", "req/s", "p50 ms", "p95 ms", "errors", "CPU ms per turn by role"],
         [[name, s["runs"], s["single_p50_ms"], s["rps"], s["p50_ms"], s["p95_ms"], s["errors"],
-          ", ".join(f"{role} {value}" for role, value in s["cpu_seconds"].items())] for name, s in summary.items() if isinstance(s, dict)]))
+          ", ".join(f"{role} {value}" for role, value in s["cpu_ms_per_turn"].items())] for name, s in summary.items() if isinstance(s, dict)]))
     for key, value in summary.items():
         if key.startswith("rps_ratio"):
             print(f"{key}: {value}")

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.launcher.processes import StackError
+
 LOCK_STORE_CLASS = "bot.rasa.lock_store.AtomicRedisLockStore"
 # The names Rasa's endpoints file reads the store URLs from (set in the Rasa servers' environment
 # only: the file itself never holds a password).
@@ -50,10 +52,11 @@ CHECK_INTERVAL_SECONDS = 1
 CHECK_FALL = 2
 CHECK_TIMEOUT_SECONDS = 5
 DRAIN_SECONDS = 5
+HEALTHY_SECONDS = 300  # an instance that ran this long before it died is restarted without a pause
 
 
-class BalancerError(RuntimeError):
-    pass
+class BalancerError(StackError):
+    """The balancer cannot run as configured (the message says why, in Chinese)."""
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -81,6 +84,16 @@ def scale_out_problem(instances: int, database_url: str, redis_url: str, action_
     return None
 
 
+def port_clash(named: Sequence[tuple[str, int]]) -> str | None:
+    """Two of the stack's ports that are the same (e.g. action_port 5006 = the first Rasa instance's), or None."""
+    seen: dict[int, str] = {}
+    for name, port in named:
+        if port in seen:
+            return f"{seen[port]} 和 {name} 用了同一个端口 {port}：请在 settings.yml 里把 rasa_port、action_port、kefu_port 隔开"
+        seen[port] = name
+    return None
+
+
 def write_endpoints(source: Path, target: Path, *, database: bool, redis: bool) -> Path:
     """Rasa's endpoints file `source` with the tracker store on PostgreSQL and/or the lock store on
     Redis, written to `target`. URLs stay ${VARIABLES} that Rasa fills from its environment."""
@@ -96,13 +109,13 @@ def write_endpoints(source: Path, target: Path, *, database: bool, redis: bool) 
     return target
 
 
-def haproxy_config(pools: Sequence[ServerPool], *, host: str = "127.0.0.1", timeout_seconds: float = 40) -> str:
-    """HAProxy's configuration: for each pool a frontend on its port and a backend over its instances."""
+def haproxy_config(pools: Sequence[ServerPool], *, timeout_seconds: float = 40) -> str:
+    """HAProxy's configuration: for each pool a frontend on its host and port and a backend over its instances."""
     sections = []
     for pool in pools:
-        servers = "\n".join(f"    server {pool.name}{index} {host}:{port} check" for index, port in enumerate(pool.ports, 1))
+        servers = "\n".join(f"    server {pool.name}{index} {pool.host}:{port} check" for index, port in enumerate(pool.ports, 1))
         sections.append(f"""frontend {pool.name}
-    bind {host}:{pool.port}
+    bind {pool.host}:{pool.port}
     # No line per request (the servers log their turns); instances going down and up are still logged.
     no log
     default_backend {pool.name}
@@ -137,29 +150,33 @@ defaults
 
 
 class ServerPool:
-    """N copies of one server (Rasa or the action server) on their own ports; `port` is where HAProxy
-    takes their requests. `spawn(port, log)` starts one copy; `name` names HAProxy's backend, its
-    servers (rasa1, rasa2 …) and the logs (rasa-1.log …); `label` is what the operator reads."""
+    """N copies of one server (Rasa or the action server) on `host` and their own ports; `port` (same host)
+    is where HAProxy takes their requests. `spawn(port, log)` starts one copy; `name` names HAProxy's
+    backend, its servers (rasa1, rasa2 …) and the logs (rasa-1.log …); `label` is what the operator reads."""
 
-    def __init__(self, name: str, label: str, port: int, ports: list[int], health_path: str,
+    def __init__(self, name: str, label: str, host: str, port: int, ports: list[int], health_path: str,
                  spawn: Callable[[int, Path], subprocess.Popen], logs: Path) -> None:
         if len(ports) < 2:
             raise BalancerError(f"{label}少于 2 个时不需要负载均衡")
-        self.name, self.label, self.port, self.ports, self.health_path = name, label, port, ports, health_path
+        self.name, self.label, self.host, self.port, self.ports = name, label, host, port, ports
+        self.health_path = health_path
         self.spawn = spawn
         self.logs = logs
         self.instances: list[subprocess.Popen] = []
-        self.restarts = [0] * len(ports)
+        self.restarts = [0] * len(ports)  # in all
+        self._streak = [0] * len(ports)  # restarts since the instance last ran for HEALTHY_SECONDS
+        self._started = [0.0] * len(ports)
         self._not_before = [0.0] * len(ports)
 
     def log(self, index: int) -> Path:
         return self.logs / f"{self.name}-{index + 1}.log"
 
-    def start(self, wait_http: Callable[[str, subprocess.Popen, float, str, Path], None], host: str, timeout: float) -> None:
+    def start(self, wait_http: Callable[[str, subprocess.Popen, float, str, Path], None], timeout: float) -> None:
         # All at once: each loads its model in its own process.
         self.instances = [self.spawn(port, self.log(index)) for index, port in enumerate(self.ports)]
+        self._started = [time.monotonic()] * len(self.ports)
         for index, (port, process) in enumerate(zip(self.ports, self.instances, strict=True)):
-            wait_http(f"http://{host}:{port}{self.health_path}", process, timeout, f"{self.label} {index + 1}", self.log(index))
+            wait_http(f"http://{self.host}:{port}{self.health_path}", process, timeout, f"{self.label} {index + 1}", self.log(index))
 
     def restart_exited(self) -> None:
         """Start again every instance that exited (called by the Balancer's supervisor, under its lock)."""
@@ -167,21 +184,24 @@ class ServerPool:
             if process.poll() is None or time.monotonic() < self._not_before[index]:
                 continue
             self.restarts[index] += 1
+            # A crash after a long healthy run starts the pauses over: a rare crash is restarted at once.
+            self._streak[index] = 1 if time.monotonic() - self._started[index] > HEALTHY_SECONDS else self._streak[index] + 1
             print(f"✗ {self.label} {index + 1}（端口 {self.ports[index]}）已退出（退出码 {process.returncode}），"
                   f"正在重启（第 {self.restarts[index]} 次）；恢复前负载均衡不再转发给它。日志：{self.log(index)}",
                   file=sys.stderr, flush=True)
             self.instances[index] = self.spawn(self.ports[index], self.log(index))
+            self._started[index] = time.monotonic()
             # A server that keeps dying is restarted less and less often (at most once a minute).
-            self._not_before[index] = time.monotonic() + min(60.0, 5.0 * (self.restarts[index] - 1))
+            self._not_before[index] = time.monotonic() + min(60.0, 5.0 * (self._streak[index] - 1))
 
 
 class Balancer:
     """HAProxy in front of the pools, and the thread that restarts their instances."""
 
-    def __init__(self, pools: Sequence[ServerPool], *, host: str, config: Path, log: Path, timeout_seconds: float,
+    def __init__(self, pools: Sequence[ServerPool], *, config: Path, log: Path, timeout_seconds: float,
                  spawn: Callable[[list[str], Path], subprocess.Popen]) -> None:
         self.pools = list(pools)
-        self.host, self.config, self.log, self.timeout_seconds = host, config, log, timeout_seconds
+        self.config, self.log, self.timeout_seconds = config, log, timeout_seconds
         self.spawn = spawn  # (command, log) -> a started child
         self.haproxy: subprocess.Popen | None = None
         self._stopping = threading.Event()
@@ -194,13 +214,13 @@ class Balancer:
         if not program:
             raise BalancerError("未安装 HAProxy：运行 bash scripts/setup_servers.sh")
         self.config.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.config.write_text(haproxy_config(self.pools, host=self.host, timeout_seconds=self.timeout_seconds), encoding="utf-8")
+        self.config.write_text(haproxy_config(self.pools, timeout_seconds=self.timeout_seconds), encoding="utf-8")
         checked = subprocess.run([program, "-c", "-q", "-f", str(self.config)], capture_output=True, text=True)
         if checked.returncode != 0:
             raise BalancerError(f"HAProxy 配置有误（{self.config}）：{checked.stderr.strip()[-300:]}")
         self.haproxy = self.spawn([program, "-db", "-f", str(self.config)], self.log)
         for pool in self.pools:
-            wait_http(f"http://{self.host}:{pool.port}{pool.health_path}", self.haproxy, 30, f"负载均衡（HAProxy，{pool.label}）", self.log)
+            wait_http(f"http://{pool.host}:{pool.port}{pool.health_path}", self.haproxy, 30, f"负载均衡（HAProxy，{pool.label}）", self.log)
         self._thread = threading.Thread(target=self._supervise, name="pool-supervisor", daemon=True)
         self._thread.start()
 
@@ -220,14 +240,17 @@ class Balancer:
         with self._lock:
             return [*(process for pool in self.pools for process in pool.instances), *([self.haproxy] if self.haproxy else [])]
 
-    def stop(self, terminate: Callable[..., None]) -> None:
+    def stop(self) -> list[subprocess.Popen]:
+        """Stop supervising; the processes to stop (the caller stops them with the rest of the stack at once:
+        everything is going away, so no instance needs to drain out of HAProxy first)."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(5)
-        terminate(*self.processes())
+        processes = self.processes()
         for pool in self.pools:
             pool.instances = []
         self.haproxy = None
+        return processes
 
 
 def store_env(database_url: str, redis_url: str) -> Mapping[str, str]:

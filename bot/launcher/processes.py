@@ -10,6 +10,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 
 from knowledge.settings import ROOT
@@ -28,6 +29,7 @@ class StackError(RuntimeError):
 
 
 def wait_http(url: str, process: subprocess.Popen, timeout: float, what: str, log: Path) -> None:
+    """Wait until `url` answers 200; a StackError (in Chinese, with the log's last error) when `process` exits first or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -51,13 +53,18 @@ def last_error(log: Path) -> str:
     errors = [line for line in lines[-200:] if " ERROR " in line or line.startswith("ERROR")]
     return f"：{errors[-1].split(': ', 1)[-1].strip()}" if errors else ""
 
-def terminate(*processes: subprocess.Popen, grace: float = 10) -> None:
-    """SIGTERM every process group at once, then SIGKILL what is still running after `grace` seconds
-    (one shared deadline: Ctrl-C takes at most `grace`, not `grace` per server)."""
+
+def terminate(*processes: subprocess.Popen, grace: float = 10, interrupt: Collection[subprocess.Popen] = ()) -> None:
+    """SIGTERM every process group at once (SIGINT those in `interrupt`), then SIGKILL what is still running
+    after `grace` seconds (one shared deadline: Ctrl-C takes at most `grace`, not `grace` per server).
+
+    SIGINT is for servers behind HAProxy when the whole stack stops: on SIGTERM they would first drain out
+    of the balancer for DRAIN_SECONDS (bot/rasa/instance.py, actions/server.py), pointless when the balancer
+    goes too, and time taken from their own shutdown (the action server's pending record writes)."""
     running = [process for process in processes if process.poll() is None]
     for process in running:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            os.killpg(process.pid, signal.SIGINT if process in interrupt else signal.SIGTERM)
     deadline = time.monotonic() + grace
     for process in running:
         try:

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
-from bot.launcher.balancer import DRAIN_SECONDS, Balancer, ServerPool, scale_out_problem, store_env, write_endpoints
+from bot.launcher.balancer import DRAIN_SECONDS, Balancer, ServerPool, port_clash, scale_out_problem, store_env, write_endpoints
 from bot.launcher.model import ensure_model
 from bot.launcher.processes import APP_PYTHON, CHILD_ENV, RASA, RASA_PYTHON, StackError, last_error, terminate, wait_http
 from bot.launcher.ready import print_ready
@@ -58,7 +58,7 @@ class Stack:
     def __init__(self, settings: Settings | None = None, *, ports: tuple[int, int] | None = None,
                  kefu_port: int | None = None, env: Mapping[str, str] | None = None, logs: Path | None = None,
                  model: Path | None = None, instance_ports: list[int] | None = None,
-                 action_ports: list[int] | None = None) -> None:
+                 action_ports: list[int] | None = None, pooled_actions: bool = True) -> None:
         self.env = {**os.environ, **CHILD_ENV, **(env or {})}
         # The children read GOVQA_* too, so settings and children agree on every path.
         self.settings = settings or _settings_for(self.env)
@@ -82,12 +82,17 @@ class Stack:
         # More than one Rasa server or action server: each on its own port, behind HAProxy (balancer.py).
         count, actions = self.settings.rasa_instances, self.settings.action_instances
         ports = instance_ports or [self.rasa_port + index for index in range(1, count + 1)]
-        self.pool = ServerPool("rasa", "Rasa 实例", self.rasa_port, ports, "/", self._spawn_rasa, self.logs) if count > 1 else None
-        self.action_pool = ServerPool("actions", "动作服务器", self.action_port,
+        self.pool = ServerPool("rasa", "Rasa 实例", self.settings.rasa_host, self.rasa_port, ports, "/", self._spawn_rasa,
+                               self.logs) if count > 1 else None
+        self.action_pool = ServerPool("actions", "动作服务器", self.settings.action_host, self.action_port,
                                       action_ports or [self.action_port + index for index in range(1, actions + 1)],
-                                      "/health", self._spawn_actions, self.logs) if actions > 1 else None
+                                      "/health", self._spawn_actions, self.logs) if actions > 1 and pooled_actions else None
         pools = [pool for pool in (self.pool, self.action_pool) if pool is not None]
-        self.balancer = Balancer(pools, host=self.settings.rasa_host, config=self.settings.var_dir / "rasa" / f"haproxy-{self.rasa_port}.cfg",
+        clash = port_clash([("rasa_port", self.rasa_port), ("action_port", self.action_port), ("kefu_port", self.kefu_port),
+                            *((f"{pool.label} {index}", port) for pool in pools for index, port in enumerate(pool.ports, 1))])
+        if clash:
+            raise StackError(clash)
+        self.balancer = Balancer(pools, config=self.settings.var_dir / "rasa" / f"haproxy-{self.rasa_port}.cfg",
                                  log=self.logs / "haproxy.log", timeout_seconds=self.settings.rasa_timeout_seconds + 10,
                                  spawn=self._spawn) if pools else None
 
@@ -155,7 +160,7 @@ class Stack:
 
     def start_actions(self) -> None:
         if self.action_pool is not None:
-            self.action_pool.start(wait_http, self.settings.action_host, 180)
+            self.action_pool.start(wait_http, 180)
             return
         log = self.logs / "actions.log"
         self.actions = self._spawn_actions(self.action_port, log)
@@ -169,7 +174,7 @@ class Stack:
 
     def start_rasa(self, model: Path) -> None:
         if self.pool is not None:
-            self.pool.start(wait_http, self.settings.rasa_host, 300)
+            self.pool.start(wait_http, 300)
             return
         log = self.logs / "rasa.log"
         self.rasa = self._spawn_rasa(self.rasa_port, log, model)
@@ -213,6 +218,8 @@ class Stack:
 
     def restart_rasa(self) -> None:
         """Stop and start the Rasa server alone: conversations continue from the tracker store."""
+        if self.pool is not None:
+            raise StackError("多个 Rasa 实例时由负载均衡器逐个重启：停掉一个实例（SIGTERM），启动器会自动把它重新启动")
         if self.rasa is not None:
             terminate(self.rasa)
         assert self.model is not None, "start() first"
@@ -234,9 +241,9 @@ class Stack:
         return self.telegram.poll() if self.telegram is not None else None
 
     def stop(self) -> None:
-        if self.balancer is not None:
-            self.balancer.stop(terminate)
-        terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None))
+        pooled = self.balancer.stop() if self.balancer is not None else []
+        terminate(*(process for process in (self.telegram, self.kefu, self.rasa, self.actions) if process is not None), *pooled,
+                  interrupt=pooled)
         self.telegram = self.kefu = self.rasa = self.actions = None
 
     def __enter__(self) -> Stack:
@@ -263,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             print(f"模型：{ensure_model(settings, log=settings.var_dir / 'logs' / 'train.log')}")
             return 0
-        stack = Stack(settings)
+        stack = Stack(settings, pooled_actions=args.command != "chat")  # one person at a terminal: one action server
 
         def _stop(_signum: int, _frame: object) -> None:
             raise KeyboardInterrupt  # SIGTERM stops as cleanly as Ctrl-C
@@ -276,7 +283,6 @@ def main(argv: list[str] | None = None) -> int:
             if args.command == "chat":
                 stack.logs.mkdir(parents=True, exist_ok=True)
                 model = ensure_model(settings, log=stack.logs / "train.log")
-                stack.action_pool = None  # one person at the terminal: one action server, no balancer
                 stack.start_actions()
                 env = {**stack.env, "ACTION_ENDPOINT_URL": stack.action_url + "/webhook", "RASA_TRACKER_DB": str(settings.tracker_db),
                        ACTION_TOKEN_ENV: stack.action_token}

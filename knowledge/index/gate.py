@@ -93,6 +93,13 @@ def is_regression(was: float, now: float, total: int, allowed: float) -> bool:
     return drop > allowed + 1e-9 and round(drop * total) >= MIN_WORSE_QUESTIONS  # 1e-9: 1 - 0.98 > 0.02 in floats
 
 
+def offtopic_regression(was: float, now: float, total: int, allowed: float, cap: float) -> bool:
+    """Off-topic questions answered directly rose from `was` to `now` (shares of `total`) by more than
+    `allowed` and at least MIN_WORSE_QUESTIONS questions, and past the first build's own cap: a comparison
+    never demands more than a first build would."""
+    return is_regression(1 - was, 1 - now, total, allowed) and now > cap
+
+
 def check(new: Retriever, published: Retriever | None, settings: Settings,
           evaluation: dict[str, Any] | None = None) -> Findings:
     """What stops `new` from replacing `published` (see the module docstring). `evaluation` is
@@ -118,9 +125,7 @@ def check(new: Retriever, published: Retriever | None, settings: Settings,
                               for item, b, a in zip(common, before, after, strict=True) if b[1] and not a[1]]
         was, now = _offtopic_answered(published, questions["off_topic"]), _offtopic_answered(new, questions["off_topic"])
         findings.metrics["无关问题被直接回答 发布中 → 新"] = f"{was:.4f} → {now:.4f}"
-        # Also past the first build's own cap: a comparison never demands more than a first build would.
-        if is_regression(1 - was, 1 - now, len(questions["off_topic"]), settings.gate_max_drop) \
-                and now > settings.gate_offtopic_answered_max:
+        if offtopic_regression(was, now, len(questions["off_topic"]), settings.gate_max_drop, settings.gate_offtopic_answered_max):
             findings.failures.append(f"无关问题被直接回答从 {was:.4f} 升到 {now:.4f}"
                                      f"（允许上升 {settings.gate_max_drop}，且不超过 {settings.gate_offtopic_answered_max}）")
     elif questions is not None:

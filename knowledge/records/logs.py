@@ -48,7 +48,9 @@ class Public(str):
 
 
 def _clean(value: Any) -> Any:
-    return private_text(value) if isinstance(value, str) and not isinstance(value, Public) else value
+    if isinstance(value, Public):  # not masked, but still one line (it may come from a file, e.g. CURRENT)
+        return _CONTROL.sub(_escape, value)
+    return private_text(value) if isinstance(value, str) else value
 
 
 def install_private_logging() -> None:

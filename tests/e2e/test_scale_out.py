@@ -175,6 +175,25 @@ def _load(scaled: Scaled, users: int, seconds: float, during: dict[float, object
     return problems, sent, apologies[0]
 
 
+class HaproxyLog:
+    """haproxy.log from the moment this is made: what HAProxy said during one test."""
+
+    def __init__(self, scaled: Scaled) -> None:
+        self.path = scaled.assistant.stack.logs / "haproxy.log"
+        self.start = self.path.stat().st_size
+
+    def new_text(self) -> str:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            return handle.read().decode("utf-8", errors="replace")
+
+    def wait_for(self, *lines: str, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(line in self.new_text() for line in lines):
+            time.sleep(1)
+        assert all(line in self.new_text() for line in lines), self.new_text()[-2000:]
+
+
 def _switched_at(log: Path, version: str) -> float:
     """When an action server's log says it switched to `version` (seconds since the epoch, ms resolution)."""
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -249,6 +268,7 @@ def test_an_instance_stopped_under_load_loses_no_request_and_no_context(scaled: 
     pool = scaled.pool
     victim = pool.instances[0]
     before = _user_events(scaled)
+    log = HaproxyLog(scaled)  # only what HAProxy says from now on (earlier tests took instances out too)
     problems, sent, _apologies = _load(scaled, users=20, seconds=15,
                                        during={4.0: lambda: os.killpg(victim.pid, signal.SIGTERM)})
     assert victim.poll() is not None, "the instance was not stopped"
@@ -257,12 +277,8 @@ def test_an_instance_stopped_under_load_loses_no_request_and_no_context(scaled: 
     stored = _user_events(scaled)
     assert {sender: stored.get(sender, 0) - before.get(sender, 0) for sender in sent} == sent
     # The launcher restarted it; HAProxy took it out and, once it passed its health checks, back in.
-    log = Path(scaled.assistant.stack.logs / "haproxy.log")
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and "rasa1 is UP" not in log.read_text(encoding="utf-8", errors="replace"):
-        time.sleep(1)
+    log.wait_for("rasa1 is DOWN", "rasa1 is UP")
     assert pool.restarts[0] == 1 and pool.instances[0].poll() is None
-    assert "rasa1 is DOWN" in log.read_text(encoding="utf-8") and "rasa1 is UP" in log.read_text(encoding="utf-8")
     turn = Chat(scaled.instance_url(0), "test-after-restart", scaled.assistant.stack.rest_headers).say("开公司要带什么材料")
     assert turn.guide_id == "company-setup"
 
@@ -294,16 +310,12 @@ def test_a_handoff_through_one_instance_is_in_the_desk_queue_read_from_postgresq
 def test_an_action_server_stopped_under_load_loses_no_request(scaled: Scaled) -> None:
     pool = scaled.action_pool
     victim = pool.instances[1]
+    log = HaproxyLog(scaled)
     problems, _sent, _apologies = _load(scaled, users=20, seconds=15,
                                         during={4.0: lambda: os.killpg(victim.pid, signal.SIGTERM)})
     assert victim.poll() is not None, "the action server was not stopped"
     assert problems == []  # it left HAProxy first (actions/server.py), so no action call was cut off
-    log = Path(scaled.assistant.stack.logs / "haproxy.log")
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and "actions2 is UP" not in log.read_text(encoding="utf-8", errors="replace"):
-        time.sleep(1)
-    text = log.read_text(encoding="utf-8")
-    assert "actions2 is DOWN" in text and "actions2 is UP" in text
+    log.wait_for("actions2 is DOWN", "actions2 is UP")
     assert pool.restarts[1] == 1 and pool.instances[1].poll() is None
 
 
@@ -315,6 +327,9 @@ def test_an_index_published_under_load_is_served_by_both_action_servers_together
     path = settings.guides_dir / "company-setup.md"
     original = path.read_text(encoding="utf-8")
     old_phone, new_phone = parsed_guide("company-setup").contacts[0].phone, "0000-8888888"
+    deadline = time.monotonic() + 240  # both up (one may still be loading after the previous test restarted it)
+    while None in scaled.action_versions() and time.monotonic() < deadline:
+        time.sleep(1)
     before = set(scaled.action_versions())
     assert len(before) == 1 and None not in before
     switched: dict[int, tuple[str, float]] = {}  # action server -> (the first other version it reported, when)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.launcher.balancer import BalancerError, ServerPool, haproxy_config, scale_out_problem, write_endpoints
+from bot.launcher.balancer import BalancerError, ServerPool, haproxy_config, port_clash, scale_out_problem, write_endpoints
 from bot.launcher.servers import redact
 from tests.support import ROOT
 
@@ -28,11 +28,11 @@ def test_several_instances_without_shared_stores_are_refused_in_chinese(tmp_path
     assert not (tmp_path / "logs").exists()  # nothing was started
 
 
-def _pool(name: str, port: int, ports: list[int], health: str) -> ServerPool:
+def _pool(name: str, port: int, ports: list[int], health: str, host: str = "127.0.0.1") -> ServerPool:
     def never(_port: int, _log: Path) -> subprocess.Popen:
         raise AssertionError("not started in this test")
 
-    return ServerPool(name, name, port, ports, health, never, Path("/nonexistent"))
+    return ServerPool(name, name, host, port, ports, health, never, Path("/nonexistent"))
 
 
 def test_a_store_url_of_the_wrong_kind_is_refused() -> None:
@@ -60,6 +60,19 @@ def test_haproxy_accepts_the_config_and_retries_only_refused_connections(tmp_pat
     # The action servers: their own frontend on action_port, checked on /health.
     assert "bind 127.0.0.1:5055" in config and "option httpchk GET /health" in config
     assert "server actions1 127.0.0.1:5056 check" in config and "server actions2 127.0.0.1:5057 check" in config
+
+
+def test_each_pool_listens_and_checks_on_its_own_host() -> None:
+    config = haproxy_config([_pool("rasa", 5005, [5006, 5007], "/", host="10.0.0.5"),
+                             _pool("actions", 5055, [5056, 5057], "/health", host="127.0.0.1")])
+    assert "bind 10.0.0.5:5005" in config and "server rasa1 10.0.0.5:5006 check" in config
+    assert "bind 127.0.0.1:5055" in config and "server actions2 127.0.0.1:5057 check" in config  # not on the Rasa host
+
+
+def test_two_servers_on_one_port_are_refused_before_anything_starts() -> None:
+    assert port_clash([("rasa_port", 5005), ("action_port", 5055), ("Rasa 实例 1", 5006)]) is None
+    problem = port_clash([("rasa_port", 5005), ("action_port", 5006), ("Rasa 实例 1", 5006)]) or ""
+    assert "action_port" in problem and "Rasa 实例 1" in problem and "5006" in problem
 
 
 def test_one_instance_needs_no_balancer() -> None:

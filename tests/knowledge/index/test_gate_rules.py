@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.index.gate import MIN_WORSE_QUESTIONS, is_regression
+from knowledge.index.gate import MIN_WORSE_QUESTIONS, is_regression, offtopic_regression
 
 pytestmark = pytest.mark.unit
 
@@ -24,3 +24,14 @@ def test_a_regression_is_larger_than_allowed_and_more_than_one_question(was: flo
                                                                           expected: bool) -> None:
     assert MIN_WORSE_QUESTIONS == 2
     assert is_regression(was, now, total, 0.02) is expected
+
+
+@pytest.mark.parametrize(("was", "now", "expected"), [
+    (0.0, 3 / 64, False),   # three more answered, but still under the first build's cap (0.05)
+    (0.0, 4 / 64, True),    # past the cap, four more
+    (0.06, 0.08, False),    # already past the cap: one more question (1/64) is not a regression
+    (0.06, 0.1, True),
+    (0.1, 0.0, False),
+])
+def test_off_topic_answers_regress_only_past_the_first_builds_cap(was: float, now: float, expected: bool) -> None:
+    assert offtopic_regression(was, now, 64, 0.02, 0.05) is expected

@@ -43,9 +43,11 @@ def test_an_index_version_is_logged_whole_but_a_typed_one_is_masked(log: tuple[l
     logger, stream = log
     logger.info("已切换到新发布的索引 %s", Public("20261205-074728-9c80ed"))
     logger.info("用户说 %s", "20261205-074728-9c80ed")  # the same digits typed by a user: could be a number
-    first, second = stream.getvalue().splitlines()
+    logger.info("索引 %s", Public("v1\n伪造的一行"))
+    first, second, third = stream.getvalue().splitlines()
     assert first.endswith("20261205-074728-9c80ed")
     assert "20261205-074728" not in second
+    assert third.endswith("v1\\n伪造的一行")  # still escaped: a version read from a file cannot forge a line
 
 
 def test_a_newline_cannot_forge_a_line(log: tuple[logging.Logger, io.StringIO]) -> None:

@@ -36,11 +36,12 @@ def test_every_record_moves_once_with_its_ids_and_new_ones_follow(tmp_path: Path
                      confidence=0.8, index_version="v1")
     old.add_feedback("kefu-a", "bad", question="开公司要带什么材料", guide_id="company-setup", section="申请材料",
                      index_version="v1", answer_id="abcdefghijkl", comment="电话 13812345678 打不通")
-    handoff = old.add_handoff("tg-7", reason="request_human", guide_id="water-connection", question="用水报装",
-                              transcript=[{"role": "user", "text": "转人工"}])
+    handoff = old.add_handoff("tg-7", reason="request_human", guide_id="water-connection", question="用水报装\x00",
+                              transcript=[{"role": "user", "text": "转人工"}])  # a NUL PostgreSQL cannot store
     old.take(handoff, "王芳")
     old.reply(handoff, "王芳", "您好，请带身份证到 3 号窗口")
     before = _everything(old)
+    file_bytes = source.read_bytes()
     dispose_all()
 
     url = stores.new_database("transfer")
@@ -49,12 +50,15 @@ def test_every_record_moves_once_with_its_ids_and_new_ones_follow(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert "提问记录（questions）：1 条" in done.stdout and "坐席往来消息（desk_messages）：" in done.stdout
     moved = DeskRecords(tmp_path / "unused.sqlite3", url=url)
+    before["handoffs"][0]["question"] = "用水报装"  # the NUL dropped, nothing else
     assert _everything(moved) == before  # every row, every column, the same ids; the personal number stays masked
     assert "13812345678" not in str(before)
+    assert source.read_bytes() == file_bytes  # the SQLite file untouched (a snapshot was read and upgraded)
     # PostgreSQL numbers the next rows after the copied ones, and the desk goes on with the moved handoff.
     assert moved.add_question("kefu-b", "用电报装要多久", outcome=ANSWERED) > before["questions"][-1]["id"]
+    assert moved.add_feedback("kefu-b", "good", question=None, guide_id=None, section=None, index_version=None) > before["feedback"][-1]["id"]
+    assert moved.add_handoff("kefu-b", reason="complain", guide_id=None, question=None, transcript=[]) > handoff
     assert moved.reply(handoff, "王芳", "已为您登记")["status"] == "taken"
-    assert _everything(DeskRecords(source)) == before  # the SQLite file is left as it was
 
     again = _copy(source, url)
     assert again.returncode == 1 and "已有数据" in again.stderr and "Traceback" not in again.stderr
