@@ -31,6 +31,8 @@ warning and leaves Rasa untouched, so a Rasa upgrade can never run a patch writt
    purge``) and on first use; rows are kept with Rasa's own session filter (timestamp at or after the
    session's start). What is cached is only what the database holds: events a turn adds reach the
    cache only by being saved and read back.
+4–5. RulePolicy's states replayed only for the events added since its last prediction, and the action
+   server sent only the messages among the events: bot/rasa/history_speedups.py.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.rasa import history_speedups
 
 logger = logging.getLogger(__name__)
 
@@ -274,8 +278,10 @@ def apply(environ: Mapping[str, str] | None = None, *, pins_file: Path = PINS_FI
         Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[method-assign,assignment]
     if not getattr(SQLTrackerStore.retrieve, _MARK, False):
         SQLTrackerStore.retrieve = _retrieve_latest_session  # type: ignore[method-assign]
+    history_speedups.apply()
     logger.info("Rasa speedups applied: action responses validated with a schema compiled once, event classes "
-                "looked up in a table, the SQL tracker store reading only new events")
+                "looked up in a table, the SQL tracker store reading only new events, rule states computed once "
+                "per action, only the messages sent to the action server")
     return True
 
 
@@ -284,5 +290,5 @@ def applied() -> bool:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import Event
 
-    return all(getattr(function, _MARK, False) for function in
-               (RemoteAction._validate_action_result, Event.resolve_by_type, SQLTrackerStore.retrieve))
+    return history_speedups.applied() and all(getattr(function, _MARK, False) for function in
+                                              (RemoteAction._validate_action_result, Event.resolve_by_type, SQLTrackerStore.retrieve))
