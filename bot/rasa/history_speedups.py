@@ -28,6 +28,12 @@ cost 1.7x turn 5 after the first three adaptations; benchmarks/bench_long_conver
    850 events). Per conversation the last answer is kept with the events it came from; when the
    tracker's events extend those by events that only append (as in 4), the answer is the kept one plus
    them; otherwise it is Rasa's own computation.
+7. ``DialogueStateTracker.copy`` (``travel_back_in_time(inf)``: a new tracker updated with every event;
+   the processor copies the tracker for every action it runs) keeps, per conversation, the replayed
+   tracker and continues it with the events added since, then returns a clone of it: its own events
+   deque, slots, latest action and loop state (what a replay creates afresh), sharing the messages and
+   slot values a replay shares too. Other slots or settings, other events, or an event that replays
+   differently: Rasa's own copy.
 """
 
 from __future__ import annotations
@@ -256,6 +262,72 @@ def _applied_events(self: Any) -> list[Any]:
 setattr(_applied_events, MARK, True)
 
 
+# --- 7. copy() replays only the events added since -----------------------------------------------
+@dataclass
+class _Replayed:
+    """A tracker replaying a conversation's events as DialogueStateTracker.copy does, and those events."""
+
+    events: list[Any]  # as _History.events
+    replay: Any  # init_copy() updated with every event of `events`, in order
+
+
+_copy_cache = _Histories()
+_original_copy: Any = None  # DialogueStateTracker.copy as installed
+
+
+def _slot_definitions(tracker: Any) -> list[tuple[Any, ...]]:
+    """What init_copy takes from the tracker: its slots without their values, and its settings."""
+    return [(tracker.sender_id, tracker._max_event_history, tracker.is_rule_tracker, type(tracker.slots)),
+            *((name, type(slot), {key: value for key, value in vars(slot).items() if key not in ("_value", "_has_been_set")})
+              for name, slot in tracker.slots.items())]
+
+
+def _clone(replay: Any) -> Any:
+    """A new tracker in `replay`'s state: its own events deque, slots, latest action and loop (the
+    containers a replay creates afresh); messages and values shared, as a replay shares the events'."""
+    import copy
+
+    clone = copy.copy(replay)
+    clone.events = replay._create_events(list(replay.events))  # a new deque of the same events
+    clone.slots = type(replay.slots)((name, copy.copy(slot)) for name, slot in replay.slots.items())
+    clone.latest_action = copy.copy(replay.latest_action)
+    clone.active_loop = copy.copy(replay.active_loop)
+    return clone
+
+
+def _copy(self: Any) -> Any:
+    """DialogueStateTracker.copy of Rasa 3.6.21 (travel_back_in_time(inf): init_copy() updated with every
+    event): the same replay, kept per conversation and continued with the events added since."""
+    from itertools import islice
+
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if type(self) is not DialogueStateTracker:
+        return _original_copy(self)
+    known = _copy_cache.take(self.sender_id)
+    adopted = None
+    if known is not None and len(self.events) >= len(known.events) and _slot_definitions(known.replay) == _slot_definitions(self):
+        adopted = _same_events(known.events, self.events)
+    if known is None or adopted is None:
+        known, adopted = _Replayed(events=[], replay=self.init_copy()), {}
+    new_events = list(islice(self.events, len(known.events), None))
+    if _replays_differently(new_events) or not all(event.timestamp <= float("inf") for event in new_events):
+        return _original_copy(self)  # re-applied differently, or travel_back_in_time stops there (NaN)
+    replay = known.replay
+    if adopted:  # the events read back from the store: the replay holds the tracker's own objects, as Rasa's would
+        replay.events = replay._create_events(list(known.events))
+        replay.latest_message = adopted.get(id(replay.latest_message), replay.latest_message)
+        replay.latest_bot_utterance = adopted.get(id(replay.latest_bot_utterance), replay.latest_bot_utterance)
+    for event in new_events:
+        replay.update(event)
+    known.events.extend(new_events)
+    _copy_cache.keep(self.sender_id, known)
+    return _clone(replay)
+
+
+setattr(_copy, MARK, True)
+
+
 # --- 5. the action server gets the messages, not every event ---------------------------------------
 def message_events(events: Any) -> list[dict[str, Any]]:
     """The user's and the bot's messages among `events`, each {"event", "timestamp", "text"}."""
@@ -285,7 +357,7 @@ setattr(_action_call_format, MARK, True)
 
 def apply() -> None:
     """Install 4 to 6 (the caller has checked the versions and the switch)."""
-    global _original_applied_events
+    global _original_applied_events, _original_copy
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -293,6 +365,9 @@ def apply() -> None:
     if not getattr(DialogueStateTracker.applied_events, MARK, False):
         _original_applied_events = DialogueStateTracker.applied_events
         DialogueStateTracker.applied_events = _applied_events  # type: ignore[method-assign]
+    if not getattr(DialogueStateTracker.copy, MARK, False):
+        _original_copy = DialogueStateTracker.copy
+        DialogueStateTracker.copy = _copy  # type: ignore[method-assign]
     if not getattr(RulePolicy._prediction_states, MARK, False):
         RulePolicy._prediction_states = _rule_prediction_states  # type: ignore[method-assign]
     if not getattr(RemoteAction._action_call_format, MARK, False):
@@ -305,4 +380,5 @@ def applied() -> bool:
     from rasa.shared.core.trackers import DialogueStateTracker
 
     return all(getattr(function, MARK, False) for function in
-               (RulePolicy._prediction_states, RemoteAction._action_call_format, DialogueStateTracker.applied_events))
+               (RulePolicy._prediction_states, RemoteAction._action_call_format, DialogueStateTracker.applied_events,
+                DialogueStateTracker.copy))

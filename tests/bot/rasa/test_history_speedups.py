@@ -3,7 +3,8 @@ and domain, gets exactly the states and makes exactly the predictions unpatched 
 of conversations with forms, restarts, undos, new sessions and trackers rebuilt from stored events,
 while replaying only new events; the action server call is Rasa's own but for the events, which are
 the messages, and our actions read nothing else of the events (the transcript is the same); the
-tracker's applied events are Rasa's, the very objects, computed by Rasa only when events did not just append."""
+tracker's applied events are Rasa's, the very objects, computed by Rasa only when events did not just append; a
+copy of the tracker is Rasa's copy (attributes, events, slots, messages, state) and independent of the next."""
 
 from __future__ import annotations
 
@@ -82,8 +83,40 @@ CONVERSATIONS = {
     "no_session": [ActionExecuted("action_listen"), *user("要什么材料", "ask_materials"), *answer()],
 }
 
+def copy_differences(ours, reference):
+    # What differs between two copies of a tracker (nothing, for copies that behave the same).
+    found = []
+    if sorted(vars(ours)) != sorted(vars(reference)):
+        found.append("attributes")
+    if len(ours.events) != len(reference.events) or not all(map(operator.is_, ours.events, reference.events)):
+        found.append("events")
+    if ours.events is reference.events or ours.slots is reference.slots:
+        found.append("shared containers")
+    if {n: (type(v), vars(v)) for n, v in ours.slots.items()} != {n: (type(v), vars(v)) for n, v in reference.slots.items()}:
+        found.append("slots")
+    for name in ("latest_message", "latest_bot_utterance"):
+        a, b = getattr(ours, name), getattr(reference, name)
+        in_events = any(b is event for event in reference.events)
+        if (in_events and a is not b) or (not in_events and (type(a) is not type(b) or
+                                                            {**a.as_dict(), "timestamp": 0} != {**b.as_dict(), "timestamp": 0})):
+            found.append(name)
+    for name in ("latest_action", "active_loop", "_paused", "followup_action", "model_id", "assistant_id", "sender_source",
+                 "is_rule_tracker", "_max_event_history", "sender_id"):
+        if getattr(ours, name) != getattr(reference, name):
+            found.append(name)
+    if {**ours.current_state(EventVerbosity.ALL), "latest_message": None} != {**reference.current_state(EventVerbosity.ALL), "latest_message": None}:
+        found.append("current_state")
+    return found
+
 def outcomes(tracker):
     out = {}
+    replayed.clear()
+    ours = tracker.copy()
+    out["copy_replayed"] = len(replayed)
+    out["copy"] = copy_differences(ours, history_speedups._original_copy(tracker))
+    ours.update(SlotSet("guide_id", "只改副本"))  # a change to a copy stays in that copy
+    ours.update(BotUttered("只在副本里"))
+    out["copy_after_change"] = copy_differences(tracker.copy(), history_speedups._original_copy(tracker))
     original_calls = len(applied_calls)
     ours, reference = tracker.applied_events(), history_speedups._original_applied_events(tracker)
     out["applied_same"] = len(ours) == len(reference) and all(map(operator.is_, ours, reference))
@@ -157,6 +190,7 @@ def test_rule_policy_gets_the_states_and_predictions_of_unpatched_rasa(compared:
         for number, step in enumerate(steps):
             assert step["true"]["same"] and step["false"]["same"] and step["prediction_same"], (name, number, step)
             assert step["applied_same"], (name, number, step)
+            assert step["copy"] == step["copy_after_change"] == [], (name, number, step)
 
 
 def test_a_growing_conversation_replays_only_its_new_events(compared: dict) -> None:
@@ -171,6 +205,9 @@ def test_a_growing_conversation_replays_only_its_new_events(compared: dict) -> N
     # (in the other conversations) restarts, undos, loops and new sessions.
     assert [step["applied_computed"] for step in steps[2:-2]] == [0] * (len(steps) - 4)
     assert steps[-1]["applied_computed"] == 1
+    # Copies too: the replay kept for the conversation goes on with the one new event.
+    assert [step["copy_replayed"] for step in steps[2:-2]] == [1] * (len(steps) - 4)
+    assert steps[-1]["copy_replayed"] > 20
     for name in ("form", "restart", "undo", "sessions"):
         assert max(step["applied_computed"] for step in compared["results"][name]) == 1, name
     assert steps[-1]["true"]["replayed"] > 20  # one event differs: computed from scratch
