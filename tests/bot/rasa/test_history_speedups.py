@@ -252,3 +252,32 @@ def test_our_actions_read_only_the_messages_of_the_events() -> None:
                     readers.append((path.name, getattr(function, "name", ""), node.id))
     # Each read appears once for its function and once for the module walking over it.
     assert sorted(set(readers)) == [("conversation.py", "", "events"), ("conversation.py", "transcript", "events")], readers
+
+
+UNTOUCHED = r"""
+import json, tempfile
+from pathlib import Path
+from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot.rasa import history_speedups, speedups
+
+functions = lambda: [RulePolicy._prediction_states, RemoteAction._action_call_format, DialogueStateTracker.applied_events,
+                     DialogueStateTracker.copy]
+before = functions()
+pins = Path(tempfile.mkdtemp()) / "rasa.txt"
+pins.write_text("rasa==0.0.1\njsonschema==4.17.3\n")
+refused = speedups.apply({}, pins_file=pins)
+off = speedups.apply({"GOVQA_RASA_SPEEDUPS": "0"})
+untouched = functions() == before and not history_speedups.applied()
+applied = speedups.apply({})
+once = functions()
+again = speedups.apply({})
+print(json.dumps({"refused": refused, "off": off, "untouched": untouched, "applied": applied and history_speedups.applied(),
+                  "idempotent": again and functions() == once}))
+"""
+
+
+def test_other_versions_or_the_switch_leave_these_untouched_and_applying_twice_changes_nothing() -> None:
+    outcome = run_in_rasa(UNTOUCHED)
+    assert outcome == {"refused": False, "off": False, "untouched": True, "applied": True, "idempotent": True}
