@@ -1,4 +1,4 @@
-"""Three more pinned adaptations of Rasa 3.6.21 (applied by bot/rasa/speedups.py, under the same version
+"""Four more pinned adaptations of Rasa 3.6.21 (applied by bot/rasa/speedups.py, under the same version
 check and switch): work that grew with the length of a conversation on every turn (issue 14: turn 100
 cost 1.7x turn 5 after the first three adaptations; benchmarks/bench_long_conversation.py).
 
@@ -45,12 +45,12 @@ from dataclasses import dataclass
 from typing import Any
 
 MARK = "__govqa_speedup__"  # as speedups._MARK: applying twice is a no-op
-# Events covered by kept histories, over all conversations (as speedups.CACHED_EVENTS): a history holds
-# references to the tracker store's events plus ~0.5 KB of states per action.
+# Events covered by each of the three caches below, over all conversations (as speedups.CACHED_EVENTS): they
+# hold references to the tracker store's events, plus ~0.5 KB of states per action (4) or one replayed
+# tracker per conversation (7); least recently used conversations are dropped first.
 CACHED_EVENTS = 30_000
 # What a transcript of the conversation needs of each message (actions/conversation.py transcript).
 MESSAGE_EVENTS = ("user", "bot")
-MESSAGE_FIELDS = ("event", "timestamp", "text")
 
 
 # --- 4. RulePolicy's states, computed once per action ---------------------------------------------
@@ -216,6 +216,33 @@ def _rule_prediction_states(self: Any, tracker: Any, domain: Any, use_text_for_l
 setattr(_rule_prediction_states, MARK, True)
 
 
+# --- 5. the action server gets the messages, not every event ---------------------------------------
+def message_events(events: Any) -> list[dict[str, Any]]:
+    """The user's and the bot's messages among `events`, each {"event", "timestamp", "text"}."""
+    found = []
+    for event in events:
+        if event.type_name in MESSAGE_EVENTS:
+            found.append({"event": event.type_name, "timestamp": event.timestamp, "text": event.text})
+    return found
+
+
+def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+    """RemoteAction._action_call_format of Rasa 3.6.21, with only the messages as the tracker's events."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    tracker_state = tracker.current_state(EventVerbosity.NONE)  # everything but the events
+    tracker_state["events"] = message_events(tracker.events)
+    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": tracker_state,
+              "version": rasa.__version__}
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
+        result["domain"] = domain.as_dict()
+    return result
+
+
+setattr(_action_call_format, MARK, True)
+
+
 # --- 6. applied_events extended with the events added since ----------------------------------------
 @dataclass
 class _Applied:
@@ -326,33 +353,6 @@ def _copy(self: Any) -> Any:
 
 
 setattr(_copy, MARK, True)
-
-
-# --- 5. the action server gets the messages, not every event ---------------------------------------
-def message_events(events: Any) -> list[dict[str, Any]]:
-    """The user's and the bot's messages among `events`, each {"event", "timestamp", "text"}."""
-    found = []
-    for event in events:
-        if event.type_name in MESSAGE_EVENTS:
-            found.append({"event": event.type_name, "timestamp": event.timestamp, "text": event.text})
-    return found
-
-
-def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
-    """RemoteAction._action_call_format of Rasa 3.6.21, with only the messages as the tracker's events."""
-    import rasa
-    from rasa.shared.core.trackers import EventVerbosity
-
-    tracker_state = tracker.current_state(EventVerbosity.NONE)  # everything but the events
-    tracker_state["events"] = message_events(tracker.events)
-    result = {"next_action": self._name, "sender_id": tracker.sender_id, "tracker": tracker_state,
-              "version": rasa.__version__}
-    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(self.name()):
-        result["domain"] = domain.as_dict()
-    return result
-
-
-setattr(_action_call_format, MARK, True)
 
 
 def apply() -> None:
