@@ -51,6 +51,9 @@ MARK = "__govqa_speedup__"  # as speedups._MARK: applying twice is a no-op
 CACHED_EVENTS = 30_000
 # What a transcript of the conversation needs of each message (actions/conversation.py transcript).
 MESSAGE_EVENTS = ("user", "bot")
+# Read-back events compared by their JSON before starting afresh is cheaper: a turn adds ~10, and a whole
+# session re-read (the tracker store's cache dropped it) is cheaper to compute from scratch than to compare.
+ADOPT_AT_MOST = 64
 
 
 # --- 4. RulePolicy's states, computed once per action ---------------------------------------------
@@ -164,7 +167,7 @@ def _same_events(known: list[Any], events: Any) -> dict[int, Any] | None:
     adopted = {}
     for index, (old, new) in enumerate(zip(known, events, strict=False)):  # `events` may go on
         if old is not new:
-            if type(old) is not type(new) or _serialised(old) != _serialised(new):
+            if len(adopted) >= ADOPT_AT_MOST or type(old) is not type(new) or _serialised(old) != _serialised(new):
                 return None
             known[index] = adopted[id(old)] = new
     return adopted

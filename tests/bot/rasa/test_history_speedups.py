@@ -48,6 +48,7 @@ policy.train(trackers, domain)
 original_states = RulePolicy._prediction_states
 original_format = RemoteAction._action_call_format
 assert speedups.apply({})
+history_speedups.ADOPT_AT_MOST = 8  # these conversations are short: a turn's 3 read back, not a whole one
 
 replayed = []
 real_update = DialogueStateTracker.update
@@ -200,7 +201,9 @@ def test_a_growing_conversation_replays_only_its_new_events(compared: dict) -> N
     # The events of the last turn come back from the tracker store as new objects: still only the new one.
     assert [step["true"]["replayed"] for step in steps[2:-2]] == [1] * (len(steps) - 4)
     assert all(step["false"]["replayed"] == 0 for step in steps[2:-2])
-    assert steps[-2]["true"]["replayed"] == 0  # every event read back: nothing new
+    # Every event read back (the tracker store re-read the session): more than ADOPT_AT_MOST differ as
+    # objects, so from scratch (a cheap walk compared with the JSON of every event).
+    assert steps[-2]["true"]["replayed"] > 20 and steps[-2]["applied_computed"] == 1
     # applied_events likewise: Rasa's own walk only for the session's start, a tracker that differs, and
     # (in the other conversations) restarts, undos, loops and new sessions.
     assert [step["applied_computed"] for step in steps[2:-2]] == [0] * (len(steps) - 4)
