@@ -104,20 +104,20 @@ def _processed_state(policy: Any, domain: Any, tracker: Any) -> dict[str, Any]:
     return state
 
 
-def _loop_names(events: Any) -> frozenset[str]:
+def loop_names(events: Any) -> frozenset[str]:
     from rasa.shared.core.events import ActiveLoop
 
     return frozenset(event.name for event in events if isinstance(event, ActiveLoop) and event.name)
 
 
-def _replays_differently(events: Any) -> bool:
+def replays_differently(events: Any) -> bool:
     """Events whose re-application changes a shared message (Rasa replays them on every call)."""
     from rasa.shared.core.events import EntitiesAdded
 
     return any(isinstance(event, EntitiesAdded) for event in events)
 
 
-def _appends_only(new_events: list[Any], loop_names: frozenset[str]) -> bool:
+def appends_only(new_events: list[Any], names_of_loops: frozenset[str]) -> bool:
     """Whether applied_events of (old + new) is applied_events of old + new: none of the new events
     resets, undoes, or (de)activates a loop, and none runs an activated loop's action."""
     from rasa.shared.core.events import (
@@ -132,7 +132,7 @@ def _appends_only(new_events: list[Any], loop_names: frozenset[str]) -> bool:
     for event in new_events:
         if isinstance(event, (Restarted, SessionStarted, ActionReverted, UserUtteranceReverted, ActiveLoop)):
             return False
-        if isinstance(event, ActionExecuted) and event.action_name in loop_names:
+        if isinstance(event, ActionExecuted) and event.action_name in names_of_loops:
             return False
     return True
 
@@ -147,8 +147,8 @@ def _from_scratch(policy: Any, tracker: Any, domain: Any) -> _History:
         if isinstance(event, ActionExecuted):
             states.append(_processed_state(policy, domain, replay))
         replay.update(event)
-    return _History(events=list(tracker.events), loop_names=_loop_names(tracker.events), replay=replay, states=states,
-                    replays_differently=_replays_differently(tracker.events))
+    return _History(events=list(tracker.events), loop_names=loop_names(tracker.events), replay=replay, states=states,
+                    replays_differently=replays_differently(tracker.events))
 
 
 def _serialised(event: Any) -> str:
@@ -182,7 +182,7 @@ def _extended(policy: Any, history: _History | None, tracker: Any, domain: Any) 
     from rasa.shared.core.events import ActionExecuted
 
     new_events = list(islice(tracker.events, len(history.events), None))
-    if not _appends_only(new_events, history.loop_names) or _replays_differently(new_events):
+    if not appends_only(new_events, history.loop_names) or replays_differently(new_events):
         return None
     for event in new_events:
         if isinstance(event, ActionExecuted):
@@ -275,7 +275,7 @@ def _applied_events(self: Any) -> list[Any]:
         if adopted:  # return the tracker's own objects, as Rasa does
             known.applied = [adopted.get(id(event), event) for event in known.applied]
         new_events = list(islice(self.events, len(known.events), None))
-        if _appends_only(new_events, known.loop_names):
+        if appends_only(new_events, known.loop_names):
             known.events.extend(new_events)
             known.applied.extend(new_events)
         else:
@@ -283,7 +283,7 @@ def _applied_events(self: Any) -> list[Any]:
     else:
         known = None
     if known is None:
-        known = _Applied(events=list(self.events), loop_names=_loop_names(self.events),
+        known = _Applied(events=list(self.events), loop_names=loop_names(self.events),
                          applied=list(_original_applied_events(self)))
     _applied_cache.keep(self.sender_id, known)
     return list(known.applied)  # a new list each call, as Rasa's (callers may change it)
@@ -305,14 +305,19 @@ _copy_cache = _Histories()
 _original_copy: Any = None  # DialogueStateTracker.copy as installed
 
 
+def slot_signature(slots: Any) -> list[tuple[Any, ...]]:
+    """Slots without their values: what a new tracker copies of them."""
+    return [(slot.name, type(slot), {key: value for key, value in vars(slot).items() if key not in ("_value", "_has_been_set")})
+            for slot in slots]
+
+
 def _slot_definitions(tracker: Any) -> list[tuple[Any, ...]]:
     """What init_copy takes from the tracker: its slots without their values, and its settings."""
     return [(tracker.sender_id, tracker._max_event_history, tracker.is_rule_tracker, type(tracker.slots)),
-            *((name, type(slot), {key: value for key, value in vars(slot).items() if key not in ("_value", "_has_been_set")})
-              for name, slot in tracker.slots.items())]
+            *slot_signature(tracker.slots.values())]
 
 
-def _clone(replay: Any) -> Any:
+def clone(replay: Any) -> Any:
     """A new tracker in `replay`'s state: its own events deque, slots, latest action and loop (the
     containers a replay creates afresh); messages and values shared, as a replay shares the events'."""
     import copy
@@ -341,7 +346,7 @@ def _copy(self: Any) -> Any:
     if known is None or adopted is None:
         known, adopted = _Replayed(events=[], replay=self.init_copy()), {}
     new_events = list(islice(self.events, len(known.events), None))
-    if _replays_differently(new_events) or not all(event.timestamp <= float("inf") for event in new_events):
+    if replays_differently(new_events) or not all(event.timestamp <= float("inf") for event in new_events):
         return _original_copy(self)  # re-applied differently, or travel_back_in_time stops there (NaN)
     replay = known.replay
     if adopted:  # the events read back from the store: the replay holds the tracker's own objects, as Rasa's would
@@ -352,7 +357,7 @@ def _copy(self: Any) -> Any:
         replay.update(event)
     known.events.extend(new_events)
     _copy_cache.keep(self.sender_id, known)
-    return _clone(replay)
+    return clone(replay)
 
 
 setattr(_copy, MARK, True)
