@@ -6,11 +6,12 @@ bench_conversation.SCRIPTS in order, without the handoff, repeated every PERIOD 
 send exactly the texts of turns 1–10 and only the history differs). Around each POST to the REST
 channel: the CPU seconds (/proc through psutil) of the Rasa server and its action server with their
 children, and the wall time. Per conversation: the mean CPU per turn and the median wall time in each
-window, and the size of the tracker after turns 10 and 100 (events, and bytes of the JSON that Rasa
-sends to the action server with every call); the figures are medians over all conversations of all
-runs. Our stack, the same with Rasa as installed (GOVQA_RASA_SPEEDUPS=0, sharing its action server) and
-the floor (benchmarks/floor/, bench_floor.py) alternate conversation by conversation, the order reversed
-every other time, so the shared machine's drift hits them all.
+window, and the size of the tracker after turns 10 and 100 (events, and bytes of its JSON: what Rasa as
+installed sends to the action server with every call; with bot/rasa/history_speedups.py only the
+messages among the events go); the figures are medians over all conversations of all runs. Our
+stack, the same with Rasa as installed (GOVQA_RASA_SPEEDUPS=0, sharing its action server) and the floor
+(benchmarks/floor/, bench_floor.py) alternate conversation by conversation, the order reversed every
+other time, so the shared machine's drift hits them all.
 
     var/venv-app/bin/python benchmarks/bench_long_conversation.py [--runs 3] [--conversations 3] [--stacks ours,floor] [--model …]
 

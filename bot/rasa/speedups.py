@@ -30,7 +30,11 @@ warning and leaves Rasa untouched, so a Rasa upgrade can never run a patch writt
    session started (a ``session_started`` row), when rows it had read are gone (``index_builder.py
    purge``) and on first use; rows are kept with Rasa's own session filter (timestamp at or after the
    session's start). What is cached is only what the database holds: events a turn adds reach the
-   cache only by being saved and read back.
+   cache only by being saved and read back. The tracker built from them is kept too: when the new rows
+   only append events (no restart, undo, new session or loop change), they are applied to it, and the
+   caller gets a clone of it (bot/rasa/history_speedups.py: clone, appends_only), not a replay of all.
+4–5. RulePolicy's states replayed only for the events added since its last prediction, and the action
+   server sent only the messages among the events: bot/rasa/history_speedups.py.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.rasa import history_speedups
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +189,10 @@ class _Session:
     rows: int  # rows read (an event Rasa cannot deserialise is a row without an event)
     start: float | None  # timestamp of the session's session_started row (Rasa's filter), None if none
     events: list[Any]
+    # DialogueStateTracker.from_events of `events`, never handed out (callers get clones), and the names of
+    # the loops activated in `events`: new events that only append are applied to it instead of a replay.
+    tracker: Any = None
+    loops: frozenset[str] = frozenset()
 
 
 class _Sessions:
@@ -217,7 +227,6 @@ async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
     """SQLTrackerStore.retrieve of Rasa 3.6.21 (the latest session's tracker, None when there are no
     events or no domain), reading from the database only the rows added since the last call."""
     from rasa.shared.core.events import SessionStarted, deserialise_events
-    from rasa.shared.core.trackers import DialogueStateTracker
 
     cache = _sessions(self)
     table = self.SQLEvent
@@ -239,7 +248,8 @@ async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
                     .with_entities(table.id, table.type_name, table.timestamp, table.data).all())
             starts = [row.timestamp for row in rows if row.type_name == SessionStarted.type_name]
             known = _Session(last_id=0, rows=0, start=max(starts) if starts else None, events=[])
-        known.events.extend(deserialise_events([json.loads(row.data) for row in rows]))
+        new_events = deserialise_events([json.loads(row.data) for row in rows])
+        known.events.extend(new_events)
         known.rows += len(rows)
         known.last_id = max([known.last_id, *(row.id for row in rows)])
     if not known.rows:
@@ -247,8 +257,28 @@ async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
     cache.keep(sender_id, known)
     if not self.domain:
         return None
-    # A new tracker replaying the events, as DialogueStateTracker.from_dict does after deserialising.
-    return DialogueStateTracker.from_events(sender_id, list(known.events), self.domain.slots)
+    return _tracker_of(known, sender_id, new_events, self.domain.slots)
+
+
+def _tracker_of(known: _Session, sender_id: str, new_events: list[Any], slots: Any) -> Any:
+    """A new tracker replaying the session's events, as DialogueStateTracker.from_dict does after
+    deserialising: DialogueStateTracker.from_events. When the events read this time only append
+    (history_speedups.appends_only: applied_events of the session is the previous one plus them), they
+    are applied, in order, to the tracker built last time, which is then cloned (history_speedups.clone)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    base = known.tracker
+    if (base is None or len(base.events) + len(new_events) != len(known.events)
+            or not history_speedups.appends_only(new_events, known.loops) or history_speedups.replays_differently(new_events)
+            or history_speedups.slot_signature(base.slots.values()) != history_speedups.slot_signature(slots)):
+        base = DialogueStateTracker.from_events(sender_id, list(known.events), slots)
+        known.loops = history_speedups.loop_names(known.events)
+    else:
+        for event in new_events:  # as recreate_from_dialogue: the events, then each applied to the tracker
+            base.events.append(event)
+            event.apply_to(base)
+    known.tracker = base
+    return history_speedups.clone(base)
 
 
 setattr(_retrieve_latest_session, _MARK, True)
@@ -274,8 +304,10 @@ def apply(environ: Mapping[str, str] | None = None, *, pins_file: Path = PINS_FI
         Event.resolve_by_type = staticmethod(_resolve_event_type)  # type: ignore[method-assign,assignment]
     if not getattr(SQLTrackerStore.retrieve, _MARK, False):
         SQLTrackerStore.retrieve = _retrieve_latest_session  # type: ignore[method-assign]
+    history_speedups.apply()
     logger.info("Rasa speedups applied: action responses validated with a schema compiled once, event classes "
-                "looked up in a table, the SQL tracker store reading only new events")
+                "looked up in a table, the SQL tracker store reading only new events, rule states computed once "
+                "per action, only the messages sent to the action server")
     return True
 
 
@@ -284,5 +316,5 @@ def applied() -> bool:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.events import Event
 
-    return all(getattr(function, _MARK, False) for function in
-               (RemoteAction._validate_action_result, Event.resolve_by_type, SQLTrackerStore.retrieve))
+    return history_speedups.applied() and all(getattr(function, _MARK, False) for function in
+                                              (RemoteAction._validate_action_result, Event.resolve_by_type, SQLTrackerStore.retrieve))

@@ -201,7 +201,13 @@ async def compare(sender):
     same = (ours is None and reference is None) or (
         ours is not None and reference is not None
         and ours.current_state(EventVerbosity.ALL) == reference.current_state(EventVerbosity.ALL)
-        and ours.current_slot_values() == reference.current_slot_values())
+        and ours.current_slot_values() == reference.current_slot_values()
+        and sorted(vars(ours)) == sorted(vars(reference))  # the same tracker, attribute by attribute
+        and {n: (type(v), vars(v)) for n, v in ours.slots.items()} == {n: (type(v), vars(v)) for n, v in reference.slots.items()}
+        and all(getattr(ours, name) == getattr(reference, name) for name in
+                ("latest_action", "active_loop", "_paused", "followup_action", "model_id", "sender_id", "_max_event_history"))
+        and ours.latest_message.as_dict() == reference.latest_message.as_dict()
+        and ours.latest_bot_utterance.as_dict() == reference.latest_bot_utterance.as_dict())
     return {"same": same, "read": read, "events": len(reference.events) if reference else 0}
 
 async def scenario():
@@ -214,6 +220,11 @@ async def scenario():
     unsaved = await store.retrieve("u1")
     unsaved.update(SlotSet("guide_id", "never saved"))
     steps["unsaved_events_stay_out"] = await compare("u1")
+    changed = await store.retrieve("u1")  # what is done to a retrieved tracker stays in it
+    changed.model_id = "set by the processor"
+    changed.slots["guide_id"].value = "changed in place"
+    changed.latest_action["action_name"] = "changed in place"
+    steps["changes_stay_in_the_tracker"] = await compare("u1")
     await append(other, "u1", turn(3, "c"))
     steps["written_by_another_process"] = await compare("u1")
     await append(store, "u1", [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
