@@ -214,6 +214,17 @@ class ChunkTerms:
 
     def __init__(self, chunk_tokens: Sequence[Sequence[str]], chunk_units: Sequence[str | None]) -> None:
         self.counts, self.terms = term_counts(chunk_tokens)
+        self._group(chunk_units)
+
+    @classmethod
+    def from_counts(cls, counts: sparse.csr_matrix, terms: list[str], chunk_units: Sequence[str | None]) -> ChunkTerms:
+        """From a (chunks x terms) count matrix as term_counts makes it (terms.TermRows keeps them between builds)."""
+        made = cls.__new__(cls)
+        made.counts, made.terms = counts, terms
+        made._group(chunk_units)
+        return made
+
+    def _group(self, chunk_units: Sequence[str | None]) -> None:
         self.units = list(dict.fromkeys(unit for unit in chunk_units if unit is not None))
         row = {unit: index for index, unit in enumerate(self.units)}
         members = [(row[unit], index) for index, unit in enumerate(chunk_units) if unit is not None]

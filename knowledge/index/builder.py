@@ -26,7 +26,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from knowledge.index.bm25 import ChunkTerms, TokenCache, Tokenizer
+from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
@@ -38,6 +38,7 @@ from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys, previous_vectors
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
+from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
@@ -186,12 +187,15 @@ def build_index(
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
     tokenizer = Tokenizer(user_words)
+    # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
-        tokens = token_cache.tokenize_all(tokenizer, [c.text for c in chunks], [c.digest for c in chunks])
+        term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
+                                   lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
+                                                                         [chunks[i].digest for i in rows]))
     finally:
         token_cache.close()
-    chunk_terms = ChunkTerms(tokens, [lexical_unit(chunk) for chunk in chunks])
+    chunk_terms = term_rows.chunk_terms([lexical_unit(chunk) for chunk in chunks])
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
     dense = faiss.IndexFlatIP(vectors.shape[1])
@@ -255,6 +259,7 @@ def build_index(
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
+            term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
