@@ -180,6 +180,16 @@ def install(phases: Phases) -> None:
     phases.patch(numpy_bert.NumpyBert, "load", "model (numpy engine): load weights + tokenizer")
     phases.patch(numpy_bert.NumpyBert, "encode", "model (numpy engine): embed new chunks")
     phases.patch(builder.Retriever, "features", "calibration: retriever.features (BM25, fusion)")
+    phases.patch(builder.Retriever, "features_many", "calibration: retriever.features (BM25, fusion)")
+    from knowledge.index import flat, terms
+
+    phases.patch(builder, "_chunk_vectors", "vectors: gather unchanged rows + place new ones")
+    phases.patch(flat.FlatVectors, "write", "write dense.faiss")
+    phases.patch(flat.FlatVectors, "search", "dense search (reused lists or FAISS)")
+    phases.patch(terms.TermTable, "load", "term counts: load the serving version's")
+    phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")
+    phases.patch(terms.TermRows, "chunk_terms", "BM25: chunk term counts")
+    phases.patch(terms.TermRows, "save", "term counts: save")
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

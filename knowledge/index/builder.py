@@ -15,7 +15,6 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import time
@@ -23,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from knowledge.index.bm25 import TokenCache, Tokenizer
@@ -31,6 +29,7 @@ from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
+from knowledge.index.flat import FlatVectors
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.labels import labelled
@@ -102,15 +101,6 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _write_faiss(index: faiss.Index, path: Path) -> None:
-    """faiss reports a failed write (a full disk) as RuntimeError; callers handle it as the OSError it is."""
-    try:
-        faiss.write_index(index, str(path))
-    except RuntimeError as error:
-        detail = str(error).rsplit(": ", 1)[-1]
-        raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
-
-
 def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
     """The version serving now, to compare with; None when there is none (or it cannot be loaded,
     or it was built with another model: nothing comparable)."""
@@ -130,7 +120,7 @@ def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, ch
                    progress: bool) -> tuple[np.ndarray, int]:
     """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
     the embedding cache (which embeds what it has not seen). Returns (vectors, newly embedded)."""
-    rows, reused = previous_vectors(store.current_folder(), embedder.model_id, keys)
+    rows, old_rows, stored = previous_vectors(store.current_folder(), embedder.model_id, keys)
     missing = np.setdiff1d(np.arange(len(chunks)), rows)
     cache = EmbeddingCache(settings.embedding_cache)
     try:
@@ -139,9 +129,11 @@ def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, ch
     finally:
         cache.close()
     if not len(rows):
-        return fresh, embedded
-    vectors = np.empty((len(chunks), reused.shape[1]), dtype=np.float32)
-    vectors[rows] = reused
+        return np.ascontiguousarray(fresh, dtype=np.float32), embedded
+    # One pass over the stored vectors: each row's source row (new chunks take row 0, then are overwritten)
+    source = np.zeros(len(chunks), dtype=np.int64)
+    source[rows] = old_rows
+    vectors = np.ascontiguousarray(np.take(stored, source, axis=0), dtype=np.float32)
     if len(missing):
         vectors[missing] = fresh
     return vectors, embedded
@@ -198,14 +190,13 @@ def build_index(
     chunk_terms = term_rows.chunk_terms([lexical_unit(chunk) for chunk in chunks])
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
-    dense = faiss.IndexFlatIP(vectors.shape[1])
-    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    dense = FlatVectors(vectors)  # the array itself: no copy into a FAISS index (flat.py)
 
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            _write_faiss(dense, staging / "dense.faiss")
+            dense.write(staging / "dense.faiss")
             bm25.save(staging)
             _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
             guides = {g.id: g.as_dict() for g in validation.guides}
