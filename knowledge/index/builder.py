@@ -26,12 +26,13 @@ import numpy as np
 
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
-from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
+from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, lexical_unit
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.flat import FlatVectors
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
+from knowledge.index.guide_parts import guide_parts, guides_json, write_chunks
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys, previous_vectors
@@ -95,10 +96,9 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
     return sums
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+def _write_jsonl(path: Path, guide_lines: list[bytes], other: list[Chunk]) -> None:
+    """chunks.jsonl (one place to fail, for the tests of a full disk)."""
+    write_chunks(path, guide_lines, other)
 
 
 def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
@@ -152,17 +152,19 @@ def build_index(
     despite the gate's findings and records why."""
     say = log or (lambda message: None)
     started = time.perf_counter()
-    with ParseCache(settings.embedding_cache) as parsed:  # unchanged guide files are not parsed again
+    # Unchanged guide files are not parsed, chunked or serialised again (parse_cache.py, guide_parts.py).
+    with ParseCache(settings.embedding_cache) as parsed:
         validation = validate_knowledge_base(settings, parse=parsed.parse)
-    if not validation.ok:
-        raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+        if not validation.ok:
+            raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+        parts = [guide_parts(parsed, guide) for guide in validation.guides]
 
-    chunks: list[Chunk] = []
-    for guide in validation.guides:
-        chunks.extend(guide_chunks(guide))
+    chunks: list[Chunk] = [chunk for part in parts for chunk in part.chunks]
+    other_chunks: list[Chunk] = []  # policy passages and anchors: serialised as they are
     for document in validation.documents:
-        chunks.extend(document_chunks(document))
-    chunks.extend(anchor_chunks(validation.out_of_scope))
+        other_chunks.extend(document_chunks(document))
+    other_chunks.extend(anchor_chunks(validation.out_of_scope))
+    chunks.extend(other_chunks)
     say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
 
     embedder = embedder or Embedder(
@@ -198,9 +200,10 @@ def build_index(
         try:
             dense.write(staging / "dense.faiss")
             bm25.save(staging)
-            _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
+            _write_jsonl(staging / "chunks.jsonl", [part.lines for part in parts], other_chunks)
             guides = {g.id: g.as_dict() for g in validation.guides}
-            (staging / GUIDES_FILE).write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
+            (staging / GUIDES_FILE).write_text(guides_json([(g.id, part.entry) for g, part in zip(validation.guides, parts, strict=True)])
+                                               if len(guides) == len(parts) else json.dumps(guides, ensure_ascii=False), encoding="utf-8")
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
             manifest: dict[str, Any] = {
