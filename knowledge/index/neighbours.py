@@ -50,7 +50,9 @@ def chunk_keys(ids: Sequence[str], digests: Sequence[str]) -> np.ndarray:
 
 
 def vector_key(vector: np.ndarray) -> bytes:
-    return hashlib.sha256(np.ascontiguousarray(vector, dtype=np.float32).tobytes()).digest()[:16]
+    # Without trailing NUL bytes: that is how a stored "S16" key reads back (numpy strips them), so
+    # the 1 in 256 queries whose hash ends in 0x00 are found in the next build's table too.
+    return hashlib.sha256(np.ascontiguousarray(vector, dtype=np.float32).tobytes()).digest()[:16].rstrip(b"\0")
 
 
 class NeighbourTable:
