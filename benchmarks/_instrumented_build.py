@@ -185,6 +185,7 @@ def install(phases: Phases) -> None:
 
     phases.patch(builder, "_chunk_vectors", "vectors: gather unchanged rows + place new ones")
     phases.patch(flat.FlatVectors, "write", "write dense.faiss")
+    phases.patch(builder, "write_rows", "write dense.faiss")
     phases.patch(flat.FlatVectors, "search", "dense search (reused lists or FAISS)")
     phases.patch(terms.TermTable, "load", "term counts: load the serving version's")
     phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")

@@ -29,7 +29,7 @@ from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, lexical_unit
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
-from knowledge.index.flat import FlatVectors
+from knowledge.index.flat import FlatVectors, StoredVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts, guides_json, write_chunks
@@ -116,10 +116,29 @@ def _published(store: IndexStore, settings: Settings, embedder: Embedder | Cache
     return retriever
 
 
+@dataclass
+class _VectorPlan:
+    """Where every chunk's vector comes from: row source[i] of the serving version's dense.faiss
+    (`stored`), or, where source[i] < 0, the next row of `fresh` (embedded or from the cache)."""
+
+    source: np.ndarray
+    fresh: np.ndarray
+    stored: Path | None
+    dimension: int
+
+    def write(self, path: Path) -> FlatVectors | StoredVectors:
+        """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
+        if self.stored is None:
+            dense = FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
+            dense.write(path)
+            return dense
+        return write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+
+
 def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
-                   progress: bool) -> tuple[np.ndarray, int]:
+                   progress: bool) -> tuple[_VectorPlan, int]:
     """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
-    the embedding cache (which embeds what it has not seen). Returns (vectors, newly embedded)."""
+    the embedding cache (which embeds what it has not seen). Returns (the plan, newly embedded)."""
     rows, old_rows, stored = previous_vectors(store.current_folder(), embedder.model_id, keys)
     missing = np.setdiff1d(np.arange(len(chunks)), rows)
     cache = EmbeddingCache(settings.embedding_cache)
@@ -129,14 +148,10 @@ def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, ch
     finally:
         cache.close()
     if not len(rows):
-        return np.ascontiguousarray(fresh, dtype=np.float32), embedded
-    # One pass over the stored vectors: each row's source row (new chunks take row 0, then are overwritten)
-    source = np.zeros(len(chunks), dtype=np.int64)
+        return _VectorPlan(np.full(len(chunks), -1, dtype=np.int64), fresh, None, int(fresh.shape[1])), embedded
+    source = np.full(len(chunks), -1, dtype=np.int64)
     source[rows] = old_rows
-    vectors = np.ascontiguousarray(np.take(stored, source, axis=0), dtype=np.float32)
-    if len(missing):
-        vectors[missing] = fresh
-    return vectors, embedded
+    return _VectorPlan(source, fresh, Path(stored.filename), int(stored.shape[1])), embedded
 
 
 def build_index(
@@ -176,7 +191,7 @@ def build_index(
     cached = CachedEmbedder(embedder, settings.embedding_cache)
     store = IndexStore(settings.index_dir)
     keys = chunk_keys([c.id for c in chunks], [c.digest for c in chunks])
-    vectors, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
+    plan, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
@@ -192,13 +207,12 @@ def build_index(
     chunk_terms = term_rows.chunk_terms([lexical_unit(chunk) for chunk in chunks])
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
-    dense = FlatVectors(vectors)  # the array itself: no copy into a FAISS index (flat.py)
 
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            dense.write(staging / "dense.faiss")
+            dense = plan.write(staging / "dense.faiss")  # searched from there: no FAISS index copy (flat.py)
             bm25.save(staging)
             _write_jsonl(staging / "chunks.jsonl", [part.lines for part in parts], other_chunks)
             guides = {g.id: g.as_dict() for g in validation.guides}
@@ -209,7 +223,7 @@ def build_index(
             manifest: dict[str, Any] = {
                 "version": version,
                 "built_at": dt.datetime.now().isoformat(timespec="seconds"),
-                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
+                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": dense.d},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings, parsed.file_sums),
                 "eval": None,
@@ -227,7 +241,7 @@ def build_index(
             retriever = Retriever(data, RetrievalParams.from_settings(settings), cached)
             retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, no 15,000-name scan
             try:
-                model = calibrate(retriever, vectors, chunk_terms, cached.encode, settings)
+                model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
             except CalibrationError as error:
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")

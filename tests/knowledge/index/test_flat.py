@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
-from knowledge.index.flat import FlatVectors, read_flat
+from knowledge.index.flat import FlatVectors, read_flat, write_rows
 
 
 def _vectors(count: int, dimension: int = 16, seed: int = 4) -> np.ndarray:
@@ -61,3 +61,31 @@ def test_read_flat_maps_the_vectors_back_and_rejects_other_files(tmp_path: Path)
     assert read_flat(tmp_path / "l2.faiss", 0, 16) is None  # another index type
     with pytest.raises(ValueError):
         FlatVectors(vectors[:, :8])  # not contiguous
+
+
+@pytest.mark.parametrize("case", ["same order", "edited", "deleted and added", "shuffled", "all new"])
+def test_rows_copied_file_to_file_give_the_file_of_the_new_vectors(tmp_path: Path, case: str) -> None:
+    old = _vectors(300, seed=5)
+    FlatVectors(old).write(tmp_path / "old.faiss")
+    source = np.arange(300)
+    if case == "edited":
+        source[[0, 41, 299]] = -1
+    elif case == "deleted and added":
+        source = np.concatenate([np.arange(0, 50), [-1, -1], np.arange(80, 300), [-1]])
+    elif case == "shuffled":
+        source = np.random.default_rng(2).permutation(300)
+        source[7] = -1
+    elif case == "all new":
+        source = np.full(120, -1)
+    fresh = _vectors(int((source < 0).sum()), seed=8)
+    expected = np.empty((len(source), 16), dtype=np.float32)
+    expected[source >= 0] = old[source[source >= 0]]
+    expected[source < 0] = fresh
+    stored = write_rows(tmp_path / "new.faiss", 16, source, tmp_path / "old.faiss", fresh)
+    FlatVectors(expected).write(tmp_path / "expected.faiss")
+    assert (tmp_path / "new.faiss").read_bytes() == (tmp_path / "expected.faiss").read_bytes()
+    flat = FlatVectors(expected)
+    assert stored.ntotal == len(source) and stored.d == 16
+    assert stored[3].tobytes() == expected[3].tobytes() and stored.reconstruct_batch(np.array([1, 0])).tobytes() == expected[[1, 0]].tobytes()
+    for query in (expected[:1], _vectors(25, seed=1)):
+        assert stored.search(query, 9)[1].tolist() == flat.search(query, 9)[1].tolist()
