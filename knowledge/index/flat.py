@@ -106,25 +106,43 @@ class StoredVectors:
 
     def __init__(self, path: Path, count: int, dimension: int) -> None:
         self.path, self.ntotal, self.d = path, count, dimension
-        self._map: np.ndarray | None = None
+        self._width = 4 * dimension
         self._all: FlatVectors | None = None
+        self._fd: int | None = None  # opened on the first read, closed with the object
 
-    def _rows(self) -> np.ndarray:
-        if self._map is None:
-            mapped = read_flat(self.path, self.ntotal, self.d)
-            if mapped is None:
-                raise OSError(errno.EIO, f"{self.path.name} 写入后无法读回")
-            self._map = mapped
-        return self._map
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)  # type: ignore[arg-type]
+            self._fd = None
+
+    def _file(self) -> int:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        return self._fd
 
     def __getitem__(self, row: int) -> np.ndarray:
-        return np.array(self._rows()[row], dtype=np.float32)  # an aligned copy, not a view of the map
+        # One pread per row (calibration asks for ~20,000 scattered rows): no memory map whose
+        # page faults cost more than the reads on this machine.
+        if not 0 <= row < self.ntotal:
+            raise IndexError(row)
+        return self._read(self._file(), row)
+
+    def _read(self, fd: int, row: int) -> np.ndarray:
+        data = os.pread(fd, self._width, _HEADER + int(row) * self._width)
+        if len(data) != self._width:
+            raise OSError(errno.EIO, f"{self.path.name} 比预期短")
+        return np.frombuffer(data, dtype=np.float32)
+
+    def rows(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """Several rows, one read each, in the order asked."""
+        found = [self._read(self._file(), row) for row in np.asarray(rows, dtype=np.int64).tolist()]
+        return np.array(found, dtype=np.float32).reshape(len(found), self.d)
 
     def reconstruct(self, row: int) -> np.ndarray:
         return self[row]
 
     def reconstruct_batch(self, rows: np.ndarray) -> np.ndarray:
-        return np.array(self._rows()[np.asarray(rows, dtype=np.int64)], dtype=np.float32)
+        return self.rows(rows)
 
     def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self._all is None:
