@@ -153,7 +153,8 @@ def install(phases: Phases) -> None:
         phases.patch(token_cache, "tokenize_all", "token cache: lookup + insert")
     phases.patch(bm25.BM25Index, "build", "BM25: build sparse matrix")
     phases.patch(bm25.BM25Index, "save", "write BM25 (npz/npy/json)")
-    builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
+    if hasattr(builder, "faiss"):  # the builder no longer builds a FAISS index itself (knowledge/index/flat.py)
+        builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
     builder.json = _JsonProxy(builder.json, phases)  # type: ignore[assignment]
     phases.patch(builder, "_write_jsonl", "write chunks.jsonl (file I/O)")
     phases.patch(builder, "source_checksums", "source checksums (sha256 of files)")

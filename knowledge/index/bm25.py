@@ -156,7 +156,10 @@ class BM25Index:
         tf = counts.data.astype(np.float32)
         norm = K1 * (1 - B + B * lengths[row_index] / max(average, 1e-6)) if len(tf) else tf
         values = idf[col_index] * tf * (K1 + 1) / (tf + norm) if len(tf) else tf
-        weights = sparse.csc_matrix((values, (row_index, col_index)), shape=(n_rows, len(terms)), dtype=np.float32)
+        # The values are already in the sorted CSR order of `counts`: CSR to CSC is one counting pass
+        # (the same matrix, arrays and dtypes as going through COO, which sorted all ~3 million entries).
+        weights = sparse.csr_matrix((np.asarray(values, dtype=np.float32), counts.indices, counts.indptr),
+                                    shape=(n_rows, len(terms))).tocsc()
         return cls(vocabulary, weights, idf)
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
