@@ -4,6 +4,13 @@ Nothing is published unless validation and the eval gate pass; the version publi
 keeps serving. Chunks whose text and model are unchanged are read from the embedding cache, so
 rebuilding after editing one guide among thousands embeds only that guide's chunks.
 
+A rebuild redoes only what changed and publishes the bytes a build from scratch would: unchanged
+guides come parsed, chunked and serialised from the parse cache (guide_parts.py), unchanged
+vectors are copied file to file from the serving dense.faiss (flat.py), unchanged chunks' term
+counts come from its chunk_terms.npz (terms.py), and calibration's and evaluation's searches from
+its neighbour table (neighbours.py). Every input taken from the serving version is checked against
+its manifest's checksums first; the new version is written whole, then renamed, then published.
+
 Usage::
 
     from knowledge.index.builder import build_index
