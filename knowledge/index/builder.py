@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
@@ -248,7 +249,10 @@ def build_index(
             retriever = Retriever(data, RetrievalParams.from_settings(settings), cached)
             retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, no 15,000-name scan
             try:
-                model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
+                # One BLAS/OpenMP thread: the fits are tiny, and threads woken by an embedding before
+                # spin against the build on a 2-core machine (same results: tests compare the model).
+                with threadpool_limits(limits=1):
+                    model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
             except CalibrationError as error:
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
