@@ -153,7 +153,8 @@ def install(phases: Phases) -> None:
         phases.patch(token_cache, "tokenize_all", "token cache: lookup + insert")
     phases.patch(bm25.BM25Index, "build", "BM25: build sparse matrix")
     phases.patch(bm25.BM25Index, "save", "write BM25 (npz/npy/json)")
-    builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
+    if hasattr(builder, "faiss"):  # the builder no longer builds a FAISS index itself (knowledge/index/flat.py)
+        builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
     builder.json = _JsonProxy(builder.json, phases)  # type: ignore[assignment]
     phases.patch(builder, "_write_jsonl", "write chunks.jsonl (file I/O)")
     phases.patch(builder, "source_checksums", "source checksums (sha256 of files)")
@@ -180,6 +181,17 @@ def install(phases: Phases) -> None:
     phases.patch(numpy_bert.NumpyBert, "load", "model (numpy engine): load weights + tokenizer")
     phases.patch(numpy_bert.NumpyBert, "encode", "model (numpy engine): embed new chunks")
     phases.patch(builder.Retriever, "features", "calibration: retriever.features (BM25, fusion)")
+    phases.patch(builder.Retriever, "features_many", "calibration: retriever.features (BM25, fusion)")
+    from knowledge.index import flat, terms
+
+    phases.patch(builder, "_chunk_vectors", "vectors: gather unchanged rows + place new ones")
+    phases.patch(flat.FlatVectors, "write", "write dense.faiss")
+    phases.patch(builder, "write_rows", "write dense.faiss")
+    phases.patch(flat.FlatVectors, "search", "dense search (reused lists or FAISS)")
+    phases.patch(terms.TermTable, "load", "term counts: load the serving version's")
+    phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")
+    phases.patch(terms.TermRows, "chunk_terms", "BM25: chunk term counts")
+    phases.patch(terms.TermRows, "save", "term counts: save")
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

@@ -4,6 +4,13 @@ Nothing is published unless validation and the eval gate pass; the version publi
 keeps serving. Chunks whose text and model are unchanged are read from the embedding cache, so
 rebuilding after editing one guide among thousands embeds only that guide's chunks.
 
+A rebuild redoes only what changed and publishes the bytes a build from scratch would: unchanged
+guides come parsed, chunked and serialised from the parse cache (guide_parts.py), unchanged
+vectors are copied file to file from the serving dense.faiss (flat.py), unchanged chunks' term
+counts come from its chunk_terms.npz (terms.py), and calibration's and evaluation's searches from
+its neighbour table (neighbours.py). Every input taken from the serving version is checked against
+its manifest's checksums first; the new version is written whole, then renamed, then published.
+
 Usage::
 
     from knowledge.index.builder import build_index
@@ -15,7 +22,6 @@ Usage::
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import hashlib
 import json
 import time
@@ -23,21 +29,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from knowledge.index.bm25 import ChunkTerms, TokenCache, Tokenizer
+from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
-from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, guide_chunks, lexical_unit
+from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, lexical_unit
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
+from knowledge.index.flat import FlatVectors, StoredVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
+from knowledge.index.guide_parts import guide_parts, guides_json, write_chunks
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys, previous_vectors
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
+from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
@@ -103,19 +112,9 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
     return sums
 
 
-def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _write_faiss(index: faiss.Index, path: Path) -> None:
-    """faiss reports a failed write (a full disk) as RuntimeError; callers handle it as the OSError it is."""
-    try:
-        faiss.write_index(index, str(path))
-    except RuntimeError as error:
-        detail = str(error).rsplit(": ", 1)[-1]
-        raise OSError(errno.EIO, f"写入 {path.name} 失败：{detail}") from error
+def _write_jsonl(path: Path, guide_lines: list[bytes], other: list[Chunk]) -> None:
+    """chunks.jsonl (one place to fail, for the tests of a full disk)."""
+    write_chunks(path, guide_lines, other)
 
 
 def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
@@ -133,11 +132,30 @@ def _published(store: IndexStore, settings: Settings, embedder: Embedder | Cache
     return retriever
 
 
+@dataclass
+class _VectorPlan:
+    """Where every chunk's vector comes from: row source[i] of the serving version's dense.faiss
+    (`stored`), or, where source[i] < 0, the next row of `fresh` (embedded or from the cache)."""
+
+    source: np.ndarray
+    fresh: np.ndarray
+    stored: Path | None
+    dimension: int
+
+    def write(self, path: Path) -> FlatVectors | StoredVectors:
+        """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
+        if self.stored is None:
+            dense = FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
+            dense.write(path)
+            return dense
+        return write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+
+
 def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
-                   progress: bool) -> tuple[np.ndarray, int]:
+                   progress: bool) -> tuple[_VectorPlan, int]:
     """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
-    the embedding cache (which embeds what it has not seen). Returns (vectors, newly embedded)."""
-    rows, reused = previous_vectors(store.current_folder(), embedder.model_id, keys)
+    the embedding cache (which embeds what it has not seen). Returns (the plan, newly embedded)."""
+    rows, old_rows, stored = previous_vectors(store.current_folder(), embedder.model_id, keys)
     missing = np.setdiff1d(np.arange(len(chunks)), rows)
     cache = EmbeddingCache(settings.embedding_cache)
     try:
@@ -146,12 +164,10 @@ def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, ch
     finally:
         cache.close()
     if not len(rows):
-        return fresh, embedded
-    vectors = np.empty((len(chunks), reused.shape[1]), dtype=np.float32)
-    vectors[rows] = reused
-    if len(missing):
-        vectors[missing] = fresh
-    return vectors, embedded
+        return _VectorPlan(np.full(len(chunks), -1, dtype=np.int64), fresh, None, int(fresh.shape[1])), embedded
+    source = np.full(len(chunks), -1, dtype=np.int64)
+    source[rows] = old_rows
+    return _VectorPlan(source, fresh, Path(stored.filename), int(stored.shape[1])), embedded
 
 
 def build_index(
@@ -167,17 +183,19 @@ def build_index(
     despite the gate's findings and records why."""
     say = log or (lambda message: None)
     started = time.perf_counter()
-    with ParseCache(settings.embedding_cache) as parsed:  # unchanged guide files are not parsed again
+    # Unchanged guide files are not parsed, chunked or serialised again (parse_cache.py, guide_parts.py).
+    with ParseCache(settings.embedding_cache) as parsed:
         validation = validate_knowledge_base(settings, parse=parsed.parse)
-    if not validation.ok:
-        raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+        if not validation.ok:
+            raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
+        parts = [guide_parts(parsed, guide) for guide in validation.guides]
 
-    chunks: list[Chunk] = []
-    for guide in validation.guides:
-        chunks.extend(guide_chunks(guide))
+    chunks: list[Chunk] = [chunk for part in parts for chunk in part.chunks]
+    other_chunks: list[Chunk] = []  # policy passages and anchors: serialised as they are
     for document in validation.documents:
-        chunks.extend(document_chunks(document))
-    chunks.extend(anchor_chunks(validation.out_of_scope))
+        other_chunks.extend(document_chunks(document))
+    other_chunks.extend(anchor_chunks(validation.out_of_scope))
+    chunks.extend(other_chunks)
     say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
 
     embedder = embedder or Embedder(
@@ -189,37 +207,39 @@ def build_index(
     cached = CachedEmbedder(embedder, settings.embedding_cache)
     store = IndexStore(settings.index_dir)
     keys = chunk_keys([c.id for c in chunks], [c.digest for c in chunks])
-    vectors, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
+    plan, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
     tokenizer = Tokenizer(user_words)
+    # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
-        tokens = token_cache.tokenize_all(tokenizer, [c.text for c in chunks], [c.digest for c in chunks])
+        term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
+                                   lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
+                                                                         [chunks[i].digest for i in rows]))
     finally:
         token_cache.close()
-    chunk_terms = ChunkTerms(tokens, [lexical_unit(chunk) for chunk in chunks])
+    chunk_terms = term_rows.chunk_terms([lexical_unit(chunk) for chunk in chunks])
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
-    dense = faiss.IndexFlatIP(vectors.shape[1])
-    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
 
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            _write_faiss(dense, staging / "dense.faiss")
+            dense = plan.write(staging / "dense.faiss")  # searched from there: no FAISS index copy (flat.py)
             bm25.save(staging)
-            _write_jsonl(staging / "chunks.jsonl", [c.as_dict() for c in chunks])
+            _write_jsonl(staging / "chunks.jsonl", [part.lines for part in parts], other_chunks)
             guides = {g.id: g.as_dict() for g in validation.guides}
-            (staging / GUIDES_FILE).write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
+            (staging / GUIDES_FILE).write_text(guides_json([(g.id, part.entry) for g, part in zip(validation.guides, parts, strict=True)])
+                                               if len(guides) == len(parts) else json.dumps(guides, ensure_ascii=False), encoding="utf-8")
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
             manifest: dict[str, Any] = {
                 "version": version,
                 "built_at": dt.datetime.now().isoformat(timespec="seconds"),
-                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": int(vectors.shape[1])},
+                "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": dense.d},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings, parsed.file_sums),
                 "eval": None,
@@ -237,7 +257,10 @@ def build_index(
             retriever = Retriever(data, RetrievalParams.from_settings(settings), cached)
             retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, no 15,000-name scan
             try:
-                model = calibrate(retriever, vectors, chunk_terms, cached.encode, settings)
+                # One BLAS/OpenMP thread: the fits are tiny, and threads woken by an embedding before
+                # spin against the build on a 2-core machine (same results: tests compare the model).
+                with threadpool_limits(limits=1):
+                    model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
             except CalibrationError as error:
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
@@ -263,6 +286,7 @@ def build_index(
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
+            term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded

@@ -282,10 +282,12 @@ def _score_examples(retriever: Retriever, examples: list[Example],
         # BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)
         bm25 = chunk_terms.index(left_out)
         for example in (e for e in examples if e.fold == fold):
-            values, best = retriever.features(example.text, example.vector, exclude=set(example.exclude), bm25=bm25)
+            # One call for both askings: the question's tokens, coverage and mentions are shared.
+            excludes = [set(example.exclude)] + ([chunks_of[example.guide_id]] if example.guide_id is not None else [])
+            scored = retriever.features_many(example.text, example.vector, excludes, bm25=bm25)
+            values, best = scored[0]
             kind = ANCHOR if example.guide_id is None else POSITIVE
             rows.append((values, example.guide_id is not None and best == example.guide_id, kind, fold))
             if example.guide_id is not None:
-                values, _ = retriever.features(example.text, example.vector, exclude=chunks_of[example.guide_id], bm25=bm25)
-                rows.append((values, False, ORPHAN, fold))
+                rows.append((scored[1][0], False, ORPHAN, fold))
     return rows

@@ -24,7 +24,8 @@ from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retr
 
 def load_question_set(path: Path) -> dict[str, list[Any]]:
     with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
+        # libyaml's parser when installed (same objects, ~5x faster: every build reads this file)
+        data = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return {key: list(data.get(key) or []) for key in ("in_scope", "off_topic", "ambiguous", "documents")}
 
 

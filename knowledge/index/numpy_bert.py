@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import mmap
 import pickle
 import zipfile
 from collections import OrderedDict
@@ -39,18 +40,21 @@ _DTYPES = {"FloatStorage": np.float32, "LongStorage": np.int64, "IntStorage": np
 def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...], *_rest: Any) -> np.ndarray:
     item = storage.itemsize
     view = np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size), strides=tuple(s * item for s in stride))
+    if not storage.flags.writeable and view.flags.c_contiguous:
+        return view  # a read-only view of the memory-mapped file: the same bytes, nothing copied
     return np.array(view)  # own the memory: the zip member bytes are released
 
 
 class _TensorUnpickler(pickle.Unpickler):
     """Unpickles a torch state dict into numpy arrays; refuses every other global (no code runs)."""
 
-    def __init__(self, archive: zipfile.ZipFile, prefix: str, data: bytes) -> None:
+    def __init__(self, archive: zipfile.ZipFile, prefix: str, data: bytes, mapped: mmap.mmap | None = None) -> None:
         import io
 
         super().__init__(io.BytesIO(data))
         self._archive = archive
         self._prefix = prefix
+        self._mapped = mapped
 
     def find_class(self, module: str, name: str) -> Any:
         if module == "torch._utils" and name == "_rebuild_tensor_v2":
@@ -63,8 +67,17 @@ class _TensorUnpickler(pickle.Unpickler):
 
     def persistent_load(self, pid: Any) -> np.ndarray:
         _kind, storage_type, key, _location, _numel = pid
-        raw = self._archive.read(f"{self._prefix}/data/{key}")
-        return np.frombuffer(raw, dtype=_DTYPES[storage_type])
+        name = f"{self._prefix}/data/{key}"
+        info = self._archive.getinfo(name)
+        if self._mapped is not None and info.compress_type == zipfile.ZIP_STORED:
+            # torch stores tensors uncompressed: read them in place from the mapped file (only the
+            # pages a forward pass touches are read; ~100 MB less to allocate and copy per build)
+            header = self._mapped[info.header_offset : info.header_offset + 30]
+            if header[:4] == b"PK\x03\x04":
+                start = info.header_offset + 30 + int.from_bytes(header[26:28], "little") + int.from_bytes(header[28:30], "little")
+                dtype = np.dtype(_DTYPES[storage_type])
+                return np.frombuffer(self._mapped, dtype=dtype, count=info.file_size // dtype.itemsize, offset=start)
+        return np.frombuffer(self._archive.read(name), dtype=_DTYPES[storage_type])
 
 
 def _read_weights(folder: Path) -> dict[str, np.ndarray] | None:
@@ -75,10 +88,11 @@ def _read_weights(folder: Path) -> dict[str, np.ndarray] | None:
     path = folder / "pytorch_model.bin"
     if not path.is_file() or not zipfile.is_zipfile(path):
         return None  # legacy (pre-zip) torch files: torch reads them
-    with zipfile.ZipFile(path) as archive:
+    with open(path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)  # lives as long as the arrays on it
         pickled = next(name for name in archive.namelist() if name.endswith("/data.pkl"))
         prefix = pickled.rsplit("/", 1)[0]
-        state = _TensorUnpickler(archive, prefix, archive.read(pickled)).load()
+        state = _TensorUnpickler(archive, prefix, archive.read(pickled), mapped).load()
     return {name.removeprefix("bert."): value for name, value in state.items()}
 
 

@@ -25,6 +25,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+from knowledge.index.guide_parts import parts_fingerprint
 from knowledge.sources import guides as guide_parser
 from knowledge.sources.guides import Guide, Problem, parse_guide
 
@@ -46,8 +47,14 @@ class ParseCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path))
         self._db.execute("CREATE TABLE IF NOT EXISTS parsed (code TEXT, key TEXT, value BLOB, PRIMARY KEY (code, key))")
+        # What the builder derives from a parsed guide (guide_parts.py), under the same key.
+        self._db.execute("CREATE TABLE IF NOT EXISTS parts (code TEXT, key TEXT, value BLOB, PRIMARY KEY (code, key))")
         self.code = parser_fingerprint()
+        self.parts_code = self.code + parts_fingerprint()
         self._fresh: list[tuple[str, str, bytes]] = []
+        self._fresh_parts: list[tuple[str, str, bytes]] = []
+        self._key_of: dict[int, str] = {}  # id(guide) -> its key, for the parts of the guides returned
+        self._parts: dict[int, bytes] = {}
         self.hits = 0
         self.file_sums: dict[Path, str] = {}
 
@@ -55,23 +62,43 @@ class ParseCache:
         data = path.read_bytes()
         self.file_sums[path] = hashlib.sha256(data).hexdigest()  # the manifest's source checksums, without reading again
         key = hashlib.sha256(display_path.encode("utf-8") + b"\0" + data).hexdigest()
-        row = self._db.execute("SELECT value FROM parsed WHERE code = ? AND key = ?", (self.code, key)).fetchone()
+        row = self._db.execute(
+            "SELECT p.value, b.value FROM parsed p LEFT JOIN parts b ON b.code = ? AND b.key = p.key WHERE p.code = ? AND p.key = ?",
+            (self.parts_code, self.code, key),
+        ).fetchone()
         if row is not None:
             try:
                 guide, problems = pickle.loads(row[0])
                 self.hits += 1
+                if guide is not None:
+                    self._key_of[id(guide)] = key
+                    if row[1] is not None:
+                        self._parts[id(guide)] = row[1]
                 return guide, problems
             except Exception:  # an unreadable entry (another Python, a damaged row) is parsed again, never trusted
                 pass
         result = parse_guide(path, display_path)
         self._fresh.append((self.code, key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
+        if result[0] is not None:
+            self._key_of[id(result[0])] = key
         return result
 
+    def stored_parts(self, guide: Guide) -> bytes | None:
+        """The stored parts (guide_parts.GuideParts, pickled) of a guide this cache returned, if any."""
+        return self._parts.get(id(guide))
+
+    def store_parts(self, guide: Guide, value: bytes) -> None:
+        """Keep a guide's parts for the next build (written on close)."""
+        key = self._key_of.get(id(guide))
+        if key is not None:
+            self._fresh_parts.append((self.parts_code, key, value))
+
     def close(self) -> None:
-        if self._fresh:
+        if self._fresh or self._fresh_parts:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO parsed VALUES (?, ?, ?)", self._fresh)
-            self._fresh = []
+                self._db.executemany("INSERT OR REPLACE INTO parts VALUES (?, ?, ?)", self._fresh_parts)
+            self._fresh, self._fresh_parts = [], []
         self._db.close()
 
     def __enter__(self) -> ParseCache:

@@ -118,3 +118,27 @@ def test_token_cache_reuses_tokens_until_the_dictionary_changes(tmp_path: Path, 
     other = Tokenizer(["简易注销", "用水报装"])  # a new alias: a different dictionary
     assert "用水报装" in cache.tokenize_all(other, texts, digests)[1]
     cache.close()
+
+
+def test_weights_are_the_canonical_sparse_matrix_of_the_per_entry_formula() -> None:
+    from scipy import sparse
+
+    from knowledge.index.bm25 import K1, B
+
+    rng = np.random.default_rng(5)
+    dense_counts = rng.integers(0, 4, size=(40, 30)) * (rng.random((40, 30)) < 0.3)
+    dense_counts[7] = 0  # an empty document
+    dense_counts[:, 11] = 0  # a term no document has: left out
+    counts = sparse.csr_matrix(dense_counts.astype(np.int32))
+    index = BM25Index.from_counts(counts, [f"t{i}" for i in range(30)])
+    kept = dense_counts[:, [c for c in range(30) if c != 11]].astype(np.float32)
+    lengths = kept.sum(axis=1).astype(np.float32)
+    df = (kept > 0).sum(axis=0).astype(np.float32)
+    idf = np.log(1.0 + (40 - df + 0.5) / (df + 0.5)).astype(np.float32)
+    norm = K1 * (1 - B + B * lengths[:, None] / float(lengths.mean()))
+    expected = np.where(kept > 0, idf[None, :] * kept * (K1 + 1) / (kept + norm), 0).astype(np.float32)
+    weights = index.weights
+    assert weights.format == "csc" and weights.has_canonical_format and weights.dtype == np.float32
+    assert weights.indices.dtype == np.int32 and weights.nnz == int((kept > 0).sum())
+    np.testing.assert_array_equal(weights.toarray(), expected)
+    assert "t11" not in index.vocabulary

@@ -15,6 +15,7 @@ from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
 from knowledge.index.neighbours import NEIGHBOURS_FILE
 from knowledge.index.store import IndexStore
+from knowledge.index.terms import TERMS_FILE
 from knowledge.retrieval.index_data import IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import Settings
@@ -61,9 +62,15 @@ def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, em
     fresh = build_index(fresh_settings, embedder=embedder, gate=False)
     assert _calibration(kb_copy, second.version) == _calibration(fresh_settings, fresh.version)
     assert second.metrics == fresh.metrics
-    for name in ("dense.faiss", "bm25_weights.npz", "bm25_vocabulary.json", "chunks.jsonl", "guides.json"):
+    for name in ("dense.faiss", "bm25_weights.npz", "bm25_idf.npy", "bm25_vocabulary.json", "chunks.jsonl", "guides.json",
+                 "lexical_units.json", "user_words.json"):
         reused = (kb_copy.index_dir / "versions" / second.version / name).read_bytes()
         assert reused == (fresh_settings.index_dir / "versions" / fresh.version / name).read_bytes(), name
+    # The term counts kept for the next build (an .npz: compared by content, the zip holds timestamps)
+    with np.load(kb_copy.index_dir / "versions" / second.version / TERMS_FILE) as reused_terms, \
+            np.load(fresh_settings.index_dir / "versions" / fresh.version / TERMS_FILE) as fresh_terms:
+        for name in fresh_terms.files:
+            assert reused_terms[name].tobytes() == fresh_terms[name].tobytes(), name
 
     assert IndexStore(kb_copy.index_dir).rollback() == first.version
     assert Retriever.from_published_index(kb_copy, embedder).version == first.version

@@ -4,6 +4,7 @@ scores summed column by column equal the sparse slice-and-sum they replace, bit 
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from pathlib import Path
 
@@ -56,6 +57,23 @@ def test_repaired_lists_equal_a_full_search_after_edits_deletions_and_additions(
             assert rows.tolist() == expected_rows.tolist()
             assert np.array_equal(scores, expected_scores)
     assert new.reused > 0  # most answers came from the repaired lists, not a new search
+
+
+def test_a_query_whose_key_ends_in_a_zero_byte_is_found_in_the_table(tmp_path: Path) -> None:
+    rng = np.random.default_rng(11)
+    vectors = _unit(rng.normal(size=(400, 16)))
+    ids = [f"c{i}" for i in range(400)]
+    candidates = _unit(rng.normal(size=(4000, 16)))
+    raw = [hashlib.sha256(np.ascontiguousarray(q, dtype=np.float32).tobytes()).digest()[:16] for q in candidates]
+    queries = [q for q, digest in zip(candidates, raw, strict=True) if digest.endswith(b"\0")][:3]
+    assert queries  # 1 in 256 keys end in 0x00: a stored "S16" key reads back without it
+    old = NeighbourIndex(_flat(vectors), chunk_keys(ids, ids), depth=30)
+    for query in queries:
+        old.search(query[None, :], 20)
+    new = NeighbourIndex(_flat(vectors), chunk_keys(ids, ids), depth=30, previous=_saved_table(tmp_path, old))
+    for query in queries:
+        assert new.search(query[None, :], 20)[1].tolist() == _flat(vectors).search(query[None, :], 20)[1].tolist()
+    assert new.reused == len(queries) and new.searched == 0
 
 
 def test_a_list_too_short_for_the_search_is_searched_again(tmp_path: Path) -> None:
