@@ -6,7 +6,7 @@ keyword classifier), RulePolicy alone (as ours), the same SQLite SQLTrackerStore
 channel and one rasa-sdk action that replies with a fixed text: every turn costs what Rasa itself
 imposes (HTTP channel, NLU run, tracker store load and save, policy predictions, the action server
 round trip and Rasa's check of its answer), and nothing of ours. Trained by this script into
-var/bench/floor/models/ (cached by fingerprint, like our model: bot.launcher.stack.ensure_model).
+var/bench/floor/models/ (cached by fingerprint, like our model: bot.launcher.model.ensure_model).
 
 Three Rasa servers run side by side: ours as the stack starts it; the floor with bot/rasa/speedups.py
 (Rasa as we run it); the floor as installed (GOVQA_RASA_SPEEDUPS=0: Rasa as anyone gets it). The two
@@ -45,7 +45,9 @@ from bench_turn_cpu import (
     variants_table,
 )
 
-from bot.launcher.stack import ROOT, Stack, ensure_model
+from bot.launcher.model import ensure_model
+from bot.launcher.stack import Stack
+from knowledge.settings import ROOT
 
 FLOOR = ROOT / "benchmarks" / "floor"
 FLOOR_MODELS = ROOT / "var" / "bench" / "floor" / "models"

@@ -31,7 +31,8 @@ import httpx
 import psutil
 from bench_conversation import SCRIPTS
 
-from bot.launcher.stack import Stack, ensure_model
+from bot.launcher.model import ensure_model
+from bot.launcher.stack import Stack
 
 WARM_UP_CONVERSATIONS = 3  # per server, before the first measured block
 VARIANTS = {"speedups": "1", "rasa_as_installed": "0"}

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from bot.launcher.stack import CHILD_ENV, RASA
+from bot.launcher.processes import CHILD_ENV, RASA
 from tests.support import ROOT
 from tests.support.servers import Stores, stores  # noqa: F401  (the fixture)
 

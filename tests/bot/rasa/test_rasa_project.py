@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from bot.launcher.stack import CHILD_ENV, RASA
+from bot.launcher.processes import CHILD_ENV, RASA
 from protocol import EXAMPLE_QUESTIONS
 from tests.support import ROOT
 

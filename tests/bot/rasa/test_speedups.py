@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from bot.launcher.stack import CHILD_ENV, RASA
+from bot.launcher.processes import CHILD_ENV, RASA
 from tests.support import ROOT
 
 pytestmark = pytest.mark.integration  # runs in Rasa's Python 3.10 environment
