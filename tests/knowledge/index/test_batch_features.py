@@ -57,14 +57,20 @@ def _synthetic(tmp_path: Path) -> Retriever:
     return Retriever(data, params, _NoModel())  # type: ignore[arg-type]
 
 
-def test_batch_scoring_matches_one_by_one_on_ties_passages_and_anchors(tmp_path: Path) -> None:
-    retriever = _synthetic(tmp_path)
-    data = retriever.data
+def _vectors_and_guides(data: IndexData) -> tuple[np.ndarray, dict[str, set[int]]]:
+    """Every chunk's stored vector, and each guide's chunk rows (what calibration leaves out)."""
     vectors = np.vstack([data.dense.reconstruct(i) for i in range(data.dense.ntotal)])
     chunks_of: dict[str, set[int]] = {}
     for index, chunk in enumerate(data.chunks):
         if chunk.guide_id:
             chunks_of.setdefault(chunk.guide_id, set()).add(index)
+    return vectors, chunks_of
+
+
+def test_batch_scoring_matches_one_by_one_on_ties_passages_and_anchors(tmp_path: Path) -> None:
+    retriever = _synthetic(tmp_path)
+    data = retriever.data
+    vectors, chunks_of = _vectors_and_guides(data)
     rng = random.Random(3)
     questions = ["事项3要什么材料", "别名6多久", "天气怎么样", "", "公司注销窗口收费吗", "事项1 事项10"]
     checked = 0
@@ -79,11 +85,7 @@ def test_batch_scoring_matches_one_by_one_on_ties_passages_and_anchors(tmp_path:
 
 def test_batch_scoring_matches_on_the_sample_knowledge_base(retriever: Retriever) -> None:
     data = retriever.data
-    vectors = np.vstack([data.dense.reconstruct(i) for i in range(data.dense.ntotal)])
-    chunks_of: dict[str, set[int]] = {}
-    for index, chunk in enumerate(data.chunks):
-        if chunk.guide_id:
-            chunks_of.setdefault(chunk.guide_id, set()).add(index)
+    vectors, chunks_of = _vectors_and_guides(data)
     for example in (e for e in examples_from(retriever, vectors) if e.vector is not None):
         excludes = [set(example.exclude)] + ([chunks_of[example.guide_id]] if example.guide_id else [])
         for exclude, batched in zip(excludes, retriever.features_many(example.text, example.vector, excludes), strict=True):
