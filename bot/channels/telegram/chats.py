@@ -11,6 +11,7 @@ code). The keys:
 - "question": (when, text) of the last typed question that got an answer;
 - "keyboard": the message whose inline keyboard is live (Rasa's buttons are about its latest
   turn, so older keyboards are removed); "clicked": the message whose keyboard was used last;
+  "retired": the last keyboard removed because a newer turn came (taps on it or older ones have expired);
 - "active": when the chat last did something.
 
 Everything is forgotten after retention_days: `expire` at start and `expire_daily` while the bot

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
+from typing import Any
 
 from telegram import Message, Update
 from telegram.error import NetworkError, TelegramError
@@ -132,6 +133,15 @@ async def unknown_command(update: Update, context: Context) -> None:
     await send(context, update.effective_chat.id, unknown_command_text())
 
 
+def is_live_keyboard(chat: Mapping[str, Any], message_id: int) -> bool:
+    """Whether a tap on `message_id` is on the chat's live keyboard: the recorded one, or one newer than every
+    keyboard the chat retired or used. The second case is a tap that beats the bot to recording the message it
+    has just sent (the user sees it as soon as Telegram has it); an older keyboard is never newer than those."""
+    if message_id == chat.get("keyboard"):
+        return True
+    return chat.get("keyboard") is None and message_id > max(chat.get("retired") or 0, chat.get("clicked") or 0)
+
+
 async def button(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """A tap on an inline button: its payload goes to Rasa once, and the keyboard says what was chosen.
 
@@ -144,7 +154,7 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
     payload = ButtonStore(context.bot_data.setdefault("buttons", {})).payload(query.data or "")
     message_id = query.message.message_id if query.message is not None else None
     chat = context.chat_data if context.chat_data is not None else {}
-    if payload is not None and message_id is not None and message_id == chat.get("keyboard"):
+    if payload is not None and message_id is not None and is_live_keyboard(chat, message_id):
         # Claimed before the first await: updates run concurrently, and a double tap on the
         # button must not send its payload to Rasa twice. The second tap finds it "clicked".
         chat["keyboard"], chat["clicked"] = None, message_id

@@ -47,7 +47,8 @@ async def show(context: Context, chat_id: int, parts: list[Part]) -> None:
         if keyboard is not None:
             await retire_keyboard(context, chat_id)
         sent = await send(context, chat_id, text, keyboard)
-        if keyboard is not None and sent is not None:
+        # Unless the user already tapped it (handlers.is_live_keyboard): then it is used, not live.
+        if keyboard is not None and sent is not None and context.chat_data.get("clicked") != sent.message_id:
             context.chat_data["keyboard"] = sent.message_id
             touch(context)
 
@@ -56,6 +57,7 @@ async def retire_keyboard(context: Context, chat_id: int) -> None:
     """Remove the chat's live keyboard: its buttons are about a turn that is over."""
     message_id = context.chat_data.pop("keyboard", None)
     if message_id:
+        context.chat_data["retired"] = message_id  # taps on it, or older ones, are expired
         with contextlib.suppress(TelegramError):  # already gone or edited: nothing to retire
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
