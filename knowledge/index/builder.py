@@ -97,7 +97,7 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
             name = str(anchors.resolve().relative_to(ROOT))
         except ValueError:
             name = str(anchors)
-        sums[name] = hashlib.sha256(anchors.read_bytes()).hexdigest()
+        sums[name] = known.get(anchors) or hashlib.sha256(anchors.read_bytes()).hexdigest()
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
             resolved = folder.resolve()  # once per folder, not per file (5,000 files)
@@ -236,12 +236,16 @@ def build_index(
                                                if len(guides) == len(parts) else json.dumps(guides, ensure_ascii=False), encoding="utf-8")
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
+            # Checksums of the bytes this build read (guides, anchors): an edit during the build is a change next time.
+            read_sums = dict(parsed.file_sums)
+            if validation.out_of_scope_sha256:
+                read_sums[settings.out_of_scope_file] = validation.out_of_scope_sha256
             manifest: dict[str, Any] = {
                 "version": version,
                 "built_at": dt.datetime.now().isoformat(timespec="seconds"),
                 "embedding": {"spec": embedder.spec, "id": embedder.model_id, "dimension": dense.d},
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
-                "sources": source_checksums(settings, parsed.file_sums),
+                "sources": source_checksums(settings, read_sums),
                 "eval": None,
             }
 

@@ -14,6 +14,7 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class ValidationResult:
     guides: list[Guide] = field(default_factory=list)
     documents: list[Document] = field(default_factory=list)
     out_of_scope: dict[str, list[str]] = field(default_factory=dict)
+    out_of_scope_sha256: str | None = None  # of the bytes the anchors were read from (the manifest records what was built)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -104,26 +106,28 @@ def validate_knowledge_base(settings: Settings, parse: GuideParser = parse_guide
             result.problems.extend(problems)
             if document is not None:
                 result.documents.append(document)
-    result.out_of_scope = _load_out_of_scope(settings.out_of_scope_file, result.problems)
+    result.out_of_scope, result.out_of_scope_sha256 = _load_out_of_scope(settings.out_of_scope_file, result.problems)
     return result
 
 
-def _load_out_of_scope(path: Path, problems: list[Problem]) -> dict[str, list[str]]:
-    """The out-of-scope anchors: {topic: [example, ...]}; optional."""
+def _load_out_of_scope(path: Path, problems: list[Problem]) -> tuple[dict[str, list[str]], str | None]:
+    """The out-of-scope anchors: {topic: [example, ...]} (optional), and the sha256 of the bytes read."""
     if not path.is_file():
-        return {}
+        return {}, None
     shown = display_path(path)
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.safe_load(raw.decode("utf-8")) or {}
     except UnicodeDecodeError:
         problems.append(Problem(shown, 1, "文件不是 UTF-8 编码，请另存为 UTF-8"))
-        return {}
+        return {}, digest
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problems.append(Problem(shown, (mark.line + 1) if mark else 1, f"YAML 语法错误：{getattr(error, 'problem', None) or error}"))
-        return {}
+        return {}, digest
     topics = data.get("topics") if isinstance(data, dict) else None
     if not isinstance(topics, dict) or not all(isinstance(v, list) for v in topics.values()):
         problems.append(Problem(shown, 1, "应为 topics: {话题: [例句, …]} 的形式"))
-        return {}
-    return {str(topic): [str(text) for text in texts if str(text).strip()] for topic, texts in topics.items()}
+        return {}, digest
+    return {str(topic): [str(text) for text in texts if str(text).strip()] for topic, texts in topics.items()}, digest
