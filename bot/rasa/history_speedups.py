@@ -44,10 +44,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-MARK = "__govqa_speedup__"  # as speedups._MARK: applying twice is a no-op
-# Events covered by each of the three caches below, over all conversations (as speedups.CACHED_EVENTS): they
-# hold references to the tracker store's events, plus ~0.5 KB of states per action (4) or one replayed
-# tracker per conversation (7); least recently used conversations are dropped first.
+MARK = "__govqa_speedup__"  # set on every replacement function here and in speedups.py: applying twice is a no-op
+# Events covered by each cache of these adaptations and of speedups.py (3: the tracker store's sessions), over all
+# conversations: ~2.7 KB each there (the event and its parsed JSON, ~80 MB at most), here references to the same
+# events plus ~0.5 KB of states per action (4) or one replayed tracker per conversation (7); least recently used
+# conversations are dropped first.
 CACHED_EVENTS = 30_000
 # What a transcript of the conversation needs of each message (actions/conversation.py transcript).
 MESSAGE_EVENTS = ("user", "bot")
@@ -68,32 +69,34 @@ class _History:
     replays_differently: bool  # whether `events` hold an event that re-applies differently (never kept then)
 
 
-class _Histories:
-    """Histories (or _Applied) by conversation, least recently used first, bounded by the events they cover."""
+class ByConversation:
+    """Something per conversation (a tracker store's session, a policy's history), least recently used first,
+    bounded by the events they cover (CACHED_EVENTS): each value has an `events` list. Shared with speedups.py."""
 
     def __init__(self) -> None:
         self.by_sender: OrderedDict[str, Any] = OrderedDict()
         self.events = 0
 
     def take(self, sender_id: str) -> Any:
-        history = self.by_sender.pop(sender_id, None)
-        if history is not None:
-            self.events -= len(history.events)
-        return history
+        value = self.by_sender.pop(sender_id, None)
+        if value is not None:
+            self.events -= len(value.events)
+        return value
 
-    def keep(self, sender_id: str, history: Any) -> None:
-        self.by_sender[sender_id] = history
-        self.events += len(history.events)
+    def keep(self, sender_id: str, value: Any) -> None:
+        self.by_sender[sender_id] = value
+        self.events += len(value.events)
         while self.events > CACHED_EVENTS and self.by_sender:
             _sender, dropped = self.by_sender.popitem(last=False)
             self.events -= len(dropped.events)
 
 
-def _histories(policy: Any) -> _Histories:
-    histories = policy.__dict__.get("_govqa_histories")
-    if histories is None:
-        histories = policy.__dict__["_govqa_histories"] = _Histories()
-    return histories
+def by_conversation(owner: Any, attribute: str) -> ByConversation:
+    """`owner`'s ByConversation under `attribute`, made on first use (one per policy / tracker store object)."""
+    cache = owner.__dict__.get(attribute)
+    if cache is None:
+        cache = owner.__dict__[attribute] = ByConversation()
+    return cache
 
 
 def _processed_state(policy: Any, domain: Any, tracker: Any) -> dict[str, Any]:
@@ -204,7 +207,7 @@ def _rule_prediction_states(self: Any, tracker: Any, domain: Any, use_text_for_l
             or type(tracker) is not DialogueStateTracker):
         # Rule-only turns are ignored (ML policies) or another featurizer or tracker: Rasa's own way.
         return Policy._prediction_states(self, tracker, domain, use_text_for_last_user_input, rule_only_data)
-    histories = _histories(self)
+    histories = by_conversation(self, "_govqa_histories")
     history = _extended(self, histories.take(tracker.sender_id), tracker, domain)
     if history is None:
         history = _from_scratch(self, tracker, domain)
@@ -256,7 +259,7 @@ class _Applied:
     applied: list[Any]
 
 
-_applied_cache = _Histories()
+_applied_cache = ByConversation()
 _original_applied_events: Any = None  # DialogueStateTracker.applied_events as installed
 
 
@@ -301,7 +304,7 @@ class _Replayed:
     replay: Any  # init_copy() updated with every event of `events`, in order
 
 
-_copy_cache = _Histories()
+_copy_cache = ByConversation()
 _original_copy: Any = None  # DialogueStateTracker.copy as installed
 
 

@@ -24,7 +24,7 @@ warning and leaves Rasa untouched, so a Rasa upgrade can never run a patch writt
 3. ``SQLTrackerStore.retrieve`` (rasa/core/tracker_store.py) reads, parses and replays every event of
    the conversation's session on every turn, so a turn costs more the longer the conversation
    (turn 100 cost ~3x turn 5, ~60% of it in this retrieval; issue 14). The store now keeps the
-   deserialised events of recently active conversations (at most CACHED_EVENTS) and reads only the rows
+   deserialised events of recently active conversations (at most history_speedups.CACHED_EVENTS) and reads only the rows
    added since (by any Rasa process sharing the database), then replays all of them into a new
    tracker exactly as Rasa's ``from_dict`` does. It rereads the whole session as Rasa does when a new
    session started (a ``session_started`` row), when rows it had read are gone (``index_builder.py
@@ -43,7 +43,6 @@ import json
 import logging
 import os
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +56,7 @@ ENABLE_ENV = "GOVQA_RASA_SPEEDUPS"  # "0" leaves Rasa exactly as installed
 PINS_FILE = Path(__file__).resolve().parents[2] / "requirements" / "rasa.txt"
 # The distributions whose code the adaptations below were read against.
 PINNED_PACKAGES = ("rasa", "jsonschema", "sqlalchemy")
-_MARK = "__govqa_speedup__"  # set on our replacement functions: applying twice is a no-op
+_MARK = history_speedups.MARK  # set on our replacement functions: applying twice is a no-op
 
 
 def enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -176,9 +175,7 @@ setattr(_resolve_event_type, _MARK, True)
 
 
 # --- 3. the tracker store reads only what is new --------------------------------------------------
-# Events kept, over all conversations, least recently active dropped first: ~2.7 KB each (the event and
-# its parsed JSON), so at most ~80 MB; ~600 conversations of 10 turns, ~26 of 100 turns.
-CACHED_EVENTS = 30_000
+# Sessions kept: history_speedups.CACHED_EVENTS events over all conversations (~600 of 10 turns, ~26 of 100).
 
 
 @dataclass
@@ -195,40 +192,12 @@ class _Session:
     loops: frozenset[str] = frozenset()
 
 
-class _Sessions:
-    """The sessions of one tracker store, least recently active first."""
-
-    def __init__(self) -> None:
-        self.by_sender: OrderedDict[str, _Session] = OrderedDict()
-        self.events = 0
-
-    def take(self, sender_id: str) -> _Session | None:
-        session = self.by_sender.pop(sender_id, None)
-        if session is not None:
-            self.events -= len(session.events)
-        return session
-
-    def keep(self, sender_id: str, session: _Session) -> None:
-        self.by_sender[sender_id] = session
-        self.events += len(session.events)
-        while self.events > CACHED_EVENTS and self.by_sender:
-            _sender, dropped = self.by_sender.popitem(last=False)
-            self.events -= len(dropped.events)
-
-
-def _sessions(store: Any) -> _Sessions:
-    sessions = store.__dict__.get("_govqa_sessions")
-    if sessions is None:
-        sessions = store.__dict__["_govqa_sessions"] = _Sessions()
-    return sessions
-
-
 async def _retrieve_latest_session(self: Any, sender_id: str) -> Any:
     """SQLTrackerStore.retrieve of Rasa 3.6.21 (the latest session's tracker, None when there are no
     events or no domain), reading from the database only the rows added since the last call."""
     from rasa.shared.core.events import SessionStarted, deserialise_events
 
-    cache = _sessions(self)
+    cache = history_speedups.by_conversation(self, "_govqa_sessions")
     table = self.SQLEvent
     with self.session_scope() as session:
         known = cache.take(sender_id)

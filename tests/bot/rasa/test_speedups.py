@@ -28,7 +28,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
-from bot.rasa import speedups
+from bot.rasa import history_speedups, speedups
 
 RESULTS = {
     "empty": {},
@@ -154,7 +154,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.utils.common import all_subclasses
-from bot.rasa import speedups
+from bot.rasa import history_speedups, speedups
 
 original_retrieve = SQLTrackerStore.retrieve
 original_resolve = Event.resolve_by_type
@@ -239,11 +239,11 @@ async def scenario():
     with sqlite3.connect(db) as connection:
         connection.execute("DELETE FROM events WHERE sender_id = 'u1'")
     steps["conversation_purged"] = await compare("u1")
-    speedups.CACHED_EVENTS = 10  # a bound on memory: conversations beyond it are read whole, as Rasa does
+    history_speedups.CACHED_EVENTS = 10  # a bound on memory: conversations beyond it are read whole, as Rasa does
     for number in range(3):
         await append(store, "u2", [*([ActionExecuted("action_session_start"), SessionStarted(),
                                      ActionExecuted("action_listen")] if number == 0 else []), *turn(number, "f")])
-        steps[f"over_the_bound_{number}"] = {**await compare("u2"), "cached": speedups._sessions(store).events}
+        steps[f"over_the_bound_{number}"] = {**await compare("u2"), "cached": history_speedups.by_conversation(store, "_govqa_sessions").events}
     return steps
 
 print(json.dumps({"resolved_same": resolved_before == resolved_after, "resolved": len(resolved_after),
