@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -38,7 +37,7 @@ import faiss
 import numpy as np
 
 from knowledge.index.flat import read_flat
-from knowledge.index.store import file_sha256
+from knowledge.index.store import vouching_manifest
 
 NEIGHBOURS_FILE = "neighbours.npz"
 
@@ -69,8 +68,7 @@ class NeighbourTable:
             return None
         try:
             # A damaged table would silently skew calibration: use it only if the version vouches for it.
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            if manifest.get("files", {}).get(NEIGHBOURS_FILE) != file_sha256(folder / NEIGHBOURS_FILE):
+            if vouching_manifest(folder, NEIGHBOURS_FILE) is None:
                 return None
             with np.load(folder / NEIGHBOURS_FILE, allow_pickle=False) as stored:
                 if str(stored["model"]) != model_id:
@@ -175,8 +173,8 @@ def previous_vectors(folder: Path | None, model_id: str, keys: np.ndarray) -> tu
     if folder is None or table is None or len(table.keys) == 0:
         return nothing
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if manifest.get("files", {}).get("dense.faiss") != file_sha256(folder / "dense.faiss"):
+        manifest = vouching_manifest(folder, "dense.faiss")
+        if manifest is None:
             return nothing
         stored = read_flat(folder / "dense.faiss", len(table.keys), int(manifest["embedding"]["dimension"]))
     except (OSError, ValueError, KeyError, TypeError):

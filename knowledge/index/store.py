@@ -208,6 +208,14 @@ def read_guides(folder: Path) -> dict[str, dict[str, Any]]:
     return guides
 
 
+def vouching_manifest(folder: Path, name: str) -> dict[str, Any] | None:
+    """The manifest of the version in `folder` if it lists `name` with the file's own checksum, else None: a
+    build reuses a published file (vectors, term counts, neighbour lists) only when its version vouches for
+    it. OSError / ValueError when the manifest cannot be read."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return manifest if manifest.get("files", {}).get(name) == file_sha256(folder / name) else None
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -30,7 +30,7 @@ import numpy as np
 from scipy import sparse
 
 from knowledge.index.bm25 import ChunkTerms
-from knowledge.index.store import file_sha256
+from knowledge.index.store import vouching_manifest
 
 TERMS_FILE = "chunk_terms.npz"
 
@@ -48,8 +48,7 @@ class TermTable:
             return None
         try:
             # Wrong counts would silently change every BM25 weight: only from a version that vouches for them.
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            if manifest.get("files", {}).get(TERMS_FILE) != file_sha256(folder / TERMS_FILE):
+            if vouching_manifest(folder, TERMS_FILE) is None:
                 return None
             with np.load(folder / TERMS_FILE, allow_pickle=False) as stored:
                 if str(stored["fingerprint"]) != fingerprint:
