@@ -10,7 +10,7 @@ channel: requests, errors, throughput (requests/s), latency p50/p95/p99/max.
 
 How: against a running stack (--rest-url with GOVQA_REST_TOKEN in the environment, --kefu-url, --kefu-token), or, by default, a stack of
 its own started with bot.launcher.stack.Stack on free ports (private tracker store and records file, the
-published index and the trained model).
+published index and the trained model, the recent-question embedding cache off).
 
     var/venv-app/bin/python benchmarks/bench_load.py [--users 50] [--seconds 60]
     var/venv-app/bin/python benchmarks/bench_load.py --users 5 --seconds 10 --rest-url … --kefu-url … --kefu-token …
@@ -135,7 +135,10 @@ def main() -> int:
 
         scratch = Path(tempfile.mkdtemp(prefix="bench-load-", dir=_common.BENCH_VAR if _common.BENCH_VAR.exists() else None))
         env = {"GOVQA_TRACKER_DB": str(scratch / "tracker.sqlite3"), "GOVQA_RECORDS_DB": str(scratch / "records.sqlite3"),
-               "TELEGRAM_BOT_TOKEN": ""}  # a benchmark never starts a real Telegram bot
+               "TELEGRAM_BOT_TOKEN": "",  # a benchmark never starts a real Telegram bot
+               # The scripted conversations repeat a few dozen questions: with the recent-question cache
+               # every turn after the first minute would skip the embedding, which real users do not.
+               "GOVQA_QUERY_EMBEDDING_CACHE_SIZE": "0"}
         stack = Stack(ports=(_common.free_port(), _common.free_port()), kefu_port=_common.free_port(), env=env, logs=scratch / "logs")
         _common.say("starting the action server, the Rasa server and the hall API")
         stack.start()
