@@ -2,7 +2,9 @@
 with a persistent cache keyed by content hash and model id.
 
 The model is loaded on first use, never at import: loading it at import time of the Rasa action
-server crashes it (fork vs spawn, see shared NOTES).
+server crashes it (fork vs spawn, see shared NOTES). One question at a time (the query path) is
+embedded by ONNX Runtime when settings.yml's query_engine is onnx (onnx_bert.py): then a process
+that only answers questions, such as the action server, never imports torch.
 
 Usage::
 
@@ -101,7 +103,7 @@ class Embedder:
         self.query_cache_size = max(0, query_cache_size)
         # Single texts (the questions the action server and `index_builder.py query` embed) go to
         # ONNX Runtime when settings.yml's query_engine says onnx (onnx_bert.py: same vectors to
-        # ~1e-7, ~3x faster, and no torch in the process); batches (builds) keep torch / numpy.
+        # ~1e-7, ~2x faster, and no torch in the process); batches (builds) keep torch / numpy.
         if query_engine not in QUERY_ENGINES:
             raise ValueError(f"query_engine 只能是 {' / '.join(QUERY_ENGINES)}，而不是 {query_engine!r}")
         self.query_engine = query_engine
@@ -199,10 +201,11 @@ class Embedder:
 
     def _encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         prepared = [text.lower() if self.lowercase else text for text in texts]
-        if len(prepared) == 1 and self._onnx_engine():
-            return self._onnx.encode(prepared)
+        # A build's few new chunks: the numpy engine (builds set light_max_texts; answering processes do not)
         if 0 < len(prepared) <= self.light_max_texts and self._model is None and self._light_engine():
             return self._light.encode(prepared)
+        if len(prepared) == 1 and self._onnx_engine():
+            return self._onnx.encode(prepared)
         model = self._load()
         vectors = model.encode(
             prepared, batch_size=self.batch_size, normalize_embeddings=True,
