@@ -205,7 +205,11 @@ class Embedder:
         if 0 < len(prepared) <= self.light_max_texts and self._model is None and self._light_engine():
             return self._light.encode(prepared)
         if len(prepared) == 1 and self._onnx_engine():
-            return self._onnx.encode(prepared)
+            try:
+                return self._onnx.encode(prepared)
+            except Exception as error:  # onnxruntime's own errors: answer with torch from now on, never fail the turn
+                log.warning("ONNX Runtime 向量化失败（%s），此后改用 torch", error)
+                self._onnx = False
         model = self._load()
         vectors = model.encode(
             prepared, batch_size=self.batch_size, normalize_embeddings=True,

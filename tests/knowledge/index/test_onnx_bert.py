@@ -135,6 +135,20 @@ def test_an_export_that_cannot_be_made_falls_back_to_torch(embedder: Embedder, t
     assert np.abs(vector - embedder._load().encode(["开公司要带什么材料"], normalize_embeddings=True)).max() < 1e-5
 
 
+def test_a_failing_run_is_answered_by_torch(embedder: Embedder, exported: Path, caplog: pytest.LogCaptureFixture) -> None:
+    onnx = Embedder(embedder.spec, threads=1, query_cache_size=0, query_engine="onnx", onnx_cache_dir=exported)
+    assert onnx.query_engine_in_use == "onnx"
+
+    def failing(_feeds: object) -> None:
+        raise RuntimeError("模拟 onnxruntime 运行错误")
+
+    onnx._onnx.session = type("Broken", (), {"run": lambda self, _names, feeds: failing(feeds)})()
+    with caplog.at_level(logging.WARNING, logger="knowledge.index.embedding"):
+        vector = onnx.encode(["开公司要带什么材料"])
+    assert "ONNX Runtime 向量化失败" in caplog.text and onnx.query_engine_in_use == "torch" and onnx.loaded
+    assert np.abs(vector - embedder._load().encode(["开公司要带什么材料"], normalize_embeddings=True)).max() < 1e-5
+
+
 def test_a_model_the_engine_does_not_support_stays_on_torch(embedder: Embedder, tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     folder = tmp_path / "cls-model"  # the same weights behind CLS pooling: not what onnx_bert reproduces
