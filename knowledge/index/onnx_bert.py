@@ -2,17 +2,17 @@
 reads, written once as an ONNX graph (built from the weights with the `onnx` helper API: no torch
 to export) and run by onnxruntime with one thread.
 
-Why: the action server embeds every question, and torch (sentence-transformers) spent ~13 ms on one
-question plus ~600 MB of resident memory; ONNX Runtime with its graph fusions is faster for a
-single short text and the action server no longer imports torch at all (README「检索怎么工作」).
+Why: the action server embeds every question, and torch (sentence-transformers) spent ~9.5 ms on
+one question plus ~260 MB of resident memory; ONNX Runtime with its graph fusions takes ~4 ms
+(benchmarks/bench_query.py) and the action server no longer imports torch at all.
 
 The graph is exported lazily by the first process that needs it, into
 ``var/cache/onnx/<model fingerprint>-<EXPORT_VERSION>/``: ``model.onnx`` plus ``meta.json`` (file
 size, sha256, and the numpy engine's vectors of a few probe texts). The export is checked against
 numpy_bert.py (same weights, independent code) before it is published with an atomic rename under
 a file lock, so two action servers starting at once export it once and never read half a file. On
-load the size, checksum and probe vectors are checked again; a damaged file is moved aside and
-rebuilt once (the caller falls back to torch if that fails too, never crashing the server).
+load the size, checksum and probe vectors are checked again; a damaged file is deleted and
+exported again, once (the caller falls back to torch if that fails too, never crashing the server).
 
 Only the models numpy_bert.supported() accepts (model_type bert, absolute positions, erf GELU,
 mean pooling): anything else returns None from `OnnxBert.load` and the caller keeps torch.
@@ -42,7 +42,7 @@ from knowledge.index import numpy_bert
 
 log = logging.getLogger(__name__)
 
-# Bump when the graph written by `build_graph` changes: old cached exports are then ignored.
+# Bump when the graph written by `_graph` changes: old cached exports are then ignored.
 EXPORT_VERSION = "v1"
 OPSET = 17  # LayerNormalization; onnxruntime 1.31 runs it and fuses attention / GELU patterns
 PROBES = ("开公司要什么材料", "ETC办理需要什么证件？", "护照过期了怎么办", "hello 社保卡 abc")
@@ -180,8 +180,8 @@ class OnnxBert:
         try:
             return cls._open(folder, target, threads)
         except OnnxExportError as error:
-            # A damaged or stale file (disk full, a copy cut short, an edited file): move it aside
-            # and export again, once. The caller turns a second failure into a fallback to torch.
+            # A damaged or stale file (disk full, a copy cut short, an edited file): delete it and
+            # export again, once. The caller turns a second failure into a fallback to torch.
             log.warning("ONNX 模型文件 %s 损坏或不可用（%s），正在重新生成", target / "model.onnx", error)
             cls._discard(target)
             return cls._open(folder, target, threads)
