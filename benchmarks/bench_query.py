@@ -14,12 +14,21 @@ recent-questions cache off (they repeat the same questions); then one question i
 in a row with the cache off and on, alternating for ``--passes`` rounds (p50 per round, median of
 rounds, and whether every answer was identical).
 
+Query engines (settings.yml ``query_engine``): the bundled index is measured once per engine
+(``--engines onnx,torch``, default both; each in its own child process, GOVQA_QUERY_ENGINE set, so
+its RSS and imports are that engine's alone: the ONNX child never imports torch). Then one child
+embeds every sample question one at a time with torch, ONNX with 1 intra-op thread and ONNX with 2,
+alternating engines within each of ``--passes`` rounds (p50 per round, median of rounds, ratios of
+medians measured in the same run; and the largest difference between their vectors). The load
+average is recorded before and after (the machine is shared).
+
 How: the published index var/index is brought up to date first with
-``index_builder.py build --if-changed``. Each index is measured in a fresh child process of this
+``index_builder.py build --if-changed`` (``--no-build``: measure what is published as it is). Each index is measured in a fresh child process of this
 script (so RSS is that index's alone), after warming up on 10 questions. If bench_large built
 the 5000-guide index (var/bench/index-5000, or ``--large-index``), it is measured the same way.
 
     var/venv-app/bin/python benchmarks/bench_query.py [--passes 3] [--large-index DIR | --no-large]
+        [--engines onnx,torch] [--no-build]
 
 Writes var/reports/bench-query.json.
 """
@@ -28,7 +37,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -102,14 +113,12 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
     retriever.embedder.query_cache_size = 0
     loaded = time.perf_counter()
     rss_index = process.memory_info().rss / mb
-    retriever.run("第一次提问：开公司要带什么材料")  # loads torch and the model
+    retriever.run("第一次提问：开公司要带什么材料")  # loads the query engine (torch or ONNX) and the model
     first = time.perf_counter() - loaded
     questions = _questions()
     for _kind, question in questions[:WARM_UP]:
         retriever.run(question)
     rss_loaded = process.memory_info().rss / mb
-
-    import torch
 
     watch = _Stopwatch()
     data = retriever.data
@@ -148,7 +157,11 @@ def measure(index_dir: Path | None, passes: int) -> dict[str, Any]:
         "counts": retriever.data.manifest.get("counts", {}),
         "questions": len(questions),
         "passes": runs,
-        "threads": {"torch": torch.get_num_threads(), "faiss": faiss.omp_get_max_threads()},
+        "query_engine": retriever.embedder.query_engine_in_use,
+        "torch_imported": "torch" in sys.modules,
+        "threads": {"torch": sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None,
+                    "onnx_intra_op": retriever.embedder.threads or 1 if retriever.embedder.query_engine_in_use == "onnx" else None,
+                    "faiss": faiss.omp_get_max_threads()},
         "imports_s": round(imported - started, 3),
         "load_index_s": round(loaded - imported, 3),
         "first_question_s": round(first, 3),
@@ -197,12 +210,51 @@ def _aggregate(result: dict[str, Any]) -> dict[str, Any]:
     return {"passes": len(runs), "questions_per_pass": result["questions"], **headline, "parts": parts}
 
 
-def _child(index_dir: Path | None, passes: int, name: str) -> dict[str, Any]:
+def measure_embedding(passes: int) -> dict[str, Any]:
+    """Runs inside a child: one question at a time, torch vs ONNX (1 and 2 intra-op threads),
+    engines alternating within each round so that a change of load hits all of them alike."""
+    import numpy as np
+
+    from knowledge.index.embedding import Embedder
+    from knowledge.index.onnx_bert import OnnxBert
+    from knowledge.settings import load_settings
+
+    settings = load_settings()
+    engines: dict[str, Any] = {}
+    torch_side = Embedder(settings.embedding_model, lowercase=settings.embedding_lowercase, threads=1,
+                          query_cache_size=0, query_engine="torch")
+    engines["torch (1 thread)"] = torch_side._encode
+    for threads in (1, 2):
+        onnx_side = Embedder(settings.embedding_model, lowercase=settings.embedding_lowercase, threads=threads,
+                             query_cache_size=0, query_engine="onnx")
+        if not isinstance(onnx_side._onnx_engine(), OnnxBert):
+            return {"skipped": "the configured model has no ONNX engine (see the log)"}
+        engines[f"onnx ({threads} thread{'s' if threads > 1 else ''})"] = onnx_side._encode
+    questions = [question for _kind, question in _questions()]
+    vectors = {name: np.concatenate([encode([q]) for q in questions]) for name, encode in engines.items()}  # warm-up too
+    reference = vectors["torch (1 thread)"]
+    rounds: dict[str, list[float]] = {name: [] for name in engines}
+    for _round in range(passes):
+        for name, encode in engines.items():
+            spent = []
+            for question in questions:
+                begun = time.perf_counter()
+                encode([question])
+                spent.append(time.perf_counter() - begun)
+            rounds[name].append(_common.summary_ms(spent)["p50_ms"])
+    medians = {name: round(_common.median(values), 2) for name, values in rounds.items()}
+    return {"questions": len(questions), "rounds": passes, "p50_ms_per_round": rounds, "p50_ms": medians,
+            "torch_over_engine": {name: round(medians["torch (1 thread)"] / value, 2) for name, value in medians.items() if value},
+            "max_abs_difference_to_torch": {name: float(np.abs(v - reference).max()) for name, v in vectors.items()}}
+
+
+def _child(index_dir: Path | None, passes: int, name: str, engine: str | None = None) -> dict[str, Any]:
     out = _common.BENCH_VAR / f"query-{name}.json"
     argv = [_common.python(), "benchmarks/bench_query.py", "--child", "--out", str(out), "--passes", str(passes)]
     if index_dir is not None:
         argv += ["--index-dir", str(index_dir)]
-    run = _common.run_child(argv, log=_common.BENCH_VAR / f"query-{name}.log")
+    env = {"GOVQA_QUERY_ENGINE": engine} if engine else None
+    run = _common.run_child(argv, env, log=_common.BENCH_VAR / f"query-{name}.log")
     result = json.loads(out.read_text(encoding="utf-8"))
     result["process"] = {"wall_s": round(run.seconds, 2), "peak_rss_mb": round(run.max_rss_mb, 1)}
     result["summary"] = _aggregate(result)
@@ -213,7 +265,9 @@ def _print(name: str, result: dict[str, Any]) -> None:
     counts = result.get("counts", {})
     summary = result["summary"]
     print(f"\n### {name}: {counts.get('guides')} guides, {counts.get('documents')} documents, {counts.get('chunks')} chunks "
-          f"(version {result['index_version']}); threads torch={result['threads']['torch']} faiss={result['threads']['faiss']}")
+          f"(version {result['index_version']}); query engine {result.get('query_engine', 'torch')}, threads "
+          + " ".join(f"{k}={v}" for k, v in result["threads"].items() if v is not None)
+          + f", torch imported: {result.get('torch_imported', True)}")
     rows: list[list[Any]] = [
         [f"pass {run['pass']}", run["n"], run["p50_ms"], run["p95_ms"], run["max_ms"], run["mean_ms"],
          " ".join(f"{k}={v}" for k, v in sorted(run["decisions"].items()))]
@@ -250,35 +304,78 @@ def _print(name: str, result: dict[str, Any]) -> None:
         ))
 
 
+def _print_engines(engines: dict[str, Any]) -> None:
+    embedding = engines.get("embedding") or {}
+    if "p50_ms" in embedding:
+        print(f"\n### one question's embedding ({embedding['questions']} sample questions, {embedding['rounds']} rounds, "
+              "engines alternating in each round)\n")
+        print(_common.markdown_table(
+            ["engine", "p50 (ms), median of rounds", "rounds (ms)", "torch ÷ engine", "max |Δ| to torch's vector"],
+            [[name, value, ", ".join(str(v) for v in embedding["p50_ms_per_round"][name]),
+              embedding["torch_over_engine"].get(name, "-"), f"{embedding['max_abs_difference_to_torch'][name]:.1e}"]
+             for name, value in embedding["p50_ms"].items()]))
+    rows = engines.get("retrieval") or []
+    if rows:
+        print("\n### whole retrieval (Retriever.run) per query engine, bundled index, each in its own process\n")
+        print(_common.markdown_table(
+            ["engine", "p50 (ms)", "p95 (ms)", "embedding p50 (ms)", "RSS after loading (MB)", "peak RSS (MB)", "torch imported"],
+            rows))
+    print(f"\nload average before / after: {engines['load_before']} / {engines['load_after']}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--large-index", type=Path, default=LARGE_INDEX, help="the 5000-guide index of bench_large")
     parser.add_argument("--no-large", action="store_true", help="measure the bundled index only")
+    parser.add_argument("--engines", default="onnx,torch", help="query engines to compare on the bundled index "
+                        "(comma-separated; the first one is the one the report's `bundled` row is measured with)")
+    parser.add_argument("--no-build", action="store_true", help="measure the published index as it is (no build --if-changed)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--embed-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        args.out.write_text(json.dumps(measure(args.index_dir, args.passes), ensure_ascii=False, indent=2), encoding="utf-8")
+    if args.child or args.embed_child:
+        result = measure_embedding(args.passes) if args.embed_child else measure(args.index_dir, args.passes)
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
         return 0
+    engine_names = [name.strip() for name in args.engines.split(",") if name.strip()]
 
     info = _common.machine()
     _common.say(f"bench_query on {_common.machine_line(info)}")
-    build = _common.run_child([_common.python(), "index_builder.py", "build", "--if-changed"], log=_common.BENCH_VAR / "query-index-build.log")
-    _common.say(build.output.strip().splitlines()[-1] if build.output.strip() else "index up to date")
-    results: dict[str, Any] = {"bundled": _child(None, args.passes, "bundled")}
-    _common.say("bundled index measured")
+    if not args.no_build:
+        build = _common.run_child([_common.python(), "index_builder.py", "build", "--if-changed"],
+                                  log=_common.BENCH_VAR / "query-index-build.log")
+        _common.say(build.output.strip().splitlines()[-1] if build.output.strip() else "index up to date")
+    load_before = [round(value, 2) for value in os.getloadavg()]
+    results: dict[str, Any] = {}
+    for number, engine in enumerate(engine_names):
+        name = "bundled" if number == 0 else f"bundled-{engine}"
+        results[name] = _child(None, args.passes, name, engine)
+        _common.say(f"bundled index measured with query engine {engine}")
+    engines: dict[str, Any] = {"retrieval": [
+        [result.get("query_engine", "torch"), result["summary"]["p50_ms"], result["summary"]["p95_ms"],
+         result["summary"]["parts"]["embedding"]["p50_ms"], result["rss_mb"]["after_loading"],
+         result["process"]["peak_rss_mb"], result.get("torch_imported", True)] for result in results.values()]}
+    if len(engine_names) > 1:
+        out = _common.BENCH_VAR / "query-embedding.json"
+        _common.run_child([_common.python(), "benchmarks/bench_query.py", "--embed-child", "--out", str(out),
+                           "--passes", str(args.passes)], log=_common.BENCH_VAR / "query-embedding.log")
+        engines["embedding"] = json.loads(out.read_text(encoding="utf-8"))
+        _common.say("one question's embedding measured with each engine")
+    engines["load_before"], engines["load_after"] = load_before, [round(value, 2) for value in os.getloadavg()]
     large = args.large_index.resolve()
     if not args.no_large and (large / "CURRENT").is_file():
         results["large"] = _child(large, args.passes, "large")
         _common.say("large index measured")
     elif not args.no_large:
         _common.say(f"no large index at {large} (run bench_large.py first): skipped")
-    report = {"benchmark": "query", "machine": info, "code": _common.code_version(), "results": results}
+    report = {"benchmark": "query", "machine": info, "code": _common.code_version(), "results": results, "engines": engines}
     path = _common.write_report("query", report)
     for name, result in results.items():
         _print(name, result)
+    _print_engines(engines)
     print(f"\nreport: {path}")
     return 0
 

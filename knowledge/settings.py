@@ -37,6 +37,7 @@ class Settings:
     embedding_lowercase: bool
     embedding_light_max_texts: int
     query_embedding_cache_size: int
+    query_engine: str
     out_of_scope_file: Path
     dense_candidates: int
     lexical_weight: float

