@@ -7,7 +7,8 @@ when it exists), bench_conversation.py (per-turn latency through the running Ras
 servers), bench_load.py (50 concurrent users on the REST channel and the hall API) and
 bench_switch.py (publish → first answer from the new index), bench_floor.py (our turn against a
 minimal Rasa project, same run) and bench_long_conversation.py (turns 91–100 against 1–10 of
-100-turn conversations), one after the other so they
+100-turn conversations) and bench_engine_cpu.py (the action server's CPU per turn with the ONNX query
+engine against torch, same run), one after the other so they
 never compete for the CPU. Then one table from their JSON reports (var/reports/bench-*.json) plus the machine: nproc, CPU model
 (/proc/cpuinfo), RAM, load average, date, and the commit measured.
 
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict[str, Any]] = []
     if not args.report_only:
         scripts = ["bench_build.py", *(["bench_large.py"] if args.large else []), "bench_query.py", "bench_conversation.py",
-                   "bench_load.py", "bench_switch.py", "bench_floor.py", "bench_long_conversation.py"]
+                   "bench_load.py", "bench_switch.py", "bench_floor.py", "bench_long_conversation.py", "bench_engine_cpu.py"]
         runs = [_run(script) for script in scripts]
     rows, reports = headline()
     code = _common.code_version()
