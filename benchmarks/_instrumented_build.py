@@ -192,6 +192,19 @@ def install(phases: Phases) -> None:
     phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")
     phases.patch(terms.TermRows, "chunk_terms", "BM25: chunk term counts")
     phases.patch(terms.TermRows, "save", "term counts: save")
+    from knowledge.index import chunk_rows, guide_table, logistic
+
+    phases.patch(guide_table.GuideTable, "load", "guide table: load the serving version's")
+    phases.patch(guide_table.ReusingParser, "parse", "validate: read + reuse or parse one guide file")
+    phases.patch(builder, "_save_table", "guide table: save")
+    phases.patch(chunk_rows.ChunkRows, "__init__", "chunk rows: columns of every chunk")
+    phases.patch(chunk_rows.ChunkRows, "write_guides", "write guides.json (byte ranges + changed)")
+    phases.patch(chunk_rows.ChunkRows, "guide_entries", "chunk rows: guide entries")
+    phases.patch(chunk_rows.ChunkRows, "_read", "chunk rows: read a reused chunk (on use)")
+    from knowledge.index import calibration
+
+    phases.patch(calibration, "fit_logistic", "calibration: logistic fits (numpy)")
+    phases.patch(logistic, "fit_logistic", "calibration: logistic fits (numpy)")
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

@@ -230,10 +230,11 @@ class ChunkTerms:
     def _group(self, chunk_units: Sequence[str | None]) -> None:
         self.units = list(dict.fromkeys(unit for unit in chunk_units if unit is not None))
         row = {unit: index for index, unit in enumerate(self.units)}
-        members = [(row[unit], index) for index, unit in enumerate(chunk_units) if unit is not None]
-        rows = np.array([r for r, _ in members], dtype=np.int64)
-        cols = np.array([c for _, c in members], dtype=np.int64)
-        self.members = sparse.csr_matrix((np.ones(len(members), dtype=np.int32), (rows, cols)),
+        # One C-level pass (map, fromiter) instead of Python tuples for each of ~94,000 chunks.
+        of_chunk = np.fromiter(map(row.get, chunk_units), dtype=np.float64, count=len(chunk_units))  # NaN: no unit
+        cols = np.flatnonzero(~np.isnan(of_chunk))
+        rows = of_chunk[cols].astype(np.int64)
+        self.members = sparse.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols)),
                                          shape=(len(self.units), len(chunk_units)))
         self.unit_counts = (self.members @ self.counts).tocsr()
 
