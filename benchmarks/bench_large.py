@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-src", type=Path,
                         help="another checkout (e.g. `git archive <commit>` unpacked): each rebuild is also run with its "
                              "index_builder.py, alternating with this code, on the same knowledge base and cache")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="untimed edit + rebuild cycles first (each code), for one-off work: a guide table or jieba "
+                             "word table not there yet, the parse cache of a knowledge base in a new folder")
     parser.add_argument("--work", type=Path, help="scratch folder: indexes, logs, the report, and copies of --kb and --cache")
     args = parser.parse_args(argv)
 
@@ -178,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     # 2. rebuilds after editing one guide ------------------------------------------------------
     rebuilds: list[dict[str, Any]] = []
     baseline: list[dict[str, Any]] = []
+    for number in range(1, args.warmup + 1):  # untimed: one-off work of a new code version or folder
+        edit()
+        _common.run_child(build, env, log=bench / f"large-warmup-{number}.log")
+        if baseline_build:
+            edit()
+            _common.run_child(baseline_build, baseline_env, log=bench / f"large-baseline-warmup-{number}.log")
+        _common.say(f"warm-up rebuild {number} done (not counted)")
     for number in range(1, args.rebuilds + 1):
         edited = edit()
         run = _common.run_child(build, env, log=bench / f"large-rebuild-{number}.log")

@@ -44,13 +44,15 @@ from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
 from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, guide_meta
+from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
 from knowledge.index.parse_cache import ParseCache
+from knowledge.index.published import published_retriever as _published
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
-from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
+from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.sources.model import Problem
@@ -142,21 +144,6 @@ def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser,
                     chunks.texts)
 
 
-def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
-    """The version serving now, to compare with; None when there is none (or it cannot be loaded,
-    or it was built with another model: nothing comparable)."""
-    folder = store.current_folder()
-    if folder is None or not folder.is_dir():
-        return None
-    try:
-        data = IndexData(folder)
-        retriever = Retriever(data, RetrievalParams.from_settings(settings), embedder)
-    except NoIndexError:
-        return None
-    retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, faster at thousands of guides
-    return retriever
-
-
 @dataclass
 class _VectorPlan:
     """Where every chunk's vector comes from: row source[i] of the serving version's dense.faiss
@@ -241,7 +228,9 @@ def build_index(
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
-    tokenizer = Tokenizer(user_words)
+    # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
+    words = JiebaWords(settings.embedding_cache)
+    tokenizer = Tokenizer(user_words, words=words)
     # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
@@ -312,7 +301,9 @@ def build_index(
                 metrics, eval_text = report["metrics"], format_report(report)
                 manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
             if gate:
-                findings = check_gate(retriever, _published(store, settings, cached), settings, report)
+                findings = check_gate(retriever, _published(store, RetrievalParams.from_settings(settings), cached, table, tokenizer,
+                                                                 settings.dense_candidates + NEIGHBOUR_MARGIN),
+                                      settings, report)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
                     raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
@@ -325,6 +316,8 @@ def build_index(
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            tokenizer.save()  # the new texts' tokens, for the next build
+            words.close()
             store.finalize(staging, version)
         except BaseException:
             store.discard(staging)

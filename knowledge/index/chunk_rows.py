@@ -113,20 +113,21 @@ class GuideEntry(dict):  # type: ignore[type-arg]
 
 
 class ChunkView:
-    """A chunk as iteration yields it: kind and guide id from the columns (and a question's text or an
-    FAQ's content, from the guide table), anything else from the Chunk, made on first use."""
+    """A reused guide chunk as the build sees it: kind, guide id and title from the columns (and a
+    question's text or an FAQ's content, from the guide table), anything else from the Chunk, made
+    on first use (a search hit's kind, guide and title are all that scoring reads)."""
 
-    __slots__ = ("_row", "_rows", "content", "guide_id", "kind", "text")
+    __slots__ = ("_row", "_rows", "content", "guide_id", "kind", "text", "title")
 
-    def __init__(self, kind: str, guide_id: str | None, rows: ChunkRows, row: int, known: str) -> None:
-        self.kind, self.guide_id, self._rows, self._row = kind, guide_id, rows, row
+    def __init__(self, kind: str, guide_id: str | None, title: str, rows: ChunkRows, row: int, known: str) -> None:
+        self.kind, self.guide_id, self.title, self._rows, self._row = kind, guide_id, title, rows, row
         if kind == QUESTION:
             self.text = known
         elif kind == FAQ:
             self.content = known
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._rows[self._row], name)
+        return getattr(self._rows.chunk(self._row), name)
 
 
 class ChunkRows(Sequence[Chunk]):
@@ -191,24 +192,36 @@ class ChunkRows(Sequence[Chunk]):
     def __getitem__(self, row: slice) -> list[Chunk]: ...
 
     def __getitem__(self, row: int | slice) -> Chunk | list[Chunk]:
+        """A Chunk, or for a reused chunk its ChunkView (the Chunk is read when a field beyond the columns is)."""
         if isinstance(row, slice):
             return [self[i] for i in range(*row.indices(len(self)))]
         row = int(row)
         if row < 0:
             row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(row)
+        return self._all()[row]  # type: ignore[no-any-return]
+
+    def chunk(self, row: int) -> Chunk:
+        """The Chunk of a row (read from the serving version's chunks.jsonl on first use)."""
         chunk = self._objects.get(row)
         if chunk is None:
-            if not 0 <= row < len(self):
-                raise IndexError(row)
             chunk = self._objects[row] = self._read(int(self.old_row[row]))
         return chunk
 
     def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+    def _all(self) -> list[Any]:
+        """Every row: the Chunk objects this build made, views of the reused ones."""
         if self._views is None:
-            views: list[Any] = [ChunkView(kind, guide_id, self, row, text) for row, (kind, guide_id, text)
-                                in enumerate(zip(self.kinds[: self.guide_rows], self.guide_ids, self.texts, strict=False))]
+            titles = [guide.title for guide in self.guides]
+            owners = np.repeat(np.arange(len(self.guides)), np.diff(self.chunk_at)).tolist()
+            views: list[Any] = [self._objects.get(row) or ChunkView(kind, guide_id, titles[owner], self, row, text)
+                                for row, (kind, guide_id, text, owner)
+                                in enumerate(zip(self.kinds[: self.guide_rows], self.guide_ids, self.texts, owners, strict=False))]
             self._views = views + self.other
-        return iter(self._views)
+        return self._views
 
     def _read(self, old_row: int) -> Chunk:
         """A reused chunk, from its line in the serving version's chunks.jsonl."""

@@ -14,7 +14,7 @@ from knowledge.index.builder import build_index
 from knowledge.index.chunk_rows import GuideEntry
 from knowledge.index.chunks import anchor_chunks, document_chunks, guide_chunks
 from knowledge.index.embedding import Embedder
-from knowledge.index.guide_table import TABLE_FILE
+from knowledge.index.guide_table import TABLE_FILE, GuideTable
 from knowledge.settings import Settings
 from knowledge.sources.validation import validate_knowledge_base
 
@@ -118,3 +118,38 @@ def test_guide_entry_is_the_whole_entry_for_every_reader(tmp_path: Path) -> None
         pass
     else:
         raise AssertionError("a missing key must raise KeyError")
+
+
+def test_the_gate_sees_the_serving_version_as_the_answering_processes_do(kb_copy: Settings, embedder: Embedder) -> None:
+    from knowledge.index.bm25 import Tokenizer
+    from knowledge.index.evaluation import load_question_set
+    from knowledge.index.parse_cache import ParseCache
+    from knowledge.index.published import lazy_index_data
+    from knowledge.retrieval.index_data import IndexData
+    from knowledge.retrieval.retriever import RetrievalParams, Retriever
+
+    report = build_index(kb_copy, embedder=embedder, gate=False)
+    folder = kb_copy.index_dir / "versions" / report.version
+    with ParseCache(kb_copy.embedding_cache) as cache:
+        table = GuideTable.load(folder, cache.parts_code)
+    assert table is not None
+    words = json.loads((folder / "user_words.json").read_text(encoding="utf-8"))
+    lazy = lazy_index_data(folder, table, Tokenizer(words), depth=kb_copy.dense_candidates + 64)
+    assert lazy is not None
+    params = RetrievalParams.from_settings(kb_copy)
+    quick, loaded = Retriever(lazy, params, embedder), Retriever(IndexData(folder), params, embedder)
+    questions = ["开公司要带什么材料", "装自来水多久能通水", "公司注销要多久", "燃气开户多少钱", "今天天气怎么样", "营业执照丢了怎么办",
+                 "施工许可证在哪里办", "个体户营业执照怎么办"]
+    asked = load_question_set(kb_copy.eval_questions)  # answered from the version's neighbour lists
+    questions += [item["q"] for item in asked["in_scope"][:40]] + asked["off_topic"][:20]
+    for question in questions:
+        a, b = quick.run(question), loaded.run(question)
+        assert (a.decision, a.guide_id, a.confidence, a.in_scope) == (b.decision, b.guide_id, b.confidence, b.in_scope), question
+        assert [(c.guide_id, c.score) for c in a.candidates] == [(c.guide_id, c.score) for c in b.candidates], question
+        assert a.guide == b.guide and a.sections == b.sections, question
+        assert [h.chunk.as_dict() for h in a.hits] == [h.chunk.as_dict() for h in b.hits], question
+    assert quick.data.dense.reused > 0  # type: ignore[attr-defined]
+    assert [c.as_dict() for c in lazy.chunks] == [c.as_dict() for c in IndexData(folder).chunks]
+    # A damaged file of the version: not loaded this way (the gate then has nothing or IndexData's error)
+    (folder / "guides.json").write_bytes((folder / "guides.json").read_bytes().replace("材料".encode(), "资料".encode(), 1))
+    assert lazy_index_data(folder, table, Tokenizer(words)) is None
