@@ -21,10 +21,12 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +41,7 @@ from knowledge.index.chunk_rows import ChunkRows
 from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
-from knowledge.index.flat import FlatVectors, StoredVectors, write_rows
+from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
@@ -128,6 +130,17 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
     return sums
 
 
+def _sha256(path: Path) -> str:
+    """store.file_sha256 in 16 MB blocks: hashlib releases the GIL per block, and a thread that must
+    take it back every 1 MB waits on the build thread that often."""
+    digest = hashlib.sha256()
+    block = bytearray(16 << 20)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            digest.update(memoryview(block)[:size])
+    return digest.hexdigest()
+
+
 def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
     """chunks.jsonl (one place to fail, for the tests of a full disk); each guide chunk's line offset."""
     return chunks.write_chunks(path)
@@ -154,13 +167,54 @@ class _VectorPlan:
     stored: Path | None
     dimension: int
 
-    def write(self, path: Path) -> FlatVectors | StoredVectors:
+    def vectors(self) -> FlatVectors | PlannedVectors:
+        """The vectors, readable before the file is written (the writer thread writes it meanwhile)."""
+        if self.stored is None:
+            return FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
+        return PlannedVectors(self.dimension, self.source, self.stored, self.fresh)
+
+    def write(self, path: Path) -> None:
         """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
         if self.stored is None:
-            dense = FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
-            dense.write(path)
-            return dense
-        return write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+            FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32)).write(path)
+        else:
+            write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+
+
+class _StagedFiles:
+    """dense.faiss, chunks.jsonl and guides.json written in a thread while the build calibrates.
+
+    Why: at 5,000 guides they are ~300 MB, mostly copied from the serving version in the kernel
+    (copy_file_range): 0.2-1 s of system time that holds no GIL, so the other core does it while
+    this one calibrates. Nothing reads the new files before `join` (the build reads vectors and
+    chunks from the serving version's files and memory); `join` re-raises the writer's error."""
+
+    NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
+
+    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+        self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
+        self._result: tuple[np.ndarray, np.ndarray] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks), name="staged-files", daemon=True)
+        self._thread.start()
+
+    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+        try:
+            plan.write(staging / "dense.faiss")
+            line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
+            entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
+            self.checksums = {name: _sha256(staging / name) for name in self.NAMES}
+            self._result = (line_at, entry_at)
+        except BaseException as error:  # handed to the build thread by join()
+            self._error = error
+
+    def join(self) -> tuple[np.ndarray, np.ndarray]:
+        """(line_at, entry_at) of the written files, for the guide table; the writer's error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
@@ -243,14 +297,14 @@ def build_index(
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
 
+    files: _StagedFiles | None = None
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            dense = plan.write(staging / "dense.faiss")  # searched from there: no FAISS index copy (flat.py)
+            files = _StagedFiles(plan, staging, chunks)
+            dense = plan.vectors()  # no FAISS index copy (flat.py)
             bm25.save(staging)
-            line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
-            entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
             guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
@@ -311,15 +365,18 @@ def build_index(
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
             term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
-            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, line_at, entry_at)
+            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
-            manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
+            manifest["files"] = file_checksums(staging, known=files.checksums)  # verified whenever the version is loaded
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
             tokenizer.save()  # the new texts' tokens, for the next build
             words.close()
             store.finalize(staging, version)
         except BaseException:
+            if files is not None:
+                with contextlib.suppress(BaseException):
+                    files.join()  # before the folder goes: the writer may still be in it
             store.discard(staging)
             raise
         chunks.close()
