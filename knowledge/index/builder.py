@@ -5,11 +5,14 @@ keeps serving. Chunks whose text and model are unchanged are read from the embed
 rebuilding after editing one guide among thousands embeds only that guide's chunks.
 
 A rebuild redoes only what changed and publishes the bytes a build from scratch would: unchanged
-guides come parsed, chunked and serialised from the parse cache (guide_parts.py), unchanged
-vectors are copied file to file from the serving dense.faiss (flat.py), unchanged chunks' term
-counts come from its chunk_terms.npz (terms.py), and calibration's and evaluation's searches from
-its neighbour table (neighbours.py). Every input taken from the serving version is checked against
-its manifest's checksums first; the new version is written whole, then renamed, then published.
+guides are neither parsed nor turned into objects (the serving version's guide table and byte
+ranges: guide_table.py, chunk_rows.py; changed ones go through the parse cache, guide_parts.py),
+unchanged vectors are copied file to file from the serving dense.faiss (flat.py), in a thread
+while calibration runs, unchanged chunks' term counts come from its chunk_terms.npz (terms.py),
+calibration's and evaluation's searches from its neighbour table (neighbours.py), jieba's
+dictionary is looked up per new text (jieba_words.py), and the gate reads the serving version
+the same way (published.py). Every input taken from the serving version is checked against its
+manifest's checksums first; the new version is written whole, then renamed, then published.
 
 Usage::
 

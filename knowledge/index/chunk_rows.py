@@ -10,8 +10,9 @@ sample questions, search hits), from the serving version's ``chunks.jsonl`` line
 - ``chunks.jsonl`` and ``guides.json`` are written from the serving version's byte ranges
   (guide_table.py says where each unchanged guide is) and the changed guides' serialised parts
   (guide_parts.py): the bytes a build from scratch writes (tests compare them).
-- `ChunkRows` is the staged IndexData's ``chunks``: indexing gives a Chunk (made on first use,
-  kept); iterating gives light views whose ``kind`` and ``guide_id`` come from the columns.
+- `ChunkRows` is the staged IndexData's ``chunks``: a changed guide's chunks are Chunk objects; a
+  reused one is a `ChunkView` whose kind, guide id, title (and a question's text or an FAQ's
+  content) come from the columns, and whose other fields read its Chunk on first use.
 - `GuideEntry` is an unchanged guide's ``guides.json`` entry: id, title and aliases at once, the
   rest parsed on first use.
 
