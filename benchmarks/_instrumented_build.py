@@ -14,6 +14,9 @@ excludes the searches and feature computations inside it); the gate is one phase
 timed inside it. "build_index (untimed remainder)" is what is left in
 build_index itself. The wrappers cost about a microsecond per call (~0.2 s for 100k chunks).
 
+Timers are per thread: the files the build writes in a thread of its own (dense.faiss, chunks.jsonl,
+guides.json) are timed there, overlapping the main thread's phases.
+
 ``--cprofile`` runs the same command under cProfile (no phase wrappers), writes the .prof file
 and a text summary (top functions by own time and by cumulative time) next to it.
 
@@ -29,6 +32,7 @@ import io
 import json
 import pstats
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -45,8 +49,21 @@ class Phases:
         self.inclusive: dict[str, float] = defaultdict(float)
         self.exclusive: dict[str, float] = defaultdict(float)
         self.calls: Counter[str] = Counter()
-        self._children: list[float] = []  # time of timed callees, per open frame
-        self._absorbing = 0
+        self._local = threading.local()  # per thread (the build writes files in one): open frames, absorbing
+
+    @property
+    def _children(self) -> list[float]:  # time of timed callees, per open frame of this thread
+        if not hasattr(self._local, "children"):
+            self._local.children = []
+        return self._local.children  # type: ignore[no-any-return]
+
+    @property
+    def _absorbing(self) -> int:
+        return getattr(self._local, "absorbing", 0)  # type: ignore[no-any-return]
+
+    @_absorbing.setter
+    def _absorbing(self, value: int) -> None:
+        self._local.absorbing = value
 
     def wrap(self, label: str, func: Callable[..., Any], *, absorb: bool = False) -> Callable[..., Any]:
         """`func` timed under `label`; with absorb, timed calls inside it count as part of it."""
@@ -192,6 +209,19 @@ def install(phases: Phases) -> None:
     phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")
     phases.patch(terms.TermRows, "chunk_terms", "BM25: chunk term counts")
     phases.patch(terms.TermRows, "save", "term counts: save")
+    from knowledge.index import chunk_rows, guide_table, logistic
+
+    phases.patch(guide_table.GuideTable, "load", "guide table: load the serving version's")
+    phases.patch(guide_table.ReusingParser, "parse", "validate: read + reuse or parse one guide file")
+    phases.patch(builder, "_save_table", "guide table: save")
+    phases.patch(chunk_rows.ChunkRows, "__init__", "chunk rows: columns of every chunk")
+    phases.patch(chunk_rows.ChunkRows, "write_guides", "write guides.json (byte ranges + changed)")
+    phases.patch(chunk_rows.ChunkRows, "guide_entries", "chunk rows: guide entries")
+    phases.patch(chunk_rows.ChunkRows, "_read", "chunk rows: read a reused chunk (on use)")
+    from knowledge.index import calibration
+
+    phases.patch(calibration, "fit_logistic", "calibration: logistic fits (numpy)")
+    phases.patch(logistic, "fit_logistic", "calibration: logistic fits (numpy)")
 
 
 def _profile_summary(profile: cProfile.Profile, limit: int = 30) -> str:

@@ -33,8 +33,15 @@ a same-run baseline on a shared machine whose load changes by the minute. CPU se
 system) are reported beside wall time for the same reason.
 
 Child output goes to var/bench/large-*.log. ``--skip-cold`` reuses the index, cache and cold
-numbers of a previous run and only does steps 2 and 3. Writes var/reports/bench-large.json
-(also after each step, so a partial run leaves its numbers).
+numbers of a previous run (and the baseline's index, if there is one) and only does steps 2 and 3.
+Writes var/reports/bench-large.json (also after each step, so a partial run leaves its numbers).
+
+``--work DIR`` keeps everything in a scratch folder instead (indexes, logs, DIR/bench-large.json)
+and edits *copies* of ``--kb`` and ``--cache`` made there on first use, so a shared knowledge base
+and embedding cache are never edited::
+
+    var/venv-app/bin/python benchmarks/bench_large.py --work var/tmp/rebuild/bench --kb var/bench/kb-5000 \
+        --cache var/bench/cache-5000.sqlite3 --skip-cold --rebuilds 5 --phase-runs 3 --baseline-src var/tmp/rebuild/base-src
 """
 
 from __future__ import annotations
@@ -83,15 +90,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-src", type=Path,
                         help="another checkout (e.g. `git archive <commit>` unpacked): each rebuild is also run with its "
                              "index_builder.py, alternating with this code, on the same knowledge base and cache")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="untimed edit + rebuild cycles first (each code), for one-off work: a guide table or jieba "
+                             "word table not there yet, the parse cache of a knowledge base in a new folder")
+    parser.add_argument("--work", type=Path, help="scratch folder: indexes, logs, the report, and copies of --kb and --cache")
     args = parser.parse_args(argv)
 
-    bench = _common.BENCH_VAR
+    bench = args.work.resolve() if args.work else _common.BENCH_VAR
     kb = args.kb.resolve() if args.kb else bench / f"kb-{args.count}"
+    cache = args.cache.resolve() if args.cache else bench / f"cache-{args.count}.sqlite3"
+    if args.work:  # edit copies, never the shared knowledge base and cache
+        bench.mkdir(parents=True, exist_ok=True)
+        if args.kb and not (bench / "kb").is_dir():
+            shutil.copytree(kb, bench / "kb")
+        if args.cache and not (bench / "cache.sqlite3").is_file():
+            shutil.copy2(cache, bench / "cache.sqlite3")
+        kb = bench / "kb" if args.kb else kb
+        cache = bench / "cache.sqlite3" if args.cache else cache
+
+    def write_report(data: dict[str, Any]) -> Path:
+        if not args.work:
+            return _common.write_report("large", data)
+        (bench / "bench-large.json").write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return bench / "bench-large.json"
+
+    def read_report() -> dict[str, Any] | None:
+        if not args.work:
+            return _common.read_report("large")
+        path = bench / "bench-large.json"
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
     if args.kb:
         args.count = len(list(kb.glob("*.md")))
     documents = bench / "empty-documents"
     index = bench / f"index-{args.count}"
-    cache = args.cache.resolve() if args.cache else bench / f"cache-{args.count}.sqlite3"
     env = _common.build_env(index_dir=index, cache=cache, reports=bench / f"reports-{args.count}", guides=kb, documents=documents)
     build = [_common.python(), "index_builder.py", "build", "--no-gate"]
     baseline_env = {**env, "GOVQA_INDEX_DIR": str(bench / f"index-{args.count}-baseline")}
@@ -112,11 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         _common.say(f"reusing {kb}")
 
     # 1. cold build ---------------------------------------------------------------------------
-    previous = _common.read_report("large") or {}
+    previous = read_report() or {}
     if args.skip_cold:
-        if not (index / "CURRENT").is_file() or "cold" not in previous:
-            raise SystemExit("--skip-cold needs the index and report of an earlier full run")
-        report["cold"] = previous["cold"]
+        if not (index / "CURRENT").is_file():
+            raise SystemExit("--skip-cold needs the index of an earlier run")
+        report["cold"] = previous.get("cold") or {}
         _common.say("reusing the cold build of the earlier run")
     else:
         shutil.rmtree(index, ignore_errors=True)
@@ -127,14 +159,16 @@ def main(argv: list[str] | None = None) -> int:
         report["cold"] = {**cold.as_dict(), "summary": cold.output.strip().splitlines()[-1],
                           "cache_mb": round(cache.stat().st_size / 1e6, 1)}
         _common.say(f"cold build: {cold.seconds:.0f} s, peak RSS {cold.max_rss_mb:.0f} MB, embedded {cold.embedded}")
-    if baseline_build:
+    if baseline_build and args.skip_cold and (bench / f"index-{args.count}-baseline" / "CURRENT").is_file():
+        _common.say("reusing the baseline index of the earlier run")
+    elif baseline_build:
         shutil.rmtree(bench / f"index-{args.count}-baseline", ignore_errors=True)
         first = _common.run_child(baseline_build, baseline_env, log=bench / "large-baseline-first-build.log")
         report["baseline_first_build"] = first.as_dict()
         _common.say(f"baseline first build: {first.seconds:.0f} s")
     current = (index / "CURRENT").read_text(encoding="utf-8").strip()
     report["index_version_mb"] = _folder_mb(index / "versions" / current)
-    _common.write_report("large", report)
+    write_report(report)
 
     guides = sorted(kb.glob("*.md"))
     picks = iter(guides[(7 + 613 * number) % len(guides)] for number in range(len(guides)))
@@ -147,6 +181,13 @@ def main(argv: list[str] | None = None) -> int:
     # 2. rebuilds after editing one guide ------------------------------------------------------
     rebuilds: list[dict[str, Any]] = []
     baseline: list[dict[str, Any]] = []
+    for number in range(1, args.warmup + 1):  # untimed: one-off work of a new code version or folder
+        edit()
+        _common.run_child(build, env, log=bench / f"large-warmup-{number}.log")
+        if baseline_build:
+            edit()
+            _common.run_child(baseline_build, baseline_env, log=bench / f"large-baseline-warmup-{number}.log")
+        _common.say(f"warm-up rebuild {number} done (not counted)")
     for number in range(1, args.rebuilds + 1):
         edited = edit()
         run = _common.run_child(build, env, log=bench / f"large-rebuild-{number}.log")
@@ -174,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     report["rebuild"] = summary(rebuilds)
     if baseline:
         report["baseline_rebuild"] = {**summary(baseline), "src": str(args.baseline_src)}
-    _common.write_report("large", report)
+    write_report(report)
 
     # 3. where the rebuild time goes -----------------------------------------------------------
     phase_runs: list[dict[str, Any]] = []
@@ -198,18 +239,18 @@ def main(argv: list[str] | None = None) -> int:
         run = _common.run_child(argv, env, log=bench / "large-profile.log")
         report["cprofile"] = {"wall_s": round(run.seconds, 2), "prof": str(prof), "summary": str(prof.with_suffix(".txt")), **edited}
         _common.say(f"cProfile rebuild: {run.seconds:.1f} s (profiler overhead included)")
-    path = _common.write_report("large", report)
+    path = write_report(report)
 
     # tables ------------------------------------------------------------------------------------
     cold_data = report["cold"]
     rebuild = report["rebuild"]
     print(f"\nSynthetic knowledge base: {cold_data.get('summary', '')}")
     print(f"Index version on disk: {report['index_version_mb']} MB; embedding cache: {cold_data.get('cache_mb')} MB\n")
+    cold_row = ([["cold build (empty cache, --no-gate)", 1, cold_data["seconds"], f"{cold_data['seconds']:.1f}",
+                  cold_data["build_index_seconds"], cold_data["max_rss_mb"], cold_data["embedded"]]] if "seconds" in cold_data else [])
     print(_common.markdown_table(
         [f"{args.count} guides", "runs", "median wall (s)", "all runs (s)", "median build_index (s)", "median peak RSS (MB)", "re-embedded"],
-        [["cold build (empty cache, --no-gate)", 1, cold_data["seconds"], f"{cold_data['seconds']:.1f}",
-          cold_data["build_index_seconds"], cold_data["max_rss_mb"], cold_data["embedded"]],
-         ["rebuild after editing 1 guide", rebuild["runs"], rebuild["median_s"], ", ".join(f"{r['seconds']:.1f}" for r in rebuilds),
+        cold_row + [["rebuild after editing 1 guide", rebuild["runs"], rebuild["median_s"], ", ".join(f"{r['seconds']:.1f}" for r in rebuilds),
           rebuild["median_build_index_s"], rebuild["median_peak_rss_mb"], ", ".join(str(r["embedded"]) for r in rebuilds)]]
         + ([["same, baseline code", len(baseline), report["baseline_rebuild"]["median_s"],
              ", ".join(f"{r['seconds']:.1f}" for r in baseline), report["baseline_rebuild"]["median_build_index_s"],

@@ -26,6 +26,8 @@ import jieba
 import numpy as np
 from scipy import sparse
 
+from knowledge.index.jieba_words import JiebaWords, UserWords
+
 K1 = 1.5
 B = 0.75
 
@@ -36,27 +38,82 @@ STOPWORDS = frozenset(
 )
 _KEEP = re.compile(r"[\w]", re.UNICODE)
 _SEPARATOR = "\x1f"  # between a chunk's tokens in the token cache
+# A build keeps at most this many new texts' tokens for the next one: its questions (~2,500 at 5,000
+# guides), not the ~94,000 chunks a changed dictionary re-tokenizes (TokenCache keeps those).
+MAX_KEPT_TOKENS = 20000
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
 
 class Tokenizer:
-    """A jieba tokenizer of its own (not jieba's global one) with the knowledge base's names."""
+    """A jieba tokenizer of its own (not jieba's global one) with the knowledge base's names.
 
-    def __init__(self, user_words: Iterable[str] = ()) -> None:
+    With `words` (a build), jieba's dictionary is not loaded: each text is cut with the dictionary
+    entries of its substrings (jieba_words.py, the same tokens), and tokens already computed under
+    the same dictionary come from the token cache's table in that file; after `partial_texts` texts
+    cut that way (a changed title or alias: every text is new) the whole dictionary is loaded."""
+
+    def __init__(self, user_words: Iterable[str] = (), *, words: JiebaWords | None = None, partial_texts: int = 200) -> None:
         self.user_words = sorted({word.strip() for word in user_words if word and word.strip()})
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
-        for word in self.user_words:
-            self._jieba.add_word(word.lower(), freq=50000)
         # Tokens depend on the dictionary: cached tokens are keyed by this too.
         self.fingerprint = hashlib.sha256("\n".join(self.user_words).encode("utf-8")).hexdigest()[:16]
+        self._words = words  # None: the whole dictionary is loaded
+        self._store = words  # where new tokens are kept (also after loading the whole dictionary)
+        self._partial: UserWords | None = None
+        self._partial_left = partial_texts
+        self._fresh: list[tuple[str, str, str]] = []  # (dictionary, digest, tokens) for the token cache
+        if words is None:
+            self._load_all()
+
+    def _load_all(self) -> None:
+        self._jieba = jieba.Tokenizer()
+        for word in self.user_words:
+            self._jieba.add_word(word.lower(), freq=50000)
+        self._words = None
 
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens (words and their parts), lower case, without punctuation and stopwords."""
         with self._lock:  # jieba's lazy initialisation is not thread-safe
-            tokens = self._jieba.lcut_for_search(text.lower())
+            if self._words is not None:
+                return self._tokenize_partial(text)
+            tokens = self._filter(self._jieba.lcut_for_search(text.lower()))
+            if self._store is not None and len(self._fresh) < MAX_KEPT_TOKENS:
+                self._fresh.append((self.fingerprint, hashlib.sha256(text.encode("utf-8")).hexdigest(), _SEPARATOR.join(tokens)))
+        return tokens
+
+    def _tokenize_partial(self, text: str) -> list[str]:
+        words = self._words
+        assert words is not None
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # the token cache's key (a chunk's digest)
+        known = words.cached_tokens(self.fingerprint, digest)
+        if known is not None:
+            return known
+        if self._partial_left <= 0:
+            self._load_all()
+            tokens = self._filter(self._jieba.lcut_for_search(text.lower()))
+        else:
+            self._partial_left -= 1
+            if self._partial is None:
+                self._partial = UserWords(words, self.user_words)
+            lowered = text.lower()
+            self._jieba.FREQ, self._jieba.total = self._partial.frequencies(lowered), self._partial.total
+            self._jieba.initialized = True
+            tokens = self._filter(self._jieba.lcut_for_search(lowered))
+        if len(self._fresh) < MAX_KEPT_TOKENS:
+            self._fresh.append((self.fingerprint, digest, _SEPARATOR.join(tokens)))
+        return tokens
+
+    @staticmethod
+    def _filter(tokens: Iterable[str]) -> list[str]:
         return [token for token in (t.strip() for t in tokens) if token and _KEEP.search(token) and token not in STOPWORDS]
+
+    def save(self) -> None:
+        """Keep the tokens computed here in the token cache (a build calls it once, at the end)."""
+        if self._store is not None:
+            self._store.remember_tokens(self._fresh)
+        self._fresh = []
 
 
 class TokenCache:
@@ -230,10 +287,11 @@ class ChunkTerms:
     def _group(self, chunk_units: Sequence[str | None]) -> None:
         self.units = list(dict.fromkeys(unit for unit in chunk_units if unit is not None))
         row = {unit: index for index, unit in enumerate(self.units)}
-        members = [(row[unit], index) for index, unit in enumerate(chunk_units) if unit is not None]
-        rows = np.array([r for r, _ in members], dtype=np.int64)
-        cols = np.array([c for _, c in members], dtype=np.int64)
-        self.members = sparse.csr_matrix((np.ones(len(members), dtype=np.int32), (rows, cols)),
+        # One C-level pass (map, fromiter) instead of Python tuples for each of ~94,000 chunks.
+        of_chunk = np.fromiter(map(row.get, chunk_units), dtype=np.float64, count=len(chunk_units))  # NaN: no unit
+        cols = np.flatnonzero(~np.isnan(of_chunk))
+        rows = of_chunk[cols].astype(np.int64)
+        self.members = sparse.csr_matrix((np.ones(len(cols), dtype=np.int32), (rows, cols)),
                                          shape=(len(self.units), len(chunk_units)))
         self.unit_counts = (self.members @ self.counts).tocsr()
 

@@ -5,11 +5,14 @@ keeps serving. Chunks whose text and model are unchanged are read from the embed
 rebuilding after editing one guide among thousands embeds only that guide's chunks.
 
 A rebuild redoes only what changed and publishes the bytes a build from scratch would: unchanged
-guides come parsed, chunked and serialised from the parse cache (guide_parts.py), unchanged
-vectors are copied file to file from the serving dense.faiss (flat.py), unchanged chunks' term
-counts come from its chunk_terms.npz (terms.py), and calibration's and evaluation's searches from
-its neighbour table (neighbours.py). Every input taken from the serving version is checked against
-its manifest's checksums first; the new version is written whole, then renamed, then published.
+guides are neither parsed nor turned into objects (the serving version's guide table and byte
+ranges: guide_table.py, chunk_rows.py; changed ones go through the parse cache, guide_parts.py),
+unchanged vectors are copied file to file from the serving dense.faiss (flat.py), in a thread
+while calibration runs, unchanged chunks' term counts come from its chunk_terms.npz (terms.py),
+calibration's and evaluation's searches from its neighbour table (neighbours.py), jieba's
+dictionary is looked up per new text (jieba_words.py), and the gate reads the serving version
+the same way (published.py). Every input taken from the serving version is checked against its
+manifest's checksums first; the new version is written whole, then renamed, then published.
 
 Usage::
 
@@ -21,9 +24,12 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,20 +40,24 @@ from threadpoolctl import threadpool_limits
 
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
-from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks, lexical_unit
+from knowledge.index.chunk_rows import ChunkRows
+from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
-from knowledge.index.flat import FlatVectors, StoredVectors, write_rows
+from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
-from knowledge.index.guide_parts import guide_parts, guides_json, write_chunks
+from knowledge.index.guide_parts import guide_parts
+from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, guide_meta
+from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
-from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, chunk_keys, previous_vectors
+from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
 from knowledge.index.parse_cache import ParseCache
+from knowledge.index.published import published_retriever as _published
 from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
-from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData, NoIndexError
+from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import ROOT, Settings
 from knowledge.sources.model import Problem
@@ -98,38 +108,56 @@ def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -
         except ValueError:
             name = str(anchors)
         sums[name] = known.get(anchors) or hashlib.sha256(anchors.read_bytes()).hexdigest()
+    known_names = {str(path): digest for path, digest in known.items()}
     for folder in (settings.guides_dir, settings.documents_dir):
         if folder.is_dir():
-            resolved = folder.resolve()  # once per folder, not per file (5,000 files)
-            for path in sorted(folder.iterdir()):
-                if path.is_file() and not path.name.startswith("."):
-                    target = path.resolve() if path.is_symlink() else resolved / path.name
+            # Names from the folder's resolved path, computed once: not a Path, resolve and
+            # relative_to for each of 5,000 files (a symlinked file is resolved on its own).
+            try:
+                inside: str | None = str(folder.resolve().relative_to(ROOT))
+            except ValueError:
+                inside = None
+            with os.scandir(folder) as listing:
+                entries = sorted((entry for entry in listing if not entry.name.startswith(".") and entry.is_file()),
+                                 key=lambda entry: entry.name)
+            for entry in entries:
+                path = folder / entry.name
+                if entry.is_symlink():
                     try:
-                        name = str(target.relative_to(ROOT))
+                        name = str(path.resolve().relative_to(ROOT))
                     except ValueError:
                         name = str(path)
-                    sums[name] = known.get(path) or hashlib.sha256(path.read_bytes()).hexdigest()
+                else:
+                    name = str(path) if inside is None else entry.name if inside == "." else f"{inside}/{entry.name}"
+                sums[name] = known_names.get(str(path)) or hashlib.sha256(path.read_bytes()).hexdigest()
     return sums
 
 
-def _write_jsonl(path: Path, guide_lines: list[bytes], other: list[Chunk]) -> None:
-    """chunks.jsonl (one place to fail, for the tests of a full disk)."""
-    write_chunks(path, guide_lines, other)
+def _sha256(path: Path) -> str:
+    """store.file_sha256 in 16 MB blocks: hashlib releases the GIL per block, and a thread that must
+    take it back every 1 MB waits on the build thread that often."""
+    digest = hashlib.sha256()
+    block = bytearray(16 << 20)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(block):
+            digest.update(memoryview(block)[:size])
+    return digest.hexdigest()
 
 
-def _published(store: IndexStore, settings: Settings, embedder: Embedder | CachedEmbedder) -> Retriever | None:
-    """The version serving now, to compare with; None when there is none (or it cannot be loaded,
-    or it was built with another model: nothing comparable)."""
-    folder = store.current_folder()
-    if folder is None or not folder.is_dir():
-        return None
-    try:
-        data = IndexData(folder)
-        retriever = Retriever(data, RetrievalParams.from_settings(settings), embedder)
-    except NoIndexError:
-        return None
-    retriever._mentioned = MentionScan(data)  # type: ignore[method-assign]  # same result, faster at thousands of guides
-    return retriever
+def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
+    """chunks.jsonl (one place to fail, for the tests of a full disk); each guide chunk's line offset."""
+    return chunks.write_chunks(path)
+
+
+def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, line_at: np.ndarray,
+                entry_at: np.ndarray) -> None:
+    """This version's guide table, for the next build (guide_table.py)."""
+    guides, table = chunks.guides, chunks.table
+    meta = [table.meta[g.row] if isinstance(g, GuideStub) and table is not None else guide_meta(g, reader.problems.get(id(g), []))
+            for g in guides]
+    keys = [reader.keys.get(id(g), b"\0" * 32) for g in guides]  # a guide without a key is never matched
+    GuideTable.save(path, code, keys, meta, chunks.chunk_at, line_at, entry_at, chunks.codes, chunks.keys[: chunks.guide_rows],
+                    chunks.texts)
 
 
 @dataclass
@@ -142,13 +170,54 @@ class _VectorPlan:
     stored: Path | None
     dimension: int
 
-    def write(self, path: Path) -> FlatVectors | StoredVectors:
+    def vectors(self) -> FlatVectors | PlannedVectors:
+        """The vectors, readable before the file is written (the writer thread writes it meanwhile)."""
+        if self.stored is None:
+            return FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
+        return PlannedVectors(self.dimension, self.source, self.stored, self.fresh)
+
+    def write(self, path: Path) -> None:
         """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
         if self.stored is None:
-            dense = FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
-            dense.write(path)
-            return dense
-        return write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+            FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32)).write(path)
+        else:
+            write_rows(path, self.dimension, self.source, self.stored, self.fresh)
+
+
+class _StagedFiles:
+    """dense.faiss, chunks.jsonl and guides.json written in a thread while the build calibrates.
+
+    Why: at 5,000 guides they are ~300 MB, mostly copied from the serving version in the kernel
+    (copy_file_range): 0.2-1 s of system time that holds no GIL, so the other core does it while
+    this one calibrates. Nothing reads the new files before `join` (the build reads vectors and
+    chunks from the serving version's files and memory); `join` re-raises the writer's error."""
+
+    NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
+
+    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+        self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
+        self._result: tuple[np.ndarray, np.ndarray] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks), name="staged-files", daemon=True)
+        self._thread.start()
+
+    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+        try:
+            plan.write(staging / "dense.faiss")
+            line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
+            entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
+            self.checksums = {name: _sha256(staging / name) for name in self.NAMES}
+            self._result = (line_at, entry_at)
+        except BaseException as error:  # handed to the build thread by join()
+            self._error = error
+
+    def join(self) -> tuple[np.ndarray, np.ndarray]:
+        """(line_at, entry_at) of the written files, for the guide table; the writer's error if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
@@ -183,20 +252,26 @@ def build_index(
     despite the gate's findings and records why."""
     say = log or (lambda message: None)
     started = time.perf_counter()
-    # Unchanged guide files are not parsed, chunked or serialised again (parse_cache.py, guide_parts.py).
+    store = IndexStore(settings.index_dir)
+    # Unchanged guide files come from the serving version's guide table as stubs and byte ranges
+    # (guide_table.py, chunk_rows.py); changed ones are parsed, chunked and serialised through the
+    # parse cache (parse_cache.py, guide_parts.py).
     with ParseCache(settings.embedding_cache) as parsed:
-        validation = validate_knowledge_base(settings, parse=parsed.parse)
+        table = GuideTable.load(store.current_folder(), parsed.parts_code)
+        reader = ReusingParser(parsed, table)
+        validation = validate_knowledge_base(settings, parse=reader.parse)
         if not validation.ok:
             raise BuildError(f"校验未通过：{len(validation.errors)} 个错误，未发布新索引", validation.problems)
-        parts = [guide_parts(parsed, guide) for guide in validation.guides]
+        parts = {position: guide_parts(parsed, guide) for position, guide in enumerate(validation.guides)  # type: ignore[arg-type]
+                 if not isinstance(guide, GuideStub)}
 
-    chunks: list[Chunk] = [chunk for part in parts for chunk in part.chunks]
     other_chunks: list[Chunk] = []  # policy passages and anchors: serialised as they are
     for document in validation.documents:
         other_chunks.extend(document_chunks(document))
     other_chunks.extend(anchor_chunks(validation.out_of_scope))
-    chunks.extend(other_chunks)
-    say(f"指南 {len(validation.guides)} 个，政策文件 {len(validation.documents)} 个，切块 {len(chunks)} 个")
+    chunks = ChunkRows(validation.guides, parts, table, other_chunks)
+    say(f"指南 {len(validation.guides)} 个（未改动、沿用上一版本的 {reader.reused} 个），政策文件 {len(validation.documents)} 个，"
+        f"切块 {len(chunks)} 个")
 
     embedder = embedder or Embedder(
         settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size,
@@ -205,13 +280,14 @@ def build_index(
     # Evaluation, calibration and the gate embed the same questions on every build: through the
     # cache they are computed once, and a rebuild that finds everything cached loads no model.
     cached = CachedEmbedder(embedder, settings.embedding_cache)
-    store = IndexStore(settings.index_dir)
-    keys = chunk_keys([c.id for c in chunks], [c.digest for c in chunks])
+    keys = chunks.keys
     plan, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
     user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
-    tokenizer = Tokenizer(user_words)
+    # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
+    words = JiebaWords(settings.embedding_cache)
+    tokenizer = Tokenizer(user_words, words=words)
     # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
@@ -220,24 +296,23 @@ def build_index(
                                                                          [chunks[i].digest for i in rows]))
     finally:
         token_cache.close()
-    chunk_terms = term_rows.chunk_terms([lexical_unit(chunk) for chunk in chunks])
+    chunk_terms = term_rows.chunk_terms(chunks.units)
     unit_names = chunk_terms.units
     bm25 = chunk_terms.index()
 
+    files: _StagedFiles | None = None
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            dense = plan.write(staging / "dense.faiss")  # searched from there: no FAISS index copy (flat.py)
+            files = _StagedFiles(plan, staging, chunks)
+            dense = plan.vectors()  # no FAISS index copy (flat.py)
             bm25.save(staging)
-            _write_jsonl(staging / "chunks.jsonl", [part.lines for part in parts], other_chunks)
-            guides = {g.id: g.as_dict() for g in validation.guides}
-            (staging / GUIDES_FILE).write_text(guides_json([(g.id, part.entry) for g, part in zip(validation.guides, parts, strict=True)])
-                                               if len(guides) == len(parts) else json.dumps(guides, ensure_ascii=False), encoding="utf-8")
+            guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
             # Checksums of the bytes this build read (guides, anchors): an edit during the build is a change next time.
-            read_sums = dict(parsed.file_sums)
+            read_sums = dict(reader.file_sums)
             if validation.out_of_scope_sha256:
                 read_sums[settings.out_of_scope_file] = validation.out_of_scope_sha256
             manifest: dict[str, Any] = {
@@ -283,7 +358,9 @@ def build_index(
                 metrics, eval_text = report["metrics"], format_report(report)
                 manifest["eval"] = {"questions": report["counts"], "metrics": metrics}
             if gate:
-                findings = check_gate(retriever, _published(store, settings, cached), settings, report)
+                findings = check_gate(retriever, _published(store, RetrievalParams.from_settings(settings), cached, table, tokenizer,
+                                                                 settings.dense_candidates + NEIGHBOUR_MARGIN),
+                                      settings, report)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
                     raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
@@ -291,14 +368,21 @@ def build_index(
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
             term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
+            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
-            manifest["files"] = file_checksums(staging)  # verified whenever the version is loaded
+            manifest["files"] = file_checksums(staging, known=files.checksums)  # verified whenever the version is loaded
             (staging / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            tokenizer.save()  # the new texts' tokens, for the next build
+            words.close()
             store.finalize(staging, version)
         except BaseException:
+            if files is not None:
+                with contextlib.suppress(BaseException):
+                    files.join()  # before the folder goes: the writer may still be in it
             store.discard(staging)
             raise
+        chunks.close()
         store.publish(version, accepted=accept if findings and findings.failures else None)
         store.prune()
     return BuildReport(

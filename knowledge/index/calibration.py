@@ -55,6 +55,7 @@ import numpy as np
 
 from knowledge.index.bm25 import ChunkTerms
 from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
+from knowledge.index.logistic import fit_logistic
 
 if TYPE_CHECKING:  # the retriever imports this module; the type is only for signatures
     from knowledge.retrieval.retriever import Retriever
@@ -99,13 +100,11 @@ class Logistic:
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray) -> Logistic:
-        from sklearn.linear_model import LogisticRegression  # only the build needs scikit-learn
-
         mean = x.mean(axis=0)
         scale = np.where(x.std(axis=0) > 1e-9, x.std(axis=0), 1.0)
-        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000)
-        model.fit((x - mean) / scale, y)
-        return cls(mean.tolist(), scale.tolist(), model.coef_[0].tolist(), float(model.intercept_[0]))
+        # LogisticRegression(C=1.0, class_weight="balanced") fitted to its optimum, without importing scikit-learn
+        coef, intercept = fit_logistic((x - mean) / scale, y, c=1.0)
+        return cls(mean.tolist(), scale.tolist(), coef.tolist(), intercept)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.array([self.probability(row) for row in x])

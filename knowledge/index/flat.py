@@ -150,6 +150,50 @@ class StoredVectors:
         return self._all.search(x, k)
 
 
+class PlannedVectors:
+    """The vectors of a dense.faiss that `write_rows` is still writing (in another thread): row i is
+    row source[i] of the serving version's file, or, where source[i] < 0, the next row of `fresh`.
+    Read from there, so the build need not wait for the new file (calibration reads ~25,000 rows and
+    searches through neighbour lists; a real search gathers the whole matrix, rarely needed)."""
+
+    def __init__(self, dimension: int, source: np.ndarray, old_path: Path, fresh: np.ndarray) -> None:
+        self.ntotal, self.d = len(source), dimension
+        self.source = source
+        self.fresh = np.ascontiguousarray(fresh, dtype=np.float32).reshape(-1, dimension)
+        self._fresh_row = np.cumsum(source < 0) - 1  # row of `fresh` for each new row
+        self._old = StoredVectors(old_path, 0, dimension)
+        self._all: FlatVectors | None = None
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        if not 0 <= row < self.ntotal:
+            raise IndexError(row)
+        old = int(self.source[row])
+        return self._old._read(self._old._file(), old) if old >= 0 else self.fresh[int(self._fresh_row[row])]
+
+    def rows(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        found = [self[row] for row in np.asarray(rows, dtype=np.int64).tolist()]
+        return np.array(found, dtype=np.float32).reshape(len(found), self.d)
+
+    def reconstruct(self, row: int) -> np.ndarray:
+        return np.array(self[row])
+
+    def reconstruct_batch(self, rows: np.ndarray) -> np.ndarray:
+        return self.rows(rows)
+
+    def search(self, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._all is None:
+            old = read_flat(self._old.path, (self._old.path.stat().st_size - _HEADER) // (4 * self.d), self.d)
+            vectors = np.empty((self.ntotal, self.d), dtype=np.float32)
+            reused = np.flatnonzero(self.source >= 0)
+            if len(reused):
+                if old is None:
+                    raise OSError(errno.EIO, f"{self._old.path.name} 无法读取")
+                vectors[reused] = old[self.source[reused]]
+            vectors[self.source < 0] = self.fresh
+            self._all = FlatVectors(vectors)
+        return self._all.search(x, k)
+
+
 def write_rows(path: Path, dimension: int, source: np.ndarray, old_path: Path, fresh: np.ndarray) -> StoredVectors:
     """Write the IndexFlatIP file whose row i is row source[i] of the IndexFlatIP file `old_path`,
     or, where source[i] < 0, the next row of `fresh`; the copying stays in the kernel

@@ -83,6 +83,11 @@ class ParseCache:
             self._key_of[id(result[0])] = key
         return result
 
+    def key_of(self, guide: Guide) -> bytes | None:
+        """The key (sha256 of displayed path and bytes, as read) of a guide this cache returned."""
+        key = self._key_of.get(id(guide))
+        return bytes.fromhex(key) if key is not None else None
+
     def stored_parts(self, guide: Guide) -> bytes | None:
         """The stored parts (guide_parts.GuideParts, pickled) of a guide this cache returned, if any."""
         return self._parts.get(id(guide))

@@ -224,9 +224,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_checksums(folder: Path) -> dict[str, str]:
-    """sha256 of every file of a staged version except the manifest that will list them."""
-    return {path.name: file_sha256(path) for path in sorted(folder.iterdir()) if path.is_file() and path.name != "manifest.json"}
+def file_checksums(folder: Path, known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file of a staged version except the manifest that will list them; `known`:
+    checksums the builder took of files it wrote (and has not touched since)."""
+    known = known or {}
+    return {path.name: known.get(path.name) or file_sha256(path)
+            for path in sorted(folder.iterdir()) if path.is_file() and path.name != "manifest.json"}
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
-from knowledge.index.flat import FlatVectors, read_flat, write_rows
+from knowledge.index.flat import FlatVectors, PlannedVectors, read_flat, write_rows
 
 
 def _vectors(count: int, dimension: int = 16, seed: int = 4) -> np.ndarray:
@@ -89,3 +89,11 @@ def test_rows_copied_file_to_file_give_the_file_of_the_new_vectors(tmp_path: Pat
     assert stored[3].tobytes() == expected[3].tobytes() and stored.reconstruct_batch(np.array([1, 0])).tobytes() == expected[[1, 0]].tobytes()
     for query in (expected[:1], _vectors(25, seed=1)):
         assert stored.search(query, 9)[1].tolist() == flat.search(query, 9)[1].tolist()
+    # The same vectors before the file exists (the build reads them while a thread writes it)
+    planned = PlannedVectors(16, source, tmp_path / "old.faiss", fresh)
+    assert planned.ntotal == len(source) and planned.d == 16
+    assert all(planned[row].tobytes() == expected[row].tobytes() for row in range(len(source)))
+    assert planned.reconstruct_batch(np.array([2, 0, len(source) - 1])).tobytes() == expected[[2, 0, len(source) - 1]].tobytes()
+    for query in (expected[:1], _vectors(25, seed=1)):
+        found, planned_found = flat.search(query, 9), planned.search(query, 9)
+        assert planned_found[1].tolist() == found[1].tolist() and planned_found[0].tobytes() == found[0].tobytes()

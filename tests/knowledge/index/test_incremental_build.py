@@ -13,6 +13,7 @@ import numpy as np
 
 from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
+from knowledge.index.guide_table import TABLE_FILE
 from knowledge.index.neighbours import NEIGHBOURS_FILE
 from knowledge.index.store import IndexStore
 from knowledge.index.terms import TERMS_FILE
@@ -44,8 +45,11 @@ def _calibration(settings: Settings, version: str) -> dict:
 def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, embedder: Embedder) -> None:
     first = build_index(kb_copy, embedder=embedder, gate=False)
     marker = _edit_water_connection(kb_copy)
-    second = build_index(kb_copy, embedder=embedder, gate=False)
+    said: list[str] = []
+    second = build_index(kb_copy, embedder=embedder, gate=False, log=said.append)
     assert 0 < second.embedded <= 3
+    # Every guide but the edited one came from the serving version's guide table, not parsed again
+    assert f"（未改动、沿用上一版本的 {second.guides - 1} 个）" in said[0]
 
     new = _retriever(kb_copy, second.version, embedder)
     old = _retriever(kb_copy, first.version, embedder)  # the previous version still loads: rollback works
@@ -66,11 +70,13 @@ def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, em
                  "lexical_units.json", "user_words.json"):
         reused = (kb_copy.index_dir / "versions" / second.version / name).read_bytes()
         assert reused == (fresh_settings.index_dir / "versions" / fresh.version / name).read_bytes(), name
-    # The term counts kept for the next build (an .npz: compared by content, the zip holds timestamps)
-    with np.load(kb_copy.index_dir / "versions" / second.version / TERMS_FILE) as reused_terms, \
-            np.load(fresh_settings.index_dir / "versions" / fresh.version / TERMS_FILE) as fresh_terms:
-        for name in fresh_terms.files:
-            assert reused_terms[name].tobytes() == fresh_terms[name].tobytes(), name
+    # The term counts and guide table kept for the next build (.npz: compared by content, the zip holds timestamps)
+    for kept in (TERMS_FILE, TABLE_FILE):
+        with np.load(kb_copy.index_dir / "versions" / second.version / kept) as reused_terms, \
+                np.load(fresh_settings.index_dir / "versions" / fresh.version / kept) as fresh_terms:
+            assert sorted(reused_terms.files) == sorted(fresh_terms.files)
+            for name in fresh_terms.files:
+                assert reused_terms[name].tobytes() == fresh_terms[name].tobytes(), (kept, name)
 
     assert IndexStore(kb_copy.index_dir).rollback() == first.version
     assert Retriever.from_published_index(kb_copy, embedder).version == first.version
