@@ -58,6 +58,11 @@ class Tokenizer:
             tokens = self._jieba.lcut_for_search(text.lower())
         return [token for token in (t.strip() for t in tokens) if token and _KEEP.search(token) and token not in STOPWORDS]
 
+    def segment(self, text: str) -> list[str]:
+        """Precise-mode pieces of the lower-cased text, in order, nothing dropped: joined they give it back."""
+        with self._lock:
+            return self._jieba.lcut(text.lower())
+
 
 class TokenCache:
     """Tokens already computed, by (dictionary fingerprint, text hash), in a SQLite file.

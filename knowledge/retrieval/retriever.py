@@ -41,6 +41,7 @@ from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
+from knowledge.retrieval.item_words import blend, item_text, lexical_tokens
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.text import visible_text
@@ -164,6 +165,7 @@ class RetrievalParams:
     lexical_weight: float = 0.15  # fused = (1 - w) * dense + w * BM25 coverage
     best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
     alias_bonus: float = 0.04
+    item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
     ambiguity_margin: float = 0.1  # score units
     max_candidates: int = 4
     related_passage_level: float = 0.35  # score units
@@ -172,8 +174,8 @@ class RetrievalParams:
     embedding_batch_size: int = 32
 
     def __post_init__(self) -> None:
-        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1:
-            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间")
+        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1:
+            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，item_vector_weight 应在 0–1 之间（不含 1）")
         if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
             raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
 
@@ -270,7 +272,7 @@ class Retriever:
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
         floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
-        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
+        coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         per_guide: dict[str, list[tuple[float, int]]] = {}
         hits: list[Hit] = []
         best_anchor = best_guide_chunk = floor
@@ -322,7 +324,7 @@ class Retriever:
         ~4,000 calibration scorings)."""
         data = self._data
         question = normalize_question(question)
-        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
+        coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         mentioned = self._mentioned(data, question)
         return [self._batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned)
                 for exclude in excludes]
@@ -335,6 +337,18 @@ class Retriever:
             table = self._chunk_table = ChunkTable(data)
         return table
 
+    def query_vectors(self, questions: list[str], data: IndexData | None = None) -> np.ndarray:
+        """The vectors the dense channel searches with, for normalised questions: each question's
+        embedding blended with that of its item words (item_words.py), all embedded in one batch."""
+        data = data or self._data
+        items = [item_text(data.tokenizer, data.common_words, q) for q in questions]
+        extra = sorted({item for item in items if item is not None})
+        encoded = self.embedder.encode([q or "?" for q in questions] + extra)
+        row = {item: len(questions) + index for index, item in enumerate(extra)}
+        weight = self.params.item_vector_weight
+        return np.stack([blend(encoded[index], None if item is None else encoded[row[item]], weight)
+                         for index, item in enumerate(items)]) if questions else encoded
+
     def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
         """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
         return self.run_batch([question], [aspect])[0]
@@ -344,7 +358,7 @@ class Retriever:
         data = self._data  # one version for the whole call, even if reload() happens meanwhile
         aspects = aspects or [None] * len(questions)
         cleaned = [normalize_question(q) for q in questions]
-        vectors = self.embedder.encode([q or "?" for q in cleaned])
+        vectors = self.query_vectors(cleaned, data)
         return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
 
     def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:
