@@ -14,6 +14,10 @@ lack the procedure?), from examples the knowledge base itself provides:
   base does not have ("unknown"; its best hit is wrong by construction);
 - the out-of-scope anchors (knowledge/out_of_scope.yml), each left out: off-topic.
 
+Every example is searched as a real question is: its embedding blended with its item words', BM25 without
+the common question words (knowledge/retrieval/item_words.py). Those words are learnt here, first, from the
+same knowledge base, and published with the model (``common_words``).
+
 The guides are split into folds: the model that scores a fold's examples was fitted on the other
 folds' guides, so the numbers say how it transfers to guides it has not seen. Two thresholds come
 from those out-of-fold probabilities:
@@ -232,12 +236,13 @@ def calibrate(
     examples = examples_from(retriever, vectors)
     # Every example is searched as a real question is (Retriever.query_vectors): its embedding blended
     # with its item words'. Chunks' own vectors are reused; the other texts are embedded in one batch.
-    items = [item_text(data.tokenizer, words, e.text) for e in examples]
+    weight = retriever.params.item_vector_weight
+    items = [item_text(data.tokenizer, words, e.text) if weight > 0 else None for e in examples]
     texts = sorted({e.text for e in examples if e.vector is None} | {item for item in items if item is not None})
     encoded = dict(zip(texts, encode(texts), strict=True)) if texts else {}
     for example, item in zip(examples, items, strict=True):
         full = example.vector if example.vector is not None else encoded[example.text]
-        example.vector = blend(full, None if item is None else encoded[item], retriever.params.item_vector_weight)
+        example.vector = blend(full, None if item is None else encoded[item], weight)
     positives = sum(1 for e in examples if e.guide_id)
     anchors = len(examples) - positives
     if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:

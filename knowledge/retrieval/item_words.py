@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -93,6 +93,20 @@ def lexical_tokens(tokenizer: Tokenizer, words: Collection[str], question: str) 
     tokens = tokenizer.tokenize(question)
     kept = [token for token in tokens if token not in words]
     return kept or tokens
+
+
+def search_vectors(encode: Callable[[list[str]], np.ndarray], tokenizer: Tokenizer, words: Collection[str],
+                   questions: list[str], weight: float) -> np.ndarray:
+    """The vectors the dense channel searches with, for normalised questions: each question's embedding
+    blended with that of its item words, all embedded in one batch (weight 0: the questions' own)."""
+    items = [item_text(tokenizer, words, q) if weight > 0 else None for q in questions]
+    extra = sorted({item for item in items if item is not None})
+    encoded = encode([q or "?" for q in questions] + extra)
+    row = {item: len(questions) + index for index, item in enumerate(extra)}
+    if not questions:
+        return encoded
+    return np.stack([blend(encoded[index], None if item is None else encoded[row[item]], weight)
+                     for index, item in enumerate(items)])
 
 
 def blend(full: np.ndarray, item: np.ndarray | None, weight: float) -> np.ndarray:

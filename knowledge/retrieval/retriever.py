@@ -3,7 +3,9 @@
 Dense: sentence-transformers vectors of every chunk in FAISS (inner product on unit vectors); a
 guide's dense score blends its two best chunks (``best_chunk_weight``, 0.7 / 0.3), so a guide that matches in several
 places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
-policy passage), normalised to a coverage in [0, 1). Fused:
+policy passage), normalised to a coverage in [0, 1). Both channels look at the item more than at the way of
+asking (knowledge/retrieval/item_words.py): the dense one searches with the question's embedding blended with
+that of its item words, the lexical one leaves out the words most guides' questions share. Fused:
 ``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
 probabilities of the decision model calibrated for this index version at build time
 (knowledge/index/calibration.py; no score threshold is a constant): that the question is the knowledge
@@ -41,7 +43,7 @@ from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
-from knowledge.retrieval.item_words import blend, item_text, lexical_tokens
+from knowledge.retrieval.item_words import lexical_tokens, search_vectors
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.text import visible_text
@@ -338,16 +340,9 @@ class Retriever:
         return table
 
     def query_vectors(self, questions: list[str], data: IndexData | None = None) -> np.ndarray:
-        """The vectors the dense channel searches with, for normalised questions: each question's
-        embedding blended with that of its item words (item_words.py), all embedded in one batch."""
+        """The vectors the dense channel searches with, for normalised questions (item_words.py)."""
         data = data or self._data
-        items = [item_text(data.tokenizer, data.common_words, q) for q in questions]
-        extra = sorted({item for item in items if item is not None})
-        encoded = self.embedder.encode([q or "?" for q in questions] + extra)
-        row = {item: len(questions) + index for index, item in enumerate(extra)}
-        weight = self.params.item_vector_weight
-        return np.stack([blend(encoded[index], None if item is None else encoded[row[item]], weight)
-                         for index, item in enumerate(items)]) if questions else encoded
+        return search_vectors(self.embedder.encode, data.tokenizer, data.common_words, questions, self.params.item_vector_weight)
 
     def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
         """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
