@@ -3,8 +3,8 @@
 Why: the embedding of "住建局管保障房的窗口在政务中心几楼" is dominated by how it asks ("窗口在政务中心几楼"),
 so another guide's sample question that asks the same way ("…的窗口在几楼") scores as high as the right
 guide, and general guides (代办帮办, a hygiene licence asked about everywhere) come first for questions that
-are not theirs. The dense channel therefore searches with the mean of two embeddings: the whole question
-(it keeps the aspect and the context) and its item words ("住建局管保障房的"), so the item counts for more.
+are not theirs. The dense channel therefore searches with a mix of two embeddings: the whole question (it keeps
+the aspect and the context) and its item words ("住建局管保障房政务中心几楼"), so the item counts for more.
 
 Which words are "common" is learnt from the knowledge base being built, never listed by hand: a word
 (jieba, with the guides' titles and aliases in the dictionary) that occurs in the sample questions or FAQ
@@ -15,10 +15,10 @@ published in calibration.json.
 
 Usage::
 
-    words = common_question_words(data, share=0.1, min_guides=3)    # at build time
-    item_text(data.tokenizer, words, "保障房要带什么材料")     # -> "保障房" (when 要, 带, 什么, 材料 are common)
-    lexical_tokens(data.tokenizer, words, "保障房要带什么材料")   # -> ["保障", "保障房"]
-    blend(full_vector, item_vector, 0.5)                             # the vector the dense channel searches with
+    words = common_question_words(data, share=0.1, min_guides=3)   # at build time
+    item_text(data.tokenizer, words, "养狗办证要多久")          # -> "养狗办证" (when 要, 多久 are common)
+    lexical_tokens(data.tokenizer, words, "养狗办证要多久")     # -> ["养狗", "办证"]
+    blend(full_vector, item_vector, 0.3)                       # the vector the dense channel searches with
 """
 
 from __future__ import annotations
