@@ -25,6 +25,7 @@ Writes var/reports/bench-unseen.json and prints a Markdown table for the README.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -56,8 +57,9 @@ def _questions(folder: Path) -> dict[str, Any]:
             "guide_files": sorted((folder / "guides").glob("*.md"))}
 
 
-def _scenario_settings(name: str, base: Settings) -> Settings:
-    root = base.var_dir / "bench" / f"unseen-{name}"
+def _scenario_settings(name: str, base: Settings, work: Path | None = None) -> Settings:
+    # --work-dir: a private folder, so two checkouts sharing var/ never build into each other's
+    root = (work or base.var_dir / "bench") / f"unseen-{name}"
     shutil.rmtree(root, ignore_errors=True)
     (root / "guides").mkdir(parents=True)
     shutil.copytree(base.documents_dir, root / "documents")
@@ -169,7 +171,7 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
                             guides=settings.guides_dir, documents=settings.documents_dir)
     env.update({"GOVQA_RECORDS_DB": str(settings.records_db), "GOVQA_TRACKER_DB": str(settings.tracker_db),
                 "TELEGRAM_BOT_TOKEN": ""})
-    stack = Stack(ports=(_common.free_port(), _common.free_port()), env=env, logs=settings.var_dir / "bench" / "unseen-logs")
+    stack = Stack(ports=(_common.free_port(), _common.free_port()), env=env, logs=settings.index_dir.parent / "logs")
     stack.start(channels=False)
     try:
         first = after_one = asked = 0
@@ -222,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
                              "unseen3 after unseen2 was reported, unseen4 in session 2026-12-05 afternoon by someone "
                              "outside the design); "
                              "dev, dev2, dev3: the development sets used to choose between designs (never reported as held out)")
+    parser.add_argument("--work-dir", type=Path, default=None,
+                        help="build the scenarios and write the report here instead of var/bench/ and var/reports/")
     args = parser.parse_args(argv)
     base = load_settings()
     embedder = Embedder(base.embedding_model, lowercase=base.embedding_lowercase, threads=1)
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": _common.machine(), "code": _common.code_version(), "scenarios": {}}
     for name in ("added", "replaced") if args.scenario == "both" else (args.scenario,):
         _common.say(f"场景 {name}：先发布示例知识库，再按普通 build 发布 …")
-        settings = _scenario_settings(name, base)
+        settings = _scenario_settings(name, base, args.work_dir)
         result = _publish(settings, name, embedder, questions["guide_files"])
         result["retrieval"] = retrieval(settings, embedder, questions)
         _common.say(f"检索：{ {k: v for k, v in result['retrieval'].items() if k != 'misses'} }")
@@ -237,7 +241,11 @@ def main(argv: list[str] | None = None) -> int:
             result["rest"] = rest(settings, questions)
             _common.say(f"整条链路：{ {k: v for k, v in result['rest'].items() if k != 'misses'} }")
         report["scenarios"][name] = result
-    path = _common.write_report(args.set, report)
+    if args.work_dir:
+        path = args.work_dir / f"bench-{args.set}.json"
+        path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    else:
+        path = _common.write_report(args.set, report)
     rows = []
     for name, result in report["scenarios"].items():
         r, w = result["retrieval"], result.get("rest") or {}

@@ -44,6 +44,9 @@ class Settings:
     best_chunk_weight: float
     max_hits: int
     alias_bonus: float
+    item_vector_weight: float
+    item_words_share: float
+    item_words_min_guides: int
     calibration_unknown_answered: float
     scope_answer_probability: float
     calibration_confirm_offtopic: float

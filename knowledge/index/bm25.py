@@ -115,6 +115,15 @@ class Tokenizer:
             self._store.remember_tokens(self._fresh)
         self._fresh = []
 
+    def segment(self, text: str) -> list[str]:
+        """Precise-mode pieces of the lower-cased text, in order, nothing dropped: joined they give it back."""
+        with self._lock:
+            if self._words is not None:
+                # Item words (item_words.py) segment every sample question and alias: too many texts for
+                # per-text dictionary lookups, so the whole dictionary (the same pieces) is loaded once.
+                self._load_all()
+            return self._jieba.lcut(text.lower())
+
 
 class TokenCache:
     """Tokens already computed, by (dictionary fingerprint, text hash), in a SQLite file.

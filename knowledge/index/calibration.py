@@ -14,6 +14,10 @@ lack the procedure?), from examples the knowledge base itself provides:
   base does not have ("unknown"; its best hit is wrong by construction);
 - the out-of-scope anchors (knowledge/out_of_scope.yml), each left out: off-topic.
 
+Every example is searched as a real question is: its embedding blended with its item words', BM25 without
+the common question words (knowledge/retrieval/item_words.py). Those words are learnt here, first, from the
+same knowledge base, and published with the model (``common_words``).
+
 The guides are split into folds: the model that scores a fold's examples was fitted on the other
 folds' guides, so the numbers say how it transfers to guides it has not seen. Two thresholds come
 from those out-of-fold probabilities:
@@ -56,6 +60,7 @@ import numpy as np
 from knowledge.index.bm25 import ChunkTerms
 from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
 from knowledge.index.logistic import fit_logistic
+from knowledge.retrieval.item_words import blend, common_question_words, item_text
 
 if TYPE_CHECKING:  # the retriever imports this module; the type is only for signatures
     from knowledge.retrieval.retriever import Retriever
@@ -122,6 +127,9 @@ class DecisionModel:
     spread: float  # typical top score of right answers minus that of off-topic ones (a score unit)
     floor: float  # typical top score of an off-topic question: scores are read as floor + k × spread
     report: dict[str, Any] = field(default_factory=dict)
+    # The words most guides' sample questions share (item_words.py): the retriever searches with the
+    # question's embedding blended with that of the question without them.
+    common_words: list[str] = field(default_factory=list)
 
     def probabilities(self, features: Sequence[float]) -> tuple[float, float]:
         """(in scope, right) for one question's features."""
@@ -221,11 +229,19 @@ def calibrate(
 
     `vectors` and `chunk_terms` are the index's own, row for row with its chunks; `encode` embeds
     the few calibration texts that are not chunks (FAQ headings, alias phrasings)."""
+    data = retriever.data
+    words = common_question_words(data, settings.item_words_share, settings.item_words_min_guides)
+    data.common_words = frozenset(words)  # the staged version's: its examples are searched as real questions will be
     examples = examples_from(retriever, vectors)
-    missing = [e for e in examples if e.vector is None]
-    if missing:
-        for example, vector in zip(missing, encode([e.text for e in missing]), strict=True):
-            example.vector = vector
+    # Every example is searched as a real question is (Retriever.query_vectors): its embedding blended
+    # with its item words'. Chunks' own vectors are reused; the other texts are embedded in one batch.
+    weight = retriever.params.item_vector_weight
+    items = [item_text(data.tokenizer, words, e.text) if weight > 0 else None for e in examples]
+    texts = sorted({e.text for e in examples if e.vector is None} | {item for item in items if item is not None})
+    encoded = dict(zip(texts, encode(texts), strict=True)) if texts else {}
+    for example, item in zip(examples, items, strict=True):
+        full = example.vector if example.vector is not None else encoded[example.text]
+        example.vector = blend(full, None if item is None else encoded[item], weight)
     positives = sum(1 for e in examples if e.guide_id)
     anchors = len(examples) - positives
     if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:
@@ -250,7 +266,8 @@ def calibrate(
         scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE),
         known=Logistic.fit(features, right),
         answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
-        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0)
+        scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0,
+        common_words=words)
     top = features[:, FEATURES.index("top")]
     model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
     model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)

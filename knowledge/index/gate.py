@@ -72,7 +72,7 @@ def _new_guides_top1(new: Retriever, added: set[str]) -> tuple[float, list[dict[
     rows = [(i, c) for i, c in enumerate(data.chunks) if c.kind == QUESTION and c.guide_id in added]
     if not rows:
         return 1.0, [], 0
-    vectors = new.embedder.encode([c.text for _, c in rows])
+    vectors = new.query_vectors([c.text for _, c in rows])  # searched as real questions are
     missed = []
     for (index, chunk), vector in zip(rows, vectors, strict=True):
         _, best = new.features(chunk.text, vector, exclude={index})

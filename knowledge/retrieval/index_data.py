@@ -56,6 +56,7 @@ class IndexData:
         data.tokenizer, data.units = tokenizer, units
         data._derive()
         data.decision = None
+        data.common_words = frozenset()  # calibration learns them for the staged version
         return data
 
     def _load(self, folder: Path) -> None:
@@ -74,6 +75,9 @@ class IndexData:
         self.decision: DecisionModel | None = (
             DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
         )
+        # The words most guides' sample questions share, learnt with the decision model: the retriever
+        # leaves them out of the item vector and of the lexical channel (knowledge/retrieval/item_words.py).
+        self.common_words: frozenset[str] = frozenset(self.decision.common_words if self.decision else ())
 
     def _derive(self) -> None:
         position = {unit: index for index, unit in enumerate(self.units)}

@@ -3,7 +3,9 @@
 Dense: sentence-transformers vectors of every chunk in FAISS (inner product on unit vectors); a
 guide's dense score blends its two best chunks (``best_chunk_weight``, 0.7 / 0.3), so a guide that matches in several
 places beats one lucky chunk. Lexical: BM25 on jieba tokens over each whole guide (and each
-policy passage), normalised to a coverage in [0, 1). Fused:
+policy passage), normalised to a coverage in [0, 1). Both channels look at the item more than at the way of
+asking (knowledge/retrieval/item_words.py): the dense one searches with the question's embedding blended with
+that of its item words, the lexical one leaves out the words most guides' questions share. Fused:
 ``score = (1 - lexical_weight) * dense + lexical_weight * coverage``. Then a decision, from the
 probabilities of the decision model calibrated for this index version at build time
 (knowledge/index/calibration.py; no score threshold is a constant): that the question is the knowledge
@@ -41,6 +43,7 @@ from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
+from knowledge.retrieval.item_words import lexical_tokens, search_vectors
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 from knowledge.text import visible_text
@@ -164,6 +167,7 @@ class RetrievalParams:
     lexical_weight: float = 0.15  # fused = (1 - w) * dense + w * BM25 coverage
     best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
     alias_bonus: float = 0.04
+    item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
     ambiguity_margin: float = 0.1  # score units
     max_candidates: int = 4
     related_passage_level: float = 0.35  # score units
@@ -172,8 +176,8 @@ class RetrievalParams:
     embedding_batch_size: int = 32
 
     def __post_init__(self) -> None:
-        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1:
-            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间")
+        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1:
+            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，item_vector_weight 应在 0–1 之间（不含 1）")
         if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
             raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
 
@@ -270,7 +274,7 @@ class Retriever:
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
         floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
-        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
+        coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         per_guide: dict[str, list[tuple[float, int]]] = {}
         hits: list[Hit] = []
         best_anchor = best_guide_chunk = floor
@@ -322,7 +326,7 @@ class Retriever:
         ~4,000 calibration scorings)."""
         data = self._data
         question = normalize_question(question)
-        coverage = (bm25 or data.bm25).coverage(data.tokenizer.tokenize(question))
+        coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         mentioned = self._mentioned(data, question)
         return [self._batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned)
                 for exclude in excludes]
@@ -335,6 +339,17 @@ class Retriever:
             table = self._chunk_table = ChunkTable(data)
         return table
 
+    def query_vectors(self, questions: list[str], data: IndexData | None = None) -> np.ndarray:
+        """The vectors the dense channel searches with, for normalised questions (item_words.py)."""
+        data = data or self._data
+        # One question (the action server): each text embedded on its own, so it goes through the
+        # recent-question cache and the ONNX engine (embedding.py) instead of a torch batch of two.
+        encode = self._encode_each if len(questions) == 1 else self.embedder.encode
+        return search_vectors(encode, data.tokenizer, data.common_words, questions, self.params.item_vector_weight)
+
+    def _encode_each(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.embedder.encode([text]) for text in texts])
+
     def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
         """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
         return self.run_batch([question], [aspect])[0]
@@ -344,7 +359,7 @@ class Retriever:
         data = self._data  # one version for the whole call, even if reload() happens meanwhile
         aspects = aspects or [None] * len(questions)
         cleaned = [normalize_question(q) for q in questions]
-        vectors = self.embedder.encode([q or "?" for q in cleaned])
+        vectors = self.query_vectors(cleaned, data)
         return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
 
     def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:

@@ -84,3 +84,18 @@ def test_too_few_examples_publish_nothing(kb_copy: Settings, embedder: Embedder)
     with pytest.raises(BuildError, match="校准"):
         build_index(kb_copy, embedder=embedder, gate=False)
     assert IndexStore(kb_copy.index_dir).current_version() is None
+
+
+def test_the_common_question_words_are_learnt_with_the_model_and_published(small: Retriever) -> None:
+    model = small.data.decision
+    assert model is not None
+    words = set(model.common_words)
+    assert {"需要", "多久"} <= words  # ways of asking that the ten guides' questions share
+    titles = "".join(guide["title"] for guide in small.data.guides.values())
+    assert not {word for word in words if len(word) > 1 and word in titles}  # item words stay
+    stored = json.loads((small.data.folder / "calibration.json").read_text(encoding="utf-8"))
+    assert stored["common_words"] == model.common_words and small.data.common_words == frozenset(words)
+    # The dense channel searches with the question blended with its item words ("开饭馆").
+    question = "开饭馆需要什么材料"
+    plain = small.embedder.encode([question])[0]
+    assert not np.allclose(small.query_vectors([question])[0], plain)

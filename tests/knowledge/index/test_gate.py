@@ -59,7 +59,11 @@ def test_a_real_regression_is_refused_with_the_questions_that_got_worse(kb_copy:
     findings = caught.value.findings
     assert findings is not None and any("降到" in failure for failure in findings.failures)
     worse = {item["guide"] for item in findings.worse}
-    assert worse and worse <= {*BROKEN, "publication-license"}  # the donor now has five duplicates
+    assert worse >= set(BROKEN)
+    # The donor now has five duplicates. Beyond them at most one borderline question: the build relearns
+    # the decision model and the common question words (item_words.py) from a knowledge base with five
+    # guides gutted ("营业执照被水泡烂了…" answered by the sample build, not by this one).
+    assert len([item for item in findings.worse if item["guide"] not in {*BROKEN, "publication-license"}]) <= 1
     assert all("aliases" in item["advice"] and "--accept" in item["advice"] for item in findings.worse)
     assert IndexStore(kb_copy.index_dir).current_version() == good.version  # the published one keeps serving
 
