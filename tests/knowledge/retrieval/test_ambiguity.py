@@ -1,0 +1,54 @@
+"""Which close runner-ups make a question "ambiguous" (ask which one): within ambiguity_margin score
+units of the best guide AND holding the question's item words about as well (ambiguity_coverage_share
+of the best guide's BM25 coverage). A table over synthetic candidates: no index needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.index.chunks import SECTION, Chunk
+from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalParams, Retriever
+
+SPREAD = 0.2  # one score unit; ambiguity_margin 0.1 -> runner-ups within 0.02 are close
+
+
+def _candidate(guide_id: str, score: float, coverage: float) -> GuideCandidate:
+    chunk = Chunk(id=f"{guide_id}#申请材料", kind=SECTION, text="", title=guide_id, guide_id=guide_id)
+    return GuideCandidate(guide_id, guide_id, score, Hit(chunk, score, score, coverage))
+
+
+def _close(candidates: list[GuideCandidate], share: float = 0.8) -> list[str]:
+    retriever = Retriever.__new__(Retriever)  # _close reads nothing but the parameters
+    retriever.params = RetrievalParams(ambiguity_margin=0.1, ambiguity_coverage_share=share, max_candidates=3)
+    return [c.guide_id for c in retriever._close(candidates, SPREAD)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # both 注销 guides hold the question's words: ask which one
+        ([("a", 0.80, 0.42), ("b", 0.80, 0.44), ("c", 0.70, 0.40)], ["a", "b"]),
+        # the runner-up is close only in the embedding; the best guide holds the words ("公维金"): alone
+        ([("a", 0.80, 0.20), ("b", 0.79, 0.00)], ["a"]),
+        # 0.8 of the best's coverage is still an alternative, less is not
+        ([("a", 0.80, 0.50), ("b", 0.79, 0.40), ("c", 0.785, 0.39)], ["a", "b"]),
+        # no coverage anywhere (colloquial words in no guide): no evidence either way, a close one stays
+        ([("a", 0.80, 0.00), ("b", 0.79, 0.00)], ["a", "b"]),
+        # far runner-ups are never alternatives, however well they cover
+        ([("a", 0.80, 0.10), ("b", 0.70, 0.90)], ["a"]),
+        # at most max_candidates guides are offered
+        ([("a", 0.80, 0.3), ("b", 0.80, 0.3), ("c", 0.80, 0.3), ("d", 0.80, 0.3)], ["a", "b", "c"]),
+    ],
+)
+def test_close_runner_ups(rows: list[tuple[str, float, float]], expected: list[str]) -> None:
+    assert _close([_candidate(*row) for row in rows]) == expected
+
+
+def test_share_zero_is_the_margin_alone() -> None:
+    rows = [("a", 0.80, 0.20), ("b", 0.79, 0.00)]
+    assert _close([_candidate(*row) for row in rows], share=0.0) == ["a", "b"]
+
+
+def test_share_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="ambiguity_coverage_share"):
+        RetrievalParams(ambiguity_coverage_share=1.5)
