@@ -306,15 +306,20 @@ class Retriever:
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return Scored(hits, best_anchor - best_guide_chunk)
 
-    @staticmethod
-    def _features(scored: Scored) -> list[float]:
-        """The decision model's inputs, in calibration.FEATURES order."""
+    def _features(self, scored: Scored) -> list[float]:
+        """The decision model's inputs, in calibration.FEATURES order. `lead`: how far the best hit leads
+        the first of the next hits (within max_hits) that holds the question's words about as well
+        (the ambiguity test of `_close`), or the last of them: a runner-up close only in the embedding
+        says little about whether the best is right."""
         hits = scored.hits
         if not hits:
-            return [0.0, 0.0, scored.anchor_margin]
+            return [0.0, 0.0, scored.anchor_margin, 0.0]
         best = hits[0]
         gap = best.score - hits[1].score if len(hits) > 1 else best.score
-        return [best.score, gap, scored.anchor_margin]
+        window = hits[1 : self.params.max_hits]
+        needed = self.params.ambiguity_coverage_share * best.lexical
+        rival = next((hit for hit in window if hit.lexical >= needed), window[-1] if window else None)
+        return [best.score, gap, scored.anchor_margin, best.score - rival.score if rival else best.score]
 
     def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
                  bm25: BM25Index | None = None) -> tuple[list[float], str | None]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.index.chunks import SECTION, Chunk
-from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalParams, Retriever
+from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalParams, Retriever, Scored
 
 SPREAD = 0.2  # one score unit; ambiguity_margin 0.1 -> runner-ups within 0.02 are close
 
@@ -52,3 +52,25 @@ def test_share_zero_is_the_margin_alone() -> None:
 def test_share_outside_zero_to_one_is_refused() -> None:
     with pytest.raises(ValueError, match="ambiguity_coverage_share"):
         RetrievalParams(ambiguity_coverage_share=1.5)
+
+
+@pytest.mark.parametrize(
+    ("rows", "lead"),
+    [
+        # the runner-up covers the words as well: lead = the plain gap
+        ([(0.80, 0.40), (0.79, 0.40), (0.70, 0.10)], 0.01),
+        # close only in the embedding (no coverage): lead runs to the first that holds the words
+        ([(0.80, 0.40), (0.79, 0.00), (0.70, 0.35)], 0.10),
+        # nobody holds them: the last hit within max_hits (3) bounds the lead
+        ([(0.80, 0.40), (0.79, 0.00), (0.75, 0.10), (0.60, 0.40)], 0.05),
+        # one hit: the lead is its score, as the plain gap is
+        ([(0.80, 0.40)], 0.80),
+    ],
+)
+def test_lead_over_the_first_real_alternative(rows: list[tuple[float, float]], lead: float) -> None:
+    retriever = Retriever.__new__(Retriever)
+    retriever.params = RetrievalParams(ambiguity_coverage_share=0.8, max_hits=3)
+    hits = [_candidate(f"g{i}", score, coverage).best for i, (score, coverage) in enumerate(rows)]
+    features = retriever._features(Scored(hits, -0.1))
+    assert features[0] == 0.80 and features[2] == -0.1
+    assert features[3] == pytest.approx(lead)
