@@ -13,9 +13,8 @@ base's kind, and that its best hit is right (``confidence``):
 
 - ``none``: not the knowledge base's kind of question (off-topic, or nothing matches): say so
   honestly, never return the least bad hit;
-- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best and cover the
-  question's item words about as well (``ambiguity_coverage_share`` of the best guide's BM25 coverage): ask
-  which one;
+- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best, one of them covering
+  the question's item words about as well (``ambiguity_coverage_share`` of its BM25 coverage): ask which one;
 - ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
@@ -412,15 +411,16 @@ class Retriever:
         return result
 
     def _close(self, candidates: list[GuideCandidate], spread: float) -> list[GuideCandidate]:
-        """The best guide and the runner-ups that are real alternatives to it: within `ambiguity_margin`
-        score units and holding the question's item words about as well (BM25 coverage at least
-        `ambiguity_coverage_share` of the best's). A runner-up close only in the embedding (帮办代办, a
-        guide asked the same way) while the words the question names are the best guide's alone is none."""
+        """The guides to ask "which one" about: those within `ambiguity_margin` score units of the best,
+        but only when one of them is a real alternative, holding the question's item words about as
+        well (BM25 coverage at least `ambiguity_coverage_share` of the best's); else the best alone. A
+        runner-up close only in the embedding (帮办代办, a guide asked the same way) while the words the
+        question names are the best guide's alone is none. Once asking, every close guide is offered."""
         top = candidates[0]
         margin = spread * self.params.ambiguity_margin
+        near = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
         needed = self.params.ambiguity_coverage_share * (top.best.lexical if top.best else 0.0)
-        return [top] + [c for c in candidates[1 : self.params.max_candidates]
-                        if top.score - c.score <= margin and (c.best.lexical if c.best else 0.0) >= needed]
+        return near if any((c.best.lexical if c.best else 0.0) >= needed for c in near[1:]) else [top]
 
     @staticmethod
     def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:

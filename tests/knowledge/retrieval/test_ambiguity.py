@@ -1,6 +1,7 @@
-"""Which close runner-ups make a question "ambiguous" (ask which one): within ambiguity_margin score
-units of the best guide AND holding the question's item words about as well (ambiguity_coverage_share
-of the best guide's BM25 coverage). A table over synthetic candidates: no index needed."""
+"""When a question is "ambiguous" (ask which one): guides within ambiguity_margin score units of the best,
+one of them holding the question's item words about as well (ambiguity_coverage_share of the best guide's
+BM25 coverage); and the decision feature `lead` that uses the same test. Tables over synthetic candidates:
+no index needed."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ def _close(candidates: list[GuideCandidate], share: float = 0.8) -> list[str]:
         ([("a", 0.80, 0.42), ("b", 0.80, 0.44), ("c", 0.70, 0.40)], ["a", "b"]),
         # the runner-up is close only in the embedding; the best guide holds the words ("公维金"): alone
         ([("a", 0.80, 0.20), ("b", 0.79, 0.00)], ["a"]),
-        # 0.8 of the best's coverage is still an alternative, less is not
-        ([("a", 0.80, 0.50), ("b", 0.79, 0.40), ("c", 0.785, 0.39)], ["a", "b"]),
+        # 0.8 of the best's coverage is still an alternative; once asking, every close guide is offered
+        ([("a", 0.80, 0.50), ("b", 0.79, 0.40), ("c", 0.785, 0.39)], ["a", "b", "c"]),
+        # just under 0.8 is not: no alternative, the best alone
+        ([("a", 0.80, 0.50), ("b", 0.79, 0.39), ("c", 0.785, 0.10)], ["a"]),
         # no coverage anywhere (colloquial words in no guide): no evidence either way, a close one stays
         ([("a", 0.80, 0.00), ("b", 0.79, 0.00)], ["a", "b"]),
         # far runner-ups are never alternatives, however well they cover
