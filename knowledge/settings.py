@@ -51,6 +51,7 @@ class Settings:
     scope_answer_probability: float
     calibration_confirm_offtopic: float
     ambiguity_margin: float
+    ambiguity_coverage_share: float
     max_candidates: int
     gate_max_drop: float
     gate_new_guides_top1: float

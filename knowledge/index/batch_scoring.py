@@ -84,13 +84,20 @@ class ChunkTable:
         guide_scores = (1 - weight) * dense + weight * lexical + bonus
         fused = np.concatenate([passage_scores, guide_scores])
         if not len(fused):
-            return [0.0, 0.0, margin], None
+            return [0.0, 0.0, margin, 0.0], None
         best = int(np.argmax(fused))  # the first of equal scores, as a stable sort puts it
         top = float(fused[best])
         if len(fused) == 1:
-            return [top, top, margin], self._guide_of(best, len(passage_scores), order)
+            return [top, top, margin, top], self._guide_of(best, len(passage_scores), order)
         runner_up = float(np.max(np.delete(fused, best)))
-        return [top, top - runner_up, margin], self._guide_of(best, len(passage_scores), order)
+        # `lead`: the hits in _score's order (a stable sort, best first), the first of the next ones
+        # within max_hits that covers the question about as well as the best, else the last of them
+        coverages = np.concatenate([coverage[data.unit_of[rows[passage]]].astype(np.float64), lexical])
+        ranked = np.argsort(-fused, kind="stable")
+        window = ranked[1 : params.max_hits]
+        rivals = window[coverages[window] >= params.ambiguity_coverage_share * float(coverages[ranked[0]])]
+        lead = top - float(fused[rivals[0]] if len(rivals) else fused[window[-1]]) if len(window) else top
+        return [top, top - runner_up, margin, lead], self._guide_of(best, len(passage_scores), order)
 
     def _guide_of(self, best: int, passages: int, order: np.ndarray) -> str | None:
         """The guide of hit `best` in [passages..., guides...] order (None: a passage)."""

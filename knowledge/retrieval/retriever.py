@@ -13,7 +13,8 @@ base's kind, and that its best hit is right (``confidence``):
 
 - ``none``: not the knowledge base's kind of question (off-topic, or nothing matches): say so
   honestly, never return the least bad hit;
-- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best: ask which one;
+- ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best, one of them covering
+  the question's item words about as well (``ambiguity_coverage_share`` of its BM25 coverage): ask which one;
 - ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
@@ -169,6 +170,7 @@ class RetrievalParams:
     alias_bonus: float = 0.04
     item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
     ambiguity_margin: float = 0.1  # score units
+    ambiguity_coverage_share: float = 0.8  # a close runner-up is an alternative only with this share of the best's coverage
     max_candidates: int = 4
     related_passage_level: float = 0.35  # score units
     max_hits: int = 10  # hits kept in a result (one per guide or passage)
@@ -176,8 +178,10 @@ class RetrievalParams:
     embedding_batch_size: int = 32
 
     def __post_init__(self) -> None:
-        if not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1:
-            raise ValueError("lexical_weight 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，item_vector_weight 应在 0–1 之间（不含 1）")
+        if (not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1
+                or not 0 <= self.ambiguity_coverage_share <= 1):
+            raise ValueError("lexical_weight、ambiguity_coverage_share 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，"
+                             "item_vector_weight 应在 0–1 之间（不含 1）")
         if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
             raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
 
@@ -301,15 +305,20 @@ class Retriever:
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return Scored(hits, best_anchor - best_guide_chunk)
 
-    @staticmethod
-    def _features(scored: Scored) -> list[float]:
-        """The decision model's inputs, in calibration.FEATURES order."""
+    def _features(self, scored: Scored) -> list[float]:
+        """The decision model's inputs, in calibration.FEATURES order. `lead`: how far the best hit leads
+        the first of the next hits (within max_hits) that holds the question's words about as well
+        (the ambiguity test of `_close`), or the last of them: a runner-up close only in the embedding
+        says little about whether the best is right."""
         hits = scored.hits
         if not hits:
-            return [0.0, 0.0, scored.anchor_margin]
+            return [0.0, 0.0, scored.anchor_margin, 0.0]
         best = hits[0]
         gap = best.score - hits[1].score if len(hits) > 1 else best.score
-        return [best.score, gap, scored.anchor_margin]
+        window = hits[1 : self.params.max_hits]
+        needed = self.params.ambiguity_coverage_share * best.lexical
+        rival = next((hit for hit in window if hit.lexical >= needed), window[-1] if window else None)
+        return [best.score, gap, scored.anchor_margin, best.score - rival.score if rival else best.score]
 
     def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
                  bm25: BM25Index | None = None) -> tuple[list[float], str | None]:
@@ -389,8 +398,7 @@ class Retriever:
             result.decision = ANSWER if sure else NONE
             return result
         top = candidates[0]
-        margin = model.spread * self.params.ambiguity_margin
-        close = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
+        close = self._close(candidates, model.spread)
         if len(close) > 1:
             result.decision = AMBIGUOUS
             result.choices = close
@@ -401,6 +409,18 @@ class Retriever:
         if result.decision == CONFIRM:
             result.choices = [top]
         return result
+
+    def _close(self, candidates: list[GuideCandidate], spread: float) -> list[GuideCandidate]:
+        """The guides to ask "which one" about: those within `ambiguity_margin` score units of the best,
+        but only when one of them is a real alternative, holding the question's item words about as
+        well (BM25 coverage at least `ambiguity_coverage_share` of the best's); else the best alone. A
+        runner-up close only in the embedding (帮办代办, a guide asked the same way) while the words the
+        question names are the best guide's alone is none. Once asking, every close guide is offered."""
+        top = candidates[0]
+        margin = spread * self.params.ambiguity_margin
+        near = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
+        needed = self.params.ambiguity_coverage_share * (top.best.lexical if top.best else 0.0)
+        return near if any((c.best.lexical if c.best else 0.0) >= needed for c in near[1:]) else [top]
 
     @staticmethod
     def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:

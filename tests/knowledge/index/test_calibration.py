@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 
 import numpy as np
@@ -75,6 +76,19 @@ def test_a_model_from_other_features_is_refused(small: Retriever) -> None:
     stored["features"] = ["top"]
     with pytest.raises(ValueError, match="重新 build"):
         DecisionModel.from_dict(stored)
+
+
+def test_a_model_calibrated_before_lead_still_loads_and_reads_its_three_features(small: Retriever) -> None:
+    stored = json.loads((small.data.folder / "calibration.json").read_text(encoding="utf-8"))
+    assert stored["known"]["inputs"] == [FEATURES.index(name) for name in ("top", "lead", "anchor")]
+    stored["features"] = ["top", "gap", "anchor"]  # what an index published before `lead` holds
+    for name in ("scope", "known"):
+        del stored[name]["inputs"]
+    old = DecisionModel.from_dict(stored)
+    features = [0.8, 0.05, -0.1, 0.3]
+    logistic = old.known
+    z = sum(w * (x - m) / s for w, x, m, s in zip(logistic.weights, features[:3], logistic.mean, logistic.scale, strict=True))
+    assert old.probabilities(features)[1] == pytest.approx(1 / (1 + math.exp(-(z + logistic.bias))))
 
 
 def test_too_few_examples_publish_nothing(kb_copy: Settings, embedder: Embedder) -> None:
