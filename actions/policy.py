@@ -59,12 +59,15 @@ class Thresholds:
     near_miss_probability: float
     near_miss_margin: float
     stay_unless_answered: bool = False
+    # The retriever's own test of a real alternative (ambiguity_coverage_share): a close guide counts
+    # only if it holds the question's item words about as well as the best one. 0 = any close guide.
+    alternative_coverage_share: float = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Thresholds:
         return cls(settings.out_of_scope_override_probability, settings.context_keep_margin,
                    settings.context_switch_probability, settings.near_miss_probability, settings.near_miss_margin,
-                   settings.context_stay_unless_answered)
+                   settings.context_stay_unless_answered, settings.ambiguity_coverage_share)
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
-    if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread):
+    if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
+                                                       limits.alternative_coverage_share):
         # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
         # after a gas question is not suddenly about bank accounts).
         return Decision(ANSWER_GUIDE, current)
@@ -141,11 +145,16 @@ def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandid
     return [c for c in result.candidates[:MAX_NEAR_MISSES] if best - c.score <= margin]
 
 
-def current_is_close(result: RetrievalResult, current: str, margin: float) -> bool:
-    """Whether the conversation's guide is among the answers and within `margin` of the best."""
+def current_is_close(result: RetrievalResult, current: str, margin: float, coverage_share: float = 0.0) -> bool:
+    """Whether the conversation's guide is among the answers and within `margin` of the best; when the
+    retriever answers another guide outright, also holding the question's item words about as well as
+    it (`coverage_share` of its BM25 coverage): "政府有没有给贴息的借款" while talking about 失业保险金 is
+    close to it in the embedding, but its words are the loan guide's alone."""
     if result.decision == AMBIGUOUS:
         return current in {choice.guide_id for choice in result.choices}
     if result.decision not in (ANSWER, CONFIRM) or result.guide is None or not result.candidates:
         return False
-    best = result.candidates[0].score
-    return any(c.guide_id == current and best - c.score <= margin for c in result.candidates)
+    top = result.candidates[0]
+    needed = coverage_share * top.best.lexical if result.decision == ANSWER and top.best else 0.0
+    return any(c.guide_id == current and top.score - c.score <= margin and (c.best.lexical if c.best else 0.0) >= needed
+               for c in result.candidates)

@@ -19,7 +19,8 @@ from actions.policy import (
     decide,
     near_misses,
 )
-from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
+from knowledge.index.chunks import Chunk
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, Hit, RetrievalResult
 
 pytestmark = pytest.mark.unit
 
@@ -135,3 +136,27 @@ def test_a_new_matter_leaves_the_conversations_guide_even_when_it_is_close() -> 
     assert decide(staying, found, STAYING).guide_id == "water"
     leaving = Turn(text="…", intent="ask_contact", aspect="contact", current="water", names_item=True, new_matter=True)
     assert (decide(leaving, found, STAYING).kind, decide(leaving, found, STAYING).guide_id) == (CONFIRM_GUIDE, "gas")
+
+
+def covering(guide_id: str, score: float, coverage: float) -> GuideCandidate:
+    """A candidate whose best hit holds `coverage` of the question's item words (BM25 coverage)."""
+    chunk = Chunk(id=f"{guide_id}#0", kind="section", text="", title=guide_id, guide_id=guide_id)
+    return GuideCandidate(guide_id, guide_id, score, Hit(chunk, score, score, coverage))
+
+
+COVERING = Thresholds(**{**STAYING.__dict__, "alternative_coverage_share": 0.8})
+
+
+@pytest.mark.parametrize(("why", "current_coverage", "best_coverage", "kind", "guide_id"), [
+    ("another guide answered outright holds the item words, the current one does not: switch", 0.0, 0.4, ANSWER_RESULT, "loan"),
+    ("the current guide holds the item words as well: stay", 0.4, 0.4, ANSWER_GUIDE, "jobless"),
+    ("no item words anywhere (\"那要多久？\"): stay", 0.0, 0.0, ANSWER_GUIDE, "jobless"),
+])
+def test_a_close_conversation_guide_must_hold_the_item_words_when_another_is_answered(
+        why: str, current_coverage: float, best_coverage: float, kind: str, guide_id: str) -> None:
+    """"政府有没有给贴息的借款" while talking about 失业保险金: close in the embedding, but the loan guide's words."""
+    candidates = [covering("loan", 0.80, best_coverage), covering("jobless", 0.78, current_coverage)]
+    found = RetrievalResult("q", ANSWER, "general", 0.8, 0.9, True, guide={"id": "loan", "title": "loan"},
+                            candidates=candidates, choices=[], spread=0.1)
+    decision = decide(turn(current="jobless"), found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id), why
