@@ -41,14 +41,14 @@ from threadpoolctl import threadpool_limits
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
-from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks
+from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
-from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, guide_meta
+from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, WordColumns, chunk_question, guide_meta, joined
 from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
@@ -149,15 +149,24 @@ def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
     return chunks.write_chunks(path)
 
 
-def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, line_at: np.ndarray,
+def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
                 entry_at: np.ndarray) -> None:
-    """This version's guide table, for the next build (guide_table.py)."""
+    """This version's guide table, for the next build (guide_table.py), with how the tokenizer cut its
+    questions, titles and aliases (calibration's item words cut them all: memo hits)."""
     guides, table = chunks.guides, chunks.table
     meta = [table.meta[g.row] if isinstance(g, GuideStub) and table is not None else guide_meta(g, reader.problems.get(id(g), []))
             for g in guides]
     keys = [reader.keys.get(id(g), b"\0" * 32) for g in guides]  # a guide without a key is never matched
+    # Unchanged guides' rows as the serving version stored them (same dictionary), the others as cut now.
+    same = table is not None and table.words.dictionary == tokenizer.segment_key
+    old_pieces = table.words.pieces if same and table is not None else []
+    pieces = [old_pieces[old] if old >= 0 and same
+              else joined(tokenizer.segment(chunk_question(kind, text))) if kind in (QUESTION, FAQ) else None
+              for kind, text, old in zip(chunks.kinds[: chunks.guide_rows], chunks.texts, chunks.old_row.tolist(), strict=True)]
+    names = [table.words.names[g.row] if same and table is not None and isinstance(g, GuideStub)
+             else [joined(tokenizer.tokenize(g.title)), [joined(tokenizer.segment(alias)) for alias in g.aliases]] for g in guides]
     GuideTable.save(path, code, keys, meta, chunks.chunk_at, line_at, entry_at, chunks.codes, chunks.keys[: chunks.guide_rows],
-                    chunks.texts)
+                    chunks.texts, WordColumns(tokenizer.segment_key, pieces, names))
 
 
 @dataclass
@@ -288,6 +297,10 @@ def build_index(
     # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
     words = JiebaWords(settings.embedding_cache)
     tokenizer = Tokenizer(user_words, words=words)
+    if table is not None and table.words.dictionary == tokenizer.segment_key:
+        # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
+        # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
+        tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
     # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
@@ -368,7 +381,7 @@ def build_index(
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
             term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
-            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, *files.join())
+            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, tokenizer, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging, known=files.checksums)  # verified whenever the version is loaded
