@@ -298,6 +298,9 @@ def build_index(
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
+            # What calibration's folds share is taken from the unit counts first: the writer thread's BM25
+            # index then canonicalises them in place (sort_indices) while nothing else reads them.
+            chunk_terms.fold_base()
             files = _StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
             dense = plan.vectors()  # no FAISS index copy (flat.py)
             guides = chunks.guide_entries()

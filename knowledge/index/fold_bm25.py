@@ -42,12 +42,13 @@ def row_sums(counts: sparse.csr_matrix) -> np.ndarray:
 
 class FoldBase:
     """What every fold of one ChunkTerms shares: unit × term counts by column, unit lengths, and
-    each term's document frequency (units containing it)."""
+    each term's document frequency (units containing it). Copies: after it is made, folds never read
+    `terms.unit_counts` (BM25Index.from_counts may sort it in place in the build's writer thread)."""
 
     def __init__(self, terms: ChunkTerms) -> None:
         counts = terms.unit_counts.tocsc()
+        counts.sum_duplicates()  # canonical, as from_counts reads its counts (a product has no duplicates)
         counts.eliminate_zeros()
-        counts.sort_indices()
         self.counts = counts
         self.lengths = row_sums(terms.unit_counts)
         self.df = np.diff(counts.indptr).astype(np.int64)
