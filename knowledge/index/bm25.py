@@ -21,12 +21,16 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jieba
 import numpy as np
 from scipy import sparse
 
 from knowledge.index.jieba_words import JiebaWords, UserWords
+
+if TYPE_CHECKING:
+    from knowledge.index.fold_bm25 import FoldBase, FoldBM25
 
 K1 = 1.5
 B = 0.75
@@ -41,6 +45,10 @@ _SEPARATOR = "\x1f"  # between a chunk's tokens in the token cache
 # A build keeps at most this many new texts' tokens for the next one: its questions (~2,500 at 5,000
 # guides), not the ~94,000 chunks a changed dictionary re-tokenizes (TokenCache keeps those).
 MAX_KEPT_TOKENS = 20000
+# ... and of new texts' precise-mode pieces (item_words.py): every sample question, FAQ heading and
+# alias when the dictionary changed (~35,000 at 5,000 guides), so the next build finds them.
+MAX_KEPT_SEGMENTS = 50000
+SEGMENTS = "segments:"  # the token cache's dictionary column for pieces (tokens use the bare fingerprint)
 
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
@@ -64,6 +72,12 @@ class Tokenizer:
         self._partial: UserWords | None = None
         self._partial_left = partial_texts
         self._fresh: list[tuple[str, str, str]] = []  # (dictionary, digest, tokens) for the token cache
+        self._fresh_pieces: list[tuple[str, str, str]] = []  # the same for segment()'s pieces
+        # A build's memo of texts cut once already (titles, sample questions, aliases: item_words.py
+        # cuts ~25,000 of them), filled from the serving version's guide table (`preload`).
+        self._tokens: dict[str, list[str] | str] = {}  # a str: pieces joined by _SEPARATOR, split on use
+        self._segments: dict[str, list[str] | str] = {}
+        self.segment_key = self.fingerprint + "/" + (words.dictionary if words is not None else "")
         if words is None:
             self._load_all()
 
@@ -76,34 +90,45 @@ class Tokenizer:
     def tokenize(self, text: str) -> list[str]:
         """Search-mode tokens (words and their parts), lower case, without punctuation and stopwords."""
         with self._lock:  # jieba's lazy initialisation is not thread-safe
+            known = self._tokens.get(text)
+            if known is not None:
+                return _pieces(known)
             if self._words is not None:
-                return self._tokenize_partial(text)
-            tokens = self._filter(self._jieba.lcut_for_search(text.lower()))
-            if self._store is not None and len(self._fresh) < MAX_KEPT_TOKENS:
-                self._fresh.append((self.fingerprint, hashlib.sha256(text.encode("utf-8")).hexdigest(), _SEPARATOR.join(tokens)))
-        return tokens
+                tokens = self._tokenize_partial(text)
+            else:
+                tokens = self._filter(self._jieba.lcut_for_search(text.lower()))
+                if self._store is not None and len(self._fresh) < MAX_KEPT_TOKENS:
+                    self._fresh.append((self.fingerprint, _digest(text), _SEPARATOR.join(tokens)))
+            if self._store is not None:
+                self._tokens[text] = tokens
+            return list(tokens)
 
     def _tokenize_partial(self, text: str) -> list[str]:
         words = self._words
         assert words is not None
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()  # the token cache's key (a chunk's digest)
+        digest = _digest(text)  # the token cache's key (a chunk's digest)
         known = words.cached_tokens(self.fingerprint, digest)
         if known is not None:
             return known
-        if self._partial_left <= 0:
-            self._load_all()
-            tokens = self._filter(self._jieba.lcut_for_search(text.lower()))
-        else:
-            self._partial_left -= 1
-            if self._partial is None:
-                self._partial = UserWords(words, self.user_words)
-            lowered = text.lower()
-            self._jieba.FREQ, self._jieba.total = self._partial.frequencies(lowered), self._partial.total
-            self._jieba.initialized = True
-            tokens = self._filter(self._jieba.lcut_for_search(lowered))
+        tokens = self._filter(self._cut(text).lcut_for_search(text.lower()))
         if len(self._fresh) < MAX_KEPT_TOKENS:
             self._fresh.append((self.fingerprint, digest, _SEPARATOR.join(tokens)))
         return tokens
+
+    def _cut(self, text: str) -> jieba.Tokenizer:
+        """The jieba tokenizer to cut a new text with: holding its substrings' dictionary entries, or
+        (after `partial_texts` texts) the whole dictionary."""
+        words = self._words
+        if self._partial_left <= 0 or words is None:
+            if words is not None:
+                self._load_all()
+            return self._jieba
+        self._partial_left -= 1
+        if self._partial is None:
+            self._partial = UserWords(words, self.user_words)
+        self._jieba.FREQ, self._jieba.total = self._partial.frequencies(text.lower()), self._partial.total
+        self._jieba.initialized = True
+        return self._jieba
 
     @staticmethod
     def _filter(tokens: Iterable[str]) -> list[str]:
@@ -112,17 +137,50 @@ class Tokenizer:
     def save(self) -> None:
         """Keep the tokens computed here in the token cache (a build calls it once, at the end)."""
         if self._store is not None:
-            self._store.remember_tokens(self._fresh)
-        self._fresh = []
+            self._store.remember_tokens(self._fresh + self._fresh_pieces)
+        self._fresh, self._fresh_pieces = [], []
 
     def segment(self, text: str) -> list[str]:
-        """Precise-mode pieces of the lower-cased text, in order, nothing dropped: joined they give it back."""
+        """Precise-mode pieces of the lower-cased text, in order, nothing dropped: joined they give it back.
+
+        In a build: from the memo (the serving version's guide table holds every sample question's,
+        title's and alias's), else from the token cache's table, else cut like `tokenize`."""
         with self._lock:
-            if self._words is not None:
-                # Item words (item_words.py) segment every sample question and alias: too many texts for
-                # per-text dictionary lookups, so the whole dictionary (the same pieces) is loaded once.
-                self._load_all()
-            return self._jieba.lcut(text.lower())
+            known = self._segments.get(text)
+            if known is not None:
+                return _pieces(known)
+            if self._words is None:
+                pieces = self._jieba.lcut(text.lower())
+            else:
+                stored = self._words.cached_tokens(SEGMENTS + self.segment_key, _digest(text))
+                pieces = stored if stored is not None else self._cut(text).lcut(text.lower())
+                if stored is not None:
+                    self._segments[text] = pieces
+                    return list(pieces)
+            if self._store is not None:
+                self._segments[text] = pieces
+                # Pieces are joined like tokens; a text holding the separator itself is not kept.
+                if len(self._fresh_pieces) < MAX_KEPT_SEGMENTS and not any(_SEPARATOR in p for p in pieces):
+                    self._fresh_pieces.append((SEGMENTS + self.segment_key, _digest(text), _SEPARATOR.join(pieces)))
+            return list(pieces)
+
+    def preload(self, tokens: dict[str, str], segments: dict[str, str]) -> None:
+        """Texts already cut under this very dictionary (`segment_key`), their pieces joined by U+001F:
+        a build's memo."""
+        self._tokens.update(tokens)
+        self._segments.update(segments)
+
+
+def _pieces(known: list[str] | str) -> list[str]:
+    """A memo entry as a new list (a joined one is split: most preloaded texts are never asked for)."""
+    if isinstance(known, str):
+        return known.split(_SEPARATOR) if known else []
+    return list(known)
+
+
+def _digest(text: str) -> str:
+    """The token cache's key of a text (a chunk's digest)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class TokenCache:
@@ -213,7 +271,9 @@ class BM25Index:
             frequency = frequency[present]
         vocabulary = {term: index for index, term in enumerate(terms)}
         n_docs = max(n_rows, 1)
-        lengths = np.asarray(counts.sum(axis=1), dtype=np.float32).ravel()
+        # Row sums by a cumulative sum (exact integers, as counts.sum(axis=1), ~0.2 s faster at 5,000 guides)
+        cumulative = np.concatenate([[0], np.cumsum(counts.data, dtype=np.int64)])
+        lengths = (cumulative[counts.indptr[1:]] - cumulative[counts.indptr[:-1]]).astype(np.float32)
         average = float(lengths.mean()) if n_rows else 1.0
         df = frequency.astype(np.float32)
         idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -279,6 +339,7 @@ class ChunkTerms:
         terms = ChunkTerms(chunk_tokens, [lexical_unit(c) for c in chunks])
         index = terms.index()                      # BM25 over the units, in first-appearance order
         fold = terms.index(left_out={3, 17})       # the same with chunks 3 and 17 removed
+        terms.fold({3, 17}).coverage(tokens)       # its coverage, computed only for the asked terms
     """
 
     def __init__(self, chunk_tokens: Sequence[Sequence[str]], chunk_units: Sequence[str | None]) -> None:
@@ -310,3 +371,18 @@ class ChunkTerms:
             return BM25Index.from_counts(self.unit_counts, self.terms)
         counts = self.unit_counts - (self.members[:, removed] @ self.counts[removed]).tocsr()
         return BM25Index.from_counts(counts, self.terms)
+
+    def fold(self, left_out: Iterable[int]) -> FoldBM25:
+        """`index(left_out)`'s coverage, computed per asked term (fold_bm25.py): calibration's folds."""
+        from knowledge.index.fold_bm25 import FoldBM25  # it imports this module's constants
+
+        return FoldBM25(self, left_out)
+
+    def fold_base(self) -> FoldBase:
+        """What every fold shares (computed once)."""
+        from knowledge.index.fold_bm25 import FoldBase
+
+        base = getattr(self, "_fold_base", None)
+        if base is None:
+            base = self._fold_base = FoldBase(self)
+        return base

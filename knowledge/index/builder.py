@@ -28,7 +28,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,28 +37,28 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from knowledge.index.bm25 import TokenCache, Tokenizer
+from knowledge.index.bm25 import BM25Index, ChunkTerms, TokenCache, Tokenizer
 from knowledge.index.calibration import CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
-from knowledge.index.chunks import Chunk, anchor_chunks, document_chunks
+from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
-from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, guide_meta
+from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, WordColumns, chunk_question, guide_meta, joined
 from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.published import published_retriever as _published
-from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums
+from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
-from knowledge.settings import ROOT, Settings
+from knowledge.settings import Settings
 from knowledge.sources.model import Problem
 from knowledge.sources.validation import validate_knowledge_base
 
@@ -95,44 +94,6 @@ class BuildReport:
     findings: Findings | None = None
 
 
-def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -> dict[str, str]:
-    """sha256 of every guide and document file and of the out-of-scope anchors (they are embedded and
-    calibrated against too): the manifest records them, `status` and `build --if-changed` compare.
-    `known`: checksums of files already read by this build (the guides, read by the parse cache)."""
-    sums = {}
-    known = known or {}
-    anchors = settings.out_of_scope_file
-    if anchors.is_file():
-        try:
-            name = str(anchors.resolve().relative_to(ROOT))
-        except ValueError:
-            name = str(anchors)
-        sums[name] = known.get(anchors) or hashlib.sha256(anchors.read_bytes()).hexdigest()
-    known_names = {str(path): digest for path, digest in known.items()}
-    for folder in (settings.guides_dir, settings.documents_dir):
-        if folder.is_dir():
-            # Names from the folder's resolved path, computed once: not a Path, resolve and
-            # relative_to for each of 5,000 files (a symlinked file is resolved on its own).
-            try:
-                inside: str | None = str(folder.resolve().relative_to(ROOT))
-            except ValueError:
-                inside = None
-            with os.scandir(folder) as listing:
-                entries = sorted((entry for entry in listing if not entry.name.startswith(".") and entry.is_file()),
-                                 key=lambda entry: entry.name)
-            for entry in entries:
-                path = folder / entry.name
-                if entry.is_symlink():
-                    try:
-                        name = str(path.resolve().relative_to(ROOT))
-                    except ValueError:
-                        name = str(path)
-                else:
-                    name = str(path) if inside is None else entry.name if inside == "." else f"{inside}/{entry.name}"
-                sums[name] = known_names.get(str(path)) or hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
-
-
 def _sha256(path: Path) -> str:
     """store.file_sha256 in 16 MB blocks: hashlib releases the GIL per block, and a thread that must
     take it back every 1 MB waits on the build thread that often."""
@@ -149,15 +110,24 @@ def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
     return chunks.write_chunks(path)
 
 
-def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, line_at: np.ndarray,
+def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
                 entry_at: np.ndarray) -> None:
-    """This version's guide table, for the next build (guide_table.py)."""
+    """This version's guide table, for the next build (guide_table.py), with how the tokenizer cut its
+    questions, titles and aliases (calibration's item words cut them all: memo hits)."""
     guides, table = chunks.guides, chunks.table
     meta = [table.meta[g.row] if isinstance(g, GuideStub) and table is not None else guide_meta(g, reader.problems.get(id(g), []))
             for g in guides]
     keys = [reader.keys.get(id(g), b"\0" * 32) for g in guides]  # a guide without a key is never matched
+    # Unchanged guides' rows as the serving version stored them (same dictionary), the others as cut now.
+    same = table is not None and table.words.dictionary == tokenizer.segment_key
+    old_pieces = table.words.pieces if same and table is not None else []
+    pieces = [old_pieces[old] if old >= 0 and same
+              else joined(tokenizer.segment(chunk_question(kind, text))) if kind in (QUESTION, FAQ) else None
+              for kind, text, old in zip(chunks.kinds[: chunks.guide_rows], chunks.texts, chunks.old_row.tolist(), strict=True)]
+    names = [table.words.names[g.row] if same and table is not None and isinstance(g, GuideStub)
+             else [joined(tokenizer.tokenize(g.title)), [joined(tokenizer.segment(alias)) for alias in g.aliases]] for g in guides]
     GuideTable.save(path, code, keys, meta, chunks.chunk_at, line_at, entry_at, chunks.codes, chunks.keys[: chunks.guide_rows],
-                    chunks.texts)
+                    chunks.texts, WordColumns(tokenizer.segment_key, pieces, names))
 
 
 @dataclass
@@ -185,24 +155,44 @@ class _VectorPlan:
 
 
 class _StagedFiles:
-    """dense.faiss, chunks.jsonl and guides.json written in a thread while the build calibrates.
+    """The BM25 index (built and saved), dense.faiss, chunks.jsonl and guides.json written in a thread
+    while the build calibrates.
 
-    Why: at 5,000 guides they are ~300 MB, mostly copied from the serving version in the kernel
-    (copy_file_range): 0.2-1 s of system time that holds no GIL, so the other core does it while
-    this one calibrates. Nothing reads the new files before `join` (the build reads vectors and
-    chunks from the serving version's files and memory); `join` re-raises the writer's error."""
+    Why: at 5,000 guides the files are ~300 MB, mostly copied from the serving version in the kernel
+    (copy_file_range): 0.2-1 s of system time that holds no GIL; the BM25 weights of ~1.5 million
+    entries (~0.3 s, then ~0.2 s to save) are numpy and scipy work that mostly releases it too, and
+    calibration does not read them (its folds compute their own: fold_bm25.py). So the other core
+    does this while this one calibrates. Nothing reads the new files before `join` (the build reads
+    vectors and chunks from the serving version's files and memory); `bm25()` waits for the index
+    (evaluation and the gate search with it); both re-raise the writer's error."""
 
     NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
 
-    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
         self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
         self._result: tuple[np.ndarray, np.ndarray] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks), name="staged-files", daemon=True)
+        self._bm25: BM25Index | None = None
+        self._bm25_done = threading.Event()
+        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks, terms), name="staged-files", daemon=True)
         self._thread.start()
 
-    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows) -> None:
+    def bm25(self) -> BM25Index:
+        """The version's BM25 index, once built and saved."""
+        self._bm25_done.wait()
+        if self._bm25 is None:
+            self.join()  # raises the writer's error
+            raise RuntimeError("BM25 index missing")  # not reached: the writer failed before making it
+        return self._bm25
+
+    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
         try:
+            try:
+                index = terms.index()
+                index.save(staging)
+                self._bm25 = index
+            finally:
+                self._bm25_done.set()
             plan.write(staging / "dense.faiss")
             line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
             entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
@@ -288,6 +278,10 @@ def build_index(
     # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
     words = JiebaWords(settings.embedding_cache)
     tokenizer = Tokenizer(user_words, words=words)
+    if table is not None and table.words.dictionary == tokenizer.segment_key:
+        # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
+        # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
+        tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
     # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
     token_cache = TokenCache(settings.embedding_cache)
     try:
@@ -298,16 +292,17 @@ def build_index(
         token_cache.close()
     chunk_terms = term_rows.chunk_terms(chunks.units)
     unit_names = chunk_terms.units
-    bm25 = chunk_terms.index()
 
     files: _StagedFiles | None = None
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
         try:
-            files = _StagedFiles(plan, staging, chunks)
+            # What calibration's folds share is taken from the unit counts first: the writer thread's BM25
+            # index then canonicalises them in place (sort_indices) while nothing else reads them.
+            chunk_terms.fold_base()
+            files = _StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
             dense = plan.vectors()  # no FAISS index copy (flat.py)
-            bm25.save(staging)
             guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
             (staging / "user_words.json").write_text(json.dumps(user_words, ensure_ascii=False), encoding="utf-8")
@@ -326,7 +321,8 @@ def build_index(
 
             # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).
             # The staged version is used from memory, as just written (its files are checksummed below).
-            data = IndexData.from_parts(staging, manifest, chunks, guides, dense, bm25, tokenizer, unit_names)
+            # data.bm25 comes from the writer thread after calibration, which never reads it (it searches its folds')
+            data = IndexData.from_parts(staging, manifest, chunks, guides, dense, None, tokenizer, unit_names)  # type: ignore[arg-type]
             # Calibration and evaluation search the same questions every build: their nearest chunks
             # come from the serving version's table, repaired for what changed (neighbours.py).
             neighbours = NeighbourIndex(
@@ -348,6 +344,7 @@ def build_index(
                                        "spread": model.spread, **model.report}
             say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))
 
+            data.bm25 = files.bm25()
             metrics: dict[str, float] = {}
             eval_text = ""
             findings = None
@@ -368,7 +365,7 @@ def build_index(
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
             term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
-            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, *files.join())
+            _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, tokenizer, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")
             manifest["files"] = file_checksums(staging, known=files.checksums)  # verified whenever the version is loaded

@@ -311,7 +311,7 @@ def _score_examples(retriever: Retriever, examples: list[Example],
     for fold in sorted({e.fold for e in examples}):
         left_out = {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude}
         # BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)
-        bm25 = chunk_terms.index(left_out)
+        bm25 = chunk_terms.fold(left_out)
         for example in (e for e in examples if e.fold == fold):
             # One call for both askings: the question's tokens, coverage and mentions are shared.
             excludes = [set(example.exclude)] + ([chunks_of[example.guide_id]] if example.guide_id is not None else [])

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from knowledge.index.parse_cache import ParseCache
 
 TABLE_FILE = "guide_table.npz"
-FORMAT = "guide-table-2"
+FORMAT = "guide-table-3"
+SEPARATOR = "\x1f"  # between a stored text's pieces (jieba never makes one of it: such texts are not stored)
 KINDS = (OVERVIEW, SECTION, FAQ, QUESTION)  # the kinds of guide chunks, by code
 KIND_CODE = {kind: code for code, kind in enumerate(KINDS)}
 
@@ -50,6 +51,43 @@ def chunk_text(chunk: Any) -> str:
     """What the table keeps of a guide chunk's text: a question's text (its content is the same), an
     FAQ's content (calibration asks its first line); other chunks' texts are read from chunks.jsonl."""
     return chunk.text if chunk.kind == QUESTION else chunk.content if chunk.kind == FAQ else ""
+
+
+def joined(pieces: list[str] | None) -> str | None:
+    """How the table stores a text's pieces (None: not stored)."""
+    return None if pieces is None or any(SEPARATOR in piece for piece in pieces) else SEPARATOR.join(pieces)
+
+
+@dataclass
+class WordColumns:
+    """How jieba cut the table's texts under the dictionary `dictionary` (bm25.Tokenizer.segment_key),
+    for the item words (knowledge/retrieval/item_words.py), which cut every guide's sample questions,
+    FAQ headings and aliases and tokenize every title: per chunk, the pieces of its sample question
+    (`chunk_question`; None for other chunks); per guide, [title tokens, [pieces of each alias]]."""
+
+    dictionary: str
+    pieces: list[str | None]
+    names: list[list[Any]]
+
+    def memo(self, texts: list[str], kinds: np.ndarray, meta: list[list[Any]]) -> tuple[dict[str, str], dict[str, str]]:
+        """(tokens by text, pieces by text) of the table's titles, questions and aliases, joined by
+        SEPARATOR (bm25.Tokenizer.preload splits a text's on use)."""
+        question, faq = KIND_CODE[QUESTION], KIND_CODE[FAQ]
+        segments = {text if code == question else chunk_question(FAQ, text): stored
+                    for code, text, stored in zip(kinds.tolist(), texts, self.pieces, strict=True)
+                    if stored is not None and (code == question or code == faq)}
+        tokens: dict[str, str] = {}
+        for record, (title_tokens, alias_pieces) in zip(meta, self.names, strict=True):
+            if title_tokens is not None:
+                tokens[record[1]] = title_tokens
+            segments.update((alias, stored) for alias, stored in zip(record[2], alias_pieces, strict=True) if stored is not None)
+        return tokens, segments
+
+
+def chunk_question(kind: str, text: str) -> str:
+    """The sample question of a chunk from its `chunk_text` (item_words.sample_question): a question's
+    text, an FAQ's heading (the first line of its content)."""
+    return text if kind == QUESTION else text.split("\n", 1)[0].strip()
 
 
 @dataclass
@@ -83,10 +121,12 @@ class GuideTable:
     """The guide table of one published version (see the module docstring)."""
 
     def __init__(self, folder: Path, keys: np.ndarray, meta: list[list[Any]], chunk_at: np.ndarray, line_at: np.ndarray,
-                 entry_at: np.ndarray, kinds: np.ndarray, chunk_keys: np.ndarray, texts: list[str]) -> None:
+                 entry_at: np.ndarray, kinds: np.ndarray, chunk_keys: np.ndarray, texts: list[str],
+                 words: WordColumns | None = None) -> None:
         self.folder, self.texts = folder, texts
         self.keys, self.meta, self.chunk_at, self.line_at = keys, meta, chunk_at, line_at
         self.entry_at, self.kinds, self.chunk_keys = entry_at, kinds, chunk_keys
+        self.words = words or WordColumns("", [None] * len(texts), [[None, []] for _ in meta])
         self.row_of = {key: row for row, key in enumerate(keys.tolist())}
 
     @classmethod
@@ -104,11 +144,13 @@ class GuideTable:
                     return None
                 meta = json.loads(stored["meta"].tobytes().decode("utf-8"))
                 texts = json.loads(stored["texts"].tobytes().decode("utf-8"))
+                pieces, names = json.loads(stored["words"].tobytes().decode("utf-8"))
                 table = cls(folder, stored["keys"], meta, stored["chunk_at"], stored["line_at"], stored["entry_at"],
-                            stored["kinds"], stored["chunk_keys"], texts)
+                            stored["kinds"], stored["chunk_keys"], texts, WordColumns(str(stored["dictionary"]), pieces, names))
         except (OSError, ValueError, KeyError):
             return None
-        if len(meta) != len(table.keys) or len(table.chunk_at) != len(meta) + 1 or len(texts) != len(table.kinds):
+        if len(meta) != len(table.keys) or len(table.chunk_at) != len(meta) + 1 or len(texts) != len(table.kinds) \
+                or len(pieces) != len(texts) or len(names) != len(meta):
             return None
         return table
 
@@ -119,14 +161,17 @@ class GuideTable:
 
     @staticmethod
     def save(path: Path, code: str, keys: list[bytes], meta: list[list[Any]], chunk_at: np.ndarray, line_at: np.ndarray,
-             entry_at: np.ndarray, kinds: np.ndarray, chunk_keys: np.ndarray, texts: list[str]) -> None:
+             entry_at: np.ndarray, kinds: np.ndarray, chunk_keys: np.ndarray, texts: list[str], words: WordColumns) -> None:
         """Write a table (into the staged version, before its checksums are taken)."""
-        encoded = np.frombuffer(json.dumps(meta, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
-        text_bytes = np.frombuffer(json.dumps(texts, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
+        def encoded(value: Any) -> np.ndarray:
+            return np.frombuffer(json.dumps(value, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+
         with open(path, "wb") as handle:
-            np.savez(handle, format=np.array(FORMAT), code=np.array(code), keys=np.array(keys, dtype="S32"), meta=encoded,
+            np.savez(handle, format=np.array(FORMAT), code=np.array(code), keys=np.array(keys, dtype="S32"), meta=encoded(meta),
                      chunk_at=chunk_at.astype(np.int64), line_at=line_at.astype(np.int64),
-                     entry_at=entry_at.astype(np.int64), kinds=kinds.astype(np.uint8), chunk_keys=chunk_keys, texts=text_bytes)
+                     entry_at=entry_at.astype(np.int64), kinds=kinds.astype(np.uint8), chunk_keys=chunk_keys, texts=encoded(texts),
+                     dictionary=np.array(words.dictionary), words=encoded([words.pieces, words.names]))
 
 
 class ReusingParser:

@@ -35,7 +35,12 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from knowledge.settings import ROOT
+
+if TYPE_CHECKING:
+    from knowledge.settings import Settings
 
 KEEP_VERSIONS = 5  # older unpublished versions are pruned after a publish
 
@@ -237,3 +242,41 @@ def _fsync_tree(folder: Path) -> None:
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())
+
+
+def source_checksums(settings: Settings, known: dict[Path, str] | None = None) -> dict[str, str]:
+    """sha256 of every guide and document file and of the out-of-scope anchors (they are embedded and
+    calibrated against too): the manifest records them, `status` and `build --if-changed` compare.
+    `known`: checksums of files already read by this build (the guides, read by the parse cache)."""
+    sums = {}
+    known = known or {}
+    anchors = settings.out_of_scope_file
+    if anchors.is_file():
+        try:
+            name = str(anchors.resolve().relative_to(ROOT))
+        except ValueError:
+            name = str(anchors)
+        sums[name] = known.get(anchors) or hashlib.sha256(anchors.read_bytes()).hexdigest()
+    known_names = {str(path): digest for path, digest in known.items()}
+    for folder in (settings.guides_dir, settings.documents_dir):
+        if folder.is_dir():
+            # Names from the folder's resolved path, computed once: not a Path, resolve and
+            # relative_to for each of 5,000 files (a symlinked file is resolved on its own).
+            try:
+                inside: str | None = str(folder.resolve().relative_to(ROOT))
+            except ValueError:
+                inside = None
+            with os.scandir(folder) as listing:
+                entries = sorted((entry for entry in listing if not entry.name.startswith(".") and entry.is_file()),
+                                 key=lambda entry: entry.name)
+            for entry in entries:
+                path = folder / entry.name
+                if entry.is_symlink():
+                    try:
+                        name = str(path.resolve().relative_to(ROOT))
+                    except ValueError:
+                        name = str(path)
+                else:
+                    name = str(path) if inside is None else entry.name if inside == "." else f"{inside}/{entry.name}"
+                sums[name] = known_names.get(str(path)) or hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums

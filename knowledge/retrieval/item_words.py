@@ -54,9 +54,10 @@ def common_question_words(data: IndexData, share: float, min_guides: int) -> lis
     guides_of: dict[str, set[str]] = {}
     seen: set[str] = set()
     for chunk in data.chunks:
-        if not chunk.guide_id:
+        # Kind first: a build's reused chunks read their other fields from disk on first use (chunk_rows.py).
+        if not chunk.guide_id or chunk.kind not in (QUESTION, FAQ):
             continue
-        question = sample_question(chunk.kind, chunk.text, chunk.content)
+        question = chunk.text if chunk.kind == QUESTION else sample_question(FAQ, "", chunk.content)
         # A question copied into several guides counts once: copies would make its item words look common.
         if question is None or question in seen:
             continue

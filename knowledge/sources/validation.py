@@ -57,6 +57,24 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+def _display_paths(folder: Path, files: list[Path]) -> list[str]:
+    """`display_path` of each file in `folder`, resolving the folder once: a file that is not a
+    symlink resolves to the resolved folder / its name (5,000 resolves took ~0.2 s of every build)."""
+    try:
+        inside: str | None = str(folder.resolve().relative_to(ROOT))
+    except ValueError:  # outside the repository: so is every file in it that is not a symlink
+        inside = None
+    shown = []
+    for path in files:
+        if path.is_symlink():
+            shown.append(display_path(path))
+        elif inside is None:
+            shown.append(str(path))
+        else:
+            shown.append(path.name if inside == "." else f"{inside}/{path.name}")
+    return shown
+
+
 def _check_unique(guides: list[Guide]) -> list[Problem]:
     problems: list[Problem] = []
     ids: dict[str, Guide] = {}
@@ -89,10 +107,10 @@ def validate_knowledge_base(settings: Settings, parse: GuideParser = parse_guide
     guide_files = sorted(settings.guides_dir.glob("*.md")) if settings.guides_dir.is_dir() else []
     if not guide_files:
         result.problems.append(Problem(display_path(settings.guides_dir), 1, "没有找到任何办事指南（*.md）"))
-    for path in guide_files:
+    for path, shown in zip(guide_files, _display_paths(settings.guides_dir, guide_files), strict=True):
         if path.name.lower() == "readme.md":
             continue
-        guide, problems = parse(path, display_path(path))
+        guide, problems = parse(path, shown)
         result.problems.extend(problems)
         if guide is not None:
             result.guides.append(guide)

@@ -5,19 +5,24 @@ and the previous version still loads for rollback."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import uuid
 
 import numpy as np
+import pytest
 
+from knowledge.index.bm25 import SEGMENTS, Tokenizer
 from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
 from knowledge.index.guide_table import TABLE_FILE
+from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.neighbours import NEIGHBOURS_FILE
 from knowledge.index.store import IndexStore
 from knowledge.index.terms import TERMS_FILE
 from knowledge.retrieval.index_data import IndexData
+from knowledge.retrieval.item_words import common_question_words
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import Settings
 
@@ -42,11 +47,27 @@ def _calibration(settings: Settings, version: str) -> dict:
     return json.loads((settings.index_dir / "versions" / version / "calibration.json").read_text(encoding="utf-8"))
 
 
-def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, embedder: Embedder) -> None:
+def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, embedder: Embedder,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     first = build_index(kb_copy, embedder=embedder, gate=False)
     marker = _edit_water_connection(kb_copy)
     said: list[str] = []
+    # The item words' texts (every sample question, title, alias) come from the guide table and the
+    # token cache: the rebuild never loads jieba's whole dictionary (only Tokenizers made without one do).
+    loaded_whole: list[bool] = []
+    load_all = Tokenizer._load_all
+    monkeypatch.setattr(Tokenizer, "_load_all", lambda self: (loaded_whole.append(self._store is not None), load_all(self))[1])
+    looked_up: set[str] = set()  # digests of texts whose pieces were read from the token cache
+    cached_tokens = JiebaWords.cached_tokens
+    monkeypatch.setattr(JiebaWords, "cached_tokens", lambda self, dictionary, digest: (
+        looked_up.add(digest) if dictionary.startswith(SEGMENTS) else None, cached_tokens(self, dictionary, digest))[1])
     second = build_index(kb_copy, embedder=embedder, gate=False, log=said.append)
+    monkeypatch.undo()
+    assert not any(loaded_whole)
+    # Unchanged guides' sample questions came from the serving version's guide table, not even the cache
+    loaded = IndexData(kb_copy.index_dir / "versions" / second.version)
+    questions = {c.text for c in loaded.chunks if c.kind == "question" and c.guide_id != "water-connection"}
+    assert len(questions) > 100 and not {hashlib.sha256(q.encode("utf-8")).hexdigest() for q in questions} & looked_up
     assert 0 < second.embedded <= 3
     # Every guide but the edited one came from the serving version's guide table, not parsed again
     assert f"（未改动、沿用上一版本的 {second.guides - 1} 个）" in said[0]
@@ -65,6 +86,9 @@ def test_edit_one_guide_publishes_what_a_fresh_build_would(kb_copy: Settings, em
     fresh_settings = kb_copy.replace(index_dir=kb_copy.index_dir.parent / "fresh-index")
     fresh = build_index(fresh_settings, embedder=embedder, gate=False)
     assert _calibration(kb_copy, second.version) == _calibration(fresh_settings, fresh.version)
+    # ... and the common question words are those of cutting everything with the whole dictionary
+    words = common_question_words(loaded, kb_copy.item_words_share, kb_copy.item_words_min_guides)
+    assert words and words == _calibration(kb_copy, second.version)["common_words"]
     assert second.metrics == fresh.metrics
     for name in ("dense.faiss", "bm25_weights.npz", "bm25_idf.npy", "bm25_vocabulary.json", "chunks.jsonl", "guides.json",
                  "lexical_units.json", "user_words.json"):

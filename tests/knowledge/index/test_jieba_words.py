@@ -52,3 +52,24 @@ def test_tokens_are_kept_and_the_whole_dictionary_is_loaded_after_many_texts(wor
     other = Tokenizer(["用水报装", "接水表"], words=words, partial_texts=0)  # another dictionary: nothing cached
     other.tokenize(texts[0])
     assert other._words is None
+
+
+def test_segments_are_the_whole_dictionary_pieces_cut_cached_or_preloaded(words: JiebaWords) -> None:
+    settings = load_settings()
+    result = validate_knowledge_base(settings)
+    chunks = [c for g in result.guides for c in guide_chunks(g)]
+    texts = [c.text for c in chunks if c.kind == "question"] + [a for g in result.guides for a in g.aliases] + AWKWARD
+    user_words = sorted({name for g in result.guides for name in [g.title, *g.aliases]})
+    whole = Tokenizer(user_words)
+    expected = [whole.segment(text) for text in texts]
+    partial = Tokenizer(user_words, words=words, partial_texts=10**9)
+    assert [partial.segment(text) for text in texts] == expected
+    assert partial._words is not None  # cut per text, never the whole dictionary
+    partial.save()
+    cached = Tokenizer(user_words, words=words, partial_texts=0)  # a text not cached would load the whole dictionary
+    assert [cached.segment(text) for text in texts] == expected and cached._words is not None
+    preloaded = Tokenizer(user_words, words=words, partial_texts=0)
+    preloaded._words = None  # a preloaded text must not even look at the token cache
+    preloaded._jieba = None  # type: ignore[assignment]  # and never cut
+    preloaded.preload({}, {text: "\x1f".join(pieces) for text, pieces in zip(texts, expected, strict=True) if text})
+    assert [preloaded.segment(text) for text in texts if text] == [p for t, p in zip(texts, expected, strict=True) if t]
