@@ -64,16 +64,24 @@ def cmd_validate(args: argparse.Namespace, settings) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def _current_format(manifest: dict) -> bool:
+    from knowledge.index.calibration import DECISION_FORMAT
+
+    return manifest.get("calibration", {}).get("format") == DECISION_FORMAT
+
+
 def cmd_build(args: argparse.Namespace, settings) -> int:
     from knowledge.index.builder import BuildError, build_index
     from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
     version = store.current_version()
-    # A version from before the calibrated decision model (no "calibration") is rebuilt too.
-    if args.if_changed and version and "calibration" in store.manifest(version) and not _changed_sources(settings, store.manifest(version)):
+    # A version whose decision model is of an older format (or predates it) is rebuilt too: the code changed.
+    if args.if_changed and version and _current_format(store.manifest(version)) and not _changed_sources(settings, store.manifest(version)):
         print(f"源文件没有改动，继续使用当前索引 {version}")
         return EXIT_OK
+    if args.if_changed and version and not _current_format(store.manifest(version)):
+        print(f"当前索引 {version} 的决策模型是旧版本的格式，按现在的代码重建")
     try:
         report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate, accept=args.accept,
                              log=lambda message: print(message, flush=True))

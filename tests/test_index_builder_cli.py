@@ -142,6 +142,24 @@ def test_an_edited_out_of_scope_file_is_a_change_to_build(kb_copy: Settings, tmp
     assert rebuilt.returncode == 0 and "没有改动" not in rebuilt.stdout
 
 
+
+def test_a_version_with_an_older_decision_format_is_rebuilt_by_if_changed(kb_copy: Settings) -> None:
+    """An upgrade that changes how the decision model works must take effect on `make run` without an
+    admin knowing to rebuild: the serving version's manifest says which format its model is."""
+    from knowledge.index.store import IndexStore
+
+    assert run_cli(kb_copy, "build", "--no-gate").returncode == 0
+    store = IndexStore(kb_copy.index_dir)
+    old = store.current_version()
+    manifest_path = kb_copy.index_dir / "versions" / old / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert "没有改动" in run_cli(kb_copy, "build", "--if-changed").stdout
+    del manifest["calibration"]["format"]  # as a version built before formats were recorded
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    rebuilt = run_cli(kb_copy, "build", "--if-changed")
+    assert rebuilt.returncode == 0 and "旧版本的格式" in rebuilt.stdout
+    assert store.current_version() != old
+
 # --- report and purge: the records database and Rasa's tracker store ---------------------------------
 
 TRACKER_SCHEMA = """

@@ -38,7 +38,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from knowledge.index.bm25 import BM25Index, ChunkTerms, TokenCache, Tokenizer
-from knowledge.index.calibration import CalibrationError, calibrate
+from knowledge.index.calibration import DECISION_FORMAT, CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
 from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
@@ -341,7 +341,7 @@ def build_index(
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
             data.decision = model
             manifest["calibration"] = {"answer_at": model.answer_at, "scope_at": model.scope_at, "confirm_at": model.confirm_at,
-                                       "spread": model.spread, **model.report}
+                                       "spread": model.spread, **model.report, "format": DECISION_FORMAT}
             say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))
 
             data.bm25 = files.bm25()

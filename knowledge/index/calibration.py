@@ -76,6 +76,10 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # sample questions name their guide and share its words far more often than citizens' questions
 # do, so a model leaning on them refused most real questions (tests/data/questions.yml: 0.47
 # answered right with them, 0.91 without).
+# Bumped whenever what a version's decision model means changes (features, how questions are searched):
+# `build --if-changed` (make run) rebuilds a version of an older format, so an upgrade takes effect.
+# 2 = item words (common_words) and the lead feature.
+DECISION_FORMAT = 2
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused
 # 1.5-3 points fewer off-topic questions on the development sets. `known` (is the best hit right) reads
