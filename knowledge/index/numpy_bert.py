@@ -133,6 +133,22 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return (0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))).astype(np.float32)
 
 
+
+def truncation_length(folder: Path) -> int:
+    """Where sentence-transformers truncates a text of this model: min(max positions, the tokenizer's
+    model_max_length), unless sentence_bert_config.json sets max_seq_length."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    max_length = int(config.get("max_position_embeddings", 512))
+    try:
+        tok_config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
+        max_length = min(max_length, int(tok_config.get("model_max_length", max_length)))
+    except (OSError, ValueError, TypeError):
+        pass
+    bert_config = folder / "sentence_bert_config.json"
+    if bert_config.is_file():
+        max_length = int(json.loads(bert_config.read_text(encoding="utf-8")).get("max_seq_length") or max_length)
+    return max_length
+
 class NumpyBert:
     """The encoder and tokenizer of one model folder, in numpy."""
 
@@ -156,16 +172,7 @@ class NumpyBert:
         weights = _read_weights(folder)
         if weights is None or "embeddings.word_embeddings.weight" not in weights:
             return None
-        # sentence-transformers truncates at min(max positions, the tokenizer's model_max_length)
-        max_length = int(config.get("max_position_embeddings", 512))
-        try:
-            tok_config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
-            max_length = min(max_length, int(tok_config.get("model_max_length", max_length)))
-        except (OSError, ValueError, TypeError):
-            pass
-        bert_config = folder / "sentence_bert_config.json"
-        if bert_config.is_file():
-            max_length = int(json.loads(bert_config.read_text(encoding="utf-8")).get("max_seq_length") or max_length)
+        max_length = truncation_length(folder)
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tokenizer.no_padding()
         tokenizer.enable_truncation(max_length)

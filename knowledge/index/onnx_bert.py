@@ -273,22 +273,8 @@ def _tokenizer(folder: Path) -> Any:
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()
-    tokenizer.enable_truncation(_max_length(folder))
+    tokenizer.enable_truncation(numpy_bert.truncation_length(folder))
     return tokenizer
-
-
-def _max_length(folder: Path) -> int:
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    max_length = int(config.get("max_position_embeddings", 512))
-    try:
-        tok_config = json.loads((folder / "tokenizer_config.json").read_text(encoding="utf-8"))
-        max_length = min(max_length, int(tok_config.get("model_max_length", max_length)))
-    except (OSError, ValueError, TypeError):
-        pass
-    bert_config = folder / "sentence_bert_config.json"
-    if bert_config.is_file():
-        max_length = int(json.loads(bert_config.read_text(encoding="utf-8")).get("max_seq_length") or max_length)
-    return max_length
 
 
 def _session(path: Path, threads: int) -> Any:
