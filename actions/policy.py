@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
+from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult, holds_item_words
 from knowledge.settings import Settings
 from knowledge.sources.aspects import GENERAL
 
@@ -155,6 +155,6 @@ def current_is_close(result: RetrievalResult, current: str, margin: float, cover
     if result.decision not in (ANSWER, CONFIRM) or result.guide is None or not result.candidates:
         return False
     top = result.candidates[0]
-    needed = coverage_share * top.best.lexical if result.decision == ANSWER and top.best else 0.0
-    return any(c.guide_id == current and top.score - c.score <= margin and (c.best.lexical if c.best else 0.0) >= needed
+    share = coverage_share if result.decision == ANSWER else 0.0
+    return any(c.guide_id == current and top.score - c.score <= margin and holds_item_words(c.best, top.best, share)
                for c in result.candidates)

@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import math
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.index import numpy_bert
+from knowledge.index.store import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +150,6 @@ def _graph(folder: Path, config: dict[str, Any], weights: dict[str, np.ndarray])
     return model
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class OnnxBert:
     """An onnxruntime session over the exported model, with the model's own tokenizer."""
 
@@ -195,7 +187,7 @@ class OnnxBert:
         if meta is None:
             return None
         model = target / "model.onnx"
-        if not model.is_file() or model.stat().st_size != meta["size"] or _sha256(model) != meta["sha256"]:
+        if not model.is_file() or model.stat().st_size != meta["size"] or file_sha256(model) != meta["sha256"]:
             raise OnnxExportError("文件大小或校验和与导出时不符")
         engine = cls(_session(model, threads), tokenizer, model)
         engine.check(meta["probes"])
@@ -225,7 +217,7 @@ class OnnxBert:
                 probes = light.encode(list(PROBES))
                 cls(_session(temporary, 1), _tokenizer(folder), temporary).check(probes.tolist())
                 meta = {"model": folder.name, "export": EXPORT_VERSION, "size": temporary.stat().st_size,
-                        "sha256": _sha256(temporary), "probes": probes.tolist()}
+                        "sha256": file_sha256(temporary), "probes": probes.tolist()}
                 os.replace(temporary, target / "model.onnx")
             finally:
                 temporary.unlink(missing_ok=True)

@@ -108,6 +108,13 @@ class GuideCandidate:
     best: Hit | None = None  # None when rebuilt from a slot (an offer made in an earlier turn)
 
 
+def holds_item_words(hit: Hit | None, best: Hit | None, share: float) -> bool:
+    """Whether `hit` is a real alternative to `best`: it holds the question's item words (BM25 coverage)
+    at least `share` as well. The one test behind "ask which one", the `lead` feature and the
+    conversation policy (a candidate rebuilt from a slot has no hit: coverage 0)."""
+    return (hit.lexical if hit else 0.0) >= share * (best.lexical if best else 0.0)
+
+
 @dataclass
 class Scored:
     """What one search found: hits best first, and the nearest anchor's lead over the best guide
@@ -316,8 +323,8 @@ class Retriever:
         best = hits[0]
         gap = best.score - hits[1].score if len(hits) > 1 else best.score
         window = hits[1 : self.params.max_hits]
-        needed = self.params.ambiguity_coverage_share * best.lexical
-        rival = next((hit for hit in window if hit.lexical >= needed), window[-1] if window else None)
+        share = self.params.ambiguity_coverage_share
+        rival = next((hit for hit in window if holds_item_words(hit, best, share)), window[-1] if window else None)
         return [best.score, gap, scored.anchor_margin, best.score - rival.score if rival else best.score]
 
     def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
@@ -419,8 +426,8 @@ class Retriever:
         top = candidates[0]
         margin = spread * self.params.ambiguity_margin
         near = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
-        needed = self.params.ambiguity_coverage_share * (top.best.lexical if top.best else 0.0)
-        return near if any((c.best.lexical if c.best else 0.0) >= needed for c in near[1:]) else [top]
+        share = self.params.ambiguity_coverage_share
+        return near if any(holds_item_words(c.best, top.best, share) for c in near[1:]) else [top]
 
     @staticmethod
     def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.index import onnx_bert
 from knowledge.index.builder import BuildReport
 from knowledge.index.embedding import Embedder
 from knowledge.index.evaluation import load_question_set
 from knowledge.index.onnx_bert import OnnxBert, OnnxExportError
+from knowledge.index.store import file_sha256
 from knowledge.retrieval.retriever import Retriever
 from knowledge.settings import ROOT, Settings
 
@@ -107,7 +107,7 @@ def test_damaged_export_is_rebuilt(embedder: Embedder, exported: Path, tmp_path:
     elif damage == "unreadable_by_onnxruntime":  # a checksum that matches the garbage: onnxruntime itself refuses it
         model.write_bytes(b"not an onnx model" * 100)
         info = json.loads(meta.read_text(encoding="utf-8"))
-        info.update(size=model.stat().st_size, sha256=onnx_bert._sha256(model))
+        info.update(size=model.stat().st_size, sha256=file_sha256(model))
         meta.write_text(json.dumps(info), encoding="utf-8")
     else:
         meta.write_text("{", encoding="utf-8")
