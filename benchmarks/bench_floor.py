@@ -51,7 +51,9 @@ from knowledge.settings import ROOT
 
 FLOOR = ROOT / "benchmarks" / "floor"
 FLOOR_MODELS = ROOT / "var" / "bench" / "floor" / "models"
-TARGET_RATIO = 1.5  # issue 14: our turn ≤ 1.5 × the floor measured in the same run
+# Issue 14: our turn ≤ 1.5 × "a minimal Rasa 3.6 project ... (the cost Rasa itself imposes)", i.e. the floor as
+# installed. The floor through our speedups is a stricter comparison, reported beside it.
+TARGET_RATIO = 1.5
 
 
 class FloorStack(Stack):
@@ -93,12 +95,13 @@ def main() -> None:
               "runs": args.runs, "conversations_per_block": args.conversations, "warm_up_conversations": WARM_UP_CONVERSATIONS,
               "speedups_state_in_rasa_log": states, "median": medians, "ratio_ours_to_floor": to_floor,
               "ratio_ours_to_floor_as_installed": to_installed, "cpu_ratio_ours_to_floor_per_run": per_run,
-              "runs_detail": runs, "target": {"ratio_ours_to_floor": TARGET_RATIO}}
+              "runs_detail": runs, "target": {"ratio_ours_to_floor_as_installed": TARGET_RATIO}}
     path = _common.write_report("floor", report)
     print(variants_table(runs, medians))
-    for label, ratio in (("ours / floor", to_floor), ("ours / floor as installed", to_installed)):
+    for label, ratio, note in (("ours / floor as installed", to_installed, f"target ≤ {TARGET_RATIO}"),
+                               ("ours / floor with our speedups", to_floor, "stricter, no target")):
         print(f"{label}: CPU {ratio['cpu_ms_per_turn']}, Rasa CPU {ratio['rasa_cpu_ms_per_turn']}, "
-              f"p50 {ratio['p50_ms']}, p95 {ratio['p95_ms']} (target ≤ {TARGET_RATIO})")
+              f"p50 {ratio['p50_ms']}, p95 {ratio['p95_ms']} ({note})")
     print(f"CPU ratio ours / floor per run: {per_run}")
     print(f"report: {path}")
 

@@ -104,11 +104,14 @@ def headline() -> tuple[list[list[Any]], dict[str, Any]]:
                      f"max {switch['max_seconds']:.2f} s; watcher polls every {switch['poll_seconds']} s", ""])
     floor = _common.read_report("floor")
     if floor:
-        ours, base, ratio = floor["median"]["ours"], floor["median"]["floor"], floor["ratio_ours_to_floor"]
-        rows.append([f"turn CPU, ours / Rasa floor (same run; floor as installed: {floor['ratio_ours_to_floor_as_installed']['cpu_ms_per_turn']})",
+        ours, installed = floor["median"]["ours"], floor["median"]["floor_as_installed"]
+        ratio, strict = floor["ratio_ours_to_floor_as_installed"], floor["ratio_ours_to_floor"]
+        # Older reports named the target after the stricter ratio; the number is the same.
+        target = floor["target"].get("ratio_ours_to_floor_as_installed", floor["target"].get("ratio_ours_to_floor"))
+        rows.append([f"turn CPU, ours / Rasa floor as installed (same run; floor with our speedups: {strict['cpu_ms_per_turn']}×)",
                      floor["runs"], f"{ratio['cpu_ms_per_turn']}×",
-                     f"CPU {ours['cpu_ms_per_turn']} / {base['cpu_ms_per_turn']} ms; p50 {ours['p50_ms']} / {base['p50_ms']} ms "
-                     f"(×{ratio['p50_ms']}); target ≤ {floor['target']['ratio_ours_to_floor']}", ""])
+                     f"CPU {ours['cpu_ms_per_turn']} / {installed['cpu_ms_per_turn']} ms; p50 {ours['p50_ms']} / {installed['p50_ms']} ms "
+                     f"(×{ratio['p50_ms']}); target ≤ {target}", ""])
     long = _common.read_report("long-conversation")
     if long:
         for name, result in long["results"].items():
