@@ -33,7 +33,7 @@ import numpy as np
 from knowledge.index.chunks import FAQ, QUESTION
 
 if TYPE_CHECKING:
-    from knowledge.index.bm25 import Tokenizer
+    from knowledge.index.bm25 import BM25Index, Tokenizer
     from knowledge.retrieval.index_data import IndexData
 
 _WORD = re.compile(r"\w")
@@ -116,3 +116,29 @@ def blend(full: np.ndarray, item: np.ndarray | None, weight: float) -> np.ndarra
     if item is None or weight <= 0:
         return full
     return ((1 - weight) * full + weight * item).astype(np.float32)
+
+
+class KeyWord:
+    """The question's key word for a guide: of the question's lexical tokens, the one that weighs most in
+    that guide's BM25 (its rarest word that the guide holds most). "Ask which one" needs a runner-up to
+    hold the best guide's key word too (Retriever._close): a runner-up that matches the question's other
+    words ("居住证") but not the one that makes the best guide match ("小学" of 教师资格认定) answers another
+    question. Read from the published BM25 weights, so it holds for any knowledge base and model."""
+
+    def __init__(self, bm25: BM25Index, tokens: Collection[str]) -> None:
+        self._weights = bm25.weights  # (units x terms), compressed by column
+        self._columns = [bm25.vocabulary[token] for token in dict.fromkeys(tokens) if token in bm25.vocabulary]
+
+    def _weight(self, unit: int, column: int) -> float:
+        start, end = self._weights.indptr[column], self._weights.indptr[column + 1]
+        at = np.flatnonzero(self._weights.indices[start:end] == unit)
+        return float(self._weights.data[start + at[0]]) if len(at) else 0.0
+
+    def held(self, unit: int, best_unit: int, share: float) -> bool:
+        """Whether BM25 unit `unit` holds the key word of `best_unit` at least `share` as heavily. True
+        without evidence (an unknown unit, no question word in the index, the best guide holds none)."""
+        if unit < 0 or best_unit < 0 or not self._columns:
+            return True
+        weights = [self._weight(best_unit, column) for column in self._columns]
+        key = int(np.argmax(weights))
+        return weights[key] <= 0 or self._weight(unit, self._columns[key]) >= share * weights[key]

@@ -14,7 +14,8 @@ base's kind, and that its best hit is right (``confidence``):
 - ``none``: not the knowledge base's kind of question (off-topic, or nothing matches): say so
   honestly, never return the least bad hit;
 - ``ambiguous``: other guides are within ``ambiguity_margin`` score units of the best, one of them covering
-  the question's item words about as well (``ambiguity_coverage_share`` of its BM25 coverage): ask which one;
+  the question's item words about as well (``ambiguity_coverage_share`` of its BM25 coverage) and holding
+  the best guide's key word (item_words.KeyWord): ask which one;
 - ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
 - ``answer``: one guide (or, when a policy passage scores higher, that passage).
 
@@ -31,8 +32,6 @@ from __future__ import annotations
 
 import copy
 import threading
-import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,161 +39,37 @@ import faiss
 import numpy as np
 
 from knowledge.index.bm25 import BM25Index
-from knowledge.index.chunks import ANCHOR, PASSAGE, Chunk
+from knowledge.index.chunks import ANCHOR, PASSAGE
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
-from knowledge.retrieval.item_words import lexical_tokens, search_vectors
+from knowledge.retrieval.item_words import KeyWord, lexical_tokens, search_vectors
+
+# The result types and parameters live in results.py; they are imported from here too (one import for callers).
+from knowledge.retrieval.results import (
+    AMBIGUOUS,
+    ANSWER,
+    CONFIRM,
+    MAX_QUESTION_CHARS,
+    NONE,
+    GuideCandidate,
+    Hit,
+    RetrievalParams,
+    RetrievalResult,
+    Scored,
+    holds_item_words,
+    normalize_question,
+)
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
-from knowledge.text import visible_text
 
 if TYPE_CHECKING:
     from knowledge.index.batch_scoring import ChunkTable
 
-ANSWER = "answer"
-CONFIRM = "confirm"  # one guide leads but not surely enough: ask "您问的是【X】的…吗？"
-AMBIGUOUS = "ambiguous"
-NONE = "none"
-
-
-MAX_QUESTION_CHARS = 500
-
-
-def normalize_question(question: str | None) -> str:
-    """The question as retrieval should see it: no invisible characters, no punctuation, symbols
-    or emoji around it except one final question mark ("…?…开办企业需要什么材料…?…" is
-    "开办企业需要什么材料？"), at most 500 characters."""
-    text = visible_text(question)
-    start, end = 0, len(text)
-    while start < end and unicodedata.category(text[start])[0] in "PSZC":
-        start += 1
-    while end > start and unicodedata.category(text[end - 1])[0] in "PSZC":
-        end -= 1
-    # A question mark is meaning, not noise: the embedding scores "那个体户呢？" as a question.
-    asks = "?" in text[end:] or "？" in text[end:]
-    core = " ".join(text[start:end].split())[: MAX_QUESTION_CHARS - 1]
-    return core + "？" if asks and core else core
-
-
-@dataclass
-class Hit:
-    """One scored chunk."""
-
-    chunk: Chunk
-    score: float
-    dense: float
-    lexical: float
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "guide_id": self.chunk.guide_id,
-            "title": self.chunk.title,
-            "section": self.chunk.section,
-            "kind": self.chunk.kind,
-            "score": round(self.score, 4),
-            "text": self.chunk.content,
-            "source": self.chunk.source,
-            "units": list(self.chunk.units),
-            "deadline": self.chunk.deadline,
-        }
-
-
-@dataclass
-class GuideCandidate:
-    guide_id: str
-    title: str
-    score: float
-    best: Hit | None = None  # None when rebuilt from a slot (an offer made in an earlier turn)
-
-
-def holds_item_words(hit: Hit | None, best: Hit | None, share: float) -> bool:
-    """Whether `hit` is a real alternative to `best`: it holds the question's item words (BM25 coverage)
-    at least `share` as well. The one test behind "ask which one", the `lead` feature and the
-    conversation policy (a candidate rebuilt from a slot has no hit: coverage 0)."""
-    return (hit.lexical if hit else 0.0) >= share * (best.lexical if best else 0.0)
-
-
-@dataclass
-class Scored:
-    """What one search found: hits best first, and the nearest anchor's lead over the best guide
-    chunk (cosine)."""
-
-    hits: list[Hit]
-    anchor_margin: float
-
-
-@dataclass
-class RetrievalResult:
-    question: str
-    decision: str  # ANSWER | CONFIRM | AMBIGUOUS | NONE
-    aspect: str
-    confidence: float  # the calibrated probability that the best hit is right (0-1)
-    in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
-    # Whether the best hit clears the answering thresholds: true for every ANSWER, and for an AMBIGUOUS
-    # result whose best guide would be answered were it alone ("注销公司": two 注销 guides, both sure).
-    sure: bool = False
-    guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
-    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
-    # The best policy passage when it is good enough (settings.related_passage_level): the answer
-    # itself when it outranks every guide, otherwise related policy (its 牵头/责任单位) shown beside.
-    passage: Hit | None = None
-    candidates: list[GuideCandidate] = field(default_factory=list)  # best guides, best first
-    choices: list[GuideCandidate] = field(default_factory=list)  # the guides to ask about (ambiguous, confirm)
-    spread: float = 0.1  # this index's score unit (DecisionModel.spread): margins are multiples of it
-    hits: list[Hit] = field(default_factory=list)  # top chunks, best first (one per guide/passage)
-    index_version: str = ""
-
-    @property
-    def guide_id(self) -> str | None:
-        return self.guide["id"] if self.guide else None
-
-    @property
-    def contacts(self) -> list[dict[str, str]]:
-        return list(self.guide["contacts"]) if self.guide else []
-
-    def as_json(self) -> dict[str, Any]:
-        """The stable machine-readable form printed by ``index_builder.py query --json``."""
-        return {
-            "question": self.question,
-            "decision": self.decision,
-            "aspect": self.aspect,
-            "confidence": round(self.confidence, 4),
-            "guide_id": self.guide_id,
-            "candidates": [c.guide_id for c in self.choices],
-            "index_version": self.index_version,
-            "hits": [hit.as_dict() for hit in self.hits],
-        }
-
-
-@dataclass(frozen=True)
-class RetrievalParams:
-    """The retriever's parameters, all from settings.yml (see the comments there)."""
-
-    dense_candidates: int = 200  # chunks fetched from FAISS per question
-    lexical_weight: float = 0.15  # fused = (1 - w) * dense + w * BM25 coverage
-    best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
-    alias_bonus: float = 0.04
-    item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
-    ambiguity_margin: float = 0.1  # score units
-    ambiguity_coverage_share: float = 0.8  # a close runner-up is an alternative only with this share of the best's coverage
-    max_candidates: int = 4
-    related_passage_level: float = 0.35  # score units
-    max_hits: int = 10  # hits kept in a result (one per guide or passage)
-    embedding_lowercase: bool = True
-    embedding_batch_size: int = 32
-
-    def __post_init__(self) -> None:
-        if (not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1
-                or not 0 <= self.ambiguity_coverage_share <= 1):
-            raise ValueError("lexical_weight、ambiguity_coverage_share 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，"
-                             "item_vector_weight 应在 0–1 之间（不含 1）")
-        if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
-            raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetrievalParams:
-        return cls(**{name: getattr(settings, name) for name in cls.__dataclass_fields__})
+__all__ = [
+    "AMBIGUOUS", "ANSWER", "CONFIRM", "MAX_QUESTION_CHARS", "NONE", "GuideCandidate", "Hit", "NoIndexError",
+    "RetrievalParams", "RetrievalResult", "Retriever", "Scored", "holds_item_words", "normalize_question",
+]
 
 
 class Retriever:
@@ -285,7 +160,8 @@ class Retriever:
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
         floor = float(scores[0][-1])  # a guide with one chunk in the top k: its 2nd is at most this
-        coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
+        tokens = lexical_tokens(data.tokenizer, data.common_words, question)
+        coverage = (bm25 or data.bm25).coverage(tokens)
         per_guide: dict[str, list[tuple[float, int]]] = {}
         hits: list[Hit] = []
         best_anchor = best_guide_chunk = floor
@@ -299,23 +175,25 @@ class Retriever:
                 per_guide.setdefault(chunk.guide_id, []).append((float(score), int(index)))
                 best_guide_chunk = max(best_guide_chunk, float(score))
             else:  # a policy passage stands alone
-                lexical = float(coverage[data.unit_of[index]])
-                hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical))
+                unit = int(data.unit_of[index])
+                lexical = float(coverage[unit])
+                hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical, unit))
         mentioned = self._mentioned(data, question)
         for guide_id, found in per_guide.items():
             top, index = found[0]
             second = found[1][0] if len(found) > 1 else min(top, floor)
             dense = self.params.best_chunk_weight * top + (1 - self.params.best_chunk_weight) * second
-            lexical = float(coverage[data.unit_of[index]])
+            unit = int(data.unit_of[index])
+            lexical = float(coverage[unit])
             bonus = self.params.alias_bonus if guide_id in mentioned else 0.0
-            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical))
+            hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical, unit))
         hits.sort(key=lambda hit: hit.score, reverse=True)
-        return Scored(hits, best_anchor - best_guide_chunk)
+        return Scored(hits, best_anchor - best_guide_chunk, tokens)
 
     def _features(self, scored: Scored) -> list[float]:
         """The decision model's inputs, in calibration.FEATURES order. `lead`: how far the best hit leads
         the first of the next hits (within max_hits) that holds the question's words about as well
-        (the ambiguity test of `_close`), or the last of them: a runner-up close only in the embedding
+        (the coverage test of `_close`), or the last of them: a runner-up close only in the embedding
         says little about whether the best is right."""
         hits = scored.hits
         if not hits:
@@ -405,7 +283,7 @@ class Retriever:
             result.decision = ANSWER if sure else NONE
             return result
         top = candidates[0]
-        close = self._close(candidates, model.spread)
+        close = self._close(candidates, model.spread, KeyWord(data.bm25, scored.tokens))
         if len(close) > 1:
             result.decision = AMBIGUOUS
             result.choices = close
@@ -417,17 +295,28 @@ class Retriever:
             result.choices = [top]
         return result
 
-    def _close(self, candidates: list[GuideCandidate], spread: float) -> list[GuideCandidate]:
+    def _close(self, candidates: list[GuideCandidate], spread: float, key: KeyWord | None = None) -> list[GuideCandidate]:
         """The guides to ask "which one" about: those within `ambiguity_margin` score units of the best,
-        but only when one of them is a real alternative, holding the question's item words about as
-        well (BM25 coverage at least `ambiguity_coverage_share` of the best's); else the best alone. A
-        runner-up close only in the embedding (帮办代办, a guide asked the same way) while the words the
-        question names are the best guide's alone is none. Once asking, every close guide is offered."""
+        but only when one of them is a real alternative; else the best alone. Once asking, every close
+        guide is offered. A real alternative holds the question's item words about as well (BM25
+        coverage at least `ambiguity_coverage_share` of the best's): a runner-up close only in the
+        embedding (帮办代办, a guide asked the same way) while the words the question names are the best
+        guide's alone is none. And it holds the word that makes the best guide match (`key`, the
+        question's word that weighs most in the best guide) at least that share as heavily: "户口在外省，
+        有居住证，能申请小学老师的资格证吗" names 居住证 as well, but the 居住证 guide lacks 小学 (the teacher
+        guide's key word), so it is no alternative; the two 注销 guides both hold 注销, so "公司注销怎么弄"
+        still asks which one."""
         top = candidates[0]
         margin = spread * self.params.ambiguity_margin
         near = [c for c in candidates[: self.params.max_candidates] if top.score - c.score <= margin]
         share = self.params.ambiguity_coverage_share
-        return near if any(holds_item_words(c.best, top.best, share) for c in near[1:]) else [top]
+
+        def alternative(candidate: GuideCandidate) -> bool:
+            if not holds_item_words(candidate.best, top.best, share):
+                return False
+            return key is None or key.held(_unit(candidate), _unit(top), share)
+
+        return near if any(alternative(c) for c in near[1:]) else [top]
 
     @staticmethod
     def sections_for(guide: dict[str, Any], aspect: str) -> list[tuple[str, str]]:
@@ -439,3 +328,7 @@ class Retriever:
             chosen = [(heading, sections[heading]["text"]) for heading in ASPECT_SECTIONS[GENERAL] if heading in sections]
         return chosen
 
+
+def _unit(candidate: GuideCandidate) -> int:
+    """The BM25 row of a candidate's guide (-1: rebuilt from a slot, or a synthetic hit)."""
+    return candidate.best.unit if candidate.best else -1
