@@ -6,6 +6,7 @@ section. Every question is logged with what became of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,8 +14,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
+from actions.asked import also_asked, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, options, send, text_of
-from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
+from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
@@ -22,6 +24,7 @@ from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
 from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
+    ASPECT_SECTIONS,
     CONDITIONS,
     CONTACT,
     FEE,
@@ -111,13 +114,18 @@ class ActionAnswer(Action):
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_for_proxy(text)),
-                           new_matter=starts_new_matter(text))
+                           new_matter=starts_new_matter(text), aside=turns_aside(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
-            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None)
+            also = []
+            if decision.guide_id == current and is_hypothetical(text) and tracker.get_slot(SLOT_ASPECT):
+                # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
+                # answered, besides whether it is allowed (受理条件, `_aspect`).
+                also = [str(tracker.get_slot(SLOT_ASPECT))]
+            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text)
         if decision.kind == policy.ASK_ITEM:
@@ -158,7 +166,7 @@ class ActionAnswer(Action):
         from_intent = ASPECT_OF_INTENT.get(intent)
         if from_intent and from_intent != GENERAL:
             return from_intent
-        from_wording = detect_aspect(text)
+        from_wording = wording_aspect(text)
         if from_wording:
             return from_wording
         if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_PENDING_ASPECT):
@@ -178,12 +186,16 @@ class ActionAnswer(Action):
         return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
-                     result: RetrievalResult | None = None, passage: Hit | None = None) -> Outcome:
+                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:
         """The asked aspect of one guide, and the slots that make it the conversation's guide (and, with
         its new id, the latest answer: the caller adds it to the conversation's memory, memory.remember)."""
         if guide is None:
             return replies.not_found([], self.services.settings.hotline), [SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
+        for other in [*also, *also_asked(question, aspect)]:
+            # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
+            sections += [(h, guide["sections"][h]["text"]) for h in ASPECT_SECTIONS[other]
+                         if h in guide["sections"] and h not in {heading for heading, _ in sections}]
         if asks_for_proxy(question):  # "能让我儿子替我办吗": who may apply, and what the proxy brings
             sections += [(h, guide["sections"][h]["text"]) for h in PROXY_SECTIONS
                          if h in guide["sections"] and h not in {heading for heading, _ in sections}]

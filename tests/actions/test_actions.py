@@ -259,3 +259,26 @@ def test_an_answer_sends_only_the_slots_it_changes(services: Services, records: 
     assert "guide_id" not in names and "candidates" not in names and "aspect" in names
     cleared_then_set = [SlotSet("aspect", None), SlotSet("aspect", "materials")]
     assert changes_only(tracker_for("…", "ask_materials", {"aspect": "materials"}), cleared_then_set) == cleared_then_set
+
+
+def test_the_aspects_the_wording_names_are_answered_beside_the_intents(services: Services, records: Records) -> None:
+    """The NLU heard 网上办理; the wording asks whether it is allowed: both sections, once."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("开个有限公司得满足什么条件", "ask_online",
+                                                                     {"guide_id": "company-setup"}))
+    guide = parsed_guide("company-setup")
+    text = texts(messages)
+    for heading in ("网上办理", "受理条件", "适用对象"):
+        assert guide.section(heading).text.strip().splitlines()[0] in text
+        assert text.count(f"{heading}：") == 1
+    assert slots["aspect"] == "online"
+
+
+def test_a_new_circumstance_answers_the_conditions_and_what_was_asked_before(services: Services, records: Records) -> None:
+    """"要是房子是租的呢" after the materials: whether it is allowed, and the materials again."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("要是房子是租的呢", "nlu_fallback",
+                                                                     {"guide_id": "company-setup", "aspect": "materials"}))
+    guide = parsed_guide("company-setup")
+    text = texts(messages)
+    assert custom(messages, "answer")["guide"]["id"] == "company-setup"
+    assert guide.section("受理条件").text.strip().splitlines()[0] in text
+    assert guide.section("申请材料").items[0] in text
