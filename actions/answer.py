@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
-from actions.asked import also_asked, wording_aspect
+from actions.asked import also_asked, asks_something, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, options, send, text_of
 from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
 from actions.knowledge_service import KnowledgeUnavailableError
@@ -114,7 +114,7 @@ class ActionAnswer(Action):
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_for_proxy(text)),
-                           new_matter=starts_new_matter(text), aside=turns_aside(text))
+                           new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]

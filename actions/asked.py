@@ -17,7 +17,15 @@ from __future__ import annotations
 
 import re
 
-from knowledge.sources.aspects import CONDITIONS, GENERAL, PROCESS, asks_which_procedure, detect_aspect, strip_aspect_words
+from knowledge.sources.aspects import (
+    CONDITIONS,
+    GENERAL,
+    PROCESS,
+    asks_for_proxy,
+    asks_which_procedure,
+    detect_aspect,
+    strip_aspect_words,
+)
 
 # "需要办证吗", "也要办施工证吗", "要审批吗", "是不是得先报批": whether the procedure applies to the asker at all.
 # Who must apply is 适用对象/受理条件, and what it takes is the overview: both are answered.
@@ -29,7 +37,7 @@ _NEEDS_PROCEDURE = re.compile(
 # "什么样的项目要做", "有啥要求" ask who qualifies; "怎么操作", "咋改", "哪几步" ask the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
-    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续")),
+    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
 )
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).
@@ -68,6 +76,12 @@ def named_aspects(text: str) -> list[str]:
     found += [first] if first else []
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
+
+
+def asks_something(text: str) -> bool:
+    """Whether the wording asks any aspect of a procedure: "电动车电瓶冬天怎么充电更耐用", "水库钓鲫鱼用什么饵料好"
+    ask none, though they share words with guides (what an off-topic question looks like to the retriever)."""
+    return bool(named_aspects(text)) or asks_for_proxy(text)
 
 
 def also_asked(question: str, aspect: str) -> list[str]:

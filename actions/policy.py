@@ -43,6 +43,7 @@ class Turn:
     follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
     hypothetical: bool = False  # "要是…呢", "如果…的话": a new circumstance of the same matter
     new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
+    asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
 
     @property
@@ -86,7 +87,11 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     current = None if turn.new_matter else turn.current
     # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
     # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.
-    ours = result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+    # A first message that asks no aspect of any procedure ("水库钓鲫鱼用什么饵料好") is not overridden: the
+    # retriever finds something close to any wording, and its calibration on a few guides can be sure of the
+    # wrong thing. In a conversation a short "最多能贷多少？" asks about the matter at hand: the retriever decides.
+    ours = (result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+            and (turn.asks or current is not None))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.asked import also_asked, asks_whether_needed, named_aspects, wording_aspect
+from actions.asked import also_asked, asks_something, asks_whether_needed, named_aspects, wording_aspect
 
 pytestmark = pytest.mark.unit
 
@@ -48,3 +48,11 @@ def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
 ])
 def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
     assert asks_whether_needed(question) is needed
+
+
+@pytest.mark.parametrize(("message", "asks"), [
+    ("新买了台电瓶车，想去挂个牌子，要准备什么", True), ("我在上海出差突然要住院，医保咋用", True), ("能让我儿子替我办吗", True),
+    ("水库钓鲫鱼用什么饵料好", False), ("电动车电瓶冬天怎么充电更耐用", False), ("去香港旅游有哪些必吃的茶餐厅", False),
+])
+def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> None:
+    assert asks_something(message) is asks

@@ -182,3 +182,14 @@ def test_turning_aside_without_an_item_stays() -> None:
     found = result(CONFIRM, "gas", confidence=0.2, scores={"gas": 0.80})
     moving = Turn(text="…", intent="ask_time_limit", aspect="time_limit", current="water", names_item=False, aside=True)
     assert decide(moving, found, STAYING).guide_id == "water"
+
+
+@pytest.mark.parametrize(("asks", "current", "kind"), [
+    (True, None, ANSWER_RESULT),  # "新买了台电瓶车，要准备什么": the NLU never saw the item, the retriever is sure
+    (False, None, REFUSE),  # "水库钓鲫鱼用什么饵料好": asks nothing of a procedure, whatever the retriever finds
+    (False, "loan", ANSWER_GUIDE),  # "最多能贷多少？" in a conversation: not refused, the conversation goes on
+])
+def test_out_of_scope_is_overridden_only_for_a_message_that_asks_about_a_procedure(asks: bool, current: str | None,
+                                                                                   kind: str) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, asks=asks)
+    assert decide(message, result(ANSWER, "loan", in_scope=0.9), LIMITS).kind == kind
