@@ -22,7 +22,7 @@ from actions.replies import Reply
 from actions.services import Services
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
-from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
     ASPECT_SECTIONS,
     CONDITIONS,
@@ -38,6 +38,7 @@ from knowledge.sources.aspects import (
     asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
+    strip_aspect_words,
 )
 from protocol import (
     OFFERED_CONFIRM,
@@ -108,6 +109,11 @@ class ActionAnswer(Action):
 
         aspect = self._aspect(tracker, intent, text)
         result = retriever.run(text, aspect)
+        if result.decision == NONE and aspect == CONTACT:
+            # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话
+            #多少"), and they hide the item; whom to call is in the guide of the item, so look for the item alone.
+            alone = retriever.run(strip_aspect_words(text), CONTACT)
+            result = alone if alone.decision != NONE else result
         current = tracker.get_slot(SLOT_GUIDE)
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),

@@ -282,3 +282,11 @@ def test_a_new_circumstance_answers_the_conditions_and_what_was_asked_before(ser
     assert custom(messages, "answer")["guide"]["id"] == "company-setup"
     assert guide.section("受理条件").text.strip().splitlines()[0] in text
     assert guide.section("申请材料").items[0] in text
+
+
+def test_whom_to_call_is_looked_up_by_the_item_when_the_phone_words_hide_it(services: Services, records: Records) -> None:
+    """"成立公司的事想先电话问问，有咨询号码吗": the phone words look like an off-topic question; without them
+    the item is found (here among others to pick from), instead of "没有找到"."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("成立公司的事想先电话问问，有咨询号码吗", "ask_contact"))
+    assert custom(messages, "not_found") is None
+    assert "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
