@@ -44,6 +44,9 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 _LEADING_CUES = frozenset({CONDITIONS})
 
 
+_CLAUSE = re.compile(r"[，,。；;？?！!、]")
+
+
 def asks_whether_needed(text: str) -> bool:
     """"需要办证吗": whether the asker must apply at all."""
     return bool(_NEEDS_PROCEDURE.search((text or "").strip()))
@@ -72,8 +75,8 @@ def named_aspects(text: str) -> list[str]:
         found.append(GENERAL)
     if asks_whether_needed(text):
         found += [CONDITIONS, GENERAL]
-    first = detect_aspect(text)
-    found += [first] if first else []
+    # "要交钱不，多久能办好": each clause may ask its own aspect (detect_aspect reads the first one only).
+    found += [aspect for clause in _CLAUSE.split(text) if clause and (aspect := detect_aspect(clause))]
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.unit
     # cues without item words
     ("合同到期单位不跟我续了，想去社保领失业的钱，要满足些啥", "general", ["conditions"]),
     ("公司办公室搬到别的区了，执照上的地址咋改", "location", ["process"]),
+    # each clause may ask its own aspect
+    ("头一回办居住证要交钱不，交了以后多久能拿到", "fee", ["time_limit"]),
     # agreeing signals add nothing
     ("居住证交上去以后大概等几天能领", "time_limit", []),
     ("头一回办居住证要不要交钱", "fee", []),
