@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
     ("只倒手卖化工原料，不存货也没仓库，需要办证吗", "conditions", ["general"]),
     ("投资二十多万的小工程也要办施工证吗", "fee", ["conditions", "general"]),
     # which procedure, beside another aspect's words
-    ("店门口要搭脚手架换招牌，占人行道几天，得批啥手续", "time_limit", ["general"]),
+    ("店门口要搭脚手架换招牌，占人行道几天，得批啥手续", "time_limit", ["general", "process"]),
     # cues without item words
     ("合同到期单位不跟我续了，想去社保领失业的钱，要满足些啥", "general", ["conditions"]),
     ("公司办公室搬到别的区了，执照上的地址咋改", "location", ["process"]),
