@@ -19,6 +19,7 @@ import re
 
 from knowledge.sources.aspects import (
     CONDITIONS,
+    FEE,
     GENERAL,
     PROCESS,
     asks_for_proxy,
@@ -34,14 +35,15 @@ _NEEDS_PROCEDURE = re.compile(
     r"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?(办|申请|报批|审批|批|备案|登记)"
 )
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
-# "什么样的项目要做", "有啥要求" ask who qualifies; "怎么操作", "咋改", "哪几步" ask the steps.
+# "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
+    (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
 )
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).
-_LEADING_CUES = frozenset({CONDITIONS})
+_LEADING_CUES = frozenset({CONDITIONS, FEE})
 
 
 _CLAUSE = re.compile(r"[，,。；;？?！!、]")
@@ -85,6 +87,14 @@ def asks_something(text: str) -> bool:
     """Whether the wording asks any aspect of a procedure: "电动车电瓶冬天怎么充电更耐用", "水库钓鲫鱼用什么饵料好"
     ask none, though they share words with guides (what an off-topic question looks like to the retriever)."""
     return bool(named_aspects(text)) or asks_for_proxy(text)
+
+
+def strip_cue_words(text: str) -> str:
+    """The text without any aspect word, the shared ones and this module's ("收不收钱" -> "")."""
+    text = strip_aspect_words(text or "")
+    for _aspect, pattern in _MORE_CUES:
+        text = pattern.sub("", text)
+    return text
 
 
 def also_asked(question: str, aspect: str) -> list[str]:

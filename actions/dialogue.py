@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.sources.aspects import detect_aspect, strip_aspect_words
+from actions.asked import strip_cue_words
+from knowledge.sources.aspects import detect_aspect
 
 # (guide id, title, aliases)
 Option = tuple[str, str, Sequence[str]]
@@ -112,4 +113,4 @@ def turns_aside(text: str) -> bool:
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""
-    return len(_NO_ITEM.sub("", strip_aspect_words(text or ""))) >= 2
+    return len(_NO_ITEM.sub("", strip_cue_words(text or ""))) >= 2

@@ -290,3 +290,18 @@ def test_whom_to_call_is_looked_up_by_the_item_when_the_phone_words_hide_it(serv
     messages, slots = run_action(ActionAnswer(services), tracker_for("成立公司的事想先电话问问，有咨询号码吗", "ask_contact"))
     assert custom(messages, "not_found") is None
     assert "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
+
+
+@pytest.mark.parametrize("message", ["收不收钱", "那还要交哪些材料"])
+def test_an_aspect_follow_up_the_nlu_calls_a_complaint_is_answered(services: Services, records: Records, message: str) -> None:
+    """No item and an aspect, in a conversation: another question about its guide, not a complaint ticket."""
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, _ = run_action(ActionHandoff(services), tracker_for(message, "complain", context))
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection"
+    assert records.rows("handoffs") == []
+
+
+def test_a_follow_up_without_an_item_the_nlu_calls_out_of_scope_stays_on_the_guide(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那个多久能弄好", "out_of_scope", context))
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection" and slots["aspect"] == "time_limit"
