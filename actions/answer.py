@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
-from actions.asked import also_asked, asks_something, wording_aspect
+from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, options, send, text_of
 from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
 from actions.knowledge_service import KnowledgeUnavailableError
@@ -35,7 +35,6 @@ from knowledge.sources.aspects import (
     PROCESS,
     PROXY_SECTIONS,
     TIME_LIMIT,
-    asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
     strip_aspect_words,
@@ -119,7 +118,7 @@ class ActionAnswer(Action):
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
-                                                        or asks_for_proxy(text) or not names_an_item(text)),
+                                                        or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
@@ -202,8 +201,8 @@ class ActionAnswer(Action):
             # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
             sections += [(h, guide["sections"][h]["text"]) for h in ASPECT_SECTIONS[other]
                          if h in guide["sections"] and h not in {heading for heading, _ in sections}]
-        if asks_for_proxy(question):  # "能让我儿子替我办吗": who may apply, and what the proxy brings
-            sections += [(h, guide["sections"][h]["text"]) for h in PROXY_SECTIONS
+        if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
+            sections += [(h, guide["sections"][h]["text"]) for h in (*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS])
                          if h in guide["sections"] and h not in {heading for heading, _ in sections}]
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0

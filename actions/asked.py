@@ -49,6 +49,16 @@ _LEADING_CUES = frozenset({CONDITIONS, FEE})
 _CLAUSE = re.compile(r"[，,。；;？?！!、]")
 
 
+# "要我们自己去申请吗", "卖车的店能不能帮着办", "公司能不能帮我们统一报上去": who hands the application in.
+_WHO_APPLIES = re.compile(r"(自己|本人|亲自)(去|来|到场)?(申请|办|跑|交)|帮着(办|申请|弄|报)|帮(我们|咱们|大家)|代为|统一(报|办|申请|交)")
+
+
+def asks_who_applies(text: str) -> bool:
+    """Whether someone else may apply, or the applicant must come: who may (受理条件), what a proxy brings
+    (申请材料) and how the application is handed in (办理流程) answer it."""
+    return asks_for_proxy(text or "") or bool(_WHO_APPLIES.search(text or ""))
+
+
 def asks_whether_needed(text: str) -> bool:
     """"需要办证吗": whether the asker must apply at all."""
     return bool(_NEEDS_PROCEDURE.search((text or "").strip()))
@@ -86,7 +96,7 @@ def named_aspects(text: str) -> list[str]:
 def asks_something(text: str) -> bool:
     """Whether the wording asks any aspect of a procedure: "电动车电瓶冬天怎么充电更耐用", "水库钓鲫鱼用什么饵料好"
     ask none, though they share words with guides (what an off-topic question looks like to the retriever)."""
-    return bool(named_aspects(text)) or asks_for_proxy(text)
+    return bool(named_aspects(text)) or asks_who_applies(text)
 
 
 def strip_cue_words(text: str) -> str:

@@ -239,13 +239,15 @@ def test_a_hypothetical_follow_up_the_nlu_calls_a_complaint_is_answered(services
 
 
 def test_a_proxy_question_gets_who_may_apply_and_what_the_proxy_brings(services: Services, records: Records) -> None:
-    """"我腿脚不好，能让我儿子替我去办吗" in a conversation: 受理条件 and 申请材料, even if the NLU says out_of_scope."""
+    """"我腿脚不好，能让我儿子替我去办吗" in a conversation: 受理条件, 申请材料 and how it is handed in (办理流程),
+    even if the NLU says out_of_scope."""
     context = {"guide_id": "company-setup", "aspect": "time_limit"}
     messages, slots = run_action(ActionAnswer(services), tracker_for("我腿脚不好，能让我儿子替我去办吗", "out_of_scope", context))
     guide = parsed_guide("company-setup")
     assert slots["guide_id"] == "company-setup"
     assert guide.section("受理条件").text.strip().splitlines()[0] in texts(messages)
     assert guide.section("申请材料").items[0] in texts(messages)
+    assert guide.section("办理流程").text.strip().splitlines()[0] in texts(messages)
 
 
 def test_an_answer_sends_only_the_slots_it_changes(services: Services, records: Records) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.asked import also_asked, asks_something, asks_whether_needed, named_aspects, wording_aspect
+from actions.asked import also_asked, asks_something, asks_whether_needed, asks_who_applies, named_aspects, wording_aspect
 
 pytestmark = pytest.mark.unit
 
@@ -58,3 +58,11 @@ def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
 ])
 def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> None:
     assert asks_something(message) is asks
+
+
+@pytest.mark.parametrize(("message", "who"), [
+    ("要我们自己去申请吗", True), ("卖车的店能不能帮着办", True), ("公司能不能帮我们几个新来的统一报上去", True),
+    ("能让我儿子替我办吗", True), ("多久能拿到", False), ("自己家的房子能当住所吗", False),
+])
+def test_who_hands_the_application_in(message: str, who: bool) -> None:
+    assert asks_who_applies(message) is who
