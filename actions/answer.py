@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
-from actions.conversation import changes_only, entity, intent_of, options, send, text_of
+from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
@@ -70,6 +70,7 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
+RUNNER_UP_SHARE = 0.5  # the NLU hesitates when its second intent is at least this share as likely as the first
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -130,9 +131,10 @@ class ActionAnswer(Action):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
                 # answered, besides whether it is allowed (受理条件, `_aspect`).
                 also = [str(tracker.get_slot(SLOT_ASPECT))]
+            also += self._hesitation(tracker)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
-            return self._answer_result(retriever, result, intent, text)
+            return self._answer_result(retriever, result, intent, text, also=self._hesitation(tracker))
         if decision.kind == policy.ASK_ITEM:
             return replies.ask_item(aspect), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect),
                                               SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
@@ -178,8 +180,18 @@ class ActionAnswer(Action):
             return str(tracker.get_slot(SLOT_PENDING_ASPECT))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL
 
+    @staticmethod
+    def _hesitation(tracker: Tracker) -> list[str]:
+        """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (RUNNER_UP_SHARE
+        of it): on items it never saw the NLU often hesitates between two aspects, and both are answered."""
+        aspects = [(ASPECT_OF_INTENT.get(name), confidence) for name, confidence in intent_ranking(tracker)[:2]]
+        if len(aspects) == 2 and aspects[0][0] and aspects[1][0] and aspects[1][1] >= RUNNER_UP_SHARE * aspects[0][1]:
+            return [str(aspects[0][0]), str(aspects[1][0])]
+        return []
+
     # --- replying ------------------------------------------------------------------------------
-    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str) -> Outcome:
+    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str,
+                       also: Sequence[str] = ()) -> Outcome:
         if result.guide is None and result.passage is not None:  # a policy document answers best
             answer_id = memory.new_answer_id()
             reply = replies.policy_answer(result.passage, confidence=result.confidence, index_version=result.index_version,
@@ -188,7 +200,7 @@ class ActionAnswer(Action):
                     "index_version": result.index_version}
             return reply, [SlotSet(SLOT_LAST_ANSWER, last), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         passage = result.passage if intent == ASK_POLICY else None
-        return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage)
+        return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage, also=also)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
                      result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:

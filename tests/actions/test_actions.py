@@ -307,3 +307,16 @@ def test_a_follow_up_without_an_item_the_nlu_calls_out_of_scope_stays_on_the_gui
     context = {"guide_id": "water-connection", "aspect": "materials"}
     messages, slots = run_action(ActionAnswer(services), tracker_for("那个多久能弄好", "out_of_scope", context))
     assert custom(messages, "answer")["guide"]["id"] == "water-connection" and slots["aspect"] == "time_limit"
+
+
+@pytest.mark.parametrize(("runner_up", "both"), [(0.30, True), (0.10, False)])
+def test_when_the_nlu_hesitates_between_two_aspects_both_are_answered(services: Services, records: Records,
+                                                                       runner_up: float, both: bool) -> None:
+    tracker = tracker_for("用水报装那个事", "ask_time_limit", {"guide_id": "water-connection"})
+    tracker.latest_message["intent_ranking"] = [{"name": "ask_time_limit", "confidence": 0.45},
+                                                {"name": "ask_fee", "confidence": runner_up}]
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    water = parsed_guide("water-connection")
+    text = texts(messages)
+    assert water.section("办理时限").text.strip().splitlines()[0] in text and slots["aspect"] == "time_limit"
+    assert (water.section("收费标准").text.strip().splitlines()[0] in text) is both
