@@ -6,6 +6,7 @@ section. Every question is logged with what became of it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,15 +14,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
-from actions.conversation import changes_only, entity, intent_of, options, send, text_of
-from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
+from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
+from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
+from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
-from knowledge.retrieval.retriever import GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
+    ASPECT_SECTIONS,
     CONDITIONS,
     CONTACT,
     FEE,
@@ -32,9 +35,9 @@ from knowledge.sources.aspects import (
     PROCESS,
     PROXY_SECTIONS,
     TIME_LIMIT,
-    asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
+    strip_aspect_words,
 )
 from protocol import (
     OFFERED_CONFIRM,
@@ -67,6 +70,7 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
+RUNNER_UP_SHARE = 0.5  # the NLU hesitates when its second intent is at least this share as likely as the first
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -105,21 +109,32 @@ class ActionAnswer(Action):
 
         aspect = self._aspect(tracker, intent, text)
         result = retriever.run(text, aspect)
+        if result.decision == NONE and aspect == CONTACT:
+            # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话
+            #多少"), and they hide the item; whom to call is in the guide of the item, so look for the item alone.
+            alone = retriever.run(strip_aspect_words(text), CONTACT)
+            result = alone if alone.decision != NONE else result
         current = tracker.get_slot(SLOT_GUIDE)
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
-                                                        or asks_for_proxy(text)),
-                           new_matter=starts_new_matter(text))
+                                                        or asks_who_applies(text) or not names_an_item(text)),
+                           new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
-            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None)
+            also = []
+            if decision.guide_id == current and is_hypothetical(text) and tracker.get_slot(SLOT_ASPECT):
+                # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
+                # answered, besides whether it is allowed (受理条件, `_aspect`).
+                also = [str(tracker.get_slot(SLOT_ASPECT))]
+            also += self._hesitation(tracker)
+            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
-            return self._answer_result(retriever, result, intent, text)
+            return self._answer_result(retriever, result, intent, text, also=self._hesitation(tracker))
         if decision.kind == policy.ASK_ITEM:
             return replies.ask_item(aspect), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect),
                                               SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
@@ -158,15 +173,25 @@ class ActionAnswer(Action):
         from_intent = ASPECT_OF_INTENT.get(intent)
         if from_intent and from_intent != GENERAL:
             return from_intent
-        from_wording = detect_aspect(text)
+        from_wording = wording_aspect(text)
         if from_wording:
             return from_wording
         if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_PENDING_ASPECT):
             return str(tracker.get_slot(SLOT_PENDING_ASPECT))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL
 
+    @staticmethod
+    def _hesitation(tracker: Tracker) -> list[str]:
+        """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (RUNNER_UP_SHARE
+        of it): on items it never saw the NLU often hesitates between two aspects, and both are answered."""
+        aspects = [(ASPECT_OF_INTENT.get(name), confidence) for name, confidence in intent_ranking(tracker)[:2]]
+        if len(aspects) == 2 and aspects[0][0] and aspects[1][0] and aspects[1][1] >= RUNNER_UP_SHARE * aspects[0][1]:
+            return [str(aspects[0][0]), str(aspects[1][0])]
+        return []
+
     # --- replying ------------------------------------------------------------------------------
-    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str) -> Outcome:
+    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str,
+                       also: Sequence[str] = ()) -> Outcome:
         if result.guide is None and result.passage is not None:  # a policy document answers best
             answer_id = memory.new_answer_id()
             reply = replies.policy_answer(result.passage, confidence=result.confidence, index_version=result.index_version,
@@ -175,17 +200,21 @@ class ActionAnswer(Action):
                     "index_version": result.index_version}
             return reply, [SlotSet(SLOT_LAST_ANSWER, last), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         passage = result.passage if intent == ASK_POLICY else None
-        return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage)
+        return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage, also=also)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
-                     result: RetrievalResult | None = None, passage: Hit | None = None) -> Outcome:
+                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:
         """The asked aspect of one guide, and the slots that make it the conversation's guide (and, with
         its new id, the latest answer: the caller adds it to the conversation's memory, memory.remember)."""
         if guide is None:
             return replies.not_found([], self.services.settings.hotline), [SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
-        if asks_for_proxy(question):  # "能让我儿子替我办吗": who may apply, and what the proxy brings
-            sections += [(h, guide["sections"][h]["text"]) for h in PROXY_SECTIONS
+        for other in [*also, *also_asked(question, aspect)]:
+            # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
+            sections += [(h, guide["sections"][h]["text"]) for h in ASPECT_SECTIONS[other]
+                         if h in guide["sections"] and h not in {heading for heading, _ in sections}]
+        if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
+            sections += [(h, guide["sections"][h]["text"]) for h in (*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS])
                          if h in guide["sections"] and h not in {heading for heading, _ in sections}]
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0

@@ -27,6 +27,14 @@ def intent_of(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
 
 
+def intent_ranking(tracker: Tracker) -> list[tuple[str, float]]:
+    """The NLU's intents for the latest message, most likely first (without nlu_fallback, which only
+    says the first is below the threshold)."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return [(str(r.get("name")), float(r.get("confidence") or 0.0)) for r in ranking
+            if isinstance(r, dict) and r.get("name") and r.get("name") != "nlu_fallback"]
+
+
 def entity(tracker: Tracker, name: str) -> str | None:
     for found in tracker.latest_message.get("entities") or []:
         if found.get("entity") == name and found.get("value"):

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.sources.aspects import detect_aspect, strip_aspect_words
+from actions.asked import strip_cue_words
+from knowledge.sources.aspects import detect_aspect
 
 # (guide id, title, aliases)
 Option = tuple[str, str, Sequence[str]]
@@ -35,6 +36,8 @@ _NO_ITEM = re.compile(
     r"请问|一下|需要|可以|能不能|什么|哪些|怎么|怎样|如何|多少|还有|还要|这个|那个|的话|是不是|有没有|大概|一般|"
     # The life of any application is no item: "多久生效？", "多久能拨款？", "多长时间能批下来", "想先咨询下".
     r"生效|拨款|到账|下来|办好|办完|拿到|领到|出证|下证|出结果|审批|审核|批准|通过|完成|搞定|弄好|问问|了解|"
+    # Who applies, and applying itself, name no item either: "要我们自己去申请吗".
+    r"自己|本人|亲自|申请|办理|"
     r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少想先下交拿领批弄搞证\s\W\d]"
 )
 
@@ -96,7 +99,18 @@ def starts_new_matter(text: str) -> bool:
     return bool(_NEW_MATTER.search((text or "").strip()))
 
 
+# "对了，…", "另外…", "我其实还想…", "顺便问下…": the user turns to something else, without closing the matter
+# at hand as plainly as starts_new_matter's "还有个事". Only a sign: the policy leaves the conversation's guide
+# on it when the retriever points at another guide (actions/policy.py `stays`).
+_ASIDE = re.compile(r"^(对了|哦对了|另外|顺便)|其实还想|还想(问|咨询|办|申请|了解)|顺便(问|咨询)|再问(个|一个|一下)?")
+
+
+def turns_aside(text: str) -> bool:
+    """"我其实还想自己开个小店，…": a sign that the message may be about another matter."""
+    return bool(_ASIDE.search((text or "").strip()))
+
+
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""
-    return len(_NO_ITEM.sub("", strip_aspect_words(text or ""))) >= 2
+    return len(_NO_ITEM.sub("", strip_cue_words(text or ""))) >= 2

@@ -12,8 +12,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import replies
 from actions.answer import ActionAnswer
+from actions.asked import asks_something
 from actions.conversation import intent_of, send, text_of, transcript
-from actions.dialogue import is_hypothetical
+from actions.dialogue import is_bare_aspect, is_hypothetical, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
@@ -85,8 +86,11 @@ class ActionHandoff(Action):
         text = text_of(tracker)
         if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text):
             return False
-        if tracker.get_slot(SLOT_GUIDE) and is_hypothetical(text):
-            return True  # "要是眼看着要塌了呢，等不及批": a circumstance of the matter at hand, not a grievance
+        if tracker.get_slot(SLOT_GUIDE) and (is_hypothetical(text) or is_bare_aspect(text)
+                                             or (asks_something(text) and not names_an_item(text))):
+            # "要是眼看着要塌了呢，等不及批": a circumstance of the matter at hand, not a grievance; "收不收钱",
+            # "那还要交什么" (no item, an aspect): another question about it.
+            return True
         try:
             result = self.services.knowledge.retriever().run(text, detect_aspect(text))
         except KnowledgeUnavailableError:

@@ -43,6 +43,8 @@ class Turn:
     follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
     hypothetical: bool = False  # "要是…呢", "如果…的话": a new circumstance of the same matter
     new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
+    asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
+    aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
 
     @property
     def has_item(self) -> bool:
@@ -85,14 +87,18 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     current = None if turn.new_matter else turn.current
     # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
     # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.
-    ours = result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+    # A first message that asks no aspect of any procedure ("水库钓鲫鱼用什么饵料好") is not overridden: the
+    # retriever finds something close to any wording, and its calibration on a few guides can be sure of the
+    # wrong thing. In a conversation a short "最多能贷多少？" asks about the matter at hand: the retriever decides.
+    ours = (result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+            and (turn.asks or current is not None))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
     if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
-                                                       limits.alternative_coverage_share):
+                                                       limits.alternative_coverage_share, words_count=turn.aside):
         # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
         # after a gas question is not suddenly about bank accounts).
         return Decision(ANSWER_GUIDE, current)
@@ -129,6 +135,11 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     or a hesitation between guides none of which it would answer ("到哪儿去申请", "收钱吗" match every
     guide a little). A message that only adds a circumstance ("要是房子是租的呢") stays unless the
     retriever is as sure as a topic switch needs (context_switch_probability)."""
+    if turn.aside and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
+        # "我其实还想自己开个小店，政府有没有贴息的借款": the user turns aside and the retriever, not sure
+        # enough to answer, points at other guides (the conversation's is not close, current_is_close):
+        # ask about those rather than answer the old matter again.
+        return False
     if result.decision in (CONFIRM, NONE):
         return True
     if result.decision == AMBIGUOUS:
@@ -145,16 +156,18 @@ def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandid
     return [c for c in result.candidates[:MAX_NEAR_MISSES] if best - c.score <= margin]
 
 
-def current_is_close(result: RetrievalResult, current: str, margin: float, coverage_share: float = 0.0) -> bool:
+def current_is_close(result: RetrievalResult, current: str, margin: float, coverage_share: float = 0.0,
+                     words_count: bool = False) -> bool:
     """Whether the conversation's guide is among the answers and within `margin` of the best; when the
     retriever answers another guide outright, also holding the question's item words about as well as
     it (`coverage_share` of its BM25 coverage): "政府有没有给贴息的借款" while talking about 失业保险金 is
-    close to it in the embedding, but its words are the loan guide's alone."""
+    close to it in the embedding, but its words are the loan guide's alone. With `words_count` (the user
+    turns aside: "我其实还想…") the words decide when the retriever only confirms another guide, too."""
     if result.decision == AMBIGUOUS:
         return current in {choice.guide_id for choice in result.choices}
     if result.decision not in (ANSWER, CONFIRM) or result.guide is None or not result.candidates:
         return False
     top = result.candidates[0]
-    share = coverage_share if result.decision == ANSWER else 0.0
+    share = coverage_share if result.decision == ANSWER or words_count else 0.0
     return any(c.guide_id == current and top.score - c.score <= margin and holds_item_words(c.best, top.best, share)
                for c in result.candidates)

@@ -239,13 +239,15 @@ def test_a_hypothetical_follow_up_the_nlu_calls_a_complaint_is_answered(services
 
 
 def test_a_proxy_question_gets_who_may_apply_and_what_the_proxy_brings(services: Services, records: Records) -> None:
-    """"我腿脚不好，能让我儿子替我去办吗" in a conversation: 受理条件 and 申请材料, even if the NLU says out_of_scope."""
+    """"我腿脚不好，能让我儿子替我去办吗" in a conversation: 受理条件, 申请材料 and how it is handed in (办理流程),
+    even if the NLU says out_of_scope."""
     context = {"guide_id": "company-setup", "aspect": "time_limit"}
     messages, slots = run_action(ActionAnswer(services), tracker_for("我腿脚不好，能让我儿子替我去办吗", "out_of_scope", context))
     guide = parsed_guide("company-setup")
     assert slots["guide_id"] == "company-setup"
     assert guide.section("受理条件").text.strip().splitlines()[0] in texts(messages)
     assert guide.section("申请材料").items[0] in texts(messages)
+    assert guide.section("办理流程").text.strip().splitlines()[0] in texts(messages)
 
 
 def test_an_answer_sends_only_the_slots_it_changes(services: Services, records: Records) -> None:
@@ -259,3 +261,62 @@ def test_an_answer_sends_only_the_slots_it_changes(services: Services, records: 
     assert "guide_id" not in names and "candidates" not in names and "aspect" in names
     cleared_then_set = [SlotSet("aspect", None), SlotSet("aspect", "materials")]
     assert changes_only(tracker_for("…", "ask_materials", {"aspect": "materials"}), cleared_then_set) == cleared_then_set
+
+
+def test_the_aspects_the_wording_names_are_answered_beside_the_intents(services: Services, records: Records) -> None:
+    """The NLU heard 网上办理; the wording asks whether it is allowed: both sections, once."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("开个有限公司得满足什么条件", "ask_online",
+                                                                     {"guide_id": "company-setup"}))
+    guide = parsed_guide("company-setup")
+    text = texts(messages)
+    for heading in ("网上办理", "受理条件", "适用对象"):
+        assert guide.section(heading).text.strip().splitlines()[0] in text
+        assert text.count(f"{heading}：") == 1
+    assert slots["aspect"] == "online"
+
+
+def test_a_new_circumstance_answers_the_conditions_and_what_was_asked_before(services: Services, records: Records) -> None:
+    """"要是房子是租的呢" after the materials: whether it is allowed, and the materials again."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("要是房子是租的呢", "nlu_fallback",
+                                                                     {"guide_id": "company-setup", "aspect": "materials"}))
+    guide = parsed_guide("company-setup")
+    text = texts(messages)
+    assert custom(messages, "answer")["guide"]["id"] == "company-setup"
+    assert guide.section("受理条件").text.strip().splitlines()[0] in text
+    assert guide.section("申请材料").items[0] in text
+
+
+def test_whom_to_call_is_looked_up_by_the_item_when_the_phone_words_hide_it(services: Services, records: Records) -> None:
+    """"成立公司的事想先电话问问，有咨询号码吗": the phone words look like an off-topic question; without them
+    the item is found (here among others to pick from), instead of "没有找到"."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("成立公司的事想先电话问问，有咨询号码吗", "ask_contact"))
+    assert custom(messages, "not_found") is None
+    assert "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
+
+
+@pytest.mark.parametrize("message", ["收不收钱", "那还要交哪些材料"])
+def test_an_aspect_follow_up_the_nlu_calls_a_complaint_is_answered(services: Services, records: Records, message: str) -> None:
+    """No item and an aspect, in a conversation: another question about its guide, not a complaint ticket."""
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, _ = run_action(ActionHandoff(services), tracker_for(message, "complain", context))
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection"
+    assert records.rows("handoffs") == []
+
+
+def test_a_follow_up_without_an_item_the_nlu_calls_out_of_scope_stays_on_the_guide(services: Services, records: Records) -> None:
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那个多久能弄好", "out_of_scope", context))
+    assert custom(messages, "answer")["guide"]["id"] == "water-connection" and slots["aspect"] == "time_limit"
+
+
+@pytest.mark.parametrize(("runner_up", "both"), [(0.30, True), (0.10, False)])
+def test_when_the_nlu_hesitates_between_two_aspects_both_are_answered(services: Services, records: Records,
+                                                                       runner_up: float, both: bool) -> None:
+    tracker = tracker_for("用水报装那个事", "ask_time_limit", {"guide_id": "water-connection"})
+    tracker.latest_message["intent_ranking"] = [{"name": "ask_time_limit", "confidence": 0.45},
+                                                {"name": "ask_fee", "confidence": runner_up}]
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    water = parsed_guide("water-connection")
+    text = texts(messages)
+    assert water.section("办理时限").text.strip().splitlines()[0] in text and slots["aspect"] == "time_limit"
+    assert (water.section("收费标准").text.strip().splitlines()[0] in text) is both

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter
+from actions.dialogue import (
+    is_bare_aspect,
+    is_elliptical,
+    is_hypothetical,
+    names_an_item,
+    resolve_pick,
+    starts_new_matter,
+    turns_aside,
+)
 
 OPTIONS = [("general", "企业注销登记（一般注销）", ["一般注销"]), ("simple", "企业简易注销登记", ["简易注销"]), ("setup", "企业开办", [])]
 
@@ -27,7 +35,7 @@ def test_is_elliptical(message: str, expected: bool) -> None:
 
 @pytest.mark.parametrize(("message", "has_item"), [
     ("多久生效？", False), ("多久能拨款？", False), ("多长时间能批下来", False), ("想先咨询下，电话多少", False),
-    ("那要多久？", False), ("去哪交？", False),
+    ("那要多久？", False), ("去哪交？", False), ("要我们自己去申请吗", False), ("本人亲自去办理吗", False),
     ("用电报装要多久", True), ("居住证要多久", True), ("个体户呢？", True), ("养狗要登记吗", True),
 ])
 def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> None:
@@ -57,3 +65,12 @@ def test_a_new_matter_is_recognised(message: str, new: bool) -> None:
 ])
 def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
     assert is_bare_aspect(message) is bare
+
+
+@pytest.mark.parametrize(("message", "aside"), [
+    ("对了，我刚买的电瓶车也还没挂牌子，那个去哪弄", True), ("我其实还想自己开个小店，有贴息的借款吗", True),
+    ("另外我爸妈一直租房住，能申请便宜的房子吗", True), ("顺便问下，公积金怎么提", True),
+    ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False),
+])
+def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
+    assert turns_aside(message) is aside

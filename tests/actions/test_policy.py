@@ -160,3 +160,36 @@ def test_a_close_conversation_guide_must_hold_the_item_words_when_another_is_ans
                             candidates=candidates, choices=[], spread=0.1)
     decision = decide(turn(current="jobless"), found, COVERING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id), why
+
+
+@pytest.mark.parametrize(("aside", "kind", "guide_id"), [
+    (False, ANSWER_GUIDE, "jobless"),  # unsure of another guide is no reason to leave
+    (True, CONFIRM_GUIDE, "loan"),  # "我其实还想…": the user turns aside, and the words are the other guide's
+])
+def test_turning_aside_follows_a_confirmed_guide_that_holds_the_item_words(aside: bool, kind: str, guide_id: str) -> None:
+    """"我其实还想自己开个小店，政府有没有贴息的借款" while talking about 失业保险金: the retriever only confirms
+    the loan guide, the conversation's guide scores close in the embedding but holds none of the words."""
+    candidates = [covering("loan", 0.80, 0.4), covering("jobless", 0.78, 0.0)]
+    found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
+                            candidates=candidates, choices=candidates[:1], spread=0.1)
+    moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside)
+    decision = decide(moving, found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+def test_turning_aside_without_an_item_stays() -> None:
+    """"对了，要多久？": nothing else is named, the conversation's guide is answered."""
+    found = result(CONFIRM, "gas", confidence=0.2, scores={"gas": 0.80})
+    moving = Turn(text="…", intent="ask_time_limit", aspect="time_limit", current="water", names_item=False, aside=True)
+    assert decide(moving, found, STAYING).guide_id == "water"
+
+
+@pytest.mark.parametrize(("asks", "current", "kind"), [
+    (True, None, ANSWER_RESULT),  # "新买了台电瓶车，要准备什么": the NLU never saw the item, the retriever is sure
+    (False, None, REFUSE),  # "水库钓鲫鱼用什么饵料好": asks nothing of a procedure, whatever the retriever finds
+    (False, "loan", ANSWER_GUIDE),  # "最多能贷多少？" in a conversation: not refused, the conversation goes on
+])
+def test_out_of_scope_is_overridden_only_for_a_message_that_asks_about_a_procedure(asks: bool, current: str | None,
+                                                                                   kind: str) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, asks=asks)
+    assert decide(message, result(ANSWER, "loan", in_scope=0.9), LIMITS).kind == kind

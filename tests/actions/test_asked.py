@@ -1,0 +1,68 @@
+"""What a question asks besides its intent: the wording's aspects, answered too (actions/asked.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.asked import also_asked, asks_something, asks_whether_needed, asks_who_applies, named_aspects, wording_aspect
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(("question", "intent_aspect", "also"), [
+    # the NLU heard online, the wording asks whether it is allowed: both are answered
+    ("驾驶证上还有没处理的罚单，能换新证不", "online", ["conditions"]),
+    # whether the procedure applies at all: who must apply and the overview
+    ("只倒手卖化工原料，不存货也没仓库，需要办证吗", "conditions", ["general"]),
+    ("投资二十多万的小工程也要办施工证吗", "fee", ["conditions", "general"]),
+    # which procedure, beside another aspect's words
+    ("店门口要搭脚手架换招牌，占人行道几天，得批啥手续", "time_limit", ["general", "process"]),
+    # cues without item words
+    ("合同到期单位不跟我续了，想去社保领失业的钱，要满足些啥", "general", ["conditions"]),
+    ("公司办公室搬到别的区了，执照上的地址咋改", "location", ["process"]),
+    # each clause may ask its own aspect
+    ("头一回办居住证要交钱不，交了以后多久能拿到", "fee", ["time_limit"]),
+    # agreeing signals add nothing
+    ("居住证交上去以后大概等几天能领", "time_limit", []),
+    ("头一回办居住证要不要交钱", "fee", []),
+])
+def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str, also: list[str]) -> None:
+    assert also_asked(question, intent_aspect) == also
+
+
+def test_a_button_or_an_empty_message_names_nothing() -> None:
+    assert named_aspects('/choose{"pick": "x"}') == [] and named_aspects("") == []
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
+    ("想在临街门面开店卖油漆稀料，门面多大才够", "conditions"),  # a cue of this module
+    ("那要多久？", "time_limit"),  # the shared patterns first
+    ("这店是我跟两个朋友合伙开的，那咋办", "process"),
+    ("这店是我跟两个朋友合伙开的，那怎么改", None),  # a steps cue never leads: an unsure intent gets the overview
+])
+def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
+    assert wording_aspect(question) == aspect
+
+
+@pytest.mark.parametrize(("question", "needed"), [
+    ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True),
+    ("要交哪些材料", False), ("审批要多久", False), ("能不能网上办", False),
+])
+def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
+    assert asks_whether_needed(question) is needed
+
+
+@pytest.mark.parametrize(("message", "asks"), [
+    ("新买了台电瓶车，想去挂个牌子，要准备什么", True), ("我在上海出差突然要住院，医保咋用", True), ("能让我儿子替我办吗", True),
+    ("水库钓鲫鱼用什么饵料好", False), ("电动车电瓶冬天怎么充电更耐用", False), ("去香港旅游有哪些必吃的茶餐厅", False),
+])
+def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> None:
+    assert asks_something(message) is asks
+
+
+@pytest.mark.parametrize(("message", "who"), [
+    ("要我们自己去申请吗", True), ("卖车的店能不能帮着办", True), ("公司能不能帮我们几个新来的统一报上去", True),
+    ("能让我儿子替我办吗", True), ("多久能拿到", False), ("自己家的房子能当住所吗", False),
+])
+def test_who_hands_the_application_in(message: str, who: bool) -> None:
+    assert asks_who_applies(message) is who
