@@ -70,7 +70,6 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
-RUNNER_UP_SHARE = 0.5  # the NLU hesitates when its second intent is at least this share as likely as the first
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -131,10 +130,10 @@ class ActionAnswer(Action):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
                 # answered, besides whether it is allowed (受理条件, `_aspect`).
                 also = [str(tracker.get_slot(SLOT_ASPECT))]
-            also += self._hesitation(tracker)
+            also += self._hesitation(tracker, self.services.settings.nlu_runner_up_share)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
-            return self._answer_result(retriever, result, intent, text, also=self._hesitation(tracker))
+            return self._answer_result(retriever, result, intent, text, also=self._hesitation(tracker, self.services.settings.nlu_runner_up_share))
         if decision.kind == policy.ASK_ITEM:
             return replies.ask_item(aspect), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect),
                                               SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
@@ -181,11 +180,12 @@ class ActionAnswer(Action):
         return GENERAL
 
     @staticmethod
-    def _hesitation(tracker: Tracker) -> list[str]:
-        """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (RUNNER_UP_SHARE
-        of it): on items it never saw the NLU often hesitates between two aspects, and both are answered."""
+    def _hesitation(tracker: Tracker, share: float) -> list[str]:
+        """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (`share` of it,
+        settings.yml nlu_runner_up_share): on items it never saw the NLU often hesitates between two aspects,
+        and both are answered."""
         aspects = [(ASPECT_OF_INTENT.get(name), confidence) for name, confidence in intent_ranking(tracker)[:2]]
-        if len(aspects) == 2 and aspects[0][0] and aspects[1][0] and aspects[1][1] >= RUNNER_UP_SHARE * aspects[0][1]:
+        if len(aspects) == 2 and aspects[0][0] and aspects[1][0] and aspects[1][1] >= share * aspects[0][1]:
             return [str(aspects[0][0]), str(aspects[1][0])]
         return []
 

@@ -75,6 +75,7 @@ class Settings:
     context_keep_margin: float
     context_stay_unless_answered: bool
     out_of_scope_override_probability: float
+    nlu_runner_up_share: float
     near_miss_margin: float
     near_miss_probability: float
     related_passage_level: float
