@@ -24,8 +24,8 @@ from those out-of-fold probabilities:
 
 - answer directly when ``known`` reaches ``answer_at`` (the lowest probability that at most
   ``calibration_unknown_answered`` of the "unknown" examples reach: hundreds of examples, a stable
-  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.5: likelier the
-  knowledge base's kind of question than an off-topic one);
+  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.55: clearly likelier
+  the knowledge base's kind of question than an off-topic one, and at least ``confirm_at``);
 - "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
   ``calibration_confirm_offtopic`` of the anchors reach, lowered if need be so that at most
   ``calibration_inscope_not_found`` of the held-out guides' own questions fall below it);
