@@ -24,7 +24,7 @@ from those out-of-fold probabilities:
 
 - answer directly when ``known`` reaches ``answer_at`` (the lowest probability that at most
   ``calibration_unknown_answered`` of the "unknown" examples reach: hundreds of examples, a stable
-  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.55: clearly likelier
+  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.65: clearly likelier
   the knowledge base's kind of question than an off-topic one, and at least ``confirm_at``);
 - "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
   ``calibration_confirm_offtopic`` of the anchors reach, lowered if need be so that at most
