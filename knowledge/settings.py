@@ -50,6 +50,7 @@ class Settings:
     calibration_unknown_answered: float
     scope_answer_probability: float
     calibration_confirm_offtopic: float
+    calibration_inscope_not_found: float
     ambiguity_margin: float
     ambiguity_coverage_share: float
     max_candidates: int

@@ -24,10 +24,11 @@ from those out-of-fold probabilities:
 
 - answer directly when ``known`` reaches ``answer_at`` (the lowest probability that at most
   ``calibration_unknown_answered`` of the "unknown" examples reach: hundreds of examples, a stable
-  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.5: likelier the
-  knowledge base's kind of question than an off-topic one);
+  quantile) and ``scope`` reaches ``scope_at`` (``scope_answer_probability``, 0.65: clearly likelier
+  the knowledge base's kind of question than an off-topic one, and at least ``confirm_at``);
 - "not found" when ``scope`` is below ``confirm_at`` (the lowest probability that at most
-  ``calibration_confirm_offtopic`` of the anchors reach);
+  ``calibration_confirm_offtopic`` of the anchors reach, lowered if need be so that at most
+  ``calibration_inscope_not_found`` of the held-out guides' own questions fall below it);
 - in between, ask "您问的是【X】的…吗？".
 
 Tried on the development set (tests/data/dev/) and dropped: the scope model alone (it answered
@@ -78,8 +79,9 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # answered right with them, 0.91 without).
 # Bumped whenever what a version's decision model means changes (features, how questions are searched):
 # `build --if-changed` (make run) rebuilds a version of an older format, so an upgrade takes effect.
-# 2 = item words (common_words) and the lead feature.
-DECISION_FORMAT = 2
+# 2 = item words (common_words) and the lead feature; 3 = the "not found" line also bounded by the held-out
+# guides' own questions (calibration_inscope_not_found), with the broadened anchors.
+DECISION_FORMAT = 3
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused
 # 1.5-3 points fewer off-topic questions on the development sets. `known` (is the best hit right) reads
@@ -218,6 +220,21 @@ def _threshold(p_negative: np.ndarray, share: float) -> float:
     return float(min(0.99, max(0.01, above + 1e-6)))
 
 
+def _confirm_line(p_anchor: np.ndarray, p_positive: np.ndarray, settings: Settings) -> float:
+    """Where "not found" ends: the lowest probability that at most ``calibration_confirm_offtopic`` of
+    the left-out anchors reach, but never above what keeps all but ``calibration_inscope_not_found``
+    of the left-out guides' own questions. The anchors are a fixed product file with near misses on
+    purpose; on a knowledge base whose guides share words with them (loans, travel, accounts) their
+    quantile alone would refuse many of its own questions. Both are quantiles of out-of-fold
+    probabilities of the knowledge base being built, so the line holds for any size and model."""
+    line = _threshold(p_anchor, settings.calibration_confirm_offtopic)
+    ranked = np.sort(p_positive)
+    lost = math.floor(settings.calibration_inscope_not_found * len(ranked))
+    if lost < len(ranked):  # the first held-out question that must stay at or above the line
+        line = min(line, float(ranked[lost]))
+    return float(min(0.99, max(0.01, line)))
+
+
 def _rates(scope: np.ndarray, known: np.ndarray, right: np.ndarray, kind: np.ndarray, model: DecisionModel) -> dict[str, float]:
     def ratio(mask: np.ndarray, of: np.ndarray) -> float:
         return round(float(mask[of].mean()), 4) if of.any() else 1.0
@@ -279,7 +296,7 @@ def calibrate(
             raise CalibrationError("校准失败：训练折里只有一类样例，请补充指南的典型问法或无关话题")
         scope[~train] = Logistic.fit(features[in_scope], kind[in_scope] == POSITIVE, SCOPE_INPUTS)(features[~train])
         known[~train] = Logistic.fit(features[train], right[train], KNOWN_INPUTS)(features[~train])
-    confirm_at = _threshold(scope[kind == ANCHOR], settings.calibration_confirm_offtopic)
+    confirm_at = _confirm_line(scope[kind == ANCHOR], scope[kind == POSITIVE], settings)
     model = DecisionModel(
         scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE, SCOPE_INPUTS),
         known=Logistic.fit(features, right, KNOWN_INPUTS),
@@ -297,6 +314,7 @@ def calibrate(
         "examples": {"positive": positives, "negative": anchors, **by_kind, ORPHAN: int((kind == ORPHAN).sum())},
         "cv": _rates(scope, known, right, kind, model),
         "targets": {"unknown_answered": settings.calibration_unknown_answered, "confirm_offtopic": settings.calibration_confirm_offtopic,
+                    "inscope_not_found": settings.calibration_inscope_not_found,
                     "scope_answer_probability": settings.scope_answer_probability},
     }
     return model

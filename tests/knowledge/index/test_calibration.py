@@ -37,7 +37,8 @@ def small(kb_copy: Settings, embedder: Embedder) -> Retriever:
 
 def test_the_model_is_stored_with_its_version_and_its_cross_validated_numbers(small: Retriever) -> None:
     model = small.data.decision
-    assert model is not None and 0 < model.confirm_at <= model.answer_at < 1
+    # confirm_at reads the scope model, answer_at the known one: each is a probability of its own model
+    assert model is not None and 0 < model.confirm_at <= model.scope_at < 1 and 0 < model.answer_at < 1
     cv = model.report["cv"]
     # Held-out guides' own questions (each scored without its own chunk) are found and answered or
     # confirmed; the off-topic anchors (each left out too) mostly are not.
@@ -51,6 +52,23 @@ def test_new_wordings_on_the_small_knowledge_base(small: Retriever) -> None:
     assert answered.decision in (ANSWER, CONFIRM) and answered.guide_id == "food-business-license"
     for question in ("周末去哪里爬山比较好", "推荐一款性价比高的手机", "怎么做红烧肉"):
         assert small.run(question).decision == NONE, question
+
+
+def test_everyday_near_misses_are_refused_on_a_small_knowledge_base(small: Retriever) -> None:
+    # Everyday questions that share a word with the ten guides (电, 装修, 许可…) but are
+    # private or commercial matters; none of them is an anchor verbatim.
+    for question in ("家里的电饭锅插上电没反应是坏了吗", "装修完的新房子多久能住人", "小狗吃了巧克力要不要紧"):
+        assert small.run(question).decision == NONE, question
+
+
+def test_the_knowledge_bases_own_left_out_questions_are_rarely_refused(small: Retriever) -> None:
+    model = small.data.decision
+    assert model is not None
+    cv = model.report["cv"]
+    # The "not found" line never refuses more than calibration_inscope_not_found of them, however
+    # close the anchors come to this knowledge base's guides.
+    assert cv["inscope_not_found"] <= model.report["targets"]["inscope_not_found"] + 1e-9
+    assert model.confirm_at <= model.scope_at
 
 
 def test_calibration_examples_leave_themselves_out(small: Retriever) -> None:
