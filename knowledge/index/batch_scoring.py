@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from knowledge.retrieval.retriever import RetrievalParams
 
 
+def search_depth(params: RetrievalParams, data: IndexData, exclude: set[int]) -> int:
+    """How many nearest chunks `ChunkTable.features` asks the dense index for (as `Retriever._score`)."""
+    return min(params.dense_candidates + len(exclude), data.dense.ntotal)
+
+
 class ChunkTable:
     """Per-chunk arrays of one IndexData for `Retriever.features_many`: what `_score` reads from
     each hit's Chunk (anchor or not, which guide), as numbers."""
@@ -42,8 +47,7 @@ class ChunkTable:
         """`Retriever._features(_score(...))` and the best hit's guide, with the same float64
         operations in the same order (so the same bits); ties go to the hit `_score` lists first."""
         weight = params.lexical_weight
-        k = min(params.dense_candidates + len(exclude), data.dense.ntotal)
-        scores, ids = data.dense.search(vector.reshape(1, -1), k)
+        scores, ids = data.dense.search(vector.reshape(1, -1), search_depth(params, data, exclude))
         floor = float(scores[0][-1])
         ids = ids[0]
         keep = ids >= 0

@@ -134,6 +134,13 @@ class Tokenizer:
     def _filter(tokens: Iterable[str]) -> list[str]:
         return [token for token in (t.strip() for t in tokens) if token and _KEEP.search(token) and token not in STOPWORDS]
 
+    def reopen(self) -> None:
+        """In a forked child: the dictionary and token tables through a connection of its own, and a lock
+        no thread of the parent can be holding (forked.py)."""
+        self._lock = threading.Lock()
+        if self._store is not None:
+            self._store.reopen()
+
     def save(self) -> None:
         """Keep the tokens computed here in the token cache (a build calls it once, at the end)."""
         if self._store is not None:

@@ -44,6 +44,7 @@ from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document
 from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
+from knowledge.index.forked import ForkedWorkError
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
@@ -336,7 +337,7 @@ def build_index(
                 # spin against the build on a 2-core machine (same results: tests compare the model).
                 with threadpool_limits(limits=1):
                     model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
-            except CalibrationError as error:
+            except (CalibrationError, ForkedWorkError) as error:  # ForkedWorkError: its second process failed
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
             data.decision = model

@@ -46,6 +46,7 @@ class JiebaWords:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self._db = sqlite3.connect(str(path))
         self._db.execute("CREATE TABLE IF NOT EXISTS jieba_words (dictionary TEXT, word TEXT, freq INTEGER, "
                          "PRIMARY KEY (dictionary, word)) WITHOUT ROWID")
@@ -93,6 +94,11 @@ class JiebaWords:
         if rows:
             with self._db:
                 self._db.executemany("INSERT OR REPLACE INTO token_lists VALUES (?, ?, ?)", rows)
+
+    def reopen(self) -> None:
+        """A connection of its own, in a forked child (forked.py): SQLite connections must not cross a fork.
+        The inherited one is left alone (closing it could touch the parent's state); the child never returns."""
+        self._db = sqlite3.connect(str(self.path))
 
     def close(self) -> None:
         self._db.close()
