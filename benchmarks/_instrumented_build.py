@@ -218,9 +218,17 @@ def install(phases: Phases) -> None:
     phases.patch(chunk_rows.ChunkRows, "write_guides", "write guides.json (byte ranges + changed)")
     phases.patch(chunk_rows.ChunkRows, "guide_entries", "chunk rows: guide entries")
     phases.patch(chunk_rows.ChunkRows, "_read", "chunk rows: read a reused chunk (on use)")
-    from knowledge.index import calibration
+    from knowledge.index import calibration, calibration_folds
 
     phases.patch(calibration, "fit_logistic", "calibration: logistic fits (numpy)")
+    # The second process's own work is not seen here (its timers die with it): run_split's exclusive time
+    # is the fork and the wait for it after this process's half.
+    phases.patch(calibration_folds, "prepare", "calibration: searches + tokens asked before the fork")
+    phases.patch(calibration_folds, "run_split", "calibration: fork + wait for the second process")
+    for name in ("vouching_manifest",):
+        for module in (guide_table, neighbours, terms):
+            if hasattr(module, name):
+                phases.patch(module, name, "serving version: checksum checks (or wait for hash-ahead)")
     phases.patch(logistic, "fit_logistic", "calibration: logistic fits (numpy)")
 
 

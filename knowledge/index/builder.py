@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -55,7 +55,7 @@ from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.published import published_retriever as _published
-from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums, source_checksums
+from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums, file_sha256, hash_ahead, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
@@ -93,17 +93,6 @@ class BuildReport:
     eval_text: str = ""
     calibration: dict[str, Any] = field(default_factory=dict)
     findings: Findings | None = None
-
-
-def _sha256(path: Path) -> str:
-    """store.file_sha256 in 16 MB blocks: hashlib releases the GIL per block, and a thread that must
-    take it back every 1 MB waits on the build thread that often."""
-    digest = hashlib.sha256()
-    block = bytearray(16 << 20)
-    with open(path, "rb", buffering=0) as handle:
-        while size := handle.readinto(block):
-            digest.update(memoryview(block)[:size])
-    return digest.hexdigest()
 
 
 def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
@@ -197,7 +186,11 @@ class _StagedFiles:
             plan.write(staging / "dense.faiss")
             line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
             entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
-            self.checksums = {name: _sha256(staging / name) for name in self.NAMES}
+            self.checksums = {name: file_sha256(staging / name) for name in self.NAMES}
+            # To disk now, while the build calibrates: publishing (store.finalize) then finds them clean.
+            for path in staging.iterdir():
+                with open(path, "rb") as handle:
+                    os.fsync(handle.fileno())
             self._result = (line_at, entry_at)
         except BaseException as error:  # handed to the build thread by join()
             self._error = error
@@ -244,6 +237,8 @@ def build_index(
     say = log or (lambda message: None)
     started = time.perf_counter()
     store = IndexStore(settings.index_dir)
+    # The serving version's files a rebuild reuses after validation are checked against its manifest first.
+    hash_ahead(store.current_folder(), ["dense.faiss", NEIGHBOURS_FILE, TERMS_FILE])
     # Unchanged guide files come from the serving version's guide table as stubs and byte ranges
     # (guide_table.py, chunk_rows.py); changed ones are parsed, chunked and serialised through the
     # parse cache (parse_cache.py, guide_parts.py).
