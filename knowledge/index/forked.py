@@ -26,6 +26,7 @@ Usage::
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import signal
@@ -55,6 +56,9 @@ def run_split(items: Sequence[Item], work: Callable[[Sequence[Item]], list[Resul
     if len(items) < (MIN_ITEMS if min_items is None else min_items) or not can_fork() or not 0 < split < len(items):
         return work(items)
     read_end, write_end = os.pipe()
+    # Until the child is gone, the garbage collector leaves the objects made so far alone: a collection
+    # writes into every object it scans, and each page written to is copied for one of the two processes.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         _child(read_end, write_end, lambda: work(items[split:]), child_setup)
@@ -72,6 +76,7 @@ def run_split(items: Sequence[Item], work: Callable[[Sequence[Item]], list[Resul
             os.close(read_end)
         if pid:  # this process's part failed: the child's answer is not wanted
             _kill(pid)
+        gc.unfreeze()
     return mine + _theirs(answer, status)
 
 
