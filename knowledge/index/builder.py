@@ -27,8 +27,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +35,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from knowledge.index.bm25 import BM25Index, ChunkTerms, TokenCache, Tokenizer
+from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import DECISION_FORMAT, CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
 from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
-from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
+from knowledge.index.embedding import CachedEmbedder, Embedder
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
-from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
 from knowledge.index.forked import ForkedWorkError
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
@@ -52,10 +49,11 @@ from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, Reusi
 from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
-from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
+from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.published import published_retriever as _published
-from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums, file_sha256, hash_ahead, source_checksums
+from knowledge.index.staged_files import StagedFiles, VectorsAhead
+from knowledge.index.store import IndexStore, file_checksums, hash_ahead, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
@@ -95,11 +93,6 @@ class BuildReport:
     findings: Findings | None = None
 
 
-def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
-    """chunks.jsonl (one place to fail, for the tests of a full disk); each guide chunk's line offset."""
-    return chunks.write_chunks(path)
-
-
 def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
                 entry_at: np.ndarray) -> None:
     """This version's guide table, for the next build (guide_table.py), with how the tokenizer cut its
@@ -118,109 +111,6 @@ def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser,
              else [joined(tokenizer.tokenize(g.title)), [joined(tokenizer.segment(alias)) for alias in g.aliases]] for g in guides]
     GuideTable.save(path, code, keys, meta, chunks.chunk_at, line_at, entry_at, chunks.codes, chunks.keys[: chunks.guide_rows],
                     chunks.texts, WordColumns(tokenizer.segment_key, pieces, names))
-
-
-@dataclass
-class _VectorPlan:
-    """Where every chunk's vector comes from: row source[i] of the serving version's dense.faiss
-    (`stored`), or, where source[i] < 0, the next row of `fresh` (embedded or from the cache)."""
-
-    source: np.ndarray
-    fresh: np.ndarray
-    stored: Path | None
-    dimension: int
-
-    def vectors(self) -> FlatVectors | PlannedVectors:
-        """The vectors, readable before the file is written (the writer thread writes it meanwhile)."""
-        if self.stored is None:
-            return FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
-        return PlannedVectors(self.dimension, self.source, self.stored, self.fresh)
-
-    def write(self, path: Path) -> None:
-        """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
-        if self.stored is None:
-            FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32)).write(path)
-        else:
-            write_rows(path, self.dimension, self.source, self.stored, self.fresh)
-
-
-class _StagedFiles:
-    """The BM25 index (built and saved), dense.faiss, chunks.jsonl and guides.json written in a thread
-    while the build calibrates.
-
-    Why: at 5,000 guides the files are ~300 MB, mostly copied from the serving version in the kernel
-    (copy_file_range): 0.2-1 s of system time that holds no GIL; the BM25 weights of ~1.5 million
-    entries (~0.3 s, then ~0.2 s to save) are numpy and scipy work that mostly releases it too, and
-    calibration does not read them (its folds compute their own: fold_bm25.py). So the other core
-    does this while this one calibrates. Nothing reads the new files before `join` (the build reads
-    vectors and chunks from the serving version's files and memory); `bm25()` waits for the index
-    (evaluation and the gate search with it); both re-raise the writer's error."""
-
-    NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
-
-    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
-        self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
-        self._result: tuple[np.ndarray, np.ndarray] | None = None
-        self._error: BaseException | None = None
-        self._bm25: BM25Index | None = None
-        self._bm25_done = threading.Event()
-        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks, terms), name="staged-files", daemon=True)
-        self._thread.start()
-
-    def bm25(self) -> BM25Index:
-        """The version's BM25 index, once built and saved."""
-        self._bm25_done.wait()
-        if self._bm25 is None:
-            self.join()  # raises the writer's error
-            raise RuntimeError("BM25 index missing")  # not reached: the writer failed before making it
-        return self._bm25
-
-    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
-        try:
-            try:
-                index = terms.index()
-                index.save(staging)
-                self._bm25 = index
-            finally:
-                self._bm25_done.set()
-            plan.write(staging / "dense.faiss")
-            line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
-            entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
-            self.checksums = {name: file_sha256(staging / name) for name in self.NAMES}
-            # To disk now, while the build calibrates: publishing (store.finalize) then finds them clean.
-            for path in staging.iterdir():
-                with open(path, "rb") as handle:
-                    os.fsync(handle.fileno())
-            self._result = (line_at, entry_at)
-        except BaseException as error:  # handed to the build thread by join()
-            self._error = error
-
-    def join(self) -> tuple[np.ndarray, np.ndarray]:
-        """(line_at, entry_at) of the written files, for the guide table; the writer's error if it failed."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-
-def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
-                   progress: bool) -> tuple[_VectorPlan, int]:
-    """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
-    the embedding cache (which embeds what it has not seen). Returns (the plan, newly embedded)."""
-    rows, old_rows, stored = previous_vectors(store.current_folder(), embedder.model_id, keys)
-    missing = np.setdiff1d(np.arange(len(chunks)), rows)
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        fresh, embedded = cache.encode(embedder, [chunks[i].text for i in missing], [chunks[i].digest for i in missing],
-                                       progress=progress)
-    finally:
-        cache.close()
-    if not len(rows):
-        return _VectorPlan(np.full(len(chunks), -1, dtype=np.int64), fresh, None, int(fresh.shape[1])), embedded
-    source = np.full(len(chunks), -1, dtype=np.int64)
-    source[rows] = old_rows
-    return _VectorPlan(source, fresh, Path(stored.filename), int(stored.shape[1])), embedded
 
 
 def build_index(
@@ -267,29 +157,37 @@ def build_index(
     # cache they are computed once, and a rebuild that finds everything cached loads no model.
     cached = CachedEmbedder(embedder, settings.embedding_cache)
     keys = chunks.keys
-    plan, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
+    # Every chunk's vector in a thread (staged_files.py: the serving version's rows, the model for new chunks)
+    # while this one tokenizes.
+    ahead = VectorsAhead(store, settings, embedder, chunks, keys, progress)
+    try:
+        user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
+        # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
+        words = JiebaWords(settings.embedding_cache)
+        tokenizer = Tokenizer(user_words, words=words)
+        if table is not None and table.words.dictionary == tokenizer.segment_key:
+            # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
+            # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
+            tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
+        # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
+        token_cache = TokenCache(settings.embedding_cache)
+        try:
+            term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
+                                       lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
+                                                                             [chunks[i].digest for i in rows]))
+        finally:
+            token_cache.close()
+        plan, embedded = ahead.result()
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            ahead.result()  # the thread is done before the error goes up (it writes to the embedding cache)
+        raise
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
-    user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
-    # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
-    words = JiebaWords(settings.embedding_cache)
-    tokenizer = Tokenizer(user_words, words=words)
-    if table is not None and table.words.dictionary == tokenizer.segment_key:
-        # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
-        # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
-        tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
-    # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
-    token_cache = TokenCache(settings.embedding_cache)
-    try:
-        term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
-                                   lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
-                                                                         [chunks[i].digest for i in rows]))
-    finally:
-        token_cache.close()
     chunk_terms = term_rows.chunk_terms(chunks.units)
     unit_names = chunk_terms.units
 
-    files: _StagedFiles | None = None
+    files: StagedFiles | None = None
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
@@ -297,7 +195,7 @@ def build_index(
             # What calibration's folds share is taken from the unit counts first: the writer thread's BM25
             # index then canonicalises them in place (sort_indices) while nothing else reads them.
             chunk_terms.fold_base()
-            files = _StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
+            files = StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
             dense = plan.vectors()  # no FAISS index copy (flat.py)
             guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")

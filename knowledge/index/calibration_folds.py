@@ -57,7 +57,16 @@ def score_split(retriever: Retriever, questions: Sequence[Question], score: Call
     searches = np.cumsum([len(excludes) for _, _, excludes in questions])
     split = int(np.searchsorted(searches, searches[-1] / 2)) + 1 if len(questions) else 0
     try:
-        return run_split(range(len(questions)), score, split=split, child_setup=retriever.data.tokenizer.reopen)
+        return run_split(range(len(questions)), score, split=split, child_setup=lambda: _in_child(retriever))
     finally:
         if counts[0] is not None:
             dense.reused, dense.searched = counts  # type: ignore[union-attr]
+
+
+def _in_child(retriever: Retriever) -> None:
+    """What the child must not share with its parent: SQLite connections and locks (forked.py)."""
+    data = retriever.data
+    data.tokenizer.reopen()
+    reopen = getattr(data.chunks, "reopen", None)  # ChunkRows in a build
+    if reopen is not None:
+        reopen()
