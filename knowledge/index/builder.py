@@ -8,11 +8,16 @@ A rebuild redoes only what changed and publishes the bytes a build from scratch 
 guides are neither parsed nor turned into objects (the serving version's guide table and byte
 ranges: guide_table.py, chunk_rows.py; changed ones go through the parse cache, guide_parts.py),
 unchanged vectors are copied file to file from the serving dense.faiss (flat.py), in a thread
-while calibration runs, unchanged chunks' term counts come from its chunk_terms.npz (terms.py),
-calibration's and evaluation's searches from its neighbour table (neighbours.py), jieba's
-dictionary is looked up per new text (jieba_words.py), and the gate reads the serving version
-the same way (published.py). Every input taken from the serving version is checked against its
-manifest's checksums first; the new version is written whole, then renamed, then published.
+while calibration runs (staged_files.py), unchanged chunks' term counts come from its
+chunk_terms.npz (terms.py), calibration's and evaluation's searches from its neighbour table
+(neighbours.py), jieba's dictionary is looked up per new text (jieba_words.py), and the gate reads
+the serving version the same way (published.py). Every input taken from the serving version is
+checked against its manifest's checksums first (the biggest hashed ahead, store.hash_ahead); the
+new version is written whole, then renamed, then published.
+
+Both cores work: the vectors are gathered in a thread while this one tokenizes, the files are
+written in another while it calibrates, and calibration scores half its examples in a forked
+child (calibration_folds.py), with the same results as one process.
 
 Usage::
 
