@@ -365,7 +365,19 @@ def main(argv: list[str] | None = None) -> int:
     return COMMANDS[args.command](args, load_settings())
 
 
+def _end_build(code: int) -> None:
+    """Leave a finished build at once: everything it wrote is closed, fsynced and renamed into place,
+    and tearing down its ~500 MB of objects one by one took ~0.2 s of a 5,000-guide rebuild. Only
+    stdout and stderr are flushed (os._exit runs no atexit handlers and flushes nothing)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
     _ensure_app_environment()
     sys.path.insert(0, str(ROOT))
-    raise SystemExit(main())
+    status = main()
+    if next((word for word in sys.argv[1:] if not word.startswith("-")), None) == "build":
+        _end_build(status)
+    raise SystemExit(status)
