@@ -59,7 +59,13 @@ def run_split(items: Sequence[Item], work: Callable[[Sequence[Item]], list[Resul
     # Until the child is gone, the garbage collector leaves the objects made so far alone: a collection
     # writes into every object it scans, and each page written to is copied for one of the two processes.
     gc.freeze()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # no process to be had (a process or memory limit): everything here, as on one core
+        for end in (read_end, write_end):
+            os.close(end)
+        gc.unfreeze()
+        return work(items)
     if pid == 0:  # the child: never returns
         _child(read_end, write_end, lambda: work(items[split:]), child_setup)
     os.close(write_end)

@@ -85,3 +85,12 @@ def _children() -> list[int]:
             if int(fields[1]) == os.getpid():
                 found.append(int(entry))
     return found
+
+
+def test_without_a_process_to_fork_everything_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(forked.os, "fork", no_fork)
+    rows = run_split(list(range(100)), squares, min_items=10)
+    assert [row[:2] for row in rows] == [(i, i * i) for i in range(100)] and {row[2] for row in rows} == {os.getpid()}
