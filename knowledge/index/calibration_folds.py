@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 
 from knowledge.index.batch_scoring import search_depth
-from knowledge.index.forked import run_split
+from knowledge.index.forked import run_split, splits
 from knowledge.retrieval.item_words import lexical_tokens
 
 if TYPE_CHECKING:
@@ -49,13 +49,15 @@ def prepare(retriever: Retriever, questions: Sequence[Question]) -> None:
 
 def score_split(retriever: Retriever, questions: Sequence[Question], score: Callable[[Sequence[int]], list[Row]]) -> list[Row]:
     """`score(range(len(questions)))`, the second half (by searches) in a forked child when it pays."""
+    searches = np.cumsum([len(excludes) for _, _, excludes in questions])
+    split = int(np.searchsorted(searches, searches[-1] / 2)) + 1 if len(questions) else 0
+    if not splits(len(questions), split):
+        return score(range(len(questions)))
     dense = retriever.data.dense
     prepare(retriever, questions)
     # The build reports how many searches reused a stored list: as counted by `prepare`, which asked
     # each once, in the scoring's order (the scoring itself then finds every list in memory).
     counts = (getattr(dense, "reused", None), getattr(dense, "searched", None))
-    searches = np.cumsum([len(excludes) for _, _, excludes in questions])
-    split = int(np.searchsorted(searches, searches[-1] / 2)) + 1 if len(questions) else 0
     try:
         return run_split(range(len(questions)), score, split=split, child_setup=lambda: _in_child(retriever))
     finally:

@@ -49,11 +49,16 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
 
 
+def splits(count: int, split: int, min_items: int | None = None) -> bool:
+    """Whether `run_split` would run items[split:] of `count` items in a child."""
+    return count >= (MIN_ITEMS if min_items is None else min_items) and can_fork() and 0 < split < count
+
+
 def run_split(items: Sequence[Item], work: Callable[[Sequence[Item]], list[Result]], *, split: int | None = None,
               min_items: int | None = None, child_setup: Callable[[], None] | None = None) -> list[Result]:
     """`work(items[:split]) + work(items[split:])`, the second part in a forked child when it pays."""
     split = len(items) // 2 if split is None else split
-    if len(items) < (MIN_ITEMS if min_items is None else min_items) or not can_fork() or not 0 < split < len(items):
+    if not splits(len(items), split, min_items):
         return work(items)
     read_end, write_end = os.pipe()
     # Until the child is gone, the garbage collector leaves the objects made so far alone: a collection
