@@ -198,9 +198,11 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
         finally:
             token_cache.close()
         plan, embedded = ahead.result()
-    except BaseException:
+    except Exception:
+        # The thread is done before the error goes up (it writes to the embedding cache); not on Ctrl-C,
+        # which must not wait for a cold build's embedding to finish.
         with contextlib.suppress(BaseException):
-            ahead.result()  # the thread is done before the error goes up (it writes to the embedding cache)
+            ahead.result()
         raise
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
