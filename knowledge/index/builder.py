@@ -217,7 +217,9 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
             # What calibration's folds share is taken from the unit counts first: the writer thread's BM25
             # index then canonicalises them in place (sort_indices) while nothing else reads them.
             chunk_terms.fold_base()
-            files = StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
+            # Also builds and saves the BM25 index, and saves the term counts for the next build (terms.py).
+            files = StagedFiles(plan, staging, chunks, chunk_terms,
+                                also=lambda: term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys))
             dense = plan.vectors()  # no FAISS index copy (flat.py)
             guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
@@ -280,7 +282,6 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
-            term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
             _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, tokenizer, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,13 +80,16 @@ class StagedFiles:
 
     NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
 
-    def __init__(self, plan: VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
+    def __init__(self, plan: VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms,
+                 also: Callable[[], None] | None = None) -> None:
+        """`also`: another file to write after these (the term counts), off the build thread too."""
         self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
         self._result: tuple[np.ndarray, np.ndarray] | None = None
         self._error: BaseException | None = None
         self._bm25: BM25Index | None = None
         self._bm25_done = threading.Event()
-        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks, terms), name="staged-files", daemon=True)
+        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks, terms, also), name="staged-files",
+                                        daemon=True)
         self._thread.start()
 
     def bm25(self) -> BM25Index:
@@ -97,7 +100,7 @@ class StagedFiles:
             raise RuntimeError("BM25 index missing")  # not reached: the writer failed before making it
         return self._bm25
 
-    def _write(self, plan: VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
+    def _write(self, plan: VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms, also: Callable[[], None] | None) -> None:
         try:
             try:
                 index = terms.index()
@@ -109,6 +112,8 @@ class StagedFiles:
             line_at = write_jsonl(staging / "chunks.jsonl", chunks)
             entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
             self.checksums = {name: file_sha256(staging / name) for name in self.NAMES}
+            if also is not None:
+                also()
             # To disk now, while the build calibrates: publishing (store.finalize) then finds them clean.
             for path in staging.iterdir():
                 with open(path, "rb") as handle:
