@@ -53,17 +53,6 @@ SEGMENTS = "segments:"  # the token cache's dictionary column for pieces (tokens
 jieba.setLogLevel(60)  # jieba prints its dictionary loading to stderr otherwise
 
 
-def row_sums(counts: sparse.csr_matrix) -> np.ndarray:
-    """`counts.sum(axis=1)` of an integer CSR matrix, exactly (int64), summed row by row in place:
-    scipy's sum took ~0.2 s and a cumulative sum over the ~1.5 million entries of 5,000 guides ~0.15 s
-    (its two 12 MB arrays are fresh memory, whose page faults are slow on this machine)."""
-    lengths = np.zeros(counts.shape[0], dtype=np.int64)
-    filled = np.flatnonzero(np.diff(counts.indptr))  # reduceat would give an empty row its next entry
-    if len(filled):
-        lengths[filled] = np.add.reduceat(counts.data, counts.indptr[filled], dtype=np.int64)
-    return lengths
-
-
 class Tokenizer:
     """A jieba tokenizer of its own (not jieba's global one) with the knowledge base's names.
 
@@ -289,6 +278,8 @@ class BM25Index:
             frequency = frequency[present]
         vocabulary = {term: index for index, term in enumerate(terms)}
         n_docs = max(n_rows, 1)
+        from knowledge.index.fold_bm25 import row_sums  # it imports this module's constants
+
         lengths = row_sums(counts).astype(np.float32)
         average = float(lengths.mean()) if n_rows else 1.0
         df = frequency.astype(np.float32)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from knowledge.index.bm25 import STOPWORDS, BM25Index, Tokenizer, row_sums
+from knowledge.index.bm25 import STOPWORDS, BM25Index, Tokenizer
+from knowledge.index.fold_bm25 import row_sums
 
 USER_WORDS = ["简易注销", "施工许可证", "免申即享", "用水报装"]
 
