@@ -173,7 +173,6 @@ def install(phases: Phases) -> None:
     if hasattr(builder, "faiss"):  # the builder no longer builds a FAISS index itself (knowledge/index/flat.py)
         builder.faiss = _FaissProxy(builder.faiss, phases)  # type: ignore[assignment]
     builder.json = _JsonProxy(builder.json, phases)  # type: ignore[assignment]
-    phases.patch(builder, "_write_jsonl", "write chunks.jsonl (file I/O)")
     phases.patch(builder, "source_checksums", "source checksums (sha256 of files)")
     phases.patch(index_store.IndexStore, "staging_folder", "publish: staging folder")
     phases.patch(index_store.IndexStore, "finalize", "publish: fsync + rename")
@@ -194,16 +193,18 @@ def install(phases: Phases) -> None:
     phases.patch(neighbours.NeighbourIndex, "search", "dense search (reused lists or FAISS)")
     phases.patch(neighbours.NeighbourIndex, "save", "neighbour lists: save")
     phases.patch(neighbours.NeighbourTable, "load", "neighbour lists: load + map rows")
-    phases.patch(builder, "previous_vectors", "vectors of unchanged chunks from the serving version")
     phases.patch(numpy_bert.NumpyBert, "load", "model (numpy engine): load weights + tokenizer")
     phases.patch(numpy_bert.NumpyBert, "encode", "model (numpy engine): embed new chunks")
     phases.patch(builder.Retriever, "features", "calibration: retriever.features (BM25, fusion)")
     phases.patch(builder.Retriever, "features_many", "calibration: retriever.features (BM25, fusion)")
-    from knowledge.index import flat, terms
+    from knowledge.index import flat, staged_files, terms
 
-    phases.patch(builder, "_chunk_vectors", "vectors: gather unchanged rows + place new ones")
+    phases.patch(staged_files, "write_jsonl", "write chunks.jsonl (file I/O)")
+    phases.patch(staged_files, "previous_vectors", "vectors of unchanged chunks from the serving version")
+    phases.patch(staged_files, "chunk_vectors", "vectors: gather unchanged rows + place new ones (thread)")
+    phases.patch(staged_files.VectorsAhead, "result", "vectors: wait for the vectors thread")
     phases.patch(flat.FlatVectors, "write", "write dense.faiss")
-    phases.patch(builder, "write_rows", "write dense.faiss")
+    phases.patch(staged_files, "write_rows", "write dense.faiss")
     phases.patch(flat.FlatVectors, "search", "dense search (reused lists or FAISS)")
     phases.patch(terms.TermTable, "load", "term counts: load the serving version's")
     phases.patch(terms.TermRows, "build", "term counts: reuse + tokenize changed + renumber")
@@ -218,9 +219,17 @@ def install(phases: Phases) -> None:
     phases.patch(chunk_rows.ChunkRows, "write_guides", "write guides.json (byte ranges + changed)")
     phases.patch(chunk_rows.ChunkRows, "guide_entries", "chunk rows: guide entries")
     phases.patch(chunk_rows.ChunkRows, "_read", "chunk rows: read a reused chunk (on use)")
-    from knowledge.index import calibration
+    from knowledge.index import calibration, calibration_folds
 
     phases.patch(calibration, "fit_logistic", "calibration: logistic fits (numpy)")
+    # The second process's own work is not seen here (its timers die with it): run_split's exclusive time
+    # is the fork and the wait for it after this process's half.
+    phases.patch(calibration_folds, "prepare", "calibration: searches + tokens asked before the fork")
+    phases.patch(calibration_folds, "run_split", "calibration: fork + wait for the second process")
+    for name in ("vouching_manifest",):
+        for module in (guide_table, neighbours, terms):
+            if hasattr(module, name):
+                phases.patch(module, name, "serving version: checksum checks (or wait for hash-ahead)")
     phases.patch(logistic, "fit_logistic", "calibration: logistic fits (numpy)")
 
 

@@ -30,7 +30,8 @@ cold step is then a first build that embeds nothing new). ``--baseline-src DIR``
 rebuild a second time with another checkout's index_builder.py (``git archive <commit> | tar -x
 -C DIR``), alternating with this code on the same knowledge base and cache, into its own index:
 a same-run baseline on a shared machine whose load changes by the minute. CPU seconds (user +
-system) are reported beside wall time for the same reason.
+system) are reported beside wall time for the same reason; they include the forked process in which
+calibration scores half its examples (wait4 counts the reaped children of the child it waits for).
 
 Child output goes to var/bench/large-*.log. ``--skip-cold`` reuses the index, cache and cold
 numbers of a previous run (and the baseline's index, if there is one) and only does steps 2 and 3.

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from knowledge.retrieval.retriever import RetrievalParams
 
 
+def search_depth(params: RetrievalParams, data: IndexData, exclude: set[int]) -> int:
+    """How many nearest chunks `ChunkTable.features` asks the dense index for (as `Retriever._score`)."""
+    return min(params.dense_candidates + len(exclude), data.dense.ntotal)
+
+
 class ChunkTable:
     """Per-chunk arrays of one IndexData for `Retriever.features_many`: what `_score` reads from
     each hit's Chunk (anchor or not, which guide), as numbers."""
@@ -32,7 +37,7 @@ class ChunkTable:
     def __init__(self, data: IndexData) -> None:
         self.data = data
         self.guide_ids = sorted({c.guide_id for c in data.chunks if c.guide_id})
-        row = {guide_id: index for index, guide_id in enumerate(self.guide_ids)}
+        row = self.row_of = {guide_id: index for index, guide_id in enumerate(self.guide_ids)}
         self.is_anchor = np.array([c.kind == ANCHOR for c in data.chunks], dtype=bool)
         # -1: a policy passage (anchors are told apart by is_anchor first, as in _score)
         self.guide_row = np.array([row[c.guide_id] if c.guide_id else -1 for c in data.chunks], dtype=np.int64)
@@ -42,13 +47,13 @@ class ChunkTable:
         """`Retriever._features(_score(...))` and the best hit's guide, with the same float64
         operations in the same order (so the same bits); ties go to the hit `_score` lists first."""
         weight = params.lexical_weight
-        k = min(params.dense_candidates + len(exclude), data.dense.ntotal)
-        scores, ids = data.dense.search(vector.reshape(1, -1), k)
+        scores, ids = data.dense.search(vector.reshape(1, -1), search_depth(params, data, exclude))
         floor = float(scores[0][-1])
         ids = ids[0]
         keep = ids >= 0
-        if exclude:
-            keep &= ~np.isin(ids, np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+        if exclude:  # a comparison table, not np.isin: its set logic cost more than the ~20 x 200 comparisons
+            left_out = np.fromiter(exclude, dtype=np.int64, count=len(exclude))
+            keep &= ~(ids[:, None] == left_out[None, :]).any(axis=1)
         rows = ids[keep].astype(np.int64)
         values = scores[0][keep].astype(np.float64)
         anchor = self.is_anchor[rows]
@@ -80,7 +85,9 @@ class ChunkTable:
         best_weight = params.best_chunk_weight
         dense = best_weight * values[top_at] + (1 - best_weight) * second
         lexical = coverage[data.unit_of[rows[top_at]]].astype(np.float64)
-        bonus = np.array([params.alias_bonus if self.guide_ids[g] in mentioned else 0.0 for g in order], dtype=np.float64)
+        # The mentioned guides' rows, compared with each hit's (a question mentions a few of ~200 hit guides)
+        named = np.fromiter((self.row_of[g] for g in mentioned if g in self.row_of), dtype=np.int64)
+        bonus = np.where((order[:, None] == named[None, :]).any(axis=1), params.alias_bonus, 0.0).astype(np.float64)
         guide_scores = (1 - weight) * dense + weight * lexical + bonus
         fused = np.concatenate([passage_scores, guide_scores])
         if not len(fused):

@@ -8,11 +8,16 @@ A rebuild redoes only what changed and publishes the bytes a build from scratch 
 guides are neither parsed nor turned into objects (the serving version's guide table and byte
 ranges: guide_table.py, chunk_rows.py; changed ones go through the parse cache, guide_parts.py),
 unchanged vectors are copied file to file from the serving dense.faiss (flat.py), in a thread
-while calibration runs, unchanged chunks' term counts come from its chunk_terms.npz (terms.py),
-calibration's and evaluation's searches from its neighbour table (neighbours.py), jieba's
-dictionary is looked up per new text (jieba_words.py), and the gate reads the serving version
-the same way (published.py). Every input taken from the serving version is checked against its
-manifest's checksums first; the new version is written whole, then renamed, then published.
+while calibration runs (staged_files.py), unchanged chunks' term counts come from its
+chunk_terms.npz (terms.py), calibration's and evaluation's searches from its neighbour table
+(neighbours.py), jieba's dictionary is looked up per new text (jieba_words.py), and the gate reads
+the serving version the same way (published.py). Every input taken from the serving version is
+checked against its manifest's checksums first (the biggest hashed ahead, store.hash_ahead); the
+new version is written whole, then renamed, then published.
+
+Both cores work: the vectors are gathered in a thread while this one tokenizes, the files are
+written in another while it calibrates, and calibration scores half its examples in a forked
+child (calibration_folds.py), with the same results as one process.
 
 Usage::
 
@@ -26,9 +31,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
+import gc
 import json
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +41,13 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from knowledge.index.bm25 import BM25Index, ChunkTerms, TokenCache, Tokenizer
+from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import DECISION_FORMAT, CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
 from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
-from knowledge.index.embedding import CachedEmbedder, Embedder, EmbeddingCache
+from knowledge.index.embedding import CachedEmbedder, Embedder
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
-from knowledge.index.flat import FlatVectors, PlannedVectors, write_rows
+from knowledge.index.forked import ForkedWorkError
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
@@ -51,10 +55,11 @@ from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, Reusi
 from knowledge.index.jieba_words import JiebaWords
 from knowledge.index.labels import labelled
 from knowledge.index.mentions import MentionScan
-from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable, previous_vectors
+from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.published import published_retriever as _published
-from knowledge.index.store import GUIDES_FILE, IndexStore, file_checksums, source_checksums
+from knowledge.index.staged_files import StagedFiles, VectorsAhead
+from knowledge.index.store import IndexStore, file_checksums, hash_ahead, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
@@ -94,22 +99,6 @@ class BuildReport:
     findings: Findings | None = None
 
 
-def _sha256(path: Path) -> str:
-    """store.file_sha256 in 16 MB blocks: hashlib releases the GIL per block, and a thread that must
-    take it back every 1 MB waits on the build thread that often."""
-    digest = hashlib.sha256()
-    block = bytearray(16 << 20)
-    with open(path, "rb", buffering=0) as handle:
-        while size := handle.readinto(block):
-            digest.update(memoryview(block)[:size])
-    return digest.hexdigest()
-
-
-def _write_jsonl(path: Path, chunks: ChunkRows) -> np.ndarray:
-    """chunks.jsonl (one place to fail, for the tests of a full disk); each guide chunk's line offset."""
-    return chunks.write_chunks(path)
-
-
 def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
                 entry_at: np.ndarray) -> None:
     """This version's guide table, for the next build (guide_table.py), with how the tokenizer cut its
@@ -130,105 +119,6 @@ def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser,
                     chunks.texts, WordColumns(tokenizer.segment_key, pieces, names))
 
 
-@dataclass
-class _VectorPlan:
-    """Where every chunk's vector comes from: row source[i] of the serving version's dense.faiss
-    (`stored`), or, where source[i] < 0, the next row of `fresh` (embedded or from the cache)."""
-
-    source: np.ndarray
-    fresh: np.ndarray
-    stored: Path | None
-    dimension: int
-
-    def vectors(self) -> FlatVectors | PlannedVectors:
-        """The vectors, readable before the file is written (the writer thread writes it meanwhile)."""
-        if self.stored is None:
-            return FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32))
-        return PlannedVectors(self.dimension, self.source, self.stored, self.fresh)
-
-    def write(self, path: Path) -> None:
-        """The version's dense.faiss; unchanged rows are copied file to file, never through memory."""
-        if self.stored is None:
-            FlatVectors(np.ascontiguousarray(self.fresh, dtype=np.float32)).write(path)
-        else:
-            write_rows(path, self.dimension, self.source, self.stored, self.fresh)
-
-
-class _StagedFiles:
-    """The BM25 index (built and saved), dense.faiss, chunks.jsonl and guides.json written in a thread
-    while the build calibrates.
-
-    Why: at 5,000 guides the files are ~300 MB, mostly copied from the serving version in the kernel
-    (copy_file_range): 0.2-1 s of system time that holds no GIL; the BM25 weights of ~1.5 million
-    entries (~0.3 s, then ~0.2 s to save) are numpy and scipy work that mostly releases it too, and
-    calibration does not read them (its folds compute their own: fold_bm25.py). So the other core
-    does this while this one calibrates. Nothing reads the new files before `join` (the build reads
-    vectors and chunks from the serving version's files and memory); `bm25()` waits for the index
-    (evaluation and the gate search with it); both re-raise the writer's error."""
-
-    NAMES = ("dense.faiss", "chunks.jsonl", GUIDES_FILE)
-
-    def __init__(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
-        self.checksums: dict[str, str] = {}  # their sha256, taken while the bytes are in the page cache
-        self._result: tuple[np.ndarray, np.ndarray] | None = None
-        self._error: BaseException | None = None
-        self._bm25: BM25Index | None = None
-        self._bm25_done = threading.Event()
-        self._thread = threading.Thread(target=self._write, args=(plan, staging, chunks, terms), name="staged-files", daemon=True)
-        self._thread.start()
-
-    def bm25(self) -> BM25Index:
-        """The version's BM25 index, once built and saved."""
-        self._bm25_done.wait()
-        if self._bm25 is None:
-            self.join()  # raises the writer's error
-            raise RuntimeError("BM25 index missing")  # not reached: the writer failed before making it
-        return self._bm25
-
-    def _write(self, plan: _VectorPlan, staging: Path, chunks: ChunkRows, terms: ChunkTerms) -> None:
-        try:
-            try:
-                index = terms.index()
-                index.save(staging)
-                self._bm25 = index
-            finally:
-                self._bm25_done.set()
-            plan.write(staging / "dense.faiss")
-            line_at = _write_jsonl(staging / "chunks.jsonl", chunks)
-            entry_at = chunks.write_guides(staging / GUIDES_FILE)  # validation refused duplicate ids
-            self.checksums = {name: _sha256(staging / name) for name in self.NAMES}
-            self._result = (line_at, entry_at)
-        except BaseException as error:  # handed to the build thread by join()
-            self._error = error
-
-    def join(self) -> tuple[np.ndarray, np.ndarray]:
-        """(line_at, entry_at) of the written files, for the guide table; the writer's error if it failed."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result
-
-
-def _chunk_vectors(store: IndexStore, settings: Settings, embedder: Embedder, chunks: list[Chunk], keys: np.ndarray,
-                   progress: bool) -> tuple[_VectorPlan, int]:
-    """Every chunk's vector: unchanged chunks from the serving version's dense.faiss, the rest from
-    the embedding cache (which embeds what it has not seen). Returns (the plan, newly embedded)."""
-    rows, old_rows, stored = previous_vectors(store.current_folder(), embedder.model_id, keys)
-    missing = np.setdiff1d(np.arange(len(chunks)), rows)
-    cache = EmbeddingCache(settings.embedding_cache)
-    try:
-        fresh, embedded = cache.encode(embedder, [chunks[i].text for i in missing], [chunks[i].digest for i in missing],
-                                       progress=progress)
-    finally:
-        cache.close()
-    if not len(rows):
-        return _VectorPlan(np.full(len(chunks), -1, dtype=np.int64), fresh, None, int(fresh.shape[1])), embedded
-    source = np.full(len(chunks), -1, dtype=np.int64)
-    source[rows] = old_rows
-    return _VectorPlan(source, fresh, Path(stored.filename), int(stored.shape[1])), embedded
-
-
 def build_index(
     settings: Settings,
     *,
@@ -240,9 +130,25 @@ def build_index(
 ) -> BuildReport:
     """Build and, if every check passes, publish a new index version. `accept` (a reason) publishes
     despite the gate's findings and records why."""
+    # A build makes millions of long-lived objects (chunk views, token memos, tables) and next to no
+    # cyclic garbage: the collector's full passes over them took ~0.3 s of a 5,000-guide rebuild.
+    # Off while it runs (also in calibration's forked child, whose pages a pass would copy).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(settings, embedder, progress, gate, accept, log)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: bool, accept: str | None,
+           log: Any) -> BuildReport:
     say = log or (lambda message: None)
     started = time.perf_counter()
     store = IndexStore(settings.index_dir)
+    # The serving version's files a rebuild reuses after validation are checked against its manifest first.
+    hash_ahead(store.current_folder(), ["dense.faiss", NEIGHBOURS_FILE, TERMS_FILE])
     # Unchanged guide files come from the serving version's guide table as stubs and byte ranges
     # (guide_table.py, chunk_rows.py); changed ones are parsed, chunked and serialised through the
     # parse cache (parse_cache.py, guide_parts.py).
@@ -271,29 +177,39 @@ def build_index(
     # cache they are computed once, and a rebuild that finds everything cached loads no model.
     cached = CachedEmbedder(embedder, settings.embedding_cache)
     keys = chunks.keys
-    plan, embedded = _chunk_vectors(store, settings, embedder, chunks, keys, progress)
+    # Every chunk's vector in a thread (staged_files.py: the serving version's rows, the model for new chunks)
+    # while this one tokenizes.
+    ahead = VectorsAhead(store, settings, embedder, chunks, keys, progress)
+    try:
+        user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
+        # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
+        words = JiebaWords(settings.embedding_cache)
+        tokenizer = Tokenizer(user_words, words=words)
+        if table is not None and table.words.dictionary == tokenizer.segment_key:
+            # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
+            # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
+            tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
+        # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
+        token_cache = TokenCache(settings.embedding_cache)
+        try:
+            term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
+                                       lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
+                                                                             [chunks[i].digest for i in rows]))
+        finally:
+            token_cache.close()
+        plan, embedded = ahead.result()
+    except Exception:
+        # The thread is done before the error goes up (it writes to the embedding cache); not on Ctrl-C,
+        # which must not wait for a cold build's embedding to finish.
+        with contextlib.suppress(BaseException):
+            ahead.result()
+        raise
     say(f"向量化：新计算 {embedded} 个，缓存命中 {len(chunks) - embedded} 个")
 
-    user_words = sorted({name for g in validation.guides for name in [g.title, *g.aliases]})
-    # jieba's dictionary is looked up per text, not loaded (jieba_words.py): a rebuild cuts a few new texts.
-    words = JiebaWords(settings.embedding_cache)
-    tokenizer = Tokenizer(user_words, words=words)
-    if table is not None and table.words.dictionary == tokenizer.segment_key:
-        # How the serving version cut its questions, titles and aliases (the same dictionary): calibration's
-        # item words cut those of all 5,000 guides, and would otherwise load jieba's whole dictionary.
-        tokenizer.preload(*table.words.memo(table.texts, table.kinds, table.meta))
-    # Unchanged chunks' term counts come from the serving version; only the others are tokenized (terms.py).
-    token_cache = TokenCache(settings.embedding_cache)
-    try:
-        term_rows = TermRows.build(keys, TermTable.load(store.current_folder(), tokenizer.fingerprint),
-                                   lambda rows: token_cache.tokenize_all(tokenizer, [chunks[i].text for i in rows],
-                                                                         [chunks[i].digest for i in rows]))
-    finally:
-        token_cache.close()
     chunk_terms = term_rows.chunk_terms(chunks.units)
     unit_names = chunk_terms.units
 
-    files: _StagedFiles | None = None
+    files: StagedFiles | None = None
     with store.lock():
         version = store.new_version_name()
         staging = store.staging_folder(version)
@@ -301,7 +217,9 @@ def build_index(
             # What calibration's folds share is taken from the unit counts first: the writer thread's BM25
             # index then canonicalises them in place (sort_indices) while nothing else reads them.
             chunk_terms.fold_base()
-            files = _StagedFiles(plan, staging, chunks, chunk_terms)  # also builds and saves the BM25 index
+            # Also builds and saves the BM25 index, and saves the term counts for the next build (terms.py).
+            files = StagedFiles(plan, staging, chunks, chunk_terms,
+                                also=lambda: term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys))
             dense = plan.vectors()  # no FAISS index copy (flat.py)
             guides = chunks.guide_entries()
             (staging / "lexical_units.json").write_text(json.dumps(unit_names, ensure_ascii=False), encoding="utf-8")
@@ -336,7 +254,7 @@ def build_index(
                 # spin against the build on a 2-core machine (same results: tests compare the model).
                 with threadpool_limits(limits=1):
                     model = calibrate(retriever, dense, chunk_terms, cached.encode, settings)
-            except CalibrationError as error:
+            except (CalibrationError, ForkedWorkError) as error:  # ForkedWorkError: its second process failed
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
             data.decision = model
@@ -364,7 +282,6 @@ def build_index(
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
-            term_rows.save(staging / TERMS_FILE, tokenizer.fingerprint, keys)
             _save_table(staging / TABLE_FILE, parsed.parts_code, chunks, reader, tokenizer, *files.join())
             data.dense = dense
             say(f"校准和评测的检索：复用已有结果 {neighbours.reused} 次，新检索 {neighbours.searched} 次")

@@ -59,6 +59,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge.index.bm25 import ChunkTerms
+from knowledge.index.calibration_folds import score_split
 from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
 from knowledge.index.logistic import fit_logistic
 from knowledge.retrieval.item_words import blend, common_question_words, item_text
@@ -329,18 +330,28 @@ def _score_examples(retriever: Retriever, examples: list[Example],
     for index, chunk in enumerate(retriever.data.chunks):
         if chunk.guide_id:
             chunks_of.setdefault(chunk.guide_id, set()).add(index)
-    rows: list[tuple[list[float], bool, str, int]] = []
-    for fold in sorted({e.fold for e in examples}):
-        left_out = {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude}
-        # BM25 over the same units with the left-out chunks' words removed (their guide keeps the rest)
-        bm25 = chunk_terms.fold(left_out)
-        for example in (e for e in examples if e.fold == fold):
+    folds = sorted({e.fold for e in examples})
+    # Each fold's examples are scored against BM25 without the fold's own chunks (their guide keeps the rest).
+    left_out = {fold: {i for e in examples if e.fold == fold and e.kind in (QUESTION, FAQ) for i in e.exclude} for fold in folds}
+    ordered = [e for fold in folds for e in examples if e.fold == fold]
+    # Each example is asked with its own chunk left out, and a guide's once more with its whole guide left out.
+    excludes = [[set(e.exclude)] + ([chunks_of[e.guide_id]] if e.guide_id is not None else []) for e in ordered]
+
+    def score(part: Sequence[int]) -> list[tuple[list[float], bool, str, int]]:
+        rows: list[tuple[list[float], bool, str, int]] = []
+        bm25: dict[int, Any] = {}
+        for position in part:
+            example = ordered[position]
+            if example.fold not in bm25:  # BM25 over the same units with the left-out chunks' words removed
+                bm25 = {example.fold: chunk_terms.fold(left_out[example.fold])}
             # One call for both askings: the question's tokens, coverage and mentions are shared.
-            excludes = [set(example.exclude)] + ([chunks_of[example.guide_id]] if example.guide_id is not None else [])
-            scored = retriever.features_many(example.text, example.vector, excludes, bm25=bm25)
+            scored = retriever.features_many(example.text, example.vector, excludes[position], bm25=bm25[example.fold])
             values, best = scored[0]
             kind = ANCHOR if example.guide_id is None else POSITIVE
-            rows.append((values, example.guide_id is not None and best == example.guide_id, kind, fold))
+            rows.append((values, example.guide_id is not None and best == example.guide_id, kind, example.fold))
             if example.guide_id is not None:
-                rows.append((scored[1][0], False, ORPHAN, fold))
-    return rows
+                rows.append((scored[1][0], False, ORPHAN, example.fold))
+        return rows
+
+    # Half of the examples are scored in a forked child on the other core: same rows, same order (calibration_folds.py).
+    return score_split(retriever, [(e.text, e.vector, x) for e, x in zip(ordered, excludes, strict=True)], score)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, overload
 
@@ -181,6 +182,7 @@ class ChunkRows(Sequence[Chunk]):
         self.units: list[str | None] = [units[g] for g in owners] + [lexical_unit(c) for c in self.other]
         self._views: list[Any] | None = None
         self._fd: int | None = None
+        self._lock = threading.Lock()
 
     # --- the Sequence of chunks --------------------------------------------------------------
     def __len__(self) -> int:
@@ -207,7 +209,8 @@ class ChunkRows(Sequence[Chunk]):
         """The Chunk of a row (read from the serving version's chunks.jsonl on first use)."""
         chunk = self._objects.get(row)
         if chunk is None:
-            chunk = self._objects[row] = self._read(int(self.old_row[row]))
+            with self._lock:
+                chunk = self._objects[row] = self._read(int(self.old_row[row]))
         return chunk
 
     def __iter__(self) -> Iterator[Any]:
@@ -215,6 +218,12 @@ class ChunkRows(Sequence[Chunk]):
 
     def _all(self) -> list[Any]:
         """Every row: the Chunk objects this build made, views of the reused ones."""
+        if self._views is None:
+            with self._lock:  # two build threads may ask first (staged_files.VectorsAhead); one builds them
+                return self._build_views()
+        return self._views
+
+    def _build_views(self) -> list[Any]:
         if self._views is None:
             titles = [guide.title for guide in self.guides]
             owners = np.repeat(np.arange(len(self.guides)), np.diff(self.chunk_at)).tolist()
@@ -232,6 +241,10 @@ class ChunkRows(Sequence[Chunk]):
             self._fd = os.open(table.folder / "chunks.jsonl", os.O_RDONLY)
         start, end = int(table.line_at[old_row]), int(table.line_at[old_row + 1])
         return Chunk.from_dict(json.loads(os.pread(self._fd, end - start, start)))
+
+    def reopen(self) -> None:
+        """In a forked child (forked.py): a lock no thread of the parent can be holding."""
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         if self._fd is not None:

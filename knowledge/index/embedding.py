@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +253,7 @@ class EmbeddingCache:
         # Embed and store in slices: an interrupted cold build of thousands of guides keeps what
         # it has done, and the next build resumes from the cache instead of starting over.
         slices = range(0, len(missing), CACHE_SLICE)
-        for start in tqdm(slices, desc="向量化", unit="批", disable=not progress or len(slices) < 2):
+        for start in _progress(slices, progress and len(slices) >= 2):
             part = missing[start : start + CACHE_SLICE]
             vectors = embedder.encode([text for _digest, text in part])
             with self._db:
@@ -294,3 +293,12 @@ class CachedEmbedder:
 
     def warm_up(self) -> None:
         self.embedder.warm_up()
+
+
+def _progress(slices: range, show: bool) -> Any:
+    """The slices, with a progress bar when shown (tqdm imported only then: ~10 ms of a rebuild's start-up)."""
+    if not show:
+        return slices
+    from tqdm import tqdm
+
+    return tqdm(slices, desc="向量化", unit="批")

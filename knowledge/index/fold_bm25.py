@@ -34,10 +34,14 @@ if TYPE_CHECKING:
 
 
 def row_sums(counts: sparse.csr_matrix) -> np.ndarray:
-    """`counts.sum(axis=1)` of an integer CSR matrix, exactly (int64), by one cumulative sum: scipy's
-    reduceat took ~0.2 s per call on the ~1.5 million entries of 5,000 guides."""
-    total = np.concatenate([[0], np.cumsum(counts.data, dtype=np.int64)])
-    return total[counts.indptr[1:]] - total[counts.indptr[:-1]]
+    """`counts.sum(axis=1)` of an integer CSR matrix, exactly (int64), summed row by row in place:
+    scipy's sum took ~0.2 s and a cumulative sum over the ~1.5 million entries of 5,000 guides ~0.15 s
+    (its two 12 MB arrays are fresh memory, whose page faults are slow on this machine)."""
+    lengths = np.zeros(counts.shape[0], dtype=np.int64)
+    filled = np.flatnonzero(np.diff(counts.indptr))  # reduceat would give an empty row its next entry
+    if len(filled):
+        lengths[filled] = np.add.reduceat(counts.data, counts.indptr[filled], dtype=np.int64)
+    return lengths
 
 
 class FoldBase:

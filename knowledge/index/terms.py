@@ -30,6 +30,7 @@ import numpy as np
 from scipy import sparse
 
 from knowledge.index.bm25 import ChunkTerms
+from knowledge.index.neighbours import rows_in
 from knowledge.index.store import vouching_manifest
 
 TERMS_FILE = "chunk_terms.npz"
@@ -98,8 +99,7 @@ class TermRows:
         first appearance."""
         old_row = np.full(len(keys), -1, dtype=np.int64)
         if previous is not None and len(previous.keys):
-            row_of = {key: row for row, key in enumerate(previous.keys.tolist())}
-            old_row = np.fromiter((row_of.get(key, -1) for key in keys.tolist()), dtype=np.int64, count=len(keys))
+            old_row = rows_in(keys, previous.keys)
         missing = np.flatnonzero(old_row < 0)
         base = previous.rows if previous is not None else cls(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
                                                               np.zeros(0, dtype=np.int32), [])

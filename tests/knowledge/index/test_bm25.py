@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import sparse
 
 from knowledge.index.bm25 import STOPWORDS, BM25Index, Tokenizer
+from knowledge.index.fold_bm25 import row_sums
 
 USER_WORDS = ["简易注销", "施工许可证", "免申即享", "用水报装"]
 
@@ -142,3 +144,11 @@ def test_weights_are_the_canonical_sparse_matrix_of_the_per_entry_formula() -> N
     assert weights.indices.dtype == np.int32 and weights.nnz == int((kept > 0).sum())
     np.testing.assert_array_equal(weights.toarray(), expected)
     assert "t11" not in index.vocabulary
+
+
+def test_row_sums_are_exact_with_empty_rows_anywhere() -> None:
+    dense = np.array([[0, 0, 0], [1, 0, 2], [0, 0, 0], [0, 7, 0], [3, 3, 3], [0, 0, 0]], dtype=np.int32)
+    counts = sparse.csr_matrix(dense)
+    assert row_sums(counts).tolist() == dense.sum(axis=1).tolist() == [0, 3, 0, 7, 9, 0]
+    assert row_sums(sparse.csr_matrix((0, 3), dtype=np.int32)).tolist() == []
+    assert row_sums(sparse.csr_matrix((4, 3), dtype=np.int32)).tolist() == [0, 0, 0, 0]

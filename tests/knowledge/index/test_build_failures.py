@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.index import builder
+from knowledge.index import staged_files
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
@@ -61,7 +61,7 @@ def test_a_full_disk_publishes_nothing(published: tuple[Settings, str], embedder
     def full(*_args: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(builder, "_write_jsonl", full)
+    monkeypatch.setattr(staged_files, "write_jsonl", full)
     with pytest.raises(OSError, match="No space left"):
         build_index(settings, embedder=embedder, gate=False)
     _still_serving(settings, version, embedder)

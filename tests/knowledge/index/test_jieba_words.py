@@ -11,7 +11,7 @@ import pytest
 from knowledge.index.bm25 import Tokenizer
 from knowledge.index.chunks import anchor_chunks, document_chunks, guide_chunks
 from knowledge.index.evaluation import load_question_set
-from knowledge.index.jieba_words import JiebaWords
+from knowledge.index.jieba_words import JiebaWords, UserWords
 from knowledge.settings import load_settings
 from knowledge.sources.validation import validate_knowledge_base
 
@@ -73,3 +73,18 @@ def test_segments_are_the_whole_dictionary_pieces_cut_cached_or_preloaded(words:
     preloaded._jieba = None  # type: ignore[assignment]  # and never cut
     preloaded.preload({}, {text: "\x1f".join(pieces) for text, pieces in zip(texts, expected, strict=True) if text})
     assert [preloaded.segment(text) for text in texts if text] == [p for t, p in zip(texts, expected, strict=True) if t]
+
+
+def test_user_words_and_their_prefixes_weigh_what_add_word_gives_them(words: JiebaWords) -> None:
+    import jieba
+
+    names = ["公司", "公司注销", "公司注销登记", "注销", "ZZ新词语", "ZZ新词语甲", "一"]  # nested, and prefixes unknown to jieba
+    whole = jieba.Tokenizer()
+    whole.initialize()
+    for name in names:
+        whole.add_word(name.lower(), freq=50000)
+    text = "zz新词语甲公司注销登记一下注"
+    substrings = {text[a:b] for a in range(len(text)) for b in range(a + 1, len(text) + 1)}
+    expected = {s: whole.FREQ[s] for s in substrings if s in whole.FREQ}
+    table = UserWords(words, names).frequencies(text)
+    assert table == expected

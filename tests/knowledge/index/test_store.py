@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.index.store import IndexStore, IndexStoreError, file_checksums, file_sha256
+from knowledge.index.store import IndexStore, IndexStoreError, file_checksums, file_sha256, hash_ahead, served_sha256
 
 pytestmark = pytest.mark.unit
 
@@ -192,7 +192,7 @@ def test_checksums_cover_every_file_but_the_manifest(tmp_path: Path) -> None:
 
 
 def test_file_sha256_reads_large_files_whole(tmp_path: Path) -> None:
-    data = bytes(range(256)) * 10_000  # 2.5 MB: more than one read block
+    data = bytes(range(256)) * 70_000  # 18 MB: more than one 16 MB read block
     (tmp_path / "big").write_bytes(data)
     assert file_sha256(tmp_path / "big") == hashlib.sha256(data).hexdigest()
 
@@ -313,3 +313,13 @@ def test_the_lock_is_released_after_an_error(store: IndexStore) -> None:
     thread = threading.Thread(target=take, daemon=True)
     thread.start()
     assert done.wait(5), "the lock was still held"
+
+
+def test_served_files_are_hashed_ahead_once_and_again_when_replaced(tmp_path: Path) -> None:
+    (tmp_path / "dense.faiss").write_bytes(b"a" * 5000)
+    hash_ahead(tmp_path, ["dense.faiss", "missing.npz"])  # a missing file is left for the check to report
+    assert served_sha256(tmp_path / "dense.faiss") == hashlib.sha256(b"a" * 5000).hexdigest()
+    (tmp_path / "dense.faiss").write_bytes(b"b" * 5001)  # replaced (another size: whatever the clock's grain)
+    assert served_sha256(tmp_path / "dense.faiss") == hashlib.sha256(b"b" * 5001).hexdigest()
+    with pytest.raises(OSError):
+        served_sha256(tmp_path / "missing.npz")
