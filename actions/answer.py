@@ -110,7 +110,7 @@ class ActionAnswer(Action):
         result = retriever.run(text, aspect)
         if result.decision == NONE and aspect == CONTACT:
             # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话
-            #多少"), and they hide the item; whom to call is in the guide of the item, so look for the item alone.
+            # 多少"), and they hide the item; whom to call is in the guide of the item, so look for the item alone.
             alone = retriever.run(strip_aspect_words(text), CONTACT)
             result = alone if alone.decision != NONE else result
         current = tracker.get_slot(SLOT_GUIDE)
