@@ -123,6 +123,7 @@ class ActionAnswer(Action):
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
+        hesitation = self._hesitation(tracker, config.nlu_runner_up_share)
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
             also = []
@@ -130,10 +131,10 @@ class ActionAnswer(Action):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
                 # answered, besides whether it is allowed (受理条件, `_aspect`).
                 also = [str(tracker.get_slot(SLOT_ASPECT))]
-            also += self._hesitation(tracker, self.services.settings.nlu_runner_up_share)
+            also += hesitation
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
-            return self._answer_result(retriever, result, intent, text, also=self._hesitation(tracker, self.services.settings.nlu_runner_up_share))
+            return self._answer_result(retriever, result, intent, text, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
             return replies.ask_item(aspect), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect),
                                               SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
@@ -209,13 +210,13 @@ class ActionAnswer(Action):
         if guide is None:
             return replies.not_found([], self.services.settings.hotline), [SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)]
         sections = Retriever.sections_for(guide, aspect)
-        for other in [*also, *also_asked(question, aspect)]:
-            # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
-            sections += [(h, guide["sections"][h]["text"]) for h in ASPECT_SECTIONS[other]
-                         if h in guide["sections"] and h not in {heading for heading, _ in sections}]
+        headings = [h for other in [*also, *also_asked(question, aspect)] for h in ASPECT_SECTIONS[other]]
+        # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
         if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
-            sections += [(h, guide["sections"][h]["text"]) for h in (*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS])
-                         if h in guide["sections"] and h not in {heading for heading, _ in sections}]
+            headings += [*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS]]
+        for heading in headings:
+            if heading in guide["sections"] and heading not in {h for h, _ in sections}:
+                sections.append((heading, guide["sections"][heading]["text"]))
         faq = self._matching_faq(result, guide["id"]) if result else None
         confidence = result.confidence if result else 1.0
         answer_id = memory.new_answer_id()  # in the payload and the rating buttons: a rating names this answer
