@@ -60,7 +60,7 @@ HELDOUT ?= tests/data/unseen/questions.yml
 eval-nlu-heldout: setup
 	$(APP_PY) -m bot.launcher.nlu_eval --heldout $(HELDOUT)
 
-## make eval-unseen: guides and questions no calibration or training step saw (tests/data/unseen/, unseen2/, unseen3/, unseen4/, unseen5/), added
+## make eval-unseen: guides and questions no calibration or training step saw (tests/data/unseen/ to unseen6/), added
 ## to the sample and replacing it: retrieval and the whole stack (trains the model first if needed; var/reports/bench-unseen*.json)
 eval-unseen: setup
 	$(APP_PY) benchmarks/eval_unseen.py --set unseen
@@ -68,6 +68,7 @@ eval-unseen: setup
 	$(APP_PY) benchmarks/eval_unseen.py --set unseen3
 	$(APP_PY) benchmarks/eval_unseen.py --set unseen4
 	$(APP_PY) benchmarks/eval_unseen.py --set unseen5
+	$(APP_PY) benchmarks/eval_unseen.py --set unseen6
 
 ## make bench: the benchmark scripts (numbers go into the README)
 bench: index
