@@ -289,11 +289,19 @@ def test_a_new_circumstance_answers_the_conditions_and_what_was_asked_before(ser
 
 
 def test_whom_to_call_is_looked_up_by_the_item_when_the_phone_words_hide_it(services: Services, records: Records,
-                                                                            retriever: Retriever) -> None:
+                                                                            retriever: Retriever,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """"新办公司想先电话问一下，号码多少": the phone words look like an off-topic question and the whole
     message is not found; without them the item is, and that is what the user gets instead of "没有找到"."""
     question = "新办公司想先电话问一下，号码多少"
-    assert retriever.run(question, CONTACT).decision == NONE  # the case this test is about, on the bundled guides
+    # On the bundled guides the "not found" line (calibration_confirm_offtopic) now lets the whole message through
+    # to "您问的是…吗？"; a knowledge base whose line sits between the two askings is the case this test is about.
+    whole, alone = retriever.run(question, CONTACT), retriever.run(strip_aspect_words(question), CONTACT)
+    assert whole.in_scope < alone.in_scope
+    model = retriever.data.decision
+    monkeypatch.setattr(model, "confirm_at", (whole.in_scope + alone.in_scope) / 2)
+    monkeypatch.setattr(model, "scope_at", max(model.scope_at, model.confirm_at))
+    assert retriever.run(question, CONTACT).decision == NONE
     alone = retriever.run(strip_aspect_words(question), CONTACT)
     assert alone.decision != NONE and alone.guide_id
     messages, slots = run_action(ActionAnswer(services), tracker_for(question, "ask_contact"))

@@ -15,7 +15,7 @@ from knowledge.index.chunks import ANCHOR, QUESTION
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, Retriever
-from knowledge.settings import Settings
+from knowledge.settings import Settings, load_settings
 from tests.support import GUIDES
 
 SMALL = ("company-setup", "water-connection", "electricity-connection", "construction-permit", "food-business-license",
@@ -57,8 +57,13 @@ def test_new_wordings_on_the_small_knowledge_base(small: Retriever) -> None:
 def test_everyday_near_misses_are_refused_on_a_small_knowledge_base(small: Retriever) -> None:
     # Everyday questions that share a word with the ten guides (电, 装修, 许可…) but are
     # private or commercial matters; none of them is an anchor verbatim.
-    for question in ("家里的电饭锅插上电没反应是坏了吗", "装修完的新房子多久能住人", "小狗吃了巧克力要不要紧"):
-        assert small.run(question).decision == NONE, question
+    # The retriever alone may ask "您问的是…吗？" about one (the "not found" line is the anchors' 10% quantile:
+    # a wrong "not found" costs more than a confirm), but never answers one, and none is likely enough in scope
+    # for the conversation to overrule NLU's out_of_scope (out_of_scope_override_probability).
+    results = [small.run(question) for question in ("家里的电饭锅插上电没反应是坏了吗", "装修完的新房子多久能住人", "小狗吃了巧克力要不要紧")]
+    assert all(result.decision in (NONE, CONFIRM) for result in results), [r.decision for r in results]
+    assert all(result.in_scope < load_settings().out_of_scope_override_probability for result in results), [r.in_scope for r in results]
+    assert sum(result.decision == NONE for result in results) >= 2
 
 
 def test_the_knowledge_bases_own_left_out_questions_are_rarely_refused(small: Retriever) -> None:

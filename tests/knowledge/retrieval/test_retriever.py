@@ -67,6 +67,18 @@ def test_off_topic_is_refused_instead_of_the_least_bad_hit(retriever: Retriever,
     assert result.guide is None and result.sections == []
 
 
+@pytest.mark.parametrize(("question", "guide_id"), [("反映吃拿卡要的问题需要提供啥证据材料", "business-complaint"),
+                                                  ("开个小卖部要交钱不", "individual-business-registration")])
+def test_an_in_scope_question_near_the_off_topic_anchors_is_offered_not_refused(retriever: Retriever, question: str,
+                                                                                guide_id: str) -> None:
+    """Its words sit near the off-topic anchors (证据, 交钱), so the retriever is unsure it is ours; but the
+    "not found" line is the anchors' 10% quantile (calibration_confirm_offtopic): the citizen gets
+    "您问的是…吗？" or a choice holding the right guide, one click away, instead of "没有找到"."""
+    result = retriever.run(question)
+    assert result.decision != NONE
+    assert guide_id in {choice.guide_id for choice in result.choices} | {result.guide_id}
+
+
 def test_ambiguous_question_offers_the_candidates(retriever: Retriever) -> None:
     result = retriever.run("公司注销")
     assert result.decision == AMBIGUOUS
@@ -115,5 +127,6 @@ def test_evaluation_meets_the_targets(retriever: Retriever) -> None:
     assert metrics["top3"] >= 0.99
     # The confirm band asks about a few off-topic questions the NLU did not refuse; none is answered.
     assert metrics["offtopic_rejected"] >= 0.85 and metrics["offtopic_answered"] <= 0.05
-    assert metrics["inscope_rejected"] <= 0.03
+    # 0.021 with the "not found" line at the anchors' 3% quantile; 0.0035 at 10% (calibration_confirm_offtopic)
+    assert metrics["inscope_rejected"] <= 0.01
     assert metrics["documents_found"] >= 0.9
