@@ -40,7 +40,7 @@ def prepare(retriever: Retriever, questions: Sequence[Question]) -> None:
     from knowledge.retrieval.retriever import normalize_question  # it imports calibration.py, which imports this
 
     data = retriever.data
-    retriever._batch_table(data)  # the per-chunk arrays, built once here and inherited by the child
+    retriever.batch_table(data)  # the per-chunk arrays, built once here and inherited by the child
     for text, vector, excludes in questions:
         lexical_tokens(data.tokenizer, data.common_words, normalize_question(text))
         for exclude in excludes:

@@ -222,10 +222,12 @@ class Retriever:
         question = normalize_question(question)
         coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         mentioned = self._mentioned(data, question)
-        return [self._batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned)
+        return [self.batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned)
                 for exclude in excludes]
 
-    def _batch_table(self, data: IndexData) -> ChunkTable:
+    def batch_table(self, data: IndexData) -> ChunkTable:
+        """The per-chunk arrays `features_many` scores with, built on first use for this index data and kept
+        (calibration builds them before forking its scoring child, which inherits them: calibration_folds.py)."""
         from knowledge.index.batch_scoring import ChunkTable  # it imports this module's types
 
         table = getattr(self, "_chunk_table", None)
