@@ -67,6 +67,10 @@ ROWS: list[tuple[str, Turn, RetrievalResult, str, str | None]] = [
     ("nothing matches: not found", turn(), result(NONE, None, confidence=0.02), NOT_FOUND, None),
     ("nothing matches and NLU says off-topic: refuse", turn("out_of_scope"), result(NONE, None, confidence=0.02, in_scope=0.2),
      REFUSE, None),
+    ("NLU out_of_scope, several guides close and the index finds it its business: ask which",
+     turn("out_of_scope"), result(AMBIGUOUS, None, in_scope=0.7, scores={"gas": 0.8, "bank": 0.79}), CLARIFY, None),
+    ("NLU out_of_scope, several guides close but the index doubts it is its business: refuse",
+     turn("out_of_scope"), result(AMBIGUOUS, None, in_scope=0.3, scores={"gas": 0.8, "bank": 0.79}), REFUSE, None),
 ]
 
 
