@@ -129,8 +129,9 @@ class ActionAnswer(Action):
             also = []
             if decision.guide_id == current and is_hypothetical(text) and tracker.get_slot(SLOT_ASPECT):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
-                # answered, besides whether it is allowed (受理条件, `_aspect`).
-                also = [str(tracker.get_slot(SLOT_ASPECT))]
+                # answered, besides whether it is allowed (受理条件, `_aspect`); naming no aspect ("要是这塔是省里
+                #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
+                also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:

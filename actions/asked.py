@@ -21,6 +21,7 @@ from knowledge.sources.aspects import (
     CONDITIONS,
     FEE,
     GENERAL,
+    ONLINE,
     PROCESS,
     asks_for_proxy,
     asks_which_procedure,
@@ -41,7 +42,7 @@ _NEEDS_PROCEDURE = re.compile(
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
-    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
+    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用|咋整|怎么整|咋搞")),
 )
 # Weaker signs that a clause asks whether the asker qualifies ("外地人行吗", "年纪大了还让办不", "面积不到五十平，
 # 批得下来不", "会不会被罚"): read only in a clause that names no other aspect ("可以网上交吗" asks online), and
@@ -50,6 +51,8 @@ _QUALIFY_CLAUSE = re.compile(
     r"(可以|可不可以|行|成|中|好使|合适|合规|合法|管用|算数|够|达标|合格)(吗|么|不|嘛)|行不|够不"
     r"|允许|让不让|准不准|给不给|让办|给办|批得(下来|下|了)|批不(下来|下|了)|能(批|过|通过)|过得了|过不了|算不算|属不属于"
     r"|(必须|一定要|非得|只能)[^，,。；;？?]{1,12}(吗|么|不)[?？。]*$"
+    r"|(什么|啥|哪些|哪种|哪类|谁)(样的)?(人|单位|企业|公司|家庭|情况)?(能|可以|才能|才可以|有资格)(申请|办|报|享受|领)"
+    r"|规定|标准|前提|经验|严不严|松不松|先有|几次"
     r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多大|多高|多宽|多少平"
 )
 # Who the asker is, or what may befall them ("我是外地户口呢", "会不会被罚"): a qualification question only in a
@@ -62,6 +65,10 @@ def _asks_qualification(clause: str) -> bool:
     return bool(_QUALIFY_CLAUSE.search(clause) or (_STATUS.search(clause) and _ASKING.search(clause)))
 
 
+# "县里有没有给困难户便宜租房的政策": whether such a thing exists at all, answered by the overview (what it is,
+# who may apply, how); "用12123换驾照怎么操作", "在微信上能弄吗": an online service named by its app or number.
+_EXISTS = re.compile(r"有没有[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶)")
+_NAMED_APP = re.compile(r"支付宝|微信|(用|在|通过)\d{5}(?!\d)")
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).
 _LEADING_CUES = frozenset({CONDITIONS, FEE})
@@ -119,6 +126,8 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
         if aspect:
             found.append(aspect)
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
+    found += [GENERAL] if _EXISTS.search(text) else []
+    found += [ONLINE] if _NAMED_APP.search(text) else []
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 

@@ -38,6 +38,9 @@ def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str
     ("合同签了两个月才想起来没备案，会罚款吗", "fee", ["conditions"]),
     ("我户口在外地，必须回老家弄吗", "location", ["conditions"]),
     ("得有几个员工才能申请", "materials", ["conditions"]),
+    ("什么人能申请", "general", ["conditions"]), ("有啥前提，要不要先有执照", "process", ["conditions"]),
+    ("审核严不严", "time_limit", ["conditions"]),
+    ("收费标准是啥", "fee", []),  # 标准 of the fee is the fee's
     # a clause that names another aspect asks that one ("可以…吗" is how many questions end)
     ("可以网上交吗", "online", []),
     ("材料可以邮寄吗", "materials", []),
@@ -46,6 +49,19 @@ def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str
     ("听说不挂牌上路要被罚，该怎么弄", "process", []),
 ])
 def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspect: str, also: list[str]) -> None:
+    assert also_asked(question, intent_aspect) == also
+
+
+@pytest.mark.parametrize(("question", "intent_aspect", "also"), [
+    # whether such a thing exists at all: the overview
+    ("家里收入低，县里有没有政府出房子便宜租给困难户的政策", "conditions", ["general"]),
+    ("开小店有没有什么补贴", "fee", ["general"]),
+    # an online service named by its app or its number
+    ("用12123换驾照是怎么操作的", "general", ["process", "online"]),
+    ("在支付宝上能弄吗", "conditions", ["online"]),
+    ("打12345问问行不行", "contact", ["conditions"]),  # a hotline to call is no app
+])
+def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
     assert also_asked(question, intent_aspect) == also
 
 
@@ -77,6 +93,7 @@ def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
 
 
 @pytest.mark.parametrize(("message", "asks"), [
+    ("出差回来发现证件丢了，下周还要坐高铁，这可咋整", True),
     ("新买了台电瓶车，想去挂个牌子，要准备什么", True), ("我在上海出差突然要住院，医保咋用", True), ("能让我儿子替我办吗", True),
     ("水库钓鲫鱼用什么饵料好", False), ("电动车电瓶冬天怎么充电更耐用", False), ("去香港旅游有哪些必吃的茶餐厅", False),
 ])
