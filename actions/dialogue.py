@@ -102,7 +102,8 @@ def starts_new_matter(text: str) -> bool:
 # "对了，…", "另外…", "我其实还想…", "顺便问下…": the user turns to something else, without closing the matter
 # at hand as plainly as starts_new_matter's "还有个事". Only a sign: the policy leaves the conversation's guide
 # on it when the retriever points at another guide (actions/policy.py `stays`).
-_ASIDE = re.compile(r"^(对了|哦对了|另外|顺便)|其实还想|还想(问|咨询|办|申请|了解)|顺便(问|咨询)|再问(个|一个|一下)?")
+_ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还想|还想(问|咨询|办|申请|了解|打听)|顺便(问|咨询)|再问(个|一个|一下)?"
+                    r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)")
 
 
 def turns_aside(text: str) -> bool:
