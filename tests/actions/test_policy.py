@@ -113,7 +113,7 @@ def test_with_a_guide_in_context_a_follow_up_stays_unless_another_guide_is_answe
                                                                                     guide_id: str) -> None:
     """"要是在老家火化的呢，去哪儿申请" carries words that look like an item; with stay_unless_answered it
     stays with the conversation's guide unless the retriever answers another one (or the user names it)."""
-    decision = decide(turn(current="water", item=True), found, STAYING)
+    decision = decide(turn(current="water", item=True, follow_up=True), found, STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
     assert decide(turn(current="water", named=("gas",)), found, STAYING).guide_id == "gas"
 
@@ -166,17 +166,21 @@ def test_a_close_conversation_guide_must_hold_the_item_words_when_another_is_ans
     assert (decision.kind, decision.guide_id) == (kind, guide_id), why
 
 
-@pytest.mark.parametrize(("aside", "kind", "guide_id"), [
-    (False, ANSWER_GUIDE, "jobless"),  # unsure of another guide is no reason to leave
-    (True, CONFIRM_GUIDE, "loan"),  # "我其实还想…": the user turns aside, and the words are the other guide's
+@pytest.mark.parametrize(("aside", "follow_up", "kind", "guide_id"), [
+    (False, True, ANSWER_GUIDE, "jobless"),  # a follow-up's form ("那要是…呢", "能让我儿子替我办吗"): unsure is no reason to leave
+    (True, False, CONFIRM_GUIDE, "loan"),  # "我其实还想…": the user turns aside, and the words are the other guide's
+    # "住建局管保障房的窗口在政务中心几楼" after an ID-card question: its own item, in no follow-up form
+    (False, False, CONFIRM_GUIDE, "loan"),
 ])
-def test_turning_aside_follows_a_confirmed_guide_that_holds_the_item_words(aside: bool, kind: str, guide_id: str) -> None:
+def test_a_message_about_another_item_follows_a_confirmed_guide_that_holds_its_words(aside: bool, follow_up: bool, kind: str,
+                                                                                   guide_id: str) -> None:
     """"我其实还想自己开个小店，政府有没有贴息的借款" while talking about 失业保险金: the retriever only confirms
     the loan guide, the conversation's guide scores close in the embedding but holds none of the words."""
     candidates = [covering("loan", 0.80, 0.4), covering("jobless", 0.78, 0.0)]
     found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
                             candidates=candidates, choices=candidates[:1], spread=0.1)
-    moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside)
+    moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside,
+                  follow_up=follow_up)
     decision = decide(moving, found, COVERING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
