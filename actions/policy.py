@@ -45,6 +45,7 @@ class Turn:
     new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
     asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
+    describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
 
     @property
     def has_item(self) -> bool:
@@ -54,7 +55,7 @@ class Turn:
     def moves_on(self) -> bool:
         """The user may be describing another matter: a sign of turning aside, or a message with its own item
         words in none of the forms a follow-up takes (elliptical, hypothetical, a bare aspect, who applies)."""
-        return self.aside or (self.names_item and not self.follow_up and not self.hypothetical)
+        return self.aside or (self.describes_item and not self.follow_up and not self.hypothetical)
 
 
 @dataclass(frozen=True)

@@ -180,9 +180,19 @@ def test_a_message_about_another_item_follows_a_confirmed_guide_that_holds_its_w
     found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
                             candidates=candidates, choices=candidates[:1], spread=0.1)
     moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside,
-                  follow_up=follow_up)
+                  follow_up=follow_up, describes_item=True)
     decision = decide(moving, found, COVERING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+def test_a_follow_ups_own_words_are_no_other_matter() -> None:
+    """"要交押金吗" after a loan question: 押金 is no item of its own (describes_item is False), a confirm elsewhere
+    is no reason to leave."""
+    candidates = [covering("loan", 0.80, 0.4), covering("jobless", 0.78, 0.0)]
+    found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
+                            candidates=candidates, choices=candidates[:1], spread=0.1)
+    chore = Turn(text="…", intent="ask_fee", aspect="fee", current="jobless", names_item=True, describes_item=False)
+    assert (decide(chore, found, COVERING).kind, decide(chore, found, COVERING).guide_id) == (ANSWER_GUIDE, "jobless")
 
 
 def test_turning_aside_without_an_item_stays() -> None:
