@@ -143,8 +143,10 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     a gas question: both 注销 guides are sure). For a message in a follow-up's form, or naming no item,
     unsure is no reason to leave: a confirm, nothing found, or a hesitation between guides none of which it
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
-    (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance ("要是房子是租的呢") stays unless the
-    retriever is as sure as a topic switch needs (context_switch_probability)."""
+    (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
+    ("要是房子是租的呢"), or describes no matter of its own ("过期了怎么办": the ID-card guide is sure of 过期),
+    stays even when another guide is answered, unless the retriever is as sure as a topic switch needs
+    (context_switch_probability)."""
     if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
@@ -155,7 +157,7 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure
-    return turn.hypothetical and result.confidence < limits.context_switch_probability
+    return (turn.hypothetical or not turn.moves_on) and result.confidence < limits.context_switch_probability
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

@@ -42,7 +42,8 @@ def result(decision: str, best: str | None = "gas", *, confidence: float = 0.8, 
 
 def turn(intent: str = "ask_fee", *, current: str | None = None, named: tuple[str, ...] = (), item: bool = True,
          follow_up: bool = False, aspect: str = "fee") -> Turn:
-    return Turn(text="…", intent=intent, aspect=aspect, current=current, named=frozenset(named), names_item=item, follow_up=follow_up)
+    return Turn(text="…", intent=intent, aspect=aspect, current=current, named=frozenset(named), names_item=item, follow_up=follow_up,
+                describes_item=item)
 
 
 ROWS: list[tuple[str, Turn, RetrievalResult, str, str | None]] = [
@@ -193,6 +194,18 @@ def test_a_follow_ups_own_words_are_no_other_matter() -> None:
                             candidates=candidates, choices=candidates[:1], spread=0.1)
     chore = Turn(text="…", intent="ask_fee", aspect="fee", current="jobless", names_item=True, describes_item=False)
     assert (decide(chore, found, COVERING).kind, decide(chore, found, COVERING).guide_id) == (ANSWER_GUIDE, "jobless")
+
+
+@pytest.mark.parametrize(("described", "confidence", "kind", "guide_id"), [
+    (False, 0.8, ANSWER_GUIDE, "water"),  # "过期了怎么办": the ID-card guide is sure of 过期, the user still means water
+    (False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (True, 0.8, ANSWER_RESULT, "gas"),  # a matter of its own, answered: the user moved on
+])
+def test_another_answered_guide_is_followed_only_by_a_message_about_a_matter_of_its_own(described: bool, confidence: float,
+                                                                                        kind: str, guide_id: str) -> None:
+    message = Turn(text="…", intent="ask_process", aspect="process", current="water", names_item=True, describes_item=described)
+    decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
 
 def test_turning_aside_without_an_item_stays() -> None:
