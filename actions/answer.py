@@ -16,7 +16,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import memory, policy, replies
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
-from actions.dialogue import is_bare_aspect, is_elliptical, is_hypothetical, names_an_item, resolve_pick, starts_new_matter, turns_aside
+from actions.dialogue import (
+    describes_item,
+    is_bare_aspect,
+    is_elliptical,
+    is_hypothetical,
+    names_an_item,
+    resolve_pick,
+    starts_new_matter,
+    turns_aside,
+)
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
@@ -119,7 +128,8 @@ class ActionAnswer(Action):
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_who_applies(text) or not names_an_item(text)),
-                           new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text))
+                           new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
+                           describes_item=describes_item(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
@@ -129,8 +139,9 @@ class ActionAnswer(Action):
             also = []
             if decision.guide_id == current and is_hypothetical(text) and tracker.get_slot(SLOT_ASPECT):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
-                # answered, besides whether it is allowed (受理条件, `_aspect`).
-                also = [str(tracker.get_slot(SLOT_ASPECT))]
+                # answered, besides whether it is allowed (受理条件, `_aspect`); naming no aspect ("要是这塔是省里
+                #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
+                also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:

@@ -21,6 +21,7 @@ from knowledge.sources.aspects import (
     CONDITIONS,
     FEE,
     GENERAL,
+    ONLINE,
     PROCESS,
     asks_for_proxy,
     asks_which_procedure,
@@ -33,14 +34,41 @@ from knowledge.sources.aspects import (
 _NEEDS_PROCEDURE = re.compile(
     r"(要|需要|得|用|该)(先)?(去)?(办|申请|报批|审批|批|备案|登记)[^，,。；;？?]{0,12}(吗|么|不)[?？。！!]*$"
     r"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?(办|申请|报批|审批|批|备案|登记)"
+    # "需要去水利局批吗": the office between the verbs
+    r"|(要|需要|得|该)(先)?去[^，,。；;？?]{1,8}(办|申请|报批|审批|批|备案|登记)(一下)?(吗|么|不)[?？。！!]*$"
 )
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
-    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
+    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用|咋整|怎么整|咋搞")),
 )
+# Weaker signs that a clause asks whether the asker qualifies ("外地人行吗", "年纪大了还让办不", "面积不到五十平，
+# 批得下来不", "会不会被罚"): read only in a clause that names no other aspect ("可以网上交吗" asks online), and
+# only to add 受理条件 to the answer, never to lead it or to tell a question from an off-topic one ("做蛋糕可以吗").
+_QUALIFY_CLAUSE = re.compile(
+    r"(可以|可不可以|行|成|中|好使|合适|合规|合法|管用|算数|够|达标|合格)(吗|么|不|嘛)|行不|够不"
+    r"|允许|让不让|准不准|给不给|让办|给办|批得(下来|下|了)|批不(下来|下|了)|能(批|过|通过)|过得了|过不了|算不算|属不属于"
+    r"|(必须|一定要|非得|只能)[^，,。；;？?]{1,12}(吗|么|不)[?？。]*$"
+    r"|(什么|啥|哪些|哪种|哪类|谁)(样的)?(人|单位|企业|公司|家庭|情况)?(能|可以|才能|才可以|有资格)(申请|办|报|享受|领)"
+    r"|规定|标准|前提|经验|严不严|松不松|先有|几次"
+    r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多大|多高|多宽|多少平"
+)
+# Who the asker is, or what may befall them ("我是外地户口呢", "会不会被罚"): a qualification question only in a
+# clause that asks ("人已经在外省了" or "听说不挂牌要被罚" only tell the circumstances).
+_STATUS = re.compile(r"年龄|年纪|岁数|周岁|户口|户籍|学历|本地人|外地人|外国人|不是本地|罚|处罚|违规|违法|后果")
+_ASKING = re.compile(r"(吗|么|不|呢|没有)[?？]*$|会不会|是不是|有没有|算不算|[?？]$")
+
+
+def _asks_qualification(clause: str) -> bool:
+    return bool(_QUALIFY_CLAUSE.search(clause) or (_STATUS.search(clause) and _ASKING.search(clause)))
+
+
+# "县里有没有给困难户便宜租房的政策": whether such a thing exists at all, answered by the overview (what it is,
+# who may apply, how); "用12123换驾照怎么操作", "在微信上能弄吗": an online service named by its app or number.
+_EXISTS = re.compile(r"有没有[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶)")
+_NAMED_APP = re.compile(r"支付宝|微信|(用|在|通过)\d{5}(?!\d)")
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).
 _LEADING_CUES = frozenset({CONDITIONS, FEE})
@@ -50,7 +78,9 @@ _CLAUSE = re.compile(r"[，,。；;？?！!、]")
 
 
 # "要我们自己去申请吗", "卖车的店能不能帮着办", "公司能不能帮我们统一报上去": who hands the application in.
-_WHO_APPLIES = re.compile(r"(自己|本人|亲自)(去|来|到场)?(申请|办|跑|交)|帮着(办|申请|弄|报)|帮(我们|咱们|大家)|代为|统一(报|办|申请|交)")
+# "自己交社保 / 自己交养老" is paying one's own contributions, no question of who applies.
+_WHO_APPLIES = re.compile(r"(自己|本人|亲自)(去|来|到场)?(申请|办|跑|交材料|交申请|递)"
+                          r"|帮着(办|申请|弄|报)|帮(我们|咱们|大家)|代为|统一(报|办|申请|交)")
 
 
 def asks_who_applies(text: str) -> bool:
@@ -77,8 +107,9 @@ def wording_aspect(text: str) -> str | None:
     return next((aspect for aspect, pattern in _MORE_CUES if aspect in _LEADING_CUES and pattern.search(text)), None)
 
 
-def named_aspects(text: str) -> list[str]:
-    """Every aspect the wording asks about, in the order they are answered."""
+def named_aspects(text: str, weak: bool = True) -> list[str]:
+    """Every aspect the wording asks about, in the order they are answered; `weak`: with the clauses that
+    only show signs of asking whether the asker qualifies (`_QUALIFY_CLAUSE`)."""
     text = (text or "").strip()
     if not text or text.startswith("/"):
         return []
@@ -88,15 +119,23 @@ def named_aspects(text: str) -> list[str]:
     if asks_whether_needed(text):
         found += [CONDITIONS, GENERAL]
     # "要交钱不，多久能办好": each clause may ask its own aspect (detect_aspect reads the first one only).
-    found += [aspect for clause in _CLAUSE.split(text) if clause and (aspect := detect_aspect(clause))]
+    for clause in _CLAUSE.split(text):
+        aspect = detect_aspect(clause) if clause else None
+        if aspect is None and weak and clause and _asks_qualification(clause):
+            aspect = CONDITIONS
+        if aspect:
+            found.append(aspect)
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
+    found += [GENERAL] if _EXISTS.search(text) else []
+    found += [ONLINE] if _NAMED_APP.search(text) else []
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 
 def asks_something(text: str) -> bool:
     """Whether the wording asks any aspect of a procedure: "电动车电瓶冬天怎么充电更耐用", "水库钓鲫鱼用什么饵料好"
-    ask none, though they share words with guides (what an off-topic question looks like to the retriever)."""
-    return bool(named_aspects(text)) or asks_who_applies(text)
+    ask none, though they share words with guides (what an off-topic question looks like to the retriever).
+    The weak signs of a qualification question do not count: "做蛋糕可以吗" is no procedure question."""
+    return bool(named_aspects(text, weak=False)) or asks_who_applies(text)
 
 
 def strip_cue_words(text: str) -> str:

@@ -102,7 +102,8 @@ def starts_new_matter(text: str) -> bool:
 # "对了，…", "另外…", "我其实还想…", "顺便问下…": the user turns to something else, without closing the matter
 # at hand as plainly as starts_new_matter's "还有个事". Only a sign: the policy leaves the conversation's guide
 # on it when the retriever points at another guide (actions/policy.py `stays`).
-_ASIDE = re.compile(r"^(对了|哦对了|另外|顺便)|其实还想|还想(问|咨询|办|申请|了解)|顺便(问|咨询)|再问(个|一个|一下)?")
+_ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还想|还想(问|咨询|办|申请|了解|打听)|顺便(问|咨询)|再问(个|一个|一下)?"
+                    r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)")
 
 
 def turns_aside(text: str) -> bool:
@@ -114,3 +115,22 @@ def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""
     return len(_NO_ITEM.sub("", strip_cue_words(text or ""))) >= 2
+
+
+# What a follow-up asks about besides the item: the parts and the chores of any application ("要复印件吗", "有模板吗",
+# "过期了怎么办", "需要预约吗"). names_an_item counts them as item words (two characters are enough for it); the
+# stricter `describes_item` does not.
+_PROCEDURE_WORDS = re.compile(
+    r"具体|模板|样表|范本|排队|预约|复印件|复印|原件|押金|填表|表格|注意|照片|证件照|体检|签字|盖章|公证|加急|有效期|过期|到期|"
+    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候"
+)
+# A message with at least this many characters of item words describes a matter of its own ("住建局管保障房的窗口在
+# 政务中心几楼" leaves "住建局管保障房政务中心"); follow-ups leave at most one word ("户口本要带吗": 户口本带).
+DESCRIBED_ITEM_CHARS = 4
+
+
+def describes_item(text: str) -> bool:
+    """Whether the message describes a matter of its own, beyond a follow-up's own words: the sign that it may be
+    about another guide than the conversation's (actions/policy.py `Turn.moves_on`)."""
+    words = _PROCEDURE_WORDS.sub("", _NO_ITEM.sub("", strip_cue_words(text or "")))
+    return len(words) >= DESCRIBED_ITEM_CHARS

@@ -45,10 +45,17 @@ class Turn:
     new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
     asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
+    describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
 
     @property
     def has_item(self) -> bool:
         return bool(self.named) or self.names_item
+
+    @property
+    def moves_on(self) -> bool:
+        """The user may be describing another matter: a sign of turning aside, or a message with its own item
+        words in none of the forms a follow-up takes (elliptical, hypothetical, a bare aspect, who applies)."""
+        return self.aside or (self.describes_item and not self.follow_up and not self.hypothetical)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,9 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # A first message that asks no aspect of any procedure ("水库钓鲫鱼用什么饵料好") is not overridden: the
     # retriever finds something close to any wording, and its calibration on a few guides can be sure of the
     # wrong thing. In a conversation a short "最多能贷多少？" asks about the matter at hand: the retriever decides.
-    ours = (result.decision in (ANSWER, CONFIRM) and result.in_scope >= limits.out_of_scope_override_probability
+    # Several guides close and the retriever, calibrated on this knowledge base, finds the message its business
+    # ("家里装修拆了两面墙，碎砖头怎么处理，要审批吗"): asking which one costs one reply, refusing loses the user.
+    ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
             and (turn.asks or current is not None))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
@@ -98,7 +107,7 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
     if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
-                                                       limits.alternative_coverage_share, words_count=turn.aside):
+                                                       limits.alternative_coverage_share, words_count=turn.moves_on):
         # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
         # after a gas question is not suddenly about bank accounts).
         return Decision(ANSWER_GUIDE, current)
@@ -131,20 +140,24 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
 
     Leaving needs the retriever to be sure of another matter, in its own calibrated terms: it answers
     another guide, or it hesitates between guides each of which it would answer alone ("注销公司" after
-    a gas question: both 注销 guides are sure). Unsure is no reason to leave: a confirm, nothing found,
-    or a hesitation between guides none of which it would answer ("到哪儿去申请", "收钱吗" match every
-    guide a little). A message that only adds a circumstance ("要是房子是租的呢") stays unless the
-    retriever is as sure as a topic switch needs (context_switch_probability)."""
-    if turn.aside and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
-        # "我其实还想自己开个小店，政府有没有贴息的借款": the user turns aside and the retriever, not sure
-        # enough to answer, points at other guides (the conversation's is not close, current_is_close):
-        # ask about those rather than answer the old matter again.
+    a gas question: both 注销 guides are sure). For a message in a follow-up's form, or naming no item,
+    unsure is no reason to leave: a confirm, nothing found, or a hesitation between guides none of which it
+    would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
+    (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
+    ("要是房子是租的呢"), or describes no matter of its own ("过期了怎么办": the ID-card guide is sure of 过期),
+    stays even when another guide is answered, unless the retriever is as sure as a topic switch needs
+    (context_switch_probability)."""
+    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
+        # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
+        # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
+        # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
+        # ask about those rather than answer the old matter again (a wrong guess costs one 不是).
         return False
     if result.decision in (CONFIRM, NONE):
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure
-    return turn.hypothetical and result.confidence < limits.context_switch_probability
+    return (turn.hypothetical or not turn.moves_on) and result.confidence < limits.context_switch_probability
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

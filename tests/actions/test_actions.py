@@ -286,6 +286,16 @@ def test_a_new_circumstance_answers_the_conditions_and_what_was_asked_before(ser
     assert custom(messages, "answer")["guide"]["id"] == "company-setup"
     assert guide.section("受理条件").text.strip().splitlines()[0] in text
     assert guide.section("申请材料").items[0] in text
+    # and the route, where guides say what differs by case; once each
+    assert guide.section("办理流程").text.strip().splitlines()[0] in text and text.count("办理流程：") == 1
+
+
+def test_a_new_circumstance_that_names_its_aspect_is_not_given_the_route(services: Services, records: Records) -> None:
+    """"要是房子是租的呢，要带啥" asks the materials of that case: no extra 办理流程."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("要是房子是租的呢，要带啥材料", "ask_materials",
+                                                                     {"guide_id": "company-setup", "aspect": "fee"}))
+    text = texts(messages)
+    assert parsed_guide("company-setup").section("申请材料").items[0] in text and "办理流程：" not in text
 
 
 def test_whom_to_call_is_looked_up_by_the_item_when_the_phone_words_hide_it(services: Services, records: Records,

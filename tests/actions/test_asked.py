@@ -30,6 +30,46 @@ def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str
     assert also_asked(question, intent_aspect) == also
 
 
+@pytest.mark.parametrize(("question", "intent_aspect", "also"), [
+    # weak signs of a qualification question, item-free, answered with 受理条件 besides the NLU's aspect
+    ("外地人行吗", "materials", ["conditions"]),
+    ("面积不到五十平，批得下来不", "fee", ["conditions"]),
+    ("年纪大了还让办不", "process", ["conditions"]),
+    ("合同签了两个月才想起来没备案，会罚款吗", "fee", ["conditions"]),
+    ("我户口在外地，必须回老家弄吗", "location", ["conditions"]),
+    ("得有几个员工才能申请", "materials", ["conditions"]),
+    ("什么人能申请", "general", ["conditions"]), ("有啥前提，要不要先有执照", "process", ["conditions"]),
+    ("审核严不严", "time_limit", ["conditions"]),
+    ("收费标准是啥", "fee", []),  # 标准 of the fee is the fee's
+    # a clause that names another aspect asks that one ("可以…吗" is how many questions end)
+    ("可以网上交吗", "online", []),
+    ("材料可以邮寄吗", "materials", []),
+    # who the asker is only tells the circumstances unless the clause asks
+    ("人已经在外省了，能在手机上弄吗", "online", []),
+    ("听说不挂牌上路要被罚，该怎么弄", "process", []),
+])
+def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspect: str, also: list[str]) -> None:
+    assert also_asked(question, intent_aspect) == also
+
+
+@pytest.mark.parametrize(("question", "intent_aspect", "also"), [
+    # whether such a thing exists at all: the overview
+    ("家里收入低，县里有没有政府出房子便宜租给困难户的政策", "conditions", ["general"]),
+    ("开小店有没有什么补贴", "fee", ["general"]),
+    # an online service named by its app or its number
+    ("用12123换驾照是怎么操作的", "general", ["process", "online"]),
+    ("在支付宝上能弄吗", "conditions", ["online"]),
+    ("打12345问问行不行", "contact", ["conditions"]),  # a hotline to call is no app
+])
+def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
+    assert also_asked(question, intent_aspect) == also
+
+
+def test_weak_signs_never_make_an_off_topic_message_a_procedure_question() -> None:
+    assert not asks_something("做蛋糕可以吗") and not asks_something("这件衣服我穿合适吗")
+    assert named_aspects("做蛋糕可以吗") == ["conditions"]  # but in a conversation about a guide it asks whether one qualifies
+
+
 def test_a_button_or_an_empty_message_names_nothing() -> None:
     assert named_aspects('/choose{"pick": "x"}') == [] and named_aspects("") == []
 
@@ -45,7 +85,7 @@ def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
 
 
 @pytest.mark.parametrize(("question", "needed"), [
-    ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True),
+    ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True), ("需要去水利局批吗", True),
     ("要交哪些材料", False), ("审批要多久", False), ("能不能网上办", False),
 ])
 def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
@@ -53,6 +93,7 @@ def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
 
 
 @pytest.mark.parametrize(("message", "asks"), [
+    ("出差回来发现证件丢了，下周还要坐高铁，这可咋整", True),
     ("新买了台电瓶车，想去挂个牌子，要准备什么", True), ("我在上海出差突然要住院，医保咋用", True), ("能让我儿子替我办吗", True),
     ("水库钓鲫鱼用什么饵料好", False), ("电动车电瓶冬天怎么充电更耐用", False), ("去香港旅游有哪些必吃的茶餐厅", False),
 ])
@@ -63,6 +104,7 @@ def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> N
 @pytest.mark.parametrize(("message", "who"), [
     ("要我们自己去申请吗", True), ("卖车的店能不能帮着办", True), ("公司能不能帮我们几个新来的统一报上去", True),
     ("能让我儿子替我办吗", True), ("多久能拿到", False), ("自己家的房子能当住所吗", False),
+    ("自己交社保的事想打电话问问，号码多少", False), ("开出租车没单位，想自己交养老保险，要满足啥条件", False),
 ])
 def test_who_hands_the_application_in(message: str, who: bool) -> None:
     assert asks_who_applies(message) is who

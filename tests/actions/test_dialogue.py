@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from actions.dialogue import (
+    describes_item,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
@@ -70,7 +71,18 @@ def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
 @pytest.mark.parametrize(("message", "aside"), [
     ("对了，我刚买的电瓶车也还没挂牌子，那个去哪弄", True), ("我其实还想自己开个小店，有贴息的借款吗", True),
     ("另外我爸妈一直租房住，能申请便宜的房子吗", True), ("顺便问下，公积金怎么提", True),
-    ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False),
+    ("我还有个问题，孩子上学的预防接种证在哪补", True), ("再打听个事，老人办优待证要带啥", True),
+    ("另一个问题，开小饭馆要办啥证", True),
+    ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False), ("还有什么要注意的", False),
 ])
 def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
     assert turns_aside(message) is aside
+
+
+@pytest.mark.parametrize(("message", "described"), [
+    ("住建局管保障房的窗口在政务中心几楼", True), ("乡下起房子从交申请到批下来要多久", True), ("办歌舞厅的那个证收费吗", False),
+    ("要交押金吗", False), ("需要预约吗", False), ("原件要带吗", False), ("过期了怎么办", False), ("具体咋弄", False),
+    ("填表有啥要注意的", False), ("审核不通过怎么办", False), ("那要多久？", False),
+])
+def test_a_matter_of_its_own_is_described_in_several_words(message: str, described: bool) -> None:
+    assert describes_item(message) is described

@@ -42,7 +42,8 @@ def result(decision: str, best: str | None = "gas", *, confidence: float = 0.8, 
 
 def turn(intent: str = "ask_fee", *, current: str | None = None, named: tuple[str, ...] = (), item: bool = True,
          follow_up: bool = False, aspect: str = "fee") -> Turn:
-    return Turn(text="…", intent=intent, aspect=aspect, current=current, named=frozenset(named), names_item=item, follow_up=follow_up)
+    return Turn(text="…", intent=intent, aspect=aspect, current=current, named=frozenset(named), names_item=item, follow_up=follow_up,
+                describes_item=item)
 
 
 ROWS: list[tuple[str, Turn, RetrievalResult, str, str | None]] = [
@@ -67,6 +68,10 @@ ROWS: list[tuple[str, Turn, RetrievalResult, str, str | None]] = [
     ("nothing matches: not found", turn(), result(NONE, None, confidence=0.02), NOT_FOUND, None),
     ("nothing matches and NLU says off-topic: refuse", turn("out_of_scope"), result(NONE, None, confidence=0.02, in_scope=0.2),
      REFUSE, None),
+    ("NLU out_of_scope, several guides close and the index finds it its business: ask which",
+     turn("out_of_scope"), result(AMBIGUOUS, None, in_scope=0.7, scores={"gas": 0.8, "bank": 0.79}), CLARIFY, None),
+    ("NLU out_of_scope, several guides close but the index doubts it is its business: refuse",
+     turn("out_of_scope"), result(AMBIGUOUS, None, in_scope=0.3, scores={"gas": 0.8, "bank": 0.79}), REFUSE, None),
 ]
 
 
@@ -109,7 +114,7 @@ def test_with_a_guide_in_context_a_follow_up_stays_unless_another_guide_is_answe
                                                                                     guide_id: str) -> None:
     """"要是在老家火化的呢，去哪儿申请" carries words that look like an item; with stay_unless_answered it
     stays with the conversation's guide unless the retriever answers another one (or the user names it)."""
-    decision = decide(turn(current="water", item=True), found, STAYING)
+    decision = decide(turn(current="water", item=True, follow_up=True), found, STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
     assert decide(turn(current="water", named=("gas",)), found, STAYING).guide_id == "gas"
 
@@ -162,18 +167,44 @@ def test_a_close_conversation_guide_must_hold_the_item_words_when_another_is_ans
     assert (decision.kind, decision.guide_id) == (kind, guide_id), why
 
 
-@pytest.mark.parametrize(("aside", "kind", "guide_id"), [
-    (False, ANSWER_GUIDE, "jobless"),  # unsure of another guide is no reason to leave
-    (True, CONFIRM_GUIDE, "loan"),  # "我其实还想…": the user turns aside, and the words are the other guide's
+@pytest.mark.parametrize(("aside", "follow_up", "kind", "guide_id"), [
+    (False, True, ANSWER_GUIDE, "jobless"),  # a follow-up's form ("那要是…呢", "能让我儿子替我办吗"): unsure is no reason to leave
+    (True, False, CONFIRM_GUIDE, "loan"),  # "我其实还想…": the user turns aside, and the words are the other guide's
+    # "住建局管保障房的窗口在政务中心几楼" after an ID-card question: its own item, in no follow-up form
+    (False, False, CONFIRM_GUIDE, "loan"),
 ])
-def test_turning_aside_follows_a_confirmed_guide_that_holds_the_item_words(aside: bool, kind: str, guide_id: str) -> None:
+def test_a_message_about_another_item_follows_a_confirmed_guide_that_holds_its_words(aside: bool, follow_up: bool, kind: str,
+                                                                                   guide_id: str) -> None:
     """"我其实还想自己开个小店，政府有没有贴息的借款" while talking about 失业保险金: the retriever only confirms
     the loan guide, the conversation's guide scores close in the embedding but holds none of the words."""
     candidates = [covering("loan", 0.80, 0.4), covering("jobless", 0.78, 0.0)]
     found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
                             candidates=candidates, choices=candidates[:1], spread=0.1)
-    moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside)
+    moving = Turn(text="…", intent="ask_conditions", aspect="conditions", current="jobless", names_item=True, aside=aside,
+                  follow_up=follow_up, describes_item=True)
     decision = decide(moving, found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+def test_a_follow_ups_own_words_are_no_other_matter() -> None:
+    """"要交押金吗" after a loan question: 押金 is no item of its own (describes_item is False), a confirm elsewhere
+    is no reason to leave."""
+    candidates = [covering("loan", 0.80, 0.4), covering("jobless", 0.78, 0.0)]
+    found = RetrievalResult("q", CONFIRM, "general", 0.2, 0.5, False, guide={"id": "loan", "title": "loan"},
+                            candidates=candidates, choices=candidates[:1], spread=0.1)
+    chore = Turn(text="…", intent="ask_fee", aspect="fee", current="jobless", names_item=True, describes_item=False)
+    assert (decide(chore, found, COVERING).kind, decide(chore, found, COVERING).guide_id) == (ANSWER_GUIDE, "jobless")
+
+
+@pytest.mark.parametrize(("described", "confidence", "kind", "guide_id"), [
+    (False, 0.8, ANSWER_GUIDE, "water"),  # "过期了怎么办": the ID-card guide is sure of 过期, the user still means water
+    (False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (True, 0.8, ANSWER_RESULT, "gas"),  # a matter of its own, answered: the user moved on
+])
+def test_another_answered_guide_is_followed_only_by_a_message_about_a_matter_of_its_own(described: bool, confidence: float,
+                                                                                        kind: str, guide_id: str) -> None:
+    message = Turn(text="…", intent="ask_process", aspect="process", current="water", names_item=True, describes_item=described)
+    decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
 
