@@ -6,6 +6,7 @@ section. Every question is logged with what became of it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, policy, replies
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
-from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
+from actions.conversation import changes_only, earlier_messages, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     describes_item,
     is_bare_aspect,
@@ -131,6 +132,8 @@ class ActionAnswer(Action):
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
+        if current is None and decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item:
+            text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         hesitation = self._hesitation(tracker, config.nlu_runner_up_share)
@@ -169,6 +172,25 @@ class ActionAnswer(Action):
             # A button of an older message still picks its guide.
             return pick if pick and retriever.guide(pick) else None
         return resolve_pick(text, options(retriever, offered), pick)
+
+    def _with_opening(self, tracker: Tracker, retriever: Retriever, turn: policy.Turn,
+                      aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:
+        """"要准备什么" with no guide in the conversation yet, after the user described a matter the assistant
+        could not place ("想在小区门口开家小超市", refused or not found): the two read together, as a clerk would,
+        instead of "您想了解哪个事项？". Only the latest earlier message describing a matter is tried, and only an
+        answer, a confirm or a choice of guides is taken: the user said what it is about, the question what about it."""
+        config = self.services.settings
+        opening = next((m for m in earlier_messages(tracker, config.context_opening_seconds) if describes_item(m)), None)
+        if opening is None:
+            return None
+        text = f"{opening}，{turn.text}"
+        result = retriever.run(text, aspect)
+        together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
+                                       describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope
+        decision = policy.decide(together, result, policy.Thresholds.from_settings(config))
+        if decision.kind in (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE, policy.CLARIFY):
+            return text, result, decision
+        return None
 
     @staticmethod
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:

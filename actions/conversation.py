@@ -52,6 +52,29 @@ def options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, 
     return found
 
 
+def earlier_messages(tracker: Tracker, within_seconds: float, limit: int = 3) -> list[str]:
+    """The user's typed messages before the latest one, most recent first: at most `limit`, sent at most
+    `within_seconds` before it (buttons, "/…", are skipped). The action server sees only the messages of the
+    tracker (bot/rasa/history_speedups.py), so the caller knows from its slots whether they were answered."""
+    found: list[str] = []
+    latest: float | None = None
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        stamp = float(event.get("timestamp") or 0.0)
+        if latest is None:  # the message being answered
+            latest = stamp
+            continue
+        if latest - stamp > within_seconds:
+            break
+        text = (event.get("text") or "").strip()
+        if text and not text.startswith("/"):
+            found.append(text)
+            if len(found) >= limit:
+                break
+    return found
+
+
 def transcript(tracker: Tracker) -> list[dict[str, str]]:
     """The conversation so far, user and bot texts, for the staff who take over."""
     lines = []

@@ -77,6 +77,7 @@ class Settings:
     context_stay_unless_answered: bool
     out_of_scope_override_probability: float
     nlu_runner_up_share: float
+    context_opening_seconds: float
     near_miss_margin: float
     near_miss_probability: float
     related_passage_level: float

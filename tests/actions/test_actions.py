@@ -54,6 +54,28 @@ def test_follow_up_without_a_guide_in_context_asks_which_item(services: Services
     assert slots["guide_id"] == "water-connection" and slots["aspect"] == "time_limit"
 
 
+def _opening(text: str, seconds_before: float) -> list[dict]:
+    """An earlier user message the assistant could not place, and its reply (tracker_for's latest is at 1.0)."""
+    return [{"event": "user", "text": text, "timestamp": 1.0 - seconds_before},
+            {"event": "bot", "text": "抱歉，这个问题不在我的服务范围内。", "timestamp": 1.0 - seconds_before}]
+
+
+def test_item_free_question_is_read_with_the_matter_described_just_before(services: Services, records: Records) -> None:
+    # "我们几个人想合伙开个公司" was not placed; "要准备什么" then asks about it, not "您想了解哪个事项？"
+    tracker = tracker_for("要准备什么", "ask_materials", events=_opening("我们几个人想合伙开个公司", 30))
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    assert "哪个事项" not in texts(messages)
+    offered = slots.get("candidates") or [slots.get("guide_id")]
+    assert "company-setup" in offered and slots["pending_aspect" if slots.get("candidates") else "aspect"] == "materials"
+
+
+def test_an_old_or_item_free_earlier_message_is_not_carried(services: Services, records: Records) -> None:
+    old = tracker_for("要准备什么", "ask_materials", events=_opening("我们几个人想合伙开个公司", services.settings.context_opening_seconds + 60))
+    assert "哪个事项" in texts(run_action(ActionAnswer(services), old)[0])
+    bare = tracker_for("要准备什么", "ask_materials", events=_opening("那要多久", 30))
+    assert "哪个事项" in texts(run_action(ActionAnswer(services), bare)[0])
+
+
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:
     messages, slots = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope", {"guide_id": "company-setup"}))
     assert custom(messages, "answer") is None and "不在我的服务范围" in texts(messages)
