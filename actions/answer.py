@@ -18,13 +18,16 @@ from actions import memory, policy, replies
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, earlier_messages, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
+    PEOPLE_OR_GRIEVANCE,
     describes_item,
+    has_own_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     names_an_item,
     resolve_pick,
     starts_new_matter,
+    states_a_matter,
     turns_aside,
 )
 from actions.knowledge_service import KnowledgeUnavailableError
@@ -80,6 +83,8 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
+# The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
+OPENING_MAX_CHARS = 120
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -130,9 +135,11 @@ class ActionAnswer(Action):
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
-                           describes_item=describes_item(text))
+                           describes_item=describes_item(text), states_matter=states_a_matter(text),
+                           own_words=has_own_words(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
-        if current is None and decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item:
+        if (current is None and decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item
+                and (turn.asks or intent in ASPECT_OF_INTENT)):
             text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
         if decision.kind == policy.REFUSE:
             return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
@@ -178,10 +185,13 @@ class ActionAnswer(Action):
         """"要准备什么" with no guide in the conversation yet, after the user described a matter the assistant
         could not place ("想在小区门口开家小超市", refused or not found): the two read together, as a clerk would,
         instead of "您想了解哪个事项？". Only the latest earlier message describing a matter is tried, and only an
-        answer, a confirm or a choice of guides is taken: the user said what it is about, the question what about it."""
+        answer, a confirm or a choice of guides is taken: the user said what it is about, the question what about it.
+        Only the message just before counts ("不是" after a confirm, "转人工" or "谢谢" describe no matter), and only
+        when this one asks an aspect (the caller): "嗯嗯好的" after the opening asks nothing."""
         config = self.services.settings
-        opening = next((m for m in earlier_messages(tracker, config.context_opening_seconds) if describes_item(m)), None)
-        if opening is None:
+        earlier = earlier_messages(tracker, config.context_opening_seconds, limit=1)
+        opening = earlier[0][-OPENING_MAX_CHARS:] if earlier else ""
+        if not describes_item(opening) or PEOPLE_OR_GRIEVANCE.search(opening):
             return None
         text = f"{opening}，{turn.text}"
         result = retriever.run(text, aspect)

@@ -42,8 +42,11 @@ _NEEDS_PROCEDURE = re.compile(
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
-    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用|咋整|怎么整|咋搞")),
+    (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
 )
+# "这可咋整" asks the steps only of a matter already at hand ("电脑坏了咋整" asks no procedure): a weak sign, like the
+# qualification clauses below, read for the answer's sections but not to tell a question from an off-topic one.
+_WEAK_PROCESS = re.compile(r"咋整|怎么整|咋搞")
 # Weaker signs that a clause asks whether the asker qualifies ("外地人行吗", "年纪大了还让办不", "面积不到五十平，
 # 批得下来不", "会不会被罚"): read only in a clause that names no other aspect ("可以网上交吗" asks online), and
 # only to add 受理条件 to the answer, never to lead it or to tell a question from an off-topic one ("做蛋糕可以吗").
@@ -52,8 +55,10 @@ _QUALIFY_CLAUSE = re.compile(
     r"|允许|让不让|准不准|给不给|让办|给办|批得(下来|下|了)|批不(下来|下|了)|能(批|过|通过)|过得了|过不了|算不算|属不属于"
     r"|(必须|一定要|非得|只能)[^，,。；;？?]{1,12}(吗|么|不)[?？。]*$"
     r"|(什么|啥|哪些|哪种|哪类|谁)(样的)?(人|单位|企业|公司|家庭|情况)?(能|可以|才能|才可以|有资格)(申请|办|报|享受|领)"
-    r"|规定|标准|前提|经验|严不严|松不松|先有|几次"
-    r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多大|多高|多宽|多少平"
+    r"|规定|标准|前提|经验|严不严|松不松|先有"
+    # sizes of the premises or the asker ("门面多大才行"), not of a photo or a form ("照片多大尺寸" asks materials)
+    r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多少平"
+    r"|(面积|门面|店面|场地|房子|房间|厂房|年纪|岁数)[^，,。；;？?]{0,4}(多大|多高|多宽)"
 )
 # Who the asker is, or what may befall them ("我是外地户口呢", "会不会被罚"): a qualification question only in a
 # clause that asks ("人已经在外省了" or "听说不挂牌要被罚" only tell the circumstances).
@@ -126,8 +131,10 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
         if aspect:
             found.append(aspect)
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
-    found += [GENERAL] if _EXISTS.search(text) else []
-    found += [ONLINE] if _NAMED_APP.search(text) else []
+    if weak:  # "双十一有没有优惠", "微信怎么给朋友转账": signs only once the message is known to be about a procedure
+        found += [PROCESS] if _WEAK_PROCESS.search(text) else []
+        found += [GENERAL] if _EXISTS.search(text) else []
+        found += [ONLINE] if _NAMED_APP.search(text) else []
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 

@@ -61,7 +61,9 @@ def earlier_messages(tracker: Tracker, within_seconds: float, limit: int = 3) ->
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        stamp = float(event.get("timestamp") or 0.0)
+        if not isinstance(event.get("timestamp"), (int, float)):
+            return []  # how long ago cannot be told: nothing is carried
+        stamp = float(event["timestamp"])
         if latest is None:  # the message being answered
             latest = stamp
             continue

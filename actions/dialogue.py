@@ -125,12 +125,40 @@ _PROCEDURE_WORDS = re.compile(
     r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候"
 )
 # A message with at least this many characters of item words describes a matter of its own ("住建局管保障房的窗口在
-# 政务中心几楼" leaves "住建局管保障房政务中心"); follow-ups leave at most one word ("户口本要带吗": 户口本带).
+# 政务中心几楼" leaves "住建局管保障房政务中心"); most follow-ups leave less ("要交押金吗", "具体咋弄": nothing).
 DESCRIBED_ITEM_CHARS = 4
+
+
+def _own_words(text: str) -> str:
+    return _PROCEDURE_WORDS.sub("", _NO_ITEM.sub("", strip_cue_words(text or "")))
 
 
 def describes_item(text: str) -> bool:
     """Whether the message describes a matter of its own, beyond a follow-up's own words: the sign that it may be
     about another guide than the conversation's (actions/policy.py `Turn.moves_on`)."""
-    words = _PROCEDURE_WORDS.sub("", _NO_ITEM.sub("", strip_cue_words(text or "")))
-    return len(words) >= DESCRIBED_ITEM_CHARS
+    return len(_own_words(text)) >= DESCRIBED_ITEM_CHARS
+
+
+def has_own_words(text: str) -> bool:
+    """Whether anything but a follow-up's own words is left ("开发票怎么弄" leaves 开发票; "过期了怎么办", "需要预约吗"
+    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one."""
+    return len(_own_words(text)) >= 2
+
+
+# Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
+_QUESTION = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|几|多少|多久|多长|如何|是否|能不能|能否|可不可以|可以不|要不要|"
+                       r"用不用|有没有|行不行|是不是|对不对|好不好|请问|麻烦问")
+
+
+def states_a_matter(text: str) -> bool:
+    """Whether the message only tells the user's situation, asking nothing ("我在小区门口租了个门面，想卖熟食"): how
+    citizens often open, before asking what to do. Not a question about anything else ("水库钓鲫鱼用什么饵料好")."""
+    return not _QUESTION.search(text or "") and describes_item(text)
+
+
+# Asking for a person or complaining ("转人工", "窗口态度太差"): with one of these words a message is a handoff whatever
+# else it asks (actions/handoff.py), and never the matter a later question is about (actions/answer.py `_with_opening`).
+PEOPLE_OR_GRIEVANCE = re.compile(
+    r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
+    r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
+)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -14,7 +13,7 @@ from actions import replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import intent_of, send, text_of, transcript
-from actions.dialogue import is_bare_aspect, is_hypothetical, names_an_item
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, is_bare_aspect, is_hypothetical, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
@@ -23,13 +22,6 @@ from knowledge.sources.aspects import detect_aspect
 from protocol import SLOT_CANDIDATES, SLOT_GUIDE, SLOT_LAST_ANSWER, SLOT_OFFERED
 
 logger = logging.getLogger(__name__)
-
-# Words that mean a person or a grievance: with one of them a message is a handoff whatever else it asks.
-_PEOPLE_OR_GRIEVANCE = re.compile(
-    r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
-    r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
-)
-
 
 async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[replies.Reply, list[EventType]]:
     """How to reach people, and a record with the transcript for the staff (its number in the reply)."""
@@ -84,7 +76,7 @@ class ActionHandoff(Action):
 
     def is_a_question_after_all(self, tracker: Tracker) -> bool:
         text = text_of(tracker)
-        if not text or text.startswith("/") or _PEOPLE_OR_GRIEVANCE.search(text):
+        if not text or text.startswith("/") or PEOPLE_OR_GRIEVANCE.search(text):
             return False
         if tracker.get_slot(SLOT_GUIDE) and (is_hypothetical(text) or is_bare_aspect(text)
                                              or (asks_something(text) and not names_an_item(text))):

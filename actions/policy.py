@@ -46,6 +46,8 @@ class Turn:
     asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
+    states_matter: bool = False  # tells the user's situation, asks nothing (actions/dialogue.py `states_a_matter`)
+    own_words: bool = True  # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`)
 
     @property
     def has_item(self) -> bool:
@@ -99,8 +101,10 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # wrong thing. In a conversation a short "最多能贷多少？" asks about the matter at hand: the retriever decides.
     # Several guides close and the retriever, calibrated on this knowledge base, finds the message its business
     # ("家里装修拆了两面墙，碎砖头怎么处理，要审批吗"): asking which one costs one reply, refusing loses the user.
+    # A first message that only tells the user's situation ("我在小区门口租了个门面，想卖熟食") asks nothing either,
+    # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
-            and (turn.asks or current is not None))
+            and (turn.asks or current is not None or turn.states_matter))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
@@ -144,9 +148,9 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     unsure is no reason to leave: a confirm, nothing found, or a hesitation between guides none of which it
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
     (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
-    ("要是房子是租的呢"), or describes no matter of its own ("过期了怎么办": the ID-card guide is sure of 过期),
-    stays even when another guide is answered, unless the retriever is as sure as a topic switch needs
-    (context_switch_probability)."""
+    ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
+    "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
+    is as sure as a topic switch needs (context_switch_probability)."""
     if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
@@ -157,7 +161,7 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure
-    return (turn.hypothetical or not turn.moves_on) and result.confidence < limits.context_switch_probability
+    return (turn.hypothetical or not turn.own_words) and result.confidence < limits.context_switch_probability
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

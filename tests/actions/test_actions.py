@@ -18,7 +18,7 @@ from actions.actions import (
     ActionReplyConfirmation,
     ActionSaveFeedbackComment,
 )
-from actions.conversation import changes_only
+from actions.conversation import changes_only, earlier_messages
 from actions.services import Services
 from knowledge.records.store import Records
 from knowledge.retrieval.retriever import NONE, Retriever
@@ -74,6 +74,31 @@ def test_an_old_or_item_free_earlier_message_is_not_carried(services: Services, 
     assert "哪个事项" in texts(run_action(ActionAnswer(services), old)[0])
     bare = tracker_for("要准备什么", "ask_materials", events=_opening("那要多久", 30))
     assert "哪个事项" in texts(run_action(ActionAnswer(services), bare)[0])
+
+
+def test_opening_is_not_carried_after_a_declined_confirm_a_handoff_or_a_message_that_asks_nothing(
+        services: Services, records: Records) -> None:
+    declined = [*_opening("我们几个人想合伙开个公司", 40), {"event": "user", "text": "不是", "timestamp": 0.9},
+                {"event": "bot", "text": "好的。知识库里没有其他能准确回答这个问题的办事指南。", "timestamp": 0.9}]
+    assert "哪个事项" in texts(run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials", events=declined))[0])
+    handoff = _opening("帮我转人工，我要开公司", 30)
+    assert "哪个事项" in texts(run_action(ActionAnswer(services), tracker_for("要多久", "ask_time_limit", events=handoff))[0])
+    messages, slots = run_action(ActionAnswer(services), tracker_for("嗯嗯好的", "nlu_fallback", events=_opening("我们几个人想合伙开个公司", 30)))
+    assert "企业开办" not in texts(messages) and not slots.get("candidates")
+
+
+def test_earlier_messages_skip_buttons_and_need_timestamps() -> None:
+    events = [{"event": "user", "text": "我们几个人想合伙开个公司", "timestamp": 0.2},
+              {"event": "user", "text": '/choose{"pick": "company-setup"}', "timestamp": 0.5}]
+    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=events), 600) == ["我们几个人想合伙开个公司"]
+    undated = [{"event": "user", "text": "我们几个人想合伙开个公司"}]
+    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=undated), 600) == []
+
+
+def test_a_short_message_about_another_matter_leaves_the_conversations_guide(services: Services, records: Records) -> None:
+    # "开发票怎么弄" after a water question: only three characters of its own, but not a follow-up's words
+    _, slots = run_action(ActionAnswer(services), tracker_for("开发票怎么弄", "ask_process", {"guide_id": "water-connection"}))
+    assert slots["guide_id"] == "invoice-application"
 
 
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from actions.asked import also_asked, asks_something, asks_whether_needed, asks_who_applies, named_aspects, wording_aspect
+from knowledge.sources.aspects import CONDITIONS, PROCESS
 
 pytestmark = pytest.mark.unit
 
@@ -108,3 +109,13 @@ def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> N
 ])
 def test_who_hands_the_application_in(message: str, who: bool) -> None:
     assert asks_who_applies(message) is who
+
+
+@pytest.mark.parametrize("text", ["电脑坏了咋整", "双十一有没有优惠", "微信怎么给朋友转账"])
+def test_weak_signs_do_not_make_an_off_topic_message_a_procedure_question(text: str) -> None:
+    assert not asks_something(text)
+
+
+def test_weak_signs_still_add_their_sections_to_a_procedure_answer() -> None:
+    assert PROCESS in named_aspects("身份证丢了这可咋整")
+    assert CONDITIONS in named_aspects("门面多大才行") and CONDITIONS not in named_aspects("照片多大尺寸的")

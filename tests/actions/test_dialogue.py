@@ -4,12 +4,14 @@ import pytest
 
 from actions.dialogue import (
     describes_item,
+    has_own_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     names_an_item,
     resolve_pick,
     starts_new_matter,
+    states_a_matter,
     turns_aside,
 )
 
@@ -86,3 +88,22 @@ def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
 ])
 def test_a_matter_of_its_own_is_described_in_several_words(message: str, described: bool) -> None:
     assert describes_item(message) is described
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("我在小区门口租了个门面，想卖熟食", True),  # tells the matter, asks nothing
+    ("家里老人上个月走了", True),
+    ("水库钓鲫鱼用什么饵料好", False),  # a question, about something else
+    ("开个小超市要准备什么", False),  # a question: asked as one
+    ("好的", False), ("谢谢", False), ("", False),  # no matter at all
+])
+def test_a_statement_of_the_users_matter_asks_nothing_and_names_something(text: str, expected: bool) -> None:
+    assert states_a_matter(text) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("开发票怎么弄", True), ("抵押登记在哪办", True),  # a matter of its own, however short
+    ("过期了怎么办", False), ("需要预约吗", False), ("要交押金吗", False), ("具体咋弄", False),  # a follow-up's own words
+])
+def test_own_words_are_what_a_follow_up_does_not_say(text: str, expected: bool) -> None:
+    assert has_own_words(text) is expected

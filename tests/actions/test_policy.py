@@ -196,14 +196,17 @@ def test_a_follow_ups_own_words_are_no_other_matter() -> None:
     assert (decide(chore, found, COVERING).kind, decide(chore, found, COVERING).guide_id) == (ANSWER_GUIDE, "jobless")
 
 
-@pytest.mark.parametrize(("described", "confidence", "kind", "guide_id"), [
-    (False, 0.8, ANSWER_GUIDE, "water"),  # "过期了怎么办": the ID-card guide is sure of 过期, the user still means water
-    (False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
-    (True, 0.8, ANSWER_RESULT, "gas"),  # a matter of its own, answered: the user moved on
+@pytest.mark.parametrize(("described", "own_words", "confidence", "kind", "guide_id"), [
+    (False, False, 0.8, ANSWER_GUIDE, "water"),  # "过期了怎么办": the ID-card guide is sure of 过期, the user still means water
+    (False, False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (False, True, 0.8, ANSWER_RESULT, "gas"),  # "开发票怎么弄": a few words of its own, answered elsewhere: the user moved on
+    (True, True, 0.8, ANSWER_RESULT, "gas"),  # a matter of its own, answered: the user moved on
 ])
-def test_another_answered_guide_is_followed_only_by_a_message_about_a_matter_of_its_own(described: bool, confidence: float,
-                                                                                        kind: str, guide_id: str) -> None:
-    message = Turn(text="…", intent="ask_process", aspect="process", current="water", names_item=True, describes_item=described)
+def test_another_answered_guide_is_followed_only_by_a_message_with_words_of_its_own(described: bool, own_words: bool,
+                                                                                    confidence: float, kind: str,
+                                                                                    guide_id: str) -> None:
+    message = Turn(text="…", intent="ask_process", aspect="process", current="water", names_item=True, describes_item=described,
+                   own_words=own_words)
     decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
@@ -215,12 +218,16 @@ def test_turning_aside_without_an_item_stays() -> None:
     assert decide(moving, found, STAYING).guide_id == "water"
 
 
-@pytest.mark.parametrize(("asks", "current", "kind"), [
-    (True, None, ANSWER_RESULT),  # "新买了台电瓶车，要准备什么": the NLU never saw the item, the retriever is sure
-    (False, None, REFUSE),  # "水库钓鲫鱼用什么饵料好": asks nothing of a procedure, whatever the retriever finds
-    (False, "loan", ANSWER_GUIDE),  # "最多能贷多少？" in a conversation: not refused, the conversation goes on
+@pytest.mark.parametrize(("asks", "states", "current", "kind"), [
+    (True, False, None, ANSWER_RESULT),  # "新买了台电瓶车，要准备什么": the NLU never saw the item, the retriever is sure
+    (False, False, None, REFUSE),  # "水库钓鲫鱼用什么饵料好": asks nothing of a procedure, whatever the retriever finds
+    (False, True, None, ANSWER_RESULT),  # "我在小区门口租了个门面，想卖熟食": tells the matter, asks nothing yet
+    (False, False, "loan", ANSWER_GUIDE),  # "最多能贷多少？" in a conversation: not refused, the conversation goes on
 ])
-def test_out_of_scope_is_overridden_only_for_a_message_that_asks_about_a_procedure(asks: bool, current: str | None,
-                                                                                   kind: str) -> None:
-    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, asks=asks)
+def test_out_of_scope_is_overridden_only_for_a_message_about_a_procedure(asks: bool, states: bool, current: str | None,
+                                                                         kind: str) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, asks=asks,
+                   states_matter=states)
     assert decide(message, result(ANSWER, "loan", in_scope=0.9), LIMITS).kind == kind
+    if states:  # the retriever, calibrated on this knowledge base, must still find it its business
+        assert decide(message, result(CONFIRM, "loan", in_scope=0.3), LIMITS).kind == REFUSE
