@@ -85,6 +85,8 @@ ASPECT_OF_INTENT: dict[str, str] = {
 ASK_POLICY = "ask_policy"
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
 OPENING_MAX_CHARS = 120
+# How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
+OPENING_LOOKBACK = 3
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -184,14 +186,19 @@ class ActionAnswer(Action):
                       aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:
         """"要准备什么" with no guide in the conversation yet, after the user described a matter the assistant
         could not place ("想在小区门口开家小超市", refused or not found): the two read together, as a clerk would,
-        instead of "您想了解哪个事项？". Only the latest earlier message describing a matter is tried, and only an
-        answer, a confirm or a choice of guides is taken: the user said what it is about, the question what about it.
-        Only the message just before counts ("不是" after a confirm, "转人工" or "谢谢" describe no matter), and only
-        when this one asks an aspect (the caller): "嗯嗯好的" after the opening asks nothing."""
+        instead of "您想了解哪个事项？". Only an answer, a confirm or a choice of guides is taken: the user said what it
+        is about, the question what about it. The matter is the latest earlier message describing one, reached over
+        item-free aspect questions only ("…开家小超市" "要准备什么" "去哪申请"): "不是" after a confirm, "转人工" or
+        "谢谢" end the search, and this message must ask an aspect itself (the caller): "嗯嗯好的" asks nothing."""
         config = self.services.settings
-        earlier = earlier_messages(tracker, config.context_opening_seconds, limit=1)
-        opening = earlier[0][-OPENING_MAX_CHARS:] if earlier else ""
-        if not describes_item(opening) or PEOPLE_OR_GRIEVANCE.search(opening):
+        opening = ""
+        for earlier in earlier_messages(tracker, config.context_opening_seconds, limit=OPENING_LOOKBACK):
+            if describes_item(earlier) and not PEOPLE_OR_GRIEVANCE.search(earlier):
+                opening = earlier[-OPENING_MAX_CHARS:]
+                break
+            if not asks_something(earlier) or PEOPLE_OR_GRIEVANCE.search(earlier):
+                break
+        if not opening:
             return None
         text = f"{opening}，{turn.text}"
         result = retriever.run(text, aspect)

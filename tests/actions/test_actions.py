@@ -87,6 +87,14 @@ def test_opening_is_not_carried_after_a_declined_confirm_a_handoff_or_a_message_
     assert "企业开办" not in texts(messages) and not slots.get("candidates")
 
 
+def test_the_opening_is_reached_over_item_free_questions(services: Services, records: Records) -> None:
+    # "…开个公司" then "要准备什么" (nothing placed yet) then "去哪办": the matter is still the opening's
+    chain = [*_opening("我们几个人想合伙开个公司", 60), {"event": "user", "text": "要准备什么", "timestamp": 0.5},
+             {"event": "bot", "text": "请问您想了解哪个事项的申请材料？", "timestamp": 0.5}]
+    messages, slots = run_action(ActionAnswer(services), tracker_for("去哪办", "ask_location", events=chain))
+    assert "哪个事项" not in texts(messages) and "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
+
+
 def test_earlier_messages_skip_buttons_and_need_timestamps() -> None:
     events = [{"event": "user", "text": "我们几个人想合伙开个公司", "timestamp": 0.2},
               {"event": "user", "text": '/choose{"pick": "company-setup"}', "timestamp": 0.5}]
