@@ -193,10 +193,12 @@ class ActionAnswer(Action):
         config = self.services.settings
         opening = ""
         for earlier in earlier_messages(tracker, config.context_opening_seconds, limit=OPENING_LOOKBACK):
-            if describes_item(earlier) and not PEOPLE_OR_GRIEVANCE.search(earlier):
+            if PEOPLE_OR_GRIEVANCE.search(earlier):
+                break
+            if describes_item(earlier):
                 opening = earlier[-OPENING_MAX_CHARS:]
                 break
-            if not asks_something(earlier) or PEOPLE_OR_GRIEVANCE.search(earlier):
+            if not asks_something(earlier):
                 break
         if not opening:
             return None

@@ -52,7 +52,7 @@ def options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, 
     return found
 
 
-def earlier_messages(tracker: Tracker, within_seconds: float, limit: int = 3) -> list[str]:
+def earlier_messages(tracker: Tracker, within_seconds: float, limit: int) -> list[str]:
     """The user's typed messages before the latest one, most recent first: at most `limit`, sent at most
     `within_seconds` before it (buttons, "/…", are skipped). The action server sees only the messages of the
     tracker (bot/rasa/history_speedups.py), so the caller knows from its slots whether they were answered."""

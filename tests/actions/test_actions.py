@@ -98,9 +98,9 @@ def test_the_opening_is_reached_over_item_free_questions(services: Services, rec
 def test_earlier_messages_skip_buttons_and_need_timestamps() -> None:
     events = [{"event": "user", "text": "我们几个人想合伙开个公司", "timestamp": 0.2},
               {"event": "user", "text": '/choose{"pick": "company-setup"}', "timestamp": 0.5}]
-    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=events), 600) == ["我们几个人想合伙开个公司"]
+    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=events), 600, limit=3) == ["我们几个人想合伙开个公司"]
     undated = [{"event": "user", "text": "我们几个人想合伙开个公司"}]
-    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=undated), 600) == []
+    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=undated), 600, limit=3) == []
 
 
 def test_a_short_message_about_another_matter_leaves_the_conversations_guide(services: Services, records: Records) -> None:
