@@ -60,15 +60,11 @@ HELDOUT ?= tests/data/unseen/questions.yml
 eval-nlu-heldout: setup
 	$(APP_PY) -m bot.launcher.nlu_eval --heldout $(HELDOUT)
 
-## make eval-unseen: guides and questions no calibration or training step saw (tests/data/unseen/ to unseen6/), added
+## make eval-unseen: guides and questions no calibration or training step saw (every tests/data/unseen*/), added
 ## to the sample and replacing it: retrieval and the whole stack (trains the model first if needed; var/reports/bench-unseen*.json)
+HELD_OUT_SETS := $(sort $(notdir $(patsubst %/questions.yml,%,$(wildcard tests/data/unseen*/questions.yml))))
 eval-unseen: setup
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen2
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen3
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen4
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen5
-	$(APP_PY) benchmarks/eval_unseen.py --set unseen6
+	set -e; for name in $(HELD_OUT_SETS); do $(APP_PY) benchmarks/eval_unseen.py --set $$name; done
 
 ## make bench: the benchmark scripts (numbers go into the README)
 bench: index

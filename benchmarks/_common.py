@@ -31,6 +31,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
 REPORTS_DIR = ROOT / "var" / "reports"
 BENCH_VAR = ROOT / "var" / "bench"
+# The evaluation sets are the folders of tests/data/ (one source: adding a folder registers its set). unseen*:
+# held out, measured and reported, never used to choose a design; dev*: the development sets designs are chosen on.
+DATA_SETS = ROOT / "tests" / "data"
+HELD_OUT_SETS = tuple(sorted((p.name for p in DATA_SETS.glob("unseen*") if (p / "questions.yml").is_file()),
+                             key=lambda name: (len(name), name)))
+DEV_SETS = tuple(sorted((p.name for p in DATA_SETS.glob("dev*") if (p / "questions.yml").is_file()),
+                        key=lambda name: (len(name), name)))
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

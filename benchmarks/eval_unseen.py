@@ -42,10 +42,9 @@ from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retr
 from knowledge.settings import ROOT, Settings, load_settings
 from knowledge.sources.guides import parse_guide
 
-DATA = ROOT / "tests" / "data"
-# tests/data/unseen/ to unseen6/ are the held-out sets that are reported (unseen4/, unseen5/ and unseen6/ were each written
-# by someone outside the design work, before the design changes they were measured on); `--set dev|dev2|dev3` measure a
-# development set.
+DATA = _common.DATA_SETS
+# tests/data/unseen*/ are the held-out sets that are reported (unseen4/ and later were each written by someone outside
+# the design work, before the design changes they were measured on); `--set dev*` measures a development set.
 SAMPLE_QUESTIONS = ROOT / "tests" / "data" / "questions.yml"
 
 
@@ -220,11 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", choices=("added", "replaced", "both"), default="both")
     parser.add_argument("--no-rest", action="store_true", help="only the retrieval numbers (no Rasa)")
-    parser.add_argument("--set", choices=("unseen", "unseen2", "unseen3", "unseen4", "unseen5", "unseen6", "dev", "dev2", "dev3"),
-                        default="unseen",
-                        help="unseen to unseen6: held out (unseen2 written after the context policy was fixed, "
-                             "unseen3 after unseen2 was reported, unseen4 to unseen6 by someone outside the design); "
-                             "dev, dev2, dev3: the development sets used to choose between designs (never reported as held out)")
+    parser.add_argument("--set", choices=_common.HELD_OUT_SETS + _common.DEV_SETS, default="unseen",
+                        help="unseen*: held out (unseen2 written after the context policy was fixed, unseen3 after unseen2 "
+                             "was reported, unseen4 and later by someone outside the design); dev*: the development sets used "
+                             "to choose between designs (never reported as held out)")
     parser.add_argument("--work-dir", type=Path, default=None,
                         help="build the scenarios and write the report here instead of var/bench/ and var/reports/")
     args = parser.parse_args(argv)

@@ -11,7 +11,7 @@ without its aspect words, kept when it asks nothing and still describes a matter
   first reply did not answer; and after an off-topic first message, how often "要准备什么" is offered a guide.
 
 `--opening-seconds 0` switches the rule that reads the aspect question with the opening off
-(settings.yml `context_opening_seconds`), for a before/after in one checkout. Only dev, dev2 and dev3:
+(settings.yml `context_opening_seconds`), for a before/after in one checkout. Only the development sets (dev*):
 the held-out sets (tests/data/unseen*/) are never read here.
 
     var/venv-app/bin/python benchmarks/probe_openings.py --set dev2 --work-dir var/tmp/probe [--scenario added]
@@ -35,7 +35,7 @@ from knowledge.index.embedding import Embedder
 from knowledge.settings import load_settings
 from knowledge.sources.aspects import strip_aspect_words
 
-DEV_SETS = ("dev", "dev2", "dev3")
+DEV_SETS = _common.DEV_SETS
 # The item-free question asked second, by the original question's aspect.
 ASPECT_QUESTIONS = {"materials": "要准备什么", "time_limit": "多久能办好", "fee": "要钱不", "location": "在哪办",
                     "contact": "电话多少", "process": "具体咋弄", "conditions": "我这种情况能办吗", "online": "网上能办吗",

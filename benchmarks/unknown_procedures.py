@@ -7,7 +7,7 @@ This asks the OTHER development sets' in-scope questions (and, when the sample g
 replaced, the sample's in-scope questions too) against the built knowledge base and counts the
 decisions. A change to the decision layer should not answer more of them.
 
-Only the development sets (dev, dev2, dev3) and the sample are used: the held-out sets
+Only the development sets (tests/data/dev*/) and the sample are used: the held-out sets
 (tests/data/unseen*/) are never read here.
 
     var/venv-app/bin/python benchmarks/eval_unseen.py --set dev --no-rest --scenario both --work-dir W
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import _common  # noqa: F401  (puts the project root on sys.path)
+import _common  # also puts the project root on sys.path
 import yaml
 
 from knowledge.index.embedding import Embedder
@@ -30,7 +30,7 @@ from knowledge.retrieval.retriever import AMBIGUOUS, ANSWER, CONFIRM, NONE, Retr
 from knowledge.settings import ROOT, load_settings
 
 DATA = ROOT / "tests" / "data"
-DEV_SETS = ("dev", "dev2", "dev3")
+DEV_SETS = _common.DEV_SETS
 SAMPLE_QUESTIONS = DATA / "questions.yml"
 
 
