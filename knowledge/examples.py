@@ -14,13 +14,14 @@ built before this existed: `Examples()`, and the texts say it generically, namin
 
 The choice (deterministic: the same guides give the same examples):
 
-1. Categories by number of guides, most first (ties: the category whose first guide id sorts first);
-   guides in each by the length of their title without a trailing bracketed part, shortest first
-   (the general, best-known item: 企业开办 before 企业银行开户), ties by id.
-2. The first guide of each of the first three categories (fewer categories: the next guides of the
-   same ranking, category by category), up to three guides.
-3. The k-th guide's question is its k-th `questions:` entry (wrapping), so the three ask different
-   things (materials, time, fee in the sample), with "？" added.
+1. Guides by the length of their title without a trailing bracketed part, shortest first (the
+   general, best-known items: 企业开办 before 企业银行开户), ties by id.
+2. Down that ranking, each guide of a category not taken yet, until three (fewer categories: the
+   next guides of the ranking). A guide's category is read only when the walk reaches it: a rebuild
+   of 5,000 guides loads a few unchanged guides' entries, not all (chunk_rows.GuideEntry).
+3. Each guide's question: its first `questions:` entry that asks about an aspect (材料, 时限, 流程…:
+   knowledge/sources/aspects.detect_aspect) the earlier examples do not, so the three ask different
+   things; else its first entry that names no aspect; else its first. "？" added.
 4. Its item name: the title without the bracketed part when that is at most 6 characters (企业开办),
    else the longest alias found inside the title (建筑工程施工许可证核发 → 施工许可证), else the shortest alias.
 
@@ -44,6 +45,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from knowledge.sources.aspects import detect_aspect
 
 MANIFEST_KEY = "examples"
 COUNT = 3
@@ -107,21 +110,28 @@ def _question(text: str) -> str:
 
 def derive_examples(guides: Iterable[Mapping[str, Any]], override: Sequence[str] = (), count: int = COUNT) -> Examples:
     """The examples of these guides (guides.json entries: id, title, aliases, category, questions)."""
-    by_category: dict[str, list[Mapping[str, Any]]] = {}
-    for guide in sorted(guides, key=lambda g: str(g["id"])):
-        by_category.setdefault(str(guide.get("category") or ""), []).append(guide)
-    ranked = sorted(by_category.values(), key=lambda members: -len(members))  # stable: first id breaks ties
-    queues = [sorted(members, key=lambda g: (len(short_title(str(g["title"]))), str(g["id"]))) for members in ranked]
+    ranked = sorted(guides, key=lambda g: (len(short_title(str(g["title"]))), str(g["id"])))
     chosen: list[Mapping[str, Any]] = []
-    depth = 0
-    while len(chosen) < count and any(depth < len(queue) for queue in queues):
-        chosen += [queue[depth] for queue in queues if depth < len(queue)][: count - len(chosen)]
-        depth += 1
-    questions = []
-    for number, guide in enumerate(chosen):
-        asked = [str(q) for q in guide.get("questions") or () if str(q).strip()]
-        if asked:
-            questions.append(_question(asked[number % len(asked)]))
+    categories: set[str] = set()
+    for guide in ranked:
+        category = str(guide.get("category") or "")  # read here: only the guides reached are loaded whole
+        if category not in categories:
+            categories.add(category)
+            chosen.append(guide)
+            if len(chosen) == count:
+                break
+    if len(chosen) < count:  # fewer categories than examples: the next guides of the ranking
+        taken = {id(guide) for guide in chosen}
+        chosen += [guide for guide in ranked if id(guide) not in taken][: count - len(chosen)]
+    questions: list[str] = []
+    asked: set[str | None] = set()
+    for guide in chosen:
+        own = [(str(q), detect_aspect(str(q))) for q in guide.get("questions") or () if str(q).strip()]
+        pick = (next((pair for pair in own if pair[1] is not None and pair[1] not in asked), None)
+                or next((pair for pair in own if pair[1] is None), None) or (own[0] if own else None))
+        if pick is not None:
+            questions.append(_question(pick[0]))
+            asked.add(pick[1])
     if override:
         questions = [str(question).strip() for question in override if str(question).strip()]
     return Examples(tuple(questions), tuple(dict.fromkeys(item_name(guide) for guide in chosen)))
