@@ -146,6 +146,12 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
         print("  交叉验证（留出的指南）：" + labelled(calibration["cv"]))
     if manifest.get("eval"):
         print("示例评测集：" + labelled(manifest["eval"]["metrics"]))
+    examples = manifest.get("examples")
+    if examples:
+        source = "settings.yml 指定" if examples.get("override") else "从指南中选出"
+        print(f"助手给的示例问题（{source}）：" + "、".join(examples["questions"]) + "；事项名称：" + "、".join(examples["items"]))
+    if _examples_stale(settings, manifest):
+        print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
     accepted = (manifest.get("gate") or {}).get("accepted")
     if accepted:
         print(f"⚠ 本版本未通过发布门槛，由管理员确认发布：{accepted}（{'；'.join(manifest['gate']['failures'])}）")
