@@ -73,7 +73,8 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
     store = IndexStore(settings.index_dir)
     version = store.current_version()
     # A version whose decision model is of an older format (or predates it) is rebuilt too: the code changed.
-    if args.if_changed and version and _current_format(store.manifest(version)) and not _changed_sources(settings, store.manifest(version)):
+    if args.if_changed and version and _current_format(store.manifest(version)) and not _changed_sources(settings, store.manifest(version)) \
+            and not _examples_stale(settings, store.manifest(version)):
         print(f"源文件没有改动，继续使用当前索引 {version}")
         return EXIT_OK
     if args.if_changed and version and not _current_format(store.manifest(version)):
@@ -145,12 +146,25 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
         print("  交叉验证（留出的指南）：" + labelled(calibration["cv"]))
     if manifest.get("eval"):
         print("示例评测集：" + labelled(manifest["eval"]["metrics"]))
+    examples = manifest.get("examples")
+    if examples:
+        source = "settings.yml 指定" if examples.get("override") else "从指南中选出"
+        print(f"助手给的示例问题（{source}）：" + "、".join(examples["questions"]) + "；事项名称：" + "、".join(examples["items"]))
+    if _examples_stale(settings, manifest):
+        print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
     accepted = (manifest.get("gate") or {}).get("accepted")
     if accepted:
         print(f"⚠ 本版本未通过发布门槛，由管理员确认发布：{accepted}（{'；'.join(manifest['gate']['failures'])}）")
     changed = _changed_sources(settings, manifest)
     print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))
     return EXIT_OK
+
+
+def _examples_stale(settings, manifest: dict) -> bool:
+    """The version has no example questions (built before they existed) or other ones than settings.yml's
+    example_questions ask for (knowledge/examples.py): rebuilt, so the assistant offers the right ones."""
+    examples = manifest.get("examples")
+    return examples is None or list(examples.get("override") or ()) != list(settings.example_questions)
 
 
 def _changed_sources(settings, manifest: dict) -> list[str]:

@@ -1,5 +1,6 @@
 """What the processes must agree on: button payloads, slot names, custom payload keys and kinds,
-and the wording every channel says itself ("unavailable", "too long", the example questions).
+and the wording every channel says itself ("unavailable", "too long"). The example questions are not
+here: they come from the published knowledge base (knowledge/examples.py), so they name its own guides.
 
 The Rasa server (Python 3.10, `bot/rasa/`), the action server (`actions/`) and the channels
 (`bot/channels/`, Python 3.11) all import this module, so it imports nothing beyond the standard
@@ -16,10 +17,6 @@ Usage::
 
 from __future__ import annotations
 
-# What the assistant offers as example questions (greeting, /start, the web page's chips, the
-# out-of-scope reply). domain.yml's static greetings repeat them; a test keeps them in step.
-EXAMPLE_QUESTIONS = ("开办企业需要什么材料？", "用水报装要多久？", "惠企政策免申即享由哪些部门牵头？")
-
 
 def unavailable_text(hotline: str) -> str:
     """Rasa or the action server cannot answer right now."""
@@ -28,12 +25,14 @@ def unavailable_text(hotline: str) -> str:
 
 def too_long_text(limit: int) -> str:
     """A message over settings.message_max_chars: refused before it reaches the NLU."""
-    return f"您的消息太长了（超过 {limit} 个字），请简要说明要办的事项和想了解的内容，例如“开办企业需要什么材料”。"
+    # No item named: this process (Rasa's REST channel too) does not read the knowledge base, and a fixed
+    # example could name a guide this deployment does not have.
+    return f"您的消息太长了（超过 {limit} 个字），请简要说明要办的事项和想了解的内容，例如事项名称加上“要带什么材料”“多久能办好”。"
 
 
 def empty_text() -> str:
     """A message with nothing in it once invisible characters are removed."""
-    return "请问您想咨询什么事项？例如“开办企业需要什么材料”“用水报装要多久”。"
+    return "请问您想咨询什么事项？请输入事项名称和想了解的内容，例如要带什么材料、多久能办好、去哪里办。"
 
 
 # Button payloads: Rasa's "/intent" syntax, sent by the buttons of every channel.

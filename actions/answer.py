@@ -33,6 +33,7 @@ from actions.dialogue import (
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
+from knowledge.examples import Examples
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
 from knowledge.retrieval.retriever import NONE, GuideCandidate, Hit, RetrievalResult, Retriever
@@ -144,7 +145,8 @@ class ActionAnswer(Action):
                 and (turn.asks or intent in ASPECT_OF_INTENT)):
             text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
         if decision.kind == policy.REFUSE:
-            return replies.out_of_scope(config.hotline), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
+            return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),
+                    [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)])
         hesitation = self._hesitation(tracker, config.nlu_runner_up_share)
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
@@ -159,8 +161,8 @@ class ActionAnswer(Action):
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
-            return replies.ask_item(aspect), [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect),
-                                              SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
+            return replies.ask_item(aspect, Examples.of(retriever.data.manifest)), [
+                SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect), SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
         if decision.kind == policy.CLARIFY:
             return self._ask_back(replies.clarify(decision.near, aspect), decision.near, aspect, text, offered=None)
         if decision.kind == policy.CONFIRM_GUIDE and result.guide is not None:

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.examples import Examples
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from knowledge.sources.documents import extract_fields
 from protocol import (
     AFFIRM,
     DENY,
-    EXAMPLE_QUESTIONS,
     PAYLOAD_ANSWER,
     PAYLOAD_ASK_ITEM,
     PAYLOAD_CLARIFY,
@@ -166,16 +166,33 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
     return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
-def ask_item(aspect: str) -> Reply:
-    """The question names no service item and none is in context: ask rather than guess."""
+def greeting(examples: Examples, *, introduce: bool = False) -> Reply:
+    """你好 (or, `introduce`, "你是机器人吗"): what the assistant does, with the published example questions."""
+    if introduce:
+        text = ("我是政务服务智能问答助手（机器人，不是真人）。我根据本区的办事指南和政策文件回答，能说清楚办事材料、流程、时限、费用、"
+                "地点和联系电话，答不了的会告诉您找谁。")
+    else:
+        text = "您好！我是政务服务智能问答助手，可以告诉您办事需要的材料、流程、时限、费用、地点，以及该找哪个窗口、打哪个电话。"
+    text += ("您可以这样问：" + examples.questions_text()) if examples.questions else "请直接输入您要办的事项和想了解的内容。"
+    if introduce:
+        text += "\n需要真人时，说“转人工”即可。"
+    return Reply(text)
+
+
+def ask_item(aspect: str, examples: Examples) -> Reply:
+    """The question names no service item and none is in context: ask rather than guess. The example
+    names come from the published guides (knowledge/examples.py), so each is one the assistant knows."""
     asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect != GENERAL else ""
-    text = (f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？") + "告诉我事项名称就行，例如“企业开办”“用水报装”“施工许可证”。"
+    names = examples.items_text()
+    text = ((f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？")
+            + (f"告诉我事项名称就行，例如{names}。" if names else "告诉我事项名称就行，例如您要办的证照或业务的名称。"))
     return Reply(text, [], {PAYLOAD_ASK_ITEM: {"aspect": aspect}})
 
 
-def out_of_scope(hotline: str) -> Reply:
-    text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题，例如：\n"
-            + "\n".join(f"· {question}" for question in EXAMPLE_QUESTIONS)
+def out_of_scope(hotline: str, examples: Examples) -> Reply:
+    """Not a question the assistant answers: what it does answer, with the published examples."""
+    offered = "，例如：" + examples.questions_text() if examples.questions else "。"
+    text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题" + offered
             + f"\n其他政务问题可以拨打政务服务热线 {hotline}。")
     return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
 

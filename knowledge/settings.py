@@ -82,6 +82,7 @@ class Settings:
     near_miss_probability: float
     related_passage_level: float
     hotline: str
+    example_questions: tuple[str, ...]
     nlu_folds: int
     nlu_target_macro_f1: float
     nlu_target_out_of_scope_recall: float
@@ -124,6 +125,10 @@ def _coerce(name: str, raw: Any, target: type | str) -> Any:
         return int(raw)
     if kind == "float":
         return float(raw)
+    if kind == "tuple[str, ...]":
+        # A YAML list; from the environment, one string with the items separated by "|".
+        items = raw.split("|") if isinstance(raw, str) else list(raw or ())
+        return tuple(str(item).strip() for item in items if str(item).strip())
     return str(raw)
 
 

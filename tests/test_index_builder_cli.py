@@ -143,6 +143,26 @@ def test_an_edited_out_of_scope_file_is_a_change_to_build(kb_copy: Settings, tmp
 
 
 
+def test_the_admins_example_questions_are_published_by_the_next_build(kb_copy: Settings) -> None:
+    """settings.yml's example_questions replace the ones chosen from the guides; `make run` (build --if-changed)
+    rebuilds when they differ from the serving version's, so the assistant offers them without a manual build."""
+    from knowledge.examples import Examples
+    from knowledge.index.store import IndexStore
+
+    assert run_cli(kb_copy, "build", "--no-gate").returncode == 0
+    store = IndexStore(kb_copy.index_dir)
+    derived = Examples.of(store.manifest(store.current_version() or ""))
+    assert derived.questions[0] == "开公司要带什么材料？" and "从指南中选出" in run_cli(kb_copy, "status").stdout
+    assert "没有改动" in run_cli(kb_copy, "build", "--if-changed").stdout
+    own = dataclasses.replace(kb_copy, example_questions=("用水报装要多久？", "注销公司要什么材料？"))
+    assert "需要重建索引" in run_cli(own, "status").stdout
+    rebuilt = run_cli(own, "build", "--if-changed")
+    assert rebuilt.returncode == 0 and "没有改动" not in rebuilt.stdout
+    published = Examples.of(store.manifest(store.current_version() or ""))
+    assert published.questions == ("用水报装要多久？", "注销公司要什么材料？") and published.items == derived.items
+    assert "settings.yml 指定" in run_cli(own, "status").stdout and "没有改动" in run_cli(own, "build", "--if-changed").stdout
+
+
 def test_a_version_with_an_older_decision_format_is_rebuilt_by_if_changed(kb_copy: Settings) -> None:
     """An upgrade that changes how the decision model works must take effect on `make run` without an
     admin knowing to rebuild: the serving version's manifest says which format its model is."""

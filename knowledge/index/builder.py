@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from knowledge.examples import derive_examples
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import DECISION_FORMAT, CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
@@ -235,6 +236,8 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings, read_sums),
                 "eval": None,
+                # What the assistant offers as examples, from these guides: every process reads them from here.
+                "examples": derive_examples(guides.values(), settings.example_questions).as_manifest(settings.example_questions),
             }
 
             # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).

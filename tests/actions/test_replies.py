@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from actions import replies
+from knowledge.examples import Examples
 from knowledge.index.chunks import PASSAGE, Chunk
 from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
 from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
-from protocol import AFFIRM, DENY, EXAMPLE_QUESTIONS, REQUEST_HUMAN, rating_payload
+from protocol import AFFIRM, DENY, REQUEST_HUMAN, rating_payload
 from tests.support import parsed_guide
 
 ANSWER_ID = "kqzvtmwrbahe"
@@ -238,20 +239,44 @@ def test_not_found_after_the_user_said_no(near: bool, opening: str) -> None:
     assert reply.custom is not None and reply.custom["not_found"]["declined"] is True
 
 
-def test_ask_item_asks_which_item_with_examples() -> None:
-    reply = replies.ask_item(TIME_LIMIT)
-    assert reply.text.startswith("请问您想了解哪个事项的办理时限？") and "企业开办" in reply.text
+# A deployment whose guides replaced the sample ones: its examples, as its build chose them.
+OWN = Examples(("养蜂备案要什么材料？", "渔船登记多久能办好？"), ("养蜂备案", "渔船登记"))
+SAMPLE_NAMES = ("企业开办", "用水报装", "施工许可", "开办企业", "开公司", "免申即享")
+
+
+def test_ask_item_asks_which_item_with_the_published_examples() -> None:
+    reply = replies.ask_item(TIME_LIMIT, OWN)
+    assert reply.text.startswith("请问您想了解哪个事项的办理时限？") and "例如“养蜂备案”“渔船登记”。" in reply.text
+    assert not any(name in reply.text for name in SAMPLE_NAMES)
     assert reply.buttons == [] and reply.custom == {"ask_item": {"aspect": TIME_LIMIT}}
-    assert replies.ask_item(GENERAL).text.startswith("请问您想了解哪个事项？告诉我")
+    assert replies.ask_item(GENERAL, OWN).text.startswith("请问您想了解哪个事项？告诉我")
 
 
-def test_out_of_scope_says_what_the_assistant_can_do() -> None:
-    reply = replies.out_of_scope(HOTLINE)
+def test_out_of_scope_offers_the_published_example_questions() -> None:
+    reply = replies.out_of_scope(HOTLINE, OWN)
     assert "不在我的服务范围内" in reply.text
-    for question in EXAMPLE_QUESTIONS:
+    for question in OWN.questions:
         assert f"· {question}" in reply.text
+    assert not any(name in reply.text for name in SAMPLE_NAMES)
     assert f"政务服务热线 {HOTLINE}" in reply.text
     assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "out_of_scope": True}}
+
+
+def test_greeting_offers_the_published_example_questions() -> None:
+    text = replies.greeting(OWN).text
+    assert text.startswith("您好！") and all(f"· {question}" in text for question in OWN.questions)
+    introduced = replies.greeting(OWN, introduce=True).text
+    assert "机器人" in introduced and "转人工" in introduced and "· 养蜂备案要什么材料？" in introduced
+
+
+@pytest.mark.parametrize("reply", [
+    lambda: replies.ask_item(TIME_LIMIT, Examples()), lambda: replies.out_of_scope(HOTLINE, Examples()),
+    lambda: replies.greeting(Examples()), lambda: replies.greeting(Examples(), introduce=True),
+], ids=["ask_item", "out_of_scope", "greeting", "introduce"])
+def test_without_a_published_index_the_texts_name_no_item(reply: Any) -> None:
+    text = reply().text
+    assert "例如“" not in text and "· " not in text and not any(name in text for name in SAMPLE_NAMES), text
+    assert text.rstrip().endswith(("。", "即可。")), text
 
 
 # --- handoff and unavailable -----------------------------------------------------------------

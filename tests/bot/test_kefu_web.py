@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 
 from bot.channels.kefu.page import WEB_DIR, PageAssets, render_page
+from knowledge.examples import Examples
 
 
 def test_the_page_is_rendered_with_hotline_and_limit() -> None:
@@ -16,6 +17,12 @@ def test_the_page_is_rendered_with_hotline_and_limit() -> None:
     assert "{{" not in html and 'maxlength="321"' in html
     assert 'data-hotline="12345&quot;&gt;&lt;script&gt;"' in html  # an attribute, never markup
     assert 'data-idle-seconds="180"' in html  # the kiosk idle reset, configured in the page
+    assert 'data-examples="[]"' in html  # no index published: no chips naming guides it may not have
+
+
+def test_the_chips_are_the_examples_given() -> None:
+    html = render_page(hotline="12345", max_chars=321, examples=Examples(("渔船登记要什么材料？", '"><b>？'), ("渔船登记",)))
+    assert 'data-examples="[&quot;渔船登记要什么材料？&quot;, &quot;\\&quot;&gt;&lt;b&gt;？&quot;]"' in html
 
 
 @pytest.mark.parametrize(("path", "status"), [

@@ -162,9 +162,9 @@ def test_faq_entry_is_answered(assistant: Assistant) -> None:
 
 
 @pytest.mark.parametrize(("message", "expected"), [
-    ("你好", "开办企业需要什么材料"),
+    ("你好", "· 开公司要带什么材料？"),  # the published guides' examples (knowledge/examples.py)
     ("你是谁", "机器人"),
-    ("你能做什么", "用水报装要多久"),
+    ("你能做什么", "· 新开的店铺怎么申请装电表？"),
     ("谢谢", "不客气"),
     ("再见", "再见"),
     ("你吃饭了吗", "办事"),

@@ -72,6 +72,7 @@ def settings_env(settings: Any) -> dict[str, str]:
     for name in ("guides_dir", "documents_dir", "index_dir", "embedding_cache", "reports_dir", "out_of_scope_file", "eval_questions",
                  "records_db", "tracker_db"):
         env["GOVQA_" + name.upper()] = str(getattr(settings, name))
+    env["GOVQA_EXAMPLE_QUESTIONS"] = "|".join(settings.example_questions)  # settings.yml's list, as the environment gives one
     return env
 
 

@@ -24,6 +24,7 @@ import httpx
 import yaml
 
 from bot.channels.kefu.api import create_app
+from knowledge.examples import derive_examples
 from knowledge.index.store import file_checksums
 from knowledge.sources.guides import parse_guide
 from protocol import REST_TOKEN_ENV
@@ -62,11 +63,12 @@ def bundled_guides(folder: Path = GUIDES) -> dict[str, dict[str, Any]]:
 
 def publish_guides(index_dir: Path, guides: dict[str, dict[str, Any]], version: str = "20260101-000000-aaaaaa") -> Path:
     """A published index holding only guides.json and its manifest (with the checksum the hall API
-    verifies): enough for the hall API, no model needed."""
+    verifies, and the examples a build would choose): enough for the hall API, no model needed."""
     folder = index_dir / "versions" / version
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "guides.json").write_text(json.dumps(guides, ensure_ascii=False), encoding="utf-8")
-    manifest = {"version": version, "files": file_checksums(folder)}
+    # The example questions and item names, as a build chooses them (knowledge/examples.py).
+    manifest = {"version": version, "files": file_checksums(folder), "examples": derive_examples(guides.values()).as_manifest()}
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     (index_dir / "CURRENT").write_text(version, encoding="utf-8")
     return folder

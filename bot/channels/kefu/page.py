@@ -5,7 +5,7 @@ index.html is a template with four placeholders, filled so the page and the API 
 ``{{HOTLINE}}`` (shown when the network is down), ``{{MAX_CHARS}}`` (the input box's limit, the
 same message_max_chars the API enforces) and ``{{PUBLIC}}`` ("true" when kefu_public lets a phone
 in without a token) from settings.yml, ``{{EXAMPLES}}`` (the example question chips, a JSON list)
-from protocol.py. Served raw under /assets/ it would show
+from the published knowledge base (knowledge/examples.py: each names a guide it has; none, no chips). Served raw under /assets/ it would show
 the placeholders, so `PageAssets` refuses it there; the page lives at ``/``.
 
 The kiosk idle reset (bot/channels/kefu/web/app.js) is configured in the page as well: ``data-idle-seconds`` on
@@ -13,7 +13,7 @@ The kiosk idle reset (bot/channels/kefu/web/app.js) is configured in the page as
 
 Usage::
 
-    render_page(hotline="12345", max_chars=2000, public=False)   # the HTML of GET /
+    render_page(hotline="12345", max_chars=2000, public=False, examples=PublishedExamples(index_dir).current())  # GET /
     app.mount("/assets", PageAssets(directory=WEB_DIR))  # /assets/app.js …; /assets/index.html is 404
 """
 
@@ -26,18 +26,19 @@ from pathlib import Path
 
 from fastapi.staticfiles import StaticFiles
 
-from protocol import EXAMPLE_QUESTIONS
+from knowledge.examples import Examples
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 PAGE_TEMPLATE = "index.html"
 
 
-def render_page(*, hotline: str, max_chars: int, public: bool = False, template: Path = WEB_DIR / PAGE_TEMPLATE) -> str:
+def render_page(*, hotline: str, max_chars: int, public: bool = False, examples: Examples | None = None,
+                template: Path = WEB_DIR / PAGE_TEMPLATE) -> str:
     """The chat page with its placeholders filled (all attribute-safe: escaped, quotes too)."""
     html = template.read_text(encoding="utf-8")
-    examples = escape(json.dumps(list(EXAMPLE_QUESTIONS), ensure_ascii=False), quote=True)
+    chips = escape(json.dumps(list(examples.questions if examples else ()), ensure_ascii=False), quote=True)
     return (html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
-            .replace("{{EXAMPLES}}", examples).replace("{{PUBLIC}}", "true" if public else "false"))
+            .replace("{{EXAMPLES}}", chips).replace("{{PUBLIC}}", "true" if public else "false"))
 
 
 class PageAssets(StaticFiles):

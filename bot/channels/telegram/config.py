@@ -56,6 +56,7 @@ class BotConfig:
     records_db: Path | None = None  # the staff desk's lines (knowledge/records/desk.py); None: no desk
     database_url: str = field(default="", repr=False)  # the records on PostgreSQL (holds a password: never shown)
     desk_poll_seconds: float = 2.0
+    index_dir: Path | None = None  # the published knowledge base: /start's example questions (knowledge/examples.py)
 
     @classmethod
     def from_environment(cls, rasa_url: str, settings: Settings, env: Mapping[str, str] | None = None,
@@ -80,6 +81,7 @@ class BotConfig:
             webhook_listen=settings.telegram_webhook_host, webhook_port=settings.telegram_webhook_port,
             webhook_url=settings.telegram_webhook_url, retention_days=settings.retention_days,
             records_db=settings.records_db, database_url=settings.database_url, desk_poll_seconds=settings.desk_poll_seconds,
+            index_dir=settings.index_dir,
             # Without a configured secret a fresh one per start still keeps strangers out: setWebhook registers it.
             webhook_secret=env.get(WEBHOOK_SECRET_ENV, "").strip() or secrets.token_urlsafe(32),
         )

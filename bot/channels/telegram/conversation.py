@@ -24,6 +24,7 @@ from bot.channels.telegram.chats import ChatLocks, Context, chat_sender, remembe
 from bot.channels.telegram.config import BotConfig
 from bot.channels.telegram.sending import Part, send, show, typing
 from bot.channels.telegram.staff import notify_staff
+from knowledge.examples import Examples, PublishedExamples
 from protocol import too_long_text, unavailable_text
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
@@ -36,6 +37,12 @@ class TelegramAssistant:
         self.config = config
         self.rasa = rasa or RasaClient(config.rasa_url, timeout=config.rasa_timeout, retries=config.rasa_retries)
         self.lock = ChatLocks()
+        # /start's example questions: the published version's, re-read after a rebuild (none: no index known).
+        self._examples = PublishedExamples(config.index_dir) if config.index_dir else None
+
+    def examples(self) -> Examples:
+        """The example questions and item names of the knowledge base published now."""
+        return self._examples.current() if self._examples else Examples()
 
     async def converse(self, update: Update, context: Context, message: str, *, shown: str | None = None, typed: bool = False) -> None:
         """Send one user message to Rasa and show the reply; the chat's turns are handled in order.

@@ -39,7 +39,7 @@ from bot.channels.telegram.texts import (
     unknown_command_text,
     welcome_text,
 )
-from protocol import EXAMPLE_QUESTIONS, REQUEST_HUMAN
+from protocol import REQUEST_HUMAN
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
 
@@ -63,20 +63,21 @@ def register(application: Application, assistant: TelegramAssistant) -> None:
     application.add_handler(CommandHandler("human", bound(human), filters=users))
     application.add_handler(MessageHandler(filters.COMMAND & users, unknown_command))
     application.add_handler(MessageHandler(filters.TEXT & users, bound(text_message)))
-    application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & users, non_text_message))
+    application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL & users, bound(non_text_message)))
     application.add_handler(CallbackQueryHandler(bound(button)))
     application.add_error_handler(partial(error, assistant))  # not `bound`: an error handler's update may be anything
 
 
 async def start(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """/start: the welcome, with the example questions as buttons that ask them."""
-    examples = [{"title": question, "payload": question} for question in EXAMPLE_QUESTIONS]
-    await show(context, update.effective_chat.id, [(welcome_text(assistant.config.hotline), examples)])
+    examples = assistant.examples()  # the published guides' (knowledge/examples.py): each names a guide it has
+    asks = [{"title": question, "payload": question} for question in examples.questions]
+    await show(context, update.effective_chat.id, [(welcome_text(assistant.config.hotline, examples), asks)])
 
 
 async def help_command(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """/help: how to ask, and the commands."""
-    await send(context, update.effective_chat.id, help_text(assistant.config.hotline))
+    await send(context, update.effective_chat.id, help_text(assistant.config.hotline, assistant.examples()))
 
 
 async def reset(assistant: TelegramAssistant, update: Update, context: Context) -> None:
@@ -123,9 +124,9 @@ async def held_by_clerk(assistant: TelegramAssistant, update: Update, context: C
     return True
 
 
-async def non_text_message(update: Update, context: Context) -> None:
+async def non_text_message(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """A sticker, photo, voice message or file: the bot reads text only."""
-    await send(context, update.effective_chat.id, non_text_hint())
+    await send(context, update.effective_chat.id, non_text_hint(assistant.examples()))
 
 
 async def unknown_command(update: Update, context: Context) -> None:

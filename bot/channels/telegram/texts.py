@@ -1,13 +1,14 @@
 """What the Telegram bot says itself, in Chinese: the command menu, /start, /help, /reset, the
 hints for stickers and unknown commands, the error apology and the answers to stale buttons.
 
-What every channel says alike (the example questions, "unavailable", "too long") is in protocol.py;
-what Rasa's actions say is in actions/replies.py. Plain text: `to_html` escapes it when sent.
+What every channel says alike ("unavailable", "too long") is in protocol.py; what Rasa's actions say
+is in actions/replies.py. The example questions and item names are the published knowledge base's
+(knowledge/examples.py, passed in), so they name guides it has. Plain text: `to_html` escapes it when sent.
 """
 
 from __future__ import annotations
 
-from protocol import EXAMPLE_QUESTIONS
+from knowledge.examples import Examples
 
 # The bot's menu (setMyCommands), in the order Telegram shows it; handlers.register wires the same four.
 COMMANDS = (("start", "开始使用"), ("help", "使用说明"), ("reset", "重新开始对话"), ("human", "转人工服务"))
@@ -17,18 +18,19 @@ BUTTON_EXPIRED = "这个按钮已过期，请直接输入您的问题。"
 BUTTON_USED = "这个按钮已经用过了。"
 
 
-def welcome_text(hotline: str) -> str:
+def welcome_text(hotline: str, examples: Examples) -> str:
     """/start: what the assistant can do, with the example questions (also offered as buttons)."""
-    examples = "\n".join(f"· {question}" for question in EXAMPLE_QUESTIONS)
+    ask = (f"直接输入您的问题就行，例如：{examples.questions_text()}\n\n也可以点下面的例子试一试。" if examples.questions
+           else "直接输入您要办的事项和想了解的内容就行。")
     return ("您好！我是政务服务智能问答助手，可以解答办事指南和惠企政策方面的问题：要带什么材料、多久办好、"
-            f"去哪里办、收不收费、找谁咨询。\n\n直接输入您的问题就行，例如：\n{examples}\n\n"
-            f"也可以点下面的例子试一试。需要人工服务请发 /human，或拨打政务服务热线 {hotline}。")
+            f"去哪里办、收不收费、找谁咨询。\n\n{ask}需要人工服务请发 /human，或拨打政务服务热线 {hotline}。")
 
 
-def help_text(hotline: str) -> str:
+def help_text(hotline: str, examples: Examples) -> str:
     """/help: how to ask, the buttons and the commands."""
+    named = examples.questions_inline(1)
     return ("使用说明：\n"
-            "· 直接用文字提问，说清要办的事项和想了解的内容，例如“开公司要带什么材料”；接着可以追问“那要多久？”“在哪里办？”。\n"
+            f"· 直接用文字提问，说清要办的事项和想了解的内容{'，例如' + named if named else ''}；接着可以追问“那要多久？”“在哪里办？”。\n"
             "· 回答下方的按钮可以选择事项、评价回答（👍 好评 / 👎 差评）。\n\n"
             "命令：\n/start 开始使用\n/help 使用说明\n/reset 重新开始对话（之前的内容不再作为上下文）\n/human 转人工服务\n\n"
             f"急需办事可拨打政务服务热线 {hotline}。")
@@ -39,9 +41,11 @@ def reset_text() -> str:
     return "好的，已开始新的对话，之前的内容不再作为上下文。请问您想了解哪个事项？"
 
 
-def non_text_hint() -> str:
+def non_text_hint(examples: Examples) -> str:
     """A sticker, photo, voice message or file: only text reaches the assistant."""
-    return "抱歉，我只能看懂文字消息，暂时无法识别图片、语音、贴纸或文件。请用文字描述您要办理的事项，例如“开办企业需要什么材料”。"
+    named = examples.questions_inline(1)
+    return ("抱歉，我只能看懂文字消息，暂时无法识别图片、语音、贴纸或文件。请用文字描述您要办理的事项"
+            + (f"，例如{named}。" if named else "和想了解的内容。"))
 
 
 def unknown_command_text() -> str:

@@ -28,14 +28,20 @@ from bot.channels.kefu.reply import UNAVAILABLE, plain_reply, structured_reply
 from bot.channels.kefu.routes import ERRORS, Services
 from bot.channels.kefu.schemas import SESSION_ID_PATTERN, ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
+from knowledge.examples import Examples, PublishedExamples
 from knowledge.records.desk import DeskRecords
 from knowledge.text import visible_text
 from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, rating_payload, too_long_text, unavailable_text
 
 log = logging.getLogger("bot.channels.kefu.api")
 
-EMPTY_TEXT = "请输入您想咨询的问题，例如“开办企业需要什么材料”“用水报装要多久”。"
 HELD_TEXT = "已发给工作人员（{clerk}），请稍候回复。工作人员结束服务后，智能助手会继续为您解答。"
+
+
+def empty_text(examples: Examples) -> str:
+    """An empty message: what to ask, with the published example questions (none published: in general words)."""
+    named = examples.questions_inline()
+    return f"请输入您想咨询的问题，例如{named}。" if named else "请输入您想咨询的问题，例如要办的事项需要什么材料、多久能办好。"
 
 
 def sender(session_id: str) -> str:
@@ -69,6 +75,7 @@ def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts:
 def router(services: Services) -> APIRouter:
     settings, rasa, catalog, limits = services.settings, services.rasa, services.catalog, services.limits
     desk = DeskRecords.from_settings(settings)
+    examples = PublishedExamples(settings.index_dir)
     routes = APIRouter()
 
     def card_guide(guide_id: str) -> dict[str, Any] | None:
@@ -86,7 +93,7 @@ def router(services: Services) -> APIRouter:
         admitted(limits.admit(request, body.session_id))  # public mode: its own conversation, under its limits
         message = visible_text(body.message)
         if not message:
-            return plain_reply("empty", EMPTY_TEXT)
+            return plain_reply("empty", empty_text(examples.current()))
         if len(message) > settings.message_max_chars:
             return plain_reply("too_long", too_long_text(settings.message_max_chars))
         held = await asyncio.to_thread(to_clerk, sender(body.session_id), message)

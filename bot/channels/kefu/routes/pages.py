@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from bot.channels.kefu.page import WEB_DIR, render_page
 from bot.channels.kefu.routes import Services
 from bot.channels.kefu.schemas import Health
+from knowledge.examples import PublishedExamples
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -43,6 +44,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
 
 def router(services: Services) -> APIRouter:
     settings = services.settings
+    examples = PublishedExamples(settings.index_dir)  # the chips: the published version's, re-read after a rebuild
     routes = APIRouter()
 
     @routes.get("/healthz", response_model=Health, tags=["运行状态"], summary="存活检查（无需令牌）")
@@ -52,8 +54,10 @@ def router(services: Services) -> APIRouter:
     @routes.get("/", include_in_schema=False)
     async def page() -> HTMLResponse:
         # What the page needs before any API call, all from settings.yml: the hotline for "network
-        # down" messages, the message limit for its input box, whether a phone may get in without a token.
-        return HTMLResponse(render_page(hotline=settings.hotline, max_chars=settings.message_max_chars, public=settings.kefu_public))
+        # down" messages, the message limit for its input box, whether a phone may get in without a token;
+        # and the example questions of the knowledge base now published.
+        return HTMLResponse(render_page(hotline=settings.hotline, max_chars=settings.message_max_chars, public=settings.kefu_public,
+                                        examples=examples.current()))
 
     @routes.get("/docs", include_in_schema=False)
     async def docs() -> FileResponse:

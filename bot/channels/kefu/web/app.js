@@ -15,7 +15,7 @@ const form = document.getElementById("composer");
 const input = document.getElementById("message");
 const sendButton = document.getElementById("send");
 const examples = document.getElementById("examples");
-const EXAMPLES = JSON.parse(document.body.dataset.examples || "[]");  // protocol.py, rendered by the server
+const EXAMPLES = JSON.parse(document.body.dataset.examples || "[]");  // the published guides' (knowledge/examples.py), rendered by the server
 const IDLE_NOTICE = "为保护您的隐私，上一位用户的对话已清除。";
 const GREETING = "您好！我是政务服务智能问答助手，可以告诉您办事需要的材料、流程、时限、费用、地点，以及该找哪个窗口、打哪个电话。请直接输入您的问题，或点下面的常见问题。";
 

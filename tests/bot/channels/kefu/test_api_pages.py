@@ -6,9 +6,11 @@ settings."""
 from __future__ import annotations
 
 import asyncio
+from html import unescape
 from typing import Any
 
-from tests.support.kefu import ASK_REPLY, AUTH, Api, asgi_client, fake_rasa
+from knowledge.settings import load_settings
+from tests.support.kefu import ASK_REPLY, AUTH, Api, asgi_client, bundled_guides, fake_rasa, publish_guides
 from tests.support.stack import Assistant
 
 # --- the page, its template and the message limit --------------------------------------------
@@ -45,6 +47,39 @@ def test_the_message_limit_comes_from_the_settings(small_settings: Any) -> None:
     with fake_rasa([ASK_REPLY]) as (url, received):
         asyncio.run(run(url))
     assert received == []  # neither reached the assistant
+
+
+def _guide(guide_id: str, title: str, category: str, questions: list[str]) -> dict[str, Any]:
+    return {"id": guide_id, "title": title, "aliases": [], "category": category, "questions": questions, "department": "县农业农村局",
+            "updated": "2026-01-01"}
+
+
+# A county that replaced the sample guides with its own.
+OWN = {g["id"]: g for g in [_guide("fishing-boat", "渔船登记", "农业农村", ["渔船登记要什么材料"]),
+                            _guide("well-permit", "取水许可", "水利", ["打井取水要审批吗", "取水许可多久能批"])]}
+SAMPLE = ("企业开办", "用水报装", "施工许可", "开办企业", "开公司", "食品经营")
+
+
+def test_the_chips_and_the_empty_reply_name_the_published_guides_and_follow_a_rebuild(tmp_path: Any) -> None:
+    publish_guides(tmp_path / "index", OWN)
+    settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
+
+    async def run(url: str) -> tuple[str, str, str, str]:
+        async with asgi_client(settings, url) as client:
+            page = unescape((await client.get("/")).text)
+            empty = (await client.post("/api/v1/chat", json={"session_id": "s1", "message": " "}, headers=AUTH)).json()
+            publish_guides(tmp_path / "index", bundled_guides(), version="20260102-000000-bbbbbb")  # a rebuild, no restart
+            after = unescape((await client.get("/")).text)
+            again = (await client.post("/api/v1/chat", json={"session_id": "s1", "message": " "}, headers=AUTH)).json()
+            return page, empty["messages"][0]["text"], after, again["messages"][0]["text"]
+
+    with fake_rasa([ASK_REPLY]) as (url, _received):
+        page, empty, after, again = asyncio.run(run(url))
+    assert 'data-examples="["渔船登记要什么材料？", "取水许可多久能批？"]"' in page
+    assert empty == "请输入您想咨询的问题，例如“渔船登记要什么材料”“取水许可多久能批”。"
+    assert not any(name in page + empty for name in SAMPLE)
+    assert "开公司要带什么材料？" in after and "渔船登记" not in after
+    assert "“开公司要带什么材料”" in again
 
 
 # --- the API document ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any
 from actions import replies
 from bot.channels.kefu.reply import plain_reply, structured_reply
 from bot.channels.rasa_client import AssistantReply
+from knowledge.examples import Examples
 from knowledge.index.chunks import Chunk
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from tests.support import parsed_guide
@@ -68,7 +69,7 @@ def test_not_found_and_ask_item() -> None:
     missing = structured_reply(rest_messages(replies.not_found([_candidate("company-setup")], "12345")))
     assert missing["kind"] == "not_found" and missing["guide"] is None
     assert {b["payload"] for b in missing["buttons"]} == {replies.pick_payload("company-setup"), replies.REQUEST_HUMAN}
-    ask = structured_reply(rest_messages(replies.ask_item("fee")))
+    ask = structured_reply(rest_messages(replies.ask_item("fee", Examples())))
     assert ask["kind"] == "ask_item" and ask["aspect"] == "fee" and ask["buttons"] == []
 
 

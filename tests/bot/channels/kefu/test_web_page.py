@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from knowledge.examples import Examples
+from knowledge.index.store import IndexStore
 from tests.support import free_port, parsed_guide, wait_for_rows
 from tests.support.kefu import CHROMIUM, VIEWPORTS, Kiosk, hall_service, pdf_pages
 from tests.support.stack import Assistant
@@ -64,6 +66,17 @@ def test_clicking_a_choice_sends_it_and_answers(kiosk: Kiosk) -> None:
     for contact in chosen.contacts:
         assert contact.phone in kiosk.page.locator(".guide-card").last.inner_text()
     kiosk.screenshot("choice")
+
+
+def test_the_example_chips_are_the_published_guides_and_each_is_answered(kiosk: Kiosk, assistant: Assistant) -> None:
+    store = IndexStore(assistant.settings.index_dir)
+    published = Examples.of(store.manifest(store.current_version() or ""))
+    chips = kiosk.page.locator("#examples button")
+    assert [chips.nth(n).inner_text() for n in range(chips.count())] == list(published.questions) != []
+    answers = kiosk.page.locator(".row.bot").count()
+    chips.first.click()
+    kiosk.wait_for_reply(answers)
+    assert kiosk.page.locator(".guide-card .guide-title").last.inner_text() == parsed_guide("company-setup").title
 
 
 def test_good_and_bad_ratings(kiosk: Kiosk) -> None:

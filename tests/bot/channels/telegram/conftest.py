@@ -29,8 +29,10 @@ def rasa(assistant: Assistant) -> Iterator[RasaProxy]:
 
 
 @pytest.fixture(scope="module")
-def bot(api: FakeBotApi, rasa: RasaProxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = telegram_stack(api, rasa, tmp_path_factory.mktemp("telegram"), TELEGRAM_STAFF_CHAT_ID=str(STAFF_CHAT))
+def bot(api: FakeBotApi, rasa: RasaProxy, assistant: Assistant, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # The index the assistant answers from: /start offers its example questions (knowledge/examples.py).
+    stack = telegram_stack(api, rasa, tmp_path_factory.mktemp("telegram"), TELEGRAM_STAFF_CHAT_ID=str(STAFF_CHAT),
+                           GOVQA_INDEX_DIR=str(assistant.settings.index_dir))
     stack.start_telegram()
     api.wait_until(lambda: bool(api.called("getUpdates")) or stack.telegram.poll() is not None, 60, "the bot to start polling")
     assert stack.telegram.poll() is None, (stack.logs / "telegram.log").read_text()
