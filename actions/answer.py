@@ -19,13 +19,17 @@ from actions.asked import also_asked, asks_something, asks_who_applies, wording_
 from actions.conversation import changes_only, earlier_messages, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
+    asked_clause,
     describes_item,
+    guide_words,
     has_own_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     names_an_item,
+    refers_back,
     resolve_pick,
+    share_held,
     starts_new_matter,
     states_a_matter,
     turns_aside,
@@ -87,6 +91,9 @@ ASK_POLICY = "ask_policy"
 OPENING_MAX_CHARS = 120
 # How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
 OPENING_LOOKBACK = 3
+# The conversation's guide holds a message's words when it says at least half of them (actions/dialogue.py
+# `share_held`): a majority, whatever the knowledge base.
+HELD_SHARE = 0.5
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -132,15 +139,17 @@ class ActionAnswer(Action):
             result = alone if alone.decision != NONE else result
         current = tracker.get_slot(SLOT_GUIDE)
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
+        held = share_held(text, guide_words(retriever.guide(current) or {})) if current else None
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text))
+                           own_words=has_own_words(text), current_holds=held is not None and held >= HELD_SHARE)
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
-        if (current is None and decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item
+        if (current is None and ((decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item)
+                                 or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(text)))
                 and (turn.asks or intent in ASPECT_OF_INTENT)):
             text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
         if decision.kind == policy.REFUSE:
@@ -215,7 +224,7 @@ class ActionAnswer(Action):
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:
         """受理条件 for "要是…呢" in a conversation; the previous aspect for "X呢？" (it names no aspect,
         whatever the NLU guessed); else the intent's aspect; the wording's when the intent is general."""
-        if is_hypothetical(text) and detect_aspect(text) is None and tracker.get_slot(SLOT_GUIDE):
+        if is_hypothetical(text) and detect_aspect(asked_clause(text)) is None and tracker.get_slot(SLOT_GUIDE):
             # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
             return CONDITIONS
         if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):

@@ -48,10 +48,19 @@ class Turn:
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
     states_matter: bool = False  # tells the user's situation, asks nothing (actions/dialogue.py `states_a_matter`)
     own_words: bool = True  # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`)
+    # The conversation's guide says most of the message's own words ("交强险也要买吗" after the farm-machinery guide
+    # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
+    # NLU calls it or another guide scores.
+    current_holds: bool = False
 
     @property
     def has_item(self) -> bool:
         return bool(self.named) or self.names_item
+
+    @property
+    def about_current(self) -> bool:
+        """The conversation's guide holds the message's words and the user gives no sign of turning aside."""
+        return self.current_holds and not self.aside and not self.new_matter
 
     @property
     def moves_on(self) -> bool:
@@ -105,6 +114,9 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
             and (turn.asks or current is not None or turn.states_matter))
+    # In a conversation, words the conversation's guide says are its business ("要空腹不" after the health
+    # certificate), though the NLU, which never saw the guide, calls them off-topic.
+    ours = ours or (current is not None and turn.about_current)
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
@@ -151,7 +163,7 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
     "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
     is as sure as a topic switch needs (context_switch_probability)."""
-    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
+    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS) and not turn.about_current:
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
         # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
@@ -160,8 +172,11 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     if result.decision in (CONFIRM, NONE):
         return True
     if result.decision == AMBIGUOUS:
-        return turn.hypothetical or not result.sure
-    return (turn.hypothetical or not turn.own_words) and result.confidence < limits.context_switch_probability
+        return turn.hypothetical or turn.about_current or not result.sure
+    # "保险有什么要求" after the school-bus guide, which says what insurance a school bus needs: another guide answered
+    # (social insurance), but the words are the conversation's guide's as well, and the user did not turn aside.
+    return ((turn.hypothetical or not turn.own_words or turn.about_current)
+            and result.confidence < limits.context_switch_probability)
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:
