@@ -29,6 +29,7 @@ from actions.dialogue import (
     names_an_item,
     refers_back,
     resolve_pick,
+    sections_holding,
     share_held,
     starts_new_matter,
     states_a_matter,
@@ -164,7 +165,11 @@ class ActionAnswer(Action):
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
-            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
+            # "要空腹不", "那技术负责人呢": no aspect in the words, but the conversation's guide says them in a section: that one.
+            holding = (sections_holding(text, guide) if guide is not None and decision.guide_id == current and turn.current_holds
+                       and wording_aspect(text) is None else [])
+            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also,
+                                     holding=holding)
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
@@ -265,7 +270,8 @@ class ActionAnswer(Action):
         return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage, also=also)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
-                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:
+                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = (),
+                     holding: Sequence[str] = ()) -> Outcome:
         """The asked aspect of one guide, and the slots that make it the conversation's guide (and, with
         its new id, the latest answer: the caller adds it to the conversation's memory, memory.remember)."""
         if guide is None:
@@ -275,7 +281,7 @@ class ActionAnswer(Action):
         # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
         if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
             headings += [*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS]]
-        for heading in headings:
+        for heading in [*headings, *holding]:  # then the sections that hold the follow-up's words
             if heading in guide["sections"] and heading not in {h for h, _ in sections}:
                 sections.append((heading, guide["sections"][heading]["text"]))
         faq = self._matching_faq(result, guide["id"]) if result else None

@@ -206,3 +206,17 @@ def share_held(text: str, words: str) -> float | None:
     if not pairs:
         return None
     return sum(pair in words for pair in pairs) / len(pairs)
+
+
+# At most this many sections are added for the words of a follow-up (`sections_holding`): a word the guide repeats
+# everywhere ("营业执照") should not make the answer the whole guide.
+MAX_HOLDING_SECTIONS = 2
+
+
+def sections_holding(text: str, guide: dict[str, Any]) -> list[str]:
+    """The headings of the guide's sections that hold the most of the message's own words, in guide order: "要空腹不"
+    names no aspect, but the health-certificate guide says 空腹 in its 受理条件, which is what it asks about."""
+    shares = {heading: share_held(text, str(section.get("text") or "").lower())
+              for heading, section in (guide.get("sections") or {}).items()}
+    best = max((share for share in shares.values() if share), default=0.0)
+    return [heading for heading, share in shares.items() if best and share == best][:MAX_HOLDING_SECTIONS]

@@ -427,3 +427,13 @@ def test_a_question_that_refers_back_is_read_with_the_matter_described_before(se
     _, slots = run_action(ActionAnswer(services), tracker)
     offered = slots.get("candidates") or [slots.get("guide_id")]
     assert "company-setup" in offered
+
+
+def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(services: Services, records: Records) -> None:
+    """"那污染源呢" after the fee: the previous aspect, and 受理条件, where the guide speaks of 污染源."""
+    context = {"guide_id": "food-business-license", "aspect": "fee"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那污染源呢", "ask_fee", context))
+    guide = parsed_guide("food-business-license")
+    assert slots["guide_id"] == "food-business-license"
+    assert guide.section("收费标准").text.strip().splitlines()[0] in texts(messages)
+    assert guide.section("受理条件").text.strip().splitlines()[1] in texts(messages)

@@ -12,6 +12,7 @@ from actions.dialogue import (
     names_an_item,
     refers_back,
     resolve_pick,
+    sections_holding,
     share_held,
     starts_new_matter,
     states_a_matter,
@@ -139,3 +140,11 @@ def test_a_hypotheticals_question_is_read_without_its_if_clause(message: str, as
 ])
 def test_a_message_that_refers_back(message: str, back: bool) -> None:
     assert refers_back(message) is back
+
+
+def test_the_sections_that_hold_a_follow_ups_words() -> None:
+    guide = {"sections": {"受理条件": {"text": "当天早上空腹；交强险须投保"}, "申请材料": {"text": "交强险保单原件"},
+                          "收费标准": {"text": "交强险保费自理"}, "办理地点": {"text": "体检门诊"}}}
+    assert sections_holding("要空腹不", guide) == ["受理条件"]
+    assert sections_holding("交强险也要买吗", guide) == ["受理条件", "申请材料"]  # everywhere: the first few only
+    assert sections_holding("今天天气怎么样", guide) == [] and sections_holding("那要多久", guide) == []
