@@ -119,7 +119,8 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     ours = ours or (current is not None and turn.about_current)
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
-    if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
+    if (len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named)
+            and not outcovered(result, next(iter(turn.named)), limits.alternative_coverage_share)):
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
     if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
@@ -177,6 +178,18 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     # (social insurance), but the words are the conversation's guide's as well, and the user did not turn aside.
     return ((turn.hypothetical or not turn.own_words or turn.about_current)
             and result.confidence < limits.context_switch_probability)
+
+
+def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bool:
+    """Whether the retriever answers another guide that holds the question's item words better than the named one
+    does (the named guide, found among the candidates, covers less than `coverage_share` of what the answered one
+    covers): "我个人能不能开网吧，还是非得注册公司" names 注册公司 (company setup) as the alternative it fears, the
+    question is about the internet-café licence the retriever answers. A named guide the retriever did not find
+    at all keeps its name's say."""
+    if result.decision != ANSWER or not result.candidates or result.candidates[0].guide_id == named:
+        return False
+    found = next((c for c in result.candidates if c.guide_id == named), None)
+    return found is not None and not holds_item_words(found.best, result.candidates[0].best, coverage_share)
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

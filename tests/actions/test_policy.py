@@ -259,3 +259,16 @@ def test_another_answered_guide_is_not_followed_with_words_the_conversations_gui
                    current_holds=holds, aside=aside)
     decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+@pytest.mark.parametrize(("named_coverage", "kind", "guide_id"), [
+    (0.10, ANSWER_RESULT, "cafe"),  # "我个人能不能开网吧，还是非得注册公司": 注册公司 is named, the words are the café's
+    (0.25, ANSWER_GUIDE, "company"),  # the named guide holds the words about as well: the name decides
+])
+def test_a_named_guide_gives_way_to_an_answered_one_that_holds_the_words_far_better(named_coverage: float, kind: str,
+                                                                                    guide_id: str) -> None:
+    candidates = [covering("cafe", 0.78, 0.26), covering("company", 0.725, named_coverage)]
+    found = RetrievalResult("q", ANSWER, "conditions", 0.7, 0.9, True, guide={"id": "cafe", "title": "cafe"},
+                            candidates=candidates, spread=0.1)
+    decision = decide(turn("ask_conditions", named=("company",), aspect="conditions"), found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
