@@ -88,6 +88,9 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
+# The aspect a section answers (its first aspect in ASPECT_SECTIONS, the overview aside): 适用对象 goes with 受理条件.
+ASPECT_OF_SECTION: dict[str, str] = {heading: aspect for aspect, headings in reversed(ASPECT_SECTIONS.items())
+                                     if aspect != GENERAL for heading in headings}
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
 OPENING_MAX_CHARS = 120
 # How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
@@ -165,11 +168,9 @@ class ActionAnswer(Action):
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
-            # "要空腹不", "那技术负责人呢": no aspect in the words, but the conversation's guide says them in a section: that one.
-            holding = (sections_holding(text, guide) if guide is not None and decision.guide_id == current and turn.current_holds
-                       and wording_aspect(text) is None else [])
-            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also,
-                                     holding=holding)
+            if guide is not None and decision.guide_id == current and turn.current_holds:
+                also += self._where_the_words_are(guide, aspect, text)
+            return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
@@ -247,6 +248,15 @@ class ActionAnswer(Action):
         return GENERAL
 
     @staticmethod
+    def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str) -> list[str]:
+        """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
+        follow-up's own words, when the asked aspect's do not: the health certificate says 空腹 in its 受理条件."""
+        holding = sections_holding(text, guide)
+        if not holding or any(heading in holding for heading, _ in Retriever.sections_for(guide, aspect)):
+            return []
+        return [ASPECT_OF_SECTION[heading] for heading in holding if heading in ASPECT_OF_SECTION]
+
+    @staticmethod
     def _hesitation(tracker: Tracker, share: float) -> list[str]:
         """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (`share` of it,
         settings.yml nlu_runner_up_share): on items it never saw the NLU often hesitates between two aspects,
@@ -270,8 +280,7 @@ class ActionAnswer(Action):
         return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage, also=also)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
-                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = (),
-                     holding: Sequence[str] = ()) -> Outcome:
+                     result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:
         """The asked aspect of one guide, and the slots that make it the conversation's guide (and, with
         its new id, the latest answer: the caller adds it to the conversation's memory, memory.remember)."""
         if guide is None:
@@ -281,7 +290,7 @@ class ActionAnswer(Action):
         # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
         if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
             headings += [*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS]]
-        for heading in [*headings, *holding]:  # then the sections that hold the follow-up's words
+        for heading in headings:
             if heading in guide["sections"] and heading not in {h for h, _ in sections}:
                 sections.append((heading, guide["sections"][heading]["text"]))
         faq = self._matching_faq(result, guide["id"]) if result else None
