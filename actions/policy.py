@@ -162,7 +162,8 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
     (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
     ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
-    "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
+    "开发票怎么弄" has its own 开发票 and leaves), or whose words the conversation's guide says itself ("保险有什么要求"
+    after the school bus, `Turn.about_current`), stays even when another guide is answered, unless the retriever
     is as sure as a topic switch needs (context_switch_probability)."""
     if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS) and not turn.about_current:
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
