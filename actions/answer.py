@@ -143,14 +143,13 @@ class ActionAnswer(Action):
             result = alone if alone.decision != NONE else result
         current = tracker.get_slot(SLOT_GUIDE)
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
-        held = share_held(text, guide_words(retriever.guide(current) or {})) if current else None
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text), current_holds=held is not None and held >= HELD_SHARE)
+                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if (current is None and ((decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item)
                                  or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(text)))
@@ -196,6 +195,18 @@ class ActionAnswer(Action):
             # A button of an older message still picks its guide.
             return pick if pick and retriever.guide(pick) else None
         return resolve_pick(text, options(retriever, offered), pick)
+
+    @staticmethod
+    def current_holds(retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
+        """Whether the conversation's guide says most of the message's own words (`HELD_SHARE`), and at least as many
+        of them as the guide the retriever prefers: "营业执照丢了怎么补" names words the food-business guide says too,
+        but the licence-reissue guide says more of them."""
+        guide = retriever.guide(current) if current else None
+        held = share_held(text, guide_words(guide)) if guide is not None else None
+        if held is None or held < HELD_SHARE:
+            return False
+        rival = result.guide if result.guide is not None and result.guide_id != current else None
+        return rival is None or held >= (share_held(text, guide_words(rival)) or 0.0)
 
     def _with_opening(self, tracker: Tracker, retriever: Retriever, turn: policy.Turn,
                       aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:

@@ -437,3 +437,13 @@ def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(serv
     assert slots["guide_id"] == "food-business-license"
     assert guide.section("收费标准").text.strip().splitlines()[0] in texts(messages)
     assert guide.section("受理条件").text.strip().splitlines()[1] in texts(messages)
+
+
+@pytest.mark.parametrize(("message", "holds"), [
+    ("平面布局图要自己画吗", True),  # the food-business guide's words
+    ("营业执照丢了怎么补", False),  # words it says too, but the licence-reissue guide says more of them
+    ("今天天气怎么样", False),
+])
+def test_whether_the_conversations_guide_holds_a_messages_words(retriever: Retriever, message: str, holds: bool) -> None:
+    found = retriever.run(message, "general")
+    assert ActionAnswer.current_holds(retriever, message, "food-business-license", found) is holds
