@@ -61,6 +61,8 @@ _QUALIFY_CLAUSE = re.compile(
     r"|规定|标准|前提|经验|严不严|松不松|先有"
     # "消防那块要先弄吗": what must come first is a prerequisite; "要多少个建造师": how many people it takes
     r"|(要|得|需要)先[^，,。；;？?]{0,8}(吗|么|不)[?？。]*$|(要|得|需要)(多少|几)个"
+    # "我是乙肝小三阳，还能在学校食堂干活": whether the asker may still, given what they just told
+    r"|还(能|可以)"
     # sizes of the premises or the asker ("门面多大才行"), not of a photo or a form ("照片多大尺寸" asks materials)
     r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多少平"
     r"|(面积|门面|店面|场地|房子|房间|厂房|年纪|岁数)[^，,。；;？?]{0,4}(多大|多高|多宽)"
