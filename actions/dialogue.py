@@ -163,8 +163,9 @@ def describes_item(text: str) -> bool:
 
 def has_own_words(text: str) -> bool:
     """Whether anything but a follow-up's own words is left ("开发票怎么弄" leaves 开发票; "过期了怎么办", "需要预约吗"
-    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one."""
-    return len(_own_words(text)) >= 2
+    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one. A word
+    is two characters at least: "开的人要考证吗" leaves only 开, 人, 考 apart, no word of another matter."""
+    return any(len(run) >= 2 for run in _own_runs(text))
 
 
 # Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
@@ -196,13 +197,17 @@ def guide_words(guide: dict[str, Any]) -> str:
     return "\n".join(parts).lower()
 
 
+def _own_runs(text: str) -> list[str]:
+    """The message's own words as runs of adjacent characters (what `_own_words` joins)."""
+    return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
+
+
 def share_held(text: str, words: str) -> float | None:
     """The share of the message's own words (as character pairs: Chinese has no spaces) found in `words`, a guide's
     text (`guide_words`): "要空腹不" asks about the health-certificate guide that says 空腹, "交强险也要买吗" about the
     farm-machinery guide that names 交强险, "今天天气怎么样" about no guide. None when the message has no run of two
     own characters (nothing to compare)."""
-    runs = _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
-    pairs = [run[i:i + 2] for run in runs if len(run) >= 2 for i in range(len(run) - 1)]
+    pairs = [run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)]
     if not pairs:
         return None
     return sum(pair in words for pair in pairs) / len(pairs)
