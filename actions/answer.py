@@ -261,11 +261,11 @@ class ActionAnswer(Action):
     @staticmethod
     def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str) -> list[str]:
         """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
-        follow-up's own words, when the asked aspect's do not: the health certificate says 空腹 in its 受理条件."""
-        holding = sections_holding(text, guide)
-        if not holding or any(heading in holding for heading, _ in Retriever.sections_for(guide, aspect)):
-            return []
-        return [ASPECT_OF_SECTION[heading] for heading in holding if heading in ASPECT_OF_SECTION]
+        most of the follow-up's own words, besides the asked aspect's: the health certificate says 空腹 in its 受理条件;
+        "交强险也要买吗" finds 交强险 in 受理条件 as much as in 申请材料 (which the overview holds already)."""
+        asked = {heading for heading, _ in Retriever.sections_for(guide, aspect)}
+        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide)
+                if heading in ASPECT_OF_SECTION and heading not in asked]
 
     @staticmethod
     def _hesitation(tracker: Tracker, share: float) -> list[str]:

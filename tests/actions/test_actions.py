@@ -447,3 +447,12 @@ def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(serv
 def test_whether_the_conversations_guide_holds_a_messages_words(retriever: Retriever, message: str, holds: bool) -> None:
     found = retriever.run(message, "general")
     assert ActionAnswer.current_holds(retriever, message, "food-business-license", found) is holds
+
+
+def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(services: Services, records: Records) -> None:
+    """"那规章制度呢" after the overview: the guide names its 规章制度 in 申请材料 (in the overview) and in 受理条件 (not)."""
+    context = {"guide_id": "food-business-license", "aspect": "general"}
+    messages, _ = run_action(ActionAnswer(services), tracker_for("那规章制度呢", "ask_procedure", context))
+    guide = parsed_guide("food-business-license")
+    assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
+    assert guide.section("受理条件").text.strip().splitlines()[2] in texts(messages)
