@@ -19,13 +19,18 @@ from actions.asked import also_asked, asks_something, asks_who_applies, wording_
 from actions.conversation import changes_only, earlier_messages, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
+    asked_clause,
     describes_item,
+    guide_words,
     has_own_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     names_an_item,
+    refers_back,
     resolve_pick,
+    sections_holding,
+    share_held,
     starts_new_matter,
     states_a_matter,
     turns_aside,
@@ -84,10 +89,16 @@ ASPECT_OF_INTENT: dict[str, str] = {
     "ask_procedure": GENERAL,
 }
 ASK_POLICY = "ask_policy"
+# The aspect a section answers (its first aspect in ASPECT_SECTIONS, the overview aside): 适用对象 goes with 受理条件.
+ASPECT_OF_SECTION: dict[str, str] = {heading: aspect for aspect, headings in reversed(ASPECT_SECTIONS.items())
+                                     if aspect != GENERAL for heading in headings}
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
 OPENING_MAX_CHARS = 120
 # How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
 OPENING_LOOKBACK = 3
+# The conversation's guide holds a message's words when it says at least half of them (actions/dialogue.py
+# `share_held`): a majority, whatever the knowledge base.
+HELD_SHARE = 0.5
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -139,9 +150,10 @@ class ActionAnswer(Action):
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text))
+                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
-        if (current is None and decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item
+        if (current is None and ((decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item)
+                                 or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(text)))
                 and (turn.asks or intent in ASPECT_OF_INTENT)):
             text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
         if decision.kind == policy.REFUSE:
@@ -157,6 +169,8 @@ class ActionAnswer(Action):
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
+            if guide is not None and decision.guide_id == current and turn.current_holds:
+                also += self._where_the_words_are(guide, aspect, text)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, also=hesitation)
@@ -183,6 +197,18 @@ class ActionAnswer(Action):
             # A button of an older message still picks its guide.
             return pick if pick and retriever.guide(pick) else None
         return resolve_pick(text, options(retriever, offered), pick)
+
+    @staticmethod
+    def current_holds(retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
+        """Whether the conversation's guide says most of the message's own words (`HELD_SHARE`), and at least as many
+        of them as the guide the retriever prefers: "营业执照丢了怎么补" names words the food-business guide says too,
+        but the licence-reissue guide says more of them."""
+        guide = retriever.guide(current) if current else None
+        held = share_held(text, guide_words(guide)) if guide is not None else None
+        if held is None or held < HELD_SHARE:
+            return False
+        rival = result.guide if result.guide is not None and result.guide_id != current else None
+        return rival is None or held >= (share_held(text, guide_words(rival)) or 0.0)
 
     def _with_opening(self, tracker: Tracker, retriever: Retriever, turn: policy.Turn,
                       aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:
@@ -217,7 +243,7 @@ class ActionAnswer(Action):
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:
         """受理条件 for "要是…呢" in a conversation; the previous aspect for "X呢？" (it names no aspect,
         whatever the NLU guessed); else the intent's aspect; the wording's when the intent is general."""
-        if is_hypothetical(text) and detect_aspect(text) is None and tracker.get_slot(SLOT_GUIDE):
+        if is_hypothetical(text) and detect_aspect(asked_clause(text)) is None and tracker.get_slot(SLOT_GUIDE):
             # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
             return CONDITIONS
         if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):
@@ -233,6 +259,15 @@ class ActionAnswer(Action):
         if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_PENDING_ASPECT):
             return str(tracker.get_slot(SLOT_PENDING_ASPECT))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL
+
+    @staticmethod
+    def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str) -> list[str]:
+        """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
+        most of the follow-up's own words, besides the asked aspect's: the health certificate says 空腹 in its 受理条件;
+        "交强险也要买吗" finds 交强险 in 受理条件 as much as in 申请材料 (which the overview holds already)."""
+        asked = {heading for heading, _ in Retriever.sections_for(guide, aspect)}
+        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide)
+                if heading in ASPECT_OF_SECTION and heading not in asked]
 
     @staticmethod
     def _hesitation(tracker: Tracker, share: float) -> list[str]:

@@ -31,11 +31,14 @@ from knowledge.sources.aspects import (
 
 # "需要办证吗", "也要办施工证吗", "要审批吗", "是不是得先报批": whether the procedure applies to the asker at all.
 # Who must apply is 适用对象/受理条件, and what it takes is the overview: both are answered.
+# "要报备吗", "要不要去商务局备个案", "也要去农机站登记挂牌不": the applying verbs, in their split forms too.
+_APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记)"
 _NEEDS_PROCEDURE = re.compile(
-    r"(要|需要|得|用|该)(先)?(去)?(办|申请|报批|审批|批|备案|登记)[^，,。；;？?]{0,12}(吗|么|不)[?？。！!]*$"
-    r"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?(办|申请|报批|审批|批|备案|登记)"
-    # "需要去水利局批吗": the office between the verbs
-    r"|(要|需要|得|该)(先)?去[^，,。；;？?]{1,8}(办|申请|报批|审批|批|备案|登记)(一下)?(吗|么|不)[?？。！!]*$"
+    rf"(要|需要|得|用|该)(先)?(去)?{_APPLY}[^，,。；;？?]{{0,12}}(吗|么|不)[?？。！!]*$"
+    rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?{_APPLY}"
+    # "需要去水利局批吗", "要不要去商务局备个案", "要去农机站登记挂牌不": the office between the verbs
+    rf"|(要不要|需不需要|用不用)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}"
+    rf"|(要|需要|得|该)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
 )
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
@@ -56,6 +59,10 @@ _QUALIFY_CLAUSE = re.compile(
     r"|(必须|一定要|非得|只能)[^，,。；;？?]{1,12}(吗|么|不)[?？。]*$"
     r"|(什么|啥|哪些|哪种|哪类|谁)(样的)?(人|单位|企业|公司|家庭|情况)?(能|可以|才能|才可以|有资格)(申请|办|报|享受|领)"
     r"|规定|标准|前提|经验|严不严|松不松|先有"
+    # "消防那块要先弄吗": what must come first is a prerequisite; "要多少个建造师": how many people it takes
+    r"|(要|得|需要)先[^，,。；;？?]{0,8}(吗|么|不)[?？。]*$|(要|得|需要)(多少|几)个"
+    # "我是乙肝小三阳，还能在学校食堂干活": whether the asker may still, given what they just told
+    r"|还(能|可以)"
     # sizes of the premises or the asker ("门面多大才行"), not of a photo or a form ("照片多大尺寸" asks materials)
     r"|门槛|资质|具备|起码|至少|最少|最低|不低于|不少于|不超过|(要|得|需要)有(多少|几)|多少人|几个人|多少平"
     r"|(面积|门面|店面|场地|房子|房间|厂房|年纪|岁数)[^，,。；;？?]{0,4}(多大|多高|多宽)"
@@ -72,7 +79,7 @@ def _asks_qualification(clause: str) -> bool:
 
 # "县里有没有给困难户便宜租房的政策": whether such a thing exists at all, answered by the overview (what it is,
 # who may apply, how); "用12123换驾照怎么操作", "在微信上能弄吗": an online service named by its app or number.
-_EXISTS = re.compile(r"有没有[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶)")
+_EXISTS = re.compile(r"有(没有|啥|什么)[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶|扶持)")
 _NAMED_APP = re.compile(r"支付宝|微信|(用|在|通过)\d{5}(?!\d)")
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from actions.asked import strip_cue_words
 from knowledge.sources.aspects import detect_aspect
@@ -91,6 +92,19 @@ def is_hypothetical(text: str) -> bool:
     return bool(_HYPOTHETICAL.search((text or "").strip()))
 
 
+# "要是以后营业执照上的地址改了，" : the circumstance, before the clause that asks.
+_IF_CLAUSE = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)[^，,。；;？?！!]*[，,；;]")
+
+
+def asked_clause(text: str) -> str:
+    """What a hypothetical asks, without its if-clause: in "要是以后营业执照上的地址改了，那个登记要重新弄吗" the 地址
+    is the circumstance, not the question (which asks whether the asker must apply again: 受理条件). The whole text
+    when there is no if-clause, or nothing after it."""
+    stripped = (text or "").strip()
+    rest = _IF_CLAUSE.sub("", stripped, count=1)
+    return rest if rest.strip() else stripped
+
+
 _NEW_MATTER = re.compile(r"^(还有|另外|另)(一|个|一个|件|一件)?(件)?事|^换个(问题|事|事情|话题)|^(问|再问)(个|一个|一下)?(别的|另外)")
 
 
@@ -109,6 +123,14 @@ _ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还�
 def turns_aside(text: str) -> bool:
     """"我其实还想自己开个小店，…": a sign that the message may be about another matter."""
     return bool(_ASIDE.search((text or "").strip()))
+
+
+_REFERS_BACK = re.compile(r"^(那|这)(个|种|样|些|块|件|事|也|还)")
+
+
+def refers_back(text: str) -> bool:
+    """"这个要跟政府报备吗", "那种也要办吗": the message points at something said before, not at a matter of its own."""
+    return bool(_REFERS_BACK.match((text or "").strip()))
 
 
 def names_an_item(text: str) -> bool:
@@ -141,8 +163,9 @@ def describes_item(text: str) -> bool:
 
 def has_own_words(text: str) -> bool:
     """Whether anything but a follow-up's own words is left ("开发票怎么弄" leaves 开发票; "过期了怎么办", "需要预约吗"
-    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one."""
-    return len(_own_words(text)) >= 2
+    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one. A word
+    is two characters at least: "开的人要考证吗" leaves only 开, 人, 考 apart, no word of another matter."""
+    return any(len(run) >= 2 for run in _own_runs(text))
 
 
 # Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
@@ -162,3 +185,43 @@ PEOPLE_OR_GRIEVANCE = re.compile(
     r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
     r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
 )
+
+
+# What a guide says, for `share_held`: its names and every section and FAQ (not its contacts' numbers).
+def guide_words(guide: dict[str, Any]) -> str:
+    """The text of a guide that a follow-up's words may come from: title, aliases, sections, FAQs."""
+    sections = guide.get("sections") or {}
+    parts = [guide.get("title") or "", *(guide.get("aliases") or []), guide.get("department") or "",
+             *(str(section.get("text") or "") for section in sections.values()),
+             *(f"{faq.get('question') or ''}{faq.get('answer') or ''}" for faq in guide.get("faqs") or [])]
+    return "\n".join(parts).lower()
+
+
+def _own_runs(text: str) -> list[str]:
+    """The message's own words as runs of adjacent characters (what `_own_words` joins)."""
+    return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
+
+
+def share_held(text: str, words: str) -> float | None:
+    """The share of the message's own words (as character pairs: Chinese has no spaces) found in `words`, a guide's
+    text (`guide_words`): "要空腹不" asks about the health-certificate guide that says 空腹, "交强险也要买吗" about the
+    farm-machinery guide that names 交强险, "今天天气怎么样" about no guide. None when the message has no run of two
+    own characters (nothing to compare)."""
+    pairs = [run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)]
+    if not pairs:
+        return None
+    return sum(pair in words for pair in pairs) / len(pairs)
+
+
+# At most this many sections are added for the words of a follow-up (`sections_holding`): a word the guide repeats
+# everywhere ("营业执照") should not make the answer the whole guide.
+MAX_HOLDING_SECTIONS = 2
+
+
+def sections_holding(text: str, guide: dict[str, Any]) -> list[str]:
+    """The headings of the guide's sections that hold the most of the message's own words, in guide order: "要空腹不"
+    names no aspect, but the health-certificate guide says 空腹 in its 受理条件, which is what it asks about."""
+    shares = {heading: share_held(text, str(section.get("text") or "").lower())
+              for heading, section in (guide.get("sections") or {}).items()}
+    best = max((share for share in shares.values() if share), default=0.0)
+    return [heading for heading, share in shares.items() if best and share == best][:MAX_HOLDING_SECTIONS]

@@ -48,10 +48,19 @@ class Turn:
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
     states_matter: bool = False  # tells the user's situation, asks nothing (actions/dialogue.py `states_a_matter`)
     own_words: bool = True  # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`)
+    # The conversation's guide says most of the message's own words ("交强险也要买吗" after the farm-machinery guide
+    # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
+    # NLU calls it or another guide scores.
+    current_holds: bool = False
 
     @property
     def has_item(self) -> bool:
         return bool(self.named) or self.names_item
+
+    @property
+    def about_current(self) -> bool:
+        """The conversation's guide holds the message's words and the user gives no sign of turning aside."""
+        return self.current_holds and not self.aside and not self.new_matter
 
     @property
     def moves_on(self) -> bool:
@@ -105,9 +114,13 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
             and (turn.asks or current is not None or turn.states_matter))
+    # In a conversation, words the conversation's guide says are its business ("要空腹不" after the health
+    # certificate), though the NLU, which never saw the guide, calls them off-topic.
+    ours = ours or (current is not None and turn.about_current)
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
-    if len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named):
+    if (len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named)
+            and not outcovered(result, next(iter(turn.named)), limits.alternative_coverage_share)):
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
     if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
@@ -149,9 +162,10 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
     (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
     ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
-    "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
+    "开发票怎么弄" has its own 开发票 and leaves), or whose words the conversation's guide says itself ("保险有什么要求"
+    after the school bus, `Turn.about_current`), stays even when another guide is answered, unless the retriever
     is as sure as a topic switch needs (context_switch_probability)."""
-    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS):
+    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS) and not turn.about_current:
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
         # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
@@ -160,8 +174,23 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     if result.decision in (CONFIRM, NONE):
         return True
     if result.decision == AMBIGUOUS:
-        return turn.hypothetical or not result.sure
-    return (turn.hypothetical or not turn.own_words) and result.confidence < limits.context_switch_probability
+        return turn.hypothetical or turn.about_current or not result.sure
+    # "保险有什么要求" after the school-bus guide, which says what insurance a school bus needs: another guide answered
+    # (social insurance), but the words are the conversation's guide's as well, and the user did not turn aside.
+    return ((turn.hypothetical or not turn.own_words or turn.about_current)
+            and result.confidence < limits.context_switch_probability)
+
+
+def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bool:
+    """Whether the retriever answers another guide that holds the question's item words better than the named one
+    does (the named guide, found among the candidates, covers less than `coverage_share` of what the answered one
+    covers): "我个人能不能开网吧，还是非得注册公司" names 注册公司 (company setup) as the alternative it fears, the
+    question is about the internet-café licence the retriever answers. A named guide the retriever did not find
+    at all keeps its name's say."""
+    if result.decision != ANSWER or not result.candidates or result.candidates[0].guide_id == named:
+        return False
+    found = next((c for c in result.candidates if c.guide_id == named), None)
+    return found is not None and not holds_item_words(found.best, result.candidates[0].best, coverage_share)
 
 
 def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:

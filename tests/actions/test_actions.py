@@ -400,3 +400,59 @@ def test_when_the_nlu_hesitates_between_two_aspects_both_are_answered(services: 
     text = texts(messages)
     assert water.section("办理时限").text.strip().splitlines()[0] in text and slots["aspect"] == "time_limit"
     assert (water.section("收费标准").text.strip().splitlines()[0] in text) is both
+
+
+def test_a_follow_up_in_words_the_conversations_guide_holds_is_answered_though_the_nlu_calls_it_off_topic(
+        services: Services, records: Records) -> None:
+    """"平面布局图要自己画吗" after a food-business question: the guide asks for the 平面布局图, the NLU never saw it."""
+    context = {"guide_id": "food-business-license", "aspect": "materials"}
+    messages, _ = run_action(ActionAnswer(services), tracker_for("平面布局图要自己画吗", "out_of_scope", context))
+    assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
+    messages, _ = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope", context))
+    assert custom(messages, "answer") is None and "不在我的服务范围" in texts(messages)
+
+
+def test_the_circumstance_of_a_hypothetical_does_not_choose_the_aspect(services: Services, records: Records) -> None:
+    """"要是以后地址改了，这个要重新办吗": 地址 tells the circumstance; whether to apply again is 受理条件."""
+    context = {"guide_id": "food-business-license", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要是以后店的地址改了，这个要重新弄吗", "nlu_fallback", context))
+    assert slots["guide_id"] == "food-business-license" and slots["aspect"] == "conditions"
+    assert parsed_guide("food-business-license").section("受理条件").text.strip().splitlines()[0] in texts(messages)
+
+
+def test_a_question_that_refers_back_is_read_with_the_matter_described_before(services: Services, records: Records) -> None:
+    """"我们几个人想合伙开个公司" was not placed; "这个要去登记吗" points back at it: the two are read together, not
+    the second alone (which names some registration of its own)."""
+    tracker = tracker_for("这个要去登记吗", "ask_conditions", events=_opening("我们几个人想合伙开个公司", 30))
+    _, slots = run_action(ActionAnswer(services), tracker)
+    offered = slots.get("candidates") or [slots.get("guide_id")]
+    assert "company-setup" in offered
+
+
+def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(services: Services, records: Records) -> None:
+    """"那污染源呢" after the fee: the previous aspect, and 受理条件, where the guide speaks of 污染源."""
+    context = {"guide_id": "food-business-license", "aspect": "fee"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for("那污染源呢", "ask_fee", context))
+    guide = parsed_guide("food-business-license")
+    assert slots["guide_id"] == "food-business-license"
+    assert guide.section("收费标准").text.strip().splitlines()[0] in texts(messages)
+    assert guide.section("受理条件").text.strip().splitlines()[1] in texts(messages)
+
+
+@pytest.mark.parametrize(("message", "holds"), [
+    ("平面布局图要自己画吗", True),  # the food-business guide's words
+    ("营业执照丢了怎么补", False),  # words it says too, but the licence-reissue guide says more of them
+    ("今天天气怎么样", False),
+])
+def test_whether_the_conversations_guide_holds_a_messages_words(retriever: Retriever, message: str, holds: bool) -> None:
+    found = retriever.run(message, "general")
+    assert ActionAnswer.current_holds(retriever, message, "food-business-license", found) is holds
+
+
+def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(services: Services, records: Records) -> None:
+    """"那规章制度呢" after the overview: the guide names its 规章制度 in 申请材料 (in the overview) and in 受理条件 (not)."""
+    context = {"guide_id": "food-business-license", "aspect": "general"}
+    messages, _ = run_action(ActionAnswer(services), tracker_for("那规章制度呢", "ask_procedure", context))
+    guide = parsed_guide("food-business-license")
+    assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
+    assert guide.section("受理条件").text.strip().splitlines()[2] in texts(messages)

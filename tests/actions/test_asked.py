@@ -41,6 +41,9 @@ def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str
     ("得有几个员工才能申请", "materials", ["conditions"]),
     ("什么人能申请", "general", ["conditions"]), ("有啥前提，要不要先有执照", "process", ["conditions"]),
     ("审核严不严", "time_limit", ["conditions"]),
+    ("消防那块要先弄吗", "fee", ["conditions"]),  # what must come first is a prerequisite
+    ("要多少个建造师", "fee", ["conditions"]),  # how many people it takes
+    ("我是乙肝小三阳，还能在学校食堂干活、拿到健康证明不", "materials", ["conditions"]),  # whether one may still
     ("收费标准是啥", "fee", []),  # 标准 of the fee is the fee's
     # a clause that names another aspect asks that one ("可以…吗" is how many questions end)
     ("可以网上交吗", "online", []),
@@ -57,6 +60,7 @@ def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspec
     # whether such a thing exists at all: the overview
     ("家里收入低，县里有没有政府出房子便宜租给困难户的政策", "conditions", ["general"]),
     ("开小店有没有什么补贴", "fee", ["general"]),
+    ("下岗了想学门手艺考个证，政府那边有啥扶持没", "materials", ["general"]),
     # an online service named by its app or its number
     ("用12123换驾照是怎么操作的", "general", ["process", "online"]),
     ("在支付宝上能弄吗", "conditions", ["online"]),
@@ -87,6 +91,8 @@ def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
 
 @pytest.mark.parametrize(("question", "needed"), [
     ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True), ("需要去水利局批吗", True),
+    # the applying verbs in their other and split forms, the office between them, a few words before the particle
+    ("这也算发卡要报备吗", True), ("卖酒要不要去商务局备个案", True), ("这个也要去农机站登记挂牌不", True),
     ("要交哪些材料", False), ("审批要多久", False), ("能不能网上办", False),
 ])
 def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:

@@ -3,13 +3,17 @@ from __future__ import annotations
 import pytest
 
 from actions.dialogue import (
+    asked_clause,
     describes_item,
     has_own_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     names_an_item,
+    refers_back,
     resolve_pick,
+    sections_holding,
+    share_held,
     starts_new_matter,
     states_a_matter,
     turns_aside,
@@ -104,6 +108,44 @@ def test_a_statement_of_the_users_matter_asks_nothing_and_names_something(text: 
 @pytest.mark.parametrize(("text", "expected"), [
     ("开发票怎么弄", True), ("抵押登记在哪办", True),  # a matter of its own, however short
     ("过期了怎么办", False), ("需要预约吗", False), ("要交押金吗", False), ("具体咋弄", False),  # a follow-up's own words
+    ("开的人要考证吗", False),  # 开, 人, 考 apart: no word of another matter
 ])
 def test_own_words_are_what_a_follow_up_does_not_say(text: str, expected: bool) -> None:
     assert has_own_words(text) is expected
+
+
+GUIDE_WORDS = "从业人员健康证明\n受理条件：本人到场体检，当天早上空腹。\n收费标准：交强险由机主自行购买。"
+
+
+@pytest.mark.parametrize(("message", "held"), [
+    ("要空腹不", 1.0), ("交强险也要买吗", 1.0),  # words the guide says
+    ("今天天气怎么样", 0.0), ("开发票怎么弄", 0.0),  # words it does not
+    ("那要多久？", None), ("具体咋弄", None),  # nothing of its own to compare
+])
+def test_the_share_of_a_messages_words_a_guide_holds(message: str, held: float | None) -> None:
+    assert share_held(message, GUIDE_WORDS) == held
+
+
+@pytest.mark.parametrize(("message", "asked"), [
+    ("要是以后营业执照上的地址改了，那个登记要重新弄吗", "那个登记要重新弄吗"),  # 地址 is the circumstance
+    ("如果材料不全的话怎么办", "如果材料不全的话怎么办"),  # one clause: it is the question
+    ("那要是到期了呢", "那要是到期了呢"), ("在哪办", "在哪办"),
+])
+def test_a_hypotheticals_question_is_read_without_its_if_clause(message: str, asked: str) -> None:
+    assert asked_clause(message) == asked
+
+
+@pytest.mark.parametrize(("message", "back"), [
+    ("这个要跟政府报备吗", True), ("那种也要办吗", True), ("这也算吗", True),
+    ("那要多久", False), ("开公司要什么材料", False), ("这里是政务中心吗", False),
+])
+def test_a_message_that_refers_back(message: str, back: bool) -> None:
+    assert refers_back(message) is back
+
+
+def test_the_sections_that_hold_a_follow_ups_words() -> None:
+    guide = {"sections": {"受理条件": {"text": "当天早上空腹；交强险须投保"}, "申请材料": {"text": "交强险保单原件"},
+                          "收费标准": {"text": "交强险保费自理"}, "办理地点": {"text": "体检门诊"}}}
+    assert sections_holding("要空腹不", guide) == ["受理条件"]
+    assert sections_holding("交强险也要买吗", guide) == ["受理条件", "申请材料"]  # everywhere: the first few only
+    assert sections_holding("今天天气怎么样", guide) == [] and sections_holding("那要多久", guide) == []

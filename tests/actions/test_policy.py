@@ -231,3 +231,44 @@ def test_out_of_scope_is_overridden_only_for_a_message_about_a_procedure(asks: b
     assert decide(message, result(ANSWER, "loan", in_scope=0.9), LIMITS).kind == kind
     if states:  # the retriever, calibrated on this knowledge base, must still find it its business
         assert decide(message, result(CONFIRM, "loan", in_scope=0.3), LIMITS).kind == REFUSE
+
+
+@pytest.mark.parametrize(("holds", "aside", "kind", "guide_id"), [
+    (True, False, ANSWER_GUIDE, "water"),  # "要空腹不" after the health certificate, which says 空腹: its follow-up
+    (False, False, REFUSE, None),  # "今天天气怎么样": the NLU is right
+    (True, True, REFUSE, None),  # "对了，…" turns aside: the conversation's words are no sign
+])
+def test_the_nlus_off_topic_is_overridden_by_words_the_conversations_guide_holds(holds: bool, aside: bool, kind: str,
+                                                                                 guide_id: str | None) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current="water", names_item=True, describes_item=False,
+                   current_holds=holds, aside=aside)
+    decision = decide(message, result(NONE, None, confidence=0.05, in_scope=0.05), STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+@pytest.mark.parametrize(("holds", "aside", "confidence", "kind", "guide_id"), [
+    (True, False, 0.4, ANSWER_GUIDE, "water"),  # "保险有什么要求" after the school bus, which says what insurance it needs
+    (True, False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (True, True, 0.4, ANSWER_RESULT, "gas"),  # "对了，…": the user turns aside
+    (False, False, 0.4, ANSWER_RESULT, "gas"),  # words the conversation's guide does not say: the user moved on
+])
+def test_another_answered_guide_is_not_followed_with_words_the_conversations_guide_holds(holds: bool, aside: bool,
+                                                                                        confidence: float, kind: str,
+                                                                                        guide_id: str) -> None:
+    message = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, describes_item=True,
+                   current_holds=holds, aside=aside)
+    decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+@pytest.mark.parametrize(("named_coverage", "kind", "guide_id"), [
+    (0.10, ANSWER_RESULT, "cafe"),  # "我个人能不能开网吧，还是非得注册公司": 注册公司 is named, the words are the café's
+    (0.25, ANSWER_GUIDE, "company"),  # the named guide holds the words about as well: the name decides
+])
+def test_a_named_guide_gives_way_to_an_answered_one_that_holds_the_words_far_better(named_coverage: float, kind: str,
+                                                                                    guide_id: str) -> None:
+    candidates = [covering("cafe", 0.78, 0.26), covering("company", 0.725, named_coverage)]
+    found = RetrievalResult("q", ANSWER, "conditions", 0.7, 0.9, True, guide={"id": "cafe", "title": "cafe"},
+                            candidates=candidates, spread=0.1)
+    decision = decide(turn("ask_conditions", named=("company",), aspect="conditions"), found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
