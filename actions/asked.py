@@ -21,6 +21,7 @@ from knowledge.sources.aspects import (
     CONDITIONS,
     FEE,
     GENERAL,
+    MATERIALS,
     ONLINE,
     PROCESS,
     asks_for_proxy,
@@ -46,6 +47,8 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
+    # "开家兽医院需要什么": what it takes, the question left open at the end ("…需要什么调料" names its own thing)
+    (MATERIALS, re.compile(r"(需要|要|得)(准备|带|交|提供)?(些|点)?(什么|啥|哪些)(东西)?[?？。呢吧啊呀]*$")),
 )
 # "这可咋整" asks the steps only of a matter already at hand ("电脑坏了咋整" asks no procedure): a weak sign, like the
 # qualification clauses below, read for the answer's sections but not to tell a question from an off-topic one.

@@ -102,6 +102,7 @@ def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
 @pytest.mark.parametrize(("message", "asks"), [
     ("出差回来发现证件丢了，下周还要坐高铁，这可咋整", True),
     ("新买了台电瓶车，想去挂个牌子，要准备什么", True), ("我在上海出差突然要住院，医保咋用", True), ("能让我儿子替我办吗", True),
+    ("开家兽医院需要什么", True), ("给宠物开个诊所得准备些啥？", True), ("红烧鱼需要什么调料", False),
     ("水库钓鲫鱼用什么饵料好", False), ("电动车电瓶冬天怎么充电更耐用", False), ("去香港旅游有哪些必吃的茶餐厅", False),
 ])
 def test_whether_a_message_asks_about_a_procedure(message: str, asks: bool) -> None:
