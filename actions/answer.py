@@ -96,9 +96,6 @@ ASPECT_OF_SECTION: dict[str, str] = {heading: aspect for aspect, headings in rev
 OPENING_MAX_CHARS = 120
 # How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
 OPENING_LOOKBACK = 3
-# The conversation's guide holds a message's words when it says at least half of them (actions/dialogue.py
-# `share_held`): a majority, whatever the knowledge base.
-HELD_SHARE = 0.5
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -198,14 +195,14 @@ class ActionAnswer(Action):
             return pick if pick and retriever.guide(pick) else None
         return resolve_pick(text, options(retriever, offered), pick)
 
-    @staticmethod
-    def current_holds(retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
-        """Whether the conversation's guide says most of the message's own words (`HELD_SHARE`), and at least as many
+    def current_holds(self, retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
+        """Whether the conversation's guide says most of the message's own words (settings.yml `context_hold_share`,
+        actions/dialogue.py `share_held`), and at least as many
         of them as the guide the retriever prefers: "营业执照丢了怎么补" names words the food-business guide says too,
         but the licence-reissue guide says more of them."""
         guide = retriever.guide(current) if current else None
         held = share_held(text, guide_words(guide)) if guide is not None else None
-        if held is None or held < HELD_SHARE:
+        if held is None or held < self.services.settings.context_hold_share:
             return False
         rival = result.guide if result.guide is not None and result.guide_id != current else None
         return rival is None or held >= (share_held(text, guide_words(rival)) or 0.0)

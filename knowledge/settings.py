@@ -78,6 +78,7 @@ class Settings:
     out_of_scope_override_probability: float
     nlu_runner_up_share: float
     context_opening_seconds: float
+    context_hold_share: float
     near_miss_margin: float
     near_miss_probability: float
     related_passage_level: float

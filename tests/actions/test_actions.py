@@ -444,9 +444,10 @@ def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(serv
     ("营业执照丢了怎么补", False),  # words it says too, but the licence-reissue guide says more of them
     ("今天天气怎么样", False),
 ])
-def test_whether_the_conversations_guide_holds_a_messages_words(retriever: Retriever, message: str, holds: bool) -> None:
+def test_whether_the_conversations_guide_holds_a_messages_words(services: Services, retriever: Retriever, message: str,
+                                                                holds: bool) -> None:
     found = retriever.run(message, "general")
-    assert ActionAnswer.current_holds(retriever, message, "food-business-license", found) is holds
+    assert ActionAnswer(services).current_holds(retriever, message, "food-business-license", found) is holds
 
 
 def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(services: Services, records: Records) -> None:
