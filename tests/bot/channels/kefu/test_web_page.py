@@ -5,7 +5,6 @@ Screenshots are kept under var/test-artifacts/screenshots/ for review."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,12 +181,12 @@ def test_a_new_conversation_offers_the_examples_published_now(browser: Any, assi
         publish_guides(index, bundled_guides(), version="20260102-000000-bbbbbb")  # a rebuild while the page is open
         tab.page.click("#restart")
         published = list(derive_examples(bundled_guides().values()).questions)
-        tab.page.wait_for_function(f"JSON.stringify({chips_js}) === {json.dumps(json.dumps(published, ensure_ascii=False))}")
+        tab.page.wait_for_function(f"(expected) => JSON.stringify({chips_js}) === JSON.stringify(expected)", arg=published)
         tab.page.locator("#examples button").first.click()  # the new chip sends its question
         assert published[0] in tab.page.locator(".row.user").last.inner_text()
         (index / "CURRENT").unlink()  # nothing published any more
         tab.page.click("#restart")
-        tab.page.wait_for_function(f"{chips_js}.length === 0")
+        tab.page.wait_for_function(f"() => {chips_js}.length === 0")
         greeting = tab.page.evaluate(greeting_js)
         assert "您好" in greeting and "常见问题" not in greeting
         tab.close()
