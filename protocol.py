@@ -35,7 +35,7 @@ def empty_text(examples: str = "") -> str:
     example questions quoted in a row (knowledge/examples.py Examples.questions_inline), where the
     channel has them (the hall API); without, in general words (Rasa's REST channel)."""
     if examples:
-        return f"请问您想咨询什么事项？可以这样问：{examples}。"
+        return f"请问您想咨询什么事项？请输入您的问题，例如{examples}。"
     return "请问您想咨询什么事项？请输入事项名称和想了解的内容，例如要带什么材料、多久能办好、去哪里办。"
 
 

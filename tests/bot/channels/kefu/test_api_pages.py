@@ -79,7 +79,7 @@ def test_the_chips_and_the_empty_reply_name_the_published_guides_and_follow_a_re
     with fake_rasa([ASK_REPLY]) as (url, _received):
         page, empty, listed, after, again, relisted, anonymous = asyncio.run(run(url))
     assert 'data-examples="["渔船登记要什么材料？", "取水许可多久能批？"]"' in page
-    assert empty == "请问您想咨询什么事项？可以这样问：“渔船登记要什么材料”“取水许可多久能批”。"
+    assert empty == "请问您想咨询什么事项？请输入您的问题，例如“渔船登记要什么材料”“取水许可多久能批”。"
     assert not any(name in page + empty for name in SAMPLE)
     assert "开公司要带什么材料？" in after and "渔船登记" not in after
     assert "“开公司要带什么材料”" in again
