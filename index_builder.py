@@ -79,6 +79,9 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
         return EXIT_OK
     if args.if_changed and version and not _current_format(store.manifest(version)):
         print(f"当前索引 {version} 的决策模型是旧版本的格式，按现在的代码重建")
+    elif args.if_changed and version and not _changed_sources(settings, store.manifest(version)) \
+            and _examples_stale(settings, store.manifest(version)):
+        print(f"当前索引 {version} 的示例问题没有记录，或和 settings.yml 的 example_questions 不一致：重建以更新示例问题")
     try:
         report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate, accept=args.accept,
                              log=lambda message: print(message, flush=True))
@@ -150,6 +153,8 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     if examples:
         source = "settings.yml 指定" if examples.get("override") else "从指南中选出"
         print(f"助手给的示例问题（{source}）：" + "、".join(examples["questions"]) + "；事项名称：" + "、".join(examples["items"]))
+        for warning in examples.get("warnings") or ():
+            print(f"⚠ {warning}")
     if _examples_stale(settings, manifest):
         print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
     accepted = (manifest.get("gate") or {}).get("accepted")

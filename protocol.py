@@ -30,8 +30,12 @@ def too_long_text(limit: int) -> str:
     return f"您的消息太长了（超过 {limit} 个字），请简要说明要办的事项和想了解的内容，例如事项名称加上“要带什么材料”“多久能办好”。"
 
 
-def empty_text() -> str:
-    """A message with nothing in it once invisible characters are removed."""
+def empty_text(examples: str = "") -> str:
+    """A message with nothing in it once invisible characters are removed. `examples`: the published
+    example questions quoted in a row (knowledge/examples.py Examples.questions_inline), where the
+    channel has them (the hall API); without, in general words (Rasa's REST channel)."""
+    if examples:
+        return f"请问您想咨询什么事项？请输入您的问题，例如{examples}。"
     return "请问您想咨询什么事项？请输入事项名称和想了解的内容，例如要带什么材料、多久能办好、去哪里办。"
 
 

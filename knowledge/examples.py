@@ -25,8 +25,13 @@ The choice (deterministic: the same guides give the same examples):
 4. Its item name: the title without the bracketed part when that is at most 6 characters (企业开办),
    else the longest alias found inside the title (建筑工程施工许可证核发 → 施工许可证), else the shortest alias.
 
+The build then asks its new index each question (knowledge/index/example_check.py): one not
+answered from its guide gives way to the guide's next `questions:` entry, then to the next guide of
+the ranking (ExampleChoice.reject).
+
 settings.yml `example_questions` (a list) replaces the derived questions (not the item names); the
-build copies it into the manifest, so it takes effect with the next build.
+build copies it into the manifest, so it takes effect with the next build; those no guide answers
+are warnings of the build, shown by `index_builder.py status`.
 
 Usage::
 
@@ -66,6 +71,8 @@ class Examples:
     def of(cls, manifest: Mapping[str, Any] | None) -> Examples:
         """The examples a version's manifest holds (none: an older version, or no manifest)."""
         stored = (manifest or {}).get(MANIFEST_KEY) or {}
+        if not isinstance(stored, Mapping):  # a hand-edited or foreign manifest: the generic wording, not an error
+            return cls()
         return cls(tuple(str(q) for q in stored.get("questions") or ()), tuple(str(i) for i in stored.get("items") or ()))
 
     def as_manifest(self, override: Sequence[str] = ()) -> dict[str, Any]:
@@ -110,31 +117,102 @@ def _question(text: str) -> str:
 
 def derive_examples(guides: Iterable[Mapping[str, Any]], override: Sequence[str] = (), count: int = COUNT) -> Examples:
     """The examples of these guides (guides.json entries: id, title, aliases, category, questions)."""
-    ranked = sorted(guides, key=lambda g: (len(short_title(str(g["title"]))), str(g["id"])))
-    chosen: list[Mapping[str, Any]] = []
-    categories: set[str] = set()
-    for guide in ranked:
-        category = str(guide.get("category") or "")  # read here: only the guides reached are loaded whole
-        if category not in categories:
-            categories.add(category)
-            chosen.append(guide)
-            if len(chosen) == count:
-                break
-    if len(chosen) < count:  # fewer categories than examples: the next guides of the ranking
-        taken = {id(guide) for guide in chosen}
-        chosen += [guide for guide in ranked if id(guide) not in taken][: count - len(chosen)]
-    questions: list[str] = []
-    asked: set[str | None] = set()
-    for guide in chosen:
+    return ExampleChoice(guides, count).examples(override)
+
+
+def override_questions(override: Sequence[str]) -> list[str]:
+    """settings.yml's example_questions as offered: stripped, empty ones dropped."""
+    return [str(question).strip() for question in override if str(question).strip()]
+
+
+class _Slot:
+    """One example: its guide and the guide's questions in the order to offer them (rule 3 first)."""
+
+    def __init__(self, guide: Mapping[str, Any], asked: set[str | None]) -> None:
+        self.guide = guide
         own = [(str(q), detect_aspect(str(q))) for q in guide.get("questions") or () if str(q).strip()]
         pick = (next((pair for pair in own if pair[1] is not None and pair[1] not in asked), None)
                 or next((pair for pair in own if pair[1] is None), None) or (own[0] if own else None))
-        if pick is not None:
-            questions.append(_question(pick[0]))
-            asked.add(pick[1])
-    if override:
-        questions = [str(question).strip() for question in override if str(question).strip()]
-    return Examples(tuple(questions), tuple(dict.fromkeys(item_name(guide) for guide in chosen)))
+        # Should the first not be answered, the guide's next `questions:` entries, in the file's order.
+        self.questions = [pick, *(pair for pair in own if pair is not pick)] if pick is not None else []
+        self.at = 0
+
+    @property
+    def question(self) -> str | None:
+        return _question(self.questions[self.at][0]) if self.at < len(self.questions) else None
+
+    @property
+    def aspect(self) -> str | None:
+        return self.questions[self.at][1] if self.at < len(self.questions) else None
+
+
+class ExampleChoice:
+    """The choice of the module docstring, with a fallback for a question the built index does not
+    answer (knowledge/index/example_check.py): `reject(n)` moves example n to its guide's next
+    question, then to the next guide of the ranking of a category no other example has."""
+
+    LOOKAHEAD = 20  # guides walked for a new category before any next guide will do: few guides read whole
+
+    def __init__(self, guides: Iterable[Mapping[str, Any]], count: int = COUNT) -> None:
+        self.ranked = sorted(guides, key=lambda g: (len(short_title(str(g["title"]))), str(g["id"])))
+        self.slots: list[_Slot] = []
+        self._used: set[int] = set()
+        self._next = 0  # where the walk down the ranking goes on
+        asked: set[str | None] = set()
+        categories: set[str] = set()
+        for position, guide in enumerate(self.ranked):
+            category = str(guide.get("category") or "")  # read here: only the guides reached are loaded whole
+            if category not in categories:
+                categories.add(category)
+                self._take(guide, asked)
+                if len(self.slots) == count:
+                    self._next = position + 1
+                    break
+        # Else every guide was read: a replacement is looked for from the top (the taken ones are skipped).
+        if len(self.slots) < count:  # fewer categories than examples: the next guides of the ranking
+            for guide in [g for g in self.ranked if id(g) not in self._used][: count - len(self.slots)]:
+                self._take(guide, asked)
+
+    def _take(self, guide: Mapping[str, Any], asked: set[str | None]) -> _Slot:
+        slot = _Slot(guide, asked)
+        self._used.add(id(guide))
+        self.slots.append(slot)
+        asked.add(slot.aspect)
+        return slot
+
+    def reject(self, index: int) -> bool:
+        """Example `index`'s question is not answered: offer the next one; False when none is left."""
+        slot = self.slots[index]
+        slot.at += 1
+        if slot.question is not None:
+            return True
+        guide = self._next_guide({str(s.guide.get("category") or "") for n, s in enumerate(self.slots) if n != index})
+        if guide is None:
+            return False
+        asked = {s.aspect for n, s in enumerate(self.slots) if n != index}
+        self._used.add(id(guide))
+        self.slots[index] = _Slot(guide, asked)
+        return self.slots[index].question is not None or self.reject(index)
+
+    def _next_guide(self, taken: set[str]) -> Mapping[str, Any] | None:
+        fallback = None
+        for position in range(self._next, len(self.ranked)):
+            guide = self.ranked[position]
+            if id(guide) in self._used:
+                continue
+            if str(guide.get("category") or "") not in taken:
+                return guide
+            if fallback is None:
+                fallback = guide
+            if position - self._next >= self.LOOKAHEAD:
+                break
+        return fallback
+
+    def examples(self, override: Sequence[str] = ()) -> Examples:
+        questions = [q for q in (slot.question for slot in self.slots) if q is not None]
+        if override:
+            questions = override_questions(override)
+        return Examples(tuple(questions), tuple(dict.fromkeys(item_name(slot.guide) for slot in self.slots)))
 
 
 class PublishedExamples:
@@ -159,8 +237,9 @@ class PublishedExamples:
             if version != self._version:
                 try:
                     manifest = json.loads((self.index_dir / "versions" / version / "manifest.json").read_text(encoding="utf-8"))
-                    self._examples = Examples.of(manifest)
-                except (OSError, ValueError, AttributeError):
-                    self._examples = Examples()
-                self._version = version
+                    examples = Examples.of(manifest if isinstance(manifest, Mapping) else None)
+                except (OSError, ValueError):
+                    # Not recorded as read: a manifest caught mid-write or briefly unreadable is tried again next call.
+                    return Examples()
+                self._version, self._examples = version, examples
             return self._examples

@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from knowledge.examples import derive_examples
 from knowledge.index.bm25 import TokenCache, Tokenizer
 from knowledge.index.calibration import DECISION_FORMAT, CalibrationError, calibrate
 from knowledge.index.chunk_rows import ChunkRows
 from knowledge.index.chunks import FAQ, QUESTION, Chunk, anchor_chunks, document_chunks
 from knowledge.index.embedding import CachedEmbedder, Embedder
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
+from knowledge.index.example_check import check_examples
 from knowledge.index.forked import ForkedWorkError
 from knowledge.index.gate import Findings
 from knowledge.index.gate import check as check_gate
@@ -98,6 +98,7 @@ class BuildReport:
     eval_text: str = ""
     calibration: dict[str, Any] = field(default_factory=dict)
     findings: Findings | None = None
+    example_warnings: list[str] = field(default_factory=list)  # example questions the index does not answer
 
 
 def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
@@ -236,8 +237,7 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings, read_sums),
                 "eval": None,
-                # What the assistant offers as examples, from these guides: every process reads them from here.
-                "examples": derive_examples(guides.values(), settings.example_questions).as_manifest(settings.example_questions),
+                # "examples" (what the assistant offers, every process reads them from here): after calibration, below.
             }
 
             # The decision model comes from this knowledge base itself (knowledge/index/calibration.py).
@@ -266,6 +266,11 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
             say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))
 
             data.bm25 = files.bm25()
+            # The examples offered are questions this version answers (example_check.py): a few, in one batch a round.
+            examples, example_warnings = check_examples(retriever, guides.values(), settings.example_questions)
+            manifest["examples"] = {**examples.as_manifest(settings.example_questions), "warnings": example_warnings}
+            for warning in example_warnings:
+                say("警告：" + warning)
             metrics: dict[str, float] = {}
             eval_text = ""
             findings = None
@@ -306,5 +311,5 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
         version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
         chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
         metrics=metrics, warnings=validation.warnings, eval_text=eval_text, calibration=manifest["calibration"],
-        findings=findings,
+        findings=findings, example_warnings=example_warnings,
     )

@@ -141,3 +141,26 @@ def test_the_build_publishes_examples_the_assistant_answers(bundled: tuple[Setti
     for name in examples.items:
         result = retriever.run(name + "要什么材料")
         assert result.guide is not None and item_name(result.guide) == name, name
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("stored", [["开公司要带什么材料？"], "开公司要带什么材料？", 3])
+def test_a_manifest_whose_examples_are_not_a_record_gives_the_generic_wording(stored: Any) -> None:
+    assert Examples.of({"version": "v1", "examples": stored}) == Examples()
+    assert Examples.of({"version": "v1", "examples": None}) == Examples()
+
+
+@pytest.mark.unit
+def test_an_unreadable_manifest_is_read_again_on_the_next_call(tmp_path: Path) -> None:
+    """A manifest caught unreadable (mid-copy, a permission fixed a moment later) is not remembered as
+    "no examples" until the next publish: the next call reads it again."""
+    published = PublishedExamples(tmp_path)
+    publish(tmp_path, "v1", {"version": "v1"})
+    manifest = tmp_path / "versions" / "v1" / "manifest.json"
+    manifest.write_text('{"version": "v1", "exam', encoding="utf-8")  # cut short
+    assert published.current() == Examples()
+    own = derive_examples(OWN)
+    manifest.write_text(json.dumps({"version": "v1", "examples": own.as_manifest()}, ensure_ascii=False), encoding="utf-8")
+    assert published.current() == own
+    manifest.write_text("[1, 2]", encoding="utf-8")  # not a manifest at all: generic, never an error
+    assert PublishedExamples(tmp_path).current() == Examples()

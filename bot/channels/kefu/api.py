@@ -74,6 +74,7 @@ from bot.channels.kefu.page import WEB_DIR, PageAssets
 from bot.channels.kefu.public import PublicLimits
 from bot.channels.kefu.routes import Services, chat, desk, guides, pages, session
 from bot.channels.rasa_client import RasaClient
+from knowledge.examples import PublishedExamples
 from knowledge.records.logs import private_process
 from knowledge.settings import Settings, load_settings
 from protocol import STAFF_TOKEN_ENV
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None, *, rasa_url: str, token: str, r
     auth = TokenAuth(token, max_age=settings.kefu_session_seconds, public=settings.kefu_public)
     limits = PublicLimits(per_session=settings.kefu_public_session_per_minute, per_client=settings.kefu_public_client_per_minute,
                           hotline=settings.hotline)
-    services = Services(settings=settings, auth=auth, rasa=client, catalog=GuideCatalog(settings.index_dir), limits=limits)
+    services = Services(settings=settings, auth=auth, rasa=client, catalog=GuideCatalog(settings.index_dir), limits=limits,
+                        examples=PublishedExamples(settings.index_dir))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -183,5 +183,12 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class ExamplesResponse(BaseModel):
+    """The example questions (the page's chips) and item names of the published index version."""
+
+    questions: list[str] = Field(description="示例问题（网页的常见问题按钮），来自当前发布的指南；没有发布索引时为空")
+    items: list[str] = Field(description="示例事项名称")
+
+
 class Health(BaseModel):
     status: str

@@ -71,7 +71,7 @@ form = [*user("回答得不好", "feedback_bad"), ActionExecuted("action_record_
         ActionExecuted("action_save_feedback_comment"), BotUttered("谢谢"), ActionExecuted("action_listen")]
 CONVERSATIONS = {
     "plain": [*start, *user("要什么材料", "ask_materials"), *answer(), *user("要多久", "ask_time_limit"), *answer(guide="g2"),
-              *user("你好", "greet"), ActionExecuted("utter_greet"), BotUttered("您好"), ActionExecuted("action_listen"),
+              *user("你好", "greet"), ActionExecuted("action_greet"), BotUttered("您好"), ActionExecuted("action_listen"),
               *user("谢谢", "thank"), *answer()],
     "form": [*start, *user("要什么材料", "ask_materials"), *answer(), *form, *user("要多久", "ask_time_limit"), *answer(),
              *user("差评", "feedback_bad"), ActionExecuted("action_record_feedback"), ActionExecuted("feedback_form"),
@@ -83,6 +83,9 @@ CONVERSATIONS = {
     "sessions": [*start, *user("要什么材料", "ask_materials"), *answer(), *start, *user("要多久", "ask_time_limit"), *answer()],
     "no_session": [ActionExecuted("action_listen"), *user("要什么材料", "ask_materials"), *answer()],
 }
+# Conversations the assistant can have: every action one of them runs is in domain.yml (or Rasa's own).
+unknown = {e.action_name for events in CONVERSATIONS.values() for e in events if isinstance(e, ActionExecuted)} - set(domain.action_names_or_texts)
+assert not unknown, f"not in domain.yml: {sorted(unknown)}"
 
 def copy_differences(ours, reference):
     # What differs between two copies of a tracker (nothing, for copies that behave the same).

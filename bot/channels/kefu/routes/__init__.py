@@ -2,7 +2,7 @@
 
 - pages.py    GET /healthz, / (the chat page), /docs, /openapi.json
 - session.py  POST / GET / DELETE /api/v1/session (the web page's cookie), POST …/session/public, …/session/renew
-- chat.py     POST /api/v1/chat, POST /api/v1/feedback
+- chat.py     POST /api/v1/chat, POST /api/v1/feedback, GET /api/v1/chat/staff, GET /api/v1/examples
 - guides.py   GET /api/v1/guides, /api/v1/guides/{id}, /api/v1/guides/{id}/notice
 
 What the routes use comes in `Services`, built once by bot/channels/kefu/api.py `create_app` and
@@ -11,7 +11,8 @@ app gets its own settings, token and Rasa client.
 
 Usage::
 
-    services = Services(settings, TokenAuth(token), RasaClient(url), GuideCatalog(settings.index_dir), PublicLimits(…))
+    services = Services(settings, TokenAuth(token), RasaClient(url), GuideCatalog(settings.index_dir), PublicLimits(…),
+                        PublishedExamples(settings.index_dir))
     app.include_router(chat.router(services))
 """
 
@@ -27,6 +28,7 @@ from bot.channels.kefu.guides import GuideCatalog
 from bot.channels.kefu.public import PublicLimits
 from bot.channels.kefu.schemas import ErrorResponse
 from bot.channels.rasa_client import RasaClient
+from knowledge.examples import PublishedExamples
 from knowledge.settings import Settings
 
 # The documented error answers (OpenAPI `responses=`) the routes share.
@@ -41,14 +43,16 @@ INDEX_DOWN: dict[int | str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Services:
-    """What the routes work with: the settings, the token check, the way to Rasa, the guides, and
-    public mode's session binding and rate limits."""
+    """What the routes work with: the settings, the token check, the way to Rasa, the guides,
+    public mode's session binding and rate limits, and the published version's example questions
+    (one reader for the page, the empty-message reply and GET /api/v1/examples)."""
 
     settings: Settings
     auth: TokenAuth
     rasa: RasaClient
     catalog: GuideCatalog
     limits: PublicLimits
+    examples: PublishedExamples
 
     @property
     def authorized(self) -> list[Any]:

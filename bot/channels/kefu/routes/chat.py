@@ -1,4 +1,6 @@
 """POST /api/v1/chat (a question, or a button's payload, to the assistant: one structured reply),
+GET /api/v1/examples (the published version's example questions: the page redraws its chips from it
+when a new conversation starts, so a kiosk open for days follows a rebuild or a rollback),
 POST /api/v1/feedback (好评 / 差评 of one answer, named by its answer_id; a 差评 with what was missing)
 and GET /api/v1/chat/staff (the staff desk's lines for a session: "工作人员已接入", the clerk's replies).
 
@@ -25,23 +27,24 @@ from bot.channels.kefu import feedback as rating_replies
 from bot.channels.kefu.guides import CatalogUnavailableError
 from bot.channels.kefu.http import ApiError
 from bot.channels.kefu.reply import UNAVAILABLE, plain_reply, structured_reply
-from bot.channels.kefu.routes import ERRORS, Services
-from bot.channels.kefu.schemas import SESSION_ID_PATTERN, ChatRequest, ChatResponse, FeedbackRequest, FeedbackResponse, feedback_request_model
+from bot.channels.kefu.routes import AUTH_ERRORS, ERRORS, Services
+from bot.channels.kefu.schemas import (
+    SESSION_ID_PATTERN,
+    ChatRequest,
+    ChatResponse,
+    ExamplesResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    feedback_request_model,
+)
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
-from knowledge.examples import Examples, PublishedExamples
 from knowledge.records.desk import DeskRecords
 from knowledge.text import visible_text
-from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, rating_payload, too_long_text, unavailable_text
+from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, empty_text, rating_payload, too_long_text, unavailable_text
 
 log = logging.getLogger("bot.channels.kefu.api")
 
 HELD_TEXT = "已发给工作人员（{clerk}），请稍候回复。工作人员结束服务后，智能助手会继续为您解答。"
-
-
-def empty_text(examples: Examples) -> str:
-    """An empty message: what to ask, with the published example questions (none published: in general words)."""
-    named = examples.questions_inline()
-    return f"请输入您想咨询的问题，例如{named}。" if named else "请输入您想咨询的问题，例如要办的事项需要什么材料、多久能办好。"
 
 
 def sender(session_id: str) -> str:
@@ -75,7 +78,7 @@ def _feedback_answer(recorded: bool, rating: str, comment_recorded: bool, texts:
 def router(services: Services) -> APIRouter:
     settings, rasa, catalog, limits = services.settings, services.rasa, services.catalog, services.limits
     desk = DeskRecords.from_settings(settings)
-    examples = PublishedExamples(settings.index_dir)
+    examples = services.examples
     routes = APIRouter()
 
     def card_guide(guide_id: str) -> dict[str, Any] | None:
@@ -93,7 +96,8 @@ def router(services: Services) -> APIRouter:
         admitted(limits.admit(request, body.session_id))  # public mode: its own conversation, under its limits
         message = visible_text(body.message)
         if not message:
-            return plain_reply("empty", empty_text(examples.current()))
+            # The published example questions (none published: in general words, as Rasa's REST channel says it).
+            return plain_reply("empty", empty_text(examples.current().questions_inline()))
         if len(message) > settings.message_max_chars:
             return plain_reply("too_long", too_long_text(settings.message_max_chars))
         held = await asyncio.to_thread(to_clerk, sender(body.session_id), message)
@@ -103,6 +107,13 @@ def router(services: Services) -> APIRouter:
         if reply is None:
             return plain_reply(UNAVAILABLE, unavailable_text(settings.hotline))
         return structured_reply(reply, card_guide)
+
+    @routes.get("/api/v1/examples", response_model=ExamplesResponse, tags=["问答"], dependencies=services.authorized,
+                responses=AUTH_ERRORS, summary="当前发布的示例问题（网页的常见问题按钮）",
+                description="与网页、空消息提示用的是同一份：重建或回滚索引后即为新版本的示例，网页每次开始新对话时重新读取。")
+    async def current_examples() -> dict[str, Any]:
+        current = await asyncio.to_thread(examples.current)  # reads CURRENT (and a new version's manifest): off the event loop
+        return {"questions": list(current.questions), "items": list(current.items)}
 
     def to_clerk(sender_id: str, message: str) -> str | None:
         """When a clerk holds the conversation: store the message for the clerk, return the clerk's name."""

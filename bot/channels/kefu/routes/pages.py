@@ -16,7 +16,6 @@ from fastapi.responses import FileResponse, HTMLResponse
 from bot.channels.kefu.page import WEB_DIR, render_page
 from bot.channels.kefu.routes import Services
 from bot.channels.kefu.schemas import Health
-from knowledge.examples import PublishedExamples
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:
@@ -44,7 +43,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
 
 def router(services: Services) -> APIRouter:
     settings = services.settings
-    examples = PublishedExamples(settings.index_dir)  # the chips: the published version's, re-read after a rebuild
+    examples = services.examples  # the chips: the published version's, re-read after a rebuild
     routes = APIRouter()
 
     @routes.get("/healthz", response_model=Health, tags=["运行状态"], summary="存活检查（无需令牌）")

@@ -15,9 +15,17 @@ const form = document.getElementById("composer");
 const input = document.getElementById("message");
 const sendButton = document.getElementById("send");
 const examples = document.getElementById("examples");
-const EXAMPLES = JSON.parse(document.body.dataset.examples || "[]");  // the published guides' (knowledge/examples.py), rendered by the server
+// The chips: the published guides' example questions (knowledge/examples.py), rendered into the page by
+// the server, and read again from GET /api/v1/examples at every new conversation, so a kiosk left open
+// for days offers the questions of the version now published (after a rebuild or a rollback).
+let exampleQuestions = JSON.parse(document.body.dataset.examples || "[]");
 const IDLE_NOTICE = "为保护您的隐私，上一位用户的对话已清除。";
-const GREETING = "您好！我是政务服务智能问答助手，可以告诉您办事需要的材料、流程、时限、费用、地点，以及该找哪个窗口、打哪个电话。请直接输入您的问题，或点下面的常见问题。";
+const GREETING = "您好！我是政务服务智能问答助手，可以告诉您办事需要的材料、流程、时限、费用、地点，以及该找哪个窗口、打哪个电话。请直接输入您的问题";
+
+// No chips (nothing published yet): the greeting does not point at them.
+function greeting() {
+  return GREETING + (exampleQuestions.length ? "，或点下面的常见问题。" : "。");
+}
 
 // Kiosk privacy: after IDLE_SECONDS without input the conversation is cleared for the next
 // citizen, after a short warning that any touch or key cancels. Set in one place, data-idle-seconds
@@ -200,12 +208,29 @@ async function send(message, shown) {
 
 function showExamples() {
   examples.replaceChildren();
-  EXAMPLES.forEach((q) => {
+  exampleQuestions.forEach((q) => {
     const chip = el("button", "example", q);
     chip.type = "button";
     chip.addEventListener("click", () => send(q));
     examples.appendChild(chip);
   });
+}
+
+// The published examples now; the greeting row is reworded if they appeared or went. Unreachable or
+// refused: the chips shown stay (they were right a conversation ago).
+async function refreshExamples(greetingRow) {
+  try {
+    const response = await fetch(API + "/examples", { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) return;
+    const data = await response.json();
+    if (!Array.isArray(data.questions)) return;
+    exampleQuestions = data.questions.map(String);
+    showExamples();
+    const bubble = greetingRow.querySelector(".bubble");
+    if (greetingRow.isConnected && bubble) bubble.textContent = greeting();
+  } catch (error) {
+    // the network is down: the next question will say so
+  }
 }
 
 function restart(notice) {
@@ -215,7 +240,7 @@ function restart(notice) {
   idleWarning = null;
   chat.replaceChildren();
   if (notice) addBot(notice, "hint idle-notice");
-  addBot(GREETING);
+  refreshExamples(addBot(greeting()));
   input.value = "";
   fitInput();
   input.focus();
@@ -305,7 +330,7 @@ document.getElementById("restart").addEventListener("click", () => restart());
 setupFontSize(document.getElementById("font-smaller"), document.getElementById("font-larger"));
 
 showExamples();
-addBot(GREETING);
+addBot(greeting());
 startSession(isPublic).then((result) => {
   sessionId = newSessionId();  // with the public session's prefix when there is one
   if (!result.ok) {

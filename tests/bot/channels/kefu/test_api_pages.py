@@ -64,22 +64,46 @@ def test_the_chips_and_the_empty_reply_name_the_published_guides_and_follow_a_re
     publish_guides(tmp_path / "index", OWN)
     settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
 
-    async def run(url: str) -> tuple[str, str, str, str]:
+    async def run(url: str) -> tuple[str, str, Any, str, str, Any, int]:
         async with asgi_client(settings, url) as client:
             page = unescape((await client.get("/")).text)
             empty = (await client.post("/api/v1/chat", json={"session_id": "s1", "message": " "}, headers=AUTH)).json()
+            listed = await client.get("/api/v1/examples", headers=AUTH)
             publish_guides(tmp_path / "index", bundled_guides(), version="20260102-000000-bbbbbb")  # a rebuild, no restart
             after = unescape((await client.get("/")).text)
             again = (await client.post("/api/v1/chat", json={"session_id": "s1", "message": " "}, headers=AUTH)).json()
-            return page, empty["messages"][0]["text"], after, again["messages"][0]["text"]
+            relisted = await client.get("/api/v1/examples", headers=AUTH)
+            anonymous = (await client.get("/api/v1/examples")).status_code
+            return page, empty["messages"][0]["text"], listed, after, again["messages"][0]["text"], relisted, anonymous
 
     with fake_rasa([ASK_REPLY]) as (url, _received):
-        page, empty, after, again = asyncio.run(run(url))
+        page, empty, listed, after, again, relisted, anonymous = asyncio.run(run(url))
     assert 'data-examples="["渔船登记要什么材料？", "取水许可多久能批？"]"' in page
-    assert empty == "请输入您想咨询的问题，例如“渔船登记要什么材料”“取水许可多久能批”。"
+    assert empty == "请问您想咨询什么事项？请输入您的问题，例如“渔船登记要什么材料”“取水许可多久能批”。"
     assert not any(name in page + empty for name in SAMPLE)
     assert "开公司要带什么材料？" in after and "渔船登记" not in after
     assert "“开公司要带什么材料”" in again
+    # What the page's new conversation redraws its chips from (a kiosk open for days): never cached,
+    # behind the same token or cookie as the other routes.
+    assert listed.json() == {"questions": ["渔船登记要什么材料？", "取水许可多久能批？"], "items": ["渔船登记", "取水许可"]}
+    assert relisted.json()["questions"] == ["开公司要带什么材料？", "新开的店铺怎么申请装电表？", "惠企政策的钱多久能到账？"]
+    assert relisted.headers["cache-control"] == "no-store" and anonymous == 401
+
+
+def test_nothing_published_the_empty_reply_is_worded_as_rasas_rest_channel_words_it(tmp_path: Any) -> None:
+    """One wording per fact: the hall API's empty-message reply without examples is protocol.empty_text()."""
+    from protocol import empty_text
+
+    settings = load_settings(index_dir=tmp_path / "index", rasa_retries=0, rasa_timeout_seconds=5)
+
+    async def run(url: str) -> tuple[str, Any]:
+        async with asgi_client(settings, url) as client:
+            empty = (await client.post("/api/v1/chat", json={"session_id": "s1", "message": "\u200b"}, headers=AUTH)).json()
+            return empty["messages"][0]["text"], (await client.get("/api/v1/examples", headers=AUTH)).json()
+
+    with fake_rasa([ASK_REPLY]) as (url, _received):
+        empty, listed = asyncio.run(run(url))
+    assert empty == empty_text() and listed == {"questions": [], "items": []}
 
 
 # --- the API document ------------------------------------------------------------------------

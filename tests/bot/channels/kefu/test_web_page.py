@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from knowledge.examples import Examples
+from knowledge.examples import Examples, derive_examples
 from knowledge.index.store import IndexStore
 from tests.support import free_port, parsed_guide, wait_for_rows
-from tests.support.kefu import CHROMIUM, VIEWPORTS, Kiosk, hall_service, pdf_pages
+from tests.support.kefu import CHROMIUM, VIEWPORTS, Kiosk, bundled_guides, hall_service, pdf_pages, publish_guides
 from tests.support.stack import Assistant
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -162,6 +162,34 @@ def test_new_conversation_forgets_the_item(kiosk: Kiosk) -> None:
     assert kiosk.page.locator(".row.user").count() == 0
     kiosk.ask("那要多久？")
     assert "哪个事项" in kiosk.page.locator(".row.bot .bubble").last.inner_text()
+
+
+def test_a_new_conversation_offers_the_examples_published_now(browser: Any, assistant: Assistant,
+                                                              tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A kiosk stays open for days: after a rebuild or a rollback, the next conversation (新对话, the idle
+    reset) offers the chips of the version published now, and no chips → a greeting that points at none."""
+    folder = tmp_path_factory.mktemp("kefu-examples")
+    index = folder / "index"
+    own = {"fishing-boat": {"id": "fishing-boat", "title": "渔船登记", "aliases": [], "category": "农业农村",
+                            "questions": ["渔船登记要什么材料"], "department": "县农业农村局", "updated": "2026-01-01"}}
+    publish_guides(index, own)
+    chips_js = "[...document.querySelectorAll('#examples button')].map((b) => b.textContent)"
+    greeting_js = "document.querySelector('.row.bot .bubble').textContent"
+    with hall_service(assistant, folder, env={"GOVQA_INDEX_DIR": str(index)}) as base:
+        tab = Kiosk(browser, base, "kiosk")
+        assert tab.page.evaluate(chips_js) == ["渔船登记要什么材料？"] and "常见问题" in tab.page.evaluate(greeting_js)
+        publish_guides(index, bundled_guides(), version="20260102-000000-bbbbbb")  # a rebuild while the page is open
+        tab.page.click("#restart")
+        published = list(derive_examples(bundled_guides().values()).questions)
+        tab.page.wait_for_function(f"(expected) => JSON.stringify({chips_js}) === JSON.stringify(expected)", arg=published)
+        tab.page.locator("#examples button").first.click()  # the new chip sends its question
+        assert published[0] in tab.page.locator(".row.user").last.inner_text()
+        (index / "CURRENT").unlink()  # nothing published any more
+        tab.page.click("#restart")
+        tab.page.wait_for_function(f"() => {chips_js}.length === 0")
+        greeting = tab.page.evaluate(greeting_js)
+        assert "您好" in greeting and "常见问题" not in greeting
+        tab.close()
 
 
 def test_an_idle_kiosk_warns_then_clears_the_conversation_for_the_next_citizen(browser: Any, assistant: Assistant) -> None:
