@@ -23,10 +23,13 @@ from actions.dialogue import (
     describes_item,
     guide_words,
     has_own_words,
+    held_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
+    is_question,
     names_an_item,
+    pair_weights,
     refers_back,
     resolve_pick,
     sections_holding,
@@ -147,7 +150,8 @@ class ActionAnswer(Action):
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result))
+                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result),
+                           question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if (current is None and ((decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item)
                                  or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(text)))
@@ -166,8 +170,8 @@ class ActionAnswer(Action):
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
-            if guide is not None and decision.guide_id == current and turn.current_holds:
-                also += self._where_the_words_are(guide, aspect, text)
+            if guide is not None and decision.guide_id == current and self._guide_holds(retriever, text, current):
+                also += self._where_the_words_are(guide, aspect, text, config.context_hold_share)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, also=hesitation)
@@ -196,16 +200,30 @@ class ActionAnswer(Action):
         return resolve_pick(text, options(retriever, offered), pick)
 
     def current_holds(self, retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
-        """Whether the conversation's guide says most of the message's own words (settings.yml `context_hold_share`,
-        actions/dialogue.py `share_held`), and at least as many
-        of them as the guide the retriever prefers: "营业执照丢了怎么补" names words the food-business guide says too,
-        but the licence-reissue guide says more of them."""
-        guide = retriever.guide(current) if current else None
-        held = share_held(text, guide_words(guide)) if guide is not None else None
-        if held is None or held < self.services.settings.context_hold_share:
+        """Whether the conversation's guide holds the message's words (`_guide_holds`) strictly more than any guide the
+        retriever prefers or offers: "营业执照丢了怎么补" names words the food-business guide says too, but the
+        licence-reissue guide says as many. Never for a complaint or a call for a person ("企业被乱收费了能在网上举报吗"):
+        that is no question about the matter."""
+        held = self._guide_holds(retriever, text, current)
+        if held is None or PEOPLE_OR_GRIEVANCE.search(text or ""):
             return False
-        rival = result.guide if result.guide is not None and result.guide_id != current else None
-        return rival is None or held >= (share_held(text, guide_words(rival)) or 0.0)
+        every, weights = _guides_words(retriever), pair_weights(text, list(_guides_words(retriever).values()))
+        rivals = {result.guide_id, *(c.guide_id for c in result.candidates[:1] if result.decision != NONE),
+                  *(c.guide_id for c in result.choices)}
+        return all(held > (share_held(text, every[rival], weights) or 0.0)
+                   for rival in rivals if rival in every and rival != current)
+
+    def _guide_holds(self, retriever: Retriever, text: str, guide_id: str | None) -> float | None:
+        """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare
+        they are among the knowledge base's guides (营业执照 in a business knowledge base weighs little), when it is at
+        least settings.yml `context_hold_share` and more than one word (none else)."""
+        every = _guides_words(retriever)
+        if guide_id not in every:
+            return None
+        held = held_words(text, every[guide_id], pair_weights(text, list(every.values())))
+        if held is None or not held.enough or held.share < self.services.settings.context_hold_share:
+            return None
+        return held.share
 
     def _with_opening(self, tracker: Tracker, retriever: Retriever, turn: policy.Turn,
                       aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:
@@ -258,12 +276,14 @@ class ActionAnswer(Action):
         return GENERAL
 
     @staticmethod
-    def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str) -> list[str]:
+    def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str, least: float) -> list[str]:
         """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
         most of the follow-up's own words, besides the asked aspect's: the health certificate says 空腹 in its 受理条件;
         "交强险也要买吗" finds 交强险 in 受理条件 as much as in 申请材料 (which the overview holds already)."""
+        if detect_aspect(text) is not None or wording_aspect(text) is not None:
+            return []  # "你们单位电话多少": the message names its aspect, that is what it asks
         asked = {heading for heading, _ in Retriever.sections_for(guide, aspect)}
-        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide)
+        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide, least)
                 if heading in ASPECT_OF_SECTION and heading not in asked]
 
     @staticmethod
@@ -361,3 +381,14 @@ def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:
                    else records.UNAVAILABLE if found.get("unavailable") else records.NOT_FOUND)
         return {"outcome": outcome}
     return None
+
+
+# Every guide's text (actions/dialogue.py `guide_words`) for the index being served, made once per index.
+_WORDS: list[tuple[object, dict[str, str]]] = []
+
+
+def _guides_words(retriever: Retriever) -> dict[str, str]:
+    data = retriever.data
+    if not _WORDS or _WORDS[0][0] is not data:
+        _WORDS[:] = [(data, {guide_id: guide_words(guide) for guide_id, guide in data.guides.items()})]
+    return _WORDS[0][1]

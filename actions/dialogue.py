@@ -13,8 +13,10 @@ Usage::
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from actions.asked import strip_cue_words
@@ -163,14 +165,19 @@ def describes_item(text: str) -> bool:
 
 def has_own_words(text: str) -> bool:
     """Whether anything but a follow-up's own words is left ("开发票怎么弄" leaves 开发票; "过期了怎么办", "需要预约吗"
-    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one. A word
-    is two characters at least: "开的人要考证吗" leaves only 开, 人, 考 apart, no word of another matter."""
-    return any(len(run) >= 2 for run in _own_runs(text))
+    leave nothing): a message with none cannot be about another matter, however sure the retriever is of one. Two
+    characters in all: "电怎么装" names 电, a matter of one character; "开的人要考证吗" leaves 开, 人, 考."""
+    return len(_own_words(text)) >= 2
 
 
 # Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
 _QUESTION = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|几|多少|多久|多长|如何|是否|能不能|能否|可不可以|可以不|要不要|"
                        r"用不用|有没有|行不行|是不是|对不对|好不好|请问|麻烦问")
+
+
+def is_question(text: str) -> bool:
+    """Whether the message asks anything at all ("平面布局图要自己画吗"), if no aspect of a procedure."""
+    return bool(_QUESTION.search(text or ""))
 
 
 def states_a_matter(text: str) -> bool:
@@ -202,15 +209,52 @@ def _own_runs(text: str) -> list[str]:
     return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
 
 
-def share_held(text: str, words: str) -> float | None:
-    """The share of the message's own words (as character pairs: Chinese has no spaces) found in `words`, a guide's
-    text (`guide_words`): "要空腹不" asks about the health-certificate guide that says 空腹, "交强险也要买吗" about the
-    farm-machinery guide that names 交强险, "今天天气怎么样" about no guide. None when the message has no run of two
-    own characters (nothing to compare)."""
-    pairs = [run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)]
-    if not pairs:
+def _pairs(text: str) -> list[str]:
+    """The message's own words as character pairs (Chinese has no spaces), each once."""
+    return list(dict.fromkeys(run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)))
+
+
+def pair_weights(text: str, guides_words: Sequence[str]) -> dict[str, float]:
+    """How much each of the message's own character pairs tells one guide from the others of the knowledge base
+    (`guides_words`: every guide's `guide_words`): log((N + 1) / (guides saying it + 1)). A pair most guides say (公司,
+    执照, 注册, 营业 in a business knowledge base) weighs next to nothing; one no guide says weighs most."""
+    count = len(guides_words)
+    return {pair: math.log((count + 1) / (sum(pair in words for words in guides_words) + 1)) for pair in _pairs(text)}
+
+
+@dataclass(frozen=True)
+class Held:
+    """What a guide's text holds of a message's own words (`held_words`)."""
+
+    share: float  # the weighted share of the message's own pairs the guide says
+    pairs: int  # how many of them it says (of those that weigh anything)
+    run: bool  # whether it says three of the message's characters in a row
+
+    @property
+    def enough(self) -> bool:
+        """Evidence beyond one word: "1+1等于几" shares only 等于 with a property guide."""
+        return self.pairs >= 2 or self.run
+
+
+def held_words(text: str, words: str, weights: dict[str, float] | None = None) -> Held | None:
+    """What `words`, a guide's text (`guide_words`), holds of the message's own words, each pair weighted by
+    `weights` (`pair_weights`; all alike without): "要空腹不" asks about the health-certificate guide that says 空腹,
+    "交强险也要买吗" about the farm-machinery guide that names 交强险, "今天天气怎么样" about no guide. None when the
+    message has no run of two own characters, or only pairs every guide says (nothing to compare)."""
+    pairs = _pairs(text)
+    weight = {pair: 1.0 if weights is None else weights.get(pair, 1.0) for pair in pairs}
+    total = sum(weight.values())
+    if not pairs or total <= 0:
         return None
-    return sum(pair in words for pair in pairs) / len(pairs)
+    said = [pair for pair in pairs if pair in words and weight[pair] > 0]
+    run = any(run[i:i + 3] in words for run in _own_runs(text) for i in range(len(run) - 2))
+    return Held(sum(weight[pair] for pair in said) / total, len(said), run)
+
+
+def share_held(text: str, words: str, weights: dict[str, float] | None = None) -> float | None:
+    """The (weighted) share of the message's own words that `words` holds (`held_words`)."""
+    held = held_words(text, words, weights)
+    return None if held is None else held.share
 
 
 # At most this many sections are added for the words of a follow-up (`sections_holding`): a word the guide repeats
@@ -218,10 +262,13 @@ def share_held(text: str, words: str) -> float | None:
 MAX_HOLDING_SECTIONS = 2
 
 
-def sections_holding(text: str, guide: dict[str, Any]) -> list[str]:
+def sections_holding(text: str, guide: dict[str, Any], least: float = 0.0) -> list[str]:
     """The headings of the guide's sections that hold the most of the message's own words, in guide order: "要空腹不"
-    names no aspect, but the health-certificate guide says 空腹 in its 受理条件, which is what it asks about."""
+    names no aspect, but the health-certificate guide says 空腹 in its 受理条件, which is what it asks about. None when
+    the best share is below `least`, or more sections than MAX_HOLDING_SECTIONS hold as much (a word said everywhere
+    points at no section)."""
     shares = {heading: share_held(text, str(section.get("text") or "").lower())
               for heading, section in (guide.get("sections") or {}).items()}
     best = max((share for share in shares.values() if share), default=0.0)
-    return [heading for heading, share in shares.items() if best and share == best][:MAX_HOLDING_SECTIONS]
+    holding = [heading for heading, share in shares.items() if share and share >= max(best, least)]
+    return holding if len(holding) <= MAX_HOLDING_SECTIONS else []

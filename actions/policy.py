@@ -52,6 +52,7 @@ class Turn:
     # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
     # NLU calls it or another guide scores.
     current_holds: bool = False
+    question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
 
     @property
     def has_item(self) -> bool:
@@ -115,8 +116,8 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
             and (turn.asks or current is not None or turn.states_matter))
     # In a conversation, words the conversation's guide says are its business ("要空腹不" after the health
-    # certificate), though the NLU, which never saw the guide, calls them off-topic.
-    ours = ours or (current is not None and turn.about_current)
+    # certificate), though the NLU, which never saw the guide, calls them off-topic: in a question, not a remark.
+    ours = ours or (current is not None and turn.about_current and (turn.asks or turn.question))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if (len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named)
@@ -162,10 +163,13 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
     (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
     ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
-    "开发票怎么弄" has its own 开发票 and leaves), or whose words the conversation's guide says itself ("保险有什么要求"
-    after the school bus, `Turn.about_current`), stays even when another guide is answered, unless the retriever
-    is as sure as a topic switch needs (context_switch_probability)."""
-    if turn.moves_on and turn.has_item and result.decision in (CONFIRM, AMBIGUOUS) and not turn.about_current:
+    "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
+    is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
+    (`Turn.about_current`) keep it against a confirm or nothing found, never against another guide answered or a
+    hesitation between guides the retriever would each answer: "补个营业执照要几天" after company setup says its
+    words, and is the licence-reissue guide's; "个体户怎么注销" after the registration, the deregistration guides'."""
+    if (turn.moves_on and turn.has_item
+            and (result.decision == AMBIGUOUS or (result.decision == CONFIRM and not turn.about_current))):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
         # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
@@ -174,11 +178,8 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     if result.decision in (CONFIRM, NONE):
         return True
     if result.decision == AMBIGUOUS:
-        return turn.hypothetical or turn.about_current or not result.sure
-    # "保险有什么要求" after the school-bus guide, which says what insurance a school bus needs: another guide answered
-    # (social insurance), but the words are the conversation's guide's as well, and the user did not turn aside.
-    return ((turn.hypothetical or not turn.own_words or turn.about_current)
-            and result.confidence < limits.context_switch_probability)
+        return turn.hypothetical or not result.sure
+    return (turn.hypothetical or not turn.own_words) and result.confidence < limits.context_switch_probability
 
 
 def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bool:

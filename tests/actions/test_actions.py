@@ -457,3 +457,45 @@ def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(s
     guide = parsed_guide("food-business-license")
     assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
     assert guide.section("受理条件").text.strip().splitlines()[2] in texts(messages)
+
+
+@pytest.mark.parametrize(("current", "message", "intent", "expected"), [
+    # Words most guides say (公司, 执照, 注册, 营业) are no sign of the conversation's guide.
+    ("bank-account", "现在注册个公司大概几天能把执照拿到手", "ask_time_limit", "company-setup"),
+    ("company-setup", "补个营业执照要几天", "ask_time_limit", "license-reissue"),
+    ("water-connection", "公司营业执找在政务中心哪个窗口办", "ask_location", "company-setup"),
+    ("company-setup", "公司不想开了怎么注销", "ask_procedure", "company-deregistration"),
+    ("property-transfer-registration", "抵押登记怎么办", "ask_procedure", "mortgage-registration"),
+    ("individual-business-registration", "个体户怎么注销", "ask_procedure", "simplified-deregistration"),
+    # A complaint is no question about the matter at hand, whatever words it shares with it.
+    ("company-setup", "企业被乱收费了能在网上举报吗", "ask_procedure", "business-complaint"),
+])
+def test_another_matter_in_words_the_conversations_guide_says_too_leaves_it(services: Services, records: Records,
+                                                                            current: str, message: str, intent: str,
+                                                                            expected: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, {"guide_id": current,
+                                                                                       "aspect": "process"}))
+    answered = custom(messages, "answer")
+    offered = [answered["guide"]["id"]] if answered else (slots.get("candidates") or [])
+    assert expected in offered and current not in offered
+
+
+@pytest.mark.parametrize(("current", "message"), [
+    ("property-transfer-registration", "1+1等于几"),  # one word (等于) of the guide's
+    ("individual-business-registration", "微信号注销了还能找回吗"),  # 注销: a word many guides say
+])
+def test_off_topic_sharing_a_word_with_the_conversations_guide_is_refused(services: Services, records: Records,
+                                                                          current: str, message: str) -> None:
+    messages, _ = run_action(ActionAnswer(services), tracker_for(message, "out_of_scope", {"guide_id": current,
+                                                                                           "aspect": "process"}))
+    assert custom(messages, "answer") is None and "服务范围" in texts(messages)
+
+
+def test_a_message_naming_its_aspect_gets_that_aspect_only(services: Services, records: Records) -> None:
+    """"你们单位电话多少" after the food-business licence: whom to call, not also the sections that say 单位."""
+    context = {"guide_id": "food-business-license", "aspect": "process"}
+    messages, _ = run_action(ActionAnswer(services), tracker_for("你们单位电话多少", "ask_contact", context))
+    guide = parsed_guide("food-business-license")
+    assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
+    assert not any(guide.section(heading).text.strip().splitlines()[0] in texts(messages)
+                   for heading in ("受理条件", "申请材料", "办理流程", "注意事项") if guide.section(heading))

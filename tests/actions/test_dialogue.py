@@ -108,7 +108,7 @@ def test_a_statement_of_the_users_matter_asks_nothing_and_names_something(text: 
 @pytest.mark.parametrize(("text", "expected"), [
     ("开发票怎么弄", True), ("抵押登记在哪办", True),  # a matter of its own, however short
     ("过期了怎么办", False), ("需要预约吗", False), ("要交押金吗", False), ("具体咋弄", False),  # a follow-up's own words
-    ("开的人要考证吗", False),  # 开, 人, 考 apart: no word of another matter
+    ("电怎么装", True),  # 电: a matter of one character (electricity, after the water connection)
 ])
 def test_own_words_are_what_a_follow_up_does_not_say(text: str, expected: bool) -> None:
     assert has_own_words(text) is expected
@@ -147,5 +147,7 @@ def test_the_sections_that_hold_a_follow_ups_words() -> None:
     guide = {"sections": {"受理条件": {"text": "当天早上空腹；交强险须投保"}, "申请材料": {"text": "交强险保单原件"},
                           "收费标准": {"text": "交强险保费自理"}, "办理地点": {"text": "体检门诊"}}}
     assert sections_holding("要空腹不", guide) == ["受理条件"]
-    assert sections_holding("交强险也要买吗", guide) == ["受理条件", "申请材料"]  # everywhere: the first few only
+    assert sections_holding("交强险也要买吗", guide) == []  # said in three sections: no sign of any one
+    assert sections_holding("空腹门诊", guide) == ["受理条件", "办理地点"]  # each a third of the words
+    assert sections_holding("空腹门诊", guide, least=0.5) == []  # too little of them in any section
     assert sections_holding("今天天气怎么样", guide) == [] and sections_holding("那要多久", guide) == []

@@ -247,7 +247,7 @@ def test_the_nlus_off_topic_is_overridden_by_words_the_conversations_guide_holds
 
 
 @pytest.mark.parametrize(("holds", "aside", "confidence", "kind", "guide_id"), [
-    (True, False, 0.4, ANSWER_GUIDE, "water"),  # "保险有什么要求" after the school bus, which says what insurance it needs
+    (True, False, 0.4, ANSWER_RESULT, "gas"),  # "补个营业执照要几天" after company setup: its words, another guide answered
     (True, False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
     (True, True, 0.4, ANSWER_RESULT, "gas"),  # "对了，…": the user turns aside
     (False, False, 0.4, ANSWER_RESULT, "gas"),  # words the conversation's guide does not say: the user moved on
@@ -272,3 +272,26 @@ def test_a_named_guide_gives_way_to_an_answered_one_that_holds_the_words_far_bet
                             candidates=candidates, spread=0.1)
     decision = decide(turn("ask_conditions", named=("company",), aspect="conditions"), found, COVERING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+@pytest.mark.parametrize(("found", "kind", "guide_id"), [
+    (result(CONFIRM, "gas", confidence=0.4), ANSWER_GUIDE, "water"),  # the retriever only guesses: its words keep it
+    (result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}, sure=True), CLARIFY, None),  # "个体户怎么注销": ask which
+])
+def test_a_message_with_its_own_item_in_the_conversations_words_leaves_only_for_a_sure_hesitation(
+        found: RetrievalResult, kind: str, guide_id: str | None) -> None:
+    message = Turn(text="…", intent="ask_procedure", aspect="general", current="water", names_item=True, describes_item=True,
+                   current_holds=True)
+    decision = decide(message, found, STAYING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+@pytest.mark.parametrize(("asks", "question", "kind"), [
+    (False, True, ANSWER_GUIDE),  # "平面布局图要自己画吗": a question in the guide's words
+    (False, False, REFUSE),  # a remark in the guide's words asks nothing: the NLU's off-topic stands
+])
+def test_the_conversations_words_override_the_nlus_off_topic_only_in_a_question(asks: bool, question: bool,
+                                                                               kind: str) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current="water", names_item=True, describes_item=False,
+                   current_holds=True, asks=asks, question=question)
+    assert decide(message, result(NONE, None, confidence=0.05, in_scope=0.05), STAYING).kind == kind
