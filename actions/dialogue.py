@@ -219,7 +219,9 @@ def pair_weights(text: str, guides_words: Sequence[str]) -> dict[str, float]:
     (`guides_words`: every guide's `guide_words`): log((N + 1) / (guides saying it + 1)). A pair most guides say (公司,
     执照, 注册, 营业 in a business knowledge base) weighs next to nothing; one no guide says weighs most."""
     count = len(guides_words)
-    return {pair: math.log((count + 1) / (sum(pair in words for words in guides_words) + 1)) for pair in _pairs(text)}
+    # A pair no guide says (one across two words: "原车主找" gives 主找) tells no guide apart: it weighs as one guide's.
+    return {pair: math.log((count + 1) / (max(1, sum(pair in words for words in guides_words)) + 1))
+            for pair in _pairs(text)}
 
 
 @dataclass(frozen=True)
@@ -228,12 +230,18 @@ class Held:
 
     share: float  # the weighted share of the message's own pairs the guide says
     pairs: int  # how many of them it says (of those that weigh anything)
-    run: bool  # whether it says three of the message's characters in a row
+    run: bool  # whether it says three characters in a row of the message, one of its pairs in them ("交强险")
 
     @property
     def enough(self) -> bool:
         """Evidence beyond one word: "1+1等于几" shares only 等于 with a property guide."""
         return self.pairs >= 2 or self.run
+
+
+def _triples(text: str, pair: str) -> list[str]:
+    """The three characters of `text` that are `pair` and the one before or after it ("交强险" around 强险)."""
+    return [text[at + start:at + start + 3] for at in range(len(text) - 1) if text.startswith(pair, at)
+            for start in (-1, 0) if at + start >= 0 and at + start + 3 <= len(text)]
 
 
 def held_words(text: str, words: str, weights: dict[str, float] | None = None) -> Held | None:
@@ -247,7 +255,8 @@ def held_words(text: str, words: str, weights: dict[str, float] | None = None) -
     if not pairs or total <= 0:
         return None
     said = [pair for pair in pairs if pair in words and weight[pair] > 0]
-    run = any(run[i:i + 3] in words for run in _own_runs(text) for i in range(len(run) - 2))
+    lowered = (text or "").lower()
+    run = any(triple in words for pair in said for triple in _triples(lowered, pair))
     return Held(sum(weight[pair] for pair in said) / total, len(said), run)
 
 
