@@ -283,8 +283,8 @@ class ActionAnswer(Action):
         if detect_aspect(text) is not None or wording_aspect(text) is not None:
             return []  # "你们单位电话多少": the message names its aspect, that is what it asks
         asked = {heading for heading, _ in Retriever.sections_for(guide, aspect)}
-        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide, least)
-                if heading in ASPECT_OF_SECTION and heading not in asked]
+        return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide, least, shown=asked)
+                if heading in ASPECT_OF_SECTION]
 
     @staticmethod
     def _hesitation(tracker: Tracker, share: float) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,11 +231,17 @@ class Held:
     share: float  # the weighted share of the message's own pairs the guide says
     pairs: int  # how many of them it says (of those that weigh anything)
     run: bool  # whether it says three characters in a row of the message, one of its pairs in them ("交强险")
+    alone: bool = False  # one word said, and nothing else of the message's own ("要空腹不": 空腹 is all it names)
 
     @property
     def enough(self) -> bool:
-        """Evidence beyond one word: "1+1等于几" shares only 等于 with a property guide."""
-        return self.pairs >= 2 or self.run
+        """Evidence beyond one word, or one word that is all the message names: "1+1等于几" shares only 等于 with a
+        property guide, and asks about 1+1."""
+        return self.pairs >= 2 or self.run or self.alone
+
+
+# Digits, Latin letters, symbols: content `_own_runs` does not read ("1+1等于几" is about 1+1).
+_OTHER_SCRIPT = re.compile(r"[0-9a-z+\-*/=×÷%]")
 
 
 def _triples(text: str, pair: str) -> list[str]:
@@ -257,7 +263,8 @@ def held_words(text: str, words: str, weights: dict[str, float] | None = None) -
     said = [pair for pair in pairs if pair in words and weight[pair] > 0]
     lowered = (text or "").lower()
     run = any(triple in words for pair in said for triple in _triples(lowered, pair))
-    return Held(sum(weight[pair] for pair in said) / total, len(said), run)
+    alone = len(pairs) == 1 and len(said) == 1 and _own_words(text) == said[0] and not _OTHER_SCRIPT.search(lowered)
+    return Held(sum(weight[pair] for pair in said) / total, len(said), run, alone)
 
 
 def share_held(text: str, words: str, weights: dict[str, float] | None = None) -> float | None:
@@ -271,13 +278,13 @@ def share_held(text: str, words: str, weights: dict[str, float] | None = None) -
 MAX_HOLDING_SECTIONS = 2
 
 
-def sections_holding(text: str, guide: dict[str, Any], least: float = 0.0) -> list[str]:
+def sections_holding(text: str, guide: dict[str, Any], least: float = 0.0, shown: Collection[str] = ()) -> list[str]:
     """The headings of the guide's sections that hold the most of the message's own words, in guide order: "要空腹不"
     names no aspect, but the health-certificate guide says 空腹 in its 受理条件, which is what it asks about. None when
     the best share is below `least`, or more sections than MAX_HOLDING_SECTIONS hold as much (a word said everywhere
-    points at no section)."""
+    points at no section); the sections `shown` (the asked aspect's, answered anyway) are not counted."""
     shares = {heading: share_held(text, str(section.get("text") or "").lower())
-              for heading, section in (guide.get("sections") or {}).items()}
+              for heading, section in (guide.get("sections") or {}).items() if heading not in shown}
     best = max((share for share in shares.values() if share), default=0.0)
     holding = [heading for heading, share in shares.items() if share and share >= max(best, least)]
     return holding if len(holding) <= MAX_HOLDING_SECTIONS else []

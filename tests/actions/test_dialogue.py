@@ -152,6 +152,7 @@ def test_the_sections_that_hold_a_follow_ups_words() -> None:
     assert sections_holding("交强险也要买吗", guide) == []  # said in three sections: no sign of any one
     assert sections_holding("空腹门诊", guide) == ["受理条件", "办理地点"]  # each a third of the words
     assert sections_holding("空腹门诊", guide, least=0.5) == []  # too little of them in any section
+    assert sections_holding("交强险也要买吗", guide, shown=["申请材料"]) == ["受理条件", "收费标准"]  # the rest: two
     assert sections_holding("今天天气怎么样", guide) == [] and sections_holding("那要多久", guide) == []
 
 
@@ -159,7 +160,8 @@ def test_a_guide_holds_a_message_in_more_than_one_word_weighed_by_rarity() -> No
     guides = [GUIDE_WORDS, "房屋转移登记\n面积等于合同约定", *(f"第{n}个指南\n营业执照" for n in range(5))]
     weights = pair_weights("交强险也要买吗", guides)
     assert held_words("交强险也要买吗", GUIDE_WORDS, weights).enough  # 交强险: three characters in a row
-    assert not held_words("1+1等于几", guides[1], pair_weights("1+1等于几", guides)).enough  # 等于 alone: one word
+    assert not held_words("1+1等于几", guides[1], pair_weights("1+1等于几", guides)).enough  # 等于, and it asks 1+1
+    assert held_words("要空腹不", GUIDE_WORDS, pair_weights("要空腹不", guides)).enough  # 空腹 is all it names
     licence = pair_weights("营业执照空腹", guides)
     assert licence["营业"] < licence["空腹"]  # said by most guides: next to nothing
     assert held_words("营业执照空腹", guides[2], licence).share < held_words("营业执照空腹", GUIDE_WORDS, licence).share
