@@ -175,9 +175,13 @@ _QUESTION = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|几|多少|�
                        r"用不用|有没有|行不行|是不是|对不对|好不好|请问|麻烦问")
 
 
+# "要空腹不", "周末上班没": the spoken yes-or-no question, its second half left out.
+_CLIPPED_QUESTION = re.compile(r"(不|没)[?？。]*$")
+
+
 def is_question(text: str) -> bool:
-    """Whether the message asks anything at all ("平面布局图要自己画吗"), if no aspect of a procedure."""
-    return bool(_QUESTION.search(text or ""))
+    """Whether the message asks anything at all ("平面布局图要自己画吗", "要空腹不"), if no aspect of a procedure."""
+    return bool(_QUESTION.search(text or "") or _CLIPPED_QUESTION.search((text or "").strip()))
 
 
 def states_a_matter(text: str) -> bool:

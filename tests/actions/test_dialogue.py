@@ -10,6 +10,7 @@ from actions.dialogue import (
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
+    is_question,
     names_an_item,
     pair_weights,
     refers_back,
@@ -165,3 +166,11 @@ def test_a_guide_holds_a_message_in_more_than_one_word_weighed_by_rarity() -> No
     licence = pair_weights("营业执照空腹", guides)
     assert licence["营业"] < licence["空腹"]  # said by most guides: next to nothing
     assert held_words("营业执照空腹", guides[2], licence).share < held_words("营业执照空腹", GUIDE_WORDS, licence).share
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("平面布局图要自己画吗", True), ("要空腹不", True), ("1+1等于几", True),  # a question, whatever about
+    ("我想吃火锅", False), ("好的谢谢", False),
+])
+def test_any_sign_of_a_question(text: str, asks: bool) -> None:
+    assert is_question(text) is asks
