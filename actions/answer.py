@@ -207,7 +207,7 @@ class ActionAnswer(Action):
         held = self._guide_holds(retriever, text, current)
         if held is None or PEOPLE_OR_GRIEVANCE.search(text or ""):
             return False
-        every, weights = _guides_words(retriever), pair_weights(text, list(_guides_words(retriever).values()))
+        every, weights = _guides_words(retriever), _weights(retriever, text)
         rivals = {result.guide_id, *(c.guide_id for c in result.candidates[:1] if result.decision != NONE),
                   *(c.guide_id for c in result.choices)}
         return all(held > (share_held(text, every[rival], weights) or 0.0)
@@ -220,7 +220,7 @@ class ActionAnswer(Action):
         every = _guides_words(retriever)
         if guide_id not in every:
             return None
-        held = held_words(text, every[guide_id], pair_weights(text, list(every.values())))
+        held = held_words(text, every[guide_id], _weights(retriever, text))
         if held is None or not held.enough or held.share < self.services.settings.context_hold_share:
             return None
         return held.share
@@ -383,12 +383,23 @@ def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-# Every guide's text (actions/dialogue.py `guide_words`) for the index being served, made once per index.
-_WORDS: list[tuple[object, dict[str, str]]] = []
+# Every guide's text (actions/dialogue.py `guide_words`) for the index being served, made once per index, and how
+# many guides say each character pair met so far (`pair_weights`), bounded: a new index starts both afresh.
+_WORDS: list[tuple[object, dict[str, str], dict[str, int]]] = []
+_MAX_COUNTED_PAIRS = 200_000
 
 
 def _guides_words(retriever: Retriever) -> dict[str, str]:
     data = retriever.data
     if not _WORDS or _WORDS[0][0] is not data:
-        _WORDS[:] = [(data, {guide_id: guide_words(guide) for guide_id, guide in data.guides.items()})]
+        _WORDS[:] = [(data, {guide_id: guide_words(guide) for guide_id, guide in data.guides.items()}, {})]
     return _WORDS[0][1]
+
+
+def _weights(retriever: Retriever, text: str) -> dict[str, float]:
+    """`pair_weights` of the message over the served index's guides, the counts remembered per index."""
+    every = _guides_words(retriever)
+    said_by = _WORDS[0][2]
+    if len(said_by) > _MAX_COUNTED_PAIRS:
+        said_by.clear()
+    return pair_weights(text, list(every.values()), said_by)

@@ -218,14 +218,23 @@ def _pairs(text: str) -> list[str]:
     return list(dict.fromkeys(run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)))
 
 
-def pair_weights(text: str, guides_words: Sequence[str]) -> dict[str, float]:
+def pair_weights(text: str, guides_words: Sequence[str], said_by: dict[str, int] | None = None) -> dict[str, float]:
     """How much each of the message's own character pairs tells one guide from the others of the knowledge base
     (`guides_words`: every guide's `guide_words`): log((N + 1) / (guides saying it + 1)). A pair most guides say (公司,
-    执照, 注册, 营业 in a business knowledge base) weighs next to nothing; one no guide says weighs most."""
+    执照, 注册, 营业 in a business knowledge base) weighs next to nothing; one no guide says weighs most. `said_by`
+    remembers how many guides say each pair, for the same `guides_words`: counting reads every guide's text, which
+    at thousands of guides costs milliseconds a pair, and users keep asking with the same words."""
     count = len(guides_words)
-    # A pair no guide says (one across two words: "原车主找" gives 主找) tells no guide apart: it weighs as one guide's.
-    return {pair: math.log((count + 1) / (max(1, sum(pair in words for words in guides_words)) + 1))
-            for pair in _pairs(text)}
+    weights = {}
+    for pair in _pairs(text):
+        said = None if said_by is None else said_by.get(pair)
+        if said is None:
+            said = sum(pair in words for words in guides_words)
+            if said_by is not None:
+                said_by[pair] = said
+        # A pair no guide says (one across two words: "原车主找" gives 主找) tells no guide apart: it weighs as one guide's.
+        weights[pair] = math.log((count + 1) / (max(1, said) + 1))
+    return weights
 
 
 @dataclass(frozen=True)

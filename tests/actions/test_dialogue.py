@@ -168,6 +168,15 @@ def test_a_guide_holds_a_message_in_more_than_one_word_weighed_by_rarity() -> No
     assert held_words("营业执照空腹", guides[2], licence).share < held_words("营业执照空腹", GUIDE_WORDS, licence).share
 
 
+def test_pair_counts_are_remembered_for_the_same_guides() -> None:
+    guides = [GUIDE_WORDS, *(f"第{n}个指南\n营业执照" for n in range(5))]
+    said_by: dict[str, int] = {}
+    first = pair_weights("营业执照空腹", guides, said_by)
+    assert said_by["营业"] == 5 and said_by["空腹"] == 1 and pair_weights("营业执照空腹", guides) == first
+    said_by["空腹"] = 5  # what is remembered is what counts: the guides are not read again
+    assert pair_weights("营业执照空腹", guides, said_by)["空腹"] == first["营业"]
+
+
 @pytest.mark.parametrize(("text", "asks"), [
     ("平面布局图要自己画吗", True), ("要空腹不", True), ("1+1等于几", True),  # a question, whatever about
     ("我想吃火锅", False), ("好的谢谢", False),
