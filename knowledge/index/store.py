@@ -123,7 +123,11 @@ class IndexStore:
 
     @staticmethod
     def new_version_name() -> str:
-        return dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
+        """"20261205-200616-" and six hex digits: five of the microsecond, one random. Versions are ordered by name
+        (`list`, `rollback`'s "previous"), and a rebuild that reuses its caches can publish within the second of
+        the build before it: a random suffix alone would order the two by chance."""
+        now = dt.datetime.now()
+        return now.strftime("%Y%m%d-%H%M%S-") + f"{now.microsecond:05x}" + secrets.token_hex(1)[0]
 
     def staging_folder(self, version: str) -> Path:
         folder = self.versions / f".staging-{version}"

@@ -4,15 +4,18 @@ verification of corrupt versions, pruning, and the writers' lock."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from knowledge.index import store as store_module
 from knowledge.index.store import IndexStore, IndexStoreError, file_checksums, file_sha256, hash_ahead, served_sha256
 
 pytestmark = pytest.mark.unit
@@ -323,3 +326,13 @@ def test_served_files_are_hashed_ahead_once_and_again_when_replaced(tmp_path: Pa
     assert served_sha256(tmp_path / "dense.faiss") == hashlib.sha256(b"b" * 5001).hexdigest()
     with pytest.raises(OSError):
         served_sha256(tmp_path / "missing.npz")
+
+
+def test_versions_built_within_one_second_are_named_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `list` and `rollback` order versions by name; a rebuild from caches can publish within the same second.
+    times = iter([dt.datetime(2026, 12, 5, 20, 6, 16, 900_000), dt.datetime(2026, 12, 5, 20, 6, 16, 950_000)])
+    monkeypatch.setattr(store_module, "dt", SimpleNamespace(datetime=SimpleNamespace(now=lambda: next(times))))
+    for _ in range(20):  # the random part never reorders them
+        times = iter([dt.datetime(2026, 12, 5, 20, 6, 16, 900_000), dt.datetime(2026, 12, 5, 20, 6, 16, 900_016)])
+        names = [IndexStore.new_version_name(), IndexStore.new_version_name()]
+        assert sorted(names) == names and all(re.fullmatch(r"20261205-200616-[0-9a-f]{6}", name) for name in names)
