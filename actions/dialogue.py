@@ -153,8 +153,13 @@ _PROCEDURE_WORDS = re.compile(
 DESCRIBED_ITEM_CHARS = 4
 
 
+def _own_runs(text: str) -> list[str]:
+    """The message's own words as runs of adjacent characters (what `_own_words` joins)."""
+    return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
+
+
 def _own_words(text: str) -> str:
-    return _PROCEDURE_WORDS.sub("", _NO_ITEM.sub("", strip_cue_words(text or "")))
+    return "".join(_own_runs(text))
 
 
 def describes_item(text: str) -> bool:
@@ -206,11 +211,6 @@ def guide_words(guide: dict[str, Any]) -> str:
              *(str(section.get("text") or "") for section in sections.values()),
              *(f"{faq.get('question') or ''}{faq.get('answer') or ''}" for faq in guide.get("faqs") or [])]
     return "\n".join(parts).lower()
-
-
-def _own_runs(text: str) -> list[str]:
-    """The message's own words as runs of adjacent characters (what `_own_words` joins)."""
-    return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
 
 
 def _pairs(text: str) -> list[str]:
