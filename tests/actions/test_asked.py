@@ -10,6 +10,18 @@ from knowledge.sources.aspects import CONDITIONS, PROCESS
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.parametrize("question", ["一个月能拿多少", "政府一个月能给多少", "考证的钱能补多少钱", "每年发多少"])
+def test_an_amount_received_asks_what_the_fee_section_says(question: str) -> None:
+    # the standard of a benefit is where a guide's fee is (收费标准), whatever the NLU hears in "一个月"
+    assert wording_aspect(question) == "fee" and asks_something(question)
+    assert "fee" in also_asked(question, "time_limit")
+
+
+@pytest.mark.parametrize("question", ["要多少个建造师", "多少天能办好", "能领多少次"])
+def test_counting_something_else_is_no_amount_of_money(question: str) -> None:
+    assert wording_aspect(question) != "fee"
+
+
 @pytest.mark.parametrize(("question", "intent_aspect", "also"), [
     # the NLU heard online, the wording asks whether it is allowed: both are answered
     ("驾驶证上还有没处理的罚单，能换新证不", "online", ["conditions"]),
