@@ -39,7 +39,8 @@ _NEEDS_PROCEDURE = re.compile(
     rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?{_APPLY}"
     # "需要去水利局批吗", "要不要去商务局备个案", "要去农机站登记挂牌不": the office between the verbs
     rf"|(要不要|需不需要|用不用)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}"
-    rf"|(要|需要|得|该)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
+    # "这个要跟政府报备吗", "要向街道备案吗", "得到镇里登记不": whom it is handed to, between the verbs too
+    rf"|(要|需要|得|该)(先)?(去|跟|向|找|到)[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
 )
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.

@@ -105,6 +105,7 @@ def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
     ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True), ("需要去水利局批吗", True),
     # the applying verbs in their other and split forms, the office between them, a few words before the particle
     ("这也算发卡要报备吗", True), ("卖酒要不要去商务局备个案", True), ("这个也要去农机站登记挂牌不", True),
+    ("这个要跟政府报备吗", True), ("得向街道备案不", True),
     ("要交哪些材料", False), ("审批要多久", False), ("能不能网上办", False),
 ])
 def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:
