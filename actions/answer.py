@@ -144,7 +144,8 @@ class ActionAnswer(Action):
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result),
+                           own_words=has_own_words(text) and self.answered_says(retriever, text, result),
+                           current_holds=self.current_holds(retriever, text, current, result),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
@@ -204,6 +205,16 @@ class ActionAnswer(Action):
                   *(c.guide_id for c in result.choices)}
         return all(held > (share_held(text, every[rival], weights) or 0.0)
                    for rival in rivals if rival in every and rival != current)
+
+    @staticmethod
+    def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:
+        """Whether the message's own words may be another guide's: not when it has character pairs of its own and the
+        guide the retriever answers says none of them ("镇上能交申请不": no guide says 镇上, the answer rests on the
+        asking words, so 镇上 is no sign of another matter; "开发票怎么弄": the invoice guide says 发票)."""
+        if result.decision == NONE or result.guide_id is None:
+            return True
+        held = held_words(text, _guides_words(retriever).get(result.guide_id, ""))
+        return held is None or held.pairs > 0
 
     def _guide_holds(self, retriever: Retriever, text: str, guide_id: str | None) -> float | None:
         """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare

@@ -21,7 +21,7 @@ from actions.actions import (
 from actions.conversation import changes_only, earlier_messages
 from actions.services import Services
 from knowledge.records.store import Records
-from knowledge.retrieval.retriever import NONE, Retriever
+from knowledge.retrieval.retriever import ANSWER, NONE, RetrievalResult, Retriever
 from knowledge.sources.aspects import CONTACT, strip_aspect_words
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
@@ -124,6 +124,14 @@ def test_a_short_message_about_another_matter_leaves_the_conversations_guide(ser
     # "开发票怎么弄" after a water question: only three characters of its own, but not a follow-up's words
     _, slots = run_action(ActionAnswer(services), tracker_for("开发票怎么弄", "ask_process", {"guide_id": "water-connection"}))
     assert slots["guide_id"] == "invoice-application"
+
+
+@pytest.mark.parametrize(("message", "elsewhere"), [("开发票怎么弄", True), ("镇上能交申请不", False), ("要多久", True)])
+def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them(retriever: Retriever, message: str,
+                                                                               elsewhere: bool) -> None:
+    # the invoice guide says 发票; no guide says 镇上 (an answer there rests on the asking words); "要多久" has no pairs
+    answered = RetrievalResult("q", ANSWER, "process", 0.5, 0.9, True, guide={"id": "invoice-application", "title": "开票"})
+    assert ActionAnswer.answered_says(retriever, message, answered) is elsewhere
 
 
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:
