@@ -6,7 +6,6 @@ section. Every question is logged with what became of it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,9 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import memory, policy, replies
+from actions import memory, opening, policy, replies
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
-from actions.conversation import changes_only, earlier_messages, entity, intent_of, intent_ranking, options, send, text_of
+from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
     asked_clause,
@@ -30,7 +29,6 @@ from actions.dialogue import (
     is_question,
     names_an_item,
     pair_weights,
-    refers_back,
     resolve_pick,
     sections_holding,
     share_held,
@@ -95,10 +93,6 @@ ASK_POLICY = "ask_policy"
 # The aspect a section answers (its first aspect in ASPECT_SECTIONS, the overview aside): 适用对象 goes with 受理条件.
 ASPECT_OF_SECTION: dict[str, str] = {heading: aspect for aspect, headings in reversed(ASPECT_SECTIONS.items())
                                      if aspect != GENERAL for heading in headings}
-# The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
-OPENING_MAX_CHARS = 120
-# How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
-OPENING_LOOKBACK = 3
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -150,13 +144,12 @@ class ActionAnswer(Action):
                                                         or asks_who_applies(text) or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text), current_holds=self.current_holds(retriever, text, current, result),
+                           own_words=has_own_words(text) and self.answered_says(retriever, text, result),
+                           current_holds=self.current_holds(retriever, text, current, result),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
-        if (current is None and ((decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE) and not turn.describes_item)
-                                 or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(text)))
-                and (turn.asks or intent in ASPECT_OF_INTENT)):
-            text, result, decision = self._with_opening(tracker, retriever, turn, aspect) or (text, result, decision)
+        if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
+            text, result, decision = opening.with_opening(tracker, retriever, turn, aspect, config) or (text, result, decision)
         if decision.kind == policy.REFUSE:
             return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),
                     [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)])
@@ -213,6 +206,16 @@ class ActionAnswer(Action):
         return all(held > (share_held(text, every[rival], weights) or 0.0)
                    for rival in rivals if rival in every and rival != current)
 
+    @staticmethod
+    def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:
+        """Whether the message's own words may be another guide's: not when it has character pairs of its own and the
+        guide the retriever answers says none of them ("镇上能交申请不": no guide says 镇上, the answer rests on the
+        asking words, so 镇上 is no sign of another matter; "开发票怎么弄": the invoice guide says 发票)."""
+        if result.decision == NONE or result.guide_id is None:
+            return True
+        held = held_words(text, _guides_words(retriever).get(result.guide_id, ""))
+        return held is None or held.pairs > 0
+
     def _guide_holds(self, retriever: Retriever, text: str, guide_id: str | None) -> float | None:
         """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare
         they are among the knowledge base's guides (营业执照 in a business knowledge base weighs little), when it is at
@@ -224,35 +227,6 @@ class ActionAnswer(Action):
         if held is None or not held.enough or held.share < self.services.settings.context_hold_share:
             return None
         return held.share
-
-    def _with_opening(self, tracker: Tracker, retriever: Retriever, turn: policy.Turn,
-                      aspect: str) -> tuple[str, RetrievalResult, policy.Decision] | None:
-        """"要准备什么" with no guide in the conversation yet, after the user described a matter the assistant
-        could not place ("想在小区门口开家小超市", refused or not found): the two read together, as a clerk would,
-        instead of "您想了解哪个事项？". Only an answer, a confirm or a choice of guides is taken: the user said what it
-        is about, the question what about it. The matter is the latest earlier message describing one, reached over
-        item-free aspect questions only ("…开家小超市" "要准备什么" "去哪申请"): "不是" after a confirm, "转人工" or
-        "谢谢" end the search, and this message must ask an aspect itself (the caller): "嗯嗯好的" asks nothing."""
-        config = self.services.settings
-        opening = ""
-        for earlier in earlier_messages(tracker, config.context_opening_seconds, limit=OPENING_LOOKBACK):
-            if PEOPLE_OR_GRIEVANCE.search(earlier):
-                break
-            if describes_item(earlier):
-                opening = earlier[-OPENING_MAX_CHARS:]
-                break
-            if not asks_something(earlier):
-                break
-        if not opening:
-            return None
-        text = f"{opening}，{turn.text}"
-        result = retriever.run(text, aspect)
-        together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
-                                       describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope
-        decision = policy.decide(together, result, policy.Thresholds.from_settings(config))
-        if decision.kind in (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE, policy.CLARIFY):
-            return text, result, decision
-        return None
 
     @staticmethod
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:

@@ -39,13 +39,18 @@ _NEEDS_PROCEDURE = re.compile(
     rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?{_APPLY}"
     # "需要去水利局批吗", "要不要去商务局备个案", "要去农机站登记挂牌不": the office between the verbs
     rf"|(要不要|需不需要|用不用)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}"
-    rf"|(要|需要|得|该)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
+    # "这个要跟政府报备吗", "要向街道备案吗", "得到镇里登记不": whom it is handed to, between the verbs too
+    rf"|(要|需要|得|该)(先)?(去|跟|向|找|到)[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
 )
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
-    (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
+    # "一个月能拿多少", "能补多少钱", "给多少": an amount received is said where the fee is (收费标准 holds the standard
+    # of a benefit as of a fee), not a time ("一个月") or a condition. Not "帮多少": 帮 is also 帮办 (a service guide's
+    # name), and "政府能帮多少" alone asks nothing a guide could answer: read with the matter before it (actions/opening.py).
+    (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵"
+                     r"|(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(?!天|年|月|个月|次|回|遍|人|岁|平|米|页|份|个|号|趟)")),
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
     # "开家兽医院需要什么": what it takes, the question left open at the end ("…需要什么调料" names its own thing)
     (MATERIALS, re.compile(r"(需要|要|得)(准备|带|交|提供)?(些|点)?(什么|啥|哪些)(东西)?[?？。呢吧啊呀]*$")),

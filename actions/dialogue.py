@@ -119,7 +119,9 @@ def starts_new_matter(text: str) -> bool:
 # at hand as plainly as starts_new_matter's "还有个事". Only a sign: the policy leaves the conversation's guide
 # on it when the retriever points at another guide (actions/policy.py `stays`).
 _ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还想|还想(问|咨询|办|申请|了解|打听)|顺便(问|咨询)|再问(个|一个|一下)?"
-                    r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)")
+                    r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)"
+                    # "还有我儿子在老家读四年级…", "还有，楼里有户人家…": someone or something else, not "还有别的材料吗"
+                    r"|^还有[，,、]|^还有(我|咱|俺|这|那|他|她)")
 
 
 def turns_aside(text: str) -> bool:

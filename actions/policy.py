@@ -124,8 +124,9 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
             and not outcovered(result, next(iter(turn.named)), limits.alternative_coverage_share)):
         # The user named the item: answer it, even if another guide scores a little higher.
         return Decision(ANSWER_GUIDE, next(iter(turn.named)))
-    if current and not turn.named and current_is_close(result, current, limits.context_keep_margin * result.spread,
-                                                       limits.alternative_coverage_share, words_count=turn.moves_on):
+    if current and not turn.named and not turns_elsewhere(turn, result) and current_is_close(
+            result, current, limits.context_keep_margin * result.spread, limits.alternative_coverage_share,
+            words_count=turn.moves_on):
         # The conversation's guide is (nearly) as good as the best: stay with it ("燃气开户要多久"
         # after a gas question is not suddenly about bank accounts).
         return Decision(ANSWER_GUIDE, current)
@@ -151,6 +152,16 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if turn.intent == OUT_OF_SCOPE_INTENT and not near:
         return Decision(REFUSE)
     return Decision(NOT_FOUND, near=near)
+
+
+def turns_elsewhere(turn: Turn, result: RetrievalResult) -> bool:
+    """The user turns aside ("还有我儿子在老家读四年级，想接过来上学…", "对了，…") describing a matter, and the retriever's
+    best guide, answered or confirmed, is another than the conversation's: being close to it is then no reason to stay
+    ("人才落户" scores near "转学" on 老家 and the district's name). A wrong guess costs one 不是; staying answers the
+    matter the user just set aside. Words the conversation's guide holds better than any other (`Turn.current_holds`)
+    still keep it close."""
+    return (turn.aside and turn.describes_item and not turn.current_holds and result.decision in (ANSWER, CONFIRM)
+            and result.guide_id is not None and result.guide_id != turn.current)
 
 
 def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:

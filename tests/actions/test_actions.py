@@ -21,7 +21,7 @@ from actions.actions import (
 from actions.conversation import changes_only, earlier_messages
 from actions.services import Services
 from knowledge.records.store import Records
-from knowledge.retrieval.retriever import NONE, Retriever
+from knowledge.retrieval.retriever import ANSWER, NONE, RetrievalResult, Retriever
 from knowledge.sources.aspects import CONTACT, strip_aspect_words
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
@@ -76,11 +76,14 @@ def test_an_old_or_item_free_earlier_message_is_not_carried(services: Services, 
     assert "哪个事项" in texts(run_action(ActionAnswer(services), bare)[0])
 
 
-def test_opening_is_not_carried_after_a_declined_confirm_a_handoff_or_a_message_that_asks_nothing(
+def test_opening_is_not_offered_again_after_a_declined_confirm_nor_carried_after_a_handoff_or_a_remark(
         services: Services, records: Records) -> None:
     declined = [*_opening("我们几个人想合伙开个公司", 40), {"event": "user", "text": "不是", "timestamp": 0.9},
                 {"event": "bot", "text": "好的。知识库里没有其他能准确回答这个问题的办事指南。", "timestamp": 0.9}]
-    assert "哪个事项" in texts(run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials", events=declined))[0])
+    # past the 不是 the opening is read again, but the declined guide is never offered again
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials", events=declined))
+    assert "company-setup" not in [*(slots.get("candidates") or []), slots.get("guide_id")]
+    assert custom(messages, "answer") is None
     handoff = _opening("帮我转人工，我要开公司", 30)
     assert "哪个事项" in texts(run_action(ActionAnswer(services), tracker_for("要多久", "ask_time_limit", events=handoff))[0])
     messages, slots = run_action(ActionAnswer(services), tracker_for("嗯嗯好的", "nlu_fallback", events=_opening("我们几个人想合伙开个公司", 30)))
@@ -95,6 +98,20 @@ def test_the_opening_is_reached_over_item_free_questions(services: Services, rec
     assert "哪个事项" not in texts(messages) and "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
 
 
+def test_a_question_refused_alone_is_read_with_the_matter_described_before_it(services: Services, records: Records) -> None:
+    # "大家出钱比例咋写" alone is no matter of ours (the NLU: off-topic); after "…合伙开个公司" it asks about that
+    tracker = tracker_for("大家出钱比例咋写", "out_of_scope", events=_opening("我们几个人想合伙开个公司", 30))
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    assert "不在我的服务范围" not in texts(messages)
+    assert "company-setup" in (slots.get("candidates") or [slots.get("guide_id")])
+
+
+def test_a_chat_after_an_off_topic_message_stays_refused(services: Services, records: Records) -> None:
+    tracker = tracker_for("明天会下雨吗", "out_of_scope", events=_opening("今天天气真好", 30))
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    assert "不在我的服务范围" in texts(messages) and custom(messages, "answer") is None and not slots.get("candidates")
+
+
 def test_earlier_messages_skip_buttons_and_need_timestamps() -> None:
     events = [{"event": "user", "text": "我们几个人想合伙开个公司", "timestamp": 0.2},
               {"event": "user", "text": '/choose{"pick": "company-setup"}', "timestamp": 0.5}]
@@ -107,6 +124,14 @@ def test_a_short_message_about_another_matter_leaves_the_conversations_guide(ser
     # "开发票怎么弄" after a water question: only three characters of its own, but not a follow-up's words
     _, slots = run_action(ActionAnswer(services), tracker_for("开发票怎么弄", "ask_process", {"guide_id": "water-connection"}))
     assert slots["guide_id"] == "invoice-application"
+
+
+@pytest.mark.parametrize(("message", "elsewhere"), [("开发票怎么弄", True), ("镇上能交申请不", False), ("要多久", True)])
+def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them(retriever: Retriever, message: str,
+                                                                               elsewhere: bool) -> None:
+    # the invoice guide says 发票; no guide says 镇上 (an answer there rests on the asking words); "要多久" has no pairs
+    answered = RetrievalResult("q", ANSWER, "process", 0.5, 0.9, True, guide={"id": "invoice-application", "title": "开票"})
+    assert ActionAnswer.answered_says(retriever, message, answered) is elsewhere
 
 
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:

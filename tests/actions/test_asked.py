@@ -10,6 +10,18 @@ from knowledge.sources.aspects import CONDITIONS, PROCESS
 pytestmark = pytest.mark.unit
 
 
+@pytest.mark.parametrize("question", ["一个月能拿多少", "政府一个月能给多少", "考证的钱能补多少钱", "每年发多少"])
+def test_an_amount_received_asks_what_the_fee_section_says(question: str) -> None:
+    # the standard of a benefit is where a guide's fee is (收费标准), whatever the NLU hears in "一个月"
+    assert wording_aspect(question) == "fee" and asks_something(question)
+    assert "fee" in also_asked(question, "time_limit")
+
+
+@pytest.mark.parametrize("question", ["要多少个建造师", "多少天能办好", "能领多少次"])
+def test_counting_something_else_is_no_amount_of_money(question: str) -> None:
+    assert wording_aspect(question) != "fee"
+
+
 @pytest.mark.parametrize(("question", "intent_aspect", "also"), [
     # the NLU heard online, the wording asks whether it is allowed: both are answered
     ("驾驶证上还有没处理的罚单，能换新证不", "online", ["conditions"]),
@@ -93,6 +105,7 @@ def test_the_wordings_leading_aspect(question: str, aspect: str | None) -> None:
     ("家里装修拆了两面墙，要审批吗", True), ("是不是得先报批", True), ("要不要办健康证", True), ("需要去水利局批吗", True),
     # the applying verbs in their other and split forms, the office between them, a few words before the particle
     ("这也算发卡要报备吗", True), ("卖酒要不要去商务局备个案", True), ("这个也要去农机站登记挂牌不", True),
+    ("这个要跟政府报备吗", True), ("得向街道备案不", True),
     ("要交哪些材料", False), ("审批要多久", False), ("能不能网上办", False),
 ])
 def test_whether_the_procedure_is_needed(question: str, needed: bool) -> None:

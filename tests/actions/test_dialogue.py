@@ -82,6 +82,8 @@ def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
     ("另外我爸妈一直租房住，能申请便宜的房子吗", True), ("顺便问下，公积金怎么提", True),
     ("我还有个问题，孩子上学的预防接种证在哪补", True), ("再打听个事，老人办优待证要带啥", True),
     ("另一个问题，开小饭馆要办啥证", True),
+    # "还有" and someone or something else: another matter may follow; "还有别的…" asks more of the same
+    ("还有我表姐在村里开了个小作坊，做米粉卖要办啥证", True), ("还有，楼上邻居把承重墙打了，找谁鉴定", True),
     ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False), ("还有什么要注意的", False),
 ])
 def test_turning_aside_is_recognised(message: str, aside: bool) -> None:

@@ -186,6 +186,24 @@ def test_a_message_about_another_item_follows_a_confirmed_guide_that_holds_its_w
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
 
+@pytest.mark.parametrize(("aside", "holds", "kind", "guide_id"), [
+    (True, False, CONFIRM_GUIDE, "school"),  # "还有我儿子在老家读四年级，想接过来上学…": the retriever's best is another guide
+    (False, False, ANSWER_GUIDE, "settle"),  # no sign of turning aside: a close conversation guide keeps the conversation
+    (True, True, ANSWER_GUIDE, "settle"),  # turned aside, but the conversation's guide holds the words better: it stays
+])
+def test_turning_aside_to_a_described_matter_follows_the_retrievers_best_guide_even_if_the_current_is_close(
+        aside: bool, holds: bool, kind: str, guide_id: str) -> None:
+    """Close in score ("人才落户" near "转学" on 老家 and the district's name) is no reason to stay when the user turns
+    aside and describes a matter the retriever places elsewhere: a wrong guess costs one 不是."""
+    candidates = [covering("school", 0.80, 0.4), covering("settle", 0.79, 0.4)]
+    found = RetrievalResult("q", CONFIRM, "materials", 0.2, 0.8, False, guide={"id": "school", "title": "school"},
+                            candidates=candidates, choices=candidates[:1], spread=0.1)
+    moving = Turn(text="…", intent="ask_materials", aspect="materials", current="settle", names_item=True, aside=aside,
+                  describes_item=True, current_holds=holds)
+    decision = decide(moving, found, COVERING)
+    assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
 def test_a_follow_ups_own_words_are_no_other_matter() -> None:
     """"要交押金吗" after a loan question: 押金 is no item of its own (describes_item is False), a confirm elsewhere
     is no reason to leave."""
