@@ -84,7 +84,8 @@ def _region_words(region: str) -> set[str]:
 
 
 def candidate_words(name: str) -> set[str]:
-    """2-4 character words of a name: jieba's words and their parts, and runs of characters jieba left single."""
+    """2-4 character words of a name: jieba's words, and runs of characters jieba left single ("强检" of 强/检).
+    (jieba's search mode was tried: its sub-words "动车" of 机动车 or "市道" of 城市道路 flag unrelated examples.)"""
     tokenizer = _tokenizer()
     words: set[str] = set()
     for chunk in re.findall(r"[\u4e00-\u9fff]+|[A-Za-z]+", name):
@@ -166,7 +167,7 @@ def guide_item_words(path: Path, known: Background) -> set[str]:
 
 
 def item_words(folders: Iterable[Path], background_folder: Path = SAMPLE_GUIDES) -> dict[str, set[str]]:
-    """Item words of every guide in `folders`, by guide file stem."""
+    """Item words of every guide in `folders`, keyed "<set folder>/<file stem>" (e.g. "dev5/metrology-verification")."""
     known = background(background_folder)
     return {f"{path.parent.parent.name}/{path.stem}": guide_item_words(path, known)
             for folder in folders for path in sorted(folder.glob("*.md"))}
