@@ -161,11 +161,30 @@ def score_heldout(questions: dict[str, Any], predictions: list[tuple[str, float]
     }
 
 
+def conversation_turns(questions: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The first turns and the follow-ups of the conversations, as in_scope items. A first turn that only tells a
+    situation ("我家房子着火了…") or a follow-up ("一个月能拿多少") is where a wrong intent loses the conversation."""
+    first: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
+    for conversation in questions.get("conversations") or []:
+        for number, turn in enumerate(conversation.get("turns") or []):
+            item = {"q": turn["q"], "guide": turn.get("guide", conversation.get("guide")), "aspect": turn["aspect"]}
+            (later if number else first).append(item)
+    return first, later
+
+
 def run_heldout(settings: Settings, questions_file: Path, model: Path | None = None) -> dict[str, Any]:
     questions = yaml.safe_load(questions_file.read_text(encoding="utf-8")) or {}
     model = model.resolve() if model else ensure_model(settings, log=settings.var_dir / "logs" / "train.log")
-    texts = [item["q"] for item in questions.get("in_scope") or []] + list(questions.get("off_topic") or [])
-    summary = {"model": model.name, "questions": str(questions_file), **score_heldout(questions, predict(model, texts))}
+    first, later = conversation_turns(questions)
+    texts = ([item["q"] for item in questions.get("in_scope") or []] + list(questions.get("off_topic") or [])
+             + [item["q"] for item in first + later])
+    predictions = predict(model, texts)
+    single = len(texts) - len(first) - len(later)
+    summary = {"model": model.name, "questions": str(questions_file), **score_heldout(questions, predictions[:single])}
+    if first:
+        summary["first_turns"] = score_heldout({"in_scope": first}, predictions[single:single + len(first)])
+        summary["follow_ups"] = score_heldout({"in_scope": later}, predictions[single + len(first):])
     # Named by the model, not the current inputs: --model can score an older model (a before/after).
     out = settings.reports_dir / "nlu" / f"heldout-{model.name.removesuffix('.tar.gz')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -184,6 +203,11 @@ def print_heldout(summary: dict[str, Any]) -> None:
     print(f"无关问题召回率（out_of_scope/chitchat） {summary['off_topic_recall']:.4f}")
     print("各意图答对：" + "，".join(f"{name} {row['correct']}/{row['total']}" for name, row in summary["by_intent"].items()))
     print("主要混淆：" + "，".join(f"{pair} ×{count}" for pair, count in summary["confusions"][:8]))
+    for key, label in (("first_turns", "对话首句"), ("follow_ups", "对话追问")):
+        if key in summary:
+            part = summary[key]
+            print(f"{label} {part['in_scope']} 个：准确率 {part['accuracy']:.4f}，判为任一办事方面意图 "
+                  f"{part['any_aspect_intent']:.4f}，有害误判 {part['harmful_total']} 个")
     print(f"报告：{summary['report']}")
 
 

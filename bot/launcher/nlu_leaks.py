@@ -1,0 +1,212 @@
+"""Training examples that name an item of a set of guides, by its own words or by other words.
+
+    python -m bot.launcher.nlu_leaks tests/data/dev*/guides     # which NLU examples name a dev item?
+
+The NLU test on unseen items (`nlu_eval --heldout`) only means something when data/nlu.yml never
+names those items. A literal check of titles and aliases misses an item named by one of its words:
+"电子秤要拿去哪检" names the guide "计量器具强制检定" (alias "电子秤强检") without holding either name.
+So each guide is reduced to its item words: the 2-4 character words of its title and aliases (jieba,
+plus runs of characters jieba leaves single) minus procedure vocabulary (登记, 许可证, 申领…), who
+asks and what kind of money (孩子, 退休, 补贴…), the guide's own region names, words common in Chinese
+at large (jieba's dictionary frequency), the sample guides' own item names and words that many of
+the sample guides use (those say what kind of procedure, not which item), and the words of how people
+talk to the bot (转人工, 推荐…). A training example that holds one of those words names the item.
+Developed on the dev sets' titles (tests/data/dev*/guides) against data/nlu.yml: of the examples it
+flags there, about nine in ten name the item or a near one ("城市道路挖掘许可", "医保报销").
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jieba
+import jieba.posseg
+import yaml
+
+from knowledge.settings import ROOT
+from knowledge.sources.guides import guide_names, parse_guide
+
+SAMPLE_GUIDES = ROOT / "knowledge" / "guides"
+NLU_FILE = ROOT / "data" / "nlu.yml"
+
+# What kind of procedure, whom and where, never which item: a title is made of these around its item words.
+PROCEDURE_WORDS = frozenset("""
+登记 许可 许可证 申请 申请书 申请表 办理 备案 核发 核准 审批 审核 审查 审定 批准 报批 申领 领取 申报 申办 办证 证照
+证书 证件 证明 手续 认定 设立 成立 开办 新办 变更 注销 延续 续期 换证 换领 补领 补办 补发 签注 注册 查询 转递 转移
+服务 业务 事项 使用 经营 管理 活动 单位 企业 公司 个人 人员 机构 场所 项目 资格 资质 年检 检验 检测 验收 竣工
+上牌 挂牌 牌照 开户 过户 受理 到期 期满 遗失 损坏 丢失 换补 转出 转入 接收 续签 困难 保障 待遇 等级 阶段 处置
+排放 安置 维修 不可 移动 提升 发行 流通 批发 零售 就读 引进 先行 支出 突发 小额 强制 自愿 经营者 申请人 法人
+装置 器具 设施 设备 物品 产品 用品 图纸 合同 照片 办事 政务 窗口 政府 部门 公共 社会 基本 一般 普通 相关 专项 临时 电子 网上 线上
+中国公民 公民 居民 群众 家庭 本地 外地 异地 境内 境外 国内 城市 城镇 农村 乡村 社区 地区 县级 市级 省级
+发放 领用 取得 办法 规定 标准 条件 材料 流程 时限 地点 电话 办理点 要求 情况 范围 类型 类别 方式
+""".split())
+# Who asks and what kind of money, never which item: "孩子刚上初中" "退休的老同事" "外地户口" "有啥补贴".
+PERSON_WORDS = frozenset("""
+孩子 小孩 子女 父母 老人 老年人 家人 亲属 本人 夫妻 配偶 学生 大学生 毕业生 小学 初中 高中 大学 本科 硕士 学历 退休 在职
+户口 户籍 本地人 外地人 补贴 补助 津贴 奖励 资金 费用 政策 优惠 减免 退费
+""".split())
+# A word this common in everyday Chinese (jieba's dictionary count) says nothing about one item: 学生, 孩子, 企业, 设计.
+COMMON_FREQUENCY = 10_000
+# A word that this share of the sample guides use is procedure or administration vocabulary of this KB, not an item's.
+COMMON_SHARE = 0.10
+SUFFIXES = "省市区县镇乡街道村"
+# Not a word of an item: a negation ("不带…"), a grade ("三级"), or a run of single characters that holds a function
+# word ("查我的" of 查/我/的).
+NOT_ITEM = re.compile(r"^[不没未非]|^[一二三四五六七八九十两甲乙丙丁]+[级类等星档]$|[的了我你他她它在是和与及或把被给个吗呢啊]")
+
+
+@dataclass(frozen=True)
+class Leak:
+    example: str
+    guide: str
+    word: str
+
+
+@lru_cache(maxsize=1)
+def _tokenizer() -> jieba.Tokenizer:
+    # A private tokenizer: the Rasa side adds guide names to jieba's global dictionary, and whole titles as
+    # one token would hide the words inside them.
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
+
+
+def _region_words(region: str) -> set[str]:
+    """"云岭市望江区" -> 云岭, 望江 (and the whole parts): names of places, not of items."""
+    parts = [part for part in re.split(f"[{SUFFIXES}]", region) if part]
+    return {*parts, *re.findall(f"[^{SUFFIXES}]+[{SUFFIXES}]", region)}
+
+
+def candidate_words(name: str) -> set[str]:
+    """2-4 character words of a name: jieba's words, and runs of characters jieba left single ("强检" of 强/检).
+    (jieba's search mode was tried: its sub-words "动车" of 机动车 or "市道" of 城市道路 flag unrelated examples.)"""
+    tokenizer = _tokenizer()
+    words: set[str] = set()
+    for chunk in re.findall(r"[\u4e00-\u9fff]+|[A-Za-z]+", name):
+        tokens = list(tokenizer.cut(chunk))
+        words.update(token for token in tokens if 2 <= len(token) <= 4)
+        run = ""
+        for token in [*tokens, ""]:
+            if len(token) == 1:
+                run += token
+                continue
+            if 2 <= len(run) <= 4:
+                words.add(run)
+            run = ""
+    return words
+
+
+@dataclass(frozen=True)
+class Background:
+    """What the sample KB says anyway (its guides' texts and item names), and how people talk to the bot."""
+    texts: tuple[str, ...]
+    names: tuple[str, ...]
+    talk: frozenset[str] = frozenset()
+
+
+# How people talk to the bot is not an item: a word that several examples of the conversation intents use (转人工,
+# 投诉, 闲聊, 问候… "人工") or that several off-topic requests use as a verb or question word ("推荐" "怎么办") is
+# conversation, whatever a guide's alias shares it. The nouns of off-topic examples stay item words ("签证" "基金"):
+# a held-out item's noun there would teach "this is off-topic".
+ITEM_INTENT = "ask_"
+OFF_TOPIC_INTENT = "out_of_scope"
+TALK_EXAMPLES = 3
+
+
+def conversation_words(nlu_file: Path = NLU_FILE) -> frozenset[str]:
+    tagger = jieba.posseg.POSTokenizer(_tokenizer())
+    counts: dict[str, int] = {}
+    for block in yaml.safe_load(nlu_file.read_text(encoding="utf-8"))["nlu"]:
+        intent = str(block.get("intent") or "")
+        if intent.startswith(ITEM_INTENT):
+            continue
+        for line in str(block.get("examples") or "").splitlines():
+            if not line.strip().startswith("- "):
+                continue
+            tagged = tagger.lcut(line.strip()[2:])
+            words = {pair.word for pair in tagged if intent != OFF_TOPIC_INTENT or not pair.flag.startswith(("n", "vn"))}
+            for word in words:
+                counts[word] = counts.get(word, 0) + 1
+    return frozenset(word for word, count in counts.items() if count >= TALK_EXAMPLES and len(word) >= 2)
+
+
+@lru_cache(maxsize=4)
+def background(folder: Path = SAMPLE_GUIDES, nlu_file: Path = NLU_FILE) -> Background:
+    paths = sorted(folder.glob("*.md"))
+    return Background(tuple(path.read_text(encoding="utf-8") for path in paths), tuple(guide_names(folder)),
+                      conversation_words(nlu_file))
+
+
+def is_item_word(word: str, known: Background) -> bool:
+    if NOT_ITEM.search(word) or word in PROCEDURE_WORDS or word in PERSON_WORDS or _tokenizer().FREQ.get(word, 0) >= COMMON_FREQUENCY:
+        return False
+    if word in known.talk:
+        return False
+    if any(word in name for name in known.names):
+        return False  # the sample's own item vocabulary ("道路" of 道路货物运输): training data names those by design
+    users = sum(1 for text in known.texts if word in text)
+    return users < max(2, COMMON_SHARE * len(known.texts))
+
+
+def guide_item_words(path: Path, known: Background) -> set[str]:
+    guide, _problems = parse_guide(path)
+    if guide is None:
+        front = yaml.safe_load(path.read_text(encoding="utf-8").split("---")[1]) or {}
+        title, aliases, region = str(front.get("title") or ""), [str(a) for a in front.get("aliases") or []], str(front.get("region") or "")
+    else:
+        title, aliases, region = guide.title, guide.aliases, guide.region
+    places = _region_words(region)
+    words = set().union(*(candidate_words(name) for name in [title, *aliases]))
+    return {word for word in words if not any(place in word for place in places) and is_item_word(word, known)}
+
+
+def item_words(folders: Iterable[Path], background_folder: Path = SAMPLE_GUIDES) -> dict[str, set[str]]:
+    """Item words of every guide in `folders`, keyed "<set folder>/<file stem>" (e.g. "dev5/metrology-verification")."""
+    known = background(background_folder)
+    return {f"{path.parent.parent.name}/{path.stem}": guide_item_words(path, known)
+            for folder in folders for path in sorted(folder.glob("*.md"))}
+
+
+def training_examples(nlu_file: Path = NLU_FILE) -> list[str]:
+    blocks = yaml.safe_load(nlu_file.read_text(encoding="utf-8"))["nlu"]
+    return [line.strip()[2:] for block in blocks for line in str(block.get("examples") or "").splitlines()
+            if line.strip().startswith("- ")]
+
+
+def names_word(example: str, word: str) -> bool:
+    """A word of 3-4 characters anywhere; one of two only as a word of its own: "跨区" is not in "跨区域",
+    "危险" not in "高危险性"."""
+    if len(word) > 2:
+        return word in example
+    return word in example and word in _tokenizer().lcut(example)
+
+
+def find_leaks(examples: Iterable[str], words: dict[str, set[str]]) -> list[Leak]:
+    return sorted({Leak(example, guide, word) for example in examples for guide, guide_words in words.items()
+                   for word in guide_words if names_word(example, word)}, key=lambda leak: (leak.guide, leak.word, leak.example))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="训练例句是否提到了某些指南的事项（含换个说法）")
+    parser.add_argument("folders", nargs="+", type=Path, help="指南目录，例如 tests/data/dev*/guides")
+    parser.add_argument("--words", action="store_true", help="也列出每个指南的事项词")
+    args = parser.parse_args(argv)
+    words = item_words(args.folders)
+    if args.words:
+        for guide, guide_words in words.items():
+            print(f"{guide}: {'、'.join(sorted(guide_words))}")
+    leaks = find_leaks(training_examples(), words)
+    for leak in leaks:
+        print(f"{leak.example}\t{leak.guide}\t{leak.word}")
+    print(f"提到这些事项的训练例句 {len({leak.example for leak in leaks})} 个")
+    return 1 if leaks else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
