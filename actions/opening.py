@@ -40,34 +40,58 @@ _DENIAL = re.compile(r"^(不是|不对|都不是|都不对|不是的|不是这�
 Read = tuple[str, RetrievalResult, policy.Decision]
 
 
+# "太旧了咋整", "机器搬不动咋检", "大家出钱比例咋写", "政府能帮多少": what to do, or how much, the thing itself left to the
+# situation told before it (not "今天天气怎么样", which asks how something is, nor "去云南玩一周怎么安排路线", whose verb
+# has an object of its own).
+_WHAT_TO_DO = re.compile(r"(咋|怎么|如何)(?!样)[^\s，,。；;？?！!、]{1,2}[?？。！!呢啊呀吧]*$|多少[?？。！!呢啊呀吧]*$")
+
+
 def wants_opening(turn: policy.Turn, decision: policy.Decision, result: RetrievalResult, intent_asks: bool) -> bool:
     """Whether a message with no guide in the conversation should be read with the matter described before it:
     - it asks an aspect but names no item ("要准备什么"), and alone it is not placed (which item? not found, refused);
-    - it asks something in words of its own but no aspect of an item of its own ("机器搬不动咋检", "太旧了咋整"),
-      and alone it is not placed: with the matter before it, it may be (`with_opening` then checks it only adds to
-      that matter). A question of its own item ("股票开户怎么弄", "申根签证需要存款证明吗") is its own matter;
+    - it asks no aspect but what to do or how much, in words of its own, the thing itself left out ("机器搬不动咋检",
+      "太旧了咋整", "政府能帮多少": `_WHAT_TO_DO`), and alone it is not placed: with the situation told before it, it
+      may be (`with_opening` then checks it only adds to that situation). A question of its own item ("股票开户怎么弄",
+      "申根签证需要存款证明吗") is its own matter;
     - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found.
     Never a remark that asks nothing ("嗯嗯好的"), a bare "？？？", a complaint or words to the assistant itself
     ("你到底懂不懂啊？"), nor one the retriever places alone but the policy refused. `intent_asks`: the NLU's intent
     is an aspect's."""
     if turn.current is not None or PEOPLE_OR_GRIEVANCE.search(turn.text) or TO_THE_ASSISTANT.search(turn.text):
         return False
-    if not (turn.asks or intent_asks or (turn.question and has_own_words(turn.text))):
+    if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
+        return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
+    if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
         return False
     if decision.kind == policy.REFUSE and result.decision in (ANSWER, CONFIRM) and not refers_back(turn.text):
         # The retriever places it alone and it was refused all the same ("坐电梯安全吗": the NLU calls it off-topic
         # and it asks no aspect): the join is for what cannot be placed alone, not a way past that refusal.
         return False
-    if decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
-        return not turn.describes_item or not turn.asks
-    return decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(turn.text)
+    if (turn.asks or intent_asks) and not turn.describes_item:
+        return True
+    return _adds_words(turn)
+
+
+# A question asked, for telling a situation told from one asked about (`is_question` without 几: "我们几个人想合伙开个
+# 公司", "我家房子前几天着火了" tell, "游艇驾驶证怎么考" asks).
+_ASKED = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|多少|多久|多长|如何|是否|能不能|能否|可不可以|要不要|有没有|是不是")
+
+
+def _asked(message: str) -> bool:
+    return bool(_ASKED.search(message)) or asks_something(message)
+
+
+def _adds_words(turn: policy.Turn) -> bool:
+    """A question asking no aspect, only what to do or how much about the situation told before it (`_WHAT_TO_DO`)."""
+    return not turn.asks and has_own_words(turn.text) and bool(_WHAT_TO_DO.search(turn.text.strip()))
 
 
 def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspect: str, settings: Settings) -> Read | None:
     """The message read with the latest earlier message describing a matter, reached over item-free questions only
     ("…开家小超市" "要准备什么" "去哪申请") and over a "不是" to a confirm (the declined guide is not offered
     again); "转人工", a remark that asks nothing ("谢谢") or an off-topic question ("今天天气怎么样") end the search.
-    None when nothing is found together."""
+    A question in words of its own (`_adds_words`) is read only with a situation told, not asked ("我们加油站的加油机
+    要检定了"), and only if it adds to it (`_adds_to`). None when nothing is found together."""
     opening, declined = "", False
     for earlier in earlier_messages(tracker, settings.context_opening_seconds, limit=OPENING_LOOKBACK):
         if PEOPLE_OR_GRIEVANCE.search(earlier) or TO_THE_ASSISTANT.search(earlier):
@@ -86,7 +110,7 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
         return None
     text = f"{opening}，{turn.text}"
     result = retriever.run(text, aspect)
-    if _own_question(turn) and not _adds_to(retriever.run(opening), result):
+    if _adds_words(turn) and not refers_back(turn.text) and (_asked(opening) or not _adds_to(retriever.run(opening), result)):
         return None
     together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
                                    describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope
@@ -100,16 +124,10 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
     return None
 
 
-def _own_question(turn: policy.Turn) -> bool:
-    """A question in words of its own, or one the NLU calls off-topic, rather than an item-free aspect question
-    ("要准备什么", which only makes sense with a matter)."""
-    return turn.describes_item or turn.intent == policy.OUT_OF_SCOPE_INTENT or not turn.asks
-
-
 def _adds_to(alone: RetrievalResult, joined: RetrievalResult) -> bool:
     """Whether the question only adds to the matter: the joined read's best guide is the one the matter alone points
     to, and the joined text is no less surely the knowledge base's business ("…电梯用了好多年了" then "太旧了咋整";
-    not "…合伙开个公司" then "今天天气怎么样", which leans on the matter's words and dilutes them)."""
+    not "…电梯用了好多年了" then "哪个牌子的电梯质量好", which dilutes the matter's words)."""
     best_alone = alone.candidates[0].guide_id if alone.candidates else alone.guide_id
     best_joined = joined.candidates[0].guide_id if joined.candidates else joined.guide_id
     return best_alone is not None and best_alone == best_joined and joined.in_scope >= alone.in_scope
