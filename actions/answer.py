@@ -148,7 +148,7 @@ class ActionAnswer(Action):
                            current_holds=self.current_holds(retriever, text, current, result),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
-        if opening.wants_opening(turn, decision, result, intent in ASPECT_OF_INTENT):
+        if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
             text, result, decision = opening.with_opening(tracker, retriever, turn, aspect, config) or (text, result, decision)
         if decision.kind == policy.REFUSE:
             return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),

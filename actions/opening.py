@@ -26,7 +26,7 @@ from actions.dialogue import (
     refers_back,
 )
 from actions.replies import CONFIRM_OPENER
-from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 from knowledge.settings import Settings
 
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
@@ -46,7 +46,7 @@ Read = tuple[str, RetrievalResult, policy.Decision]
 _WHAT_TO_DO = re.compile(r"(咋|怎么|如何)(?!样)[^\s，,。；;？?！!、]{1,2}[?？。！!呢啊呀吧]*$|多少[?？。！!呢啊呀吧]*$")
 
 
-def wants_opening(turn: policy.Turn, decision: policy.Decision, result: RetrievalResult, intent_asks: bool) -> bool:
+def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: bool) -> bool:
     """Whether a message with no guide in the conversation should be read with the matter described before it:
     - it asks an aspect but names no item ("要准备什么"), and alone it is not placed (which item? not found, refused);
     - it asks no aspect but what to do or how much, in words of its own, the thing itself left out ("机器搬不动咋检",
@@ -55,17 +55,12 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, result: Retrieva
       "申根签证需要存款证明吗") is its own matter;
     - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found.
     Never a remark that asks nothing ("嗯嗯好的"), a bare "？？？", a complaint or words to the assistant itself
-    ("你到底懂不懂啊？"), nor one the retriever places alone but the policy refused. `intent_asks`: the NLU's intent
-    is an aspect's."""
+    ("你到底懂不懂啊？"). `intent_asks`: the NLU's intent is an aspect's."""
     if turn.current is not None or PEOPLE_OR_GRIEVANCE.search(turn.text) or TO_THE_ASSISTANT.search(turn.text):
         return False
     if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
         return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
     if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
-        return False
-    if decision.kind == policy.REFUSE and result.decision in (ANSWER, CONFIRM) and not refers_back(turn.text):
-        # The retriever places it alone and it was refused all the same ("坐电梯安全吗": the NLU calls it off-topic
-        # and it asks no aspect): the join is for what cannot be placed alone, not a way past that refusal.
         return False
     if (turn.asks or intent_asks) and not turn.describes_item:
         return True
@@ -78,7 +73,8 @@ _ASKED = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|多少|多久|�
 
 
 def _asked(message: str) -> bool:
-    return bool(_ASKED.search(message)) or asks_something(message)
+    """Whether the message shows a sign of a question (not `asks_something`: "…前几天着火了" reads as a time)."""
+    return bool(_ASKED.search(message))
 
 
 def _adds_words(turn: policy.Turn) -> bool:

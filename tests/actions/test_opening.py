@@ -43,8 +43,10 @@ def _offered(messages: list[dict], slots: dict) -> list[str]:
     ("游艇驾驶证怎么考", "你喜欢我吗"),
     ("游艇驾驶证怎么考", "淘宝开店怎么引流"),
     ("店里那台电梯用了好多年了", "哪个牌子的电梯质量好"),
-    # the retriever places it alone, the policy refused it: the join is no way past that refusal
+    # asks how something is, not what to do about the matter
     ("店里那台电梯用了好多年了", "坐电梯安全吗"),
+    ("我们几个人想合伙开个公司", "去云南玩一周怎么安排路线"),
+    ("我们几个人想合伙开个公司", "你们几点下班"),
     # a question of its own item words is its own matter
     ("我家房子前几天着火了", "股票开户怎么弄"),
     ("想在小区门口开家奶茶店", "申根签证需要存款证明吗"),
