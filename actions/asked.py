@@ -46,15 +46,20 @@ _NEEDS_PROCEDURE = re.compile(
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
-    # "一个月能拿多少", "能补多少钱", "给多少": an amount received is said where the fee is (收费标准 holds the standard
-    # of a benefit as of a fee), not a time ("一个月") or a condition. Not "帮多少": 帮 is also 帮办 (a service guide's
-    # name), and "政府能帮多少" alone asks nothing a guide could answer: read with the matter before it (actions/opening.py).
-    (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵"
-                     r"|(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(?!天|年|月|个月|次|回|遍|人|岁|平|米|页|份|个|号|趟)")),
+    (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
     # "开家兽医院需要什么": what it takes, the question left open at the end ("…需要什么调料" names its own thing)
     (MATERIALS, re.compile(r"(需要|要|得)(准备|带|交|提供)?(些|点)?(什么|啥|哪些)(东西)?[?？。呢吧啊呀]*$")),
 )
+# "一个月能拿多少", "能补多少钱", "补贴给多少": an amount of money received is said where the fee is (收费标准 holds the
+# standard of a benefit as of a fee). Money only: a money word by the verb, or nothing after 多少 ("照片要贴多少张",
+# "积分落户要拿多少分", "补多少材料" count other things). Not "帮多少": 帮 is also 帮办 (a service guide's name). A weak
+# sign like the two below: "年终奖能拿多少", "车险能赔多少" ask no procedure, so it never makes a message in scope; it
+# picks the section once the message is (actions/answer.py `_aspect`: with a guide in the conversation).
+_AMOUNT = re.compile(r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(钱|块|元|[?？。！!呢啊呀吧]*$)"
+                     r"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{0,6}"
+                     r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少[?？。！!呢啊呀吧]*$")
+_AMOUNT_VERB = re.compile(r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(钱|块|元)?")
 # "这可咋整" asks the steps only of a matter already at hand ("电脑坏了咋整" asks no procedure): a weak sign, like the
 # qualification clauses below, read for the answer's sections but not to tell a question from an off-topic one.
 _WEAK_PROCESS = re.compile(r"咋整|怎么整|咋搞")
@@ -147,6 +152,7 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
             found.append(aspect)
     found += [aspect for aspect, pattern in _MORE_CUES if pattern.search(text)]
     if weak:  # "双十一有没有优惠", "微信怎么给朋友转账": signs only once the message is known to be about a procedure
+        found += [FEE] if _AMOUNT.search(text) else []
         found += [PROCESS] if _WEAK_PROCESS.search(text) else []
         found += [GENERAL] if _EXISTS.search(text) else []
         found += [ONLINE] if _NAMED_APP.search(text) else []
@@ -160,12 +166,17 @@ def asks_something(text: str) -> bool:
     return bool(named_aspects(text, weak=False)) or asks_who_applies(text)
 
 
+def asks_amount(text: str) -> bool:
+    """"一个月能拿多少", "能补多少钱": how much money is received (`_AMOUNT`); read only once the message is in scope."""
+    return bool(_AMOUNT.search(text or ""))
+
+
 def strip_cue_words(text: str) -> str:
     """The text without any aspect word, the shared ones and this module's ("收不收钱" -> "")."""
     text = strip_aspect_words(text or "")
     for _aspect, pattern in _MORE_CUES:
         text = pattern.sub("", text)
-    return text
+    return _AMOUNT_VERB.sub("", text) if _AMOUNT.search(text) else text
 
 
 def also_asked(question: str, aspect: str) -> list[str]:

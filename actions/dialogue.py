@@ -120,8 +120,9 @@ def starts_new_matter(text: str) -> bool:
 # on it when the retriever points at another guide (actions/policy.py `stays`).
 _ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还想|还想(问|咨询|办|申请|了解|打听)|顺便(问|咨询)|再问(个|一个|一下)?"
                     r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)"
-                    # "还有我儿子在老家读四年级…", "还有，楼里有户人家…": someone or something else, not "还有别的材料吗"
-                    r"|^还有[，,、]|^还有(我|咱|俺|这|那|他|她)")
+                    # "还有我儿子在老家读四年级…", "还有，楼里有户人家…": someone else, not "还有别的材料吗", nor
+                    # "还有那个住所证明要什么样的" (这/那 point back at the matter at hand)
+                    r"|^还有[，,、]|^还有(我|咱|俺|他|她)")
 
 
 def turns_aside(text: str) -> bool:
@@ -198,10 +199,18 @@ def states_a_matter(text: str) -> bool:
 
 
 # Asking for a person or complaining ("转人工", "窗口态度太差"): with one of these words a message is a handoff whatever
-# else it asks (actions/handoff.py), and never the matter a later question is about (actions/answer.py `_with_opening`).
+# else it asks (actions/handoff.py), and neither the matter a later question is about nor a question to read with an
+# earlier matter (actions/opening.py).
 PEOPLE_OR_GRIEVANCE = re.compile(
     r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
     r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
+)
+
+# Words said to the assistant itself, not about any matter ("你到底懂不懂啊？", "这么简单的问题都不会吗", "怎么又不回答？",
+# "你们这机器人有什么用啊？"): never read with an earlier matter (actions/opening.py).
+TO_THE_ASSISTANT = re.compile(
+    r"(你|您)(们)?(到底|究竟|还|倒是)?(懂不懂|会不会|能不能听懂|听不懂|不懂|是谁|是哪|是什么|叫什么|喜欢|能干|会干|能做什么|有什么用)"
+    r"|都不会吗|答不上|答不出|不回答|没回答|听不懂|机器人|智能助手|废物|智障|什么破"
 )
 
 

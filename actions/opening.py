@@ -2,7 +2,9 @@
 either alone ("我们加油站的加油机要检定了" refused, then "机器搬不动咋检"; "…开家小超市" then "要准备什么"): the two
 read together, as a clerk would, instead of "您想了解哪个事项？" or "不在服务范围". The retriever decides on the joined
 text with its own calibrated thresholds: only an answer, a confirm or a choice of guides is taken, never a weak match
-it would refuse.
+it would refuse. A question with words of its own must moreover only add to the matter: the joined read stays on the
+guide the matter alone points to, and is no less surely the knowledge base's business (`_adds_to`), so that off-topic
+chat after an unplaced message ("…合伙开个公司" then "今天天气怎么样") is refused as it would be alone.
 """
 
 from __future__ import annotations
@@ -15,46 +17,87 @@ from rasa_sdk import Tracker
 from actions import policy
 from actions.asked import asks_something
 from actions.conversation import earlier_messages
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, describes_item, is_question, refers_back
-from knowledge.retrieval.retriever import RetrievalResult, Retriever
+from actions.dialogue import (
+    PEOPLE_OR_GRIEVANCE,
+    TO_THE_ASSISTANT,
+    describes_item,
+    has_own_words,
+    is_question,
+    refers_back,
+)
+from actions.replies import CONFIRM_OPENER
+from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 from knowledge.settings import Settings
 
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
 OPENING_MAX_CHARS = 120
-# How many earlier messages the opening is looked for in: the matter and two item-free questions after it.
+# How many earlier messages the opening is looked for in: the matter, then up to two item-free questions or a
+# "不是" to a confirm after it.
 OPENING_LOOKBACK = 3
 # "不是", "都不对": the user declined the guide the assistant asked about ("您问的是【X】吗？"): the matter is still the
-# one described before it, but never X again.
+# one described before it, but never X again. Only after a confirm (`_answers_confirm`): "没有" is also an answer.
 _DENIAL = re.compile(r"^(不是|不对|都不是|都不对|不是的|不是这个|没有|不)[吧啊呀的哦]*[。！!.]*$")
 Read = tuple[str, RetrievalResult, policy.Decision]
+
+
+# "太旧了咋整", "机器搬不动咋检", "大家出钱比例咋写", "政府能帮多少": what to do, or how much, the thing itself left to the
+# situation told before it (not "今天天气怎么样", which asks how something is, nor "去云南玩一周怎么安排路线", whose verb
+# has an object of its own).
+_WHAT_TO_DO = re.compile(r"(咋|怎么|如何)(?!样)[^\s，,。；;？?！!、]{1,2}[?？。！!呢啊呀吧]*$|多少[?？。！!呢啊呀吧]*$")
 
 
 def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: bool) -> bool:
     """Whether a message with no guide in the conversation should be read with the matter described before it:
     - it asks an aspect but names no item ("要准备什么"), and alone it is not placed (which item? not found, refused);
-    - it asks something of its own words ("机器搬不动咋检", "政府能帮多少") that alone the retriever cannot place or
-      the NLU calls off-topic: alone it is no matter of ours, with the matter before it may be;
+    - it asks no aspect but what to do or how much, in words of its own, the thing itself left out ("机器搬不动咋检",
+      "太旧了咋整", "政府能帮多少": `_WHAT_TO_DO`), and alone it is not placed: with the situation told before it, it
+      may be (`with_opening` then checks it only adds to that situation). A question of its own item ("股票开户怎么弄",
+      "申根签证需要存款证明吗") is its own matter;
     - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found.
-    A remark that asks nothing ("嗯嗯好的") is never read with anything (`intent_asks`: the NLU's aspect intent)."""
-    if turn.current is not None or not (turn.asks or intent_asks or turn.question):
+    Never a remark that asks nothing ("嗯嗯好的"), a bare "？？？", a complaint or words to the assistant itself
+    ("你到底懂不懂啊？"). `intent_asks`: the NLU's intent is an aspect's."""
+    if turn.current is not None or PEOPLE_OR_GRIEVANCE.search(turn.text) or TO_THE_ASSISTANT.search(turn.text):
         return False
-    if decision.kind in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
-        return not turn.describes_item or turn.question
-    return decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and refers_back(turn.text)
+    if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
+        return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
+    if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
+        return False
+    if (turn.asks or intent_asks) and not turn.describes_item:
+        return True
+    return _adds_words(turn)
+
+
+# A question asked, for telling a situation told from one asked about (`is_question` without 几: "我们几个人想合伙开个
+# 公司", "我家房子前几天着火了" tell, "游艇驾驶证怎么考" asks).
+_ASKED = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|多少|多久|多长|如何|是否|能不能|能否|可不可以|要不要|有没有|是不是")
+
+
+def _asked(message: str) -> bool:
+    """Whether the message shows a sign of a question (not `asks_something`: "…前几天着火了" reads as a time)."""
+    return bool(_ASKED.search(message))
+
+
+def _adds_words(turn: policy.Turn) -> bool:
+    """A question asking no aspect, only what to do or how much about the situation told before it (`_WHAT_TO_DO`)."""
+    return not turn.asks and has_own_words(turn.text) and bool(_WHAT_TO_DO.search(turn.text.strip()))
 
 
 def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspect: str, settings: Settings) -> Read | None:
     """The message read with the latest earlier message describing a matter, reached over item-free questions only
-    ("…开家小超市" "要准备什么" "去哪申请") and over a declined confirm ("不是": the declined guide is not offered
-    again); "转人工" or a remark that asks nothing ("谢谢") end the search. None when nothing is found together."""
+    ("…开家小超市" "要准备什么" "去哪申请") and over a "不是" to a confirm (the declined guide is not offered
+    again); "转人工", a remark that asks nothing ("谢谢") or an off-topic question ("今天天气怎么样") end the search.
+    A question in words of its own (`_adds_words`) is read only with a situation told, not asked ("我们加油站的加油机
+    要检定了"), and only if it adds to it (`_adds_to`). None when nothing is found together."""
     opening, declined = "", False
     for earlier in earlier_messages(tracker, settings.context_opening_seconds, limit=OPENING_LOOKBACK):
-        if PEOPLE_OR_GRIEVANCE.search(earlier):
+        if PEOPLE_OR_GRIEVANCE.search(earlier) or TO_THE_ASSISTANT.search(earlier):
             break
         if describes_item(earlier):
+            if _off_topic_question(retriever, earlier):
+                break
             opening = earlier[-OPENING_MAX_CHARS:]
             break
-        if _DENIAL.match(earlier.strip()):
+        if _DENIAL.match(earlier.strip()) and _answers_confirm(tracker, earlier):
             declined = True
             continue
         if not (asks_something(earlier) or is_question(earlier)):
@@ -63,10 +106,12 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
         return None
     text = f"{opening}，{turn.text}"
     result = retriever.run(text, aspect)
+    if _adds_words(turn) and not refers_back(turn.text) and (_asked(opening) or not _adds_to(retriever.run(opening), result)):
+        return None
     together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
                                    describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope
-    decision = policy.decide(together, result, policy.Thresholds.from_settings(settings))
-    if declined:
+    decision: policy.Decision | None = policy.decide(together, result, policy.Thresholds.from_settings(settings))
+    if declined and decision is not None:
         # The guide the opening alone was confirmed as, which the user said it is not.
         decision = _without(decision, retriever.run(opening).guide_id)
     if decision is not None and decision.kind in (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE,
@@ -75,11 +120,38 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
     return None
 
 
+def _adds_to(alone: RetrievalResult, joined: RetrievalResult) -> bool:
+    """Whether the question only adds to the matter: the joined read's best guide is the one the matter alone points
+    to, and the joined text is no less surely the knowledge base's business ("…电梯用了好多年了" then "太旧了咋整";
+    not "…电梯用了好多年了" then "哪个牌子的电梯质量好", which dilutes the matter's words)."""
+    best_alone = alone.candidates[0].guide_id if alone.candidates else alone.guide_id
+    best_joined = joined.candidates[0].guide_id if joined.candidates else joined.guide_id
+    return best_alone is not None and best_alone == best_joined and joined.in_scope >= alone.in_scope
+
+
+def _off_topic_question(retriever: Retriever, message: str) -> bool:
+    """An earlier question that asks no aspect of a procedure and that the retriever places nowhere ("今天天气怎么样"):
+    off-topic chat, no matter for a later question to be read with."""
+    return is_question(message) and not asks_something(message) and retriever.run(message).decision == NONE
+
+
+def _answers_confirm(tracker: Tracker, message: str) -> bool:
+    """Whether the assistant's last words before this user message asked to confirm a guide ("您问的是【X】吗？")."""
+    seen = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and (event.get("text") or "").strip() == message:
+            seen = True
+        elif seen and event.get("event") == "bot" and event.get("text"):
+            return str(event["text"]).startswith(CONFIRM_OPENER)
+    return False
+
+
 def _without(decision: policy.Decision, declined: str | None) -> policy.Decision | None:
-    """The decision with the declined guide left out: a choice among the others, or nothing."""
+    """The decision with the declined guide left out, from the guides offered beside it too: a choice among the
+    others, or nothing."""
     if declined is None:
         return decision
+    near = [choice for choice in decision.near if choice.guide_id != declined]
     if decision.kind == policy.CLARIFY:
-        near = [choice for choice in decision.near if choice.guide_id != declined]
         return dataclasses.replace(decision, near=near) if near else None
-    return None if decision.guide_id == declined else decision
+    return None if decision.guide_id == declined else dataclasses.replace(decision, near=near)

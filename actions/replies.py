@@ -142,10 +142,14 @@ def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
 
 
+# How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).
+CONFIRM_OPENER = "您问的是【"
+
+
 def confirm(guide: dict[str, Any], aspect: str) -> Reply:
     """One guide leads but not surely enough to answer: ask once before answering."""
     asked = f"的{ASPECT_NAMES_ZH[aspect]}" if aspect in ASPECT_NAMES_ZH and aspect != GENERAL else ""
-    text = f"您问的是【{guide['title']}】{asked}吗？（点按钮，或回复“是”“不是”）"
+    text = f"{CONFIRM_OPENER}{guide['title']}】{asked}吗？（点按钮，或回复“是”“不是”）"
     buttons = [{"title": "是", "payload": AFFIRM}, {"title": "不是", "payload": DENY}]
     return Reply(text, buttons, {PAYLOAD_CONFIRM: {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
 

@@ -25,3 +25,20 @@ def test_a_chat_after_an_off_topic_remark_gets_no_guide(assistant: Assistant) ->
     chat.say("今天天气真好")
     turn = chat.say("明天会下雨吗")
     assert turn.answer is None and turn.payload("confirm") is None and turn.payload("clarify") is None, turn
+
+
+def test_off_topic_chat_or_a_complaint_after_an_unplaced_matter_gets_no_guide(assistant: Assistant) -> None:
+    # the matter told first is in scope but not placed; what follows is not about it ("今天天气怎么样"), nor a question
+    # at all ("？？？"), or is said to the assistant itself: each is refused as it would be alone
+    for message in ("今天天气怎么样", "？？？", "你到底懂不懂啊？"):
+        chat = assistant.chat()
+        chat.say("我们几个人想合伙开个公司")
+        turn = chat.say(message)
+        assert turn.answer is None and turn.payload("confirm") is None and turn.payload("clarify") is None, turn
+
+
+def test_that_document_after_an_answer_stays_with_the_matter(assistant: Assistant) -> None:
+    # "还有那个…" points back at the matter just answered; it is no turning aside to another guide
+    chat = assistant.chat()
+    assert_guide_answer(chat.say("开公司要准备什么材料"), "company-setup")
+    assert_guide_answer(chat.say("还有那个住所证明要什么样的"), "company-setup")

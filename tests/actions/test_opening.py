@@ -1,0 +1,131 @@
+"""Reading a question with the matter described before it (actions/opening.py), and what must never be read so:
+off-topic chat, a bare "？？？", complaints or words to the assistant after an unplaced message; a question with its own
+item words; a question the retriever places alone. Driven by trackers on the real retriever over the bundled guides."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions import opening, policy
+from actions.actions import ActionAnswer
+from actions.dialogue import turns_aside
+from actions.services import Services
+from knowledge.records.store import Records
+from knowledge.retrieval.retriever import GuideCandidate
+from tests.support import custom, run_action, texts, tracker_for
+
+REFUSED = "不在我的服务范围"
+
+
+def _earlier(*turns: tuple[str, str]) -> list[dict]:
+    """Earlier (user, bot) exchanges, a few seconds apart, before tracker_for's latest message (at 1.0)."""
+    events: list[dict] = []
+    for index, (user, bot) in enumerate(turns):
+        stamp = 1.0 - 10 * (len(turns) - index)
+        events += [{"event": "user", "text": user, "timestamp": stamp}, {"event": "bot", "text": bot, "timestamp": stamp}]
+    return events
+
+
+def _after_refusal(opening_text: str) -> list[dict]:
+    return _earlier((opening_text, "抱歉，这个问题不在我的服务范围内。"))
+
+
+def _offered(messages: list[dict], slots: dict) -> list[str]:
+    """Every guide the reply answers, confirms or offers."""
+    answered = custom(messages, "answer")
+    return [*(slots.get("candidates") or []), *([slots["guide_id"]] if slots.get("guide_id") else []),
+            *([answered["guide"]["id"]] if answered else [])]
+
+
+@pytest.mark.parametrize(("opening_text", "message"), [
+    # off-topic chat after an in-scope matter the assistant could not place
+    ("我们几个人想合伙开个公司", "今天天气怎么样"),
+    ("游艇驾驶证怎么考", "你喜欢我吗"),
+    ("游艇驾驶证怎么考", "淘宝开店怎么引流"),
+    ("店里那台电梯用了好多年了", "哪个牌子的电梯质量好"),
+    # asks how something is, not what to do about the matter
+    ("店里那台电梯用了好多年了", "坐电梯安全吗"),
+    ("我们几个人想合伙开个公司", "去云南玩一周怎么安排路线"),
+    ("我们几个人想合伙开个公司", "你们几点下班"),
+    # a question of its own item words is its own matter
+    ("我家房子前几天着火了", "股票开户怎么弄"),
+    ("想在小区门口开家奶茶店", "申根签证需要存款证明吗"),
+    # off-topic after off-topic: "今天天气怎么样" is no matter to read a later question with
+    ("今天天气怎么样", "股票开户怎么弄"),
+    # complaints and words to the assistant itself
+    ("我们几个人想合伙开个公司", "你们这是什么服务态度？"),
+    ("店里那台电梯用了好多年了", "你到底懂不懂啊？"),
+    ("店里那台电梯用了好多年了", "这么简单的问题都不会吗"),
+])
+def test_off_topic_after_an_unplaced_message_is_refused_as_alone(services: Services, records: Records,
+                                                                 opening_text: str, message: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, "out_of_scope", events=_after_refusal(opening_text)))
+    assert REFUSED in texts(messages)
+    assert _offered(messages, slots) == []
+
+
+@pytest.mark.parametrize("message", ["？？？", "😂？"])
+def test_a_bare_question_mark_is_not_read_with_the_matter(services: Services, records: Records, message: str) -> None:
+    tracker = tracker_for(message, "nlu_fallback", events=_after_refusal("我们几个人想合伙开个公司"))
+    messages, slots = run_action(ActionAnswer(services), tracker)
+    assert _offered(messages, slots) == []
+
+
+@pytest.mark.parametrize(("opening_text", "message", "guide_id"), [
+    ("店里那台电梯用了好多年了", "太旧了咋整", "special-equipment-registration"),
+    ("我们几个人想合伙开个公司", "大家出钱比例咋写", "company-setup"),
+])
+def test_a_question_that_only_adds_to_the_matter_is_still_read_with_it(services: Services, records: Records,
+                                                                       opening_text: str, message: str, guide_id: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, "out_of_scope", events=_after_refusal(opening_text)))
+    assert REFUSED not in texts(messages)
+    assert guide_id in _offered(messages, slots)
+
+
+def test_still_that_document_is_about_the_matter_at_hand(services: Services, records: Records) -> None:
+    # "还有那个…" points back at the matter at hand, it does not turn aside (base answered company-setup)
+    assert not turns_aside("还有那个住所证明要什么样的")
+    tracker = tracker_for("还有那个住所证明要什么样的", "ask_materials", {"guide_id": "company-setup"})
+    messages, _slots = run_action(ActionAnswer(services), tracker)
+    assert (custom(messages, "answer") or {}).get("guide", {}).get("id") == "company-setup"
+
+
+def test_a_count_is_not_answered_with_the_fee(services: Services, records: Records) -> None:
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("发票一次能领多少张", "ask_procedure"))
+    answered = custom(messages, "answer")
+    assert answered and answered["guide"]["id"] == "invoice-application" and answered["aspect"] != "fee"
+
+
+def test_an_amount_makes_no_off_topic_question_ours(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("失业了社保一个月能领多少", "out_of_scope"))
+    assert REFUSED in texts(messages) and _offered(messages, slots) == []
+
+
+def test_an_amount_in_a_conversation_is_answered_from_the_fee_section(services: Services, records: Records) -> None:
+    tracker = tracker_for("一个月能拿多少", "ask_procedure", {"guide_id": "social-insurance-registration"})
+    answered = custom(run_action(ActionAnswer(services), tracker)[0], "answer")
+    assert answered and answered["guide"]["id"] == "social-insurance-registration" and answered["aspect"] == "fee"
+
+
+def test_a_declined_guide_is_not_offered_beside_another() -> None:
+    declined = GuideCandidate("company-setup", "企业开办", 0.5)
+    decision = policy.Decision(policy.CONFIRM_GUIDE, "individual-business-registration",
+                               near=[declined, GuideCandidate("seal-engraving", "刻章", 0.4)])
+    kept = opening._without(decision, "company-setup")
+    assert kept is not None and kept.guide_id == "individual-business-registration"
+    assert [choice.guide_id for choice in kept.near] == ["seal-engraving"]
+
+
+def test_a_no_counts_as_declining_only_after_a_confirm() -> None:
+    confirmed = _earlier(("我们几个人想合伙开个公司", "您问的是【企业开办】吗？（点按钮，或回复“是”“不是”）"),
+                         ("不是", "好的。知识库里没有其他能准确回答这个问题的办事指南。"))
+    assert opening._answers_confirm(tracker_for("要准备什么", "ask_materials", events=confirmed), "不是")
+    refused = _earlier(("我们几个人想合伙开个公司", "抱歉，这个问题不在我的服务范围内。"), ("没有", "好的。"))
+    assert not opening._answers_confirm(tracker_for("要准备什么", "ask_materials", events=refused), "没有")
+
+
+def test_past_a_declined_confirm_the_declined_guide_is_never_offered(services: Services, records: Records) -> None:
+    confirmed = _earlier(("我们几个人想合伙开个公司", "您问的是【企业开办】吗？（点按钮，或回复“是”“不是”）"),
+                         ("不是", "好的。知识库里没有其他能准确回答这个问题的办事指南。"))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials", events=confirmed))
+    assert "company-setup" not in _offered(messages, slots)
