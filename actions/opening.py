@@ -68,9 +68,20 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: boo
         return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
     if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
         return False
-    if (turn.asks or intent_asks) and not turn.describes_item:
+    if _asks_aspect(turn, intent_asks):
         return True
     return _adds_words(turn)
+
+
+# Sounds and particles, no word: "？？？", "😂", "嗯？" say nothing an NLU aspect intent could be read from.
+_INTERJECTIONS = frozenset("嗯啊哦噢呃唉哎哈呀嘿喂额诶欸呢吗么吧")
+
+
+def _asks_aspect(turn: policy.Turn, intent_asks: bool) -> bool:
+    """Type (a), as at base: the message asks an aspect by its wording, or by its NLU intent if it has a word at all
+    (not "？？？", "嗯？"), and names no item."""
+    worded = any("\u4e00" <= char <= "\u9fff" and char not in _INTERJECTIONS for char in turn.text)
+    return (turn.asks or (intent_asks and worded)) and not turn.describes_item
 
 
 def _asked(message: str) -> bool:
@@ -120,8 +131,7 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
         return None
     text = f"{opening}，{turn.text}"
     result = retriever.run(text, aspect)
-    asks_aspect = (turn.asks or intent_asks) and not turn.describes_item
-    if (not asks_aspect and _adds_words(turn) and not refers_back(turn.text)
+    if (not _asks_aspect(turn, intent_asks) and _adds_words(turn) and not refers_back(turn.text)
             and (_asked(opening) or not _adds_to(alone(opening), result))):
         return None
     together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,

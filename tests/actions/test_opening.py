@@ -64,9 +64,11 @@ def test_off_topic_after_an_unplaced_message_is_refused_as_alone(services: Servi
     assert _offered(messages, slots) == []
 
 
-@pytest.mark.parametrize("message", ["？？？", "😂？"])
-def test_a_bare_question_mark_is_not_read_with_the_matter(services: Services, records: Records, message: str) -> None:
-    tracker = tracker_for(message, "nlu_fallback", events=_after_refusal("我们几个人想合伙开个公司"))
+@pytest.mark.parametrize("intent", ["nlu_fallback", "ask_materials", "ask_time_limit"])  # review 2 (A5): aspect intents
+@pytest.mark.parametrize("message", ["？？？", "😂？", "嗯？"])
+def test_a_bare_question_mark_is_not_read_with_the_matter(services: Services, records: Records, message: str,
+                                                          intent: str) -> None:
+    tracker = tracker_for(message, intent, events=_after_refusal("我们几个人想合伙开个公司"))
     messages, slots = run_action(ActionAnswer(services), tracker)
     assert _offered(messages, slots) == []
 
