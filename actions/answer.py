@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, opening, policy, replies
-from actions.asked import also_asked, asks_amount, asks_something, asks_who_applies, wording_aspect
+from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
@@ -149,7 +149,9 @@ class ActionAnswer(Action):
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
-            text, result, decision = opening.with_opening(tracker, retriever, turn, aspect, config) or (text, result, decision)
+            text, result, decision = (opening.with_opening(tracker, retriever, turn, aspect, config,
+                                                           intent_asks=intent in ASPECT_OF_INTENT)
+                                      or (text, result, decision))
         if decision.kind == policy.REFUSE:
             return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),
                     [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)])
@@ -245,10 +247,6 @@ class ActionAnswer(Action):
         from_wording = wording_aspect(text)
         if from_wording:
             return from_wording
-        if asks_amount(text) and tracker.get_slot(SLOT_GUIDE):
-            # "一个月能拿多少" about the matter at hand: the amount is in 收费标准. Never before a guide is in the
-            # conversation: "失业了社保一个月能领多少" must not be made a procedure question by it (NLU override).
-            return FEE
         if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_PENDING_ASPECT):
             return str(tracker.get_slot(SLOT_PENDING_ASPECT))  # "用水报装" after "您想了解哪个事项的办理时限？"
         return GENERAL

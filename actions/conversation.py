@@ -56,9 +56,17 @@ def earlier_messages(tracker: Tracker, within_seconds: float, limit: int) -> lis
     """The user's typed messages before the latest one, most recent first: at most `limit`, sent at most
     `within_seconds` before it (buttons, "/…", are skipped). The action server sees only the messages of the
     tracker (bot/rasa/history_speedups.py), so the caller knows from its slots whether they were answered."""
-    found: list[str] = []
+    return [text for _index, text in earlier_events(tracker, within_seconds, limit) if not text.startswith("/")]
+
+
+def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[tuple[int, str]]:
+    """Like `earlier_messages`, with buttons ("/deny") too, each with its index in `tracker.events`; buttons do
+    not count towards `limit`."""
+    found: list[tuple[int, str]] = []
+    typed = 0
     latest: float | None = None
-    for event in reversed(tracker.events):
+    for index in range(len(tracker.events) - 1, -1, -1):
+        event = tracker.events[index]
         if event.get("event") != "user":
             continue
         if not isinstance(event.get("timestamp"), (int, float)):
@@ -70,9 +78,10 @@ def earlier_messages(tracker: Tracker, within_seconds: float, limit: int) -> lis
         if latest - stamp > within_seconds:
             break
         text = (event.get("text") or "").strip()
-        if text and not text.startswith("/"):
-            found.append(text)
-            if len(found) >= limit:
+        if text:
+            found.append((index, text))
+            typed += not text.startswith("/")
+            if typed >= limit:
                 break
     return found
 

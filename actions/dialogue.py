@@ -179,8 +179,13 @@ def has_own_words(text: str) -> bool:
 
 
 # Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
-_QUESTION = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|几|多少|多久|多长|如何|是否|能不能|能否|可不可以|可以不|要不要|"
-                       r"用不用|有没有|行不行|是不是|对不对|好不好|请问|麻烦问")
+_QUESTION_SIGNS = ("[?？]", "吗", "呢", "么", "啥", "什么", "怎", "咋", "哪", "几", "多少", "多久", "多长", "如何", "是否",
+                   "能不能", "能否", "可不可以", "可以不", "要不要", "用不用", "有没有", "行不行", "是不是", "对不对",
+                   "好不好", "请问", "麻烦问")
+_QUESTION = re.compile("|".join(_QUESTION_SIGNS))
+# The same signs without 几, which also counts ("我们几个人想合伙开个公司", "我家房子前几天着火了" tell a situation):
+# for telling a situation told from one asked about (actions/opening.py).
+ASKED_NOT_COUNTED = re.compile("|".join(sign for sign in _QUESTION_SIGNS if sign != "几"))
 
 
 # "要空腹不", "周末上班没": the spoken yes-or-no question, its second half left out.
@@ -207,10 +212,14 @@ PEOPLE_OR_GRIEVANCE = re.compile(
 )
 
 # Words said to the assistant itself, not about any matter ("你到底懂不懂啊？", "这么简单的问题都不会吗", "怎么又不回答？",
-# "你们这机器人有什么用啊？"): never read with an earlier matter (actions/opening.py).
+# "你们这机器人有什么用啊？"): never read with an earlier matter (actions/opening.py). Anchored to the assistant ("你们
+# 这机器人", "你是谁", "真废物"), or ending the sentence ("你会不会？"): "工业机器人", "危险废物", "走什么破产程序",
+# "你们会不会上门来检", "你们是哪个部门管的", "您能做什么检测" are a citizen's matter or question.
 TO_THE_ASSISTANT = re.compile(
-    r"(你|您)(们)?(到底|究竟|还|倒是)?(懂不懂|会不会|能不能听懂|听不懂|不懂|是谁|是哪|是什么|叫什么|喜欢|能干|会干|能做什么|有什么用)"
-    r"|都不会吗|答不上|答不出|不回答|没回答|听不懂|机器人|智能助手|废物|智障|什么破"
+    r"(你|您)(们)?(到底|究竟|还|倒是)?(懂不懂|能不能听懂|听不懂|不懂|喜欢|有什么用)"
+    r"|(你|您)(们)?(到底|究竟|还|倒是)?(会不会|是什么|是哪个|叫什么|能干什么|会干什么|能做什么|会做什么)(啊|呀|呢|吧|东西)?[?？。！!]*$"
+    r"|(你|您)(们)?是(谁|哪个公司|什么东西)|(你|您)(们)?(这|这个|那个)?(破)?(机器人|智能助手)"
+    r"|都不会吗|答不上|答不出|不回答|没回答|听不懂|(真|就是个?|纯)废物|智障|什么破(玩意|东西|系统|服务|机器人|助手)"
 )
 
 

@@ -16,8 +16,9 @@ from rasa_sdk import Tracker
 
 from actions import policy
 from actions.asked import asks_something
-from actions.conversation import earlier_messages
+from actions.conversation import earlier_events
 from actions.dialogue import (
+    ASKED_NOT_COUNTED,
     PEOPLE_OR_GRIEVANCE,
     TO_THE_ASSISTANT,
     describes_item,
@@ -28,6 +29,7 @@ from actions.dialogue import (
 from actions.replies import CONFIRM_OPENER
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 from knowledge.settings import Settings
+from protocol import DENY
 
 # The end of a long opening is read with the question (the embedder reads ~500 characters; the question must fit).
 OPENING_MAX_CHARS = 120
@@ -55,26 +57,36 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: boo
       "申根签证需要存款证明吗") is its own matter;
     - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found.
     Never a remark that asks nothing ("嗯嗯好的"), a bare "？？？", a complaint or words to the assistant itself
-    ("你到底懂不懂啊？"). `intent_asks`: the NLU's intent is an aspect's."""
-    if turn.current is not None or PEOPLE_OR_GRIEVANCE.search(turn.text) or TO_THE_ASSISTANT.search(turn.text):
+    ("你到底懂不懂啊？") that asks no aspect. `intent_asks`: the NLU's intent is an aspect's."""
+    if turn.current is not None:
+        return False
+    if not turn.asks and (PEOPLE_OR_GRIEVANCE.search(turn.text) or TO_THE_ASSISTANT.search(turn.text)):
+        # A complaint or words to the assistant that ask no aspect; "网上办太慢了，能去现场吗", "是找哪个部门反映"
+        # ask one of the matter told before.
         return False
     if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
         return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
     if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
         return False
-    if (turn.asks or intent_asks) and not turn.describes_item:
+    if _asks_aspect(turn, intent_asks):
         return True
     return _adds_words(turn)
 
 
-# A question asked, for telling a situation told from one asked about (`is_question` without 几: "我们几个人想合伙开个
-# 公司", "我家房子前几天着火了" tell, "游艇驾驶证怎么考" asks).
-_ASKED = re.compile(r"[?？]|吗|呢|么|啥|什么|怎|咋|哪|多少|多久|多长|如何|是否|能不能|能否|可不可以|要不要|有没有|是不是")
+# Sounds and particles, no word: "？？？", "😂", "嗯？" say nothing an NLU aspect intent could be read from.
+_INTERJECTIONS = frozenset("嗯啊哦噢呃唉哎哈呀嘿喂额诶欸呢吗么吧")
+
+
+def _asks_aspect(turn: policy.Turn, intent_asks: bool) -> bool:
+    """Type (a), as at base: the message asks an aspect by its wording, or by its NLU intent if it has a word at all
+    (not "？？？", "嗯？"), and names no item."""
+    worded = any("\u4e00" <= char <= "\u9fff" and char not in _INTERJECTIONS for char in turn.text)
+    return (turn.asks or (intent_asks and worded)) and not turn.describes_item
 
 
 def _asked(message: str) -> bool:
     """Whether the message shows a sign of a question (not `asks_something`: "…前几天着火了" reads as a time)."""
-    return bool(_ASKED.search(message))
+    return bool(ASKED_NOT_COUNTED.search(message))
 
 
 def _adds_words(turn: policy.Turn) -> bool:
@@ -82,23 +94,36 @@ def _adds_words(turn: policy.Turn) -> bool:
     return not turn.asks and has_own_words(turn.text) and bool(_WHAT_TO_DO.search(turn.text.strip()))
 
 
-def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspect: str, settings: Settings) -> Read | None:
+def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspect: str, settings: Settings, *,
+                 intent_asks: bool = False) -> Read | None:
     """The message read with the latest earlier message describing a matter, reached over item-free questions only
-    ("…开家小超市" "要准备什么" "去哪申请") and over a "不是" to a confirm (the declined guide is not offered
-    again); "转人工", a remark that asks nothing ("谢谢") or an off-topic question ("今天天气怎么样") end the search.
-    A question in words of its own (`_adds_words`) is read only with a situation told, not asked ("我们加油站的加油机
-    要检定了"), and only if it adds to it (`_adds_to`). None when nothing is found together."""
-    opening, declined = "", False
-    for earlier in earlier_messages(tracker, settings.context_opening_seconds, limit=OPENING_LOOKBACK):
+    ("…开家小超市" "要准备什么" "去哪申请") and over a "不是" (typed or the button) to a confirm (the declined guide,
+    read from the confirm itself, is not offered again); "转人工", a remark that asks nothing ("谢谢") or an
+    off-topic question ("今天天气怎么样") end the search. A message asking an aspect ("要准备什么", or by its NLU
+    intent) is read as at base; a question in words of its own (`_adds_words`) is read only with a situation told, not
+    asked ("我们加油站的加油机要检定了"), and only if it adds to it (`_adds_to`). None when nothing is found together."""
+    opening, declined = "", set()
+    runs: dict[str, RetrievalResult] = {}
+
+    def alone(message: str) -> RetrievalResult:
+        if message not in runs:
+            runs[message] = retriever.run(message)
+        return runs[message]
+
+    for index, earlier in earlier_events(tracker, settings.context_opening_seconds, limit=OPENING_LOOKBACK):
+        if earlier.startswith("/"):  # a button: "不是" to a confirm declines its guide; any other is passed over
+            if earlier.startswith(DENY):
+                declined.update(_confirmed_guides(tracker, retriever, index))
+            continue
         if PEOPLE_OR_GRIEVANCE.search(earlier) or TO_THE_ASSISTANT.search(earlier):
             break
         if describes_item(earlier):
-            if _off_topic_question(retriever, earlier):
-                break
+            if is_question(earlier) and not asks_something(earlier) and alone(earlier).decision == NONE:
+                break  # off-topic chat ("今天天气怎么样"): no matter for a later question to be read with
             opening = earlier[-OPENING_MAX_CHARS:]
             break
-        if _DENIAL.match(earlier.strip()) and _answers_confirm(tracker, earlier):
-            declined = True
+        if _DENIAL.match(earlier) and _follows_confirm(tracker, index):
+            declined.update(_confirmed_guides(tracker, retriever, index))
             continue
         if not (asks_something(earlier) or is_question(earlier)):
             break
@@ -106,14 +131,14 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
         return None
     text = f"{opening}，{turn.text}"
     result = retriever.run(text, aspect)
-    if _adds_words(turn) and not refers_back(turn.text) and (_asked(opening) or not _adds_to(retriever.run(opening), result)):
+    if (not _asks_aspect(turn, intent_asks) and _adds_words(turn) and not refers_back(turn.text)
+            and (_asked(opening) or not _adds_to(alone(opening), result))):
         return None
     together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
                                    describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope
     decision: policy.Decision | None = policy.decide(together, result, policy.Thresholds.from_settings(settings))
     if declined and decision is not None:
-        # The guide the opening alone was confirmed as, which the user said it is not.
-        decision = _without(decision, retriever.run(opening).guide_id)
+        decision = _without(decision, declined)
     if decision is not None and decision.kind in (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE,
                                                   policy.CLARIFY):
         return text, result, decision
@@ -129,29 +154,36 @@ def _adds_to(alone: RetrievalResult, joined: RetrievalResult) -> bool:
     return best_alone is not None and best_alone == best_joined and joined.in_scope >= alone.in_scope
 
 
-def _off_topic_question(retriever: Retriever, message: str) -> bool:
-    """An earlier question that asks no aspect of a procedure and that the retriever places nowhere ("今天天气怎么样"):
-    off-topic chat, no matter for a later question to be read with."""
-    return is_question(message) and not asks_something(message) and retriever.run(message).decision == NONE
+def _bot_before(tracker: Tracker, index: int) -> str:
+    """The assistant's last words before the user event at `index`."""
+    for event in reversed(tracker.events[:index]):
+        if event.get("event") == "bot" and event.get("text"):
+            return str(event["text"])
+        if event.get("event") == "user":
+            return ""
+    return ""
 
 
-def _answers_confirm(tracker: Tracker, message: str) -> bool:
+def _follows_confirm(tracker: Tracker, index: int) -> bool:
     """Whether the assistant's last words before this user message asked to confirm a guide ("您问的是【X】吗？")."""
-    seen = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user" and (event.get("text") or "").strip() == message:
-            seen = True
-        elif seen and event.get("event") == "bot" and event.get("text"):
-            return str(event["text"]).startswith(CONFIRM_OPENER)
-    return False
+    return _bot_before(tracker, index).startswith(CONFIRM_OPENER)
 
 
-def _without(decision: policy.Decision, declined: str | None) -> policy.Decision | None:
-    """The decision with the declined guide left out, from the guides offered beside it too: a choice among the
+def _confirmed_guides(tracker: Tracker, retriever: Retriever, index: int) -> set[str]:
+    """The guide the confirm before the user event at `index` asked about, by the title it showed ("您问的是【X】…");
+    empty when the assistant's last words were no confirm or the guide is no longer in the index."""
+    said = _bot_before(tracker, index)
+    if not said.startswith(CONFIRM_OPENER) or "】" not in said:
+        return set()
+    title = said[len(CONFIRM_OPENER):said.index("】")]
+    named = retriever.mentioned(title)
+    return {guide_id for guide_id in named if (retriever.guide(guide_id) or {}).get("title") == title} or named
+
+
+def _without(decision: policy.Decision, declined: set[str]) -> policy.Decision | None:
+    """The decision with the declined guides left out, from the guides offered beside it too: a choice among the
     others, or nothing."""
-    if declined is None:
-        return decision
-    near = [choice for choice in decision.near if choice.guide_id != declined]
+    near = [choice for choice in decision.near if choice.guide_id not in declined]
     if decision.kind == policy.CLARIFY:
         return dataclasses.replace(decision, near=near) if near else None
-    return None if decision.guide_id == declined else dataclasses.replace(decision, near=near)
+    return None if decision.guide_id in declined else dataclasses.replace(decision, near=near)

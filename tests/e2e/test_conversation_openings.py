@@ -42,3 +42,17 @@ def test_that_document_after_an_answer_stays_with_the_matter(assistant: Assistan
     chat = assistant.chat()
     assert_guide_answer(chat.say("开公司要准备什么材料"), "company-setup")
     assert_guide_answer(chat.say("还有那个住所证明要什么样的"), "company-setup")
+
+
+def test_a_guide_declined_by_the_button_does_not_come_back(assistant: Assistant) -> None:
+    # "不是" pressed (the button sends /deny) to "您问的是【企业开办…】吗": the next item-free question is still read
+    # with the matter told first, but never as the guide declined
+    chat = assistant.chat()
+    chat.say("我们几个人想合伙开个公司")
+    confirm = chat.say("要准备什么").payload("confirm")
+    assert confirm is not None and confirm["guide"]["id"] == "company-setup", confirm
+    chat.say("/deny")
+    turn = chat.say("要多久")
+    again = turn.payload("confirm")
+    assert turn.guide_id != "company-setup" and (again is None or again["guide"]["id"] != "company-setup"), turn
+    assert "company-setup" not in str(turn.payload("clarify") or ""), turn
