@@ -59,6 +59,16 @@ def earlier_messages(tracker: Tracker, within_seconds: float, limit: int) -> lis
     return [text for _index, text in earlier_events(tracker, within_seconds, limit) if not text.startswith("/")]
 
 
+def bot_text_before(tracker: Tracker, index: int) -> str:
+    """The assistant's last words before the user event at `index` (a confirm's "您问的是【X】…吗？"), or ""."""
+    for event in reversed(tracker.events[:index]):
+        if event.get("event") == "bot" and event.get("text"):
+            return str(event["text"])
+        if event.get("event") == "user":
+            return ""
+    return ""
+
+
 def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[tuple[int, str]]:
     """Like `earlier_messages`, with buttons ("/deny") too, each with its index in `tracker.events`; buttons do
     not count towards `limit`."""

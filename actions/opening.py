@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 
 from actions import policy
 from actions.asked import asks_something
-from actions.conversation import earlier_events
+from actions.conversation import bot_text_before, earlier_events
 from actions.dialogue import (
     ASKED_NOT_COUNTED,
     PEOPLE_OR_GRIEVANCE,
@@ -154,25 +154,15 @@ def _adds_to(alone: RetrievalResult, joined: RetrievalResult) -> bool:
     return best_alone is not None and best_alone == best_joined and joined.in_scope >= alone.in_scope
 
 
-def _bot_before(tracker: Tracker, index: int) -> str:
-    """The assistant's last words before the user event at `index`."""
-    for event in reversed(tracker.events[:index]):
-        if event.get("event") == "bot" and event.get("text"):
-            return str(event["text"])
-        if event.get("event") == "user":
-            return ""
-    return ""
-
-
 def _follows_confirm(tracker: Tracker, index: int) -> bool:
     """Whether the assistant's last words before this user message asked to confirm a guide ("您问的是【X】吗？")."""
-    return _bot_before(tracker, index).startswith(CONFIRM_OPENER)
+    return bot_text_before(tracker, index).startswith(CONFIRM_OPENER)
 
 
 def _confirmed_guides(tracker: Tracker, retriever: Retriever, index: int) -> set[str]:
     """The guide the confirm before the user event at `index` asked about, by the title it showed ("您问的是【X】…");
     empty when the assistant's last words were no confirm or the guide is no longer in the index."""
-    said = _bot_before(tracker, index)
+    said = bot_text_before(tracker, index)
     if not said.startswith(CONFIRM_OPENER) or "】" not in said:
         return set()
     title = said[len(CONFIRM_OPENER):said.index("】")]

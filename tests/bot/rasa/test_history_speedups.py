@@ -257,8 +257,9 @@ def test_our_actions_read_only_the_messages_of_the_events() -> None:
                 if isinstance(node, ast.Name) and node.id in {"FormValidationAction", "ValidationAction"}:
                     readers.append((path.name, getattr(function, "name", ""), node.id))
     # Each read appears once for its function and once for the module walking over it.
-    # Both read only what message_events keeps: the user's and the bot's texts and their times.
-    assert sorted(set(readers)) == [("conversation.py", "", "events"), ("conversation.py", "earlier_messages", "events"),
+    # All read only what message_events keeps: the user's and the bot's texts and their times.
+    assert sorted(set(readers)) == [("conversation.py", "", "events"), ("conversation.py", "bot_text_before", "events"),
+                                    ("conversation.py", "earlier_events", "events"),
                                     ("conversation.py", "transcript", "events")], readers
 
 
