@@ -32,7 +32,7 @@ import jieba.posseg
 import yaml
 
 from knowledge.settings import ROOT
-from knowledge.sources.guides import parse_guide
+from knowledge.sources.guides import names_of, parse_guide
 
 SAMPLE_GUIDES = ROOT / "knowledge" / "guides"
 NLU_FILE = ROOT / "data" / "nlu.yml"
@@ -180,8 +180,7 @@ def guide_header(path: Path) -> Header:
 def guide_names(path: Path) -> set[str]:
     """Title, its parts around brackets ("企业开办（公司设立登记）" -> 企业开办, 公司设立登记) and aliases, of 2+ characters."""
     header = guide_header(path)
-    names = {header.title, *re.split(r"[（）()]", header.title), *header.aliases}
-    return {name.strip() for name in names if len(name.strip()) >= 2}
+    return names_of(header.title, header.aliases)
 
 
 def guide_item_words(path: Path, known: Background) -> set[str]:
@@ -219,7 +218,13 @@ def names_word(example: str, word: str) -> bool:
     if len(word) > 2:
         return True
     return any(token == word or (len(token) > 2 and token.startswith(word) and token[-1] in NAMED_BY_ENDING)
-               for token in _tokenizer().lcut(example))
+               for token in _tokens(example))
+
+
+@lru_cache(maxsize=8192)
+def _tokens(example: str) -> tuple[str, ...]:
+    # Each example is checked against every guide's 2-character words: cut it once.
+    return tuple(_tokenizer().lcut(example))
 
 
 def find_leaks(examples: Iterable[str], words: dict[str, set[str]]) -> list[Leak]:

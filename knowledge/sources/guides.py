@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -344,7 +345,12 @@ def guide_names(folder: Path) -> list[str]:
             guide = None
         if guide is None:
             continue
-        names.add(guide.title)
-        names.update(part.strip() for part in re.split(r"[（）()]", guide.title))
-        names.update(guide.aliases)
-    return sorted((name for name in names if len(name) >= 2), key=len, reverse=True)
+        names |= names_of(guide.title, guide.aliases)
+    return sorted(names, key=len, reverse=True)
+
+
+def names_of(title: str, aliases: Iterable[str]) -> set[str]:
+    """The names a guide goes by: its title, the title's parts around brackets ("企业开办（公司设立登记）" ->
+    企业开办, 公司设立登记) and its aliases, of 2+ characters."""
+    names = {title, *re.split(r"[（）()]", title), *aliases}
+    return {name.strip() for name in names if len(name.strip()) >= 2}
