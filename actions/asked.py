@@ -55,11 +55,11 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # standard of a benefit as of a fee). Money only: a money word by the verb, or nothing after 多少 ("照片要贴多少张",
 # "积分落户要拿多少分", "补多少材料" count other things). Not "帮多少": 帮 is also 帮办 (a service guide's name). A weak
 # sign like the two below: "年终奖能拿多少", "车险能赔多少" ask no procedure, so it never makes a message in scope; it
-# picks the section once the message is (actions/answer.py `_aspect`: with a guide in the conversation).
-_AMOUNT = re.compile(r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(钱|块|元|[?？。！!呢啊呀吧]*$)"
-                     r"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{0,6}"
-                     r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少[?？。！!呢啊呀吧]*$")
-_AMOUNT_VERB = re.compile(r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少(钱|块|元)?")
+# adds the fee section once the message is (`named_aspects` with weak signs, `also_asked`).
+_RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少"
+_AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)"
+                     rf"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{{0,6}}{_RECEIVED}[?？。！!呢啊呀吧]*$")
+_AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")
 # "这可咋整" asks the steps only of a matter already at hand ("电脑坏了咋整" asks no procedure): a weak sign, like the
 # qualification clauses below, read for the answer's sections but not to tell a question from an off-topic one.
 _WEAK_PROCESS = re.compile(r"咋整|怎么整|咋搞")
@@ -164,11 +164,6 @@ def asks_something(text: str) -> bool:
     ask none, though they share words with guides (what an off-topic question looks like to the retriever).
     The weak signs of a qualification question do not count: "做蛋糕可以吗" is no procedure question."""
     return bool(named_aspects(text, weak=False)) or asks_who_applies(text)
-
-
-def asks_amount(text: str) -> bool:
-    """"一个月能拿多少", "能补多少钱": how much money is received (`_AMOUNT`); read only once the message is in scope."""
-    return bool(_AMOUNT.search(text or ""))
 
 
 def strip_cue_words(text: str) -> str:
