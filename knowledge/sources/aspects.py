@@ -84,8 +84,11 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 # "需要办啥", "要办什么证", "得申请啥审批": which procedure applies, i.e. the guide's overview, not its
 # materials list (the NLU reads "需要…啥" as ask_materials); only when no aspect word is present.
-_WHICH_PROCEDURE = re.compile(r"(要|需要|得|该)(去)?(办|申请|批|走)(个)?(啥|什么|哪些|哪个)(证|手续|审批|许可|资质|执照)?(吗|呢)?[?？。]*$"
-                              r"|(办|申请)(啥|什么|哪些)(证|手续|审批|许可|资质|执照)")
+# "得办些啥手续", "我这边要做点啥": a quantifier (个 / 些 / 点) may stand before the question word, and "做" asks
+# the same as "办" when it ends the question.
+_WHICH_PROCEDURE = re.compile(r"(要|需要|得|该)(去)?(办|申请|批|走|做)(个|些|点)?(啥|什么|哪些|哪个)(证|手续|审批|许可|资质|执照)?"
+                              r"(吗|呢)?[?？。]*$"
+                              r"|(办|申请)(个|些|点)?(啥|什么|哪些)(证|手续|审批|许可|资质|执照)")
 
 
 def asks_which_procedure(question: str) -> bool:

@@ -77,8 +77,12 @@ def test_where_to_hand_in_and_which_number_win_over_what_is_handed_in(question: 
     ("想在河边用网子捕鱼拿去卖，需要办啥", True),
     ("开个小卖部要办什么证", True),
     ("工地的渣土要拉出去倒，需要办什么审批", True),
+    ("想开个奶茶店，得办些啥手续", True),
+    ("孩子明年要出国读书了，我这边要做点啥", True),
     ("开公司需要什么材料", False),
     ("营业执照办下来要多久", False),
+    ("我这边要做点啥准备", False),  # the question goes on: not which procedure
+    ("手续要做多久", False),
 ])
 def test_asking_which_procedure_applies(question: str, which: bool) -> None:
     assert asks_which_procedure(question) is which
