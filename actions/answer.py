@@ -55,6 +55,7 @@ from knowledge.sources.aspects import (
     PROCESS,
     PROXY_SECTIONS,
     TIME_LIMIT,
+    asks_how_to_go_about,
     asks_which_procedure,
     detect_aspect,
     strip_aspect_words,
@@ -242,6 +243,8 @@ class ActionAnswer(Action):
         if asks_which_procedure(text):
             return GENERAL  # "捕鱼拿去卖，需要办啥": the overview, though the NLU hears "需要…啥" as materials
         from_intent = ASPECT_OF_INTENT.get(intent)
+        if from_intent == PROCESS and not tracker.get_slot(SLOT_GUIDE) and asks_how_to_go_about(text):
+            return GENERAL  # "想再去趟香港咋弄" as a first question: the whole overview, its steps among it (一次性告知)
         if from_intent and from_intent != GENERAL:
             return from_intent
         from_wording = wording_aspect(text)

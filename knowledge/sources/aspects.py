@@ -96,6 +96,17 @@ def asks_which_procedure(question: str) -> bool:
     return bool(_WHICH_PROCEDURE.search(question)) and detect_aspect(question) in (None, PROCESS)
 
 
+# "下个月想再去趟香港咋弄", "这事怎么办": how to go about it, naming no step of it. On a first question this asks for
+# the whole overview (一次性告知: who may apply, what to bring, the steps, how long, the fee), the steps among them.
+_HOW_TO_GO_ABOUT = re.compile(r"(咋|怎么|怎样|如何)(弄|办|搞|整|操作|办理|处理)")
+_NAMES_A_STEP = re.compile(r"流程|步骤|环节|程序|几步|哪一步|第一步|先去|先办|先做")
+
+
+def asks_how_to_go_about(question: str) -> bool:
+    """Whether the question asks how to go about the matter without asking for its steps ("咋弄", not "流程是啥")."""
+    return bool(_HOW_TO_GO_ABOUT.search(question)) and not _NAMES_A_STEP.search(question)
+
+
 # "能让我儿子去帮我办吗", "朋友在外地过不来": whether someone else may apply is in 受理条件, what they must
 # bring (授权委托书, 代理人身份证) in 申请材料; such a question is answered with both, whatever aspect it names.
 _PROXY = re.compile(r"代办|委托|代(我|他|她)|替(我|他|她|人)|帮(我|他|她)(去)?办|本人(来不了|去不了|到不了|不能到|不在)"

@@ -524,3 +524,17 @@ def test_a_message_naming_its_aspect_gets_that_aspect_only(services: Services, r
     assert custom(messages, "answer")["guide"]["id"] == "food-business-license"
     assert not any(guide.section(heading).text.strip().splitlines()[0] in texts(messages)
                    for heading in ("受理条件", "申请材料", "办理流程", "注意事项") if guide.section(heading))
+
+
+@pytest.mark.parametrize(("message", "context", "aspect"), [
+    ("食品经营许可证咋弄", None, "general"),  # a first question: how to go about it is the whole overview
+    ("食品经营许可证的流程是啥", None, "process"),  # the steps named: the steps
+    ("具体咋弄", {"guide_id": "food-business-license", "aspect": "materials"}, "process"),  # a follow-up: the steps
+])
+def test_how_to_go_about_it_on_a_first_question_is_answered_with_the_overview(
+        services: Services, records: Records, message: str, context: dict[str, str] | None, aspect: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, "ask_process", context))
+    assert slots["guide_id"] == "food-business-license" and slots["aspect"] == aspect
+    guide = parsed_guide("food-business-license")
+    assert guide.section("办理流程").text.strip().splitlines()[0] in texts(messages)  # the steps are always there
+    assert (guide.section("申请材料").text.strip().splitlines()[0] in texts(messages)) is (aspect == "general")

@@ -11,6 +11,7 @@ from knowledge.sources.aspects import (
     OPTIONAL_SECTIONS,
     REQUIRED_SECTIONS,
     asks_for_proxy,
+    asks_how_to_go_about,
     asks_which_procedure,
     detect_aspect,
 )
@@ -94,3 +95,11 @@ def test_asking_which_procedure_applies(question: str, which: bool) -> None:
 ])
 def test_a_question_about_someone_else_applying_is_recognised(question: str, proxy: bool) -> None:
     assert asks_for_proxy(question) is proxy
+
+
+@pytest.mark.parametrize(("question", "how"), [
+    ("下个月想再去趟香港咋弄", True), ("这个事怎么办理", True), ("证丢了怎么处理", True),
+    ("整个流程是啥", False), ("咋弄，第一步先去哪", False), ("要带什么材料", False), ("怎么这么慢", False),
+])
+def test_asking_how_to_go_about_it_without_asking_for_the_steps(question: str, how: bool) -> None:
+    assert asks_how_to_go_about(question) is how
