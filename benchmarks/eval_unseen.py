@@ -205,7 +205,10 @@ def rest(settings: Settings, questions: dict[str, Any]) -> dict[str, Any]:
         off_refused = 0
         for number, text in enumerate(questions["off_topic"]):
             messages = Conversation(stack.rest_url, f"unseen-o{number}", stack.rest_headers).say(text)
-            off_refused += _payload(messages, "answer") is None and _payload(messages, "confirm") is None
+            refused = _payload(messages, "answer") is None and _payload(messages, "confirm") is None
+            off_refused += refused
+            if not refused:
+                misses.append({"off_topic": text, "reply": " ".join(m.get("text") or "" for m in messages)[:80]})
     finally:
         stack.stop()
     n = len(questions["in_scope"])
