@@ -28,6 +28,7 @@ from actions.dialogue import (
     is_hypothetical,
     is_question,
     names_an_item,
+    refers_back,
     pair_weights,
     resolve_pick,
     sections_holding,
@@ -141,7 +142,8 @@ class ActionAnswer(Action):
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
                            follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
-                                                        or asks_who_applies(text) or not names_an_item(text)),
+                                                        or asks_who_applies(text) or refers_back(text)
+                                                        or not names_an_item(text)),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and self.answered_says(retriever, text, result),

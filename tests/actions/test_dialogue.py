@@ -55,7 +55,10 @@ def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> 
 
 @pytest.mark.parametrize(("message", "hypothetical"), [
     ("要是车子换过大电瓶的呢", True), ("如果材料不全的话怎么办", True), ("那要是房子在村里呢", True), ("万一过期了呢", True),
+    # the circumstance after its subject, asking whether it still goes
+    ("合作社要是没有营业执照行不行", True), ("房子如果是租的可不可以", True), ("老板要是外国人行吗", True),
     ("注销公司", False), ("那要多久？", False), ("开公司要带什么材料", False),
+    ("要是想开网吧需要什么材料", True), ("公司要办营业执照行不行", False),
 ])
 def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
     assert is_hypothetical(message) is hypothetical

@@ -1,0 +1,72 @@
+"""Follow-ups in a conversation that keep the matter at hand though their words match other guides: a question
+pointing back at it ("这个要跟政府报备吗"), a circumstance told after its subject ("合作社要是没有营业执照行不行");
+and how much of something no procedure gives or takes after an unplaced situation ("一斤能卖多少"), which is not
+read with it. Trackers on the real retriever over the bundled guides; what a user would check: which guide answers,
+with which section, or that none is offered."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.actions import ActionAnswer
+from actions.services import Services
+from knowledge.records.store import Records
+from tests.actions.test_opening import REFUSED, _after_refusal, _offered
+from tests.support import custom, run_action, texts, tracker_for
+
+
+def _answered(services: Services, message: str, intent: str, guide_id: str) -> dict:
+    tracker = tracker_for(message, intent, {"guide_id": guide_id, "aspect": "materials"})
+    return custom(run_action(ActionAnswer(services), tracker)[0], "answer") or {}
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "ask_conditions"])
+@pytest.mark.parametrize(("message", "guide_id"), [
+    # base: confirmed 政府采购供应商参与 (政府) or 营业执照遗失补领 (备案): "这个" is the matter at hand
+    ("这个要跟政府报备吗", "road-transport-license"),
+    ("这个要去街道备案吗", "special-equipment-registration"),
+])
+def test_a_question_pointing_back_stays_with_the_matter(services: Services, records: Records, message: str,
+                                                         guide_id: str, intent: str) -> None:
+    answered = _answered(services, message, intent, guide_id)
+    assert answered.get("guide", {}).get("id") == guide_id
+    assert "受理条件" in answered["sections"]  # whether it must be filed is who must apply
+
+
+@pytest.mark.parametrize(("message", "guide_id"), [
+    # base: confirmed 营业执照遗失补领, 外商投资企业设立, or asked which of several guides
+    ("公司要是没有营业执照行不行", "seal-engraving"),
+    ("老板要是外国人行吗", "seal-engraving"),
+    ("房子如果是租的可不可以", "social-insurance-registration"),
+])
+def test_a_circumstance_told_after_its_subject_stays_with_the_matter(services: Services, records: Records,
+                                                                     message: str, guide_id: str) -> None:
+    answered = _answered(services, message, "ask_conditions", guide_id)
+    assert answered.get("guide", {}).get("id") == guide_id
+    assert "受理条件" in answered["sections"]
+
+
+@pytest.mark.parametrize(("message", "intent", "elsewhere"), [
+    # another matter named plainly still moves on
+    ("那个营业执照丢了怎么补办", "ask_process", "license-reissue"),
+])
+def test_pointing_back_does_not_hold_another_matter_answered(services: Services, records: Records, message: str,
+                                                              intent: str, elsewhere: str) -> None:
+    assert _answered(services, message, intent, "water-connection").get("guide", {}).get("id") == elsewhere
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "ask_fee", "nlu_fallback"])
+@pytest.mark.parametrize("message", ["一斤能卖多少", "一个月能赚多少"])
+def test_how_much_of_no_procedure_is_not_read_with_the_situation(services: Services, records: Records, message: str,
+                                                                 intent: str) -> None:
+    # review A4: base listed three deregistration guides for "一斤能卖多少" after "公司账上没钱了"
+    events = _after_refusal("公司账上没钱了")
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, events=events))
+    assert _offered(messages, slots) == []
+    assert "哪一个" not in texts(messages)
+
+
+def test_how_much_a_procedure_gives_is_still_read_with_the_situation(services: Services, records: Records) -> None:
+    events = _after_refusal("我们几个人想合伙开个公司")
+    messages, slots = run_action(ActionAnswer(services), tracker_for("一个月能拿多少", "ask_fee", events=events))
+    assert REFUSED not in texts(messages) and "company-setup" in _offered(messages, slots)
