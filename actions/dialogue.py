@@ -88,7 +88,9 @@ def is_bare_aspect(text: str) -> bool:
 
 _HYPOTHETICAL = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)|的话[，,。？?]|(要是|如果|假如|万一)[^，,。？?]{1,20}(呢|的话)"
                           # "合作社要是没有营业执照行不行": the circumstance after its subject, asking whether it still goes
-                          r"|(要是|如果|假如|万一|若是)[^，,。？?]{1,20}(行不行|行吗|行不|可以吗|可不可以|能行吗|能办吗|还能办)")
+                          r"|(要是|如果|假如|万一|若是)[^，,。？?]{1,20}(行不行|行吗|行不|可以吗|可不可以|能行吗|能办吗|还能办)"
+                          # "这店是我跟两个朋友合伙开的，那咋弄": a circumstance told, then what to do given it
+                          r"|[，,]\s*那(么)?(该|又|得)?(咋|怎么|如何)(弄|办|整|搞)[?？。！!呢啊呀]*$")
 
 
 def is_hypothetical(text: str) -> bool:

@@ -59,6 +59,8 @@ def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> 
     ("合作社要是没有营业执照行不行", True), ("房子如果是租的可不可以", True), ("老板要是外国人行吗", True),
     ("注销公司", False), ("那要多久？", False), ("开公司要带什么材料", False),
     ("要是想开网吧需要什么材料", True), ("公司要办营业执照行不行", False),
+    # a circumstance told, then what to do given it; not "那咋弄" alone, nor a question of its own item
+    ("这店是我跟两个朋友合伙开的，那咋弄", True), ("材料不全，那怎么办？", True), ("那咋弄", False), ("开公司怎么弄", False),
 ])
 def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
     assert is_hypothetical(message) is hypothetical

@@ -70,3 +70,11 @@ def test_how_much_a_procedure_gives_is_still_read_with_the_situation(services: S
     events = _after_refusal("我们几个人想合伙开个公司")
     messages, slots = run_action(ActionAnswer(services), tracker_for("一个月能拿多少", "ask_fee", events=events))
     assert REFUSED not in texts(messages) and "company-setup" in _offered(messages, slots)
+
+
+def test_a_circumstance_told_then_what_to_do_answers_the_last_aspect_again(services: Services, records: Records) -> None:
+    # "这店是我跟两个朋友合伙开的，那咋弄" after the materials: whether the circumstance changes them, and the route
+    tracker = tracker_for("公司是我跟两个朋友合伙开的，那咋弄", "ask_process", {"guide_id": "bank-account", "aspect": "materials"})
+    answered = custom(run_action(ActionAnswer(services), tracker)[0], "answer") or {}
+    assert answered.get("guide", {}).get("id") == "bank-account"
+    assert {"申请材料", "受理条件", "办理流程"} <= set(answered["sections"])
