@@ -148,6 +148,7 @@ def test_a_hypotheticals_question_is_read_without_its_if_clause(message: str, as
 @pytest.mark.parametrize(("message", "back"), [
     ("这个要跟政府报备吗", True), ("那种也要办吗", True), ("这也算吗", True),
     ("那要多久", False), ("开公司要什么材料", False), ("这里是政务中心吗", False),
+    ("那个，开饭店要办什么证", False), ("这个，我想问下注销的事", False),  # a filler before a pause points at nothing
 ])
 def test_a_message_that_refers_back(message: str, back: bool) -> None:
     assert refers_back(message) is back

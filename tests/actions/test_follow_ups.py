@@ -78,3 +78,28 @@ def test_a_circumstance_told_then_what_to_do_answers_the_last_aspect_again(servi
     answered = custom(run_action(ActionAnswer(services), tracker)[0], "answer") or {}
     assert answered.get("guide", {}).get("id") == "bank-account"
     assert {"申请材料", "受理条件", "办理流程"} <= set(answered["sections"])
+
+
+def test_who_hands_it_in_is_answered_with_where_it_is_handed_in(services: Services, records: Records) -> None:
+    # "要我们自己去申请吗，卖车的店能不能帮着办": who may apply, what a proxy brings, how, and where (the offices, agents)
+    tracker = tracker_for("要我们自己去申请吗，代理公司能不能帮着办", "ask_conditions", {"guide_id": "company-setup", "aspect": "process"})
+    answered = custom(run_action(ActionAnswer(services), tracker)[0], "answer") or {}
+    assert answered.get("guide", {}).get("id") == "company-setup"
+    assert {"受理条件", "申请材料", "办理流程", "办理地点"} <= set(answered["sections"])
+
+
+@pytest.mark.parametrize("guide_id", ["water-connection", "company-setup"])
+@pytest.mark.parametrize("message", ["这个电影好看吗", "那个明星是谁", "这个天气适合钓鱼吗", "这也太难了吧", "那个餐厅好吃吗"])
+def test_off_topic_chat_pointing_back_in_a_conversation_is_still_refused(services: Services, records: Records, message: str,
+                                                                         guide_id: str) -> None:
+    tracker = tracker_for(message, "out_of_scope", {"guide_id": guide_id, "aspect": "materials"})
+    messages, _slots = run_action(ActionAnswer(services), tracker)
+    assert custom(messages, "answer") is None and REFUSED in texts(messages)
+
+
+@pytest.mark.parametrize("message", ["明天要是下雨行不行", "我要是请你吃饭可以吗", "这事要是黄了可不可以"])
+def test_chat_in_a_circumstance_form_is_still_refused_in_a_conversation(services: Services, records: Records,
+                                                                       message: str) -> None:
+    tracker = tracker_for(message, "out_of_scope", {"guide_id": "water-connection", "aspect": "materials"})
+    messages, _slots = run_action(ActionAnswer(services), tracker)
+    assert custom(messages, "answer") is None and REFUSED in texts(messages)
