@@ -29,7 +29,7 @@ from actions.dialogue import (
     is_question,
     names_an_item,
     pair_weights,
-    refers_back,
+    points_back,
     resolve_pick,
     sections_holding,
     share_held,
@@ -146,7 +146,7 @@ class ActionAnswer(Action):
                                                         or asks_who_applies(text) or not names_an_item(text)
                                                         # "这个要跟政府报备吗" points back at the matter and asks of it;
                                                         # "这个电影好看吗" points back at nothing of ours
-                                                        or (refers_back(text) and asks_something(text))),
+                                                        or (points_back(text) and asks_something(text))),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and self.answered_says(retriever, text, result),

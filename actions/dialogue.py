@@ -147,6 +147,16 @@ def refers_back(text: str) -> bool:
     return bool(_REFERS_BACK.match((text or "").strip()))
 
 
+# A pointer with more words of its own than this describes what it points at ("那种政府担保的贷款从交材料到钱到账要多久"
+# leaves 10 characters), which may be another matter; "这个要跟政府报备吗" leaves 4, "那个登记要重新弄吗" 4.
+POINTER_OWN_CHARS = 6
+
+
+def points_back(text: str) -> bool:
+    """A message pointing back (`refers_back`) at the matter at hand, with few words of its own: a follow-up."""
+    return refers_back(text) and len(_own_words(text)) <= POINTER_OWN_CHARS
+
+
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAnswer
+from actions.dialogue import points_back
 from actions.services import Services
 from knowledge.records.store import Records
 from tests.actions.test_opening import REFUSED, _after_refusal, _offered
@@ -103,3 +104,14 @@ def test_chat_in_a_circumstance_form_is_still_refused_in_a_conversation(services
     tracker = tracker_for(message, "out_of_scope", {"guide_id": "water-connection", "aspect": "materials"})
     messages, _slots = run_action(ActionAnswer(services), tracker)
     assert custom(messages, "answer") is None and REFUSED in texts(messages)
+
+
+@pytest.mark.parametrize(("message", "back"), [("这个要跟政府报备吗", True), ("那个登记要重新弄吗", True), ("这个收钱不", True),
+                                             ("那种政府担保的贷款从交材料到钱到账要多久", False), ("那个，开饭店要办什么证", False)])
+def test_a_pointer_with_a_description_of_its_own_is_no_follow_up(message: str, back: bool) -> None:
+    assert points_back(message) is back
+
+
+def test_a_pointer_describing_another_matter_does_not_keep_the_guide(services: Services, records: Records) -> None:
+    answered = _answered(services, "那种政府担保的贷款从交材料到钱到账要多久", "ask_time_limit", "water-connection")
+    assert answered.get("guide", {}).get("id") != "water-connection"
