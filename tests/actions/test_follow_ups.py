@@ -115,3 +115,11 @@ def test_a_pointer_with_a_description_of_its_own_is_no_follow_up(message: str, b
 def test_a_pointer_describing_another_matter_does_not_keep_the_guide(services: Services, records: Records) -> None:
     answered = _answered(services, "那种政府担保的贷款从交材料到钱到账要多久", "ask_time_limit", "water-connection")
     assert answered.get("guide", {}).get("id") != "water-connection"
+
+
+@pytest.mark.parametrize(("message", "intent"), [("电话多少", "ask_contact"), ("费用大概多少", "ask_fee")])
+def test_how_much_asked_of_an_aspect_is_still_read_with_the_situation(services: Services, records: Records, message: str,
+                                                                      intent: str) -> None:
+    events = _after_refusal("店里那台电梯用了好多年了")
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, events=events))
+    assert "special-equipment-registration" in _offered(messages, slots)
