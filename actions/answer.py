@@ -29,6 +29,7 @@ from actions.dialogue import (
     is_question,
     names_an_item,
     pair_weights,
+    points_back,
     resolve_pick,
     sections_holding,
     share_held,
@@ -141,8 +142,12 @@ class ActionAnswer(Action):
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text), hypothetical=is_hypothetical(text),
-                           follow_up=bool(current) and (is_elliptical(text) or is_hypothetical(text) or is_bare_aspect(text)
-                                                        or asks_who_applies(text) or not names_an_item(text)),
+                           follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
+                                                        or is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)
+                                                        or asks_who_applies(text) or not names_an_item(text)
+                                                        # "这个要跟政府报备吗" points back at the matter and asks of it;
+                                                        # "这个电影好看吗" points back at nothing of ours
+                                                        or (points_back(text) and asks_something(text))),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and self.answered_says(retriever, text, result),
@@ -297,8 +302,10 @@ class ActionAnswer(Action):
         sections = Retriever.sections_for(guide, aspect)
         headings = [h for other in [*also, *also_asked(question, aspect)] for h in ASPECT_SECTIONS[other]]
         # The wording names another aspect too (or the NLU's differs from it): answer it as well, once.
-        if asks_who_applies(question):  # "能让我儿子替我办吗": who may apply, what the proxy brings, how it is handed in
-            headings += [*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS]]
+        if asks_who_applies(question):
+            # "能让我儿子替我办吗", "卖车的店能不能帮着办": who may apply, what the proxy brings, how and where it is
+            # handed in (办理地点 names the offices and agents that take it)
+            headings += [*PROXY_SECTIONS, *ASPECT_SECTIONS[PROCESS], *ASPECT_SECTIONS[LOCATION]]
         for heading in headings:
             if heading in guide["sections"] and heading not in {h for h, _ in sections}:
                 sections.append((heading, guide["sections"][heading]["text"]))

@@ -87,11 +87,19 @@ def is_bare_aspect(text: str) -> bool:
 
 
 _HYPOTHETICAL = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)|的话[，,。？?]|(要是|如果|假如|万一)[^，,。？?]{1,20}(呢|的话)")
+_CIRCUMSTANCE_ASKED = re.compile(
+    # "合作社要是没有营业执照行不行": the circumstance after its subject, asking whether it still goes
+    r"(要是|如果|假如|万一|若是)[^，,。？?]{1,20}(行不行|行吗|行不|可以吗|可不可以|能行吗|能办吗|还能办)"
+    # "这店是我跟两个朋友合伙开的，那咋弄": a circumstance told, then what to do given it
+    r"|[，,]\s*那(么)?(该|又|得)?(咋|怎么|如何)(弄|办|整|搞)[?？。！!呢啊呀]*$")
 
 
-def is_hypothetical(text: str) -> bool:
-    """"要是车子换过大电瓶的呢", "如果材料不全的话": a new circumstance of the matter at hand."""
-    return bool(_HYPOTHETICAL.search((text or "").strip()))
+def is_hypothetical(text: str, *, opening_only: bool = False) -> bool:
+    """"要是车子换过大电瓶的呢", "如果材料不全的话": a new circumstance of the matter at hand; also, unless
+    `opening_only`, one told after its subject or before "那咋弄" ("合作社要是没有营业执照行不行"), which reads as much
+    like chat ("我失恋了，那咋办") and is taken for a follow-up only when the NLU does not call it off-topic."""
+    stripped = (text or "").strip()
+    return bool(_HYPOTHETICAL.search(stripped) or (not opening_only and _CIRCUMSTANCE_ASKED.search(stripped)))
 
 
 # "要是以后营业执照上的地址改了，" : the circumstance, before the clause that asks.
@@ -130,12 +138,23 @@ def turns_aside(text: str) -> bool:
     return bool(_ASIDE.search((text or "").strip()))
 
 
-_REFERS_BACK = re.compile(r"^(那|这)(个|种|样|些|块|件|事|也|还)")
+# Not "那个，…": said before a pause it is a filler while the speaker thinks ("那个，开饭店要办什么证"), no pointer.
+_REFERS_BACK = re.compile(r"^(那|这)(个|种|样|些|块|件|事|也|还)(?![，,、\s…])")
 
 
 def refers_back(text: str) -> bool:
     """"这个要跟政府报备吗", "那种也要办吗": the message points at something said before, not at a matter of its own."""
     return bool(_REFERS_BACK.match((text or "").strip()))
+
+
+# A pointer with more words of its own than this describes what it points at ("那种政府担保的贷款从交材料到钱到账要多久"
+# leaves 10 characters), which may be another matter; "这个要跟政府报备吗" leaves 4, "那个登记要重新弄吗" 4.
+POINTER_OWN_CHARS = 6
+
+
+def points_back(text: str) -> bool:
+    """A message pointing back (`refers_back`) at the matter at hand, with few words of its own: a follow-up."""
+    return refers_back(text) and len(_own_words(text)) <= POINTER_OWN_CHARS
 
 
 def names_an_item(text: str) -> bool:

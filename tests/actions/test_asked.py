@@ -90,6 +90,9 @@ def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspec
     ("用12123换驾照是怎么操作的", "general", ["process", "online"]),
     ("在支付宝上能弄吗", "conditions", ["online"]),
     ("打12345问问行不行", "contact", ["conditions"]),  # a hotline to call is no app
+    # whether it can be done without coming: online (and where else it is handed in)
+    ("能不能不回国", "conditions", ["online"]), ("本人不过去行不行", "conditions", ["online"]),
+    ("不过去年办的还能用吗", "conditions", []),  # 不过 is "but", no absence
 ])
 def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
     assert also_asked(question, intent_aspect) == also

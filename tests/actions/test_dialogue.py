@@ -55,7 +55,12 @@ def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> 
 
 @pytest.mark.parametrize(("message", "hypothetical"), [
     ("要是车子换过大电瓶的呢", True), ("如果材料不全的话怎么办", True), ("那要是房子在村里呢", True), ("万一过期了呢", True),
+    # the circumstance after its subject, asking whether it still goes
+    ("合作社要是没有营业执照行不行", True), ("房子如果是租的可不可以", True), ("老板要是外国人行吗", True),
     ("注销公司", False), ("那要多久？", False), ("开公司要带什么材料", False),
+    ("要是想开网吧需要什么材料", True), ("公司要办营业执照行不行", False),
+    # a circumstance told, then what to do given it; not "那咋弄" alone, nor a question of its own item
+    ("这店是我跟两个朋友合伙开的，那咋弄", True), ("材料不全，那怎么办？", True), ("那咋弄", False), ("开公司怎么弄", False),
 ])
 def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
     assert is_hypothetical(message) is hypothetical
@@ -143,6 +148,7 @@ def test_a_hypotheticals_question_is_read_without_its_if_clause(message: str, as
 @pytest.mark.parametrize(("message", "back"), [
     ("这个要跟政府报备吗", True), ("那种也要办吗", True), ("这也算吗", True),
     ("那要多久", False), ("开公司要什么材料", False), ("这里是政务中心吗", False),
+    ("那个，开饭店要办什么证", False), ("这个，我想问下注销的事", False),  # a filler before a pause points at nothing
 ])
 def test_a_message_that_refers_back(message: str, back: bool) -> None:
     assert refers_back(message) is back
