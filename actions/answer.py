@@ -141,7 +141,10 @@ class ActionAnswer(Action):
         current = tracker.get_slot(SLOT_GUIDE)
         current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
-                           names_item=names_an_item(text), hypothetical=is_hypothetical(text),
+                           names_item=names_an_item(text),
+                           # the forms told after their subject keep the guide only as a follow-up, never against
+                           # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店)
+                           hypothetical=is_hypothetical(text, opening_only=True),
                            follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
                                                         or is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)
                                                         or asks_who_applies(text) or not names_an_item(text)
@@ -165,7 +168,8 @@ class ActionAnswer(Action):
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
             also = []
-            if decision.guide_id == current and is_hypothetical(text) and tracker.get_slot(SLOT_ASPECT):
+            if (decision.guide_id == current and tracker.get_slot(SLOT_ASPECT)
+                    and is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
                 # answered, besides whether it is allowed (受理条件, `_aspect`); naming no aspect ("要是这塔是省里
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
@@ -240,7 +244,8 @@ class ActionAnswer(Action):
     def _aspect(tracker: Tracker, intent: str, text: str) -> str:
         """受理条件 for "要是…呢" in a conversation; the previous aspect for "X呢？" (it names no aspect,
         whatever the NLU guessed); else the intent's aspect; the wording's when the intent is general."""
-        if is_hypothetical(text) and detect_aspect(asked_clause(text)) is None and tracker.get_slot(SLOT_GUIDE):
+        if (is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)  # "钱包丢了，那咋办" is chat
+                and detect_aspect(asked_clause(text)) is None and tracker.get_slot(SLOT_GUIDE)):
             # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
             return CONDITIONS
         if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):

@@ -50,7 +50,11 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用")),
     # "能不能不回国", "可以不到场吗", "本人不过去行不行": whether it can be done without coming, which is what a guide's
     # 网上办理 (and 办理地点: by post, at a local office) says
-    (ONLINE, re.compile(r"不(用|必|需要)?(回国|回来|到场|亲自|本人去|跑一趟)|(本人|人)不(用|必)?(过去|过来)")),
+    # Asked as a possibility only: "他不回国了", "过年不回来了" tell news, they ask nothing.
+    (ONLINE, re.compile(r"(能不能|可不可以|可以|能否)不(用|必|需要)?(回国|回来|到场|亲自|本人去|跑一趟|过去|过来)"
+                        r"|不(用|必|需要)?(回国|回来|到场|亲自|本人去|跑一趟|过去|过来)[^，,。？?]{0,4}(能|可以|行)(吗|不|办)"
+                        r"|不(用|必|需要)(回国|回来|到场|亲自|本人|跑一趟|过去|过来)[^，,。？?]{0,3}(吗|吧|呢)"
+                        r"|(需不需要|要不要|用不用)(本人|亲自)")),
     # "开家兽医院需要什么": what it takes, the question left open at the end ("…需要什么调料" names its own thing)
     (MATERIALS, re.compile(r"(需要|要|得)(准备|带|交|提供)?(些|点)?(什么|啥|哪些)(东西)?[?？。呢吧啊呀]*$")),
 )

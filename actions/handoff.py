@@ -78,7 +78,7 @@ class ActionHandoff(Action):
         text = text_of(tracker)
         if not text or text.startswith("/") or PEOPLE_OR_GRIEVANCE.search(text):
             return False
-        if tracker.get_slot(SLOT_GUIDE) and (is_hypothetical(text) or is_bare_aspect(text)
+        if tracker.get_slot(SLOT_GUIDE) and (is_hypothetical(text, opening_only=True) or is_bare_aspect(text)
                                              or (asks_something(text) and not names_an_item(text))):
             # "要是眼看着要塌了呢，等不及批": a circumstance of the matter at hand, not a grievance; "收不收钱",
             # "那还要交什么" (no item, an aspect): another question about it.

@@ -44,12 +44,13 @@ Read = tuple[str, RetrievalResult, policy.Decision]
 
 # "太旧了咋整", "机器搬不动咋检", "大家出钱比例咋写", "政府能帮多少": what to do, or how much, the thing itself left to the
 # situation told before it (not "今天天气怎么样", which asks how something is, nor "去云南玩一周怎么安排路线", whose verb
-# has an object of its own). How much only of what a procedure gives or takes (帮, 补, 贷, 退, 交…): "一斤能卖多少",
-# "一个月能赚多少" ask a market's price or a business's takings, which no guide says, whatever the situation told.
+# has an object of its own). How much only of what a procedure gives or takes (帮, 补, 贷, 退, 交…).
 _WHAT_TO_DO = re.compile(r"(咋|怎么|如何)(?!样)[^\s，,。；;？?！!、]{1,2}[?？。！!呢啊呀吧]*$"
                          r"|(拿|领|补|发|给|赔|报|贴|助|帮|贷|借|退|减|免|扣|罚|交|缴|收|花)(个|了|得|点)?多少[?？。！!呢啊呀吧]*$")
 
-_HOW_MUCH = re.compile(r"多少[?？。！!呢啊呀吧]*$")
+# How much something sells, earns or is worth ("一斤能卖多少", "一个月能赚多少"): a market's price or a business's
+# takings, which no guide says. Any other amount ("能报销多少", "押金多少", "首付要多少") may be a procedure's.
+_MARKET_HOW_MUCH = re.compile(r"(卖|赚|挣|值|售|买|涨|跌|价)[^，,。；;？?！!]{0,3}多少[?？。！!呢啊呀吧]*$")
 
 
 def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: bool) -> bool:
@@ -68,9 +69,9 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: boo
         # A complaint or words to the assistant that ask no aspect; "网上办太慢了，能去现场吗", "是找哪个部门反映"
         # ask one of the matter told before.
         return False
-    if _HOW_MUCH.search(turn.text.strip()) and not turn.asks and not _WHAT_TO_DO.search(turn.text.strip()):
-        # "一斤能卖多少" after "公司账上没钱了": how much of something no procedure gives or takes, whatever aspect the
-        # NLU hears in it (ask_fee), is no question about the situation told before.
+    if _MARKET_HOW_MUCH.search(turn.text.strip()) and not turn.asks:
+        # "一斤能卖多少" after "公司账上没钱了": a price or takings, whatever aspect the NLU hears in it (ask_fee), is no
+        # question about the situation told before.
         return False
     if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
         return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)

@@ -91,9 +91,16 @@ _WHICH_PROCEDURE = re.compile(r"(要|需要|得|该)(去)?(办|申请|批|走|�
                               r"|(办|申请)(个|些|点)?(啥|什么|哪些)(证|手续|审批|许可|资质|执照)")
 
 
+# "下一步要做什么", "那我接下来要做什么": the next step of a procedure under way, not which procedure applies.
+_NEXT_STEP = re.compile(r"下一步|接下来|然后|之后|接着|还(要|需要|得|该)")
+
+
 def asks_which_procedure(question: str) -> bool:
     """Whether the question asks which procedure applies, naming no aspect ("捕鱼拿去卖，需要办啥")."""
-    return bool(_WHICH_PROCEDURE.search(question)) and detect_aspect(question) in (None, PROCESS)
+    found = _WHICH_PROCEDURE.search(question)
+    if found and "做" in found.group(0) and _NEXT_STEP.search(question):
+        return False
+    return bool(found) and detect_aspect(question) in (None, PROCESS)
 
 
 # "下个月想再去趟香港咋弄", "这事怎么办": how to go about it, naming no step of it. On a first question this asks for

@@ -93,6 +93,8 @@ def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspec
     # whether it can be done without coming: online (and where else it is handed in)
     ("能不能不回国", "conditions", ["online"]), ("本人不过去行不行", "conditions", ["online"]),
     ("不过去年办的还能用吗", "conditions", []),  # 不过 is "but", no absence
+    ("可以不到场吗", "conditions", ["online"]), ("需不需要本人去", "conditions", ["online"]),
+    ("他不回国了", "general", []), ("过年不回来了", "general", []),  # news, not whether it can be done without coming
 ])
 def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
     assert also_asked(question, intent_aspect) == also

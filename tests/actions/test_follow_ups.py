@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.actions import ActionAnswer
+from actions.actions import ActionAnswer, ActionHandoff
 from actions.dialogue import points_back
 from actions.services import Services
 from knowledge.records.store import Records
@@ -123,3 +123,33 @@ def test_how_much_asked_of_an_aspect_is_still_read_with_the_situation(services: 
     events = _after_refusal("店里那台电梯用了好多年了")
     messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, events=events))
     assert "special-equipment-registration" in _offered(messages, slots)
+
+
+@pytest.mark.parametrize(("current", "message", "intent", "expected"), [
+    ("water-connection", "药店要是开在小区里行不行", "ask_conditions", "pharmacy-license"),
+    ("company-setup", "发票要是开错了可以吗", "ask_conditions", "invoice-application"),
+    ("water-connection", "我还想刻个章，那咋弄", "ask_process", "seal-engraving"),
+])
+def test_another_matter_told_before_its_circumstance_leaves_the_conversations_guide(
+        services: Services, records: Records, current: str, message: str, intent: str, expected: str) -> None:
+    # review: the circumstance forms kept the conversation's guide even against another guide the retriever answered
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, {"guide_id": current, "aspect": "materials"}))
+    answered = custom(messages, "answer")
+    offered = [answered["guide"]["id"]] if answered else (slots.get("candidates") or [])
+    assert expected in offered and current not in offered
+
+
+@pytest.mark.parametrize("message", ["排了三个小时队，那咋办", "电话一直打不通，那怎么办", "网站登不上去，那咋弄"])
+def test_a_complaint_ending_in_what_to_do_is_still_a_complaint(services: Services, records: Records, message: str) -> None:
+    # review: "…，那咋办" read as a circumstance of the matter at hand turned complaints into guide answers
+    context = {"guide_id": "water-connection", "aspect": "materials"}
+    messages, _ = run_action(ActionHandoff(services), tracker_for(message, "complain", context))
+    assert custom(messages, "answer") is None
+
+
+def test_an_amount_of_no_market_is_read_with_the_situation_whatever_its_verb(services: Services, records: Records) -> None:
+    # review: only the character before 多少 was checked, so "能取多少", "能报销多少" were taken for a price and the
+    # assistant asked "which matter?" instead of offering the guides the situation and the question point to
+    events = _after_refusal("家里老人生病了没收入")
+    messages, slots = run_action(ActionAnswer(services), tracker_for("能取多少", "ask_fee", events=events))
+    assert "housing-fund-registration" in _offered(messages, slots)

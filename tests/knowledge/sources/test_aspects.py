@@ -83,6 +83,7 @@ def test_where_to_hand_in_and_which_number_win_over_what_is_handed_in(question: 
     ("开公司需要什么材料", False),
     ("营业执照办下来要多久", False),
     ("我这边要做点啥准备", False),  # the question goes on: not which procedure
+    ("交完材料，下一步要做什么", False), ("那我接下来要做什么", False),  # the next step of a procedure under way
     ("手续要做多久", False),
 ])
 def test_asking_which_procedure_applies(question: str, which: bool) -> None:
