@@ -18,7 +18,6 @@ from actions.asked import also_asked, asks_something, asks_who_applies, wording_
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
-    asked_clause,
     describes_item,
     guide_words,
     has_own_words,
@@ -40,24 +39,18 @@ from actions.dialogue import (
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.replies import Reply
 from actions.services import Services
+from actions.turn_aspect import ASPECT_OF_INTENT, ASPECT_OF_SECTION, own_aspect, runner_up_aspects, turn_aspect
 from knowledge.examples import Examples
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
 from knowledge.retrieval.retriever import NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
     ASPECT_SECTIONS,
-    CONDITIONS,
     CONTACT,
-    FEE,
     GENERAL,
     LOCATION,
-    MATERIALS,
-    ONLINE,
     PROCESS,
     PROXY_SECTIONS,
-    TIME_LIMIT,
-    asks_how_to_go_about,
-    asks_which_procedure,
     detect_aspect,
     strip_aspect_words,
 )
@@ -79,22 +72,7 @@ from protocol import (
     SLOT_PENDING_QUESTION,
 )
 
-# The aspect each intent asks about (intents are declared in domain.yml).
-ASPECT_OF_INTENT: dict[str, str] = {
-    "ask_materials": MATERIALS,
-    "ask_process": PROCESS,
-    "ask_time_limit": TIME_LIMIT,
-    "ask_fee": FEE,
-    "ask_location": LOCATION,
-    "ask_contact": CONTACT,
-    "ask_conditions": CONDITIONS,
-    "ask_online": ONLINE,
-    "ask_procedure": GENERAL,
-}
 ASK_POLICY = "ask_policy"
-# The aspect a section answers (its first aspect in ASPECT_SECTIONS, the overview aside): 适用对象 goes with 受理条件.
-ASPECT_OF_SECTION: dict[str, str] = {heading: aspect for aspect, headings in reversed(ASPECT_SECTIONS.items())
-                                     if aspect != GENERAL for heading in headings}
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
 
 
@@ -125,13 +103,15 @@ class ActionAnswer(Action):
         if picked is not None:
             # "2" or a button answers the pending question; "用水报装要多久" names an offered item but
             # asks its own question, which wins.
-            own = None if text.startswith("/") else (ASPECT_OF_INTENT.get(intent) or detect_aspect(text))
-            own = own if own != GENERAL else detect_aspect(text)
+            own = own_aspect(intent, text)
             aspect = own or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
             question = text if own else (tracker.get_slot(SLOT_PENDING_QUESTION) or text)
             return self.answer_guide(retriever, retriever.guide(picked), aspect, question)
 
-        aspect = self._aspect(tracker, intent, text)
+        aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)),
+                             previous=tracker.get_slot(SLOT_ASPECT),
+                             pending=(tracker.get_slot(SLOT_PENDING_ASPECT)
+                                      if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM else None))
         result = retriever.run(text, aspect)
         if result.decision == NONE and aspect == CONTACT:
             # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话
@@ -164,14 +144,14 @@ class ActionAnswer(Action):
         if decision.kind == policy.REFUSE:
             return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),
                     [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)])
-        hesitation = self._hesitation(tracker, config.nlu_runner_up_share)
+        hesitation = runner_up_aspects(intent_ranking(tracker), config.nlu_runner_up_share)
         if decision.kind == policy.ANSWER_GUIDE:
             guide = retriever.guide(decision.guide_id or "")
             also = []
             if (decision.guide_id == current and tracker.get_slot(SLOT_ASPECT)
                     and is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)):
                 # "要是房子是租别人的呢" after the materials: whether the circumstance changes what was just
-                # answered, besides whether it is allowed (受理条件, `_aspect`); naming no aspect ("要是这塔是省里
+                # answered, besides whether it is allowed (受理条件, `turn_aspect`); naming no aspect ("要是这塔是省里
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
@@ -241,30 +221,6 @@ class ActionAnswer(Action):
         return held.share
 
     @staticmethod
-    def _aspect(tracker: Tracker, intent: str, text: str) -> str:
-        """受理条件 for "要是…呢" in a conversation; the previous aspect for "X呢？" (it names no aspect,
-        whatever the NLU guessed); else the intent's aspect; the wording's when the intent is general."""
-        if (is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)  # "钱包丢了，那咋办" is chat
-                and detect_aspect(asked_clause(text)) is None and tracker.get_slot(SLOT_GUIDE)):
-            # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
-            return CONDITIONS
-        if is_elliptical(text) and tracker.get_slot(SLOT_ASPECT):
-            return str(tracker.get_slot(SLOT_ASPECT))
-        if asks_which_procedure(text):
-            return GENERAL  # "捕鱼拿去卖，需要办啥": the overview, though the NLU hears "需要…啥" as materials
-        from_intent = ASPECT_OF_INTENT.get(intent)
-        if from_intent == PROCESS and not tracker.get_slot(SLOT_GUIDE) and asks_how_to_go_about(text):
-            return GENERAL  # "想再去趟香港咋弄" as a first question: the whole overview, its steps among it (一次性告知)
-        if from_intent and from_intent != GENERAL:
-            return from_intent
-        from_wording = wording_aspect(text)
-        if from_wording:
-            return from_wording
-        if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_PENDING_ASPECT):
-            return str(tracker.get_slot(SLOT_PENDING_ASPECT))  # "用水报装" after "您想了解哪个事项的办理时限？"
-        return GENERAL
-
-    @staticmethod
     def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str, least: float) -> list[str]:
         """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
         most of the follow-up's own words, besides the asked aspect's: the health certificate says 空腹 in its 受理条件;
@@ -274,16 +230,6 @@ class ActionAnswer(Action):
         asked = {heading for heading, _ in Retriever.sections_for(guide, aspect)}
         return [ASPECT_OF_SECTION[heading] for heading in sections_holding(text, guide, least, shown=asked)
                 if heading in ASPECT_OF_SECTION]
-
-    @staticmethod
-    def _hesitation(tracker: Tracker, share: float) -> list[str]:
-        """The aspect of the NLU's runner-up intent when it is nearly as likely as the first (`share` of it,
-        settings.yml nlu_runner_up_share): on items it never saw the NLU often hesitates between two aspects,
-        and both are answered."""
-        aspects = [(ASPECT_OF_INTENT.get(name), confidence) for name, confidence in intent_ranking(tracker)[:2]]
-        if len(aspects) == 2 and aspects[0][0] and aspects[1][0] and aspects[1][1] >= share * aspects[0][1]:
-            return [str(aspects[0][0]), str(aspects[1][0])]
-        return []
 
     # --- replying ------------------------------------------------------------------------------
     def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str,

@@ -18,11 +18,12 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, replies
-from actions.answer import ASK_POLICY, ASPECT_OF_INTENT, ActionAnswer
+from actions.answer import ASK_POLICY, ActionAnswer
 from actions.conversation import entity, intent_of, options, send, text_of
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
+from actions.turn_aspect import ASPECT_OF_INTENT
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (

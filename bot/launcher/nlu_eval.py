@@ -18,7 +18,7 @@ the sample guides, so an intent that keys on "施工许可" rather than on "要�
 there, and fails on the guides admins add later. The held-out file asks about items absent from data/nlu.yml
 (`in_scope: [{q, guide, aspect}]`, `off_topic: [str]`); the model of the current fingerprint is
 trained if missing (as `make train` does) and reused otherwise. The expected intent follows from
-the aspect (general -> ask_procedure, else ask_<aspect>, as ASPECT_OF_INTENT in actions/actions.py);
+the aspect (general -> ask_procedure, else ask_<aspect>, as ASPECT_OF_INTENT in actions/turn_aspect.py);
 an off-topic question is right as out_of_scope or chitchat. Report: var/reports/nlu/heldout-<model>.json.
 """
 
