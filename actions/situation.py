@@ -31,12 +31,13 @@ MAX_GUIDES = 3
 EVENTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple((re.compile(said), formal) for said, formal in (
     (r"着火|失火|起火|火灾|烧(光|没|毁|掉|坏)了", ("火灾", "失火", "火情")),
     (r"生病|生了(一场|场)?(大|重)?病|(得|患)了?[^，,。；;！!]{0,8}(病|癌|症|瘤)|重病|大病|住院|手术|透析|化疗|瘫痪",
-     ("疾病", "重病", "大病", "患病", "医疗")),
+     ("疾病", "重病", "大病", "患病")),
     (r"摔(伤|断|坏了腿|下来)|受伤|受了伤|伤残|残疾|工伤|车祸|骨折|撞伤|被撞", ("意外", "伤害", "伤残", "残疾", "事故", "工伤")),
     (r"去世|过世|病故|离世|身故|(爸|妈|父亲|母亲|爷爷|奶奶|外公|外婆|爱人|老伴|丈夫|妻子|老公|老婆|儿子|女儿|孩子|两口子)"
      r"[^，,。]{0,4}(走了|死了|没了)", ("死亡", "去世", "身故", "丧葬", "遗属")),
     (r"失业|下岗|没活干|没了工作|没工作|被辞退|辞退|被裁|裁员|停产", ("失业", "下岗", "就业困难")),
-    (r"拖欠|欠薪|不给(发)?工资|没发工资|拖(了)?[^，,。]{0,6}工资|老板跑了", ("拖欠", "欠薪", "劳动报酬")),
+    (r"拖欠|欠薪|(不给|没给|不发|没发)[^，,。]{0,4}(工资|工钱)|拖(了)?[^，,。]{0,6}(工资|工钱)|(老板|包工头|工头)[^，,。]{0,2}跑了",
+     ("拖欠", "欠薪", "劳动报酬")),
     (r"离婚|离异", ("离婚", "离异")),
     (r"出生|生了(个|一个|对)?(孩子|宝宝|儿子|女儿|双胞胎|二胎|三胎)|刚生|怀孕|坐月子", ("出生", "生育", "新生儿")),
     (r"亏(了|损|本)|赔(光|了本)|破产|倒闭|资金链|周转不(开|过来)", ("亏损", "破产", "经营困难")),
@@ -75,6 +76,26 @@ def tells_hardship(text: str) -> bool:
     return bool(text) and not is_question(_SOME.sub("", text)) and bool(_OWN.search(text)) and bool(events(text))
 
 
+# Before the word in its clause, a negation: "无传染性疾病", "未发生…事故", "不应当收养子女的疾病" exclude people, they are
+# not for them.
+_NEGATION = re.compile(r"无|未|不|没有|非")
+_CLAUSE_END = re.compile(r"[，,。；;：:\n]")
+_ITEM_END = re.compile(r"[，,。；;：:\n、]")  # "无劳动能力、无生活来源": each item its own negation
+
+
+def _names(says: str, formal: tuple[str, ...]) -> bool:
+    """Whether the eligibility text names the kind of event as one a person is in: not negated in its clause ("无传染性
+    疾病"), nor as the name of an insurance ("养老、医疗、失业、工伤、生育保险": a guide registering them is not for people out
+    of work, giving birth or hurt)."""
+    for word in formal:
+        for found in re.finditer(word, says):
+            before = _ITEM_END.split(says[: found.start()])[-1]
+            after = _CLAUSE_END.split(says[found.end():])[0]
+            if not _NEGATION.search(before) and "保险" not in after[:12]:
+                return True
+    return False
+
+
 def _eligibility(guide: dict[str, Any]) -> str:
     """Who the guide is for: its 适用对象 and 受理条件 sections."""
     sections = guide.get("sections") or {}
@@ -89,6 +110,6 @@ def guides_for(text: str, result: RetrievalResult, guides: dict[str, dict[str, A
     named = {}
     for candidate in result.candidates:
         says = _eligibility(guides.get(candidate.guide_id) or {})
-        named[candidate.guide_id] = sum(any(word in says for word in formal) for formal in kinds)
+        named[candidate.guide_id] = sum(_names(says, formal) for formal in kinds)
     most = max(named.values(), default=0)
     return [c for c in result.candidates if most and named[c.guide_id] == most][:MAX_GUIDES]
