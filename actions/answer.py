@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import memory, opening, policy, replies
+from actions import memory, opening, policy, replies, situation
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
@@ -141,6 +141,13 @@ class ActionAnswer(Action):
             text, result, decision = (opening.with_opening(tracker, retriever, turn, aspect, config,
                                                            intent_asks=intent in ASPECT_OF_INTENT)
                                       or (text, result, decision))
+        if (current is None and (decision.kind in (policy.REFUSE, policy.ASK_ITEM)
+                                 or (decision.kind == policy.NOT_FOUND and not decision.near))
+                and situation.tells_hardship(text)):
+            # "我家房子前几天着火了，东西全烧光了": no question, a hardship; the guides for people in it, if any, to pick from
+            choices = situation.guides_for(text, result, retriever.data.guides)
+            if choices:
+                return self._ask_back(replies.situation(choices, config.hotline), choices, GENERAL, text, offered=None)
         if decision.kind == policy.REFUSE:
             return (replies.out_of_scope(config.hotline, Examples.of(retriever.data.manifest)),
                     [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)])

@@ -142,6 +142,18 @@ def clarify(choices: list[GuideCandidate], aspect: str) -> Reply:
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {"aspect": aspect, "choices": [c.guide_id for c in choices]}})
 
 
+def situation(choices: list[GuideCandidate], hotline: str) -> Reply:
+    """A first message that only tells a hardship ("我家房子前几天着火了…", actions/situation.py): a word of sympathy and
+    the guides for people in that situation, to pick from (a clarify: a button, number or name picks), or a person."""
+    lines = ["听到您遇到这样的事，真不容易。您说的情况，可能和下面这些事项有关，您看看是哪一个？（点按钮，或回复序号、名称）"]
+    lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
+    lines.append(f"如果都不是，可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
+    buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
+    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+    return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {"aspect": GENERAL, "choices": [c.guide_id for c in choices],
+                                                                "situation": True}})
+
+
 # How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).
 CONFIRM_OPENER = "您问的是【"
 

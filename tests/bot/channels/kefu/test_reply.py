@@ -97,3 +97,12 @@ def test_the_assistant_saying_it_is_unavailable_is_kind_unavailable() -> None:
     assert knowledge_down["kind"] == "unavailable" and "12345" in knowledge_down["messages"][0]["text"]
     marked = structured_reply(AssistantReply([{"text": "抱歉，系统暂时无法回答……12345"}, {"custom": {"unavailable": {"hotline": "12345"}}}]))
     assert marked["kind"] == "unavailable"
+
+
+def test_the_offer_after_a_hardship_is_a_clarify_with_the_guides_and_a_person() -> None:
+    reply = replies.situation([_candidate("labor-arbitration"), _candidate("proxy-service")], "12345")
+    result = structured_reply(rest_messages(reply))
+    assert result["kind"] == "clarify" and result["aspect"] == "general"
+    assert [button["title"] for button in result["buttons"]] == [
+        f"1. {parsed_guide('labor-arbitration').title}", f"2. {parsed_guide('proxy-service').title}", "转人工"]
+    assert "12345" in result["messages"][0]["text"]
