@@ -33,10 +33,13 @@ from knowledge.sources.aspects import (
 # "需要办证吗", "也要办施工证吗", "要审批吗", "是不是得先报批": whether the procedure applies to the asker at all.
 # Who must apply is 适用对象/受理条件, and what it takes is the overview: both are answered.
 # "要报备吗", "要不要去商务局备个案", "也要去农机站登记挂牌不": the applying verbs, in their split forms too.
-_APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记)"
+# "这还算保护区吗要不要报": 报 alone applies too (not 报销, 报价, 报警).
+_APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记|报(?![销价警纸道告]))"
+# "要不要额外办手续", "还要另外申请吗": a word of "besides" before the verb.
+_BESIDES = r"(额外|另外|单独|专门|再|还|也)?"
 _NEEDS_PROCEDURE = re.compile(
-    rf"(要|需要|得|用|该)(先)?(去)?{_APPLY}[^，,。；;？?]{{0,12}}(吗|么|不)[?？。！!]*$"
-    rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?(去)?{_APPLY}"
+    rf"(要|需要|得|用|该)(先)?{_BESIDES}(去)?{_APPLY}[^，,。；;？?]{{0,12}}(吗|么|不)[?？。！!]*$"
+    rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?{_BESIDES}(去)?{_APPLY}"
     # "需要去水利局批吗", "要不要去商务局备个案", "要去农机站登记挂牌不": the office between the verbs
     rf"|(要不要|需不需要|用不用)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}"
     # "这个要跟政府报备吗", "要向街道备案吗", "得到镇里登记不": whom it is handed to, between the verbs too
@@ -63,7 +66,8 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # "积分落户要拿多少分", "补多少材料" count other things). Not "帮多少": 帮 is also 帮办 (a service guide's name). A weak
 # sign like the two below: "年终奖能拿多少", "车险能赔多少" ask no procedure, so it never makes a message in scope; it
 # adds the fee section once the message is (`named_aspects` with weak signs, `also_asked`).
-_RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?多少"
+# "能给报几成": a share of a cost paid back is an amount received too.
+_RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?(多少|几成)"
 _AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)"
                      rf"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{{0,6}}{_RECEIVED}[?？。！!呢啊呀吧]*$")
 _AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")

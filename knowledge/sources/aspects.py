@@ -70,12 +70,20 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (LOCATION, re.compile(r"(交|递|送|提交)(到|去|在)(哪|几楼)|(交|递|送|提交)(哪里|哪儿|哪个窗口|几楼)"
                           r"|(哪|几楼|窗口|大厅)[^，,。？?]{0,3}(交|递|送|提交)(?!钱|费)")),
     (CONTACT, re.compile(r"电话|号码|热线|打给")),
+    # "先网上还是先去司法局", "先交钱还是先交材料": the order of the steps, whatever the steps name.
+    # Only of the procedure's verbs: "先放蛋还是先放番茄" is cooking.
+    (PROCESS, re.compile(r"先[^，,。？?]{0,4}(网上|线上|去|到|交|办|申请|报|提交|找|备案|登记|审批|批|拿|领)[^，,。？?]{0,8}还是(先|再)"
+                         r"|先后顺序")),
     (MATERIALS, re.compile(r"材料|资料|证件|(带|拿|准备)(什么|啥|哪些)|要(提交|交)(什么|啥|哪些)|(啥|什么|哪些)东西|清单|表格|证明")),
     (FEE, re.compile(r"收费|费用|多少钱|要钱|花钱|交钱|付费|免费|给钱|掏钱|价格|费")),
-    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|什么时候能|啥时候能|多快|时间|当天|工作日")),
-    (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
+    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|时间|当天|工作日"
+                            # "要等几个月才能拿到", not "宝宝几个月开始加辅食"
+                            r"|(等|要|需要|得)(个)?几(个月|周)|几(个月|周)(能|才能|可以|才)?(拿|下来|办|批|出|到)"
+                            # "续期该啥时候申请", "什么时候能拿到": when, of the procedure ("窗口什么时候上班" asks its hours)
+                            r"|(什么|啥)时候(能|可以|申请|办|提交|交|报|拿|领|下来|出来|批)")),
+    (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线(?!下)|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
     (CONTACT, re.compile(r"电话|联系|咨询|找谁|打给|热线|号码|哪个部门|谁负责|负责单位")),
-    (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|哪个大厅|几楼")),
+    (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|哪个大厅|几楼|哪家[^，,。？?]{0,6}(能|可以)")),
     (CONDITIONS, re.compile(r"条件|能不能|可以不可以|能否|是否可以|符合|资格|要求|够不够|行不行|能办吗|才能|才可以|"
                             r"能[^，,。？?]{1,15}(不|吗|么)[?？。]*$")),
     (PROCESS, re.compile(r"流程|步骤|怎么办|如何办|怎么弄|怎么搞|程序|手续|怎么申请|如何申请|咋办|环节")),
@@ -105,7 +113,8 @@ def asks_which_procedure(question: str) -> bool:
 
 # "下个月想再去趟香港咋弄", "这事怎么办": how to go about it, naming no step of it. On a first question this asks for
 # the whole overview (一次性告知: who may apply, what to bring, the steps, how long, the fee), the steps among them.
-_HOW_TO_GO_ABOUT = re.compile(r"(咋|怎么|怎样|如何)(弄|办|搞|整|操作|办理|处理)")
+# "有啥正规的路子": the way to go about it, in other words.
+_HOW_TO_GO_ABOUT = re.compile(r"(咋|怎么|怎样|如何)(弄|办|搞|整|操作|办理|处理)|有(啥|什么)[^，,。？?]{0,4}(路子|门路|途径|渠道)")
 _NAMES_A_STEP = re.compile(r"流程|步骤|环节|程序|几步|哪一步|第一步|先去|先办|先做")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from actions.asked import also_asked, asks_something, asks_whether_needed
 from actions.turn_aspect import ASPECT_OF_SECTION, own_aspect, runner_up_aspects, turn_aspect
-from knowledge.sources.aspects import CONDITIONS, FEE, GENERAL, MATERIALS, PROCESS, TIME_LIMIT
+from knowledge.sources.aspects import CONDITIONS, FEE, GENERAL, LOCATION, MATERIALS, ONLINE, PROCESS, TIME_LIMIT, detect_aspect
 
 pytestmark = pytest.mark.unit
 
@@ -72,3 +73,43 @@ def test_both_aspects_when_the_nlu_hesitates(ranking: list[tuple[str, float]], a
 def test_the_applicants_section_answers_the_conditions() -> None:
     assert ASPECT_OF_SECTION["适用对象"] == CONDITIONS
     assert ASPECT_OF_SECTION["申请材料"] == MATERIALS
+
+
+@pytest.mark.parametrize(("intent", "question", "aspect"), [
+    ("ask_procedure", "老板不肯给我开证明，我该怎么办", GENERAL),     # how to go about it, whatever the NLU heard
+    ("nlu_fallback", "老板不肯给我开证明，我该怎么办", GENERAL),
+    ("ask_process", "想开个托管班，有啥正规的路子", GENERAL),
+    ("nlu_fallback", "先在网上填表还是先去区里跑一趟", PROCESS),          # the order of the steps
+    ("nlu_fallback", "营业执照换发大概要等几个月才能拿到", TIME_LIMIT),
+    ("out_of_scope", "哪家医院能做入职体检", LOCATION),
+])
+def test_first_questions_asked_in_other_words(intent: str, question: str, aspect: str) -> None:
+    assert first(intent, question) == aspect
+
+
+def test_a_first_question_naming_its_steps_still_gets_them() -> None:
+    assert first("ask_procedure", "流程怎么办理") == PROCESS
+
+
+@pytest.mark.parametrize("chat", ["西红柿炒鸡蛋先放蛋还是先放番茄", "宝宝几个月开始加辅食", "刚买的小狗几个月可以洗澡"])
+def test_chat_with_the_same_shapes_names_no_aspect(chat: str) -> None:
+    assert detect_aspect(chat) is None and not asks_something(chat)
+
+
+def test_offline_is_not_online() -> None:
+    assert detect_aspect("我们想在线下堆点钢材，需要找谁批") != ONLINE
+    assert detect_aspect("能在线提交吗") == ONLINE
+
+
+@pytest.mark.parametrize(("question", "needed"), [
+    ("在院子里搭个棚，要不要额外办手续", True),
+    ("这还算违建吗，要不要报", True),
+    ("还要另外申请吗", True),
+    ("看病的钱要不要报销", False),
+])
+def test_whether_a_procedure_is_needed_in_other_words(question: str, needed: bool) -> None:
+    assert asks_whether_needed(question) is needed
+
+
+def test_a_share_paid_back_is_an_amount() -> None:
+    assert FEE in also_asked("住院自己掏的钱政府能给报几成", CONDITIONS)
