@@ -33,8 +33,8 @@ from knowledge.sources.aspects import (
 # "需要办证吗", "也要办施工证吗", "要审批吗", "是不是得先报批": whether the procedure applies to the asker at all.
 # Who must apply is 适用对象/受理条件, and what it takes is the overview: both are answered.
 # "要报备吗", "要不要去商务局备个案", "也要去农机站登记挂牌不": the applying verbs, in their split forms too.
-# "这还算保护区吗要不要报": 报 alone applies too (not 报销, 报价, 报警).
-_APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记|报(?![销价警纸道告]))"
+# "这还算保护区吗要不要报": 报 alone applies too, when it ends the question ("要不要报个补习班", "报复" do not).
+_APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记|报(?=[吗么不呢啊?？。！!]|$))"
 # "要不要额外办手续", "还要另外申请吗": a word of "besides" before the verb.
 _BESIDES = r"(额外|另外|单独|专门|再|还|也)?"
 _NEEDS_PROCEDURE = re.compile(

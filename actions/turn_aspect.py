@@ -69,9 +69,11 @@ def turn_aspect(intent: str, text: str, *, in_conversation: bool, previous: str 
     if asks_which_procedure(text):
         return GENERAL  # "捕鱼拿去卖，需要办啥": the overview, though the NLU hears "需要…啥" as materials
     from_intent = ASPECT_OF_INTENT.get(intent)
-    if from_intent in (PROCESS, GENERAL, None) and not in_conversation and asks_how_to_go_about(text):
+    if (not in_conversation and asks_how_to_go_about(text)
+            and (from_intent == PROCESS or (from_intent in (GENERAL, None) and detect_aspect(text) in (None, PROCESS)))):
         # "想再去趟香港咋弄", "老板不肯开单子，我该怎么办" as a first question: the whole overview, its steps among it
-        # (一次性告知), whether the NLU heard the steps, the overview or nothing it knows
+        # (一次性告知), whether the NLU heard the steps, the overview or nothing it knows; a named aspect ("网上怎么办理")
+        # is what an intent that names none asks
         return GENERAL
     if from_intent and from_intent != GENERAL:
         return from_intent

@@ -35,6 +35,12 @@ def test_a_hardship_of_the_speaker_family_or_business_is_told(text: str) -> None
     "我家孩子发烧了怎么办",  # a question: the usual rules answer or refuse it
     "工地上摔伤了能报销吗",
     "我先走了",
+    # the shapes of an event in everyday chat (review, 2026-12-06)
+    "我爸上班走了", "我老婆钱包没了", "我觉得我家老板有病", "我是1990年出生的", "我吃亏了", "我减肥撑不下去了",
+    "我人设塌了", "我儿子在医院住院部上班", "我妈是做手术的医生", "我们公司今天停产检修",
+    "我家隔壁着火了", "我的老师得了癌症", "昨天看了部电影，男主去世了",  # someone else's
+    "我妈做手术很成功，谢谢大家", "我前几天生病了，今天好了", "我们公司裁员了，不过我没事",  # over already
+    "我家着火了，给我转人工", "我老公工伤了单位不给赔，我要投诉",  # a person or a complaint is asked for
 ])
 def test_chit_chat_moods_and_questions_tell_no_hardship(text: str) -> None:
     assert not tells_hardship(text)
@@ -80,3 +86,17 @@ def test_in_a_conversation_a_hardship_is_read_as_usual(services: Services, recor
     """With a guide in the conversation the message is a follow-up or a new matter by the usual rules, never the offer."""
     messages, _ = run_action(ActionAnswer(services), tracker_for(HARDSHIP, "out_of_scope", slots={"guide_id": "water-connection"}))
     assert custom(messages, "clarify") is None or not custom(messages, "clarify").get("situation")
+
+
+@pytest.mark.parametrize(("says", "kind"), [
+    ("申请人姓名、出生日期等需要变更的", ("生育", "新生儿", "出生医学证明")),  # a date, not a birth
+    ("已制定生产安全事故应急预案", ("意外", "伤害", "伤残", "残疾", "事故", "工伤")),  # a compound noun
+    ("申请人没有未处理完毕的交通违法行为、交通事故", ("意外", "伤害", "伤残", "残疾", "事故", "工伤")),  # one negation for the list
+    ("办理涉企审批事项有困难的经营主体", ("生活困难", "家庭困难", "经济困难", "无收入", "无生活来源")),  # any difficulty
+])
+def test_words_that_name_no_situation_people_are_in(says: str, kind: tuple[str, ...]) -> None:
+    assert not _names(says, kind)
+
+
+def test_each_item_with_its_own_negation_leaves_the_next_one_named() -> None:
+    assert _names("无劳动能力、无生活来源、因病生活困难的老人", ("生活困难",))

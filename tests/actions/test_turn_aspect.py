@@ -76,8 +76,8 @@ def test_the_applicants_section_answers_the_conditions() -> None:
 
 
 @pytest.mark.parametrize(("intent", "question", "aspect"), [
-    ("ask_procedure", "老板不肯给我开证明，我该怎么办", GENERAL),     # how to go about it, whatever the NLU heard
-    ("nlu_fallback", "老板不肯给我开证明，我该怎么办", GENERAL),
+    ("ask_procedure", "老板不肯给我开体检单，我该怎么办", GENERAL),     # how to go about it, whatever the NLU heard
+    ("nlu_fallback", "老板不肯给我开体检单，我该怎么办", GENERAL),
     ("ask_process", "想开个托管班，有啥正规的路子", GENERAL),
     ("nlu_fallback", "先在网上填表还是先去区里跑一趟", PROCESS),          # the order of the steps
     ("nlu_fallback", "营业执照换发大概要等几个月才能拿到", TIME_LIMIT),
@@ -113,3 +113,17 @@ def test_whether_a_procedure_is_needed_in_other_words(question: str, needed: boo
 
 def test_a_share_paid_back_is_an_amount() -> None:
     assert FEE in also_asked("住院自己掏的钱政府能给报几成", CONDITIONS)
+
+
+@pytest.mark.parametrize(("intent", "question", "aspect"), [
+    ("ask_procedure", "食品经营许可网上怎么办理", ONLINE),  # the aspect it names, when the intent names none
+    ("out_of_scope", "社保登记的材料怎么弄", MATERIALS),
+])
+def test_how_to_with_a_named_aspect_asks_that_aspect(intent: str, question: str, aspect: str) -> None:
+    assert first(intent, question) == aspect
+
+
+@pytest.mark.parametrize("chat", ["先去超市还是先去银行取钱", "骨折要几个月能好", "成绩什么时候出来", "哪家医院能看牙",
+                                  "要不要报个补习班"])
+def test_everyday_chat_in_those_shapes_names_no_aspect(chat: str) -> None:
+    assert detect_aspect(chat) is None and not asks_something(chat)
