@@ -145,7 +145,7 @@ class ActionAnswer(Action):
                                  or (decision.kind == policy.NOT_FOUND and not decision.near))
                 and situation.tells_hardship(text)):
             # "我家房子前几天着火了，东西全烧光了": no question, a hardship; the guides for people in it, if any, to pick from
-            choices = situation.guides_for(text, result, retriever.data.guides)
+            choices = situation.guides_for(text, result, retriever.data.guides, config.max_candidates)
             if choices:
                 return self._ask_back(replies.situation(choices, config.hotline), choices, GENERAL, text, offered=None)
         if decision.kind == policy.REFUSE:

@@ -24,8 +24,6 @@ from actions.dialogue import is_question
 from knowledge.retrieval.retriever import GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONDITIONS
 
-MAX_GUIDES = 3
-
 # (what a citizen says, the words a guide's eligibility sections use for that kind of event). Generic Chinese of life
 # events, not of any procedure.
 EVENTS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple((re.compile(said), formal) for said, formal in (
@@ -122,14 +120,15 @@ def _eligibility(guide: dict[str, Any]) -> str:
     return "\n".join(str((sections.get(heading) or {}).get("text") or "") for heading in ASPECT_SECTIONS[CONDITIONS])
 
 
-def guides_for(text: str, result: RetrievalResult, guides: dict[str, dict[str, Any]]) -> list[GuideCandidate]:
+def guides_for(text: str, result: RetrievalResult, guides: dict[str, dict[str, Any]], limit: int) -> list[GuideCandidate]:
     """The guides whose eligibility sections name the most of the kinds of event the message tells, in the retriever's
-    order for the message (at most `MAX_GUIDES`): "着火 … 没地方住" tells a fire and being without means; the guide for
-    people hit by a fire or an illness names both, a guide that only mentions hardship in passing one."""
+    order for the message, at most `limit` (settings.yml max_candidates, as for any clarifying question): "着火 … 没地方住"
+    tells a fire and being without means; the guide for people hit by a fire or an illness names both, a guide that only
+    mentions hardship in passing one."""
     kinds = events(text)
     named: dict[str, int] = {}
     for candidate in result.candidates:
         says = _eligibility(guides.get(candidate.guide_id) or {})
         named[candidate.guide_id] = sum(_names(says, formal) for formal in kinds)
     most = max(named.values(), default=0)
-    return [c for c in result.candidates if most and named[c.guide_id] == most][:MAX_GUIDES]
+    return [c for c in result.candidates if most and named[c.guide_id] == most][:limit]
