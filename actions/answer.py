@@ -26,6 +26,7 @@ from actions.dialogue import (
     is_elliptical,
     is_hypothetical,
     is_question,
+    names_a_procedure,
     names_an_item,
     pair_weights,
     points_back,
@@ -135,12 +136,17 @@ class ActionAnswer(Action):
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and self.answered_says(retriever, text, result),
                            current_holds=self.current_holds(retriever, text, current, result),
-                           question=is_question(text))
+                           question=is_question(text), procedure=names_a_procedure(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
             text, result, decision = (opening.with_opening(tracker, retriever, turn, aspect, config,
                                                            intent_asks=intent in ASPECT_OF_INTENT)
                                       or (text, result, decision))
+        if current is not None and _moves_to_another(decision, result, current):
+            # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
+            # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is
+            # read as a first question's; "那燃气报装呢" still keeps the aspect asked before.
+            aspect = turn_aspect(intent, text, in_conversation=False, previous=tracker.get_slot(SLOT_ASPECT), pending=None)
         if (current is None and (decision.kind in (policy.REFUSE, policy.ASK_ITEM)
                                  or (decision.kind == policy.NOT_FOUND and not decision.near))
                 and situation.tells_hardship(text)):
@@ -166,7 +172,7 @@ class ActionAnswer(Action):
                 also += self._where_the_words_are(guide, aspect, text, config.context_hold_share)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
-            return self._answer_result(retriever, result, intent, text, also=hesitation)
+            return self._answer_result(retriever, result, intent, text, aspect, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
             return replies.ask_item(aspect, Examples.of(retriever.data.manifest)), [
                 SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect), SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
@@ -239,7 +245,7 @@ class ActionAnswer(Action):
                 if heading in ASPECT_OF_SECTION]
 
     # --- replying ------------------------------------------------------------------------------
-    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str,
+    def _answer_result(self, retriever: Retriever, result: RetrievalResult, intent: str, text: str, aspect: str,
                        also: Sequence[str] = ()) -> Outcome:
         if result.guide is None and result.passage is not None:  # a policy document answers best
             answer_id = memory.new_answer_id()
@@ -249,7 +255,7 @@ class ActionAnswer(Action):
                     "index_version": result.index_version}
             return reply, [SlotSet(SLOT_LAST_ANSWER, last), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, None)]
         passage = result.passage if intent == ASK_POLICY else None
-        return self.answer_guide(retriever, result.guide, result.aspect, text, result, passage, also=also)
+        return self.answer_guide(retriever, result.guide, aspect, text, result, passage, also=also)
 
     def answer_guide(self, retriever: Retriever, guide: dict[str, Any] | None, aspect: str, question: str,
                      result: RetrievalResult | None = None, passage: Hit | None = None, also: Sequence[str] = ()) -> Outcome:
@@ -306,6 +312,15 @@ class ActionAnswer(Action):
             text = tracker.get_slot(SLOT_PENDING_QUESTION) or text
         sender = tracker.sender_id
         self.services.records.later("问题记录", sender, lambda store: store.add_question(sender, text, **fields))
+
+
+def _moves_to_another(decision: policy.Decision, result: RetrievalResult, current: str) -> bool:
+    """Whether the reply answers or confirms another guide than the conversation's."""
+    if decision.kind == policy.ANSWER_GUIDE:
+        return decision.guide_id != current
+    if decision.kind in (policy.ANSWER_RESULT, policy.CONFIRM_GUIDE):
+        return result.guide_id is not None and result.guide_id != current
+    return False
 
 
 def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -101,6 +101,9 @@ def _asks_qualification(clause: str) -> bool:
     return bool(_QUALIFY_CLAUSE.search(clause) or (_STATUS.search(clause) and _ASKING.search(clause)))
 
 
+# "水质报告去哪弄", "无犯罪证明在哪开": where a document the application needs comes from, which 申请材料 says beside
+# each document (besides where the application itself is handed in). A weak sign: "体检报告去哪拿" may be chat.
+_DOCUMENT_FROM = re.compile(r"(报告|证明|证书|表格|表)[^，,。；;？?]{0,3}(去|到|在)?(哪|哪里|哪儿)(弄|开|办|拿|出|做|要)")
 # "县里有没有给困难户便宜租房的政策": whether such a thing exists at all, answered by the overview (what it is,
 # who may apply, how); "用12123换驾照怎么操作", "在微信上能弄吗": an online service named by its app or number.
 _EXISTS = re.compile(r"有(没有|啥|什么)[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶|扶持)")
@@ -167,6 +170,7 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
         found += [PROCESS] if _WEAK_PROCESS.search(text) else []
         found += [GENERAL] if _EXISTS.search(text) else []
         found += [ONLINE] if _NAMED_APP.search(text) else []
+        found += [MATERIALS] if _DOCUMENT_FROM.search(text) else []
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 

@@ -95,6 +95,9 @@ def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspec
     ("不过去年办的还能用吗", "conditions", []),  # 不过 is "but", no absence
     ("可以不到场吗", "conditions", ["online"]), ("需不需要本人去", "conditions", ["online"]),
     ("他不回国了", "general", []), ("过年不回来了", "general", []),  # news, not whether it can be done without coming
+    # where a document the application needs comes from: 申请材料 besides where things are handed in
+    ("水质报告去哪弄，要多新的", "location", ["materials"]), ("无犯罪证明在哪开", "location", ["materials"]),
+    ("申请表在哪拿", "location", ["materials"]), ("材料交到哪", "location", []),
 ])
 def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
     assert also_asked(question, intent_aspect) == also

@@ -153,3 +153,16 @@ def test_an_amount_of_no_market_is_read_with_the_situation_whatever_its_verb(ser
     events = _after_refusal("家里老人生病了没收入")
     messages, slots = run_action(ActionAnswer(services), tracker_for("能取多少", "ask_fee", events=events))
     assert "housing-fund-registration" in _offered(messages, slots)
+
+
+@pytest.mark.parametrize(("message", "intent"), [
+    ("要是我再开个小饭馆卖盒饭，食品经营许可证也得弄吧", "ask_procedure"),
+    ("要是以后开个小饭馆卖盒饭，食品经营许可这块政府有啥说法", "nlu_fallback"),
+])
+def test_a_circumstance_of_another_matter_is_asked_as_its_first_question(services: Services, records: Records,
+                                                                         message: str, intent: str) -> None:
+    """Moving to another matter in the if-form asks that matter as a first question would (the overview), not
+    whether the circumstance is allowed in the matter at hand (受理条件)."""
+    answered = _answered(services, message, intent, "water-connection")
+    assert answered.get("guide", {}).get("id") == "food-business-license"
+    assert {"申请材料", "办理流程"} <= set(answered["sections"])
