@@ -26,7 +26,6 @@ from actions.dialogue import (
     is_elliptical,
     is_hypothetical,
     is_question,
-    names_a_procedure,
     names_an_item,
     pair_weights,
     points_back,
@@ -136,7 +135,7 @@ class ActionAnswer(Action):
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and self.answered_says(retriever, text, result),
                            current_holds=self.current_holds(retriever, text, current, result),
-                           question=is_question(text), procedure=names_a_procedure(text))
+                           question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
             text, result, decision = (opening.with_opening(tracker, retriever, turn, aspect, config,

@@ -38,9 +38,7 @@ _ELLIPSIS = re.compile(r"呢\s*[?？]*\s*$")
 _NO_ITEM = re.compile(
     r"请问|一下|需要|可以|能不能|什么|哪些|怎么|怎样|如何|多少|还有|还要|这个|那个|的话|是不是|有没有|大概|一般|"
     # The life of any application is no item: "多久生效？", "多久能拨款？", "多长时间能批下来", "想先咨询下".
-    r"生效|拨款|到账|下来|办好|办完|拿到|领到|出证|下证|出结果|审批|审核|批准|通过|完成|搞定|弄好|问问|了解|报备|备案|报批|"
-    # Whether one step is enough names nothing either: "光报备就行了吗", "只要登记一下行不行".
-    r"只要|只需|光是|光(?=[报备申登交办弄填])|就行|行不行|行吗|"
+    r"生效|拨款|到账|下来|办好|办完|拿到|领到|出证|下证|出结果|审批|审核|批准|通过|完成|搞定|弄好|问问|了解|"
     # Who applies, and applying itself, name no item either: "要我们自己去申请吗".
     r"自己|本人|亲自|申请|办理|"
     r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少想先下交拿领批弄搞证\s\W\d]"
@@ -231,16 +229,6 @@ PEOPLE_OR_GRIEVANCE = re.compile(
     r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
     r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"
 )
-
-# The kinds of government procedure by name ("报备过的要怎么处理", "要跟政府办什么手续"): words that off-topic chat
-# hardly says (手续费 is a bank's or a shop's), so a message holding one is about a procedure, whichever one.
-_PROCEDURE_KIND = re.compile(r"报备|备案|审批|报批|许可|手续(?!费)|办证")
-
-
-def names_a_procedure(text: str) -> bool:
-    """Whether the message speaks of a government procedure by its kind (备案, 审批, 许可, 手续…)."""
-    return bool(_PROCEDURE_KIND.search(text or ""))
-
 
 # Words said to the assistant itself, not about any matter ("你到底懂不懂啊？", "这么简单的问题都不会吗", "怎么又不回答？",
 # "你们这机器人有什么用啊？"): never read with an earlier matter (actions/opening.py). Anchored to the assistant ("你们

@@ -53,7 +53,6 @@ class Turn:
     # NLU calls it or another guide scores.
     current_holds: bool = False
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
-    procedure: bool = False  # names a procedure by its kind: 备案, 审批, 许可, 手续 (actions/dialogue.py `names_a_procedure`)
 
     @property
     def has_item(self) -> bool:
@@ -119,9 +118,6 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # In a conversation, words the conversation's guide says are its business ("要空腹不" after the health
     # certificate), though the NLU, which never saw the guide, calls them off-topic: in a question, not a remark.
     ours = ours or (current is not None and turn.about_current and (turn.asks or turn.question))
-    # A message naming a procedure by its kind ("跑步比赛下暴雨要延期，报备过的要怎么处理") is the knowledge base's
-    # business though the NLU, which never saw the item, calls it off-topic: the retriever's guide is asked about.
-    ours = ours or (turn.procedure and result.decision in (ANSWER, CONFIRM, AMBIGUOUS))
     if turn.intent == OUT_OF_SCOPE_INTENT and not turn.named and not turn.follow_up and not ours:
         return Decision(REFUSE)
     if (len(turn.named) == 1 and (result.decision != ANSWER or result.guide_id not in turn.named)

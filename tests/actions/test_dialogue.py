@@ -11,7 +11,6 @@ from actions.dialogue import (
     is_elliptical,
     is_hypothetical,
     is_question,
-    names_a_procedure,
     names_an_item,
     pair_weights,
     refers_back,
@@ -48,9 +47,6 @@ def test_is_elliptical(message: str, expected: bool) -> None:
     ("多久生效？", False), ("多久能拨款？", False), ("多长时间能批下来", False), ("想先咨询下，电话多少", False),
     ("那要多久？", False), ("去哪交？", False), ("要我们自己去申请吗", False), ("本人亲自去办理吗", False),
     ("用电报装要多久", True), ("居住证要多久", True), ("个体户呢？", True), ("养狗要登记吗", True),
-    # whether one step is enough names no item: filing, reporting as such are any procedure's
-    ("光报备就行了吗", False), ("要不要报备", False), ("只备案行不行", False),
-    ("光伏板要备案吗", True), ("银行开户行不行", True),
 ])
 def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> None:
     """A follow-up about how any application goes on ("多久能批下来") stays with the conversation's guide."""
@@ -195,12 +191,3 @@ def test_pair_counts_are_remembered_for_the_same_guides() -> None:
 ])
 def test_any_sign_of_a_question(text: str, asks: bool) -> None:
     assert is_question(text) is asks
-
-
-@pytest.mark.parametrize(("message", "procedure"), [
-    ("跑步比赛因为下暴雨要延期，报备过的要怎么处理", True), ("开个小作坊要办什么手续", True), ("这个要审批吗", True),
-    ("火车票改签要收手续费吗", False), ("今天天气怎么样", False), ("健身房私教课一节多少钱", False),
-])
-def test_a_procedure_named_by_its_kind(message: str, procedure: bool) -> None:
-    assert names_a_procedure(message) is procedure
-
