@@ -146,9 +146,12 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
         return Decision(CLARIFY, near=list(result.choices))
     if result.decision == ANSWER:
         return Decision(ANSWER_RESULT, result.guide_id)
-    near = near_misses(result, limits)
     if result.decision == CONFIRM and result.guide is not None:
-        return Decision(CONFIRM_GUIDE, result.guide_id, [c for c in near if c.guide_id != result.guide_id])
+        # 不是 offers the guides close behind it (actions/feedback.py): the confirm already holds the message the
+        # knowledge base's business, so how close they score decides, not how sure the best guess is.
+        others = near_misses(result, limits, in_scope=True)
+        return Decision(CONFIRM_GUIDE, result.guide_id, [c for c in others if c.guide_id != result.guide_id])
+    near = near_misses(result, limits)
     if turn.intent == OUT_OF_SCOPE_INTENT and not near:
         return Decision(REFUSE)
     return Decision(NOT_FOUND, near=near)
@@ -205,9 +208,11 @@ def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bo
     return found is not None and not holds_item_words(found.best, result.candidates[0].best, coverage_share)
 
 
-def near_misses(result: RetrievalResult, limits: Thresholds) -> list[GuideCandidate]:
-    """Guides close to the best one, worth offering when we cannot answer (none if nothing was close)."""
-    if result.confidence < limits.near_miss_probability or not result.candidates:
+def near_misses(result: RetrievalResult, limits: Thresholds, *, in_scope: bool = False) -> list[GuideCandidate]:
+    """Guides close to the best one, worth offering when we cannot answer (none if nothing was close): only when the
+    best guess is somewhat probable (a "not found" lists no random guides for chat), unless the retriever holds the
+    message in scope already (`in_scope`: a confirm, whose 不是 leaves the next guesses to offer)."""
+    if (result.confidence < limits.near_miss_probability and not in_scope) or not result.candidates:
         return []
     best = result.candidates[0].score
     margin = limits.near_miss_margin * result.spread

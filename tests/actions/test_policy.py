@@ -100,6 +100,15 @@ def test_near_misses_need_some_confidence_and_a_close_score(confidence: float, e
     assert [c.guide_id for c in near_misses(result(NONE, None, confidence=confidence, scores=found), LIMITS)] == expected
 
 
+def test_a_confirm_keeps_the_close_guides_behind_it_for_a_no_however_unsure() -> None:
+    """"您问的是【X】吗？" → 不是 offers the guides that scored close behind X, even when X itself was a weak guess."""
+    found = result(CONFIRM, "gas", confidence=0.03, in_scope=0.6, scores={"gas": 0.80, "water": 0.78, "bank": 0.2})
+    decision = decide(turn(), found, LIMITS)
+    assert (decision.kind, decision.guide_id) == (CONFIRM_GUIDE, "gas")
+    assert [c.guide_id for c in decision.near] == ["water"]
+    assert near_misses(found, LIMITS) == []  # a "not found" at that confidence lists nothing
+
+
 STAYING = Thresholds(**{**LIMITS.__dict__, "stay_unless_answered": True})
 
 
