@@ -137,10 +137,17 @@ class ActionAnswer(Action):
                            current_holds=self.current_holds(retriever, text, current, result),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
+        guesses: list[GuideCandidate] = []
+        asked_with = text  # the question a pick of the offered guides answers
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
-            text, result, decision = (opening.with_opening(tracker, retriever, turn, aspect, config,
-                                                           intent_asks=intent in ASPECT_OF_INTENT)
-                                      or (text, result, decision))
+            joined = opening.with_opening(tracker, retriever, turn, aspect, config, intent_asks=intent in ASPECT_OF_INTENT)
+            if joined is not None and joined.placed and joined.decision is not None:
+                text, result, decision = joined.text, joined.result, joined.decision
+            elif joined is not None and not (tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM and tracker.get_slot(SLOT_CANDIDATES)):
+                # (Not again right after such a list: "我是问开网店的" would walk back to the same matter.)
+                guesses = joined.guesses(decision, policy.Thresholds.from_settings(config))
+                if guesses:  # not placed together either: "哪个事项？" offers the guides closest to the matter told
+                    decision, asked_with = policy.Decision(policy.ASK_ITEM), joined.text
         if current is not None and _moves_to_another(decision, result, current):
             # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
             # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is
@@ -173,8 +180,8 @@ class ActionAnswer(Action):
         if decision.kind == policy.ANSWER_RESULT:
             return self._answer_result(retriever, result, intent, text, aspect, also=hesitation)
         if decision.kind == policy.ASK_ITEM:
-            return replies.ask_item(aspect, Examples.of(retriever.data.manifest)), [
-                SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_ASPECT, aspect), SlotSet(SLOT_OFFERED, OFFERED_ITEM)]
+            return self._ask_back(replies.ask_item(aspect, Examples.of(retriever.data.manifest), guesses, config.hotline),
+                                  guesses, aspect, asked_with, offered=OFFERED_ITEM)
         if decision.kind == policy.CLARIFY:
             return self._ask_back(replies.clarify(decision.near, aspect), decision.near, aspect, text, offered=None)
         if decision.kind == policy.CONFIRM_GUIDE and result.guide is not None:

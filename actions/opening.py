@@ -27,7 +27,7 @@ from actions.dialogue import (
     refers_back,
 )
 from actions.replies import CONFIRM_OPENER
-from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import NONE, GuideCandidate, RetrievalResult, Retriever
 from knowledge.settings import Settings
 from protocol import DENY
 
@@ -39,7 +39,35 @@ OPENING_LOOKBACK = 3
 # "不是", "都不对": the user declined the guide the assistant asked about ("您问的是【X】吗？"): the matter is still the
 # one described before it, but never X again. Only after a confirm (`_answers_confirm`): "没有" is also an answer.
 _DENIAL = re.compile(r"^(不是|不对|都不是|都不对|不是的|不是这个|没有|不)[吧啊呀的哦]*[。！!.]*$")
-Read = tuple[str, RetrievalResult, policy.Decision]
+# What a joined read may be taken as: an answer, a confirm or a choice of guides, never a weak match it would refuse.
+_PLACED = (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE, policy.CLARIFY)
+
+
+@dataclasses.dataclass(frozen=True)
+class Joined:
+    """A message read with the matter described before it (`with_opening`)."""
+
+    text: str  # the matter, then the message
+    result: RetrievalResult
+    decision: policy.Decision | None  # None: only guides the user declined were found
+    declined: frozenset[str]  # guides the user said 不是 to on the way back to the matter
+    asks_aspect: bool = False  # the message asks an aspect ("要准备什么", "具体咋弄"), naming no item of its own
+
+    @property
+    def placed(self) -> bool:
+        """Whether the two read together are answered, confirmed or offered as a choice."""
+        return self.decision is not None and self.decision.kind in _PLACED
+
+    def guesses(self, alone: policy.Decision, limits: policy.Thresholds) -> list[GuideCandidate]:
+        """The guides the two read together come closest to (not placed: too weak to confirm), none declined: the
+        examples offered to pick when a message asking an aspect ("要准备什么", "具体咋弄") would be asked "哪个事项？"
+        or told "没有找到" (`alone`: its decision read alone, with no guide close enough to list) after a matter told
+        before ("…松毛虫很厉害，想烧一下"). Examples, not a claim: chit-chat told before gets guides no closer than
+        the knowledge base's general examples (a probe on the development sets found the joined reads of situations
+        and of chat at the same confidence, 0.01-0.2), but a situation gets its guide one click away."""
+        if not self.asks_aspect or not (alone.kind == policy.ASK_ITEM or (alone.kind == policy.NOT_FOUND and not alone.near)):
+            return []
+        return [c for c in policy.near_misses(self.result, limits, in_scope=True) if c.guide_id not in self.declined]
 
 
 # "太旧了咋整", "机器搬不动咋检", "大家出钱比例咋写", "政府能帮多少": what to do, or how much, the thing itself left to the
@@ -104,13 +132,14 @@ def _adds_words(turn: policy.Turn) -> bool:
 
 
 def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspect: str, settings: Settings, *,
-                 intent_asks: bool = False) -> Read | None:
+                 intent_asks: bool = False) -> Joined | None:
     """The message read with the latest earlier message describing a matter, reached over item-free questions only
     ("…开家小超市" "要准备什么" "去哪申请") and over a "不是" (typed or the button) to a confirm (the declined guide,
     read from the confirm itself, is not offered again); "转人工", a remark that asks nothing ("谢谢") or an
     off-topic question ("今天天气怎么样") end the search. A message asking an aspect ("要准备什么", or by its NLU
     intent) is read as at base; a question in words of its own (`_adds_words`) is read only with a situation told, not
-    asked ("我们加油站的加油机要检定了"), and only if it adds to it (`_adds_to`). None when nothing is found together."""
+    asked ("我们加油站的加油机要检定了"), and only if it adds to it (`_adds_to`). None when there is no such matter to
+    read it with; the caller takes the read when it is `placed`."""
     opening, declined = "", set()
     runs: dict[str, RetrievalResult] = {}
 
@@ -148,10 +177,7 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
     decision: policy.Decision | None = policy.decide(together, result, policy.Thresholds.from_settings(settings))
     if declined and decision is not None:
         decision = _without(decision, declined)
-    if decision is not None and decision.kind in (policy.ANSWER_RESULT, policy.ANSWER_GUIDE, policy.CONFIRM_GUIDE,
-                                                  policy.CLARIFY):
-        return text, result, decision
-    return None
+    return Joined(text, result, decision, frozenset(declined), asks_aspect=_asks_aspect(turn, intent_asks))
 
 
 def _adds_to(alone: RetrievalResult, joined: RetrievalResult) -> bool:

@@ -195,13 +195,25 @@ def greeting(examples: Examples, *, introduce: bool = False) -> Reply:
     return Reply(text)
 
 
-def ask_item(aspect: str, examples: Examples) -> Reply:
+def ask_item(aspect: str, examples: Examples, guesses: list[GuideCandidate] | None = None, hotline: str = "12345") -> Reply:
     """The question names no service item and none is in context: ask rather than guess. The example
-    names come from the published guides (knowledge/examples.py), so each is one the assistant knows."""
+    names come from the published guides (knowledge/examples.py), so each is one the assistant knows;
+    `guesses`: the guides closest to what the user told before (actions/opening.py), offered in their place
+    to pick (a button, number or name picks), with the hotline and 转人工."""
     asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect != GENERAL else ""
+    question = f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？"
+    if guesses:
+        # Examples, not a claim: the closest guides to what was told may be no closer than any (chit-chat told before).
+        lines = [question + "可以点下面的事项（或回复序号），也可以直接告诉我事项名称。"]
+        lines += [f"{number}. {choice.title}" for number, choice in enumerate(guesses, 1)]
+        # They may all be wrong (the matter was not placed): a person stays one click away, as after "not found".
+        lines.append(f"都不是的话，可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
+        buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)}
+                   for number, choice in enumerate(guesses, 1)]
+        buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+        return Reply("\n".join(lines), buttons, {PAYLOAD_ASK_ITEM: {"aspect": aspect, "choices": [c.guide_id for c in guesses]}})
     names = examples.items_text()
-    text = ((f"请问您想了解哪个事项的{asked}？" if asked else "请问您想了解哪个事项？")
-            + (f"告诉我事项名称就行，例如{names}。" if names else "告诉我事项名称就行，例如您要办的证照或业务的名称。"))
+    text = question + (f"告诉我事项名称就行，例如{names}。" if names else "告诉我事项名称就行，例如您要办的证照或业务的名称。")
     return Reply(text, [], {PAYLOAD_ASK_ITEM: {"aspect": aspect}})
 
 

@@ -32,6 +32,7 @@ from knowledge.sources.aspects import (
     PROCESS,
     TIME_LIMIT,
     asks_how_to_go_about,
+    asks_office_hours,
     asks_which_procedure,
     detect_aspect,
 )
@@ -64,6 +65,10 @@ def turn_aspect(intent: str, text: str, *, in_conversation: bool, previous: str 
             and detect_aspect(asked_clause(text)) is None):
         # "要是车子换过大电瓶的呢": whether a new circumstance changes things is what 受理条件 says.
         return CONDITIONS
+    if asks_office_hours(text) and ASPECT_OF_INTENT.get(intent) in (None, GENERAL, TIME_LIMIT, LOCATION, CONTACT):
+        # "周末上班不": the contacts' hours, though the NLU hears a time limit (or an overview, or nothing) in it; an
+        # intent of another aspect keeps its say
+        return CONTACT
     if previous and is_elliptical(text):
         return previous
     if asks_which_procedure(text):

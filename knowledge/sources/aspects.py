@@ -62,6 +62,24 @@ ASPECT_NAMES_ZH: dict[str, str] = {
     GENERAL: "事项概要",
 }
 
+# When the office is open: "周末上班不", "中午休息吗", "几点下班", "办公时间是几点到几点", the office's day or time
+# asked at the end of the question ("店里晚上开门到几点都行吗" asks what the shop may do). Not 营业: a shop's hours
+# ("节假日营业有限制吗") are the applicant's business, which 受理条件 speaks of.
+_OFFICE_HOURS = re.compile(r"(几点|什么时候|啥时候)(上班|下班|开门|关门|办公)"
+                           r"|(周末|周六|周日|星期[六天日]|礼拜[六天日]|节假日|假期|放假|中午|午休|晚上)[^，,。？?]{0,6}"
+                           r"(上班|下班|办公|开门|关门|有人|值班|休息|能办|办不办|开不开)[吗不没么嘛呢啊]*[?？。！!]*$"
+                           r"|(上班|下班|办公|开门)时间")
+# ... unless the question asks about a rule or work itself ("周末上班算加班吗", "中午休息时间算工时吗", "周末能办证吗").
+_NOT_HOURS = re.compile(r"加班|工时|工资|补贴|合法|规定|要求|限制|办证|许可|审批|报备|备案|登记|手续|算")
+
+
+def asks_office_hours(question: str) -> bool:
+    """Whether the question asks only when the office is open, which each contact's hours (联系方式) answer: no other
+    aspect's words before it (`detect_aspect` finds CONTACT: "周六能办吗要带啥" asks the materials), no rule or work."""
+    return (bool(_OFFICE_HOURS.search(question)) and not _NOT_HOURS.search(question)
+            and detect_aspect(question) == CONTACT)
+
+
 # Checked in this order: the first aspect whose pattern matches wins ("网上交材料" is about
 # materials before it is about online service, "去哪交钱" is about the fee).
 _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -76,6 +94,9 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"[^，,。？?]{0,8}还是(先|再)|先后顺序")),
     (MATERIALS, re.compile(r"材料|资料|证件|(带|拿|准备)(什么|啥|哪些)|要(提交|交)(什么|啥|哪些)|(啥|什么|哪些)东西|清单|表格|证明")),
     (FEE, re.compile(r"收费|费用|多少钱|要钱|花钱|交钱|付费|免费|给钱|掏钱|价格|费")),
+    # When the office is open ("周末上班不", "中午休息吗", "几点下班") is what each contact's hours say (办公时间 in
+    # 联系方式), not the procedure's time limit: before TIME_LIMIT, which reads "时间" too.
+    (CONTACT, _OFFICE_HOURS),
     (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|时间|当天|工作日"
                             # "要等几个月才能拿到", not "宝宝几个月出牙" nor "骨折要几个月能好": of a licence or a decision
                             r"|(等|要|需要|得)(个)?几(个月|周)(才|能|才能|可以)?(拿|下来|办|批|出证|下证|到手)"

@@ -166,3 +166,14 @@ def test_a_circumstance_of_another_matter_is_asked_as_its_first_question(service
     answered = _answered(services, message, intent, "water-connection")
     assert answered.get("guide", {}).get("id") == "food-business-license"
     assert {"申请材料", "办理流程"} <= set(answered["sections"])
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "ask_time_limit", "nlu_fallback"])
+@pytest.mark.parametrize("message", ["周末上班不", "中午休息吗", "晚上几点关门"])
+def test_when_the_office_is_open_is_answered_with_the_contacts_hours(services: Services, records: Records, message: str,
+                                                                      intent: str) -> None:
+    # Each contact's hours (办公时间) answer it, whatever the NLU heard ("时间" is no time limit here).
+    messages, _ = run_action(ActionAnswer(services), tracker_for(message, intent, {"guide_id": "water-connection"}))
+    answered = custom(messages, "answer") or {}
+    assert answered.get("guide", {}).get("id") == "water-connection" and answered["aspect"] == "contact"
+    assert "办公时间：工作日 9:00-17:00" in texts(messages)

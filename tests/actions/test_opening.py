@@ -46,7 +46,6 @@ def _offered(messages: list[dict], slots: dict) -> list[str]:
     # asks how something is, not what to do about the matter
     ("店里那台电梯用了好多年了", "坐电梯安全吗"),
     ("我们几个人想合伙开个公司", "去云南玩一周怎么安排路线"),
-    ("我们几个人想合伙开个公司", "你们几点下班"),
     # a question of its own item words is its own matter
     ("我家房子前几天着火了", "股票开户怎么弄"),
     ("想在小区门口开家奶茶店", "申根签证需要存款证明吗"),
@@ -207,3 +206,54 @@ def test_an_aspect_asked_by_the_intent_is_read_with_the_question_before(services
                        "您问的是【企业开办（公司设立登记）】的申请材料吗？（点按钮，或回复“是”“不是”）"))
     messages, slots = run_action(ActionAnswer(services), tracker_for("一个月能拿多少", "ask_procedure", events=events))
     assert "company-setup" in _offered(messages, slots)
+
+
+NOT_FOUND = "抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。"
+
+
+# Alone "要准备什么" asks which item; "具体咋弄" (具体 counts as an item word) is not found.
+@pytest.mark.parametrize(("message", "intent", "aspect", "asked"), [
+    ("要准备什么", "ask_materials", "materials", "请问您想了解哪个事项的申请材料？"),
+    ("具体咋弄", "ask_process", "general", "请问您想了解哪个事项？"),
+])
+def test_an_aspect_asked_after_an_unplaced_matter_offers_its_closest_guides(services: Services, records: Records, message: str,
+                                                                            intent: str, aspect: str, asked: str) -> None:
+    # Not placed alone nor together: "哪个事项？" offers the guides the matter told before comes closest to, and a
+    # pick answers the asked aspect of it, with the matter told as the question.
+    events = _earlier(("家里开了个小作坊做豆腐", NOT_FOUND))
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, intent, events=events))
+    offered = custom(messages, "ask_item")
+    assert offered and offered["aspect"] == aspect and "food-business-license" in offered["choices"]
+    assert slots["candidates"] == offered["choices"] and slots["pending_aspect"] == aspect
+    assert texts(messages).startswith(asked) and "例如" not in texts(messages)
+    number = offered["choices"].index("food-business-license") + 1
+    events += [{"event": "user", "text": message, "timestamp": 1.0}, {"event": "bot", "text": texts(messages), "timestamp": 1.0}]
+    picked, _ = run_action(ActionAnswer(services), tracker_for(str(number), "choose", slots, events=events))
+    answered = custom(picked, "answer")
+    assert answered and answered["guide"]["id"] == "food-business-license" and answered["aspect"] == aspect
+
+
+def test_the_closest_guides_are_not_offered_again_right_after_they_were(services: Services, records: Records) -> None:
+    # Review 28: "我是问开网店的" after the list walked back to the same matter and listed again; now the honest reply.
+    events = _earlier(("家里开了个小作坊做豆腐", NOT_FOUND))
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials", events=events))
+    assert custom(messages, "ask_item")["choices"]
+    events += [{"event": "user", "text": "要准备什么", "timestamp": 1.0}, {"event": "bot", "text": texts(messages), "timestamp": 1.0}]
+    again, _ = run_action(ActionAnswer(services), tracker_for("我是问开网店的", "ask_procedure", slots, events=events))
+    assert not (custom(again, "ask_item") or {}).get("choices")
+
+
+def test_an_aspect_asked_with_nothing_told_before_gets_the_general_examples(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要准备什么", "ask_materials"))
+    asked = custom(messages, "ask_item")
+    assert asked == {"aspect": "materials"} and not slots.get("candidates") and "例如" in texts(messages)
+
+
+# "你们几点下班" asks when the office is open (each contact's hours): after a matter told, that matter's office.
+def test_office_hours_asked_after_a_matter_are_that_matters_contacts(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services),
+                                 tracker_for("你们几点下班", "out_of_scope", events=_after_refusal("我们几个人想合伙开个公司")))
+    assert _offered(messages, slots)[:1] == ["company-setup"] and "联系方式" in texts(messages)
+    messages, slots = run_action(ActionAnswer(services),
+                                 tracker_for("你们几点下班", "out_of_scope", events=_after_refusal("今天天气真好")))
+    assert REFUSED in texts(messages) and _offered(messages, slots) == []

@@ -252,6 +252,17 @@ def test_ask_item_asks_which_item_with_the_published_examples() -> None:
     assert replies.ask_item(GENERAL, OWN).text.startswith("请问您想了解哪个事项？告诉我")
 
 
+def test_ask_item_after_a_matter_told_offers_the_closest_guides_as_buttons() -> None:
+    guesses = [GuideCandidate("food-business-license", "食品经营许可", 0.5),
+               GuideCandidate("individual-business-registration", "个体工商户设立登记", 0.4)]
+    reply = replies.ask_item(MATERIALS, OWN, guesses, HOTLINE)
+    assert reply.text.startswith("请问您想了解哪个事项的申请材料？") and "1. 食品经营许可\n2. 个体工商户设立登记" in reply.text
+    assert "养蜂备案" not in reply.text  # the guesses take the general examples' place
+    assert [_picked(b["payload"]) for b in reply.buttons[:-1]] == ["food-business-license", "individual-business-registration"]
+    assert reply.buttons[-1] == {"title": "转人工", "payload": REQUEST_HUMAN} and HOTLINE in reply.text  # they may all be wrong
+    assert reply.custom == {"ask_item": {"aspect": MATERIALS, "choices": ["food-business-license", "individual-business-registration"]}}
+
+
 def test_out_of_scope_offers_the_published_example_questions() -> None:
     reply = replies.out_of_scope(HOTLINE, OWN)
     assert "不在我的服务范围内" in reply.text

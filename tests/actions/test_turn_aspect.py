@@ -127,3 +127,9 @@ def test_how_to_with_a_named_aspect_asks_that_aspect(intent: str, question: str,
                                   "要不要报个补习班"])
 def test_everyday_chat_in_those_shapes_names_no_aspect(chat: str) -> None:
     assert detect_aspect(chat) is None and not asks_something(chat)
+
+
+def test_when_the_office_is_open_is_a_contact_question_whatever_the_intent() -> None:
+    for intent in ("ask_time_limit", "ask_location", "out_of_scope"):
+        assert turn_aspect(intent, "周末上班不", in_conversation=True, previous="materials", pending=None) == "contact"
+    assert turn_aspect("ask_time_limit", "审批要多长时间", in_conversation=True, previous=None, pending=None) == "time_limit"
