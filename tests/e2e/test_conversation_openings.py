@@ -56,3 +56,24 @@ def test_a_guide_declined_by_the_button_does_not_come_back(assistant: Assistant)
     again = turn.payload("confirm")
     assert turn.guide_id != "company-setup" and (again is None or again["guide"]["id"] != "company-setup"), turn
     assert "company-setup" not in str(turn.payload("clarify") or ""), turn
+
+
+def test_an_aspect_asked_after_an_unplaced_situation_offers_the_closest_guides(assistant: Assistant) -> None:
+    # not placed alone nor read together with the question: "哪个事项？" lists the guides closest to the situation
+    # instead of general examples, with 转人工; the button answers the asked aspect of the guide picked
+    chat = assistant.chat()
+    first = chat.say("家里开了个小作坊做豆腐")
+    assert first.answer is None and first.payload("confirm") is None, first
+    turn = chat.say("要准备什么")
+    asked = turn.payload("ask_item")
+    assert asked is not None and "food-business-license" in asked.get("choices", []), turn
+    assert turn.button("转人工")
+    assert_guide_answer(chat.click(turn.button("食品经营许可")), "food-business-license", "申请材料")
+
+
+def test_when_the_office_is_open_is_answered_with_the_contacts_hours(assistant: Assistant) -> None:
+    chat = assistant.chat()
+    assert_guide_answer(chat.say("装自来水要带什么材料"), "water-connection")
+    turn = chat.say("周末上班不")
+    assert turn.guide_id == "water-connection" and turn.answer["aspect"] == "contact", turn
+    assert "办公时间：工作日 9:00-17:00" in turn.text
