@@ -211,7 +211,8 @@ def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bo
 def near_misses(result: RetrievalResult, limits: Thresholds, *, in_scope: bool = False) -> list[GuideCandidate]:
     """Guides close to the best one, worth offering when we cannot answer (none if nothing was close): only when the
     best guess is somewhat probable (a "not found" lists no random guides for chat), unless the retriever holds the
-    message in scope already (`in_scope`: a confirm, whose 不是 leaves the next guesses to offer)."""
+    message in scope already (`in_scope`: a confirm, whose 不是 leaves the next guesses to offer; or a question asking
+    an aspect of a matter told before, whose "哪个事项？" offers them as examples, actions/opening.py)."""
     if (result.confidence < limits.near_miss_probability and not in_scope) or not result.candidates:
         return []
     best = result.candidates[0].score
