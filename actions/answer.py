@@ -148,6 +148,14 @@ class ActionAnswer(Action):
                 guesses = joined.guesses(decision, policy.Thresholds.from_settings(config))
                 if guesses:  # not placed together either: "哪个事项？" offers the guides closest to the matter told
                     decision, asked_with = policy.Decision(policy.ASK_ITEM), joined.text
+        pending = tracker.get_slot(SLOT_CANDIDATES) if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM else None
+        confirmed = retriever.guide(pending[0]) if decision.kind == policy.ASK_ITEM and pending else None
+        if confirmed is not None:
+            # "您问的是【X】的办理时限吗？" left unanswered, then "收费吗": no item of its own, so most likely still X; ask
+            # about X again with the new aspect rather than "哪个事项？" with examples that forget X.
+            return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0),
+                                  *(GuideCandidate(c, t, 0.0) for c, t, _ in options(retriever, pending[1:]))],
+                                  aspect, text, offered=OFFERED_CONFIRM)
         if current is not None and _moves_to_another(decision, result, current):
             # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
             # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is

@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, replies
 from actions.answer import ASK_POLICY, ActionAnswer
+from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
@@ -177,8 +178,20 @@ class ActionSaveFeedbackComment(Action):
         return result.candidates[0].score - scores[rated_id] <= result.spread * self.services.settings.context_keep_margin
 
 
+# How a typed answer to an offer begins: "是的，…", "不用了", "对". A message that asks an aspect and does not begin so is a
+# question, whatever the NLU made of it ("要不要报备" came out as deny: 不要 is in it).
+_REPLY_WORD = re.compile(r"^(是|是的|对|对的|嗯+|好|好的|行|可以|没错|不是|不对|不用|不用了|不要|不要了|不需要|不需要了|没有|没有了|算了|谢谢)"
+                         r"([，,。！!~～\s]|$)")
+
+
+def asks_instead(text: str) -> bool:
+    """Whether a message the NLU read as 是 / 不是 asks an aspect of a procedure instead ("要不要报备", "用不用本人去")."""
+    return bool(text) and not text.startswith("/") and not _REPLY_WORD.match(text) and asks_something(text)
+
+
 class ActionReplyConfirmation(Action):
-    """是的 / 不用了: accept or decline what the previous turn offered."""
+    """是的 / 不用了: accept or decline what the previous turn offered. A question the NLU read as one of them
+    ("要不要报备") is answered as the question it is."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -187,6 +200,8 @@ class ActionReplyConfirmation(Action):
         return "action_reply_confirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if asks_instead(text_of(tracker)):
+            return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
         intent = intent_of(tracker)
         offered = tracker.get_slot(SLOT_OFFERED)
         if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):

@@ -97,7 +97,8 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # When the office is open ("周末上班不", "中午休息吗", "几点下班") is what each contact's hours say (办公时间 in
     # 联系方式), not the procedure's time limit: before TIME_LIMIT, which reads "时间" too.
     (CONTACT, _OFFICE_HOURS),
-    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|时间|当天|工作日"
+    # "领的那段时间医保还要我自己交吗": 那段时间 is a period of the asker's life, not how long the procedure takes.
+    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|(?<!段)时间|当天|工作日"
                             # "要等几个月才能拿到", not "宝宝几个月出牙" nor "骨折要几个月能好": of a licence or a decision
                             r"|(等|要|需要|得)(个)?几(个月|周)(才|能|才能|可以)?(拿|下来|办|批|出证|下证|到手)"
                             r"|(等|要)(个)?几(个月|周)[吗呢啊?？。]*$"
@@ -105,7 +106,9 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                             r"|(什么|啥)时候(能|申请|办|提交|报|领证|下证|批)")),
     (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线(?!下(?!载|单))|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
     (CONTACT, re.compile(r"电话|联系|咨询|找谁|打给|热线|号码|哪个部门|谁负责|负责单位")),
-    (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|哪个大厅|几楼|哪家[^，,。？?]{0,6}(能|可以)(办|做|申请|受理|审批|开|领|拿)")),
+    # "找哪家医院": which place to go to, as "去哪"
+    (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|找哪家|到哪家|哪个大厅|几楼"
+                          r"|哪家[^，,。？?]{0,6}(能|可以)(办|做|申请|受理|审批|开|领|拿)")),
     (CONDITIONS, re.compile(r"条件|能不能|可以不可以|能否|是否可以|符合|资格|要求|够不够|行不行|能办吗|才能|才可以|"
                             r"能[^，,。？?]{1,15}(不|吗|么)[?？。]*$")),
     (PROCESS, re.compile(r"流程|步骤|怎么办|如何办|怎么弄|怎么搞|程序|手续|怎么申请|如何申请|咋办|环节")),

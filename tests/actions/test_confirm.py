@@ -80,3 +80,32 @@ def test_an_item_question_the_nlu_took_for_a_handoff_is_answered(services: Servi
 def test_a_real_handoff_stays_a_handoff(services: Services, records: Records, text: str) -> None:
     messages, _slots = run_action(ActionHandoff(services), tracker_for(text, "request_human"))
     assert custom(messages, "handoff") is not None
+
+
+@pytest.mark.parametrize(("text", "intent"), [("要不要本人去", "deny"), ("要不要交钱", "deny"), ("用不用本人去", "affirm")])
+def test_a_question_the_nlu_took_for_yes_or_no_is_answered(services: Services, records: Records, text: str, intent: str) -> None:
+    # "要不要报备" holds 不要: the NLU may call it deny; "好的。还有什么想了解的" would leave the question unanswered.
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for(text, intent, {"guide_id": "seal-engraving"}))
+    assert custom(messages, "answer")["guide"]["id"] == "seal-engraving"
+    assert parsed_guide("seal-engraving").contacts[0].phone in texts(messages)
+    assert slots["guide_id"] == "seal-engraving"
+
+
+@pytest.mark.parametrize("text", ["不用了", "不要了，谢谢", "好的"])
+def test_a_plain_no_after_no_offer_is_not_taken_for_a_question(services: Services, records: Records, text: str) -> None:
+    messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for(text, "deny", {"guide_id": "seal-engraving"}))
+    assert custom(messages, "answer") is None and not records.rows("questions")
+
+
+@pytest.mark.parametrize(("text", "intent"), [("收费吗", "ask_fee"), ("要不要交钱", "deny")])
+def test_an_aspect_asked_instead_of_yes_or_no_asks_again_about_the_same_guide(
+        services: Services, records: Records, text: str, intent: str) -> None:
+    # The user leaves "您问的是【公章刻制备案】的办理时限吗？" unanswered and asks the fee: "哪个事项？" with the knowledge
+    # base's examples would forget the guide the assistant itself just named.
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for(text, intent, PENDING))
+    asked = custom(messages, "confirm")
+    assert asked is not None and asked["guide"]["id"] == "seal-engraving" and asked["aspect"] == "fee"
+    assert slots["offered"] == "confirm" and slots["candidates"] == PENDING["candidates"]
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for("是", "affirm", slots))
+    assert parsed_guide("seal-engraving").section("收费标准").text.strip().splitlines()[0] in texts(messages)
+    assert slots["guide_id"] == "seal-engraving"

@@ -46,6 +46,16 @@ def test_general_question_names_no_aspect(question: str) -> None:
 
 
 @pytest.mark.parametrize(("question", "aspect"), [
+    ("领的那段时间医保还要我自己交吗", None),  # a period of the asker's life, not how long the procedure takes
+    ("这段时间能办吗", "conditions"),
+    ("要多长时间", "time_limit"),
+    ("想查查是不是跟那活有关，找哪家医院", "location"),
+])
+def test_a_period_is_no_time_limit_and_which_place_to_go_is_the_location(question: str, aspect: str | None) -> None:
+    assert detect_aspect(question) == aspect
+
+
+@pytest.mark.parametrize(("question", "aspect"), [
     ("网上交材料可以吗", "materials"),  # about materials before it is about online service
     ("去哪交钱", "fee"),  # about the fee before it is about the place
 ])
