@@ -18,6 +18,7 @@ from actions.asked import also_asked, asks_something, asks_who_applies, wording_
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
+    begins_with_yes,
     describes_item,
     guide_words,
     has_own_words,
@@ -152,7 +153,10 @@ class ActionAnswer(Action):
         confirmed = retriever.guide(pending[0]) if decision.kind == policy.ASK_ITEM and pending else None
         if confirmed is not None:
             # "您问的是【X】的办理时限吗？" left unanswered, then "收费吗": no item of its own, so most likely still X; ask
-            # about X again with the new aspect rather than "哪个事项？" with examples that forget X.
+            # about X again with the new aspect rather than "哪个事项？" with examples that forget X. "是的，收费吗" (read
+            # as a fee question, not as 是) says yes too: X's fee is answered.
+            if begins_with_yes(text):
+                return self.answer_guide(retriever, confirmed, aspect, tracker.get_slot(SLOT_PENDING_QUESTION) or text)
             return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0),
                                   *(GuideCandidate(c, t, 0.0) for c, t, _ in options(retriever, pending[1:]))],
                                   aspect, text, offered=OFFERED_CONFIRM)

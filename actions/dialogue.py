@@ -70,6 +70,24 @@ def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None =
     return named[0] if len(named) == 1 else None
 
 
+# How a typed answer to an offer begins: "是的，…", "不用了", "对". The yes words apart: "是的，要多久" confirms and asks on.
+_YES_WORDS = r"是|是的|对|对的|嗯+|好|好的|行|可以|没错"
+_REPLY_WORDS = rf"{_YES_WORDS}|不是|不对|不用|不用了|不要|不要了|不需要|不需要了|没有|没有了|算了|谢谢"
+_REPLY_END = r"([，,。！!~～\s]|$)"
+_REPLY = re.compile(rf"^({_REPLY_WORDS}){_REPLY_END}")
+_YES = re.compile(rf"^({_YES_WORDS}){_REPLY_END}")
+
+
+def begins_as_reply(text: str) -> bool:
+    """Whether the message begins as a typed answer to an offer ("是的，…", "不用了"); "要不要报备" does not."""
+    return bool(_REPLY.match((text or "").strip()))
+
+
+def begins_with_yes(text: str) -> bool:
+    """"是的，要多久", "对，在哪办": a yes, whatever follows it."""
+    return bool(_YES.match((text or "").strip()))
+
+
 def is_elliptical(text: str) -> bool:
     """A short "X呢？" that names a new item but no aspect: it asks the previous question again."""
     stripped = (text or "").strip()

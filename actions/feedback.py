@@ -21,10 +21,11 @@ from actions import memory, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
+from actions.dialogue import begins_as_reply
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
-from actions.turn_aspect import ASPECT_OF_INTENT
+from actions.turn_aspect import ASPECT_OF_INTENT, own_aspect
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (
@@ -178,15 +179,9 @@ class ActionSaveFeedbackComment(Action):
         return result.candidates[0].score - scores[rated_id] <= result.spread * self.services.settings.context_keep_margin
 
 
-# How a typed answer to an offer begins: "是的，…", "不用了", "对". A message that asks an aspect and does not begin so is a
-# question, whatever the NLU made of it ("要不要报备" came out as deny: 不要 is in it).
-_REPLY_WORD = re.compile(r"^(是|是的|对|对的|嗯+|好|好的|行|可以|没错|不是|不对|不用|不用了|不要|不要了|不需要|不需要了|没有|没有了|算了|谢谢)"
-                         r"([，,。！!~～\s]|$)")
-
-
 def asks_instead(text: str) -> bool:
     """Whether a message the NLU read as 是 / 不是 asks an aspect of a procedure instead ("要不要报备", "用不用本人去")."""
-    return bool(text) and not text.startswith("/") and not _REPLY_WORD.match(text) and asks_something(text)
+    return bool(text) and not text.startswith("/") and not begins_as_reply(text) and asks_something(text)
 
 
 class ActionReplyConfirmation(Action):
@@ -226,7 +221,8 @@ class ActionReplyConfirmation(Action):
         except KnowledgeUnavailableError:
             return replies.unavailable(hotline), []
         first, *others = tracker.get_slot(SLOT_CANDIDATES)
-        aspect = tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
+        # "是的，要多久": yes, and the aspect it asks on instead of the one asked about
+        aspect = (own_aspect("affirm", text_of(tracker)) if affirmed else None) or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
         question = tracker.get_slot(SLOT_PENDING_QUESTION) or ""
         if affirmed:
             return ActionAnswer(self.services).answer_guide(retriever, retriever.guide(first), aspect, question)

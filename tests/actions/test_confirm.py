@@ -109,3 +109,13 @@ def test_an_aspect_asked_instead_of_yes_or_no_asks_again_about_the_same_guide(
     messages, slots = run_action(ActionReplyConfirmation(services), tracker_for("是", "affirm", slots))
     assert parsed_guide("seal-engraving").section("收费标准").text.strip().splitlines()[0] in texts(messages)
     assert slots["guide_id"] == "seal-engraving"
+
+
+@pytest.mark.parametrize(("text", "intent"), [("是的，收费吗", "affirm"), ("是的，收费吗", "ask_fee"), ("对，要交钱吗", "ask_fee")])
+def test_yes_with_another_aspect_answers_that_aspect(services: Services, records: Records, text: str, intent: str) -> None:
+    # Asked about 公章刻制备案's time limit, the user says yes and asks the fee: the fee is what is wanted now.
+    action = ActionReplyConfirmation(services) if intent == "affirm" else ActionAnswer(services)
+    messages, slots = run_action(action, tracker_for(text, intent, PENDING))
+    assert custom(messages, "answer")["guide"]["id"] == "seal-engraving"
+    assert parsed_guide("seal-engraving").section("收费标准").text.strip().splitlines()[0] in texts(messages)
+    assert slots["guide_id"] == "seal-engraving" and slots["offered"] is None

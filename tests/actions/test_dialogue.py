@@ -4,6 +4,8 @@ import pytest
 
 from actions.dialogue import (
     asked_clause,
+    begins_as_reply,
+    begins_with_yes,
     describes_item,
     has_own_words,
     held_words,
@@ -191,3 +193,12 @@ def test_pair_counts_are_remembered_for_the_same_guides() -> None:
 ])
 def test_any_sign_of_a_question(text: str, asks: bool) -> None:
     assert is_question(text) is asks
+
+
+@pytest.mark.parametrize(("text", "reply", "yes"), [
+    ("是", True, True), ("是的，要多久", True, True), ("对，在哪办", True, True), ("嗯嗯", True, True),
+    ("不用了", True, False), ("不是，我问的是开饭店", True, False), ("谢谢", True, False),
+    ("要不要报备", False, False), ("是不是要先备案", False, False), ("不要钱吗", False, False), ("好几个部门都要跑吗", False, False),
+])
+def test_a_typed_answer_to_an_offer_is_told_from_a_question(text: str, reply: bool, yes: bool) -> None:
+    assert begins_as_reply(text) is reply and begins_with_yes(text) is yes
