@@ -107,7 +107,7 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: boo
         return False
     if _asks_aspect(turn, intent_asks):
         return True
-    return _adds_words(turn)
+    return _adds_words(turn) or _goes_on(turn)
 
 
 # Sounds and particles, no word: "？？？", "😂", "嗯？" say nothing an NLU aspect intent could be read from.
@@ -119,6 +119,16 @@ def _asks_aspect(turn: policy.Turn, intent_asks: bool) -> bool:
     (not "？？？", "嗯？"), and names no item."""
     worded = any("\u4e00" <= char <= "\u9fff" and char not in _INTERJECTIONS for char in turn.text)
     return (turn.asks or (intent_asks and worded)) and not turn.describes_item
+
+
+# "那要是在茶园里烧杂草呢", "那五月份呢": a message that by its form goes on from the one before it ("那…呢", "那要是…").
+_GOES_ON = re.compile(r"^那(么)?(要是|如果|假如|万一|若是|[^，,。；;？?！!]{1,12}呢[?？。！!]*$)")
+
+
+def _goes_on(turn: policy.Turn) -> bool:
+    """A message in the form of a follow-up ("那要是在茶园里烧杂草呢", "那五月份呢"), with words of its own, and no guide in
+    the conversation: the question told before it was refused or not found, and this one only varies it."""
+    return has_own_words(turn.text) and bool(_GOES_ON.match(turn.text.strip()))
 
 
 def _asked(message: str) -> bool:
@@ -171,6 +181,10 @@ def with_opening(tracker: Tracker, retriever: Retriever, turn: policy.Turn, aspe
     result = retriever.run(text, aspect)
     if (not _asks_aspect(turn, intent_asks) and _adds_words(turn) and not refers_back(turn.text)
             and (_asked(opening) or not _adds_to(alone(opening), result))):
+        return None
+    if not _asks_aspect(turn, intent_asks) and not _adds_words(turn) and _goes_on(turn) and not _adds_to(alone(opening), result):
+        # "那要是在茶园里烧杂草呢" after "现在十一月了，山脚下烧田埂草行不行": a question may go on from a question, but
+        # only as a variation of the same matter ("北京到上海高铁多久" then "那到杭州呢" dilutes nothing of ours)
         return None
     together = dataclasses.replace(turn, text=text, named=frozenset(retriever.mentioned(text)), names_item=True,
                                    describes_item=True, asks=True, follow_up=True)  # not the NLU's out_of_scope

@@ -257,3 +257,21 @@ def test_office_hours_asked_after_a_matter_are_that_matters_contacts(services: S
     messages, slots = run_action(ActionAnswer(services),
                                  tracker_for("你们几点下班", "out_of_scope", events=_after_refusal("今天天气真好")))
     assert REFUSED in texts(messages) and _offered(messages, slots) == []
+
+
+@pytest.mark.parametrize(("opening_text", "message", "guide_id"), [
+    ("店里那台电梯用了好多年了，还能用吗", "那要是换个新电梯呢", "special-equipment-registration"),
+    ("北京到上海高铁要多久", "那到杭州呢", None),
+    ("今天天气怎么样", "那明天呢", None),
+    ("红酒开瓶以后要醒多久才好喝", "那白酒呢", None),
+    ("股票开户怎么弄", "那基金呢", None),
+])
+def test_a_question_going_on_from_a_refused_one_is_read_with_it(services: Services, records: Records, opening_text: str,
+                                                                 message: str, guide_id: str | None) -> None:
+    # "那要是…呢" varies the question before it: read together when together they point where that question alone did,
+    # no less surely; chat going on from chat stays refused.
+    messages, slots = run_action(ActionAnswer(services), tracker_for(message, "out_of_scope", events=_after_refusal(opening_text)))
+    if guide_id is None:
+        assert REFUSED in texts(messages) and _offered(messages, slots) == []
+    else:
+        assert REFUSED not in texts(messages) and guide_id in _offered(messages, slots)
