@@ -18,6 +18,7 @@ from actions.asked import also_asked, asks_something, asks_who_applies, wording_
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
     PEOPLE_OR_GRIEVANCE,
+    begins_with_no,
     begins_with_yes,
     describes_item,
     guide_words,
@@ -149,17 +150,10 @@ class ActionAnswer(Action):
                 guesses = joined.guesses(decision, policy.Thresholds.from_settings(config))
                 if guesses:  # not placed together either: "哪个事项？" offers the guides closest to the matter told
                     decision, asked_with = policy.Decision(policy.ASK_ITEM), joined.text
-        pending = tracker.get_slot(SLOT_CANDIDATES) if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM else None
-        confirmed = retriever.guide(pending[0]) if decision.kind == policy.ASK_ITEM and pending else None
-        if confirmed is not None:
-            # "您问的是【X】的办理时限吗？" left unanswered, then "收费吗": no item of its own, so most likely still X; ask
-            # about X again with the new aspect rather than "哪个事项？" with examples that forget X. "是的，收费吗" (read
-            # as a fee question, not as 是) says yes too: X's fee is answered.
-            if begins_with_yes(text):
-                return self.answer_guide(retriever, confirmed, aspect, tracker.get_slot(SLOT_PENDING_QUESTION) or text)
-            return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0),
-                                  *(GuideCandidate(c, t, 0.0) for c, t, _ in options(retriever, pending[1:]))],
-                                  aspect, text, offered=OFFERED_CONFIRM)
+        if decision.kind == policy.ASK_ITEM:
+            again = self._confirm_again(tracker, retriever, text, intent, aspect)
+            if again is not None:
+                return again
         if current is not None and _moves_to_another(decision, result, current):
             # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
             # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is
@@ -214,6 +208,23 @@ class ActionAnswer(Action):
             # A button of an older message still picks its guide.
             return pick if pick and retriever.guide(pick) else None
         return resolve_pick(text, options(retriever, offered), pick)
+
+    def _confirm_again(self, tracker: Tracker, retriever: Retriever, text: str, intent: str, aspect: str) -> Outcome | None:
+        """"您问的是【X】的办理时限吗？" left unanswered, then "收费吗", naming no item: most likely still X, so ask about X
+        again with the new aspect rather than "哪个事项？" with examples that forget X. "是的，收费吗" (read as a fee
+        question, not as 是) says yes too, and asking the same aspect again is no reason to ask again either: X's aspect
+        is answered. None (the caller goes on) when no confirm is pending, the message asks no aspect ("？？？") or
+        begins with 不是 (X is the guide declined)."""
+        pending = tracker.get_slot(SLOT_CANDIDATES) if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM else None
+        confirmed = retriever.guide(pending[0]) if pending else None
+        if confirmed is None or begins_with_no(text) or not (own_aspect(intent, text) or asks_something(text)):
+            return None
+        question = tracker.get_slot(SLOT_PENDING_QUESTION) or text  # the words that named X
+        if begins_with_yes(text) or aspect == tracker.get_slot(SLOT_PENDING_ASPECT):
+            return self.answer_guide(retriever, confirmed, aspect, question)
+        others = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, pending[1:])]
+        return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0), *others],
+                              aspect, question, offered=OFFERED_CONFIRM)
 
     def current_holds(self, retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
         """Whether the conversation's guide holds the message's words (`_guide_holds`) strictly more than any guide the

@@ -70,22 +70,30 @@ def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None =
     return named[0] if len(named) == 1 else None
 
 
-# How a typed answer to an offer begins: "是的，…", "不用了", "对". The yes words apart: "是的，要多久" confirms and asks on.
-_YES_WORDS = r"是|是的|对|对的|嗯+|好|好的|行|可以|没错"
-_REPLY_WORDS = rf"{_YES_WORDS}|不是|不对|不用|不用了|不要|不要了|不需要|不需要了|没有|没有了|算了|谢谢"
-_REPLY_END = r"([，,。！!~～\s]|$)"
-_REPLY = re.compile(rf"^({_REPLY_WORDS}){_REPLY_END}")
-_YES = re.compile(rf"^({_YES_WORDS}){_REPLY_END}")
-
-
-def begins_as_reply(text: str) -> bool:
-    """Whether the message begins as a typed answer to an offer ("是的，…", "不用了"); "要不要报备" does not."""
-    return bool(_REPLY.match((text or "").strip()))
+# How a typed answer to an offer begins. Yes: "是的，…", "是啊", "是的要多久", "对，在哪办", "嗯要多久", "需要，…";
+# not "是不是…", "对了，…" (an aside), "好几个…", "可以网上办吗", "行政…". No: "不是这个，…", "不用了", "不要人工，…";
+# not "不要钱吗", "不用交钱吧" (questions).
+_END = r"(?=[，,。！!~～\s]|$)"
+_YES = re.compile(rf"^(嗯+|(是|对|好|行|没错)(的|啊|呀|呢|滴|哈|嘛)+|(是|对|好|行|可以|没错|需要|要的){_END})")
+YES_LEAD = re.compile(rf"{_YES.pattern}[，,。！!~～\s]*")  # the yes and its punctuation, to read what follows
+_NO = re.compile(rf"^(不是|不对|都不是|都不对|不用|不要|不需要|没有|算了)(这个|那个|这|那|的|啊|呀|吧|了)*{_END}")
+_THANKS = re.compile(rf"^(谢谢|多谢|好了|没事了){_END}")
 
 
 def begins_with_yes(text: str) -> bool:
-    """"是的，要多久", "对，在哪办": a yes, whatever follows it."""
+    """"是的，要多久", "对啊，收费吗", "是的要多久": a yes, whatever follows it."""
     return bool(_YES.match((text or "").strip()))
+
+
+def begins_with_no(text: str) -> bool:
+    """"不是这个，要多久", "不是啊，我问的是收费", "不用了": a no, whatever follows it."""
+    return bool(_NO.match((text or "").strip()))
+
+
+def begins_as_reply(text: str) -> bool:
+    """Whether the message begins as a typed answer to an offer (yes, no, thanks); "要不要报备" does not."""
+    stripped = (text or "").strip()
+    return begins_with_yes(stripped) or begins_with_no(stripped) or bool(_THANKS.match(stripped))
 
 
 def is_elliptical(text: str) -> bool:

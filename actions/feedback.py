@@ -21,11 +21,11 @@ from actions import memory, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
-from actions.dialogue import begins_as_reply
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, YES_LEAD, begins_as_reply, is_question
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
-from actions.turn_aspect import ASPECT_OF_INTENT, own_aspect
+from actions.turn_aspect import ASPECT_OF_INTENT
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (
@@ -180,8 +180,17 @@ class ActionSaveFeedbackComment(Action):
 
 
 def asks_instead(text: str) -> bool:
-    """Whether a message the NLU read as 是 / 不是 asks an aspect of a procedure instead ("要不要报备", "用不用本人去")."""
-    return bool(text) and not text.startswith("/") and not begins_as_reply(text) and asks_something(text)
+    """Whether a message the NLU read as 是 / 不是 asks an aspect of a procedure instead ("要不要报备", "用不用本人去"):
+    not when it begins as a reply ("不是这个，要多久" declines first), nor when it speaks of people ("不要人工，收不收费")."""
+    return (bool(text) and not text.startswith("/") and not begins_as_reply(text) and not PEOPLE_OR_GRIEVANCE.search(text)
+            and asks_something(text))
+
+
+def asked_on(text: str) -> str | None:
+    """The aspect a yes goes on to ask ("是的，要多久" -> time_limit), read from the words after the yes, only if they ask
+    something ("对，在线等，挺急的" asks nothing)."""
+    rest = YES_LEAD.sub("", text or "", count=1)
+    return detect_aspect(rest) if rest and is_question(rest) else None
 
 
 class ActionReplyConfirmation(Action):
@@ -222,7 +231,7 @@ class ActionReplyConfirmation(Action):
             return replies.unavailable(hotline), []
         first, *others = tracker.get_slot(SLOT_CANDIDATES)
         # "是的，要多久": yes, and the aspect it asks on instead of the one asked about
-        aspect = (own_aspect("affirm", text_of(tracker)) if affirmed else None) or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
+        aspect = (asked_on(text_of(tracker)) if affirmed else None) or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
         question = tracker.get_slot(SLOT_PENDING_QUESTION) or ""
         if affirmed:
             return ActionAnswer(self.services).answer_guide(retriever, retriever.guide(first), aspect, question)

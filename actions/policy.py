@@ -149,8 +149,7 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if result.decision == CONFIRM and result.guide is not None:
         # 不是 offers the guides close behind it (actions/feedback.py): the confirm already holds the message the
         # knowledge base's business, so how close they score decides, not how sure the best guess is.
-        others = near_misses(result, limits, in_scope=True)
-        return Decision(CONFIRM_GUIDE, result.guide_id, [c for c in others if c.guide_id != result.guide_id])
+        return Decision(CONFIRM_GUIDE, result.guide_id, near_misses(result, limits, in_scope=True, besides=result.guide_id))
     near = near_misses(result, limits)
     if turn.intent == OUT_OF_SCOPE_INTENT and not near:
         return Decision(REFUSE)
@@ -182,16 +181,12 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     (`Turn.about_current`) keep it against a confirm or nothing found, never against another guide answered or a
     hesitation between guides the retriever would each answer: "补个营业执照要几天" after company setup says its
     words, and is the licence-reissue guide's; "个体户怎么注销" after the registration, the deregistration guides'."""
-    hesitates = result.decision == AMBIGUOUS and (turn.aside or result.in_scope >= limits.out_of_scope_override_probability)
-    if turn.moves_on and turn.has_item and (hesitates or (result.decision == CONFIRM and not turn.about_current)):
+    if (turn.moves_on and turn.has_item
+            and (result.decision == AMBIGUOUS or (result.decision == CONFIRM and not turn.about_current))):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
         # ID-card question: the message describes its own item in none of a follow-up's forms, and the retriever,
         # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
-        # ask about those rather than answer the old matter again (a wrong guess costs one 不是). A hesitation, with no
-        # sign of turning aside, only when the retriever holds the message the knowledge base's business: "评上了有啥待遇"
-        # after the heritage-bearer guide scores four unrelated guides alike, none likely (in scope 0.17), and is about
-        # the matter at hand. (A confirm is followed however unsure: "还有我表哥…开了个小采石场，…找谁验收" confirms the
-        # lightning-protection guide at 0.21, the user's real next matter; a wrong one costs one 不是.)
+        # ask about those rather than answer the old matter again (a wrong guess costs one 不是).
         return False
     if result.decision in (CONFIRM, NONE):
         return True
@@ -212,16 +207,18 @@ def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bo
     return found is not None and not holds_item_words(found.best, result.candidates[0].best, coverage_share)
 
 
-def near_misses(result: RetrievalResult, limits: Thresholds, *, in_scope: bool = False) -> list[GuideCandidate]:
+def near_misses(result: RetrievalResult, limits: Thresholds, *, in_scope: bool = False,
+                besides: str | None = None) -> list[GuideCandidate]:
     """Guides close to the best one, worth offering when we cannot answer (none if nothing was close): only when the
     best guess is somewhat probable (a "not found" lists no random guides for chat), unless the retriever holds the
     message in scope already (`in_scope`: a confirm, whose 不是 leaves the next guesses to offer; or a question asking
-    an aspect of a matter told before, whose "哪个事项？" offers them as examples, actions/opening.py)."""
+    an aspect of a matter told before, whose "哪个事项？" offers them as examples, actions/opening.py). `besides`: the guide
+    a confirm asks about, which its 不是 leaves out: up to MAX_NEAR_MISSES others are offered."""
     if (result.confidence < limits.near_miss_probability and not in_scope) or not result.candidates:
         return []
     best = result.candidates[0].score
     margin = limits.near_miss_margin * result.spread
-    return [c for c in result.candidates[:MAX_NEAR_MISSES] if best - c.score <= margin]
+    return [c for c in result.candidates if c.guide_id != besides and best - c.score <= margin][:MAX_NEAR_MISSES]
 
 
 def current_is_close(result: RetrievalResult, current: str, margin: float, coverage_share: float = 0.0,

@@ -34,6 +34,7 @@ from knowledge.sources.aspects import (
     asks_how_to_go_about,
     asks_office_hours,
     asks_which_procedure,
+    asks_who_decides,
     detect_aspect,
 )
 
@@ -69,6 +70,9 @@ def turn_aspect(intent: str, text: str, *, in_conversation: bool, previous: str 
         # "周末上班不": the contacts' hours, though the NLU hears a time limit (or an overview, or nothing) in it; an
         # intent of another aspect keeps its say
         return CONTACT
+    if asks_who_decides(text) and ASPECT_OF_INTENT.get(intent) in (None, GENERAL, LOCATION, CONTACT):
+        # "谁批": the steps name the office that decides; the NLU hears a place or a contact in it
+        return PROCESS
     if previous and is_elliptical(text):
         return previous
     if asks_which_procedure(text):

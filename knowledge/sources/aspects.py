@@ -80,6 +80,17 @@ def asks_office_hours(question: str) -> bool:
             and detect_aspect(question) == CONTACT)
 
 
+# Who decides ("谁批", "由谁审批", "谁说了算"): the steps say which office reviews and decides (办理流程), where and whom
+# to call only where to go. After the place and the contact words ("谁审批，在哪个窗口" asks the place), which leave
+# "找谁批" to it.
+_WHO_DECIDES = re.compile(r"谁(来|去)?(批|审批|审核|核发|发证|决定|拍板|说了算)")
+
+
+def asks_who_decides(question: str) -> bool:
+    """Whether the question asks who approves (`_WHO_DECIDES`) and no other aspect ("谁批，要多久" asks the time)."""
+    return bool(_WHO_DECIDES.search(question)) and detect_aspect(question) == PROCESS
+
+
 # Checked in this order: the first aspect whose pattern matches wins ("网上交材料" is about
 # materials before it is about online service, "去哪交钱" is about the fee).
 _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -98,17 +109,18 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # 联系方式), not the procedure's time limit: before TIME_LIMIT, which reads "时间" too.
     (CONTACT, _OFFICE_HOURS),
     # "领的那段时间医保还要我自己交吗": 那段时间 is a period of the asker's life, not how long the procedure takes.
-    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|(?<!段)时间|当天|工作日"
+    (TIME_LIMIT, re.compile(r"多久|多长时间|几天|多少天|时限|期限|多快|(?<![那这]段)时间|当天|工作日"
                             # "要等几个月才能拿到", not "宝宝几个月出牙" nor "骨折要几个月能好": of a licence or a decision
                             r"|(等|要|需要|得)(个)?几(个月|周)(才|能|才能|可以)?(拿|下来|办|批|出证|下证|到手)"
                             r"|(等|要)(个)?几(个月|周)[吗呢啊?？。]*$"
                             # "续期该啥时候申请": when, of the procedure ("成绩什么时候出来", "作业什么时候交" are not)
                             r"|(什么|啥)时候(能|申请|办|提交|报|领证|下证|批)")),
     (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线(?!下(?!载|单))|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
-    (CONTACT, re.compile(r"电话|联系|咨询|找谁|打给|热线|号码|哪个部门|谁负责|负责单位")),
+    (CONTACT, re.compile(r"电话|联系|咨询|找谁(?!来?(批|审批|审核|核发|发证|决定|拍板))|打给|热线|号码|哪个部门|谁负责|负责单位")),
     # "找哪家医院": which place to go to, as "去哪"
     (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|找哪家|到哪家|哪个大厅|几楼"
                           r"|哪家[^，,。？?]{0,6}(能|可以)(办|做|申请|受理|审批|开|领|拿)")),
+    (PROCESS, _WHO_DECIDES),
     (CONDITIONS, re.compile(r"条件|能不能|可以不可以|能否|是否可以|符合|资格|要求|够不够|行不行|能办吗|才能|才可以|"
                             r"能[^，,。？?]{1,15}(不|吗|么)[?？。]*$")),
     (PROCESS, re.compile(r"流程|步骤|怎么办|如何办|怎么弄|怎么搞|程序|手续|怎么申请|如何申请|咋办|环节")),

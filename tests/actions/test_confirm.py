@@ -82,12 +82,15 @@ def test_a_real_handoff_stays_a_handoff(services: Services, records: Records, te
     assert custom(messages, "handoff") is not None
 
 
-@pytest.mark.parametrize(("text", "intent"), [("要不要本人去", "deny"), ("要不要交钱", "deny"), ("用不用本人去", "affirm")])
-def test_a_question_the_nlu_took_for_yes_or_no_is_answered(services: Services, records: Records, text: str, intent: str) -> None:
+@pytest.mark.parametrize(("text", "intent", "section"), [("要不要交钱", "deny", "收费标准"), ("用不用本人去", "affirm", "网上办理"),
+                                                     ("要不要本人去", "deny", "网上办理")])
+def test_a_question_the_nlu_took_for_yes_or_no_is_answered(services: Services, records: Records, text: str, intent: str,
+                                                           section: str) -> None:
     # "要不要报备" holds 不要: the NLU may call it deny; "好的。还有什么想了解的" would leave the question unanswered.
     messages, slots = run_action(ActionReplyConfirmation(services), tracker_for(text, intent, {"guide_id": "seal-engraving"}))
+    seal = parsed_guide("seal-engraving")
     assert custom(messages, "answer")["guide"]["id"] == "seal-engraving"
-    assert parsed_guide("seal-engraving").contacts[0].phone in texts(messages)
+    assert seal.section(section).text.strip().splitlines()[0] in texts(messages) and seal.contacts[0].phone in texts(messages)
     assert slots["guide_id"] == "seal-engraving"
 
 
@@ -119,3 +122,33 @@ def test_yes_with_another_aspect_answers_that_aspect(services: Services, records
     assert custom(messages, "answer")["guide"]["id"] == "seal-engraving"
     assert parsed_guide("seal-engraving").section("收费标准").text.strip().splitlines()[0] in texts(messages)
     assert slots["guide_id"] == "seal-engraving" and slots["offered"] is None
+
+
+def test_the_same_aspect_asked_again_instead_of_yes_is_answered_not_asked_again(services: Services, records: Records) -> None:
+    # "您问的是【公章刻制备案】的办理时限吗？" then "要多久": asking the confirm again would loop
+    messages, slots = run_action(ActionAnswer(services), tracker_for("要多久", "ask_time_limit", PENDING))
+    assert custom(messages, "confirm") is None
+    assert parsed_guide("seal-engraving").section("办理时限").text.strip().splitlines()[0] in texts(messages)
+    assert slots["guide_id"] == "seal-engraving"
+
+
+@pytest.mark.parametrize(("text", "intent"), [("不是这个，要多久", "deny"), ("不是啊，我问的是收费", "deny"), ("不是这个，要多久", "ask_time_limit")])
+def test_a_no_that_goes_on_asking_never_asks_about_the_declined_guide_again(services: Services, records: Records, text: str,
+                                                                          intent: str) -> None:
+    action = ActionReplyConfirmation(services) if intent == "deny" else ActionAnswer(services)
+    messages, slots = run_action(action, tracker_for(text, intent, PENDING))
+    asked = custom(messages, "confirm")
+    assert (asked is None or asked["guide"]["id"] != "seal-engraving") and custom(messages, "answer") is None
+    assert slots.get("guide_id") != "seal-engraving"
+
+
+@pytest.mark.parametrize("text", ["？？？", "😂😂"])
+def test_noise_at_a_pending_confirm_is_no_new_aspect_to_ask_about(services: Services, records: Records, text: str) -> None:
+    messages, _slots = run_action(ActionAnswer(services), tracker_for(text, "nlu_fallback", PENDING))
+    assert custom(messages, "confirm") is None and custom(messages, "answer") is None
+
+
+def test_yes_to_people_with_a_question_about_them_still_hands_over(services: Services, records: Records) -> None:
+    offered = {"offered": "handoff", "candidates": ["license-reissue"]}
+    messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("需要，人工电话多少", "affirm", offered))
+    assert custom(messages, "handoff") is not None and records.rows("handoffs")

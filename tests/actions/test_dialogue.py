@@ -196,9 +196,11 @@ def test_any_sign_of_a_question(text: str, asks: bool) -> None:
 
 
 @pytest.mark.parametrize(("text", "reply", "yes"), [
-    ("是", True, True), ("是的，要多久", True, True), ("对，在哪办", True, True), ("嗯嗯", True, True),
-    ("不用了", True, False), ("不是，我问的是开饭店", True, False), ("谢谢", True, False),
+    ("是", True, True), ("是的，要多久", True, True), ("对，在哪办", True, True), ("嗯嗯", True, True), ("是的要多久", True, True),
+    ("是啊", True, True), ("对啊，收费吗", True, True), ("需要，人工电话多少", True, True),
+    ("不用了", True, False), ("不是，我问的是开饭店", True, False), ("不是这个，要多久", True, False), ("谢谢", True, False),
     ("要不要报备", False, False), ("是不是要先备案", False, False), ("不要钱吗", False, False), ("好几个部门都要跑吗", False, False),
+    ("对了，还有个事", False, False), ("可以网上办吗", False, False), ("不用交钱吧", False, False),
 ])
 def test_a_typed_answer_to_an_offer_is_told_from_a_question(text: str, reply: bool, yes: bool) -> None:
     assert begins_as_reply(text) is reply and begins_with_yes(text) is yes

@@ -213,16 +213,11 @@ def test_turning_aside_to_a_described_matter_follows_the_retrievers_best_guide_e
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
 
-@pytest.mark.parametrize(("in_scope", "aside", "kind"), [(0.9, False, CLARIFY), (0.17, False, ANSWER_GUIDE), (0.17, True, CLARIFY)])
-def test_a_hesitation_between_unlikely_guides_does_not_leave_the_conversation(in_scope: float, aside: bool, kind: str) -> None:
-    """"评上了有啥待遇" after the heritage-bearer guide: its own words, and four unrelated guides scored alike, none of
-    them likely in scope: the matter at hand, not "请问是哪一个？". The same hesitation held in scope, or after "对了，…",
-    asks which one."""
-    candidates = [covering("loan", 0.80, 0.4), covering("arbitration", 0.79, 0.4), covering("jobless", 0.60, 0.0)]
-    found = RetrievalResult("q", AMBIGUOUS, "fee", 0.04, in_scope, False, candidates=candidates, choices=candidates[:2], spread=0.1)
-    moving = Turn(text="…", intent="ask_fee", aspect="fee", current="jobless", names_item=True, describes_item=True, aside=aside)
-    decision = decide(moving, found, COVERING)
-    assert decision.kind == kind and (kind != ANSWER_GUIDE or decision.guide_id == "jobless")
+def test_no_to_a_confirm_leaves_three_other_guides_to_offer() -> None:
+    """"卖虾苗的许可在哪个窗口办": the right guide fourth, close behind; 不是 to the first leaves the next three, not two."""
+    found = result(CONFIRM, "a", confidence=0.1, in_scope=0.6, scores={"a": 0.80, "b": 0.79, "c": 0.79, "d": 0.78, "e": 0.60})
+    decision = decide(Turn(text="…", intent="ask_location", aspect="location", names_item=True), found, LIMITS)
+    assert decision.kind == CONFIRM_GUIDE and [c.guide_id for c in decision.near] == ["b", "c", "d"]
 
 
 def test_a_follow_ups_own_words_are_no_other_matter() -> None:

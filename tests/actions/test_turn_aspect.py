@@ -133,3 +133,13 @@ def test_when_the_office_is_open_is_a_contact_question_whatever_the_intent() -> 
     for intent in ("ask_time_limit", "ask_location", "out_of_scope"):
         assert turn_aspect(intent, "周末上班不", in_conversation=True, previous="materials", pending=None) == "contact"
     assert turn_aspect("ask_time_limit", "审批要多长时间", in_conversation=True, previous=None, pending=None) == "time_limit"
+
+
+def test_who_approves_is_asked_of_the_steps_whatever_place_or_contact_the_nlu_hears() -> None:
+    # 办理流程 names the office that reviews and decides; the NLU reads "谁批" as a place
+    for intent in ("ask_location", "ask_contact", "nlu_fallback"):
+        assert turn_aspect(intent, "谁批", in_conversation=True, previous="materials", pending=None) == "process"
+    assert turn_aspect("ask_time_limit", "谁批，要多久", in_conversation=True, previous=None, pending=None) == "time_limit"
+    assert turn_aspect("ask_contact", "找谁", in_conversation=True, previous=None, pending=None) == "contact"
+    assert turn_aspect("ask_location", "谁审批，在哪个窗口", in_conversation=True, previous=None, pending=None) == "location"
+    assert turn_aspect("ask_contact", "这事需要找谁批", in_conversation=True, previous=None, pending=None) == "process"

@@ -48,6 +48,7 @@ def test_general_question_names_no_aspect(question: str) -> None:
 @pytest.mark.parametrize(("question", "aspect"), [
     ("领的那段时间医保还要我自己交吗", None),  # a period of the asker's life, not how long the procedure takes
     ("这段时间能办吗", "conditions"),
+    ("审批需要一段时间吗", "time_limit"),
     ("要多长时间", "time_limit"),
     ("想查查是不是跟那活有关，找哪家医院", "location"),
 ])
