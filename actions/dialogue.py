@@ -70,13 +70,14 @@ def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None =
     return named[0] if len(named) == 1 else None
 
 
-# How a typed answer to an offer begins. Yes: "是的，…", "是啊", "是的要多久", "对，在哪办", "嗯要多久", "需要，…";
-# not "是不是…", "对了，…" (an aside), "好几个…", "可以网上办吗", "行政…". No: "不是这个，…", "不用了", "不要人工，…";
-# not "不要钱吗", "不用交钱吧" (questions).
+# How a typed answer to an offer begins. Yes: "是的，…", "是啊", "是的要多久", "对，在哪办", "嗯要多久", "行吧", "需要，…";
+# not "是不是…", "对了，…" (an aside), "好几个…", "可以网上办吗", "行政…". No: "不是刻章，…", "不对不对…", "并不是…",
+# whatever follows; "不用了", "不要人工，…" only as words of their own: "不要钱吗", "不用交钱吧" are questions.
 _END = r"(?=[，,。！!~～\s]|$)"
-_YES = re.compile(rf"^(嗯+|(是|对|好|行|没错)(的|啊|呀|呢|滴|哈|嘛)+|(是|对|好|行|可以|没错|需要|要的){_END})")
+_YES = re.compile(rf"^([嗯恩]+|(是|对|好|行|没错)(的|啊|呀|呢|滴|哈|嘛|吧)+|(是是|对对|好好|对头|是|对|好|行|可以|没错|需要|要的){_END})")
 YES_LEAD = re.compile(rf"{_YES.pattern}[，,。！!~～\s]*")  # the yes and its punctuation, to read what follows
-_NO = re.compile(rf"^(不是|不对|都不是|都不对|不用|不要|不需要|没有|算了)(这个|那个|这|那|的|啊|呀|吧|了)*{_END}")
+_NO = re.compile(rf"^(不是|不对|不太对|不不|并不|错了|都不是|都不对)"
+                 rf"|^(不用|不要|不需要|没有|算了)(这个|那个|这|那|的|啊|呀|吧|了)*{_END}")
 _THANKS = re.compile(rf"^(谢谢|多谢|好了|没事了){_END}")
 
 

@@ -132,7 +132,9 @@ def test_the_same_aspect_asked_again_instead_of_yes_is_answered_not_asked_again(
     assert slots["guide_id"] == "seal-engraving"
 
 
-@pytest.mark.parametrize(("text", "intent"), [("不是这个，要多久", "deny"), ("不是啊，我问的是收费", "deny"), ("不是这个，要多久", "ask_time_limit")])
+@pytest.mark.parametrize(("text", "intent"), [("不是这个，要多久", "deny"), ("不是啊，我问的是收费", "deny"), ("不是这个，要多久", "ask_time_limit"),
+                                           ("不是刻章，收费吗", "deny"), ("不对不对，要多久", "deny"),
+                                           ("不不不，要多久", "ask_time_limit")])
 def test_a_no_that_goes_on_asking_never_asks_about_the_declined_guide_again(services: Services, records: Records, text: str,
                                                                           intent: str) -> None:
     action = ActionReplyConfirmation(services) if intent == "deny" else ActionAnswer(services)

@@ -201,6 +201,8 @@ def test_any_sign_of_a_question(text: str, asks: bool) -> None:
     ("不用了", True, False), ("不是，我问的是开饭店", True, False), ("不是这个，要多久", True, False), ("谢谢", True, False),
     ("要不要报备", False, False), ("是不是要先备案", False, False), ("不要钱吗", False, False), ("好几个部门都要跑吗", False, False),
     ("对了，还有个事", False, False), ("可以网上办吗", False, False), ("不用交钱吧", False, False),
+    ("不是刻章，收费吗", True, False), ("不对不对，要多久", True, False), ("并不是，要多久", True, False), ("行吧，要多久", True, True),
+    ("对对，去哪办", True, True), ("恩，收费吗", True, True),
 ])
 def test_a_typed_answer_to_an_offer_is_told_from_a_question(text: str, reply: bool, yes: bool) -> None:
     assert begins_as_reply(text) is reply and begins_with_yes(text) is yes
