@@ -139,6 +139,10 @@ class ActionAnswer(Action):
                            current_holds=self.current_holds(retriever, text, current, result),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
+        if decision.kind == policy.ASK_ITEM:  # before any joined read: the confirm left open is the nearer context
+            again = self._confirm_again(tracker, retriever, text, intent, aspect)
+            if again is not None:
+                return again
         guesses: list[GuideCandidate] = []
         asked_with = text  # the question a pick of the offered guides answers
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
@@ -150,10 +154,6 @@ class ActionAnswer(Action):
                 guesses = joined.guesses(decision, policy.Thresholds.from_settings(config))
                 if guesses:  # not placed together either: "哪个事项？" offers the guides closest to the matter told
                     decision, asked_with = policy.Decision(policy.ASK_ITEM), joined.text
-        if decision.kind == policy.ASK_ITEM:
-            again = self._confirm_again(tracker, retriever, text, intent, aspect)
-            if again is not None:
-                return again
         if current is not None and _moves_to_another(decision, result, current):
             # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
             # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is

@@ -192,6 +192,16 @@ def test_a_question_the_assistant_is_unsure_of_is_confirmed_once(assistant: Assi
     assert_guide_answer(chat.say("在哪办？"), "gas-connection", "办理地点")
 
 
+def test_asking_on_instead_of_yes_keeps_the_guide_asked_about(assistant: Assistant) -> None:
+    # Not 是 but another question: the confirm is asked again for that aspect, and "是的，要多久" answers it and asks on.
+    chat = assistant.chat()
+    assert chat.say("燃气开户多少钱").payload("confirm")["guide"]["id"] == "gas-connection"
+    again = chat.say("在哪办")
+    assert again.answer is None and again.payload("confirm")["guide"]["id"] == "gas-connection", again
+    assert "【用气报装】的办理地点吗" in again.text
+    assert_guide_answer(chat.say("是的，要多久"), "gas-connection", "办理时限")
+
+
 def test_deny_after_an_answer(assistant: Assistant) -> None:
     chat = assistant.chat()
     chat.say("用气报装多少钱")
