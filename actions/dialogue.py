@@ -75,7 +75,7 @@ def resolve_pick(text: str, options: Sequence[Option], entity_pick: str | None =
 # whatever follows; "不用了", "不要人工，…" only as words of their own: "不要钱吗", "不用交钱吧" are questions.
 _END = r"(?=[，,。！!~～\s]|$)"
 _YES = re.compile(rf"^([嗯恩]+|(是|对|好|行|没错)(的|啊|呀|呢|滴|哈|嘛|吧)+|(是是|对对|好好|对头|是|对|好|行|可以|没错|需要|要的){_END})")
-YES_LEAD = re.compile(rf"{_YES.pattern}[，,。！!~～\s]*")  # the yes and its punctuation, to read what follows
+_YES_LEAD = re.compile(rf"{_YES.pattern}[，,。！!~～\s]*")  # the yes and its punctuation
 _NO = re.compile(rf"^(不是|不对|不太对|不不|并不|错了|都不是|都不对)"
                  rf"|^(不用|不要|不需要|没有|算了)(这个|那个|这|那|的|啊|呀|吧|了)*{_END}")
 _THANKS = re.compile(rf"^(谢谢|多谢|好了|没事了){_END}")
@@ -84,6 +84,11 @@ _THANKS = re.compile(rf"^(谢谢|多谢|好了|没事了){_END}")
 def begins_with_yes(text: str) -> bool:
     """"是的，要多久", "对啊，收费吗", "是的要多久": a yes, whatever follows it."""
     return bool(_YES.match((text or "").strip()))
+
+
+def after_yes(text: str) -> str:
+    """What follows a leading yes and its punctuation ("是的，要多久" -> "要多久"); the text itself without one."""
+    return _YES_LEAD.sub("", (text or "").strip(), count=1)
 
 
 def begins_with_no(text: str) -> bool:

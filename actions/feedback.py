@@ -21,7 +21,7 @@ from actions import memory, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, YES_LEAD, begins_as_reply, is_question
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, after_yes, begins_as_reply, is_question
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -189,7 +189,7 @@ def asks_instead(text: str) -> bool:
 def asked_on(text: str) -> str | None:
     """The aspect a yes goes on to ask ("是的，要多久" -> time_limit), read from the words after the yes, only if they ask
     something ("对，在线等，挺急的" asks nothing)."""
-    rest = YES_LEAD.sub("", text or "", count=1)
+    rest = after_yes(text)
     return detect_aspect(rest) if rest and is_question(rest) else None
 
 

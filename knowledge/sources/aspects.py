@@ -83,7 +83,8 @@ def asks_office_hours(question: str) -> bool:
 # Who decides ("谁批", "由谁审批", "谁说了算"): the steps say which office reviews and decides (办理流程), where and whom
 # to call only where to go. After the place and the contact words ("谁审批，在哪个窗口" asks the place), which leave
 # "找谁批" to it.
-_WHO_DECIDES = re.compile(r"谁(来|去)?(批|审批|审核|核发|发证|决定|拍板|说了算)")
+_DECIDES = r"(批|审批|审核|核发|发证|决定|拍板|说了算)"
+_WHO_DECIDES = re.compile(rf"谁(来|去)?{_DECIDES}")
 
 
 def asks_who_decides(question: str) -> bool:
@@ -116,7 +117,7 @@ _ASPECT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                             # "续期该啥时候申请": when, of the procedure ("成绩什么时候出来", "作业什么时候交" are not)
                             r"|(什么|啥)时候(能|申请|办|提交|报|领证|下证|批)")),
     (ONLINE, re.compile(r"网上|线上|网办|网申|网站|在线(?!下(?!载|单))|手机上|小程序|app|APP|公众号|不用跑|不去现场|邮寄")),
-    (CONTACT, re.compile(r"电话|联系|咨询|找谁(?!来?(批|审批|审核|核发|发证|决定|拍板))|打给|热线|号码|哪个部门|谁负责|负责单位")),
+    (CONTACT, re.compile(rf"电话|联系|咨询|找谁(?!来?{_DECIDES})|打给|热线|号码|哪个部门|谁负责|负责单位")),
     # "找哪家医院": which place to go to, as "去哪"
     (LOCATION, re.compile(r"哪里|哪儿|哪办|在哪|地址|地点|窗口|去哪|找哪家|到哪家|哪个大厅|几楼"
                           r"|哪家[^，,。？?]{0,6}(能|可以)(办|做|申请|受理|审批|开|领|拿)")),
