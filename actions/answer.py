@@ -145,7 +145,8 @@ class ActionAnswer(Action):
                 return again
         guesses: list[GuideCandidate] = []
         asked_with = text  # the question a pick of the offered guides answers
-        if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT):
+        if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT,
+                                 weak_choice=result.in_scope < config.out_of_scope_override_probability):
             joined = opening.with_opening(tracker, retriever, turn, aspect, config, intent_asks=intent in ASPECT_OF_INTENT)
             if joined is not None and joined.placed and joined.decision is not None:
                 text, result, decision = joined.text, joined.result, joined.decision

@@ -81,14 +81,17 @@ _WHAT_TO_DO = re.compile(r"(咋|怎么|如何)(?!样)[^\s，,。；;？?！!、]
 _MARKET_HOW_MUCH = re.compile(r"(卖|赚|挣|值|售|买|涨|跌|价)[^，,。；;？?！!]{0,3}多少[?？。！!呢啊呀吧]*$")
 
 
-def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: bool) -> bool:
+def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: bool, *, weak_choice: bool = False) -> bool:
     """Whether a message with no guide in the conversation should be read with the matter described before it:
     - it asks an aspect but names no item ("要准备什么"), and alone it is not placed (which item? not found, refused);
     - it asks no aspect but what to do or how much, in words of its own, the thing itself left out ("机器搬不动咋检",
       "太旧了咋整", "政府能帮多少": `_WHAT_TO_DO`), and alone it is not placed: with the situation told before it, it
       may be (`with_opening` then checks it only adds to that situation). A question of its own item ("股票开户怎么弄",
       "申根签证需要存款证明吗") is its own matter;
-    - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found.
+    - it points back ("这个要跟政府报备吗") and alone only a confirm or a choice of guides is found;
+    - alone it gets a choice of guides none of which the retriever finds the knowledge base's business (`weak_choice`: in scope
+      below out_of_scope_override_probability; "一个月能拿多少" after "我们几个人想合伙开个公司" lists mortgage, bank
+      account…): a guess, no more placed than "not found", so it is read like the first case.
     Never a remark that asks nothing ("嗯嗯好的"), a bare "？？？", a complaint or words to the assistant itself
     ("你到底懂不懂啊？") that asks no aspect. `intent_asks`: the NLU's intent is an aspect's."""
     if turn.current is not None:
@@ -101,9 +104,9 @@ def wants_opening(turn: policy.Turn, decision: policy.Decision, intent_asks: boo
         # "一斤能卖多少" after "公司账上没钱了": a price or takings, whatever aspect the NLU hears in it (ask_fee), is no
         # question about the situation told before.
         return False
-    if decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY):
+    if decision.kind == policy.CONFIRM_GUIDE or (decision.kind == policy.CLARIFY and not weak_choice):
         return refers_back(turn.text) and (turn.asks or intent_asks or turn.question)
-    if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE):
+    if decision.kind not in (policy.ASK_ITEM, policy.NOT_FOUND, policy.REFUSE, policy.CLARIFY):
         return False
     if _asks_aspect(turn, intent_asks):
         return True

@@ -47,7 +47,9 @@ class Turn:
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
     states_matter: bool = False  # tells the user's situation, asks nothing (actions/dialogue.py `states_a_matter`)
-    own_words: bool = True  # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`)
+    # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`) that the answered guide
+    # says (actions/answer.py `answered_says`: "镇上能交申请不" has 镇上, which no guide says)
+    own_words: bool = True
     # The conversation's guide says most of the message's own words ("交强险也要买吗" after the farm-machinery guide
     # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
     # NLU calls it or another guide scores.
@@ -174,10 +176,13 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     a gas question: both 注销 guides are sure). For a message in a follow-up's form, or naming no item,
     unsure is no reason to leave: a confirm, nothing found, or a hesitation between guides none of which it
     would answer ("到哪儿去申请", "收钱吗" match every guide a little); a message with its own item words
-    (`Turn.moves_on`) follows a confirm to the other guide. A message that only adds a circumstance
-    ("要是房子是租的呢"), or has no words but a follow-up's own ("过期了怎么办": the ID-card guide is sure of 过期;
-    "开发票怎么弄" has its own 开发票 and leaves), stays even when another guide is answered, unless the retriever
-    is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
+    (`Turn.moves_on`) follows a confirm to the other guide. A message with no words but a follow-up's own
+    ("过期了怎么办": the ID-card guide is sure of 过期; "要带什么": a guide whose sample question says 带 is sure
+    of it; "开发票怎么弄" has its own 开发票 and leaves), or whose own words the answered guide does not say
+    ("镇上能交申请不"), stays however sure the retriever is of one or several other guides: that certainty rests on
+    the way of asking, nothing in the message names another matter (`Turn.own_words`). A message
+    that only adds a circumstance ("要是房子是租的呢") stays even when another guide is answered, unless the
+    retriever is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
     (`Turn.about_current`) keep it against a confirm or nothing found, never against another guide answered or a
     hesitation between guides the retriever would each answer: "补个营业执照要几天" after company setup says its
     words, and is the licence-reissue guide's; "个体户怎么注销" after the registration, the deregistration guides'."""
@@ -188,11 +193,11 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
         # not sure enough to answer, points at other guides (the conversation's is not close, current_is_close):
         # ask about those rather than answer the old matter again (a wrong guess costs one 不是).
         return False
-    if result.decision in (CONFIRM, NONE):
+    if result.decision in (CONFIRM, NONE) or not turn.own_words:
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure
-    return (turn.hypothetical or not turn.own_words) and result.confidence < limits.context_switch_probability
+    return turn.hypothetical and result.confidence < limits.context_switch_probability
 
 
 def outcovered(result: RetrievalResult, named: str, coverage_share: float) -> bool:

@@ -7,9 +7,10 @@ retrieval features of a question (``FEATURES``): ``scope`` (is it the knowledge 
 question or off-topic?) and ``known`` (is its best hit the right guide, or does the knowledge base
 lack the procedure?), from examples the knowledge base itself provides:
 
-- its guides' sample ``questions:``, 常见问题 headings, and aliases asked with an aspect
-  ("装自来水要多久"), each scored with its own chunk left out of the search (a citizen's words are
-  never verbatim in the index): right when their guide comes first;
+- its guides' sample ``questions:`` and 常见问题 headings, asked without their guide's own names as
+  citizens ask (``examples_from``), and aliases asked with an aspect ("装自来水要多久"), each scored
+  with its own chunk left out of the search (a citizen's words are never verbatim in the index): right
+  when their guide comes first;
 - the same examples asked once more with their whole guide left out: a procedure the knowledge
   base does not have ("unknown"; its best hit is wrong by construction);
 - the out-of-scope anchors (knowledge/out_of_scope.yml), each left out: off-topic.
@@ -82,8 +83,9 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # `build --if-changed` (make run) rebuilds a version of an older format, so an upgrade takes effect.
 # 2 = item words (common_words) and the lead feature; 3 = the "not found" line also bounded by the held-out
 # guides' own questions (calibration_inscope_not_found), with the broadened anchors; 4 = that line at the anchors'
-# 10% quantile instead of 3% (calibration_confirm_offtopic: more "您问的是…吗？", fewer wrong "not found").
-DECISION_FORMAT = 4
+# 10% quantile instead of 3% (calibration_confirm_offtopic: more "您问的是…吗？", fewer wrong "not found");
+# 5 = sample questions asked without their guide's names (examples_from).
+DECISION_FORMAT = 5
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused
 # 1.5-3 points fewer off-topic questions on the development sets. `known` (is the best hit right) reads
@@ -101,6 +103,7 @@ POSITIVE, ORPHAN = "positive", "unknown"  # example kinds in the fit (besides AN
 # Scoring one example costs a search: a 5,000-guide knowledge base has ~60,000 of them, so a build
 # calibrates on a random sample of its positives (spread over all guides' folds) and all anchors.
 MAX_POSITIVES = 2000
+MIN_UNNAMED = 4  # characters a sample question keeps without its guide's names ("要多久" is not a question)
 
 
 class CalibrationError(RuntimeError):
@@ -185,18 +188,29 @@ class Example:
 
 
 def examples_from(retriever: Retriever, vectors: np.ndarray, folds: int = FOLDS) -> list[Example]:
-    """The knowledge base's own positives and negatives, guides spread over folds at random."""
+    """The knowledge base's own positives and negatives, guides spread over folds at random.
+
+    A sample question or 常见问题 heading is asked without its own guide's names ("施工许可证多久能批下来"
+    → "多久能批下来"; ``without_names``): the guide's author writes them, citizens mostly describe their case
+    instead ("路边绿化带的树要挪个位置，申请交了几天能批"). Fitted on named examples, the model learnt that
+    a right answer scores like a named question and asked "您问的是…吗？" for most citizens' questions about
+    added guides; asked without the names, right and unknown examples look like citizens' (dev sets)."""
     data = retriever.data
     guide_ids = sorted(data.guides)
     random.Random(SEED).shuffle(guide_ids)
     fold_of = {guide_id: index % folds for index, guide_id in enumerate(guide_ids)}
+    # Each guide's own names, longest first (a title before the alias inside it); an alias two guides share is both's.
+    names_of = {guide_id: sorted({name.lower() for name in (guide["title"], *guide["aliases"]) if len(name) >= 2}, key=len, reverse=True)
+                for guide_id, guide in data.guides.items()}
     examples: list[Example] = []
     anchors = 0
     for index, chunk in enumerate(data.chunks):
         if chunk.kind == QUESTION and chunk.guide_id:
-            examples.append(Example(chunk.text, QUESTION, chunk.guide_id, (index,), fold_of[chunk.guide_id], vectors[index]))
+            text = without_names(chunk.text, names_of.get(chunk.guide_id, []))
+            vector = vectors[index] if text == chunk.text else None  # a changed text is embedded anew
+            examples.append(Example(text, QUESTION, chunk.guide_id, (index,), fold_of[chunk.guide_id], vector))
         elif chunk.kind == FAQ and chunk.guide_id:
-            question = chunk.content.split("\n", 1)[0].strip()
+            question = without_names(chunk.content.split("\n", 1)[0].strip(), names_of.get(chunk.guide_id, []))
             examples.append(Example(question, FAQ, chunk.guide_id, (index,), fold_of[chunk.guide_id]))
         elif chunk.kind == ANCHOR:
             examples.append(Example(chunk.text, ANCHOR, None, (index,), anchors % folds, vectors[index]))
@@ -212,6 +226,17 @@ def examples_from(retriever: Retriever, vectors: np.ndarray, folds: int = FOLDS)
         keep = {id(e) for e in random.Random(SEED).sample(positives, MAX_POSITIVES)}
         examples = [e for e in examples if not e.guide_id or id(e) in keep]
     return examples
+
+
+def without_names(text: str, names: Sequence[str]) -> str:
+    """`text` lower-cased (as retrieval reads it) without any of `names` (lower-cased, longest first), or the
+    text itself when none occurs or what is left is too short to be a question (punctuation not counted).
+    What is left may be a fragment ("在哪里执照"): citizens type fragments too."""
+    lowered = text.lower()
+    for name in names:
+        lowered = lowered.replace(name, "")
+    left = sum(1 for char in lowered if char.isalnum())
+    return lowered if lowered != text.lower() and left >= MIN_UNNAMED else text
 
 
 def _threshold(p_negative: np.ndarray, share: float) -> float:
@@ -265,7 +290,8 @@ def calibrate(
     """Fit the decision model on the knowledge base behind `retriever` (see the module docstring).
 
     `vectors` and `chunk_terms` are the index's own, row for row with its chunks; `encode` embeds
-    the few calibration texts that are not chunks (FAQ headings, alias phrasings)."""
+    the calibration texts that are not chunks (FAQ headings, alias phrasings, sample questions without
+    their guide's names)."""
     data = retriever.data
     words = common_question_words(data, settings.item_words_share, settings.item_words_min_guides)
     data.common_words = frozenset(words)  # the staged version's: its examples are searched as real questions will be
@@ -312,7 +338,8 @@ def calibrate(
     model.report = {
         "method": f"两个逻辑回归：属于本知识库的问题 vs 无关话题（{', '.join(SCOPE_INPUTS)}）；"
                   f"找对指南 vs 知识库里没有的事项（{', '.join(KNOWN_INPUTS)}）。"
-                  f"指南分 {len(set(fold_of.tolist()))} 折交叉验证，样例本身的切块不参与检索；“知识库里没有的事项”= 去掉整个指南后再问它的问法",
+                  f"指南分 {len(set(fold_of.tolist()))} 折交叉验证，样例本身的切块不参与检索，典型问法和常见问题标题去掉本指南的名称再问；"
+                  "“知识库里没有的事项”= 去掉整个指南后再问它的问法",
         "examples": {"positive": positives, "negative": anchors, **by_kind, ORPHAN: int((kind == ORPHAN).sum())},
         "cv": _rates(scope, known, right, kind, model),
         "targets": {"unknown_answered": settings.calibration_unknown_answered, "confirm_offtopic": settings.calibration_confirm_offtopic,

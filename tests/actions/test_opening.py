@@ -117,6 +117,19 @@ def test_a_declined_guide_is_not_offered_beside_another() -> None:
     assert [choice.guide_id for choice in kept.near] == ["seal-engraving"]
 
 
+@pytest.mark.parametrize(("weak_choice", "points_back", "wanted"), [
+    (True, False, True),  # "一个月能拿多少": a list of guides none of which the retriever finds ours is a guess
+    (False, False, False),  # a list the retriever finds ours is the answer to the message itself
+    (False, True, True),  # "这个要跟政府报备吗": points back at the matter told before
+])
+def test_a_list_of_guides_is_read_with_the_matter_before_only_when_weak_or_pointing_back(weak_choice: bool, points_back: bool,
+                                                                                      wanted: bool) -> None:
+    text = "这个一个月能拿多少" if points_back else "一个月能拿多少"
+    turn = policy.Turn(text=text, intent="ask_fee", aspect="fee", names_item=True, asks=True, question=True)
+    choice = policy.Decision(policy.CLARIFY, near=[GuideCandidate("bank-account", "企业银行开户", 0.6)])
+    assert opening.wants_opening(turn, choice, True, weak_choice=weak_choice) is wanted
+
+
 def test_a_no_counts_as_declining_only_after_a_confirm() -> None:
     confirmed = _earlier(("我们几个人想合伙开个公司", "您问的是【企业开办】吗？（点按钮，或回复“是”“不是”）"),
                          ("不是", "好的。知识库里没有其他能准确回答这个问题的办事指南。"))

@@ -135,12 +135,25 @@ def test_a_new_circumstance_stays_even_when_other_guides_are_close() -> None:
     assert (decide(hypothetical, found, STAYING).kind, decide(hypothetical, found, STAYING).guide_id) == (ANSWER_GUIDE, "water")
 
 
-@pytest.mark.parametrize(("confidence", "kind", "guide_id"), [(0.5, ANSWER_GUIDE, "water"), (0.95, ANSWER_RESULT, "gas")])
-def test_a_new_circumstance_leaves_only_for_a_switch_sure_answer(confidence: float, kind: str, guide_id: str) -> None:
+@pytest.mark.parametrize(("confidence", "own_words", "kind", "guide_id"), [
+    (0.5, True, ANSWER_GUIDE, "water"),
+    (0.95, True, ANSWER_RESULT, "gas"),  # "要是房子是租别人的呢": words of its own, and the retriever switch-sure
+    (0.95, False, ANSWER_GUIDE, "water"),  # "要是过期了呢": nothing of its own, however sure
+])
+def test_a_new_circumstance_leaves_only_for_a_switch_sure_answer(confidence: float, own_words: bool, kind: str,
+                                                                 guide_id: str) -> None:
     """"要是房子是租别人的呢" after a clinic question: 公共租赁住房 answered at 0.5 is no reason to leave."""
-    hypothetical = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, hypothetical=True)
+    hypothetical = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, hypothetical=True,
+                        own_words=own_words)
     decision = decide(hypothetical, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
+
+
+def test_a_follow_up_with_no_words_of_its_own_stays_when_several_guides_are_each_sure() -> None:
+    """"可以代办吗" after a water question: guides each sure of 代办 are no other matter the user named."""
+    follow_up = Turn(text="…", intent="ask_process", aspect="process", current="water", names_item=True, own_words=False)
+    found = result(AMBIGUOUS, None, scores={"gas": 0.8, "bank": 0.79}, sure=True)
+    assert (decide(follow_up, found, STAYING).kind, decide(follow_up, found, STAYING).guide_id) == (ANSWER_GUIDE, "water")
 
 
 def test_a_new_matter_leaves_the_conversations_guide_even_when_it_is_close() -> None:
@@ -232,7 +245,7 @@ def test_a_follow_ups_own_words_are_no_other_matter() -> None:
 
 @pytest.mark.parametrize(("described", "own_words", "confidence", "kind", "guide_id"), [
     (False, False, 0.8, ANSWER_GUIDE, "water"),  # "过期了怎么办": the ID-card guide is sure of 过期, the user still means water
-    (False, False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (False, False, 0.95, ANSWER_GUIDE, "water"),  # "要带什么": however sure, nothing in it names another matter
     (False, True, 0.8, ANSWER_RESULT, "gas"),  # "开发票怎么弄": a few words of its own, answered elsewhere: the user moved on
     (True, True, 0.8, ANSWER_RESULT, "gas"),  # a matter of its own, answered: the user moved on
 ])

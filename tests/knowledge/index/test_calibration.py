@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from knowledge.index.builder import BuildError, build_index
-from knowledge.index.calibration import FEATURES, DecisionModel, examples_from
-from knowledge.index.chunks import ANCHOR, QUESTION
+from knowledge.index.calibration import FEATURES, DecisionModel, examples_from, without_names
+from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, Retriever
@@ -40,9 +40,10 @@ def test_the_model_is_stored_with_its_version_and_its_cross_validated_numbers(sm
     # confirm_at reads the scope model, answer_at the known one: each is a probability of its own model
     assert model is not None and 0 < model.confirm_at <= model.scope_at < 1 and 0 < model.answer_at < 1
     cv = model.report["cv"]
-    # Held-out guides' own questions (each scored without its own chunk) are found and answered or
-    # confirmed; the off-topic anchors (each left out too) mostly are not.
-    assert cv["top1"] >= 0.8 and cv["within_band"] >= 0.8 and cv["offtopic_refused"] >= 0.85
+    # Held-out guides' own questions (each scored without its own chunk, and without its guide's names
+    # as citizens ask: on these ten guides 0.75 find their guide first, 0.96 with the names) are found and
+    # answered or confirmed; the off-topic anchors (each left out too) mostly are not.
+    assert cv["top1"] >= 0.7 and cv["within_band"] >= 0.7 and cv["offtopic_refused"] >= 0.85
     manifest = IndexStore(small.index_dir).manifest(small.version)
     assert manifest["calibration"]["answer_at"] == model.answer_at and "交叉验证" in manifest["calibration"]["method"]
 
@@ -87,10 +88,36 @@ def test_calibration_examples_leave_themselves_out(small: Retriever) -> None:
         if example.guide_id:
             folds.setdefault(example.guide_id, set()).add(example.fold)
     assert all(len(f) == 1 for f in folds.values())  # a guide's examples are held out together
-    example = questions[0]
+    example = next(e for e in questions if e.vector is not None)  # its chunk's own text and vector
     with_self, _ = small.features(example.text, example.vector)
     without, _ = small.features(example.text, example.vector, exclude=set(example.exclude))
     assert with_self[0] > without[0]  # its own chunk would have matched it verbatim
+
+
+def test_sample_questions_are_asked_without_their_guides_names(small: Retriever) -> None:
+    # Citizens describe their case more often than they name the procedure: the examples the model is
+    # fitted on are asked that way too, or every right answer would have to score like a named question.
+    data = small.data
+    vectors = np.vstack([data.dense.reconstruct(i) for i in range(data.dense.ntotal)])
+    examples = [e for e in examples_from(small, vectors) if e.kind in (QUESTION, FAQ)]
+    for guide_id in SMALL:
+        guide = data.guides[guide_id]
+        names = sorted((name.lower() for name in (guide["title"], *guide["aliases"])), key=len, reverse=True)
+        own = [e for e in examples if e.guide_id == guide_id]
+        named = [e.text for e in own if any(name in e.text.lower() for name in names)]
+        # what still names its guide is a question too short to ask without the name ("施工许可证要多久")
+        assert all(without_names(text, names) == text for text in named), named
+    unnamed = [e for e in examples if e.kind == QUESTION and e.vector is None]
+    assert unnamed  # the sample guides' questions often name their guide; those are embedded anew
+
+
+def test_without_names_keeps_what_a_citizen_would_still_ask() -> None:
+    assert without_names("施工许可证多久能批下来", ["施工许可证"]) == "多久能批下来"
+    assert without_names("施工许可证要多久", ["施工许可证"]) == "施工许可证要多久"  # "要多久" alone is no example
+    assert without_names("施工许可证要多久？", ["施工许可证"]) == "施工许可证要多久？"  # punctuation is no word
+    assert without_names("公司开对公账户要带什么材料", ["企业银行开户", "对公账户"]) == "公司开要带什么材料"
+    assert without_names("路边的树要挪个位置", ["用水报装"]) == "路边的树要挪个位置"
+    assert without_names("POS机备案要几天呢", ["pos机备案"]) == "要几天呢"  # names are lower-cased, as retrieval reads them
 
 
 def test_a_model_from_other_features_is_refused(small: Retriever) -> None:
