@@ -183,9 +183,10 @@ def test_a_follow_up_with_nothing_in_context_asks_which_item(assistant: Assistan
 
 
 def test_a_question_the_assistant_is_unsure_of_is_confirmed_once(assistant: Assistant) -> None:
-    # "开户" is as much about bank accounts as about gas: the assistant asks before answering.
+    # "通煤气" names the gas guide in none of its words (用气, 燃气, 天然气), and mortgages and power score close behind:
+    # the assistant asks before answering.
     chat = assistant.chat()
-    asked = chat.say("燃气开户多少钱")
+    asked = chat.say("家里通煤气多少钱")
     assert asked.answer is None and asked.payload("confirm")["guide"]["id"] == "gas-connection", asked
     assert "【用气报装】的收费标准吗" in asked.text
     assert_guide_answer(chat.click(asked.button("是")), "gas-connection", "收费标准")
@@ -195,7 +196,7 @@ def test_a_question_the_assistant_is_unsure_of_is_confirmed_once(assistant: Assi
 def test_asking_on_instead_of_yes_keeps_the_guide_asked_about(assistant: Assistant) -> None:
     # Not 是 but another question: the confirm is asked again for that aspect, and "是的，要多久" answers it and asks on.
     chat = assistant.chat()
-    assert chat.say("燃气开户多少钱").payload("confirm")["guide"]["id"] == "gas-connection"
+    assert chat.say("家里通煤气多少钱").payload("confirm")["guide"]["id"] == "gas-connection"
     again = chat.say("在哪办")
     assert again.answer is None and again.payload("confirm")["guide"]["id"] == "gas-connection", again
     assert "【用气报装】的办理地点吗" in again.text

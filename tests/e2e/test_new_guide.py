@@ -92,7 +92,7 @@ def test_an_added_guide_is_answered_or_confirmed_never_refused(assistant: Assist
     # The confirm band end to end on the same running stack, with the added guide in the index:
     # ask, 是, then a follow-up that keeps the confirmed item.
     chat = assistant.chat("confirm")
-    asked = chat.say("燃气开户多少钱")
+    asked = chat.say("家里通煤气多少钱")
     assert asked.payload("confirm")["guide"]["id"] == "gas-connection", asked
     assert "【用气报装】" in asked.text and [b["title"] for b in asked.buttons] == ["是", "不是"]
     yes = chat.say("是")  # typed, as on a phone
@@ -100,6 +100,6 @@ def test_an_added_guide_is_answered_or_confirmed_never_refused(assistant: Assist
     follow = chat.say("那要多久？")
     assert follow.guide_id == "gas-connection" and "办理时限" in follow.text
     other = assistant.chat("confirm-no")
-    assert other.say("燃气开户多少钱").payload("confirm")
+    assert other.say("家里通煤气多少钱").payload("confirm")
     no = other.click({"title": "不是", "payload": "/deny"})
     assert no.answer is None and "12345" in no.text and no.button("转人工")
