@@ -103,7 +103,7 @@ POSITIVE, ORPHAN = "positive", "unknown"  # example kinds in the fit (besides AN
 # Scoring one example costs a search: a 5,000-guide knowledge base has ~60,000 of them, so a build
 # calibrates on a random sample of its positives (spread over all guides' folds) and all anchors.
 MAX_POSITIVES = 2000
-MIN_UNNAMED = 4  # characters a sample question keeps without its guide's names ("要多久" is not a question)
+MIN_UNNAMED = 4  # letters or digits a sample question keeps without its guide's names ("要多久？" is not a question)
 
 
 class CalibrationError(RuntimeError):
