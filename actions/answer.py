@@ -14,26 +14,22 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import memory, opening, policy, replies, situation
+from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
 from actions.dialogue import (
-    PEOPLE_OR_GRIEVANCE,
     begins_with_no,
     begins_with_yes,
     describes_item,
-    guide_words,
     has_own_words,
-    held_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     is_question,
     names_an_item,
-    pair_weights,
     points_back,
     resolve_pick,
     sections_holding,
-    share_held,
     starts_new_matter,
     states_a_matter,
     turns_aside,
@@ -45,7 +41,7 @@ from actions.turn_aspect import ASPECT_OF_INTENT, ASPECT_OF_SECTION, own_aspect,
 from knowledge.examples import Examples
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
-from knowledge.retrieval.retriever import NONE, GuideCandidate, Hit, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import ANSWER, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
     ASPECT_SECTIONS,
     CONTACT,
@@ -135,8 +131,10 @@ class ActionAnswer(Action):
                                                         or (points_back(text) and asks_something(text))),
                            new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
-                           own_words=has_own_words(text) and self.answered_says(retriever, text, result),
-                           current_holds=self.current_holds(retriever, text, current, result),
+                           own_words=has_own_words(text) and holds.answered_says(retriever, text, result),
+                           current_holds=holds.current_holds(retriever, text, current, result, config.context_hold_share),
+                           answer_named=(result.decision != ANSWER
+                                         or holds.names_more(text, result.guide, retriever.guide(current or ""))),
                            question=is_question(text))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.ASK_ITEM:  # before any joined read: the confirm left open is the nearer context
@@ -181,7 +179,7 @@ class ActionAnswer(Action):
                 #定的保护单位呢"), also the route, where guides say what differs by case ("属于…的，报…审批").
                 also = [str(tracker.get_slot(SLOT_ASPECT)), *([PROCESS] if detect_aspect(text) is None else [])]
             also += hesitation
-            if guide is not None and decision.guide_id == current and self._guide_holds(retriever, text, current):
+            if guide is not None and decision.guide_id == current and holds.guide_holds(retriever, text, current, config.context_hold_share):
                 also += self._where_the_words_are(guide, aspect, text, config.context_hold_share)
             return self.answer_guide(retriever, guide, aspect, text, result if decision.retrieved else None, also=also)
         if decision.kind == policy.ANSWER_RESULT:
@@ -226,42 +224,6 @@ class ActionAnswer(Action):
         others = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, pending[1:])]
         return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0), *others],
                               aspect, question, offered=OFFERED_CONFIRM)
-
-    def current_holds(self, retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
-        """Whether the conversation's guide holds the message's words (`_guide_holds`) strictly more than any guide the
-        retriever prefers or offers: "营业执照丢了怎么补" names words the food-business guide says too, but the
-        licence-reissue guide says as many. Never for a complaint or a call for a person ("企业被乱收费了能在网上举报吗"):
-        that is no question about the matter."""
-        held = self._guide_holds(retriever, text, current)
-        if held is None or PEOPLE_OR_GRIEVANCE.search(text or ""):
-            return False
-        every, weights = _guides_words(retriever), _weights(retriever, text)
-        rivals = {result.guide_id, *(c.guide_id for c in result.candidates[:1] if result.decision != NONE),
-                  *(c.guide_id for c in result.choices)}
-        return all(held > (share_held(text, every[rival], weights) or 0.0)
-                   for rival in rivals if rival in every and rival != current)
-
-    @staticmethod
-    def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:
-        """Whether the message's own words may be another guide's: not when it has character pairs of its own and the
-        guide the retriever answers says none of them ("镇上能交申请不": no guide says 镇上, the answer rests on the
-        asking words, so 镇上 is no sign of another matter; "开发票怎么弄": the invoice guide says 发票)."""
-        if result.decision == NONE or result.guide_id is None:
-            return True
-        held = held_words(text, _guides_words(retriever).get(result.guide_id, ""))
-        return held is None or held.pairs > 0
-
-    def _guide_holds(self, retriever: Retriever, text: str, guide_id: str | None) -> float | None:
-        """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare
-        they are among the knowledge base's guides (营业执照 in a business knowledge base weighs little), when it is at
-        least settings.yml `context_hold_share` and more than one word (none else)."""
-        every = _guides_words(retriever)
-        if guide_id not in every:
-            return None
-        held = held_words(text, every[guide_id], _weights(retriever, text))
-        if held is None or not held.enough or held.share < self.services.settings.context_hold_share:
-            return None
-        return held.share
 
     @staticmethod
     def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str, least: float) -> list[str]:
@@ -370,25 +332,3 @@ def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:
                    else records.UNAVAILABLE if found.get("unavailable") else records.NOT_FOUND)
         return {"outcome": outcome}
     return None
-
-
-# Every guide's text (actions/dialogue.py `guide_words`) for the index being served, made once per index, and how
-# many guides say each character pair met so far (`pair_weights`), bounded: a new index starts both afresh.
-_WORDS: list[tuple[object, dict[str, str], dict[str, int]]] = []
-_MAX_COUNTED_PAIRS = 200_000
-
-
-def _guides_words(retriever: Retriever) -> dict[str, str]:
-    data = retriever.data
-    if not _WORDS or _WORDS[0][0] is not data:
-        _WORDS[:] = [(data, {guide_id: guide_words(guide) for guide_id, guide in data.guides.items()}, {})]
-    return _WORDS[0][1]
-
-
-def _weights(retriever: Retriever, text: str) -> dict[str, float]:
-    """`pair_weights` of the message over the served index's guides, the counts remembered per index."""
-    every = _guides_words(retriever)
-    said_by = _WORDS[0][2]
-    if len(said_by) > _MAX_COUNTED_PAIRS:
-        said_by.clear()
-    return pair_weights(text, list(every.values()), said_by)

@@ -48,12 +48,16 @@ class Turn:
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
     states_matter: bool = False  # tells the user's situation, asks nothing (actions/dialogue.py `states_a_matter`)
     # words beyond a follow-up's own ("过期了怎么办" has none: actions/dialogue.py `has_own_words`) that the answered guide
-    # says (actions/answer.py `answered_says`: "镇上能交申请不" has 镇上, which no guide says)
+    # says (actions/word_holds.py `answered_says`: "镇上能交申请不" has 镇上, which no guide says)
     own_words: bool = True
     # The conversation's guide says most of the message's own words ("交强险也要买吗" after the farm-machinery guide
     # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
     # NLU calls it or another guide scores.
     current_holds: bool = False
+    # The guide the retriever answers names more of the message's own words than the conversation's guide does
+    # ("开发票怎么弄": 发票申领's title; "供电那边…": 用电报装's units; actions/word_holds.py `names_more`): only then do words
+    # the conversation's guide says too point away from it.
+    answer_named: bool = True
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
 
     @property
@@ -183,9 +187,11 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     the way of asking, nothing in the message names another matter (`Turn.own_words`). A message
     that only adds a circumstance ("要是房子是租的呢") stays even when another guide is answered, unless the
     retriever is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
-    (`Turn.about_current`) keep it against a confirm or nothing found, never against another guide answered or a
-    hesitation between guides the retriever would each answer: "补个营业执照要几天" after company setup says its
-    words, and is the licence-reissue guide's; "个体户怎么注销" after the registration, the deregistration guides'."""
+    (`Turn.about_current`) keep it against a confirm or nothing found, and against another guide answered whose name
+    does not name more than it ("公安那边要带啥" after the hotel permit: both are the police's, `Turn.answer_named`); never
+    against a guide answered that they name or a hesitation between guides the retriever would each answer: "补个营业执照
+    要几天" after company setup says its words, and is the licence-reissue guide's; "个体户怎么注销" after the
+    registration, the deregistration guides'."""
     if (turn.moves_on and turn.has_item
             and (result.decision == AMBIGUOUS or (result.decision == CONFIRM and not turn.about_current))):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
@@ -194,6 +200,8 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
         # ask about those rather than answer the old matter again (a wrong guess costs one 不是).
         return False
     if result.decision in (CONFIRM, NONE) or not turn.own_words:
+        return True
+    if result.decision == ANSWER and turn.about_current and not turn.answer_named:
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure

@@ -21,7 +21,7 @@ from actions.actions import (
 from actions.conversation import changes_only, earlier_messages
 from actions.services import Services
 from knowledge.records.store import Records
-from knowledge.retrieval.retriever import ANSWER, NONE, RetrievalResult, Retriever
+from knowledge.retrieval.retriever import NONE, Retriever
 from knowledge.sources.aspects import CONTACT, strip_aspect_words
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
@@ -124,14 +124,6 @@ def test_a_short_message_about_another_matter_leaves_the_conversations_guide(ser
     # "开发票怎么弄" after a water question: only three characters of its own, but not a follow-up's words
     _, slots = run_action(ActionAnswer(services), tracker_for("开发票怎么弄", "ask_process", {"guide_id": "water-connection"}))
     assert slots["guide_id"] == "invoice-application"
-
-
-@pytest.mark.parametrize(("message", "elsewhere"), [("开发票怎么弄", True), ("镇上能交申请不", False), ("要多久", True)])
-def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them(retriever: Retriever, message: str,
-                                                                               elsewhere: bool) -> None:
-    # the invoice guide says 发票; no guide says 镇上 (an answer there rests on the asking words); "要多久" has no pairs
-    answered = RetrievalResult("q", ANSWER, "process", 0.5, 0.9, True, guide={"id": "invoice-application", "title": "开票"})
-    assert ActionAnswer.answered_says(retriever, message, answered) is elsewhere
 
 
 def test_out_of_scope_never_reuses_the_previous_guide(services: Services, records: Records) -> None:
@@ -462,17 +454,6 @@ def test_a_follow_up_naming_no_aspect_gets_the_section_that_holds_its_words(serv
     assert slots["guide_id"] == "food-business-license"
     assert guide.section("收费标准").text.strip().splitlines()[0] in texts(messages)
     assert guide.section("受理条件").text.strip().splitlines()[1] in texts(messages)
-
-
-@pytest.mark.parametrize(("message", "holds"), [
-    ("平面布局图要自己画吗", True),  # the food-business guide's words
-    ("营业执照丢了怎么补", False),  # words it says too, but the licence-reissue guide says more of them
-    ("今天天气怎么样", False),
-])
-def test_whether_the_conversations_guide_holds_a_messages_words(services: Services, retriever: Retriever, message: str,
-                                                                holds: bool) -> None:
-    found = retriever.run(message, "general")
-    assert ActionAnswer(services).current_holds(retriever, message, "food-business-license", found) is holds
 
 
 def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(services: Services, records: Records) -> None:

@@ -175,6 +175,8 @@ def test_a_guide_holds_a_message_in_more_than_one_word_weighed_by_rarity() -> No
     assert held_words("要空腹不", GUIDE_WORDS, pair_weights("要空腹不", guides)).enough  # 空腹 is all it names
     licence = pair_weights("营业执照空腹", guides)
     assert licence["营业"] < licence["空腹"]  # said by most guides: next to nothing
+    # a place pointed at is no word of the matter: "空腹那边" names 空腹 alone, as "要空腹不" does
+    assert held_words("空腹那边要带啥", GUIDE_WORDS, pair_weights("空腹那边要带啥", guides)).alone
     assert held_words("营业执照空腹", guides[2], licence).share < held_words("营业执照空腹", GUIDE_WORDS, licence).share
 
 

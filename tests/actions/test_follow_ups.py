@@ -177,3 +177,17 @@ def test_when_the_office_is_open_is_answered_with_the_contacts_hours(services: S
     answered = custom(messages, "answer") or {}
     assert answered.get("guide", {}).get("id") == "water-connection" and answered["aspect"] == "contact"
     assert "办公时间：工作日 9:00-17:00" in texts(messages)
+
+
+@pytest.mark.parametrize(("current", "message", "intent", "expected"), [
+    # the tax office is where invoices are issued: 新办纳税人涉税事项 says 税务 as much, and so do its units, but so do
+    # the invoice guide's
+    ("invoice-application", "税务那边要带啥", "ask_materials", "invoice-application"),
+    # joint acceptance includes the fire-protection part: 消防安全检查's name says 消防, but so does the acceptance's units
+    ("joint-completion-acceptance", "消防那块要多久", "ask_time_limit", "joint-completion-acceptance"),
+    # the power company's side during a gas connection: 用电报装's units are the power company, the gas guide's are not
+    ("gas-connection", "供电那边要带啥", "ask_materials", "electricity-connection"),
+])
+def test_an_office_named_by_both_guides_keeps_the_matter_at_hand(services: Services, records: Records, current: str,
+                                                                  message: str, intent: str, expected: str) -> None:
+    assert _answered(services, message, intent, current).get("guide", {}).get("id") == expected

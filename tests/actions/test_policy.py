@@ -293,17 +293,20 @@ def test_the_nlus_off_topic_is_overridden_by_words_the_conversations_guide_holds
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 
 
-@pytest.mark.parametrize(("holds", "aside", "confidence", "kind", "guide_id"), [
-    (True, False, 0.4, ANSWER_RESULT, "gas"),  # "补个营业执照要几天" after company setup: its words, another guide answered
-    (True, False, 0.95, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
-    (True, True, 0.4, ANSWER_RESULT, "gas"),  # "对了，…": the user turns aside
-    (False, False, 0.4, ANSWER_RESULT, "gas"),  # words the conversation's guide does not say: the user moved on
+@pytest.mark.parametrize(("holds", "aside", "confidence", "named", "kind", "guide_id"), [
+    (True, False, 0.4, True, ANSWER_RESULT, "gas"),  # "补个营业执照要几天" after company setup: the answered guide's name
+    (True, False, 0.95, True, ANSWER_RESULT, "gas"),  # as sure as a topic switch needs
+    (True, True, 0.4, True, ANSWER_RESULT, "gas"),  # "对了，…": the user turns aside
+    (False, False, 0.4, True, ANSWER_RESULT, "gas"),  # words the conversation's guide does not say: the user moved on
+    # "公安那边要带啥" after the hotel permit: the passport guide is answered, but its name says none of the words
+    (True, False, 0.8, False, ANSWER_GUIDE, "water"),
+    (True, True, 0.8, False, ANSWER_RESULT, "gas"),  # "对了，公安那边…": turning aside, the retriever's guide
+    (False, False, 0.8, False, ANSWER_RESULT, "gas"),  # the conversation's guide does not say the words
 ])
-def test_another_answered_guide_is_not_followed_with_words_the_conversations_guide_holds(holds: bool, aside: bool,
-                                                                                        confidence: float, kind: str,
-                                                                                        guide_id: str) -> None:
+def test_another_answered_guide_is_followed_with_words_the_conversations_guide_holds_only_when_its_name_says_them(
+        holds: bool, aside: bool, confidence: float, named: bool, kind: str, guide_id: str) -> None:
     message = Turn(text="…", intent="ask_conditions", aspect="conditions", current="water", names_item=True, describes_item=True,
-                   current_holds=holds, aside=aside)
+                   current_holds=holds, aside=aside, answer_named=named)
     decision = decide(message, result(ANSWER, "gas", confidence=confidence, scores={"gas": 0.9, "water": 0.5}), STAYING)
     assert (decision.kind, decision.guide_id) == (kind, guide_id)
 

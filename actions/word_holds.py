@@ -1,0 +1,112 @@
+"""Which guide says a message's own words: the evidence, beside the retriever's scores, that a message in a
+conversation is still about the matter at hand or about another one (actions/policy.py `Turn`). Every guide's text
+(actions/dialogue.py `guide_words`) is made once per served index; each character pair of a message weighs by how
+few guides say it (`pair_weights`: 营业执照 in a business knowledge base weighs next to nothing).
+
+Usage::
+
+    holds = current_holds(retriever, "公安那边要带啥", "hotel-special-trade-permit", result, least=0.5)
+    names_more("开发票怎么弄", retriever.guide("invoice-application"), retriever.guide("company-setup"))  # True: 发票
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, guide_words, held_words, own_words, pair_weights, share_held
+from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
+
+# Every guide's text for the index being served, made once per index, and how many guides say each character pair met
+# so far (`pair_weights`), bounded: a new index starts both afresh.
+_WORDS: list[tuple[object, dict[str, str], dict[str, int]]] = []
+_MAX_COUNTED_PAIRS = 200_000
+
+
+def guides_words(retriever: Retriever) -> dict[str, str]:
+    """Every guide's `guide_words` for the served index."""
+    data = retriever.data
+    if not _WORDS or _WORDS[0][0] is not data:
+        _WORDS[:] = [(data, {guide_id: guide_words(guide) for guide_id, guide in data.guides.items()}, {})]
+    return _WORDS[0][1]
+
+
+def weights(retriever: Retriever, text: str) -> dict[str, float]:
+    """`pair_weights` of the message over the served index's guides, the counts remembered per index."""
+    every = guides_words(retriever)
+    said_by = _WORDS[0][2]
+    if len(said_by) > _MAX_COUNTED_PAIRS:
+        said_by.clear()
+    return pair_weights(text, list(every.values()), said_by)
+
+
+def guide_holds(retriever: Retriever, text: str, guide_id: str | None, least: float) -> float | None:
+    """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare
+    they are among the knowledge base's guides, when it is at least `least` (settings.yml `context_hold_share`) and
+    more than one word, or one that is all the message names (none else)."""
+    every = guides_words(retriever)
+    if guide_id not in every:
+        return None
+    held = held_words(text, every[guide_id], weights(retriever, text))
+    if held is None or not held.enough or held.share < least:
+        return None
+    return held.share
+
+
+def current_holds(retriever: Retriever, text: str, current: str | None, result: RetrievalResult, least: float) -> bool:
+    """Whether the conversation's guide holds the message's words (`guide_holds`) more than any guide the retriever
+    prefers or offers, or as much, unless the other's names say them and its own do not (`names_words`): "营业执照丢了
+    怎么补" names words the food-business guide says too, but the licence-reissue guide says as many and names
+    营业执照; "公安那边要带啥" after the hotel permit is no question about the passport guide, both are the police's.
+    Never for a complaint or a call for a person ("企业被乱收费了能在网上举报吗"): that is no question about the matter."""
+    held = guide_holds(retriever, text, current, least)
+    if held is None or PEOPLE_OR_GRIEVANCE.search(text or ""):
+        return False
+    every, weight = guides_words(retriever), weights(retriever, text)
+    rivals = {result.guide_id, *(c.guide_id for c in result.candidates[:1] if result.decision != NONE),
+              *(c.guide_id for c in result.choices)}
+    for rival in rivals - {current}:
+        if rival not in every:
+            continue
+        theirs = share_held(text, every[rival], weight) or 0.0
+        if held < theirs or (held == theirs and names_more(text, retriever.guide(rival), retriever.guide(current))):
+            return False
+    return True
+
+
+def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:
+    """Whether the message's own words may be another guide's: not when it has character pairs of its own and the
+    guide the retriever answers says none of them ("镇上能交申请不": no guide says 镇上, the answer rests on the
+    asking words, so 镇上 is no sign of another matter; "开发票怎么弄": the invoice guide says 发票)."""
+    if result.decision == NONE or result.guide_id is None:
+        return True
+    held = held_words(text, guides_words(retriever).get(result.guide_id, ""))
+    return held is None or held.pairs > 0
+
+
+def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:
+    """Whether the guide's names (`names`) say more of the message's own words than those of guide `than`: more of its
+    character pairs, or as many and more of its characters. "抵押登记怎么办": 不动产抵押登记 says 抵押登记, 不动产转移登记
+    only 登记; "供电那边要带啥": 用电报装's units say 供电, 用水报装's only 供 (供水) and 电 (水电气窗口); "补个营业执照要几天":
+    营业执照遗失补领 and the company set-up (办营业执照) both say 营业执照, only the first 补 — a verb of one character often
+    tells two guides with the same object apart; "公安那边要带啥": the passport guide's and the hotel permit's offices are
+    both the police's, neither names it more."""
+    own = set(own_words(text))
+    if not own:
+        return False
+    return _named(text, own, guide) > _named(text, own, than)
+
+
+def _named(text: str, own: set[str], guide: dict[str, Any] | None) -> tuple[int, int]:
+    said = names(guide)
+    held = held_words(text, said)
+    return (held.pairs if held else 0, len(own & set(said)))
+
+
+def names(guide: dict[str, Any] | None) -> str:
+    """The guide's names, lower-cased: its title, aliases, department and contact units ("供电那边要带啥" is about 用电报装,
+    whose units are the power company's; "公安那边要带啥" about any guide whose office is the police's)."""
+    if guide is None:
+        return ""
+    parts = [guide.get("title") or "", *(guide.get("aliases") or []), guide.get("department") or "",
+             *(str(contact.get("unit") or "") for contact in guide.get("contacts") or [])]
+    return "\n".join(parts).lower()

@@ -1,0 +1,63 @@
+"""Which guide says a message's own words (actions/word_holds.py): names on tiny guides, and the words of the
+conversation's and the answered guide on the real retriever over the bundled guides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from actions.services import Services
+from actions.word_holds import answered_says, current_holds, names, names_more
+from knowledge.retrieval.retriever import ANSWER, RetrievalResult, Retriever
+
+HOTEL = {"title": "旅馆业特种行业许可证核发", "aliases": ["开旅馆"], "department": "某区公安分局",
+         "contacts": [{"unit": "某区公安分局治安管理大队"}]}
+PASSPORT = {"title": "普通护照申领", "aliases": ["办护照"], "department": "某区公安分局出入境管理大队",
+            "contacts": [{"unit": "某区出入境接待大厅"}]}
+GAS = {"title": "用气报装", "aliases": ["燃气开户"], "department": "某区燃气有限公司", "contacts": [{"unit": "燃气客服中心"}]}
+POWER = {"title": "用电报装", "aliases": [], "department": "某区供电公司", "contacts": [{"unit": "供电营业厅"}]}
+WATER = {"title": "用水报装", "aliases": [], "department": "某区供水公司", "contacts": [{"unit": "水电气综合窗口"}]}
+REISSUE = {"title": "营业执照遗失补领", "aliases": ["补办营业执照"], "department": "某区市场监管局", "contacts": []}
+SETUP = {"title": "企业开办", "aliases": ["办营业执照"], "department": "某区市场监管局", "contacts": []}
+
+
+@pytest.mark.unit
+def test_a_guides_names_are_its_title_aliases_department_and_units() -> None:
+    assert names(PASSPORT).split("\n") == ["普通护照申领", "办护照", "某区公安分局出入境管理大队", "某区出入境接待大厅"]
+    assert names(None) == ""  # a removed guide
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("message", "guide", "than", "more"), [
+    ("公安那边要带啥", PASSPORT, HOTEL, False),  # both offices are the police's
+    ("公安那边要带啥", PASSPORT, GAS, True),
+    ("供电那边要带啥", POWER, GAS, True),  # its units are the power company's
+    ("供电那边要带啥", POWER, WATER, True),  # 供电 against 供 (供水) and 电 (水电气): the pair decides
+    ("补个营业执照要几天", REISSUE, SETUP, True),  # both say 营业执照, only one 补
+    ("办营业执照要几天", REISSUE, SETUP, False),  # 办 is asking, no word of the matter: as much
+    ("要带啥", PASSPORT, None, False),  # no words of its own
+])
+def test_a_guide_names_more_of_a_message_than_another(message: str, guide: dict[str, Any], than: dict[str, Any] | None,
+                                                       more: bool) -> None:
+    assert names_more(message, guide, than) is more
+
+
+@pytest.mark.parametrize(("message", "holds"), [
+    ("平面布局图要自己画吗", True),  # the food-business guide's words
+    ("营业执照丢了怎么补", False),  # words it says too, but the licence-reissue guide says more of them
+    ("今天天气怎么样", False),
+])
+def test_whether_the_conversations_guide_holds_a_messages_words(services: Services, retriever: Retriever, message: str,
+                                                                holds: bool) -> None:
+    found = retriever.run(message, "general")
+    least = services.settings.context_hold_share
+    assert current_holds(retriever, message, "food-business-license", found, least) is holds
+
+
+@pytest.mark.parametrize(("message", "elsewhere"), [("开发票怎么弄", True), ("镇上能交申请不", False), ("要多久", True)])
+def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them(retriever: Retriever, message: str,
+                                                                               elsewhere: bool) -> None:
+    # the invoice guide says 发票; no guide says 镇上 (an answer there rests on the asking words); "要多久" has no pairs
+    answered = RetrievalResult("q", ANSWER, "process", 0.5, 0.9, True, guide={"id": "invoice-application", "title": "开票"})
+    assert answered_says(retriever, message, answered) is elsewhere
