@@ -174,11 +174,19 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 
+# What a person earns ("导游一个月能挣多少钱", "工资一般多少"): an amount no procedure takes, though 多少钱 is a fee's cue.
+_EARNINGS = re.compile(r"(挣|赚|工资|收入|月薪|年薪|薪水|提成|分红|利润)[^，,。；;？?！!]{0,4}多少")
+
+
 def asks_something(text: str) -> bool:
     """Whether the wording asks any aspect of a procedure: "电动车电瓶冬天怎么充电更耐用", "水库钓鲫鱼用什么饵料好"
     ask none, though they share words with guides (what an off-topic question looks like to the retriever).
-    The weak signs of a qualification question do not count: "做蛋糕可以吗" is no procedure question."""
-    return bool(named_aspects(text, weak=False)) or asks_who_applies(text)
+    The weak signs of a qualification question do not count: "做蛋糕可以吗" is no procedure question, nor is
+    how much someone earns a fee ("导游一个月能挣多少钱")."""
+    named = named_aspects(text, weak=False)
+    if named == [FEE] and _EARNINGS.search(text or ""):
+        named = []
+    return bool(named) or asks_who_applies(text)
 
 
 def strip_cue_words(text: str) -> str:

@@ -55,7 +55,7 @@ class Turn:
     # NLU calls it or another guide scores.
     current_holds: bool = False
     # The guide the retriever answers names more of the message's own words than the conversation's guide does
-    # ("开发票怎么弄": 发票申领's title; "供电那边…": 用电报装's units; actions/word_holds.py `names_more`): only then do words
+    # ("开发票怎么弄": 发票申领's title; "补个营业执照要几天": 营业执照遗失补领's; actions/word_holds.py `names_more`): only then do words
     # the conversation's guide says too point away from it.
     answer_named: bool = True
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
@@ -188,7 +188,7 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     that only adds a circumstance ("要是房子是租的呢") stays even when another guide is answered, unless the
     retriever is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
     (`Turn.about_current`) keep it against a confirm or nothing found, and against another guide answered whose name
-    does not name more than it ("公安那边要带啥" after the hotel permit: both are the police's, `Turn.answer_named`); never
+    does not name more of them ("公安那边要带啥" after the hotel permit: no name says 公安, `Turn.answer_named`); never
     against a guide answered that they name or a hesitation between guides the retriever would each answer: "补个营业执照
     要几天" after company setup says its words, and is the licence-reissue guide's; "个体户怎么注销" after the
     registration, the deregistration guides'."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, guide_words, held_words, own_words, pair_weights, share_held
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, guide_words, held_words, pair_weights, share_held
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 
 # Every guide's text for the index being served, made once per index, and how many guides say each character pair met
@@ -84,29 +84,31 @@ def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> b
 
 
 def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:
-    """Whether the guide's names (`names`) say more of the message's own words than those of guide `than`: more of its
-    character pairs, or as many and more of its characters. "抵押登记怎么办": 不动产抵押登记 says 抵押登记, 不动产转移登记
-    only 登记; "供电那边要带啥": 用电报装's units say 供电, 用水报装's only 供 (供水) and 电 (水电气窗口); "补个营业执照要几天":
-    营业执照遗失补领 and the company set-up (办营业执照) both say 营业执照, only the first 补 — a verb of one character often
-    tells two guides with the same object apart; "公安那边要带啥": the passport guide's and the hotel permit's offices are
-    both the police's, neither names it more."""
-    own = set(own_words(text))
-    if not own:
-        return False
-    return _named(text, own, guide) > _named(text, own, than)
+    """Whether the guide's names (`names`) say more of the message than those of guide `than`: more of its character
+    pairs, or as many and more of its characters. "抵押登记怎么办": 不动产抵押登记 says 抵押登记, 不动产转移登记
+    only 登记; "刚拿到执照，税务那边还要去办啥手续": 新办纳税人 (税务报到) says 税务; "补个营业执照要几天": 营业执照遗失补领 and
+    the company set-up (办营业执照) both say 营业执照, only the first 补 — a verb of one character often tells two guides
+    with the same object apart; "公安那边要带啥": neither the passport guide's names nor the hotel permit's say 公安, both
+    offices are the police's: neither names it more."""
+    return _named(text, guide) > _named(text, than)
 
 
-def _named(text: str, own: set[str], guide: dict[str, Any] | None) -> tuple[int, int]:
+def _named(text: str, guide: dict[str, Any] | None) -> tuple[int, int]:
+    """How many of the message's character pairs, then of its characters, the guide's names say. The whole message,
+    not only its own words: reading those strips what an aspect's pattern spans ("能先申请规划证吗" asks 受理条件
+    and hides 规划), and a guide's names hardly say the asking words anyway."""
     said = names(guide)
-    held = held_words(text, said)
-    return (held.pairs if held else 0, len(own & set(said)))
+    if not said:
+        return (0, 0)
+    lowered = "".join(char for char in (text or "").lower() if char.isalnum())
+    pairs = {lowered[i:i + 2] for i in range(len(lowered) - 1)}
+    return (sum(pair in said for pair in pairs), len(set(lowered) & set(said)))
 
 
 def names(guide: dict[str, Any] | None) -> str:
-    """The guide's names, lower-cased: its title, aliases, department and contact units ("供电那边要带啥" is about 用电报装,
-    whose units are the power company's; "公安那边要带啥" about any guide whose office is the police's)."""
+    """The guide's names, lower-cased: its title and aliases. Not its department or contact units: a guide run by
+    several offices ("住建局牵头，自然资源和规划局、人防办参与") would name every office's matter ("规划证要交哪些资料"
+    during the joint completion acceptance is the planning permit's)."""
     if guide is None:
         return ""
-    parts = [guide.get("title") or "", *(guide.get("aliases") or []), guide.get("department") or "",
-             *(str(contact.get("unit") or "") for contact in guide.get("contacts") or [])]
-    return "\n".join(parts).lower()
+    return "\n".join([guide.get("title") or "", *(guide.get("aliases") or [])]).lower()

@@ -26,6 +26,14 @@ def test_an_amount_alone_makes_no_procedure_question(question: str) -> None:
     assert wording_aspect(question) != "fee"
 
 
+@pytest.mark.parametrize(("question", "asks"), [
+    ("导游一个月能挣多少钱，带团购物有提成吗", False), ("开网店一年能赚多少钱", False), ("保安工资一般多少钱", False),
+    ("导游证办下来要交多少钱", True), ("卖兽药的证要多少钱", True),  # a fee, though 卖 is selling
+])
+def test_what_someone_earns_is_no_fee(question: str, asks: bool) -> None:
+    assert asks_something(question) is asks
+
+
 @pytest.mark.parametrize("question", ["要多少个建造师", "多少天能办好", "能领多少次", "照片要贴多少张", "发票一次能领多少张",
                                       "能领多少本", "积分落户要拿多少分", "要补多少学时", "一次能报多少科", "拿多少周",
                                       "发多少公里", "补多少材料", "给多少时间整改"])

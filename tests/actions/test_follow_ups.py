@@ -180,14 +180,14 @@ def test_when_the_office_is_open_is_answered_with_the_contacts_hours(services: S
 
 
 @pytest.mark.parametrize(("current", "message", "intent", "expected"), [
-    # the tax office is where invoices are issued: 新办纳税人涉税事项 says 税务 as much, and so do its units, but so do
-    # the invoice guide's
-    ("invoice-application", "税务那边要带啥", "ask_materials", "invoice-application"),
-    # joint acceptance includes the fire-protection part: 消防安全检查's name says 消防, but so does the acceptance's units
-    ("joint-completion-acceptance", "消防那块要多久", "ask_time_limit", "joint-completion-acceptance"),
-    # the power company's side during a gas connection: 用电报装's units are the power company, the gas guide's are not
+    # the market regulator runs both the food licence and the special-equipment registration; neither name says so
+    ("food-business-license", "市场监管要交钱吗", "ask_fee", "food-business-license"),
+    ("company-deregistration", "市场监管那块要多久", "ask_time_limit", "company-deregistration"),
+    # the planning permit's name says 规划 (the acceptance's offices include planning, its names do not)
+    ("joint-completion-acceptance", "规划证要交哪些资料", "ask_materials", "planning-permit"),
+    # the power company's side during a gas connection: 用电报装's names say 电
     ("gas-connection", "供电那边要带啥", "ask_materials", "electricity-connection"),
 ])
-def test_an_office_named_by_both_guides_keeps_the_matter_at_hand(services: Services, records: Records, current: str,
-                                                                  message: str, intent: str, expected: str) -> None:
+def test_words_both_guides_say_keep_the_matter_at_hand_unless_the_others_name_says_them(
+        services: Services, records: Records, current: str, message: str, intent: str, expected: str) -> None:
     assert _answered(services, message, intent, current).get("guide", {}).get("id") == expected

@@ -35,6 +35,9 @@ from knowledge.sources.aspects import (
     ("什么条件才能申请", "conditions"),
     ("流程是怎样的", "process"),
     ("具体步骤有哪些", "process"),
+    ("那个扶助的钱上哪报", "location"),
+    ("那得等到啥时候才能报", "time_limit"),
+    ("我啥时候才能退休", "conditions"),  # at what age: who qualifies, not how long the procedure takes
 ])
 def test_colloquial_question_aspect(question: str, aspect: str) -> None:
     assert detect_aspect(question) == aspect
