@@ -174,8 +174,9 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 
 
-# What a person earns ("导游一个月能挣多少钱", "工资一般多少"): an amount no procedure takes, though 多少钱 is a fee's cue.
-_EARNINGS = re.compile(r"(挣|赚|工资|收入|月薪|年薪|薪水|提成|分红|利润)[^，,。；;？?！!]{0,4}多少")
+# What a person earns ("导游一个月能挣多少钱", "工资一般多少"): an amount no procedure takes, though 多少钱 is a fee's cue;
+# not across a payment ("没收入要交多少钱" asks the fee).
+_EARNINGS = re.compile(r"(挣|赚|工资|收入|月薪|年薪|薪水|提成)[^，,。；;？?！!交缴费]{0,4}多少钱?")
 
 
 def asks_something(text: str) -> bool:
@@ -183,10 +184,7 @@ def asks_something(text: str) -> bool:
     ask none, though they share words with guides (what an off-topic question looks like to the retriever).
     The weak signs of a qualification question do not count: "做蛋糕可以吗" is no procedure question, nor is
     how much someone earns a fee ("导游一个月能挣多少钱")."""
-    named = named_aspects(text, weak=False)
-    if named == [FEE] and _EARNINGS.search(text or ""):
-        named = []
-    return bool(named) or asks_who_applies(text)
+    return bool(named_aspects(_EARNINGS.sub("", text or ""), weak=False)) or asks_who_applies(text)
 
 
 def strip_cue_words(text: str) -> str:

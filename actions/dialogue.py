@@ -188,7 +188,7 @@ POINTER_OWN_CHARS = 6
 
 def points_back(text: str) -> bool:
     """A message pointing back (`refers_back`) at the matter at hand, with few words of its own: a follow-up."""
-    return refers_back(text) and len(own_words(text)) <= POINTER_OWN_CHARS
+    return refers_back(text) and len(_own_words(text)) <= POINTER_OWN_CHARS
 
 
 def names_an_item(text: str) -> bool:
@@ -210,26 +210,25 @@ DESCRIBED_ITEM_CHARS = 4
 
 
 def _own_runs(text: str) -> list[str]:
-    """The message's own words as runs of adjacent characters (what `own_words` joins)."""
+    """The message's own words as runs of adjacent characters (what `_own_words` joins)."""
     return _PROCEDURE_WORDS.sub("|", _NO_ITEM.sub("|", strip_cue_words(text or "").lower())).split("|")
 
 
-def own_words(text: str) -> str:
-    """The message's own words, joined: what is left without the asking words, the aspect and a follow-up's chores."""
+def _own_words(text: str) -> str:
     return "".join(_own_runs(text))
 
 
 def describes_item(text: str) -> bool:
     """Whether the message describes a matter of its own, beyond a follow-up's own words: the sign that it may be
     about another guide than the conversation's (actions/policy.py `Turn.moves_on`)."""
-    return len(own_words(text)) >= DESCRIBED_ITEM_CHARS
+    return len(_own_words(text)) >= DESCRIBED_ITEM_CHARS
 
 
 def has_own_words(text: str) -> bool:
     """Whether anything but a follow-up's own words is left ("开发票怎么弄" leaves 开发票; "过期了怎么办", "需要预约吗"
     leave nothing): a message with none cannot be about another matter, however sure the retriever is of one. Two
     characters in all: "电怎么装" names 电, a matter of one character; "开的人要考证吗" leaves 开, 人, 考."""
-    return len(own_words(text)) >= 2
+    return len(_own_words(text)) >= 2
 
 
 # Any sign of a question: a question mark, a question particle or word ("吗", "什么", "能不能"…).
@@ -350,7 +349,7 @@ def held_words(text: str, words: str, weights: dict[str, float] | None = None) -
     said = [pair for pair in pairs if pair in words and weight[pair] > 0]
     lowered = (text or "").lower()
     run = any(triple in words for pair in said for triple in _triples(lowered, pair))
-    alone = len(pairs) == 1 and len(said) == 1 and own_words(text) == said[0] and not _OTHER_SCRIPT.search(lowered)
+    alone = len(pairs) == 1 and len(said) == 1 and _own_words(text) == said[0] and not _OTHER_SCRIPT.search(lowered)
     return Held(sum(weight[pair] for pair in said) / total, len(said), run, alone)
 
 

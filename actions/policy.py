@@ -54,9 +54,9 @@ class Turn:
     # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
     # NLU calls it or another guide scores.
     current_holds: bool = False
-    # The guide the retriever answers names more of the message's own words than the conversation's guide does
-    # ("开发票怎么弄": 发票申领's title; "补个营业执照要几天": 营业执照遗失补领's; actions/word_holds.py `names_more`): only then do words
-    # the conversation's guide says too point away from it.
+    # The guide the retriever answers names the message and the conversation's guide does not ("开发票怎么弄": 发票申领's
+    # title; "补个营业执照要几天": 营业执照遗失补领's 补; actions/word_holds.py `names_more`): only then, or when the retriever is
+    # as sure as a topic switch needs, do words the conversation's guide says too point away from it.
     answer_named: bool = True
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
 
@@ -188,7 +188,8 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     that only adds a circumstance ("要是房子是租的呢") stays even when another guide is answered, unless the
     retriever is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
     (`Turn.about_current`) keep it against a confirm or nothing found, and against another guide answered whose name
-    does not name more of them ("公安那边要带啥" after the hotel permit: no name says 公安, `Turn.answer_named`); never
+    does not name the message unless it is as sure as a topic switch needs ("公安那边要带啥" after the hotel permit: no
+    name says 公安, `Turn.answer_named`); never
     against a guide answered that they name or a hesitation between guides the retriever would each answer: "补个营业执照
     要几天" after company setup says its words, and is the licence-reissue guide's; "个体户怎么注销" after the
     registration, the deregistration guides'."""
@@ -201,7 +202,8 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
         return False
     if result.decision in (CONFIRM, NONE) or not turn.own_words:
         return True
-    if result.decision == ANSWER and turn.about_current and not turn.answer_named:
+    if (result.decision == ANSWER and turn.about_current and not turn.answer_named
+            and result.confidence < limits.context_switch_probability):
         return True
     if result.decision == AMBIGUOUS:
         return turn.hypothetical or not result.sure

@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from actions.dialogue import PEOPLE_OR_GRIEVANCE, guide_words, held_words, pair_weights, share_held
@@ -54,7 +55,7 @@ def guide_holds(retriever: Retriever, text: str, guide_id: str | None, least: fl
 
 def current_holds(retriever: Retriever, text: str, current: str | None, result: RetrievalResult, least: float) -> bool:
     """Whether the conversation's guide holds the message's words (`guide_holds`) more than any guide the retriever
-    prefers or offers, or as much, unless the other's names say them and its own do not (`names_words`): "营业执照丢了
+    prefers or offers, or as much, unless the other names the message and it does not (`names_more`): "营业执照丢了
     怎么补" names words the food-business guide says too, but the licence-reissue guide says as many and names
     营业执照; "公安那边要带啥" after the hotel permit is no question about the passport guide, both are the police's.
     Never for a complaint or a call for a person ("企业被乱收费了能在网上举报吗"): that is no question about the matter."""
@@ -84,25 +85,24 @@ def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> b
 
 
 def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:
-    """Whether the guide's names (`names`) say more of the message than those of guide `than`: more of its character
-    pairs, or as many and more of its characters. "抵押登记怎么办": 不动产抵押登记 says 抵押登记, 不动产转移登记
-    only 登记; "刚拿到执照，税务那边还要去办啥手续": 新办纳税人 (税务报到) says 税务; "补个营业执照要几天": 营业执照遗失补领 and
-    the company set-up (办营业执照) both say 营业执照, only the first 补 — a verb of one character often tells two guides
-    with the same object apart; "公安那边要带啥": neither the passport guide's names nor the hotel permit's say 公安, both
-    offices are the police's: neither names it more."""
-    return _named(text, guide) > _named(text, than)
-
-
-def _named(text: str, guide: dict[str, Any] | None) -> tuple[int, int]:
-    """How many of the message's character pairs, then of its characters, the guide's names say. The whole message,
-    not only its own words: reading those strips what an aspect's pattern spans ("能先申请规划证吗" asks 受理条件
-    and hides 规划), and a guide's names hardly say the asking words anyway."""
-    said = names(guide)
-    if not said:
-        return (0, 0)
-    lowered = "".join(char for char in (text or "").lower() if char.isalnum())
-    pairs = {lowered[i:i + 2] for i in range(len(lowered) - 1)}
-    return (sum(pair in said for pair in pairs), len(set(lowered) & set(said)))
+    """Whether guide `guide` names the message and guide `than` (the conversation's) does not: `guide`'s names (`names`)
+    say a character pair of the message that `than`'s names and offices (`own_names`) do not; with no such pair on
+    either side, a character. Only what one side says and the other does not counts: "公司设立后发票怎么领" after the
+    company set-up names 公司设立, which is context, and 发票, which only the invoice guide's names say; "补个营业执照要
+    几天" — both say 营业执照, only 营业执照遗失补领 says 补 (a verb of one character often tells two guides with the
+    same object apart); "税务那边要带啥" after the invoice guide, whose office is the tax bureau, is no question about
+    新办纳税人 (税务报到); "公安那边要带啥" after the hotel permit: no name says 公安."""
+    runs = [run for run in re.split(r"[^0-9a-z\u4e00-\u9fff]+", (text or "").lower()) if run]
+    pairs = {run[i:i + 2] for run in runs for i in range(len(run) - 1)}
+    theirs, ours = names(guide), own_names(than)
+    said, kept = {pair for pair in pairs if pair in theirs}, {pair for pair in pairs if pair in ours}
+    if said - kept or kept - said:
+        return bool(said - kept)
+    # Characters: of the conversation's guide, only those of its names ("供电" during a water connection: 电 of its
+    # 水电气 window is no name of it); a pair its offices say is neither side's ("税务" at the tax bureau's window).
+    characters = set("".join(runs)) - set("".join(kept))
+    mine = set(names(than))
+    return len(characters & set(theirs) - mine) > len(characters & mine - set(theirs))
 
 
 def names(guide: dict[str, Any] | None) -> str:
@@ -112,3 +112,12 @@ def names(guide: dict[str, Any] | None) -> str:
     if guide is None:
         return ""
     return "\n".join([guide.get("title") or "", *(guide.get("aliases") or [])]).lower()
+
+
+def own_names(guide: dict[str, Any] | None) -> str:
+    """The conversation's guide's names and its offices (department, contact units): a follow-up naming the office at
+    hand ("税务那边要带啥" while applying for invoices at the tax bureau) is about the matter at hand."""
+    if guide is None:
+        return ""
+    offices = [guide.get("department") or "", *(str(contact.get("unit") or "") for contact in guide.get("contacts") or [])]
+    return "\n".join([names(guide), *offices]).lower()

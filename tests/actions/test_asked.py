@@ -29,6 +29,7 @@ def test_an_amount_alone_makes_no_procedure_question(question: str) -> None:
 @pytest.mark.parametrize(("question", "asks"), [
     ("导游一个月能挣多少钱，带团购物有提成吗", False), ("开网店一年能赚多少钱", False), ("保安工资一般多少钱", False),
     ("导游证办下来要交多少钱", True), ("卖兽药的证要多少钱", True),  # a fee, though 卖 is selling
+    ("没收入要交多少钱", True), ("导游证要多少钱，工资一般多少", True),  # a payment, or a fee asked besides the earnings
 ])
 def test_what_someone_earns_is_no_fee(question: str, asks: bool) -> None:
     assert asks_something(question) is asks

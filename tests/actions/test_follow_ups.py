@@ -185,8 +185,11 @@ def test_when_the_office_is_open_is_answered_with_the_contacts_hours(services: S
     ("company-deregistration", "市场监管那块要多久", "ask_time_limit", "company-deregistration"),
     # the planning permit's name says 规划 (the acceptance's offices include planning, its names do not)
     ("joint-completion-acceptance", "规划证要交哪些资料", "ask_materials", "planning-permit"),
-    # the power company's side during a gas connection: 用电报装's names say 电
-    ("gas-connection", "供电那边要带啥", "ask_materials", "electricity-connection"),
+    # the set-up named as the context, invoices as the matter
+    ("company-setup", "公司设立后发票怎么领", "ask_process", "invoice-application"),
+    ("company-setup", "刚拿了执照，税务那边还要去办啥手续", "ask_process", "new-taxpayer"),
+    # the invoice guide's own office: 新办纳税人's alias 税务报到 is no sign of it
+    ("invoice-application", "税务那边要带啥", "ask_materials", "invoice-application"),
 ])
 def test_words_both_guides_say_keep_the_matter_at_hand_unless_the_others_name_says_them(
         services: Services, records: Records, current: str, message: str, intent: str, expected: str) -> None:

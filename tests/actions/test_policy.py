@@ -300,6 +300,7 @@ def test_the_nlus_off_topic_is_overridden_by_words_the_conversations_guide_holds
     (False, False, 0.4, True, ANSWER_RESULT, "gas"),  # words the conversation's guide does not say: the user moved on
     # "公安那边要带啥" after the hotel permit: the passport guide is answered, but its name says none of the words
     (True, False, 0.8, False, ANSWER_GUIDE, "water"),
+    (True, False, 0.95, False, ANSWER_RESULT, "gas"),  # ... unless the retriever is as sure as a topic switch needs
     (True, True, 0.8, False, ANSWER_RESULT, "gas"),  # "对了，公安那边…": turning aside, the retriever's guide
     (False, False, 0.8, False, ANSWER_RESULT, "gas"),  # the conversation's guide does not say the words
 ])

@@ -16,11 +16,11 @@ PASSPORT = {"title": "普通护照申领", "aliases": ["办护照"], "department
 GAS = {"title": "用气报装", "aliases": ["燃气开户"]}
 POWER = {"title": "用电报装", "aliases": ["装电表"]}
 TAX = {"title": "新办纳税人涉税事项", "aliases": ["税务报到"]}
-INVOICE = {"title": "发票申领", "aliases": ["领发票"]}
+INVOICE = {"title": "发票申领", "aliases": ["领发票"], "department": "某区税务局"}
 REISSUE = {"title": "营业执照遗失补领", "aliases": ["补办营业执照"]}
-SETUP = {"title": "企业开办", "aliases": ["办营业执照"]}
+SETUP = {"title": "企业开办（公司设立登记）", "aliases": ["办营业执照"], "contacts": [{"unit": "企业开办专区"}]}
 ACCEPTANCE = {"title": "工程建设项目竣工联合验收", "aliases": ["联合验收"], "department": "住建局牵头，自然资源和规划局参与"}
-PLANNING = {"title": "建设工程规划许可证核发", "aliases": ["办工规证"]}
+PLANNING = {"title": "建设工程规划许可证核发", "aliases": ["办工规证", "建设工程规划证"]}
 
 
 @pytest.mark.unit
@@ -33,10 +33,12 @@ def test_a_guides_names_are_its_title_and_aliases_not_its_offices() -> None:
 @pytest.mark.parametrize(("message", "guide", "than", "more"), [
     ("公安那边要带啥", PASSPORT, HOTEL, False),  # both offices are the police's, neither name says so
     ("供电那边要带啥", POWER, GAS, True),  # 电
-    ("税务那边要带啥", TAX, INVOICE, True),  # the tax-registration guide is named so
+    ("税务那边要带啥", TAX, INVOICE, False),  # the invoice guide's own office is the tax bureau
+    ("刚拿了执照，税务那边还要去办啥手续", TAX, SETUP, True),  # 税务 is the tax registration's alone; 执照 is both's
+    ("公司设立后发票怎么领", INVOICE, SETUP, True),  # 公司设立 is the context, 发票 the matter
     ("补个营业执照要几天", REISSUE, SETUP, True),  # both say 营业执照, only one 补
     ("办营业执照要几天", REISSUE, SETUP, False),  # 办 is asking, no word of the matter: as much
-    ("规划证要交哪些资料", PLANNING, ACCEPTANCE, True),  # the acceptance's offices include planning, its names do not
+    ("规划证要交哪些资料", PLANNING, ACCEPTANCE, True),  # 规划 is also the acceptance's office; 划证 only the permit's name
     ("要带啥", PASSPORT, None, False),  # no words of its own
 ])
 def test_a_guide_names_more_of_a_message_than_another(message: str, guide: dict[str, Any], than: dict[str, Any] | None,

@@ -38,6 +38,7 @@ from knowledge.sources.aspects import (
     ("那个扶助的钱上哪报", "location"),
     ("那得等到啥时候才能报", "time_limit"),
     ("我啥时候才能退休", "conditions"),  # at what age: who qualifies, not how long the procedure takes
+    ("什么时候才能申请公租房", "conditions"),
 ])
 def test_colloquial_question_aspect(question: str, aspect: str) -> None:
     assert detect_aspect(question) == aspect
