@@ -102,7 +102,7 @@ def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | N
     # 水电气 window is no name of it); a pair its offices say is neither side's ("税务" at the tax bureau's window).
     characters = set("".join(runs)) - set("".join(kept))
     mine = set(names(than))
-    return len(characters & set(theirs) - mine) > len(characters & mine - set(theirs))
+    return len((characters & set(theirs)) - mine) > len((characters & mine) - set(theirs))
 
 
 def names(guide: dict[str, Any] | None) -> str:
