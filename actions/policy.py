@@ -187,12 +187,11 @@ def stays(turn: Turn, result: RetrievalResult, limits: Thresholds) -> bool:
     the way of asking, nothing in the message names another matter (`Turn.own_words`). A message
     that only adds a circumstance ("要是房子是租的呢") stays even when another guide is answered, unless the
     retriever is as sure as a topic switch needs (context_switch_probability). Words the conversation's guide says itself
-    (`Turn.about_current`) keep it against a confirm or nothing found, and against another guide answered whose name
-    does not name the message unless it is as sure as a topic switch needs ("公安那边要带啥" after the hotel permit: no
-    name says 公安, `Turn.answer_named`); never
-    against a guide answered that they name or a hesitation between guides the retriever would each answer: "补个营业执照
-    要几天" after company setup says its words, and is the licence-reissue guide's; "个体户怎么注销" after the
-    registration, the deregistration guides'."""
+    (`Turn.about_current`) keep it against a confirm or nothing found, and against another guide answered below
+    context_switch_probability whose names do not name the message (`Turn.answer_named`: "公安那边要带啥" after the hotel
+    permit, no name says 公安); never against a guide answered whose names do, or a hesitation between guides the
+    retriever would each answer: "补个营业执照要几天" after company setup says its words, and is the licence-reissue
+    guide's (补); "个体户怎么注销" after the registration, the deregistration guides'."""
     if (turn.moves_on and turn.has_item
             and (result.decision == AMBIGUOUS or (result.decision == CONFIRM and not turn.about_current))):
         # "我其实还想自己开个小店，政府有没有贴息的借款", or with no sign at all "住建局管保障房的窗口在几楼" after an
