@@ -473,6 +473,11 @@ def test_a_section_holding_the_words_as_much_as_the_asked_ones_is_answered_too(s
     ("company-setup", "公司不想开了怎么注销", "ask_procedure", "company-deregistration"),
     ("property-transfer-registration", "抵押登记怎么办", "ask_procedure", "mortgage-registration"),
     ("individual-business-registration", "个体户怎么注销", "ask_procedure", "simplified-deregistration"),
+    # Another guide's name says what the conversation's does not: 划证 (the acceptance's offices include planning),
+    # 发票 (公司设立 is the context), 税务 (新办纳税人's alias 税务报到; 执照 is both's).
+    ("joint-completion-acceptance", "规划证要交哪些资料", "ask_materials", "planning-permit"),
+    ("company-setup", "公司设立后发票怎么领", "ask_process", "invoice-application"),
+    ("company-setup", "刚拿了执照，税务那边还要去办啥手续", "ask_process", "new-taxpayer"),
     # A complaint is no question about the matter at hand, whatever words it shares with it.
     ("company-setup", "企业被乱收费了能在网上举报吗", "ask_procedure", "business-complaint"),
 ])
