@@ -51,6 +51,9 @@ class Settings:
     scope_answer_probability: float
     calibration_confirm_offtopic: float
     calibration_inscope_not_found: float
+    sole_words_answer_share: float
+    sole_words_everyday_idf: float
+    sole_words_in_scope: float
     ambiguity_margin: float
     ambiguity_coverage_share: float
     max_candidates: int

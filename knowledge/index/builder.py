@@ -260,7 +260,7 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
             except (CalibrationError, ForkedWorkError) as error:  # ForkedWorkError: its second process failed
                 raise BuildError(f"校准失败，未发布新索引：{error}") from error
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
-            data.decision = model
+            data.adopt(model)
             manifest["calibration"] = {"answer_at": model.answer_at, "scope_at": model.scope_at, "confirm_at": model.confirm_at,
                                        "spread": model.spread, **model.report, "format": DECISION_FORMAT}
             say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))

@@ -17,7 +17,9 @@ lack the procedure?), from examples the knowledge base itself provides:
 
 Every example is searched as a real question is: its embedding blended with its item words', BM25 without
 the common question words (knowledge/retrieval/item_words.py). Those words are learnt here, first, from the
-same knowledge base, and published with the model (``common_words``).
+same knowledge base, and published with the model (``common_words``), as are the knowledge base's everyday words
+(``everyday_words``: a question whose words only its best guide holds is answered though the model would confirm it,
+everyday words aside; knowledge/retrieval/sole_words.py).
 
 The guides are split into folds: the model that scores a fold's examples was fitted on the other
 folds' guides, so the numbers say how it transfers to guides it has not seen. Two thresholds come
@@ -64,6 +66,7 @@ from knowledge.index.calibration_folds import score_split
 from knowledge.index.chunks import ANCHOR, FAQ, QUESTION
 from knowledge.index.logistic import fit_logistic
 from knowledge.retrieval.item_words import blend, common_question_words, item_text
+from knowledge.retrieval.sole_words import everyday_words
 
 if TYPE_CHECKING:  # the retriever imports this module; the type is only for signatures
     from knowledge.retrieval.retriever import Retriever
@@ -84,8 +87,9 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # 2 = item words (common_words) and the lead feature; 3 = the "not found" line also bounded by the held-out
 # guides' own questions (calibration_inscope_not_found), with the broadened anchors; 4 = that line at the anchors'
 # 10% quantile instead of 3% (calibration_confirm_offtopic: more "您问的是…吗？", fewer wrong "not found");
-# 5 = sample questions asked without their guide's names (examples_from).
-DECISION_FORMAT = 5
+# 5 = sample questions asked without their guide's names (examples_from); 6 = the everyday words (everyday_words)
+# a question's own words are told from (knowledge/retrieval/sole_words.py).
+DECISION_FORMAT = 6
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused
 # 1.5-3 points fewer off-topic questions on the development sets. `known` (is the best hit right) reads
@@ -154,6 +158,9 @@ class DecisionModel:
     # The words most guides' sample questions share (item_words.py): the retriever searches with the
     # question's embedding blended with that of the question without them.
     common_words: list[str] = field(default_factory=list)
+    # The knowledge base's words that general Chinese uses a lot ("钱", "老人"): never a guide's sole words, however few
+    # guides say them (knowledge/retrieval/sole_words.py). None: calibrated before they were learnt (no sole-word answers).
+    everyday_words: list[str] | None = None
 
     def probabilities(self, features: Sequence[float]) -> tuple[float, float]:
         """(in scope, right) for one question's features."""
@@ -330,7 +337,7 @@ def calibrate(
         known=Logistic.fit(features, right, KNOWN_INPUTS),
         answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
         scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0,
-        common_words=words)
+        common_words=words, everyday_words=everyday_words(_unit_terms(chunk_terms), settings.sole_words_everyday_idf))
     top = features[:, FEATURES.index("top")]
     model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
     model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)
@@ -347,6 +354,13 @@ def calibrate(
                     "scope_answer_probability": settings.scope_answer_probability},
     }
     return model
+
+
+def _unit_terms(chunk_terms: ChunkTerms) -> list[str]:
+    """The terms some guide or passage holds (BM25's vocabulary; the anchors' words are in no unit), read from the
+    folds' copy: the build's writer thread may be sorting `unit_counts` in place meanwhile (fold_bm25.FoldBase)."""
+    units_holding = chunk_terms.fold_base().df
+    return [term for term, count in zip(chunk_terms.terms, units_holding, strict=True) if count]
 
 
 def _score_examples(retriever: Retriever, examples: list[Example],

@@ -57,8 +57,7 @@ def lazy_index_data(folder: Path, table: GuideTable, tokenizer: Tokenizer, depth
         units = json.loads((folder / "lexical_units.json").read_text(encoding="utf-8"))
         data = IndexData.from_parts(folder, manifest, chunks, chunks.guide_entries(), FlatVectors(vectors),  # type: ignore[arg-type]
                                     BM25Index.load(folder), tokenizer, units)
-        data.decision = DecisionModel.from_dict(json.loads((folder / CALIBRATION_FILE).read_text(encoding="utf-8")))
-        data.common_words = frozenset(data.decision.common_words)  # as IndexData loads them (item_words.py)
+        data.adopt(DecisionModel.from_dict(json.loads((folder / CALIBRATION_FILE).read_text(encoding="utf-8"))))
         lists = NeighbourTable.load(folder, manifest["embedding"]["id"]) if depth else None
         if lists is not None and len(lists.keys) == len(chunks):
             data.dense = NeighbourIndex(data.dense, lists.keys, depth, lists)  # type: ignore[arg-type]

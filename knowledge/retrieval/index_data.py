@@ -57,7 +57,19 @@ class IndexData:
         data._derive()
         data.decision = None
         data.common_words = frozenset()  # calibration learns them for the staged version
+        data.everyday_words = None
         return data
+
+    def adopt(self, model: DecisionModel) -> None:
+        """Serve with `model`: it and the word lists learnt with it (the staged version once calibrated, a version
+        read from its files), so every process reads a version's questions alike."""
+        self.decision = model
+        # The words most guides' sample questions share: the retriever leaves them out of the item vector and of
+        # the lexical channel (knowledge/retrieval/item_words.py).
+        self.common_words = frozenset(model.common_words)
+        # Words general Chinese uses a lot, never a guide's sole words (knowledge/retrieval/sole_words.py); None for
+        # a version calibrated before they were learnt.
+        self.everyday_words = None if model.everyday_words is None else frozenset(model.everyday_words)
 
     def _load(self, folder: Path) -> None:
         self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -72,12 +84,11 @@ class IndexData:
         self._derive()
         # The decision model calibrated for this version at build time (absent only while staging).
         calibration = folder / CALIBRATION_FILE
-        self.decision: DecisionModel | None = (
-            DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))) if calibration.exists() else None
-        )
-        # The words most guides' sample questions share, learnt with the decision model: the retriever
-        # leaves them out of the item vector and of the lexical channel (knowledge/retrieval/item_words.py).
-        self.common_words: frozenset[str] = frozenset(self.decision.common_words if self.decision else ())
+        self.decision: DecisionModel | None = None
+        self.common_words: frozenset[str] = frozenset()
+        self.everyday_words: frozenset[str] | None = None
+        if calibration.exists():
+            self.adopt(DecisionModel.from_dict(json.loads(calibration.read_text(encoding="utf-8"))))
 
     def _derive(self) -> None:
         position = {unit: index for index, unit in enumerate(self.units)}

@@ -7,6 +7,7 @@ without the search machinery (FAISS, the embedder), and so each module stays one
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,8 +99,12 @@ class RetrievalResult:
     confidence: float  # the calibrated probability that the best hit is right (0-1)
     in_scope: float = 0.0  # the calibrated probability that the question is the knowledge base's business
     # Whether the best hit clears the answering thresholds: true for every ANSWER, and for an AMBIGUOUS
-    # result whose best guide would be answered were it alone ("注销公司": two 注销 guides, both sure).
+    # result whose best guide would be answered were it alone ("注销公司": two 注销 guides, both sure). Besides the
+    # calibrated thresholds, words only the best guide holds may clear it (`sole_share`; knowledge/retrieval/sole_words.py):
+    # then `confidence` stays the model's, below its answering line.
     sure: bool = False
+    # The share of the question's words only the best guide holds, when the thresholds alone did not clear it (else 0).
+    sole_share: float = 0.0
     guide: dict[str, Any] | None = None  # the structured guide (Guide.as_dict) when answering one
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, text) to answer from
     # The best policy passage when it is good enough (settings.related_passage_level): the answer
@@ -116,6 +121,19 @@ class RetrievalResult:
         return self.guide["id"] if self.guide else None
 
     @property
+    def by_sole_words(self) -> bool:
+        """Sure only because words of the question no other guide holds name its best guide (sole_words.py)."""
+        return self.sure and self.sole_share > 0
+
+    def as_unsure(self) -> RetrievalResult:
+        """This result as the decision model alone has it: an answer on sole words is a confirm of the same guide."""
+        if not self.by_sole_words:
+            return self
+        decision = CONFIRM if self.decision == ANSWER else self.decision
+        choices = self.candidates[:1] if decision == CONFIRM else self.choices
+        return dataclasses.replace(self, decision=decision, sure=False, choices=choices)
+
+    @property
     def contacts(self) -> list[dict[str, str]]:
         return list(self.guide["contacts"]) if self.guide else []
 
@@ -126,6 +144,7 @@ class RetrievalResult:
             "decision": self.decision,
             "aspect": self.aspect,
             "confidence": round(self.confidence, 4),
+            "sole_share": round(self.sole_share, 4),
             "guide_id": self.guide_id,
             "candidates": [c.guide_id for c in self.choices],
             "index_version": self.index_version,
@@ -142,6 +161,8 @@ class RetrievalParams:
     best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
     alias_bonus: float = 0.04
     item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
+    sole_words_answer_share: float = 0.3  # answer directly when words only the best guide holds carry this share (sole_words.py)
+    sole_words_in_scope: float = 0.5  # ... and the question is at least this likely the knowledge base's business
     ambiguity_margin: float = 0.1  # score units
     ambiguity_coverage_share: float = 0.8  # a close runner-up is an alternative only with this share of the best's coverage
     max_candidates: int = 4
@@ -152,9 +173,10 @@ class RetrievalParams:
 
     def __post_init__(self) -> None:
         if (not 0 <= self.lexical_weight <= 1 or not 0.5 <= self.best_chunk_weight <= 1 or not 0 <= self.item_vector_weight < 1
-                or not 0 <= self.ambiguity_coverage_share <= 1):
-            raise ValueError("lexical_weight、ambiguity_coverage_share 应在 0–1 之间，best_chunk_weight 应在 0.5–1 之间，"
-                             "item_vector_weight 应在 0–1 之间（不含 1）")
+                or not all(0 <= share <= 1 for share in (self.ambiguity_coverage_share, self.sole_words_answer_share,
+                                                          self.sole_words_in_scope))):
+            raise ValueError("lexical_weight、ambiguity_coverage_share、sole_words_answer_share、sole_words_in_scope 应在 0–1 之间，"
+                             "best_chunk_weight 应在 0.5–1 之间，item_vector_weight 应在 0–1 之间（不含 1）")
         if min(self.dense_candidates, self.max_candidates, self.max_hits) < 1:
             raise ValueError("dense_candidates、max_candidates、max_hits 至少为 1")
 

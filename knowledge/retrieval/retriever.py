@@ -17,7 +17,8 @@ base's kind, and that its best hit is right (``confidence``):
   the question's item words about as well (``ambiguity_coverage_share`` of its BM25 coverage) and holding
   the best guide's key word (item_words.KeyWord): ask which one;
 - ``confirm``: one guide leads, but not surely enough: ask "您问的是【X】的…吗？";
-- ``answer``: one guide (or, when a policy passage scores higher, that passage).
+- ``answer``: one guide (or, when a policy passage scores higher, that passage); also a guide the model would only
+  confirm when words of the question that no other guide holds carry enough of it (knowledge/retrieval/sole_words.py).
 
 Usage::
 
@@ -60,6 +61,7 @@ from knowledge.retrieval.results import (
     holds_item_words,
     normalize_question,
 )
+from knowledge.retrieval.sole_words import sole_share
 from knowledge.settings import Settings, load_settings
 from knowledge.sources.aspects import ASPECT_SECTIONS, CONTACT, GENERAL, detect_aspect
 
@@ -278,7 +280,13 @@ class Retriever:
         best = hits[0] if hits else None
         if best is None or in_scope < model.confirm_at:
             return result
-        sure = result.sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
+        sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
+        if (not sure and best.chunk.guide_id and data.everyday_words is not None and self.params.sole_words_answer_share > 0
+                and in_scope >= self.params.sole_words_in_scope):
+            # Words only this guide holds name the matter, though its score is close to guides asked the same way
+            result.sole_share = sole_share(data.bm25, scored.tokens, best.unit, data.everyday_words)
+            sure = result.sole_share >= self.params.sole_words_answer_share
+        result.sure = sure
         if passages and passages[0].score >= model.floor + model.spread * self.params.related_passage_level:
             result.passage = passages[0]  # related policy, shown beside a guide's answer
         if best.chunk.kind == PASSAGE:  # a policy document answers better than any guide

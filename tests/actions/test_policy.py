@@ -165,6 +165,22 @@ def test_a_new_matter_leaves_the_conversations_guide_even_when_it_is_close() -> 
     assert (decide(leaving, found, STAYING).kind, decide(leaving, found, STAYING).guide_id) == (CONFIRM_GUIDE, "gas")
 
 
+def test_words_only_another_guide_holds_answer_a_first_question_but_do_not_leave_the_matter_at_hand() -> None:
+    """An answer on sole words (knowledge/retrieval/sole_words.py; the model alone would confirm): "证能用几年" after the
+    beekeeping filing has 能用, which only the fry-production guide says. A first question takes the answer; in a
+    conversation the model's doubt stands, and a follow-up stays; a new matter the user opens takes it again."""
+    found = result(ANSWER, "gas", confidence=0.2, scores={"gas": 0.8, "bank": 0.75})
+    found.sole_share = 0.4
+    first = decide(turn(), found, STAYING)
+    assert (first.kind, first.guide_id) == (ANSWER_RESULT, "gas")
+    follow_up = decide(turn(current="water", item=True, follow_up=True), found, STAYING)
+    assert (follow_up.kind, follow_up.guide_id) == (ANSWER_GUIDE, "water")
+    opened = Turn(text="…", intent="ask_fee", aspect="fee", current="water", names_item=True, new_matter=True)
+    assert (decide(opened, found, STAYING).kind, decide(opened, found, STAYING).guide_id) == (ANSWER_RESULT, "gas")
+    sure = result(ANSWER, "gas", confidence=0.95, scores={"gas": 0.9, "water": 0.5})  # sure on the model's own terms
+    assert decide(turn(current="water", item=True, follow_up=True), sure, STAYING).guide_id == "gas"
+
+
 def covering(guide_id: str, score: float, coverage: float) -> GuideCandidate:
     """A candidate whose best hit holds `coverage` of the question's item words (BM25 coverage)."""
     chunk = Chunk(id=f"{guide_id}#0", kind="section", text="", title=guide_id, guide_id=guide_id)

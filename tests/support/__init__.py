@@ -11,8 +11,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDES = ROOT / "knowledge" / "guides"
+# Ten sample guides: a small knowledge base none of whose numbers were tuned (tests/knowledge/conftest.py `small`).
+SMALL_GUIDES = ("company-setup", "water-connection", "electricity-connection", "construction-permit", "food-business-license",
+                "housing-fund-registration", "invoice-application", "labor-arbitration", "seal-engraving",
+                "special-equipment-registration")
 DOCUMENTS = ROOT / "knowledge" / "documents"
-SEEDS = ROOT / "tests" / "data" / "seeds"  # copies of ../shared/seeds: tests read only the repository
+DATA = ROOT / "tests" / "data"  # evaluation sets (unseen* held out, dev* for design) and fixtures
+SEEDS = DATA / "seeds"  # copies of ../shared/seeds: tests read only the repository
 
 VALID_GUIDE = """---
 id: {id}

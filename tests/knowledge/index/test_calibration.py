@@ -16,23 +16,7 @@ from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, Retriever
 from knowledge.settings import Settings, load_settings
-from tests.support import GUIDES
-
-SMALL = ("company-setup", "water-connection", "electricity-connection", "construction-permit", "food-business-license",
-         "housing-fund-registration", "invoice-application", "labor-arbitration", "seal-engraving", "special-equipment-registration")
-
-
-@pytest.fixture
-def small(kb_copy: Settings, embedder: Embedder) -> Retriever:
-    """Ten sample guides, no policy documents: a knowledge base none of whose numbers were tuned."""
-    shutil.rmtree(kb_copy.guides_dir)
-    kb_copy.guides_dir.mkdir()
-    for guide_id in SMALL:
-        shutil.copy(GUIDES / f"{guide_id}.md", kb_copy.guides_dir)
-    shutil.rmtree(kb_copy.documents_dir)
-    kb_copy.documents_dir.mkdir()
-    build_index(kb_copy, embedder=embedder, gate=False)
-    return Retriever.from_published_index(kb_copy, embedder)
+from tests.support import GUIDES, SMALL_GUIDES
 
 
 def test_the_model_is_stored_with_its_version_and_its_cross_validated_numbers(small: Retriever) -> None:
@@ -100,7 +84,7 @@ def test_sample_questions_are_asked_without_their_guides_names(small: Retriever)
     data = small.data
     vectors = np.vstack([data.dense.reconstruct(i) for i in range(data.dense.ntotal)])
     examples = [e for e in examples_from(small, vectors) if e.kind in (QUESTION, FAQ)]
-    for guide_id in SMALL:
+    for guide_id in SMALL_GUIDES:
         guide = data.guides[guide_id]
         names = sorted((name.lower() for name in (guide["title"], *guide["aliases"])), key=len, reverse=True)
         own = [e for e in examples if e.guide_id == guide_id]

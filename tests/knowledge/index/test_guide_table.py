@@ -144,11 +144,13 @@ def test_the_gate_sees_the_serving_version_as_the_answering_processes_do(kb_copy
     questions += [item["q"] for item in asked["in_scope"][:40]] + asked["off_topic"][:20]
     for question in questions:
         a, b = quick.run(question), loaded.run(question)
-        assert (a.decision, a.guide_id, a.confidence, a.in_scope) == (b.decision, b.guide_id, b.confidence, b.in_scope), question
+        assert (a.decision, a.guide_id, a.confidence, a.in_scope, a.sure, a.sole_share) == (
+            b.decision, b.guide_id, b.confidence, b.in_scope, b.sure, b.sole_share), question
         assert [(c.guide_id, c.score) for c in a.candidates] == [(c.guide_id, c.score) for c in b.candidates], question
         assert a.guide == b.guide and a.sections == b.sections, question
         assert [h.chunk.as_dict() for h in a.hits] == [h.chunk.as_dict() for h in b.hits], question
     assert quick.data.dense.reused > 0  # type: ignore[attr-defined]
+    assert lazy.everyday_words == IndexData(folder).everyday_words and lazy.everyday_words  # the words learnt with its model
     assert [c.as_dict() for c in lazy.chunks] == [c.as_dict() for c in IndexData(folder).chunks]
     # A damaged file of the version: not loaded this way (the gate then has nothing or IndexData's error)
     (folder / "guides.json").write_bytes((folder / "guides.json").read_bytes().replace("材料".encode(), "资料".encode(), 1))
