@@ -227,7 +227,7 @@ def _print_result(result, k: int) -> None:
     print(f"问题：{result.question}")
     aspect = ASPECT_NAMES_ZH.get(result.aspect, result.aspect)
     print(f"决策：{DECISION_NAMES[result.decision]}    方面：{aspect}    把握（校准概率）：{result.confidence:.3f}")
-    if result.sole_share and result.sure:  # answered on words only this guide holds (knowledge/retrieval/sole_words.py)
+    if result.by_sole_words and result.decision == "answer":  # on words only this guide holds (knowledge/retrieval/sole_words.py)
         print(f"（问题里只有这个指南说到的词占 {result.sole_share:.0%}，所以直接回答）")
     if result.decision in ("ambiguous", "confirm"):
         print("候选：" + "；".join(f"{c.title}（{c.guide_id}）" for c in result.choices))

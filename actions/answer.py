@@ -133,6 +133,8 @@ class ActionAnswer(Action):
                            describes_item=describes_item(text), states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and holds.answered_says(retriever, text, result),
                            current_holds=holds.current_holds(retriever, text, current, result, config.context_hold_share),
+                           # read only for an answer the policy takes as one (an answer on sole words is a confirm in a
+                           # conversation: policy.decide, RetrievalResult.as_unsure)
                            answer_named=(result.decision != ANSWER
                                          or holds.names_more(text, result.guide, retriever.guide(current or ""))),
                            question=is_question(text))

@@ -110,10 +110,11 @@ class Decision:
 def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     """The one place where the intent, the conversation and the retrieval decision meet."""
     current = None if turn.new_matter else turn.current
-    if current is not None:
+    if current is not None or turn.named:
         # Words only another guide holds answer a first question (knowledge/retrieval/sole_words.py), but in a
-        # conversation they are no reason to leave the matter at hand: "证能用几年" after the beekeeping filing has 能用,
-        # which one other guide says. There the decision model's own doubt stands.
+        # conversation they are no reason to leave the matter at hand ("证能用几年" after the beekeeping filing has 能用,
+        # which one other guide says), nor to answer another guide than the one the user names (`outcovered` reads an
+        # answer as the retriever's certainty). There the decision model's own doubt stands.
         result = result.as_unsure()
     # NLU's out_of_scope is trusted unless the message names a guide, follows up, or the retriever,
     # calibrated on this knowledge base, is sure it is its business: the NLU never saw new guides' items.

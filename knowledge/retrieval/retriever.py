@@ -283,7 +283,8 @@ class Retriever:
         sure = in_scope >= model.scope_at and result.confidence >= model.answer_at
         if (not sure and best.chunk.guide_id and data.everyday_words is not None and self.params.sole_words_answer_share > 0
                 and in_scope >= self.params.sole_words_in_scope):
-            # Words only this guide holds name the matter, though its score is close to guides asked the same way
+            # Words only this guide holds name the matter, though its score is close to guides asked the same way.
+            # Set only here, when the thresholds alone did not clear it: RetrievalResult.by_sole_words relies on that.
             result.sole_share = sole_share(data.bm25, scored.tokens, best.unit, data.everyday_words)
             sure = result.sole_share >= self.params.sole_words_answer_share
         result.sure = sure

@@ -25,6 +25,7 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 
@@ -33,12 +34,14 @@ import jieba
 from knowledge.index.bm25 import BM25Index
 
 _IDF_TABLE = Path(jieba.__file__).parent / "analyse" / "idf.txt"  # jieba's general-corpus idf, shipped with the package
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def sole_share(index: BM25Index, tokens: Sequence[str], unit: int, everyday: Collection[str]) -> float:
     """The share of the tokens' lexical weight (idf; the bound BM25 coverage divides by: a token repeated, or cut in
-    overlapping pieces by jieba's search mode, counts each time) in non-everyday words that BM25 unit `unit` alone
-    holds. 0 for a hit without a unit (-1)."""
+    overlapping pieces by jieba's search mode, counts each time) in non-everyday Chinese words that BM25 unit `unit`
+    alone holds (numbers and Latin words, which the idf table does not rate, never: a year or an amount one guide
+    happens to mention names no matter). 0 for a hit without a unit (-1)."""
     if unit < 0:
         return 0.0
     weights = index.weights  # units x terms, CSC: a column's rows are the units holding the term
@@ -51,7 +54,7 @@ def sole_share(index: BM25Index, tokens: Sequence[str], unit: int, everyday: Col
         idf = float(index.idf[column])
         bound += idf
         start, end = weights.indptr[column], weights.indptr[column + 1]
-        if end - start == 1 and weights.indices[start] == unit and token not in everyday:
+        if end - start == 1 and weights.indices[start] == unit and token not in everyday and _HAN.search(token):
             held += idf
     return held / bound if bound > 0 else 0.0
 

@@ -190,6 +190,18 @@ def covering(guide_id: str, score: float, coverage: float) -> GuideCandidate:
 COVERING = Thresholds(**{**STAYING.__dict__, "alternative_coverage_share": 0.8})
 
 
+def test_words_only_another_guide_holds_do_not_overrule_the_guide_the_user_names() -> None:
+    """A sure answer of a guide covering the question's words better can overrule a name ("…还是非得注册公司"); an answer
+    on sole words cannot: the named guide lacks them by definition."""
+    found = result(ANSWER, "gas", confidence=0.2)
+    found.candidates = [covering("gas", 0.8, 0.9), covering("water", 0.7, 0.2)]
+    found.sole_share = 0.4
+    decision = decide(turn(named=("water",)), found, COVERING)
+    assert (decision.kind, decision.guide_id) == (ANSWER_GUIDE, "water")
+    found.sole_share = 0.0  # the same answer on the model's own certainty: the better-covering guide
+    assert decide(turn(named=("water",)), found, COVERING).guide_id == "gas"
+
+
 @pytest.mark.parametrize(("why", "current_coverage", "best_coverage", "kind", "guide_id"), [
     ("another guide answered outright holds the item words, the current one does not: switch", 0.0, 0.4, ANSWER_RESULT, "loan"),
     ("the current guide holds the item words as well: stay", 0.4, 0.4, ANSWER_GUIDE, "jobless"),

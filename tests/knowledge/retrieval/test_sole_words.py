@@ -44,6 +44,13 @@ def test_a_word_no_guide_holds_weighs_as_the_rarest(index: BM25Index) -> None:
     assert sole_share(index, [], 0, everyday=()) == 0.0
 
 
+def test_numbers_and_latin_words_are_no_guides_own(index: BM25Index) -> None:
+    """The idf table rates no year, amount or Latin word: one a guide happens to mention names no matter."""
+    numbered = BM25Index.build([["奖扶", "2024"], ["钱", "app"]])
+    assert sole_share(numbered, ["2024", "app"], 0, everyday=()) == 0.0 == sole_share(numbered, ["2024", "app"], 1, everyday=())
+    assert sole_share(numbered, ["奖扶", "2024"], 0, everyday=()) == pytest.approx(0.5)
+
+
 def test_an_everyday_word_is_no_guides_own_however_few_say_it(index: BM25Index) -> None:
     assert sole_share(index, ["老人"], 2, everyday=()) == pytest.approx(1.0)
     assert sole_share(index, ["老人"], 2, everyday=everyday_words(["老人"], 7.0)) == 0.0
