@@ -87,8 +87,8 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # 2 = item words (common_words) and the lead feature; 3 = the "not found" line also bounded by the held-out
 # guides' own questions (calibration_inscope_not_found), with the broadened anchors; 4 = that line at the anchors'
 # 10% quantile instead of 3% (calibration_confirm_offtopic: more "您问的是…吗？", fewer wrong "not found");
-# 5 = sample questions asked without their guide's names (examples_from); 6 = the everyday words (everyday_words)
-# a question's own words are told from (knowledge/retrieval/sole_words.py).
+# 5 = sample questions asked without their guide's names (examples_from); 6 = the everyday words (everyday_words),
+# which are never a guide's sole words (knowledge/retrieval/sole_words.py).
 DECISION_FORMAT = 6
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused

@@ -71,4 +71,3 @@ def everyday_words(terms: Iterable[str], below: float) -> list[str]:
             if word in wanted and value and float(value) < below:
                 found.add(word)
     return sorted(found)
-
