@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from knowledge.index import builder
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.builder import build_index
 from knowledge.index.calibration import DecisionModel
@@ -65,6 +66,26 @@ def test_the_build_keeps_the_knowledge_bases_everyday_words(small: Retriever) ->
     everyday = small.data.everyday_words
     assert {"公司", "材料"} <= everyday and "公积金" not in everyday
     assert set(everyday) <= set(small.data.bm25.vocabulary)
+
+
+@pytest.fixture()
+def staged_everyday(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the build's staged version (the one its example check, evaluation and gate search) knows of everyday words."""
+    seen: list[object] = []
+    check = builder.check_examples
+
+    def spy(retriever: Retriever, *args: object, **kwargs: object) -> object:
+        seen.append(retriever.data.everyday_words)
+        return check(retriever, *args, **kwargs)
+
+    monkeypatch.setattr(builder, "check_examples", spy)
+    return seen
+
+
+def test_the_staged_version_decides_with_the_everyday_words(staged_everyday: list[object], small: Retriever) -> None:
+    """The examples offered, the eval numbers and the gate come from the version as staged in memory: it must decide as
+    the published one will (an unset list would turn the sole-words rule off there and nowhere else)."""
+    assert staged_everyday == [small.data.everyday_words] and staged_everyday[0]
 
 
 def test_a_question_holding_only_its_guides_words_is_answered_not_confirmed(small: Retriever) -> None:
