@@ -122,7 +122,8 @@ class ActionAnswer(Action):
                            names_item=names_an_item(text),
                            # the forms told after their subject keep the guide only as a follow-up, never against
                            # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店)
-                           hypothetical=is_hypothetical(text, opening_only=True),
+                           hypothetical=(is_hypothetical(text, opening_only=True)
+                                         or holds.circumstance_of_current(retriever, text, current, result)),
                            follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
                                                         or is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)
                                                         or asks_who_applies(text) or not names_an_item(text)

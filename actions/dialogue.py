@@ -136,6 +136,23 @@ def is_hypothetical(text: str, *, opening_only: bool = False) -> bool:
     return bool(_HYPOTHETICAL.search(stripped) or (not opening_only and _CIRCUMSTANCE_ASKED.search(stripped)))
 
 
+_SUBJECT_BEFORE_IF = re.compile(r"^([^，,。？?]{2,12}?)(要是|如果|假如|万一|若是)")
+
+
+def circumstance_subject(text: str) -> str | None:
+    """The subject a circumstance is told after ("合作社要是没有营业执照行不行": 合作社), or None when the message tells
+    none in that form (one told first, "要是…呢", is `is_hypothetical`'s opening form)."""
+    stripped = (text or "").strip()
+    subject = _SUBJECT_BEFORE_IF.match(stripped)
+    return subject.group(1) if subject is not None and _CIRCUMSTANCE_ASKED.search(stripped) else None
+
+
+def says_all(text: str, words: str) -> bool:
+    """Whether `words` (a guide's text, `guide_words`) say every character pair of the text's own words."""
+    pairs = _pairs(text)
+    return bool(pairs) and all(pair in words for pair in pairs)
+
+
 # "要是以后营业执照上的地址改了，" : the circumstance, before the clause that asks.
 _IF_CLAUSE = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)[^，,。；;？?！!]*[，,；;]")
 
@@ -164,7 +181,10 @@ _ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还�
                     r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)"
                     # "还有我儿子在老家读四年级…", "还有，楼里有户人家…": someone else, not "还有别的材料吗", nor
                     # "还有那个住所证明要什么样的" (这/那 point back at the matter at hand)
-                    r"|^还有[，,、]|^还有(我|咱|俺|他|她)")
+                    r"|^还有[，,、]|^还有(我|咱|俺|他|她)"
+                    # "还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去…": a thing described at length before the
+                    # question; not "还有身份证复印件，要几份" (a short item of the matter at hand), nor 这/那 pointing back
+                    r"|^还有(?!这|那|别的|其他|其它|什么|啥|没有|哪|多少|几|一|个|点|些|要|就|得|需要)[^，,。；;？?！!]{8,}[，,；;]")
 
 
 def turns_aside(text: str) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, guide_words, held_words, pair_weights, share_held
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, circumstance_subject, guide_words, held_words, pair_weights, says_all, share_held
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 
 # Every guide's text for the index being served, made once per index, and how many guides say each character pair met
@@ -82,6 +82,18 @@ def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> b
         return True
     held = held_words(text, guides_words(retriever).get(result.guide_id, ""))
     return held is None or held.pairs > 0
+
+
+def circumstance_of_current(retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
+    """Whether the message tells a circumstance after a subject the conversation's guide says ("合作社要是没有营业执照行不行"
+    after the seal guide, which says 合作社), and which the guide the retriever answers does not name more: a new
+    circumstance of the matter at hand, as one told first ("要是…呢") is. "药店要是开在小区里行不行" after the water
+    connection names 药店, which that guide does not say; "发票要是开错了可以吗" after the company set-up, which says 发票,
+    names the invoice guide's own 发票."""
+    subject = circumstance_subject(text)
+    if subject is None or current is None or not says_all(subject, guides_words(retriever).get(current, "")):
+        return False
+    return result.decision == NONE or not names_more(subject, result.guide, retriever.guide(current))
 
 
 def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:

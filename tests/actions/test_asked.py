@@ -55,6 +55,9 @@ def test_counting_something_else_is_no_amount_of_money(question: str) -> None:
     # cues without item words
     ("合同到期单位不跟我续了，想去社保领失业的钱，要满足些啥", "general", ["conditions"]),
     ("公司办公室搬到别的区了，执照上的地址咋改", "location", ["process"]),
+    # 咋 is how citizens say 怎么, before any applying verb
+    ("我妈办了一级残疾证，听说还有照顾人的钱可以领，得咋申请", "conditions", ["process"]),
+    ("户口迁过来以后，村里分红能不能算她一份，得咋确认", "conditions", ["process"]),
     # each clause may ask its own aspect
     ("头一回办居住证要交钱不，交了以后多久能拿到", "fee", ["time_limit"]),
     # agreeing signals add nothing

@@ -6,6 +6,7 @@ from actions.dialogue import (
     asked_clause,
     begins_as_reply,
     begins_with_yes,
+    circumstance_subject,
     describes_item,
     has_own_words,
     held_words,
@@ -68,6 +69,15 @@ def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> N
     assert is_hypothetical(message) is hypothetical
 
 
+@pytest.mark.parametrize(("message", "subject"), [
+    ("合作社要是没有营业执照行不行", "合作社"), ("房子如果是租的可不可以", "房子"),
+    ("要是没有营业执照行不行", None),  # no subject: the opening form, is_hypothetical's
+    ("合作社要办营业执照吗", None),  # no circumstance
+])
+def test_the_subject_a_circumstance_is_told_after(message: str, subject: str | None) -> None:
+    assert circumstance_subject(message) == subject
+
+
 @pytest.mark.parametrize(("message", "new"), [
     ("还有个事，村口的老石桥想修一修，找哪个部门", True), ("另外一件事：公司要注销", True), ("换个问题，开公司要啥", True),
     ("还要多久", False), ("还有别的材料吗", False), ("另外还要交什么", False), ("还有一个问题，这个要多久", False),
@@ -92,6 +102,9 @@ def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
     # "还有" and someone or something else: another matter may follow; "还有别的…" asks more of the same
     ("还有我表姐在村里开了个小作坊，做米粉卖要办啥证", True), ("还有，楼上邻居把承重墙打了，找谁鉴定", True),
     ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False), ("还有什么要注意的", False),
+    # a thing described at length before the question; not a short item of the matter at hand, nor one pointed back at
+    ("还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去，这要办什么手续", True),
+    ("还有身份证复印件，要几份", False), ("还有这船是我跟我哥合伙买的，他在外地回不来", False),
 ])
 def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
     assert turns_aside(message) is aside
