@@ -222,7 +222,9 @@ def names_an_item(text: str) -> bool:
 # stricter `describes_item` does not.
 _PROCEDURE_WORDS = re.compile(
     r"具体|模板|样表|范本|排队|预约|复印件|复印|原件|押金|填表|表格|注意|照片|证件照|体检|签字|盖章|公证|加急|有效期|过期|到期|"
-    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候"
+    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候|"
+    # the applying verbs every procedure has ("光报备就行了吗", "要不要自己去发改局备案"): no matter of their own
+    r"报备|备案|审批|申请|办理|登记"
 )
 # A message with at least this many characters of item words describes a matter of its own ("住建局管保障房的窗口在
 # 政务中心几楼" leaves "住建局管保障房政务中心"); most follow-ups leave less ("要交押金吗", "具体咋弄": nothing).

@@ -80,6 +80,7 @@ def test_the_wording_adds_the_aspects_it_names(question: str, intent_aspect: str
     ("审核严不严", "time_limit", ["conditions"]),
     ("消防那块要先弄吗", "fee", ["conditions"]),  # what must come first is a prerequisite
     ("要多少个建造师", "fee", ["conditions"]),  # how many people it takes
+    ("光报备就行了吗", "general", ["conditions"]), ("只交身份证就够了吗", "materials", ["conditions"]),  # whether that alone is enough
     ("我是乙肝小三阳，还能在学校食堂干活、拿到健康证明不", "materials", ["conditions"]),  # whether one may still
     ("收费标准是啥", "fee", []),  # 标准 of the fee is the fee's
     # a clause that names another aspect asks that one ("可以…吗" is how many questions end)

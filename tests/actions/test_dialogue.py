@@ -114,6 +114,7 @@ def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
     ("住建局管保障房的窗口在政务中心几楼", True), ("乡下起房子从交申请到批下来要多久", True), ("办歌舞厅的那个证收费吗", False),
     ("要交押金吗", False), ("需要预约吗", False), ("原件要带吗", False), ("过期了怎么办", False), ("具体咋弄", False),
     ("填表有啥要注意的", False), ("审核不通过怎么办", False), ("那要多久？", False),
+    ("光报备就行了吗", False), ("要不要自己去发改局备案", False),  # every procedure's applying verbs
 ])
 def test_a_matter_of_its_own_is_described_in_several_words(message: str, described: bool) -> None:
     assert describes_item(message) is described

@@ -192,3 +192,13 @@ def test_an_office_of_the_matter_at_hand_no_other_guide_is_named_by_keeps_it(
         services: Services, records: Records, current: str, message: str, intent: str) -> None:
     # (the switches another guide's name makes: tests/actions/test_actions.py, words the conversation's guide says too)
     assert _answered(services, message, intent, current).get("guide", {}).get("id") == current
+
+
+@pytest.mark.parametrize(("current", "message"), [
+    ("seal-engraving", "光备案就行了吗"), ("special-equipment-registration", "光登记就行了吗"),
+    ("environmental-impact-approval", "光审批就行了吗"),
+])
+def test_an_applying_verb_alone_is_no_matter_of_its_own(services: Services, records: Records, current: str, message: str) -> None:
+    # 备案, 登记, 审批 are every procedure's: with nothing else the message is about the matter at hand
+    answered = _answered(services, message, "nlu_fallback", current)
+    assert answered.get("guide", {}).get("id") == current
