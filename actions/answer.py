@@ -121,7 +121,9 @@ class ActionAnswer(Action):
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text),
                            # the forms told after their subject keep the guide only as a follow-up, never against
-                           # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店)
+                           # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店),
+                           # unless the guide says that subject and the answered one does not name it more
+                           # ("合作社要是没有营业执照行不行" after the seal guide, which says 合作社)
                            hypothetical=(is_hypothetical(text, opening_only=True)
                                          or holds.circumstance_of_current(retriever, text, current, result)),
                            follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
