@@ -132,8 +132,10 @@ class ActionAnswer(Action):
                                                         # "这个要跟政府报备吗" points back at the matter and asks of it;
                                                         # "这个电影好看吗" points back at nothing of ours
                                                         or (points_back(text) and asks_something(text))),
-                           new_matter=starts_new_matter(text), aside=turns_aside(text), asks=asks_something(text),
-                           describes_item=describes_item(text), states_matter=states_a_matter(text),
+                           new_matter=starts_new_matter(text), asks=asks_something(text),
+                           aside=turns_aside(text) or holds.describes_another(retriever, text, current),
+                           describes_item=describes_item(text, in_conversation=current is not None),
+                           states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and holds.answered_says(retriever, text, result),
                            current_holds=holds.current_holds(retriever, text, current, result, config.context_hold_share),
                            # read only for an answer the policy takes as one (an answer on sole words is a confirm in a

@@ -52,7 +52,8 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
     # "得咋申请", "村里的名单咋确认", "咋个弄法": 咋 is how citizens say 怎么, before any applying verb
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用"
-                         r"|(咋|怎么|如何)(样)?(才能|去)?(申请|办理|申报|报|确认|认定|登记|备案)|(咋|怎么)个(弄|办|搞)法")),
+                         r"|(咋|怎么|如何)(样)?(才能|去)?(申请|办理|申报|登记|备案|(报|确认|认定)(?=[吗么不呢啊呀?？。！!]|$))"
+                         r"|(咋|怎么)个(弄|办|搞|领|整|走)法")),
     # "能不能不回国", "可以不到场吗", "本人不过去行不行": whether it can be done without coming, which is what a guide's
     # 网上办理 (and 办理地点: by post, at a local office) says
     # Asked as a possibility only: "他不回国了", "过年不回来了" tell news, they ask nothing.

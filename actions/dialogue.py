@@ -147,12 +147,6 @@ def circumstance_subject(text: str) -> str | None:
     return subject.group(1) if subject is not None and _CIRCUMSTANCE_ASKED.search(stripped) else None
 
 
-def says_all(text: str, words: str) -> bool:
-    """Whether `words` (a guide's text, `guide_words`) say every character pair of the text's own words."""
-    pairs = _pairs(text)
-    return bool(pairs) and all(pair in words for pair in pairs)
-
-
 # "要是以后营业执照上的地址改了，" : the circumstance, before the clause that asks.
 _IF_CLAUSE = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)[^，,。；;？?！!]*[，,；;]")
 
@@ -181,10 +175,18 @@ _ASIDE = re.compile(r"^(对了|哦对了|另外|顺便|顺带|捎带)|其实还�
                     r"|再(咨询|打听)|^(我)?还有(个|一个)(问题|情况)|另(一个|外一个|外个)(问题|事)|换个(问题|事)"
                     # "还有我儿子在老家读四年级…", "还有，楼里有户人家…": someone else, not "还有别的材料吗", nor
                     # "还有那个住所证明要什么样的" (这/那 point back at the matter at hand)
-                    r"|^还有[，,、]|^还有(我|咱|俺|他|她)"
-                    # "还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去…": a thing described at length before the
-                    # question; not "还有身份证复印件，要几份" (a short item of the matter at hand), nor 这/那 pointing back
-                    r"|^还有(?!这|那|别的|其他|其它|什么|啥|没有|哪|多少|几|一|个|点|些|要|就|得|需要)[^，,。；;？?！!]{8,}[，,；;]")
+                    r"|^还有[，,、]|^还有(我|咱|俺|他|她)")
+# "还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去…": "还有" and a thing described at length before the question,
+# which may be another matter or a part of the one at hand ("还有法定代表人的身份证原件，要本人带去吗"): the words tell
+# (actions/word_holds.py `describes_another`). Not 这/那 or 刚才 pointing back, nor time left ("还有两个月…").
+_ALSO_DESCRIBED = re.compile(r"^还有(?!这|那|别的|其他|其它|什么|啥|没有|哪|多少|几|一|个|点|些|要|就|得|需要|你说|刚才|上面|前面"
+                             r"|[0-9两三四五六七八九十半]+个?(月|年|天|周|星期|小时))(?P<thing>[^，,。；;？?！!]{8,})[，,；;]")
+
+
+def also_described(text: str) -> str | None:
+    """The thing described after "还有" at length before the question (`_ALSO_DESCRIBED`), or None."""
+    found = _ALSO_DESCRIBED.match((text or "").strip())
+    return found.group("thing") if found else None
 
 
 def turns_aside(text: str) -> bool:
@@ -222,10 +224,11 @@ def names_an_item(text: str) -> bool:
 # stricter `describes_item` does not.
 _PROCEDURE_WORDS = re.compile(
     r"具体|模板|样表|范本|排队|预约|复印件|复印|原件|押金|填表|表格|注意|照片|证件照|体检|签字|盖章|公证|加急|有效期|过期|到期|"
-    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候|"
-    # the applying verbs every procedure has ("光报备就行了吗", "要不要自己去发改局备案"): no matter of their own
-    r"报备|备案|审批|申请|办理|登记"
+    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候"
 )
+# In a conversation, the filing verbs are the matter at hand's too ("光报备就行了吗" after the sports-event filing); a first
+# message saying them ("公章要去备案") still describes its matter (申请, 办理, 审批 are `_NO_ITEM`'s already).
+_FILING_WORDS = re.compile(r"报备|备案|登记")
 # A message with at least this many characters of item words describes a matter of its own ("住建局管保障房的窗口在
 # 政务中心几楼" leaves "住建局管保障房政务中心"); most follow-ups leave less ("要交押金吗", "具体咋弄": nothing).
 DESCRIBED_ITEM_CHARS = 4
@@ -240,10 +243,11 @@ def _own_words(text: str) -> str:
     return "".join(_own_runs(text))
 
 
-def describes_item(text: str) -> bool:
+def describes_item(text: str, *, in_conversation: bool = False) -> bool:
     """Whether the message describes a matter of its own, beyond a follow-up's own words: the sign that it may be
     about another guide than the conversation's (actions/policy.py `Turn.moves_on`)."""
-    return len(_own_words(text)) >= DESCRIBED_ITEM_CHARS
+    own = _own_words(text)
+    return len(_FILING_WORDS.sub("", own) if in_conversation else own) >= DESCRIBED_ITEM_CHARS
 
 
 def has_own_words(text: str) -> bool:
@@ -308,7 +312,7 @@ def guide_words(guide: dict[str, Any]) -> str:
     return "\n".join(parts).lower()
 
 
-def _pairs(text: str) -> list[str]:
+def own_pairs(text: str) -> list[str]:
     """The message's own words as character pairs (Chinese has no spaces), each once."""
     return list(dict.fromkeys(run[i:i + 2] for run in _own_runs(text) if len(run) >= 2 for i in range(len(run) - 1)))
 
@@ -321,7 +325,7 @@ def pair_weights(text: str, guides_words: Sequence[str], said_by: dict[str, int]
     at thousands of guides costs milliseconds a pair, and users keep asking with the same words."""
     count = len(guides_words)
     weights = {}
-    for pair in _pairs(text):
+    for pair in own_pairs(text):
         said = None if said_by is None else said_by.get(pair)
         if said is None:
             said = sum(pair in words for words in guides_words)
@@ -363,7 +367,7 @@ def held_words(text: str, words: str, weights: dict[str, float] | None = None) -
     `weights` (`pair_weights`; all alike without): "要空腹不" asks about the health-certificate guide that says 空腹,
     "交强险也要买吗" about the farm-machinery guide that names 交强险, "今天天气怎么样" about no guide. None when the
     message has no run of two own characters, or only pairs every guide says (nothing to compare)."""
-    pairs = _pairs(text)
+    pairs = own_pairs(text)
     weight = {pair: 1.0 if weights is None else weights.get(pair, 1.0) for pair in pairs}
     total = sum(weight.values())
     if not pairs or total <= 0:

@@ -14,13 +14,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, circumstance_subject, guide_words, held_words, pair_weights, says_all, share_held
+from actions.dialogue import (
+    PEOPLE_OR_GRIEVANCE,
+    also_described,
+    circumstance_subject,
+    guide_words,
+    held_words,
+    own_pairs,
+    pair_weights,
+    share_held,
+)
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 
 # Every guide's text for the index being served, made once per index, and how many guides say each character pair met
 # so far (`pair_weights`), bounded: a new index starts both afresh.
 _WORDS: list[tuple[object, dict[str, str], dict[str, int]]] = []
 _MAX_COUNTED_PAIRS = 200_000
+# "还有…" describes another matter when the conversation's guide says less than this share of the described words.
+ASIDE_HELD_SHARE = 0.5
 
 
 def guides_words(retriever: Retriever) -> dict[str, str]:
@@ -86,14 +97,33 @@ def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> b
 
 def circumstance_of_current(retriever: Retriever, text: str, current: str | None, result: RetrievalResult) -> bool:
     """Whether the message tells a circumstance after a subject the conversation's guide says ("合作社要是没有营业执照行不行"
-    after the seal guide, which says 合作社), and which the guide the retriever answers does not name more: a new
-    circumstance of the matter at hand, as one told first ("要是…呢") is. "药店要是开在小区里行不行" after the water
-    connection names 药店, which that guide does not say; "发票要是开错了可以吗" after the company set-up, which says 发票,
-    names the invoice guide's own 发票."""
+    after the seal guide, which says 合作社 and 营业执照), in words the guide the retriever answers does not name more:
+    a new circumstance of the matter at hand, as one told first ("要是…呢") is. "药店要是开在小区里行不行" after the water
+    connection names 药店, which that guide does not say; "发票要是开错了可以吗" after the company set-up names the invoice
+    guide's own 发票, "饭店要是要装燃气行不行" after the food licence the gas connection's 燃气, which the food licence
+    does not say."""
     subject = circumstance_subject(text)
-    if subject is None or current is None or not says_all(subject, guides_words(retriever).get(current, "")):
+    words = guides_words(retriever).get(current or "", "")
+    pairs = own_pairs(subject or "")
+    if subject is None or not pairs or not all(pair in words for pair in pairs):
         return False
-    return result.decision == NONE or not names_more(subject, result.guide, retriever.guide(current))
+    if result.decision == NONE or result.guide is None:
+        return True
+    theirs = names(result.guide)
+    rest = own_pairs(text[text.index(subject) + len(subject):])
+    return (not names_more(subject, result.guide, retriever.guide(current or ""))
+            and not any(pair in theirs and pair not in words for pair in rest))
+
+
+def describes_another(retriever: Retriever, text: str, current: str | None) -> bool:
+    """Whether "还有…" describes at length a thing the conversation's guide mostly does not say (`also_described`):
+    "还有教堂门口人行道上两棵大树挡着新修的大门，…" after the religious venue registration turns aside; "还有法定代表人的
+    身份证原件，要本人带去吗" after the seal guide, which says those words, asks more of the matter at hand."""
+    described = also_described(text)
+    if described is None or current is None:
+        return False
+    held = held_words(described, guides_words(retriever).get(current, ""))
+    return held is None or held.share < ASIDE_HELD_SHARE
 
 
 def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:

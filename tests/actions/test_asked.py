@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from actions.asked import also_asked, asks_something, asks_whether_needed, asks_who_applies, named_aspects, wording_aspect
+from actions.asked import (
+    also_asked,
+    asks_something,
+    asks_whether_needed,
+    asks_who_applies,
+    named_aspects,
+    strip_cue_words,
+    wording_aspect,
+)
 from knowledge.sources.aspects import CONDITIONS, PROCESS
 
 pytestmark = pytest.mark.unit
@@ -118,6 +126,9 @@ def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[
 
 def test_weak_signs_never_make_an_off_topic_message_a_procedure_question() -> None:
     assert not asks_something("做蛋糕可以吗") and not asks_something("这件衣服我穿合适吗")
+    # review: 报 and 确认 ask the steps only ending the question ("得咋确认", "咋报"), not 报复 or 确认收货
+    assert not asks_something("怎么报复前男友") and not asks_something("怎么确认收货")
+    assert named_aspects("咋报") == ["process"] and "报销" in strip_cue_words("医药费怎么报销")
     assert named_aspects("做蛋糕可以吗") == ["conditions"]  # but in a conversation about a guide it asks whether one qualifies
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from actions.dialogue import (
+    also_described,
     asked_clause,
     begins_as_reply,
     begins_with_yes,
@@ -102,9 +103,6 @@ def test_a_bare_aspect_is_recognised(message: str, bare: bool) -> None:
     # "还有" and someone or something else: another matter may follow; "还有别的…" asks more of the same
     ("还有我表姐在村里开了个小作坊，做米粉卖要办啥证", True), ("还有，楼上邻居把承重墙打了，找谁鉴定", True),
     ("还有别的材料吗", False), ("那要多久？", False), ("要是房子是租的呢", False), ("还有什么要注意的", False),
-    # a thing described at length before the question; not a short item of the matter at hand, nor one pointed back at
-    ("还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去，这要办什么手续", True),
-    ("还有身份证复印件，要几份", False), ("还有这船是我跟我哥合伙买的，他在外地回不来", False),
 ])
 def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
     assert turns_aside(message) is aside
@@ -114,10 +112,25 @@ def test_turning_aside_is_recognised(message: str, aside: bool) -> None:
     ("住建局管保障房的窗口在政务中心几楼", True), ("乡下起房子从交申请到批下来要多久", True), ("办歌舞厅的那个证收费吗", False),
     ("要交押金吗", False), ("需要预约吗", False), ("原件要带吗", False), ("过期了怎么办", False), ("具体咋弄", False),
     ("填表有啥要注意的", False), ("审核不通过怎么办", False), ("那要多久？", False),
-    ("光报备就行了吗", False), ("要不要自己去发改局备案", False),  # every procedure's applying verbs
 ])
 def test_a_matter_of_its_own_is_described_in_several_words(message: str, described: bool) -> None:
     assert describes_item(message) is described
+
+
+@pytest.mark.parametrize("message", ["光报备就行了吗", "要不要自己去发改局备案", "公章要去备案"])
+def test_the_filing_verbs_are_the_matter_at_hands_in_a_conversation(message: str) -> None:
+    # a first message saying them names its matter ("公章要去备案"); in a conversation they are the one at hand's
+    assert describes_item(message) and not describes_item(message, in_conversation=True)
+
+
+@pytest.mark.parametrize(("message", "thing"), [
+    ("还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去", "教堂门口人行道上两棵大树挡着新修的大门"),
+    ("还有身份证复印件，要几份", None),  # too short to describe anything
+    ("还有这船是我跟我哥合伙买的，他在外地回不来", None), ("还有你说的那个卫生许可证，要先办吗", None),  # pointing back
+    ("还有两个月许可证就到期了，能提前换吗", None),  # time left
+])
+def test_a_thing_described_after_also(message: str, thing: str | None) -> None:
+    assert also_described(message) == thing
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -131,6 +131,9 @@ def test_how_much_asked_of_an_aspect_is_still_read_with_the_situation(services: 
     ("water-connection", "药店要是开在小区里行不行", "ask_conditions", "pharmacy-license"),
     ("company-setup", "发票要是开错了可以吗", "ask_conditions", "invoice-application"),
     ("water-connection", "我还想刻个章，那咋弄", "ask_process", "seal-engraving"),
+    # review: the subject (饭店, 公司) is the guide's, the circumstance names another guide
+    ("food-business-license", "饭店要是要装燃气行不行", "ask_conditions", "gas-connection"),
+    ("company-setup", "公司如果想改名可以吗", "ask_conditions", "company-change"),
 ])
 def test_another_matter_told_before_its_circumstance_leaves_the_conversations_guide(
         services: Services, records: Records, current: str, message: str, intent: str, expected: str) -> None:
@@ -202,3 +205,11 @@ def test_an_applying_verb_alone_is_no_matter_of_its_own(services: Services, reco
     # 备案, 登记, 审批 are every procedure's: with nothing else the message is about the matter at hand
     answered = _answered(services, message, "nlu_fallback", current)
     assert answered.get("guide", {}).get("id") == current
+    assert "受理条件" in answered["sections"]  # whether that alone is enough
+
+
+@pytest.mark.parametrize("message", ["还有法定代表人的身份证原件，要本人带去吗", "还有经办人的身份证复印件，要签字吗"])
+def test_also_asking_about_a_document_of_the_matter_stays(services: Services, records: Records, message: str) -> None:
+    # review: "还有" + 8 characters read as turning aside took these to the bank account and the proxy service
+    answered = _answered(services, message, "ask_materials", "seal-engraving")
+    assert answered.get("guide", {}).get("id") == "seal-engraving"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from actions.services import Services
-from actions.word_holds import answered_says, current_holds, names, names_more
+from actions.word_holds import answered_says, circumstance_of_current, current_holds, describes_another, names, names_more
 from knowledge.retrieval.retriever import ANSWER, RetrievalResult, Retriever
 
 HOTEL = {"title": "旅馆业特种行业许可证核发", "aliases": ["开旅馆"], "department": "某区公安分局"}
@@ -64,3 +64,27 @@ def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them
     # the invoice guide says 发票; no guide says 镇上 (an answer there rests on the asking words); "要多久" has no pairs
     answered = RetrievalResult("q", ANSWER, "process", 0.5, 0.9, True, guide={"id": "invoice-application", "title": "开票"})
     assert answered_says(retriever, message, answered) is elsewhere
+
+
+@pytest.mark.parametrize(("current", "message", "another"), [
+    # a thing described at length after "还有" that the conversation's guide does not say
+    ("water-connection", "还有教堂门口人行道上两棵大树挡着新修的大门，想挪到别处去，这要办什么手续", True),
+    # documents the seal guide says: more of the matter at hand, however long their names
+    ("seal-engraving", "还有法定代表人的身份证原件，要本人带去吗", False),
+    ("seal-engraving", "还有刻章用的营业执照副本，原件要带吗", False),
+    ("seal-engraving", "还有两个月许可证就到期了，能提前换吗", False),  # time left, no thing described
+])
+def test_also_describing_a_thing_the_guide_does_not_say_turns_aside(retriever: Retriever, current: str, message: str,
+                                                                   another: bool) -> None:
+    assert describes_another(retriever, message, current) is another
+
+
+@pytest.mark.parametrize(("current", "message", "of_it"), [
+    ("seal-engraving", "合作社要是没有营业执照行不行", True),  # the seal guide says 合作社 and 营业执照
+    ("water-connection", "药店要是开在小区里行不行", False),  # 药店: no word of the water connection
+    ("company-setup", "发票要是开错了可以吗", False),  # 发票 is the invoice guide's name
+    ("food-business-license", "饭店要是要装燃气行不行", False),  # the circumstance names the gas connection's 燃气
+    ("company-setup", "公司如果想改名可以吗", False),  # ... the company change's 改名
+])
+def test_a_circumstance_of_the_matter_at_hand(retriever: Retriever, current: str, message: str, of_it: bool) -> None:
+    assert circumstance_of_current(retriever, message, current, retriever.run(message, "conditions")) is of_it
