@@ -122,8 +122,8 @@ class ActionAnswer(Action):
                            names_item=names_an_item(text),
                            # the forms told after their subject keep the guide only as a follow-up, never against
                            # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店),
-                           # unless the guide says that subject and the answered one does not name it more
-                           # ("合作社要是没有营业执照行不行" after the seal guide, which says 合作社)
+                           # unless the guide says that subject and the answered guide's names add nothing the guide
+                           # does not say ("合作社要是没有营业执照行不行" after the seal guide, which says 合作社, 营业执照)
                            hypothetical=(is_hypothetical(text, opening_only=True)
                                          or holds.circumstance_of_current(retriever, text, current, result)),
                            follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
@@ -133,7 +133,7 @@ class ActionAnswer(Action):
                                                         # "这个电影好看吗" points back at nothing of ours
                                                         or (points_back(text) and asks_something(text))),
                            new_matter=starts_new_matter(text), asks=asks_something(text),
-                           aside=turns_aside(text) or holds.describes_another(retriever, text, current),
+                           aside=turns_aside(text) or holds.describes_another(retriever, text, current, config.context_hold_share),
                            describes_item=describes_item(text, in_conversation=current is not None),
                            states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and holds.answered_says(retriever, text, result),

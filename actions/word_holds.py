@@ -30,8 +30,6 @@ from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 # so far (`pair_weights`), bounded: a new index starts both afresh.
 _WORDS: list[tuple[object, dict[str, str], dict[str, int]]] = []
 _MAX_COUNTED_PAIRS = 200_000
-# "还有…" describes another matter when the conversation's guide says less than this share of the described words.
-ASIDE_HELD_SHARE = 0.5
 
 
 def guides_words(retriever: Retriever) -> dict[str, str]:
@@ -115,15 +113,16 @@ def circumstance_of_current(retriever: Retriever, text: str, current: str | None
             and not any(pair in theirs and pair not in words for pair in rest))
 
 
-def describes_another(retriever: Retriever, text: str, current: str | None) -> bool:
-    """Whether "还有…" describes at length a thing the conversation's guide mostly does not say (`also_described`):
-    "还有教堂门口人行道上两棵大树挡着新修的大门，…" after the religious venue registration turns aside; "还有法定代表人的
-    身份证原件，要本人带去吗" after the seal guide, which says those words, asks more of the matter at hand."""
+def describes_another(retriever: Retriever, text: str, current: str | None, least: float) -> bool:
+    """Whether "还有…" describes at length a thing the conversation's guide says less than `least` of (`also_described`;
+    settings.yml `context_hold_share`, the share that keeps a message with the guide): "还有教堂门口人行道上两棵大树挡着
+    新修的大门，…" after the religious venue registration turns aside; "还有法定代表人的身份证原件，要本人带去吗" after the
+    seal guide, which says those words, asks more of the matter at hand."""
     described = also_described(text)
     if described is None or current is None:
         return False
     held = held_words(described, guides_words(retriever).get(current, ""))
-    return held is None or held.share < ASIDE_HELD_SHARE
+    return held is None or held.share < least
 
 
 def names_more(text: str, guide: dict[str, Any] | None, than: dict[str, Any] | None) -> bool:

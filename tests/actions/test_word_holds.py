@@ -74,9 +74,9 @@ def test_own_words_count_for_another_matter_only_if_the_answered_guide_says_them
     ("seal-engraving", "还有刻章用的营业执照副本，原件要带吗", False),
     ("seal-engraving", "还有两个月许可证就到期了，能提前换吗", False),  # time left, no thing described
 ])
-def test_also_describing_a_thing_the_guide_does_not_say_turns_aside(retriever: Retriever, current: str, message: str,
-                                                                   another: bool) -> None:
-    assert describes_another(retriever, message, current) is another
+def test_also_describing_a_thing_the_guide_does_not_say_turns_aside(services: Services, retriever: Retriever, current: str,
+                                                                   message: str, another: bool) -> None:
+    assert describes_another(retriever, message, current, services.settings.context_hold_share) is another
 
 
 @pytest.mark.parametrize(("current", "message", "of_it"), [
