@@ -245,7 +245,8 @@ def _own_words(text: str) -> str:
 
 def describes_item(text: str, *, in_conversation: bool = False) -> bool:
     """Whether the message describes a matter of its own, beyond a follow-up's own words: the sign that it may be
-    about another guide than the conversation's (actions/policy.py `Turn.moves_on`)."""
+    about another guide than the conversation's (actions/policy.py `Turn.moves_on`). `in_conversation`: the filing
+    verbs are the matter at hand's and do not count (`_FILING_WORDS`)."""
     own = _own_words(text)
     return len(_FILING_WORDS.sub("", own) if in_conversation else own) >= DESCRIBED_ITEM_CHARS
 

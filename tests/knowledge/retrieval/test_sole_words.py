@@ -83,8 +83,9 @@ def staged_everyday(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 
 def test_the_staged_version_decides_with_the_everyday_words(staged_everyday: list[object], small: Retriever) -> None:
-    """The examples offered, the eval numbers and the gate come from the version as staged in memory: it must decide as
-    the published one will (an unset list would turn the sole-words rule off there and nowhere else)."""
+    """The examples offered (checked here; the eval numbers and the gate search the same staged retriever) come from the
+    version as staged in memory: it must decide as the published one will (an unset list would turn the sole-words
+    rule off there and nowhere else)."""
     assert staged_everyday == [small.data.everyday_words] and staged_everyday[0]
 
 
