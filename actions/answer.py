@@ -29,12 +29,12 @@ from actions.dialogue import (
     names_an_item,
     points_back,
     resolve_pick,
-    sections_holding,
     starts_new_matter,
     states_a_matter,
     turns_aside,
 )
 from actions.knowledge_service import KnowledgeUnavailableError
+from actions.overlap import sections_holding
 from actions.replies import Reply
 from actions.services import Services
 from actions.turn_aspect import ASPECT_OF_INTENT, ASPECT_OF_SECTION, own_aspect, runner_up_aspects, turn_aspect

@@ -51,7 +51,7 @@ class Turn:
     # says (actions/word_holds.py `answered_says`: "镇上能交申请不" has 镇上, which no guide says)
     own_words: bool = True
     # The conversation's guide says most of the message's own words ("交强险也要买吗" after the farm-machinery guide
-    # that names 交强险: actions/dialogue.py `share_held`): the message is about the matter at hand, whatever the
+    # that names 交强险: actions/overlap.py `share_held`): the message is about the matter at hand, whatever the
     # NLU calls it or another guide scores.
     current_holds: bool = False
     # The guide the retriever answers names the message and the conversation's guide does not ("开发票怎么弄": 发票申领's

@@ -1,6 +1,6 @@
 """Which guide says a message's own words: the evidence, beside the retriever's scores, that a message in a
 conversation is still about the matter at hand or about another one (actions/policy.py `Turn`). Every guide's text
-(actions/dialogue.py `guide_words`) is made once per served index; each character pair of a message weighs by how
+(actions/overlap.py `guide_words`) is made once per served index; each character pair of a message weighs by how
 few guides say it (`pair_weights`: 营业执照 in a business knowledge base weighs next to nothing).
 
 Usage::
@@ -14,16 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.dialogue import (
-    PEOPLE_OR_GRIEVANCE,
-    also_described,
-    circumstance_subject,
-    guide_words,
-    held_words,
-    own_pairs,
-    pair_weights,
-    share_held,
-)
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, also_described, circumstance_subject
+from actions.overlap import guide_words, held_words, own_pairs, pair_weights, share_held
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 
 # Every guide's text for the index being served, made once per index, and how many guides say each character pair met
@@ -50,7 +42,7 @@ def weights(retriever: Retriever, text: str) -> dict[str, float]:
 
 
 def guide_holds(retriever: Retriever, text: str, guide_id: str | None, least: float) -> float | None:
-    """The share of the message's own words the guide says (actions/dialogue.py `held_words`), weighed by how rare
+    """The share of the message's own words the guide says (actions/overlap.py `held_words`), weighed by how rare
     they are among the knowledge base's guides, when it is at least `least` (settings.yml `context_hold_share`) and
     more than one word, or one that is all the message names (none else)."""
     every = guides_words(retriever)

@@ -10,17 +10,13 @@ from actions.dialogue import (
     circumstance_subject,
     describes_item,
     has_own_words,
-    held_words,
     is_bare_aspect,
     is_elliptical,
     is_hypothetical,
     is_question,
     names_an_item,
-    pair_weights,
     refers_back,
     resolve_pick,
-    sections_holding,
-    share_held,
     starts_new_matter,
     states_a_matter,
     turns_aside,
@@ -153,18 +149,6 @@ def test_own_words_are_what_a_follow_up_does_not_say(text: str, expected: bool) 
     assert has_own_words(text) is expected
 
 
-GUIDE_WORDS = "从业人员健康证明\n受理条件：本人到场体检，当天早上空腹。\n收费标准：交强险由机主自行购买。"
-
-
-@pytest.mark.parametrize(("message", "held"), [
-    ("要空腹不", 1.0), ("交强险也要买吗", 1.0),  # words the guide says
-    ("今天天气怎么样", 0.0), ("开发票怎么弄", 0.0),  # words it does not
-    ("那要多久？", None), ("具体咋弄", None),  # nothing of its own to compare
-])
-def test_the_share_of_a_messages_words_a_guide_holds(message: str, held: float | None) -> None:
-    assert share_held(message, GUIDE_WORDS) == held
-
-
 @pytest.mark.parametrize(("message", "asked"), [
     ("要是以后营业执照上的地址改了，那个登记要重新弄吗", "那个登记要重新弄吗"),  # 地址 is the circumstance
     ("如果材料不全的话怎么办", "如果材料不全的话怎么办"),  # one clause: it is the question
@@ -181,39 +165,6 @@ def test_a_hypotheticals_question_is_read_without_its_if_clause(message: str, as
 ])
 def test_a_message_that_refers_back(message: str, back: bool) -> None:
     assert refers_back(message) is back
-
-
-def test_the_sections_that_hold_a_follow_ups_words() -> None:
-    guide = {"sections": {"受理条件": {"text": "当天早上空腹；交强险须投保"}, "申请材料": {"text": "交强险保单原件"},
-                          "收费标准": {"text": "交强险保费自理"}, "办理地点": {"text": "体检门诊"}}}
-    assert sections_holding("要空腹不", guide) == ["受理条件"]
-    assert sections_holding("交强险也要买吗", guide) == []  # said in three sections: no sign of any one
-    assert sections_holding("空腹门诊", guide) == ["受理条件", "办理地点"]  # each a third of the words
-    assert sections_holding("空腹门诊", guide, least=0.5) == []  # too little of them in any section
-    assert sections_holding("交强险也要买吗", guide, shown=["申请材料"]) == ["受理条件", "收费标准"]  # the rest: two
-    assert sections_holding("今天天气怎么样", guide) == [] and sections_holding("那要多久", guide) == []
-
-
-def test_a_guide_holds_a_message_in_more_than_one_word_weighed_by_rarity() -> None:
-    guides = [GUIDE_WORDS, "房屋转移登记\n面积等于合同约定", *(f"第{n}个指南\n营业执照" for n in range(5))]
-    weights = pair_weights("交强险也要买吗", guides)
-    assert held_words("交强险也要买吗", GUIDE_WORDS, weights).enough  # 交强险: three characters in a row
-    assert not held_words("1+1等于几", guides[1], pair_weights("1+1等于几", guides)).enough  # 等于, and it asks 1+1
-    assert held_words("要空腹不", GUIDE_WORDS, pair_weights("要空腹不", guides)).enough  # 空腹 is all it names
-    licence = pair_weights("营业执照空腹", guides)
-    assert licence["营业"] < licence["空腹"]  # said by most guides: next to nothing
-    # a place pointed at is no word of the matter: "空腹那边" names 空腹 alone, as "要空腹不" does
-    assert held_words("空腹那边要带啥", GUIDE_WORDS, pair_weights("空腹那边要带啥", guides)).alone
-    assert held_words("营业执照空腹", guides[2], licence).share < held_words("营业执照空腹", GUIDE_WORDS, licence).share
-
-
-def test_pair_counts_are_remembered_for_the_same_guides() -> None:
-    guides = [GUIDE_WORDS, *(f"第{n}个指南\n营业执照" for n in range(5))]
-    said_by: dict[str, int] = {}
-    first = pair_weights("营业执照空腹", guides, said_by)
-    assert said_by["营业"] == 5 and said_by["空腹"] == 1 and pair_weights("营业执照空腹", guides) == first
-    said_by["空腹"] = 5  # what is remembered is what counts: the guides are not read again
-    assert pair_weights("营业执照空腹", guides, said_by)["空腹"] == first["营业"]
 
 
 @pytest.mark.parametrize(("text", "asks"), [
