@@ -24,6 +24,7 @@ from knowledge.sources.aspects import (
     MATERIALS,
     ONLINE,
     PROCESS,
+    TIME_LIMIT,
     asks_for_proxy,
     asks_which_procedure,
     detect_aspect,
@@ -37,14 +38,29 @@ from knowledge.sources.aspects import (
 _APPLY = r"(办|申请|报批|审批|批|备案|报备|备个案|登记|登个记|报(?=[吗么不呢啊?？。！!]|$))"
 # "要不要额外办手续", "还要另外申请吗": a word of "besides" before the verb.
 _BESIDES = r"(额外|另外|单独|专门|再|还|也)?"
+# How a question ends: its particle, then what people type after it ("需要办证嘛", "要做地震评价吗呀", "要备案吗 ？").
+_ASKS = r"(吗|么|不|嘛|呢|吧)[呀啊呢吧]?[?？。！!…~～.\s]*$"
+# "需不需要找广电办证", "要不要跟街道备案": 找 / 到 / 跟 / 向 name whom it is handed to only when an office follows
+# ("要不要找中介办贷款", "要不要到银行办张卡", "要不要跟老板申请调岗" ask about no procedure).
+_OFFICE = r"[^，,。；;？?]{0,6}(局|所|站|中心|窗口|街道|社区|村委|居委|政府|部门|广电|公安|税务|海关|法院)"
+# Assessments a procedure may require ("要做地震评价吗", "需要环评吗"): the named ones stand alone, 评价 and 论证 need 做
+# (核酸检测, 亲子鉴定, 智力评估 are no procedure's).
+_ASSESSMENT = r"(做[^，,。；;？?]{0,6}(评价|论证)|环评|安评|能评|稳评)"
 _NEEDS_PROCEDURE = re.compile(
-    rf"(要|需要|得|用|该)(先)?{_BESIDES}(去)?{_APPLY}[^，,。；;？?]{{0,12}}(吗|么|不)[?？。！!]*$"
+    rf"(要|需要|得|用|该)(先)?{_BESIDES}(去)?{_APPLY}[^，,。；;？?]{{0,12}}{_ASKS}"
     rf"|(要不要|需不需要|用不用|是不是得|是不是要)(先)?{_BESIDES}(去)?{_APPLY}"
-    # "需要去水利局批吗", "要不要去商务局备个案", "要去农机站登记挂牌不": the office between the verbs
-    rf"|(要不要|需不需要|用不用)(先)?去[^，,。；;？?]{{1,8}}{_APPLY}"
+    # "需要去水利局批吗", "要不要去商务局备个案", "需不需要找广电办证": the office between the verbs
+    rf"|(要不要|需不需要|用不用)(先)?(去[^，,。；;？?]{{1,8}}|(找|到|跟|向){_OFFICE}){_APPLY}"
     # "这个要跟政府报备吗", "要向街道备案吗", "得到镇里登记不": whom it is handed to, between the verbs too
-    rf"|(要|需要|得|该)(先)?(去|跟|向|找|到)[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}(吗|么|不)[?？。！!]*$"
+    rf"|(要|需要|得|该)(先)?(去|跟|向|找|到)[^，,。；;？?]{{1,8}}{_APPLY}[^，,。；;？?]{{0,4}}{_ASKS}"
+    # "还要不要单独请人做地震评价", "要做地震评价吗", "需要环评不": an assessment, asked about (not "主要做…", "不需要做…")
+    rf"|(要不要|需不需要|用不用|是不是要|是不是得)[^，,。；;？?]{{0,10}}{_ASSESSMENT}"
+    rf"|(?<![主不想])(要|需要|得|该)[^，,。；;？?]{{0,6}}{_ASSESSMENT}[^，,。；;？?]{{0,4}}{_ASKS}"
 )
+# "需要拿啥牌照", "到底缺个什么证", "要有哪些资质": which licence it takes (knowledge.sources.aspects reads "办啥证").
+# A bare 证 only after 拿 / 缺 / 办 / 得有 / 要有: "住酒店要什么证" asks for an ID, "缺什么证据" for evidence, "要什么手续费" the fee.
+_WHICH_LICENCE = re.compile(r"(拿|缺|办|得有|要有)(个|些|点)?(啥|什么|哪些|哪种)(牌照|证(?![件明书据])|执照|资质|许可|手续(?!费))"
+                            r"|(要|需要)(个|些|点)?(啥|什么|哪些|哪种)(牌照|执照|资质|许可)")
 # Aspect cues that knowledge.sources.aspects does not read (no item words): "要满足些啥", "门面多大才够",
 # "什么样的项目要做", "有啥要求" ask who qualifies; "收不收钱" the fee; "怎么操作", "咋改", "哪几步" the steps.
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -112,6 +128,18 @@ _DOCUMENT_FROM = re.compile(r"(报告|证明|证书|表格|表)[^，,。；;？?
 # "县里有没有给困难户便宜租房的政策": whether such a thing exists at all, answered by the overview (what it is,
 # who may apply, how); "用12123换驾照怎么操作", "在微信上能弄吗": an online service named by its app or number.
 _EXISTS = re.compile(r"有(没有|啥|什么)[^，,。；;？?]{0,24}(政策|补贴|补助|项目|优惠|福利|帮扶|扶持)")
+# "啥时候开始可以申请", "最晚弄到几号", "现在补还赶得上不", "去年的现在还能补报不": when one may still apply is what
+# 办理时限 says (the period to apply, the deadline), not how long it takes. A weak sign: "赶得上火车吗" is chat; not
+# at a clock time or office hours ("最晚几点下班", "窗口最晚到几点", "什么时候开始上班": 联系方式); "现在还能…" only with an
+# applying verb close after it.
+_DEADLINE = re.compile(r"(什么|啥)时候(开始|起)(?!上班|下班|营业|办公|开门)|几月份?(开始|起|截止|之前|以前)"
+                       r"|最(晚|迟)(?![^，,。；;？?]{0,5}(点|:|：|上班|下班|开门|关门))|截止"
+                       r"|赶得上|赶不上|来得及|来不及"
+                       r"|(现在|今年|如今|这会儿)[^，,。；;？?]{0,4}还(能|可以)[^，,。；;？?]{0,3}(补|申请|报|办|领|交)")
+# "这是个啥事", "他这种是个啥章程", "这块是个啥规定", "我们要做些什么准备": what the matter is, all of it (the overview).
+_WHAT_MATTER = re.compile(r"(是|算)(个|一个)?(啥|什么)(事|事儿|章程|说法|名堂|程序|规定)|做(些|点)?(什么|啥)准备")
+# "新证能寄回家不", "能不能寄到单位": sent by post, which 网上办理 (and 办理地点) say. A weak sign: "包裹寄到哪" is chat.
+_BY_POST = re.compile(r"寄(回|到|给|过来|过去|回来)")
 _NAMED_APP = re.compile(r"支付宝|微信|(用|在|通过)\d{5}(?!\d)")
 # Which of those cues may choose the answer's main aspect when the intent names none: not the steps, as an
 # unsure intent is answered with the overview, and it holds the steps already ("那咋弄" may ask for materials).
@@ -140,7 +168,7 @@ def asks_whether_needed(text: str) -> bool:
 
 def asks_which(text: str) -> bool:
     """"占人行道几天，得批啥手续": which procedure applies, even beside another aspect's words."""
-    return asks_which_procedure(text) or asks_which_procedure(strip_aspect_words(text))
+    return asks_which_procedure(text) or asks_which_procedure(strip_aspect_words(text)) or bool(_WHICH_LICENCE.search(text))
 
 
 def wording_aspect(text: str) -> str | None:
@@ -173,8 +201,9 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
     if weak:  # "双十一有没有优惠", "微信怎么给朋友转账": signs only once the message is known to be about a procedure
         found += [FEE] if _AMOUNT.search(text) else []
         found += [PROCESS] if _WEAK_PROCESS.search(text) else []
-        found += [GENERAL] if _EXISTS.search(text) else []
-        found += [ONLINE] if _NAMED_APP.search(text) else []
+        found += [GENERAL] if _EXISTS.search(text) or _WHAT_MATTER.search(text) else []
+        found += [TIME_LIMIT] if _DEADLINE.search(text) else []
+        found += [ONLINE] if _NAMED_APP.search(text) or _BY_POST.search(text) else []
         found += [MATERIALS] if _DOCUMENT_FROM.search(text) else []
     return [aspect for index, aspect in enumerate(found) if aspect not in found[:index]]
 

@@ -237,7 +237,8 @@ def own_runs(text: str) -> list[str]:
 
 
 def own_words(text: str) -> str:
-    """The message's own words joined: what is left once the cue words of how people ask are taken out."""
+    """The message's own words joined: what is left once the cue words of how people ask, the words that name no
+    item (那个, 需要…) and the procedure's own words (申请, 办理…) are taken out."""
     return "".join(own_runs(text))
 
 

@@ -13,7 +13,7 @@ from actions.asked import (
     strip_cue_words,
     wording_aspect,
 )
-from knowledge.sources.aspects import CONDITIONS, PROCESS
+from knowledge.sources.aspects import CONDITIONS, PROCESS, TIME_LIMIT
 
 pytestmark = pytest.mark.unit
 
@@ -119,6 +119,9 @@ def test_weak_qualification_signs_add_the_conditions(question: str, intent_aspec
     # where a document the application needs comes from: 申请材料 besides where things are handed in
     ("水质报告去哪弄，要多新的", "location", ["materials"]), ("无犯罪证明在哪开", "location", ["materials"]),
     ("申请表在哪拿", "location", ["materials"]), ("材料交到哪", "location", []),
+    # what the matter is, all of it: the overview
+    ("公司财务说我今年得自己去补税，这是个啥事", "materials", ["general"]), ("他这种退下来领钱是个啥章程", "conditions", ["general"]),
+    ("闺女明年秋天该念书了，我们要做些什么准备", "materials", ["general"]), ("这是个啥", "materials", []),
 ])
 def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[str]) -> None:
     assert also_asked(question, intent_aspect) == also
@@ -184,3 +187,58 @@ def test_weak_signs_do_not_make_an_off_topic_message_a_procedure_question(text: 
 def test_weak_signs_still_add_their_sections_to_a_procedure_answer() -> None:
     assert PROCESS in named_aspects("身份证丢了这可咋整")
     assert CONDITIONS in named_aspects("门面多大才行") and CONDITIONS not in named_aspects("照片多大尺寸的")
+
+
+@pytest.mark.parametrize(("question", "deadline"), [
+    ("啥时候开始可以申请换新的", True), ("从几月开始能弄，最晚弄到几号", True), ("现在补还赶得上不", True),
+    ("去年的补贴当时忘报了，现在还能补报不", True), ("去年的单子，现在还能拿去申请救助吗", True),
+    # office hours and clock times (联系方式), not the period to apply
+    ("窗口最晚几点关门", False), ("最迟8点下班吗", False), ("最晚什么时候下班", False), ("窗口最晚到几点", False),
+    ("最晚下午五点前到吗", False), ("最晚9:00到吗", False), ("什么时候开始上班", False),
+    ("现在还能用吗", False), ("我六十了还能办吗", False),  # whether it still works or the asker qualifies
+])
+def test_when_one_may_still_apply_adds_the_time_limit(question: str, deadline: bool) -> None:
+    assert (TIME_LIMIT in named_aspects(question)) is deadline
+
+
+def test_deadline_and_what_matter_signs_are_weak() -> None:
+    # they add sections to a procedure answer, never make a message a procedure question
+    assert not asks_something("赶得上火车吗") and not asks_something("这算什么事啊")
+    assert not asks_something("最晚几号能到")
+
+
+@pytest.mark.parametrize(("question", "which"), [
+    ("开公司做这个需要拿啥牌照", True), ("到底缺个什么证", True), ("要有哪些资质", True), ("需要啥执照", True),
+    ("要带什么证件", False), ("需要什么证明", False), ("缺什么证件", False),  # papers to bring: materials
+    ("住酒店要什么证", False), ("坐飞机要啥证", False), ("缺什么证据", False),  # an ID, evidence: no licence
+])
+def test_which_licence_it_takes_asks_the_overview_and_is_a_procedure_question(question: str, which: bool) -> None:
+    assert ("general" in named_aspects(question)) is which
+    assert asks_something(question) or not which
+
+
+@pytest.mark.parametrize(("question", "needed"), [
+    ("公司只给自家的抖音号拍点短视频，需不需要找广电办证", True), ("要不要跟街道备案", True), ("要跟街道备案嘛", True),
+    ("需要办证嘛", True), ("需要办证吧", True), ("要备案吗 ？", True),  # how people end a question
+    # 找 / 到 / 跟 / 向 someone who is no office: no procedure
+    ("这个病要不要找医生办住院", False), ("要不要到银行办张卡", False), ("要不要找中介办贷款", False),
+    ("要不要跟老板申请调岗", False), ("要不要跟物业登记一下访客", False), ("要不要到医院登记", False),
+])
+def test_whom_one_would_apply_to_is_an_office(question: str, needed: bool) -> None:
+    assert asks_whether_needed(question) is needed
+
+
+@pytest.mark.parametrize(("question", "needed"), [
+    ("要做地震评价吗", True), ("一个普通仓库，还要不要单独请人做地震评价", True), ("需要做环评不", True),
+    ("需要环评吗", True), ("要不要环评", True), ("要做地震评价嘛", True), ("需要做环评不呀", True),
+    ("需要做核酸检测吗", False), ("需要做亲子鉴定吗", False), ("孩子要做智力评估吗", False),  # no procedure's assessment
+    ("我们公司主要做食品检测", False), ("这种仓库不需要做地震评价", False), ("老师要我们做课程评价", False),  # no question
+    ("要做饭吗", False), ("要不要做体检", False),
+])
+def test_whether_an_assessment_is_needed(question: str, needed: bool) -> None:
+    assert asks_whether_needed(question) is needed
+
+
+def test_sent_by_post_is_a_weak_sign_of_online() -> None:
+    assert "online" in named_aspects("那他腿脚不好，新证能寄回家不")
+    assert not asks_something("包裹寄到哪")
