@@ -211,6 +211,17 @@ def test_nouns_of_off_topic_examples_stay_item_words(tmp_path: Path) -> None:
     assert not {"签证", "快递"} & nlu_leaks.conversation_words()  # the conversation words come from conversation intents
 
 
+def test_a_name_made_of_everyday_or_procedure_words_is_still_an_item(tmp_path: Path) -> None:
+    # 食品 and 生产 are dropped as words of their own, 检验/检测/机构/资质/认定 are all procedure words: the name's core
+    # (食品生产) and the whole name still name the item.
+    fake_guide(tmp_path, "food", "食品生产许可证核发（SC）", ["食品厂SC证办理"])
+    fake_guide(tmp_path, "cma", "检验检测机构资质认定（CMA）", [])
+    assert nlu_leaks.name_core("食品生产许可证核发") == "食品生产" and nlu_leaks.name_core("检验检测机构资质认定") == ""
+    words = item_words([tmp_path / "guides"])
+    examples = ["食品生产许可需要什么材料", "检验检测机构资质认定打哪个电话", "饲料生产许可要啥材料", "食品经营许可要多久"]
+    assert {leak.example for leak in find_leaks(examples, words)} == set(examples[:2])
+
+
 def test_an_item_word_is_found_at_the_start_of_an_office_paper_or_person_word() -> None:
     assert names_word("去公证处办委托书要带啥", "公证") and names_word("公证书多久能拿到", "公证")
     assert names_word("收养人要满足什么条件", "收养") and names_word("救助站电话多少", "救助")
