@@ -148,6 +148,10 @@ class ActionAnswer(Action):
             again = self._confirm_again(tracker, retriever, text, intent, aspect)
             if again is not None:
                 return again
+        if aspect in (CONTACT, LOCATION) and not turn.named and decision.kind in _UNANSWERED:
+            office = self._offices(retriever, text, aspect, result, decision)
+            if office is not None:
+                return office
         guesses: list[GuideCandidate] = []
         asked_with = text  # the question a pick of the offered guides answers
         if opening.wants_opening(turn, decision, intent in ASPECT_OF_INTENT,
@@ -232,6 +236,37 @@ class ActionAnswer(Action):
         return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0), *others],
                               aspect, question, offered=OFFERED_CONFIRM)
 
+    def _offices(self, retriever: Retriever, text: str, aspect: str, result: RetrievalResult,
+                 decision: policy.Decision) -> Outcome | None:
+        """"林草局野保科电话多少", "人社局窗口在哪": whom to call or where to go, asked of an office by its name (in full or
+        shortened, knowledge/retrieval/offices.py) rather than of a matter. The matter, when the office handles one only or
+        the retriever's best guess is one it handles (two signs agree); else the offices with the matters they handle, to
+        pick from. None: the message names no office of the knowledge base, or the retriever offers other matters (a
+        confirm, a choice) that the message names besides the office ("住建局管保障房的窗口在几楼": 保障房 decides)."""
+        directory = retriever.data.offices
+        handled = directory.guides_named(text)
+        if not handled:
+            return None
+        ranked = [c.guide_id for c in result.candidates if c.guide_id in handled]
+        best = result.candidates[0].guide_id if result.candidates else None
+        agrees = bool(ranked) and best == ranked[0]
+        if (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and not agrees
+                and names_an_item(directory.without_names(text))):
+            return None
+        if len(handled) == 1 or agrees:
+            picked = handled[0] if len(handled) == 1 else ranked[0]
+            return self.answer_guide(retriever, retriever.guide(picked), aspect, text, result if result.guide_id == picked else None)
+        order = [*ranked, *(guide_id for guide_id in handled if guide_id not in ranked)]
+        titles = {guide_id: str((retriever.guide(guide_id) or {}).get("title", guide_id)) for guide_id in order}
+        # the offices named, each with the matters it handles; a department named alone: its guides' first contacts
+        shown = [(office.unit, office.phone, office.address, office.hours, [titles[g] for g in order if g in office.guide_ids])
+                 for office in directory.named(text)]
+        if not shown:
+            firsts = [((retriever.guide(g) or {}).get("contacts") or [{}])[0] for g in order]
+            shown = [(c["unit"], c["phone"], c.get("address", ""), c.get("hours", ""), [titles[g]]) for g, c in zip(order, firsts, strict=True) if c]
+        choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in order[: self.services.settings.max_candidates]]
+        return self._ask_back(replies.offices(shown, choices, aspect), choices, aspect, text, offered=None)
+
     @staticmethod
     def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str, least: float) -> list[str]:
         """"要空腹不", "那技术负责人呢" (after the fee): the aspects of the conversation's guide whose sections hold the
@@ -311,6 +346,10 @@ class ActionAnswer(Action):
             text = tracker.get_slot(SLOT_PENDING_QUESTION) or text
         sender = tracker.sender_id
         self.services.records.later("问题记录", sender, lambda store: store.add_question(sender, text, **fields))
+
+
+# The policy's decisions that answer no guide: a question naming an office may still be answered by it.
+_UNANSWERED = (policy.REFUSE, policy.ASK_ITEM, policy.CLARIFY, policy.CONFIRM_GUIDE, policy.NOT_FOUND)
 
 
 def _moves_to_another(decision: policy.Decision, result: RetrievalResult, current: str) -> bool:

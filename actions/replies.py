@@ -154,6 +154,31 @@ def situation(choices: list[GuideCandidate], hotline: str) -> Reply:
                                                                 "situation": True}})
 
 
+def offices(shown: list[tuple[str, str, str, str, list[str]]], choices: list[GuideCandidate], aspect: str) -> Reply:
+    """The offices the user asked for by name ("市监局电话多少", "人社局窗口在哪": knowledge/retrieval/offices.py) when
+    they handle several matters: each office (unit, phone, address, hours, the matters it handles; at most MAX_OFFICES),
+    then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
+    lines = ["您问的单位，联系方式如下："]
+    for unit, phone, address, hours, titles in shown[:MAX_OFFICES]:
+        lines.append(f"· {unit}　电话 {phone}")
+        where = "；".join(part for part in (f"地址：{address}" if address else "", f"办公时间：{hours}" if hours else "") if part)
+        if where:
+            lines.append(f"  {where}")
+        if titles:
+            lines.append(f"  办理：{'、'.join(titles)}")
+    asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect not in (GENERAL, CONTACT) else ""
+    lines.append(f"想了解哪个事项的{asked or '办理信息'}？（点按钮，或回复序号、名称）")
+    lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
+    buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
+    return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {
+        "aspect": aspect, "choices": [c.guide_id for c in choices],
+        "offices": [{"unit": unit, "phone": phone, "address": address, "hours": hours}
+                    for unit, phone, address, hours, _ in shown[:MAX_OFFICES]]}})
+
+
+MAX_OFFICES = 8  # a bureau's sections: enough to find the one, short enough to read
+
+
 # How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).
 CONFIRM_OPENER = "您问的是【"
 

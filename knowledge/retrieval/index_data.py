@@ -10,6 +10,7 @@ Usage::
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from knowledge.index.bm25 import BM25Index, Tokenizer
 from knowledge.index.calibration import DecisionModel
 from knowledge.index.chunks import Chunk, lexical_unit
 from knowledge.index.store import IndexStore, IndexStoreError, read_guides
+from knowledge.retrieval.offices import OfficeDirectory
 
 CALIBRATION_FILE = "calibration.json"
 
@@ -70,6 +72,12 @@ class IndexData:
         # Words general Chinese uses a lot, never a guide's sole words (knowledge/retrieval/sole_words.py); None for
         # a version calibrated before they were learnt.
         self.everyday_words = None if model.everyday_words is None else frozenset(model.everyday_words)
+
+    @cached_property
+    def offices(self) -> OfficeDirectory:
+        """The offices the guides list, to find those a question names (built on first use: only questions
+        asking whom to call or where to go read it)."""
+        return OfficeDirectory.from_guides(self.guides)
 
     def _load(self, folder: Path) -> None:
         self.manifest: dict[str, Any] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -336,3 +336,17 @@ def test_on_duty_the_handoff_says_a_clerk_will_reply_here() -> None:
     reply = replies.handoff(None, reason="request_human", record_id=7, hotline=HOTLINE, on_duty=True, staff_hours="每天 00:00-24:00")
     assert reply.text.startswith("已为您转接人工服务") and "会在这里回复您" in reply.text
     assert reply.text.endswith("记录编号：7") and reply.custom["handoff"]["on_duty"] is True
+
+
+def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_pick() -> None:
+    shown = [(f"示例区测试局第{n}科", f"0000-99000{n}", f"行政中心{n}楼", "工作日", [f"事项{n}", "共同事项"]) for n in range(1, 11)]
+    choices = [GuideCandidate(f"guide-{n}", f"事项{n}", 0.0) for n in range(1, 4)]
+    reply = replies.offices(shown, choices, "location")
+    for unit, phone, address, _, _ in shown[: replies.MAX_OFFICES]:
+        assert f"· {unit}　电话 {phone}" in reply.text and address in reply.text
+    assert "第9科" not in reply.text  # at most MAX_OFFICES
+    assert "办理：事项1、共同事项" in reply.text and "哪个事项的办理地点" in reply.text
+    assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
+    assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
+                                        "offices": [{"unit": u, "phone": p, "address": a, "hours": h}
+                                                    for u, p, a, h, _ in shown[: replies.MAX_OFFICES]]}}

@@ -80,6 +80,9 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
         payload = reply.payload(key)
         if payload is not None and result["aspect"] is None:
             result["aspect"] = payload.get("aspect")
+        if payload is not None and not result["contacts"]:
+            # the offices asked for by name ("市监局电话多少"), listed before the matters to pick (actions/replies.offices)
+            result["contacts"] = _contacts(payload.get("offices"))
     handoff = reply.handoff
     if handoff is not None:
         result["handoff"] = True

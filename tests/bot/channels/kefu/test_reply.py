@@ -55,6 +55,17 @@ def test_a_clarifying_question_has_choice_buttons_and_no_guide() -> None:
                                                          replies.pick_payload("simplified-deregistration")]
 
 
+def test_offices_asked_by_name_come_as_contacts_of_a_clarify() -> None:
+    guide = parsed_guide("company-setup")
+    contact = guide.contacts[1]
+    shown = [(contact.unit, contact.phone, contact.address, contact.hours, [guide.title])]
+    reply = replies.offices(shown, [_candidate("company-setup"), _candidate("food-business-license")], "contact")
+    result = structured_reply(rest_messages(reply))
+    assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "contact"
+    assert result["contacts"] == [contact.as_dict()]
+    assert [b["payload"] for b in result["buttons"]] == [replies.pick_payload("company-setup"), replies.pick_payload("food-business-license")]
+
+
 def test_a_handoff_carries_the_contacts_and_the_guide_in_context() -> None:
     guide = parsed_guide("water-connection").as_dict()
     reply = replies.handoff(guide, reason="request_human", record_id=7, hotline="12345")

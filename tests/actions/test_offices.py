@@ -1,0 +1,56 @@
+"""Asking for an office by name ("市监局电话多少", "消防大队在哪"): action_answer on the bundled knowledge base, driven by
+trackers. The office's matters come from the guides' contacts (knowledge/retrieval/offices.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.actions import ActionAnswer
+from actions.services import Services
+from knowledge.records.store import Records
+from tests.support import custom, parsed_guide, run_action, texts, tracker_for
+
+
+@pytest.mark.parametrize(("question", "intent", "guide_id"), [
+    ("消防大队电话多少", "ask_contact", "fire-safety-inspection"),  # one guide lists the fire brigade
+    ("住建局消防审验科的电话", "ask_contact", "joint-completion-acceptance"),  # the section names the guide
+    ("公积金中心在哪", "ask_location", "housing-fund-registration"),
+    ("消防大队电话多少", "out_of_scope", "fire-safety-inspection"),  # an office of the knowledge base is its business
+])
+def test_an_office_that_handles_one_matter_answers_it(services: Services, records: Records, question: str, intent: str,
+                                                      guide_id: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(question, intent))
+    assert slots["guide_id"] == guide_id
+    for contact in parsed_guide(guide_id).contacts:
+        assert contact.phone in texts(messages)
+
+
+def test_an_office_of_several_matters_lists_its_phones_and_lets_the_user_pick(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact"))
+    text = texts(messages)
+    offered = custom(messages, "clarify")
+    assert offered is not None and len(offered["choices"]) >= 2 and slots["candidates"] == offered["choices"]
+    for guide_id in offered["choices"]:
+        guide = parsed_guide(guide_id)
+        assert guide.title in text
+        assert any(c.phone in text for c in guide.contacts if "市场监督管理局" in c.unit)  # each matter's own section
+    assert all("市场监督管理局" in office["unit"] for office in offered["offices"])
+    # a pick answers the contact of that matter
+    picked = offered["choices"][1]
+    messages, slots = run_action(ActionAnswer(services), tracker_for("2", "choose", slots))
+    assert slots["guide_id"] == picked and slots["aspect"] == "contact"
+
+
+def test_a_matter_named_besides_the_office_keeps_the_retrievers_choice(services: Services, records: Records) -> None:
+    """"住建局管施工许可的窗口在哪": the matter decides, not every guide of the bureau."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("住建局管施工许可的窗口在哪", "ask_location"))
+    assert slots["guide_id"] == "construction-permit" and custom(messages, "clarify") is None
+    assert parsed_guide("construction-permit").section("办理地点").text.strip().splitlines()[0] in texts(messages)
+
+
+@pytest.mark.parametrize("question", ["政务中心电话多少", "教育局电话多少"])
+def test_a_question_naming_no_office_of_the_knowledge_base_is_not_answered_with_one(
+        services: Services, records: Records, question: str) -> None:
+    messages, _ = run_action(ActionAnswer(services), tracker_for(question, "ask_contact"))
+    offered = custom(messages, "clarify")
+    assert offered is None or "offices" not in offered

@@ -1,0 +1,77 @@
+"""Offices named in a question, in full or shortened (knowledge/retrieval/offices.py), on a tiny made-up directory."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.retrieval.offices import OfficeDirectory
+
+
+def _guide(guide_id: str, department: str, *units: str, region: str = "青禾区") -> dict:
+    return {"id": guide_id, "department": department, "region": region,
+            "contacts": [{"unit": unit, "phone": f"0000-99{index:05d}", "address": "青禾区行政中心", "hours": "工作日"}
+                         for index, unit in enumerate(units)]}
+
+
+GUIDES = {guide["id"]: guide for guide in [
+    _guide("hunting", "青禾区林业和草原局", "青禾区林业和草原局野生动植物保护科", "青禾区政务服务中心自然资源和林草窗口"),
+    _guide("grassland", "青禾区林业和草原局", "青禾区林业和草原局草原管理科", "青禾区政务服务中心自然资源和林草窗口"),
+    _guide("skills", "青禾区人力资源和社会保障局", "青禾区人力资源和社会保障局职业能力建设科"),
+    _guide("microloan", "青禾区地方金融发展服务中心", "青禾区地方金融发展服务中心（区金融办）机构监管科"),
+    _guide("residence", "青禾区公安分局", "青禾区公安分局城关派出所户籍室"),
+    _guide("gas", "青禾区燃气有限公司", "青禾区燃气有限公司客户服务中心"),
+    _guide("fund", "禾阳市住房公积金管理中心", "禾阳市住房公积金管理中心青禾区管理部归集科"),
+    _guide("outside", "澄渊市公安局澜沚分局", "澄渊市公安局澜沚分局人口管理大队", region="澜沚区"),
+]}
+
+
+@pytest.fixture(scope="module")
+def directory() -> OfficeDirectory:
+    return OfficeDirectory.from_guides(GUIDES)
+
+
+@pytest.mark.parametrize(("question", "guides"), [
+    ("林草局野保科电话多少", ["hunting"]),  # both shortened; the wildlife section, not the grassland one
+    ("林业和草原局草原管理科在哪", ["grassland"]),  # in full
+    ("林草局电话多少", ["hunting", "grassland"]),  # the bureau of both
+    ("人社局的电话是多少", ["skills"]),
+    ("区金融办电话", ["microloan"]),  # the name in brackets
+    ("派出所在哪", ["residence"]),
+    ("公积金中心在哪", ["fund"]),  # one word of the name kept, not its first character
+    ("燃气公司电话多少", ["gas"]),
+    ("公安局电话", ["residence", "outside"]),  # 公安分局 is a 公安局's branch; the region's own name is dropped
+])
+def test_a_question_names_the_offices_of_these_guides(directory: OfficeDirectory, question: str, guides: list[str]) -> None:
+    assert sorted(directory.guides_named(question)) == sorted(guides)
+
+
+@pytest.mark.parametrize("question", [
+    "政务中心电话多少",  # every window is in it: names no office in particular
+    "政务服务中心在哪",
+    "管理局电话",
+    "哪个科室管这个",
+    "有限公司要准备啥资料",
+    "营业厅手机套餐怎么改",
+    "所有材料交到哪",
+    "去医院开证明",
+    "教育局电话多少",  # an office no guide lists
+])
+def test_words_every_office_has_or_unlisted_offices_name_none(directory: OfficeDirectory, question: str) -> None:
+    assert directory.guides_named(question) == [] and directory.named(question) == []
+
+
+def test_the_office_named_most_fully_wins(directory: OfficeDirectory) -> None:
+    assert [office.unit for office in directory.named("林草局野保科电话多少")] == ["青禾区林业和草原局野生动植物保护科"]
+    named = directory.named("林草局电话")
+    assert {office.unit for office in named} == {"青禾区林业和草原局野生动植物保护科", "青禾区林业和草原局草原管理科"}
+
+
+def test_an_office_shared_by_guides_lists_them_all(directory: OfficeDirectory) -> None:
+    window = next(office for office in directory.offices if office.unit == "青禾区政务服务中心自然资源和林草窗口")
+    assert window.guide_ids == ("hunting", "grassland")
+
+
+def test_without_names_leaves_what_else_the_question_says(directory: OfficeDirectory) -> None:
+    assert directory.without_names("林草局野保科电话多少") == "电话多少"
+    assert directory.without_names("想问林草局管草原的事") == "想问管草原的事"
+    assert directory.without_names("电话多少") == "电话多少"
