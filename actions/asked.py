@@ -87,7 +87,9 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # adds the fee section once the message is (`named_aspects` with weak signs, `also_asked`).
 # "能给报几成": a share of a cost paid back is an amount received too.
 _RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?(多少|几成)"
-_AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)"
+# "一个月多少", "每年多少": an amount per period, nothing after 多少 ("一年多少天" counts days).
+_PER_PERIOD = r"[一每半](个)?(月|年|季度)[^，,。；;？?]{0,2}多少[?？。！!呢啊呀吧]*$"
+_AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)|{_PER_PERIOD}"
                      rf"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{{0,6}}{_RECEIVED}[?？。！!呢啊呀吧]*$")
 _AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")
 # "这可咋整" asks the steps only of a matter already at hand ("电脑坏了咋整" asks no procedure): a weak sign, like the
@@ -211,6 +213,11 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
 # What a person earns ("导游一个月能挣多少钱", "工资一般多少"): an amount no procedure takes, though 多少钱 is a fee's cue;
 # not across a payment ("没收入要交多少钱" asks the fee).
 _EARNINGS = re.compile(r"(挣|赚|工资|收入|月薪|年薪|薪水|提成)[^，,。；;？?！!交缴费]{0,4}多少钱?")
+
+
+def asks_earnings(text: str) -> bool:
+    """"一个月能挣多少", "工资一般多少": what a person earns, which no guide says."""
+    return bool(_EARNINGS.search(text or ""))
 
 
 def asks_something(text: str) -> bool:

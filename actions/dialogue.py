@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from actions.asked import strip_cue_words
+from actions.asked import asks_earnings, strip_cue_words
 from knowledge.sources.aspects import detect_aspect
 
 # (guide id, title, aliases)
@@ -40,6 +40,8 @@ _NO_ITEM = re.compile(
     r"自己|本人|亲自|申请|办理|"
     # A place pointed at is no item: "公安那边要带啥" names 公安 only, "消防那块还没弄下来" 消防.
     r"那边|这边|那里|这里|那儿|这儿|那头|这头|那块|这块|方面|"
+    # A period is no item: "一个月多少", "每年要交几次" ask an amount or a count of the matter at hand.
+    r"[一每半两](个)?(月|年|季度|周|天|次)|"
     r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少想先下交拿领批弄搞证\s\W\d]"
 )
 
@@ -213,7 +215,8 @@ def points_back(text: str) -> bool:
 def names_an_item(text: str) -> bool:
     """Whether the message says what it is about, beyond the aspect: "那要多久？" does not,
     "用电报装要多久" does. Without an item and without a guide in context, we ask instead of guessing."""
-    return len(_NO_ITEM.sub("", strip_cue_words(text or ""))) >= 2
+    # what someone earns names a matter of its own, the job's, however few its words ("一个月能赚多少")
+    return len(_NO_ITEM.sub("", strip_cue_words(text or ""))) >= 2 or asks_earnings(text)
 
 
 # What a follow-up asks about besides the item: the parts and the chores of any application ("要复印件吗", "有模板吗",

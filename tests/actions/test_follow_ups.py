@@ -213,3 +213,13 @@ def test_also_asking_about_a_document_of_the_matter_stays(services: Services, re
     # review: "还有" + 8 characters read as turning aside took these to the bank account and the proxy service
     answered = _answered(services, message, "ask_materials", "seal-engraving")
     assert answered.get("guide", {}).get("id") == "seal-engraving"
+
+
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+@pytest.mark.parametrize("message", ["一个月多少", "每年多少呀"])
+def test_an_amount_per_period_follows_up_the_matter_at_hand(services: Services, records: Records, message: str,
+                                                            intent: str) -> None:
+    # dev11: "一个月多少" after the disability subsidies was refused as off-topic (a period read as an item)
+    answer = _answered(services, message, intent, "business-support-policy")
+    assert answer.get("guide", {}).get("id") == "business-support-policy"
+    assert "收费标准" in answer.get("sections", [])
