@@ -72,6 +72,8 @@ from protocol import (
 
 ASK_POLICY = "ask_policy"
 Outcome = tuple[Reply, list[EventType]]  # what to say, and the slots it sets
+# The policy's decisions that answer no guide: a question naming an office may still be answered by it.
+_UNANSWERED = (policy.REFUSE, policy.ASK_ITEM, policy.CLARIFY, policy.CONFIRM_GUIDE, policy.NOT_FOUND)
 
 
 class ActionAnswer(Action):
@@ -149,7 +151,7 @@ class ActionAnswer(Action):
             if again is not None:
                 return again
         if aspect in (CONTACT, LOCATION) and not turn.named and decision.kind in _UNANSWERED:
-            office = self._offices(retriever, text, aspect, result, decision)
+            office = self._offices(retriever, text, aspect, result, decision, current)
             if office is not None:
                 return office
         guesses: list[GuideCandidate] = []
@@ -236,36 +238,35 @@ class ActionAnswer(Action):
         return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0), *others],
                               aspect, question, offered=OFFERED_CONFIRM)
 
-    def _offices(self, retriever: Retriever, text: str, aspect: str, result: RetrievalResult,
-                 decision: policy.Decision) -> Outcome | None:
+    def _offices(self, retriever: Retriever, text: str, aspect: str, result: RetrievalResult, decision: policy.Decision,
+                 current: str | None) -> Outcome | None:
         """"林草局野保科电话多少", "人社局窗口在哪": whom to call or where to go, asked of an office by its name (in full or
-        shortened, knowledge/retrieval/offices.py) rather than of a matter. The matter, when the office handles one only or
-        the retriever's best guess is one it handles (two signs agree); else the offices with the matters they handle, to
-        pick from. None: the message names no office of the knowledge base, or the retriever offers other matters (a
-        confirm, a choice) that the message names besides the office ("住建局管保障房的窗口在几楼": 保障房 decides)."""
+        shortened, knowledge/retrieval/offices.py) rather than of a matter. The matter, when it is the conversation's,
+        when the office handles one only, or when the retriever's best guess (or the one choice it offers) is one it
+        handles: two signs agree. Else the offices with the matters they handle, to pick from. None (the policy's
+        reply stands): the message names no office of the knowledge base, or one besides it that no guide lists
+        ("民政局救助站在哪"), or the retriever offers matters that the message names besides the office ("住建局管保障房
+        的窗口在几楼": 保障房 decides), or a choice between matters of the office already."""
         directory = retriever.data.offices
         handled = directory.guides_named(text)
-        if not handled:
+        if not handled or directory.names_unknown(text):
             return None
+        if current in handled:
+            return self.answer_guide(retriever, retriever.guide(current), aspect, text, result)
         ranked = [c.guide_id for c in result.candidates if c.guide_id in handled]
-        best = result.candidates[0].guide_id if result.candidates else None
-        agrees = bool(ranked) and best == ranked[0]
-        if (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY) and not agrees
-                and names_an_item(directory.without_names(text))):
+        offered = [c.guide_id for c in decision.near if c.guide_id in handled] if decision.kind == policy.CLARIFY else []
+        agreed = offered[0] if len(offered) == 1 else (
+            ranked[0] if ranked and decision.kind != policy.CLARIFY and result.candidates[0].guide_id == ranked[0] else None)
+        if agreed is None and (len(offered) > 1 or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY)
+                                                    and names_an_item(directory.without_names(text)))):
             return None
-        if len(handled) == 1 or agrees:
-            picked = handled[0] if len(handled) == 1 else ranked[0]
-            return self.answer_guide(retriever, retriever.guide(picked), aspect, text, result if result.guide_id == picked else None)
+        if agreed or len(handled) == 1:
+            return self.answer_guide(retriever, retriever.guide(agreed or handled[0]), aspect, text, result)
         order = [*ranked, *(guide_id for guide_id in handled if guide_id not in ranked)]
         titles = {guide_id: str((retriever.guide(guide_id) or {}).get("title", guide_id)) for guide_id in order}
-        # the offices named, each with the matters it handles; a department named alone: its guides' first contacts
-        shown = [(office.unit, office.phone, office.address, office.hours, [titles[g] for g in order if g in office.guide_ids])
-                 for office in directory.named(text)]
-        if not shown:
-            firsts = [((retriever.guide(g) or {}).get("contacts") or [{}])[0] for g in order]
-            shown = [(c["unit"], c["phone"], c.get("address", ""), c.get("hours", ""), [titles[g]]) for g, c in zip(order, firsts, strict=True) if c]
         choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in order[: self.services.settings.max_candidates]]
-        return self._ask_back(replies.offices(shown, choices, aspect), choices, aspect, text, offered=None)
+        reply = replies.offices(directory.listing(text, retriever.data.guides, order), titles, choices, aspect)
+        return self._ask_back(reply, choices, aspect, text, offered=None)
 
     @staticmethod
     def _where_the_words_are(guide: dict[str, Any], aspect: str, text: str, least: float) -> list[str]:
@@ -346,10 +347,6 @@ class ActionAnswer(Action):
             text = tracker.get_slot(SLOT_PENDING_QUESTION) or text
         sender = tracker.sender_id
         self.services.records.later("问题记录", sender, lambda store: store.add_question(sender, text, **fields))
-
-
-# The policy's decisions that answer no guide: a question naming an office may still be answered by it.
-_UNANSWERED = (policy.REFUSE, policy.ASK_ITEM, policy.CLARIFY, policy.CONFIRM_GUIDE, policy.NOT_FOUND)
 
 
 def _moves_to_another(decision: policy.Decision, result: RetrievalResult, current: str) -> bool:

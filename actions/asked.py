@@ -88,7 +88,7 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # "能给报几成": a share of a cost paid back is an amount received too.
 _RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?(多少|几成)"
 # "一个月多少", "每年多少": an amount per period, nothing after 多少 ("一年多少天" counts days).
-_PER_PERIOD = r"[一每半](个)?(月|年|季度)[^，,。；;？?]{0,2}多少[?？。！!呢啊呀吧]*$"
+_PER_PERIOD = r"[一每半两](个)?(月|年|季度|周|天|次)[^，,。；;？?]{0,2}多少[?？。！!呢啊呀吧哈]*$"
 _AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)|{_PER_PERIOD}"
                      rf"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{{0,6}}{_RECEIVED}[?？。！!呢啊呀吧]*$")
 _AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")

@@ -14,10 +14,12 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.examples import Examples
+from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from knowledge.sources.documents import extract_fields
@@ -154,29 +156,29 @@ def situation(choices: list[GuideCandidate], hotline: str) -> Reply:
                                                                 "situation": True}})
 
 
-def offices(shown: list[tuple[str, str, str, str, list[str]]], choices: list[GuideCandidate], aspect: str) -> Reply:
+MAX_OFFICES = 8  # a bureau's sections: enough to find the one, short enough to read
+
+
+def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[GuideCandidate], aspect: str) -> Reply:
     """The offices the user asked for by name ("市监局电话多少", "人社局窗口在哪": knowledge/retrieval/offices.py) when
-    they handle several matters: each office (unit, phone, address, hours, the matters it handles; at most MAX_OFFICES),
+    they handle several matters: each office (phone, address, hours, the matters it handles; at most MAX_OFFICES),
     then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
     lines = ["您问的单位，联系方式如下："]
-    for unit, phone, address, hours, titles in shown[:MAX_OFFICES]:
-        lines.append(f"· {unit}　电话 {phone}")
-        where = "；".join(part for part in (f"地址：{address}" if address else "", f"办公时间：{hours}" if hours else "") if part)
+    for office in shown[:MAX_OFFICES]:
+        lines.append(f"· {office.unit}　电话 {office.phone}")
+        where = "；".join(part for part in (f"地址：{office.address}" if office.address else "",
+                                            f"办公时间：{office.hours}" if office.hours else "") if part)
         if where:
             lines.append(f"  {where}")
-        if titles:
-            lines.append(f"  办理：{'、'.join(titles)}")
+        if office.guide_ids:
+            lines.append(f"  办理：{'、'.join(titles.get(guide_id, guide_id) for guide_id in office.guide_ids)}")
     asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect not in (GENERAL, CONTACT) else ""
     lines.append(f"想了解哪个事项的{asked or '办理信息'}？（点按钮，或回复序号、名称）")
     lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
     buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {
         "aspect": aspect, "choices": [c.guide_id for c in choices],
-        "offices": [{"unit": unit, "phone": phone, "address": address, "hours": hours}
-                    for unit, phone, address, hours, _ in shown[:MAX_OFFICES]]}})
-
-
-MAX_OFFICES = 8  # a bureau's sections: enough to find the one, short enough to read
+        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours} for o in shown[:MAX_OFFICES]]}})
 
 
 # How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).

@@ -9,9 +9,11 @@ here lists a region's offices, and a deployment's own guides bring their own.
 An office's name is read as a chain of levels, each ending in a kind word (局, 科, 中心, 窗口 …): "筠溪区林业和草原局
 野生动植物保护科" is 林业和草原局 › 野生动植物保护科 (the region is dropped). A question names a level when a run of
 its characters ends in that level's kind word and the characters before it are one contiguous piece of the level's
-name, or begin with its first character and follow its characters in order; at least two of them, and not only
-words every office has (政务, 服务, 管理 …: "政务中心" names every window). An office is named when the question
-names more of its levels than of any other's: "林草局野保科" is the wildlife section, not the grassland one.
+name, or begin with its first character and follow its characters in order; at least two of them, one at least of
+the level's own (not of the words every office has: 政务, 服务, 管理 …: "政务中心" names every window, "家政服务有限公司"
+no water company). Where several levels end at the same kind word, the longest piece wins ("医疗保障局" is not
+人力资源和社会保障局, whose 保障 it shares). An office is named when the question names more of its levels than of
+any other's: "林草局野保科" is the wildlife section, not the grassland one.
 
 Usage::
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Kinds of office, longest first (大队 before 队). 办 is not one: it ends words (开办, 代办); "金融办"-style names
 # are read from brackets, where a whole name ends in it (see `_levels`).
@@ -33,8 +35,14 @@ KINDS = ("委员会", "办公室", "联合会", "公司", "中心", "窗口", "�
          "所", "站", "院", "处", "部", "室", "厅", "队")
 # Words every office may have: a shortening made only of them names no office in particular ("政务中心", "管理局";
 # "市监局" keeps 监).
-COMMON = ("政务", "服务", "管理", "监督", "综合", "行政", "事务", "受理", "业务", "办事", "便民", "街道", "营业", "客服", "客户",
-          "咨询", "有限", "责任", "股份", "区", "市", "县", "镇", "分", "总")
+COMMON = ("人民政府", "政务", "服务", "管理", "监督", "综合", "行政", "事务", "受理", "业务", "办事", "便民", "街道", "营业",
+          "客服", "客户", "咨询", "有限", "责任", "股份", "区", "市", "县", "镇", "分", "总")
+# Shorter ways to say a kind: "卫健委" for 卫生健康委员会, "交警队" for 交通警察大队.
+KIND_FORMS = {"委员会": ("委员会", "委"), "大队": ("大队", "队"), "中队": ("中队", "队")}
+# Words before a kind word that name no office ("哪个科室", "管广电的科室"): a name we do not know needs other characters.
+_NOT_A_NAME = "哪个那这些么啥的管该去到找问和跟在是有"
+_ANY_SECTION = re.compile(r"科室|股室|处室|部门|单位")
+_UNKNOWN = re.compile(rf"([^{_NOT_A_NAME}\W\d]+)({'|'.join(KINDS)})")
 MIN_CHARS = 2  # characters before the kind word
 _BRACKETS = re.compile(r"[（(]([^（）()]*)[）)]")
 _CITY = re.compile(r"^[\u4e00-\u9fff]{2}[省市](?!场)")  # "示例市…", not "商务局市场…"
@@ -51,10 +59,21 @@ class Office:
     guide_ids: tuple[str, ...]
 
 
+class Listing(NamedTuple):
+    """An office to show to someone asking for it, with the guides among those asked about that list it."""
+
+    unit: str
+    phone: str
+    address: str
+    hours: str
+    guide_ids: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class _Level:
     name: str  # the level's name without its kind word ("林业和草原")
     kind: str  # "局"
+
 
 
 class OfficeDirectory:
@@ -67,7 +86,8 @@ class OfficeDirectory:
         self._departments = departments  # department -> (levels, guides)
         self._distinct = {level for readings in levels.values() for reading in readings for level in reading}
         self._distinct |= {level for chain, _ in departments.values() for level in chain}
-        self._kinds = {level.kind for level in self._distinct}
+        self._forms = {form for level in self._distinct for form in KIND_FORMS.get(level.kind, (level.kind,))}
+        self._last: tuple[str, dict[_Level, tuple[int, int]]] = ("", {})  # the question read last, and its namings
 
     @classmethod
     def from_guides(cls, guides: Mapping[str, Mapping[str, Any]]) -> OfficeDirectory:
@@ -123,21 +143,52 @@ class OfficeDirectory:
         best = max(scores.values(), default=0)
         return [guide_id for guide_id, score in scores.items() if best and score == best]
 
+    def listing(self, text: str, guides: Mapping[str, Mapping[str, Any]], guide_ids: list[str]) -> list[Listing]:
+        """The offices `text` names that list some of `guide_ids`, each with those of them it lists; when it names a
+        department only ("住建局" whose guides list only their windows), each guide's first contact."""
+        wanted = set(guide_ids)
+        shown = [Listing(o.unit, o.phone, o.address, o.hours, tuple(g for g in guide_ids if g in o.guide_ids))
+                 for o in self.named(text) if wanted & set(o.guide_ids)]
+        if shown:
+            return shown
+        firsts = [(guide_id, (guides.get(guide_id, {}).get("contacts") or [None])[0]) for guide_id in guide_ids]
+        return [Listing(str(c["unit"]), str(c["phone"]), str(c.get("address") or ""), str(c.get("hours") or ""), (guide_id,))
+                for guide_id, c in firsts if c]
+
     def without_names(self, text: str) -> str:
         """`text` without the office names it holds ("林草局野保科电话多少" → "电话多少"): what else it says."""
-        spans = sorted(span for level in self._distinct if (span := _naming(text, level)) is not None)
         kept, last = [], 0
-        for start, end in spans:
+        for start, end in sorted(self._namings(text).values()):
             kept.append(text[last:max(start, last)])
             last = max(last, end)
         return "".join(kept) + text[last:]
 
+    def names_unknown(self, text: str) -> bool:
+        """Whether `text` names an office besides those it names of the knowledge base ("民政局救助站在哪": no guide lists
+        a 救助站): then what the named ones handle is no answer to it. "哪个科室", "管广电的科室" name none."""
+        return bool(_UNKNOWN.search(_ANY_SECTION.sub("", self.without_names(text))))
+
     def _named_set(self, text: str) -> set[_Level]:
-        """The distinct levels `text` names: offices share most of theirs (every section of a bureau has the
-        bureau), so each is read once per question."""
-        if not any(kind in text for kind in self._kinds):
-            return set()
-        return {level for level in self._distinct if _naming(text, level) is not None}
+        return set(self._namings(text))
+
+    def _namings(self, text: str) -> dict[_Level, tuple[int, int]]:
+        """The distinct levels `text` names and where: offices share most of theirs (every section of a bureau has the
+        bureau), so each is read once per question (and the last question's are kept: one turn asks two or three times).
+        At each kind word only the levels named by the longest piece count."""
+        if text == self._last[0]:
+            return self._last[1]
+        best: dict[int, tuple[int, list[tuple[_Level, int]]]] = {}  # kind word's end -> (piece size, levels, start)
+        if any(form in text for form in self._forms):
+            for level in self._distinct:
+                for start, end, size in _namings(text, level):
+                    size_now, levels = best.get(end, (0, []))
+                    if size > size_now:
+                        best[end] = (size, [(level, start)])
+                    elif size == size_now:
+                        levels.append((level, start))
+        found = {level: (start, end) for end, (_, levels) in best.items() for level, start in levels}
+        self._last = (text, found)
+        return found
 
 
 def _readings(unit: str, region: str) -> list[tuple[_Level, ...]]:
@@ -174,27 +225,50 @@ def _count(named: set[_Level], readings: Iterable[tuple[_Level, ...]]) -> tuple[
     return max(counts, default=(0, 0))
 
 
-def _naming(text: str, level: _Level) -> tuple[int, int] | None:
-    """Where `text` names the level (its longest naming at the first place it names it), or None."""
-    position = text.find(level.kind)
-    while position >= 0:
-        # "公安分局" names a 公安局 too: a branch is the bureau's
-        for end in (position, position - 1) if text[position - 1:position] == "分" else (position,):
-            for size in range(min(len(level.name), end), MIN_CHARS - 1, -1):
-                piece = text[end - size:end]
-                if _own(piece) and (piece in level.name or (piece[0] == level.name[0] and _in_order(piece, level.name))):
-                    return end - size, position + len(level.kind)
-        position = text.find(level.kind, position + 1)
-    return None
+def _namings(text: str, level: _Level) -> list[tuple[int, int, int]]:
+    """Where `text` names the level: (start, end, piece size) for each kind word it ends, the longest piece there."""
+    found = []
+    for form in KIND_FORMS.get(level.kind, (level.kind,)):
+        position = text.find(form)
+        while position >= 0:
+            # "公安分局" names a 公安局 too: a branch is the bureau's
+            for end in (position, position - 1) if text[position - 1:position] == "分" else (position,):
+                size = next((size for size in range(min(len(level.name), end), MIN_CHARS - 1, -1)
+                             if _whole(text, end - size) and _matches(text[end - size:end], level)), 0)
+                if size:
+                    found.append((end - size, position + len(form), size))
+                    break
+            position = text.find(form, position + 1)
+    return found
 
 
-def _own(piece: str) -> bool:
-    """Whether the piece has characters beyond the words every office has."""
-    for word in COMMON:
-        piece = piece.replace(word, "")
-    return bool(piece)
+def _whole(text: str, start: int) -> bool:
+    """Whether a piece starting at `start` begins a word: not inside one every office has ("家政服务有限公司": 务有限
+    begins in 服务, and names no 水务有限公司)."""
+    return not any(0 < start - found < len(word) for word in COMMON if len(word) > 1
+                   for found in _occurrences(text, word, start - len(word) + 1, start))
+
+
+def _occurrences(text: str, word: str, lowest: int, highest: int) -> list[int]:
+    return [index for index in range(max(lowest, 0), highest) if text.startswith(word, index)]
+
+
+def _matches(piece: str, level: _Level) -> bool:
+    """The piece is one contiguous part of the level's name, or follows its characters in order from its first one,
+    and holds characters beyond the words every office has ("政务" of 政务服务 names none; "市监" keeps 监)."""
+    if not _own(piece):
+        return False
+    name = level.name
+    return piece in name or (piece[0] == name[0] and _in_order(piece, name))
 
 
 def _in_order(piece: str, name: str) -> bool:
     rest = iter(name)
     return all(char in rest for char in piece)
+
+
+def _own(name: str) -> bool:
+    """Whether a name has characters beyond the words every office has."""
+    for word in COMMON:
+        name = name.replace(word, "")
+    return bool(name)

@@ -19,12 +19,16 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.mark.parametrize("question", ["一个月能拿多少", "政府一个月能给多少", "考证的钱能补多少钱", "每年发多少",
-                                      "补贴一个月能领多少", "一个月多少", "每年多少呀", "半年大概多少"])
+                                      "补贴一个月能领多少", "一个月多少", "每年多少呀", "半年大概多少", "每天多少哈"])
 def test_an_amount_received_asks_what_the_fee_section_says(question: str) -> None:
-    # (not "一年多少天", "一个月多少次": they count something else)
     # the standard of a benefit is where a guide's fee is (收费标准), whatever the NLU hears in "一个月"
     assert "fee" in named_aspects(question)
     assert "fee" in also_asked(question, "time_limit")
+
+
+@pytest.mark.parametrize("question", ["一年多少天", "一个月多少次", "一周多少节课"])
+def test_a_count_per_period_is_no_amount_of_money(question: str) -> None:
+    assert "fee" not in named_aspects(question)
 
 
 @pytest.mark.parametrize("question", ["失业了社保一个月能领多少", "年终奖能拿多少", "车险能赔多少", "微信红包最多能发多少",

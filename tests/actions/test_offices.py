@@ -54,3 +54,18 @@ def test_a_question_naming_no_office_of_the_knowledge_base_is_not_answered_with_
     messages, _ = run_action(ActionAnswer(services), tracker_for(question, "ask_contact"))
     offered = custom(messages, "clarify")
     assert offered is None or "offices" not in offered
+
+
+def test_the_conversations_matter_answers_when_the_office_handles_it(services: Services, records: Records) -> None:
+    """"市监局电话多少" while talking about the food licence: that licence's office, not the bureau's whole list."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact",
+                                                                     {"guide_id": "food-business-license"}))
+    assert slots["guide_id"] == "food-business-license" and custom(messages, "clarify") is None
+
+
+def test_a_choice_between_matters_of_the_office_is_kept(services: Services, records: Records) -> None:
+    """"公司注销找市监局哪个科，电话多少": both deregistration guides are the bureau's; which one is still the user's to say."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("公司注销找市监局哪个科，电话多少", "ask_contact"))
+    offered = custom(messages, "clarify")
+    assert offered is not None and "offices" not in offered
+    assert {"company-deregistration", "simplified-deregistration"} <= set(offered["choices"])

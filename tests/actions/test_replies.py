@@ -12,6 +12,7 @@ import pytest
 from actions import replies
 from knowledge.examples import Examples
 from knowledge.index.chunks import PASSAGE, Chunk
+from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
 from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
 from protocol import AFFIRM, DENY, REQUEST_HUMAN, rating_payload
@@ -339,14 +340,16 @@ def test_on_duty_the_handoff_says_a_clerk_will_reply_here() -> None:
 
 
 def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_pick() -> None:
-    shown = [(f"示例区测试局第{n}科", f"0000-99000{n}", f"行政中心{n}楼", "工作日", [f"事项{n}", "共同事项"]) for n in range(1, 11)]
+    shown = [Listing(f"示例区测试局第{n}科", f"0000-99000{n}", f"行政中心{n}楼", "工作日", (f"guide-{n}", "guide-shared"))
+             for n in range(1, 11)]
+    titles = {f"guide-{n}": f"事项{n}" for n in range(1, 11)} | {"guide-shared": "共同事项"}
     choices = [GuideCandidate(f"guide-{n}", f"事项{n}", 0.0) for n in range(1, 4)]
-    reply = replies.offices(shown, choices, "location")
-    for unit, phone, address, _, _ in shown[: replies.MAX_OFFICES]:
-        assert f"· {unit}　电话 {phone}" in reply.text and address in reply.text
+    reply = replies.offices(shown, titles, choices, "location")
+    for office in shown[: replies.MAX_OFFICES]:
+        assert f"· {office.unit}　电话 {office.phone}" in reply.text and office.address in reply.text
     assert "第9科" not in reply.text  # at most MAX_OFFICES
     assert "办理：事项1、共同事项" in reply.text and "哪个事项的办理地点" in reply.text
     assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
     assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
-                                        "offices": [{"unit": u, "phone": p, "address": a, "hours": h}
-                                                    for u, p, a, h, _ in shown[: replies.MAX_OFFICES]]}}
+                                        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours}
+                                                    for o in shown[: replies.MAX_OFFICES]]}}

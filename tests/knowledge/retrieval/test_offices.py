@@ -22,6 +22,10 @@ GUIDES = {guide["id"]: guide for guide in [
     _guide("gas", "青禾区燃气有限公司", "青禾区燃气有限公司客户服务中心"),
     _guide("fund", "禾阳市住房公积金管理中心", "禾阳市住房公积金管理中心青禾区管理部归集科"),
     _guide("outside", "澄渊市公安局澜沚分局", "澄渊市公安局澜沚分局人口管理大队", region="澜沚区"),
+    _guide("water", "青禾水务有限公司", "青禾水务有限公司营业厅"),
+    _guide("window", "青禾区人民政府政务服务中心", "青禾区人民政府政务服务中心综合窗口"),
+    _guide("medical", "青禾区医疗保障局", "青禾区医疗保障局待遇保障股"),
+    _guide("health", "青禾区卫生健康委员会", "青禾区卫生健康委员会医政科"),
 ]}
 
 
@@ -40,6 +44,9 @@ def directory() -> OfficeDirectory:
     ("公积金中心在哪", ["fund"]),  # one word of the name kept, not its first character
     ("燃气公司电话多少", ["gas"]),
     ("公安局电话", ["residence", "outside"]),  # 公安分局 is a 公安局's branch; the region's own name is dropped
+    ("医疗保障局电话", ["medical"]), ("社会保障局电话", ["skills"]),  # the longest piece wins where names share 保障
+    ("医保局电话", ["medical"]), ("卫健委电话", ["health"]),  # 委 says 委员会
+    ("水务公司电话", ["water"]),
 ])
 def test_a_question_names_the_offices_of_these_guides(directory: OfficeDirectory, question: str, guides: list[str]) -> None:
     assert sorted(directory.guides_named(question)) == sorted(guides)
@@ -55,6 +62,8 @@ def test_a_question_names_the_offices_of_these_guides(directory: OfficeDirectory
     "所有材料交到哪",
     "去医院开证明",
     "教育局电话多少",  # an office no guide lists
+    "家政服务有限公司电话多少", "物业服务有限公司电话",  # 务有限 begins inside 服务: no 水务有限公司
+    "政务服务中心综合窗口在哪", "便民服务中心在哪",
 ])
 def test_words_every_office_has_or_unlisted_offices_name_none(directory: OfficeDirectory, question: str) -> None:
     assert directory.guides_named(question) == [] and directory.named(question) == []
@@ -75,3 +84,21 @@ def test_without_names_leaves_what_else_the_question_says(directory: OfficeDirec
     assert directory.without_names("林草局野保科电话多少") == "电话多少"
     assert directory.without_names("想问林草局管草原的事") == "想问管草原的事"
     assert directory.without_names("电话多少") == "电话多少"
+
+
+def test_an_office_no_guide_lists_beside_a_named_one_is_noticed(directory: OfficeDirectory) -> None:
+    assert directory.names_unknown("林草局救助站在哪")  # 林草局 is known, its 救助站 is not
+    assert not directory.names_unknown("林草局野保科电话多少")
+    assert not directory.names_unknown("林草局管野猪的科室电话多少") and not directory.names_unknown("人社局哪个科室电话")
+
+
+def test_a_listing_shows_the_named_offices_of_the_matters_asked_or_a_departments_first_contacts(
+        directory: OfficeDirectory) -> None:
+    listed = directory.listing("林草局电话", GUIDES, ["grassland", "hunting"])
+    assert {(office.unit, office.guide_ids) for office in listed} == {
+        ("青禾区林业和草原局野生动植物保护科", ("hunting",)), ("青禾区林业和草原局草原管理科", ("grassland",))}
+    only_department = {"a": _guide("a", "青禾区住房和城乡建设局", "青禾区政务服务中心住建窗口"),
+                       "b": _guide("b", "青禾区住房和城乡建设局", "青禾区政务服务中心不动产窗口")}
+    listed = OfficeDirectory.from_guides(only_department).listing("住建局在哪", only_department, ["a", "b"])
+    assert [(office.unit, office.guide_ids) for office in listed] == [("青禾区政务服务中心住建窗口", ("a",)),
+                                                                      ("青禾区政务服务中心不动产窗口", ("b",))]

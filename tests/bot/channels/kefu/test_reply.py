@@ -10,6 +10,7 @@ from bot.channels.kefu.reply import plain_reply, structured_reply
 from bot.channels.rasa_client import AssistantReply
 from knowledge.examples import Examples
 from knowledge.index.chunks import Chunk
+from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from tests.support import parsed_guide
 
@@ -58,8 +59,9 @@ def test_a_clarifying_question_has_choice_buttons_and_no_guide() -> None:
 def test_offices_asked_by_name_come_as_contacts_of_a_clarify() -> None:
     guide = parsed_guide("company-setup")
     contact = guide.contacts[1]
-    shown = [(contact.unit, contact.phone, contact.address, contact.hours, [guide.title])]
-    reply = replies.offices(shown, [_candidate("company-setup"), _candidate("food-business-license")], "contact")
+    shown = [Listing(contact.unit, contact.phone, contact.address, contact.hours, ("company-setup",))]
+    reply = replies.offices(shown, {"company-setup": guide.title},
+                            [_candidate("company-setup"), _candidate("food-business-license")], "contact")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "contact"
     assert result["contacts"] == [contact.as_dict()]
