@@ -224,7 +224,9 @@ def names_an_item(text: str) -> bool:
 # stricter `describes_item` does not.
 _PROCEDURE_WORDS = re.compile(
     r"具体|模板|样表|范本|排队|预约|复印件|复印|原件|押金|填表|表格|注意|照片|证件照|体检|签字|盖章|公证|加急|有效期|过期|到期|"
-    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候"
+    r"补办|审核|不通过|周末|节假日|假期|别的|其他|其它|材料|手续|流程|时间|费用|窗口|大厅|结果|进度|快点|要求|规定|问题|情况|东西|地方|时候|"
+    # the exam a licence takes ("在哪报名", "考试收费吗" after the tractor licence): its own, not another matter's
+    r"报名|报考|考试"
 )
 # In a conversation, the filing verbs are the matter at hand's too ("光报备就行了吗" after the sports-event filing); a first
 # message saying them ("公章要去备案") still describes its matter (申请, 办理, 审批 are `_NO_ITEM`'s already).

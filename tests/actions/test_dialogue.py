@@ -147,6 +147,7 @@ def test_a_statement_of_the_users_matter_asks_nothing_and_names_something(text: 
     ("开发票怎么弄", True), ("抵押登记在哪办", True),  # a matter of its own, however short
     ("过期了怎么办", False), ("需要预约吗", False), ("要交押金吗", False), ("具体咋弄", False),  # a follow-up's own words
     ("电怎么装", True),  # 电: a matter of one character (electricity, after the water connection)
+    ("在哪报名", False), ("考试收费吗", False), ("自考在哪报名", True),  # the licence's exam; 自考 names a matter
 ])
 def test_own_words_are_what_a_follow_up_does_not_say(text: str, expected: bool) -> None:
     assert has_own_words(text) is expected
