@@ -241,27 +241,33 @@ class ActionAnswer(Action):
     def _offices(self, retriever: Retriever, text: str, aspect: str, result: RetrievalResult, decision: policy.Decision,
                  current: str | None) -> Outcome | None:
         """"林草局野保科电话多少", "人社局窗口在哪": whom to call or where to go, asked of an office by its name (in full or
-        shortened, knowledge/retrieval/offices.py) rather than of a matter. The matter, when it is the conversation's,
-        when the office handles one only, or when the retriever's best guess (or the one choice it offers) is one it
-        handles: two signs agree. Else the offices with the matters they handle, to pick from. None (the policy's
-        reply stands): the message names no office of the knowledge base, or one besides it that no guide lists
-        ("民政局救助站在哪"), or the retriever offers matters that the message names besides the office ("住建局管保障房
-        的窗口在几楼": 保障房 decides), or a choice between matters of the office already."""
+        shortened, knowledge/retrieval/offices.py) rather than of a matter. The matter, when it is the conversation's and
+        the message names no other, when the retriever's best guess (or the one choice it offers) is one the office
+        handles (two signs agree), or when the office handles one only. Else the offices with the matters they handle,
+        to pick from. None (the policy's reply stands): the message names no office of the knowledge base, or one
+        besides it that no guide lists ("民政局救助站在哪"), or a matter besides the office that the retriever does not
+        find among the office's ("住建局管保障房的窗口在几楼": 保障房 decides), or a choice between matters of the office."""
         directory = retriever.data.offices
         handled = directory.guides_named(text)
         if not handled or directory.names_unknown(text):
             return None
-        if current in handled:
-            return self.answer_guide(retriever, retriever.guide(current), aspect, text, result)
+        # "公司注销找市监局哪个科": a matter named besides the office is the retriever's to find, the office only agrees
+        names_matter = names_an_item(directory.without_names(text))
         ranked = [c.guide_id for c in result.candidates if c.guide_id in handled]
         offered = [c.guide_id for c in decision.near if c.guide_id in handled] if decision.kind == policy.CLARIFY else []
         agreed = offered[0] if len(offered) == 1 else (
             ranked[0] if ranked and decision.kind != policy.CLARIFY and result.candidates[0].guide_id == ranked[0] else None)
-        if agreed is None and (len(offered) > 1 or (decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY)
-                                                    and names_an_item(directory.without_names(text)))):
+        if current in handled and not names_matter:
+            picked = current
+        elif agreed:
+            picked = agreed
+        elif names_matter or len(offered) > 1:
             return None
-        if agreed or len(handled) == 1:
-            return self.answer_guide(retriever, retriever.guide(agreed or handled[0]), aspect, text, result)
+        else:
+            picked = handled[0] if len(handled) == 1 else None
+        if picked is not None:
+            # the retrieval's certainty only for the guide it found; an office named is the user's word, like a pick
+            return self.answer_guide(retriever, retriever.guide(picked), aspect, text, result if result.guide_id == picked else None)
         order = [*ranked, *(guide_id for guide_id in handled if guide_id not in ranked)]
         titles = {guide_id: str((retriever.guide(guide_id) or {}).get("title", guide_id)) for guide_id in order}
         choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in order[: self.services.settings.max_candidates]]

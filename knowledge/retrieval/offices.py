@@ -41,7 +41,8 @@ COMMON = ("人民政府", "政务", "服务", "管理", "监督", "综合", "行
 KIND_FORMS = {"委员会": ("委员会", "委"), "大队": ("大队", "队"), "中队": ("中队", "队")}
 # Words before a kind word that name no office ("哪个科室", "管广电的科室"): a name we do not know needs other characters.
 _NOT_A_NAME = "哪个那这些么啥的管该去到找问和跟在是有"
-_ANY_SECTION = re.compile(r"科室|股室|处室|部门|单位")
+# Places and sections of any office ("哪个科室", "服务大厅", "3号窗口", "政务中心"): no office's own name.
+_ANY_SECTION = re.compile(r"科室|股室|处室|部门|单位|办公室|(服务|办事|政务)?大厅|[\d几一二三四五六七八九十]+号|(政务服务|政务|便民服务)中心")
 _UNKNOWN = re.compile(rf"([^{_NOT_A_NAME}\W\d]+)({'|'.join(KINDS)})")
 MIN_CHARS = 2  # characters before the kind word
 _BRACKETS = re.compile(r"[（(]([^（）()]*)[）)]")
@@ -87,7 +88,7 @@ class OfficeDirectory:
         self._distinct = {level for readings in levels.values() for reading in readings for level in reading}
         self._distinct |= {level for chain, _ in departments.values() for level in chain}
         self._forms = {form for level in self._distinct for form in KIND_FORMS.get(level.kind, (level.kind,))}
-        self._last: tuple[str, dict[_Level, tuple[int, int]]] = ("", {})  # the question read last, and its namings
+        self._last: tuple[str, dict[_Level, list[tuple[int, int]]]] = ("", {})  # the question read last, and its namings
 
     @classmethod
     def from_guides(cls, guides: Mapping[str, Mapping[str, Any]]) -> OfficeDirectory:
@@ -144,21 +145,21 @@ class OfficeDirectory:
         return [guide_id for guide_id, score in scores.items() if best and score == best]
 
     def listing(self, text: str, guides: Mapping[str, Mapping[str, Any]], guide_ids: list[str]) -> list[Listing]:
-        """The offices `text` names that list some of `guide_ids`, each with those of them it lists; when it names a
-        department only ("住建局" whose guides list only their windows), each guide's first contact."""
+        """The offices `text` names that list some of `guide_ids`, each with those of them it lists; for a guide none of
+        them lists (its department named, "住建局", its contacts only windows), its first contact."""
         wanted = set(guide_ids)
         shown = [Listing(o.unit, o.phone, o.address, o.hours, tuple(g for g in guide_ids if g in o.guide_ids))
                  for o in self.named(text) if wanted & set(o.guide_ids)]
-        if shown:
-            return shown
-        firsts = [(guide_id, (guides.get(guide_id, {}).get("contacts") or [None])[0]) for guide_id in guide_ids]
-        return [Listing(str(c["unit"]), str(c["phone"]), str(c.get("address") or ""), str(c.get("hours") or ""), (guide_id,))
-                for guide_id, c in firsts if c]
+        listed = {guide_id for office in shown for guide_id in office.guide_ids}
+        firsts = [(guide_id, (guides.get(guide_id, {}).get("contacts") or [None])[0])
+                  for guide_id in guide_ids if guide_id not in listed]
+        return shown + [Listing(str(c["unit"]), str(c["phone"]), str(c.get("address") or ""), str(c.get("hours") or ""),
+                                (guide_id,)) for guide_id, c in firsts if c]
 
     def without_names(self, text: str) -> str:
         """`text` without the office names it holds ("林草局野保科电话多少" → "电话多少"): what else it says."""
         kept, last = [], 0
-        for start, end in sorted(self._namings(text).values()):
+        for start, end in sorted(span for spans in self._namings(text).values() for span in spans):
             kept.append(text[last:max(start, last)])
             last = max(last, end)
         return "".join(kept) + text[last:]
@@ -166,18 +167,20 @@ class OfficeDirectory:
     def names_unknown(self, text: str) -> bool:
         """Whether `text` names an office besides those it names of the knowledge base ("民政局救助站在哪": no guide lists
         a 救助站): then what the named ones handle is no answer to it. "哪个科室", "管广电的科室" name none."""
-        return bool(_UNKNOWN.search(_ANY_SECTION.sub("", self.without_names(text))))
+        rest = _ANY_SECTION.sub("|", self.without_names(text))
+        return any(_own(found.group(1)) for found in _UNKNOWN.finditer(rest))
 
     def _named_set(self, text: str) -> set[_Level]:
         return set(self._namings(text))
 
-    def _namings(self, text: str) -> dict[_Level, tuple[int, int]]:
+    def _namings(self, text: str) -> dict[_Level, list[tuple[int, int]]]:
         """The distinct levels `text` names and where: offices share most of theirs (every section of a bureau has the
         bureau), so each is read once per question (and the last question's are kept: one turn asks two or three times).
         At each kind word only the levels named by the longest piece count."""
-        if text == self._last[0]:
-            return self._last[1]
-        best: dict[int, tuple[int, list[tuple[_Level, int]]]] = {}  # kind word's end -> (piece size, levels, start)
+        last = self._last  # one read: another thread may replace it meanwhile
+        if text == last[0]:
+            return last[1]
+        best: dict[int, tuple[int, list[tuple[_Level, int]]]] = {}  # kind word's end -> (piece size, [(level, start)])
         if any(form in text for form in self._forms):
             for level in self._distinct:
                 for start, end, size in _namings(text, level):
@@ -186,7 +189,10 @@ class OfficeDirectory:
                         best[end] = (size, [(level, start)])
                     elif size == size_now:
                         levels.append((level, start))
-        found = {level: (start, end) for end, (_, levels) in best.items() for level, start in levels}
+        found: dict[_Level, list[tuple[int, int]]] = {}
+        for end, (_, levels) in best.items():
+            for level, start in levels:
+                found.setdefault(level, []).append((start, end))
         self._last = (text, found)
         return found
 
@@ -212,7 +218,9 @@ def _chain(name: str, region: str) -> tuple[_Level, ...]:
             index += 1
             continue
         if index > start and _own(name[start:index]):  # "政务服务中心" names no office in particular
-            levels.append(_Level(name[start:index], kind))
+            # "公安分局" is a 公安局's branch: both are named alike ("公安局", "公安分局" in a question)
+            piece = name[start:index - 1] if kind == "局" and name[index - 1] == "分" and index - start > 2 else name[start:index]
+            levels.append(_Level(piece, kind))
         index = start = index + len(kind)
     if name.endswith("办") and len(name) - start > MIN_CHARS:  # "区金融办", in brackets after the full name
         levels.append(_Level(name[start:-1], "办"))
@@ -228,9 +236,13 @@ def _count(named: set[_Level], readings: Iterable[tuple[_Level, ...]]) -> tuple[
 def _namings(text: str, level: _Level) -> list[tuple[int, int, int]]:
     """Where `text` names the level: (start, end, piece size) for each kind word it ends, the longest piece there."""
     found = []
-    for form in KIND_FORMS.get(level.kind, (level.kind,)):
+    forms = KIND_FORMS.get(level.kind, (level.kind,))
+    for form in forms:
         position = text.find(form)
         while position >= 0:
+            if any(len(longer) > len(form) and text.startswith(longer, position) for longer in forms):
+                position = text.find(form, position + 1)  # "委员会" is read as itself: one place, one end
+                continue
             # "公安分局" names a 公安局 too: a branch is the bureau's
             for end in (position, position - 1) if text[position - 1:position] == "分" else (position,):
                 size = next((size for size in range(min(len(level.name), end), MIN_CHARS - 1, -1)

@@ -49,7 +49,7 @@ def test_is_elliptical(message: str, expected: bool) -> None:
     ("用电报装要多久", True), ("居住证要多久", True), ("个体户呢？", True), ("养狗要登记吗", True),
     ("一个月多少", False), ("每年要交几次", False), ("一年一次的年检多少钱", True),  # a period is no item; 年检 is one
     ("一个月能赚多少", True),  # earnings are the job's, no follow-up of a procedure
-    ("半年报怎么报", True), ("年度报告要交吗", True),  # papers of a matter, not periods
+    ("半年报怎么报", True), ("年度报告要交吗", True), ("一次性的呢", True), ("一年级的呢", True),  # items, not periods
 ])
 def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> None:
     """A follow-up about how any application goes on ("多久能批下来") stays with the conversation's guide."""

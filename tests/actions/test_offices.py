@@ -69,3 +69,4 @@ def test_a_choice_between_matters_of_the_office_is_kept(services: Services, reco
     offered = custom(messages, "clarify")
     assert offered is not None and "offices" not in offered
     assert {"company-deregistration", "simplified-deregistration"} <= set(offered["choices"])
+

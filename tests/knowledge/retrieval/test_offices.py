@@ -44,6 +44,7 @@ def directory() -> OfficeDirectory:
     ("公积金中心在哪", ["fund"]),  # one word of the name kept, not its first character
     ("燃气公司电话多少", ["gas"]),
     ("公安局电话", ["residence", "outside"]),  # 公安分局 is a 公安局's branch; the region's own name is dropped
+    ("公安分局电话", ["residence", "outside"]),
     ("医疗保障局电话", ["medical"]), ("社会保障局电话", ["skills"]),  # the longest piece wins where names share 保障
     ("医保局电话", ["medical"]), ("卫健委电话", ["health"]),  # 委 says 委员会
     ("水务公司电话", ["water"]),
@@ -82,14 +83,21 @@ def test_an_office_shared_by_guides_lists_them_all(directory: OfficeDirectory) -
 
 def test_without_names_leaves_what_else_the_question_says(directory: OfficeDirectory) -> None:
     assert directory.without_names("林草局野保科电话多少") == "电话多少"
+    assert directory.without_names("卫生健康委员会医政科电话") == "电话"  # 委员会 read whole, not as 委
+    assert directory.without_names("林草局电话，林草局地址") == "电话，地址"  # every place it is named
     assert directory.without_names("想问林草局管草原的事") == "想问管草原的事"
     assert directory.without_names("电话多少") == "电话多少"
 
 
-def test_an_office_no_guide_lists_beside_a_named_one_is_noticed(directory: OfficeDirectory) -> None:
-    assert directory.names_unknown("林草局救助站在哪")  # 林草局 is known, its 救助站 is not
-    assert not directory.names_unknown("林草局野保科电话多少")
-    assert not directory.names_unknown("林草局管野猪的科室电话多少") and not directory.names_unknown("人社局哪个科室电话")
+@pytest.mark.parametrize(("question", "unknown"), [
+    ("林草局救助站在哪", True),  # 林草局 is known, its 救助站 is not
+    ("林草局野保科电话多少", False), ("林草局管野猪的科室电话多少", False), ("人社局哪个科室电话", False),
+    ("人社局大厅在哪", False), ("人社局服务大厅在哪", False), ("人社局3号窗口", False), ("人社局几号窗口", False),
+    ("人社局办公室电话", False), ("人社局在政务中心哪个窗口", False),  # places of any office
+])
+def test_an_office_no_guide_lists_beside_a_named_one_is_noticed(directory: OfficeDirectory, question: str,
+                                                                unknown: bool) -> None:
+    assert directory.names_unknown(question) is unknown
 
 
 def test_a_listing_shows_the_named_offices_of_the_matters_asked_or_a_departments_first_contacts(
@@ -102,3 +110,12 @@ def test_a_listing_shows_the_named_offices_of_the_matters_asked_or_a_departments
     listed = OfficeDirectory.from_guides(only_department).listing("住建局在哪", only_department, ["a", "b"])
     assert [(office.unit, office.guide_ids) for office in listed] == [("青禾区政务服务中心住建窗口", ("a",)),
                                                                       ("青禾区政务服务中心不动产窗口", ("b",))]
+    both = {**only_department, "c": _guide("c", "青禾区住房和城乡建设局", "青禾区住房和城乡建设局物业科")}
+    listed = OfficeDirectory.from_guides(both).listing("住建局在哪", both, ["c", "a"])
+    assert [(office.unit, office.guide_ids) for office in listed] == [("青禾区住房和城乡建设局物业科", ("c",)),
+                                                                      ("青禾区政务服务中心住建窗口", ("a",))]
+
+
+def test_the_last_question_read_is_kept_for_the_same_question_only(directory: OfficeDirectory) -> None:
+    assert directory.guides_named("林草局野保科电话多少") == ["hunting"]
+    assert directory.guides_named("人社局的电话是多少") == ["skills"] and directory.without_names("人社局的电话是多少") == "的电话是多少"
