@@ -245,8 +245,8 @@ class ActionAnswer(Action):
         the message names no other, when the retriever's best guess (or the one choice it offers) is one the office
         handles (two signs agree), or when the office handles one only. Else the offices with the matters they handle,
         to pick from. None (the policy's reply stands): the message names no office of the knowledge base, or one
-        besides it that no guide lists ("民政局救助站在哪"), or a matter besides the office that the retriever does not
-        find among the office's ("住建局管保障房的窗口在几楼": 保障房 decides), or a choice between matters of the office."""
+        besides it that no guide lists ("民政局救助站在哪"), or a matter besides the office while the retriever confirms or
+        offers others ("住建局管保障房的窗口在几楼": 保障房 decides) or the NLU refuses it, or a choice between matters of the office."""
         directory = retriever.data.offices
         handled = directory.guides_named(text)
         if not handled or directory.names_unknown(text):
@@ -261,7 +261,10 @@ class ActionAnswer(Action):
             picked = current
         elif agreed:
             picked = agreed
-        elif names_matter or len(offered) > 1:
+        elif len(offered) > 1 or (names_matter and decision.kind in (policy.CONFIRM_GUIDE, policy.CLARIFY, policy.REFUSE)):
+            # the retriever points at other matters, or the NLU's refusal stands for a message about more than the office
+            # ("消防大队招消防员在哪报名"); where nothing was found, the office's one matter is the best reading
+            # ("区文旅局管广电的科室电话多少")
             return None
         else:
             picked = handled[0] if len(handled) == 1 else None

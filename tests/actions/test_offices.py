@@ -70,3 +70,4 @@ def test_a_choice_between_matters_of_the_office_is_kept(services: Services, reco
     assert offered is not None and "offices" not in offered
     assert {"company-deregistration", "simplified-deregistration"} <= set(offered["choices"])
 
+
