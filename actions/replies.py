@@ -49,14 +49,16 @@ def pick_payload(guide_id: str) -> str:
     return '/choose{"pick": "' + guide_id + '"}'
 
 
+def _where(address: str | None, hours: str | None) -> str:
+    """"地址：…；办公时间：…" of a contact, leaving out what it lacks."""
+    return "；".join(part for part in (f"地址：{address}" if address else "", f"办公时间：{hours}" if hours else "") if part)
+
+
 def _contacts_block(guide: dict[str, Any]) -> str:
     lines = ["【联系方式】"]
     for contact in guide["contacts"]:
         lines.append(f"· {contact['unit']}　电话 {contact['phone']}")
-        details = "；".join(part for part in (
-            f"地址：{contact['address']}" if contact.get("address") else "",
-            f"办公时间：{contact['hours']}" if contact.get("hours") else "",
-        ) if part)
+        details = _where(contact.get("address"), contact.get("hours"))
         if details:
             lines.append(f"  {details}")
     lines.append(f"责任部门：{guide['department']}；投诉监督电话：{guide['complaint_phone']}")
@@ -166,8 +168,7 @@ def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[G
     lines = ["您问的单位，联系方式如下："]
     for office in shown[:MAX_OFFICES]:
         lines.append(f"· {office.unit}　电话 {office.phone}")
-        where = "；".join(part for part in (f"地址：{office.address}" if office.address else "",
-                                            f"办公时间：{office.hours}" if office.hours else "") if part)
+        where = _where(office.address, office.hours)
         if where:
             lines.append(f"  {where}")
         if office.guide_ids:

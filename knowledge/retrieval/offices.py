@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 # Kinds of office, longest first (大队 before 队). 办 is not one: it ends words (开办, 代办); "金融办"-style names
-# are read from brackets, where a whole name ends in it (see `_levels`).
+# are read from brackets, where a whole name ends in it (see `_chain`).
 KINDS = ("委员会", "办公室", "联合会", "公司", "中心", "窗口", "专区", "大队", "中队", "大厅", "局", "委", "科", "股",
          "所", "站", "院", "处", "部", "室", "厅", "队")
 # Words every office may have: a shortening made only of them names no office in particular ("政务中心", "管理局";
@@ -183,7 +183,7 @@ class OfficeDirectory:
         best: dict[int, tuple[int, list[tuple[_Level, int]]]] = {}  # kind word's end -> (piece size, [(level, start)])
         if any(form in text for form in self._forms):
             for level in self._distinct:
-                for start, end, size in _namings(text, level):
+                for start, end, size in _level_namings(text, level):
                     size_now, levels = best.get(end, (0, []))
                     if size > size_now:
                         best[end] = (size, [(level, start)])
@@ -233,7 +233,7 @@ def _count(named: set[_Level], readings: Iterable[tuple[_Level, ...]]) -> tuple[
     return max(counts, default=(0, 0))
 
 
-def _namings(text: str, level: _Level) -> list[tuple[int, int, int]]:
+def _level_namings(text: str, level: _Level) -> list[tuple[int, int, int]]:
     """Where `text` names the level: (start, end, piece size) for each kind word it ends, the longest piece there."""
     found = []
     forms = KIND_FORMS.get(level.kind, (level.kind,))
