@@ -22,12 +22,19 @@ from knowledge.records.logs import private_process
 TOKEN_ENV = "GOVQA_RASA_TOKEN"
 
 
+def rasa_arguments(arguments: list[str], token: str) -> list[str]:
+    """Rasa's command line: `arguments` and the API token, if any, as one `--auth-token=…` word.
+
+    One word, because a generated token may start with "-" (token_urlsafe draws from A-Z a-z 0-9 - _):
+    as a separate word argparse reads it as an option and Rasa exits with code 2, about one start in 64."""
+    return ["rasa", *arguments, *([f"--auth-token={token}"] if token else [])]
+
+
 def main() -> None:
     from rasa.__main__ import main as rasa_main  # imported here: Rasa's import is slow and noisy
 
     private_process()  # before Rasa logs anything: masked, escaped log lines; files 600
-    token = os.environ.pop(TOKEN_ENV, "")
-    sys.argv = ["rasa", *sys.argv[1:], *(["--auth-token", token] if token else [])]
+    sys.argv = rasa_arguments(sys.argv[1:], os.environ.pop(TOKEN_ENV, ""))
     from bot.rasa import speedups
 
     # Rasa has not configured logging yet: say on stderr (the Rasa log) what runs.

@@ -2,7 +2,8 @@
 accepts and rejects exactly what Rasa 3.6's own does, with the same exception and message, is the one
 RemoteAction.run uses, checks the schema once, and stays out when the versions are not the pinned ones;
 event classes resolve as in Rasa; the SQL tracker store returns the trackers Rasa's own returns (new
-turns, another process's writes, unsaved events, new sessions, purged rows) reading only new rows, within a bound on the events kept."""
+turns, another process's writes, unsaved events, new sessions, purged rows) reading only new rows, within a bound on the events kept;
+the server entry point hands Rasa its API token whatever the token's first character."""
 
 from __future__ import annotations
 
@@ -143,6 +144,24 @@ def test_the_server_entry_point_applies_them_before_rasa_starts() -> None:
                               capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr[-2000:]
         assert f"govqa: Rasa speedups {state}" in done.stderr
+
+
+PARSE = r"""
+import json, sys
+from rasa.__main__ import create_argument_parser
+from bot.rasa.server import rasa_arguments
+argv = rasa_arguments(["run", "--model", "m.tar.gz", "--enable-api"], sys.argv[1])
+print(json.dumps(vars(create_argument_parser().parse_args(argv[1:]))["auth_token"]))
+"""
+
+
+@pytest.mark.parametrize("token", ["-Abc_1", "--x", "plain-token_2"])
+def test_the_api_token_reaches_rasa_whatever_its_first_character(token: str) -> None:
+    # A generated token starts with "-" once in 64: Rasa must still read it as the token, not exit with code 2.
+    done = subprocess.run([str(RASA_PYTHON), "-c", PARSE, token], cwd=ROOT, env={**os.environ, **CHILD_ENV},
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == token
 
 
 TRACKER_STORE = r"""
