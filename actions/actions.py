@@ -2,6 +2,7 @@
 needs (actions/server.py registers `all_actions(services)`):
 
 - action_greet (greet.py): 你好 and "你是机器人吗", with example questions from the published guides.
+- action_chitchat (chitchat.py): small talk, unless it asks about a procedure after all ("周末上班不").
 - action_answer (answer.py): every question; the retriever decides which guide, the policy
   (policy.py) what to do in this conversation, the intent which section.
 - action_handoff (handoff.py): request_human and complain.
@@ -14,12 +15,13 @@ from __future__ import annotations
 from rasa_sdk import Action
 
 from actions.answer import ActionAnswer
+from actions.chitchat import ActionChitchat
 from actions.feedback import ActionRecordFeedback, ActionReplyConfirmation, ActionSaveFeedbackComment
 from actions.greet import ActionGreet
 from actions.handoff import ActionHandoff
 from actions.services import Services
 
-ACTION_CLASSES = (ActionGreet, ActionAnswer, ActionHandoff, ActionRecordFeedback, ActionSaveFeedbackComment, ActionReplyConfirmation)
+ACTION_CLASSES = (ActionGreet, ActionChitchat, ActionAnswer, ActionHandoff, ActionRecordFeedback, ActionSaveFeedbackComment, ActionReplyConfirmation)
 
 
 def all_actions(services: Services) -> list[Action]:

@@ -21,7 +21,7 @@ from actions import memory, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, after_yes, begins_as_reply, is_question
+from actions.dialogue import ASKED_NOT_COUNTED, PEOPLE_OR_GRIEVANCE, after_yes, begins_as_reply, is_question, names_an_item
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -36,6 +36,7 @@ from protocol import (
     SLOT_CANDIDATES,
     SLOT_FEEDBACK_ANSWER,
     SLOT_FEEDBACK_COMMENT,
+    SLOT_GUIDE,
     SLOT_OFFERED,
     SLOT_PENDING_ASPECT,
     SLOT_PENDING_QUESTION,
@@ -186,6 +187,15 @@ def asks_instead(text: str) -> bool:
             and asks_something(text))
 
 
+def asks_back(text: str) -> bool:
+    """Whether a message the NLU read as 是 / 不是 is a question with words of its own ("还要做检测不", "能报不": the
+    spoken yes-or-no question, its second half left out), not a reply ("不用了", "不行不行", "没") nor a mere "是吗"."""
+    stripped = (text or "").strip()
+    return (bool(stripped) and not stripped.startswith(("/", "不", "没")) and not begins_as_reply(stripped)
+            and not PEOPLE_OR_GRIEVANCE.search(stripped) and is_question(stripped) and names_an_item(stripped)
+            and len(ASKED_NOT_COUNTED.sub("", stripped)) >= 2)  # "好不好" is all asking
+
+
 def asked_on(text: str) -> str | None:
     """The aspect a yes goes on to ask ("是的，要多久" -> time_limit), read from the words after the yes, only if they ask
     something ("对，在线等，挺急的" asks nothing)."""
@@ -195,7 +205,7 @@ def asked_on(text: str) -> str | None:
 
 class ActionReplyConfirmation(Action):
     """是的 / 不用了: accept or decline what the previous turn offered. A question the NLU read as one of them
-    ("要不要报备") is answered as the question it is."""
+    ("要不要报备"; with nothing offered, "还要做检测不" about the conversation's matter) is answered as the question it is."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -204,10 +214,11 @@ class ActionReplyConfirmation(Action):
         return "action_reply_confirmation"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if asks_instead(text_of(tracker)):
+        offered = tracker.get_slot(SLOT_OFFERED)
+        if asks_instead(text_of(tracker)) or (not offered and not tracker.get_slot(SLOT_CANDIDATES)
+                                              and tracker.get_slot(SLOT_GUIDE) and asks_back(text_of(tracker))):
             return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
         intent = intent_of(tracker)
-        offered = tracker.get_slot(SLOT_OFFERED)
         if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):
             reply, events = self._after_confirm(tracker, affirmed=intent == "affirm")
             send(dispatcher, reply)

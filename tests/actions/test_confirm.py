@@ -94,7 +94,18 @@ def test_a_question_the_nlu_took_for_yes_or_no_is_answered(services: Services, r
     assert slots["guide_id"] == "seal-engraving"
 
 
-@pytest.mark.parametrize("text", ["不用了", "不要了，谢谢", "好的"])
+@pytest.mark.parametrize("intent", ["deny", "affirm"])
+def test_a_clipped_question_with_nothing_offered_asks_about_the_matter_at_hand(services: Services, records: Records,
+                                                                              intent: str) -> None:
+    # "还要做检测不": the spoken yes-or-no question names no aspect, and its 不 made the NLU hear a no; nothing was offered,
+    # so there is nothing to decline: it asks about the conversation's matter.
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for("章刻好了还得拿去登记不", intent,
+                                                                                {"guide_id": "seal-engraving"}))
+    assert custom(messages, "answer")["guide"]["id"] == "seal-engraving" and slots["guide_id"] == "seal-engraving"
+    assert records.rows("questions")[-1]["question"] == "章刻好了还得拿去登记不"
+
+
+@pytest.mark.parametrize("text", ["不用了", "不要了，谢谢", "好的", "是吗", "好不好", "不行不行"])
 def test_a_plain_no_after_no_offer_is_not_taken_for_a_question(services: Services, records: Records, text: str) -> None:
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for(text, "deny", {"guide_id": "seal-engraving"}))
     assert custom(messages, "answer") is None and not records.rows("questions")

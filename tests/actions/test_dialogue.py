@@ -187,6 +187,7 @@ def test_any_sign_of_a_question(text: str, asks: bool) -> None:
     ("对了，还有个事", False, False), ("可以网上办吗", False, False), ("不用交钱吧", False, False),
     ("不是刻章，收费吗", True, False), ("不对不对，要多久", True, False), ("并不是，要多久", True, False), ("行吧，要多久", True, True),
     ("对对，去哪办", True, True), ("恩，收费吗", True, True),
+    ("不行不行", True, False), ("不用不用", True, False), ("没", True, False), ("不行吗", False, False), ("没人管吗", False, False),
 ])
 def test_a_typed_answer_to_an_offer_is_told_from_a_question(text: str, reply: bool, yes: bool) -> None:
     assert begins_as_reply(text) is reply and begins_with_yes(text) is yes
