@@ -36,7 +36,6 @@ from protocol import (
     SLOT_CANDIDATES,
     SLOT_FEEDBACK_ANSWER,
     SLOT_FEEDBACK_COMMENT,
-    SLOT_GUIDE,
     SLOT_OFFERED,
     SLOT_PENDING_ASPECT,
     SLOT_PENDING_QUESTION,
@@ -205,7 +204,7 @@ def asked_on(text: str) -> str | None:
 
 class ActionReplyConfirmation(Action):
     """是的 / 不用了: accept or decline what the previous turn offered. A question the NLU read as one of them
-    ("要不要报备"; with nothing offered, "还要做检测不" about the conversation's matter) is answered as the question it is."""
+    ("要不要报备"; with nothing offered, "还要做检测不") is answered as the question it is."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -215,8 +214,7 @@ class ActionReplyConfirmation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         offered = tracker.get_slot(SLOT_OFFERED)
-        if asks_instead(text_of(tracker)) or (not offered and not tracker.get_slot(SLOT_CANDIDATES)
-                                              and tracker.get_slot(SLOT_GUIDE) and asks_back(text_of(tracker))):
+        if asks_instead(text_of(tracker)) or (not offered and not tracker.get_slot(SLOT_CANDIDATES) and asks_back(text_of(tracker))):
             return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
         intent = intent_of(tracker)
         if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):

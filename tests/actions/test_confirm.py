@@ -105,6 +105,14 @@ def test_a_clipped_question_with_nothing_offered_asks_about_the_matter_at_hand(s
     assert records.rows("questions")[-1]["question"] == "章刻好了还得拿去登记不"
 
 
+def test_a_clipped_question_with_no_matter_yet_is_looked_up(services: Services, records: Records) -> None:
+    # After "不在服务范围" (a first message that only told a situation) there is no matter and nothing offered: the
+    # question is looked up like any other, not met with "好的。还有什么想了解的".
+    messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("公章刻好了还得拿去派出所登记不", "deny"))
+    assert (custom(messages, "answer") or custom(messages, "confirm") or {}).get("guide", {}).get("id") == "seal-engraving"
+    assert records.rows("questions")[-1]["question"] == "公章刻好了还得拿去派出所登记不"
+
+
 @pytest.mark.parametrize("text", ["不用了", "不要了，谢谢", "好的", "是吗", "好不好", "不行不行"])
 def test_a_plain_no_after_no_offer_is_not_taken_for_a_question(services: Services, records: Records, text: str) -> None:
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for(text, "deny", {"guide_id": "seal-engraving"}))
