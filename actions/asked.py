@@ -228,18 +228,6 @@ def asks_something(text: str) -> bool:
     return bool(named_aspects(_EARNINGS.sub("", text or ""), weak=False)) or asks_who_applies(text)
 
 
-# Small talk with the assistant itself ("你几点下班", "你家在哪"): 你, not 你们 (the office: "你们周末上班不") nor 你好.
-_TO_THE_ASSISTANT = re.compile(r"你(?![们好])")
-
-
-def asks_past_small_talk(text: str) -> bool:
-    """Whether a message the NLU took for small talk asks an aspect of a procedure all the same ("周末上班不",
-    "中午有人吗": the NLU learnt no office hours from small talk's few words); not what it asks the assistant about
-    itself ("你几点下班"), nor a button's payload."""
-    text = (text or "").strip()
-    return bool(text) and not text.startswith("/") and not _TO_THE_ASSISTANT.search(text) and asks_something(text)
-
-
 def strip_cue_words(text: str) -> str:
     """The text without any aspect word, the shared ones and this module's ("收不收钱" -> "")."""
     text = strip_aspect_words(text or "")

@@ -186,13 +186,18 @@ def asks_instead(text: str) -> bool:
             and asks_something(text))
 
 
+# Doubting the answer just given ("确定吗", "确定不", "真的吗"): a reply to it, no question about the matter.
+_DOUBT = re.compile(r"^[你您]?(确定|确认|肯定|当真|靠谱|准确|可靠|真的)")
+
+
 def asks_back(text: str) -> bool:
-    """Whether a message the NLU read as 是 / 不是 is a question with words of its own ("还要做检测不", "能报不": the
-    spoken yes-or-no question, its second half left out), not a reply ("不用了", "不行不行", "没") nor a mere "是吗"."""
+    """Whether a message the NLU read as 是 / 不是 is a question with words of its own ("还要做检测不", "孩子能一起去不":
+    the spoken yes-or-no question, its second half left out), not a reply ("不用了", "不行不行", "没"), a doubt ("确定吗")
+    nor a mere "是吗"."""
     stripped = (text or "").strip()
     return (bool(stripped) and not stripped.startswith(("/", "不", "没")) and not begins_as_reply(stripped)
-            and not PEOPLE_OR_GRIEVANCE.search(stripped) and is_question(stripped) and names_an_item(stripped)
-            and len(ASKED_NOT_COUNTED.sub("", stripped)) >= 2)  # "好不好" is all asking
+            and not _DOUBT.match(stripped) and not PEOPLE_OR_GRIEVANCE.search(stripped) and is_question(stripped)
+            and names_an_item(stripped) and len(ASKED_NOT_COUNTED.sub("", stripped)) >= 2)  # "好不好" is all asking
 
 
 def asked_on(text: str) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from actions.actions import ActionAnswer, ActionHandoff, ActionReplyConfirmation
+from actions.feedback import asks_back
 from actions.replies import AFFIRM, DENY
 from actions.services import Services
 from knowledge.index.evaluation import load_question_set
@@ -111,6 +112,28 @@ def test_a_clipped_question_with_no_matter_yet_is_looked_up(services: Services, 
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("公章刻好了还得拿去派出所登记不", "deny"))
     assert (custom(messages, "answer") or custom(messages, "confirm") or {}).get("guide", {}).get("id") == "seal-engraving"
     assert records.rows("questions")[-1]["question"] == "公章刻好了还得拿去派出所登记不"
+
+
+@pytest.mark.parametrize(("offered", "intent"), [("confirm", "deny"), ("handoff", "affirm")])
+def test_a_clipped_question_after_an_offer_is_the_reply_it_was_read_as(services: Services, records: Records, offered: str,
+                                                                       intent: str) -> None:
+    # Asked "您问的是【X】…吗？" or offered 转人工, a yes or no is what the NLU hears: the offer is declined or taken.
+    pending = {**PENDING, "offered": offered}
+    messages, slots = run_action(ActionReplyConfirmation(services), tracker_for("章刻好了还得拿去登记不", intent, pending))
+    assert custom(messages, "answer") is None
+    if offered == "confirm":
+        assert slots["offered"] == "handoff" and "转人工" in [b["title"] for m in messages for b in m.get("buttons") or []]
+    else:
+        assert custom(messages, "handoff") is not None and records.rows("handoffs")
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("还要做检测不", True), ("孩子能一起去不", True), ("要不要报备", True),
+    ("不用了", False), ("没", False), ("是吗", False), ("好不好", False), ("确定吗", False), ("确定不", False), ("真的吗", False),
+    ("不要了吧", False), ("转人工不", False), ("那要多久不", False), ("嗯嗯", False), ("/deny", False),
+])
+def test_what_asks_back(text: str, asks: bool) -> None:
+    assert asks_back(text) is asks
 
 
 @pytest.mark.parametrize("text", ["不用了", "不要了，谢谢", "好的", "是吗", "好不好", "不行不行"])
