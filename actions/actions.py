@@ -2,7 +2,7 @@
 needs (actions/server.py registers `all_actions(services)`):
 
 - action_greet (greet.py): 你好 and "你是机器人吗", with example questions from the published guides.
-- action_chitchat (chitchat.py): small talk, unless it asks about a procedure after all ("周末上班不").
+- action_chitchat (chitchat.py): small talk, unless it asks when or where the office is open ("周末上班不").
 - action_answer (answer.py): every question; the retriever decides which guide, the policy
   (policy.py) what to do in this conversation, the intent which section.
 - action_handoff (handoff.py): request_human and complain.
