@@ -87,8 +87,10 @@ _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 # adds the fee section once the message is (`named_aspects` with weak signs, `also_asked`).
 # "能给报几成": a share of a cost paid back is an amount received too.
 _RECEIVED = r"(拿|领|补|发|给|赔|报|贴|助)(个|了)?(多少|几成)"
+# A period ("一个月", "每年", "两周"), not an item that starts like one ("半年报", "年度", "一次性", "一年级").
+PERIOD = r"[一每半两](个)?(月|年|季度|周|天|次)(?![报表度性级份期])"
 # "一个月多少", "每年多少": an amount per period, nothing after 多少 ("一年多少天" counts days).
-_PER_PERIOD = r"[一每半两](个)?(月|年|季度|周|天|次)[^，,。；;？?]{0,2}多少[?？。！!呢啊呀吧哈]*$"
+_PER_PERIOD = rf"{PERIOD}[^，,。；;？?]{{0,2}}多少[?？。！!呢啊呀吧哈]*$"
 _AMOUNT = re.compile(rf"{_RECEIVED}(钱|块|元|[?？。！!呢啊呀吧]*$)|{_PER_PERIOD}"
                      rf"|(钱|块|元|补贴|补助|救助金|生活费|工资|津贴|抚恤金|养老金)[^，,。；;？?]{{0,6}}{_RECEIVED}[?？。！!呢啊呀吧]*$")
 _AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")

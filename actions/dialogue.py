@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from actions.asked import asks_earnings, strip_cue_words
+from actions.asked import PERIOD, asks_earnings, strip_cue_words
 from knowledge.sources.aspects import detect_aspect
 
 # (guide id, title, aliases)
@@ -41,7 +41,7 @@ _NO_ITEM = re.compile(
     # A place pointed at is no item: "公安那边要带啥" names 公安 only, "消防那块还没弄下来" 消防.
     r"那边|这边|那里|这里|那儿|这儿|那头|这头|那块|这块|方面|"
     # A period is no item: "一个月多少", "每年要交几次" ask an amount or a count of the matter at hand.
-    r"[一每半两](个)?(月|年|季度|周|天|次)(?![报表度性级份期])|"  # ("半年报", "年度", "一次性", "一年级" are items)
+    rf"{PERIOD}|"
     r"[那这要呢吗嘛的了啊呀吧我你您们请问还是得都有啥能办理去在和跟个也就再又给让把被对是不没几多少想先下交拿领批弄搞证\s\W\d]"
 )
 

@@ -76,7 +76,6 @@ class _Level:
     kind: str  # "局"
 
 
-
 class OfficeDirectory:
     """The offices of a knowledge base's guides, and which of them a question names."""
 
