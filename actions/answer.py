@@ -144,7 +144,8 @@ class ActionAnswer(Action):
                            # conversation: policy.decide, RetrievalResult.as_unsure)
                            answer_named=(result.decision != ANSWER
                                          or holds.names_more(text, result.guide, retriever.guide(current or ""))),
-                           question=is_question(text))
+                           question=is_question(text),
+                           off_topic=dict(intent_ranking(tracker)).get(policy.OUT_OF_SCOPE_INTENT, 0.0))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.ASK_ITEM:  # before any joined read: the confirm left open is the nearer context
             again = self._confirm_again(tracker, retriever, text, intent, aspect)

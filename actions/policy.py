@@ -59,6 +59,8 @@ class Turn:
     # as sure as a topic switch needs, do words the conversation's guide says too point away from it.
     answer_named: bool = True
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
+    # The NLU's probability that the message is off-topic (its out_of_scope confidence, 0 when not ranked).
+    off_topic: float = 0.0
 
     @property
     def has_item(self) -> bool:
@@ -125,8 +127,13 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # ("家里装修拆了两面墙，碎砖头怎么处理，要审批吗"): asking which one costs one reply, refusing loses the user.
     # A first message that only tells the user's situation ("我在小区门口租了个门面，想卖熟食") asks nothing either,
     # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
+    # For a first message both models guess whether it is our business, each in its own calibrated probability: the
+    # retriever overrides the NLU only when it is the surer of the two ("昨晚的马拉松比赛冠军跑了多少时间": the NLU is sure
+    # it is off-topic, 0.999; the retriever finds the sports-event filing's 多少时间 only 0.72 likely ours). A fixed bar
+    # would trust one model's scale; the comparison needs no constant fitted to any knowledge base.
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
-            and (turn.asks or current is not None or turn.states_matter))
+            and (turn.asks or current is not None or turn.states_matter)
+            and (current is not None or result.in_scope > turn.off_topic))
     # In a conversation, words the conversation's guide says are its business ("要空腹不" after the health
     # certificate), though the NLU, which never saw the guide, calls them off-topic: in a question, not a remark.
     ours = ours or (current is not None and turn.about_current and (turn.asks or turn.question))

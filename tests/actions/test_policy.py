@@ -308,6 +308,18 @@ def test_out_of_scope_is_overridden_only_for_a_message_about_a_procedure(asks: b
         assert decide(message, result(CONFIRM, "loan", in_scope=0.3), LIMITS).kind == REFUSE
 
 
+@pytest.mark.parametrize(("off_topic", "in_scope", "current", "kind"), [
+    (0.94, 0.99, None, ANSWER_RESULT),  # "在奶茶店上班要的那个健康体检多少钱": the retriever is the surer of the two
+    (0.999, 0.72, None, REFUSE),  # "昨晚的马拉松比赛冠军跑了多少时间": the NLU is the surer, whatever 多少时间 matches
+    (0.72, 0.72, None, REFUSE),  # a tie leaves the NLU's reading
+    (0.999, 0.72, "loan", ANSWER_GUIDE),  # in a conversation the retriever still decides ("最多能贷多少？")
+])
+def test_a_first_message_is_overridden_only_by_a_retriever_surer_than_the_nlu(off_topic: float, in_scope: float,
+                                                                             current: str | None, kind: str) -> None:
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, off_topic=off_topic)
+    assert decide(message, result(ANSWER, "loan", in_scope=in_scope), LIMITS).kind == kind
+
+
 @pytest.mark.parametrize(("holds", "aside", "kind", "guide_id"), [
     (True, False, ANSWER_GUIDE, "water"),  # "要空腹不" after the health certificate, which says 空腹: its follow-up
     (False, False, REFUSE, None),  # "今天天气怎么样": the NLU is right
