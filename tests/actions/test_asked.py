@@ -134,6 +134,23 @@ def test_existence_and_named_apps(question: str, intent_aspect: str, also: list[
     assert also_asked(question, intent_aspect) == also
 
 
+@pytest.mark.parametrize(("question", "intent_aspect", "also", "leading"), [
+    # the capital an applicant must have is a condition, whatever the NLU hears in 多少
+    ("资金要多少", "fee", ["conditions"], "conditions"), ("注册资本最少多少", "fee", ["conditions"], "conditions"),
+    ("要交多少钱", "fee", [], "fee"),
+    # a least or a most is a limit, which the conditions set, beside the fee or the time asked
+    ("最少要多少钱", "fee", ["conditions"], "fee"), ("最多能占多长时间", "time_limit", ["conditions"], "time_limit"),
+    ("最少要几台车", "general", ["conditions"], None),  # a weak sign: it never leads
+])
+def test_capital_and_limits_add_the_conditions(question: str, intent_aspect: str, also: list[str], leading: str | None) -> None:
+    assert also_asked(question, intent_aspect) == also
+    assert wording_aspect(question) == leading
+
+
+def test_a_limit_alone_makes_no_procedure_question() -> None:
+    assert not asks_something("一天最少喝多少水") and named_aspects("一天最少喝多少水") == ["conditions"]
+
+
 def test_weak_signs_never_make_an_off_topic_message_a_procedure_question() -> None:
     assert not asks_something("做蛋糕可以吗") and not asks_something("这件衣服我穿合适吗")
     # review: 报 and 确认 ask the steps only ending the question ("得咋确认", "咋报"), not 报复 or 确认收货
