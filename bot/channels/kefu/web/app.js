@@ -98,11 +98,13 @@ function render(reply) {
   const kindClass = { unavailable: "warning", too_long: "warning", empty: "hint", handoff: "handoff", staff: "hint" }[reply.kind] || "";
   if (reply.kind === "handoff" || reply.kind === "staff") watchStaff();
   const contacts = reply.contacts || [];
-  const carded = (reply.guide || reply.handoff) ? contacts.map((c) => c.phone) : [];
+  const carded = contacts.map((c) => c.phone);  // every reply's contacts are shown in a card, tap-to-call
   (reply.messages || []).forEach((m) => addBot(m.text, kindClass, carded));
   let card = null;
   if (reply.guide) card = guideCard(reply.guide, contacts, (url, link) => openNotice(url, link, activity));
-  else if (reply.handoff && contacts.length) card = contactsCard(contacts);
+  else if (reply.handoff && contacts.length) card = contactsCard(contacts, { title: "人工服务联系方式", details: false, kind: "handoff-card" });
+  // the offices asked for by name ("市监局电话多少"), before the matters to pick: their address and hours too
+  else if (contacts.length) card = contactsCard(contacts, { title: "您问的单位", details: true, kind: "offices-card" });
   if (card) {
     const row = speakerRow("bot", "助手");
     row.appendChild(card);

@@ -75,11 +75,12 @@ export function guideCard(guide, contacts, onNotice) {
   return card;
 }
 
-export function contactsCard(contacts) {
-  const card = el("section", "guide-card handoff-card");
-  card.setAttribute("aria-label", "人工服务联系方式");
-  card.appendChild(el("h2", "guide-title", "人工服务联系方式"));
-  card.appendChild(contactList(contacts, false));
+// The people to call after a handoff, or the offices a user asked for by name (with their address and hours).
+export function contactsCard(contacts, { title, details, kind }) {
+  const card = el("section", "guide-card " + kind);
+  card.setAttribute("aria-label", title);
+  card.appendChild(el("h2", "guide-title", title));
+  card.appendChild(contactList(contacts, details));
   return card;
 }
 

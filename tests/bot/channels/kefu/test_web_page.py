@@ -79,6 +79,23 @@ def test_the_example_chips_are_the_published_guides_and_each_is_answered(kiosk: 
     assert kiosk.page.locator(".guide-card .guide-title").last.inner_text() == parsed_guide("company-setup").title
 
 
+def test_an_office_asked_by_name_shows_its_phones_in_a_card(kiosk: Kiosk) -> None:
+    kiosk.ask("市监局电话多少")  # the bureau handles several matters: its phones, then which matter to tell more of
+    card = kiosk.page.locator(".offices-card").last
+    assert card.locator(".guide-title").inner_text() == "您问的单位"
+    units = card.locator(".unit").all_inner_texts()
+    assert units and all("市场监督管理局" in unit for unit in units), units
+    shown = kiosk.chat_text()
+    for index in range(card.locator(".phone").count()):
+        phone = card.locator(".phone").nth(index)
+        number = phone.inner_text()
+        assert phone.is_visible() and phone.get_attribute("href") == "tel:" + number.replace("-", "")
+        assert shown.count(number) == (1 if kiosk.name == "phone" else 2), (number, shown)  # as in an answer's card
+    assert kiosk.page.locator(".choices button:not(:disabled)").count() >= 2  # the matters to pick
+    kiosk.assert_fits_the_screen()
+    kiosk.screenshot("offices")
+
+
 def test_good_and_bad_ratings(kiosk: Kiosk) -> None:
     kiosk.ask("用水报装要多久")
     kiosk.click("好评")
