@@ -66,9 +66,6 @@ _WHICH_LICENCE = re.compile(r"(拿|缺|办|得有|要有)(个|些|点)?(啥|什�
 _MORE_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (CONDITIONS, re.compile(r"满足|多大才|多少才|才够|够格|什么样的|啥样的|哪些[^，,。？?]{0,6}(能|可以)|有(啥|什么|哪些)要求|限制")),
     (FEE, re.compile(r"收钱|收不收|要不要钱|不要钱|花多少|贵不贵")),
-    # "注册资本最少多少", "原始资金要多少": the capital an applicant must have is a condition (受理条件), not a fee,
-    # though the NLU hears 多少 as one
-    (CONDITIONS, re.compile(r"(资金|资本|本金|出资)[^，,。；;？?]{0,6}(多少|几)")),
     # "得咋申请", "村里的名单咋确认", "咋个弄法": 咋 is how citizens say 怎么, before any applying verb
     (PROCESS, re.compile(r"怎么操作|咋操作|怎么改|咋改|怎么走|哪几步|怎么处理|怎么补|咋补|怎么续|咋续|咋弄|咋用|怎么用"
                          r"|(咋|怎么|如何)(样)?(才能|去)?(申请|办理|申报|登记|备案|(报|确认|认定)(?=[吗么不呢啊呀?？。！!]|$))"
@@ -101,8 +98,15 @@ _AMOUNT_VERB = re.compile(rf"{_RECEIVED}(钱|块|元)?")
 # qualification clauses below, read for the answer's sections but not to tell a question from an off-topic one.
 _WEAK_PROCESS = re.compile(r"咋整|怎么整|咋搞")
 # "最少要几台车", "最多能占多长时间", "最少要多少钱": a least or a most is a limit, which the guide's conditions set, often
-# beside the fee or the time the wording asks ("大病救助一年最多能给多少钱"): a weak sign, adding 受理条件.
+# beside the fee or the time the wording asks ("大病救助一年最多能给多少钱"): a weak sign, adding 受理条件. Not of the
+# procedure itself: how soon it is done ("最长要多久批下来", "至少要提前几天交"), how often one comes, what it costs.
 _LIMIT = re.compile(r"(最少|至少|起码|最低|最多|最长|最高|顶多)[^，,。；;？?]{0,4}(几|多少|多大|多长|多久|多高|多远)")
+_OF_THE_PROCEDURE = re.compile(r"办好|办完|办下来|批下来|拿到|出证|下证|回执|提前|工作日|跑|收费")
+# "注册资本最少多少", "原始资金要多少": the capital an applicant must have is a condition (受理条件), though the NLU hears
+# 多少 as a fee. Qualified capital only ("补助资金能给多少" is an amount received, "资金监管" a procedure's name), and a
+# weak sign ("创业启动资金要多少" is advice, not a procedure question).
+_CAPITAL = re.compile(r"(注册|启动|原始|自有|实缴|认缴|开办)(资金|资本|基金)[^，,。；;？?]{0,6}(多少|几(?![天点号份次个]))"
+                      r"|出资额?[^，,。；;？?]{0,4}(多少|几(?![天点号份次个]))")
 # Weaker signs that a clause asks whether the asker qualifies ("外地人行吗", "年纪大了还让办不", "面积不到五十平，
 # 批得下来不", "会不会被罚"): read only in a clause that names no other aspect ("可以网上交吗" asks online), and
 # only to add 受理条件 to the answer, never to lead it or to tell a question from an off-topic one ("做蛋糕可以吗").
@@ -211,7 +215,8 @@ def named_aspects(text: str, weak: bool = True) -> list[str]:
     if weak:  # "双十一有没有优惠", "微信怎么给朋友转账": signs only once the message is known to be about a procedure
         found += [FEE] if _AMOUNT.search(text) else []
         found += [PROCESS] if _WEAK_PROCESS.search(text) else []
-        found += [CONDITIONS] if _LIMIT.search(text) else []
+        found += [CONDITIONS] if _LIMIT.search(text) and not _OF_THE_PROCEDURE.search(text) else []
+        found += [CONDITIONS] if _CAPITAL.search(text) else []
         found += [GENERAL] if _EXISTS.search(text) or _WHAT_MATTER.search(text) else []
         found += [TIME_LIMIT] if _DEADLINE.search(text) else []
         found += [ONLINE] if _NAMED_APP.search(text) or _BY_POST.search(text) else []

@@ -127,7 +127,8 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # ("家里装修拆了两面墙，碎砖头怎么处理，要审批吗"): asking which one costs one reply, refusing loses the user.
     # A first message that only tells the user's situation ("我在小区门口租了个门面，想卖熟食") asks nothing either,
     # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
-    # For a first message both models guess whether it is our business, each in its own calibrated probability: the
+    # For a first message (or one that starts a new matter, "还有个事，…") both models guess whether it is our business,
+    # each in its own calibrated probability: the
     # retriever overrides the NLU only when it is the surer of the two ("昨晚的马拉松比赛冠军跑了多少时间": the NLU is sure
     # it is off-topic, 0.999; the retriever finds the sports-event filing's 多少时间 only 0.72 likely ours). A fixed bar
     # would trust one model's scale; the comparison needs no constant fitted to any knowledge base.

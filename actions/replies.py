@@ -179,7 +179,8 @@ def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[G
     buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {
         "aspect": aspect, "choices": [c.guide_id for c in choices],
-        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours} for o in shown[:MAX_OFFICES]]}})
+        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
+                     "matters": [titles.get(guide_id, guide_id) for guide_id in o.guide_ids]} for o in shown[:MAX_OFFICES]]}})
 
 
 # How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).

@@ -21,7 +21,7 @@ from actions.actions import (
 from actions.conversation import changes_only, earlier_messages
 from actions.services import Services
 from knowledge.records.store import Records
-from knowledge.retrieval.retriever import NONE, Retriever
+from knowledge.retrieval.retriever import ANSWER, NONE, Retriever
 from knowledge.sources.aspects import CONTACT, strip_aspect_words
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
@@ -404,6 +404,22 @@ def test_a_follow_up_without_an_item_the_nlu_calls_out_of_scope_stays_on_the_gui
     context = {"guide_id": "water-connection", "aspect": "materials"}
     messages, slots = run_action(ActionAnswer(services), tracker_for("那个多久能弄好", "out_of_scope", context))
     assert custom(messages, "answer")["guide"]["id"] == "water-connection" and slots["aspect"] == "time_limit"
+
+
+@pytest.mark.parametrize("nlu_surer", [True, False])
+def test_a_first_message_the_nlu_calls_off_topic_is_answered_only_when_the_retriever_is_surer(
+        services: Services, records: Records, nlu_surer: bool) -> None:
+    """The NLU's out_of_scope confidence (its intent ranking) against the retriever's in-scope probability."""
+    text = "刻章要带什么材料"
+    result = services.knowledge.retriever().run(text, "materials")
+    assert result.decision == ANSWER and 0.5 <= result.in_scope < 1.0
+    tracker = tracker_for(text, "out_of_scope")
+    confidence = (result.in_scope + 1.0) / 2 if nlu_surer else result.in_scope * 0.99
+    tracker.latest_message["intent_ranking"] = [{"name": "out_of_scope", "confidence": confidence}]
+    messages, _ = run_action(ActionAnswer(services), tracker)
+    answer = custom(messages, "answer")
+    assert (answer is None) is nlu_surer
+    assert ("不在我的服务范围" in texts(messages)) is nlu_surer
 
 
 @pytest.mark.parametrize(("runner_up", "both"), [(0.30, True), (0.10, False)])

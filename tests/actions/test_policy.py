@@ -314,9 +314,14 @@ def test_out_of_scope_is_overridden_only_for_a_message_about_a_procedure(asks: b
     (0.72, 0.72, None, REFUSE),  # a tie leaves the NLU's reading
     (0.999, 0.72, "loan", ANSWER_GUIDE),  # in a conversation the retriever still decides ("最多能贷多少？")
 ])
+@pytest.mark.parametrize("new_matter", [False, True])
 def test_a_first_message_is_overridden_only_by_a_retriever_surer_than_the_nlu(off_topic: float, in_scope: float,
-                                                                             current: str | None, kind: str) -> None:
-    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, off_topic=off_topic)
+                                                                             current: str | None, kind: str,
+                                                                             new_matter: bool) -> None:
+    if new_matter and current is not None:  # "还有个事，…" sets the conversation's guide aside: a first message again
+        kind = REFUSE if off_topic >= in_scope else ANSWER_RESULT
+    message = Turn(text="…", intent="out_of_scope", aspect="general", current=current, names_item=True, off_topic=off_topic,
+                   new_matter=new_matter)
     assert decide(message, result(ANSWER, "loan", in_scope=in_scope), LIMITS).kind == kind
 
 

@@ -351,5 +351,6 @@ def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_p
     assert "办理：事项1、共同事项" in reply.text and "哪个事项的办理地点" in reply.text
     assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
     assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
-                                        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours}
+                                        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
+                                                     "matters": [titles[g] for g in o.guide_ids]}
                                                     for o in shown[: replies.MAX_OFFICES]]}}

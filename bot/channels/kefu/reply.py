@@ -30,9 +30,17 @@ def notice_url(guide_id: str) -> str:
     return f"/api/v1/guides/{guide_id}/notice"
 
 
-def _contacts(raw: Any) -> list[dict[str, str]]:
-    return [{key: str(contact.get(key) or "") for key in ("unit", "phone", "address", "hours")}
-            for contact in raw or [] if isinstance(contact, dict)]
+def _contacts(raw: Any) -> list[dict[str, Any]]:
+    """The contacts of a reply; an office asked for by name also lists the matters it handles (`matters`)."""
+    contacts: list[dict[str, Any]] = []
+    for contact in raw or []:
+        if not isinstance(contact, dict):
+            continue
+        shown: dict[str, Any] = {key: str(contact.get(key) or "") for key in ("unit", "phone", "address", "hours")}
+        if isinstance(contact.get("matters"), list):
+            shown["matters"] = [str(title) for title in contact["matters"]]
+        contacts.append(shown)
+    return contacts
 
 
 def plain_reply(kind: str, text: str) -> dict[str, Any]:

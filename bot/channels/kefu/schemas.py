@@ -52,6 +52,7 @@ class Contact(BaseModel):
     phone: str
     address: str = ""
     hours: str = ""
+    matters: list[str] = Field(default_factory=list, description="这个单位办理的事项（问某个单位的电话、地址时；其他回复为空）")
 
 
 class Button(BaseModel):

@@ -50,6 +50,7 @@ function contactList(contacts, withDetails) {
     item.appendChild(phone);
     if (withDetails && c.address) item.appendChild(el("div", "detail", "地址：" + c.address));
     if (withDetails && c.hours) item.appendChild(el("div", "detail", "办公时间：" + c.hours));
+    if (withDetails && c.matters && c.matters.length) item.appendChild(el("div", "detail", "办理：" + c.matters.join("、")));
     list.appendChild(item);
   });
   return list;
@@ -76,7 +77,7 @@ export function guideCard(guide, contacts, onNotice) {
 }
 
 // The people to call after a handoff, or the offices a user asked for by name (with their address and hours).
-export function contactsCard(contacts, { title, details, kind }) {
+export function contactsCard(contacts, { title, details = false, kind = "" } = {}) {
   const card = el("section", "guide-card " + kind);
   card.setAttribute("aria-label", title);
   card.appendChild(el("h2", "guide-title", title));

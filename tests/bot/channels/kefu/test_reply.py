@@ -64,7 +64,7 @@ def test_offices_asked_by_name_come_as_contacts_of_a_clarify() -> None:
                             [_candidate("company-setup"), _candidate("food-business-license")], "contact")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "contact"
-    assert result["contacts"] == [contact.as_dict()]
+    assert result["contacts"] == [{**contact.as_dict(), "matters": [guide.title]}]  # the matters the office handles
     assert [b["payload"] for b in result["buttons"]] == [replies.pick_payload("company-setup"), replies.pick_payload("food-business-license")]
 
 

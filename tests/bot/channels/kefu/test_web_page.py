@@ -91,7 +91,10 @@ def test_an_office_asked_by_name_shows_its_phones_in_a_card(kiosk: Kiosk) -> Non
         number = phone.inner_text()
         assert phone.is_visible() and phone.get_attribute("href") == "tel:" + number.replace("-", "")
         assert shown.count(number) == (1 if kiosk.name == "phone" else 2), (number, shown)  # as in an answer's card
-    assert kiosk.page.locator(".choices button:not(:disabled)").count() >= 2  # the matters to pick
+    matters = kiosk.page.locator(".choices button:not(:disabled)")
+    assert matters.count() >= 2  # the matters to pick
+    # which office handles which matter is in the card, where the phone's text lines are hidden
+    assert "办理：" in card.inner_text() and card.locator(".detail", has_text="办理：").first.is_visible()
     kiosk.assert_fits_the_screen()
     kiosk.screenshot("offices")
 
