@@ -52,6 +52,11 @@ class Contact(BaseModel):
     phone: str
     address: str = ""
     hours: str = ""
+
+
+class ChatContact(Contact):
+    """A contact in a chat reply: an office asked for by name also says which matters it handles."""
+
     matters: list[str] = Field(default_factory=list, description="这个单位办理的事项（问某个单位的电话、地址时；其他回复为空）")
 
 
@@ -76,7 +81,7 @@ class ChatResponse(BaseModel):
     document: DocumentRef | None = Field(None, description="政策类答案所引用的政策文件；没有时为 null")
     aspect: str | None = Field(None, description="所问方面：materials、process、time_limit、fee、location、contact、conditions、"
                                                  "online、general、policy")
-    contacts: list[Contact] = Field(default_factory=list, description="办理窗口和电话（答案、转人工时；问某个单位的电话、"
+    contacts: list[ChatContact] = Field(default_factory=list, description="办理窗口和电话（答案、转人工时；问某个单位的电话、"
                                                                        "地址而它办理几个事项时，是这些单位，kind 为 clarify）")
     buttons: list[Button] = Field(default_factory=list)
     confidence: float | None = Field(None, description="把握：检索正确的校准概率（0-1），仅答案有")
