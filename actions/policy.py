@@ -128,10 +128,10 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     # A first message that only tells the user's situation ("我在小区门口租了个门面，想卖熟食") asks nothing either,
     # but it names the matter: offering the guide the retriever finds its business beats "不在服务范围".
     # For a first message (or one that starts a new matter, "还有个事，…") both models guess whether it is our business,
-    # each in its own calibrated probability: the
-    # retriever overrides the NLU only when it is the surer of the two ("昨晚的马拉松比赛冠军跑了多少时间": the NLU is sure
-    # it is off-topic, 0.999; the retriever finds the sports-event filing's 多少时间 only 0.72 likely ours). A fixed bar
-    # would trust one model's scale; the comparison needs no constant fitted to any knowledge base.
+    # each in its own calibrated probability: the retriever overrides the NLU only when it is the surer of the two
+    # ("昨晚的马拉松比赛冠军跑了多少时间": the NLU is sure it is off-topic, 0.999; the retriever finds the sports-event
+    # filing's 多少时间 only 0.72 likely ours). A fixed bar would trust one model's scale; the comparison needs no
+    # constant fitted to any knowledge base.
     ours = (result.decision in (ANSWER, CONFIRM, AMBIGUOUS) and result.in_scope >= limits.out_of_scope_override_probability
             and (turn.asks or current is not None or turn.states_matter)
             and (current is not None or result.in_scope > turn.off_topic))

@@ -82,7 +82,7 @@ class ChatResponse(BaseModel):
     aspect: str | None = Field(None, description="所问方面：materials、process、time_limit、fee、location、contact、conditions、"
                                                  "online、general、policy")
     contacts: list[ChatContact] = Field(default_factory=list, description="办理窗口和电话（答案、转人工时；问某个单位的电话、"
-                                                                       "地址而它办理几个事项时，是这些单位，kind 为 clarify）")
+                                                                           "地址而它办理几个事项时，是这些单位，kind 为 clarify）")
     buttons: list[Button] = Field(default_factory=list)
     confidence: float | None = Field(None, description="把握：检索正确的校准概率（0-1），仅答案有")
     handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
