@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import Reply
 from knowledge.retrieval.retriever import Retriever
+from knowledge.simplified import to_simplified
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -71,7 +72,7 @@ def bot_text_before(tracker: Tracker, index: int) -> str:
 
 def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[tuple[int, str]]:
     """Like `earlier_messages`, with buttons ("/deny") too, each with its index in `tracker.events`; buttons do
-    not count towards `limit`."""
+    not count towards `limit`. Texts in simplified characters, as the latest message's."""
     found: list[tuple[int, str]] = []
     typed = 0
     latest: float | None = None
@@ -87,7 +88,8 @@ def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[
             continue
         if latest - stamp > within_seconds:
             break
-        text = (event.get("text") or "").strip()
+        # As the NLU read it (its first component, bot/rasa/simplified_text.py): the events keep what was typed.
+        text = to_simplified((event.get("text") or "").strip())
         if text:
             found.append((index, text))
             typed += not text.startswith("/")

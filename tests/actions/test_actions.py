@@ -120,6 +120,13 @@ def test_earlier_messages_skip_buttons_and_need_timestamps() -> None:
     assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=undated), 600, limit=3) == []
 
 
+def test_earlier_messages_are_read_in_simplified_characters_as_the_latest_is() -> None:
+    """The NLU hands the actions the latest message in simplified characters (bot/rasa/simplified_text.py); the events
+    keep what was typed, so a message read with the one before it reads both alike."""
+    events = [{"event": "user", "text": "我們幾個人想合夥開個公司", "timestamp": 0.2}]
+    assert earlier_messages(tracker_for("要准备什么", "ask_materials", events=events), 600, limit=3) == ["我们几个人想合伙开个公司"]
+
+
 def test_a_short_message_about_another_matter_leaves_the_conversations_guide(services: Services, records: Records) -> None:
     # "开发票怎么弄" after a water question: only three characters of its own, but not a follow-up's words
     _, slots = run_action(ActionAnswer(services), tracker_for("开发票怎么弄", "ask_process", {"guide_id": "water-connection"}))

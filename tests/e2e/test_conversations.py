@@ -116,6 +116,18 @@ def test_request_human_with_an_item_in_context(assistant: Assistant) -> None:
     assert rows and rows[-1]["reason"] == "request_human" and "用水报装要什么材料" in rows[-1]["transcript"]
 
 
+def test_a_question_in_traditional_characters_is_answered_and_kept_as_typed(assistant: Assistant) -> None:
+    """Someone whose input method writes traditional characters gets the answer a simplified question gets, follows up
+    in them, and the staff who take over read what they typed (the transcript), not a conversion."""
+    chat = assistant.chat()
+    assert_guide_answer(chat.say("營業執照丟了，補辦要帶什麼材料"), "license-reissue", "申请材料")
+    assert_guide_answer(chat.say("在哪裡辦呢"), "license-reissue", "办理地点")
+    turn = chat.say("轉人工")
+    assert turn.payload("handoff") is not None
+    rows = wait_for_rows(assistant.settings.records_db, "handoffs", lambda r: r["sender_id"] == chat.sender)
+    assert rows and "營業執照丟了，補辦要帶什麼材料" in rows[-1]["transcript"]
+
+
 def test_complaint_is_handed_over(assistant: Assistant) -> None:
     chat = assistant.chat()
     turn = chat.say("我要投诉，跑了三趟都没办成")

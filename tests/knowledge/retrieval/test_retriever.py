@@ -37,6 +37,18 @@ def test_answers_with_the_right_guide_and_section(
     assert result.guide["department"]
 
 
+@pytest.mark.parametrize(("typed", "simplified"), [
+    ("開公司要帶什麼材料", "开公司要带什么材料"),
+    ("新廠房接自來水要多長時間", "新厂房接自来水要多长时间"),
+    ("營業執照弄丟了要補辦", "营业执照弄丢了要补办"),
+])
+def test_a_question_in_traditional_characters_is_the_simplified_question(retriever: Retriever, typed: str, simplified: str) -> None:
+    typed_result, simplified_result = retriever.run(typed), retriever.run(simplified)
+    assert typed_result.decision == simplified_result.decision == ANSWER
+    assert typed_result.guide_id == simplified_result.guide_id
+    assert typed_result.confidence == pytest.approx(simplified_result.confidence)
+
+
 def test_a_clarifying_question_puts_the_likeliest_guide_first(retriever: Retriever) -> None:
     # Known limit: close guides make the retriever ask back more often than a clerk would; when it
     # does, the right guide must be the first choice offered.
