@@ -46,6 +46,34 @@ REQUEST_HUMAN = "/request_human"
 AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
 DENY = "/deny"
 
+# The intents the buttons send; a typed "/x" with any other intent is no button (`typed_command`).
+BUTTON_INTENTS = frozenset({FEEDBACK_GOOD[1:], FEEDBACK_BAD[1:], REQUEST_HUMAN[1:], AFFIRM[1:], DENY[1:], "choose"})
+GREET = "/greet"  # the welcome: what a typed /start or /help asks for
+RESTART = "/restart"  # Rasa's own: the conversation starts afresh (its slots and context forgotten)
+
+
+def typed_command(text: str) -> str:
+    """What a message typed as a command means to the assistant: a button's payload stays one; "/start" and "/help",
+    which Telegram users type out of habit, ask for the welcome; "/restart" and "/reset" start the conversation afresh;
+    any other "/word" ("/session_start", "/out_of_scope", "/abc") is words, read without its slash, never an intent
+    nobody offered the user."""
+    if not text.startswith("/"):
+        return text
+    name = text[1:].split("{", 1)[0].strip().lower()
+    if name in BUTTON_INTENTS:
+        return text
+    if name in ("start", "help"):
+        return GREET
+    if name in ("restart", "reset"):
+        return RESTART
+    return text.lstrip("/").strip()
+
+
+def restarted_text() -> str:
+    """After "/restart": nothing of the conversation is remembered any more."""
+    return "好的，已重新开始对话，之前说的事项不再沿用。请问您想咨询什么事项？"
+
+
 # Every answer has an id (ANSWER_ID_PATTERN, made by the action server), in its custom payload
 # (PAYLOAD_ANSWER -> "id") and in its rating buttons, so a rating names the answer it rates, however
 # old the button. The entities of a rating payload (declared in domain.yml):

@@ -60,3 +60,20 @@ def test_protocol_imports_only_the_standard_library() -> None:
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert imported <= {"__future__", "hmac", "json"}
+
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("/affirm", "/affirm"),
+    ('/choose{"pick": "company-setup"}', '/choose{"pick": "company-setup"}'),
+    ('/feedback_bad{"answer_id": "kqzvtmwrbahe"}', '/feedback_bad{"answer_id": "kqzvtmwrbahe"}'),
+    ("/start", "/greet"),
+    ("/Help", "/greet"),
+    ("/restart", "/restart"),
+    ("/reset", "/restart"),
+    ("/session_start", "session_start"),
+    ("/out_of_scope", "out_of_scope"),
+    ("//", ""),
+    ("开办企业需要什么材料", "开办企业需要什么材料"),
+])
+def test_a_typed_command_means_a_button_the_welcome_a_restart_or_words(typed: str, meant: str) -> None:
+    assert protocol.typed_command(typed) == meant

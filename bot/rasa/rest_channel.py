@@ -13,6 +13,9 @@ empty list — the user sees silence. This channel keeps the same URL and protoc
   message of the wrong type (``{"error": "…", "detail": "…"}``);
 - removes control and zero-width characters; an empty message gets a polite prompt and a message
   over `message_max_chars` (settings.yml) a polite refusal, neither reaching the NLU;
+- reads a typed command as the user means it (protocol.typed_command): a button's payload stays one, "/start" and
+  "/help" ask for the welcome, "/restart" starts afresh (answered "已重新开始…", not with the silence Rasa's restart
+  leaves), any other "/word" is words — never an intent no button offers ("/session_start" said "unavailable");
 - masks ID, mobile and bank card numbers (knowledge/records/privacy.py) before Rasa sees the message, so
   the tracker store and the logs never hold them (the assistant never needs them to answer);
 - when the turn produced no message at all (the action server down, an action crashed), answers
@@ -42,7 +45,17 @@ from sanic.response import HTTPResponse
 from knowledge.records.privacy import mask_personal_data
 from knowledge.settings import load_settings
 from knowledge.text import visible_text
-from protocol import REST_TOKEN_ENV, SENDER_PATTERN, bearer_matches, empty_text, too_long_text, unavailable_text
+from protocol import (
+    REST_TOKEN_ENV,
+    RESTART,
+    SENDER_PATTERN,
+    bearer_matches,
+    empty_text,
+    restarted_text,
+    too_long_text,
+    typed_command,
+    unavailable_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +108,7 @@ class GuardedRestInput(RestInput):
                 return _error(400, "message 必须是字符串", "用户输入的文字")
             if len(message) > self.max_chars:
                 return self._reply(sender, too_long_text(self.max_chars))
-            text = mask_personal_data(visible_text(message))
+            text = typed_command(mask_personal_data(visible_text(message)))
             if not text:
                 return self._reply(sender, empty_text())
             collector = CollectingOutputChannel()
@@ -106,6 +119,8 @@ class GuardedRestInput(RestInput):
                 logger.error("对话 %s 的消息处理超时", sender)
             except Exception:
                 logger.exception("对话 %s 的消息处理失败", sender)
+            if not collector.messages and text == RESTART:
+                return self._reply(sender, restarted_text())  # Rasa restarts silently
             if not collector.messages:
                 # Nothing was said: a custom action failed (the action server is down or crashed).
                 logger.error("对话 %s 本轮没有任何回复（动作服务器可能不可用）", sender)

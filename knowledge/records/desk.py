@@ -32,7 +32,6 @@ Usage::
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
 
@@ -68,8 +67,6 @@ class DeskError(ValueError):
         self.status = status
 
 
-def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -138,7 +135,7 @@ class DeskRecords(Records):
         if not message_ids:
             return
         self._execute(lambda connection: connection.execute(
-            update(MESSAGES).where(MESSAGES.c.delivered_at.is_(None), MESSAGES.c.id.in_(message_ids)).values(delivered_at=_now())))
+            update(MESSAGES).where(MESSAGES.c.delivered_at.is_(None), MESSAGES.c.id.in_(message_ids)).values(delivered_at=self.now())))
 
     def history(self, sender_id: str, *, limit: int = 200) -> dict[str, Any]:
         """The conversation's question log (masked as stored) and its handoffs, for the clerk's console."""
@@ -158,7 +155,7 @@ class DeskRecords(Records):
             return current
         if current["status"] != WAITING:
             raise DeskError(_busy(current))
-        now = _now()
+        now = self.now()
 
         def take(connection: Connection) -> int:
             # The WHERE decides between clerks: the row changes for one of them only (PostgreSQL re-checks it
@@ -184,7 +181,7 @@ class DeskRecords(Records):
         current = self.handoff(handoff_id)
         if current["status"] != TAKEN or current["clerk"] != clerk:
             raise DeskError("请先接入该转人工再回复" if current["status"] == WAITING else _busy(current))
-        now = _now()
+        now = self.now()
 
         def reply(connection: Connection) -> None:
             message_id = _line(connection, now, current, CLERK, clerk, text)
@@ -203,7 +200,7 @@ class DeskRecords(Records):
             raise DeskError(_busy(current))
         if current["status"] == TAKEN and current["clerk"] != clerk:
             raise DeskError(_busy(current))
-        now, note = _now(), mask_personal_data(note.strip())
+        now, note = self.now(), mask_personal_data(note.strip())
 
         def close(connection: Connection) -> int:
             mine = (HANDOFFS.c.status == TAKEN) & (HANDOFFS.c.clerk == clerk)
@@ -226,7 +223,7 @@ class DeskRecords(Records):
         held = self.held(sender_id)
         if held is None:
             return None
-        self._execute(lambda connection: _line(connection, _now(), held, CITIZEN, None, mask_personal_data(text)))
+        self._execute(lambda connection: _line(connection, self.now(), held, CITIZEN, None, mask_personal_data(text)))
         return int(held["id"])
 
 

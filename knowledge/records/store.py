@@ -25,6 +25,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, Executable, Table, delete, insert, select, update
 
@@ -44,8 +45,14 @@ ALL_TABLES = TABLES + DESK_TABLES
 T = TypeVar("T")
 
 
-def _now() -> str:
-    return dt.datetime.now().isoformat(timespec="seconds")
+def now_on(timezone: str | None) -> dt.datetime:
+    """Now on the deployment's clock (settings.yml `staff_timezone`), naive; the server's own clock when None. Records
+    are stamped with it, so the staff desk, the admin report and retention read the times people live by, whatever
+    timezone the server runs in (a UTC server stamped a 15:55 Beijing handoff 07:55)."""
+    try:
+        return dt.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None) if timezone else dt.datetime.now()
+    except (ZoneInfoNotFoundError, ValueError):  # a mistyped setting must not lose the row: StaffHours.parse says so
+        return dt.datetime.now()
 
 
 def _table(name: str) -> Table:
@@ -53,13 +60,18 @@ def _table(name: str) -> Table:
 
 
 class Records:
-    def __init__(self, path: Path, *, url: str = "") -> None:
+    def __init__(self, path: Path, *, url: str = "", timezone: str | None = None) -> None:
         self.path = path
         self.url = url  # PostgreSQL (settings.database_url); empty: the SQLite file `path`
+        self.timezone = timezone  # the clock rows are stamped on (settings.staff_timezone); None: the server's
 
     @classmethod
     def from_settings(cls, settings: Any) -> Self:
-        return cls(settings.records_db, url=settings.database_url)
+        return cls(settings.records_db, url=settings.database_url, timezone=settings.staff_timezone)
+
+    def now(self) -> str:
+        """The time a row is stamped with (`now_on`), ISO to the second."""
+        return now_on(self.timezone).isoformat(timespec="seconds")
 
     @property
     def engine(self) -> Engine:
@@ -76,7 +88,7 @@ class Records:
     def add_question(self, sender_id: str, question: str, *, outcome: str, guide_id: str | None = None,
                      aspect: str | None = None, confidence: float | None = None, index_version: str | None = None) -> int:
         """Log one question and what became of it (answered, clarified, not found, …)."""
-        return self._insert(schema.questions, time=_now(), sender_id=sender_id, question=mask_personal_data(question),
+        return self._insert(schema.questions, time=self.now(), sender_id=sender_id, question=mask_personal_data(question),
                             outcome=outcome, guide_id=guide_id, aspect=aspect, confidence=confidence,
                             index_version=index_version)
 
@@ -84,7 +96,7 @@ class Records:
                      section: str | None, index_version: str | None, answer_id: str | None = None,
                      comment: str | None = None) -> int:
         """One rating of one answer (`answer_id`, with that answer's question, guide and section)."""
-        return self._insert(schema.feedback, time=_now(), sender_id=sender_id, rating=rating,
+        return self._insert(schema.feedback, time=self.now(), sender_id=sender_id, rating=rating,
                             question=mask_personal_data(question or "") or None, guide_id=guide_id, section=section,
                             index_version=index_version, answer_id=answer_id,
                             comment=mask_personal_data(comment) if comment else None)
@@ -104,13 +116,13 @@ class Records:
 
     def add_handoff(self, sender_id: str, *, reason: str, guide_id: str | None, question: str | None,
                     transcript: list[dict[str, str]]) -> int:
-        return self._insert(schema.handoffs, time=_now(), sender_id=sender_id, reason=reason, guide_id=guide_id,
+        return self._insert(schema.handoffs, time=self.now(), sender_id=sender_id, reason=reason, guide_id=guide_id,
                             question=mask_personal_data(question or "") or None,
                             transcript=json.dumps([_masked_line(line) for line in transcript], ensure_ascii=False))
 
     def purge_older_than(self, days: int) -> dict[str, int]:
         """Delete rows older than `days` days from every table (the retention setting); counts per table."""
-        cutoff = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
+        cutoff = (now_on(self.timezone) - dt.timedelta(days=days)).isoformat(timespec="seconds")
         if not self.exists():
             return {table: 0 for table in ALL_TABLES}
         sqlite = not self.url

@@ -184,6 +184,25 @@ def test_handoff_still_answers_when_the_records_cannot_be_written(services: Serv
     assert "12345" in texts(messages) and custom(messages, "handoff")["record_id"] is None
 
 
+@pytest.mark.parametrize(("text", "section"), [
+    ("营商环境投诉多久给答复", "办理时限"),  # the guide's own sample questions: they used to make a handoff record
+    ("企业办事被刁难去哪里投诉", "办理地点"),
+])
+def test_a_question_about_complaining_is_answered_by_the_complaint_guide(services: Services, records: Records, text: str,
+                                                                        section: str) -> None:
+    messages, _slots = run_action(ActionHandoff(services), tracker_for(text, "complain"))
+    answered = custom(messages, "answer")
+    assert answered is not None and answered["guide"]["id"] == "business-complaint", texts(messages)
+    assert section in texts(messages) and "0000-1234800" in texts(messages)  # the complaint centre's own phone
+    assert custom(messages, "handoff") is None and not records.rows("handoffs")
+
+
+@pytest.mark.parametrize("text", ["我要投诉，跑了三趟都没办成", "我要投诉窗口工作人员态度差", "转人工"])
+def test_a_complaint_that_asks_nothing_of_a_procedure_stays_a_handoff(services: Services, records: Records, text: str) -> None:
+    messages, _slots = run_action(ActionHandoff(services), tracker_for(text, "complain"))
+    assert custom(messages, "handoff") is not None and len(records.rows("handoffs")) == 1
+
+
 def test_ratings_and_comment_are_stored(services: Services, records: Records) -> None:
     last = {"question": "燃气开户多少钱", "guide_id": "gas-connection", "section": "收费标准", "index_version": "v1"}
     run_action(ActionRecordFeedback(services), tracker_for("/feedback_bad", "feedback_bad", {"last_answer": last}))

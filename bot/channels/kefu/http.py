@@ -28,6 +28,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from protocol import ANSWER_ID_PATTERN
+
 log = logging.getLogger(__name__)
 
 DOCS_HINT = "接口说明见 /docs"
@@ -93,6 +95,8 @@ def _problem(error: dict[str, Any]) -> str:
     context = error.get("ctx") or {}
     if kind == "string_too_long" and "max_length" in context:
         problem += f"（最多 {context['max_length']} 个字符）"
+    if kind == "string_pattern_mismatch" and context.get("pattern") == f"^{ANSWER_ID_PATTERN}$":
+        problem = "格式不对：应是 /api/v1/chat 回复里的 answer_id（12 位小写字母）"
     if kind == "literal_error" and "expected" in context:
         problem += "：只能是 " + str(context["expected"]).replace(" or ", " 或 ")
     return problem

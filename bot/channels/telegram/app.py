@@ -77,7 +77,8 @@ class Lifecycle:
         expire(application, self.config.retention_days)  # the state file as loaded: what is past retention goes before anything else
         self._expiry = asyncio.create_task(expire_daily(application, self.config.retention_days), name="telegram-retention")
         if self.config.records_db is not None:
-            delivery = DeskDelivery(self.config.records_db, interval=self.config.desk_poll_seconds, url=self.config.database_url)
+            delivery = DeskDelivery(self.config.records_db, interval=self.config.desk_poll_seconds, url=self.config.database_url,
+                                    timezone=self.config.staff_timezone)
             self._delivery = asyncio.create_task(delivery.run(application.bot), name="telegram-desk-delivery")
         try:
             await application.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])

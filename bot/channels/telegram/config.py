@@ -55,6 +55,7 @@ class BotConfig:
     retention_days: int = 180
     records_db: Path | None = None  # the staff desk's lines (knowledge/records/desk.py); None: no desk
     database_url: str = field(default="", repr=False)  # the records on PostgreSQL (holds a password: never shown)
+    staff_timezone: str | None = None  # the clock the desk's lines are stamped on (settings.yml); None: the server's
     desk_poll_seconds: float = 2.0
     index_dir: Path | None = None  # the published knowledge base: /start's example questions (knowledge/examples.py)
 
@@ -81,6 +82,7 @@ class BotConfig:
             webhook_listen=settings.telegram_webhook_host, webhook_port=settings.telegram_webhook_port,
             webhook_url=settings.telegram_webhook_url, retention_days=settings.retention_days,
             records_db=settings.records_db, database_url=settings.database_url, desk_poll_seconds=settings.desk_poll_seconds,
+            staff_timezone=settings.staff_timezone,
             index_dir=settings.index_dir,
             # Without a configured secret a fresh one per start still keeps strangers out: setWebhook registers it.
             webhook_secret=env.get(WEBHOOK_SECRET_ENV, "").strip() or secrets.token_urlsafe(32),

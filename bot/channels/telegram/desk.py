@@ -15,9 +15,11 @@ database (settings.records_db, or PostgreSQL at settings.database_url; knowledge
 
 Usage::
 
-    delivery = DeskDelivery(config.records_db, interval=config.desk_poll_seconds, url=config.database_url)
+    delivery = DeskDelivery(config.records_db, interval=config.desk_poll_seconds, url=config.database_url,
+                            timezone=config.staff_timezone)
     task = asyncio.create_task(delivery.run(application.bot))      # Lifecycle.post_init starts it
-    clerk = await to_clerk(config.records_db, "tg-42", "我的材料还缺什么", url=config.database_url)   # "王芳" (held) or None
+    clerk = await to_clerk(config.records_db, "tg-42", "我的材料还缺什么", url=config.database_url,
+                           timezone=config.staff_timezone)   # "王芳" (held) or None
 """
 
 from __future__ import annotations
@@ -52,12 +54,14 @@ def shown(line: dict[str, Any]) -> str:
     return f"👤 工作人员（{line['clerk']}）：\n{line['text']}" if line["author"] == CLERK else str(line["text"])
 
 
-async def to_clerk(records_db: Path | None, sender_id: str, text: str | None, *, url: str = "") -> str | None:
+async def to_clerk(records_db: Path | None, sender_id: str, text: str | None, *, url: str = "",
+                   timezone: str | None = None) -> str | None:
     """When a clerk holds this conversation: store `text` (unless None) for the clerk and return the clerk's name; else None.
-    `url`: the records on PostgreSQL (settings.database_url) instead of the SQLite file."""
+    `url`: the records on PostgreSQL (settings.database_url) instead of the SQLite file; `timezone`: the clock the line
+    is stamped on (settings.staff_timezone)."""
     if records_db is None:
         return None
-    desk = DeskRecords(records_db, url=url)
+    desk = DeskRecords(records_db, url=url, timezone=timezone)
 
     def forward() -> str | None:
         held = desk.held(sender_id)
@@ -77,8 +81,8 @@ async def to_clerk(records_db: Path | None, sender_id: str, text: str | None, *,
 class DeskDelivery:
     """Delivers clerks' replies from the records database to Telegram chats (see the module docstring)."""
 
-    def __init__(self, records_db: Path, *, interval: float = 2.0, url: str = "") -> None:
-        self.desk = DeskRecords(records_db, url=url)
+    def __init__(self, records_db: Path, *, interval: float = 2.0, url: str = "", timezone: str | None = None) -> None:
+        self.desk = DeskRecords(records_db, url=url, timezone=timezone)
         self.interval = interval
 
     async def run(self, bot: Bot) -> None:

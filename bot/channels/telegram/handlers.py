@@ -114,7 +114,8 @@ async def held_by_clerk(assistant: TelegramAssistant, update: Update, context: C
     sender = chat_sender(chat_id, context)
     if text is not None and len(text) > assistant.config.message_max_chars:
         return False  # the assistant's turn refuses it politely, held or not
-    clerk = await to_clerk(assistant.config.records_db, sender, text, url=assistant.config.database_url)
+    clerk = await to_clerk(assistant.config.records_db, sender, text, url=assistant.config.database_url,
+                           timezone=assistant.config.staff_timezone)
     if clerk is None:
         return False
     touch(context)

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import assert_guide_answer
+from tests.support import Chat, assert_guide_answer
 from tests.support.stack import Assistant
 
 
@@ -41,6 +41,33 @@ def test_strange_messages_get_a_polite_answer(assistant: Assistant, message: str
     assert "Traceback" not in texts and "Error" not in texts
     if len(message.strip()) > 3:
         assert message.strip() not in texts  # a reply of our own, never the input echoed back
+
+
+def _texts(response: httpx.Response) -> str:
+    return "".join(m.get("text") or "" for m in response.json())
+
+
+@pytest.mark.parametrize("command", ["/start", "/help", "/START"])
+def test_a_typed_start_or_help_gets_the_welcome(assistant: Assistant, command: str) -> None:
+    """Telegram users type /start out of habit: it was answered "再见！"."""
+    reply = _texts(_post(assistant, json={"sender": "typed-start", "message": command}))
+    assert "您好" in reply and "再见" not in reply
+
+
+def test_a_typed_restart_starts_afresh_and_says_so(assistant: Assistant) -> None:
+    """Rasa's own /restart leaves no reply, which the channel took for an outage."""
+    assert_guide_answer(Chat(assistant.stack.rest_url, "typed-restart", assistant.stack.rest_headers).say("开公司要带什么材料"),
+                        "company-setup", "申请材料")
+    restarted = _post(assistant, json={"sender": "typed-restart", "message": "/restart"})
+    assert "已重新开始" in _texts(restarted) and not any("unavailable" in (m.get("custom") or {}) for m in restarted.json())
+    follow = _texts(_post(assistant, json={"sender": "typed-restart", "message": "那要多久？"}))
+    assert "哪个事项" in follow  # nothing of the old matter is remembered
+
+
+@pytest.mark.parametrize("command", ["/session_start", "/out_of_scope", "/abc"])
+def test_any_other_typed_command_is_read_as_words_never_as_an_outage(assistant: Assistant, command: str) -> None:
+    response = _post(assistant, json={"sender": "typed-other", "message": command})
+    assert _texts(response) and not any("unavailable" in (m.get("custom") or {}) for m in response.json())
 
 
 def test_control_characters_do_not_hide_the_question(assistant: Assistant) -> None:

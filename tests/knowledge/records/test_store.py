@@ -9,6 +9,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -253,6 +254,23 @@ def test_concurrent_writers_from_a_fresh_file_lose_nothing(records: Records) -> 
 
 
 # --- retention -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York"])
+def test_rows_are_stamped_on_the_deployments_clock_whatever_the_servers(tmp_path: Path, zone: str) -> None:
+    """A handoff at 15:55 in Beijing reads 15:55 on the desk, also on a server that runs in UTC (settings.staff_timezone)."""
+    records = Records(tmp_path / "records.sqlite3", timezone=zone)
+    records.add_handoff("kefu-1", reason="request_human", guide_id=None, question="转人工", transcript=[])
+    stamped = dt.datetime.fromisoformat(records.rows("handoffs")[0]["time"])
+    expected = dt.datetime.now(ZoneInfo(zone)).replace(tzinfo=None)
+    assert abs((expected - stamped).total_seconds()) < 60
+    assert records.purge_older_than(days=1)["handoffs"] == 0  # retention reads the same clock
+
+
+def test_a_mistyped_timezone_still_stores_the_row(tmp_path: Path) -> None:
+    records = Records(tmp_path / "records.sqlite3", timezone="Asia/Beijing")  # no such zone
+    records.add_question("kefu-1", "开办企业需要什么材料", outcome=ANSWERED)
+    assert [row["question"] for row in records.rows("questions")] == ["开办企业需要什么材料"]
+
 
 def test_purge_deletes_only_rows_older_than_the_retention(records: Records) -> None:
     old_q = records.add_question("user-1", "旧问题", outcome=ANSWERED)

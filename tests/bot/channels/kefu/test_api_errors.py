@@ -92,6 +92,14 @@ def test_feedback_with_a_wrong_rating_is_422(api: Api) -> None:
     assert response.status_code == 422 and "rating" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("answer_id", ["nonexist", "abc-123", "KQZVTMWRBAHE"])
+def test_feedback_with_a_malformed_answer_id_says_what_an_answer_id_is(api: Api, answer_id: str) -> None:
+    """It used to repeat the session id's rule (1-64 letters, digits, _ or -), which "nonexist" meets."""
+    response = api.http.post("/api/v1/feedback", json={"session_id": "x", "answer_id": answer_id, "rating": "bad"}, headers=AUTH)
+    message = response.json()["error"]["message"]
+    assert response.status_code == 422 and "answer_id" in message and "12 位小写字母" in message and "1-64" not in message
+
+
 # --- methods and nesting, on the app object --------------------------------------------------
 
 def test_options_and_405_list_every_method_of_a_path(small_settings: Any) -> None:
