@@ -140,6 +140,8 @@ class ActionAnswer(Action):
                            states_matter=states_a_matter(text),
                            own_words=has_own_words(text) and holds.answered_says(retriever, text, result),
                            current_holds=holds.current_holds(retriever, text, current, result, config.context_hold_share),
+                           # only a question for whom to call or where to go: "那要是我妈住在养老院来不了呢" tells a place
+                           other_office=aspect in (CONTACT, LOCATION) and holds.names_another_office(retriever, text, current),
                            # read only for an answer the policy takes as one (an answer on sole words is a confirm in a
                            # conversation: policy.decide, RetrievalResult.as_unsure)
                            answer_named=(result.decision != ANSWER
@@ -250,7 +252,13 @@ class ActionAnswer(Action):
         offers others ("住建局管保障房的窗口在几楼": 保障房 decides) or the NLU refuses it, or a choice between matters of the office."""
         directory = retriever.data.offices
         handled = directory.guides_named(text)
-        if not handled or directory.names_unknown(text):
+        unknown = directory.unknown_names(text)
+        if not handled and unknown and decision.kind in (policy.CLARIFY, policy.CONFIRM_GUIDE) and not names_an_item(
+                "|".join(directory.without_names(text).split(unknown[0]))):
+            # "民政局在哪", "医保局在哪": an office no guide lists, and nothing else; guides that share a word or the way of
+            # asking with it are no answer, saying so is (with 12345 and 转人工)
+            return self._ask_back(replies.not_found([], self.services.settings.hotline), [], aspect, text, offered=OFFERED_HANDOFF)
+        if not handled or unknown:
             return None
         # "公司注销找市监局哪个科": a matter named besides the office is the retriever's to find, the office only agrees
         names_matter = names_an_item(directory.without_names(text))

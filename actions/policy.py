@@ -43,6 +43,9 @@ class Turn:
     follow_up: bool = False  # "那个体户呢？" in a conversation: elliptical, about the current guide
     hypothetical: bool = False  # "要是…呢", "如果…的话": a new circumstance of the same matter
     new_matter: bool = False  # "还有个事，…": the user says the conversation's guide is done with
+    # The message asks whom to call or where to go at an office that has nothing to do with the conversation's guide
+    # ("民政局在哪" after the tax registration: actions/word_holds.py `names_another_office`): read as a first message.
+    other_office: bool = False
     asks: bool = True  # the wording asks some aspect of a procedure (actions/asked.py `asks_something`)
     aside: bool = False  # "对了，…", "我其实还想…": maybe another matter (left only if the retriever points elsewhere)
     describes_item: bool = False  # a matter of its own in several words (actions/dialogue.py `describes_item`)
@@ -111,7 +114,7 @@ class Decision:
 
 def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     """The one place where the intent, the conversation and the retrieval decision meet."""
-    current = None if turn.new_matter else turn.current
+    current = None if turn.new_matter or turn.other_office else turn.current
     if current is not None or turn.named:
         # Words only another guide holds answer a first question (knowledge/retrieval/sole_words.py), but in a
         # conversation they are no reason to leave the matter at hand ("证能用几年" after the beekeeping filing has 能用,

@@ -75,6 +75,21 @@ def current_holds(retriever: Retriever, text: str, current: str | None, result: 
     return True
 
 
+def names_another_office(retriever: Retriever, text: str, current: str | None) -> bool:
+    """Whether the message names an office that has nothing to do with the conversation's guide: one of the knowledge
+    base that handles other guides only ("市监局电话多少" after the water connection), or one no guide lists and the
+    guide does not mention either ("民政局在哪", "派出所电话" after the tax registration). "税务那边要带啥" after the
+    invoice guide names its own office; "要去派出所开证明吗" after a guide that says 派出所 asks about that guide."""
+    if current is None:
+        return False
+    directory = retriever.data.offices
+    handled = directory.guides_named(text)
+    if handled:
+        return current not in handled
+    words = guides_words(retriever).get(current, "")
+    return any(name not in words for name in directory.unknown_names(text))
+
+
 def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:
     """Whether the message's own words may be another guide's: not when it has character pairs of its own and the
     guide the retriever answers says none of them ("镇上能交申请不": no guide says 镇上, the answer rests on the

@@ -166,8 +166,13 @@ class OfficeDirectory:
     def names_unknown(self, text: str) -> bool:
         """Whether `text` names an office besides those it names of the knowledge base ("民政局救助站在哪": no guide lists
         a 救助站): then what the named ones handle is no answer to it. "哪个科室", "管广电的科室" name none."""
+        return bool(self.unknown_names(text))
+
+    def unknown_names(self, text: str) -> list[str]:
+        """The offices `text` names that no guide lists, each as its kind word and the two characters before it
+        ("民政局在哪" → ["民政局"], "去派出所开证明" → ["派出所"])."""
         rest = _ANY_SECTION.sub("|", self.without_names(text))
-        return any(_own(found.group(1)) for found in _UNKNOWN.finditer(rest))
+        return [found.group(1)[-MIN_CHARS:] + found.group(2) for found in _UNKNOWN.finditer(rest) if _own(found.group(1))]
 
     def _named_set(self, text: str) -> set[_Level]:
         return set(self._namings(text))

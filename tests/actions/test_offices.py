@@ -71,3 +71,35 @@ def test_a_choice_between_matters_of_the_office_is_kept(services: Services, reco
     assert {"company-deregistration", "simplified-deregistration"} <= set(offered["choices"])
 
 
+
+
+# A user trial: after a question about one matter, an office with nothing to do with it was answered with that matter's
+# own window ("民政局在哪" after the tax registration: 新办纳税人's 办理地点).
+@pytest.mark.parametrize(("current", "question", "intent"), [
+    ("new-taxpayer", "民政局在哪", "ask_location"),
+    ("new-taxpayer", "派出所电话", "ask_contact"),
+    ("water-connection", "人社局窗口在哪", "ask_location"),
+])
+def test_an_office_no_guide_lists_is_not_answered_with_the_conversations_matter(services: Services, records: Records,
+                                                                                  current: str, question: str, intent: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(question, intent, {"guide_id": current}))
+    assert custom(messages, "answer") is None and custom(messages, "not_found") is not None, texts(messages)
+    assert "12345" in texts(messages) and not slots.get("candidates")
+
+
+def test_an_office_of_other_matters_lists_its_own_not_the_conversations(services: Services, records: Records) -> None:
+    """"市监局电话多少" after the water connection: the bureau's offices and matters, not the water company's phone."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact", {"guide_id": "water-connection"}))
+    offered = custom(messages, "clarify")
+    assert offered is not None and all("市场监督管理局" in office["unit"] for office in offered["offices"])
+    assert parsed_guide("water-connection").contacts[0].phone not in texts(messages)
+
+
+@pytest.mark.parametrize(("current", "question", "intent"), [
+    ("invoice-application", "税务那边要带啥", "ask_materials"),  # the guide's own office
+    ("water-connection", "供水公司电话多少", "ask_contact"),
+])
+def test_the_conversations_own_office_keeps_its_matter(services: Services, records: Records, current: str, question: str,
+                                                       intent: str) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for(question, intent, {"guide_id": current}))
+    assert slots["guide_id"] == current and custom(messages, "answer") is not None

@@ -165,6 +165,16 @@ def test_a_new_matter_leaves_the_conversations_guide_even_when_it_is_close() -> 
     assert (decide(leaving, found, STAYING).kind, decide(leaving, found, STAYING).guide_id) == (CONFIRM_GUIDE, "gas")
 
 
+def test_an_office_with_nothing_to_do_with_the_matter_at_hand_is_read_as_a_first_message() -> None:
+    """"民政局在哪" after the tax registration: a follow-up in form, but about another office (other_office)."""
+    found = result(NONE, None, confidence=0.05, scores={"gas": 0.61, "water": 0.60})
+    asked = Turn(text="…", intent="ask_location", aspect="location", current="water", names_item=True, follow_up=True)
+    assert decide(asked, found, STAYING).guide_id == "water"
+    elsewhere = Turn(text="…", intent="ask_location", aspect="location", current="water", names_item=True, follow_up=True,
+                     other_office=True)
+    assert decide(elsewhere, found, STAYING).kind == NOT_FOUND
+
+
 def test_words_only_another_guide_holds_answer_a_first_question_but_do_not_leave_the_matter_at_hand() -> None:
     """An answer on sole words (knowledge/retrieval/sole_words.py; the model alone would confirm): "证能用几年" after the
     beekeeping filing has 能用, which only the fry-production guide says. A first question takes the answer; in a

@@ -119,3 +119,12 @@ def test_a_listing_shows_the_named_offices_of_the_matters_asked_or_a_departments
 def test_the_last_question_read_is_kept_for_the_same_question_only(directory: OfficeDirectory) -> None:
     assert directory.guides_named("林草局野保科电话多少") == ["hunting"]
     assert directory.guides_named("人社局的电话是多少") == ["skills"] and directory.without_names("人社局的电话是多少") == "的电话是多少"
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("民政局在哪", ["民政局"]), ("教育局电话多少", ["教育局"]), ("林草局救助站在哪", ["救助站"]),
+    ("林草局野保科电话多少", []), ("人社局哪个科室电话", []), ("电话多少", []),
+])
+def test_the_offices_no_guide_lists_are_named_by_their_kind_and_two_characters(directory: OfficeDirectory, question: str,
+                                                                                names: list[str]) -> None:
+    assert directory.unknown_names(question) == names
