@@ -59,14 +59,17 @@ def typed_command(text: str) -> str:
     nobody offered the user."""
     if not text.startswith("/"):
         return text
-    name = text[1:].split("{", 1)[0].strip().lower()
-    if name in BUTTON_INTENTS:
+    if text[1:].split("{", 1)[0] in BUTTON_INTENTS:  # exactly as a button sends it
         return text
+    words = text.lstrip("/ \t")
+    while words.startswith("/"):  # "/ /session_start": no slash may be left in front
+        words = words.lstrip("/ \t")
+    name = words.split("{", 1)[0].strip().lower()
     if name in ("start", "help"):
         return GREET
     if name in ("restart", "reset"):
         return RESTART
-    return text.lstrip("/").strip()
+    return words
 
 
 def restarted_text() -> str:

@@ -41,6 +41,7 @@ from actions.turn_aspect import ASPECT_OF_INTENT, ASPECT_OF_SECTION, own_aspect,
 from knowledge.examples import Examples
 from knowledge.index.chunks import FAQ
 from knowledge.records import store as records
+from knowledge.retrieval.offices import AUTHORITY_KINDS
 from knowledge.retrieval.retriever import ANSWER, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
     ASPECT_SECTIONS,
@@ -253,8 +254,9 @@ class ActionAnswer(Action):
         directory = retriever.data.offices
         handled = directory.guides_named(text)
         unknown = directory.unknown_names(text)
-        if not handled and unknown and decision.kind in (policy.CLARIFY, policy.CONFIRM_GUIDE) and not names_an_item(
-                "|".join(directory.without_names(text).split(unknown[0]))):
+        authority = directory.unknown_names(text, AUTHORITY_KINDS)
+        if not handled and authority and decision.kind in (policy.CLARIFY, policy.CONFIRM_GUIDE) and not names_an_item(
+                "|".join(directory.without_names(text).split(authority[0]))):
             # "民政局在哪", "医保局在哪": an office no guide lists, and nothing else; guides that share a word or the way of
             # asking with it are no answer, saying so is (with 12345 and 转人工)
             return self._ask_back(replies.not_found([], self.services.settings.hotline), [], aspect, text, offered=OFFERED_HANDOFF)

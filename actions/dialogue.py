@@ -290,6 +290,8 @@ def states_a_matter(text: str) -> bool:
 # Asking for a person or complaining ("转人工", "窗口态度太差"): with one of these words a message is a handoff whatever
 # else it asks (actions/handoff.py), and neither the matter a later question is about nor a question to read with an
 # earlier matter (actions/opening.py).
+# The words of PEOPLE_OR_GRIEVANCE that ask for a person rather than tell a grievance.
+PEOPLE_WORDS = frozenset({"人工", "真人", "客服", "工作人员", "办事员", "转接", "接线", "找人", "人呢", "有人吗", "领导"})
 PEOPLE_OR_GRIEVANCE = re.compile(
     r"人工|真人|客服|工作人员|办事员|转接|接线|投诉|举报|反映|态度|刁难|推诿|不作为|乱收费|太慢|太差|差劲|不满|生气|气死|"
     r"跑了好几|跑了几|不给办|拖着|敷衍|找人|人呢|有人吗|领导|曝光"

@@ -13,7 +13,7 @@ from actions import replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import intent_of, send, text_of, transcript
-from actions.dialogue import PEOPLE_OR_GRIEVANCE, is_bare_aspect, is_hypothetical, is_question, names_an_item
+from actions.dialogue import PEOPLE_OR_GRIEVANCE, PEOPLE_WORDS, is_bare_aspect, is_hypothetical, is_question, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
@@ -78,7 +78,7 @@ class ActionHandoff(Action):
         text = text_of(tracker)
         if not text or text.startswith("/"):
             return False
-        grievances = {match.group(0) for match in PEOPLE_OR_GRIEVANCE.finditer(text)}
+        grievances = set(PEOPLE_OR_GRIEVANCE.findall(text))
         if grievances:
             return self.asks_a_complaint_guide(text, grievances)
         if tracker.get_slot(SLOT_GUIDE) and (is_hypothetical(text, opening_only=True) or is_bare_aspect(text)
@@ -93,15 +93,15 @@ class ActionHandoff(Action):
         return result.decision in (ANSWER, CONFIRM) and result.in_scope >= self.services.settings.out_of_scope_override_probability
 
     def asks_a_complaint_guide(self, text: str, grievances: set[str]) -> bool:
-        """A question about complaining itself ("营商环境投诉多久给答复", "企业办事被刁难去哪里投诉"), which a guide whose
-        names say that grievance answers (营商环境投诉举报: its unit, its reply time): asked of a procedure, and the
-        retriever answers that guide. "我要投诉，跑了三趟都没办成" and "我要投诉窗口工作人员态度差" ask no question and stay
-        complaints for staff; "转人工" names no guide."""
-        if not (is_question(text) and asks_something(text)):
+        """A question about complaining itself that names a guide of it ("营商环境投诉多久给答复", "营商环境投诉举报怎么办理":
+        营商环境投诉举报 by its title or alias), which that guide answers (its unit, its reply time); a question the
+        retriever answers with that guide, and no call for a person. A grievance that names no guide ("噪音扰民去哪里投诉",
+        "窗口态度太差了，怎么投诉？"), or that asks for a person ("转人工，营商环境投诉多久给答复"), stays with staff."""
+        if grievances & PEOPLE_WORDS or not (is_question(text) and asks_something(text)):
             return False
         try:
-            result = self.services.knowledge.retriever().run(text, detect_aspect(text))
+            retriever = self.services.knowledge.retriever()
+            result = retriever.run(text, detect_aspect(text))
         except KnowledgeUnavailableError:
             return False
-        names = "\n".join([str((result.guide or {}).get("title") or ""), *((result.guide or {}).get("aliases") or [])])
-        return result.decision == ANSWER and any(word in names for word in grievances)
+        return result.decision == ANSWER and result.guide_id in retriever.mentioned(text)

@@ -16,6 +16,7 @@ from typing import Any
 
 from actions.dialogue import PEOPLE_OR_GRIEVANCE, also_described, circumstance_subject
 from actions.overlap import guide_words, held_words, own_pairs, pair_weights, share_held
+from knowledge.retrieval.offices import AUTHORITY_KINDS
 from knowledge.retrieval.retriever import NONE, RetrievalResult, Retriever
 
 # Every guide's text for the index being served, made once per index, and how many guides say each character pair met
@@ -78,7 +79,8 @@ def current_holds(retriever: Retriever, text: str, current: str | None, result: 
 def names_another_office(retriever: Retriever, text: str, current: str | None) -> bool:
     """Whether the message names an office that has nothing to do with the conversation's guide: one of the knowledge
     base that handles other guides only ("市监局电话多少" after the water connection), or one no guide lists and the
-    guide does not mention either ("民政局在哪", "派出所电话" after the tax registration). "税务那边要带啥" after the
+    guide does not mention either ("民政局在哪", "医保局电话" after the tax registration; only an authority's name is
+    read so: "去哪里排队", "离火车站远不远" end in words offices end in too). "税务那边要带啥" after the
     invoice guide names its own office; "要去派出所开证明吗" after a guide that says 派出所 asks about that guide."""
     if current is None:
         return False
@@ -87,7 +89,7 @@ def names_another_office(retriever: Retriever, text: str, current: str | None) -
     if handled:
         return current not in handled
     words = guides_words(retriever).get(current, "")
-    return any(name not in words for name in directory.unknown_names(text))
+    return any(name not in words for name in directory.unknown_names(text, AUTHORITY_KINDS))
 
 
 def answered_says(retriever: Retriever, text: str, result: RetrievalResult) -> bool:

@@ -5,7 +5,7 @@ the published index as a question is (knowledge/simplified.py reads them in simp
 baseline in the same run, read as typed (the conversion switched off).
 
 The retrieval only (no Rasa): the NLU reads the same simplified text (bot/rasa/simplified_text.py; the end-to-end test
-tests/bot/test_traditional_input.py asks one question through the whole stack).
+tests/e2e/test_conversations.py talks in traditional characters through the whole stack).
 
     var/venv-app/bin/python benchmarks/eval_traditional.py     # → var/reports/bench-traditional.json
 """

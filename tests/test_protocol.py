@@ -73,6 +73,11 @@ def test_protocol_imports_only_the_standard_library() -> None:
     ("/session_start", "session_start"),
     ("/out_of_scope", "out_of_scope"),
     ("//", ""),
+    ("/ /session_start", "session_start"),  # no second slash comes out in front (a review found it)
+    ("/\t/out_of_scope", "out_of_scope"),
+    ("/ /chitchat@1.0", "chitchat@1.0"),
+    ("/AFFIRM", "AFFIRM"),  # buttons send lower case: anything else is words
+    ("/ /start", "/greet"),
     ("开办企业需要什么材料", "开办企业需要什么材料"),
 ])
 def test_a_typed_command_means_a_button_the_welcome_a_restart_or_words(typed: str, meant: str) -> None:

@@ -113,13 +113,15 @@ class GuardedRestInput(RestInput):
                 return self._reply(sender, empty_text())
             collector = CollectingOutputChannel()
             # Client metadata is not passed on: nothing uses it, and it would be stored unmasked.
+            handled = False
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+                handled = True
             except CancelledError:
                 logger.error("对话 %s 的消息处理超时", sender)
             except Exception:
                 logger.exception("对话 %s 的消息处理失败", sender)
-            if not collector.messages and text == RESTART:
+            if not collector.messages and text == RESTART and handled:
                 return self._reply(sender, restarted_text())  # Rasa restarts silently
             if not collector.messages:
                 # Nothing was said: a custom action failed (the action server is down or crashed).

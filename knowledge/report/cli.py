@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from knowledge.records.store import now_on
 from knowledge.report.filters import ALL, CHANNEL_NAMES, CHANNELS, Filters
 
 if TYPE_CHECKING:  # stats imports numpy and scipy: only the report itself needs them, not every command's parser
@@ -95,7 +96,7 @@ def database_problem(name: str, path: Path | str, error: Exception) -> str:
 def run_report(args: argparse.Namespace, settings) -> int:
     from knowledge.report.admin import write_report
 
-    now = dt.datetime.now()
+    now = now_on(settings.staff_timezone)  # the clock records are stamped on
     period = report_period(args, now.date())
     if isinstance(period, str):
         print(period, file=sys.stderr)
@@ -178,7 +179,7 @@ def run_purge(args: argparse.Namespace, settings) -> int:
         given = "--days" if args.days is not None else "settings.yml 中的 retention_days"
         print(f"保留天数必须是 1 到 {MAX_PURGE_DAYS} 之间的整数（{given} 是 {days}）", file=sys.stderr)
         return EXIT_USAGE
-    cutoff = dt.datetime.now() - dt.timedelta(days=days)
+    cutoff = now_on(settings.staff_timezone) - dt.timedelta(days=days)
     print(f"保留最近 {days} 天，删除 {cutoff:%Y-%m-%d %H:%M} 之前的记录：")
     failed = False
     if not settings.database_url and not settings.records_db.exists():

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.records.store import ANSWERED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE, Records
+from knowledge.records.store import ANSWERED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE, Records, now_on
 from knowledge.report.filters import ALL, Filters, channel_of, is_test_sender
 from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, confidence, question_groups, shown
 from knowledge.settings import Settings
@@ -302,7 +302,7 @@ def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = N
                  filters: Filters | None = None) -> Report:
     """Read the records of `period` (default: the last `days` days, today included) that `filters` keep
     (default: every channel, no test traffic) and compute everything the page shows."""
-    now = now or dt.datetime.now()
+    now = now or now_on(settings.staff_timezone)  # the clock records are stamped on (knowledge/records/store.py)
     period = period or Period.last_days(days, now.date())
     filters = filters or Filters()
     selection = load_rows(settings.records_db, period, filters, database_url=settings.database_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.retrieval.offices import OfficeDirectory
+from knowledge.retrieval.offices import AUTHORITY_KINDS, OfficeDirectory
 
 
 def _guide(guide_id: str, department: str, *units: str, region: str = "青禾区") -> dict:
@@ -128,3 +128,11 @@ def test_the_last_question_read_is_kept_for_the_same_question_only(directory: Of
 def test_the_offices_no_guide_lists_are_named_by_their_kind_and_two_characters(directory: OfficeDirectory, question: str,
                                                                                 names: list[str]) -> None:
     assert directory.unknown_names(question) == names
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("民政局在哪", ["民政局"]), ("卫健委电话", []),  # 卫健委 is the directory's own
+    ("去哪里排队", []), ("离火车站远不远", []), ("把所有材料交了", []), ("全部交齐了吗", []), ("派出所电话", []),
+])
+def test_only_an_authoritys_name_is_read_as_an_office_for_sure(directory: OfficeDirectory, question: str, names: list[str]) -> None:
+    assert directory.unknown_names(question, AUTHORITY_KINDS) == names
