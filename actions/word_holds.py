@@ -81,7 +81,7 @@ def names_another_office(retriever: Retriever, text: str, current: str | None) -
     base that handles other guides only ("市监局电话多少" after the water connection), or one no guide lists and the
     guide does not mention either ("民政局在哪", "医保局电话" after the tax registration; only an authority's name is
     read so: "去哪里排队", "离火车站远不远" end in words offices end in too). "税务那边要带啥" after the
-    invoice guide names its own office; "要去派出所开证明吗" after a guide that says 派出所 asks about that guide."""
+    invoice guide names its own office; "要去公安局开证明吗" after a guide that says 公安局 asks about that guide."""
     if current is None:
         return False
     directory = retriever.data.offices
