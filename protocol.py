@@ -52,6 +52,11 @@ GREET = "/greet"  # the welcome: what a typed /start or /help asks for
 RESTART = "/restart"  # Rasa's own: the conversation starts afresh (its slots and context forgotten)
 
 
+def is_button_payload(text: str) -> bool:
+    """Whether the message is exactly what one of the buttons sends ("/affirm", '/choose{"pick": …}')."""
+    return text.startswith("/") and text[1:].split("{", 1)[0] in BUTTON_INTENTS
+
+
 def typed_command(text: str) -> str:
     """What a message typed as a command means to the assistant: a button's payload stays one; "/start" and "/help",
     which Telegram users type out of habit, ask for the welcome; "/restart" and "/reset" start the conversation afresh;
@@ -59,7 +64,7 @@ def typed_command(text: str) -> str:
     nobody offered the user."""
     if not text.startswith("/"):
         return text
-    if text[1:].split("{", 1)[0] in BUTTON_INTENTS:  # exactly as a button sends it
+    if is_button_payload(text):
         return text
     words = text.lstrip("/ \t")
     while words.startswith("/"):  # "/ /session_start": no slash may be left in front

@@ -40,7 +40,7 @@ from bot.channels.kefu.schemas import (
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
 from knowledge.records.desk import DeskRecords
 from knowledge.text import visible_text
-from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, empty_text, rating_payload, too_long_text, unavailable_text
+from protocol import REQUEST_HUMAN, SENDER_PREFIX_KEFU, empty_text, is_button_payload, rating_payload, too_long_text, unavailable_text
 
 log = logging.getLogger("bot.channels.kefu.api")
 
@@ -119,7 +119,9 @@ def router(services: Services) -> APIRouter:
         """When a clerk holds the conversation: store the message for the clerk, return the clerk's name."""
         try:
             held = desk.held(sender_id)
-            if held is None or (message.startswith("/") and message != REQUEST_HUMAN):
+            # A button's payload (a rating of an earlier answer) is the assistant's; a typed "/restart" is words for
+            # the clerk, who holds the conversation (the assistant restarting would leave the clerk talking to nobody).
+            if held is None or (is_button_payload(message) and message != REQUEST_HUMAN):
                 return None
             if message != REQUEST_HUMAN:
                 desk.citizen_message(sender_id, message)

@@ -209,3 +209,14 @@ def test_button_payloads_still_reach_the_assistant_while_held(client: TestClient
     assert len(rasa[1]) == before + 1
     again = client.post("/api/v1/chat", json={"session_id": "s1", "message": "/request_human"}, headers=AUTH).json()
     assert again["kind"] == "staff" and len(rasa[1]) == before + 1
+
+
+def test_a_typed_command_goes_to_the_clerk_while_held(client: TestClient, settings: Any, rasa: tuple[str, list[dict[str, Any]]]) -> None:
+    """"/restart" while a clerk holds the conversation used to restart the assistant, the clerk still talking to the session."""
+    number = handoff(settings)
+    DeskRecords(settings.records_db).take(number, "王芳")
+    before = len(rasa[1])
+    held = client.post("/api/v1/chat", json={"session_id": "s1", "message": "/restart"}, headers=AUTH).json()
+    assert held["kind"] == "staff" and len(rasa[1]) == before
+    detail = client.get(f"/desk/api/handoffs/{number}", headers=STAFF).json()
+    assert "/restart" in str(detail)
