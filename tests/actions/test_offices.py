@@ -110,3 +110,16 @@ def test_everyday_words_ending_like_an_office_keep_the_matter_at_hand(services: 
     """所, 队, 站, 部 end everyday words too: only an authority's name (局, 委) is read as another office (a review found these)."""
     messages, slots = run_action(ActionAnswer(services), tracker_for(question, "ask_location", {"guide_id": "company-setup"}))
     assert custom(messages, "not_found") is None and slots["guide_id"] == "company-setup", texts(messages)
+
+
+def test_every_matter_the_listing_names_can_be_picked_in_the_order_it_is_read(services: Services, records: Records) -> None:
+    """A user trial: the bureau's eight units were listed with their matters, but only four matters (the retriever's first)
+    were buttons, not 企业开办, and "2" picked another matter than the second one read."""
+    messages, slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact"))
+    offered = custom(messages, "clarify")
+    read = list(dict.fromkeys(matter for office in offered["offices"] for matter in office["matters"]))
+    titles = [parsed_guide(guide_id).title for guide_id in offered["choices"]]
+    assert titles == read and len(titles) > services.settings.max_candidates
+    assert "company-setup" in offered["choices"]
+    messages, slots = run_action(ActionAnswer(services), tracker_for("2", "choose", slots))
+    assert slots["guide_id"] == offered["choices"][1]
