@@ -24,6 +24,7 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -39,18 +40,19 @@ COMMON = ("人民政府", "政务", "服务", "管理", "监督", "综合", "行
           "客服", "客户", "咨询", "有限", "责任", "股份", "区", "市", "县", "镇", "分", "总")
 # Shorter ways to say a kind: "卫健委" for 卫生健康委员会, "交警队" for 交通警察大队.
 KIND_FORMS = {"委员会": ("委员会", "委"), "大队": ("大队", "队"), "中队": ("中队", "队")}
-# Words before a kind word that name no office ("哪个科室", "管广电的科室"): a name we do not know needs other characters.
 # Kinds that name a government authority whatever comes before them ("民政局", "卫健委").
 AUTHORITY_KINDS = ("局", "委", "委员会")
+# Words before a kind word that name no office ("哪个科室", "管广电的科室"): a name we do not know needs other characters.
 _NOT_A_NAME = "哪个那这些么啥的管该去到找问和跟在是有"
 # Places and sections of any office ("哪个科室", "服务大厅", "3号窗口", "政务中心"): no office's own name.
 _ANY_SECTION = re.compile(r"科室|股室|处室|部门|单位|办公室|(服务|办事|政务)?大厅|[\d几一二三四五六七八九十]+号|(政务服务|政务|便民服务)中心")
+
+
+@functools.cache
 def _kind_pattern(kinds: tuple[str, ...]) -> re.Pattern[str]:
-    """A name-like run of characters ending in one of `kinds`."""
+    """A name-like run of characters ending in one of `kinds` (compiled once per set of kinds)."""
     return re.compile(rf"([^{_NOT_A_NAME}\W\d]+)({'|'.join(kinds)})")
 
-
-_UNKNOWN = _kind_pattern(KINDS)
 MIN_CHARS = 2  # characters before the kind word
 _BRACKETS = re.compile(r"[（(]([^（）()]*)[）)]")
 _CITY = re.compile(r"^[\u4e00-\u9fff]{2}[省市](?!场)")  # "示例市…", not "商务局市场…"
@@ -180,7 +182,7 @@ class OfficeDirectory:
         before it ("民政局在哪" → ["民政局"], "去派出所开证明" → ["派出所"]). AUTHORITY_KINDS only for a sure reading:
         所, 站, 队, 部 and 中心 end everyday words too ("所有", "火车站", "排队", "全部", "城中心")."""
         rest = _ANY_SECTION.sub("|", self.without_names(text))
-        pattern = _UNKNOWN if tuple(kinds) == KINDS else _kind_pattern(tuple(kinds))  # "人社局窗口": 局, not 窗口
+        pattern = _kind_pattern(tuple(kinds))  # its own kinds only: "人社局窗口" ends in 局 for AUTHORITY_KINDS, not 窗口
         return [found.group(1)[-MIN_CHARS:] + found.group(2) for found in pattern.finditer(rest) if _own(found.group(1))]
 
     def _named_set(self, text: str) -> set[_Level]:
