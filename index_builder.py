@@ -3,8 +3,8 @@
 
     python3 index_builder.py validate
     python3 index_builder.py build
-    python3 index_builder.py status | list
-    python3 index_builder.py rollback [VERSION]
+    python3 index_builder.py status | list [--history]
+    python3 index_builder.py rollback [VERSION]           # without VERSION: one published version further back each time
     python3 index_builder.py query "开公司要带什么材料" [--json] [-k 5]
     python3 index_builder.py query - < questions.txt     # one question per line, JSON lines out
     python3 index_builder.py eval
@@ -14,6 +14,7 @@
 
 Started with any Python, it re-runs itself inside the app environment (var/venv-app).
 Exit codes: 0 ok; 1 validation, build or gate failed, or a database unusable (report, purge); 2 bad usage; 3 no published index.
+A reader that stops reading (`status | head -1`): stdout goes quiet, the exit code is the command's own (cli_pipe.py).
 Everything it prints is in Chinese, argparse's usage and errors included (ChineseParser).
 """
 
@@ -26,11 +27,15 @@ import os
 import sqlite3
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
+from knowledge.index.cli_gate import change_lines, findings_lines, gate_lines
 from knowledge.index.cli_parser import EXIT_FAILED, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE, ChineseParser
-from knowledge.index.labels import DECISION_NAMES, label, labelled
+from knowledge.index.cli_pipe import run_quietly
+from knowledge.index.cli_status import calibration_lines, eval_guides, eval_line, eval_scope
+from knowledge.index.cli_versions import history_lines, history_notice, kept_versions, version_lines
+from knowledge.index.cli_versions import pad as _pad  # noqa: F401  # the column padding, tested here
+from knowledge.index.labels import DECISION_NAMES
 
 ROOT = Path(__file__).resolve().parent
 APP_PYTHON = ROOT / "var" / "venv-app" / "bin" / "python"
@@ -48,6 +53,11 @@ def _ensure_app_environment() -> None:
 def _print_problems(problems: list) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
+
+
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
 
 
 def cmd_validate(args: argparse.Namespace, settings) -> int:
@@ -87,8 +97,8 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
                              log=lambda message: print(message, flush=True))
     except BuildError as error:
         _print_problems(error.problems)
-        if error.findings is not None:
-            _print_findings(error.findings)
+        if error.findings is not None:  # the gate refused: what it found, and the guides this build would have changed
+            _print_lines(findings_lines(error.findings) + change_lines(error.findings.change))
         print(f"构建失败：{error}", file=sys.stderr)
         print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
         return EXIT_FAILED
@@ -100,29 +110,18 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
         return EXIT_FAILED
     _print_problems(report.warnings)
     if report.findings is not None and report.findings.failures:
-        _print_findings(report.findings)
+        _print_lines(findings_lines(report.findings))
         print(f"管理员已确认发布（--accept）：{args.accept}")
     print(f"已发布索引版本 {report.version}：指南 {report.guides} 个，政策文件 {report.documents} 个，"
           f"切块 {report.chunks} 个（新向量化 {report.embedded} 个），用时 {report.seconds} 秒")
+    _print_lines(change_lines(report.change))
+    if report.findings is not None and not report.findings.failures:  # passed: what it compared, what got a little worse
+        _print_lines(gate_lines(report.findings.as_dict(), serving="原来"))
     return EXIT_OK
 
 
 CHUNK_KINDS = {"overview": "概要", "section": "指南章节", "faq": "常见问题", "question": "示例问法", "passage": "政策段落",
                "anchor": "无关话题示例"}
-
-
-def _print_findings(findings) -> None:
-    """What the gate compared, what failed, and the questions that got worse with what to do."""
-    for key, value in findings.metrics.items():
-        print(f"  {label(key)}：{value}")
-    for failure in findings.failures:
-        print(f"✗ {failure}")
-    if findings.worse:
-        print(f"变差的问题（{len(findings.worse)} 个）：")
-        for item in findings.worse[:30]:
-            got = f"，现在排第一的是 {item['got']}" if item.get("got") else ""
-            print(f"  · {item['q']}（应为 {item['guide']}{got}）")
-        print("怎么办：" + findings.worse[0]["advice"])
 
 
 def cmd_status(args: argparse.Namespace, settings) -> int:
@@ -143,12 +142,10 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     print(f"嵌入模型：{model['spec']}（{model['id']}，{model['dimension']} 维）")
     calibration = manifest.get("calibration")
     if calibration:
-        print(f"决策校准：{calibration['method']}；正例 {calibration['examples']['positive']} 个，负例 {calibration['examples']['negative']} 个")
-        print(f"  直接回答：找对指南的概率 ≥ {calibration['answer_at']} 且属于本知识库的概率 ≥ {calibration.get('scope_at', '-')}；"
-              f"属于本知识库的概率 < {calibration['confirm_at']} 时说没找到，之间先确认；分数单位 {calibration['spread']}")
-        print("  交叉验证（留出的指南）：" + labelled(calibration["cv"]))
-    if manifest.get("eval"):
-        print("示例评测集：" + labelled(manifest["eval"]["metrics"]))
+        _print_lines(calibration_lines(calibration, settings.ambiguity_margin))
+    scope = eval_scope(manifest, eval_guides(settings.eval_questions))
+    if scope is not None:
+        print(eval_line(manifest, scope))
     examples = manifest.get("examples")
     if examples:
         source = "settings.yml 指定" if examples.get("override") else "从指南中选出"
@@ -157,9 +154,7 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
             print(f"⚠ {warning}")
     if _examples_stale(settings, manifest):
         print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
-    accepted = (manifest.get("gate") or {}).get("accepted")
-    if accepted:
-        print(f"⚠ 本版本未通过发布门槛，由管理员确认发布：{accepted}（{'；'.join(manifest['gate']['failures'])}）")
+    _print_lines(gate_lines(manifest.get("gate"), serving="当时"))
     changed = _changed_sources(settings, manifest)
     print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))
     return EXIT_OK
@@ -179,31 +174,17 @@ def _changed_sources(settings, manifest: dict) -> list[str]:
     return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
-def _pad(value, width: int) -> str:
-    """`value` padded to `width` terminal columns (Chinese characters take two); negative: right-aligned."""
-    text = str(value)
-    fill = " " * max(0, abs(width) - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
-    return fill + text if width < 0 else text + fill
-
-
 def cmd_list(args: argparse.Namespace, settings) -> int:
     from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
-    current = store.current_version()
-    versions = store.list_versions()
-    if not versions:
+    if args.history:
+        _print_lines(history_lines(store))
+        return EXIT_OK
+    if not store.list_versions():
         print("还没有任何索引版本")
         return EXIT_NO_INDEX
-    columns = [("版本", 22), ("构建时间", 19), ("指南", -4), ("切块", -6), (label("top1") + "（示例评测集）", 0)]
-    print("  " + "  ".join(_pad(title, width) for title, width in columns))
-    for version in versions:
-        manifest = store.manifest(version)
-        top1 = (manifest.get("eval") or {}).get("metrics", {}).get("top1", "-")
-        built = str(manifest.get("built_at", "-")).replace("T", " ")
-        cells = [version, built, manifest["counts"]["guides"], manifest["counts"]["chunks"], top1]
-        print(("* " if version == current else "  ") + "  ".join(_pad(cell, width) for cell, (_, width) in zip(cells, columns, strict=True)))
-    print(f"共 {len(versions)} 个版本，* 为当前发布的版本（{current or '无'}）")
+    _print_lines(version_lines(store, eval_guides(settings.eval_questions)))
     return EXIT_OK
 
 
@@ -214,10 +195,14 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
     try:
         with store.lock():
             version = store.rollback(args.version)
+            further = store.rollback_target()
     except IndexStoreError as error:
         print(f"回滚失败：{error}", file=sys.stderr)
+        if args.version is None and store.list_versions():  # nothing older to go to: what there is
+            _print_lines(version_lines(store, eval_guides(settings.eval_questions)))
         return EXIT_FAILED
-    print(f"已回滚，当前版本：{version}")
+    print(f"已回滚，当前版本：{version}；" + (f"再运行一次 rollback 会回到 {further}" if further else "没有更早的版本可以再回滚"))
+    _print_problems(history_notice(store))  # the next rollback was chosen without the damaged lines of the history
     return EXIT_OK
 
 
@@ -335,6 +320,10 @@ def cmd_copy_records(args: argparse.Namespace, settings) -> int:
     return run_copy_records(args, settings)
 
 
+ROLLBACK_HELP = ("不给版本时，回到当前版本之前由 build 发布的那个版本，跳过已经从它回滚离开的版本和已删除的版本；再运行一次就再往前一个"
+                 "（不会在两个版本之间来回切换），没有更早的版本时说明并列出保留的版本。给出版本时直接回到该版本。")
+
+
 def make_parser(with_report: bool = True) -> argparse.ArgumentParser:
     """The command line; without `with_report` the report command's own options are left out (they
     import the records database layer, ~0.15 s of every build's start-up)."""
@@ -345,11 +334,15 @@ def make_parser(with_report: bool = True) -> argparse.ArgumentParser:
     build.add_argument("--no-gate", action="store_true", help="跳过发布门槛（只用于调试）")
     build.add_argument("--accept", metavar="理由", help="门槛发现退步时仍然发布，并把理由记入历史（status 会显示）")
     build.add_argument("--if-changed", action="store_true", help="源文件与当前索引一致时什么都不做")
-    status = sub.add_parser("status", help="当前发布的索引")
+    status = sub.add_parser("status", help="当前发布的索引：内容、决策校准、示例评测集、发布门槛的结果")
     status.add_argument("--json", action="store_true", help="输出索引清单（manifest）的 JSON")
-    sub.add_parser("list", help="全部索引版本")
-    rollback = sub.add_parser("rollback", help="回滚到上一个（或指定）版本")
-    rollback.add_argument("version", nargs="?", metavar="版本", help="要回滚到的版本（默认上一个版本；list 列出全部版本）")
+    from knowledge.index.store import KEEP_VERSIONS  # loads knowledge.settings, which every command loads next
+
+    listing = sub.add_parser("list", help=f"保留的索引版本（构建后只保留最近 {KEEP_VERSIONS} 个）：当前的、确认发布的、回滚过的")
+    listing.add_argument("--history", action="store_true", help="列出每一次发布和回滚（history.jsonl）")
+    rollback = sub.add_parser("rollback", help="回滚到之前发布的版本（再运行一次就再往前一个）或指定的版本",
+                              description=ROLLBACK_HELP + kept_versions() + "。")
+    rollback.add_argument("version", nargs="?", metavar="版本", help="要回滚到的版本（list 列出保留的版本）；省略见上")
     query = sub.add_parser("query", help="查询：问题，- 表示从标准输入逐行读取，省略则进入交互模式")
     query.add_argument("question", nargs="?", metavar="问题", help="要查询的问题；- 表示从标准输入逐行读取（输出 JSON 行）；省略则进入交互模式")
     query.add_argument("--json", action="store_true", help="输出机器可读的 JSON")
@@ -398,7 +391,7 @@ def _end_build(code: int) -> None:
 if __name__ == "__main__":
     _ensure_app_environment()
     sys.path.insert(0, str(ROOT))
-    status = main()
+    status = run_quietly(main)
     if next((word for word in sys.argv[1:] if not word.startswith("-")), None) == "build":
         _end_build(status)
     raise SystemExit(status)

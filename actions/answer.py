@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import memory, opening, policy, replies, situation
 from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
-from actions.conversation import changes_only, entity, intent_of, intent_ranking, options, send, text_of
+from actions.conversation import changes_only, entity, intent_of, intent_ranking, offered_options, options, send, text_of
 from actions.dialogue import (
     begins_with_no,
     begins_with_yes,
@@ -35,13 +35,14 @@ from actions.dialogue import (
 )
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.overlap import sections_holding
+from actions.removed import removed_matter
 from actions.replies import Reply
 from actions.services import Services
 from actions.turn_aspect import ASPECT_OF_INTENT, ASPECT_OF_SECTION, own_aspect, runner_up_aspects, turn_aspect
 from knowledge.examples import Examples
 from knowledge.index.chunks import FAQ
-from knowledge.records import store as records
 from knowledge.retrieval.offices import AUTHORITY_KINDS
+from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import ANSWER, NONE, GuideCandidate, Hit, RetrievalResult, Retriever
 from knowledge.sources.aspects import (
     ASPECT_SECTIONS,
@@ -57,11 +58,6 @@ from protocol import (
     OFFERED_CONFIRM,
     OFFERED_HANDOFF,
     OFFERED_ITEM,
-    PAYLOAD_ANSWER,
-    PAYLOAD_ASK_ITEM,
-    PAYLOAD_CLARIFY,
-    PAYLOAD_CONFIRM,
-    PAYLOAD_NOT_FOUND,
     SLOT_ASPECT,
     SLOT_CANDIDATES,
     SLOT_GUIDE,
@@ -89,7 +85,7 @@ class ActionAnswer(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         reply, events = self.respond(tracker)
         send(dispatcher, reply)
-        self._log_question(tracker, reply)
+        self.log_question(tracker, reply)
         return changes_only(tracker, memory.remember(tracker, events))
 
     def respond(self, tracker: Tracker) -> Outcome:
@@ -101,6 +97,12 @@ class ActionAnswer(Action):
         text, intent = text_of(tracker), intent_of(tracker)
 
         picked = self._picked(tracker, retriever, text)
+        removed = removed_matter(retriever, text, picked=picked, current=tracker.get_slot(SLOT_GUIDE))
+        if removed is not None:  # an admin took its guide out: say so, not the nearest guide left
+            reply, events = self._ask_back(replies.removed_guide(removed["id"], removed["title"], config.hotline), [], GENERAL,
+                                           (tracker.get_slot(SLOT_PENDING_QUESTION) or text) if picked else text,
+                                           offered=OFFERED_HANDOFF)
+            return reply, [*events, SlotSet(SLOT_GUIDE, removed["id"])]  # its follow-ups ("要多久？") hear the same
         if picked is not None:
             # "2" or a button answers the pending question; "用水报装要多久" names an offered item but
             # asks its own question, which wins.
@@ -221,9 +223,9 @@ class ActionAnswer(Action):
         offered = tracker.get_slot(SLOT_CANDIDATES) or []
         pick = entity(tracker, "pick")
         if not offered:
-            # A button of an older message still picks its guide.
-            return pick if pick and retriever.guide(pick) else None
-        return resolve_pick(text, options(retriever, offered), pick)
+            # A button of an older message still picks its guide (or the guide an admin removed since).
+            return pick if pick and (retriever.guide(pick) or RemovedGuides.of(retriever.data).get(pick)) else None
+        return resolve_pick(text, offered_options(retriever, offered), pick)
 
     def _confirm_again(self, tracker: Tracker, retriever: Retriever, text: str, intent: str, aspect: str) -> Outcome | None:
         """"您问的是【X】的办理时限吗？" left unanswered, then "收费吗", naming no item: most likely still X, so ask about X
@@ -361,13 +363,14 @@ class ActionAnswer(Action):
         return None
 
     # --- the admin report's question log ---------------------------------------------------------
-    def _log_question(self, tracker: Tracker, reply: Reply) -> None:
-        """Log the question and what became of it, from the reply's own payload (admin report)."""
-        fields = question_record(reply.custom or {})
+    def log_question(self, tracker: Tracker, reply: Reply, *, answers_pending: bool = False) -> None:
+        """Log the question and what became of it, from the reply's own payload (admin report). `answers_pending`:
+        the message only answers what the assistant asked (是 / 不是 to a confirm), so the question is the one asked."""
+        fields = replies.question_record(reply.custom or {})
         if fields is None:
             return
         text = text_of(tracker)
-        if text.startswith("/"):  # a button: the question is the one it answers
+        if text.startswith("/") or answers_pending:  # a button: the question is the one it answers
             text = tracker.get_slot(SLOT_PENDING_QUESTION) or text
         sender = tracker.sender_id
         self.services.records.later("问题记录", sender, lambda store: store.add_question(sender, text, **fields))
@@ -380,22 +383,3 @@ def _moves_to_another(decision: policy.Decision, result: RetrievalResult, curren
     if decision.kind in (policy.ANSWER_RESULT, policy.CONFIRM_GUIDE):
         return result.guide_id is not None and result.guide_id != current
     return False
-
-
-def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:
-    """The question log's fields for a reply's custom payload; None for a reply that is no answer."""
-    if PAYLOAD_ANSWER in payload:
-        answer = payload[PAYLOAD_ANSWER]
-        return {"outcome": records.ANSWERED, "guide_id": (answer.get("guide") or {}).get("id"), "aspect": answer.get("aspect"),
-                "confidence": answer.get("confidence"), "index_version": answer.get("index_version")}
-    if PAYLOAD_CLARIFY in payload or PAYLOAD_CONFIRM in payload:
-        asked = payload.get(PAYLOAD_CLARIFY) or payload[PAYLOAD_CONFIRM]
-        return {"outcome": records.CLARIFIED, "aspect": asked.get("aspect"), "guide_id": (asked.get("guide") or {}).get("id")}
-    if PAYLOAD_ASK_ITEM in payload:
-        return {"outcome": records.ASKED_ITEM, "aspect": payload[PAYLOAD_ASK_ITEM].get("aspect")}
-    if PAYLOAD_NOT_FOUND in payload:
-        found = payload[PAYLOAD_NOT_FOUND]
-        outcome = (records.OUT_OF_SCOPE if found.get("out_of_scope")
-                   else records.UNAVAILABLE if found.get("unavailable") else records.NOT_FOUND)
-        return {"outcome": outcome}
-    return None

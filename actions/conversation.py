@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import Reply
+from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
 from knowledge.simplified import to_simplified
 
@@ -50,6 +51,18 @@ def options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, 
         guide = retriever.guide(guide_id)
         if guide is not None:  # a guide removed by a newer index is no longer offered
             found.append((guide_id, guide["title"], guide["aliases"]))
+    return found
+
+
+def offered_options(retriever: Retriever, guide_ids: list[str]) -> list[tuple[str, str, list[str]]]:
+    """(id, title, aliases) of every guide offered, in the order offered: a guide removed by a newer index keeps
+    its place (and the name the index remembers, knowledge/retrieval/removed.py), so "1" still picks the first
+    one offered, not the guide that moved up into its place."""
+    removed = RemovedGuides.of(retriever.data)
+    found = []
+    for guide_id in guide_ids:
+        guide = retriever.guide(guide_id) or removed.get(guide_id) or {"title": "", "aliases": []}
+        found.append((guide_id, str(guide["title"]), list(guide.get("aliases") or [])))
     return found
 
 

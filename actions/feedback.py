@@ -26,6 +26,7 @@ from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
 from actions.turn_aspect import ASPECT_OF_INTENT
+from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (
@@ -224,6 +225,8 @@ class ActionReplyConfirmation(Action):
         intent = intent_of(tracker)
         if offered == OFFERED_CONFIRM and tracker.get_slot(SLOT_CANDIDATES):
             reply, events = self._after_confirm(tracker, affirmed=intent == "affirm")
+            # what became of the confirmed question (answered after 是, not found after 不是) is the admin report's
+            ActionAnswer(self.services).log_question(tracker, reply, answers_pending=True)
             send(dispatcher, reply)
             return memory.remember(tracker, events)
         if intent == "affirm" and offered == OFFERED_HANDOFF:
@@ -247,6 +250,10 @@ class ActionReplyConfirmation(Action):
         # "是的，要多久": yes, and the aspect it asks on instead of the one asked about
         aspect = (asked_on(text_of(tracker)) if affirmed else None) or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
         question = tracker.get_slot(SLOT_PENDING_QUESTION) or ""
+        removed = RemovedGuides.of(retriever.data).get(first) if retriever.guide(first) is None else None
+        if affirmed and removed is not None:  # an admin removed it since it was asked about
+            return (replies.removed_guide(removed["id"], removed["title"], hotline),
+                    [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)])
         if affirmed:
             return ActionAnswer(self.services).answer_guide(retriever, retriever.guide(first), aspect, question)
         near = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, others)]

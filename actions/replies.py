@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.examples import Examples
+from knowledge.records import store as records
 from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit
 from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
@@ -126,8 +127,10 @@ def policy_passage_text(passage: Hit) -> str:
 
 def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotline: str, answer_id: str) -> Reply:
     """An answer quoted from a policy document, with its responsible units."""
-    text = policy_passage_text(passage) + f"\n\n具体兑现和申报请咨询上述牵头单位，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
     units = passage_units(passage.chunk.content)
+    # Not every policy is a subsidy to claim (a notice on dog keeping, a traffic rule): who to ask, in words that fit any.
+    ask = "上述单位" if any(label != "完成时限" for label, _ in units) or passage.chunk.units else "发文单位"
+    text = policy_passage_text(passage) + f"\n\n具体怎么执行、怎么办理，请咨询{ask}，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
     custom = {PAYLOAD_ANSWER: {
         "id": answer_id, "guide": None, "aspect": "policy", "sections": [],
         "document": {"title": passage.chunk.title, "section": passage.chunk.section, "source": passage.chunk.source},
@@ -211,6 +214,14 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
     return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
+def removed_guide(guide_id: str, title: str, hotline: str) -> Reply:
+    """The matter asked about was removed from the knowledge base by an admin (actions/removed.py): say so rather
+    than answer with another guide, and who can tell what replaced it."""
+    text = (f"【{title}】已不在本区现行的办事指南里（知识库更新时移除，可能已取消、合并或调整），为免给您过时的信息，我不再回答它的办理要求。"
+            f"您可以拨打政务服务热线 {hotline} 核实现在怎么办，或点“转人工”由工作人员为您解答。")
+    return Reply(text, [{"title": "转人工", "payload": REQUEST_HUMAN}], {PAYLOAD_NOT_FOUND: {"near": [], "removed": guide_id}})
+
+
 def greeting(examples: Examples, *, introduce: bool = False) -> Reply:
     """你好 (or, `introduce`, "你是机器人吗"): what the assistant does, with the published example questions."""
     if introduce:
@@ -292,3 +303,22 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
 def unavailable(hotline: str) -> Reply:
     text = f"抱歉，知识库暂时不可用，请稍后再试，或拨打政务服务热线 {hotline} 咨询。"
     return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "unavailable": True}})
+
+
+def question_record(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The question log's fields for a reply's custom payload; None for a reply that is no answer."""
+    if PAYLOAD_ANSWER in payload:
+        answer = payload[PAYLOAD_ANSWER]
+        return {"outcome": records.ANSWERED, "guide_id": (answer.get("guide") or {}).get("id"), "aspect": answer.get("aspect"),
+                "confidence": answer.get("confidence"), "index_version": answer.get("index_version")}
+    if PAYLOAD_CLARIFY in payload or PAYLOAD_CONFIRM in payload:
+        asked = payload.get(PAYLOAD_CLARIFY) or payload[PAYLOAD_CONFIRM]
+        return {"outcome": records.CLARIFIED, "aspect": asked.get("aspect"), "guide_id": (asked.get("guide") or {}).get("id")}
+    if PAYLOAD_ASK_ITEM in payload:
+        return {"outcome": records.ASKED_ITEM, "aspect": payload[PAYLOAD_ASK_ITEM].get("aspect")}
+    if PAYLOAD_NOT_FOUND in payload:
+        found = payload[PAYLOAD_NOT_FOUND]
+        outcome = (records.OUT_OF_SCOPE if found.get("out_of_scope")
+                   else records.UNAVAILABLE if found.get("unavailable") else records.NOT_FOUND)
+        return {"outcome": outcome}
+    return None

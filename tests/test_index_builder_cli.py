@@ -129,6 +129,55 @@ def test_list_rollback_and_eval(kb_copy: Settings) -> None:
     assert "Top-1" in (kb_copy.reports_dir / "retrieval-eval.txt").read_text(encoding="utf-8")
 
 
+def test_build_names_the_guides_it_changed_and_what_the_gate_compared(kb_copy: Settings) -> None:
+    first = run_cli(kb_copy, "build")
+    assert first.returncode == 0, first.stderr
+    assert "新增指南" not in first.stdout and "删除指南" not in first.stdout  # a first build adds everything
+    (kb_copy.guides_dir / "gas-connection.md").unlink()
+    shutil.copy(ROOT / "tests" / "data" / "unseen" / "guides" / "dog-registration.md", kb_copy.guides_dir)
+    second = run_cli(kb_copy, "build")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "新增指南 1 个：养犬登记（犬只登记证办理）（dog-registration）" in second.stdout
+    assert "删除指南 1 个：用气报装（gas-connection）" in second.stdout and "不再提供该事项" in second.stdout
+    assert re.search(r"发布门槛：通过。和原来正在服务的版本比，共同的评测问题 \d+ 个：Top-1 0\.\d{4} → 0\.\d{4}，答对或确认对 .* → .*，"
+                     r"无关问题被直接回答 .* → ", second.stdout), second.stdout
+    status = run_cli(kb_copy, "status").stdout
+    assert "发布门槛：通过。和当时正在服务的版本比，共同的评测问题" in status and "分数单位" not in status and "top, gap" not in status
+
+
+@pytest.mark.parametrize(("args", "code"), [(["status"], 3), (["report"], 0), (["list"], 3)])
+@pytest.mark.parametrize("unbuffered", ["1", ""])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(admin: Settings, args: list[str], code: int, unbuffered: str) -> None:
+    """`status | head -1`: the output nobody reads is dropped; no traceback, the command's own exit code."""
+    read, write = os.pipe()
+    os.close(read)  # the reader has gone before the first line: every write to the pipe fails
+    try:
+        result = subprocess.run([sys.executable, str(ROOT / "index_builder.py"), *args], cwd=ROOT, stdout=write, stderr=subprocess.PIPE,
+                                env={**settings_env(admin), "PYTHONUNBUFFERED": unbuffered}, text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert "BrokenPipeError" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code
+
+
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_a_failure_piped_to_a_reader_that_stops_reading_still_fails(admin: Settings, tmp_path: Path, command: str) -> None:
+    """`build 2>&1 | head -1`: the problems go to stderr; its broken pipe once turned a failed build into exit code 0."""
+    guides = tmp_path / "guides"
+    guides.mkdir()
+    for n in range(300):  # more than a pipe's buffer of problems
+        (guides / f"broken-{n}.md").write_text(f"---\nid: broken-{n}\ntitle: [未闭合\n---\n", encoding="utf-8")
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, str(ROOT / "index_builder.py"), command], cwd=ROOT, stdout=write, stderr=write,
+                                env={**settings_env(admin), "GOVQA_GUIDES_DIR": str(guides)}, timeout=120)
+    finally:
+        os.close(write)
+    assert result.returncode == 1
+    assert not (admin.index_dir / "CURRENT").exists()
+
+
 def test_an_edited_out_of_scope_file_is_a_change_to_build(kb_copy: Settings, tmp_path: Path) -> None:
     """The anchors are embedded and calibrated against: `make run` (build --if-changed) must rebuild after an admin adds one."""
     anchors = tmp_path / "out_of_scope.yml"

@@ -59,6 +59,8 @@ from knowledge.index.mentions import MentionScan
 from knowledge.index.neighbours import NEIGHBOURS_FILE, NeighbourIndex, NeighbourTable
 from knowledge.index.parse_cache import ParseCache
 from knowledge.index.published import published_retriever as _published
+from knowledge.index.removals import MANIFEST_KEY as REMOVED_KEY
+from knowledge.index.removals import GuideChange, published_names, remembered
 from knowledge.index.staged_files import StagedFiles, VectorsAhead
 from knowledge.index.store import IndexStore, file_checksums, hash_ahead, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
@@ -99,6 +101,7 @@ class BuildReport:
     calibration: dict[str, Any] = field(default_factory=dict)
     findings: Findings | None = None
     example_warnings: list[str] = field(default_factory=list)  # example questions the index does not answer
+    change: GuideChange = field(default_factory=GuideChange)  # guides added and removed since the serving version
 
 
 def _save_table(path: Path, code: str, chunks: ChunkRows, reader: ReusingParser, tokenizer: Tokenizer, line_at: np.ndarray,
@@ -170,6 +173,8 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
     chunks = ChunkRows(validation.guides, parts, table, other_chunks)
     say(f"指南 {len(validation.guides)} 个（未改动、沿用上一版本的 {reader.reused} 个），政策文件 {len(validation.documents)} 个，"
         f"切块 {len(chunks)} 个")
+    before = published_names(store.current_folder(), table)
+    change = GuideChange.between(before, {g.id: g.title for g in validation.guides})
 
     embedder = embedder or Embedder(
         settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size,
@@ -237,6 +242,7 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
                 "counts": {"guides": len(validation.guides), "documents": len(validation.documents), "chunks": len(chunks)},
                 "sources": source_checksums(settings, read_sums),
                 "eval": None,
+                REMOVED_KEY: remembered(before, _serving_manifest(store), change, {g.id for g in validation.guides}, version),
                 # "examples" (what the assistant offers, every process reads them from here): after calibration, below.
             }
 
@@ -311,5 +317,14 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
         version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
         chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
         metrics=metrics, warnings=validation.warnings, eval_text=eval_text, calibration=manifest["calibration"],
-        findings=findings, example_warnings=example_warnings,
+        findings=findings, example_warnings=example_warnings, change=change,
     )
+
+
+def _serving_manifest(store: IndexStore) -> dict[str, Any] | None:
+    """The published version's manifest, or None (none published, or unreadable: the removals it kept are lost)."""
+    version = store.current_version()
+    try:
+        return store.manifest(version) if version else None
+    except (OSError, ValueError):
+        return None

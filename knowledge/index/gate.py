@@ -21,7 +21,8 @@ Usage::
 
     findings = check(new_retriever, published_retriever_or_none, settings)
     findings.failures        # ["Top-1 …"] (empty: publish)
-    findings.worse           # the questions that got worse, with what to do
+    findings.worse           # the questions that got worse, with the guide now first and what to do
+    findings.change          # guides added and removed (for the CLI, also when the build is refused)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 
 from knowledge.index.chunks import QUESTION
 from knowledge.index.evaluation import evaluate, load_question_set
+from knowledge.index.removals import GuideChange
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, Retriever
 from knowledge.settings import Settings
 
@@ -44,6 +46,9 @@ class Findings:
     failures: list[str] = field(default_factory=list)
     worse: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # Not in the manifest (its "removed_guides" keeps the removals): a refused build has no BuildReport,
+    # and the admin must still see which guides the refused build would have added or removed.
+    change: GuideChange = field(default_factory=GuideChange)
 
     def as_dict(self) -> dict[str, Any]:
         return {"failures": self.failures, "worse": self.worse, "metrics": self.metrics}
@@ -53,11 +58,29 @@ def _right(result: Any, guide: str) -> bool:
     return result.decision in (ANSWER, CONFIRM) and result.guide_id == guide
 
 
-def _in_scope_outcomes(retriever: Retriever, items: list[dict[str, Any]]) -> list[tuple[bool, bool]]:
-    """(ranked first, answered or confirmed right) for each question."""
+def _in_scope_outcomes(retriever: Retriever, items: list[dict[str, Any]]) -> list[tuple[bool, bool, str | None]]:
+    """(ranked first, answered or confirmed right, the guide ranked first) for each question."""
     results = retriever.run_batch([item["q"] for item in items], [item.get("aspect") for item in items])
-    return [(bool(r.candidates) and r.candidates[0].guide_id == item["guide"], _right(r, item["guide"]))
-            for r, item in zip(results, items, strict=True)]
+    firsts = [r.candidates[0].guide_id if r.candidates else None for r in results]
+    return [(first == item["guide"], _right(r, item["guide"]), first) for r, item, first in zip(results, items, firsts, strict=True)]
+
+
+def _title(retriever: Retriever, guide: str | None) -> str | None:
+    entry = retriever.data.guides.get(guide) if guide else None
+    return str(entry["title"]) if entry is not None else None
+
+
+def _worse(new: Retriever, question: str, guide: str, got: str | None) -> dict[str, Any]:
+    """A question that got worse as the CLI and the manifest keep it: which guide it should find, which one
+    the new build ranks first (the admin's first clue: a duplicate, a too-broad alias), and what to do."""
+    return {"q": question, "guide": guide, "title": _title(new, guide), "got": got, "got_title": _title(new, got), "advice": ADVICE}
+
+
+def _change(new: Retriever, published: Retriever) -> GuideChange:
+    """The guides added and removed, with their titles (read only for those: 5,000 lazy guide entries stay unread)."""
+    old, now = published.data.guides, new.data.guides
+    return GuideChange(added=sorted((i, str(now[i]["title"])) for i in set(now) - set(old)),
+                       removed=sorted((i, str(old[i]["title"])) for i in set(old) - set(now)))
 
 
 def _offtopic_answered(retriever: Retriever, questions: list[str]) -> float:
@@ -77,7 +100,7 @@ def _new_guides_top1(new: Retriever, added: set[str]) -> tuple[float, list[dict[
     for (index, chunk), vector in zip(rows, vectors, strict=True):
         _, best = new.features(chunk.text, vector, exclude={index})
         if best != chunk.guide_id:
-            missed.append({"q": chunk.text, "guide": chunk.guide_id, "got": best, "advice": ADVICE})
+            missed.append(_worse(new, chunk.text, chunk.guide_id, best))
     return 1 - len(missed) / len(rows), missed, len(rows)
 
 
@@ -109,6 +132,8 @@ def check(new: Retriever, published: Retriever | None, settings: Settings,
     new_guides = set(new.data.guides)
     old_guides = set(published.data.guides) if published else set()
     added = new_guides - old_guides if published else set()
+    if published is not None:
+        findings.change = _change(new, published)
     if questions is not None and published is not None:
         common = [item for item in questions["in_scope"] if item["guide"] in new_guides & old_guides]
         findings.metrics["common_questions"] = len(common)
@@ -121,7 +146,7 @@ def check(new: Retriever, published: Retriever | None, settings: Settings,
                 if is_regression(was, now, len(common), settings.gate_max_drop):
                     findings.failures.append(f"{label} 从 {was:.4f} 降到 {now:.4f}"
                                              f"（共同的 {len(common)} 个评测问题，允许下降 {settings.gate_max_drop}）")
-            findings.worse = [{"q": item["q"], "guide": item["guide"], "advice": ADVICE}
+            findings.worse = [_worse(new, item["q"], item["guide"], a[2])
                               for item, b, a in zip(common, before, after, strict=True) if b[1] and not a[1]]
         was, now = _offtopic_answered(published, questions["off_topic"]), _offtopic_answered(new, questions["off_topic"])
         findings.metrics["无关问题被直接回答 发布中 → 新"] = f"{was:.4f} → {now:.4f}"

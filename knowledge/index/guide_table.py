@@ -103,6 +103,7 @@ class GuideStub:
     path: str
     row: int = -1
     problems: list[Problem] = field(default_factory=list)
+    title_line: int = 1  # where the title is, for a duplicate title named on its line (tables before it: line 1)
 
 
 def file_key(display_path: str, data: bytes) -> bytes:
@@ -114,7 +115,7 @@ def file_key(display_path: str, data: bytes) -> bytes:
 def guide_meta(guide: Guide | GuideStub, problems: list[Problem]) -> list[Any]:
     """The table's record of one guide (JSON)."""
     return [guide.id, guide.title, list(guide.aliases), dict(guide.alias_lines), guide.id_line, guide.path,
-            [[p.path, p.line, p.message, p.severity] for p in problems]]
+            [[p.path, p.line, p.message, p.severity] for p in problems], guide.title_line]
 
 
 class GuideTable:
@@ -155,9 +156,9 @@ class GuideTable:
         return table
 
     def stub(self, row: int) -> GuideStub:
-        guide_id, title, aliases, alias_lines, id_line, path, problems = self.meta[row]
+        guide_id, title, aliases, alias_lines, id_line, path, problems, *rest = self.meta[row]
         return GuideStub(guide_id, title, aliases, alias_lines, id_line, path, row,
-                         [Problem(p[0], p[1], p[2], p[3]) for p in problems])
+                         [Problem(p[0], p[1], p[2], p[3]) for p in problems], int(rest[0]) if rest else 1)
 
     @staticmethod
     def save(path: Path, code: str, keys: list[bytes], meta: list[list[Any]], chunk_at: np.ndarray, line_at: np.ndarray,

@@ -20,7 +20,7 @@ Usage::
     store = IndexStore(settings.index_dir)
     folder = store.current_folder()          # None before the first build
     store.publish("20261121-101500-ab12cd")   # after the folder is complete
-    store.rollback()                          # back to the version published before
+    store.rollback()                          # back to the version published before; again: further back
 """
 
 from __future__ import annotations
@@ -104,10 +104,22 @@ class IndexStore:
         return read_guides(self.versions / version)
 
     def history(self) -> list[dict[str, Any]]:
-        path = self.root / "history.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        """Every publish and rollback in history.jsonl that can be read, oldest first."""
+        return self.read_history()[0]
+
+    def read_history(self) -> tuple[list[dict[str, Any]], int]:
+        """The readable entries of history.jsonl and how many lines could not be read. A damaged line (a
+        crash mid-write, a hand edit) is skipped: it must not stop `list`, `rollback` or a build's prune."""
+        try:
+            raw = (self.root / "history.jsonl").read_bytes()
+        except FileNotFoundError:
+            return [], 0
+        lines, entries = [line for line in raw.splitlines() if line.strip()], []
+        for line in lines:
+            with contextlib.suppress(ValueError):  # bad JSON or bad UTF-8: decoded per line, one bad byte loses one entry
+                entries.append(json.loads(line.decode("utf-8")))
+        readable = [entry for entry in entries if isinstance(entry, dict)]
+        return readable, len(lines) - len(readable)
 
     # --- writing ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -159,29 +171,70 @@ class IndexStore:
                  "version": version, "previous": previous}
         if accepted:
             entry["accepted"] = accepted  # published despite the gate: the admin's reason
-        with open(self.root / "history.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        with open(self.root / "history.jsonl", "a+b") as handle:
+            # After a line cut short (a crash mid-write) start a new one, or this entry is lost in that damaged line.
+            end = handle.seek(0, os.SEEK_END)
+            cut = end > 0 and os.pread(handle.fileno(), 1, end - 1) != b"\n"
+            handle.write((("\n" if cut else "") + json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+
+    def rollback_target(self) -> str | None:
+        """The version a `rollback` without a version goes to: the newest one published (by a build)
+        before the version serving now that is still on disk and is not `rolled_back_from()`; None if none.
+
+        Why not the history entry's "previous": after C → B that is C again, so a second rollback went
+        forward. Walking the builds' publish order instead, each rollback goes one further back (C → B →
+        A), and a build published after a rollback (D) goes back past the version rolled back from (C)."""
+        current = self.current_version()
+        history = self.history()
+        published = [e.get("version") for e in history if e.get("action") == "publish"]
+        rolled_from = self.rolled_back_from(history)
+        if current in published:
+            earlier = published[: len(published) - 1 - published[::-1].index(current)]
+        else:  # no history of it (an older store, a lost history.jsonl): the versions named (built) before it
+            earlier = [name for name in self.list_versions() if current is None or name < current]
+        for candidate in reversed(earlier):
+            if candidate and candidate != current and candidate not in rolled_from \
+                    and (self.versions / candidate / "manifest.json").is_file():
+                return candidate
+        return None
+
+    def rolled_back_from(self, history: list[dict[str, Any]] | None = None) -> set[str]:
+        """The versions an admin went back from (a rollback to an OLDER version) and has not published or rolled
+        back to since: the ones a `rollback` without a version skips, as the admin found them wanting.
+
+        The latest event for a version wins: `rollback C` after C → B undoes that rollback, so C counts again;
+        and it goes forward, so B (left for a newer version, not found wanting) is not marked either."""
+        history = self.history() if history is None else history
+        order: dict[str, int] = {}  # publish order: a version's first publish by a build
+        for entry in (e for e in history if e.get("action") == "publish"):
+            order.setdefault(str(entry.get("version")), len(order))
+        marked: set[str] = set()
+        for entry in history:
+            version, previous = str(entry.get("version")), str(entry.get("previous") or "")
+            marked.discard(version)
+            # Not both published by a build in the history: their names, which sort by build time.
+            back = order[version] < order[previous] if version in order and previous in order else version < previous
+            if entry.get("action") == "rollback" and previous and back:
+                marked.add(previous)
+        return marked
 
     def rollback(self, version: str | None = None) -> str:
-        """Publish an earlier version: the given one, or the one published before the current."""
-        current = self.current_version()
+        """Publish an earlier version: the given one, or `rollback_target()`."""
         if version is None:
-            for entry in reversed(self.history()):
-                if entry["version"] == current and entry.get("previous") and entry["previous"] != current:
-                    candidate = entry["previous"]
-                    if (self.versions / candidate).is_dir():
-                        version = candidate
-                        break
+            version = self.rollback_target()
             if version is None:
-                raise IndexStoreError("没有可以回滚到的上一个版本")
+                raise IndexStoreError(f"没有可以回滚到的上一个版本：当前版本 {self.current_version()} 之前发布的版本都已删除"
+                                      f"（构建后只保留最近 {KEEP_VERSIONS} 个版本）或已从它回滚离开过；"
+                                      "要回到保留的某个版本，请用 rollback 加版本名")
         if version not in self.list_versions():
             raise IndexStoreError(f"索引版本 {version} 不存在；可用版本：{', '.join(self.list_versions()) or '无'}")
         self.publish(version, action="rollback")
         return version
 
     def prune(self, keep: int = KEEP_VERSIONS) -> list[str]:
-        """Delete old versions beyond the newest `keep`, never the current or the previous one."""
-        protected = {self.current_version()}
+        """Delete old versions beyond the newest `keep`, never the current, the previous one or the one a
+        `rollback` would go to (after rollbacks that is not the previous one)."""
+        protected = {self.current_version(), self.rollback_target()}
         history = self.history()
         if history:
             protected.add(history[-1].get("previous"))

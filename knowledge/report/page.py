@@ -28,11 +28,20 @@ from knowledge.records.privacy import mask_personal_data
 from knowledge.records.store import ANSWERED, ASKED_ITEM, CLARIFIED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE
 from knowledge.report.charts import Series, data_uri, stacked_bars, stacked_columns
 from knowledge.report.filters import ALL, CHANNEL_NAMES, KEFU, REST, TELEGRAM
+from knowledge.report.followups import CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, CONFIRM_UNKNOWN
 from knowledge.report.grouping import SIMILARITY, QuestionGroup, shown
 from knowledge.report.stats import NOT_ANSWERED, TABLE_NAMES, Report, percent
 
-OUTCOME_NAMES = {ANSWERED: "已回答", CLARIFIED: "反问澄清（有歧义）", ASKED_ITEM: "追问具体事项",
-                 NOT_FOUND: "没有找到答案", OUT_OF_SCOPE: "超出服务范围", UNAVAILABLE: "知识库暂不可用"}
+OUTCOME_NAMES = {ANSWERED: "已回答", CLARIFIED: "反问澄清（对话进行中）", ASKED_ITEM: "追问具体事项",
+                 CONFIRM_UNKNOWN: "确认后未记录“是/不是”", NOT_FOUND: "没有找到答案", OUT_OF_SCOPE: "超出服务范围",
+                 CLARIFY_UNANSWERED: "反问后未选择", CONFIRM_UNANSWERED: "确认后未回答", UNAVAILABLE: "知识库暂不可用"}
+# Neither answered nor not answered: the conversation goes on, or the records cannot tell (followups.py).
+SEPARATE = (CLARIFIED, ASKED_ITEM, CONFIRM_UNKNOWN)
+# How a clarify or confirm is counted (knowledge/report/followups.py), in the admin's words (the README should say the same).
+FOLLOWUP_RULE = ("反问澄清（列出几个事项请用户选）或确认（“您问的是【X】…吗？”）之后，用户选了事项或回答“是”并得到回答的，"
+                 "连同那次回答只算一次“已回答”；用户一个也没选（接着问了别的、转人工、没有再回复，或说“不是”后没有再选）的，"
+                 "计为“未能回答”，列入未能回答的问题并参与“建议新写”；较早的记录里“是/不是”本身没有记下，"
+                 "那时的确认若既看不出“是”也看不出“不是”，单独统计。")
 REASON_NAMES = {"request_human": "要求转人工", "complain": "投诉"}
 COLORS = {"answered": "#2e7d32", "asked": "#f9a825", "unanswered": "#c62828", "good": "#2e7d32", "bad": "#c62828",
           "request_human": "#1565c0", "complain": "#8e24aa", "other": "#757575", "low": "#ef6c00"}
@@ -92,7 +101,7 @@ def render_summary(report: Report) -> Safe:
     total = len(report.questions)
     good = sum(1 for row in report.feedback if row.get("rating") == "good")
     bad = sum(1 for row in report.feedback if row.get("rating") == "bad")
-    asked = report.outcomes[CLARIFIED] + report.outcomes[ASKED_ITEM]
+    asked = sum(report.outcomes[outcome] for outcome in SEPARATE)
     cards = [("提问", total, ""), ("已回答", report.answered, percent(report.answered, total)),
              ("反问 / 追问", asked, percent(asked, total)), ("未能回答", report.not_answered, percent(report.not_answered, total)),
              ("好评", good, percent(good, good + bad)), ("差评", bad, percent(bad, good + bad)),
@@ -137,10 +146,10 @@ def render_daily(report: Report) -> Safe:
 
 def render_outcomes(report: Report) -> Safe:
     total = len(report.questions)
-    order = [ANSWERED, CLARIFIED, ASKED_ITEM, NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE]
+    order = [ANSWERED, *SEPARATE, NOT_FOUND, OUT_OF_SCOPE, CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, UNAVAILABLE]
     order += sorted(o for o in report.outcomes if o not in order)
     labels = [OUTCOME_NAMES.get(o, o) for o in order]
-    kinds = [("已回答", "answered", (ANSWERED,)), ("反问 / 追问", "asked", (CLARIFIED, ASKED_ITEM)),
+    kinds = [("已回答", "answered", (ANSWERED,)), ("反问 / 追问", "asked", SEPARATE),
              ("未能回答", "unanswered", NOT_ANSWERED)]
     series = [Series(name, [report.outcomes[o] if o in members else 0 for o in order], COLORS[color]) for name, color, members in kinds]
     svg = stacked_bars(labels, series, title="回答情况")
@@ -148,8 +157,9 @@ def render_outcomes(report: Report) -> Safe:
              report.outcomes[o], percent(report.outcomes[o], total)) for o in order]
     return section("outcomes", "已回答与未能回答", chart(svg, "各类结果的提问次数"),
                    table(["结果", "归类", "次数", "占比"], rows, (2, 3)),
-                   paragraph("已回答 = 给出了指南内容；未能回答 = 没有找到答案、超出服务范围、知识库暂不可用；"
-                             "反问澄清和追问具体事项单独统计（对话还在进行，不算回答也不算失败）。", "note"))
+                   paragraph("已回答 = 给出了指南内容；未能回答 = 没有找到答案、超出服务范围、知识库暂不可用，以及反问或确认后没有得到回答；"
+                             "还在进行中的反问澄清和追问具体事项单独统计（不算回答也不算失败）。", "note"),
+                   paragraph(FOLLOWUP_RULE, "note"))
 
 
 def render_feedback(report: Report) -> Safe:
@@ -298,7 +308,7 @@ def render_html(report: Report) -> str:
                 render_summary(report), render_suggestions(report), render_daily(report), render_outcomes(report),
                 render_feedback(report), render_handoffs(report),
                 render_groups("unanswered", "最常见的未能回答的问题", report.unanswered_groups, report, with_guides=False,
-                              explanation=f"结果为没有找到答案、超出服务范围或知识库暂不可用的提问，按字面相似度分组"
+                              explanation=f"结果为没有找到答案、超出服务范围、知识库暂不可用，或反问 / 确认后用户没有得到回答的提问，按字面相似度分组"
                                           f"（字符 1-2 元组 TF-IDF 余弦相似度 ≥ {SIMILARITY}，每组以最常见的问法为代表）。"),
                 render_groups("low-confidence", "低置信度的回答", report.low_confidence_groups, report, with_guides=True,
                               explanation=f"已回答但置信度低于 {report.low_confidence_below:.2f}"

@@ -4,8 +4,9 @@ Reads the question log, feedback ratings and handoff records (knowledge/records/
 settings.records_db) of a period (the last N days by default) that the filters keep (one channel or
 all; test traffic left out unless asked, see knowledge/report/filters.py), plus guide titles from the
 published index, and computes:
-outcomes, per-guide hits / 好评 / 差评 / handoffs / close calls, groups of similar unanswered and
-low-confidence questions (knowledge/report/grouping.py) and the 建议 (which guides to write or fix).
+outcomes (a clarify or confirm counted as what came of it: knowledge/report/followups.py), per-guide
+hits / 好评 / 差评 / handoffs / close calls, groups of similar unanswered and low-confidence questions
+(knowledge/report/grouping.py) and the 建议 (which guides to write or fix).
 Nothing here produces HTML (that is knowledge/report/page.py); texts kept in the dataclasses are
 masked but not escaped.
 
@@ -29,11 +30,15 @@ from typing import Any
 
 from knowledge.records.store import ANSWERED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE, Records, now_on
 from knowledge.report.filters import ALL, Filters, channel_of, is_test_sender
+from knowledge.report.followups import CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, SETTLED_UNANSWERED, settle
 from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, confidence, question_groups, shown
 from knowledge.settings import Settings
 
-# Outcomes counted as "not answered"; 反问澄清 and 追问具体事项 are neither answered nor failed.
-NOT_ANSWERED = (NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE)
+# Outcomes counted as "not answered": a clarify or confirm the citizen got no answer from counts too
+# (knowledge/report/followups.py); one still open, 是 or 不是 unrecorded, and 追问具体事项 are neither answered nor failed.
+NOT_ANSWERED = (NOT_FOUND, OUT_OF_SCOPE, UNAVAILABLE, *SETTLED_UNANSWERED)
+# Unanswered outcomes that say the knowledge base may lack a guide (建议新写): all but 知识库暂不可用.
+TOPICAL = (NOT_FOUND, OUT_OF_SCOPE, *SETTLED_UNANSWERED)
 # 建议: thresholds for "write a guide" and "fix a guide".
 MIN_GROUP_TO_WRITE = 2       # an unanswered group asked at least this often
 MIN_CHINESE_TO_WRITE = 2     # ... about a topic of at least this many Chinese characters (no emoji, <script>, ' OR 1=1)
@@ -72,6 +77,8 @@ class Selection:
     """The rows the report covers, and what the filters left out of the period (per table)."""
 
     rows: dict[str, list[dict[str, Any]]]
+    # The kept rows after the period: what followed a clarify asked near its end (knowledge/report/followups.py).
+    later: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     test_excluded: Counter[str] = field(default_factory=Counter)       # test traffic left out
     channel_excluded: Counter[str] = field(default_factory=Counter)    # other channels' real traffic
 
@@ -81,10 +88,12 @@ def load_rows(records_db: Path, period: Period, filters: Filters | None = None, 
     no test traffic); empty lists when the database does not exist yet. `database_url`: PostgreSQL instead."""
     filters = filters or Filters()
     records = Records(records_db, url=database_url)
-    selection = Selection({table: [] for table in TABLES})
+    selection = Selection({table: [] for table in TABLES}, {table: [] for table in TABLES})
     for table in TABLES:
         for row in records.rows(table):
             if not period.contains(row.get("time")):
+                if str(row.get("time") or "")[:10] > period.end.isoformat() and filters.keeps(row):
+                    selection.later[table].append(row)
                 continue
             if filters.keeps(row):
                 selection.rows[table].append(row)
@@ -222,8 +231,10 @@ class Report:
         good = sum(1 for row in self.feedback if row.get("rating") == "good")
         writes = sum(1 for s in self.suggestions if s.kind == "write")
         fixes = sum(1 for s in self.suggestions if s.kind == "fix")
+        settled = sum(self.outcomes[outcome] for outcome in SETTLED_UNANSWERED)
         return (f"{self.period_text}：提问 {total} 次，已回答 {self.answered} 次（{percent(self.answered, total)}），"
-                f"未能回答 {self.not_answered} 次；好评 {good} / 差评 {len(self.feedback) - good}；"
+                f"未能回答 {self.not_answered} 次" + (f"（含反问或确认后没有得到回答 {settled} 次）" if settled else "") + "；"
+                f"好评 {good} / 差评 {len(self.feedback) - good}；"
                 f"转人工 {len(self.handoffs)} 次；建议新写 {writes} 项，修改 {fixes} 个指南\n{self.covers()}")
 
     def channels(self) -> Counter[str]:
@@ -273,10 +284,13 @@ def suggestions(unanswered: list[QuestionGroup], guides: dict[str, GuideStats], 
     """建议: guides to write (frequent unanswered groups), guides to fix (差评, handoffs, close calls)."""
     result: list[Suggestion] = []
     for group in unanswered:
-        topical = group.outcomes[NOT_FOUND] + group.outcomes[OUT_OF_SCOPE]
+        topical = sum(group.outcomes[outcome] for outcome in TOPICAL)
         if topical < MIN_GROUP_TO_WRITE or chinese_topic_chars(group.representative) < MIN_CHINESE_TO_WRITE:
             continue  # rare, or no Chinese words to write a guide about (emoji, <script>, ' OR 1=1)
         reasons = [f"{topical} 次提问没有找到答案" + (f"（{group.phrasings} 种问法）" if group.phrasings > 1 else "")]
+        offered = group.outcomes[CLARIFY_UNANSWERED] + group.outcomes[CONFIRM_UNANSWERED]
+        if offered:
+            reasons.append(f"其中 {offered} 次是助手反问或确认后用户没有选择、没有得到回答")
         if group.outcomes[OUT_OF_SCOPE] > group.outcomes[NOT_FOUND]:
             reasons.append("多数被判为超出服务范围：如属本中心业务，建议编写指南，否则可以忽略")
         else:
@@ -306,8 +320,9 @@ def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = N
     period = period or Period.last_days(days, now.date())
     filters = filters or Filters()
     selection = load_rows(settings.records_db, period, filters, database_url=settings.database_url)
-    rows = selection.rows
     titles = guide_titles(settings)
+    # A clarify or confirm counts as what came of it: answered once with its pick, or not answered.
+    rows = {**selection.rows, "questions": settle(selection.rows, selection.later, titles, now)}
     low_below = low_confidence_threshold(settings)
     outcomes = Counter(str(row.get("outcome")) for row in rows["questions"])
     guides = guide_stats(rows, titles, low_below)

@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from knowledge.sources.guides import TextDateLoader
-from knowledge.sources.model import Problem
+from knowledge.sources.guides import TextDateLoader, key_lines_of
+from knowledge.sources.model import Problem, describe_yaml_error, unknown_key_message
 
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".txt", ".docx")
 FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "source", "date", "region")
@@ -200,6 +200,7 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
     shown = display_path or str(path)
     problems: list[Problem] = []
     meta: dict[str, Any] = {}
+    key_lines: dict[str, int] = {}
     if path.suffix.lower() == ".docx":
         try:
             lines = _read_docx(path)
@@ -218,21 +219,21 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
             end = next((i for i in range(1, len(raw_lines)) if raw_lines[i].strip() == "---"), None)
             if end is None:
                 return None, [Problem(shown, 1, "YAML 头信息没有结束：缺少第二个 --- 行")]
+            front_text = "\n".join(raw_lines[1:end])
             try:
-                loaded = yaml.load("\n".join(raw_lines[1:end]), Loader=TextDateLoader) or {}
+                loaded = yaml.load(front_text, Loader=TextDateLoader) or {}
             except yaml.YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                line = 2 + mark.line if mark is not None else 2
-                return None, [Problem(shown, line, f"YAML 语法错误：{getattr(error, 'problem', None) or error}")]
+                return None, [Problem(shown, *describe_yaml_error(error, front_text, 2))]
             if not isinstance(loaded, dict):
                 return None, [Problem(shown, 2, "YAML 头信息应为“字段: 值”的形式")]
             meta = loaded
+            key_lines = key_lines_of(front_text, 2)
             start = end + 1
         lines = [(number, line) for number, line in enumerate(raw_lines[start:], start=start + 1)]
 
     for key in meta:
         if key not in FRONT_MATTER_KEYS:
-            problems.append(Problem(shown, 1, f"未知字段 {key}（不影响使用）", "warning"))
+            problems.append(Problem(shown, key_lines.get(str(key), 1), unknown_key_message(key, FRONT_MATTER_KEYS), "warning"))
     date = meta.get("date")
     if isinstance(date, dt.date):
         date = date.isoformat()

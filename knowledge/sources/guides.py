@@ -26,17 +26,27 @@ from typing import Any
 import yaml
 
 from knowledge.sources.aspects import FAQ_SECTION, OPTIONAL_SECTIONS, REQUIRED_SECTIONS
-from knowledge.sources.model import DEFAULT_COMPLAINT_PHONE, Contact, Faq, Guide, Problem, Section
+from knowledge.sources.model import (
+    DEFAULT_COMPLAINT_PHONE,
+    Contact,
+    Faq,
+    Guide,
+    Problem,
+    Section,
+    closest_key,
+    describe_yaml_error,
+    phone_problem,
+    unknown_key_message,
+)
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_QUESTIONS = 3
 
 REQUIRED_KEYS: tuple[str, ...] = ("id", "title", "category", "department", "contacts", "updated", "questions")
 OPTIONAL_KEYS: tuple[str, ...] = ("aliases", "complaint_phone", "region", "source")
+CONTACT_KEYS: tuple[str, ...] = ("unit", "phone", "address", "hours")
 # Sections whose content must be a numbered list, one item per material or step.
 LIST_SECTIONS: tuple[str, ...] = ("申请材料", "办理流程")
-
-
 
 # libyaml's C loader when available: parsing thousands of guides is the slow part of validation.
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -54,7 +64,9 @@ TextDateLoader.yaml_implicit_resolvers = {
 
 _ITEM = re.compile(r"^\s*(\d+)\s*[.、．)）]\s*(.*)$")
 _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-_DIGIT = re.compile(r"\d")
+# "##申请材料" or "##　申请材料" (full-width space): Markdown does not read these as headings, so
+# the section would silently be missing; the parser reads them as meant and says what to fix.
+_SPACELESS_HEADING = re.compile(r"^(#{2,3})(?!#)(?! )\s*(\S.*)$")
 
 
 class _Reporter:
@@ -89,14 +101,28 @@ def _key_lines(node: yaml.Node | None, first_line: int) -> dict[str, int]:
     }
 
 
+def _value_node(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node of `key` in a mapping node (the last one, as YAML keeps the last duplicate)."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    found = None
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            found = value_node
+    return found
+
+
+def key_lines_of(front_text: str, first_line: int) -> dict[str, int]:
+    """The file line of each top-level key of YAML front matter starting on file line `first_line`."""
+    return _key_lines(_compose(front_text), first_line)
+
+
 def _item_lines(node: yaml.Node | None, first_line: int, key: str) -> list[int]:
     """The file line of each item of a top-level list (aliases, questions)."""
-    if not isinstance(node, yaml.MappingNode):
+    value = _value_node(node, key)
+    if not isinstance(value, yaml.SequenceNode):
         return []
-    for key_node, value_node in node.value:
-        if getattr(key_node, "value", None) == key and isinstance(value_node, yaml.SequenceNode):
-            return [first_line + item.start_mark.line for item in value_node.value]
-    return []
+    return [first_line + item.start_mark.line for item in value.value]
 
 
 def _as_text(value: Any) -> str:
@@ -143,6 +169,10 @@ def _parse_body(lines: list[str], first_line: int, report: _Reporter) -> tuple[d
     for offset, raw in enumerate(lines):
         number = first_line + offset
         line = raw.rstrip()
+        spaceless = _SPACELESS_HEADING.match(line)
+        if spaceless and (len(spaceless[1]) == 2 or (current is not None and current.heading == FAQ_SECTION)):
+            line = f"{spaceless[1]} {spaceless[2].strip()}"
+            report.warning(number, f"标题“{raw.strip()}”的 {spaceless[1]} 后面缺少空格，已按“{line}”读取；请补上半角空格")
         if line.startswith("## "):
             close_section()
             heading = line[3:].strip()
@@ -181,21 +211,24 @@ def _list_items(body: list[str]) -> list[str]:
     return [item for item in items if item]
 
 
-def _check_phone(report: _Reporter, line: int, value: Any, what: str) -> str:
-    phone = _as_text(value)
-    if not phone:
-        report.error(line, f"{what}缺少电话（phone）")
-    elif not _DIGIT.search(phone):
-        report.error(line, f"{what}的电话“{phone}”不含数字")
-    return phone
+def _check_phone(report: _Reporter, line: int, value: Any, what: str, node: yaml.Node | None, key: str) -> str:
+    """The phone as citizens will see it. `node` is the value's YAML node when known: its line is
+    the phone's own (a missing phone has none: `line` then), its text what the admin typed."""
+    if node is not None:
+        line = node.start_mark.line + 2  # the front matter starts on file line 2
+    typed = node.value if isinstance(node, yaml.ScalarNode) else None
+    if problem := phone_problem(value, typed, what, key):  # (message, severity)
+        report.problems.append(Problem(report.path, line, *problem))
+    return _as_text(value)
 
 
-def _parse_contacts(raw: Any, line: int, report: _Reporter) -> list[Contact]:
+def _parse_contacts(raw: Any, line: int, report: _Reporter, node: yaml.Node | None) -> list[Contact]:
     if not isinstance(raw, list) or not raw:
         report.error(line, "contacts 至少需要一个联系单位（unit 和 phone）")
         return []
+    item_nodes = node.value if isinstance(node, yaml.SequenceNode) and len(node.value) == len(raw) else [None] * len(raw)
     contacts: list[Contact] = []
-    for index, item in enumerate(raw, start=1):
+    for index, (item, item_node) in enumerate(zip(raw, item_nodes, strict=True), start=1):
         what = f"contacts 第 {index} 项"
         if not isinstance(item, dict):
             report.error(line, f"{what}应包含 unit、phone 等字段")
@@ -203,10 +236,11 @@ def _parse_contacts(raw: Any, line: int, report: _Reporter) -> list[Contact]:
         unit = _as_text(item.get("unit"))
         if not unit:
             report.error(line, f"{what}缺少单位名称（unit）")
-        phone = _check_phone(report, line, item.get("phone"), what)
+        phone = _check_phone(report, line, item.get("phone"), what, _value_node(item_node, "phone"), "phone")
+        field_lines = _key_lines(item_node, 2)
         for key in item:
-            if key not in {"unit", "phone", "address", "hours"}:
-                report.warning(line, f"{what}有未知字段 {key}")
+            if key not in CONTACT_KEYS:
+                report.warning(field_lines.get(str(key), line), unknown_key_message(key, CONTACT_KEYS, f"{what}有"))
         contacts.append(Contact(unit, phone, _as_text(item.get("address")), _as_text(item.get("hours"))))
     return contacts
 
@@ -235,6 +269,9 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
         report.error(line, "文件不是 UTF-8 编码，请另存为 UTF-8")
         return None, report.problems
     text = text.removeprefix("\ufeff")
+    if not text.strip():
+        report.error(1, "文件是空的：请按 knowledge/README.md 的格式写办事指南，或删除这个文件")
+        return None, report.problems
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         report.error(1, "缺少 YAML 头信息：文件第一行应为 ---")
@@ -249,10 +286,7 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
     try:
         meta = yaml.load(front_text, Loader=TextDateLoader)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = 2 + mark.line if mark is not None else 2
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        report.error(line, f"YAML 语法错误：{problem}")
+        report.error(*describe_yaml_error(error, front_text, 2))
         return None, report.problems
     if not isinstance(meta, dict):
         report.error(2, "YAML 头信息应为“字段: 值”的形式")
@@ -260,12 +294,15 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
 
     node = _compose(front_text)
     key_line = _key_lines(node, 2)
+    known_keys = REQUIRED_KEYS + OPTIONAL_KEYS
+    unknown = [key for key in meta if key not in known_keys]
+    slips = {closest_key(key, known_keys): key for key in reversed(unknown)}  # the first slip wins
     for key in REQUIRED_KEYS:
         if key not in meta or meta[key] in (None, "", []):
-            report.error(key_line.get(key, 1), f"缺少必填字段 {key}")
-    for key in meta:
-        if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
-            report.warning(key_line.get(str(key), 1), f"未知字段 {key}（不影响使用）")
+            # A misspelt key ("question:") is where the missing one is: point there, not at line 1.
+            report.error(key_line.get(key) or key_line.get(str(slips.get(key)), 1), f"缺少必填字段 {key}")
+    for key in unknown:
+        report.warning(key_line.get(str(key), 1), unknown_key_message(key, known_keys))
 
     guide_id = _as_text(meta.get("id"))
     id_line = key_line.get("id", 1)
@@ -281,10 +318,13 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
         if not updated:
             report.error(key_line.get("updated", 1), f"日期“{meta['updated']}”无效，应为 YYYY-MM-DD")
 
-    contacts = _parse_contacts(meta.get("contacts"), key_line.get("contacts", 1), report) if "contacts" in meta else []
+    contacts = []
+    if "contacts" in meta:
+        contacts = _parse_contacts(meta.get("contacts"), key_line.get("contacts", 1), report, _value_node(node, "contacts"))
     complaint_phone = DEFAULT_COMPLAINT_PHONE
     if meta.get("complaint_phone") not in (None, ""):
-        complaint_phone = _check_phone(report, key_line.get("complaint_phone", 1), meta["complaint_phone"], "complaint_phone")
+        complaint_phone = _check_phone(report, key_line.get("complaint_phone", 1), meta["complaint_phone"], "complaint_phone",
+                                       _value_node(node, "complaint_phone"), "complaint_phone")
 
     aliases = _text_list(meta.get("aliases"), key_line.get("aliases", 1), "aliases", report)
     alias_item_lines = _item_lines(node, 2, "aliases")
@@ -329,6 +369,7 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
         faqs=faqs,
         alias_lines=alias_lines,
         id_line=id_line,
+        title_line=key_line.get("title", 1),
     )
     return guide, report.problems
 

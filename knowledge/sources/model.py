@@ -1,5 +1,7 @@
 """The `Guide` type and its parts: what the guide reader (knowledge/sources/guides.py) produces
-and every later stage (chunks, index, replies, the hall API's guide cards) consumes.
+and every later stage (chunks, index, replies, the hall API's guide cards) consumes; with the rules
+the readers share for what admins write: what a phone number looks like, which known field an
+unknown one is a slip for, and YAML errors told in Chinese on the line of the mistake.
 
 Usage::
 
@@ -10,12 +12,198 @@ Usage::
 
 from __future__ import annotations
 
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 from knowledge.sources.aspects import FAQ_SECTION
 
 DEFAULT_COMPLAINT_PHONE = "12345"
+
+# The phone shapes districts write, checked after NFKC normalisation (full-width digits, brackets
+# and "－" become ASCII). A phone that fits none of them is only warned about: formats vary too
+# much between districts for a pattern to block a publish; only a phone YAML misread, a list, or
+# text without a digit is an error.
+_DASH = r"[-\u2010-\u2015\u2212\u2e3a\u2e3b]{1,2}"  # any dash, "——" as typed on Chinese keyboards
+_GAP = rf"\s*(?:{_DASH}\s*)?"  # between the parts of one number: "0731-", "0731 - ", "0731 ", "0731"
+_INTERNATIONAL = rf"(?:\+\s*|00)86{_GAP}"  # +86-731-12345678: the area code then drops its 0
+_AREA = rf"(?:\(\s*0\d{{2,3}}\s*\)|0\d{{2,3}}|{_INTERNATIONAL}(?:\(\s*0?\d{{2,3}}\s*\)|0?\d{{2,3}}))"
+_ONE_PHONE = (
+    r"(?:"
+    rf"{_AREA}{_GAP}\d{{3,4}}{_GAP}\d{{4}}"  # landline: 0731-12345678, (0731) 12345678, +86-731-…
+    rf"|[2-9]\d{{2,3}}{_GAP}\d{{4}}"  # local 7–8 digits: 87654321 (local numbers never start with 0 or 1)
+    rf"|(?:{_INTERNATIONAL}|86{_GAP})?1[3-9]\d(?:{_GAP}\d{{4}}){{2}}"  # mobile: 13800138000, 138-0013-8000
+    r"|1\d{4}|9[56]\d{3,6}"  # service numbers: 12345, 12333, 95598, 95105888, 96xxx
+    rf"|[48]00(?:{_GAP}\d){{7}}"  # 400-820-8820, 800 numbers
+    r"|11[09]|12[02]"  # emergency numbers a unit may list (110, 119, 120, 122)
+    r")"
+)
+# An extension or menu digits, possibly several: 转801、802, -801, 分机 8001, 12345转3.
+_EXTENSION = rf"(?:\s*(?:转|分机号?|ext\.?|x|{_DASH})\s*\d{{1,6}}(?:\s*[、,/]\s*\d{{1,6}})*)?"
+_NOTE = r"(?:\s*\([^()]{1,20}\))?"  # 12345(24小时)
+_SEPARATOR = r"(?:\s*(?:[、/;,]|或者?|和|及)\s*|\s+)"
+_FIRST_NUMBER = re.compile(rf"{_ONE_PHONE}{_EXTENSION}{_NOTE}", re.IGNORECASE)
+# After the first number, 7–8 digits alone are the same landline's other number ("0731-12345678、
+# 87654321", "…/12345679"): the area code is left out, as on the districts' own pages.
+_NEXT_NUMBER = re.compile(rf"{_SEPARATOR}(?:{_ONE_PHONE}|\d{{7,8}}){_EXTENSION}{_NOTE}", re.IGNORECASE)
+PHONE_HINT = (
+    "能识别的写法：座机 0000-1234567（区号可加括号，本地号码可不带区号），分机写成 0000-1234567转801；"
+    "手机 11 位；12345、95598 这样的服务号码；400/800 号码；多个号码用“、”“/”或空格隔开"
+)
+# Longer text is not a phone field gone slightly wrong; the limits also bound the matching work.
+_LONGEST_PHONE_TEXT = 200
+_LONGEST_NUMBER = 60  # one number with its separator, extensions and note
+
+
+def is_phone_shaped(text: str) -> bool:
+    """Whether `text` reads as one or more phone numbers (see `_ONE_PHONE`), however it is typed:
+    full-width, with any dash, in brackets."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if len(normal) > _LONGEST_PHONE_TEXT:
+        return False
+    # Number by number, keeping every place where one can end. One regex for the whole list would
+    # try every way of splitting a long text that fails (exponential time); this is at most quadratic.
+    ends = set(_number_ends(_FIRST_NUMBER, normal, 0))
+    done: set[int] = set()
+    while pending := ends - done:
+        start = min(pending)
+        done.add(start)
+        ends.update(_number_ends(_NEXT_NUMBER, normal, start))
+    return len(normal) in ends
+
+
+def _number_ends(pattern: re.Pattern[str], text: str, start: int) -> list[int]:
+    """Every position where a match of `pattern` starting at `start` can end."""
+    last = min(len(text), start + _LONGEST_NUMBER)
+    return [end for end in range(start + 1, last + 1) if pattern.fullmatch(text, start, end)]
+
+
+def phone_problem(value: Any, typed: str | None, what: str, key: str) -> tuple[str, str] | None:
+    """(message, severity) for what is wrong with a phone field, or None. `value` is what YAML made
+    of it, `typed` the text the admin wrote when known. Only a phone citizens would get wrong is an
+    error: YAML read an unquoted 02154321 as octal 579793, or it is a list, or it has no digit."""
+    if value is not None and not isinstance(value, str):
+        if typed is None or isinstance(value, (list, dict)):  # no single typed text to compare
+            return f"{what}的电话应是一个加引号的号码，如 {key}: \"0000-1234567\"；多个号码写在同一对引号里，用“、”隔开", "error"
+        check = "" if is_phone_shaped(typed) else f"；另外“{typed}”不像电话号码。{PHONE_HINT}"
+        if str(value) != typed:
+            return (f"{what}的电话 {typed} 没有加引号，YAML 把它读成了 {value}：请加上引号，写成 {key}: \"{typed}\"{check}",
+                    "error")
+        # Read back unchanged (12345, 13812345678): citizens see what was typed; the quotes are
+        # still advised, as the next number typed there may be one YAML misreads.
+        return (f"{what}的电话 {typed} 没有加引号，YAML 会把它当成数字，这次读到的号码没有变：建议加上引号，"
+                f"写成 {key}: \"{typed}\"，以免改号码时被读错{check}", "warning")
+    phone = "" if value is None else value.strip()
+    if not phone:
+        return f"{what}缺少电话（phone）", "error"
+    if not any(character.isdigit() for character in phone):
+        return f"{what}的电话“{phone}”不含数字", "error"
+    if not is_phone_shaped(phone):
+        return f"{what}的电话“{phone}”不像电话号码，请核对（仍照原样发布）。{PHONE_HINT}", "warning"
+    return None
+
+
+def closest_key(key: object, known: Iterable[str]) -> str | None:
+    """The known field an unknown `key` is most likely a slip for ("alias" -> "aliases"), if any."""
+    known = tuple(known)
+    lowered = str(key).lower()
+    if lowered in known:
+        return lowered
+    return next(iter(difflib.get_close_matches(lowered, known, n=1, cutoff=0.75)), None)
+
+
+def unknown_key_message(key: object, known: Iterable[str], what: str = "") -> str:
+    """The warning for a field the parser does not read. A near miss of a known field is named as
+    such: its content is silently lost, which "不影响使用" would hide."""
+    guess = closest_key(key, known)
+    if guess is not None:
+        return f"{what}未知字段 {key}，是不是 {guess}？这一项现在不起作用"
+    return f"{what}未知字段 {key}（不影响使用）"
+
+
+# Plain-Chinese explanations of the YAML errors admins make, keyed by the start of libyaml's (or
+# PyYAML's) problem text. The original text is kept after them for whoever searches it.
+_YAML_EXPLANATIONS: tuple[tuple[str, str], ...] = (
+    ("did not find expected ',' or ']'", "方括号列表 [ … ] 没有闭合，或者列表项之间少了英文逗号"),
+    ("expected ',' or ']'", "方括号列表 [ … ] 没有闭合，或者列表项之间少了英文逗号"),  # PyYAML's wording
+    ("did not find expected ',' or '}'", "花括号 { … } 没有闭合，或者其中各项之间少了英文逗号"),
+    ("expected ',' or '}'", "花括号 { … } 没有闭合，或者其中各项之间少了英文逗号"),
+    ("mapping values are not allowed", "这一行多了一个冒号“: ”，或者缩进多了：值里有冒号时请给整个值加引号"),
+    ("found unexpected end of stream", "引号没有闭合：引号要成对"),
+    ("could not find expected ':'", "这一行缺少冒号：应写成“字段: 值”（英文冒号，后面加空格）"),
+    ("did not find expected '-' indicator", "列表项缩进不一致：同一列表的各项（- 开头）要对齐，同一项的字段也要对齐"),
+    ("did not find expected key", "缩进不对，或者引号后面还有文字：整个值都要放在引号里"),
+    ("expected <block end>", "缩进不对：同一层的字段要左对齐"),
+    ("found undefined alias", "值以 * 开头会被当成引用：请给整个值加引号"),
+    ("did not find expected alphabetic or numeric character", "值以 * 或 & 开头会被当成引用：请给整个值加引号"),
+    ("second occurrence", "值以 & 开头会被当成锚点：请给整个值加引号"),
+    ("found unhashable key", "字段名不能是列表或花括号：请检查这一行的写法"),
+)
+# Contexts whose mark is where the admin's mistake starts (an unclosed bracket or quote, a line
+# without its colon); for the others the problem mark is nearer, the context being a whole block.
+_CONTEXT_FIRST = ("while scanning a quoted scalar", "while scanning a simple key", "while parsing a flow")
+
+
+# A double quote that opens a value ("title: "…", "- "…"), and an escape inside a quoted one.
+_OPENING_QUOTE = re.compile(r'(?::|(?:^|\s)-)\s+"')
+_ESCAPE = re.compile(r"\\.")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _swallowing_quote_line(text: str, mark_line: int, context: str, problem: str) -> int | None:
+    """The line of an unclosed " that YAML reports elsewhere, or None. Such a quote swallows the
+    lines after it up to the next " (often a phone's), and YAML notices only there. A quote never
+    closed is not one: YAML's own mark is then on it. A line is blamed only if its quote opens a
+    value and is left open, and closing it there moves the error past `mark_line`: a quote inside a
+    plain value (直径3"), an escaped one or one in a comment is not blamed for a later mistake."""
+    if context.startswith("while scanning a quoted scalar") or problem.startswith("found unexpected end of stream"):
+        return None
+    lines = text.splitlines()
+    for number in range(min(mark_line, len(lines))):
+        unescaped = _ESCAPE.sub("", lines[number])
+        if not (_OPENING_QUOTE.search(unescaped) and unescaped.count('"') % 2):
+            continue
+        repaired = "\n".join([*lines[:number], lines[number] + '"', *lines[number + 1 :]])
+        try:
+            yaml.compose(repaired, Loader=_YAML_LOADER)
+        except yaml.YAMLError as error:
+            after = getattr(error, "problem_mark", None)
+            if after is None or after.line <= mark_line:
+                continue
+        return number
+    return None
+
+
+def describe_yaml_error(error: yaml.YAMLError, text: str, first_line: int) -> tuple[int, str]:
+    """(file line, Chinese message) for a YAML error in `text`, whose first line is file line
+    `first_line`. The line is that of the mistake as best the error's marks tell."""
+    problem = str(getattr(error, "problem", None) or str(error).splitlines()[0])
+    context = str(getattr(error, "context", None) or "")
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    mark = context_mark if context_mark is not None and context.startswith(_CONTEXT_FIRST) else problem_mark
+    if mark is None:
+        return first_line, f"YAML 语法错误：请检查缩进、冒号、引号和括号（{problem}）"
+    lines = text.splitlines()
+    line = mark.line
+    explanation = next((chinese for start, chinese in _YAML_EXPLANATIONS if problem.startswith(start)), "")
+    unclosed = _swallowing_quote_line(text, line, context, problem)
+    if unclosed is not None:
+        line, explanation = unclosed, "这一行的引号没有闭合：引号要成对"
+    line_text = lines[line] if 0 <= line < len(lines) else ""
+    if problem.startswith("found character") and unclosed is None:
+        character = line_text[mark.column : mark.column + 1]
+        explanation = ("不能用 Tab 缩进，请改用空格" if character == "\t"
+                       else f"值不能以“{character}”开头：请给整个值加引号")
+    if "：" in line_text and ": " not in line_text and problem.startswith("could not find expected ':'") and unclosed is None:
+        explanation = "这一行用了中文冒号“：”：字段名后面要用英文冒号加空格“: ”"
+    explanation = explanation or "请检查这一行和上一行的缩进、冒号、引号和括号"
+    return first_line + line, f"YAML 语法错误：{explanation}（{problem}）"
 
 
 @dataclass(frozen=True)
@@ -80,6 +268,7 @@ class Guide:
     faqs: list[Faq] = field(default_factory=list)
     alias_lines: dict[str, int] = field(default_factory=dict)
     id_line: int = 1
+    title_line: int = 1
 
     def section(self, heading: str) -> Section | None:
         return self.sections.get(heading)

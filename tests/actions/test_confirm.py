@@ -64,6 +64,15 @@ def test_no_offers_the_other_candidates_the_hotline_and_people(services: Service
     assert slots["offered"] == "handoff"  # a 是的 now means 转人工
 
 
+@pytest.mark.parametrize(("text", "intent", "outcome"), [("是", "affirm", "answered"), ("/deny", "deny", "not_found")])
+def test_the_reply_to_a_confirm_is_logged_under_the_confirmed_question(services: Services, records: Records, text: str,
+                                                                       intent: str, outcome: str) -> None:
+    # the admin report reads what became of the confirm from this row (knowledge/report/followups.py)
+    run_action(ActionReplyConfirmation(services), tracker_for(text, intent, PENDING))
+    row = records.rows("questions")[-1]
+    assert (row["question"], row["outcome"]) == (PENDING["pending_question"], outcome)
+
+
 def test_no_with_nothing_else_to_offer_still_gives_people(services: Services, records: Records) -> None:
     pending = {**PENDING, "candidates": ["seal-engraving"]}
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("不是", "deny", pending))

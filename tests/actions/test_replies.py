@@ -171,6 +171,17 @@ def test_a_policy_answer_quotes_the_passage_and_names_the_units() -> None:
     assert answer["confidence"] == 0.7123 and answer["index_version"] == "v2"
 
 
+def test_a_policy_answer_closes_in_words_that_fit_any_policy() -> None:
+    # a notice on dog keeping is no subsidy to claim: who to ask, without "兑现和申报"
+    named = replies.policy_answer(_passage(), confidence=0.7, index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
+    bare = replies.policy_answer(_passage("犬只出户须束犬链。", section=None, units=[], source=""), confidence=0.7,
+                                 index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
+    assert "兑现和申报" not in named.text + bare.text
+    deadline_only = replies.policy_answer(_passage("〔完成时限：2022年6月底〕推行一网通办。", section=None, units=[]), confidence=0.7,
+                                          index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
+    assert "请咨询上述单位" in named.text and "请咨询发文单位" in bare.text and "请咨询发文单位" in deadline_only.text
+
+
 def test_a_passage_without_unit_notes_falls_back_to_the_chunk_units_and_title() -> None:
     hit = _passage("县行政审批服务局推行企业开办0.5个工作日办结。", section=None, units=["县行政审批服务局"], source="")
     text = replies.policy_passage_text(hit)

@@ -103,3 +103,29 @@ def test_an_added_guide_is_answered_or_confirmed_never_refused(assistant: Assist
     assert other.say("家里通煤气多少钱").payload("confirm")
     no = other.click({"title": "不是", "payload": "/deny"})
     assert no.answer is None and "12345" in no.text and no.button("转人工")
+
+
+def test_a_guide_the_admin_removes_is_said_to_be_gone_not_answered_with_another(assistant: Assistant) -> None:
+    """The admin deletes the added guide and rebuilds: the build names it, and a citizen who names it (or follows
+    up on it in a conversation begun before) hears it is no longer offered, with the hotline, not another guide."""
+    path = assistant.settings.guides_dir / "animal-clinic-license.md"
+    if not path.exists():
+        write_guide(assistant.settings.guides_dir, "animal-clinic-license", text=NEW_GUIDE)
+        assert run_cli(assistant.settings, "build").returncode == 0
+    chat = assistant.chat("removed")
+    deadline = time.monotonic() + 15
+    while chat.say("动物诊疗许可证要什么材料").guide_id != "animal-clinic-license":
+        assert time.monotonic() < deadline, "the action server did not switch to the new index"
+        time.sleep(0.5)
+    path.unlink()
+    built = run_cli(assistant.settings, "build")
+    assert built.returncode == 0 and "动物诊疗许可证核发" in built.stdout, built.stdout + built.stderr
+    deadline = time.monotonic() + 15
+    while True:
+        turn = assistant.chat("removed-new").say("动物诊疗许可证要什么材料")
+        if "已不在" in turn.text or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert "【动物诊疗许可证核发】已不在" in turn.text and "12345" in turn.text and turn.answer is None, turn
+    follow = chat.say("那要多久？")  # the conversation begun while it was published
+    assert "【动物诊疗许可证核发】已不在" in follow.text and follow.answer is None, follow

@@ -64,6 +64,29 @@ def guide_text(guide_id: str = "test-item", title: str = "测试事项登记", a
     return VALID_GUIDE.format(id=guide_id, title=title, alias=alias)
 
 
+# Line numbers in VALID_GUIDE (guide_text()), for assertions on the line a problem is reported on.
+GUIDE_ID_LINE = 2
+GUIDE_CONTACTS_LINE = 7
+GUIDE_PHONE_LINE = 9  # the first contact's phone: phone problems are reported on it
+GUIDE_UPDATED_LINE = 12
+GUIDE_QUESTIONS_LINE = 14
+GUIDE_FIRST_BODY_LINE = 19  # "## 申请材料", right after the closing ---
+
+
+def parse_with_problems(path: Path) -> tuple[Any, list[Any]]:
+    """parse_guide as validate reports it (the file's own name in every problem)."""
+    from knowledge.sources.guides import parse_guide
+
+    return parse_guide(path, display_path=path.name)
+
+
+def only_error(problems: list[Any]) -> Any:
+    """The one error among `problems` (warnings aside); fails listing them all otherwise."""
+    found = [problem for problem in problems if problem.is_error]
+    assert len(found) == 1, [str(problem) for problem in problems]
+    return found[0]
+
+
 def write_guide(folder: Path, guide_id: str = "test-item", text: str | None = None, **fields: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{guide_id}.md"

@@ -85,3 +85,15 @@ def test_the_cli_lists_what_got_worse_and_what_to_do(kb_copy: Settings, embedder
     assert done.returncode == 1
     assert "变差的问题" in done.stdout and "build --accept" in done.stdout
     assert "原来发布的索引保持不变" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_refused_build_names_the_guide_now_first_and_the_guides_it_changed(kb_copy: Settings, embedder: Embedder) -> None:
+    build_index(kb_copy, embedder=embedder)
+    for guide_id in BROKEN:
+        _gut(kb_copy, guide_id)
+    (kb_copy.guides_dir / "seal-engraving.md").unlink()
+    done = run_cli(kb_copy, "build")
+    assert done.returncode == 1
+    assert re.search(r"· .+（应为 用水报装（water-connection），(现在排第一的是 .+（[a-z-]+）|它仍排第一，但把握不够)", done.stdout), done.stdout
+    assert "现在排第一的是 " in done.stdout
+    assert "删除指南 1 个：公章刻制备案（seal-engraving）" in done.stdout and "新增指南" not in done.stdout

@@ -1,11 +1,19 @@
 """The gate's regression rule on its own: a drop counts when it is larger than allowed and at least two
-questions got worse (one question crossing a line is noise, whatever the knowledge base)."""
+questions got worse (one question crossing a line is noise, whatever the knowledge base); and what the gate
+records of a comparison, on stand-in retrievers (no model)."""
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from pathlib import Path
+from types import SimpleNamespace
 
-from knowledge.index.gate import MIN_WORSE_QUESTIONS, is_regression, offtopic_regression
+import pytest
+import yaml
+
+from knowledge.index.gate import MIN_WORSE_QUESTIONS, check, is_regression, offtopic_regression
+from knowledge.retrieval.retriever import ANSWER, NONE
+from knowledge.settings import load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -35,3 +43,42 @@ def test_a_regression_is_larger_than_allowed_and_more_than_one_question(was: flo
 ])
 def test_off_topic_answers_regress_only_past_the_first_builds_cap(was: float, now: float, expected: bool) -> None:
     assert offtopic_regression(was, now, 64, 0.02, 0.05) is expected
+
+
+class _Retriever:
+    """A retriever as the gate uses it: its guides, and for each question the guide it ranks first and
+    whether it answers (no model)."""
+
+    def __init__(self, guides: dict[str, str], first: dict[str, str | None], unsure: frozenset[str] = frozenset()) -> None:
+        self.data = SimpleNamespace(guides={g: {"id": g, "title": t} for g, t in guides.items()}, chunks=[])
+        self.first, self.unsure = first, unsure
+
+    def run_batch(self, questions: list[str], aspects: list[str | None] | None = None) -> list[SimpleNamespace]:
+        results = []
+        for question in questions:
+            guide = self.first.get(question)
+            decision = NONE if guide is None or question in self.unsure else ANSWER
+            results.append(SimpleNamespace(decision=decision, guide_id=guide if decision == ANSWER else None,
+                                           candidates=[SimpleNamespace(guide_id=guide)] if guide else []))
+        return results
+
+
+def test_the_gate_names_the_guide_now_first_and_the_guides_added_and_removed(tmp_path: Path) -> None:
+    questions = {f"办公司{n}": "company-setup" for n in range(20)} | {f"装水{n}": "water-connection" for n in range(20)}
+    questions["用气"] = "gas-connection"  # its guide is removed: not compared
+    (tmp_path / "questions.yml").write_text(yaml.safe_dump({"in_scope": [{"q": q, "guide": g} for q, g in questions.items()],
+                                                            "off_topic": ["今天天气怎么样"]}, allow_unicode=True), encoding="utf-8")
+    settings = dataclasses.replace(load_settings(), eval_questions=tmp_path / "questions.yml")
+    old = _Retriever({"company-setup": "企业开办", "water-connection": "用水报装", "gas-connection": "用气报装"}, questions)
+    now = dict(questions, 办公司0="proxy-service", 装水0=None)
+    new = _Retriever({"company-setup": "企业开办", "water-connection": "用水报装", "proxy-service": "帮办代办服务"}, now,
+                     unsure=frozenset({"装水1"}))
+    findings = check(new, old, settings)  # type: ignore[arg-type]
+    assert findings.metrics["common_questions"] == 40
+    by_question = {item["q"]: item for item in findings.worse}
+    assert set(by_question) == {"办公司0", "装水0", "装水1"}
+    assert by_question["办公司0"] | {"advice": ""} == {"q": "办公司0", "guide": "company-setup", "title": "企业开办", "got": "proxy-service",
+                                                     "got_title": "帮办代办服务", "advice": ""}
+    assert by_question["装水0"]["got"] is None and by_question["装水1"]["got"] == "water-connection"
+    assert findings.change.added == [("proxy-service", "帮办代办服务")] and findings.change.removed == [("gas-connection", "用气报装")]
+    assert "change" not in findings.as_dict()  # the manifest keeps the removals under "removed_guides"

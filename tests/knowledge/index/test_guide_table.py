@@ -155,3 +155,22 @@ def test_the_gate_sees_the_serving_version_as_the_answering_processes_do(kb_copy
     # A damaged file of the version: not loaded this way (the gate then has nothing or IndexData's error)
     (folder / "guides.json").write_bytes((folder / "guides.json").read_bytes().replace("材料".encode(), "资料".encode(), 1))
     assert lazy_index_data(folder, table, Tokenizer(words)) is None
+
+
+def test_an_unchanged_guide_keeps_its_title_line_for_a_duplicate_title_found_later(kb_copy: Settings, embedder: Embedder) -> None:
+    """A new guide repeats the title of an unchanged one, whose file comes later: the unchanged guide (read from the
+    serving version's table, not parsed) is named on its title's line, not on line 1."""
+    from knowledge.index.builder import BuildError
+
+    build_index(kb_copy, embedder=embedder, gate=False)
+    original = (kb_copy.guides_dir / "water-connection.md").read_text(encoding="utf-8")
+    title_line = next(number for number, line in enumerate(original.splitlines(), 1) if line.startswith("title:"))
+    assert title_line > 1
+    (kb_copy.guides_dir / "water-aaa.md").write_text(original.replace("id: water-connection", "id: water-aaa"), encoding="utf-8")
+    try:
+        build_index(kb_copy, embedder=embedder, gate=False)
+    except BuildError as error:
+        said = [f"{p.path}:{p.line}: {p.message}" for p in error.problems or []]
+    else:
+        raise AssertionError("a duplicate title must stop the build")
+    assert any(f"water-connection.md:{title_line}: 标题" in line for line in said), said

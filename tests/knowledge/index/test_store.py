@@ -134,6 +134,30 @@ def test_publish_refuses_a_missing_or_incomplete_version(store: IndexStore, vers
     assert store.current_version() == "v1" and len(store.history()) == 1
 
 
+def test_damaged_history_lines_are_skipped_and_counted(store: IndexStore) -> None:
+    # One bad line made history() raise: `list`, `rollback` and a build's prune ended with a traceback.
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    path = store.root / "history.jsonl"
+    first, second, third = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(first + b'{"time": "2026-12-05T10:0\n' + second + b"\xff\xfe\n\n" + third + b'"publish"\n')
+    entries, damaged = store.read_history()
+    assert [e["version"] for e in entries] == ["v1", "v2", "v3"] and damaged == 3
+    assert store.history() == entries
+    assert store.rollback() == "v2" and store.prune() == []
+
+
+def test_a_publish_after_a_line_cut_short_starts_a_new_line(store: IndexStore) -> None:
+    make_version(store, "v1")
+    make_version(store, "v2")
+    store.publish("v1")
+    with open(store.root / "history.jsonl", "a", encoding="utf-8") as handle:
+        handle.write('{"time": "2026-12-05T10:00:00", "act')  # a crash mid-write
+    store.publish("v2")
+    assert [e["version"] for e in store.history()] == ["v1", "v2"] and store.read_history()[1] == 1
+
+
 # --- verification -----------------------------------------------------------------------------
 
 def test_verify_accepts_an_intact_version(store: IndexStore) -> None:
@@ -212,13 +236,81 @@ def test_rollback_returns_to_the_version_published_before(store: IndexStore) -> 
     assert (entry["action"], entry["version"], entry["previous"]) == ("rollback", "v2", "v3")
 
 
-def test_a_second_rollback_undoes_the_first(store: IndexStore) -> None:
-    for name in ("v1", "v2"):
+def test_each_rollback_goes_one_version_further_back(store: IndexStore) -> None:
+    # It used to follow the history entry's "previous": the second rollback went forward again (v3 → v2 → v3).
+    for name in ("v1", "v2", "v3"):
         make_version(store, name)
         store.publish(name)
+    assert store.rollback() == "v2"
     assert store.rollback() == "v1"
-    assert store.rollback() == "v2"  # the version published before v1's rollback
-    assert [e["action"] for e in store.history()] == ["publish", "publish", "rollback", "rollback"]
+    with pytest.raises(IndexStoreError, match=r"没有可以回滚到的上一个版本：当前版本 v1 之前.*只保留最近 5 个版本.*rollback 加版本名"):
+        store.rollback()
+    assert store.current_version() == "v1"
+    assert [e["action"] for e in store.history()] == ["publish", "publish", "publish", "rollback", "rollback"]
+
+
+def test_a_rollback_after_a_new_build_skips_the_version_rolled_back_from(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    store.rollback()  # v3 was bad
+    make_version(store, "v4")
+    store.publish("v4")
+    assert store.rollback_target() == "v2" and store.rollback() == "v2"
+
+
+def test_rolling_forward_again_undoes_a_rollback(store: IndexStore) -> None:
+    # Any rollback's "previous" used to count as rolled back from: after v3 → v2 → v3, v2 too, so a rollback skipped it.
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    store.rollback()  # v3 → v2
+    store.rollback("v3")  # undone: v3 was fine after all, v2 was left for a newer version
+    assert store.rolled_back_from() == set()
+    assert store.rollback_target() == "v2" and store.rollback() == "v2"
+
+
+def test_a_build_after_undoing_a_rollback_goes_back_to_the_version_it_replaced(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    store.rollback()  # v3 → v2
+    store.rollback("v3")
+    make_version(store, "v4")
+    store.publish("v4")
+    assert store.rollback_target() == "v3"
+
+
+def test_a_version_rolled_back_to_again_is_no_longer_skipped(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    store.rollback()  # v3 → v2
+    store.rollback()  # v2 → v1
+    assert store.rolled_back_from() == {"v3", "v2"}
+    store.rollback("v2")  # forward to v2: it counts again, and v1 (left going forward) is not marked
+    assert store.rolled_back_from() == {"v3"}
+    make_version(store, "v4")
+    store.publish("v4")
+    assert store.rollback_target() == "v2"  # past v3, still rolled back from
+    assert store.rollback() == "v2" and store.rollback() == "v1"
+
+
+
+def test_rollback_skips_versions_no_longer_on_disk(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    (store.versions / "v2").rename(store.versions / ".deleted-v2")
+    assert store.rollback() == "v1"
+
+
+def test_rollback_without_history_goes_to_the_version_built_before(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    (store.root / "history.jsonl").unlink()  # an older store, or a lost history
+    assert store.rollback() == "v2" and store.rollback() == "v1"
 
 
 def test_rollback_to_a_named_version(store: IndexStore) -> None:
@@ -269,6 +361,19 @@ def test_prune_keeps_the_newest_and_never_the_current_or_previous(store: IndexSt
     assert store.list_versions() == [names[0], names[1], *names[3:]]
     assert not leftover.exists()
     assert store.verify() == names[0]
+
+
+def test_prune_keeps_the_version_the_next_rollback_goes_to(store: IndexStore) -> None:
+    names = [f"2026010{n}-000000-00000{n}" for n in range(1, 9)]
+    for name in names[:3]:
+        make_version(store, name)
+        store.publish(name)
+    store.rollback()  # 3 → 2: the previous one is 3 (rolled back from), the next rollback goes to 1
+    for name in names[3:]:
+        make_version(store, name)
+    store.prune(keep=5)
+    assert names[0] in store.list_versions()  # not only the current and the previous one are kept
+    assert store.rollback() == names[0]
 
 
 def test_prune_with_few_versions_removes_nothing(store: IndexStore) -> None:

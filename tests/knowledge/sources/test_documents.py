@@ -348,3 +348,20 @@ def test_document_with_bad_front_matter_reports_its_line(tmp_path: Path) -> None
     document, problems = parse_document(path)
     assert document is None
     assert [(problem.line, "YAML 语法错误" in problem.message) for problem in problems] == [(3, True)]
+
+
+def test_document_front_matter_error_is_explained_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "notice.txt"
+    path.write_text("---\ntitle: 通知\nsource: 区: 政务中心\n---\n全面推行帮办代办服务，为企业提供免费的全程代办服务。\n", encoding="utf-8")
+    _document, problems = parse_document(path)
+    assert [problem.line for problem in problems] == [3]
+    assert problems[0].message.startswith("YAML 语法错误：这一行多了一个冒号")
+
+
+def test_misspelt_document_key_is_named_on_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "notice.md"
+    path.write_text("---\nsource: 示例区政务服务中心\ntitel: 帮办代办通知\n---\n全面推行帮办代办服务，为企业提供免费的全程代办服务。\n",
+                    encoding="utf-8")
+    document, problems = parse_document(path, display_path="documents/notice.md")
+    assert [str(problem) for problem in problems] == ["documents/notice.md:3: 警告：未知字段 titel，是不是 title？这一项现在不起作用"]
+    assert document is not None and document.title == "notice"

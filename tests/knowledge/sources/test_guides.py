@@ -8,28 +8,31 @@ import pytest
 
 from knowledge.sources.aspects import REQUIRED_SECTIONS
 from knowledge.sources.guides import DEFAULT_COMPLAINT_PHONE, Problem, parse_guide
-from tests.support import GUIDES, guide_text, write_guide
+from tests.support import (
+    GUIDE_CONTACTS_LINE,
+    GUIDE_FIRST_BODY_LINE,
+    GUIDE_ID_LINE,
+    GUIDE_PHONE_LINE,
+    GUIDE_QUESTIONS_LINE,
+    GUIDE_UPDATED_LINE,
+    GUIDES,
+    guide_text,
+    only_error,
+    parse_with_problems,
+    write_guide,
+)
 
-# Line numbers in support.VALID_GUIDE (guide_text()), used by the assertions below.
-ID_LINE = 2
-CONTACTS_LINE = 7
-UPDATED_LINE = 12
-QUESTIONS_LINE = 14
-FIRST_BODY_LINE = 19  # "## 申请材料", right after the closing ---
-
-
-def parse(path: Path) -> tuple[object, list[Problem]]:
-    return parse_guide(path, display_path=path.name)
+ID_LINE = GUIDE_ID_LINE
+CONTACTS_LINE = GUIDE_CONTACTS_LINE
+PHONE_LINE = GUIDE_PHONE_LINE
+UPDATED_LINE = GUIDE_UPDATED_LINE
+QUESTIONS_LINE = GUIDE_QUESTIONS_LINE
+FIRST_BODY_LINE = GUIDE_FIRST_BODY_LINE
+parse = parse_with_problems
 
 
 def errors(problems: list[Problem]) -> list[Problem]:
     return [problem for problem in problems if problem.is_error]
-
-
-def only_error(problems: list[Problem]) -> Problem:
-    found = errors(problems)
-    assert len(found) == 1, [str(problem) for problem in problems]
-    return found[0]
 
 
 def without_key(text: str, key: str) -> str:
@@ -273,7 +276,7 @@ def test_invalid_unquoted_date_is_reported_not_raised(tmp_path: Path, value: str
 def test_phone_without_digits(tmp_path: Path) -> None:
     text = guide_text().replace('phone: "0000-7654321"', "phone: 请拨打窗口电话")
     problem = only_error(parse(write_guide(tmp_path, text=text))[1])
-    assert str(problem) == f"test-item.md:{CONTACTS_LINE}: contacts 第 1 项的电话“请拨打窗口电话”不含数字"
+    assert str(problem) == f"test-item.md:{PHONE_LINE}: contacts 第 1 项的电话“请拨打窗口电话”不含数字"
 
 
 def test_contact_without_phone(tmp_path: Path) -> None:
@@ -381,3 +384,4 @@ def test_display_path_defaults_to_the_real_path(tmp_path: Path) -> None:
     path = write_guide(tmp_path, text=without_key(guide_text(), "title"))
     _guide, problems = parse_guide(path)
     assert str(problems[0]) == f"{path}:1: 缺少必填字段 title"
+

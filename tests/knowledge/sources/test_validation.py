@@ -208,3 +208,77 @@ def test_bundled_anchors_do_not_lean_on_contact_words(bundled_result: Validation
     # an anchor built on 电话 / 号码 / 营业厅 pulled such questions off-topic on the development sets.
     anchors = [text for texts in bundled_result.out_of_scope.values() for text in texts]
     assert not [text for text in anchors if any(word in text for word in ("电话", "号码", "营业厅", "窗口"))]
+
+
+# --- which file is blamed for a clash --------------------------------------------------------------
+
+
+def test_duplicate_id_blames_the_copy_not_the_untouched_original(tmp_path: Path) -> None:
+    # dog-registration-2.md sorts before dog-registration.md: the copy is read first.
+    settings = tmp_settings(tmp_path)
+    original = write_guide(settings.guides_dir, "dog-registration", title="养犬登记", alias="办狗证")
+    copy = write_guide(settings.guides_dir, "dog-registration-2", text=original.read_text(encoding="utf-8"))
+    result = validate_knowledge_base(settings)
+    assert {problem.path for problem in result.errors} == {str(copy)}
+    duplicate = [str(problem) for problem in result.errors if "重复" in problem.message]
+    assert duplicate == [f"{copy}:2: id“dog-registration”重复，已被 {original} 使用"]
+
+
+def test_duplicate_title_is_reported_as_a_title_on_the_copys_title_line(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    original = write_guide(settings.guides_dir, "dog-registration", title="养犬登记", alias="办狗证")
+    copy = write_guide(settings.guides_dir, "dog-registration-2", title="养犬登记", alias="狗证补办")
+    result = validate_knowledge_base(settings)
+    assert [str(problem) for problem in result.errors] == [
+        f"{copy}:3: 标题“养犬登记”已被 {original}（dog-registration）用作标题，同一名称不能指向两个事项：请改用能区分的标题",
+    ]
+
+
+def test_title_equal_to_an_earlier_guides_alias_says_title(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    first = write_guide(settings.guides_dir, "a-item", title="甲事项", alias="乙事项")
+    second = write_guide(settings.guides_dir, "b-item", title="乙事项", alias="乙")
+    problem = validate_knowledge_base(settings).errors[0]
+    assert (problem.path, problem.line) == (str(second), 3)
+    assert problem.message.startswith(f"标题“乙事项”已被 {first}（a-item）用作别名")
+
+
+# --- files validation does not read, and a missing folder ------------------------------------------
+
+
+def test_files_that_are_not_read_are_named_in_warnings(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    write_guide(settings.guides_dir / "old", "old-item")
+    (settings.guides_dir / "X.MD").write_text(guide_text("X"), encoding="utf-8")
+    (settings.guides_dir / "x.txt").write_text("说明", encoding="utf-8")
+    (settings.guides_dir / ".gitkeep").write_text("", encoding="utf-8")  # an editor's or git's: not the admin's
+    for name in ("notice.pdf", "old.doc", "sheet.xlsx"):
+        (settings.documents_dir / name).write_bytes(b"\0")
+    result = validate_knowledge_base(settings)
+    assert result.ok and [guide.id for guide in result.guides] == ["test-item"]  # warnings do not break a build
+    found = {Path(problem.path).relative_to(tmp_path).as_posix(): problem.message for problem in result.warnings}
+    assert sorted(found) == ["documents/notice.pdf", "documents/old.doc", "documents/sheet.xlsx",
+                             "guides/X.MD", "guides/old/old-item.md", "guides/x.txt"]
+    assert "子文件夹里的文件不会读取，也不会发布" in found["guides/old/old-item.md"]
+    assert "请改名为 X.md" in found["guides/X.MD"]
+    assert found["guides/x.txt"].startswith("只读取 guides/ 下的 .md 文件，这个文件没有发布")
+    assert "不支持 PDF" in found["documents/notice.pdf"] and "另存为” .docx" in found["documents/old.doc"]
+    assert "不支持 .xlsx 文件" in found["documents/sheet.xlsx"]
+    assert all(problem.line == 1 for problem in result.warnings)
+
+
+def test_missing_guides_folder_is_named_as_missing(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)  # guides/ is never created
+    result = validate_knowledge_base(settings)
+    assert [str(problem) for problem in result.errors] == [
+        f"{settings.guides_dir}:1: 办事指南文件夹不存在：请检查 settings.yml 的 guides_dir 或环境变量 GOVQA_GUIDES_DIR",
+    ]
+
+
+def test_out_of_scope_yaml_error_is_explained_on_its_line(tmp_path: Path) -> None:
+    settings = tmp_settings(tmp_path)
+    write_guide(settings.guides_dir, "test-item")
+    settings.out_of_scope_file.write_text("topics:\n  天气: [明天下雨吗, 气温多少\n  出行: [坐车]\n", encoding="utf-8")
+    problem = validate_knowledge_base(settings).errors[0]
+    assert problem.line == 2 and "方括号列表" in problem.message

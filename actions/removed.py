@@ -1,0 +1,39 @@
+"""A guide an admin removed, asked about: say so, never answer with the nearest guide left.
+
+An admin deletes a guide (the procedure was abolished or handed over) and rebuilds while citizens talk to
+the assistant. A citizen who names it ("用气报装要什么材料"), picks it from a list offered before the rebuild
+("1"), or follows up on it ("那要多久？" while it was the conversation's matter) would otherwise get the
+guide closest to its words (用电报装) as if it were the answer. The index remembers removed guides
+(knowledge/retrieval/removed.py); this module decides when a message is about one.
+
+Usage::
+
+    entry = removed_matter(retriever, text, picked=None, current=tracker.get_slot(SLOT_GUIDE))
+    if entry is not None:
+        reply = replies.removed_guide(entry["id"], entry["title"], hotline)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from actions.dialogue import names_an_item
+from knowledge.retrieval.removed import RemovedGuides
+from knowledge.retrieval.retriever import Retriever
+
+
+def removed_matter(retriever: Retriever, text: str, *, picked: str | None, current: str | None) -> dict[str, Any] | None:
+    """The removed guide this message is about: the one it picks from an earlier offer, the one it names (no
+    guide still published named as long), or the conversation's matter when the message names no other item
+    ("那要多久？"). None when the message is about something the index has."""
+    removed = RemovedGuides.of(retriever.data)
+    if not len(removed):
+        return None
+    if picked is not None:
+        return removed.get(picked) if retriever.guide(picked) is None else None
+    named = removed.named(text, retriever.data.names)
+    if named is not None:
+        return named
+    if current and retriever.guide(current) is None and not names_an_item(text):
+        return removed.get(current)
+    return None

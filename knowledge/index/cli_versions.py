@@ -1,0 +1,118 @@
+"""`list` and `list --history` of index_builder.py: the versions kept, which one serves, which one the next
+`rollback` goes to, which were published despite the gate (--accept, with the admin's reason) and which
+were rolled back to or from (history.jsonl), and how many versions are kept at all (store.KEEP_VERSIONS):
+an admin who cannot see that learns it only when the version to roll back to is gone.
+
+Standard library only at import, like cli_status.py: index_builder.py imports it before it re-runs itself
+in the app environment.
+
+Usage::
+
+    for line in version_lines(store, eval_guides(settings.eval_questions)): print(line)
+    for line in history_lines(store): print(line)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+from knowledge.index.cli_status import eval_scope
+from knowledge.index.labels import label
+
+if TYPE_CHECKING:
+    from knowledge.index.store import IndexStore
+
+SHOWN_HISTORY = 50  # history entries `list --history` shows (the newest); history.jsonl keeps them all
+
+
+def kept_versions() -> str:
+    """How many versions are kept: said by `list`, the rollback help and a refused rollback."""
+    from knowledge.index.store import KEEP_VERSIONS
+
+    return f"构建后只保留最近 {KEEP_VERSIONS} 个版本（当前的、上一个和下一次回滚要回到的版本也保留），更早的自动删除、不能再回滚到"
+
+
+def pad(value: Any, width: int) -> str:
+    """`value` padded to `width` terminal columns (Chinese characters take two); negative: right-aligned."""
+    text = str(value)
+    fill = " " * max(0, abs(width) - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text))
+    return fill + text if width < 0 else text + fill
+
+
+def _when(entry: dict[str, Any]) -> str:
+    return str(entry.get("time", "")).replace("T", " ")
+
+
+def version_notes(history: list[dict[str, Any]], rolled_from: set[str]) -> dict[str, list[str]]:
+    """{version: notes} from history.jsonl: published with --accept (why), rolled back to, rolled back from
+    (the latest time of each). "Rolled back from" only for `rolled_from` (store.rolled_back_from): the versions a
+    `rollback` skips; a version left by going forward, or rolled back to since, is not one."""
+    notes: dict[str, dict[str, str]] = {}
+    for entry in history:
+        version, previous = entry.get("version"), entry.get("previous")
+        if entry.get("action") == "publish" and entry.get("accepted"):
+            notes.setdefault(version, {})["accepted"] = f"未过门槛、管理员确认发布：{entry['accepted']}"
+        if entry.get("action") == "rollback":
+            notes.setdefault(version, {})["to"] = f"{_when(entry)} 回滚到此"
+            if previous in rolled_from:
+                notes.setdefault(previous, {})["from"] = f"{_when(entry)} 从此版本回滚离开"
+    return {version: list(kinds.values()) for version, kinds in notes.items()}
+
+
+def version_lines(store: IndexStore, asked: set[str] | None) -> list[str]:
+    """The `list` table: a header, a row per version (oldest first, * the serving one, notes after the
+    Top-1 column) and one closing line. `asked`: the guides the evaluation questions ask about."""
+    current, versions = store.current_version(), store.list_versions()
+    target = store.rollback_target()
+    history, damaged = store.read_history()
+    notes = version_notes(history, store.rolled_back_from(history))
+    columns = [("版本", 22), ("构建时间", 19), ("指南", -4), ("切块", -6), (label("top1") + "（示例评测集）", 20)]
+    lines = ["  " + "  ".join(pad(title, width) for title, width in columns).rstrip()]
+    counts = set()
+    for version in versions:
+        manifest = store.manifest(version)
+        scope = eval_scope(manifest, asked)
+        top1 = "-" if scope is None else scope.cell(manifest["eval"]["metrics"].get("top1", "-"))
+        if scope is not None and scope.applies:
+            counts.add(scope.questions)
+        marks = list(notes.get(version, []))
+        if manifest.get("gate") and manifest["gate"].get("accepted") and not any("确认发布" in n for n in marks):
+            marks.insert(0, f"未过门槛、管理员确认发布：{manifest['gate']['accepted']}")
+        if version == target:
+            marks.append("不带版本的 rollback 回到此版本")
+        cells = [version, str(manifest.get("built_at", "-")).replace("T", " "), manifest["counts"]["guides"],
+                 manifest["counts"]["chunks"], top1]
+        row = "  ".join(pad(cell, width) for cell, (_, width) in zip(cells, columns, strict=True))
+        lines.append((("* " if version == current else "  ") + row + "  " + "；".join(marks)).rstrip())
+    closing = f"共 {len(versions)} 个版本，* 为当前发布的版本（{current or '无'}）；{kept_versions()}"
+    if len(counts) > 1:
+        closing += "；各版本的 Top-1 是在不同数量的评测问题上算的（只问该版本有的指南），题数不同不要直接比较"
+    return [*lines, closing, *history_notice(store, damaged)]
+
+
+def history_notice(store: IndexStore, damaged: int | None = None) -> list[str]:
+    """The line saying history.jsonl has lines that cannot be read (skipped), or none. `damaged`: their count,
+    when the caller has read the history already."""
+    damaged = store.read_history()[1] if damaged is None else damaged
+    return [f"⚠ 发布记录 {store.root / 'history.jsonl'} 有 {damaged} 行已损坏、无法读取，已跳过；"
+            "回滚的目标和版本备注只依据其余的记录"] if damaged else []
+
+
+def history_lines(store: IndexStore) -> list[str]:
+    """`list --history`: every publish and rollback (the newest SHOWN_HISTORY), oldest first."""
+    (history, damaged), kept = store.read_history(), set(store.list_versions())
+    if not history:
+        return ["还没有发布记录（history.jsonl）", *history_notice(store, damaged)]
+    lines = [f"发布和回滚记录（{store.root / 'history.jsonl'}，共 {len(history)} 条，早的在前）：", *history_notice(store, damaged)]
+    if len(history) > SHOWN_HISTORY:
+        lines.append(f"  （更早的 {len(history) - SHOWN_HISTORY} 条略去）")
+    for entry in history[-SHOWN_HISTORY:]:
+        version = str(entry.get("version"))
+        gone = "" if version in kept else "（已删除）"
+        if entry.get("action") == "rollback":
+            what = f"回滚到 {version}{gone}，之前是 {entry.get('previous') or '无'}"
+        else:
+            what = f"发布 {version}{gone}" + (f"，未过门槛、管理员确认发布：{entry['accepted']}" if entry.get("accepted") else "")
+        lines.append(f"  {_when(entry)}  {what}")
+    return lines
