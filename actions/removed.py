@@ -23,17 +23,19 @@ from knowledge.retrieval.retriever import Retriever
 
 
 def removed_matter(retriever: Retriever, text: str, *, picked: str | None, current: str | None) -> dict[str, Any] | None:
-    """The removed guide this message is about: the one it picks from an earlier offer, the one it names (no
-    guide still published named as long), or the conversation's matter when the message names no other item
-    ("那要多久？"). None when the message is about something the index has."""
+    """The removed guide this message is about: the one it picks from an earlier offer, the one it names and nothing
+    else besides how it asks (no guide still published named as long), or the conversation's matter when the message
+    names no other item ("那要多久？"). None when the message is about something the index has."""
     removed = RemovedGuides.of(retriever.data)
     if not len(removed):
         return None
     if picked is not None:
         return removed.get(picked) if retriever.guide(picked) is None else None
-    named = removed.named(text, retriever.data.names)
-    if named is not None:
-        return named
+    found = removed.match(text, retriever.data.names)
+    # Only a message about that matter alone ("用气报装要什么材料", "天然气开户多少钱"): one that names other things too
+    # ("我个人能不能开网吧，还是非得注册公司" after 企业开办 was removed) mentions it on the way to a matter of its own.
+    if found is not None and not names_an_item(text.lower().replace(found[1], "，")):
+        return found[0]
     if current and retriever.guide(current) is None and not names_an_item(text):
         return removed.get(current)
     return None

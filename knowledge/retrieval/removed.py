@@ -63,9 +63,14 @@ class RemovedGuides:
     def named(self, question: str, current_names: Iterable[tuple[str, str]]) -> dict[str, Any] | None:
         """The removed guide the question names (its title, or an alias of MIN_ALIAS_CHARS or more), unless a guide
         still published is named by a name as long or longer."""
+        found = self.match(question, current_names)
+        return found[0] if found else None
+
+    def match(self, question: str, current_names: Iterable[tuple[str, str]]) -> tuple[dict[str, Any], str] | None:
+        """`named`, with the name the question holds (lowercase): the caller reads what else the question says."""
         text = question.lower()
         for name, guide_id in self._names:
             if name in text:
                 longest_current = max((len(n) for n, _ in current_names if n in text), default=0)
-                return self._by_id[guide_id] if len(name) > longest_current else None
+                return (self._by_id[guide_id], name) if len(name) > longest_current else None
         return None
