@@ -97,7 +97,9 @@ class ActionAnswer(Action):
         text, intent = text_of(tracker), intent_of(tracker)
 
         picked = self._picked(tracker, retriever, text)
-        removed = removed_matter(retriever, text, picked=picked, current=tracker.get_slot(SLOT_GUIDE))
+        removed = removed_matter(retriever, text, picked=picked, current=tracker.get_slot(SLOT_GUIDE),
+                                 confirming=(tracker.get_slot(SLOT_CANDIDATES) or [None])[0]
+                                 if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM else None)
         if removed is not None:  # an admin took its guide out: say so, not the nearest guide left
             reply, events = self._ask_back(replies.removed_guide(removed["id"], removed["title"], config.hotline), [], GENERAL,
                                            (tracker.get_slot(SLOT_PENDING_QUESTION) or text) if picked else text,

@@ -37,6 +37,7 @@ from protocol import (
     SLOT_CANDIDATES,
     SLOT_FEEDBACK_ANSWER,
     SLOT_FEEDBACK_COMMENT,
+    SLOT_GUIDE,
     SLOT_OFFERED,
     SLOT_PENDING_ASPECT,
     SLOT_PENDING_QUESTION,
@@ -253,7 +254,7 @@ class ActionReplyConfirmation(Action):
         removed = RemovedGuides.of(retriever.data).get(first) if retriever.guide(first) is None else None
         if affirmed and removed is not None:  # an admin removed it since it was asked about
             return (replies.removed_guide(removed["id"], removed["title"], hotline),
-                    [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF)])
+                    [SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF), SlotSet(SLOT_GUIDE, removed["id"])])
         if affirmed:
             return ActionAnswer(self.services).answer_guide(retriever, retriever.guide(first), aspect, question)
         near = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, others)]

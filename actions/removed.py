@@ -17,25 +17,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions.dialogue import names_an_item
+from actions.dialogue import DESCRIBED_ITEM_CHARS, begins_with_no, begins_with_yes, names_an_item, own_words
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
 
 
-def removed_matter(retriever: Retriever, text: str, *, picked: str | None, current: str | None) -> dict[str, Any] | None:
-    """The removed guide this message is about: the one it picks from an earlier offer, the one it names and nothing
-    else besides how it asks (no guide still published named as long), or the conversation's matter when the message
-    names no other item ("那要多久？"). None when the message is about something the index has."""
+def removed_matter(retriever: Retriever, text: str, *, picked: str | None, current: str | None,
+                   confirming: str | None = None) -> dict[str, Any] | None:
+    """The removed guide this message is about: the one it picks from an earlier offer, the one it names without
+    describing a matter of its own besides (no guide still published named as long), the one a confirm still open
+    asked about when the message says yes or asks on without an item ("是的，收费吗", "要多久"), or the
+    conversation's matter when the message names no other item ("那要多久？"). None when the message is about
+    something the index has."""
     removed = RemovedGuides.of(retriever.data)
     if not len(removed):
         return None
     if picked is not None:
         return removed.get(picked) if retriever.guide(picked) is None else None
     found = removed.match(text, retriever.data.names)
-    # Only a message about that matter alone ("用气报装要什么材料", "天然气开户多少钱"): one that names other things too
-    # ("我个人能不能开网吧，还是非得注册公司" after 企业开办 was removed) mentions it on the way to a matter of its own.
-    if found is not None and not names_an_item(text.lower().replace(found[1], "，")):
+    # The matter itself, maybe with a word on who asks ("居民用气报装收费吗", "用气报装取消了吗"); a message that describes
+    # a matter of its own ("我个人能不能开网吧，还是非得注册公司" after 企业开办 was removed) mentions it on the way.
+    if found is not None and len(own_words(text.lower().replace(found[1], "，"))) < DESCRIBED_ITEM_CHARS:
         return found[0]
+    if (confirming and retriever.guide(confirming) is None and not begins_with_no(text)
+            and (begins_with_yes(text) or not names_an_item(text))):
+        return removed.get(confirming)
     if current and retriever.guide(current) is None and not names_an_item(text):
         return removed.get(current)
     return None
