@@ -192,6 +192,9 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
     from knowledge.index.store import IndexStore, IndexStoreError
 
     store = IndexStore(settings.index_dir)
+    if store.current_version() is None and not store.list_versions():
+        print("回滚失败：还没有发布过任何版本，无法回滚：请先运行 python3 index_builder.py build 发布第一个版本", file=sys.stderr)
+        return EXIT_NO_INDEX
     try:
         with store.lock():
             version = store.rollback(args.version)

@@ -82,6 +82,15 @@ def restarted_text() -> str:
     return "好的，已重新开始对话，之前说的事项不再沿用。请问您想咨询什么事项？"
 
 
+# A typed pick of an offered option by its position ("2", "第二个", "选3吧", "最后一个"), as the action server
+# picks with it (actions/dialogue.py resolve_pick) and the admin report counts it as a pick (knowledge/report/followups.py,
+# which must not import the action server). For re.match; group 1 of PICK_NUMBER_PATTERN is the number (digits, full-width
+# digits, or 一 to 九).
+PICK_NUMBER_PATTERN = (r"^\s*(?:选|选择|就|要|是)?\s*(?:第\s*)?([0-9０-９]{1,2}|[一二两三四五六七八九])"
+                       r"\s*(?:个|项|种|条|号|吧|那个)?\s*(?:吧|吗|呀|啊)?\s*[。.!！?？]*\s*$")
+PICK_LAST_PATTERN = r"^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)"
+
+
 # Every answer has an id (ANSWER_ID_PATTERN, made by the action server), in its custom payload
 # (PAYLOAD_ANSWER -> "id") and in its rating buttons, so a rating names the answer it rates, however
 # old the button. The entities of a rating payload (declared in domain.yml):

@@ -18,17 +18,16 @@ from collections.abc import Sequence
 
 from actions.asked import PERIOD, asks_earnings, strip_cue_words
 from knowledge.sources.aspects import detect_aspect
+from protocol import PICK_LAST_PATTERN, PICK_NUMBER_PATTERN
 
 # (guide id, title, aliases)
 Option = tuple[str, str, Sequence[str]]
 
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
-_NUMBER = re.compile(
-    r"^\s*(?:选|选择|就|要|是)?\s*(?:第\s*)?([0-9]{1,2}|[一二两三四五六七八九])"
-    r"\s*(?:个|项|种|条|号|吧|那个)?\s*(?:吧|吗|呀|啊)?\s*[。.!！?？]*\s*$"
-)
-_LAST = re.compile(r"^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)")
+# The pattern the admin report reads picks with too (knowledge/report/followups.py): one copy, in protocol.py.
+_NUMBER = re.compile(PICK_NUMBER_PATTERN)
+_LAST = re.compile(PICK_LAST_PATTERN)
 _FILLER = re.compile(r"[选择就要是吧的那个这个办理我想问一下呢啊呀。，,.!！?？\s]")
 _ELLIPSIS = re.compile(r"呢\s*[?？]*\s*$")
 # Words that carry no service item: what is left after removing them and the aspect words is the item.

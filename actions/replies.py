@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.examples import Examples
+from knowledge.index.chunks import Chunk
 from knowledge.records import store as records
 from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit
@@ -113,6 +114,21 @@ def passage_units(text: str) -> list[tuple[str, str]]:
     return [(label, value) for label, value in found if value]
 
 
+def document_reference(chunk: Chunk) -> str:
+    """"（华容办文〔2022〕3号，2022-03-11）": the 文号 and date of a passage's policy document, those it
+    has (its front matter's `number` and `date`); "" when it has neither. A citizen told what a policy
+    says is told which document and of when: a 2019 measure may have been replaced since."""
+    # getattr: a Chunk carries them once knowledge/index/chunks.py copies them from the document.
+    known = [str(value).strip() for value in (getattr(chunk, "number", ""), getattr(chunk, "date", "")) if value and str(value).strip()]
+    return f"（{'，'.join(known)}）" if known else ""
+
+
+def _document_ref(chunk: Chunk) -> dict[str, Any]:
+    """The policy document of a passage as the custom payload names it ("" for what it lacks)."""
+    return {"title": chunk.title, "section": chunk.section, "source": chunk.source,
+            "number": str(getattr(chunk, "number", "") or ""), "date": str(getattr(chunk, "date", "") or "")}
+
+
 def policy_passage_text(passage: Hit) -> str:
     chunk = passage.chunk
     lines = [f"【相关政策】《{chunk.title}》" + (f"「{chunk.section}」" if chunk.section else "") + "原文：", f"“{chunk.content.strip()}”"]
@@ -121,7 +137,7 @@ def policy_passage_text(passage: Hit) -> str:
         lines.append("；".join(f"{label}：{value}" for label, value in units))
     elif chunk.units:
         lines.append("相关单位：" + "、".join(chunk.units))
-    lines.append(f"来源：《{chunk.source or chunk.title}》")
+    lines.append(f"来源：《{chunk.source or chunk.title}》{document_reference(chunk)}")
     return "\n".join(lines)
 
 
@@ -133,7 +149,7 @@ def policy_answer(passage: Hit, *, confidence: float, index_version: str, hotlin
     text = policy_passage_text(passage) + f"\n\n具体怎么执行、怎么办理，请咨询{ask}，或拨打政务服务热线 {hotline}。\n\n这个回答有帮助吗？"
     custom = {PAYLOAD_ANSWER: {
         "id": answer_id, "guide": None, "aspect": "policy", "sections": [],
-        "document": {"title": passage.chunk.title, "section": passage.chunk.section, "source": passage.chunk.source},
+        "document": _document_ref(passage.chunk),
         "units": [{"label": label, "value": value} for label, value in units],
         "contacts": [], "confidence": round(confidence, 4), "index_version": index_version,
     }}

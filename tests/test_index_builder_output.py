@@ -299,3 +299,18 @@ def test_status_shows_the_gate_of_the_serving_version_in_plain_chinese(store: In
     assert "2 个问题变差了" in out and "现在排第一的是 帮办代办服务（proxy-service）" in out and "怎么办：" in out
     assert "top, gap" not in out and "分数单位" not in out and "按本知识库校准" in out
     assert "示例评测集：Top-1 0.9583（范围内问题 288 个" in out
+
+
+def test_an_empty_store_says_nothing_is_published_never_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Before the first build: `rollback` said "当前版本 None 之前发布的版本都已删除"."""
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "index"))
+    for args, code, says in ((["rollback"], index_builder.EXIT_NO_INDEX, "还没有发布过任何版本，无法回滚"),
+                             (["status"], index_builder.EXIT_NO_INDEX, "还没有发布任何索引"),
+                             (["list"], index_builder.EXIT_NO_INDEX, "还没有任何索引版本"),
+                             (["list", "--history"], index_builder.EXIT_OK, "还没有发布记录")):
+        assert index_builder.main(args) == code, args
+        out, err = capsys.readouterr()
+        assert says in out + err and "None" not in out + err, (args, out, err)
+    assert index_builder.main(["rollback"]) == index_builder.EXIT_NO_INDEX  # 3, as status and list: no index yet
+    assert "请先运行 python3 index_builder.py build" in capsys.readouterr().err  # and what to do instead

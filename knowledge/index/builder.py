@@ -64,6 +64,7 @@ from knowledge.index.removals import GuideChange, published_names, remembered
 from knowledge.index.staged_files import StagedFiles, VectorsAhead
 from knowledge.index.store import IndexStore, file_checksums, hash_ahead, source_checksums
 from knowledge.index.terms import TERMS_FILE, TermRows, TermTable
+from knowledge.index.updated_dates import serving_entries, stale_dates
 from knowledge.retrieval.index_data import CALIBRATION_FILE, IndexData
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 from knowledge.settings import Settings
@@ -173,8 +174,13 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
     chunks = ChunkRows(validation.guides, parts, table, other_chunks)
     say(f"指南 {len(validation.guides)} 个（未改动、沿用上一版本的 {reader.reused} 个），政策文件 {len(validation.documents)} 个，"
         f"切块 {len(chunks)} 个")
+    # The guides added and removed since the serving version, worked out once: for the report, the manifest's
+    # removed_guides, and the gate, whose findings carry it to the CLI when it refuses the build.
     before = published_names(store.current_folder(), table)
     change = GuideChange.between(before, {g.id: g.title for g in validation.guides})
+    # A guide edited without its updated: date changed: a warning, published all the same (updated_dates.py).
+    edited = [g for g in validation.guides if not isinstance(g, GuideStub) and g.id in before]
+    stale = stale_dates(edited, serving_entries(store.current_folder(), table, {g.id for g in edited}))
 
     embedder = embedder or Embedder(
         settings.embedding_model, lowercase=settings.embedding_lowercase, batch_size=settings.embedding_batch_size,
@@ -289,10 +295,11 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
             if gate:
                 findings = check_gate(retriever, _published(store, RetrievalParams.from_settings(settings), cached, table, tokenizer,
                                                                  settings.dense_candidates + NEIGHBOUR_MARGIN),
-                                      settings, report)
+                                      settings, report, change=change)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
-                    raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures), findings=findings)
+                    raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures),
+                                     stale, findings=findings)
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)
@@ -316,7 +323,7 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
     return BuildReport(
         version=version, published=True, guides=len(validation.guides), documents=len(validation.documents),
         chunks=len(chunks), embedded=embedded, seconds=round(time.perf_counter() - started, 2),
-        metrics=metrics, warnings=validation.warnings, eval_text=eval_text, calibration=manifest["calibration"],
+        metrics=metrics, warnings=[*validation.warnings, *stale], eval_text=eval_text, calibration=manifest["calibration"],
         findings=findings, example_warnings=example_warnings, change=change,
     )
 

@@ -45,6 +45,8 @@ class Chunk:
     source: str = ""  # the guide's source or the document's title
     units: list[str] = field(default_factory=list)  # contact units of a passage
     deadline: str = ""
+    number: str = ""  # a passage's document number (文号), from the document's front matter
+    date: str = ""  # a passage's document date (YYYY-MM-DD), from the document's front matter
 
     @cached_property
     def digest(self) -> str:
@@ -116,6 +118,6 @@ def document_chunks(document: Document) -> list[Chunk]:
         chunks.append(Chunk(
             f"{document.path}#{index}", PASSAGE, f"{context}：{passage.text}", document.title,
             None, passage.heading or None, passage.text, document.title,
-            passage.contact_units, passage.deadline,
+            passage.contact_units, passage.deadline, document.number, document.date,
         ))
     return chunks

@@ -19,10 +19,11 @@ kept in the manifest and the history, and ``status`` shows them.
 
 Usage::
 
-    findings = check(new_retriever, published_retriever_or_none, settings)
+    change = GuideChange.between(before, after)   # removals.py: the builder works it out once
+    findings = check(new_retriever, published_retriever_or_none, settings, change=change)
     findings.failures        # ["Top-1 …"] (empty: publish)
     findings.worse           # the questions that got worse, with the guide now first and what to do
-    findings.change          # guides added and removed (for the CLI, also when the build is refused)
+    findings.change          # `change`, carried for the CLI: a refused build has no BuildReport to say it
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class Findings:
     worse: list[dict[str, Any]] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     # Not in the manifest (its "removed_guides" keeps the removals): a refused build has no BuildReport,
-    # and the admin must still see which guides the refused build would have added or removed.
+    # and the admin must still see which guides the refused build would have added or removed. The builder's
+    # own GuideChange (removals.py), handed to `check`: one reckoning for the published and the refused build.
     change: GuideChange = field(default_factory=GuideChange)
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,13 +76,6 @@ def _worse(new: Retriever, question: str, guide: str, got: str | None) -> dict[s
     """A question that got worse as the CLI and the manifest keep it: which guide it should find, which one
     the new build ranks first (the admin's first clue: a duplicate, a too-broad alias), and what to do."""
     return {"q": question, "guide": guide, "title": _title(new, guide), "got": got, "got_title": _title(new, got), "advice": ADVICE}
-
-
-def _change(new: Retriever, published: Retriever) -> GuideChange:
-    """The guides added and removed, with their titles (read only for those: 5,000 lazy guide entries stay unread)."""
-    old, now = published.data.guides, new.data.guides
-    return GuideChange(added=sorted((i, str(now[i]["title"])) for i in set(now) - set(old)),
-                       removed=sorted((i, str(old[i]["title"])) for i in set(old) - set(now)))
 
 
 def _offtopic_answered(retriever: Retriever, questions: list[str]) -> float:
@@ -124,16 +119,16 @@ def offtopic_regression(was: float, now: float, total: int, allowed: float, cap:
 
 
 def check(new: Retriever, published: Retriever | None, settings: Settings,
-          evaluation: dict[str, Any] | None = None) -> Findings:
+          evaluation: dict[str, Any] | None = None, *, change: GuideChange) -> Findings:
     """What stops `new` from replacing `published` (see the module docstring). `evaluation` is
-    `new`'s report on settings.eval_questions when the caller has already made it."""
-    findings = Findings()
+    `new`'s report on settings.eval_questions when the caller has already made it; `change`, the guides
+    this build adds and removes since the serving version (the builder's GuideChange): the added ones'
+    sample questions are checked, and the findings carry it for the CLI."""
+    findings = Findings(change=change)
     questions = load_question_set(settings.eval_questions) if settings.eval_questions.is_file() else None
     new_guides = set(new.data.guides)
     old_guides = set(published.data.guides) if published else set()
-    added = new_guides - old_guides if published else set()
-    if published is not None:
-        findings.change = _change(new, published)
+    added = {guide_id for guide_id, _ in change.added} if published else set()
     if questions is not None and published is not None:
         common = [item for item in questions["in_scope"] if item["guide"] in new_guides & old_guides]
         findings.metrics["common_questions"] = len(common)

@@ -12,7 +12,7 @@ does; the answers are the same (tests compare them with IndexData's).
 Usage::
 
     retriever = published_retriever(store, params, embedder, table, tokenizer, depth)   # None: no usable version
-    findings = check_gate(new_retriever, retriever, settings)
+    findings = check_gate(new_retriever, retriever, settings, change=change)
 """
 
 from __future__ import annotations

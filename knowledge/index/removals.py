@@ -12,6 +12,7 @@ Usage::
     before = published_names(store.current_folder(), table)       # {id: (title, aliases)}
     change = GuideChange.between(before, {g.id: g.title for g in guides})
     change.added, change.removed                                   # [(id, title)], for the build's output
+    findings = check_gate(new, published, settings, change=change)  # the gate's findings carry the same
     manifest["removed_guides"] = remembered(before, previous_manifest, change, version)
 """
 

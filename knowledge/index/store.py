@@ -5,7 +5,7 @@ Layout under ``settings.index_dir``::
     versions/<version>/     one complete index: manifest.json, chunks.jsonl, guides.json,
                             dense.faiss, bm25_*.npz/npy/json, user_words.json
     CURRENT                 the published version's name (replaced atomically with os.replace)
-    history.jsonl           every publish and rollback, newest last
+    history.jsonl           every publish and rollback, newest last (history.py reads and adds to it)
     .lock                   held while a build or rollback writes, so two never interleave
 
 Each version's manifest lists the sha256 of every file in it ("files"); `verify()` checks them,
@@ -38,6 +38,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from knowledge.index.history import append_entry, read_history, rollback_target, rolled_back_from
 from knowledge.settings import ROOT
 
 if TYPE_CHECKING:
@@ -108,18 +109,8 @@ class IndexStore:
         return self.read_history()[0]
 
     def read_history(self) -> tuple[list[dict[str, Any]], int]:
-        """The readable entries of history.jsonl and how many lines could not be read. A damaged line (a
-        crash mid-write, a hand edit) is skipped: it must not stop `list`, `rollback` or a build's prune."""
-        try:
-            raw = (self.root / "history.jsonl").read_bytes()
-        except FileNotFoundError:
-            return [], 0
-        lines, entries = [line for line in raw.splitlines() if line.strip()], []
-        for line in lines:
-            with contextlib.suppress(ValueError):  # bad JSON or bad UTF-8: decoded per line, one bad byte loses one entry
-                entries.append(json.loads(line.decode("utf-8")))
-        readable = [entry for entry in entries if isinstance(entry, dict)]
-        return readable, len(lines) - len(readable)
+        """The readable entries of history.jsonl and how many lines could not be read (history.py)."""
+        return read_history(self.root)
 
     # --- writing ---------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -171,59 +162,26 @@ class IndexStore:
                  "version": version, "previous": previous}
         if accepted:
             entry["accepted"] = accepted  # published despite the gate: the admin's reason
-        with open(self.root / "history.jsonl", "a+b") as handle:
-            # After a line cut short (a crash mid-write) start a new one, or this entry is lost in that damaged line.
-            end = handle.seek(0, os.SEEK_END)
-            cut = end > 0 and os.pread(handle.fileno(), 1, end - 1) != b"\n"
-            handle.write((("\n" if cut else "") + json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8"))
+        append_entry(self.root, entry)
 
     def rollback_target(self) -> str | None:
-        """The version a `rollback` without a version goes to: the newest one published (by a build)
-        before the version serving now that is still on disk and is not `rolled_back_from()`; None if none.
-
-        Why not the history entry's "previous": after C → B that is C again, so a second rollback went
-        forward. Walking the builds' publish order instead, each rollback goes one further back (C → B →
-        A), and a build published after a rollback (D) goes back past the version rolled back from (C)."""
-        current = self.current_version()
-        history = self.history()
-        published = [e.get("version") for e in history if e.get("action") == "publish"]
-        rolled_from = self.rolled_back_from(history)
-        if current in published:
-            earlier = published[: len(published) - 1 - published[::-1].index(current)]
-        else:  # no history of it (an older store, a lost history.jsonl): the versions named (built) before it
-            earlier = [name for name in self.list_versions() if current is None or name < current]
-        for candidate in reversed(earlier):
-            if candidate and candidate != current and candidate not in rolled_from \
-                    and (self.versions / candidate / "manifest.json").is_file():
-                return candidate
-        return None
+        """The version a `rollback` without a version goes to (history.py `rollback_target`); None if none."""
+        return rollback_target(self.history(), self.current_version(), self.list_versions(),
+                               lambda name: (self.versions / name / "manifest.json").is_file())
 
     def rolled_back_from(self, history: list[dict[str, Any]] | None = None) -> set[str]:
-        """The versions an admin went back from (a rollback to an OLDER version) and has not published or rolled
-        back to since: the ones a `rollback` without a version skips, as the admin found them wanting.
-
-        The latest event for a version wins: `rollback C` after C → B undoes that rollback, so C counts again;
-        and it goes forward, so B (left for a newer version, not found wanting) is not marked either."""
-        history = self.history() if history is None else history
-        order: dict[str, int] = {}  # publish order: a version's first publish by a build
-        for entry in (e for e in history if e.get("action") == "publish"):
-            order.setdefault(str(entry.get("version")), len(order))
-        marked: set[str] = set()
-        for entry in history:
-            version, previous = str(entry.get("version")), str(entry.get("previous") or "")
-            marked.discard(version)
-            # Not both published by a build in the history: their names, which sort by build time.
-            back = order[version] < order[previous] if version in order and previous in order else version < previous
-            if entry.get("action") == "rollback" and previous and back:
-                marked.add(previous)
-        return marked
+        """The versions a `rollback` without a version skips (history.py `rolled_back_from`)."""
+        return rolled_back_from(self.history() if history is None else history)
 
     def rollback(self, version: str | None = None) -> str:
         """Publish an earlier version: the given one, or `rollback_target()`."""
         if version is None:
             version = self.rollback_target()
+            current = self.current_version()
+            if version is None and current is None:  # an empty store: no "当前版本 None" to name
+                raise IndexStoreError("还没有发布过任何版本，无法回滚：请先运行 python3 index_builder.py build 发布第一个版本")
             if version is None:
-                raise IndexStoreError(f"没有可以回滚到的上一个版本：当前版本 {self.current_version()} 之前发布的版本都已删除"
+                raise IndexStoreError(f"没有可以回滚到的上一个版本：当前版本 {current} 之前发布的版本都已删除"
                                       f"（构建后只保留最近 {KEEP_VERSIONS} 个版本）或已从它回滚离开过；"
                                       "要回到保留的某个版本，请用 rollback 加版本名")
         if version not in self.list_versions():

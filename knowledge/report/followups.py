@@ -39,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from knowledge.records.store import ANSWERED, CLARIFIED, NOT_FOUND
+from protocol import PICK_LAST_PATTERN, PICK_NUMBER_PATTERN
 
 # Report-only outcomes (never stored): what a 'clarified' row turned out to be.
 CLARIFY_UNANSWERED = "clarify_unanswered"
@@ -50,13 +51,9 @@ PICKED = "picked"  # `verdict` only: answered by the next question row, which st
 # of the report's time it stays open (CLARIFIED) rather than counting as not answered.
 OPEN_FOR = dt.timedelta(minutes=30)
 
-# A typed pick by number or position, as actions/dialogue.py resolve_pick reads it ("2", "第二个", "选3吧", "最后一个").
-# (Copied, not imported: the report must not import the action server.)
-_ORDINAL = re.compile(
-    r"^\s*(?:选|选择|就|要|是)?\s*(?:第\s*)?([0-9０-９]{1,2}|[一二两三四五六七八九])"
-    r"\s*(?:个|项|种|条|号|吧|那个)?\s*(?:吧|吗|呀|啊)?\s*[。.!！?？]*\s*$"
-    r"|^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)"
-)
+# A typed pick by number or position, as actions/dialogue.py resolve_pick reads it ("2", "第二个", "选3吧", "最后一个"):
+# the pattern both read is in protocol.py (the report must not import the action server).
+_ORDINAL = re.compile(f"{PICK_NUMBER_PATTERN}|{PICK_LAST_PATTERN}")
 _BRACKETS = re.compile(r"[（(）)]")
 
 Row = dict[str, Any]

@@ -30,7 +30,7 @@ from knowledge.sources.guides import TextDateLoader, key_lines_of
 from knowledge.sources.model import Problem, describe_yaml_error, unknown_key_message
 
 DOCUMENT_SUFFIXES: tuple[str, ...] = (".md", ".txt", ".docx")
-FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "source", "date", "region")
+FRONT_MATTER_KEYS: tuple[str, ...] = ("title", "source", "date", "number", "region")
 MAX_PASSAGE_CHARS = 320  # longer paragraphs are split at sentence ends (the embedder reads ~512 tokens)
 MIN_PASSAGE_CHARS = 16
 
@@ -79,9 +79,10 @@ class Document:
     title: str
     path: str
     source: str = ""
-    date: str = ""
+    date: str = ""  # YYYY-MM-DD, from the front matter's `date` (the document's date: 印发 / 发布)
     region: str = ""
     passages: list[Passage] = field(default_factory=list)
+    number: str = ""  # 文号, from the front matter's `number`: 华容办文〔2022〕3号
 
 
 def wrap_width(lines: list[str]) -> int | None:
@@ -241,7 +242,7 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
         try:
             date = dt.date.fromisoformat(str(date)).isoformat()
         except ValueError:
-            problems.append(Problem(shown, 1, f"日期“{date}”无效，应为 YYYY-MM-DD"))
+            problems.append(Problem(shown, key_lines.get("date", 1), f"日期“{date}”无效，应为 YYYY-MM-DD"))
             date = ""
     passages = chunk_passages(clean_lines(lines))
     if not passages:
@@ -254,5 +255,6 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
         date=str(date or ""),
         region=str(meta.get("region") or "").strip(),
         passages=passages,
+        number=str(meta.get("number") or "").strip(),
     )
     return document, problems

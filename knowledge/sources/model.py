@@ -108,6 +108,80 @@ def phone_problem(value: Any, typed: str | None, what: str, key: str) -> tuple[s
     return None
 
 
+@dataclass(frozen=True)
+class PhoneNumber:
+    """One phone number found in a text: as it stands there (NFKC: ASCII digits and brackets), and
+    its digits split into the area code ("0731"; "" when not written) and the rest."""
+
+    text: str
+    area: str
+    local: str
+
+    def same_as(self, other: PhoneNumber) -> bool:
+        """The same line whether or not the area code, dashes, brackets or +86 are written:
+        0731-12345678, (0731)12345678, +86-731-12345678 and 12345678 are one number; two different
+        area codes make two numbers. An extension (转801) is not compared."""
+        if self.local != other.local:
+            return (self.area + self.local) == (other.area + other.local)
+        return not self.area or not other.area or self.area == other.area
+
+
+# Phone numbers in running text (a guide's body), where other numbers abound: years, amounts, dates,
+# document numbers (〔2023〕12号), standards (GB 17761-2018), counts. Only shapes that are phones in
+# Chinese text are taken: a landline with its area code, an 11-digit mobile, a 400/800 number; a local
+# number without area code (87654321, 8765-4321) only where the sentence speaks of a phone (电话、拨打、
+# 咨询…) or right after another number ("0731-12345678、87654321"). Service numbers (12345, 12333,
+# 95598, 110) are never taken: they are nationwide hotlines and app names (“交管12123”), not a unit's own line.
+_LOCAL_WORDS = re.compile(r"电话|热线|拨打|致电|来电|联系|咨询|传真|手机|座机|号码|总机|值班|tel|☎|📞", re.IGNORECASE)
+# A count or an amount, not a number to call: 20000000元, 12345678个, 2020-2022年.
+_UNIT = (r"(?:元|万|亿|千|百|年|月|日|号|个|人|次|户|平|米|吨|份|天|条|%|件|家|辆|台|名|册|股|亩|公里|公斤|克|斤|小时|分钟|秒|岁|倍"
+         r"|字|页|张|本|间|座|套|项|批|[kKmMgG][bB]\b)")
+_TEXT_PHONE = re.compile(
+    r"(?<![0-9A-Za-z.#_=&?@%~])(?:"
+    rf"(?:{_INTERNATIONAL}|86{_GAP})?(?P<mobile>1[3-9]\d(?:{_GAP}\d{{4}}){{2}})(?!\d|\.\d|{_UNIT})"  # first: +86 138… is no area 013
+    rf"|(?:\(\s*(?P<area>0\d{{2,3}})\s*\)|(?P<area2>0\d{{2,3}})|{_INTERNATIONAL}(?:\(\s*0?(?P<area3>\d{{2,3}})\s*\)|0?(?P<area4>\d{{2,3}})))"
+    rf"{_GAP}(?P<landline>\d{{3,4}}{_GAP}\d{{4}})(?!\d|\.\d)"
+    rf"|(?P<free>[48]00(?:{_GAP}\d){{7}})(?!\d|\.\d)"
+    rf"|(?P<local>[2-9]\d{{2,3}}{_DASH}\d{{4}}|[2-9]\d{{6,7}})(?!\d|\.\d|\s*{_UNIT})"
+    r")",
+)
+_URL = re.compile(r"(?:https?://|www\.)[!-~]+", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[。；;！？!?\n]")
+_NEXT_TO = re.compile(r"\s*(?:[、,，/;；]|或者?|和|及)?\s*")  # between a number and the next one of a list
+_YEARS = re.compile(r"(?:19|20)\d\d\D+(?:19|20)\d\d")
+# Seven digits with at most brackets, spaces, dashes or "+" between them (full-width too: \d is Unicode).
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s()（）+\-\u2010-\u2015\u2212\u2e3a\u2e3b－]*\d){6}")
+_NOT_A_LINE = re.compile(r"(?:QQ|微信|群号?|账号|帐号|卡号|编号|单号)\s*[:：]?\s*$", re.IGNORECASE)  # QQ:13800138000
+
+
+def may_hold_phone(text: str) -> bool:
+    """Whether `text` has digits enough for a phone number anywhere: a cheap test before `phone_numbers`."""
+    return _SEVEN_DIGITS.search(text) is not None
+
+
+def phone_numbers(text: str, *, phone_field: bool = False) -> list[PhoneNumber]:
+    """The phone numbers in `text`, in order (see `_TEXT_PHONE`). `phone_field`: `text` is a phone
+    field (contacts' phone), where a local number needs no word before it."""
+    if not may_hold_phone(text):
+        return []  # most lines: no number could be a phone (the shortest is 7 digits)
+    normal = _URL.sub(lambda url: " " * len(url.group()), unicodedata.normalize("NFKC", text))
+    found: list[PhoneNumber] = []
+    previous_end = -1
+    for match in _TEXT_PHONE.finditer(normal):
+        if _NOT_A_LINE.search(normal, max(0, match.start() - 8), match.start()):
+            continue
+        if match["local"]:
+            follows = previous_end >= 0 and _NEXT_TO.fullmatch(normal, previous_end, match.start()) is not None
+            clause = _CLAUSE_END.split(normal[max(0, match.start() - 30) : match.start()])[-1]
+            if _YEARS.fullmatch(match["local"]) or not (phone_field or follows or _LOCAL_WORDS.search(clause)):
+                continue
+        area = match["area"] or match["area2"] or ("0" + (match["area3"] or match["area4"]) if match["area3"] or match["area4"] else "")
+        local = match["landline"] or match["mobile"] or match["free"] or match["local"]
+        found.append(PhoneNumber(match.group().strip(), area, re.sub(r"\D", "", local)))
+        previous_end = match.end()
+    return found
+
+
 def closest_key(key: object, known: Iterable[str]) -> str | None:
     """The known field an unknown `key` is most likely a slip for ("alias" -> "aliases"), if any."""
     known = tuple(known)

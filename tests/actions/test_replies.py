@@ -5,18 +5,20 @@ custom payloads channels read ({"answer"}, {"clarify"}, {"confirm"}, {"not_found
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from actions import replies
 from knowledge.examples import Examples
-from knowledge.index.chunks import PASSAGE, Chunk
+from knowledge.index.chunks import PASSAGE, Chunk, document_chunks
 from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
 from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
+from knowledge.sources.documents import parse_document
 from protocol import AFFIRM, DENY, REQUEST_HUMAN, rating_payload
-from tests.support import parsed_guide
+from tests.support import DOCUMENTS, parsed_guide
 
 ANSWER_ID = "kqzvtmwrbahe"
 
@@ -166,9 +168,57 @@ def test_a_policy_answer_quotes_the_passage_and_names_the_units() -> None:
     answer = reply.custom["answer"]
     assert answer["guide"] is None and answer["aspect"] == "policy" and answer["contacts"] == []
     assert answer["document"] == {"title": "华容区2022年营商环境创优行动方案", "section": "二、重点任务",
-                                  "source": "关于印发华容区2022年营商环境创优行动方案的通知"}
+                                  "source": "关于印发华容区2022年营商环境创优行动方案的通知", "number": "", "date": ""}
     assert answer["units"][0] == {"label": "牵头单位", "value": "区财政局、区发改经信局、区行政审批局"}
     assert answer["confidence"] == 0.7123 and answer["index_version"] == "v2"
+
+
+def _dated(hit: Hit, *, number: str = "", date: str = "") -> Hit:
+    """The passage of a document whose front matter gives its 文号 (`number`) and `date`, as its chunk carries them."""
+    hit.chunk.number, hit.chunk.date = number, date  # type: ignore[attr-defined]  # fields of Chunk once chunks.py copies them
+    return hit
+
+
+def test_a_policy_answer_tells_the_citizen_the_documents_number_and_date() -> None:
+    reply = replies.policy_answer(_dated(_passage(), number="华容办文〔2022〕3号", date="2022-03-11"), confidence=0.7,
+                                  index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
+    assert "来源：《关于印发华容区2022年营商环境创优行动方案的通知》（华容办文〔2022〕3号，2022-03-11）\n" in reply.text
+    assert reply.custom is not None
+    assert reply.custom["answer"]["document"] == {
+        "title": "华容区2022年营商环境创优行动方案", "section": "二、重点任务", "source": "关于印发华容区2022年营商环境创优行动方案的通知",
+        "number": "华容办文〔2022〕3号", "date": "2022-03-11"}
+
+
+@pytest.mark.parametrize(("number", "date", "source_line"), [
+    ("", "2022-03-11", "来源：《华容区2022年营商环境创优行动方案》（2022-03-11）"),
+    ("华容办文〔2022〕3号", "", "来源：《华容区2022年营商环境创优行动方案》（华容办文〔2022〕3号）"),
+    ("", "", "来源：《华容区2022年营商环境创优行动方案》"),  # neither: nothing in brackets
+])
+def test_the_source_line_names_only_what_the_document_gives(number: str, date: str, source_line: str) -> None:
+    hit = _dated(_passage(source=""), number=number, date=date)
+    reply = replies.policy_answer(hit, confidence=0.7, index_version="v2", answer_id=ANSWER_ID, hotline=HOTLINE)
+    assert source_line in reply.text.splitlines()
+    assert reply.custom is not None
+    assert (reply.custom["answer"]["document"]["number"], reply.custom["answer"]["document"]["date"]) == (number, date)
+
+
+def test_related_policy_beside_a_guide_answer_names_its_date_too() -> None:
+    guide = _guide("business-support-policy")
+    reply = replies.answer(guide, Retriever.sections_for(guide, GENERAL), aspect=GENERAL, confidence=0.9, index_version="v1",
+                           answer_id=ANSWER_ID, passage=_dated(_passage(), date="2022-03-11"))
+    assert "来源：《关于印发华容区2022年营商环境创优行动方案的通知》（2022-03-11）" in reply.text.splitlines()
+
+
+@pytest.mark.skipif("date" not in {item.name for item in fields(Chunk)},
+                    reason="knowledge/index/chunks.py does not copy the document's number and date into its passages yet")
+def test_a_passage_of_the_shipped_action_plan_is_answered_with_the_plans_date() -> None:
+    document, _problems = parse_document(DOCUMENTS / "huarong-2022-business-environment-action-plan.txt")
+    assert document is not None
+    chunk = next(chunk for chunk in document_chunks(document) if "免申即享" in chunk.content)
+    reply = replies.policy_answer(Hit(chunk, score=0.8, dense=0.7, lexical=0.5), confidence=0.7, index_version="v2",
+                                  answer_id=ANSWER_ID, hotline=HOTLINE)
+    assert "来源：《华容区2022年营商环境创优行动方案》（2022-03-11）" in reply.text.splitlines()  # no 文号 in its front matter
+    assert reply.custom is not None and reply.custom["answer"]["document"]["date"] == "2022-03-11"
 
 
 def test_a_policy_answer_closes_in_words_that_fit_any_policy() -> None:

@@ -77,7 +77,7 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
             result["guide"] = _guide_ref(guide)
         document = answer.get("document")
         if isinstance(document, dict):
-            result["document"] = {key: str(document.get(key) or "") for key in ("title", "section", "source")}
+            result["document"] = {key: str(document.get(key) or "") for key in ("title", "section", "source", "number", "date")}
         result["aspect"] = answer.get("aspect")
         result["contacts"] = _contacts(answer.get("contacts"))
         confidence = answer.get("confidence")

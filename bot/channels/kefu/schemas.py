@@ -69,6 +69,8 @@ class DocumentRef(BaseModel):
     title: str
     section: str = ""
     source: str = ""
+    number: str = Field("", description="文号（政策文件头信息的 number），如 华容办文〔2022〕3号；没有时为空字符串")
+    date: str = Field("", description="政策文件的日期（头信息的 date，YYYY-MM-DD）；没有时为空字符串")
 
 
 class ChatResponse(BaseModel):

@@ -97,3 +97,20 @@ def test_a_refused_build_names_the_guide_now_first_and_the_guides_it_changed(kb_
     assert re.search(r"· .+（应为 用水报装（water-connection），(现在排第一的是 .+（[a-z-]+）|它仍排第一，但把握不够)", done.stdout), done.stdout
     assert "现在排第一的是 " in done.stdout
     assert "删除指南 1 个：公章刻制备案（seal-engraving）" in done.stdout and "新增指南" not in done.stdout
+
+
+def test_a_refused_build_names_the_guides_it_changed_when_the_serving_version_cannot_be_compared(
+        kb_copy: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The serving version's vectors are damaged, so the gate cannot compare with it and checks the first build's
+    floors instead. When that refuses the build, the admin still reads which guides it removes, as a published
+    build would have said (the gate used to work the list out from the serving version only when it could load it)."""
+    good = build_index(kb_copy, embedder=embedder)
+    with open(kb_copy.index_dir / "versions" / good.version / "dense.faiss", "ab") as handle:
+        handle.write(b"\0")
+    (kb_copy.guides_dir / "seal-engraving.md").unlink()
+    monkeypatch.setenv("GOVQA_GATE_TOP1", "1.01")  # a floor no build meets: the gate refuses
+    done = run_cli(kb_copy, "build")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Top-1" in done.stdout and "< 1.01" in done.stdout  # the first build's floor, not a comparison
+    assert "删除指南 1 个：公章刻制备案（seal-engraving）" in done.stdout and "新增指南" not in done.stdout
+    assert IndexStore(kb_copy.index_dir).current_version() == good.version

@@ -11,7 +11,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
+from knowledge.index.cli_gate import REMOVED_HINT, change_lines
 from knowledge.index.gate import MIN_WORSE_QUESTIONS, check, is_regression, offtopic_regression
+from knowledge.index.removals import GuideChange
 from knowledge.retrieval.retriever import ANSWER, NONE
 from knowledge.settings import load_settings
 
@@ -73,7 +75,9 @@ def test_the_gate_names_the_guide_now_first_and_the_guides_added_and_removed(tmp
     now = dict(questions, 办公司0="proxy-service", 装水0=None)
     new = _Retriever({"company-setup": "企业开办", "water-connection": "用水报装", "proxy-service": "帮办代办服务"}, now,
                      unsure=frozenset({"装水1"}))
-    findings = check(new, old, settings)  # type: ignore[arg-type]
+    change = GuideChange.between({g: (str(entry["title"]), []) for g, entry in old.data.guides.items()},
+                                 {g: str(entry["title"]) for g, entry in new.data.guides.items()})  # as the builder does
+    findings = check(new, old, settings, change=change)  # type: ignore[arg-type]
     assert findings.metrics["common_questions"] == 40
     by_question = {item["q"]: item for item in findings.worse}
     assert set(by_question) == {"办公司0", "装水0", "装水1"}
@@ -82,3 +86,21 @@ def test_the_gate_names_the_guide_now_first_and_the_guides_added_and_removed(tmp
     assert by_question["装水0"]["got"] is None and by_question["装水1"]["got"] == "water-connection"
     assert findings.change.added == [("proxy-service", "帮办代办服务")] and findings.change.removed == [("gas-connection", "用气报装")]
     assert "change" not in findings.as_dict()  # the manifest keeps the removals under "removed_guides"
+    assert "新增指南的典型问法 Top-1" in findings.metrics  # the added guide's own questions were asked
+
+
+def test_a_refused_build_lists_the_builders_change_even_with_nothing_to_compare_with(tmp_path: Path) -> None:
+    """The serving version cannot be compared with (damaged, or built with another model): the gate checks the
+    first build's floors, and when it refuses, the admin still reads the guides the build adds and removes, the
+    same list a published build prints (the builder's GuideChange; the gate no longer works out its own, which it
+    could not do here)."""
+    (tmp_path / "questions.yml").write_text(yaml.safe_dump({"in_scope": [{"q": f"办公司{n}", "guide": "company-setup"} for n in range(20)],
+                                                            "off_topic": []}, allow_unicode=True), encoding="utf-8")
+    settings = dataclasses.replace(load_settings(), eval_questions=tmp_path / "questions.yml", gate_top1=0.9)
+    new = _Retriever({"company-setup": "企业开办", "dog-registration": "养犬登记"}, {})
+    change = GuideChange(added=[("dog-registration", "养犬登记")], removed=[("gas-connection", "用气报装")])
+    evaluation = {"counts": {"in_scope": 20}, "metrics": {"top1": 0.5, "offtopic_answered": 0.0}}
+    findings = check(new, None, settings, evaluation, change=change)  # type: ignore[arg-type]
+    assert findings.failures == ["Top-1 0.5000 < 0.9（20 个评测问题）"]
+    assert change_lines(findings.change) == ["新增指南 1 个：养犬登记（dog-registration）", "删除指南 1 个：用气报装（gas-connection）",
+                                             REMOVED_HINT]

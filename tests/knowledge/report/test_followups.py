@@ -4,6 +4,7 @@ answer), not answered when nothing was picked, so what no guide covers reaches �
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -62,6 +63,37 @@ def test_a_pick_after_a_clarify_counts_once_as_answered(settings: Settings) -> N
     # a bare "2" is shown as the question it picked for
     assert report.guides["mortgage-registration"].questions == {question: 2, "不动产抵押登记": 1}
 
+
+
+OFFERED = [("mortgage-registration", "不动产抵押登记", []), ("house-transfer", "二手房过户", []), ("seal-engraving", "公章刻制备案", [])]
+
+
+@pytest.mark.parametrize("reply", ["2", "２", "第二个", "选3吧", "就 1", "第 3 项", "三", "最后一个", "选最后那个"])
+def test_a_reply_the_assistant_picks_by_position_is_a_pick_in_the_report(settings: Settings, reply: str) -> None:
+    """The assistant (actions/dialogue.py resolve_pick) and the report read a typed pick with one pattern, protocol.py's:
+    whatever number or position the assistant picks by, the report counts the clarify as answered by that pick."""
+    from actions.dialogue import resolve_pick
+
+    picked = resolve_pick(reply, OFFERED)
+    assert picked is not None
+    records = store(settings)
+    records.add_question("o1", "抵押登记怎么办", outcome=CLARIFIED)
+    records.add_question("o1", reply, outcome=ANSWERED, guide_id=picked, confidence=0.9)
+    report = build_report(settings, days=30, now=later(settings))
+    assert report.answered == 1 and report.not_answered == 0
+    assert report.guides[picked].questions == {"抵押登记怎么办": 1}  # shown as the question it picked for
+
+
+def test_the_assistant_and_the_report_share_one_pick_pattern() -> None:
+    """Not two copies that drift apart: both compile protocol.py's pattern, and neither writes its own."""
+    import protocol
+    from actions import dialogue
+    from knowledge.report import followups
+
+    assert dialogue._NUMBER.pattern == protocol.PICK_NUMBER_PATTERN and dialogue._LAST.pattern == protocol.PICK_LAST_PATTERN
+    assert followups._ORDINAL.pattern == f"{protocol.PICK_NUMBER_PATTERN}|{protocol.PICK_LAST_PATTERN}"
+    for module in (dialogue, followups):
+        assert "最后|最末" not in Path(module.__file__).read_text(encoding="utf-8"), module.__name__
 
 def test_a_confirm_counts_by_what_the_records_show(settings: Settings) -> None:
     records = store(settings)

@@ -332,14 +332,25 @@ def test_markdown_document_with_front_matter(tmp_path: Path) -> None:
     assert [(passage.line, passage.heading) for passage in document.passages] == [(8, "一、工作安排")]
 
 
+def test_document_number_comes_from_front_matter(tmp_path: Path) -> None:
+    path = tmp_path / "notice.md"
+    path.write_text("---\ntitle: 帮办代办通知\nnumber: 示政办发〔2024〕3号\ndate: 2024-03-01\n---\n"
+                    "全面推行帮办代办服务，为企业提供免费的全程代办服务。\n", encoding="utf-8")
+    document, problems = parse_document(path)
+    assert problems == []  # `number` is a field of its own, no unknown one
+    assert document is not None and (document.number, document.date) == ("示政办发〔2024〕3号", "2024-03-01")
+    assert load(DOCUMENTS / SHIPPED_PLAN).number == ""  # none given: nothing is made up
+
+
 @pytest.mark.parametrize("value", ['"2022-02-30"', "2022-02-30"])
 def test_document_with_invalid_date_is_reported(tmp_path: Path, value: str) -> None:
     path = tmp_path / "notice.txt"
-    path.write_text(f"---\ndate: {value}\n---\n全面推行帮办代办服务，为企业提供免费的全程代办服务。\n", encoding="utf-8")
+    path.write_text(f"---\ntitle: 通知\ndate: {value}\n---\n全面推行帮办代办服务，为企业提供免费的全程代办服务。\n", encoding="utf-8")
     document, problems = parse_document(path)
     assert document is not None and document.date == ""
     assert [problem.is_error for problem in problems] == [True]
     assert "日期“2022-02-30”无效" in problems[0].message
+    assert problems[0].line == 3  # the line of `date:`
 
 
 def test_document_with_bad_front_matter_reports_its_line(tmp_path: Path) -> None:

@@ -92,7 +92,17 @@ def test_a_policy_answer_names_its_document_and_no_guide() -> None:
     reply = replies.policy_answer(Hit(chunk, 0.8, 0.8, 0.1), confidence=0.8, index_version="v1", answer_id=ANSWER_ID, hotline="12345")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "answer" and result["guide"] is None and result["aspect"] == "policy"
-    assert result["document"] == {"title": "营商环境创优行动方案", "section": "免申即享", "source": "营商环境创优行动方案"}
+    assert result["document"] == {"title": "营商环境创优行动方案", "section": "免申即享", "source": "营商环境创优行动方案",
+                                  "number": "", "date": ""}
+
+
+def test_a_policy_answer_gives_its_documents_number_and_date() -> None:
+    chunk = Chunk(id="p", kind="passage", text="", title="营商环境创优行动方案", section="免申即享",
+                  content="由区财政局牵头，完成时限：2022年底。", source="营商环境创优行动方案", number="华容办文〔2022〕3号", date="2022-03-11")
+    reply = replies.policy_answer(Hit(chunk, 0.8, 0.8, 0.1), confidence=0.8, index_version="v1", answer_id=ANSWER_ID, hotline="12345")
+    result = structured_reply(rest_messages(reply))
+    assert (result["document"]["number"], result["document"]["date"]) == ("华容办文〔2022〕3号", "2022-03-11")
+    assert "来源：《营商环境创优行动方案》（华容办文〔2022〕3号，2022-03-11）" in result["messages"][0]["text"]
 
 
 def test_small_talk_is_a_plain_message() -> None:
