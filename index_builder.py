@@ -32,8 +32,8 @@ from pathlib import Path
 from knowledge.index.cli_gate import change_lines, findings_lines, gate_lines
 from knowledge.index.cli_parser import EXIT_FAILED, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE, ChineseParser
 from knowledge.index.cli_pipe import run_quietly
-from knowledge.index.cli_status import calibration_lines, eval_guides, eval_line, eval_scope
-from knowledge.index.cli_versions import history_lines, history_notice, kept_versions, version_lines
+from knowledge.index.cli_status import calibration_lines, changed_sources, current_format, eval_guides, eval_line, eval_scope, examples_stale
+from knowledge.index.cli_versions import broken_current_lines, history_lines, history_notice, kept_versions, serving_note, version_lines
 from knowledge.index.cli_versions import pad as _pad  # noqa: F401  # the column padding, tested here
 from knowledge.index.labels import DECISION_NAMES
 
@@ -70,27 +70,24 @@ def cmd_validate(args: argparse.Namespace, settings) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def _current_format(manifest: dict) -> bool:
-    from knowledge.index.calibration import DECISION_FORMAT
-
-    return manifest.get("calibration", {}).get("format") == DECISION_FORMAT
-
-
 def cmd_build(args: argparse.Namespace, settings) -> int:
     from knowledge.index.builder import BuildError, build_index
     from knowledge.index.store import IndexStore
 
     store = IndexStore(settings.index_dir)
     version = store.current_version()
+    problem = store.manifest_problem(version) if version else None
+    manifest = store.manifest(version) if version and problem is None else None
+    if problem:  # CURRENT names a version deleted or damaged by hand: nothing serves, nothing to compare with
+        print(f"CURRENT 指向的索引版本 {version} 不可用：{problem}；按首次构建处理，构建成功后发布新版本")
     # A version whose decision model is of an older format (or predates it) is rebuilt too: the code changed.
-    if args.if_changed and version and _current_format(store.manifest(version)) and not _changed_sources(settings, store.manifest(version)) \
-            and not _examples_stale(settings, store.manifest(version)):
+    if args.if_changed and manifest and current_format(manifest) and not changed_sources(settings, manifest) \
+            and not examples_stale(settings, manifest):
         print(f"源文件没有改动，继续使用当前索引 {version}")
         return EXIT_OK
-    if args.if_changed and version and not _current_format(store.manifest(version)):
+    if args.if_changed and manifest and not current_format(manifest):
         print(f"当前索引 {version} 的决策模型是旧版本的格式，按现在的代码重建")
-    elif args.if_changed and version and not _changed_sources(settings, store.manifest(version)) \
-            and _examples_stale(settings, store.manifest(version)):
+    elif args.if_changed and manifest and not changed_sources(settings, manifest) and examples_stale(settings, manifest):
         print(f"当前索引 {version} 的示例问题没有记录，或和 settings.yml 的 example_questions 不一致：重建以更新示例问题")
     try:
         report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate, accept=args.accept,
@@ -100,13 +97,13 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
         if error.findings is not None:  # the gate refused: what it found, and the guides this build would have changed
             _print_lines(findings_lines(error.findings) + change_lines(error.findings.change))
         print(f"构建失败：{error}", file=sys.stderr)
-        print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
+        _print_problems(serving_note(store))
         return EXIT_FAILED
     except (OSError, sqlite3.Error) as error:
         # A full disk, a file size limit, a read-only folder: say so; the staged version was discarded.
         reason = "磁盘空间不足" if getattr(error, "errno", None) in (errno.ENOSPC, errno.EFBIG) else "读写文件出错"
         print(f"构建失败：{reason}（{error}）", file=sys.stderr)
-        print("原来发布的索引保持不变，继续服务。", file=sys.stderr)
+        _print_problems(serving_note(store))
         return EXIT_FAILED
     _print_problems(report.warnings)
     if report.findings is not None and report.findings.failures:
@@ -132,6 +129,9 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
     if version is None:
         print("还没有发布任何索引：请运行 python3 index_builder.py build")
         return EXIT_NO_INDEX
+    if broken := broken_current_lines(store):  # its folder or manifest deleted or damaged by hand
+        _print_problems(broken)
+        return EXIT_NO_INDEX
     manifest = store.manifest(version)
     if args.json:
         print(json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -152,26 +152,12 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
         print(f"助手给的示例问题（{source}）：" + "、".join(examples["questions"]) + "；事项名称：" + "、".join(examples["items"]))
         for warning in examples.get("warnings") or ():
             print(f"⚠ {warning}")
-    if _examples_stale(settings, manifest):
+    if examples_stale(settings, manifest):
         print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
     _print_lines(gate_lines(manifest.get("gate"), serving="当时"))
-    changed = _changed_sources(settings, manifest)
+    changed = changed_sources(settings, manifest)
     print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))
     return EXIT_OK
-
-
-def _examples_stale(settings, manifest: dict) -> bool:
-    """The version has no example questions (built before they existed) or other ones than settings.yml's
-    example_questions ask for (knowledge/examples.py): rebuilt, so the assistant offers the right ones."""
-    examples = manifest.get("examples")
-    return examples is None or list(examples.get("override") or ()) != list(settings.example_questions)
-
-
-def _changed_sources(settings, manifest: dict) -> list[str]:
-    from knowledge.index.builder import source_checksums
-
-    now, then = source_checksums(settings), manifest.get("sources", {})
-    return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
 
 
 def cmd_list(args: argparse.Namespace, settings) -> int:
@@ -181,19 +167,24 @@ def cmd_list(args: argparse.Namespace, settings) -> int:
     if args.history:
         _print_lines(history_lines(store))
         return EXIT_OK
-    if not store.list_versions():
-        print("还没有任何索引版本")
+    broken = broken_current_lines(store)
+    if not store.list_versions() and not broken:
+        print("还没有任何索引版本：请运行 python3 index_builder.py build 构建并发布第一个版本")
         return EXIT_NO_INDEX
-    _print_lines(version_lines(store, eval_guides(settings.eval_questions)))
-    return EXIT_OK
+    if store.list_versions():
+        _print_lines(version_lines(store, eval_guides(settings.eval_questions)))
+    _print_problems(broken)  # CURRENT names a version deleted or damaged by hand: nothing serves
+    return EXIT_NO_INDEX if broken else EXIT_OK
 
 
 def cmd_rollback(args: argparse.Namespace, settings) -> int:
     from knowledge.index.store import IndexStore, IndexStoreError
 
     store = IndexStore(settings.index_dir)
-    if store.current_version() is None and not store.list_versions():
-        print("回滚失败：还没有发布过任何版本，无法回滚：请先运行 python3 index_builder.py build 发布第一个版本", file=sys.stderr)
+    if not store.list_versions():  # before the first build, or every version folder deleted by hand
+        print("回滚失败：还没有发布过任何版本，无法回滚：请先运行 python3 index_builder.py build 发布第一个版本" if store.current_version() is None
+              else "回滚失败：没有保留任何索引版本，无法回滚", file=sys.stderr)
+        _print_problems(broken_current_lines(store))
         return EXIT_NO_INDEX
     try:
         with store.lock():
@@ -201,8 +192,9 @@ def cmd_rollback(args: argparse.Namespace, settings) -> int:
             further = store.rollback_target()
     except IndexStoreError as error:
         print(f"回滚失败：{error}", file=sys.stderr)
-        if args.version is None and store.list_versions():  # nothing older to go to: what there is
+        if args.version is None:  # nothing older to go to: what there is
             _print_lines(version_lines(store, eval_guides(settings.eval_questions)))
+        _print_problems(broken_current_lines(store))
         return EXIT_FAILED
     print(f"已回滚，当前版本：{version}；" + (f"再运行一次 rollback 会回到 {further}" if further else "没有更早的版本可以再回滚"))
     _print_problems(history_notice(store))  # the next rollback was chosen without the damaged lines of the history
@@ -239,6 +231,11 @@ def _print_result(result, k: int) -> None:
 def _load_retriever(settings):
     """The published index and the embedding model, saying so first: loading takes several seconds.
     The message goes to stderr, so JSON on stdout stays clean. None (after saying why) without an index."""
+    from knowledge.index.store import IndexStore
+
+    if broken := broken_current_lines(IndexStore(settings.index_dir)):  # not "还没有发布任何索引": say which and what to do
+        _print_problems(broken)
+        return None
     from knowledge.retrieval.index_data import NoIndexError
     from knowledge.retrieval.retriever import Retriever
 

@@ -310,6 +310,7 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
     if record_id:
         lines.append(f"记录编号：{record_id}")
     marker: dict[str, Any] = {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
+                              "guide_title": guide["title"] if guide else None,  # staff read the title, not the id
                               "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}
     if on_duty is not None:
         marker["on_duty"] = on_duty

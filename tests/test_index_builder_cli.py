@@ -145,6 +145,38 @@ def test_build_names_the_guides_it_changed_and_what_the_gate_compared(kb_copy: S
     assert "发布门槛：通过。和当时正在服务的版本比，共同的评测问题" in status and "分数单位" not in status and "top, gap" not in status
 
 
+def test_a_first_build_refused_by_the_gate_says_it_missed_the_first_builds_floors(kb_copy: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to compare with: the refusal said "与正在服务的版本相比有退步" and "原来发布的索引保持不变，继续服务", neither true."""
+    monkeypatch.setenv("GOVQA_GATE_TOP1", "1.01")  # a floor no build meets
+    done = run_cli(kb_copy, "build")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "构建失败：未达到首次构建的发布门槛，未发布新索引：Top-1 " in done.stderr and "< 1.01" in done.stderr
+    assert "退步" not in done.stderr and "继续服务" not in done.stderr
+    assert "此前没有发布过索引，现在仍然没有可用的索引：改正后再运行 python3 index_builder.py build" in done.stderr
+    assert not (kb_copy.index_dir / "CURRENT").exists()
+
+
+def test_a_current_naming_a_deleted_version_folder_is_explained_by_every_command(kb_copy: Settings) -> None:
+    """The serving version's folder deleted by hand: `status` crashed with a traceback, so did `build --if-changed`
+    (`make run`); `query` and `eval` said nothing was ever published."""
+    from knowledge.index.store import IndexStore
+
+    for _ in range(2):
+        assert run_cli(kb_copy, "build", "--no-gate").returncode == 0
+    store = IndexStore(kb_copy.index_dir)
+    kept, current = store.list_versions()
+    shutil.rmtree(store.versions / current)
+    for args in (["status"], ["list"], ["query", "开公司要带什么材料"], ["eval"]):
+        result = run_cli(kb_copy, *args)
+        assert result.returncode == 3 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert f"CURRENT 指向索引版本 {current}，但它的文件夹" in result.stderr and f"保留的版本：{kept}" in result.stderr
+        assert f"rollback <版本> 回到保留的版本（例如 rollback {kept}）" in result.stderr and "index_builder.py build" in result.stderr
+    rebuilt = run_cli(kb_copy, "build", "--if-changed")  # sources unchanged, but nothing serves: rebuilt and published
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert f"CURRENT 指向的索引版本 {current} 不可用" in rebuilt.stdout and "已发布索引版本" in rebuilt.stdout
+    assert run_cli(kb_copy, "status").returncode == 0
+
+
 @pytest.mark.parametrize(("args", "code"), [(["status"], 3), (["report"], 0), (["list"], 3)])
 @pytest.mark.parametrize("unbuffered", ["1", ""])
 def test_a_reader_that_stops_reading_ends_the_command_quietly(admin: Settings, args: list[str], code: int, unbuffered: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -314,3 +315,65 @@ def test_an_empty_store_says_nothing_is_published_never_none(tmp_path: Path, mon
         assert says in out + err and "None" not in out + err, (args, out, err)
     assert index_builder.main(["rollback"]) == index_builder.EXIT_NO_INDEX  # 3, as status and list: no index yet
     assert "请先运行 python3 index_builder.py build" in capsys.readouterr().err  # and what to do instead
+
+
+def test_an_empty_list_says_to_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """`list` before the first build said "还没有任何索引版本" and not what to do next."""
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "index"))
+    assert index_builder.main(["list"]) == index_builder.EXIT_NO_INDEX
+    assert capsys.readouterr().out == "还没有任何索引版本：请运行 python3 index_builder.py build 构建并发布第一个版本\n"
+
+
+BROKEN_CURRENT = {"folder deleted": "它的文件夹", "manifest deleted": "它的文件夹里没有 manifest.json",
+                  "manifest not JSON": "它的 manifest.json 无法读取或不是有效的 JSON"}
+
+
+@pytest.mark.parametrize("damage", list(BROKEN_CURRENT))
+def test_a_current_naming_a_missing_or_broken_version_is_explained(store: IndexStore, capsys: pytest.CaptureFixture[str],
+                                                                   damage: str) -> None:
+    """CURRENT names v4, whose folder was deleted by hand (or whose manifest.json is missing or cut short, as in a
+    half-copied index folder): `status` and `list` crashed with a traceback, `query` and `eval` said nothing was ever
+    published. Each says which version CURRENT names, what is wrong, the versions kept and what to do; exit code 3."""
+    folder = store.versions / "v4"
+    if damage == "folder deleted":
+        shutil.rmtree(folder)
+    elif damage == "manifest deleted":
+        (folder / "manifest.json").unlink()
+    else:
+        (folder / "manifest.json").write_text('{"version": "v4", "counts": ', encoding="utf-8")
+    for args in (["status"], ["status", "--json"], ["list"], ["query", "开公司要带什么材料"], ["eval"]):
+        assert index_builder.main(args) == index_builder.EXIT_NO_INDEX, args
+        out, err = capsys.readouterr()
+        assert f"{store.root / 'CURRENT'} 指向索引版本 v4，但{BROKEN_CURRENT[damage]}" in err, (args, err)
+        assert "保留的版本：v1、v2、v3（不带版本的 rollback 会回到此版本）\n" in err, (args, err)
+        assert "怎么办：运行 python3 index_builder.py rollback <版本> 回到保留的版本（例如 rollback v3），" in err
+        assert "或运行 python3 index_builder.py build 重新构建并发布" in err and "正在加载模型" not in err
+        if args[0] == "list":  # the versions kept, to pick one
+            *rows, total = out.splitlines()
+            assert [row.split()[0] for row in rows[1:4]] == ["v1", "v2", "v3"] and "（v4，不可用）" in total
+            unreadable = [] if damage == "folder deleted" else ["* v4                      manifest.json 缺失或损坏，不能回滚到此版本"]
+            assert rows[4:] == unreadable, rows
+        else:
+            assert out == ""  # `status --json` prints no half of a manifest
+    assert index_builder.main(["rollback", "v4"]) == index_builder.EXIT_FAILED  # never back to the broken one
+    assert ("v4 不存在" if damage == "folder deleted" else "不能回滚到索引版本 v4") in capsys.readouterr().err
+    assert index_builder.main(["rollback"]) == index_builder.EXIT_OK and store.current_version() == "v3"
+    assert capsys.readouterr().out.startswith("已回滚，当前版本：v3")
+    assert index_builder.main(["status", "--json"]) == index_builder.EXIT_OK
+
+
+def test_a_current_naming_a_deleted_version_with_none_kept_says_to_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Every version folder deleted by hand, CURRENT left behind: nothing to roll back to, build."""
+    monkeypatch.setenv("GOVQA_INDEX_DIR", str(tmp_path / "index"))
+    store = IndexStore(tmp_path / "index")
+    (store.versions / "v1").mkdir(parents=True)
+    (store.versions / "v1" / "manifest.json").write_text(json.dumps(_manifest("v1", ["g1"])), encoding="utf-8")
+    store.publish("v1")
+    shutil.rmtree(store.versions / "v1")
+    for args in (["status"], ["list"], ["rollback"]):
+        assert index_builder.main(args) == index_builder.EXIT_NO_INDEX, args
+        out, err = capsys.readouterr()
+        assert "指向索引版本 v1，但它的文件夹" in err and "不存在" in err, (args, err)
+        assert err.endswith("没有保留其他可用的版本\n怎么办：运行 python3 index_builder.py build 重新构建并发布\n"), (args, err)
+        assert "还没有任何索引版本" not in out + err and "还没有发布过任何版本" not in err

@@ -49,7 +49,7 @@ from knowledge.index.embedding import CachedEmbedder, Embedder
 from knowledge.index.evaluation import evaluate, format_report, load_question_set
 from knowledge.index.example_check import check_examples
 from knowledge.index.forked import ForkedWorkError
-from knowledge.index.gate import Findings
+from knowledge.index.gate import Findings, refusal
 from knowledge.index.gate import check as check_gate
 from knowledge.index.guide_parts import guide_parts
 from knowledge.index.guide_table import TABLE_FILE, GuideStub, GuideTable, ReusingParser, WordColumns, chunk_question, guide_meta, joined
@@ -298,8 +298,7 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
                                       settings, report, change=change)
                 manifest["gate"] = findings.as_dict()
                 if findings.failures and not accept:
-                    raise BuildError("与正在服务的版本相比有退步，未发布新索引：" + "；".join(findings.failures),
-                                     stale, findings=findings)
+                    raise BuildError(refusal(findings, store.current_version()), stale, findings=findings)
                 if findings.failures:
                     manifest["gate"]["accepted"] = accept
             neighbours.save(staging / NEIGHBOURS_FILE, embedder.model_id)

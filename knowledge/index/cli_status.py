@@ -1,6 +1,8 @@
 """What `status` and `list` say about a version's calibration and its numbers on the evaluation questions,
-in words an admin understands. Standard library only at import (index_builder.py imports it before it
-re-runs itself in the app environment); PyYAML when the question file is read. `list` loads no model.
+in words an admin understands; and whether a version is up to date with the sources, settings.yml's example
+questions and the decision model's format (`status`, `build --if-changed`). Standard library only at import
+(index_builder.py imports it before it re-runs itself in the app environment); PyYAML when the question file
+is read. `list` loads no model.
 
 The evaluation questions (settings.eval_questions, the sample knowledge base's regression set) are asked
 only about the guides a version has (evaluation.py): as guides come and go, its Top-1 is over other
@@ -12,6 +14,7 @@ Usage::
     for line in calibration_lines(manifest["calibration"], settings.ambiguity_margin): print(line)
     scope = eval_scope(manifest, eval_guides(settings.eval_questions))   # None: no evaluation recorded
     scope.applies, scope.cell(), eval_line(manifest, scope)
+    changed_sources(settings, manifest), examples_stale(settings, manifest), current_format(manifest)
 """
 
 from __future__ import annotations
@@ -112,3 +115,25 @@ def eval_line(manifest: dict[str, Any], scope: EvalScope) -> str:
     covered = f"，覆盖本版本 {scope.guides} 个指南中的 {scope.covered} 个" if scope.covered is not None else ""
     return (f"示例评测集：{labelled(manifest['eval']['metrics'])}（范围内问题 {scope.questions} 个{covered}；"
             "只问本版本有的指南，指南有增删时题目随之变化，题数不同的版本不要直接比较）")
+
+
+def current_format(manifest: dict[str, Any]) -> bool:
+    """The version's decision model is of the format this code makes (calibration.DECISION_FORMAT)."""
+    from knowledge.index.calibration import DECISION_FORMAT
+
+    return manifest.get("calibration", {}).get("format") == DECISION_FORMAT
+
+
+def examples_stale(settings: Any, manifest: dict[str, Any]) -> bool:
+    """The version has no example questions (built before they existed) or other ones than settings.yml's
+    example_questions ask for (knowledge/examples.py): rebuilt, so the assistant offers the right ones."""
+    examples = manifest.get("examples")
+    return examples is None or list(examples.get("override") or ()) != list(settings.example_questions)
+
+
+def changed_sources(settings: Any, manifest: dict[str, Any]) -> list[str]:
+    """The source files (guides, documents, the off-topic anchors) that differ from the version's."""
+    from knowledge.index.builder import source_checksums
+
+    now, then = source_checksums(settings), manifest.get("sources", {})
+    return sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))

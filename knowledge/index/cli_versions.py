@@ -6,10 +6,16 @@ an admin who cannot see that learns it only when the version to roll back to is 
 Standard library only at import, like cli_status.py: index_builder.py imports it before it re-runs itself
 in the app environment.
 
+A store whose CURRENT names a version that cannot be read (its folder deleted by hand, an index folder
+copied only in part, a damaged manifest.json) serves nothing: `status`, `list`, `query`, `eval`, `rollback`
+and a failed `build` say which version it names, what is wrong, the versions kept and what to do
+(`broken_current_lines`), never a traceback.
+
 Usage::
 
     for line in version_lines(store, eval_guides(settings.eval_questions)): print(line)
     for line in history_lines(store): print(line)
+    for line in broken_current_lines(store): print(line, file=sys.stderr)   # [] when CURRENT is fine or absent
 """
 
 from __future__ import annotations
@@ -69,9 +75,16 @@ def version_lines(store: IndexStore, asked: set[str] | None) -> list[str]:
     notes = version_notes(history, store.rolled_back_from(history))
     columns = [("版本", 22), ("构建时间", 19), ("指南", -4), ("切块", -6), (label("top1") + "（示例评测集）", 20)]
     lines = ["  " + "  ".join(pad(title, width) for title, width in columns).rstrip()]
-    counts = set()
+    counts, readable = set(), set()
     for version in versions:
-        manifest = store.manifest(version)
+        try:
+            manifest = store.manifest(version)
+        except (OSError, ValueError):  # deleted, cut short or edited by hand: the row says so, the others still show
+            manifest = None
+        if not isinstance(manifest, dict):
+            lines.append(("* " if version == current else "  ") + pad(version, 22) + "  manifest.json 缺失或损坏，不能回滚到此版本")
+            continue
+        readable.add(version)
         scope = eval_scope(manifest, asked)
         top1 = "-" if scope is None else scope.cell(manifest["eval"]["metrics"].get("top1", "-"))
         if scope is not None and scope.applies:
@@ -85,7 +98,8 @@ def version_lines(store: IndexStore, asked: set[str] | None) -> list[str]:
                  manifest["counts"]["chunks"], top1]
         row = "  ".join(pad(cell, width) for cell, (_, width) in zip(cells, columns, strict=True))
         lines.append((("* " if version == current else "  ") + row + "  " + "；".join(marks)).rstrip())
-    closing = f"共 {len(versions)} 个版本，* 为当前发布的版本（{current or '无'}）；{kept_versions()}"
+    broken = "，不可用" if current is not None and current not in readable else ""  # its folder gone or its manifest unreadable
+    closing = f"共 {len(versions)} 个版本，* 为当前发布的版本（{current or '无'}{broken}）；{kept_versions()}"
     if len(counts) > 1:
         closing += "；各版本的 Top-1 是在不同数量的评测问题上算的（只问该版本有的指南），题数不同不要直接比较"
     return [*lines, closing, *history_notice(store, damaged)]
@@ -116,3 +130,29 @@ def history_lines(store: IndexStore) -> list[str]:
             what = f"发布 {version}{gone}" + (f"，未过门槛、管理员确认发布：{entry['accepted']}" if entry.get("accepted") else "")
         lines.append(f"  {_when(entry)}  {what}")
     return lines
+
+
+def broken_current_lines(store: IndexStore) -> list[str]:
+    """When CURRENT names a version that cannot be read (store.manifest_problem): which one and what is wrong,
+    the versions kept (the one a `rollback` without a version goes to marked) and what to do. [] when
+    CURRENT names a readable version or nothing at all (before the first build)."""
+    current = store.current_version()
+    problem = store.manifest_problem(current) if current else None
+    if problem is None:
+        return []
+    lines = [f"当前没有可用的索引：{store.root / 'CURRENT'} 指向索引版本 {current}，但{problem}；"
+             "可能是被手动删除或改动过，或索引文件夹没有复制完整"]
+    kept = [name for name in store.list_versions() if name != current and store.manifest_problem(name) is None]
+    if not kept:
+        return [*lines, "没有保留其他可用的版本", "怎么办：运行 python3 index_builder.py build 重新构建并发布"]
+    target = store.rollback_target()
+    lines.append("保留的版本：" + "、".join(f"{name}（不带版本的 rollback 会回到此版本）" if name == target else name for name in kept))
+    return [*lines, f"怎么办：运行 python3 index_builder.py rollback <版本> 回到保留的版本（例如 rollback {target or kept[-1]}），"
+                    "或运行 python3 index_builder.py build 重新构建并发布"]
+
+
+def serving_note(store: IndexStore) -> list[str]:
+    """What serves after a build that published nothing: the version that served before, or nothing at all."""
+    if store.current_version() is None:
+        return ["此前没有发布过索引，现在仍然没有可用的索引：改正后再运行 python3 index_builder.py build"]
+    return broken_current_lines(store) or ["原来发布的索引保持不变，继续服务。"]

@@ -22,6 +22,8 @@ Usage::
     change = GuideChange.between(before, after)   # removals.py: the builder works it out once
     findings = check(new_retriever, published_retriever_or_none, settings, change=change)
     findings.failures        # ["Top-1 …"] (empty: publish)
+    findings.compared        # False: no serving version to compare with, the first build's floors were checked
+    refusal(findings, store.current_version())   # the message of a build the gate refused, true to which case it was
     findings.worse           # the questions that got worse, with the guide now first and what to do
     findings.change          # `change`, carried for the CLI: a refused build has no BuildReport to say it
 """
@@ -51,6 +53,9 @@ class Findings:
     # and the admin must still see which guides the refused build would have added or removed. The builder's
     # own GuideChange (removals.py), handed to `check`: one reckoning for the published and the refused build.
     change: GuideChange = field(default_factory=GuideChange)
+    # Whether there was a serving version to compare with: without one (a first build, or the serving version
+    # cannot be loaded) the failures are the first build's fixed floors, not a regression.
+    compared: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"failures": self.failures, "worse": self.worse, "metrics": self.metrics}
@@ -124,7 +129,7 @@ def check(new: Retriever, published: Retriever | None, settings: Settings,
     `new`'s report on settings.eval_questions when the caller has already made it; `change`, the guides
     this build adds and removes since the serving version (the builder's GuideChange): the added ones'
     sample questions are checked, and the findings carry it for the CLI."""
-    findings = Findings(change=change)
+    findings = Findings(change=change, compared=published is not None)
     questions = load_question_set(settings.eval_questions) if settings.eval_questions.is_file() else None
     new_guides = set(new.data.guides)
     old_guides = set(published.data.guides) if published else set()
@@ -165,3 +170,15 @@ def check(new: Retriever, published: Retriever | None, settings: Settings,
             findings.failures.append(f"新增指南的典型问法只有 {top1:.4f} 排第一（{count} 个，门槛 {settings.gate_new_guides_top1}）")
             findings.worse.extend(missed)
     return findings
+
+
+def refusal(findings: Findings, serving: str | None) -> str:
+    """Why the build was not published, as the CLI says it: a regression against the serving version, or the first
+    build's floors not met (`serving`: the version CURRENT names, which the gate could not load, or None)."""
+    failures = "；".join(findings.failures)
+    if findings.compared:
+        return "与正在服务的版本相比有退步，未发布新索引：" + failures
+    if serving is None:
+        return "未达到首次构建的发布门槛，未发布新索引：" + failures
+    return (f"无法和正在服务的版本 {serving} 比较（它的文件缺失或损坏，或是用别的嵌入模型建的），按首次构建的标准检查："
+            "未达到首次构建的发布门槛，未发布新索引：" + failures)

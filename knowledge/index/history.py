@@ -55,7 +55,7 @@ def append_entry(root: Path, entry: dict[str, Any]) -> None:
 def rollback_target(history: list[dict[str, Any]], current: str | None, on_disk: list[str],
                     complete: Callable[[str], bool]) -> str | None:
     """The version a `rollback` without a version goes to: the newest one published (by a build) before
-    `current` that is still on disk (`complete`: its folder has a manifest) and is not `rolled_back_from()`;
+    `current` that is still on disk (`complete`: its folder has a manifest that reads) and is not `rolled_back_from()`;
     None if none. `on_disk`: the version folders, in name order.
 
     Why not the history entry's "previous": after C → B that is C again, so a second rollback went

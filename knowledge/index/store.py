@@ -76,6 +76,20 @@ class IndexStore:
     def manifest(self, version: str) -> dict[str, Any]:
         return json.loads((self.versions / version / "manifest.json").read_text(encoding="utf-8"))
 
+    def manifest_problem(self, version: str) -> str | None:
+        """Why a version cannot be read at all (its folder gone, its manifest.json missing or not a JSON object),
+        in Chinese for the admin; None when its manifest reads (its other files are `verify`'s business)."""
+        folder = self.versions / version
+        if not folder.is_dir():
+            return f"它的文件夹 {folder} 不存在"
+        try:
+            manifest = self.manifest(version)
+        except FileNotFoundError:
+            return "它的文件夹里没有 manifest.json"
+        except (OSError, ValueError) as error:  # ValueError: bad JSON or bad UTF-8
+            return f"它的 manifest.json 无法读取或不是有效的 JSON（{error}）"
+        return None if isinstance(manifest, dict) else "它的 manifest.json 格式不对（不是 JSON 对象）"
+
     def verify(self, version: str | None = None) -> str:
         """Check that a version (default: the published one) is complete and unchanged; its name.
 
@@ -167,7 +181,7 @@ class IndexStore:
     def rollback_target(self) -> str | None:
         """The version a `rollback` without a version goes to (history.py `rollback_target`); None if none."""
         return rollback_target(self.history(), self.current_version(), self.list_versions(),
-                               lambda name: (self.versions / name / "manifest.json").is_file())
+                               lambda name: self.manifest_problem(name) is None)
 
     def rolled_back_from(self, history: list[dict[str, Any]] | None = None) -> set[str]:
         """The versions a `rollback` without a version skips (history.py `rolled_back_from`)."""
@@ -186,6 +200,8 @@ class IndexStore:
                                       "要回到保留的某个版本，请用 rollback 加版本名")
         if version not in self.list_versions():
             raise IndexStoreError(f"索引版本 {version} 不存在；可用版本：{', '.join(self.list_versions()) or '无'}")
+        if problem := self.manifest_problem(version):  # publish() checks the file is there; a reader must be able to parse it
+            raise IndexStoreError(f"不能回滚到索引版本 {version}：{problem}")
         self.publish(version, action="rollback")
         return version
 

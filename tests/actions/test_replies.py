@@ -363,7 +363,7 @@ def test_a_handoff_names_the_guides_windows_the_hotline_and_the_record() -> None
     assert f"政务服务便民热线 {HOTLINE}" in reply.text and "办不成事" in reply.text
     assert reply.text.endswith("记录编号：42")
     assert reply.custom == {"handoff": {"reason": "request_human", "record_id": 42, "guide_id": "water-connection",
-                                        "hotline": HOTLINE, "contacts": [c.as_dict() for c in guide.contacts]}}
+                                        "guide_title": guide.title, "hotline": HOTLINE, "contacts": [c.as_dict() for c in guide.contacts]}}
 
 
 def test_a_complaint_handoff_without_guide_or_record_still_gives_the_hotline() -> None:
@@ -371,8 +371,8 @@ def test_a_complaint_handoff_without_guide_or_record_still_gives_the_hotline() -
     assert reply.text.startswith("非常抱歉给您带来不便")
     assert "」窗口：" not in reply.text and "记录编号" not in reply.text
     assert f"政务服务便民热线 {HOTLINE}" in reply.text
-    assert reply.custom == {"handoff": {"reason": "complain", "record_id": None, "guide_id": None, "hotline": HOTLINE,
-                                        "contacts": []}}
+    assert reply.custom == {"handoff": {"reason": "complain", "record_id": None, "guide_id": None, "guide_title": None,
+                                        "hotline": HOTLINE, "contacts": []}}
 
 
 def test_unavailable_apologises_with_the_hotline() -> None:

@@ -43,8 +43,9 @@ def staff_notice(*, handoff: dict[str, object], user: str, sender: str, message:
     if handoff.get("record_id"):
         lines.append(f"记录编号：{handoff['record_id']}")
     lines.append(f"用户：{user}（会话 {sender}）")
-    if handoff.get("guide_id"):
-        lines.append(f"相关事项：{handoff['guide_id']}")
+    if handoff.get("guide_id"):  # the title staff know the matter by (an older Rasa reply has only the id)
+        title = handoff.get("guide_title")
+        lines.append(f"相关事项：【{title}】（{handoff['guide_id']}）" if title else f"相关事项：{handoff['guide_id']}")
     lines.append(f"用户的消息：{message or '（无）'}")  # whole: it is what staff act on (and at most message_max_chars)
     if question and question != message:
         lines.append(f"此前咨询的问题：{_shorten(question)}")

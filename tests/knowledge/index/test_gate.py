@@ -112,5 +112,7 @@ def test_a_refused_build_names_the_guides_it_changed_when_the_serving_version_ca
     done = run_cli(kb_copy, "build")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Top-1" in done.stdout and "< 1.01" in done.stdout  # the first build's floor, not a comparison
+    assert f"构建失败：无法和正在服务的版本 {good.version} 比较" in done.stderr and "未达到首次构建的发布门槛，未发布新索引：Top-1" in done.stderr
+    assert "退步" not in done.stderr  # it said "与正在服务的版本相比有退步" though it compared with nothing
     assert "删除指南 1 个：公章刻制备案（seal-engraving）" in done.stdout and "新增指南" not in done.stdout
     assert IndexStore(kb_copy.index_dir).current_version() == good.version

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from knowledge.index.cli_gate import REMOVED_HINT, change_lines
-from knowledge.index.gate import MIN_WORSE_QUESTIONS, check, is_regression, offtopic_regression
+from knowledge.index.gate import MIN_WORSE_QUESTIONS, check, is_regression, offtopic_regression, refusal
 from knowledge.index.removals import GuideChange
 from knowledge.retrieval.retriever import ANSWER, NONE
 from knowledge.settings import load_settings
@@ -104,3 +104,23 @@ def test_a_refused_build_lists_the_builders_change_even_with_nothing_to_compare_
     assert findings.failures == ["Top-1 0.5000 < 0.9（20 个评测问题）"]
     assert change_lines(findings.change) == ["新增指南 1 个：养犬登记（dog-registration）", "删除指南 1 个：用气报装（gas-connection）",
                                              REMOVED_HINT]
+
+
+def test_a_refusal_says_a_regression_only_when_it_compared_with_a_serving_version(tmp_path: Path) -> None:
+    """Without a serving version to compare with, the gate checks the first build's fixed floors: its refusal said
+    "与正在服务的版本相比有退步" all the same."""
+    questions = {f"办公司{n}": "company-setup" for n in range(20)}
+    (tmp_path / "questions.yml").write_text(yaml.safe_dump({"in_scope": [{"q": q, "guide": g} for q, g in questions.items()],
+                                                            "off_topic": []}, allow_unicode=True), encoding="utf-8")
+    settings = dataclasses.replace(load_settings(), eval_questions=tmp_path / "questions.yml", gate_top1=0.9)
+    new = _Retriever({"company-setup": "企业开办", "proxy-service": "帮办代办服务"}, dict.fromkeys(questions, "proxy-service"))
+    evaluation = {"counts": {"in_scope": 20}, "metrics": {"top1": 0.0, "offtopic_answered": 0.0}}
+    first = check(new, None, settings, evaluation, change=GuideChange())  # type: ignore[arg-type]
+    assert not first.compared and first.failures == ["Top-1 0.0000 < 0.9（20 个评测问题）"]
+    assert refusal(first, None) == "未达到首次构建的发布门槛，未发布新索引：Top-1 0.0000 < 0.9（20 个评测问题）"
+    unloadable = refusal(first, "v1")  # CURRENT names a version the gate could not load
+    assert unloadable.startswith("无法和正在服务的版本 v1 比较（它的文件缺失或损坏，或是用别的嵌入模型建的），按首次构建的标准检查：")
+    assert unloadable.endswith("未达到首次构建的发布门槛，未发布新索引：Top-1 0.0000 < 0.9（20 个评测问题）") and "退步" not in unloadable
+    old = _Retriever({"company-setup": "企业开办"}, questions)
+    compared = check(new, old, settings, change=GuideChange(added=[("proxy-service", "帮办代办服务")]))  # type: ignore[arg-type]
+    assert compared.compared and refusal(compared, "v1").startswith("与正在服务的版本相比有退步，未发布新索引：Top-1 从 1.0000 降到 0.0000")

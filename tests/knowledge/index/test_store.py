@@ -347,6 +347,31 @@ def test_rollback_never_points_current_at_a_deleted_version(store: IndexStore) -
     assert store.current_version() == "v2"
 
 
+def test_a_version_whose_manifest_does_not_read_is_named_with_what_is_wrong(store: IndexStore) -> None:
+    for name in ("v1", "v2", "v3", "v4"):
+        make_version(store, name)
+    (store.versions / "v2" / "manifest.json").unlink()
+    (store.versions / "v3" / "manifest.json").write_text('{"files": ', encoding="utf-8")
+    (store.versions / "v4" / "manifest.json").write_text("[1, 2]", encoding="utf-8")
+    assert store.manifest_problem("v1") is None
+    assert store.manifest_problem("v9") == f"它的文件夹 {store.versions / 'v9'} 不存在"
+    assert store.manifest_problem("v2") == "它的文件夹里没有 manifest.json"
+    assert (store.manifest_problem("v3") or "").startswith("它的 manifest.json 无法读取或不是有效的 JSON（")
+    assert store.manifest_problem("v4") == "它的 manifest.json 格式不对（不是 JSON 对象）"
+
+
+def test_rollback_never_goes_to_a_version_whose_manifest_does_not_read(store: IndexStore) -> None:
+    """A cut-short manifest.json passed the old check (the file is there): CURRENT pointed at a version no reader can load."""
+    for name in ("v1", "v2", "v3"):
+        make_version(store, name)
+        store.publish(name)
+    (store.versions / "v2" / "manifest.json").write_text('{"files": ', encoding="utf-8")
+    with pytest.raises(IndexStoreError, match=r"不能回滚到索引版本 v2：它的 manifest\.json 无法读取"):
+        store.rollback("v2")
+    assert store.current_version() == "v3" and store.rollback_target() == "v1"
+    assert store.rollback() == "v1"
+
+
 # --- pruning ----------------------------------------------------------------------------------
 
 def test_prune_keeps_the_newest_and_never_the_current_or_previous(store: IndexStore) -> None:

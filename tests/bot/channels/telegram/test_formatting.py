@@ -190,10 +190,10 @@ def test_the_staff_notice_has_the_message_the_question_the_reason_and_the_transc
     sender = f"{SENDER_PREFIX_TELEGRAM}42"
     transcript = [("user", at, "用水报装要什么材料"), ("bot", at, "【用水报装】" + "材料" * 400),
                   ("user", at + 60, "我要投诉，跑了三趟都没办成")]
-    notice = staff_notice(handoff={"reason": "complain", "record_id": 17, "guide_id": "water-connection"},
+    notice = staff_notice(handoff={"reason": "complain", "record_id": 17, "guide_id": "water-connection", "guide_title": "用水报装"},
                           user="张三 @zhangsan", sender=sender, message="我要投诉，跑了三趟都没办成", question="用水报装要什么材料",
                           transcript=transcript, hotline="12345")
-    assert "用户投诉或反映办事困难" in notice and "记录编号：17" in notice and "water-connection" in notice
+    assert "用户投诉或反映办事困难" in notice and "记录编号：17" in notice and "相关事项：【用水报装】（water-connection）" in notice
     assert "用户的消息：我要投诉，跑了三趟都没办成" in notice and "此前咨询的问题：用水报装要什么材料" in notice
     assert "张三 @zhangsan" in notice and sender in notice
     assert "[05-14 10:21] 用户：用水报装要什么材料" in notice and "[05-14 10:22] 用户：我要投诉，跑了三趟都没办成" in notice
