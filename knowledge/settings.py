@@ -44,6 +44,7 @@ class Settings:
     best_chunk_weight: float
     max_hits: int
     alias_bonus: float
+    name_pairs_bonus: float
     item_vector_weight: float
     item_words_share: float
     item_words_min_guides: int

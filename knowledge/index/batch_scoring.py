@@ -9,7 +9,7 @@ equal scores wins, as the stable sort in `_score` makes it.
 Usage::
 
     table = ChunkTable(retriever.data)      # once per loaded index
-    values, best_guide = table.features(params, data, vector, exclude, coverage, mentioned)
+    values, best_guide = table.features(params, data, vector, exclude, coverage, mentioned, name_shares)
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ class ChunkTable:
         self.guide_row = np.array([row[c.guide_id] if c.guide_id else -1 for c in data.chunks], dtype=np.int64)
 
     def features(self, params: RetrievalParams, data: IndexData, vector: np.ndarray, exclude: set[int],
-                 coverage: np.ndarray, mentioned: set[str]) -> tuple[list[float], str | None]:
+                 coverage: np.ndarray, mentioned: set[str], name_shares: dict[str, float] | None = None,
+                 ) -> tuple[list[float], str | None]:
         """`Retriever._features(_score(...))` and the best hit's guide, with the same float64
         operations in the same order (so the same bits); ties go to the hit `_score` lists first."""
         weight = params.lexical_weight
@@ -88,6 +89,9 @@ class ChunkTable:
         # The mentioned guides' rows, compared with each hit's (a question mentions a few of ~200 hit guides)
         named = np.fromiter((self.row_of[g] for g in mentioned if g in self.row_of), dtype=np.int64)
         bonus = np.where((order[:, None] == named[None, :]).any(axis=1), params.alias_bonus, 0.0).astype(np.float64)
+        if name_shares:  # NameGrams.shares, as _score adds them: alias bonus + weight x (share - the most any holds)
+            shares = np.array([name_shares.get(self.guide_ids[int(row)], 0.0) for row in order], dtype=np.float64)
+            bonus = bonus + params.name_pairs_bonus * (shares - max(name_shares.values()))
         guide_scores = (1 - weight) * dense + weight * lexical + bonus
         fused = np.concatenate([passage_scores, guide_scores])
         if not len(fused):

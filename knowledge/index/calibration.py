@@ -88,8 +88,8 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 # guides' own questions (calibration_inscope_not_found), with the broadened anchors; 4 = that line at the anchors'
 # 10% quantile instead of 3% (calibration_confirm_offtopic: more "您问的是…吗？", fewer wrong "not found");
 # 5 = sample questions asked without their guide's names (examples_from); 6 = the everyday words (everyday_words),
-# which are never a guide's sole words (knowledge/retrieval/sole_words.py).
-DECISION_FORMAT = 6
+# never a guide's sole words (sole_words.py); 7 = scores hold the names' character pairs (name_grams.py).
+DECISION_FORMAT = 7
 FEATURES: tuple[str, ...] = ("top", "gap", "anchor", "lead")
 # Which of them each model reads. `scope` (off-topic or not) keeps the plain gap: with `lead` it refused
 # 1.5-3 points fewer off-topic questions on the development sets. `known` (is the best hit right) reads
@@ -261,11 +261,12 @@ def _confirm_line(p_anchor: np.ndarray, p_positive: np.ndarray, settings: Settin
     purpose; on a knowledge base whose guides share words with them (loans, travel, accounts) their
     quantile alone would refuse many of its own questions. Both are quantiles of out-of-fold
     probabilities of the knowledge base being built, so the line holds for any size and model."""
-    line = _threshold(p_anchor, settings.calibration_confirm_offtopic)
+    # 4 decimals, each bound rounded its safe way (plain rounding once lifted the line above the question that had to stay).
+    line = math.ceil(_threshold(p_anchor, settings.calibration_confirm_offtopic) * 1e4) / 1e4
     ranked = np.sort(p_positive)
     lost = math.floor(settings.calibration_inscope_not_found * len(ranked))
     if lost < len(ranked):  # the first held-out question that must stay at or above the line
-        line = min(line, float(ranked[lost]))
+        line = min(line, math.floor(float(ranked[lost]) * 1e4) / 1e4)
     return float(min(0.99, max(0.01, line)))
 
 

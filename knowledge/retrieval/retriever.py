@@ -45,6 +45,7 @@ from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
 from knowledge.retrieval.item_words import KeyWord, lexical_tokens, search_vectors
+from knowledge.retrieval.name_grams import NameGrams
 
 # The result types and parameters live in results.py; they are imported from here too (one import for callers).
 from knowledge.retrieval.results import (
@@ -181,13 +182,16 @@ class Retriever:
                 lexical = float(coverage[unit])
                 hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical, unit))
         mentioned = self._mentioned(data, question)
+        name_shares = NameGrams.of(data).shares(question) if self.params.name_pairs_bonus else {}
+        most = max(name_shares.values(), default=0.0)  # the pairs re-rank: the guide holding most loses nothing
         for guide_id, found in per_guide.items():
             top, index = found[0]
             second = found[1][0] if len(found) > 1 else min(top, floor)
             dense = self.params.best_chunk_weight * top + (1 - self.params.best_chunk_weight) * second
             unit = int(data.unit_of[index])
             lexical = float(coverage[unit])
-            bonus = self.params.alias_bonus if guide_id in mentioned else 0.0
+            bonus = ((self.params.alias_bonus if guide_id in mentioned else 0.0)
+                     + self.params.name_pairs_bonus * (name_shares.get(guide_id, 0.0) - most))
             hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical, unit))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return Scored(hits, best_anchor - best_guide_chunk, tokens)
@@ -224,7 +228,8 @@ class Retriever:
         question = normalize_question(question)
         coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         mentioned = self._mentioned(data, question)
-        return [self.batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned)
+        name_shares = NameGrams.of(data).shares(question) if self.params.name_pairs_bonus else {}
+        return [self.batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned, name_shares)
                 for exclude in excludes]
 
     def batch_table(self, data: IndexData) -> ChunkTable:

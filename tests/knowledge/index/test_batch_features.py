@@ -53,7 +53,7 @@ def _synthetic(tmp_path: Path) -> Retriever:
     guides = {f"g{g}": {"id": f"g{g}", "title": f"事项{g}", "aliases": [f"别名{g}"] if g % 3 == 0 else []} for g in range(12)}
     manifest = {"embedding": {"spec": "test", "id": _NoModel.model_id}}
     data = IndexData.from_parts(tmp_path / "v", manifest, chunks, guides, dense, bm25, tokenizer, [u for u in units if u])
-    params = RetrievalParams(dense_candidates=6, alias_bonus=0.04)
+    params = RetrievalParams(dense_candidates=6, alias_bonus=0.04, name_pairs_bonus=0.02)
     return Retriever(data, params, _NoModel())  # type: ignore[arg-type]
 
 
