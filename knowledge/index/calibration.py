@@ -78,10 +78,9 @@ if TYPE_CHECKING:  # the retriever imports this module; the type is only for sig
 #   anchor    nearest out-of-scope anchor's cosine minus the best guide chunk's
 #   lead      how far it leads the first runner-up that covers the question's item words about as well
 #             (Retriever._features; a runner-up close only in the embedding is no evidence against it)
-# Coverage and "names the guide" on their own were tried and dropped: the knowledge base's own
-# sample questions name their guide and share its words far more often than citizens' questions
-# do, so a model leaning on them refused most real questions (tests/data/questions.yml: 0.47
-# answered right with them, 0.91 without).
+# Coverage and "names the guide" as features were tried and dropped: the knowledge base's own sample questions
+# name their guide and share its words far more often than citizens' questions do, so a model leaning on them
+# refused most real questions (tests/data/questions.yml: 0.47 answered right with them, 0.91 without).
 # Bumped whenever what a version's decision model means changes (features, how questions are searched):
 # `build --if-changed` (make run) rebuilds a version of an older format, so an upgrade takes effect.
 # 2 = item words (common_words) and the lead feature; 3 = the "not found" line also bounded by the held-out
@@ -261,7 +260,7 @@ def _confirm_line(p_anchor: np.ndarray, p_positive: np.ndarray, settings: Settin
     purpose; on a knowledge base whose guides share words with them (loans, travel, accounts) their
     quantile alone would refuse many of its own questions. Both are quantiles of out-of-fold
     probabilities of the knowledge base being built, so the line holds for any size and model."""
-    # 4 decimals, each bound rounded its safe way (plain rounding once lifted the line above the question that had to stay).
+    # 4 decimals, each bound rounded its safe way (plain rounding lifted the line above a question that had to stay).
     line = math.ceil(_threshold(p_anchor, settings.calibration_confirm_offtopic) * 1e4) / 1e4
     ranked = np.sort(p_positive)
     lost = math.floor(settings.calibration_inscope_not_found * len(ranked))
@@ -336,7 +335,7 @@ def calibrate(
     model = DecisionModel(
         scope=Logistic.fit(features[kind != ORPHAN], kind[kind != ORPHAN] == POSITIVE, SCOPE_INPUTS),
         known=Logistic.fit(features, right, KNOWN_INPUTS),
-        answer_at=round(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered), 4),
+        answer_at=math.ceil(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered) * 1e4) / 1e4,
         scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0,
         common_words=words, everyday_words=everyday_words(_unit_terms(chunk_terms), settings.sole_words_everyday_idf))
     top = features[:, FEATURES.index("top")]
@@ -387,8 +386,9 @@ def _score_examples(retriever: Retriever, examples: list[Example],
             example = ordered[position]
             if example.fold not in bm25:  # BM25 over the same units with the left-out chunks' words removed
                 bm25 = {example.fold: chunk_terms.fold(left_out[example.fold])}
-            # One call for both askings: the question's tokens, coverage and mentions are shared.
-            scored = retriever.features_many(example.text, example.vector, excludes[position], bm25=bm25[example.fold])
+            # One call for both askings (the orphan without its guide's names too): tokens, coverage, mentions shared.
+            scored = retriever.features_many(example.text, example.vector, excludes[position], bm25=bm25[example.fold],
+                                             names_without=(None, example.guide_id))
             values, best = scored[0]
             kind = ANCHOR if example.guide_id is None else POSITIVE
             rows.append((values, example.guide_id is not None and best == example.guide_id, kind, example.fold))

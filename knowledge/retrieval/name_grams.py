@@ -8,7 +8,10 @@ titles and aliases tell such neighbours apart without any word list.
 
 A guide's share is the idf mass of the question's character pairs that its names hold, over the idf mass of all
 the question's pairs that any name holds: 0 when its names share nothing with the question, 1 when they hold every
-pair any name holds. Pairs many guides' names hold (登记, 许可) weigh little. `Retriever._score` adds
+pair any name holds, times how much naming evidence the question holds at all: its pairs' idf mass in units of
+one pair only one guide holds, at most 1 (a lone 申请 that many guides' names hold moves little; "村医" moves fully).
+Pairs of the knowledge base's common question words (怎么, 什么, 多久: `IndexData.common_words`, learnt from the
+guides' own sample questions) are no part of any name: "今天天气怎么样" leans to no guide whose alias is a question. `Retriever._score` adds
 `name_pairs_bonus` x (share - the highest share of any guide) to each guide's score (settings.yml; 0.02, half the
 exact-name bonus): the guide whose names hold most keeps its score and the others give way, so the pairs re-rank
 without making the retriever surer of a question that names nothing. The decision model is calibrated on those
@@ -20,8 +23,9 @@ the retrieval alone (added: 0.012 -> 0.022 of the off-topic questions; the NLU's
 
 Usage::
 
-    grams = NameGrams.of(data)             # built once per loaded index (IndexData.names)
-    grams.shares("村医要办什么证")          # {"village-doctor-certificate": 0.71, ...}
+    grams = NameGrams.of(data)             # built once per loaded index and its common words
+    grams.shares("村医要办什么证")          # {"village-doctor-certificate": 1.0}
+    grams.shares("村医要办什么证", leave_out="village-doctor-certificate")   # as if that guide were not published
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+# The decision format (calibration.DECISION_FORMAT) from which a version's scores hold the pairs: an older version
+# keeps scoring as its decision model was calibrated (IndexData.scores_name_pairs).
+NAME_PAIRS_FORMAT = 7
 # Runs of Chinese characters, Latin letters and digits; anything else (punctuation, brackets, spaces) breaks a run.
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 
@@ -40,39 +47,60 @@ def character_pairs(text: str) -> set[str]:
     return {run[i:i + 2] for run in _RUN.findall(text.lower()) for i in range(len(run) - 1)}
 
 
-class NameGrams:
-    """An inverted table from character pairs to the guides whose title or aliases hold them, with their idf
-    (BM25's, over guides). Built from the names the index already keeps, so nothing is added to the index files."""
+def _idf(guides: int, holders: int) -> float:
+    return math.log(1 + (guides - holders + 0.5) / (holders + 0.5))
 
-    def __init__(self, names: Iterable[tuple[str, str]]) -> None:
+
+class NameGrams:
+    """An inverted table from character pairs to the guides whose title or aliases hold them (BM25's idf, over
+    guides). Built from the guides' names the index already keeps, so nothing is added to the index files."""
+
+    def __init__(self, names: Iterable[tuple[str, str]], common: Iterable[str] = ()) -> None:
+        # Common question words of two or more characters break a name ("…社保怎么开户" -> "…社保", "开户").
+        words = sorted((w.lower() for w in common if len(w) >= 2), key=len, reverse=True)
+        question_words = re.compile("|".join(map(re.escape, words))) if words else None
         holders: dict[str, set[str]] = {}
         guides: set[str] = set()
         for name, guide_id in names:
             guides.add(guide_id)
-            for pair in character_pairs(name):
+            text = question_words.sub(" ", name.lower()) if question_words else name
+            for pair in character_pairs(text):
                 holders.setdefault(pair, set()).add(guide_id)
-        total = len(guides)
-        self._holders = {pair: sorted(ids) for pair, ids in holders.items()}
-        self._idf = {pair: math.log(1 + (total - len(ids) + 0.5) / (len(ids) + 0.5)) for pair, ids in holders.items()}
+        self._guides = frozenset(guides)
+        self._holders = {pair: (tuple(sorted(ids)), frozenset(ids)) for pair, ids in holders.items()}
 
     @classmethod
     def of(cls, data: Any) -> NameGrams:
-        """The table of one loaded index (cached on it: an index's names never change)."""
+        """The table of one loaded index, for its current common words (calibration learns a staged version's
+        before scoring its examples): cached on it, rebuilt only when those change."""
+        common = getattr(data, "common_words", frozenset())
         cached = getattr(data, "_name_grams", None)
-        if cached is None:
-            cached = cls(getattr(data, "names", []))
+        if cached is None or (cached[0] is not common and cached[0] != common):
+            guides = getattr(data, "guides", {})
+            names = [(name, gid) for gid, guide in guides.items() for name in [guide["title"], *guide.get("aliases", [])]]
+            cached = (common, cls(names, common))
             data._name_grams = cached
-        return cached
+        return cached[1]
 
-    def shares(self, question: str) -> dict[str, float]:
-        """Each guide's share of the question's name-pair idf mass (guides with none are left out)."""
-        pairs = sorted(pair for pair in character_pairs(question) if pair in self._idf)
-        mass = sum(self._idf[pair] for pair in pairs)
+    def shares(self, question: str, leave_out: str | None = None) -> dict[str, float]:
+        """Each guide's share of the question's name-pair idf mass, times the question's naming strength (guides
+        with none are left out). `leave_out`: as if that guide were not published (calibration asks each sample
+        question once more with its whole guide left out, like a procedure the knowledge base lacks)."""
+        total = len(self._guides) - (leave_out in self._guides)
+        weights: list[tuple[float, tuple[str, ...]]] = []
+        for pair in sorted(character_pairs(question)):
+            found = self._holders.get(pair)
+            if found is None:
+                continue
+            ids = found[0] if leave_out not in found[1] else tuple(g for g in found[0] if g != leave_out)
+            if ids:
+                weights.append((_idf(total, len(ids)), ids))
+        mass = sum(weight for weight, _ in weights)
         if not mass:
             return {}
+        strength = min(1.0, mass / _idf(total, 1))
         held: dict[str, float] = {}
-        for pair in pairs:
-            weight = self._idf[pair]
-            for guide_id in self._holders[pair]:
+        for weight, ids in weights:
+            for guide_id in ids:
                 held[guide_id] = held.get(guide_id, 0.0) + weight
-        return {guide_id: value / mass for guide_id, value in held.items()}
+        return {guide_id: strength * value / mass for guide_id, value in held.items()}

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,12 +154,25 @@ class Retriever:
                 start = text.find(name, start + 1)
         return found
 
+    def _name_shares(self, data: IndexData, question: str, leave_out: str | None = None) -> dict[str, float]:
+        """The guides' shares of the question's name pairs (name_grams.py); none for a version calibrated before
+        them (its decision model read scores without them) or with the bonus off."""
+        if not self.params.name_pairs_bonus or not data.scores_name_pairs:
+            return {}
+        return NameGrams.of(data).shares(question, leave_out)
+
     def _score(self, data: IndexData, question: str, vector: np.ndarray, exclude: set[int] | None = None,
-               bm25: BM25Index | None = None) -> Scored:
+               bm25: BM25Index | None = None, names_without: str | None = None) -> Scored:
         """Scored hits, one per guide (its best chunk) and one per passage, best first, with what
-        the decision model needs. `exclude` (chunk rows) and `bm25` serve calibration only: a
-        sample question is scored as if it were not in the index."""
+        the decision model needs. `exclude` (chunk rows), `bm25` and `names_without` serve calibration
+        only: a sample question is scored as if it, or its whole guide, were not in the index."""
         weight = self.params.lexical_weight
+        # The names' pairs re-rank the guides: the one whose names hold most keeps its score, every other guide gives
+        # way by name_pairs_bonus x how much less it holds. Policy passages keep theirs: a question about a policy
+        # shares procedure pairs (审批, 登记) with guides' names, and a passage has none to hold
+        # (tests/data/questions.yml: "验登合一改革…压缩了多少" lost its passage from the first three when they gave way too).
+        name_shares = self._name_shares(data, question, names_without)
+        most = max(name_shares.values(), default=0.0)
         exclude = exclude or set()
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
@@ -182,8 +196,6 @@ class Retriever:
                 lexical = float(coverage[unit])
                 hits.append(Hit(chunk, (1 - weight) * float(score) + weight * lexical, float(score), lexical, unit))
         mentioned = self._mentioned(data, question)
-        name_shares = NameGrams.of(data).shares(question) if self.params.name_pairs_bonus else {}
-        most = max(name_shares.values(), default=0.0)  # the pairs re-rank: the guide holding most loses nothing
         for guide_id, found in per_guide.items():
             top, index = found[0]
             second = found[1][0] if len(found) > 1 else min(top, floor)
@@ -212,25 +224,27 @@ class Retriever:
         return [best.score, gap, scored.anchor_margin, best.score - rival.score if rival else best.score]
 
     def features(self, question: str, vector: np.ndarray, *, exclude: set[int] | None = None,
-                 bm25: BM25Index | None = None) -> tuple[list[float], str | None]:
+                 bm25: BM25Index | None = None, names_without: str | None = None) -> tuple[list[float], str | None]:
         """The decision features of a question and the guide of its best hit (for calibration)."""
-        scored = self._score(self._data, normalize_question(question), vector, exclude, bm25)
+        scored = self._score(self._data, normalize_question(question), vector, exclude, bm25, names_without)
         return self._features(scored), (scored.hits[0].chunk.guide_id if scored.hits else None)
 
     def features_many(self, question: str, vector: np.ndarray, excludes: list[set[int]], *,
-                      bm25: BM25Index | None = None) -> list[tuple[list[float], str | None]]:
+                      bm25: BM25Index | None = None, names_without: Sequence[str | None] = ()) -> list[tuple[list[float], str | None]]:
         """`features()` of one question once per exclusion, the same numbers bit for bit: calibration
         asks each sample question twice (its own chunk left out, then its whole guide), so the
         tokens, the BM25 coverage and the mentions are computed once, and the per-guide grouping
         is array arithmetic instead of a Python loop over ~200 hits (most of a 5,000-guide build's
-        ~4,000 calibration scorings)."""
+        ~4,000 calibration scorings). `names_without`: per exclusion, the guide whose names are left out
+        too (the whole guide left out), as `features(names_without=…)`."""
         data = self._data
         question = normalize_question(question)
         coverage = (bm25 or data.bm25).coverage(lexical_tokens(data.tokenizer, data.common_words, question))
         mentioned = self._mentioned(data, question)
-        name_shares = NameGrams.of(data).shares(question) if self.params.name_pairs_bonus else {}
-        return [self.batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned, name_shares)
-                for exclude in excludes]
+        leave_out = (list(names_without) + [None] * len(excludes))[:len(excludes)]
+        shares = {guide: self._name_shares(data, question, guide) for guide in set(leave_out)}
+        return [self.batch_table(data).features(self.params, data, vector, exclude, coverage, mentioned, shares[guide])
+                for exclude, guide in zip(excludes, leave_out, strict=True)]
 
     def batch_table(self, data: IndexData) -> ChunkTable:
         """The per-chunk arrays `features_many` scores with, built on first use for this index data and kept

@@ -72,13 +72,15 @@ def test_batch_scoring_matches_one_by_one_on_ties_passages_and_anchors(tmp_path:
     data = retriever.data
     vectors, chunks_of = _vectors_and_guides(data)
     rng = random.Random(3)
-    questions = ["事项3要什么材料", "别名6多久", "天气怎么样", "", "公司注销窗口收费吗", "事项1 事项10"]
+    questions = ["事项3要什么材料", "别名6多久", "天气怎么样", "", "公司注销窗口收费吗", "事项1 事项10", "项3和项11"]
     checked = 0
     for row in range(len(vectors)):
         excludes = [set(), {row}, chunks_of.get(data.chunks[row].guide_id or "", {row}), set(rng.sample(range(len(vectors)), 5))]
+        names_without = [None, None, data.chunks[row].guide_id, None]  # the whole guide left out: its names too
         question = rng.choice(questions)
-        for exclude, batched in zip(excludes, retriever.features_many(question, vectors[row], excludes), strict=True):
-            assert batched == retriever.features(question, vectors[row], exclude=exclude), (row, question, exclude)
+        batch = retriever.features_many(question, vectors[row], excludes, names_without=names_without)
+        for exclude, without, batched in zip(excludes, names_without, batch, strict=True):
+            assert batched == retriever.features(question, vectors[row], exclude=exclude, names_without=without), (row, question, exclude)
             checked += 1
     assert checked == 4 * len(vectors)
 
@@ -88,5 +90,7 @@ def test_batch_scoring_matches_on_the_sample_knowledge_base(retriever: Retriever
     vectors, chunks_of = _vectors_and_guides(data)
     for example in (e for e in examples_from(retriever, vectors) if e.vector is not None):
         excludes = [set(example.exclude)] + ([chunks_of[example.guide_id]] if example.guide_id else [])
-        for exclude, batched in zip(excludes, retriever.features_many(example.text, example.vector, excludes), strict=True):
-            assert batched == retriever.features(example.text, example.vector, exclude=exclude), example.text
+        names_without = (None, example.guide_id)  # as calibration asks them (calibration._score_examples)
+        batch = retriever.features_many(example.text, example.vector, excludes, names_without=names_without)
+        for exclude, without, batched in zip(excludes, names_without, batch, strict=False):
+            assert batched == retriever.features(example.text, example.vector, exclude=exclude, names_without=without), example.text

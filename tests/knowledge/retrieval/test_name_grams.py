@@ -12,7 +12,7 @@ import pytest
 from knowledge.index.bm25 import BM25Index, Tokenizer
 from knowledge.index.chunks import OVERVIEW, Chunk, lexical_unit
 from knowledge.retrieval.index_data import IndexData
-from knowledge.retrieval.name_grams import NameGrams, character_pairs
+from knowledge.retrieval.name_grams import NAME_PAIRS_FORMAT, NameGrams, character_pairs
 from knowledge.retrieval.retriever import RetrievalParams, Retriever
 
 # (lower-cased name, guide id), as IndexData.names keeps them
@@ -36,7 +36,7 @@ def test_pairs_of_each_run_of_characters() -> None:
 
 def test_a_shortening_leans_to_the_guide_whose_name_holds_its_characters() -> None:
     shares = NameGrams(NAMES).shares("村医要办什么证")
-    assert shares["village-doctor"] == pytest.approx(1.0)
+    assert shares["village-doctor"] == pytest.approx(1.0)  # 村医: one pair only one guide holds, full strength
     assert "physician" not in shares
 
 
@@ -48,12 +48,30 @@ def test_neighbours_are_told_apart_by_the_pair_only_one_holds() -> None:
     assert allowance["family-planning-reward"] > allowance.get("maternity-allowance", 0.0)
 
 
-def test_a_pair_every_guide_holds_weighs_less_than_one_only_a_few_hold() -> None:
+def test_a_pair_many_guides_hold_moves_little_and_weighs_less_than_one_only_a_few_hold() -> None:
     grams = NameGrams([("甲类登记", "a"), ("乙类登记", "b"), ("丙类登记", "c"), ("丁类许可", "d")])
     shares = grams.shares("甲类要登记吗")  # 甲类 only a holds; 登记 three guides hold
     assert shares["a"] == pytest.approx(1.0)
     assert shares["b"] < 0.5 and shares["b"] == shares["c"]
     assert "d" not in shares
+    lone = grams.shares("登记要多久")  # only the pair three of the four names hold: little naming evidence
+    assert set(lone) == {"a", "b", "c"} and all(0 < value < 0.5 for value in lone.values())
+
+
+def test_common_question_words_are_no_part_of_a_name() -> None:
+    names = [("公司给员工交社保怎么开户", "social-insurance"), ("开药房要什么证", "pharmacy"), ("用水报装", "water")]
+    assert NameGrams(names).shares("今天天气怎么样")  # without the knowledge base's question words, 怎么 names a guide
+    grams = NameGrams(names, common=["怎么", "什么", "多久"])
+    assert grams.shares("今天天气怎么样") == {}
+    assert grams.shares("药房开户要啥")["pharmacy"] > 0  # the rest of the alias still names it
+
+
+def test_a_left_out_guide_is_as_if_it_were_not_published() -> None:
+    grams = NameGrams(NAMES)
+    assert grams.shares("村医要办什么证", leave_out="village-doctor") == {}
+    assert grams.shares("村医要办执业证", leave_out="village-doctor") == grams.shares("村医要办执业证", leave_out="village-doctor")
+    without = NameGrams([name for name in NAMES if name[1] != "village-doctor"]).shares("乡村医生执业注册")
+    assert grams.shares("乡村医生执业注册", leave_out="village-doctor") == pytest.approx(without)
 
 
 def test_a_question_sharing_no_pair_with_any_name_leans_nowhere() -> None:
@@ -61,21 +79,29 @@ def test_a_question_sharing_no_pair_with_any_name_leans_nowhere() -> None:
     assert NameGrams([]).shares("结婚登记") == {}
 
 
-def test_the_table_is_built_once_per_loaded_index() -> None:
+def test_the_table_is_built_once_per_loaded_index_and_its_common_words() -> None:
     class Data:
-        names = NAMES
+        def __init__(self) -> None:
+            self.guides = {"village-doctor": {"title": "乡村医生执业证书", "aliases": ["村医证怎么办"]}}
+            self.common_words: frozenset[str] = frozenset()
 
     data = Data()
     assert NameGrams.of(data) is NameGrams.of(data)
+    assert NameGrams.of(data).shares("村医证在哪怎么办")["village-doctor"] > 0
+    before = NameGrams.of(data)
+    data.common_words = frozenset({"怎么"})  # calibration learnt the staged version's question words
+    assert NameGrams.of(data) is not before and "么办" not in {p for p in NameGrams.of(data)._holders}
 
 
 class _NoModel:
     model_id = "test-model"
 
 
-def _twins(tmp_path: Path, bonus: float) -> Retriever:
-    """Two guides whose chunks are the same vector and the same words: only their names differ."""
+def _twins(tmp_path: Path, bonus: float, tie_to: str, calibrated_format: int | None = None) -> Retriever:
+    """Two guides whose chunks are the same vector and the same words: only their names differ. `tie_to`: the guide
+    a tie goes to (added last: the flat FAISS index lists the later of two equal scores first)."""
     guides = {"physician": "医师执业注册", "village-doctor": "乡村医生执业证书"}
+    guides = {**{gid: title for gid, title in guides.items() if gid != tie_to}, tie_to: guides[tie_to]}
     chunks = [Chunk(f"{gid}#0", OVERVIEW, "办理执业的证要准备材料", title, gid, None, "办理执业的证要准备材料")
               for gid, title in guides.items()]
     vectors = np.ones((len(chunks), 4), dtype=np.float32) / 2.0
@@ -84,19 +110,33 @@ def _twins(tmp_path: Path, bonus: float) -> Retriever:
     tokenizer = Tokenizer([])
     units = list(dict.fromkeys(lexical_unit(c) for c in chunks))
     bm25 = BM25Index.build([tokenizer.tokenize(c.text) for c in chunks])
-    data = IndexData.from_parts(tmp_path / "v", {"embedding": {"spec": "test", "id": _NoModel.model_id}}, chunks,
+    manifest: dict[str, object] = {"embedding": {"spec": "test", "id": _NoModel.model_id}}
+    if calibrated_format is not None:
+        manifest["calibration"] = {"format": calibrated_format}
+    data = IndexData.from_parts(tmp_path / "v", manifest, chunks,
                                 {gid: {"id": gid, "title": title, "aliases": []} for gid, title in guides.items()},
                                 dense, bm25, tokenizer, [u for u in units if u])
     return Retriever(data, RetrievalParams(dense_candidates=4, name_pairs_bonus=bonus), _NoModel())  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("question, expected", [("村医要办什么证", "village-doctor"), ("医师的证要准备啥", "physician")])
+@pytest.mark.parametrize("question, expected, other", [("村医要办什么证", "village-doctor", "physician"),
+                                                        ("医师的证要准备啥", "physician", "village-doctor")])
 def test_between_guides_alike_in_every_channel_the_one_whose_name_holds_the_pairs_ranks_first(
-        tmp_path: Path, question: str, expected: str) -> None:
+        tmp_path: Path, question: str, expected: str, other: str) -> None:
     vector = np.ones(4, dtype=np.float32) / 2.0
-    scored = _twins(tmp_path, 0.02).features(question, vector)
-    assert scored[1] == expected
-    without = _twins(tmp_path / "off", 0.0)  # the names' pairs switched off: a tie, whichever comes first
-    features, _ = without.features(question, vector)
-    assert features[1] == 0.0  # no gap between the twins
-    assert scored[0][1] > 0.0  # with the pairs, the named one leads
+    tie, best = _twins(tmp_path / "off", 0.0, tie_to=other).features(question, vector)
+    assert best == other and tie[1] == 0.0  # without the pairs: a tie, and it goes to the other one
+    features, best = _twins(tmp_path, 0.02, tie_to=other).features(question, vector)
+    assert best == expected and features[1] > 0.0  # with them, the named one leads
+
+
+def test_a_version_calibrated_before_the_pairs_is_scored_as_it_was_calibrated(tmp_path: Path) -> None:
+    """Until `build --if-changed` rebuilds it (a rollback, a refused build), an older version's decision model
+    reads scores without the pairs: it gets them without the pairs."""
+    vector = np.ones(4, dtype=np.float32) / 2.0
+    old = _twins(tmp_path / "old", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT - 1)
+    assert not old.data.scores_name_pairs
+    assert old.features("村医要办什么证", vector) == (old.features("村医要办什么证", vector)[0], "physician")
+    assert old.features("村医要办什么证", vector)[0][1] == 0.0
+    new = _twins(tmp_path / "new", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT)
+    assert new.data.scores_name_pairs and new.features("村医要办什么证", vector)[1] == "village-doctor"
