@@ -11,15 +11,16 @@ the question's pairs that any name holds: 0 when its names share nothing with th
 pair any name holds, times how much naming evidence the question holds at all: its pairs' idf mass in units of
 one pair only one guide holds, at most 1 (a lone 申请 that many guides' names hold moves little; "村医" moves fully).
 Pairs of the knowledge base's common question words (怎么, 什么, 多久: `IndexData.common_words`, learnt from the
-guides' own sample questions) are no part of any name: "今天天气怎么样" leans to no guide whose alias is a question. `Retriever._score` adds
-`name_pairs_bonus` x (share - the highest share of any guide) to each guide's score (settings.yml; 0.02, half the
-exact-name bonus): the guide whose names hold most keeps its score and the others give way, so the pairs re-rank
-without making the retriever surer of a question that names nothing. The decision model is calibrated on those
-scores like on any other. Chosen on the development sets only: in one knowledge base
-of 296 guides (the sample and every set), right guide first for their questions 0.823 -> 0.889 and answered right
-directly 0.513 -> 0.598; each set added to the 36 sample guides, top-1 0.954 -> 0.960 and answered right directly
-0.788 -> 0.813. Cost: chat that shares a procedure's pair ("游戏账号怎么注销") is a little likelier to be answered by
-the retrieval alone (added: 0.012 -> 0.022 of the off-topic questions; the NLU's out_of_scope stands before it).
+guides' own sample questions) are no part of any name: "今天天气怎么样" leans to no guide whose alias is a question.
+
+`Retriever._score` adds `name_pairs_bonus` x (share - the highest share of any guide) to each guide's score
+(settings.yml; 0.02, half the exact-name bonus): the guide whose names hold most keeps its score and the others give
+way, so the pairs re-rank guides without making the retriever surer of a question that names nothing; policy
+passages keep their scores. The decision model is calibrated on those scores like on any other.
+Chosen on the development sets only (docs/generalisation-history.md, session 40): each set added to the 36 sample
+guides, right guide first 0.954 -> 0.962 and answered right directly 0.788 -> 0.810; the sample and the 13 sets in
+one knowledge base (166 guides), 0.874 -> 0.890 and 0.571 -> 0.589. Held-out sets, measured once afterwards: all
+296 guides in one knowledge base, 0.867 -> 0.877 and 0.621 -> 0.638.
 
 Usage::
 
