@@ -302,9 +302,10 @@ def calibrate(
     data = retriever.data
     words = common_question_words(data, settings.item_words_share, settings.item_words_min_guides)
     data.common_words = frozenset(words)  # the staged version's: its examples are searched as real questions will be
+    everyday = everyday_words(_unit_terms(chunk_terms), settings.sole_words_everyday_idf)
+    data.everyday_words = frozenset(everyday)  # ... and its names' pairs read without them (name_grams.py)
     examples = examples_from(retriever, vectors)
-    # Every example is searched as a real question is (Retriever.query_vectors): its embedding blended
-    # with its item words'. Chunks' own vectors are reused; the other texts are embedded in one batch.
+    # Searched as real questions are (Retriever.query_vectors: embedding blended with its item words'); new texts in one batch.
     weight = retriever.params.item_vector_weight
     items = [item_text(data.tokenizer, words, e.text) if weight > 0 else None for e in examples]
     texts = sorted({e.text for e in examples if e.vector is None} | {item for item in items if item is not None})
@@ -312,8 +313,7 @@ def calibrate(
     for example, item in zip(examples, items, strict=True):
         full = example.vector if example.vector is not None else encoded[example.text]
         example.vector = blend(full, None if item is None else encoded[item], weight)
-    positives = sum(1 for e in examples if e.guide_id)
-    anchors = len(examples) - positives
+    positives, anchors = sum(1 for e in examples if e.guide_id), sum(1 for e in examples if not e.guide_id)
     if positives < 10 or anchors < 5 or len(retriever.data.guides) < 2:
         raise CalibrationError(f"知识库的校准样例太少（正例 {positives} 个、负例 {anchors} 个，至少 10 / 5 个，指南至少 2 个）："
                                "请给指南补充 questions: 典型问法，或在 out_of_scope.yml 补充无关话题")
@@ -337,7 +337,7 @@ def calibrate(
         known=Logistic.fit(features, right, KNOWN_INPUTS),
         answer_at=math.ceil(_threshold(known[kind == ORPHAN], settings.calibration_unknown_answered) * 1e4) / 1e4,
         scope_at=max(settings.scope_answer_probability, confirm_at), confirm_at=round(confirm_at, 4), spread=0.1, floor=0.0,
-        common_words=words, everyday_words=everyday_words(_unit_terms(chunk_terms), settings.sole_words_everyday_idf))
+        common_words=words, everyday_words=everyday)
     top = features[:, FEATURES.index("top")]
     model.floor = round(float(np.median(top[kind == ANCHOR])), 4)
     model.spread = round(max(float(np.median(top[right]) - model.floor) if right.any() else 0.1, 0.01), 4)

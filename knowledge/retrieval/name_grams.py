@@ -11,13 +11,19 @@ the question's pairs that any name holds: 0 when its names share nothing with th
 pair any name holds, times how much naming evidence the question holds at all: its pairs' idf mass in units of
 one pair only one guide holds, at most 1 (a lone 申请 that many guides' names hold moves little; "村医" moves fully).
 Pairs of the knowledge base's common question words (怎么, 什么, 多久: `IndexData.common_words`, learnt from the
-guides' own sample questions) are no part of any name: "今天天气怎么样" leans to no guide whose alias is a question.
+guides' own sample questions) and of its everyday words (政府, 外国, 老板: `IndexData.everyday_words`, never a guide's
+sole words either) are no part of any name: "今天天气怎么样" leans to no guide whose alias is a question, and
+"这个要跟政府报备吗" to no 政府采购.
 
 `Retriever._score` adds `name_pairs_bonus` x (share - the highest share of any guide) to each guide's score
-(settings.yml; 0.02, half the exact-name bonus): the guide whose names hold most keeps its score and the others give
-way, so the pairs re-rank guides without making the retriever surer of a question that names nothing; policy
+(settings.yml; **0, off, by default**; 0.02, half the exact-name bonus, was measured): the guide whose names hold
+most keeps its score and the others give way, so the pairs re-rank guides without making the retriever surer of a question that names nothing; policy
 passages keep their scores. The decision model is calibrated on those scores like on any other.
-Chosen on the development sets only (docs/generalisation-history.md, session 40): each set added to the 36 sample
+Why it is off: pairs cannot tell a question's subject from the procedure it asks ("个体户怎么注销" after the
+individual-business registration: 个体户 is that guide's, so the conversation stayed with a guide that says nothing
+of 注销; tests/actions/test_actions.py), and recalibrated scores moved "老板要是外国人行吗" after the seal guide to the
+foreign-investment guide (tests/actions/test_follow_ups.py). Measured at 0.02 on the development sets only
+(docs/generalisation-history.md, session 40): each set added to the 36 sample
 guides, right guide first 0.954 -> 0.962 and answered right directly 0.788 -> 0.810; the sample and the 13 sets in
 one knowledge base (166 guides), 0.874 -> 0.890 and 0.571 -> 0.589. Held-out sets, measured once afterwards: all
 296 guides in one knowledge base, 0.867 -> 0.877 and 0.621 -> 0.638.
@@ -72,14 +78,14 @@ class NameGrams:
 
     @classmethod
     def of(cls, data: Any) -> NameGrams:
-        """The table of one loaded index, for its current common words (calibration learns a staged version's
-        before scoring its examples): cached on it, rebuilt only when those change."""
-        common = getattr(data, "common_words", frozenset())
+        """The table of one loaded index, for its common question words and everyday words (calibration learns a
+        staged version's before scoring its examples): cached on it, rebuilt only when those change."""
+        words = (getattr(data, "common_words", frozenset()), getattr(data, "everyday_words", None) or frozenset())
         cached = getattr(data, "_name_grams", None)
-        if cached is None or (cached[0] is not common and cached[0] != common):
+        if cached is None or (cached[0] is not words and cached[0] != words):
             guides = getattr(data, "guides", {})
             names = [(name, gid) for gid, guide in guides.items() for name in [guide["title"], *guide.get("aliases", [])]]
-            cached = (common, cls(names, common))
+            cached = (words, cls(names, words[0] | words[1]))
             data._name_grams = cached
         return cached[1]
 

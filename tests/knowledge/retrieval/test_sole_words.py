@@ -120,17 +120,15 @@ def test_an_index_calibrated_before_the_everyday_words_answers_as_it_did(small: 
 
 
 def test_added_guides_words_answer_citizens_questions_with_the_shipped_settings(kb_copy: Settings, embedder: Embedder) -> None:
-    """The sample guides and ten added ones (tests/data/dev4, a development set): "…看是不是危房这个事政府管不管" names
-    危房, which only the house-safety appraisal says; the model alone would confirm it, the shipped rule answers.
-    (Until session 40 the case was dev10's "开少儿书法班的申请能在网上递吗"; the names' character pairs now answer it
-    without the rule.)"""
-    for guide in (DATA / "dev4" / "guides").glob("*.md"):
+    """The sample guides and ten added ones (tests/data/dev10, a development set): "开少儿书法班的申请能在网上递吗" names
+    书法, which only the training-institution guide says; the model alone would confirm it, the shipped rule answers."""
+    for guide in (DATA / "dev10" / "guides").glob("*.md"):
         shutil.copy(guide, kb_copy.guides_dir)
     build_index(kb_copy, embedder=embedder, gate=False)
     retriever = Retriever.from_published_index(kb_copy, embedder)
-    question = "我家是低保户，老房子漏雨墙也开裂了，看是不是危房这个事政府管不管"
+    question = "开少儿书法班的申请能在网上递吗"
     answered = retriever.run(question)
-    assert answered.decision == ANSWER and answered.guide_id == "house-safety-appraisal"
+    assert answered.decision == ANSWER and answered.guide_id == "nonacademic-training-institution-approval"
     assert answered.sole_share >= kb_copy.sole_words_answer_share
     retriever.params = dataclasses.replace(retriever.params, sole_words_answer_share=0.0)
     assert retriever.run(question).decision == CONFIRM
