@@ -21,7 +21,7 @@ from knowledge.index.bm25 import BM25Index, Tokenizer
 from knowledge.index.calibration import DecisionModel
 from knowledge.index.chunks import Chunk, lexical_unit
 from knowledge.index.store import IndexStore, IndexStoreError, read_guides
-from knowledge.retrieval.name_grams import NAME_PAIRS_FORMAT, NameGrams
+from knowledge.retrieval.name_grams import NAME_PAIRS_FORMAT
 from knowledge.retrieval.offices import OfficeDirectory
 
 CALIBRATION_FILE = "calibration.json"
@@ -73,8 +73,6 @@ class IndexData:
         # Words general Chinese uses a lot, never a guide's sole words (knowledge/retrieval/sole_words.py); None for
         # a version calibrated before they were learnt.
         self.everyday_words = None if model.everyday_words is None else frozenset(model.everyday_words)
-        # The names' pair table, built now (0.8 s at 5,000 guides) rather than in the first citizen's question.
-        NameGrams.of(self)
 
     @property
     def scores_name_pairs(self) -> bool:
