@@ -35,11 +35,9 @@ from knowledge.sources.model import (
     Section,
     closest_key,
     describe_yaml_error,
-    may_hold_phone,
-    phone_numbers,
-    phone_problem,
     unknown_key_message,
 )
+from knowledge.sources.phones import body_phone_problems, phone_problem
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_QUESTIONS = 3
@@ -247,36 +245,6 @@ def _parse_contacts(raw: Any, line: int, report: _Reporter, node: yaml.Node | No
     return contacts
 
 
-def _check_body_phones(lines: list[str], first_line: int, body_start: int, contacts: list[Contact], complaint_phone: str,
-                       report: _Reporter) -> None:
-    """Warn on each body line that shows a phone number none of the contacts has (nor complaint_phone).
-
-    This is what an admin who changed a contact's phone (a new window, a new number) and not the body
-    leaves behind: citizens get the new number from "电话多少" and the old one in 办理地点. Only a
-    warning: it may be another office's number on purpose (a rescue station), and the guide is
-    published as written. `lines` start on file line `first_line`; those before `body_start` (the
-    first section) are not published and not read."""
-    if not may_hold_phone("\n".join(lines)):  # most guides: no digits that could be a phone anywhere
-        return
-    if not any(character.isdigit() for contact in contacts for character in contact.phone):
-        return  # no contact phone to compare with: an error of its own, reported on contacts
-    known = [number for contact in contacts for number in phone_numbers(contact.phone, phone_field=True)]
-    known += phone_numbers(complaint_phone, phone_field=True)
-    phones = list(dict.fromkeys(contact.phone for contact in contacts if contact.phone))
-    listed = "、".join(phones[:5]) + (f" 等 {len(phones)} 个" if len(phones) > 5 else "")
-    for offset, raw in enumerate(lines):
-        if first_line + offset < body_start or not may_hold_phone(raw):
-            continue
-        shown: set[str] = set()
-        for number in phone_numbers(raw):
-            if number.text in shown or any(number.same_as(contact) for contact in known):
-                continue
-            shown.add(number.text)
-            report.warning(first_line + offset,
-                           f"正文里的电话 {number.text} 不在 contacts 的电话（{listed}）里：群众问电话时拿到的是 contacts 的号码，"
-                           "看正文却是这个号码。换了号码的，请把正文也改成新号码；确实是别的单位的电话的，可以不改（照原样发布）")
-
-
 def _text_list(raw: Any, line: int, key: str, report: _Reporter) -> list[str]:
     if raw is None:
         return []
@@ -382,7 +350,8 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
     if faq_section is not None and not faqs:
         report.error(faq_section.line, "常见问题应使用“### 问题”加答案的形式")
     if sections:
-        _check_body_phones(lines[end + 1 :], end + 2, min(section.line for section in sections.values()), contacts, complaint_phone, report)
+        for line, message in body_phone_problems(lines[end + 1 :], end + 2, min(s.line for s in sections.values()), contacts, complaint_phone):
+            report.warning(line, message)
 
     # The guide is returned even when it has errors, so that cross-file checks (duplicate ids,
     # aliases) still see it; callers must not publish anything while errors exist.

@@ -145,7 +145,7 @@ def test_text_before_the_first_section_is_not_read_for_phones(tmp_path: Path) ->
 
 
 def test_reading_phone_numbers_in_text() -> None:
-    from knowledge.sources.model import PhoneNumber, phone_numbers
+    from knowledge.sources.phones import PhoneNumber, phone_numbers
 
     assert phone_numbers("电话 0731-12345678、87654321，手机 +86 138-0013-8000，热线 400-820-8820") == [
         PhoneNumber("0731-12345678", "0731", "12345678"), PhoneNumber("87654321", "", "87654321"),

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from knowledge.sources.guides import TextDateLoader
-from knowledge.sources.model import closest_key, describe_yaml_error, is_phone_shaped, unknown_key_message
+from knowledge.sources.model import closest_key, describe_yaml_error, unknown_key_message
+from knowledge.sources.phones import is_phone_shaped
 from tests.support import DATA, GUIDES
 
 GUIDE_FOLDERS = [GUIDES, *sorted(DATA.glob("*/guides"))]
