@@ -69,7 +69,7 @@ def test_common_question_words_are_no_part_of_a_name() -> None:
 def test_a_left_out_guide_is_as_if_it_were_not_published() -> None:
     grams = NameGrams(NAMES)
     assert grams.shares("村医要办什么证", leave_out="village-doctor") == {}
-    assert grams.shares("村医要办执业证", leave_out="village-doctor") == grams.shares("村医要办执业证", leave_out="village-doctor")
+    assert "village-doctor" not in grams.shares("村医要办执业证", leave_out="village-doctor")
     without = NameGrams([name for name in NAMES if name[1] != "village-doctor"]).shares("乡村医生执业注册")
     assert grams.shares("乡村医生执业注册", leave_out="village-doctor") == pytest.approx(without)
 
