@@ -19,7 +19,7 @@ import pytest
 from knowledge.index.builder import BuildReport
 from knowledge.records.store import ANSWERED, NOT_FOUND, Records
 from knowledge.settings import Settings, load_settings
-from tests.support import ROOT, json_lines, run_cli, settings_env
+from tests.support import ROOT, age_row, json_lines, run_cli, settings_env, staff_today
 
 pytestmark = pytest.mark.integration  # runs index_builder.py in a subprocess
 
@@ -293,12 +293,6 @@ def run_admin(settings: Settings, *args: str, **env: str) -> subprocess.Complete
                           capture_output=True, text=True, timeout=120)
 
 
-def set_age(db: Path, table: str, row_id: int, days: float) -> None:
-    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
-    with sqlite3.connect(db) as connection:
-        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
-
-
 def make_tracker(path: Path, events: list[tuple[str, float]]) -> None:
     """A tracker store shaped like Rasa's SQLTrackerStore: (sender_id, age in days) per event."""
     now = time.time()
@@ -318,13 +312,13 @@ def tracker_events(path: Path) -> list[str]:
 
 
 def test_report_writes_a_page_and_a_summary(admin: Settings) -> None:
-    records = Records(admin.records_db)
+    records = Records.from_settings(admin)
     records.add_question("u1", "开公司要带什么材料，手机13812345678", outcome=ANSWERED, guide_id="company-setup", confidence=0.9)
     records.add_question("u2", "狗证怎么办理", outcome=NOT_FOUND)
     records.add_feedback("u1", "bad", question="开公司", guide_id="company-setup", section=None, index_version=None)
     result = run_admin(admin, "report", "--days", "7")
     assert result.returncode == 0, result.stderr
-    path = admin.reports_dir / f"admin-report-{dt.date.today().isoformat()}.html"
+    path = admin.reports_dir / f"admin-report-{staff_today(admin).isoformat()}.html"
     assert f"报告已写入 {path}" in result.stdout
     assert "近 7 天：提问 2 次，已回答 1 次（50%），未能回答 1 次；好评 0 / 差评 1" in result.stdout
     page = path.read_text(encoding="utf-8")
@@ -334,14 +328,14 @@ def test_report_writes_a_page_and_a_summary(admin: Settings) -> None:
 
 
 def test_report_by_channel_and_period_without_test_traffic(admin: Settings) -> None:
-    records = Records(admin.records_db)
+    records = Records.from_settings(admin)
     records.add_question("kefu-web-1", "开公司要带什么材料", outcome=ANSWERED, guide_id="company-setup", confidence=0.9)
     records.add_question("tg-42", "狗证怎么办理", outcome=NOT_FOUND)
     records.add_question("partner-1", "公司注销", outcome=NOT_FOUND)
     for sender in ("test-1", "kefu-load-kefu-1-0-0", "unseen-q1"):
         records.add_question(sender, "压测问题", outcome=NOT_FOUND)
-    set_age(admin.records_db, "questions", records.add_question("kefu-web-2", "上个月的问题", outcome=NOT_FOUND), days=40)
-    today = dt.date.today().isoformat()
+    age_row(admin.records_db, "questions", records.add_question("kefu-web-2", "上个月的问题", outcome=NOT_FOUND), days=40)
+    today = staff_today(admin).isoformat()
 
     default = run_admin(admin, "report")
     assert default.returncode == 0, default.stderr
@@ -359,8 +353,8 @@ def test_report_by_channel_and_period_without_test_traffic(admin: Settings) -> N
     assert everything.returncode == 0 and "提问 6 次" in everything.stdout and "含测试流量" in everything.stdout
     assert (admin.reports_dir / f"admin-report-{today}-with-test.html").exists()
 
-    since = (dt.date.today() - dt.timedelta(days=45)).isoformat()
-    until = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    since = (staff_today(admin) - dt.timedelta(days=45)).isoformat()
+    until = (staff_today(admin) - dt.timedelta(days=1)).isoformat()
     old = run_admin(admin, "report", "--since", since, "--until", until, "--out", str(admin.reports_dir / "old.html"))
     assert old.returncode == 0, old.stderr
     assert f"{since} 至 {until}：提问 1 次" in old.stdout
@@ -375,14 +369,14 @@ def test_report_without_data_says_so(admin: Settings) -> None:
 
 
 def test_purge_applies_retention_to_records_and_tracker(admin: Settings) -> None:
-    records = Records(admin.records_db)
+    records = Records.from_settings(admin)
     old = [records.add_question("u1", "旧问题", outcome=NOT_FOUND),
            records.add_feedback("u1", "good", question=None, guide_id=None, section=None, index_version=None),
            records.add_handoff("u1", reason="complain", guide_id=None, question="旧投诉", transcript=[])]
     records.add_question("u2", "新问题", outcome=NOT_FOUND)
     records.add_feedback("u2", "bad", question=None, guide_id=None, section=None, index_version=None)
     for table, row_id in zip(("questions", "feedback", "handoffs"), old, strict=True):
-        set_age(admin.records_db, table, row_id, days=45)
+        age_row(admin.records_db, table, row_id, days=45)
     make_tracker(admin.tracker_db, [("gone", 45), ("gone", 44), ("ongoing", 50), ("ongoing", 1), ("new", 0), ("new", 29)])
     admin.reports_dir.mkdir(parents=True, exist_ok=True)
     old_report, new_report = admin.reports_dir / "admin-report-old.html", admin.reports_dir / "admin-report-new.html"

@@ -268,19 +268,32 @@ def custom(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     return next((m["custom"][key] for m in messages if m.get("custom") and key in m["custom"]), None)
 
 
+def staff_today(settings: Any) -> Any:
+    """Today on the deployment's clock (settings.yml `staff_timezone`): the date reports are named and counted by.
+    Not `date.today()`: between 16:00 and 24:00 UTC a UTC machine's today is Beijing's yesterday."""
+    from knowledge.records.store import now_on
+
+    return now_on(settings.staff_timezone).date()
+
+
 def age_row(db: Any, table: str, row_id: int, days: float) -> None:
-    """Move one records row `days` days into the past (Records always writes the current time).
+    """Move one records row `days` days into the past from the time it was stamped with (Records writes the current
+    time on the deployment's clock, so the age is relative to that clock whatever timezone the machine runs in).
     `db`: the SQLite file's path, or a Records store (either backend)."""
     import datetime as dt
     import sqlite3
 
-    when = (dt.datetime.now() - dt.timedelta(days=days)).isoformat(timespec="seconds")
+    def older(stamped: str) -> str:
+        return (dt.datetime.fromisoformat(stamped) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
     if hasattr(db, "engine"):
         from sqlalchemy import text
 
         with db.engine.begin() as connection:
-            connection.execute(text(f"UPDATE {table} SET time = :when WHERE id = :id"), {"when": when, "id": row_id})
+            stamped = connection.execute(text(f"SELECT time FROM {table} WHERE id = :id"), {"id": row_id}).scalar_one()
+            connection.execute(text(f"UPDATE {table} SET time = :when WHERE id = :id"), {"when": older(stamped), "id": row_id})
         return
     with sqlite3.connect(db) as connection:
-        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (when, row_id))
+        (stamped,) = connection.execute(f"SELECT time FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        connection.execute(f"UPDATE {table} SET time = ? WHERE id = ?", (older(stamped), row_id))
     connection.close()

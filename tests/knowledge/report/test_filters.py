@@ -17,7 +17,7 @@ from knowledge.report.page import render_html
 from knowledge.report.stats import Period, build_report
 from knowledge.settings import Settings
 from protocol import SENDER_PREFIX_KEFU, SENDER_PREFIX_TELEGRAM, TEST_SENDER_PREFIXES
-from tests.support import age_row
+from tests.support import age_row, staff_today
 
 pytestmark = pytest.mark.unit
 
@@ -65,7 +65,7 @@ def test_channels_and_test_senders() -> None:
 
 
 def test_test_traffic_is_left_out_by_default(settings: Settings) -> None:
-    mixed(Records(settings.records_db))
+    mixed(Records.from_settings(settings))
     report = build_report(settings, days=30)
     senders = {row["sender_id"] for table in (report.questions, report.feedback, report.handoffs) for row in table}
     assert senders == {"kefu-web-1", "kefu-web-2", "tg-42", "partner-app-1"}
@@ -89,7 +89,7 @@ def test_test_traffic_is_left_out_by_default(settings: Settings) -> None:
 ])
 def test_one_channel(settings: Settings, channel: str, senders: set[str], tests_left_out: dict[str, int],
                      other_channels: dict[str, int]) -> None:
-    mixed(Records(settings.records_db))
+    mixed(Records.from_settings(settings))
     report = build_report(settings, days=30, filters=Filters(channel=channel))
     assert {row["sender_id"] for table in (report.questions, report.feedback, report.handoffs) for row in table} == senders
     assert report.test_excluded == tests_left_out       # this channel's test traffic
@@ -97,9 +97,9 @@ def test_one_channel(settings: Settings, channel: str, senders: set[str], tests_
 
 
 def test_the_page_says_what_it_covers(settings: Settings) -> None:
-    mixed(Records(settings.records_db))
+    mixed(Records.from_settings(settings))
     path, _report = write_report(settings, days=7, filters=Filters(channel="kefu"))
-    assert path.name == f"admin-report-{dt.date.today().isoformat()}-kefu.html"
+    assert path.name == f"admin-report-{staff_today(settings).isoformat()}-kefu.html"
     page = path.read_text(encoding="utf-8")
     assert "渠道：政务服务大厅（网页、自助终端、大厅 API）" in page and "不含测试流量" in page and "test-" in page
     assert "已排除测试流量：提问 2 条，转人工 1 条" in page and "其他渠道的记录未计入：提问 2 条，转人工 1 条" in page
@@ -109,14 +109,14 @@ def test_the_page_says_what_it_covers(settings: Settings) -> None:
     page = everything.read_text(encoding="utf-8")
     assert "渠道：全部渠道 · 含测试流量" in page
     assert "各渠道提问：政务服务大厅（网页、自助终端、大厅 API） 4 次，Telegram 2 次，REST 接口（直接调用 Rasa） 3 次" in page
-    assert write_report(settings, days=30)[0].name == f"admin-report-{dt.date.today().isoformat()}.html"
+    assert write_report(settings, days=30)[0].name == f"admin-report-{staff_today(settings).isoformat()}.html"
 
 
 def test_a_chosen_period(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     for days, text in ((40, "四十天前"), (20, "二十天前"), (5, "五天前"), (0, "今天")):
         age_row(settings.records_db, "questions", records.add_question("kefu-web-1", text, outcome=NOT_FOUND), days)
-    today = dt.date.today()
+    today = staff_today(settings)
     report = build_report(settings, period=Period(today - dt.timedelta(days=45), today - dt.timedelta(days=10)))
     assert [row["question"] for row in report.questions] == ["四十天前", "二十天前"]
     assert report.period_text == f"{today - dt.timedelta(days=45)} 至 {today - dt.timedelta(days=10)}"
@@ -156,7 +156,7 @@ def test_chinese_topic_characters() -> None:
 
 
 def test_suggestions_ignore_strings_without_chinese_words(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     for text in NO_CHINESE:
         for number in range(3):
             records.add_question(f"kefu-web-{number}", text, outcome=NOT_FOUND)

@@ -18,7 +18,7 @@ from knowledge.report.grouping import group_similar, normalise, question_groups
 from knowledge.report.page import render_html
 from knowledge.report.stats import Period, build_report, low_confidence_threshold
 from knowledge.settings import Settings
-from tests.support import age_row
+from tests.support import age_row, staff_today
 
 MOBILE, ID_NUMBER, BANK_CARD = "13812345678", "430102199001011234", "6222021234567890123"
 SECRETS = (MOBILE, ID_NUMBER, BANK_CARD, "1234567890123")
@@ -96,7 +96,7 @@ def test_question_groups_count_phrasings_and_outcomes() -> None:
 # --- numbers ------------------------------------------------------------------------------------
 
 def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     fill(records)
     report = build_report(settings, days=30)
     setup, bank = report.guides["company-setup"], report.guides["bank-account"]
@@ -123,13 +123,13 @@ def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
 
 
 def test_only_the_period_counts(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     old = records.add_question("u1", "很久以前的问题", outcome=NOT_FOUND)
     records.add_question("u1", "今天的问题", outcome=NOT_FOUND)
     age_row(settings.records_db, "questions", old, days=40)
     report = build_report(settings, days=30)
     assert [row["question"] for row in report.questions] == ["今天的问题"]
-    assert len(report.period.days) == 30 and report.period.end == dt.date.today()
+    assert len(report.period.days) == 30 and report.period.end == staff_today(settings)
     assert Period.last_days(7, dt.date(2026, 11, 30)).contains("2026-11-24T00:00:00")
     assert not Period.last_days(7, dt.date(2026, 11, 30)).contains("2026-11-23T23:59:59")
 
@@ -137,7 +137,7 @@ def test_only_the_period_counts(settings: Settings) -> None:
 # --- what the page shows ------------------------------------------------------------------------
 
 def test_personal_numbers_never_appear(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     fill(records)
     # Rows written before masking existed: the report masks again.
     with sqlite3.connect(settings.records_db) as connection:
@@ -154,7 +154,7 @@ def test_personal_numbers_never_appear(settings: Settings) -> None:
 
 
 def test_text_is_html_escaped(settings: Settings) -> None:
-    records = Records(settings.records_db)
+    records = Records.from_settings(settings)
     records.add_question("u1", "<script>alert('x')</script>怎么办", outcome=NOT_FOUND)
     records.add_question("u1", "<script>alert('x')</script>怎么办", outcome=NOT_FOUND)
     records.add_feedback("u1", "bad", question="q", guide_id='"><img src=x onerror=alert(1)>', section=None, index_version=None)
@@ -164,7 +164,7 @@ def test_text_is_html_escaped(settings: Settings) -> None:
 
 
 def test_page_is_self_contained_with_embedded_charts(settings: Settings) -> None:
-    fill(Records(settings.records_db))
+    fill(Records.from_settings(settings))
     page = write_report(settings, days=30)[0].read_text(encoding="utf-8")
     sources = re.findall(r'\bsrc="([^"]*)"', page)
     assert len(sources) >= 5 and all(src.startswith("data:image/svg+xml;base64,") for src in sources)
@@ -182,15 +182,15 @@ def test_empty_or_missing_database(settings: Settings) -> None:
     assert report.empty and "还没有任何记录" in report.summary()
     page = path.read_text(encoding="utf-8")
     assert "暂无数据" in page and "还没有任何记录" in page
-    assert path == settings.reports_dir / f"admin-report-{dt.date.today().isoformat()}.html"
+    assert path == settings.reports_dir / f"admin-report-{staff_today(settings).isoformat()}.html"
     assert not settings.records_db.exists()  # reading never creates the database
-    Records(settings.records_db).add_feedback("u1", "good", question=None, guide_id=None, section=None, index_version=None)
+    Records.from_settings(settings).add_feedback("u1", "good", question=None, guide_id=None, section=None, index_version=None)
     age_row(settings.records_db, "feedback", 1, days=90)
     assert build_report(settings, days=30).empty
 
 
 def test_guides_no_longer_published_are_named_by_id(settings: Settings) -> None:
-    Records(settings.records_db).add_question("u1", "旧指南的问题", outcome=ANSWERED, guide_id="retired-guide", confidence=0.9)
+    Records.from_settings(settings).add_question("u1", "旧指南的问题", outcome=ANSWERED, guide_id="retired-guide", confidence=0.9)
     page = render_html(build_report(settings, days=7))
     assert "retired-guide（已不在知识库中）" in page and "旧指南的问题" in page
 
