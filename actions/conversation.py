@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import Reply
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
-from knowledge.simplified import to_simplified
+from knowledge.simplified import as_read
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -102,7 +102,7 @@ def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[
         if latest - stamp > within_seconds:
             break
         # As the NLU read it (its first component, bot/rasa/simplified_text.py): the events keep what was typed.
-        text = to_simplified((event.get("text") or "").strip())
+        text = as_read((event.get("text") or "").strip())
         if text:
             found.append((index, text))
             typed += not text.startswith("/")

@@ -24,6 +24,7 @@ from knowledge.index.embedding import Embedder
 from knowledge.retrieval import results
 from knowledge.retrieval.retriever import ANSWER, Retriever
 from knowledge.settings import ROOT, load_settings
+from knowledge.text import half_width
 
 QUESTIONS = ROOT / "tests" / "data" / "questions.yml"
 WRITINGS = ("s2t", "s2tw", "s2hk", "s2twp")
@@ -49,15 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     questions, off_topic = data["in_scope"], [str(text) for text in data["off_topic"]]
     report: dict[str, Any] = {"machine": _common.machine(), "questions": len(questions), "off_topic": len(off_topic),
                               "index_version": retriever.version, "simplified": measure(retriever, questions, off_topic, str)}
-    converted = results.to_simplified
+    converted = results.as_read
     for writing in WRITINGS:
         to_traditional = opencc.OpenCC(writing).convert
         report[writing] = {"read_simplified": measure(retriever, questions, off_topic, to_traditional)}
-        results.to_simplified = lambda text: text  # the baseline: the question read as typed
+        results.as_read = half_width  # the baseline: the characters read as typed
         try:
             report[writing]["read_as_typed"] = measure(retriever, questions, off_topic, to_traditional)
         finally:
-            results.to_simplified = converted
+            results.as_read = converted
     simplified = report["simplified"]
     rows = [["简体（原题）", f"{simplified['top1']:.3f}", f"{simplified['answered_right']:.3f}", "-", "-",
              f"{simplified['offtopic_answered']:.3f}"]]

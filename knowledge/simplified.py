@@ -11,9 +11,13 @@ purpose). The conversation keeps what the user typed (Rasa's events, the staff's
 Used in both environments (the Rasa pipeline's first component, bot/rasa/simplified_text.py, runs in Python 3.10;
 the retriever and the actions in 3.11), so it needs only the `opencc` package.
 
+Full-width letters and digits ("ＫＴＶ", "Ｃ１", typed by an input method in full-width mode) are read in ASCII too
+(`knowledge.text.half_width`): `as_read` is the one reading of a message, both conversions.
+
 Usage::
 
     to_simplified("營業執照遺失了怎麼補辦")   # -> "营业执照遗失了怎么补办"
+    as_read("開ＫＴＶ要辦什麼證")              # -> "开KTV要办什么证"
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from __future__ import annotations
 import threading
 
 import opencc
+
+from knowledge.text import half_width
 
 _converter: opencc.OpenCC | None = None
 _lock = threading.Lock()
@@ -36,3 +42,9 @@ def to_simplified(text: str) -> str:
             if _converter is None:
                 _converter = opencc.OpenCC("t2s")
     return str(_converter.convert(text))
+
+
+def as_read(text: str) -> str:
+    """What the NLU, the retriever and the answer rules read of a message: full-width letters and digits in ASCII,
+    traditional characters in simplified ones. The conversation keeps what was typed."""
+    return to_simplified(half_width(text))

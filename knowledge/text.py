@@ -5,8 +5,9 @@ API and the retriever in the app's.
 
 Usage::
 
-    from knowledge.text import visible_text
+    from knowledge.text import half_width, visible_text
     visible_text("开办\u200b企业\n要啥材料 ")  # -> "开办企业 要啥材料"
+    half_width("Ｃ１驾照换证")                    # -> "C1驾照换证"
 """
 
 from __future__ import annotations
@@ -39,3 +40,18 @@ def visible_text(message: str | None) -> str:
             continue
         kept.append(" " if category in _SPACES else char)
     return " ".join("".join(kept).split())
+
+
+# Full-width Latin letters and digits (U+FF21–FF3A, U+FF41–FF5A, U+FF10–FF19): what a Chinese input method in
+# full-width mode types for "C1", "KTV", "2026". Punctuation keeps its full-width form: "？" and "，" are ordinary
+# Chinese text, and the rules that read punctuation are written for both forms.
+_HALF_WIDTH = str.maketrans({chr(code): chr(code - 0xFEE0)
+                             for start, end in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                             for code in range(start, end + 1)})
+
+
+def half_width(text: str) -> str:
+    """`text` with full-width Latin letters and digits in their ASCII form ("ＫＴＶ" is "KTV", "２０２６" is "2026"):
+    the guides, the NLU's data and the jieba dictionary write them in ASCII, and the embedding model cuts the
+    full-width forms into other pieces (m3e-small: "ｋ ##ｔ ##ｖ" where "ktv" is one piece)."""
+    return text.translate(_HALF_WIDTH) if text else text

@@ -1,4 +1,5 @@
-"""The pipeline's first component: a message typed in traditional characters is read in simplified ones.
+"""The pipeline's first component: a message typed in traditional characters is read in simplified ones, full-width
+letters and digits ("Ｃ１") in ASCII (knowledge.simplified.as_read).
 
 Everything after it (jieba, the featurizers, the intent classifiers) and the custom actions, which read the parsed
 text (`tracker.latest_message["text"]`), see "开办企业需要什么材料" for "開辦企業需要什麼材料"
@@ -27,7 +28,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from knowledge.simplified import to_simplified
+from knowledge.simplified import as_read
 
 
 # A featurizer in the recipe's terms: the recipe runs message tokenizers and featurizers, in pipeline order, on every
@@ -48,5 +49,5 @@ class SimplifiedText(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             if isinstance(text, str) and text:
-                message.set(TEXT, to_simplified(text))
+                message.set(TEXT, as_read(text))
         return messages

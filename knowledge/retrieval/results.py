@@ -14,7 +14,7 @@ from typing import Any
 
 from knowledge.index.chunks import Chunk
 from knowledge.settings import Settings
-from knowledge.simplified import to_simplified
+from knowledge.simplified import as_read
 from knowledge.text import visible_text
 
 ANSWER = "answer"
@@ -29,8 +29,9 @@ MAX_QUESTION_CHARS = 500
 def normalize_question(question: str | None) -> str:
     """The question as retrieval should see it: no invisible characters, no punctuation, symbols
     or emoji around it except one final question mark ("…?…开办企业需要什么材料…?…" is
-    "开办企业需要什么材料？"), in simplified characters (knowledge/simplified.py), at most 500 characters."""
-    text = to_simplified(visible_text(question))
+    "开办企业需要什么材料？"), in simplified characters and ASCII letters and digits (knowledge/simplified.py `as_read`:
+    "開ＫＴＶ" is "开KTV"), at most 500 characters."""
+    text = as_read(visible_text(question))
     start, end = 0, len(text)
     while start < end and unicodedata.category(text[start])[0] in "PSZC":
         start += 1

@@ -128,6 +128,15 @@ def test_a_question_in_traditional_characters_is_answered_and_kept_as_typed(assi
     assert rows and "營業執照丟了，補辦要帶什麼材料" in rows[-1]["transcript"]
 
 
+def test_full_width_letters_are_read_as_ascii_and_kept_as_typed(assistant: Assistant) -> None:
+    """An input method in full-width mode types "ＣＡ": the NLU and the retriever read "CA" (knowledge/text.py
+    half_width); the question record holds the question as read, like a traditional one read in simplified."""
+    chat = assistant.chat()
+    assert_guide_answer(chat.say("参加工程投标办ＣＡ数字证书要钱吗"), "bidding-online", "收费标准")
+    rows = wait_for_rows(assistant.settings.records_db, "questions", lambda r: r["sender_id"] == chat.sender)
+    assert rows and rows[-1]["question"] == "参加工程投标办CA数字证书要钱吗"
+
+
 def test_complaint_is_handed_over(assistant: Assistant) -> None:
     chat = assistant.chat()
     turn = chat.say("我要投诉，跑了三趟都没办成")

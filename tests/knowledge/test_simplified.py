@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.simplified import to_simplified
+from knowledge.simplified import as_read, to_simplified
 from tests.support import parsed_guide
 
 pytestmark = pytest.mark.unit
@@ -32,3 +32,12 @@ def test_a_whole_guide_in_simplified_characters_is_unchanged() -> None:
     guide = parsed_guide("company-setup")
     for text in [guide.title, *guide.aliases, *(section.text for section in guide.sections.values())]:
         assert to_simplified(text) == text
+
+
+@pytest.mark.parametrize(("typed", "read"), [
+    ("開ＫＴＶ要辦什麼證", "开KTV要办什么证"),  # both at once: the traditional input method in full-width mode
+    ("Ｃ１駕照到期了怎麼換", "C1驾照到期了怎么换"),
+    ("开办企业需要什么材料？", "开办企业需要什么材料？"),
+])
+def test_a_message_is_read_in_simplified_characters_and_ascii_letters(typed: str, read: str) -> None:
+    assert as_read(typed) == read

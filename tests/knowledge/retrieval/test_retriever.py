@@ -49,6 +49,19 @@ def test_a_question_in_traditional_characters_is_the_simplified_question(retriev
     assert typed_result.confidence == pytest.approx(simplified_result.confidence)
 
 
+@pytest.mark.parametrize(("typed", "ascii_form"), [
+    ("参加工程投标办ＣＡ数字证书要钱吗", "参加工程投标办CA数字证书要钱吗"),
+    ("工程项目网上投标要准备啥，ＣＡ锁要办吗", "工程项目网上投标要准备啥，CA锁要办吗"),
+    ("在网上国网ＡＰＰ上能申请装电表吗", "在网上国网APP上能申请装电表吗"),
+])
+def test_full_width_letters_are_the_ascii_question(retriever: Retriever, typed: str, ascii_form: str) -> None:
+    # A Chinese input method in full-width mode types "ＣＡ": the same question (knowledge/text.py half_width).
+    typed_result, ascii_result = retriever.run(typed), retriever.run(ascii_form)
+    assert typed_result.decision == ascii_result.decision
+    assert typed_result.guide_id == ascii_result.guide_id and typed_result.candidates[0].guide_id == ascii_result.candidates[0].guide_id
+    assert typed_result.confidence == pytest.approx(ascii_result.confidence)
+
+
 def test_a_clarifying_question_puts_the_likeliest_guide_first(retriever: Retriever) -> None:
     # Known limit: close guides make the retriever ask back more often than a clerk would; when it
     # does, the right guide must be the first choice offered.
