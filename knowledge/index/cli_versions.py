@@ -16,6 +16,7 @@ Usage::
     for line in version_lines(store, eval_guides(settings.eval_questions)): print(line)
     for line in history_lines(store): print(line)
     for line in broken_current_lines(store): print(line, file=sys.stderr)   # [] when CURRENT is fine or absent
+    raise NoIndexError("\n".join(unserved_lines(store)))                     # nothing can be served: why, what to do
 """
 
 from __future__ import annotations
@@ -149,6 +150,20 @@ def broken_current_lines(store: IndexStore) -> list[str]:
     lines.append("保留的版本：" + "、".join(f"{name}（不带版本的 rollback 会回到此版本）" if name == target else name for name in kept))
     return [*lines, f"怎么办：运行 python3 index_builder.py rollback <版本> 回到保留的版本（例如 rollback {target or kept[-1]}），"
                     "或运行 python3 index_builder.py build 重新构建并发布"]
+
+
+def unserved_lines(store: IndexStore) -> list[str]:
+    """Why nothing can be served, for a process that must load the published index (the action server, the desk's
+    search, `query`): a CURRENT naming a version that cannot be read (`broken_current_lines`), a CURRENT file gone
+    while versions are kept (a rollback publishes one again without rebuilding), or nothing ever published."""
+    if broken := broken_current_lines(store):
+        return broken
+    kept = [name for name in store.list_versions() if store.manifest_problem(name) is None]
+    if store.current_version() is None and kept:
+        return [f"当前没有可用的索引：{store.root / 'CURRENT'} 不存在（没有指向任何版本），但保留了版本：{'、'.join(kept)}",
+                f"怎么办：运行 python3 index_builder.py rollback {kept[-1]} 重新发布保留的版本，"
+                "或运行 python3 index_builder.py build 重新构建并发布"]
+    return ["还没有发布任何索引：请先运行 python3 index_builder.py build"]
 
 
 def serving_note(store: IndexStore) -> list[str]:

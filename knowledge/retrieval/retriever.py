@@ -42,6 +42,7 @@ import numpy as np
 
 from knowledge.index.bm25 import BM25Index
 from knowledge.index.chunks import ANCHOR, PASSAGE
+from knowledge.index.cli_versions import unserved_lines
 from knowledge.index.embedding import Embedder
 from knowledge.index.store import IndexStore
 from knowledge.retrieval.index_data import IndexData, NoIndexError
@@ -106,9 +107,10 @@ class Retriever:
     @classmethod
     def from_published_index(cls, settings: Settings | None = None, embedder: Embedder | None = None) -> Retriever:
         settings = settings or load_settings()
-        folder = IndexStore(settings.index_dir).current_folder()
-        if folder is None or not folder.is_dir():
-            raise NoIndexError("还没有发布任何索引：请先运行 python3 index_builder.py build")
+        store = IndexStore(settings.index_dir)
+        folder = store.current_folder()
+        if folder is None or not folder.is_dir():  # which of: nothing published, CURRENT gone, its version gone
+            raise NoIndexError("\n".join(unserved_lines(store)))
         faiss.omp_set_num_threads(1)  # one thread per process on a small shared machine
         return cls(IndexData(folder), RetrievalParams.from_settings(settings), embedder, settings.index_dir)
 

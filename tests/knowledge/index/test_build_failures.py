@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -141,6 +142,28 @@ def test_a_corrupt_index_is_refused_with_a_clear_message(published: tuple[Settin
         IndexStore(settings.index_dir).verify()
     with pytest.raises(NoIndexError, match=r"index_builder\.py build"):
         Retriever.from_published_index(settings, embedder)
+
+
+def test_an_answering_process_says_why_nothing_serves(kb_copy: Settings, embedder: Embedder) -> None:
+    """What the action server and the desk's search log when they cannot load the published index: nothing published,
+    CURRENT gone while versions are kept, or CURRENT naming a version whose folder is gone; each with what to do."""
+    with pytest.raises(NoIndexError, match="还没有发布任何索引"):
+        Retriever.from_published_index(kb_copy, embedder)
+    first = build_index(kb_copy, embedder=embedder, gate=False).version
+    (kb_copy.index_dir / "CURRENT").unlink()
+    with pytest.raises(NoIndexError) as gone:
+        Retriever.from_published_index(kb_copy, embedder)
+    assert "CURRENT 不存在" in str(gone.value) and f"rollback {first}" in str(gone.value)
+    assert "还没有发布任何索引" not in str(gone.value)
+    IndexStore(kb_copy.index_dir).rollback(first)
+    (kb_copy.guides_dir / "water-connection.md").write_text(
+        (kb_copy.guides_dir / "water-connection.md").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    second = build_index(kb_copy, embedder=embedder, gate=False).version
+    shutil.rmtree(kb_copy.index_dir / "versions" / second)
+    with pytest.raises(NoIndexError) as deleted:
+        Retriever.from_published_index(kb_copy, embedder)
+    assert f"指向索引版本 {second}" in str(deleted.value) and f"保留的版本：{first}" in str(deleted.value)
+    assert "还没有发布任何索引" not in str(deleted.value)
 
 
 def _start_action_server(settings: Settings) -> subprocess.CompletedProcess[str]:
