@@ -156,6 +156,7 @@ def test_a_clerk_takes_a_web_handoff_replies_and_closes_it(browser: Any, assista
     assert guide.title in clerk.evaluate("navigator.clipboard.readText()")
     history = clerk.inner_text("#history")
     assert "营业执照丢了怎么补办" in history and f"转人工 #{number}" in history
+    assert f"【{parsed_guide('license-reissue').title}】" in history and "（license-reissue）" not in history  # the title, not the id
     clerk.emulate_media(media="print")
     assert not clerk.locator("#queue").is_visible() and clerk.locator("#guide-card").is_visible()
     clerk.emulate_media(media="screen")

@@ -185,6 +185,10 @@ def router(settings: Settings, staff: StaffAuth, catalog: GuideCatalog) -> APIRo
     @routes.get("/desk/api/history", dependencies=authorized, summary="会话历史：问题记录和转人工记录")
     async def history(sender_id: Annotated[str, Query(pattern=f"^{SENDER_PATTERN}$", description="会话标识，如 kefu-web-…、tg-42")]
                       ) -> dict[str, Any]:
-        return await act(desk.history, sender_id)
+        found = await act(desk.history, sender_id)
+        for question in found["questions"]:  # staff read the matter's title, not its file id (gone: the id stays)
+            guide = card(question["guide_id"])
+            question["guide_title"] = guide["title"] if guide else None
+        return found
 
     return routes

@@ -338,7 +338,7 @@
       const outcomes = { answered: "已回答", clarified: "反问", not_found: "没找到", out_of_scope: "不在服务范围", asked_item: "问事项", unavailable: "不可用" };
       data.questions.forEach((q) => {
         list.appendChild(el("li", "", q.time.replace("T", " ") + " " + q.question + " → " + (outcomes[q.outcome] || q.outcome) +
-          (q.guide_id ? "（" + q.guide_id + "）" : "")));
+          (q.guide_title ? "【" + q.guide_title + "】" : q.guide_id ? "（" + q.guide_id + "）" : "")));
       });
       data.handoffs.forEach((h) => list.appendChild(el("li", "", h.time.replace("T", " ") + " 转人工 #" + h.id + " " + (STATUS[h.status] || h.status))));
       if (!list.children.length) list.appendChild(el("li", "hint", "没有问题记录"));

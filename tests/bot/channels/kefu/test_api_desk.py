@@ -197,6 +197,7 @@ def test_the_console_guide_card_and_the_session_history(client: TestClient, sett
     handoff(settings)
     history = client.get("/desk/api/history?sender_id=kefu-s1", headers=STAFF).json()
     assert [q["guide_id"] for q in history["questions"]] == ["company-setup"] and MOBILE not in history["questions"][0]["question"]
+    assert history["questions"][0]["guide_title"] == "企业开办（公司设立登记）"  # what staff read, not the file id
     assert len(history["handoffs"]) == 1
 
 
