@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.index.store import IndexStore, IndexStoreError
+from knowledge.simplified import as_read
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,9 @@ REPAIR_HINT = "请运行 python3 index_builder.py build 重建，或 python3 ind
 
 
 def normalize(text: str) -> str:
-    """Lower case without spaces and punctuation: ``normalize("开 公司？") == "开公司"``."""
-    return _NOISE.sub("", text.lower())
+    """Read as the assistant reads a message (knowledge/simplified.py `as_read`: traditional characters in simplified,
+    full-width letters in ASCII), lower case, without spaces and punctuation: ``normalize("開 公司？") == "开公司"``."""
+    return _NOISE.sub("", as_read(text).lower())
 
 
 def _bigrams(text: str) -> set[str]:

@@ -37,6 +37,8 @@ def test_lists_every_published_guide_with_its_summary(catalog: GuideCatalog) -> 
     ("我想开公司", "company-setup"),         # the query names an alias
     ("用水报装", "water-connection"),
     ("劳动仲裁", "labor-arbitration"),
+    ("開公司", "company-setup"),            # typed in traditional characters: read as the assistant reads it
+    ("營業執照遺失補領", "license-reissue"),
 ])
 def test_search_finds_by_title_alias_and_wording(catalog: GuideCatalog, query: str, expected: str) -> None:
     found = catalog.search(query)
