@@ -95,11 +95,26 @@ class Records:
     def add_feedback(self, sender_id: str, rating: str, *, question: str | None, guide_id: str | None,
                      section: str | None, index_version: str | None, answer_id: str | None = None,
                      comment: str | None = None) -> int:
-        """One rating of one answer (`answer_id`, with that answer's question, guide and section)."""
-        return self._insert(schema.feedback, time=self.now(), sender_id=sender_id, rating=rating,
-                            question=mask_personal_data(question or "") or None, guide_id=guide_id, section=section,
-                            index_version=index_version, answer_id=answer_id,
-                            comment=mask_personal_data(comment) if comment else None)
+        """The rating of one answer (`answer_id`, with that answer's question, guide and section). An answer has one
+        rating: rating it again (a double click, 差评 typed after the button, a change of mind) replaces the earlier
+        row, so the report counts each answer once. The earlier comment stays when the rating is the same (a second
+        click on 差评 after saying what was missing) and goes when it changes (no 差评 comment under a 好评)."""
+        values = {"time": self.now(), "sender_id": sender_id, "rating": rating,
+                  "question": mask_personal_data(question or "") or None, "guide_id": guide_id, "section": section,
+                  "index_version": index_version, "answer_id": answer_id,
+                  "comment": mask_personal_data(comment) if comment else None}
+        feedback = schema.feedback
+        with self.engine.begin() as connection:
+            earlier = None if answer_id is None else connection.execute(
+                select(feedback.c.id, feedback.c.rating, feedback.c.comment)
+                .where(feedback.c.sender_id == sender_id, feedback.c.answer_id == answer_id)
+                .order_by(feedback.c.id.desc()).limit(1)).first()
+            if earlier is None:
+                return int(connection.execute(insert(feedback).values(**values)).inserted_primary_key[0])
+            if values["comment"] is None and earlier.rating == rating:
+                values["comment"] = earlier.comment
+            connection.execute(update(feedback).where(feedback.c.id == earlier.id).values(**values))
+            return int(earlier.id)
 
     def add_comment(self, sender_id: str, comment: str, *, answer_id: str | None = None) -> bool:
         """Attach a comment to this user's latest 差评 (of the answer `answer_id`, when given); False when there is none."""

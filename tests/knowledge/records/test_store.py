@@ -125,6 +125,24 @@ def test_a_rating_names_its_answer_and_a_comment_goes_to_that_answers_bad_rating
     assert (rows[later]["answer_id"], rows[later]["comment"]) == ("bbbbbbbbbbbb", None)
 
 
+def test_an_answer_has_one_rating_the_latest(records: Records) -> None:
+    """A double click, 差评 typed after the button, or a change of mind: the report counts each answer once."""
+    rate = lambda rating, answer="aaaaaaaaaaaa", sender="user-1": records.add_feedback(  # noqa: E731
+        sender, rating, question="燃气开户多少钱", guide_id="gas-connection", section="收费标准", index_version="v1", answer_id=answer)
+    first = rate("good")
+    assert rate("good") == first and rate("bad") == first
+    assert records.add_comment("user-1", "没说表具谁出", answer_id="aaaaaaaaaaaa") is True
+    assert rate("bad") == first  # the same rating again keeps what the citizen said was missing
+    assert [(row["rating"], row["comment"]) for row in records.rows("feedback")] == [("bad", "没说表具谁出")]
+    assert rate("good") == first  # a change of mind: no 差评 comment under a 好评
+    assert [(row["rating"], row["comment"]) for row in records.rows("feedback")] == [("good", None)]
+    other_answer, other_user = rate("bad", answer="bbbbbbbbbbbb"), rate("bad", sender="user-2")
+    assert len({first, other_answer, other_user}) == 3 and len(records.rows("feedback")) == 3
+    records.add_feedback("user-1", "bad", question=None, guide_id=None, section=None, index_version=None)
+    records.add_feedback("user-1", "bad", question=None, guide_id=None, section=None, index_version=None)
+    assert len(records.rows("feedback")) == 5  # without an answer id nothing says two ratings are of one answer
+
+
 def test_a_bad_rating_can_bring_its_comment_masked(records: Records) -> None:
     records.add_feedback("user-1", "bad", question="q", guide_id="a", section=None, index_version=None, answer_id="aaaaaaaaaaaa",
                          comment=f"没说清楚，回电{MOBILE}")
