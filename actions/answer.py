@@ -108,15 +108,18 @@ class ActionAnswer(Action):
         if picked is not None:
             # "2" or a button answers the pending question; "用水报装要多久" names an offered item but
             # asks its own question, which wins.
-            own = own_aspect(intent, text)
+            own = None if is_elliptical(text) else own_aspect(intent, text)  # "那营业执照补办呢？" asks no aspect of its own
             aspect = own or tracker.get_slot(SLOT_PENDING_ASPECT) or GENERAL
             question = text if own else (tracker.get_slot(SLOT_PENDING_QUESTION) or text)
             return self.answer_guide(retriever, retriever.guide(picked), aspect, question)
 
+        offered_item = tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM
+        # The question last asked is the one still waiting when the reply offered guides instead of answering
+        # ("您问的是【企业开办】的申请材料吗？" then "那个体户呢？": the materials of 个体户, not what the NLU guesses).
+        waiting = tracker.get_slot(SLOT_PENDING_ASPECT) if tracker.get_slot(SLOT_CANDIDATES) and not offered_item else None
         aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)),
-                             previous=tracker.get_slot(SLOT_ASPECT),
-                             pending=(tracker.get_slot(SLOT_PENDING_ASPECT)
-                                      if tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM else None))
+                             previous=waiting or tracker.get_slot(SLOT_ASPECT),
+                             pending=tracker.get_slot(SLOT_PENDING_ASPECT) if offered_item else None)
         result = retriever.run(text, aspect)
         if result.decision == NONE and aspect == CONTACT:
             # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话

@@ -195,6 +195,20 @@ def test_a_no_that_goes_on_asking_never_asks_about_the_declined_guide_again(serv
     assert slots.get("guide_id") != "seal-engraving"
 
 
+@pytest.mark.parametrize("intent", ["ask_conditions", "ask_procedure", "nlu_fallback"])
+@pytest.mark.parametrize(("text", "guide_id"), [
+    ("那营业执照补办呢？", "license-reissue"),  # one of the guides the confirm offered
+    ("那个体户呢？", "individual-business-registration"),  # another one
+])
+def test_x_ne_after_an_unanswered_confirm_asks_the_waiting_aspect_of_x(services: Services, records: Records, intent: str,
+                                                                      text: str, guide_id: str) -> None:
+    # "您问的是【公章刻制备案】的办理时限吗？" left unanswered, then "那个体户呢？": the time limit of the other matter,
+    # whatever aspect the NLU guessed for a message that names none (a user trial got 受理条件).
+    messages, _slots = run_action(ActionAnswer(services), tracker_for(text, intent, PENDING))
+    shown = custom(messages, "answer") or custom(messages, "confirm")
+    assert shown is not None and shown["guide"]["id"] == guide_id and shown["aspect"] == "time_limit"
+
+
 @pytest.mark.parametrize("text", ["？？？", "😂😂"])
 def test_noise_at_a_pending_confirm_is_no_new_aspect_to_ask_about(services: Services, records: Records, text: str) -> None:
     messages, _slots = run_action(ActionAnswer(services), tracker_for(text, "nlu_fallback", PENDING))
