@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import Reply
+from knowledge.records.store import time_on
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
 from knowledge.simplified import as_read
@@ -73,9 +74,11 @@ def earlier_messages(tracker: Tracker, within_seconds: float, limit: int) -> lis
     return [text for _index, text in earlier_events(tracker, within_seconds, limit) if not text.startswith("/")]
 
 
-def bot_text_before(tracker: Tracker, index: int) -> str:
-    """The assistant's last words before the user event at `index` (a confirm's "您问的是【X】…吗？"), or ""."""
-    for event in reversed(tracker.events[:index]):
+def bot_text_before(tracker: Tracker, index: int | None = None) -> str:
+    """The assistant's last words before the user event at `index` (a confirm's "您问的是【X】…吗？"), or ""; by
+    default before the message being answered (the last event)."""
+    events = tracker.events[:-1] if index is None else tracker.events[:index]
+    for event in reversed(events):
         if event.get("event") == "bot" and event.get("text"):
             return str(event["text"])
         if event.get("event") == "user":
@@ -111,12 +114,15 @@ def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[
     return found
 
 
-def transcript(tracker: Tracker) -> list[dict[str, str]]:
-    """The conversation so far, user and bot texts, for the staff who take over."""
+def transcript(tracker: Tracker, timezone: str | None = None) -> list[dict[str, str]]:
+    """The conversation so far, user and bot texts, for the staff who take over; each line's time on the deployment's
+    clock (settings.yml `staff_timezone`), written like every other time in the records."""
     lines = []
     for event in tracker.events:
         if event.get("event") in ("user", "bot") and event.get("text"):
-            lines.append({"from": event["event"], "text": event["text"], "time": str(event.get("timestamp", ""))})
+            stamp = event.get("timestamp")
+            when = time_on(float(stamp), timezone) if isinstance(stamp, (int, float)) else ""
+            lines.append({"from": event["event"], "text": event["text"], "time": when})
     return lines
 
 

@@ -17,7 +17,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import memory, replies
+from actions import memory, policy, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
@@ -34,6 +34,7 @@ from protocol import (
     ENTITY_COMMENT,
     OFFERED_CONFIRM,
     OFFERED_HANDOFF,
+    SLOT_ASPECT,
     SLOT_CANDIDATES,
     SLOT_FEEDBACK_ANSWER,
     SLOT_FEEDBACK_COMMENT,
@@ -58,6 +59,9 @@ _ASKING = re.compile(
     r"[?？]|什么|啥|哪|多久|多长|多少|几[个天日年月种项份次周]|怎么|怎样|如何|吗|呢|是否|能否|可否|可不可以|能不能|"
     r"要不要|需不需要|用不用|有没有|是不是|谁|为什么|为啥|请问"
 )
+
+
+DECLINED_COMMENT = "（回答后回复“不是”）"  # the 差评 a "不是" right after an answer leaves in the records
 
 
 def record_rating(services: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -237,8 +241,42 @@ class ActionReplyConfirmation(Action):
         if intent == "affirm" and tracker.get_slot(SLOT_CANDIDATES):
             dispatcher.utter_message(response="utter_ask_pick")
             return []
+        answered = memory.just_answered(tracker, self._title) if intent == "deny" and not offered else None
+        if answered is not None:  # "不是" right after an answer: it missed; the other guides, 12345, 转人工
+            reply, events = self._after_answer_declined(answered, tracker.get_slot(SLOT_ASPECT) or GENERAL)
+            send(dispatcher, reply)
+            sender = tracker.sender_id  # a 差评 of that answer in the admin report (a later rating replaces it)
+            self.services.records.later("评价", sender, lambda store: store.add_feedback(
+                sender, "bad", question=answered.get("question"), guide_id=answered.get("guide_id"),
+                section=answered.get("section"), index_version=answered.get("index_version"), answer_id=answered.get("id"),
+                comment=DECLINED_COMMENT))
+            return events
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None)]
+
+    def _title(self, guide_id: str) -> str | None:
+        try:
+            guide = self.services.knowledge.retriever().guide(guide_id)
+        except KnowledgeUnavailableError:
+            return None
+        return guide["title"] if guide else None
+
+    def _after_answer_declined(self, answered: dict[str, Any], aspect: str) -> tuple[replies.Reply, list[EventType]]:
+        """"不是" to the answer just given: the guides close behind the answered one for the question it answered (as a
+        不是 to a confirm offers them), 12345 and 转人工; a pick answers that question's aspect of the guide picked."""
+        hotline = self.services.settings.hotline
+        try:
+            retriever = self.services.knowledge.retriever()
+        except KnowledgeUnavailableError:
+            return replies.unavailable(hotline), []
+        question = str(answered.get("question") or "")
+        result = retriever.run(question, aspect)
+        near = policy.near_misses(result, policy.Thresholds.from_settings(self.services.settings), in_scope=True,
+                                  besides=answered.get("guide_id"))
+        # the answered guide is no longer the conversation's: "那要多久" next must not follow it
+        return replies.answer_declined(near, hotline), [SlotSet(SLOT_GUIDE, None),
+            SlotSet(SLOT_CANDIDATES, [c.guide_id for c in near] or None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF),
+            SlotSet(SLOT_PENDING_ASPECT, aspect), SlotSet(SLOT_PENDING_QUESTION, question)]
 
     def _after_confirm(self, tracker: Tracker, *, affirmed: bool) -> tuple[replies.Reply, list[EventType]]:
         """是: answer the asked aspect of the guide we asked about; 不是: offer the others, 12345, 转人工."""

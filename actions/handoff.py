@@ -34,7 +34,7 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
             guide = None
     last = tracker.get_slot(SLOT_LAST_ANSWER) or {}
     question = last.get("question") or tracker.latest_message.get("text")
-    lines = transcript(tracker)
+    lines = transcript(tracker, services.settings.staff_timezone)
     record_id = await services.records.now("转人工记录", tracker.sender_id, lambda store: store.add_handoff(
         tracker.sender_id, reason=reason, guide_id=guide_id, question=question, transcript=lines))
     settings = services.settings

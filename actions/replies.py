@@ -230,6 +230,19 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
     return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
+def answer_declined(near: list[GuideCandidate], hotline: str) -> Reply:
+    """"不是" right after an answer: it missed. The guides close behind the one answered, when there are some."""
+    lines = ["抱歉，刚才的回答不是您要问的。"]
+    buttons: list[dict[str, str]] = []
+    if near:
+        lines.append("您问的是不是下面这些事项？（点按钮，或回复序号）")
+        lines += [f"{number}. {choice.title}" for number, choice in enumerate(near, 1)]
+        buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
+    lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
+    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+    return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": True}})
+
+
 def removed_guide(guide_id: str, title: str, hotline: str) -> Reply:
     """The matter asked about was removed from the knowledge base by an admin (actions/removed.py): say so rather
     than answer with another guide, and who can tell what replaced it."""

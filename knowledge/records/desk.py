@@ -39,7 +39,7 @@ from sqlalchemy import Connection, insert, or_, select, update
 
 from knowledge.records import schema
 from knowledge.records.privacy import mask_personal_data
-from knowledge.records.store import Records
+from knowledge.records.store import Records, time_on
 
 HANDOFFS, MESSAGES, ACTIONS = schema.handoffs, schema.desk_messages, schema.desk_actions
 
@@ -94,8 +94,16 @@ class DeskRecords(Records):
         row = rows[0]
         lines = select(MESSAGES.c.id, MESSAGES.c.time, MESSAGES.c.author, MESSAGES.c.clerk, MESSAGES.c.text,
                        MESSAGES.c.delivered_at).where(MESSAGES.c.handoff_id == handoff_id).order_by(MESSAGES.c.id)
-        return {**_summary(row), "transcript": json.loads(row["transcript"] or "[]"), "messages": self._select(lines),
-                "actions": self.actions(handoff_id)}
+        transcript = [{**line, "time": self._readable_time(line.get("time"))} for line in json.loads(row["transcript"] or "[]")]
+        return {**_summary(row), "transcript": transcript, "messages": self._select(lines), "actions": self.actions(handoff_id)}
+
+    def _readable_time(self, stamp: Any) -> str:
+        """A transcript line's time as every other time of the desk reads: ISO on the deployment's clock. Handoffs
+        recorded before session 41 hold Rasa's Unix timestamps ("1796660568.48"); others are ISO already."""
+        try:
+            return time_on(float(stamp), self.timezone)
+        except (TypeError, ValueError, OverflowError, OSError):
+            return "" if stamp is None else str(stamp)
 
     def actions(self, handoff_id: int | None = None) -> list[dict[str, Any]]:
         """The clerks' actions (of one handoff, or all), oldest first."""

@@ -45,6 +45,15 @@ ALL_TABLES = TABLES + DESK_TABLES
 T = TypeVar("T")
 
 
+def time_on(seconds: float, timezone: str | None) -> str:
+    """A Unix timestamp (Rasa's events carry them) as records write times: ISO, naive, on the deployment's clock."""
+    try:
+        moment = dt.datetime.fromtimestamp(seconds, ZoneInfo(timezone)) if timezone else dt.datetime.fromtimestamp(seconds)
+    except (ZoneInfoNotFoundError, ValueError):
+        moment = dt.datetime.fromtimestamp(seconds)
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
 def now_on(timezone: str | None) -> dt.datetime:
     """Now on the deployment's clock (settings.yml `staff_timezone`), naive; the server's own clock when None. Records
     are stamped with it, so the staff desk, the admin report and retention read the times people live by, whatever

@@ -173,6 +173,8 @@ def test_handoff_stores_the_transcript_and_names_the_window(services: Services, 
     assert parsed_guide("water-connection").contacts[0].phone in texts(messages)
     [row] = records.rows("handoffs")
     assert "用水报装要什么材料" in row["transcript"] and "转人工" in row["transcript"]
+    # each line's time as the records write times: ISO on the deployment's clock (settings.yml: Asia/Shanghai)
+    assert [line["time"] for line in json.loads(row["transcript"])][:2] == ["1970-01-01T08:00:00", "1970-01-01T08:00:00"]
 
 
 def test_handoff_still_answers_when_the_records_cannot_be_written(services: Services, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -219,3 +219,40 @@ def test_yes_to_people_with_a_question_about_them_still_hands_over(services: Ser
     offered = {"offered": "handoff", "candidates": ["license-reissue"]}
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("需要，人工电话多少", "affirm", offered))
     assert custom(messages, "handoff") is not None and records.rows("handoffs")
+
+
+ANSWERED = {"id": "aaaaaaaaaaaa", "question": "公司不想开了怎么注销", "guide_id": "company-deregistration", "section": "办理流程",
+            "index_version": "v1"}
+
+
+def _after_answer(text: str, *, between: list[dict[str, object]] | None = None) -> object:
+    """A tracker whose last bot message was the answer ANSWERED."""
+    # as the action server gets them (bot/rasa/history_speedups.py): texts and times; the payload message has no text
+    shown = [{"event": "bot", "text": f"【{parsed_guide('company-deregistration').title}】\n\n办理流程：…", "timestamp": 0.5},
+             {"event": "bot", "text": None, "timestamp": 0.5}]
+    slots = {"guide_id": "company-deregistration", "aspect": "process", "last_answer": ANSWERED, "answers": [ANSWERED]}
+    return tracker_for(text, "deny", slots, events=[*shown, *(between or [])])
+
+
+def test_no_right_after_an_answer_offers_the_others_and_rates_it_bad(services: Services, records: Records) -> None:
+    # The answer missed: not "好的。还有什么想了解的", but the guides close behind it, 12345 and 转人工 (a user trial).
+    messages, slots = run_action(ActionReplyConfirmation(services), _after_answer("不是"))
+    shown = custom(messages, "not_found")
+    assert shown is not None and shown["declined"] and "simplified-deregistration" in shown["near"]
+    assert "company-deregistration" not in shown["near"] and "刚才的回答不是您要问的" in texts(messages)
+    assert slots["guide_id"] is None and slots["candidates"] == shown["near"] and slots["pending_aspect"] == "process"
+    [row] = records.rows("feedback")
+    assert (row["rating"], row["answer_id"], row["guide_id"]) == ("bad", "aaaaaaaaaaaa", "company-deregistration")
+    picked, slots = run_action(ActionAnswer(services), tracker_for("1", "choose", slots))  # the first offered guide
+    answer = custom(picked, "answer")
+    assert answer["guide"]["id"] == shown["near"][0] and answer["aspect"] == "process"
+
+
+@pytest.mark.parametrize("between", [
+    [{"event": "user", "text": "谢谢"}, {"event": "bot", "text": "不客气"}],  # the answer is no longer what "不是" replies to
+    [{"event": "bot", "text": "还有什么想了解的"}],
+])
+def test_no_after_something_else_than_an_answer_is_a_plain_reply(services: Services, records: Records,
+                                                                  between: list[dict[str, object]]) -> None:
+    messages, _slots = run_action(ActionReplyConfirmation(services), _after_answer("不是", between=between))
+    assert custom(messages, "not_found") is None and not records.rows("feedback")

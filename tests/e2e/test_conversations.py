@@ -137,6 +137,18 @@ def test_full_width_letters_are_read_as_ascii_and_kept_as_typed(assistant: Assis
     assert rows and rows[-1]["question"] == "参加工程投标办CA数字证书要钱吗"
 
 
+def test_no_right_after_an_answer_says_it_missed_and_rates_it(assistant: Assistant) -> None:
+    """"不是" to the answer just given: not "好的。还有什么想了解的", but the other guides, 12345 and 转人工; the answer gets
+    a 差评 in the records (a user trial)."""
+    chat = assistant.chat()
+    answered = chat.say("用水报装要什么材料")
+    assert answered.guide_id == "water-connection", answered
+    turn = chat.say("不是")
+    assert "刚才的回答不是您要问的" in turn.text and "12345" in turn.text and turn.button("转人工")
+    rows = wait_for_rows(assistant.settings.records_db, "feedback", lambda r: r["sender_id"] == chat.sender)
+    assert rows and rows[-1]["rating"] == "bad" and rows[-1]["guide_id"] == answered.guide_id
+
+
 def test_complaint_is_handed_over(assistant: Assistant) -> None:
     chat = assistant.chat()
     turn = chat.say("我要投诉，跑了三趟都没办成")

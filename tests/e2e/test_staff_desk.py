@@ -101,6 +101,7 @@ def test_a_clerk_takes_a_web_handoff_replies_and_closes_it(browser: Any, assista
     clerk.wait_for_selector("#case:not([hidden])")
     transcript = clerk.inner_text("#transcript")
     assert "营业执照丢了怎么补办" in transcript and MOBILE not in transcript and "138****5678" in transcript
+    assert re.search(r"\d\d:\d\d 群众：", transcript), transcript  # each line says when it was said
     assert parsed_guide("license-reissue").title in clerk.inner_text("#case-guide")
     shot(clerk, "queue")
 

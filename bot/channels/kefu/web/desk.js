@@ -202,6 +202,8 @@
     list.replaceChildren();
     items.forEach((item) => {
       const row = el("li", "line-" + item.who);
+      // "16:02" before each line: when the citizen asked, when the clerk replied (ISO times on the deployment's clock)
+      if (/^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(item.time || "")) row.appendChild(el("span", "time", item.time.slice(11, 16) + " "));
       row.appendChild(el("span", "who", (WHO[item.who] || item.who) + (item.clerk && item.who === "clerk" ? "（" + item.clerk + "）" : "") + "："));
       row.appendChild(document.createTextNode(item.who === "user" ? readable(item.text) : item.text));
       list.appendChild(row);
