@@ -314,6 +314,9 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
         lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
                  else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
     lines.append("您也可以直接联系：")
+    if guide is not None and reason != "request_human":
+        # a complaint (about a window's staff, too) goes first to whoever supervises the matter, not to that window
+        lines.append(f"· 「{guide['title']}」的投诉监督：{guide['department']}，电话 {guide['complaint_phone']}")
     if guide is not None:
         for contact in guide["contacts"]:
             place = f"（{contact['address']}）" if contact.get("address") else ""
