@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import memory, opening, policy, replies, situation
 from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
-from actions.conversation import changes_only, entity, intent_of, intent_ranking, offered_options, options, send, text_of
+from actions.conversation import changes_only, confirm_ignored_before, entity, intent_of, intent_ranking, offered_options, options, send, text_of
 from actions.dialogue import (
     begins_with_no,
     begins_with_yes,
@@ -243,7 +243,7 @@ class ActionAnswer(Action):
         if confirmed is None or begins_with_no(text) or not (own_aspect(intent, text) or asks_something(text)):
             return None
         question = tracker.get_slot(SLOT_PENDING_QUESTION) or text  # the words that named X
-        if begins_with_yes(text) or aspect == tracker.get_slot(SLOT_PENDING_ASPECT):
+        if begins_with_yes(text) or aspect == tracker.get_slot(SLOT_PENDING_ASPECT) or confirm_ignored_before(tracker, confirmed["title"]):
             return self.answer_guide(retriever, confirmed, aspect, question)
         others = [GuideCandidate(guide_id, title, 0.0) for guide_id, title, _ in options(retriever, pending[1:])]
         return self._ask_back(replies.confirm(confirmed, aspect), [GuideCandidate(confirmed["id"], confirmed["title"], 0.0), *others],

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import Reply
+from actions.replies import CONFIRM_OPENER, Reply
 from knowledge.records.store import time_on
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
@@ -84,6 +84,14 @@ def bot_text_before(tracker: Tracker, index: int | None = None) -> str:
         if event.get("event") == "user":
             return ""
     return ""
+
+
+def confirm_ignored_before(tracker: Tracker, title: str) -> bool:
+    """Whether the user's previous message, too, went on asking instead of answering a confirm of the guide `title`
+    ("您问的是【X】的申请材料吗？" "要钱不" "您问的是【X】的收费标准吗？" "在哪办"): asking a third time would never answer."""
+    earlier = earlier_events(tracker, float("inf"), 1)
+    opener = f"{CONFIRM_OPENER}{title}】"
+    return bool(earlier) and bot_text_before(tracker).startswith(opener) and bot_text_before(tracker, earlier[0][0]).startswith(opener)
 
 
 def earlier_events(tracker: Tracker, within_seconds: float, limit: int) -> list[tuple[int, str]]:

@@ -165,6 +165,19 @@ def test_an_aspect_asked_instead_of_yes_or_no_asks_again_about_the_same_guide(
     assert slots["guide_id"] == "seal-engraving"
 
 
+def test_a_confirm_ignored_twice_is_answered_not_asked_a_third_time(services: Services, records: Records) -> None:
+    # "您问的是【公章刻制备案】的办理时限吗？" "收费吗" "您问的是【公章刻制备案】的收费标准吗？" "在哪办": the user takes the guide for
+    # granted; a third "您问的是…吗？" would never answer (a user trial).
+    title = parsed_guide("seal-engraving").title
+    history = [{"event": "user", "text": "那个刻章的多久能好", "timestamp": 0.1}, {"event": "bot", "text": f"您问的是【{title}】的办理时限吗？"},
+               {"event": "user", "text": "收费吗", "timestamp": 0.2}, {"event": "bot", "text": f"您问的是【{title}】的收费标准吗？"}]
+    messages, slots = run_action(ActionAnswer(services), tracker_for("在哪办", "ask_location", {**PENDING, "pending_aspect": "fee"},
+                                                                     events=history))
+    answer = custom(messages, "answer")
+    assert answer is not None and answer["guide"]["id"] == "seal-engraving" and answer["aspect"] == "location"
+    assert slots["guide_id"] == "seal-engraving"
+
+
 @pytest.mark.parametrize(("text", "intent"), [("是的，收费吗", "affirm"), ("是的，收费吗", "ask_fee"), ("对，要交钱吗", "ask_fee")])
 def test_yes_with_another_aspect_answers_that_aspect(services: Services, records: Records, text: str, intent: str) -> None:
     # Asked about 公章刻制备案's time limit, the user says yes and asks the fee: the fee is what is wanted now.
