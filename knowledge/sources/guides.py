@@ -38,6 +38,7 @@ from knowledge.sources.model import (
     unknown_key_message,
 )
 from knowledge.sources.phones import body_phone_problems, phone_problem
+from knowledge.text import half_width
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MIN_QUESTIONS = 3
@@ -326,10 +327,9 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
         complaint_phone = _check_phone(report, key_line.get("complaint_phone", 1), meta["complaint_phone"], "complaint_phone",
                                        _value_node(node, "complaint_phone"), "complaint_phone")
 
-    aliases = _text_list(meta.get("aliases"), key_line.get("aliases", 1), "aliases", report)
+    aliases = [half_width(alias) for alias in _text_list(meta.get("aliases"), key_line.get("aliases", 1), "aliases", report)]
     alias_item_lines = _item_lines(node, 2, "aliases")
-    alias_lines = {alias: alias_item_lines[i] if i < len(alias_item_lines) else key_line.get("aliases", 1)
-                   for i, alias in enumerate(aliases)}
+    alias_lines = {alias: alias_item_lines[i] if i < len(alias_item_lines) else key_line.get("aliases", 1) for i, alias in enumerate(aliases)}
     questions = _text_list(meta.get("questions"), key_line.get("questions", 1), "questions", report)
     if "questions" in meta and 0 < len(questions) < MIN_QUESTIONS:
         report.error(key_line.get("questions", 1), f"questions 至少需要 {MIN_QUESTIONS} 个典型问法，现有 {len(questions)} 个")
@@ -357,7 +357,7 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
     # aliases) still see it; callers must not publish anything while errors exist.
     guide = Guide(
         id=guide_id,
-        title=_as_text(meta.get("title")),
+        title=half_width(_as_text(meta.get("title"))),
         category=_as_text(meta.get("category")),
         department=_as_text(meta.get("department")),
         contacts=contacts,

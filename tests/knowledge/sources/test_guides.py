@@ -117,6 +117,14 @@ def test_valid_guide_has_no_problems_and_defaults(tmp_path: Path) -> None:
     assert guide.id_line == ID_LINE
 
 
+def test_full_width_letters_in_names_are_read_in_ascii(tmp_path: Path) -> None:
+    # Questions are read with ASCII letters and digits (knowledge/text.py half_width): a name typed "ＣＭＡ认证" must
+    # meet "CMA认证"; the alias keeps its line for the cross-file checks.
+    guide, problems = parse(write_guide(tmp_path, title="检验检测机构资质认定（ＣＭＡ）", alias="ＣＭＡ认证"))
+    assert problems == [] and guide is not None
+    assert guide.title == "检验检测机构资质认定（CMA）" and guide.aliases == ["CMA认证"] and guide.alias_lines == {"CMA认证": 4}
+
+
 def test_problem_prints_as_file_line_message() -> None:
     error = Problem("knowledge/guides/x.md", 12, "缺少必填字段 department")
     assert str(error) == "knowledge/guides/x.md:12: 缺少必填字段 department"
