@@ -214,12 +214,12 @@ def confirm(guide: dict[str, Any], aspect: str) -> Reply:
     return Reply(text, buttons, {PAYLOAD_CONFIRM: {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
 
 
-def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = False) -> Reply:
+def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = False, opening: str = "") -> Reply:
     """Honest 'I don't know', never a guess; the nearest guides when there are some. `declined`:
-    the user said 不是 to the guide we asked about."""
-    lines = ["好的。知识库里没有其他能准确回答这个问题的办事指南，我不想给您不准确的信息。" if declined and not near
-             else "好的。知识库里没有能确定回答这个问题的其他办事指南。" if declined
-             else "抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。"]
+    the user said 不是 to the guide we asked about; `opening`, what to say first instead (an answer declined)."""
+    lines = [opening or ("好的。知识库里没有其他能准确回答这个问题的办事指南，我不想给您不准确的信息。" if declined and not near
+                         else "好的。知识库里没有能确定回答这个问题的其他办事指南。" if declined
+                         else "抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。")]
     buttons: list[dict[str, str]] = []
     if near:
         lines.append("您问的是不是下面这些事项？（点按钮，或回复序号）")
@@ -232,15 +232,7 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
 
 def answer_declined(near: list[GuideCandidate], hotline: str) -> Reply:
     """"不是" right after an answer: it missed. The guides close behind the one answered, when there are some."""
-    lines = ["抱歉，刚才的回答不是您要问的。"]
-    buttons: list[dict[str, str]] = []
-    if near:
-        lines.append("您问的是不是下面这些事项？（点按钮，或回复序号）")
-        lines += [f"{number}. {choice.title}" for number, choice in enumerate(near, 1)]
-        buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
-    lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
-    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
-    return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": True}})
+    return not_found(near, hotline, declined=True, opening="抱歉，刚才的回答不是您要问的。")
 
 
 def removed_guide(guide_id: str, title: str, hotline: str) -> Reply:
