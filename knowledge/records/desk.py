@@ -94,7 +94,8 @@ class DeskRecords(Records):
         row = rows[0]
         lines = select(MESSAGES.c.id, MESSAGES.c.time, MESSAGES.c.author, MESSAGES.c.clerk, MESSAGES.c.text,
                        MESSAGES.c.delivered_at).where(MESSAGES.c.handoff_id == handoff_id).order_by(MESSAGES.c.id)
-        transcript = [{**line, "time": self._readable_time(line.get("time"))} for line in json.loads(row["transcript"] or "[]")]
+        transcript = [{**line, "time": self._readable_time(line["time"])} if "time" in line else line
+                      for line in json.loads(row["transcript"] or "[]")]
         return {**_summary(row), "transcript": transcript, "messages": self._select(lines), "actions": self.actions(handoff_id)}
 
     def _readable_time(self, stamp: Any) -> str:
@@ -103,7 +104,7 @@ class DeskRecords(Records):
         try:
             return time_on(float(stamp), self.timezone)
         except (TypeError, ValueError, OverflowError, OSError):
-            return "" if stamp is None else str(stamp)
+            return "" if stamp is None else str(stamp)  # as it was stored
 
     def actions(self, handoff_id: int | None = None) -> list[dict[str, Any]]:
         """The clerks' actions (of one handoff, or all), oldest first."""
