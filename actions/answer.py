@@ -117,8 +117,8 @@ class ActionAnswer(Action):
         # The question last asked is the one still waiting when the reply offered guides instead of answering
         # ("您问的是【企业开办】的申请材料吗？" then "那个体户呢？": the materials of 个体户, not what the NLU guesses).
         waiting = tracker.get_slot(SLOT_PENDING_ASPECT) if tracker.get_slot(SLOT_CANDIDATES) and not offered_item else None
-        aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)),
-                             previous=waiting or tracker.get_slot(SLOT_ASPECT),
+        previous = waiting or tracker.get_slot(SLOT_ASPECT)
+        aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)), previous=previous,
                              pending=tracker.get_slot(SLOT_PENDING_ASPECT) if offered_item else None)
         result = retriever.run(text, aspect)
         if result.decision == NONE and aspect == CONTACT:
@@ -181,7 +181,7 @@ class ActionAnswer(Action):
             # "要是真确诊了，家里又困难，政府有没有帮着报医药费的" after the diagnosis: a circumstance told of another
             # matter is that matter's situation, not a new circumstance of the one at hand (受理条件): its aspect is
             # read as a first question's; "那燃气报装呢" still keeps the aspect asked before.
-            aspect = turn_aspect(intent, text, in_conversation=False, previous=tracker.get_slot(SLOT_ASPECT), pending=None)
+            aspect = turn_aspect(intent, text, in_conversation=False, previous=previous, pending=None)
         if (current is None and (decision.kind in (policy.REFUSE, policy.ASK_ITEM)
                                  or (decision.kind == policy.NOT_FOUND and not decision.near))
                 and situation.tells_hardship(text)):

@@ -81,6 +81,22 @@ _NO = re.compile(rf"^(不是|不对|不太对|不不|并不|错了|都不是|都
 _THANKS = re.compile(rf"^(谢谢|多谢|好了|没事了){_END}")
 
 
+# Saying the answer just given missed ("不是", "不对，我问的是…", "答非所问"), unlike the other no's ("算了", "不用了",
+# "没有了": nothing more wanted) the NLU reads as the same deny.
+_DISPUTE = re.compile(r"^(不是|不对|不太对|错了|都不是|都不对|答错|搞错|理解错|答非所问|你答的不对|我不是问|我问的不是)")
+_DISPUTE_LEAD = re.compile(rf"{_DISPUTE.pattern}[了啊呀吧的这个那个意思]*[，,。！!~～\s]*")
+
+
+def disputes(text: str) -> bool:
+    """"不是", "不对，我问的是营业执照补办": the answer just given is not what was asked; "算了", "不用了" are not."""
+    return bool(_DISPUTE.match((text or "").strip()))
+
+
+def after_dispute(text: str) -> str:
+    """What follows a leading "不是" and its punctuation ("不是，我问的是营业执照补办" -> "我问的是营业执照补办")."""
+    return _DISPUTE_LEAD.sub("", (text or "").strip(), count=1)
+
+
 def begins_with_yes(text: str) -> bool:
     """"是的，要多久", "对啊，收费吗", "是的要多久": a yes, whatever follows it."""
     return bool(_YES.match((text or "").strip()))

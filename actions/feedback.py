@@ -21,7 +21,16 @@ from actions import memory, policy, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import entity, intent_of, options, send, text_of
-from actions.dialogue import ASKED_NOT_COUNTED, PEOPLE_OR_GRIEVANCE, after_yes, begins_as_reply, is_question, names_an_item
+from actions.dialogue import (
+    ASKED_NOT_COUNTED,
+    PEOPLE_OR_GRIEVANCE,
+    after_dispute,
+    after_yes,
+    begins_as_reply,
+    disputes,
+    is_question,
+    names_an_item,
+)
 from actions.handoff import handoff
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -241,9 +250,13 @@ class ActionReplyConfirmation(Action):
         if intent == "affirm" and tracker.get_slot(SLOT_CANDIDATES):
             dispatcher.utter_message(response="utter_ask_pick")
             return []
-        answered = memory.just_answered(tracker, self._title) if intent == "deny" and not offered else None
+        text = text_of(tracker)
+        answered = memory.just_answered(tracker, self._title) if intent == "deny" and not offered and disputes(text) else None
+        if answered is not None and self._names_a_guide(after_dispute(text)):
+            # "不对，我问的是营业执照补办": the matter meant is named; look it up as the question it is
+            return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
         if answered is not None:  # "不是" right after an answer: it missed; the other guides, 12345, 转人工
-            reply, events = self._after_answer_declined(answered, tracker.get_slot(SLOT_ASPECT) or GENERAL)
+            reply, events = self._after_answer_declined(tracker, answered, tracker.get_slot(SLOT_ASPECT) or GENERAL)
             send(dispatcher, reply)
             sender = tracker.sender_id  # a 差评 of that answer in the admin report (a later rating replaces it)
             self.services.records.later("评价", sender, lambda store: store.add_feedback(
@@ -261,18 +274,29 @@ class ActionReplyConfirmation(Action):
             return None
         return guide["title"] if guide else None
 
-    def _after_answer_declined(self, answered: dict[str, Any], aspect: str) -> tuple[replies.Reply, list[EventType]]:
+    def _names_a_guide(self, text: str) -> bool:
+        try:
+            return bool(text) and bool(self.services.knowledge.retriever().mentioned(text))
+        except KnowledgeUnavailableError:
+            return False
+
+    def _after_answer_declined(self, tracker: Tracker, answered: dict[str, Any], aspect: str) -> tuple[replies.Reply, list[EventType]]:
         """"不是" to the answer just given: the guides close behind the answered one for the question it answered (as a
-        不是 to a confirm offers them), 12345 and 转人工; a pick answers that question's aspect of the guide picked."""
+        不是 to a confirm offers them), 12345 and 转人工; a pick answers that question's aspect of the guide picked.
+        A follow-up that named no matter ("那要多久？") has no guides close behind it: only 12345 and 转人工. Guides
+        answered to the same question before (and declined, since it is asked about again) are not offered again."""
         hotline = self.services.settings.hotline
         try:
             retriever = self.services.knowledge.retriever()
         except KnowledgeUnavailableError:
             return replies.unavailable(hotline), []
         question = str(answered.get("question") or "")
-        result = retriever.run(question, aspect)
-        near = policy.near_misses(result, policy.Thresholds.from_settings(self.services.settings), in_scope=True,
-                                  besides=answered.get("guide_id"))
+        near: list[GuideCandidate] = []
+        if names_an_item(question):
+            declined = {a.get("guide_id") for a in memory.recent(tracker) if a.get("question") == question}
+            result = retriever.run(question, aspect)
+            near = [c for c in policy.near_misses(result, policy.Thresholds.from_settings(self.services.settings), in_scope=True,
+                                                  besides=answered.get("guide_id")) if c.guide_id not in declined]
         # the answered guide is no longer the conversation's: "那要多久" next must not follow it
         return replies.answer_declined(near, hotline), [SlotSet(SLOT_GUIDE, None),
             SlotSet(SLOT_CANDIDATES, [c.guide_id for c in near] or None), SlotSet(SLOT_OFFERED, OFFERED_HANDOFF),

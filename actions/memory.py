@@ -29,6 +29,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 
 from actions.conversation import bot_text_before
+from actions.replies import answer_opening
 from protocol import ANSWER_ID_PATTERN, SLOT_ANSWERS, SLOT_LAST_ANSWER
 
 RECENT_ANSWERS = 10  # how many answers of a conversation its rating buttons can still rate
@@ -77,10 +78,10 @@ def just_answered(tracker: Tracker, title_of: Callable[[str], str | None]) -> di
     """The conversation's latest answer when it is the assistant's last message before this one ("不是" right after it
     says the answer missed; after anything else it is a reply to that), else None. Told by the text alone (the action
     server gets only the messages' texts and times, bot/rasa/history_speedups.py): an answer opens with its guide's
-    title in 【】 (replies.answer); `title_of` gives a guide's title (None for a guide no longer published)."""
+    title in 【】 (replies.answer_opening); `title_of` gives a guide's title (None for a guide no longer published)."""
     last = latest(tracker)
     title = title_of(str(last.get("guide_id") or "")) if last else None
     if last is None or not title:
         return None
     said = bot_text_before(tracker)  # before the message being answered
-    return last if said.startswith(f"【{title}】") else None
+    return last if said.startswith(answer_opening(title)) else None

@@ -89,10 +89,15 @@ def feedback_buttons(answer_id: str) -> list[dict[str, str]]:
             {"title": "👎 差评", "payload": rating_payload("bad", answer_id)}]
 
 
+def answer_opening(title: str) -> str:
+    """How a guide's answer begins: "不是" right after it is read back by this (actions/memory.py `just_answered`)."""
+    return f"【{title}】"
+
+
 def answer(guide: dict[str, Any], sections: list[tuple[str, str]], *, aspect: str, confidence: float, index_version: str,
            answer_id: str, faq: tuple[str, str] | None = None, passage: Hit | None = None) -> Reply:
     """A guide's answer: the asked sections in full, an FAQ that matches, related policy, contacts."""
-    parts = [f"【{guide['title']}】"]
+    parts = [answer_opening(guide["title"])]
     if faq:
         parts.append(f"问：{faq[0]}\n答：{faq[1]}")
     for heading, text in sections:
@@ -306,9 +311,13 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
         lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
                  else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
     lines.append("您也可以直接联系：")
-    if guide is not None and reason != "request_human":
-        # a complaint (about a window's staff, too) goes first to whoever supervises the matter, not to that window
-        lines.append(f"· 「{guide['title']}」的投诉监督：{guide['department']}，电话 {guide['complaint_phone']}")
+    complaint = guide is not None and reason != "request_human"
+    if complaint:
+        # a complaint (about a window's staff, too) goes first to whoever supervises the matter, not to that window;
+        # most guides' complaint line is the hotline itself (the default), listed just below
+        own_line = guide["complaint_phone"] != hotline
+        lines.append(f"· 「{guide['title']}」的投诉监督：{guide['department']}" + (f"，电话 {guide['complaint_phone']}" if own_line
+                                                                           else f"（经政务服务便民热线 {hotline} 转达）"))
     if guide is not None:
         for contact in guide["contacts"]:
             place = f"（{contact['address']}）" if contact.get("address") else ""
@@ -320,6 +329,8 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
     marker: dict[str, Any] = {"reason": reason, "record_id": record_id, "guide_id": guide["id"] if guide else None,
                               "guide_title": guide["title"] if guide else None,  # staff read the title, not the id
                               "hotline": hotline, "contacts": [dict(c) for c in guide["contacts"]] if guide else []}
+    if complaint:
+        marker["supervision"] = {"department": guide["department"], "phone": guide["complaint_phone"]}
     if on_duty is not None:
         marker["on_duty"] = on_duty
     return Reply("\n".join(lines), [], {PAYLOAD_HANDOFF: marker})

@@ -160,8 +160,11 @@ def unserved_lines(store: IndexStore) -> list[str]:
         return broken
     kept = [name for name in store.list_versions() if store.manifest_problem(name) is None]
     if store.current_version() is None and kept:
-        return [f"当前没有可用的索引：{store.root / 'CURRENT'} 不存在（没有指向任何版本），但保留了版本：{'、'.join(kept)}",
-                f"怎么办：运行 python3 index_builder.py rollback {kept[-1]} 重新发布保留的版本，"
+        # the version that served last (the history's last entry) if it is kept, else the newest kept one
+        served = [entry.get("version") for entry in store.history() if entry.get("version") in kept]
+        target = served[-1] if served else kept[-1]
+        return [f"当前没有可用的索引：{store.root / 'CURRENT'} 不存在或是空的（没有指向任何版本），但保留了版本：{'、'.join(kept)}",
+                f"怎么办：运行 python3 index_builder.py rollback {target} 重新发布最后在服务的版本，"
                 "或运行 python3 index_builder.py build 重新构建并发布"]
     return ["还没有发布任何索引：请先运行 python3 index_builder.py build"]
 

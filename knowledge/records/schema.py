@@ -10,7 +10,7 @@ Table names stay clear of Rasa's tracker store (`events`), so the records may sh
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy import CheckConstraint, Column, Float, Index, Integer, MetaData, Table, Text, text
 
 metadata = MetaData()
 # Alembic's own bookkeeping table, named so it cannot be mistaken for another tool's in a shared database.
@@ -36,6 +36,9 @@ feedback = Table(
     Column("rating", Text, CheckConstraint("rating IN ('good', 'bad')", name="feedback_rating"), nullable=False),
     Column("question", Text), Column("guide_id", Text), Column("section", Text), Column("index_version", Text),
     Column("comment", Text), Column("answer_id", Text),
+    # one rating per answer (store.add_feedback upserts on it; migration 0002)
+    Index("feedback_answer", "sender_id", "answer_id", unique=True,
+          sqlite_where=text("answer_id IS NOT NULL"), postgresql_where=text("answer_id IS NOT NULL")),
     sqlite_autoincrement=True,
 )
 handoffs = Table(

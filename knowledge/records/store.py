@@ -27,7 +27,9 @@ from pathlib import Path
 from typing import Any, Self, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, Executable, Table, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Executable, Table, case, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from knowledge.records import schema
 from knowledge.records.database import engine_for
@@ -112,18 +114,21 @@ class Records:
                   "question": mask_personal_data(question or "") or None, "guide_id": guide_id, "section": section,
                   "index_version": index_version, "answer_id": answer_id,
                   "comment": mask_personal_data(comment) if comment else None}
+        if answer_id is None:  # nothing says two such ratings are of one answer
+            return self._insert(schema.feedback, **values)
         feedback = schema.feedback
+        # One statement, so two action servers taking two clicks at once still leave one row (the unique index
+        # feedback_answer, migration 0002); the same on SQLite and PostgreSQL.
+        dialect_insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = dialect_insert(feedback).values(**values)
+        kept_comment = case((statement.excluded.comment.is_(None) & (feedback.c.rating == statement.excluded.rating), feedback.c.comment),
+                            else_=statement.excluded.comment)
+        statement = statement.on_conflict_do_update(
+            index_elements=[feedback.c.sender_id, feedback.c.answer_id], index_where=feedback.c.answer_id.is_not(None),
+            set_={**{key: statement.excluded[key] for key in values if key not in ("sender_id", "answer_id", "comment")},
+                  "comment": kept_comment}).returning(feedback.c.id)
         with self.engine.begin() as connection:
-            earlier = None if answer_id is None else connection.execute(
-                select(feedback.c.id, feedback.c.rating, feedback.c.comment)
-                .where(feedback.c.sender_id == sender_id, feedback.c.answer_id == answer_id)
-                .order_by(feedback.c.id.desc()).limit(1)).first()
-            if earlier is None:
-                return int(connection.execute(insert(feedback).values(**values)).inserted_primary_key[0])
-            if values["comment"] is None and earlier.rating == rating:
-                values["comment"] = earlier.comment
-            connection.execute(update(feedback).where(feedback.c.id == earlier.id).values(**values))
-            return int(earlier.id)
+            return int(connection.execute(statement).scalar_one())
 
     def add_comment(self, sender_id: str, comment: str, *, answer_id: str | None = None) -> bool:
         """Attach a comment to this user's latest 差评 (of the answer `answer_id`, when given); False when there is none."""

@@ -217,9 +217,10 @@ def test_x_ne_after_an_unanswered_confirm_asks_the_waiting_aspect_of_x(services:
                                                                       text: str, guide_id: str) -> None:
     # "您问的是【公章刻制备案】的办理时限吗？" left unanswered, then "那个体户呢？": the time limit of the other matter,
     # whatever aspect the NLU guessed for a message that names none (a user trial got 受理条件).
-    messages, _slots = run_action(ActionAnswer(services), tracker_for(text, intent, PENDING))
-    shown = custom(messages, "answer") or custom(messages, "confirm")
-    assert shown is not None and shown["guide"]["id"] == guide_id and shown["aspect"] == "time_limit"
+    for context in ({}, {"guide_id": "water-connection", "aspect": "materials"}):  # also with a matter answered before
+        messages, _slots = run_action(ActionAnswer(services), tracker_for(text, intent, {**PENDING, **context}))
+        shown = custom(messages, "answer") or custom(messages, "confirm")
+        assert shown is not None and shown["guide"]["id"] == guide_id and shown["aspect"] == "time_limit", context
 
 
 @pytest.mark.parametrize("text", ["？？？", "😂😂"])
@@ -238,12 +239,13 @@ ANSWERED = {"id": "aaaaaaaaaaaa", "question": "公司不想开了怎么注销", 
             "index_version": "v1"}
 
 
-def _after_answer(text: str, *, between: list[dict[str, object]] | None = None) -> object:
-    """A tracker whose last bot message was the answer ANSWERED."""
+def _after_answer(text: str, *, between: list[dict[str, object]] | None = None, answered: dict[str, str] = ANSWERED,
+                  earlier: tuple[dict[str, str], ...] = ()) -> object:
+    """A tracker whose last bot message was the answer `answered` (`earlier`: answers remembered before it)."""
     # as the action server gets them (bot/rasa/history_speedups.py): texts and times; the payload message has no text
-    shown = [{"event": "bot", "text": f"【{parsed_guide('company-deregistration').title}】\n\n办理流程：…", "timestamp": 0.5},
+    shown = [{"event": "bot", "text": f"【{parsed_guide(answered['guide_id']).title}】\n\n办理流程：…", "timestamp": 0.5},
              {"event": "bot", "text": None, "timestamp": 0.5}]
-    slots = {"guide_id": "company-deregistration", "aspect": "process", "last_answer": ANSWERED, "answers": [ANSWERED]}
+    slots = {"guide_id": answered["guide_id"], "aspect": "process", "last_answer": answered, "answers": [*earlier, answered]}
     return tracker_for(text, "deny", slots, events=[*shown, *(between or [])])
 
 
@@ -269,3 +271,33 @@ def test_no_after_something_else_than_an_answer_is_a_plain_reply(services: Servi
                                                                   between: list[dict[str, object]]) -> None:
     messages, _slots = run_action(ActionReplyConfirmation(services), _after_answer("不是", between=between))
     assert custom(messages, "not_found") is None and not records.rows("feedback")
+
+
+@pytest.mark.parametrize("text", ["算了", "不用了", "没有了", "先不用", "没了"])
+def test_no_more_wanted_after_an_answer_is_no_complaint_about_it(services: Services, records: Records, text: str) -> None:
+    # The NLU reads these as deny too; they say nothing more is wanted, not that the answer missed.
+    messages, slots = run_action(ActionReplyConfirmation(services), _after_answer(text))
+    assert custom(messages, "not_found") is None and not records.rows("feedback")
+    assert slots["guide_id"] == "company-deregistration"
+
+
+def test_no_after_a_follow_up_answer_offers_people_not_guesses(services: Services, records: Records) -> None:
+    # "那要多久？" named no matter: the guides "close behind" it would be any guides at all.
+    follow_up = {**ANSWERED, "id": "bbbbbbbbbbbb", "question": "那要多久？"}
+    messages, _slots = run_action(ActionReplyConfirmation(services), _after_answer("不是", answered=follow_up))
+    shown = custom(messages, "not_found")
+    assert shown is not None and shown["near"] == [] and "转人工" in [b["title"] for b in messages[0]["buttons"]]
+
+
+def test_a_second_no_does_not_offer_the_guide_declined_first(services: Services, records: Records) -> None:
+    # company-deregistration answered, "不是", simplified-deregistration picked and answered, "不是" again: not back to the first.
+    first = ANSWERED
+    second = {**ANSWERED, "id": "bbbbbbbbbbbb", "guide_id": "simplified-deregistration"}
+    messages, _slots = run_action(ActionReplyConfirmation(services), _after_answer("不是", answered=second, earlier=(first,)))
+    shown = custom(messages, "not_found")
+    assert shown is not None and not {"company-deregistration", "simplified-deregistration"} & set(shown["near"])
+
+
+def test_no_naming_the_matter_meant_answers_that_matter(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionReplyConfirmation(services), _after_answer("不对，我问的是营业执照遗失补领"))
+    assert custom(messages, "answer")["guide"]["id"] == "license-reissue" and slots["guide_id"] == "license-reissue"

@@ -378,11 +378,15 @@ def test_a_complaint_handoff_without_guide_or_record_still_gives_the_hotline() -
 def test_a_complaint_in_a_matter_names_its_supervision_before_its_windows() -> None:
     # "窗口工作人员态度很差，我要投诉" while asking about the water connection: the supervising department's complaint
     # line comes first (a user trial got only the very windows complained about); a plain 转人工 does not list it.
-    guide = parsed_guide("water-connection")
-    text = replies.handoff(guide.as_dict(), reason="complain", record_id=7, hotline=HOTLINE).text
-    supervision = f"· 「{guide.title}」的投诉监督：{guide.department}，电话 {guide.complaint_phone}"
-    assert supervision in text and text.index(supervision) < text.index(f"「{guide.title}」窗口：")
-    assert "投诉监督" not in replies.handoff(guide.as_dict(), reason="request_human", record_id=7, hotline=HOTLINE).text
+    guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
+    reply = replies.handoff(guide, reason="complain", record_id=7, hotline=HOTLINE)
+    supervision = f"· 「{guide['title']}」的投诉监督：{guide['department']}，电话 0000-1230000"
+    assert supervision in reply.text and reply.text.index(supervision) < reply.text.index(f"「{guide['title']}」窗口：")
+    assert reply.custom["handoff"]["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
+    assert "投诉监督" not in replies.handoff(guide, reason="request_human", record_id=7, hotline=HOTLINE).text
+    # the default complaint line is the hotline: said once, not as the department's own number
+    default = replies.handoff({**guide, "complaint_phone": HOTLINE}, reason="complain", record_id=7, hotline=HOTLINE).text
+    assert f"投诉监督：{guide['department']}（经政务服务便民热线 {HOTLINE} 转达）" in default
 
 
 def test_unavailable_apologises_with_the_hotline() -> None:

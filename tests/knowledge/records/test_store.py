@@ -170,6 +170,22 @@ def test_a_records_file_of_an_older_version_gets_the_answer_id_column(tmp_path: 
     assert columns.count("answer_id") == 1
 
 
+def test_a_records_file_with_repeated_ratings_keeps_the_latest_of_each_answer(tmp_path: Path) -> None:
+    """Before one rating per answer, each click added a row: the upgrade (migration 0002) keeps each answer's latest."""
+    db = tmp_path / "records.sqlite3"
+    with sqlite3.connect(db) as connection:
+        connection.execute(_OLD_FEEDBACK_TABLE.replace("comment TEXT)", "comment TEXT, answer_id TEXT)"))
+        for rating, answer in (("good", "aaaaaaaaaaaa"), ("bad", "aaaaaaaaaaaa"), ("good", "bbbbbbbbbbbb"), ("bad", None), ("bad", None)):
+            connection.execute("INSERT INTO feedback (time, sender_id, rating, answer_id) VALUES ('2026-01-01T00:00:00', 'u', ?, ?)",
+                               (rating, answer))
+    connection.close()
+    records = Records(db)
+    assert [(row["rating"], row["answer_id"]) for row in records.rows("feedback")] == [
+        ("bad", "aaaaaaaaaaaa"), ("good", "bbbbbbbbbbbb"), ("bad", None), ("bad", None)]
+    records.add_feedback("u", "good", question="q", guide_id="g", section=None, index_version=None, answer_id="aaaaaaaaaaaa")
+    assert len(records.rows("feedback")) == 4
+
+
 # --- handoffs --------------------------------------------------------------------------------
 
 def test_a_handoff_keeps_the_transcript_with_only_the_users_numbers_masked(records: Records) -> None:
@@ -375,7 +391,7 @@ def test_an_oldest_format_file_is_upgraded_in_place_and_keeps_its_rows(tmp_path:
     assert new_id == 2  # AUTOINCREMENT kept: ids go on from the old rows
     assert _schema_differences(desk, structure_only=True) == []
     with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT version_num FROM govqa_records_version").fetchall() == [("0001",)]
+        assert connection.execute("SELECT version_num FROM govqa_records_version").fetchall() == [("0002",)]
     connection.close()
 
 
