@@ -90,6 +90,10 @@ PICK_NUMBER_PATTERN = (r"^\s*(?:选|选择|就|要|是)?\s*(?:第\s*)?([0-9０-�
                        r"\s*(?:个|项|种|条|号|吧|那个)?\s*(?:吧|吗|呀|啊)?\s*[。.!！?？]*\s*$")
 PICK_LAST_PATTERN = r"^(?:选|就|要)?\s*(?:最后|最末)(?:一个|一项|那个)"
 
+# The comment of the 差评 that a "不是" right after an answer records (actions/feedback.py): the admin report
+# counts the 差评 but shows only what citizens wrote as examples of what was missing (knowledge/report/stats.py).
+DECLINED_ANSWER_COMMENT = "（回答后回复“不是”）"
+
 
 # Every answer has an id (ANSWER_ID_PATTERN, made by the action server), in its custom payload
 # (PAYLOAD_ANSWER -> "id") and in its rating buttons, so a rating names the answer it rates, however

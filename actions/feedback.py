@@ -39,6 +39,7 @@ from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import ANSWER, CONFIRM, NONE, GuideCandidate, RetrievalResult
 from knowledge.sources.aspects import GENERAL, detect_aspect
 from protocol import (
+    DECLINED_ANSWER_COMMENT,
     ENTITY_ANSWER_ID,
     ENTITY_COMMENT,
     OFFERED_CONFIRM,
@@ -68,9 +69,6 @@ _ASKING = re.compile(
     r"[?？]|什么|啥|哪|多久|多长|多少|几[个天日年月种项份次周]|怎么|怎样|如何|吗|呢|是否|能否|可否|可不可以|能不能|"
     r"要不要|需不需要|用不用|有没有|是不是|谁|为什么|为啥|请问"
 )
-
-
-DECLINED_COMMENT = "（回答后回复“不是”）"  # the 差评 a "不是" right after an answer leaves in the records
 
 
 def record_rating(services: Services, tracker: Tracker, dispatcher: CollectingDispatcher) -> list[EventType]:
@@ -262,7 +260,7 @@ class ActionReplyConfirmation(Action):
             self.services.records.later("评价", sender, lambda store: store.add_feedback(
                 sender, "bad", question=answered.get("question"), guide_id=answered.get("guide_id"),
                 section=answered.get("section"), index_version=answered.get("index_version"), answer_id=answered.get("id"),
-                comment=DECLINED_COMMENT))
+                comment=DECLINED_ANSWER_COMMENT))
             return events
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None)]

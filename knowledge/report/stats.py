@@ -33,6 +33,7 @@ from knowledge.report.filters import ALL, Filters, channel_of, is_test_sender
 from knowledge.report.followups import CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, SETTLED_UNANSWERED, settle
 from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, confidence, question_groups, shown
 from knowledge.settings import Settings
+from protocol import DECLINED_ANSWER_COMMENT
 
 # Outcomes counted as "not answered": a clarify or confirm the citizen got no answer from counts too
 # (knowledge/report/followups.py); one still open, 是 or 不是 unrecorded, and 追问具体事项 are neither answered nor failed.
@@ -272,7 +273,7 @@ def guide_stats(rows: dict[str, list[dict[str, Any]]], titles: dict[str, str], l
             elif row.get("rating") == "bad":
                 guide.bad += 1
                 comment = shown(row.get("comment"))
-                if comment and comment not in guide.comments:  # newest first, each wording once
+                if comment and comment != DECLINED_ANSWER_COMMENT and comment not in guide.comments:  # newest first, each wording once
                     guide.comments.insert(0, comment)
     for row in rows["handoffs"]:
         if row.get("guide_id"):

@@ -18,6 +18,7 @@ from knowledge.report.grouping import group_similar, normalise, question_groups
 from knowledge.report.page import render_html
 from knowledge.report.stats import Period, build_report, low_confidence_threshold
 from knowledge.settings import Settings
+from protocol import DECLINED_ANSWER_COMMENT
 from tests.support import age_row, staff_today
 
 MOBILE, ID_NUMBER, BANK_CARD = "13812345678", "430102199001011234", "6222021234567890123"
@@ -120,6 +121,18 @@ def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
     assert "提问 13 次" in report.summary() and "好评 4 / 差评 3" in report.summary()
     page = render_html(report)
     assert "75%" in page and "67%" in page and "养狗要办什么证" in page and "狗证怎么办理" in page
+
+
+def test_the_note_of_a_no_after_an_answer_counts_as_bad_but_is_no_example(settings: Settings) -> None:
+    # A "不是" right after an answer records a 差评 with a fixed note (actions/feedback.py); the report's examples of
+    # what was missing are what citizens wrote.
+    records = Records.from_settings(settings)
+    for answer_id, comment in (("aaaaaaaaaaaa", DECLINED_ANSWER_COMMENT), ("bbbbbbbbbbbb", "没说要几份复印件")):
+        records.add_feedback("u1", "bad", question="对公账户", guide_id="bank-account", section="申请材料", index_version="v1",
+                             answer_id=answer_id, comment=comment)
+    report = build_report(settings, days=30)
+    assert report.guides["bank-account"].bad == 2 and report.guides["bank-account"].comments == ["没说要几份复印件"]
+    assert DECLINED_ANSWER_COMMENT not in render_html(report)
 
 
 def test_only_the_period_counts(settings: Settings) -> None:
