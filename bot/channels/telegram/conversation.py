@@ -66,7 +66,8 @@ class TelegramAssistant:
             handoff = reply.handoff if reply else None
             if handoff is not None and self.config.staff_chat_id is not None:
                 await notify_staff(update, context, handoff, message=shown or message,
-                                   staff_chat_id=self.config.staff_chat_id, hotline=self.config.hotline)
+                                   staff_chat_id=self.config.staff_chat_id, hotline=self.config.hotline,
+                                   timezone=self.config.staff_timezone)
             elif typed and reply is not None and reply.answer is not None:
                 context.chat_data["question"] = (time.time(), user_line(message))
 

@@ -13,7 +13,6 @@ Usage::
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,6 +22,7 @@ from telegram.error import TelegramError
 from bot.channels.telegram.chats import Context, chat_sender, user_line
 from bot.channels.telegram.formatting import TranscriptLine, plain_text
 from bot.channels.telegram.sending import send
+from knowledge.records.store import time_on
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
 
@@ -32,11 +32,12 @@ STAFF_LINE_CHARS = 300  # a line in the staff notice is cut to its beginning: st
 
 
 def staff_notice(*, handoff: dict[str, object], user: str, sender: str, message: str, question: str = "",
-                 transcript: Sequence[TranscriptLine], hotline: str) -> str:
+                 transcript: Sequence[TranscriptLine], hotline: str, timezone: str | None = None) -> str:
     """The message posted to the staff chat when a conversation is handed over to people.
 
     `message` is what the user said that led to the handoff (a complaint, /human); `question`,
-    when there is one, the last question the assistant answered, which is often what it is about.
+    when there is one, the last question the assistant answered, which is often what it is about. Times are on
+    `timezone`'s clock (settings.yml `staff_timezone`, as the desk's), the server's when None.
     """
     reason = str(handoff.get("reason") or "")
     lines = [f"🔔 转人工：{HANDOFF_REASONS.get(reason, reason or '转人工')}"]
@@ -52,7 +53,7 @@ def staff_notice(*, handoff: dict[str, object], user: str, sender: str, message:
     lines.append("")
     lines.append(f"对话记录（最近 {len(transcript)} 条）：")
     for who, at, text in transcript:
-        lines.append(f"[{_clock(at)}] {'用户' if who == 'user' else '助手'}：{_shorten(text)}")
+        lines.append(f"[{_clock(at, timezone)}] {'用户' if who == 'user' else '助手'}：{_shorten(text)}")
     lines.append("")
     lines.append(f"请尽快联系用户；用户也已得到 {hotline} 热线和办理窗口的电话。")
     return "\n".join(lines)
@@ -67,7 +68,7 @@ def user_label(user: User | None) -> str:
 
 
 async def notify_staff(update: Update, context: Context, handoff: dict[str, Any], *, message: str,
-                       staff_chat_id: int, hotline: str) -> None:
+                       staff_chat_id: int, hotline: str, timezone: str | None = None) -> None:
     """Post the message that led to the handoff, the last question and the transcript to the staff chat.
 
     A failure is logged: the user already has the hotline and the contacts.
@@ -75,16 +76,19 @@ async def notify_staff(update: Update, context: Context, handoff: dict[str, Any]
     question = context.chat_data.get("question")
     notice = staff_notice(handoff=handoff, user=user_label(update.effective_user), sender=chat_sender(update.effective_chat.id, context),
                           message=user_line(message), question=question[1] if isinstance(question, tuple) else "",
-                          transcript=context.chat_data.get("transcript", []), hotline=hotline)
+                          transcript=context.chat_data.get("transcript", []), hotline=hotline, timezone=timezone)
     try:
         await send(context, staff_chat_id, notice)
     except TelegramError as error:
         log.error("转人工通知没有发到工作人员会话 %s：%s", staff_chat_id, error)
 
 
-def _clock(when: float | str) -> str:
-    """A transcript line's time as staff read it, "05-14 10:21" (older lines carry that text already)."""
-    return time.strftime("%m-%d %H:%M", time.localtime(when)) if isinstance(when, (int, float)) else str(when)
+def _clock(when: float | str, timezone: str | None) -> str:
+    """A transcript line's time as staff read it, "05-14 10:21" on the deployment's clock (older lines carry that text
+    already)."""
+    if not isinstance(when, (int, float)):
+        return str(when)
+    return time_on(when, timezone)[5:16].replace("T", " ")
 
 
 def _shorten(text: str) -> str:

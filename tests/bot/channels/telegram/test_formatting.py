@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import calendar
 import time
 from pathlib import Path
 
@@ -198,6 +199,11 @@ def test_the_staff_notice_has_the_message_the_question_the_reason_and_the_transc
     assert "张三 @zhangsan" in notice and sender in notice
     assert "[05-14 10:21] 用户：用水报装要什么材料" in notice and "[05-14 10:22] 用户：我要投诉，跑了三趟都没办成" in notice
     assert "材料" * 100 + "……" in notice and "材料" * 200 not in notice  # long answers are cut for the staff
+    # On the deployment's clock, as the desk's times: 02:21 UTC is 10:21 in Beijing whatever the server's zone.
+    utc = calendar.timegm((2026, 5, 14, 2, 21, 0))
+    beijing = staff_notice(handoff={"reason": "request_human"}, user="张三", sender=sender, message="/human（转人工）",
+                           transcript=[("user", utc, "用水报装要什么材料")], hotline="12345", timezone="Asia/Shanghai")
+    assert "[05-14 10:21] 用户：用水报装要什么材料" in beijing
     # Without an answered question before, only the message; a line of an older state file shows its own time.
     first = staff_notice(handoff={"reason": "request_human"}, user="张三", sender=sender, message="/human（转人工）",
                          transcript=[("user", "05-14 10:21", "/human（转人工）")], hotline="12345")
