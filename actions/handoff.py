@@ -19,7 +19,7 @@ from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
 from knowledge.retrieval.retriever import ANSWER, CONFIRM
 from knowledge.sources.aspects import detect_aspect
-from protocol import SLOT_CANDIDATES, SLOT_GUIDE, SLOT_LAST_ANSWER, SLOT_OFFERED
+from protocol import OFFERED_CONFIRM, SLOT_CANDIDATES, SLOT_GUIDE, SLOT_LAST_ANSWER, SLOT_OFFERED, SLOT_PENDING_QUESTION
 
 logger = logging.getLogger(__name__)
 
@@ -27,20 +27,26 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
     """How to reach people, and a record with the transcript for the staff (its number in the reply)."""
     guide = None
     guide_id = tracker.get_slot(SLOT_GUIDE)
+    waiting = tracker.get_slot(SLOT_PENDING_QUESTION)  # set while the last reply asked back instead of answering
+    if waiting:
+        # the question still open is what the staff take over, and its matter is unsettled: not the guide answered
+        # before it ("用水报装要多久", then "去哪里投诉营业执照办得慢" asked back, then 转人工), only the one a confirm named
+        candidates = tracker.get_slot(SLOT_CANDIDATES) or []
+        guide_id = candidates[0] if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM and candidates else None
     if guide_id:
         try:
             guide = services.knowledge.retriever().guide(guide_id)
         except KnowledgeUnavailableError:
             guide = None
     last = tracker.get_slot(SLOT_LAST_ANSWER) or {}
-    question = last.get("question") or tracker.latest_message.get("text")
+    question = waiting or last.get("question") or tracker.latest_message.get("text")
     lines = transcript(tracker, services.settings.staff_timezone)
     record_id = await services.records.now("转人工记录", tracker.sender_id, lambda store: store.add_handoff(
         tracker.sender_id, reason=reason, guide_id=guide_id, question=question, transcript=lines))
     settings = services.settings
     reply = replies.handoff(guide, reason=reason, record_id=record_id, hotline=settings.hotline,
                             on_duty=staff_on_duty(settings.staff_hours, settings.staff_timezone), staff_hours=settings.staff_hours)
-    return reply, [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None)]
+    return reply, [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_QUESTION, None)]
 
 
 def staff_on_duty(staff_hours: str, timezone: str) -> bool | None:

@@ -177,6 +177,21 @@ def test_handoff_stores_the_transcript_and_names_the_window(services: Services, 
     assert [line["time"] for line in json.loads(row["transcript"])][:2] == ["1970-01-01T08:00:00", "1970-01-01T08:00:00"]
 
 
+@pytest.mark.parametrize(("offered", "guide_id"), [(None, None), ("confirm", "license-reissue")])
+def test_handoff_while_a_question_is_asked_back_records_that_question(services: Services, records: Records,
+                                                                      offered: str | None, guide_id: str | None) -> None:
+    # "用水报装要多久" answered, then "营业执照办得慢去哪里投诉" asked back (a clarify, or a confirm of the licence), then
+    # 转人工: the staff take over the open question, not the water connection answered before it (a user trial).
+    slots = {"guide_id": "water-connection", "last_answer": {"id": "aaaaaaaaaaaa", "question": "用水报装要多久", "guide_id": "water-connection"},
+             "candidates": ["license-reissue", "business-complaint"], "pending_question": "营业执照办得慢去哪里投诉", "offered": offered}
+    messages, slots = run_action(ActionHandoff(services), tracker_for("转人工", "request_human", slots))
+    [row] = records.rows("handoffs")
+    assert (row["question"], row["guide_id"]) == ("营业执照办得慢去哪里投诉", guide_id)
+    assert custom(messages, "handoff")["guide_id"] == guide_id
+    assert parsed_guide("water-connection").contacts[0].phone not in texts(messages)
+    assert slots["pending_question"] is None
+
+
 def test_handoff_still_answers_when_the_records_cannot_be_written(services: Services, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*_args: object, **_kwargs: object) -> int:
         raise OSError("disk full")
