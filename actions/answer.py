@@ -113,6 +113,9 @@ class ActionAnswer(Action):
             question = text if own else (tracker.get_slot(SLOT_PENDING_QUESTION) or text)
             return self.answer_guide(retriever, retriever.guide(picked), aspect, question)
 
+        if not any(char.isalnum() for char in text):
+            # "😀😀👍", "？？？": nothing to look up; answering the matter at hand again would only repeat it
+            return replies.not_understood(), []
         offered_item = tracker.get_slot(SLOT_OFFERED) == OFFERED_ITEM
         # The question last asked is the one still waiting when the reply offered guides instead of answering
         # ("您问的是【企业开办】的申请材料吗？" then "那个体户呢？": the materials of 个体户, not what the NLU guesses).

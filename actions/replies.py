@@ -236,6 +236,13 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
     return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
+def not_understood() -> Reply:
+    """A message with no word in it (emoji, punctuation): ask for words, change nothing of the conversation. No payload:
+    no question to log for the admin report, a plain message for the hall API."""
+    return Reply("没看明白您的意思。请用文字说说您想办什么事、想了解哪方面（材料、流程、时限、收费、地点、电话），例如“开公司要带什么材料”。",
+                 [], {})
+
+
 def answer_declined(near: list[GuideCandidate], hotline: str) -> Reply:
     """"不是" right after an answer: it missed. The guides close behind the one answered, when there are some."""
     return not_found(near, hotline, declined=True, opening="抱歉，刚才的回答不是您要问的。")

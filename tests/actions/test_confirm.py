@@ -229,6 +229,17 @@ def test_noise_at_a_pending_confirm_is_no_new_aspect_to_ask_about(services: Serv
     assert custom(messages, "confirm") is None and custom(messages, "answer") is None
 
 
+@pytest.mark.parametrize("text", ["😀😀👍", "？？？", "👍", "..."])
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope"])
+def test_a_message_without_words_in_a_conversation_asks_for_words(services: Services, records: Records, text: str,
+                                                                  intent: str) -> None:
+    # It used to repeat the matter's whole overview (a user trial); the conversation's matter stays for the next question.
+    context = {"guide_id": "license-reissue", "aspect": "materials"}
+    messages, slots = run_action(ActionAnswer(services), tracker_for(text, intent, context))
+    assert custom(messages, "answer") is None and "没看明白您的意思" in texts(messages)
+    assert slots["guide_id"] == "license-reissue" and not records.rows("questions")
+
+
 def test_yes_to_people_with_a_question_about_them_still_hands_over(services: Services, records: Records) -> None:
     offered = {"offered": "handoff", "candidates": ["license-reissue"]}
     messages, _slots = run_action(ActionReplyConfirmation(services), tracker_for("需要，人工电话多少", "affirm", offered))
