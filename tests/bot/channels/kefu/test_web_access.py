@@ -104,6 +104,21 @@ def test_a_screen_reader_hears_who_speaks_and_what_each_button_group_chooses(kio
     assert kiosk.page.locator("#examples").get_attribute("role") == "group"
 
 
+def test_the_largest_font_leaves_room_for_the_conversation(kiosk: Kiosk) -> None:
+    # At 175% on a phone the header wrapped one character a line and the conversation kept 135 px (a user trial).
+    while kiosk.page.locator("#font-larger").is_enabled():
+        kiosk.page.click("#font-larger")
+    kiosk.ask("开公司要带什么材料")
+    height = VIEWPORTS[kiosk.name][1]
+    chat = kiosk.page.locator("#chat").bounding_box()
+    assert chat and chat["height"] >= 0.4 * height, (chat, height)
+    title = kiosk.page.locator(".brand h1")
+    assert title.bounding_box()["height"] <= 2 * float(title.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    kiosk.assert_fits_the_screen()
+    kiosk.screenshot("font-largest")
+    kiosk.page.evaluate("localStorage.clear()")
+
+
 def test_the_font_size_control_enlarges_the_text_and_is_remembered(kiosk: Kiosk) -> None:
     normal = kiosk.page.evaluate(BUBBLE_FONT)
     kiosk.page.click("#font-larger")
