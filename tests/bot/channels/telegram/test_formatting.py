@@ -4,9 +4,9 @@ the bot's configuration, retention and log redaction, and the fake Bot API's own
 from __future__ import annotations
 
 import asyncio
+import calendar
 import json
 import logging
-import calendar
 import time
 from pathlib import Path
 
