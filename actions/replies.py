@@ -222,9 +222,9 @@ def confirm(guide: dict[str, Any], aspect: str) -> Reply:
 def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = False, opening: str = "") -> Reply:
     """Honest 'I don't know', never a guess; the nearest guides when there are some. `declined`:
     the user said 不是 to the guide we asked about; `opening`, what to say first instead (an answer declined)."""
-    # (Not "没有能确定回答的其他指南" before a list of guides: it read as a contradiction in a user trial.)
+    # (Not "没有能确定回答的其他指南" bare before a list of guides: it read as a contradiction in a user trial.)
     lines = [opening or ("好的。知识库里没有其他能准确回答这个问题的办事指南，我不想给您不准确的信息。" if declined and not near
-                         else "好的。" if declined
+                         else "好的。其他办事指南都没有十足的把握，下面几个比较接近。" if declined
                          else "抱歉，知识库里没有找到能准确回答这个问题的办事指南，我不想给您不准确的信息。")]
     buttons: list[dict[str, str]] = []
     if near:

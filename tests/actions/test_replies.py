@@ -293,7 +293,7 @@ def test_not_found_without_near_guides_offers_only_a_human() -> None:
 
 @pytest.mark.parametrize(("near", "opening"), [
     (False, "好的。知识库里没有其他能准确回答这个问题的办事指南"),
-    (True, "好的。\n您问的是不是下面这些事项？"),  # not "no other guide can answer it" above a list of guides
+    (True, "好的。其他办事指南都没有十足的把握，下面几个比较接近。\n您问的是不是下面这些事项？"),  # honest, and no contradiction
 ])
 def test_not_found_after_the_user_said_no(near: bool, opening: str) -> None:
     reply = replies.not_found(_candidates("company-change") if near else [], HOTLINE, declined=True)
