@@ -27,7 +27,10 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
     """How to reach people, and a record with the transcript for the staff (its number in the reply)."""
     guide = None
     guide_id = tracker.get_slot(SLOT_GUIDE)
-    waiting = tracker.get_slot(SLOT_PENDING_QUESTION)  # set while the last reply asked back instead of answering
+    # The question still open: the last reply asked back (offered guides or people) instead of answering. An answer,
+    # a refusal or a policy answer since then clears what was offered, so its question is no longer open.
+    asked_back = tracker.get_slot(SLOT_CANDIDATES) or tracker.get_slot(SLOT_OFFERED)
+    waiting = tracker.get_slot(SLOT_PENDING_QUESTION) if asked_back else None
     if waiting:
         # the question still open is what the staff take over, and its matter is unsettled: not the guide answered
         # before it ("用水报装要多久", then "去哪里投诉营业执照办得慢" asked back, then 转人工), only the one a confirm named

@@ -30,7 +30,7 @@ from knowledge.index.builder import build_index
 from knowledge.index.embedding import Embedder
 from knowledge.retrieval import results
 from knowledge.retrieval.retriever import ANSWER, Retriever
-from knowledge.settings import Settings, load_settings
+from knowledge.settings import load_settings
 from knowledge.simplified import to_simplified
 
 GROUPS = {"sample": ("sample",), "dev": _common.DEV_SETS, "held_out": _common.HELD_OUT_SETS}
@@ -68,15 +68,6 @@ def measure(retriever: Retriever, items: list[dict[str, Any]]) -> dict[str, Any]
     return counted
 
 
-def _sample_settings(base: Settings, work: Path | None) -> Settings:
-    root = (work or base.var_dir / "bench") / "full-width-sample"
-    shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(unseen.base_guides(), root / "guides")
-    shutil.copytree(base.documents_dir, root / "documents")
-    return load_settings(guides_dir=root / "guides", documents_dir=root / "documents", index_dir=root / "index",
-                         reports_dir=root / "reports", records_db=root / "records.sqlite3", tracker_db=root / "tracker.sqlite3")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work-dir", type=Path, default=None, help="build here instead of var/bench/ (report there too)")
@@ -87,7 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("sample", *_common.DEV_SETS, *_common.HELD_OUT_SETS):
         if name == "sample":
             items = yaml.safe_load(unseen.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))["in_scope"]
-            settings = _sample_settings(base, args.work_dir)
+            settings = unseen._scenario_settings("full-width-sample", base, args.work_dir)
+            for path in unseen.base_guides().glob("*.md"):
+                shutil.copy(path, settings.guides_dir / path.name)
             build_index(settings, embedder=embedder)
         else:
             questions = unseen._questions(unseen.DATA / name)

@@ -47,23 +47,25 @@ ALL_TABLES = TABLES + DESK_TABLES
 T = TypeVar("T")
 
 
+def _zone(timezone: str | None) -> ZoneInfo | None:
+    """The deployment's timezone; None (the server's own clock) when unset or mistyped: a mistyped setting must not
+    lose a row (StaffHours.parse says what is wrong with it)."""
+    try:
+        return ZoneInfo(timezone) if timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def time_on(seconds: float, timezone: str | None) -> str:
     """A Unix timestamp (Rasa's events carry them) as records write times: ISO, naive, on the deployment's clock."""
-    try:
-        moment = dt.datetime.fromtimestamp(seconds, ZoneInfo(timezone)) if timezone else dt.datetime.fromtimestamp(seconds)
-    except (ZoneInfoNotFoundError, ValueError):
-        moment = dt.datetime.fromtimestamp(seconds)
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(seconds, _zone(timezone)).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
 def now_on(timezone: str | None) -> dt.datetime:
     """Now on the deployment's clock (settings.yml `staff_timezone`), naive; the server's own clock when None. Records
     are stamped with it, so the staff desk, the admin report and retention read the times people live by, whatever
     timezone the server runs in (a UTC server stamped a 15:55 Beijing handoff 07:55)."""
-    try:
-        return dt.datetime.now(ZoneInfo(timezone)).replace(tzinfo=None) if timezone else dt.datetime.now()
-    except (ZoneInfoNotFoundError, ValueError):  # a mistyped setting must not lose the row: StaffHours.parse says so
-        return dt.datetime.now()
+    return dt.datetime.now(_zone(timezone)).replace(tzinfo=None)
 
 
 def _table(name: str) -> Table:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -268,7 +269,7 @@ def custom(messages: list[dict[str, Any]], key: str) -> dict[str, Any] | None:
     return next((m["custom"][key] for m in messages if m.get("custom") and key in m["custom"]), None)
 
 
-def staff_today(settings: Any) -> Any:
+def staff_today(settings: Any) -> datetime.date:
     """Today on the deployment's clock (settings.yml `staff_timezone`): the date reports are named and counted by.
     Not `date.today()`: between 16:00 and 24:00 UTC a UTC machine's today is Beijing's yesterday."""
     from knowledge.records.store import now_on
