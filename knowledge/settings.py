@@ -109,7 +109,7 @@ class Settings:
     staff_hours: str
     staff_timezone: str
     desk_poll_seconds: float
-    report_low_confidence: float
+    report_low_confidence_odds: float
     retention_days: int
 
     def replace(self, **changes: Any) -> Settings:

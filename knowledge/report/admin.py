@@ -7,6 +7,7 @@ next to this module:
 - knowledge/report/filters.py: which channel, and whether test traffic counts (Filters);
 - knowledge/report/stats.py: reads the records database and computes the numbers (Report);
 - knowledge/report/followups.py: what came of a clarify or confirm (answered after a pick, or not answered);
+- knowledge/report/answer_lines.py: which answers are low-confidence (just above their index version's answer line);
 - knowledge/report/grouping.py: groups similar questions and masks the texts the report shows;
 - knowledge/report/page.py: renders a Report into HTML;
 - knowledge/report/charts.py: the embedded SVG charts.

@@ -10,7 +10,7 @@ moving the records from the SQLite file to PostgreSQL (knowledge/records/transfe
 Usage from index_builder.py::
 
     add_report_arguments(sub.add_parser("report", help="…"))
-    status = run_report(args, settings)       # 0 written, 1 database or file problem, 2 bad period
+    status = run_report(args, settings)       # 0 written, 1 database or file problem, 2 bad period or setting
     status = run_purge(args, settings)         # 0 purged, 1 a database could not be purged, 2 bad --days
     status = run_copy_records(args, settings)  # 0 copied, 1 refused (nothing written)
 """
@@ -95,11 +95,16 @@ def database_problem(name: str, path: Path | str, error: Exception) -> str:
 
 def run_report(args: argparse.Namespace, settings) -> int:
     from knowledge.report.admin import write_report
+    from knowledge.report.answer_lines import odds_problem
 
     now = now_on(settings.staff_timezone)  # the clock records are stamped on
     period = report_period(args, now.date())
     if isinstance(period, str):
         print(period, file=sys.stderr)
+        return EXIT_USAGE
+    problem = odds_problem(settings.report_low_confidence_odds)  # said before anything is read, as purge's retention_days
+    if problem:
+        print(problem, file=sys.stderr)
         return EXIT_USAGE
     filters = Filters(channel=args.channel, include_test=args.include_test)
     try:

@@ -168,8 +168,9 @@ def settle(rows: Mapping[str, Sequence[Row]], later: Mapping[str, Sequence[Row]]
                     replaced[id(following)] = {**following, "question": asked.get("question")}
             elif result == PICKED and following is not None:
                 # picked after the period's end: counted here, once, as the answer it got
+                # (its index version too: the low-confidence list reads the number on that version's answer line)
                 replaced[id(asked)] = {**asked, "outcome": following.get("outcome"), "guide_id": following.get("guide_id"),
-                                       "confidence": following.get("confidence")}
+                                       "confidence": following.get("confidence"), "index_version": following.get("index_version")}
             elif result != CLARIFIED:  # ANSWERED (after 是: the confirm's row is the only one) or not answered
                 replaced[id(asked)] = {**asked, "outcome": result}
     return [replaced.get(id(row), row) for row in questions if id(row) not in dropped]

@@ -241,6 +241,35 @@ def render_groups(anchor: str, heading: str, groups: list[QuestionGroup], report
                    more, paragraph(explanation, "note"))
 
 
+def number(value: float) -> str:
+    """A probability as the records keep it (4 decimals, no trailing zeros): a bar shown rounded would misplace answers."""
+    return f"{round(value, 4):g}"
+
+
+def low_confidence_explanation(report: Report) -> str:
+    """What the low-confidence list holds, on which answer lines, and which answers it leaves out and why
+    (knowledge/report/answer_lines.py)."""
+    check = report.confidence
+    text = ("已回答、但把握只比回答线高一点的提问：回答可能不对，值得抽查；同样按相似度分组。"
+            "把握是决策模型算出的答对概率，每个索引版本按自己的知识库校准，刻度各不相同；助手从该版本的回答线"
+            "（索引版本里 calibration.json 的 answer_at）起直接回答。这里列出把握不低于回答线、而答对的几率 p/(1−p) "
+            f"不到回答线处 {check.odds_ratio:g} 倍的回答（settings.yml 的 report_low_confidence_odds）。")
+    lines = sorted(check.lines.values(), key=lambda line: line.version) or ([check.current] if check.current else [])
+    if lines:
+        text += "回答线：" + "；".join(f"版本 {line.version} 为 {number(line.answer_at)}（把握低于 {number(line.low_below)} 的列入）"
+                                   for line in lines) + "。"
+    else:
+        text += "还没有可读的决策模型（索引没有发布，或 calibration.json 缺失、损坏），无法判断把握高低。"
+    if check.below_line:
+        text += (f"另有 {check.below_line} 次回答的把握低于回答线：这些不是凭检索的把握作答的（对话中接着问同一事项、"
+                 "用户点名的事项或单位、只有一个指南有的词），这个数只说明单看这句话检索没有把握，所以不按它判断、不列入。")
+    if check.on_current:
+        text += f"{check.on_current} 次回答时的索引版本已不在本机（或没有记下），按当前版本的回答线判断。"
+    if check.unjudged:
+        text += f"{check.unjudged} 次回答找不到可读的决策模型，没有判断。"
+    return text + "点选的事项、确认后答“是”的回答，以及不经检索就按对话中的事项回答的追问，记录的把握是 1，不会列入。"
+
+
 def render_guides(report: Report) -> Safe:
     hit = sorted((g for g in report.guides.values() if g.hits), key=lambda g: (-g.hits, g.title))
     parts = []
@@ -311,9 +340,8 @@ def render_html(report: Report) -> str:
                               explanation=f"结果为没有找到答案、超出服务范围、知识库暂不可用，或反问 / 确认后用户没有得到回答的提问，按字面相似度分组"
                                           f"（字符 1-2 元组 TF-IDF 余弦相似度 ≥ {SIMILARITY}，每组以最常见的问法为代表）。"),
                 render_groups("low-confidence", "低置信度的回答", report.low_confidence_groups, report, with_guides=True,
-                              explanation=f"已回答但置信度低于 {report.low_confidence_below:.2f}"
-                                          "（settings.yml 的 report_low_confidence，把握是校准后的答对概率）的提问："
-                                          "回答可能不对，值得抽查；同样按相似度分组。"),
+                              # system text, not masked: a version such as 20261206-221351-657294 looks like a card number
+                              explanation=plain(low_confidence_explanation(report))),
                 render_guides(report)]
     title = f"政务服务智能问答运行报告 {period}" + ("" if report.filters.channel == ALL else f"（{CHANNEL_NAMES[report.filters.channel]}）")
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

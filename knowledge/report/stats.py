@@ -5,7 +5,8 @@ settings.records_db) of a period (the last N days by default) that the filters k
 all; test traffic left out unless asked, see knowledge/report/filters.py), plus guide titles from the
 published index, and computes:
 outcomes (a clarify or confirm counted as what came of it: knowledge/report/followups.py), per-guide
-hits / 好评 / 差评 / handoffs / close calls, groups of similar unanswered and low-confidence questions
+hits / 好评 / 差评 / handoffs / close calls (answers just above their index version's answer line:
+knowledge/report/answer_lines.py), groups of similar unanswered and low-confidence questions
 (knowledge/report/grouping.py) and the 建议 (which guides to write or fix).
 Nothing here produces HTML (that is knowledge/report/page.py); texts kept in the dataclasses are
 masked but not escaped.
@@ -29,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.records.store import ANSWERED, NOT_FOUND, OUT_OF_SCOPE, TABLES, UNAVAILABLE, Records, now_on
+from knowledge.report.answer_lines import ConfidenceCheck, check_confidence
 from knowledge.report.filters import ALL, Filters, channel_of, is_test_sender
 from knowledge.report.followups import CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, SETTLED_UNANSWERED, settle
-from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, confidence, question_groups, shown
+from knowledge.report.grouping import QuestionGroup, chinese_topic_chars, question_groups, shown
 from knowledge.settings import Settings
 from protocol import DECLINED_ANSWER_COMMENT
 
@@ -133,11 +135,6 @@ def current_index_version(settings: Settings) -> str | None:
     return IndexStore(settings.index_dir).current_version()
 
 
-def low_confidence_threshold(settings: Settings) -> float:
-    """Answers whose calibrated probability of being right is below this are worth a spot check."""
-    return round(settings.report_low_confidence, 4)
-
-
 # --- the numbers ------------------------------------------------------------------------------------
 
 @dataclass
@@ -178,7 +175,7 @@ class Report:
     period: Period
     generated_at: dt.datetime
     index_version: str | None
-    low_confidence_below: float
+    confidence: ConfidenceCheck  # which answers are listed as low-confidence, on which answer lines
     questions: list[dict[str, Any]]
     feedback: list[dict[str, Any]]
     handoffs: list[dict[str, Any]]
@@ -248,8 +245,8 @@ def percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
-def guide_stats(rows: dict[str, list[dict[str, Any]]], titles: dict[str, str], low_below: float) -> dict[str, GuideStats]:
-    """Per guide: answered questions that hit it, close calls, 好评/差评 and handoffs."""
+def guide_stats(rows: dict[str, list[dict[str, Any]]], titles: dict[str, str], close_calls: list[dict[str, Any]]) -> dict[str, GuideStats]:
+    """Per guide: answered questions that hit it, close calls (answers just above their answer line), 好评/差评 and handoffs."""
     stats: dict[str, GuideStats] = {}
 
     def of(guide_id: str) -> GuideStats:
@@ -262,9 +259,9 @@ def guide_stats(rows: dict[str, list[dict[str, Any]]], titles: dict[str, str], l
             guide = of(str(row["guide_id"]))
             guide.hits += 1
             guide.questions[shown(row.get("question"))] += 1
-            value = confidence(row)
-            if value is not None and value < low_below:
-                guide.low_confidence += 1
+    for row in close_calls:
+        if row.get("guide_id"):
+            of(str(row["guide_id"])).low_confidence += 1
     for row in rows["feedback"]:
         if row.get("guide_id"):
             guide = of(str(row["guide_id"]))
@@ -304,7 +301,7 @@ def suggestions(unanswered: list[QuestionGroup], guides: dict[str, GuideStats], 
         if guide.handoffs >= MIN_HANDOFFS_TO_FIX:
             reasons.append(f"看完回答后转人工或投诉 {guide.handoffs} 次：看看用户还缺什么信息")
         if guide.low_confidence >= MIN_LOW_CONFIDENCE_TO_FIX:
-            reasons.append(f"{guide.low_confidence} 次回答置信度偏低：用户的说法与指南措辞差距大，建议补充 aliases 或 questions")
+            reasons.append(f"{guide.low_confidence} 次回答的把握只比回答线高一点：用户的说法与指南措辞差距大，建议补充 aliases 或 questions")
         if reasons:
             result.append(Suggestion("fix", guide.title, reasons, guide.comments[:3]))
     if outcomes[UNAVAILABLE]:
@@ -324,17 +321,16 @@ def build_report(settings: Settings, days: int = 30, now: dt.datetime | None = N
     titles = guide_titles(settings)
     # A clarify or confirm counts as what came of it: answered once with its pick, or not answered.
     rows = {**selection.rows, "questions": settle(selection.rows, selection.later, titles, now)}
-    low_below = low_confidence_threshold(settings)
+    # Each answer read against the line its own index version answers at, not one number for every knowledge base.
+    check = check_confidence(rows["questions"], settings.index_dir, settings.report_low_confidence_odds)
     outcomes = Counter(str(row.get("outcome")) for row in rows["questions"])
-    guides = guide_stats(rows, titles, low_below)
+    guides = guide_stats(rows, titles, check.low)
     unanswered = question_groups([row for row in rows["questions"] if row.get("outcome") in NOT_ANSWERED])
-    close_calls = [row for row in rows["questions"]
-                   if row.get("outcome") == ANSWERED and (c := confidence(row)) is not None and c < low_below]
     return Report(
-        period=period, generated_at=now, index_version=current_index_version(settings), low_confidence_below=low_below,
+        period=period, generated_at=now, index_version=current_index_version(settings), confidence=check,
         questions=rows["questions"], feedback=rows["feedback"], handoffs=rows["handoffs"], outcomes=outcomes, guides=guides,
         unused_guides=sorted((t for g, t in titles.items() if g not in guides), key=str),
-        unanswered_groups=unanswered, low_confidence_groups=question_groups(close_calls),
+        unanswered_groups=unanswered, low_confidence_groups=question_groups(check.low),
         suggestions=suggestions(unanswered, guides, outcomes), titles=titles,
         filters=filters, test_excluded=selection.test_excluded, channel_excluded=selection.channel_excluded,
     )

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import sqlite3
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 import pytest
 
@@ -16,7 +17,7 @@ from knowledge.report.charts import Series, fit_label, nice_ceiling, stacked_bar
 from knowledge.report.followups import CLARIFY_UNANSWERED
 from knowledge.report.grouping import group_similar, normalise, question_groups
 from knowledge.report.page import render_html
-from knowledge.report.stats import Period, build_report, low_confidence_threshold
+from knowledge.report.stats import Period, build_report
 from knowledge.settings import Settings
 from protocol import DECLINED_ANSWER_COMMENT
 from tests.support import age_row, staff_today
@@ -96,7 +97,8 @@ def test_question_groups_count_phrasings_and_outcomes() -> None:
 
 # --- numbers ------------------------------------------------------------------------------------
 
-def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
+def test_per_guide_rates_outcomes_and_suggestions(settings: Settings, publish_line: Callable[..., None]) -> None:
+    publish_line("v1", 0.6)  # answers from 0.6: twice its odds is 0.75
     records = Records.from_settings(settings)
     fill(records)
     report = build_report(settings, days=30)
@@ -109,8 +111,8 @@ def test_per_guide_rates_outcomes_and_suggestions(settings: Settings) -> None:
     # u2's clarify "公司注销" was followed by another question, no pick: it counts as not answered
     assert len(report.questions) == 13 and report.answered == 4 and report.not_answered == 8
     assert report.outcomes[CLARIFY_UNANSWERED] == report.outcomes[ASKED_ITEM] == 1 and not report.outcomes[CLARIFIED]
-    # 0.70 is below report_low_confidence, 0.9 is not
-    assert low_confidence_threshold(settings) == pytest.approx(settings.report_low_confidence)
+    # 0.70 is just above the serving version's answer line (0.6, listed below 0.75), 0.9 is not
+    assert report.confidence.lines["v1"].low_below == pytest.approx(0.75)
     assert setup.low_confidence == 1 and [g.representative for g in report.low_confidence_groups] == ["注册公司要多久"]
     assert report.unanswered_groups[0].count == 4
     kinds = {(s.kind, s.subject) for s in report.suggestions}
