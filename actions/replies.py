@@ -185,26 +185,47 @@ def situation(choices: list[GuideCandidate], hotline: str) -> Reply:
 MAX_OFFICES = 8  # a bureau's sections: enough to find the one, short enough to read
 
 
+def _by_unit(shown: Sequence[Listing]) -> list[tuple[Listing, dict[str, list[str]]]]:
+    """The listings (one per unit and phone) per unit, in the order each unit comes first: its first listing (unit,
+    address, hours) and each of its phones with the guides listed for it. A unit at two places stays two entries,
+    each with its own address: one place with another's phone would send people to the wrong window."""
+    units: dict[tuple[str, str, str], tuple[Listing, dict[str, list[str]]]] = {}
+    for office in shown:
+        _, phones = units.setdefault((office.unit, office.address, office.hours), (office, {}))
+        listed = phones.setdefault(office.phone, [])
+        listed += [guide_id for guide_id in office.guide_ids if guide_id not in listed]
+    return list(units.values())
+
+
 def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[GuideCandidate], aspect: str) -> Reply:
     """The offices the user asked for by name ("市监局电话多少", "人社局窗口在哪": knowledge/retrieval/offices.py) when
-    they handle several matters: each office (phone, address, hours, the matters it handles; at most MAX_OFFICES),
-    then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
+    they handle several matters: each office once, with all its phones (a user trial read 登记注册科 three times, once
+    per phone), address, hours and the matters it handles (which phone for which, when it has several; at most
+    MAX_OFFICES phones), then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
     lines = ["您问的单位，联系方式如下："]
-    for office in shown[:MAX_OFFICES]:
-        lines.append(f"· {office.unit}　电话 {office.phone}")
+    units = _by_unit(shown[:MAX_OFFICES])
+    for office, phones in units:
+        lines.append(f"· {office.unit}　电话 {'、'.join(phones)}")
         where = _where(office.address, office.hours)
         if where:
             lines.append(f"  {where}")
-        if office.guide_ids:
-            lines.append(f"  办理：{'、'.join(titles.get(guide_id, guide_id) for guide_id in office.guide_ids)}")
+        handled = {phone: "、".join(titles.get(guide_id, guide_id) for guide_id in ids) for phone, ids in phones.items() if ids}
+        if len(phones) == 1 and handled:
+            lines.append(f"  办理：{next(iter(handled.values()))}")
+        elif handled:
+            lines.append("  办理：" + "；".join(f"{matters}（电话 {phone}）" for phone, matters in handled.items()))
     asked = ASPECT_NAMES_ZH.get(aspect, "") if aspect not in (GENERAL, CONTACT) else ""
     lines.append(f"想了解哪个事项的{asked or '办理信息'}？（点按钮，或回复序号、名称）")
     lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
     buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
+    # `phone` is the unit's first phone, for clients that show one; `phones` all of them, each with its matters
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {
         "aspect": aspect, "choices": [c.guide_id for c in choices],
-        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
-                     "matters": [titles.get(guide_id, guide_id) for guide_id in o.guide_ids]} for o in shown[:MAX_OFFICES]]}})
+        "offices": [{"unit": office.unit, "phone": next(iter(phones)), "address": office.address, "hours": office.hours,
+                     "matters": [titles.get(guide_id, guide_id) for guide_id in dict.fromkeys(g for ids in phones.values() for g in ids)],
+                     "phones": [{"phone": phone, "matters": [titles.get(guide_id, guide_id) for guide_id in ids]}
+                                for phone, ids in phones.items()]}
+                    for office, phones in units]}})
 
 
 # How a confirm begins: a "不是" after it declines that guide (actions/opening.py reads it back from the history).

@@ -154,15 +154,20 @@ class OfficeDirectory:
 
     def listing(self, text: str, guides: Mapping[str, Mapping[str, Any]], guide_ids: list[str]) -> list[Listing]:
         """The offices `text` names that list some of `guide_ids`, each with those of them it lists; for a guide none of
-        them lists (its department named, "住建局", its contacts only windows), its first contact."""
+        them lists (its department named, "住建局", its contacts only windows), its first contact. One Listing per unit
+        and phone, a unit's phones next to each other (in the order its first one comes)."""
         wanted = set(guide_ids)
         shown = [Listing(o.unit, o.phone, o.address, o.hours, tuple(g for g in guide_ids if g in o.guide_ids))
                  for o in self.named(text) if wanted & set(o.guide_ids)]
         listed = {guide_id for office in shown for guide_id in office.guide_ids}
         firsts = [(guide_id, (guides.get(guide_id, {}).get("contacts") or [None])[0])
                   for guide_id in guide_ids if guide_id not in listed]
-        return shown + [Listing(str(c["unit"]), str(c["phone"]), str(c.get("address") or ""), str(c.get("hours") or ""),
+        rows = shown + [Listing(str(c["unit"]), str(c["phone"]), str(c.get("address") or ""), str(c.get("hours") or ""),
                                 (guide_id,)) for guide_id, c in firsts if c]
+        # Together, because the reply shows each unit once with all its phones (actions/replies.offices), and the caller
+        # numbers the matters to pick in the order of these rows: that must be the order the user reads them in.
+        units = list(dict.fromkeys(row.unit for row in rows))
+        return [row for unit in units for row in rows if row.unit == unit]
 
     def without_names(self, text: str) -> str:
         """`text` without the office names it holds ("林草局野保科电话多少" → "电话多少"): what else it says."""

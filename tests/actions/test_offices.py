@@ -41,6 +41,23 @@ def test_an_office_of_several_matters_lists_its_phones_and_lets_the_user_pick(se
     assert slots["guide_id"] == picked and slots["aspect"] == "contact"
 
 
+def test_an_office_with_several_phones_is_listed_once_with_all_of_them(services: Services, records: Records) -> None:
+    """A user trial: "市监局电话多少" read 登记注册科 three times, once per phone (企业开办, 个体工商户 and 简易注销 each have
+    their own number at the same window)."""
+    messages, _slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact"))
+    text, offered = texts(messages), custom(messages, "clarify")
+    assert offered is not None
+    units = [office["unit"] for office in offered["offices"]]
+    assert len(units) == len(set(units)), units
+    listed = [line for line in text.splitlines() if line.startswith("· ")]
+    assert len(listed) == len({line.split("　")[0] for line in listed}), listed  # each unit once in the text too
+    registration = next(office for office in offered["offices"] if office["unit"] == "示例区市场监督管理局登记注册科")
+    phones = {contact.phone for guide_id in offered["choices"] for contact in parsed_guide(guide_id).contacts
+              if contact.unit == registration["unit"]}
+    assert len(phones) > 1 and {line["phone"] for line in registration["phones"]} == phones
+    assert f"· {registration['unit']}　电话 {'、'.join(line['phone'] for line in registration['phones'])}" in text
+
+
 def test_a_matter_named_besides_the_office_keeps_the_retrievers_choice(services: Services, records: Records) -> None:
     """"住建局管施工许可的窗口在哪": the matter decides, not every guide of the bureau."""
     messages, slots = run_action(ActionAnswer(services), tracker_for("住建局管施工许可的窗口在哪", "ask_location"))

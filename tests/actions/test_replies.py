@@ -427,5 +427,39 @@ def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_p
     assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
     assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
                                         "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
-                                                     "matters": [titles[g] for g in o.guide_ids]}
+                                                     "matters": [titles[g] for g in o.guide_ids],
+                                                     "phones": [{"phone": o.phone, "matters": [titles[g] for g in o.guide_ids]}]}
                                                     for o in shown[: replies.MAX_OFFICES]]}}
+
+
+def test_a_unit_with_several_phones_is_listed_once_with_all_of_them() -> None:
+    """A user trial: "市监局电话多少" read 登记注册科 three times, once per phone (each of its matters has its own)."""
+    unit, address, hours = "示例区测试局登记注册科", "政务服务中心一楼A区3号窗口", "工作日"
+    shown = [Listing(unit, "0000-9900001", address, hours, ("setup",)),
+             Listing(unit, "0000-9900002", address, hours, ("individual", "change")),
+             Listing("示例区测试局食品科", "0000-9900003", "行政中心三楼", hours, ("food",)),
+             Listing(unit, "0000-9900004", address, hours, ("deregistration",))]
+    titles = {"setup": "企业开办（公司设立登记）", "individual": "个体工商户设立登记", "change": "企业变更登记",
+              "food": "食品经营许可", "deregistration": "企业简易注销登记"}
+    reply = replies.offices(shown, titles, [GuideCandidate(g, t, 0.0) for g, t in titles.items()], CONTACT)
+    assert reply.text.count(unit) == 1 and reply.text.count(address) == 1
+    assert f"· {unit}　电话 0000-9900001、0000-9900002、0000-9900004" in reply.text
+    assert ("  办理：企业开办（公司设立登记）（电话 0000-9900001）；个体工商户设立登记、企业变更登记（电话 0000-9900002）；"
+            "企业简易注销登记（电话 0000-9900004）") in reply.text
+    assert "· 示例区测试局食品科　电话 0000-9900003\n  地址：行政中心三楼；办公时间：工作日\n  办理：食品经营许可" in reply.text
+    offices = reply.custom["clarify"]["offices"]
+    assert [office["unit"] for office in offices] == [unit, "示例区测试局食品科"]
+    assert offices[0]["phone"] == "0000-9900001" and offices[0]["matters"] == [
+        "企业开办（公司设立登记）", "个体工商户设立登记", "企业变更登记", "企业简易注销登记"]
+    assert offices[0]["phones"] == [{"phone": "0000-9900001", "matters": ["企业开办（公司设立登记）"]},
+                                    {"phone": "0000-9900002", "matters": ["个体工商户设立登记", "企业变更登记"]},
+                                    {"phone": "0000-9900004", "matters": ["企业简易注销登记"]}]
+
+
+def test_a_unit_at_two_places_is_listed_at_each() -> None:
+    """Grouping a unit's phones must not give one place's phone another's address."""
+    shown = [Listing("示例区测试局综合窗口", "0000-9900001", "政务服务中心一楼", "工作日", ("a",)),
+             Listing("示例区测试局综合窗口", "0000-9900002", "镇便民服务中心", "工作日", ("b",))]
+    reply = replies.offices(shown, {"a": "事项甲", "b": "事项乙"}, [], GENERAL)
+    assert "· 示例区测试局综合窗口　电话 0000-9900001\n  地址：政务服务中心一楼；办公时间：工作日\n  办理：事项甲" in reply.text
+    assert "· 示例区测试局综合窗口　电话 0000-9900002\n  地址：镇便民服务中心；办公时间：工作日\n  办理：事项乙" in reply.text

@@ -31,7 +31,8 @@ def notice_url(guide_id: str) -> str:
 
 
 def _contacts(raw: Any) -> list[dict[str, Any]]:
-    """The contacts of a reply; an office asked for by name also lists the matters it handles (`matters`)."""
+    """The contacts of a reply; an office asked for by name also lists the matters it handles (`matters`) and each of
+    its phones with the matters that phone is for (`phones`)."""
     contacts: list[dict[str, Any]] = []
     for contact in raw or []:
         if not isinstance(contact, dict):
@@ -39,6 +40,9 @@ def _contacts(raw: Any) -> list[dict[str, Any]]:
         shown: dict[str, Any] = {key: str(contact.get(key) or "") for key in ("unit", "phone", "address", "hours")}
         if isinstance(contact.get("matters"), list):
             shown["matters"] = [str(title) for title in contact["matters"]]
+        if isinstance(contact.get("phones"), list):
+            shown["phones"] = [{"phone": str(line.get("phone") or ""), "matters": [str(title) for title in line.get("matters") or []]}
+                               for line in contact["phones"] if isinstance(line, dict)]
         contacts.append(shown)
     return contacts
 

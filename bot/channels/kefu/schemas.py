@@ -54,10 +54,18 @@ class Contact(BaseModel):
     hours: str = ""
 
 
+class OfficePhone(BaseModel):
+    phone: str
+    matters: list[str] = Field(default_factory=list, description="打这个电话办理的事项")
+
+
 class ChatContact(Contact):
-    """A contact in a chat reply: an office asked for by name also says which matters it handles."""
+    """A contact in a chat reply: an office asked for by name also says which matters it handles, and which phone is for
+    which (a unit is listed once, with all its phones)."""
 
     matters: list[str] = Field(default_factory=list, description="这个单位办理的事项（问某个单位的电话、地址时；其他回复为空）")
+    phones: list[OfficePhone] = Field(default_factory=list, description="这个单位的全部电话，各自办理的事项（问某个单位的电话、"
+                                                                        "地址时，每个单位只列一次，phone 是其中第一个；其他回复为空）")
 
 
 class Button(BaseModel):

@@ -5,7 +5,7 @@
 import { setupFontSize } from "./fontsize.js";
 import { closeNotice, openNotice } from "./notice-view.js";
 import { errorText, newPublicSession, newSessionId, sessionMode, startSession } from "./session.js";
-import { choiceGroups, contactsCard, el, fillText, guideCard, speakerRow } from "./view.js";
+import { choiceGroups, contactsCard, el, fillText, guideCard, phonesOf, speakerRow } from "./view.js";
 
 const API = "/api/v1";
 const hotline = document.body.dataset.hotline || "12345";
@@ -98,7 +98,7 @@ function render(reply) {
   const kindClass = { unavailable: "warning", too_long: "warning", empty: "hint", handoff: "handoff", staff: "hint" }[reply.kind] || "";
   if (reply.kind === "handoff" || reply.kind === "staff") watchStaff();
   const contacts = reply.contacts || [];
-  const carded = contacts.map((c) => c.phone);  // every reply's contacts are shown in a card, tap-to-call
+  const carded = contacts.flatMap(phonesOf);  // every reply's contacts are shown in a card, tap-to-call
   (reply.messages || []).forEach((m) => addBot(m.text, kindClass, carded));
   let card = null;
   if (reply.guide) card = guideCard(reply.guide, contacts, (url, link) => openNotice(url, link, activity));

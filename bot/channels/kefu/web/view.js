@@ -38,19 +38,33 @@ export function fillText(bubble, text, cardPhones) {
   });
 }
 
-// Units with a tap-to-call phone; the guide card also shows each window's address and hours.
+function phoneLink(unit, number) {
+  const phone = el("a", "phone", number);
+  phone.href = "tel:" + String(number).replace(/[^0-9+]/g, "");
+  phone.setAttribute("aria-label", "拨打 " + unit + " 电话 " + number);
+  return phone;
+}
+
+// The phones of a contact: an office asked for by name has all its phones in `phones` (the unit is listed once).
+export function phonesOf(contact) {
+  return contact.phones && contact.phones.length ? contact.phones.map((p) => p.phone) : [contact.phone];
+}
+
+// Units with a tap-to-call phone; the guide card also shows each window's address and hours. An office with
+// several phones (its sections' matters each have their own) shows each phone with the matters it is for.
 function contactList(contacts, withDetails) {
   const list = el("ul", "contacts");
   contacts.forEach((c) => {
     const item = el("li", "contact");
     item.appendChild(el("div", "unit", c.unit));
-    const phone = el("a", "phone", c.phone);
-    phone.href = "tel:" + String(c.phone).replace(/[^0-9+]/g, "");
-    phone.setAttribute("aria-label", "拨打 " + c.unit + " 电话 " + c.phone);
-    item.appendChild(phone);
+    const several = withDetails && c.phones && c.phones.length > 1;
+    (several ? c.phones : [{ phone: c.phone }]).forEach((p) => {
+      item.appendChild(phoneLink(c.unit, p.phone));
+      if (several && p.matters && p.matters.length) item.appendChild(el("div", "detail", "办理：" + p.matters.join("、")));
+    });
     if (withDetails && c.address) item.appendChild(el("div", "detail", "地址：" + c.address));
     if (withDetails && c.hours) item.appendChild(el("div", "detail", "办公时间：" + c.hours));
-    if (withDetails && c.matters && c.matters.length) item.appendChild(el("div", "detail", "办理：" + c.matters.join("、")));
+    if (withDetails && !several && c.matters && c.matters.length) item.appendChild(el("div", "detail", "办理：" + c.matters.join("、")));
     list.appendChild(item);
   });
   return list;

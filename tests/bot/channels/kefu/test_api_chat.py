@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from actions import replies
+from knowledge.retrieval.offices import Listing
+from knowledge.retrieval.retriever import GuideCandidate
 from protocol import SENDER_PREFIX_KEFU, rating_payload
 from tests.support import parsed_guide
 from tests.support.kefu import AUTH, Api, asgi_client, assert_answers, button, fake_rasa, new_session
@@ -185,3 +188,29 @@ def test_invisible_characters_are_removed_before_the_length_check(small_settings
     with fake_rasa([[{"text": "好的"}]]) as (url, received):
         assert asyncio.run(run(url)) == "message"  # at the limit once the invisible padding is gone
     assert received == [{"sender": "kefu-s1", "message": "开" * limit}]
+
+
+def _through_the_api(small_settings: Any, reply: Any) -> dict[str, Any]:
+    """The /api/v1/chat response for one reply of the actions (its REST-channel messages from a fake Rasa): what the
+    response model lets through, not only what structured_reply builds."""
+    messages: list[dict[str, Any]] = [{"recipient_id": "kefu-s1", "text": reply.text, **({"buttons": reply.buttons} if reply.buttons else {})},
+                                      {"recipient_id": "kefu-s1", "custom": reply.custom}]
+
+    async def run(url: str) -> dict[str, Any]:
+        async with asgi_client(small_settings, url) as client:
+            response = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "市监局电话多少"}, headers=AUTH)
+            assert response.status_code == 200
+            return dict(response.json())
+
+    with fake_rasa([messages]) as (url, _received):
+        return asyncio.run(run(url))
+
+
+def test_an_office_with_several_phones_comes_once_with_all_of_them(small_settings: Any) -> None:
+    titles = {"company-setup": parsed_guide("company-setup").title, "simplified-deregistration": parsed_guide("simplified-deregistration").title}
+    rows = [Listing(contact.unit, contact.phone, contact.address, contact.hours, (guide_id,))
+            for guide_id in titles for contact in parsed_guide(guide_id).contacts if contact.unit.endswith("登记注册科")]
+    body = _through_the_api(small_settings, replies.offices(rows, titles, [GuideCandidate(g, t, 0.0) for g, t in titles.items()],
+                                                            "contact"))
+    assert body["kind"] == "clarify" and [contact["unit"] for contact in body["contacts"]] == [rows[0].unit]
+    assert body["contacts"][0]["phones"] == [{"phone": row.phone, "matters": [titles[row.guide_ids[0]]]} for row in rows]

@@ -124,7 +124,8 @@ def test_the_openapi_document_lists_every_route_and_the_chat_schema(api: Api) ->
     assert set(schemas["ChatResponse"]["properties"]) >= {"messages", "guide", "aspect", "contacts", "buttons", "confidence", "handoff"}
     assert set(schemas["GuideRef"]["properties"]) >= {"id", "title", "department", "updated"}
     assert set(schemas["Contact"]["properties"]) == {"unit", "phone", "address", "hours"}
-    assert set(schemas["ChatContact"]["properties"]) == {"unit", "phone", "address", "hours", "matters"}
+    assert set(schemas["ChatContact"]["properties"]) == {"unit", "phone", "address", "hours", "matters", "phones"}
+    assert set(schemas["OfficePhone"]["properties"]) == {"phone", "matters"}
     assert set(schemas["Button"]["properties"]) == {"title", "payload"}
     # every error is our JSON shape, FastAPI's default validation shape is gone
     assert chat["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")

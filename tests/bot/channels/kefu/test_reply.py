@@ -64,8 +64,21 @@ def test_offices_asked_by_name_come_as_contacts_of_a_clarify() -> None:
                             [_candidate("company-setup"), _candidate("food-business-license")], "contact")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "contact"
-    assert result["contacts"] == [{**contact.as_dict(), "matters": [guide.title]}]  # the matters the office handles
+    assert result["contacts"] == [{**contact.as_dict(), "matters": [guide.title],  # the matters the office handles
+                                   "phones": [{"phone": contact.phone, "matters": [guide.title]}]}]
     assert [b["payload"] for b in result["buttons"]] == [replies.pick_payload("company-setup"), replies.pick_payload("food-business-license")]
+
+
+def test_an_office_with_several_phones_is_one_contact_with_all_of_them() -> None:
+    """"市监局电话多少": 登记注册科 has a phone per matter; a kiosk lists the unit once, each phone with its matters."""
+    titles = {guide_id: parsed_guide(guide_id).title for guide_id in ("company-setup", "individual-business-registration")}
+    rows = [Listing(contact.unit, contact.phone, contact.address, contact.hours, (guide_id,))
+            for guide_id in titles for contact in parsed_guide(guide_id).contacts if contact.unit.endswith("登记注册科")]
+    assert len({row.unit for row in rows}) == 1 and len({row.phone for row in rows}) == 2
+    result = structured_reply(rest_messages(replies.offices(rows, titles, [_candidate(g) for g in titles], "contact")))
+    assert [contact["unit"] for contact in result["contacts"]] == [rows[0].unit]
+    assert result["contacts"][0]["phone"] == rows[0].phone and result["contacts"][0]["matters"] == list(titles.values())
+    assert result["contacts"][0]["phones"] == [{"phone": row.phone, "matters": [titles[row.guide_ids[0]]]} for row in rows]
 
 
 def test_a_handoff_carries_the_contacts_and_the_guide_in_context() -> None:
