@@ -46,6 +46,11 @@ class Reply:
     custom: dict[str, Any] | None = None
 
 
+def handoff_button() -> dict[str, str]:
+    """转人工: every reply that ends a search without an answer offers people (a new dict: callers' lists are theirs)."""
+    return {"title": "转人工", "payload": REQUEST_HUMAN}
+
+
 def pick_payload(guide_id: str) -> str:
     """The button payload that picks one guide in a clarifying question."""
     return '/choose{"pick": "' + guide_id + '"}'
@@ -177,7 +182,7 @@ def situation(choices: list[GuideCandidate], hotline: str) -> Reply:
     lines += [f"{number}. {choice.title}" for number, choice in enumerate(choices, 1)]
     lines.append(f"如果都不是，可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
     buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(choices, 1)]
-    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+    buttons.append(handoff_button())
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {"aspect": GENERAL, "choices": [c.guide_id for c in choices],
                                                                 "situation": True}})
 
@@ -253,7 +258,7 @@ def not_found(near: list[GuideCandidate], hotline: str, *, declined: bool = Fals
         lines += [f"{number}. {choice.title}" for number, choice in enumerate(near, 1)]
         buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)} for number, choice in enumerate(near, 1)]
     lines.append(f"您也可以换个说法再问，拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
-    buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+    buttons.append(handoff_button())
     return Reply("\n".join(lines), buttons, {PAYLOAD_NOT_FOUND: {"near": [c.guide_id for c in near], "declined": declined}})
 
 
@@ -274,7 +279,7 @@ def removed_guide(guide_id: str, title: str, hotline: str) -> Reply:
     than answer with another guide, and who can tell what replaced it."""
     text = (f"【{title}】已不在本区现行的办事指南里（知识库更新时移除，可能已取消、合并或调整），为免给您过时的信息，我不再回答它的办理要求。"
             f"您可以拨打政务服务热线 {hotline} 核实现在怎么办，或点“转人工”由工作人员为您解答。")
-    return Reply(text, [{"title": "转人工", "payload": REQUEST_HUMAN}], {PAYLOAD_NOT_FOUND: {"near": [], "removed": guide_id}})
+    return Reply(text, [handoff_button()], {PAYLOAD_NOT_FOUND: {"near": [], "removed": guide_id}})
 
 
 def greeting(examples: Examples, *, introduce: bool = False) -> Reply:
@@ -305,7 +310,7 @@ def ask_item(aspect: str, examples: Examples, guesses: list[GuideCandidate] | No
         lines.append(f"都不是的话，可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
         buttons = [{"title": f"{number}. {choice.title}", "payload": pick_payload(choice.guide_id)}
                    for number, choice in enumerate(guesses, 1)]
-        buttons.append({"title": "转人工", "payload": REQUEST_HUMAN})
+        buttons.append(handoff_button())
         return Reply("\n".join(lines), buttons, {PAYLOAD_ASK_ITEM: {"aspect": aspect, "choices": [c.guide_id for c in guesses]}})
     names = examples.items_text()
     text = question + (f"告诉我事项名称就行，例如{names}。" if names else "告诉我事项名称就行，例如您要办的证照或业务的名称。")
@@ -313,11 +318,12 @@ def ask_item(aspect: str, examples: Examples, guesses: list[GuideCandidate] | No
 
 
 def out_of_scope(hotline: str, examples: Examples) -> Reply:
-    """Not a question the assistant answers: what it does answer, with the published examples."""
+    """Not a question the assistant answers: what it does answer, with the published examples, and people (12345,
+    转人工) as after "not found": a refusal ends the search too, and it may be wrong about what is our business."""
     offered = "，例如：" + examples.questions_text() if examples.questions else "。"
     text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题" + offered
-            + f"\n其他政务问题可以拨打政务服务热线 {hotline}。")
-    return Reply(text, [], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
+            + f"\n其他政务问题可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
+    return Reply(text, [handoff_button()], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
 
 
 def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None, hotline: str,

@@ -332,7 +332,14 @@ def test_out_of_scope_offers_the_published_example_questions() -> None:
         assert f"· {question}" in reply.text
     assert not any(name in reply.text for name in SAMPLE_NAMES)
     assert f"政务服务热线 {HOTLINE}" in reply.text
-    assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "out_of_scope": True}}
+    assert reply.custom == {"not_found": {"near": [], "out_of_scope": True}}
+
+
+def test_out_of_scope_offers_people_like_not_found() -> None:
+    """A refusal ends the search as "not found" does (and may misjudge what is our business): the same 转人工 button."""
+    refused = replies.out_of_scope(HOTLINE, OWN)
+    assert refused.buttons == [{"title": "转人工", "payload": REQUEST_HUMAN}] == replies.not_found([], HOTLINE).buttons
+    assert "点“转人工”由工作人员为您解答" in refused.text
 
 
 def test_greeting_offers_the_published_example_questions() -> None:

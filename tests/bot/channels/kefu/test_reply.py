@@ -99,6 +99,12 @@ def test_not_found_and_ask_item() -> None:
     assert ask["kind"] == "ask_item" and ask["aspect"] == "fee" and ask["buttons"] == []
 
 
+def test_a_refusal_offers_the_handoff_button_a_kiosk_shows() -> None:
+    refused = structured_reply(rest_messages(replies.out_of_scope("12345", Examples())))
+    assert refused["kind"] == "not_found" and refused["handoff"] is False
+    assert refused["buttons"] == [{"title": "转人工", "payload": replies.REQUEST_HUMAN}]
+
+
 def test_a_policy_answer_names_its_document_and_no_guide() -> None:
     chunk = Chunk(id="p", kind="passage", text="", title="营商环境创优行动方案", section="免申即享",
                   content="由区财政局牵头，完成时限：2022年底。", source="营商环境创优行动方案")

@@ -15,10 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.ext import Application
 
+from actions import replies
+from bot.channels.rasa_client import AssistantReply
 from bot.channels.telegram import chats
 from bot.channels.telegram.app import build_application, file_base_url
 from bot.channels.telegram.chats import DAY, expire_chat, expire_daily, sender_id
 from bot.channels.telegram.config import BotConfig
+from bot.channels.telegram.conversation import reply_parts
 from bot.channels.telegram.formatting import (
     CALLBACK_DATA_LIMIT,
     MESSAGE_LIMIT,
@@ -36,6 +39,7 @@ from bot.channels.telegram.formatting import (
 )
 from bot.channels.telegram.logs import RedactSecrets
 from bot.channels.telegram.staff import staff_notice
+from knowledge.examples import Examples
 from knowledge.settings import load_settings
 from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN, SENDER_PREFIX_TELEGRAM, rating_payload
 from tests.support.fake_bot_api import ApiError, check_keyboard, parse_html
@@ -164,6 +168,18 @@ def test_rasa_buttons_become_an_inline_keyboard() -> None:
     assert check_keyboard(json.loads(json.dumps(choices.to_dict()))) is not None  # what Telegram accepts
     assert inline_keyboard([], store) is None
     assert inline_keyboard([{"title": "", "payload": "/x"}], store) is None
+
+
+def test_a_refusal_comes_with_a_handoff_button() -> None:
+    """"今天天气怎么样": the refusal's text and its 转人工 button, as Rasa's REST channel hands them to the bot."""
+    refusal = replies.out_of_scope("12345", Examples())
+    [(text, buttons)] = reply_parts(AssistantReply([{"recipient_id": "tg-1", "text": refusal.text, "buttons": refusal.buttons},
+                                                    {"recipient_id": "tg-1", "custom": refusal.custom}]), "12345")
+    store = ButtonStore({})
+    keyboard = inline_keyboard(buttons, store)
+    assert "不在我的服务范围内" in text and keyboard is not None
+    [[button]] = keyboard.inline_keyboard
+    assert button.text == "转人工" and store.payload(str(button.callback_data)) == REQUEST_HUMAN
 
 
 def test_button_payloads_expire_after_the_retention_period() -> None:

@@ -1,0 +1,20 @@
+"""The out-of-scope reply ("今天天气怎么样"): it ends the search as "not found" does, so it offers people the same way, a
+转人工 button whose click hands off."""
+
+from __future__ import annotations
+
+from actions.actions import ActionAnswer, ActionHandoff
+from actions.services import Services
+from knowledge.records.store import Records
+from protocol import REQUEST_HUMAN
+from tests.support import custom, run_action, texts, tracker_for
+
+
+def test_a_refusal_offers_people_and_the_button_hands_off(services: Services, records: Records) -> None:
+    messages, slots = run_action(ActionAnswer(services), tracker_for("今天天气怎么样", "out_of_scope"))
+    assert (custom(messages, "not_found") or {}).get("out_of_scope") is True
+    assert "不在我的服务范围内" in texts(messages) and "点“转人工”" in texts(messages) and "12345" in texts(messages)
+    buttons = [button for message in messages for button in message.get("buttons") or []]
+    assert buttons == [{"title": "转人工", "payload": REQUEST_HUMAN}]
+    handed, _ = run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots))
+    assert custom(handed, "handoff") is not None and "记录编号" in texts(handed)
