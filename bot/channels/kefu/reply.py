@@ -11,7 +11,7 @@ Usage::
     structured_reply(reply)
     # {"kind": "answer", "messages": [{"text": "【企业开办…】…"}], "guide": {"id": "company-setup", …},
     #  "aspect": "materials", "contacts": [{"unit": …, "phone": "0000-1234567", …}], "buttons": [...],
-    #  "confidence": 0.83, "handoff": False, "document": None, "answer_id": "kqzvtmwrbahe"}
+    #  "confidence": 0.83, "handoff": False, "document": None, "answer_id": "kqzvtmwrbahe", "supervision": None}
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _contacts(raw: Any) -> list[dict[str, Any]]:
 def plain_reply(kind: str, text: str) -> dict[str, Any]:
     """A reply made here, not by the assistant (empty or too long message, assistant unavailable)."""
     return {"kind": kind, "messages": [{"text": text}], "guide": None, "document": None, "aspect": None,
-            "contacts": [], "buttons": [], "confidence": None, "handoff": False, "answer_id": None}
+            "contacts": [], "buttons": [], "confidence": None, "handoff": False, "answer_id": None, "supervision": None}
 
 
 def _guide_ref(guide: dict[str, Any]) -> dict[str, str]:
@@ -99,6 +99,11 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
     if handoff is not None:
         result["handoff"] = True
         result["contacts"] = result["contacts"] or _contacts(handoff.get("contacts"))
+        # a complaint about a matter goes first to whoever supervises it (actions/replies.handoff): the text says so,
+        # and a kiosk or staff tool that shows the structured reply must be able to say it too
+        supervision = handoff.get("supervision")
+        if isinstance(supervision, dict):
+            result["supervision"] = {key: str(supervision.get(key) or "") for key in ("department", "phone")}
         guide_id = handoff.get("guide_id")
         if result["guide"] is None and guide_lookup is not None and isinstance(guide_id, str):
             guide = guide_lookup(guide_id)

@@ -68,6 +68,11 @@ class ChatContact(Contact):
                                                                         "地址时，每个单位只列一次，phone 是其中第一个；其他回复为空）")
 
 
+class Supervision(BaseModel):
+    department: str = Field(description="事项的责任部门（投诉先找它，而不是被投诉的窗口）")
+    phone: str = Field(description="该事项的投诉监督电话（多数事项就是政务服务便民热线）")
+
+
 class Button(BaseModel):
     title: str = Field(description="按钮文字")
     payload: str = Field(description="点击后作为 message 发回 /api/v1/chat 的内容")
@@ -98,6 +103,8 @@ class ChatResponse(BaseModel):
     handoff: bool = Field(False, description="是否已转人工（已生成人工服务记录）")
     answer_id: str | None = Field(None, description="这条回答的编号（仅答案有）：评价时作为 /api/v1/feedback 的 answer_id；"
                                                     "答案的好评 / 差评按钮的 payload 里也带着它", examples=["kqzvtmwrbahe"])
+    supervision: Supervision | None = Field(None, description="投诉监督：对某个事项的投诉转人工时（kind 为 handoff），该事项的责任部门和"
+                                                              "投诉监督电话，回复文字里也有；其他回复为 null")
 
 
 COMMENT_DESCRIPTION = "差评时缺了什么或哪里不对（可选，仅随差评记录）"

@@ -190,7 +190,7 @@ def test_invisible_characters_are_removed_before_the_length_check(small_settings
     assert received == [{"sender": "kefu-s1", "message": "开" * limit}]
 
 
-def _through_the_api(small_settings: Any, reply: Any) -> dict[str, Any]:
+def _through_the_api(small_settings: Any, reply: Any, message: str = "市监局电话多少") -> dict[str, Any]:
     """The /api/v1/chat response for one reply of the actions (its REST-channel messages from a fake Rasa): what the
     response model lets through, not only what structured_reply builds."""
     messages: list[dict[str, Any]] = [{"recipient_id": "kefu-s1", "text": reply.text, **({"buttons": reply.buttons} if reply.buttons else {})},
@@ -198,7 +198,7 @@ def _through_the_api(small_settings: Any, reply: Any) -> dict[str, Any]:
 
     async def run(url: str) -> dict[str, Any]:
         async with asgi_client(small_settings, url) as client:
-            response = await client.post("/api/v1/chat", json={"session_id": "s1", "message": "市监局电话多少"}, headers=AUTH)
+            response = await client.post("/api/v1/chat", json={"session_id": "s1", "message": message}, headers=AUTH)
             assert response.status_code == 200
             return dict(response.json())
 
@@ -214,3 +214,12 @@ def test_an_office_with_several_phones_comes_once_with_all_of_them(small_setting
                                                             "contact"))
     assert body["kind"] == "clarify" and [contact["unit"] for contact in body["contacts"]] == [rows[0].unit]
     assert body["contacts"][0]["phones"] == [{"phone": row.phone, "matters": [titles[row.guide_ids[0]]]} for row in rows]
+
+
+def test_a_complaints_supervision_reaches_the_api_response(small_settings: Any) -> None:
+    guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
+    body = _through_the_api(small_settings, replies.handoff(guide, reason="complain", record_id=7, hotline="12345"), "窗口态度太差，我要投诉")
+    assert body["kind"] == "handoff" and body["handoff"] is True
+    assert body["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
+    plain = _through_the_api(small_settings, replies.handoff(guide, reason="request_human", record_id=8, hotline="12345"), "转人工")
+    assert plain["kind"] == "handoff" and plain["supervision"] is None

@@ -121,7 +121,9 @@ def test_the_openapi_document_lists_every_route_and_the_chat_schema(api: Api) ->
     assert chat["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatRequest")
     assert chat["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/ChatResponse")
     assert set(schemas["ChatRequest"]["properties"]) == {"session_id", "message"}
-    assert set(schemas["ChatResponse"]["properties"]) >= {"messages", "guide", "aspect", "contacts", "buttons", "confidence", "handoff"}
+    assert set(schemas["ChatResponse"]["properties"]) >= {"messages", "guide", "aspect", "contacts", "buttons", "confidence", "handoff",
+                                                          "supervision"}
+    assert set(schemas["Supervision"]["properties"]) == {"department", "phone"}
     assert set(schemas["GuideRef"]["properties"]) >= {"id", "title", "department", "updated"}
     assert set(schemas["Contact"]["properties"]) == {"unit", "phone", "address", "hours"}
     assert set(schemas["ChatContact"]["properties"]) == {"unit", "phone", "address", "hours", "matters", "phones"}

@@ -16,7 +16,8 @@ from tests.support import parsed_guide
 
 ANSWER_ID = "kqzvtmwrbahe"
 
-FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "buttons", "confidence", "handoff", "answer_id"}
+FIELDS = {"kind", "messages", "guide", "document", "aspect", "contacts", "buttons", "confidence", "handoff", "answer_id",
+          "supervision"}
 
 
 def rest_messages(reply: replies.Reply) -> AssistantReply:
@@ -89,6 +90,18 @@ def test_a_handoff_carries_the_contacts_and_the_guide_in_context() -> None:
     assert result["contacts"] == guide["contacts"] and result["guide"]["id"] == "water-connection"
     without_lookup = structured_reply(rest_messages(reply))
     assert without_lookup["guide"] is None and without_lookup["handoff"] is True
+
+
+def test_a_complaint_in_a_matter_carries_its_supervision_as_its_text_does() -> None:
+    """"窗口态度太差，我要投诉" about the water connection: whom to complain to (the supervising department and its
+    line) is in the structured reply too, not only in the text; a plain 转人工 has none."""
+    guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
+    complaint = structured_reply(rest_messages(replies.handoff(guide, reason="complain", record_id=7, hotline="12345")))
+    assert complaint["kind"] == "handoff" and set(complaint) == FIELDS
+    assert complaint["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
+    assert f"{guide['department']}，电话 0000-1230000" in complaint["messages"][0]["text"]
+    plain = structured_reply(rest_messages(replies.handoff(guide, reason="request_human", record_id=8, hotline="12345")))
+    assert plain["kind"] == "handoff" and plain["supervision"] is None
 
 
 def test_not_found_and_ask_item() -> None:
