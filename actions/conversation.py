@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import CONFIRM_OPENER, Reply
+from actions.replies import CONFIRM_OPENER, REFUSAL_OPENING, Reply
 from knowledge.records.store import time_on
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
@@ -84,6 +84,17 @@ def bot_text_before(tracker: Tracker, index: int | None = None) -> str:
         if event.get("event") == "user":
             return ""
     return ""
+
+
+def refused_question(tracker: Tracker) -> str | None:
+    """The user's message before this one when the assistant refused it as none of its business (a 转人工 right after
+    "抱歉，这个问题不在我的服务范围内…" is about that question), as typed; else None. Told by the refusal's opening words, as
+    `bot_text_before` tells a confirm: the action server gets only the messages' texts."""
+    earlier = earlier_events(tracker, float("inf"), 1)
+    if not earlier or not bot_text_before(tracker).startswith(REFUSAL_OPENING):
+        return None
+    typed = str(tracker.events[earlier[0][0]].get("text") or "").strip()
+    return typed if typed and not typed.startswith("/") else None
 
 
 def confirm_ignored_before(tracker: Tracker, title: str) -> bool:

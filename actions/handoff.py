@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
-from actions.conversation import intent_of, send, text_of, transcript
+from actions.conversation import intent_of, refused_question, send, text_of, transcript
 from actions.dialogue import PEOPLE_OR_GRIEVANCE, PEOPLE_WORDS, is_bare_aspect, is_hypothetical, is_question, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -36,13 +36,16 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
         # before it ("用水报装要多久", then "去哪里投诉营业执照办得慢" asked back, then 转人工), only the one a confirm named
         candidates = tracker.get_slot(SLOT_CANDIDATES) or []
         guide_id = candidates[0] if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM and candidates else None
+    refused = None if waiting else refused_question(tracker)
+    if refused:
+        guide_id = None  # the refused question is none of the matter answered before it ("今天天气怎么样" after 用水报装)
     if guide_id:
         try:
             guide = services.knowledge.retriever().guide(guide_id)
         except KnowledgeUnavailableError:
             guide = None
     last = tracker.get_slot(SLOT_LAST_ANSWER) or {}
-    question = waiting or last.get("question") or tracker.latest_message.get("text")
+    question = waiting or refused or last.get("question") or tracker.latest_message.get("text")
     lines = transcript(tracker, services.settings.staff_timezone)
     record_id = await services.records.now("转人工记录", tracker.sender_id, lambda store: store.add_handoff(
         tracker.sender_id, reason=reason, guide_id=guide_id, question=question, transcript=lines))

@@ -317,11 +317,14 @@ def ask_item(aspect: str, examples: Examples, guesses: list[GuideCandidate] | No
     return Reply(text, [], {PAYLOAD_ASK_ITEM: {"aspect": aspect}})
 
 
+REFUSAL_OPENING = "抱歉，这个问题不在我的服务范围内。"  # how a handoff after a refusal tells which question it was (conversation.py)
+
+
 def out_of_scope(hotline: str, examples: Examples) -> Reply:
     """Not a question the assistant answers: what it does answer, with the published examples, and people (12345,
     转人工) as after "not found": a refusal ends the search too, and it may be wrong about what is our business."""
     offered = "，例如：" + examples.questions_text() if examples.questions else "。"
-    text = ("抱歉，这个问题不在我的服务范围内。我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题" + offered
+    text = (REFUSAL_OPENING + "我是政务服务智能问答助手，只能回答办事指南和惠企政策方面的问题" + offered
             + f"\n其他政务问题可以拨打政务服务热线 {hotline}，或点“转人工”由工作人员为您解答。")
     return Reply(text, [handoff_button()], {PAYLOAD_NOT_FOUND: {"near": [], "out_of_scope": True}})
 

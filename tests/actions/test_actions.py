@@ -193,8 +193,9 @@ def test_handoff_while_a_question_is_asked_back_records_that_question(services: 
 
 
 def test_handoff_after_the_asked_back_question_was_left_is_about_the_matter_answered(services: Services, records: Records) -> None:
-    # A question asked back, then something refused or answered from a policy (the offer cleared, its words still in
-    # the slot), then 转人工: no question is open; the matter answered is what the staff take over.
+    # A question asked back, then something answered from a policy (the offer cleared, its words still in the slot),
+    # then 转人工: no question is open; the matter answered is what the staff take over. (Right after a refusal it is the
+    # refused question: tests/actions/test_refusal.py.)
     slots = {"guide_id": "water-connection", "last_answer": {"id": "aaaaaaaaaaaa", "question": "用水报装要多久", "guide_id": "water-connection"},
              "candidates": None, "pending_question": "营业执照办得慢去哪里投诉", "offered": None}
     run_action(ActionHandoff(services), tracker_for("转人工", "request_human", slots))

@@ -18,3 +18,18 @@ def test_a_refusal_offers_people_and_the_button_hands_off(services: Services, re
     assert buttons == [{"title": "转人工", "payload": REQUEST_HUMAN}]
     handed, _ = run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots))
     assert custom(handed, "handoff") is not None and "记录编号" in texts(handed)
+
+
+def test_a_handoff_right_after_a_refusal_gives_the_staff_the_refused_question(services: Services, records: Records) -> None:
+    """转人工 after "抱歉，这个问题不在我的服务范围内" is about the refused question, not the matter answered before it."""
+    answered, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
+    assert custom(answered, "answer")["guide"]["id"] == "water-connection"
+    question = "明天会下雨吗"
+    refused, slots = run_action(ActionAnswer(services), tracker_for(question, "out_of_scope", slots))
+    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True
+    history = [{"event": "user", "text": question, "timestamp": 0.5},
+               *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
+    handed, _ = run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=history))
+    [row] = records.rows("handoffs")
+    assert (row["question"], row["guide_id"]) == (question, None)
+    assert "用水报装" not in texts(handed)  # not the windows of the matter answered before
