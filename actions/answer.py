@@ -18,6 +18,7 @@ from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, confirm_ignored_before, entity, intent_of, intent_ranking, offered_options, options, send, text_of
 from actions.dialogue import (
+    applicant_circumstance,
     begins_with_no,
     begins_with_yes,
     describes_item,
@@ -123,21 +124,22 @@ class ActionAnswer(Action):
         previous = waiting or tracker.get_slot(SLOT_ASPECT)
         aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)), previous=previous,
                              pending=tracker.get_slot(SLOT_PENDING_ASPECT) if offered_item else None)
-        result = retriever.run(text, aspect)
+        current = tracker.get_slot(SLOT_GUIDE)
+        current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
+        names = current is None  # the names' pairs would hold the matter at hand whose subject is asked of (retriever._score)
+        result = retriever.run(text, aspect, names=names)
         if result.decision == NONE and aspect == CONTACT:
             # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话
             # 多少"), and they hide the item; whom to call is in the guide of the item, so look for the item alone.
-            alone = retriever.run(strip_aspect_words(text), CONTACT)
+            alone = retriever.run(strip_aspect_words(text), CONTACT, names=names)
             result = alone if alone.decision != NONE else result
-        current = tracker.get_slot(SLOT_GUIDE)
-        current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
         turn = policy.Turn(text=text, intent=intent, aspect=aspect, current=current, named=frozenset(retriever.mentioned(text)),
                            names_item=names_an_item(text),
                            # the forms told after their subject keep the guide only as a follow-up, never against
                            # a guide the retriever answers ("药店要是开在小区里行不行" after 用水报装 is about 药店),
                            # unless the guide says that subject and the answered guide's names add nothing the guide
                            # does not say ("合作社要是没有营业执照行不行" after the seal guide, which says 合作社, 营业执照)
-                           hypothetical=(is_hypothetical(text, opening_only=True)
+                           hypothetical=(is_hypothetical(text, opening_only=True) or applicant_circumstance(text)
                                          or holds.circumstance_of_current(retriever, text, current, result)),
                            follow_up=bool(current) and (is_elliptical(text) or is_bare_aspect(text)
                                                         or is_hypothetical(text, opening_only=intent == policy.OUT_OF_SCOPE_INTENT)

@@ -161,6 +161,17 @@ def circumstance_subject(text: str) -> str | None:
     return subject.group(1) if subject is not None and _CIRCUMSTANCE_ASKED.search(stripped) else None
 
 
+# Who applies: a circumstance of one of them told after them ("老板要是外国人行吗") is one of the matter at hand, as
+# "要是老板是外国人呢" is; no guide is about a 老板 the way one is about a 药店 or a 合作社 ("药店要是开在小区里行不行").
+_APPLICANT = re.compile(r"我|我们|我家|本人|自己|老板|法人|法定代表人|股东|负责人|经办人|经营者|申请人|代办人|家属|家里人|孩子|老人")
+
+
+def applicant_circumstance(text: str) -> bool:
+    """Whether the message tells a circumstance of the applicant after naming them ("法人要是不在本地可以吗")."""
+    subject = circumstance_subject(text)
+    return subject is not None and _APPLICANT.fullmatch(subject) is not None
+
+
 # "要是以后营业执照上的地址改了，" : the circumstance, before the clause that asks.
 _IF_CLAUSE = re.compile(r"^(那|那么)?(要是|如果|假如|万一|若是)[^，,。；;？?！!]*[，,；;]")
 

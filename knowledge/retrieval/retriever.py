@@ -172,16 +172,19 @@ class Retriever:
         return NameGrams.of(data).shares(question, leave_out)
 
     def _score(self, data: IndexData, question: str, vector: np.ndarray, exclude: set[int] | None = None,
-               bm25: BM25Index | None = None, names_without: str | None = None) -> Scored:
+               bm25: BM25Index | None = None, names_without: str | None = None, names: bool = True) -> Scored:
         """Scored hits, one per guide (its best chunk) and one per passage, best first, with what
         the decision model needs. `exclude` (chunk rows), `bm25` and `names_without` serve calibration
-        only: a sample question is scored as if it, or its whole guide, were not in the index."""
+        only: a sample question is scored as if it, or its whole guide, were not in the index.
+        `names=False` leaves the names' pairs out: inside a conversation the question's subject is often the
+        matter at hand ("个体户怎么注销" after 个体工商户设立), whose name holds the pairs, so they would keep the
+        conversation on it; without pairs the scores only lean less apart than calibrated (more asking back)."""
         weight = self.params.lexical_weight
         # The names' pairs re-rank the guides: the one whose names hold most keeps its score, every other guide gives
         # way by name_pairs_bonus x how much less it holds. Policy passages keep theirs: a question about a policy
         # shares procedure pairs (审批, 登记) with guides' names, and a passage has none to hold
         # (tests/data/questions.yml: "验登合一改革…压缩了多少" lost its passage from the first three when they gave way too).
-        name_shares = self._name_shares(data, question, names_without)
+        name_shares = self._name_shares(data, question, names_without) if names else {}
         most = max(name_shares.values(), default=0.0)
         exclude = exclude or set()
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
@@ -277,26 +280,29 @@ class Retriever:
     def _encode_each(self, texts: list[str]) -> np.ndarray:
         return np.vstack([self.embedder.encode([text]) for text in texts])
 
-    def run(self, question: str, aspect: str | None = None) -> RetrievalResult:
-        """Retrieve for one question; `aspect` comes from the NLU intent when there is one."""
-        return self.run_batch([question], [aspect])[0]
+    def run(self, question: str, aspect: str | None = None, *, names: bool = True) -> RetrievalResult:
+        """Retrieve for one question; `aspect` comes from the NLU intent when there is one. `names=False`: the
+        names' pairs do not re-rank (a question asked inside a conversation, see `_score`)."""
+        return self.run_batch([question], [aspect], names=names)[0]
 
-    def run_batch(self, questions: list[str], aspects: list[str | None] | None = None) -> list[RetrievalResult]:
+    def run_batch(self, questions: list[str], aspects: list[str | None] | None = None, *,
+                  names: bool = True) -> list[RetrievalResult]:
         """Retrieve for many questions, embedding them in one batch."""
         data = self._data  # one version for the whole call, even if reload() happens meanwhile
         aspects = aspects or [None] * len(questions)
         cleaned = [normalize_question(q) for q in questions]
         vectors = self.query_vectors(cleaned, data)
-        return [self._decide(data, q, a, v) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
+        return [self._decide(data, q, a, v, names) for q, a, v in zip(cleaned, aspects, vectors, strict=True)]
 
-    def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray) -> RetrievalResult:
+    def _decide(self, data: IndexData, question: str, aspect: str | None, vector: np.ndarray,
+                names: bool = True) -> RetrievalResult:
         aspect = aspect or detect_aspect(question) or GENERAL
         if not question:
             return RetrievalResult(question, NONE, aspect, 0.0, index_version=data.version)
         model = data.decision
         if model is None:
             raise NoIndexError(f"索引版本 {data.version} 没有决策模型（calibration.json）：请重新运行 index_builder.py build")
-        scored = self._score(data, question, vector)
+        scored = self._score(data, question, vector, names=names)
         hits = scored.hits
         candidates = [
             GuideCandidate(hit.chunk.guide_id, hit.chunk.title, hit.score, hit) for hit in hits if hit.chunk.guide_id

@@ -4,6 +4,7 @@ import pytest
 
 from actions.dialogue import (
     also_described,
+    applicant_circumstance,
     asked_clause,
     begins_as_reply,
     begins_with_yes,
@@ -67,6 +68,16 @@ def test_the_life_of_an_application_is_no_item(message: str, has_item: bool) -> 
 ])
 def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> None:
     assert is_hypothetical(message) is hypothetical
+
+
+@pytest.mark.parametrize(("message", "of_applicant"), [
+    ("老板要是外国人行吗", True), ("法人要是不在本地可以吗", True), ("股东要是外地户口行不行", True),
+    # a circumstance of a thing: it may name another matter ("药店" is the pharmacy licence's)
+    ("药店要是开在小区里行不行", False), ("合作社要是没有营业执照行不行", False),
+    ("要是老板是外国人呢", False),  # told first: is_hypothetical's own form
+])
+def test_a_circumstance_of_the_applicant_is_recognised(message: str, of_applicant: bool) -> None:
+    assert applicant_circumstance(message) is of_applicant
 
 
 @pytest.mark.parametrize(("message", "subject"), [

@@ -140,3 +140,14 @@ def test_a_version_calibrated_before_the_pairs_is_scored_as_it_was_calibrated(tm
     assert old.features("村医要办什么证", vector)[0][1] == 0.0
     new = _twins(tmp_path / "new", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT)
     assert new.data.scores_name_pairs and new.features("村医要办什么证", vector)[1] == "village-doctor"
+
+
+def test_a_question_asked_inside_a_conversation_is_scored_without_the_pairs(tmp_path: Path) -> None:
+    """`run(…, names=False)` (the answer action, when a matter is at hand): the pairs do not re-rank, so "个体户怎么注销"
+    after 个体工商户设立 is not held by the matter whose name says 个体户."""
+    vector = np.ones(4, dtype=np.float32) / 2.0
+    twins = _twins(tmp_path, 0.02, tie_to="physician")
+    named = twins._score(twins.data, "村医要办什么证", vector).hits
+    unnamed = twins._score(twins.data, "村医要办什么证", vector, names=False).hits
+    assert named[0].chunk.guide_id == "village-doctor" and named[0].score > named[1].score
+    assert unnamed[0].chunk.guide_id == "physician" and unnamed[0].score == unnamed[1].score
