@@ -3,8 +3,8 @@ the hall API reads), a hall app on an ASGI client, a fake Rasa REST channel and 
 responses it plays; for the hall API tests (tests/bot/channels/kefu/test_api_*.py) also the API over
 HTTP as a staff tool calls it, session ids unique in the test session, and the check that a reply
 answers a guide as its file has it; for the browser tests (test_web_*.py) a Chromium tab on the
-chat page (`Kiosk`), a second hall service with other settings (`hall_service`) and a PDF's page
-count."""
+chat page (`Kiosk`), a second hall service with other settings (`hall_service`), the hall service
+alone with a fake Rasa for tests of the page itself (`page_service`) and a PDF's page count."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ import yaml
 from bot.channels.kefu.api import create_app
 from knowledge.examples import derive_examples
 from knowledge.index.store import file_checksums
+from knowledge.settings import load_settings
 from knowledge.sources.guides import parse_guide
 from protocol import REST_TOKEN_ENV
-from tests.support import GUIDES, ROOT, free_port, parsed_guide, serve_http, stop_http
+from tests.support import GUIDES, ROOT, free_port, parsed_guide, serve_http, settings_env, stop_http
 
 if TYPE_CHECKING:
     from tests.support.stack import Assistant
@@ -81,17 +82,25 @@ def corrupt_guides(folder: Path) -> None:
 
 
 @contextmanager
-def fake_rasa(replies: list[list[dict[str, Any]]] | None = None, status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A REST channel on 127.0.0.1 answering `replies` in turn (the last one repeats); yields its
-    URL and the list of requests it received."""
+def fake_rasa(replies: list[list[dict[str, Any]]] | Mapping[str, list[dict[str, Any]]] | None = None,
+              status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A REST channel on 127.0.0.1 answering `replies` in turn (the last one repeats), or, given a
+    mapping, the reply for the message received (no messages for any other); yields its URL and the
+    list of requests it received."""
     received: list[dict[str, Any]] = []
-    answers = list(replies or [[]])
+    by_message = replies if isinstance(replies, Mapping) else None
+    answers = [] if isinstance(replies, Mapping) else list(replies or [[]])
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
-            received.append(json.loads(self.rfile.read(length)))
-            body = json.dumps(answers.pop(0) if len(answers) > 1 else answers[0]).encode()
+            request = json.loads(self.rfile.read(length))
+            received.append(request)
+            if by_message is not None:
+                reply = by_message.get(str(request.get("message")), [])
+            else:
+                reply = answers.pop(0) if len(answers) > 1 else answers[0]
+            body = json.dumps(reply).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -243,12 +252,43 @@ def hall_service(assistant: Assistant, folder: Path, *, rasa_url: str | None = N
     """A second hall service (its own process and port) beside the running assistant, with other
     settings in `env` (GOVQA_KEFU_PUBLIC=true, a short GOVQA_KEFU_SESSION_SECONDS, …); by default it
     talks to the assistant's Rasa. Yields its base URL."""
-    port = free_port()
-    log = folder / "kefu.log"
     environment = {**assistant.stack.env, "KEFU_API_TOKEN": TOKEN, REST_TOKEN_ENV: assistant.stack.rest_token, **(env or {})}
+    with _hall_process(environment, rasa_url or assistant.stack.rest_url, folder / "kefu.log") as base:
+        yield base
+
+
+@contextmanager
+def page_service(folder: Path, replies: Mapping[str, list[dict[str, Any]]], *,
+                 env: Mapping[str, str] | None = None) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The hall service on its own, for browser tests of the page itself (no Rasa, no action server, no
+    model): the bundled guides published without embeddings, records under `folder`, and a fake Rasa
+    answering each message with its reply in `replies` (`rest_output` turns an action's reply into one). Yields the base URL
+    and the requests the fake Rasa received."""
+    index = folder / "index"
+    publish_guides(index, bundled_guides())
+    settings = load_settings(index_dir=index, records_db=folder / "records.sqlite3", tracker_db=folder / "tracker.sqlite3")
+    with fake_rasa(replies) as (rasa_url, received):
+        environment = {**settings_env(settings), "KEFU_API_TOKEN": TOKEN, REST_TOKEN_ENV: "test-rest-token", **(env or {})}
+        with _hall_process(environment, rasa_url, folder / "kefu.log") as base:
+            yield base, received
+
+
+def rest_output(reply: Any, recipient: str = "kefu-x") -> list[dict[str, Any]]:
+    """What Rasa's REST channel returns for one action reply (actions.replies.Reply; see actions.conversation.send):
+    its text with its buttons, then its custom payload as a message of its own."""
+    messages: list[dict[str, Any]] = [{"recipient_id": recipient, "text": reply.text, **({"buttons": reply.buttons} if reply.buttons else {})}]
+    if reply.custom:
+        messages.append({"recipient_id": recipient, "custom": reply.custom})
+    return messages
+
+
+@contextmanager
+def _hall_process(environment: Mapping[str, str], rasa_url: str, log: Path) -> Iterator[str]:
+    """`python -m bot.channels.kefu.api` on a free port with `environment`; yields its base URL once it answers."""
+    port = free_port()
     with open(log, "w") as output:
         process = subprocess.Popen([sys.executable, "-m", "bot.channels.kefu.api", "--host", "127.0.0.1", "--port", str(port), "--rasa-url",
-                                    rasa_url or assistant.stack.rest_url], cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+                                    rasa_url], cwd=ROOT, env=dict(environment), stdout=output, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(120):

@@ -15,6 +15,7 @@ const form = document.getElementById("composer");
 const input = document.getElementById("message");
 const sendButton = document.getElementById("send");
 const examples = document.getElementById("examples");
+const fontSize = setupFontSize(document.getElementById("font-smaller"), document.getElementById("font-larger"));
 // The chips: the published guides' example questions (knowledge/examples.py), rendered into the page by
 // the server, and read again from GET /api/v1/examples at every new conversation, so a kiosk left open
 // for days offers the questions of the version now published (after a rebuild or a rollback).
@@ -235,9 +236,16 @@ async function refreshExamples(greetingRow) {
   }
 }
 
+// A citizen's own phone (a public session) keeps its owner's conversation and font size; a hall kiosk
+// (logged in with the token) is shared: the next citizen starts afresh.
+function ownDevice() {
+  return sessionMode() === "public";
+}
+
 function restart(notice) {
   stopStaff();
   closeNotice();
+  if (!ownDevice()) fontSize.reset();  // 新对话 or the idle reset: not the previous citizen's A+
   sessionId = newSessionId();
   idleWarning = null;
   chat.replaceChildren();
@@ -256,7 +264,7 @@ function hasConversation() {
 
 function armIdle() {
   clearTimeout(idleTimer);
-  if (sessionMode() === "public") return;  // a citizen's own phone keeps its conversation
+  if (ownDevice()) return;  // a citizen's own phone keeps its conversation
   idleTimer = setTimeout(warnIdle, (IDLE_SECONDS - WARNING_SECONDS) * 1000);
 }
 
@@ -270,6 +278,8 @@ function activity() {
 
 function warnIdle() {
   if (busy || !hasConversation()) {
+    // Nothing to clear, but A+ pressed and no question asked: the next citizen gets the default size back.
+    if (!busy && fontSize.changed()) fontSize.reset();
     armIdle();  // an answer is on its way, or there is nothing to clear
     return;
   }
@@ -329,7 +339,6 @@ document.getElementById("restart").addEventListener("click", () => restart());
 ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach((name) => {
   document.addEventListener(name, activity, { capture: true, passive: true });
 });
-setupFontSize(document.getElementById("font-smaller"), document.getElementById("font-larger"));
 
 showExamples();
 addBot(greeting());

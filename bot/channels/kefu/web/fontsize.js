@@ -3,12 +3,15 @@
 
 const KEY = "kefu-font-scale";
 const STEPS = [0.85, 1, 1.15, 1.3, 1.5, 1.75];
+const DEFAULT = 1;
 
 function stored() {
   const value = Number(localStorage.getItem(KEY));
-  return STEPS.includes(value) ? value : 1;
+  return STEPS.includes(value) ? value : DEFAULT;
 }
 
+// Returns {reset, changed}: a shared hall kiosk goes back to the default size for the next citizen
+// (app.js, at a new conversation), forgetting the stored one too, or a reload would bring it back.
 export function setupFontSize(smaller, larger) {
   let scale = stored();
   const apply = () => {
@@ -26,4 +29,12 @@ export function setupFontSize(smaller, larger) {
   smaller.addEventListener("click", () => step(-1));
   larger.addEventListener("click", () => step(1));
   apply();
+  return {
+    changed: () => scale !== DEFAULT,
+    reset: () => {
+      scale = DEFAULT;
+      try { localStorage.removeItem(KEY); } catch (ignored) { /* storage off: nothing kept */ }
+      apply();
+    },
+  };
 }
