@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from bot.channels.kefu.page import WEB_DIR, PageAssets, render_page
 from knowledge.examples import Examples
+from protocol import REQUEST_HUMAN
 
 
 def test_the_page_is_rendered_with_hotline_and_limit() -> None:
@@ -18,6 +19,8 @@ def test_the_page_is_rendered_with_hotline_and_limit() -> None:
     assert 'data-hotline="12345&quot;&gt;&lt;script&gt;"' in html  # an attribute, never markup
     assert 'data-idle-seconds="180"' in html  # the kiosk idle reset, configured in the page
     assert 'data-examples="[]"' in html  # no index published: no chips naming guides it may not have
+    assert f'data-handoff="{REQUEST_HUMAN}"' in html  # 转人工's payload from its one source, never spelt in the page's scripts
+    assert not any(REQUEST_HUMAN in (WEB_DIR / script).read_text(encoding="utf-8") for script in ("app.js", "view.js"))
 
 
 def test_the_chips_are_the_examples_given() -> None:

@@ -1,11 +1,13 @@
 """The web chat page as the hall API serves it: index.html rendered with its settings, the other
 files of bot/channels/kefu/web/ as static assets, the template itself never.
 
-index.html is a template with four placeholders, filled so the page and the API cannot disagree:
+index.html is a template with five placeholders, filled so the page and the API cannot disagree:
 ``{{HOTLINE}}`` (shown when the network is down), ``{{MAX_CHARS}}`` (the input box's limit, the
 same message_max_chars the API enforces) and ``{{PUBLIC}}`` ("true" when kefu_public lets a phone
 in without a token) from settings.yml, ``{{EXAMPLES}}`` (the example question chips, a JSON list)
-from the published knowledge base (knowledge/examples.py: each names a guide it has; none, no chips). Served raw under /assets/ it would show
+from the published knowledge base (knowledge/examples.py: each names a guide it has; none, no chips),
+``{{HANDOFF}}`` (what 转人工 sends, protocol.REQUEST_HUMAN: the page's own 转人工 button sends it, and a
+reply's button group holding only it is named for what it does). Served raw under /assets/ it would show
 the placeholders, so `PageAssets` refuses it there; the page lives at ``/``.
 
 The kiosk idle reset (bot/channels/kefu/web/app.js) is configured in the page as well: ``data-idle-seconds`` on
@@ -27,6 +29,7 @@ from pathlib import Path
 from fastapi.staticfiles import StaticFiles
 
 from knowledge.examples import Examples
+from protocol import REQUEST_HUMAN
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 PAGE_TEMPLATE = "index.html"
@@ -38,7 +41,8 @@ def render_page(*, hotline: str, max_chars: int, public: bool = False, examples:
     html = template.read_text(encoding="utf-8")
     chips = escape(json.dumps(list(examples.questions if examples else ()), ensure_ascii=False), quote=True)
     return (html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
-            .replace("{{EXAMPLES}}", chips).replace("{{PUBLIC}}", "true" if public else "false"))
+            .replace("{{EXAMPLES}}", chips).replace("{{PUBLIC}}", "true" if public else "false")
+            .replace("{{HANDOFF}}", escape(REQUEST_HUMAN, quote=True)))
 
 
 class PageAssets(StaticFiles):

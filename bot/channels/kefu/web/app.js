@@ -10,6 +10,7 @@ import { choiceGroups, contactsCard, el, fillText, guideCard, phonesOf, speakerR
 const API = "/api/v1";
 const hotline = document.body.dataset.hotline || "12345";
 const isPublic = document.body.dataset.public === "true";
+const handoffPayload = document.body.dataset.handoff;  // 转人工 (protocol.REQUEST_HUMAN, filled in by page.py)
 const chat = document.getElementById("chat");
 const form = document.getElementById("composer");
 const input = document.getElementById("message");
@@ -111,7 +112,7 @@ function render(reply) {
     row.appendChild(card);
     chat.appendChild(row);
   }
-  choiceGroups(reply.buttons || [], reply.kind, choose).forEach((group) => {
+  choiceGroups(reply.buttons || [], reply.kind, choose, handoffPayload).forEach((group) => {
     const row = el("div", "row bot");
     row.appendChild(group);
     chat.appendChild(row);
@@ -334,7 +335,7 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
-document.getElementById("human").addEventListener("click", () => send("/request_human", "转人工"));
+document.getElementById("human").addEventListener("click", () => send(handoffPayload, "转人工"));
 document.getElementById("restart").addEventListener("click", () => restart());
 ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach((name) => {
   document.addEventListener(name, activity, { capture: true, passive: true });

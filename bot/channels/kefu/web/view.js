@@ -101,14 +101,19 @@ export function contactsCard(contacts, { title, details = false, kind = "" } = {
 
 const FEEDBACK = /^\/feedback_(good|bad)(\{|$)/;  // 好评 / 差评 name their answer (protocol.rating_payload)
 const GROUP_NAMES = { clarify: "选择事项", confirm: "确认事项", not_found: "相近事项", ask_item: "选择事项" };
+// A group holding only 转人工 chooses no matter, whatever the reply's kind: nothing close was found, the matter
+// was removed, the question is not ours (all three are not_found replies) or a comment was saved.
+const HANDOFF_GROUP = "联系工作人员";
 
 // The reply's buttons as named groups: the ratings of this answer on their own ("评价这条回答"), the
 // others named by what they choose. One choice per group, like a paper form: a used group is spent.
-export function choiceGroups(buttons, kind, onChoose) {
+// `handoff`: the 转人工 payload (the page's data-handoff, protocol.REQUEST_HUMAN).
+export function choiceGroups(buttons, kind, onChoose, handoff) {
   const ratings = buttons.filter((b) => FEEDBACK.test(b.payload));
   const others = buttons.filter((b) => !FEEDBACK.test(b.payload));
   const groups = [];
-  if (others.length) groups.push(group(others, GROUP_NAMES[kind] || "可选操作", false, onChoose));
+  const onlyHandoff = Boolean(handoff) && others.length > 0 && others.every((b) => b.payload === handoff);
+  if (others.length) groups.push(group(others, onlyHandoff ? HANDOFF_GROUP : GROUP_NAMES[kind] || "可选操作", false, onChoose));
   if (ratings.length) groups.push(group(ratings, "评价这条回答", true, onChoose));
   return groups;
 }

@@ -1,8 +1,8 @@
 """The web page in headless Chromium against the hall service alone (no Rasa, no action server: a fake
 Rasa answers with the replies the actions build, tests/support/kefu.py `page_service`), for what the
-page itself decides: what a shared hall kiosk keeps for the next citizen, and what a citizen's own phone
-(public mode) keeps for its owner. The service runs in public mode, so one serves both: a kiosk logs in
-with the token, a phone without."""
+page itself decides: what a shared hall kiosk keeps for the next citizen, what a citizen's own phone
+(public mode) keeps for its owner, and what a screen reader hears a button group called. The service
+runs in public mode, so one serves both: a kiosk logs in with the token, a phone without."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ import pytest
 
 from actions import replies
 from knowledge.examples import derive_examples
+from knowledge.retrieval.retriever import GuideCandidate
+from protocol import REQUEST_HUMAN
+from tests.support import parsed_guide
 from tests.support.kefu import CHROMIUM, Kiosk, bundled_guides, page_service, rest_output
 
 pytest.importorskip("playwright.sync_api")
@@ -23,16 +26,36 @@ pytestmark = [pytest.mark.e2e,
 
 HOTLINE = "12345"
 OFF_TOPIC = "今天天气怎么样"
+NOTHING_CLOSE = "结婚登记要带什么材料"
+REMOVED = "用气报装要什么材料"
+TWO_CLOSE = "公司不开了怎么弄"
+
+
+def _near(*guide_ids: str) -> list[GuideCandidate]:
+    return [GuideCandidate(guide_id, parsed_guide(guide_id).title, 0.5) for guide_id in guide_ids]
+
+
+# Each message's reply as the action server builds it (actions/replies.py), through Rasa's REST channel.
 REPLIES = {
     OFF_TOPIC: rest_output(replies.out_of_scope(HOTLINE, derive_examples(bundled_guides().values()))),
+    NOTHING_CLOSE: rest_output(replies.not_found([], HOTLINE)),
+    REMOVED: rest_output(replies.removed_guide("gas-connection", "用气报装", HOTLINE)),
+    TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
+    REQUEST_HUMAN: rest_output(replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
 }
 BUBBLE_FONT = "parseFloat(getComputedStyle(document.querySelector('.row.bot .bubble')).fontSize)"
 
 
 @pytest.fixture(scope="module")
-def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with page_service(tmp_path_factory.mktemp("kefu-page"), REPLIES, env={"GOVQA_KEFU_PUBLIC": "true"}) as (base, _received):
-        yield base
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """The base URL, and every request the fake Rasa received."""
+    with page_service(tmp_path_factory.mktemp("kefu-page"), REPLIES, env={"GOVQA_KEFU_PUBLIC": "true"}) as running:
+        yield running
+
+
+@pytest.fixture
+def hall(service: tuple[str, list[dict[str, Any]]]) -> str:
+    return service[0]
 
 
 def enlarge(tab: Kiosk) -> float:
@@ -88,4 +111,32 @@ def test_a_citizens_own_phone_keeps_its_font_size_in_a_new_conversation(browser:
     assert tab.page.locator(".row.user").count() == 0 and tab.page.evaluate(BUBBLE_FONT) == larger
     reload(tab)
     assert tab.page.evaluate(BUBBLE_FONT) == larger
+    tab.close()
+
+
+def last_group(tab: Kiosk) -> tuple[str | None, list[str]]:
+    """The name of the last button group, as a screen reader announces it, and its buttons."""
+    group = tab.page.locator(".choices[role=group]").last
+    return group.get_attribute("aria-label"), group.locator("button").all_inner_texts()
+
+
+def test_a_group_holding_only_the_handoff_button_is_named_for_it(browser: Any, service: tuple[str, list[dict[str, Any]]]) -> None:
+    base, received = service
+    tab = Kiosk(browser, base, "kiosk")
+    # nothing close was found, the matter was removed, the question is not ours: no matter to choose
+    for question in (NOTHING_CLOSE, REMOVED, OFF_TOPIC):
+        tab.ask(question)
+        assert last_group(tab) == ("联系工作人员", ["转人工"]), question
+    # the nearest matters, with 转人工 after them, are still matters to choose
+    tab.ask(TWO_CLOSE)
+    label, buttons = last_group(tab)
+    assert label == "相近事项" and buttons[-1] == "转人工" and len(buttons) == 3, buttons
+    # the group's button and the page's own 转人工 send the payload the assistant knows (protocol.REQUEST_HUMAN)
+    tab.ask(OFF_TOPIC)
+    tab.click("转人工")
+    before = tab.page.locator(".row.bot").count()
+    tab.page.click("#human")
+    tab.wait_for_reply(before)
+    assert [request["message"] for request in received[-2:]] == [REQUEST_HUMAN, REQUEST_HUMAN]
+    assert "已为您转接人工服务" in tab.page.locator(".row.bot .bubble").last.inner_text()
     tab.close()
