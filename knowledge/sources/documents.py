@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from knowledge.sources.full_width import full_width_problems
 from knowledge.sources.guides import TextDateLoader, key_lines_of
 from knowledge.sources.model import Problem, describe_yaml_error, unknown_key_message
 
@@ -244,6 +245,8 @@ def parse_document(path: Path, display_path: str | None = None) -> tuple[Documen
         except ValueError:
             problems.append(Problem(shown, key_lines.get("date", 1), f"日期“{date}”无效，应为 YYYY-MM-DD"))
             date = ""
+    # Indexed as written (full_width.py): a warning on each line with full-width letters or digits, page furniture aside.
+    problems += full_width_problems(shown, [(number, text) for number, text in lines if not _FURNITURE.match(text)])
     passages = chunk_passages(clean_lines(lines))
     if not passages:
         problems.append(Problem(shown, 1, "文件清理后没有可用的正文段落"))

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from knowledge.sources.aspects import FAQ_SECTION, OPTIONAL_SECTIONS, REQUIRED_SECTIONS
+from knowledge.sources.full_width import full_width_problems
 from knowledge.sources.model import (
     DEFAULT_COMPLAINT_PHONE,
     Contact,
@@ -340,18 +341,17 @@ def parse_guide(path: Path, display_path: str | None = None) -> tuple[Guide | No
             report.error(end + 2 if end + 2 <= len(lines) else len(lines), f"缺少必填章节“## {heading}”")
         elif not sections[heading].text:
             report.error(sections[heading].line, f"章节“{heading}”内容为空")
-    materials = sections.get("申请材料")
-    if materials is not None and materials.text and not materials.items:
-        report.error(materials.line, "申请材料为空：请用编号列表逐条列出（1. …）")
-    process = sections.get("办理流程")
-    if process is not None and process.text and not process.items:
-        report.error(process.line, "办理流程应为编号列表（1. …）")
+    for heading, message in (("申请材料", "申请材料为空：请用编号列表逐条列出（1. …）"), ("办理流程", "办理流程应为编号列表（1. …）")):
+        if heading in sections and sections[heading].text and not sections[heading].items:
+            report.error(sections[heading].line, message)
     faq_section = sections.get(FAQ_SECTION)
     if faq_section is not None and not faqs:
         report.error(faq_section.line, "常见问题应使用“### 问题”加答案的形式")
     if sections:
-        for line, message in body_phone_problems(lines[end + 1 :], end + 2, min(s.line for s in sections.values()), contacts, complaint_phone):
+        start = min(s.line for s in sections.values())  # the lines before the first section are not published
+        for line, message in body_phone_problems(lines[end + 1 :], end + 2, start, contacts, complaint_phone):
             report.warning(line, message)
+        report.problems += full_width_problems(shown, enumerate(lines[start - 1 :], start))  # indexed as written
 
     # The guide is returned even when it has errors, so that cross-file checks (duplicate ids,
     # aliases) still see it; callers must not publish anything while errors exist.
