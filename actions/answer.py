@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import memory, opening, policy, replies, situation
+from actions import contact_replies, memory, opening, policy, replies, situation
 from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, confirm_ignored_before, entity, intent_of, intent_ranking, offered_options, options, send, text_of
@@ -296,12 +296,12 @@ class ActionAnswer(Action):
             return self.answer_guide(retriever, retriever.guide(picked), aspect, text, result if result.guide_id == picked else None)
         order = [*ranked, *(guide_id for guide_id in handled if guide_id not in ranked)]
         titles = {guide_id: str((retriever.guide(guide_id) or {}).get("title", guide_id)) for guide_id in order}
-        shown = directory.listing(text, retriever.data.guides, order)[: replies.MAX_OFFICES]
+        shown = directory.listing(text, retriever.data.guides, order)[: contact_replies.MAX_OFFICES]
         # Every matter the listing names can be picked, numbered as the user reads them there: the first four of the
         # retriever's order left the bureau's commonest matter (企业开办) unclickable, and "2" was not the second one read.
         listed = list(dict.fromkeys(guide_id for office in shown for guide_id in office.guide_ids))
-        choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in listed[: replies.MAX_OFFICES]]
-        reply = replies.offices(shown, titles, choices, aspect)
+        choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in listed[: contact_replies.MAX_OFFICES]]
+        reply = contact_replies.offices(shown, titles, choices, aspect)
         return self._ask_back(reply, choices, aspect, text, offered=None)
 
     @staticmethod

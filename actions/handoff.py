@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import replies
+from actions import contact_replies, replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
 from actions.conversation import intent_of, refused_question, send, text_of, transcript
@@ -50,8 +50,8 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
     record_id = await services.records.now("转人工记录", tracker.sender_id, lambda store: store.add_handoff(
         tracker.sender_id, reason=reason, guide_id=guide_id, question=question, transcript=lines))
     settings = services.settings
-    reply = replies.handoff(guide, reason=reason, record_id=record_id, hotline=settings.hotline,
-                            on_duty=staff_on_duty(settings.staff_hours, settings.staff_timezone), staff_hours=settings.staff_hours)
+    reply = contact_replies.handoff(guide, reason=reason, record_id=record_id, hotline=settings.hotline,
+                                    on_duty=staff_on_duty(settings.staff_hours, settings.staff_timezone), staff_hours=settings.staff_hours)
     return reply, [SlotSet(SLOT_OFFERED, None), SlotSet(SLOT_CANDIDATES, None), SlotSet(SLOT_PENDING_QUESTION, None)]
 
 

@@ -1,6 +1,7 @@
 """The assistant's replies (actions/replies.py), built from the bundled guides as the admin wrote
 them: complete answers with contacts and source, buttons whose payloads Rasa understands, and the
-custom payloads channels read ({"answer"}, {"clarify"}, {"confirm"}, {"not_found"}, {"handoff"})."""
+custom payloads channels read ({"answer"}, {"clarify"}, {"confirm"}, {"not_found"}). The handoff and the offices
+asked for by name (actions/contact_replies.py) are in test_contact_replies.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 from actions import replies
 from knowledge.examples import Examples
 from knowledge.index.chunks import PASSAGE, Chunk, document_chunks
-from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate, Hit, Retriever
 from knowledge.sources.aspects import CONTACT, GENERAL, MATERIALS, TIME_LIMIT
 from knowledge.sources.documents import parse_document
@@ -359,114 +359,9 @@ def test_without_a_published_index_the_texts_name_no_item(reply: Any) -> None:
     assert text.rstrip().endswith(("。", "即可。")), text
 
 
-# --- handoff and unavailable -----------------------------------------------------------------
-
-def test_a_handoff_names_the_guides_windows_the_hotline_and_the_record() -> None:
-    guide = parsed_guide("water-connection")
-    reply = replies.handoff(guide.as_dict(), reason="request_human", record_id=42, hotline=HOTLINE)
-    assert reply.text.startswith("已为您转接人工服务")
-    for contact in guide.contacts:
-        assert f"· 「{guide.title}」窗口：{contact.unit}（{contact.address}），电话 {contact.phone}" in reply.text
-    assert f"政务服务便民热线 {HOTLINE}" in reply.text and "办不成事" in reply.text
-    assert reply.text.endswith("记录编号：42")
-    assert reply.custom == {"handoff": {"reason": "request_human", "record_id": 42, "guide_id": "water-connection",
-                                        "guide_title": guide.title, "hotline": HOTLINE, "contacts": [c.as_dict() for c in guide.contacts]}}
-
-
-def test_a_complaint_handoff_without_guide_or_record_still_gives_the_hotline() -> None:
-    reply = replies.handoff(None, reason="complain", record_id=None, hotline=HOTLINE)
-    assert reply.text.startswith("非常抱歉给您带来不便")
-    assert "」窗口：" not in reply.text and "记录编号" not in reply.text
-    assert f"政务服务便民热线 {HOTLINE}" in reply.text
-    assert reply.custom == {"handoff": {"reason": "complain", "record_id": None, "guide_id": None, "guide_title": None,
-                                        "hotline": HOTLINE, "contacts": []}}
-
-
-def test_a_complaint_in_a_matter_names_its_supervision_before_its_windows() -> None:
-    # "窗口工作人员态度很差，我要投诉" while asking about the water connection: the supervising department's complaint
-    # line comes first (a user trial got only the very windows complained about); a plain 转人工 does not list it.
-    guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
-    reply = replies.handoff(guide, reason="complain", record_id=7, hotline=HOTLINE)
-    supervision = f"· 「{guide['title']}」的投诉监督：{guide['department']}，电话 0000-1230000"
-    assert supervision in reply.text and reply.text.index(supervision) < reply.text.index(f"「{guide['title']}」窗口：")
-    assert reply.custom["handoff"]["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
-    assert "投诉监督" not in replies.handoff(guide, reason="request_human", record_id=7, hotline=HOTLINE).text
-    # the default complaint line is the hotline: said once, not as the department's own number
-    default = replies.handoff({**guide, "complaint_phone": HOTLINE}, reason="complain", record_id=7, hotline=HOTLINE).text
-    assert f"投诉监督：{guide['department']}（经政务服务便民热线 {HOTLINE} 转达）" in default
-
+# --- unavailable ----------------------------------------------------------------------------
 
 def test_unavailable_apologises_with_the_hotline() -> None:
     reply = replies.unavailable("0000-12345")
     assert "暂时不可用" in reply.text and "0000-12345" in reply.text
     assert reply.buttons == [] and reply.custom == {"not_found": {"near": [], "unavailable": True}}
-
-
-def test_off_duty_the_handoff_says_so_with_the_hours_the_hotline_and_the_record() -> None:
-    guide = parsed_guide("water-connection")
-    reply = replies.handoff(guide.as_dict(), reason="request_human", record_id=42, hotline=HOTLINE, on_duty=False,
-                            staff_hours="周一至周五 09:00-17:00")
-    assert reply.text.startswith("现在是非工作时间（人工服务时间：周一至周五 09:00-17:00）")
-    assert "工作人员上班后会处理" in reply.text and f"政务服务便民热线 {HOTLINE}" in reply.text
-    assert "已为您转接" not in reply.text and reply.text.endswith("记录编号：42")
-    assert reply.custom["handoff"]["on_duty"] is False
-    complaint = replies.handoff(None, reason="complain", record_id=43, hotline=HOTLINE, on_duty=False, staff_hours="周一至周五 09:00-17:00")
-    assert complaint.text.startswith("非常抱歉给您带来不便") and "现在是非工作时间" in complaint.text
-    assert complaint.text.endswith("记录编号：43") and f"政务服务便民热线 {HOTLINE}" in complaint.text
-
-
-def test_on_duty_the_handoff_says_a_clerk_will_reply_here() -> None:
-    reply = replies.handoff(None, reason="request_human", record_id=7, hotline=HOTLINE, on_duty=True, staff_hours="每天 00:00-24:00")
-    assert reply.text.startswith("已为您转接人工服务") and "会在这里回复您" in reply.text
-    assert reply.text.endswith("记录编号：7") and reply.custom["handoff"]["on_duty"] is True
-
-
-def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_pick() -> None:
-    shown = [Listing(f"示例区测试局第{n}科", f"0000-99000{n}", f"行政中心{n}楼", "工作日", (f"guide-{n}", "guide-shared"))
-             for n in range(1, 11)]
-    titles = {f"guide-{n}": f"事项{n}" for n in range(1, 11)} | {"guide-shared": "共同事项"}
-    choices = [GuideCandidate(f"guide-{n}", f"事项{n}", 0.0) for n in range(1, 4)]
-    reply = replies.offices(shown, titles, choices, "location")
-    for office in shown[: replies.MAX_OFFICES]:
-        assert f"· {office.unit}　电话 {office.phone}" in reply.text and office.address in reply.text
-    assert "第9科" not in reply.text  # at most MAX_OFFICES
-    assert "办理：事项1、共同事项" in reply.text and "哪个事项的办理地点" in reply.text
-    assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
-    assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
-                                        "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
-                                                     "matters": [titles[g] for g in o.guide_ids],
-                                                     "phones": [{"phone": o.phone, "matters": [titles[g] for g in o.guide_ids]}]}
-                                                    for o in shown[: replies.MAX_OFFICES]]}}
-
-
-def test_a_unit_with_several_phones_is_listed_once_with_all_of_them() -> None:
-    """A user trial: "市监局电话多少" read 登记注册科 three times, once per phone (each of its matters has its own)."""
-    unit, address, hours = "示例区测试局登记注册科", "政务服务中心一楼A区3号窗口", "工作日"
-    shown = [Listing(unit, "0000-9900001", address, hours, ("setup",)),
-             Listing(unit, "0000-9900002", address, hours, ("individual", "change")),
-             Listing("示例区测试局食品科", "0000-9900003", "行政中心三楼", hours, ("food",)),
-             Listing(unit, "0000-9900004", address, hours, ("deregistration",))]
-    titles = {"setup": "企业开办（公司设立登记）", "individual": "个体工商户设立登记", "change": "企业变更登记",
-              "food": "食品经营许可", "deregistration": "企业简易注销登记"}
-    reply = replies.offices(shown, titles, [GuideCandidate(g, t, 0.0) for g, t in titles.items()], CONTACT)
-    assert reply.text.count(unit) == 1 and reply.text.count(address) == 1
-    assert f"· {unit}　电话 0000-9900001、0000-9900002、0000-9900004" in reply.text
-    assert ("  办理：企业开办（公司设立登记）（电话 0000-9900001）；个体工商户设立登记、企业变更登记（电话 0000-9900002）；"
-            "企业简易注销登记（电话 0000-9900004）") in reply.text
-    assert "· 示例区测试局食品科　电话 0000-9900003\n  地址：行政中心三楼；办公时间：工作日\n  办理：食品经营许可" in reply.text
-    offices = reply.custom["clarify"]["offices"]
-    assert [office["unit"] for office in offices] == [unit, "示例区测试局食品科"]
-    assert offices[0]["phone"] == "0000-9900001" and offices[0]["matters"] == [
-        "企业开办（公司设立登记）", "个体工商户设立登记", "企业变更登记", "企业简易注销登记"]
-    assert offices[0]["phones"] == [{"phone": "0000-9900001", "matters": ["企业开办（公司设立登记）"]},
-                                    {"phone": "0000-9900002", "matters": ["个体工商户设立登记", "企业变更登记"]},
-                                    {"phone": "0000-9900004", "matters": ["企业简易注销登记"]}]
-
-
-def test_a_unit_at_two_places_is_listed_at_each() -> None:
-    """Grouping a unit's phones must not give one place's phone another's address."""
-    shown = [Listing("示例区测试局综合窗口", "0000-9900001", "政务服务中心一楼", "工作日", ("a",)),
-             Listing("示例区测试局综合窗口", "0000-9900002", "镇便民服务中心", "工作日", ("b",))]
-    reply = replies.offices(shown, {"a": "事项甲", "b": "事项乙"}, [], GENERAL)
-    assert "· 示例区测试局综合窗口　电话 0000-9900001\n  地址：政务服务中心一楼；办公时间：工作日\n  办理：事项甲" in reply.text
-    assert "· 示例区测试局综合窗口　电话 0000-9900002\n  地址：镇便民服务中心；办公时间：工作日\n  办理：事项乙" in reply.text

@@ -93,13 +93,13 @@ def structured_reply(reply: AssistantReply, guide_lookup: Callable[[str], dict[s
         if payload is not None and result["aspect"] is None:
             result["aspect"] = payload.get("aspect")
         if payload is not None and not result["contacts"]:
-            # the offices asked for by name ("市监局电话多少"), listed before the matters to pick (actions/replies.offices)
+            # the offices asked for by name ("市监局电话多少"), listed before the matters to pick (actions/contact_replies.offices)
             result["contacts"] = _contacts(payload.get("offices"))
     handoff = reply.handoff
     if handoff is not None:
         result["handoff"] = True
         result["contacts"] = result["contacts"] or _contacts(handoff.get("contacts"))
-        # a complaint about a matter goes first to whoever supervises it (actions/replies.handoff): the text says so,
+        # a complaint about a matter goes first to whoever supervises it (actions/contact_replies.handoff): the text says so,
         # and a kiosk or staff tool that shows the structured reply must be able to say it too
         supervision = handoff.get("supervision")
         if isinstance(supervision, dict):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from actions import replies
+from actions import contact_replies
 from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate
 from protocol import SENDER_PREFIX_KEFU, rating_payload
@@ -210,16 +210,16 @@ def test_an_office_with_several_phones_comes_once_with_all_of_them(small_setting
     titles = {"company-setup": parsed_guide("company-setup").title, "simplified-deregistration": parsed_guide("simplified-deregistration").title}
     rows = [Listing(contact.unit, contact.phone, contact.address, contact.hours, (guide_id,))
             for guide_id in titles for contact in parsed_guide(guide_id).contacts if contact.unit.endswith("登记注册科")]
-    body = _through_the_api(small_settings, replies.offices(rows, titles, [GuideCandidate(g, t, 0.0) for g, t in titles.items()],
-                                                            "contact"))
+    body = _through_the_api(small_settings, contact_replies.offices(rows, titles, [GuideCandidate(g, t, 0.0) for g, t in titles.items()],
+                                                                    "contact"))
     assert body["kind"] == "clarify" and [contact["unit"] for contact in body["contacts"]] == [rows[0].unit]
     assert body["contacts"][0]["phones"] == [{"phone": row.phone, "matters": [titles[row.guide_ids[0]]]} for row in rows]
 
 
 def test_a_complaints_supervision_reaches_the_api_response(small_settings: Any) -> None:
     guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
-    body = _through_the_api(small_settings, replies.handoff(guide, reason="complain", record_id=7, hotline="12345"), "窗口态度太差，我要投诉")
+    body = _through_the_api(small_settings, contact_replies.handoff(guide, reason="complain", record_id=7, hotline="12345"), "窗口态度太差，我要投诉")
     assert body["kind"] == "handoff" and body["handoff"] is True
     assert body["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
-    plain = _through_the_api(small_settings, replies.handoff(guide, reason="request_human", record_id=8, hotline="12345"), "转人工")
+    plain = _through_the_api(small_settings, contact_replies.handoff(guide, reason="request_human", record_id=8, hotline="12345"), "转人工")
     assert plain["kind"] == "handoff" and plain["supervision"] is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions import replies
+from actions import contact_replies, replies
 from bot.channels.kefu.reply import plain_reply, structured_reply
 from bot.channels.rasa_client import AssistantReply
 from knowledge.examples import Examples
@@ -61,8 +61,8 @@ def test_offices_asked_by_name_come_as_contacts_of_a_clarify() -> None:
     guide = parsed_guide("company-setup")
     contact = guide.contacts[1]
     shown = [Listing(contact.unit, contact.phone, contact.address, contact.hours, ("company-setup",))]
-    reply = replies.offices(shown, {"company-setup": guide.title},
-                            [_candidate("company-setup"), _candidate("food-business-license")], "contact")
+    reply = contact_replies.offices(shown, {"company-setup": guide.title},
+                                    [_candidate("company-setup"), _candidate("food-business-license")], "contact")
     result = structured_reply(rest_messages(reply))
     assert result["kind"] == "clarify" and result["guide"] is None and result["aspect"] == "contact"
     assert result["contacts"] == [{**contact.as_dict(), "matters": [guide.title],  # the matters the office handles
@@ -76,7 +76,7 @@ def test_an_office_with_several_phones_is_one_contact_with_all_of_them() -> None
     rows = [Listing(contact.unit, contact.phone, contact.address, contact.hours, (guide_id,))
             for guide_id in titles for contact in parsed_guide(guide_id).contacts if contact.unit.endswith("登记注册科")]
     assert len({row.unit for row in rows}) == 1 and len({row.phone for row in rows}) == 2
-    result = structured_reply(rest_messages(replies.offices(rows, titles, [_candidate(g) for g in titles], "contact")))
+    result = structured_reply(rest_messages(contact_replies.offices(rows, titles, [_candidate(g) for g in titles], "contact")))
     assert [contact["unit"] for contact in result["contacts"]] == [rows[0].unit]
     assert result["contacts"][0]["phone"] == rows[0].phone and result["contacts"][0]["matters"] == list(titles.values())
     assert result["contacts"][0]["phones"] == [{"phone": row.phone, "matters": [titles[row.guide_ids[0]]]} for row in rows]
@@ -84,7 +84,7 @@ def test_an_office_with_several_phones_is_one_contact_with_all_of_them() -> None
 
 def test_a_handoff_carries_the_contacts_and_the_guide_in_context() -> None:
     guide = parsed_guide("water-connection").as_dict()
-    reply = replies.handoff(guide, reason="request_human", record_id=7, hotline="12345")
+    reply = contact_replies.handoff(guide, reason="request_human", record_id=7, hotline="12345")
     result = structured_reply(rest_messages(reply), {"water-connection": guide}.get)
     assert result["kind"] == "handoff" and result["handoff"] is True
     assert result["contacts"] == guide["contacts"] and result["guide"]["id"] == "water-connection"
@@ -96,11 +96,11 @@ def test_a_complaint_in_a_matter_carries_its_supervision_as_its_text_does() -> N
     """"窗口态度太差，我要投诉" about the water connection: whom to complain to (the supervising department and its
     line) is in the structured reply too, not only in the text; a plain 转人工 has none."""
     guide = {**parsed_guide("water-connection").as_dict(), "complaint_phone": "0000-1230000"}
-    complaint = structured_reply(rest_messages(replies.handoff(guide, reason="complain", record_id=7, hotline="12345")))
+    complaint = structured_reply(rest_messages(contact_replies.handoff(guide, reason="complain", record_id=7, hotline="12345")))
     assert complaint["kind"] == "handoff" and set(complaint) == FIELDS
     assert complaint["supervision"] == {"department": guide["department"], "phone": "0000-1230000"}
     assert f"{guide['department']}，电话 0000-1230000" in complaint["messages"][0]["text"]
-    plain = structured_reply(rest_messages(replies.handoff(guide, reason="request_human", record_id=8, hotline="12345")))
+    plain = structured_reply(rest_messages(contact_replies.handoff(guide, reason="request_human", record_id=8, hotline="12345")))
     assert plain["kind"] == "handoff" and plain["supervision"] is None
 
 

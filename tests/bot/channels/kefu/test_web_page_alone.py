@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from actions import replies
+from actions import contact_replies, replies
 from knowledge.examples import derive_examples
 from knowledge.retrieval.retriever import GuideCandidate
 from protocol import REQUEST_HUMAN
@@ -41,7 +41,7 @@ REPLIES = {
     NOTHING_CLOSE: rest_output(replies.not_found([], HOTLINE)),
     REMOVED: rest_output(replies.removed_guide("gas-connection", "用气报装", HOTLINE)),
     TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
-    REQUEST_HUMAN: rest_output(replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
+    REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
 }
 BUBBLE_FONT = "parseFloat(getComputedStyle(document.querySelector('.row.bot .bubble')).fontSize)"
 
