@@ -37,6 +37,7 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
         candidates = tracker.get_slot(SLOT_CANDIDATES) or []
         guide_id = candidates[0] if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM and candidates else None
     refused = None if waiting else refused_question(tracker)
+    refused = refused if refused and is_question(refused) else None  # "我的手机是138…" told for the staff asks nothing
     if refused:
         guide_id = None  # the refused question is none of the matter answered before it ("今天天气怎么样" after 用水报装)
     if guide_id:

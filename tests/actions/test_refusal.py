@@ -33,3 +33,17 @@ def test_a_handoff_right_after_a_refusal_gives_the_staff_the_refused_question(se
     [row] = records.rows("handoffs")
     assert (row["question"], row["guide_id"]) == (question, None)
     assert "用水报装" not in texts(handed)  # not the windows of the matter answered before
+
+
+def test_a_refused_remark_before_a_handoff_leaves_the_matter_answered(services: Services, records: Records) -> None:
+    """"我的手机是…" (a number left for the staff, refused as no question of ours), then 转人工: the staff take over the
+    matter answered before, with its windows."""
+    _, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
+    remark = "我的手机是13812345678"
+    refused, slots = run_action(ActionAnswer(services), tracker_for(remark, "out_of_scope", slots))
+    history = [{"event": "user", "text": remark, "timestamp": 0.5},
+               *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
+    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True
+    run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=history))
+    [row] = records.rows("handoffs")
+    assert (row["question"], row["guide_id"]) == ("用水报装要多久", "water-connection")
