@@ -32,7 +32,7 @@ from pathlib import Path
 from knowledge.index.cli_gate import change_lines, findings_lines, gate_lines
 from knowledge.index.cli_parser import EXIT_FAILED, EXIT_NO_INDEX, EXIT_OK, EXIT_USAGE, ChineseParser
 from knowledge.index.cli_pipe import run_quietly
-from knowledge.index.cli_status import calibration_lines, changed_sources, current_format, eval_guides, eval_line, eval_scope, examples_stale
+from knowledge.index.cli_status import calibration_lines, changed_sources, eval_guides, eval_line, eval_scope, rebuild_reason, stale_lines
 from knowledge.index.cli_versions import broken_current_lines, history_lines, history_notice, kept_versions, serving_note, version_lines
 from knowledge.index.cli_versions import pad as _pad  # noqa: F401  # the column padding, tested here
 from knowledge.index.labels import DECISION_NAMES
@@ -80,15 +80,14 @@ def cmd_build(args: argparse.Namespace, settings) -> int:
     manifest = store.manifest(version) if version and problem is None else None
     if problem:  # CURRENT names a version deleted or damaged by hand: nothing serves, nothing to compare with
         print(f"CURRENT 指向的索引版本 {version} 不可用：{problem}；按首次构建处理，构建成功后发布新版本")
-    # A version whose decision model is of an older format (or predates it) is rebuilt too: the code changed.
-    if args.if_changed and manifest and current_format(manifest) and not changed_sources(settings, manifest) \
-            and not examples_stale(settings, manifest):
+    # A version whose decision model is of an older format (the code changed), or was calibrated with other scores
+    # than settings.yml asks for, or offers other examples, is rebuilt too.
+    reason = rebuild_reason(settings, manifest, str(version)) if args.if_changed and manifest else ""
+    if reason is None:
         print(f"源文件没有改动，继续使用当前索引 {version}")
         return EXIT_OK
-    if args.if_changed and manifest and not current_format(manifest):
-        print(f"当前索引 {version} 的决策模型是旧版本的格式，按现在的代码重建")
-    elif args.if_changed and manifest and not changed_sources(settings, manifest) and examples_stale(settings, manifest):
-        print(f"当前索引 {version} 的示例问题没有记录，或和 settings.yml 的 example_questions 不一致：重建以更新示例问题")
+    if reason:
+        print(reason)
     try:
         report = build_index(settings, progress=sys.stderr.isatty(), gate=not args.no_gate, accept=args.accept,
                              log=lambda message: print(message, flush=True))
@@ -152,8 +151,7 @@ def cmd_status(args: argparse.Namespace, settings) -> int:
         print(f"助手给的示例问题（{source}）：" + "、".join(examples["questions"]) + "；事项名称：" + "、".join(examples["items"]))
         for warning in examples.get("warnings") or ():
             print(f"⚠ {warning}")
-    if examples_stale(settings, manifest):
-        print("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
+    _print_lines(stale_lines(settings, manifest))
     _print_lines(gate_lines(manifest.get("gate"), serving="当时"))
     changed = changed_sources(settings, manifest)
     print("源文件与当前索引一致" if not changed else f"源文件有 {len(changed)} 处改动尚未建索引：" + "、".join(changed[:10]))

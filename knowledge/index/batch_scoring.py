@@ -91,7 +91,7 @@ class ChunkTable:
         bonus = np.where((order[:, None] == named[None, :]).any(axis=1), params.alias_bonus, 0.0).astype(np.float64)
         if name_shares:  # NameGrams.shares, as _score adds them: alias bonus + weight x (share - the most any holds)
             shares = np.array([name_shares.get(self.guide_ids[int(row)], 0.0) for row in order], dtype=np.float64)
-            bonus = bonus + params.name_pairs_bonus * (shares - max(name_shares.values()))
+            bonus = bonus + data.name_pairs_weight(params.name_pairs_bonus) * (shares - max(name_shares.values()))
         guide_scores = (1 - weight) * dense + weight * lexical + bonus
         fused = np.concatenate([passage_scores, guide_scores])
         if not len(fused):

@@ -274,7 +274,9 @@ def _build(settings: Settings, embedder: Embedder | None, progress: bool, gate: 
             (staging / CALIBRATION_FILE).write_text(json.dumps(model.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
             data.adopt(model)
             manifest["calibration"] = {"answer_at": model.answer_at, "scope_at": model.scope_at, "confirm_at": model.confirm_at,
-                                       "spread": model.spread, **model.report, "format": DECISION_FORMAT}
+                                       "spread": model.spread, **model.report, "format": DECISION_FORMAT,
+                                       # scored with it: the version keeps it whatever settings.yml later says
+                                       "name_pairs_bonus": settings.name_pairs_bonus}
             say(f"校准：直接回答 ≥ {model.answer_at:.3f}，确认 ≥ {model.confirm_at:.3f}；交叉验证 " + labelled(model.report["cv"]))
 
             data.bm25 = files.bm25()

@@ -15,6 +15,7 @@ Usage::
     scope = eval_scope(manifest, eval_guides(settings.eval_questions))   # None: no evaluation recorded
     scope.applies, scope.cell(), eval_line(manifest, scope)
     changed_sources(settings, manifest), examples_stale(settings, manifest), current_format(manifest)
+    rebuild_reason(settings, manifest, version)   # what `build --if-changed` says before rebuilding, None: up to date
 """
 
 from __future__ import annotations
@@ -129,6 +130,38 @@ def examples_stale(settings: Any, manifest: dict[str, Any]) -> bool:
     example_questions ask for (knowledge/examples.py): rebuilt, so the assistant offers the right ones."""
     examples = manifest.get("examples")
     return examples is None or list(examples.get("override") or ()) != list(settings.example_questions)
+
+
+def pairs_changed(settings: Any, manifest: dict[str, Any]) -> bool:
+    """settings.yml's `name_pairs_bonus` is not the weight the version was calibrated with (name_grams.version_weight):
+    the version keeps scoring with its own until it is rebuilt."""
+    from knowledge.retrieval.name_grams import version_weight
+
+    return version_weight(manifest.get("calibration"), settings.name_pairs_bonus) != settings.name_pairs_bonus
+
+
+def stale_lines(settings: Any, manifest: dict[str, Any]) -> list[str]:
+    """What of settings.yml the version does not follow until it is rebuilt (`status`)."""
+    lines = []
+    if pairs_changed(settings, manifest):
+        lines.append("settings.yml 的 name_pairs_bonus 和本版本校准时的不同：本版本照校准时的回答，重建索引（build --if-changed）后按新的设置")
+    if examples_stale(settings, manifest):
+        lines.append("示例问题需要重建索引才会更新（本版本没有记录，或和 settings.yml 的 example_questions 不一致）")
+    return lines
+
+
+def rebuild_reason(settings: Any, manifest: dict[str, Any], version: str) -> str | None:
+    """Why `build --if-changed` rebuilds the published version, or None when it is up to date; "" when its sources
+    changed (the build itself says which)."""
+    if changed_sources(settings, manifest):
+        return ""
+    if not current_format(manifest):
+        return f"当前索引 {version} 的决策模型是旧版本的格式，按现在的代码重建"
+    if pairs_changed(settings, manifest):
+        return f"当前索引 {version} 校准时的名称字对权重和 settings.yml 的 name_pairs_bonus（{settings.name_pairs_bonus}）不同：按现在的设置重建"
+    if examples_stale(settings, manifest):
+        return f"当前索引 {version} 的示例问题没有记录，或和 settings.yml 的 example_questions 不一致：重建以更新示例问题"
+    return None
 
 
 def changed_sources(settings: Any, manifest: dict[str, Any]) -> list[str]:

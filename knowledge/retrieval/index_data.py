@@ -21,7 +21,7 @@ from knowledge.index.bm25 import BM25Index, Tokenizer
 from knowledge.index.calibration import DecisionModel
 from knowledge.index.chunks import Chunk, lexical_unit
 from knowledge.index.store import IndexStore, IndexStoreError, read_guides
-from knowledge.retrieval.name_grams import NAME_PAIRS_FORMAT
+from knowledge.retrieval.name_grams import version_weight
 from knowledge.retrieval.offices import OfficeDirectory
 
 CALIBRATION_FILE = "calibration.json"
@@ -74,13 +74,10 @@ class IndexData:
         # a version calibrated before they were learnt.
         self.everyday_words = None if model.everyday_words is None else frozenset(model.everyday_words)
 
-    @property
-    def scores_name_pairs(self) -> bool:
-        """Whether this version's scores hold the names' character pairs (knowledge/retrieval/name_grams.py): its
-        decision model was calibrated with them (format 7 on), or it is being staged. An older version is read
-        as it was calibrated, until `build --if-changed` rebuilds it."""
-        calibrated = (self.manifest.get("calibration") or {}).get("format")
-        return calibrated is None or int(calibrated) >= NAME_PAIRS_FORMAT
+    def name_pairs_weight(self, configured: float) -> float:
+        """The names' character pairs' weight this version scores with (name_grams.version_weight): the one its decision
+        model was calibrated with; `configured` (settings.yml name_pairs_bonus) while it is being built."""
+        return version_weight(self.manifest.get("calibration"), configured)
 
     @cached_property
     def offices(self) -> OfficeDirectory:

@@ -16,17 +16,13 @@ sole words either) are no part of any name: "今天天气怎么样" leans to no 
 "这个要跟政府报备吗" to no 政府采购.
 
 `Retriever._score` adds `name_pairs_bonus` x (share - the highest share of any guide) to each guide's score
-(settings.yml; **0, off, by default**; 0.02, half the exact-name bonus, was measured): the guide whose names hold
-most keeps its score and the others give way, so the pairs re-rank guides without making the retriever surer of a question that names nothing; policy
-passages keep their scores. The decision model is calibrated on those scores like on any other.
-Why it is off: pairs cannot tell a question's subject from the procedure it asks ("个体户怎么注销" after the
-individual-business registration: 个体户 is that guide's, so the conversation stayed with a guide that says nothing
-of 注销; tests/actions/test_actions.py), and recalibrated scores moved "老板要是外国人行吗" after the seal guide to the
-foreign-investment guide (tests/actions/test_follow_ups.py). Measured at 0.02 on the development sets only
-(docs/generalisation-history.md, session 40): each set added to the 36 sample
-guides, right guide first 0.954 -> 0.962 and answered right directly 0.788 -> 0.810; the sample and the 13 sets in
-one knowledge base (166 guides), 0.874 -> 0.890 and 0.571 -> 0.589. Held-out sets, measured once afterwards: all
-296 guides in one knowledge base, 0.867 -> 0.877 and 0.621 -> 0.638.
+(settings.yml, 0.02, half the exact-name bonus): the guide whose names hold most keeps its score and the others give
+way, so the pairs re-rank guides without making the retriever surer of a question that names nothing; policy
+passages keep their scores. The decision model is calibrated on those scores like on any other, and a published
+version keeps the weight it was calibrated with (`version_weight`).
+Pairs cannot tell a question's subject from the procedure it asks ("个体户怎么注销" after the individual-business
+registration: 个体户 is that guide's), so the answer action leaves them out when a matter is at hand
+(`Retriever.run(names=False)`); measurements: docs/generalisation-history.md, sessions 40 and 42.
 
 Usage::
 
@@ -43,10 +39,28 @@ from collections.abc import Iterable
 from typing import Any
 
 # The decision format (calibration.DECISION_FORMAT) from which a version's scores hold the pairs: an older version
-# keeps scoring as its decision model was calibrated (IndexData.scores_name_pairs).
+# keeps scoring as its decision model was calibrated (`version_weight`).
 NAME_PAIRS_FORMAT = 7
+
+
+def version_weight(calibration: dict[str, Any] | None, configured: float) -> float:
+    """The weight of the pairs (settings.yml `name_pairs_bonus`) a version scores with: the one its decision model was
+    calibrated with, recorded in its manifest's calibration (0 for a version calibrated before the pairs, or before
+    the weight was recorded: those were built with the pairs off); `configured` while the version is being built.
+    So changing the setting never scores a published version otherwise than it was calibrated: `build --if-changed`
+    rebuilds it (index_builder.py), a rollback serves the old version as it was."""
+    calibrated = (calibration or {}).get("format")
+    if calibrated is None:
+        return configured
+    if int(calibrated) < NAME_PAIRS_FORMAT:
+        return 0.0
+    return float((calibration or {}).get("name_pairs_bonus") or 0.0)
 # Runs of Chinese characters, Latin letters and digits; anything else (punctuation, brackets, spaces) breaks a run.
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
+# Function characters (a measure word, particles, pronouns) name nothing, and a pair they make with a neighbour matches
+# across words: the alias "开个体店" held "开个", so "我们几个人想合伙开个公司" was the individual business's by name.
+# They break a name into runs as punctuation does ("开个体店" -> 开, 体店).
+_FUNCTION = re.compile(r"[个的了们吗呢吧啊么着过把被这那哪啥我你他她它]")
 
 
 def character_pairs(text: str) -> set[str]:
@@ -70,7 +84,8 @@ class NameGrams:
         guides: set[str] = set()
         for name, guide_id in names:
             guides.add(guide_id)
-            text = question_words.sub(" ", name.lower()) if question_words else name
+            text = question_words.sub(" ", name.lower()) if question_words else name.lower()
+            text = _FUNCTION.sub(" ", text)
             for pair in character_pairs(text):
                 holders.setdefault(pair, set()).add(guide_id)
         self._guides = frozenset(guides)

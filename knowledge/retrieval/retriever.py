@@ -100,8 +100,8 @@ class Retriever:
 
     def _prepare(self, data: IndexData) -> None:
         """Build what scoring reads before any question does: the names' pair table (0.8 s at 5,000 guides),
-        only when the pairs are on (name_pairs_bonus) and the version was calibrated with them."""
-        if self.params.name_pairs_bonus and data.scores_name_pairs and data.decision is not None:
+        only when the version was calibrated with the pairs on (IndexData.name_pairs_weight)."""
+        if data.decision is not None and data.name_pairs_weight(self.params.name_pairs_bonus):
             NameGrams.of(data)
 
     @classmethod
@@ -165,9 +165,9 @@ class Retriever:
         return found
 
     def _name_shares(self, data: IndexData, question: str, leave_out: str | None = None) -> dict[str, float]:
-        """The guides' shares of the question's name pairs (name_grams.py); none for a version calibrated before
-        them (its decision model read scores without them) or with the bonus off."""
-        if not self.params.name_pairs_bonus or not data.scores_name_pairs:
+        """The guides' shares of the question's name pairs (name_grams.py); none for a version calibrated without
+        them (its decision model read scores without them)."""
+        if not data.name_pairs_weight(self.params.name_pairs_bonus):
             return {}
         return NameGrams.of(data).shares(question, leave_out)
 
@@ -186,6 +186,7 @@ class Retriever:
         # (tests/data/questions.yml: "验登合一改革…压缩了多少" lost its passage from the first three when they gave way too).
         name_shares = self._name_shares(data, question, names_without) if names else {}
         most = max(name_shares.values(), default=0.0)
+        pairs_weight = data.name_pairs_weight(self.params.name_pairs_bonus)
         exclude = exclude or set()
         k = min(self.params.dense_candidates + len(exclude), data.dense.ntotal)
         scores, ids = data.dense.search(vector.reshape(1, -1), k)
@@ -216,7 +217,7 @@ class Retriever:
             unit = int(data.unit_of[index])
             lexical = float(coverage[unit])
             bonus = ((self.params.alias_bonus if guide_id in mentioned else 0.0)
-                     + self.params.name_pairs_bonus * (name_shares.get(guide_id, 0.0) - most))
+                     + pairs_weight * (name_shares.get(guide_id, 0.0) - most))
             hits.append(Hit(data.chunks[index], (1 - weight) * dense + weight * lexical + bonus, dense, lexical, unit))
         hits.sort(key=lambda hit: hit.score, reverse=True)
         return Scored(hits, best_anchor - best_guide_chunk, tokens)

@@ -7,13 +7,15 @@ from tests.support import assert_guide_answer
 from tests.support.stack import Assistant
 
 
-def test_a_question_after_a_refused_matter_is_read_with_it(assistant: Assistant) -> None:
+def test_a_situation_naming_a_guide_is_offered_and_the_next_question_kept_with_it(assistant: Assistant) -> None:
     # alone, "太旧了咋整" names no matter: nothing is guessed
     alone = assistant.chat().say("太旧了咋整")
     assert alone.answer is None and alone.payload("confirm") is None, alone
     chat = assistant.chat()
-    first = chat.say("店里那台电梯用了好多年了")  # tells a situation, asks nothing: not placed
-    assert first.answer is None and first.payload("confirm") is None, first
+    # tells a situation, asks nothing, but names the guide by a pair of its alias 电梯使用登记: offered, not refused
+    first = chat.say("店里那台电梯用了好多年了")
+    offered = first.payload("confirm")
+    assert first.answer is None and offered is not None and offered["guide"]["id"] == "special-equipment-registration", first
     turn = chat.say("太旧了咋整")  # the elevator's matter, as a clerk would hear it
     confirm = turn.payload("confirm")
     assert confirm is not None and confirm["guide"]["id"] == "special-equipment-registration", turn

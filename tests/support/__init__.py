@@ -99,7 +99,7 @@ def settings_env(settings: Any) -> dict[str, str]:
     """Environment variables that point the CLI at the same folders as `settings`."""
     env = dict(os.environ)
     for name in ("guides_dir", "documents_dir", "index_dir", "embedding_cache", "reports_dir", "out_of_scope_file", "eval_questions",
-                 "records_db", "tracker_db"):
+                 "records_db", "tracker_db", "name_pairs_bonus"):
         env["GOVQA_" + name.upper()] = str(getattr(settings, name))
     env["GOVQA_EXAMPLE_QUESTIONS"] = "|".join(settings.example_questions)  # settings.yml's list, as the environment gives one
     return env

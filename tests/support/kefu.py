@@ -190,6 +190,9 @@ VIEWPORTS = {"kiosk": (1920, 1080), "phone": (390, 844)}
 TIMEOUT_MS = 90_000  # one answer can take a while on a busy 2-core machine
 
 
+BUBBLE_FONT = "parseFloat(getComputedStyle(document.querySelector('.row.bot .bubble')).fontSize)"  # the assistant's text size
+
+
 class Kiosk:
     """One browser tab on the chat page, with what the test needs to look at."""
 
@@ -230,6 +233,19 @@ class Kiosk:
         path = SCREENSHOTS / f"kefu-{self.name}-{what}.png"
         (page or self.page).screenshot(path=str(path), full_page=page is not None)
         return path
+
+    def bubble_font(self) -> float:
+        """The size of the assistant's text, in pixels."""
+        return float(self.page.evaluate(BUBBLE_FONT))
+
+    def enlarge(self) -> tuple[float, float]:
+        """A+ twice, as a citizen with poor sight does: the text size before and after (at least 1.25 times)."""
+        normal = self.bubble_font()
+        self.page.click("#font-larger")
+        self.page.click("#font-larger")
+        larger = self.bubble_font()
+        assert larger >= normal * 1.25, (normal, larger)
+        return normal, larger
 
     def assert_fits_the_screen(self) -> None:
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -60,10 +60,18 @@ def test_a_pair_many_guides_hold_moves_little_and_weighs_less_than_one_only_a_fe
 
 def test_common_question_words_are_no_part_of_a_name() -> None:
     names = [("公司给员工交社保怎么开户", "social-insurance"), ("开药房要什么证", "pharmacy"), ("用水报装", "water")]
-    assert NameGrams(names).shares("今天天气怎么样")  # without the knowledge base's question words, 怎么 names a guide
-    grams = NameGrams(names, common=["怎么", "什么", "多久"])
-    assert grams.shares("今天天气怎么样") == {}
+    assert NameGrams(names).shares("今天去银行开户")  # without the knowledge base's question words, 开户 names a guide
+    grams = NameGrams(names, common=["开户", "什么", "多久"])
+    assert grams.shares("今天去银行开户") == {}
     assert grams.shares("药房开户要啥")["pharmacy"] > 0  # the rest of the alias still names it
+
+
+def test_function_characters_are_no_part_of_a_name() -> None:
+    """"开个体店" held the pair 开个, so "我们几个人想合伙开个公司" named the individual business; 个体店 still names it."""
+    grams = NameGrams([("开个体店", "individual"), ("注册公司", "company")])
+    assert "individual" not in grams.shares("我们几个人想合伙开个公司")
+    assert grams.shares("我想开家体店")["individual"] > 0
+    assert NameGrams([("怎么样", "x")]).shares("今天天气怎么样") == {}  # 么 breaks 怎么 too
 
 
 def test_a_left_out_guide_is_as_if_it_were_not_published() -> None:
@@ -97,7 +105,8 @@ class _NoModel:
     model_id = "test-model"
 
 
-def _twins(tmp_path: Path, bonus: float, tie_to: str, calibrated_format: int | None = None) -> Retriever:
+def _twins(tmp_path: Path, bonus: float, tie_to: str, calibrated_format: int | None = None,
+           calibrated_bonus: float | None = None) -> Retriever:
     """Two guides whose chunks are the same vector and the same words: only their names differ. `tie_to`: the guide
     a tie goes to (added last: the flat FAISS index lists the later of two equal scores first)."""
     guides = {"physician": "医师执业注册", "village-doctor": "乡村医生执业证书"}
@@ -111,8 +120,9 @@ def _twins(tmp_path: Path, bonus: float, tie_to: str, calibrated_format: int | N
     units = list(dict.fromkeys(lexical_unit(c) for c in chunks))
     bm25 = BM25Index.build([tokenizer.tokenize(c.text) for c in chunks])
     manifest: dict[str, object] = {"embedding": {"spec": "test", "id": _NoModel.model_id}}
-    if calibrated_format is not None:
-        manifest["calibration"] = {"format": calibrated_format}
+    if calibrated_format is not None:  # a published version: the weight it was calibrated with, if it recorded one
+        manifest["calibration"] = {"format": calibrated_format,
+                                   **({} if calibrated_bonus is None else {"name_pairs_bonus": calibrated_bonus})}
     data = IndexData.from_parts(tmp_path / "v", manifest, chunks,
                                 {gid: {"id": gid, "title": title, "aliases": []} for gid, title in guides.items()},
                                 dense, bm25, tokenizer, [u for u in units if u])
@@ -134,12 +144,24 @@ def test_a_version_calibrated_before_the_pairs_is_scored_as_it_was_calibrated(tm
     """Until `build --if-changed` rebuilds it (a rollback, a refused build), an older version's decision model
     reads scores without the pairs: it gets them without the pairs."""
     vector = np.ones(4, dtype=np.float32) / 2.0
-    old = _twins(tmp_path / "old", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT - 1)
-    assert not old.data.scores_name_pairs
+    old = _twins(tmp_path / "old", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT - 1, calibrated_bonus=0.02)
+    assert old.data.name_pairs_weight(0.02) == 0.0
     assert old.features("村医要办什么证", vector) == (old.features("村医要办什么证", vector)[0], "physician")
     assert old.features("村医要办什么证", vector)[0][1] == 0.0
-    new = _twins(tmp_path / "new", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT)
-    assert new.data.scores_name_pairs and new.features("村医要办什么证", vector)[1] == "village-doctor"
+    new = _twins(tmp_path / "new", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT, calibrated_bonus=0.02)
+    assert new.data.name_pairs_weight(0.02) == 0.02 and new.features("村医要办什么证", vector)[1] == "village-doctor"
+
+
+@pytest.mark.parametrize(("recorded", "configured", "named_first"), [
+    (None, 0.02, False),  # built before the weight was recorded: the pairs were off then
+    (0.0, 0.02, False),   # calibrated with them off, settings.yml turned them on: off until rebuilt
+    (0.02, 0.0, True),    # calibrated with them on, settings.yml turned them off: on until rebuilt
+])
+def test_a_published_version_scores_with_the_weight_it_was_calibrated_with(
+        tmp_path: Path, recorded: float | None, configured: float, named_first: bool) -> None:
+    vector = np.ones(4, dtype=np.float32) / 2.0
+    version = _twins(tmp_path, configured, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT, calibrated_bonus=recorded)
+    assert (version.features("村医要办什么证", vector)[1] == "village-doctor") is named_first
 
 
 def test_a_question_asked_inside_a_conversation_is_scored_without_the_pairs(tmp_path: Path) -> None:

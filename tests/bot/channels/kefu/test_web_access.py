@@ -16,14 +16,13 @@ import pytest
 
 from bot.channels.kefu.auth import COOKIE_NAME
 from tests.support import parsed_guide
-from tests.support.kefu import CHROMIUM, VIEWPORTS, Kiosk, hall_service
+from tests.support.kefu import BUBBLE_FONT, CHROMIUM, VIEWPORTS, Kiosk, hall_service
 from tests.support.stack import Assistant
 
 pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium 未安装：运行 bash scripts/setup_browser.sh")
 
 MOBILE = "13812345678"
-BUBBLE_FONT = "parseFloat(getComputedStyle(document.querySelector('.row.bot .bubble')).fontSize)"
 
 
 def session_cookie(tab: Kiosk) -> dict[str, Any]:
@@ -120,11 +119,7 @@ def test_the_largest_font_leaves_room_for_the_conversation(kiosk: Kiosk) -> None
 
 
 def test_the_font_size_control_enlarges_the_text_and_is_remembered(kiosk: Kiosk) -> None:
-    normal = kiosk.page.evaluate(BUBBLE_FONT)
-    kiosk.page.click("#font-larger")
-    kiosk.page.click("#font-larger")
-    larger = kiosk.page.evaluate(BUBBLE_FONT)
-    assert larger >= normal * 1.25, (normal, larger)
+    normal, larger = kiosk.enlarge()
     kiosk.assert_fits_the_screen()
     kiosk.screenshot("font-larger")
     kiosk.page.reload()

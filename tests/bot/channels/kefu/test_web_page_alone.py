@@ -17,7 +17,7 @@ from knowledge.examples import derive_examples
 from knowledge.retrieval.retriever import GuideCandidate
 from protocol import REQUEST_HUMAN
 from tests.support import parsed_guide
-from tests.support.kefu import CHROMIUM, Kiosk, bundled_guides, page_service, rest_output
+from tests.support.kefu import BUBBLE_FONT, CHROMIUM, Kiosk, bundled_guides, page_service, rest_output
 
 pytest.importorskip("playwright.sync_api")
 # A browser: end to end, though no assistant runs (conftest.py marks by fixture only `assistant` tests).
@@ -43,7 +43,6 @@ REPLIES = {
     TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
     REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
 }
-BUBBLE_FONT = "parseFloat(getComputedStyle(document.querySelector('.row.bot .bubble')).fontSize)"
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +57,6 @@ def hall(service: tuple[str, list[dict[str, Any]]]) -> str:
     return service[0]
 
 
-def enlarge(tab: Kiosk) -> float:
-    """A+ twice, as a citizen with poor sight does: the text size then."""
-    normal = tab.page.evaluate(BUBBLE_FONT)
-    tab.page.click("#font-larger")
-    tab.page.click("#font-larger")
-    larger = tab.page.evaluate(BUBBLE_FONT)
-    assert larger >= normal * 1.25, (normal, larger)
-    return larger
-
-
 def reload(tab: Kiosk) -> None:
     tab.page.reload()
     tab.page.wait_for_selector("body[data-ready]")
@@ -77,7 +66,7 @@ def test_a_new_conversation_on_a_kiosk_starts_at_the_default_font_size(browser: 
     tab = Kiosk(browser, hall, "kiosk")
     assert tab.page.evaluate("document.body.dataset.mode") == "kiosk"
     normal = tab.page.evaluate(BUBBLE_FONT)
-    enlarge(tab)
+    tab.enlarge()
     tab.ask(OFF_TOPIC)
     tab.page.click("#restart")  # the citizen leaves with 新对话 (or the staff press it)
     assert tab.page.evaluate(BUBBLE_FONT) == normal
@@ -91,12 +80,12 @@ def test_the_idle_reset_of_a_kiosk_returns_the_default_font_size(browser: Any, h
     # ?idle=4: the warning after 3 s without input, the reset 1 s later (test_web_page.py has the reset itself).
     tab = Kiosk(browser, hall, "kiosk", path="/?idle=4")
     normal = tab.page.evaluate(BUBBLE_FONT)
-    enlarge(tab)
+    tab.enlarge()
     tab.ask(OFF_TOPIC)
     tab.page.wait_for_selector(".idle-notice", timeout=15_000)
     assert tab.page.evaluate(BUBBLE_FONT) == normal
     # A+ pressed and nothing asked: no conversation to clear, the size still goes back for the next citizen
-    enlarge(tab)
+    tab.enlarge()
     tab.page.wait_for_function(f"(normal) => {BUBBLE_FONT} === normal", arg=normal, timeout=15_000)
     assert "秒后将清空对话" not in tab.chat_text()  # nothing to warn about
     tab.close()
@@ -105,7 +94,7 @@ def test_the_idle_reset_of_a_kiosk_returns_the_default_font_size(browser: Any, h
 def test_a_citizens_own_phone_keeps_its_font_size_in_a_new_conversation(browser: Any, hall: str) -> None:
     tab = Kiosk(browser, hall, "phone", token=None)
     assert tab.page.evaluate("document.body.dataset.mode") == "public"
-    larger = enlarge(tab)
+    _, larger = tab.enlarge()
     tab.ask(OFF_TOPIC)
     tab.page.click("#restart")
     assert tab.page.locator(".row.user").count() == 0 and tab.page.evaluate(BUBBLE_FONT) == larger
