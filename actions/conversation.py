@@ -86,15 +86,19 @@ def bot_text_before(tracker: Tracker, index: int | None = None) -> str:
     return ""
 
 
-def refused_question(tracker: Tracker) -> str | None:
-    """The user's message before this one when the assistant refused it as none of its business (a 转人工 right after
-    "抱歉，这个问题不在我的服务范围内…" is about that question), as typed; else None. Told by the refusal's opening words, as
-    `bot_text_before` tells a confirm: the action server gets only the messages' texts."""
-    earlier = earlier_events(tracker, float("inf"), 1)
-    if not earlier or not bot_text_before(tracker).startswith(REFUSAL_OPENING):
-        return None
-    typed = str(tracker.events[earlier[0][0]].get("text") or "").strip()
-    return typed if typed and not typed.startswith("/") else None
+def refused_messages(tracker: Tracker, limit: int = 5) -> list[str]:
+    """The user's messages the assistant refused as none of its business, one after another right before this one,
+    most recent first, in simplified characters (a 转人工 right after "抱歉，这个问题不在我的服务范围内…" is about the last
+    refused question). Told by the refusal's opening words, as `bot_text_before` tells a confirm: the action server
+    gets only the messages' texts."""
+    found: list[str] = []
+    before: int | None = None  # the event the refusal answered: the latest message first
+    for index, text in earlier_events(tracker, float("inf"), limit):
+        if text.startswith("/") or not bot_text_before(tracker, before).startswith(REFUSAL_OPENING):
+            break
+        found.append(text)
+        before = index
+    return found
 
 
 def confirm_ignored_before(tracker: Tracker, title: str) -> bool:

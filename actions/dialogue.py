@@ -161,9 +161,10 @@ def circumstance_subject(text: str) -> str | None:
     return subject.group(1) if subject is not None and _CIRCUMSTANCE_ASKED.search(stripped) else None
 
 
-# Who applies: a circumstance of one of them told after them ("老板要是外国人行吗") is one of the matter at hand, as
-# "要是老板是外国人呢" is; no guide is about a 老板 the way one is about a 药店 or a 合作社 ("药店要是开在小区里行不行").
-_APPLICANT = re.compile(r"我|我们|我家|本人|自己|老板|法人|法定代表人|股东|负责人|经办人|经营者|申请人|代办人|家属|家里人|孩子|老人")
+# Who applies for a business: a circumstance of one of them told after them ("老板要是外国人行吗") is one of the matter at
+# hand, as "要是老板是外国人呢" is; no guide is about a 老板 the way one is about a 药店 or a 合作社 ("药店要是开在小区里行不行").
+# Not 我们 / 自己: "我们要是在小区里开个药店可以吗" opens a new matter in that form.
+_APPLICANT = re.compile(r"老板|法人|法定代表人|股东|负责人|经办人|经营者|申请人|代办人")
 
 
 def applicant_circumstance(text: str) -> bool:

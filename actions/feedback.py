@@ -163,7 +163,8 @@ class ActionSaveFeedbackComment(Action):
             return False
         try:
             retriever = self.services.knowledge.retriever()
-            result: RetrievalResult | None = retriever.run(text, detect_aspect(text))
+            # the rated guide is the matter at hand: scored without name pairs, as the answer action would
+            result: RetrievalResult | None = retriever.run(text, detect_aspect(text), names=tracker.get_slot(SLOT_GUIDE) is None)
             named = retriever.mentioned(text)
         except KnowledgeUnavailableError:
             result, named = None, set()

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import contact_replies, replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
-from actions.conversation import intent_of, refused_question, send, text_of, transcript
+from actions.conversation import intent_of, refused_messages, send, text_of, transcript
 from actions.dialogue import PEOPLE_OR_GRIEVANCE, PEOPLE_WORDS, is_bare_aspect, is_hypothetical, is_question, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -36,8 +36,11 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
         # before it ("用水报装要多久", then "去哪里投诉营业执照办得慢" asked back, then 转人工), only the one a confirm named
         candidates = tracker.get_slot(SLOT_CANDIDATES) or []
         guide_id = candidates[0] if tracker.get_slot(SLOT_OFFERED) == OFFERED_CONFIRM and candidates else None
-    refused = None if waiting else refused_question(tracker)
-    refused = refused if refused and is_question(refused) else None  # "我的手机是138…" told for the staff asks nothing
+    # Asking for a person right after refusals (the button, or "转人工" naming nothing) hands over the last refused
+    # question ("我的手机是138…" told for the staff asks nothing); a complaint or a request naming its matter does not.
+    latest = text_of(tracker)
+    plain = reason == "request_human" and (latest.startswith("/") or not names_an_item(latest))
+    refused = None if waiting or not plain else next((text for text in refused_messages(tracker) if is_question(text)), None)
     if refused:
         guide_id = None  # the refused question is none of the matter answered before it ("今天天气怎么样" after 用水报装)
     if guide_id:
@@ -100,7 +103,8 @@ class ActionHandoff(Action):
             # "那还要交什么" (no item, an aspect): another question about it.
             return True
         try:
-            result = self.services.knowledge.retriever().run(text, detect_aspect(text))
+            # scored as the answer action would score it (no name pairs while a matter is at hand)
+            result = self.services.knowledge.retriever().run(text, detect_aspect(text), names=tracker.get_slot(SLOT_GUIDE) is None)
         except KnowledgeUnavailableError:
             return False
         return result.decision in (ANSWER, CONFIRM) and result.in_scope >= self.services.settings.out_of_scope_override_probability

@@ -49,18 +49,19 @@ def version_weight(calibration: dict[str, Any] | None, configured: float) -> flo
     the weight was recorded: those were built with the pairs off); `configured` while the version is being built.
     So changing the setting never scores a published version otherwise than it was calibrated: `build --if-changed`
     rebuilds it (index_builder.py), a rollback serves the old version as it was."""
-    calibrated = (calibration or {}).get("format")
-    if calibrated is None:
+    if calibration is None:  # being staged: scored as settings.yml says, and calibrated so
         return configured
-    if int(calibrated) < NAME_PAIRS_FORMAT:
+    calibrated = calibration.get("format")
+    if calibrated is None or int(calibrated) < NAME_PAIRS_FORMAT:
         return 0.0
-    return float((calibration or {}).get("name_pairs_bonus") or 0.0)
+    return float(calibration.get("name_pairs_bonus") or 0.0)
 # Runs of Chinese characters, Latin letters and digits; anything else (punctuation, brackets, spaces) breaks a run.
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 # Function characters (a measure word, particles, pronouns) name nothing, and a pair they make with a neighbour matches
 # across words: the alias "开个体店" held "开个", so "我们几个人想合伙开个公司" was the individual business's by name.
-# They break a name into runs as punctuation does ("开个体店" -> 开, 体店).
-_FUNCTION = re.compile(r"[个的了们吗呢吧啊么着过把被这那哪啥我你他她它]")
+# They break a name into runs as punctuation does ("开个体店" -> 开, 体店). Not 过, 他, 被, 把, 着: they begin names
+# (过户, 他项权利, 被征地农民).
+_FUNCTION = re.compile(r"[个的了们吗呢吧啊么这那哪啥我你她它]")
 
 
 def character_pairs(text: str) -> set[str]:

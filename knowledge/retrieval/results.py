@@ -162,7 +162,7 @@ class RetrievalParams:
     lexical_weight: float = 0.15  # fused = (1 - w) * dense + w * BM25 coverage
     best_chunk_weight: float = 0.7  # a guide's dense score: this much of its best chunk, the rest of its second
     alias_bonus: float = 0.04
-    name_pairs_bonus: float = 0.0  # x (a guide's share of the question's name character pairs - the most any holds); off
+    name_pairs_bonus: float = 0.0  # x (a guide's share of the question's name character pairs - the most any holds); settings.yml sets it
     item_vector_weight: float = 0.3  # the dense channel's query: this share of the item words' embedding (item_words.py)
     sole_words_answer_share: float = 0.3  # answer directly when words only the best guide holds carry this share (sole_words.py)
     sole_words_in_scope: float = 0.5  # ... and the question is at least this likely the knowledge base's business

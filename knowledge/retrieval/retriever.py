@@ -178,7 +178,8 @@ class Retriever:
         only: a sample question is scored as if it, or its whole guide, were not in the index.
         `names=False` leaves the names' pairs out: inside a conversation the question's subject is often the
         matter at hand ("个体户怎么注销" after 个体工商户设立), whose name holds the pairs, so they would keep the
-        conversation on it; without pairs the scores only lean less apart than calibrated (more asking back)."""
+        conversation on it. Without them the scores are not quite those calibrated (the guide holding most pairs no longer
+        leads by them; one holding fewer no longer gives way): the policy, not name evidence, decides whether to leave."""
         weight = self.params.lexical_weight
         # The names' pairs re-rank the guides: the one whose names hold most keeps its score, every other guide gives
         # way by name_pairs_bonus x how much less it holds. Policy passages keep theirs: a question about a policy

@@ -72,6 +72,7 @@ def test_a_new_circumstance_is_recognised(message: str, hypothetical: bool) -> N
 
 @pytest.mark.parametrize(("message", "of_applicant"), [
     ("老板要是外国人行吗", True), ("法人要是不在本地可以吗", True), ("股东要是外地户口行不行", True),
+    ("我们要是在小区里开个药店可以吗", False),  # we, the ones telling a new matter
     # a circumstance of a thing: it may name another matter ("药店" is the pharmacy licence's)
     ("药店要是开在小区里行不行", False), ("合作社要是没有营业执照行不行", False),
     ("要是老板是外国人呢", False),  # told first: is_hypothetical's own form

@@ -47,3 +47,34 @@ def test_a_refused_remark_before_a_handoff_leaves_the_matter_answered(services: 
     run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=history))
     [row] = records.rows("handoffs")
     assert (row["question"], row["guide_id"]) == ("用水报装要多久", "water-connection")
+
+
+def _refused(services: Services, slots: dict, question: str, stamp: float) -> tuple[dict, list[dict]]:
+    """`question` refused as none of our business: the slots after it and its events (the message, the refusal)."""
+    refused, slots = run_action(ActionAnswer(services), tracker_for(question, "out_of_scope", slots))
+    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True, question
+    return slots, [{"event": "user", "text": question, "timestamp": stamp},
+                   *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
+
+
+def test_after_several_refusals_the_last_refused_question_goes_to_the_staff_in_simplified_characters(
+        services: Services, records: Records) -> None:
+    """"明天會下雨嗎" (traditional), then "我的手机是…" (a remark), both refused, then the button: the question, read as the
+    records keep questions (simplified), not the remark, nor the matter answered before them."""
+    _, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
+    slots, first = _refused(services, slots, "明天會下雨嗎", 0.3)
+    slots, second = _refused(services, slots, "我的手机是13812345678", 0.6)
+    run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=[*first, *second]))
+    [row] = records.rows("handoffs")
+    assert (row["question"], row["guide_id"]) == ("明天会下雨吗", None)
+
+
+def test_a_complaint_about_the_matter_after_a_refusal_keeps_the_matter(services: Services, records: Records) -> None:
+    """A complaint naming the matter ("用水报装窗口态度太差，我要投诉") right after a refusal is about that matter: its
+    supervising department is listed, the record names its guide."""
+    _, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
+    slots, history = _refused(services, slots, "明天会下雨吗", 0.5)
+    complaint = "用水报装窗口态度太差，我要投诉"
+    run_action(ActionHandoff(services), tracker_for(complaint, "complain", slots, events=history))
+    [row] = records.rows("handoffs")
+    assert row["guide_id"] == "water-connection" and row["question"] != "明天会下雨吗"

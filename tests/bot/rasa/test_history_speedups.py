@@ -260,7 +260,6 @@ def test_our_actions_read_only_the_messages_of_the_events() -> None:
     # All read only what message_events keeps: the user's and the bot's texts and their times.
     assert sorted(set(readers)) == [("conversation.py", "", "events"), ("conversation.py", "bot_text_before", "events"),
                                     ("conversation.py", "earlier_events", "events"),
-                                    ("conversation.py", "refused_question", "events"),  # a user message's text
                                     ("conversation.py", "transcript", "events")], readers
 
 

@@ -72,6 +72,9 @@ def test_function_characters_are_no_part_of_a_name() -> None:
     assert "individual" not in grams.shares("我们几个人想合伙开个公司")
     assert grams.shares("我想开家体店")["individual"] > 0
     assert NameGrams([("怎么样", "x")]).shares("今天天气怎么样") == {}  # 么 breaks 怎么 too
+    # characters that begin names are kept: 过户, 他项权利
+    transfer = NameGrams([("不动产转移登记", "transfer"), ("房屋过户", "transfer"), ("抵押登记", "mortgage")])
+    assert max(transfer.shares("房子过户要什么材料").items(), key=lambda item: item[1])[0] == "transfer"
 
 
 def test_a_left_out_guide_is_as_if_it_were_not_published() -> None:
@@ -150,6 +153,14 @@ def test_a_version_calibrated_before_the_pairs_is_scored_as_it_was_calibrated(tm
     assert old.features("村医要办什么证", vector)[0][1] == 0.0
     new = _twins(tmp_path / "new", 0.02, tie_to="physician", calibrated_format=NAME_PAIRS_FORMAT, calibrated_bonus=0.02)
     assert new.data.name_pairs_weight(0.02) == 0.02 and new.features("村医要办什么证", vector)[1] == "village-doctor"
+
+
+def test_a_version_calibrated_before_decision_formats_were_recorded_is_scored_without_the_pairs(tmp_path: Path) -> None:
+    """A manifest calibration without a format (versions built before formats were recorded, kept for rollback)."""
+    vector = np.ones(4, dtype=np.float32) / 2.0
+    old = _twins(tmp_path, 0.02, tie_to="physician")
+    old.data.manifest["calibration"] = {"answer_at": 0.3}
+    assert old.data.name_pairs_weight(0.02) == 0.0 and old.features("村医要办什么证", vector)[1] == "physician"
 
 
 @pytest.mark.parametrize(("recorded", "configured", "named_first"), [

@@ -119,7 +119,7 @@ def test_an_index_calibrated_before_the_everyday_words_answers_as_it_did(small: 
     assert small.run("电梯年检去哪").decision == CONFIRM
 
 
-def test_added_guides_words_answer_citizens_questions_with_the_shipped_settings(kb_copy: Settings, embedder: Embedder) -> None:
+def test_added_guides_words_answer_citizens_questions_with_the_shipped_rule(kb_copy: Settings, embedder: Embedder) -> None:
     """The sample guides and ten added ones (tests/data/dev10, a development set): "开少儿书法班的申请能在网上递吗" names
     书法, which only the training-institution guide says; the model alone would confirm it, the shipped rule answers.
     The names' pairs are left out (they answer it on their own: 少儿, 培训 are its names')."""
