@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import contact_replies, memory, opening, policy, replies, situation
+from actions import contact_replies, conversation, memory, opening, policy, replies, situation
 from actions import word_holds as holds
 from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, confirm_ignored_before, entity, intent_of, intent_ranking, offered_options, options, send, text_of
@@ -124,9 +124,8 @@ class ActionAnswer(Action):
         previous = waiting or tracker.get_slot(SLOT_ASPECT)
         aspect = turn_aspect(intent, text, in_conversation=bool(tracker.get_slot(SLOT_GUIDE)), previous=previous,
                              pending=tracker.get_slot(SLOT_PENDING_ASPECT) if offered_item else None)
-        current = tracker.get_slot(SLOT_GUIDE)
-        current = current if current and retriever.guide(current) else None  # a removed guide is forgotten
-        names = current is None  # the names' pairs would hold the matter at hand whose subject is asked of (retriever._score)
+        current = conversation.matter_at_hand(tracker, retriever)
+        names = current is None  # no name pairs with a matter at hand (conversation.matter_at_hand)
         result = retriever.run(text, aspect, names=names)
         if result.decision == NONE and aspect == CONTACT:
             # "文旅局管文物的那个股室电话多少": the phone words are what off-topic questions ask too ("客服电话

@@ -13,6 +13,7 @@ from knowledge.records.store import time_on
 from knowledge.retrieval.removed import RemovedGuides
 from knowledge.retrieval.retriever import Retriever
 from knowledge.simplified import as_read
+from protocol import SLOT_GUIDE
 
 
 def send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
@@ -84,6 +85,14 @@ def bot_text_before(tracker: Tracker, index: int | None = None) -> str:
         if event.get("event") == "user":
             return ""
     return ""
+
+
+def matter_at_hand(tracker: Tracker, retriever: Retriever) -> str | None:
+    """The conversation's guide, if the published index still has it (a removed guide is forgotten). With one, questions
+    are retrieved without the names' pairs (`Retriever.run(names=False)`: they would hold the matter whose name the
+    question's subject shares, "个体户怎么注销" after 个体工商户设立)."""
+    current = tracker.get_slot(SLOT_GUIDE)
+    return current if current and retriever.guide(current) else None
 
 
 def refused_messages(tracker: Tracker, limit: int = 5) -> list[str]:

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import memory, policy, replies
 from actions.answer import ASK_POLICY, ActionAnswer
 from actions.asked import asks_something
-from actions.conversation import entity, intent_of, options, send, text_of
+from actions.conversation import entity, intent_of, matter_at_hand, options, send, text_of
 from actions.dialogue import (
     ASKED_NOT_COUNTED,
     PEOPLE_OR_GRIEVANCE,
@@ -163,8 +163,8 @@ class ActionSaveFeedbackComment(Action):
             return False
         try:
             retriever = self.services.knowledge.retriever()
-            # the rated guide is the matter at hand: scored without name pairs, as the answer action would
-            result: RetrievalResult | None = retriever.run(text, detect_aspect(text), names=tracker.get_slot(SLOT_GUIDE) is None)
+            # scored as the answer action would score it (the rated guide is the matter at hand)
+            result: RetrievalResult | None = retriever.run(text, detect_aspect(text), names=matter_at_hand(tracker, retriever) is None)
             named = retriever.mentioned(text)
         except KnowledgeUnavailableError:
             result, named = None, set()

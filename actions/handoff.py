@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import contact_replies, replies
 from actions.answer import ActionAnswer
 from actions.asked import asks_something
-from actions.conversation import intent_of, refused_messages, send, text_of, transcript
+from actions.conversation import intent_of, matter_at_hand, refused_messages, send, text_of, transcript
 from actions.dialogue import PEOPLE_OR_GRIEVANCE, PEOPLE_WORDS, is_bare_aspect, is_hypothetical, is_question, names_an_item
 from actions.knowledge_service import KnowledgeUnavailableError
 from actions.services import Services
@@ -103,8 +103,8 @@ class ActionHandoff(Action):
             # "那还要交什么" (no item, an aspect): another question about it.
             return True
         try:
-            # scored as the answer action would score it (no name pairs while a matter is at hand)
-            result = self.services.knowledge.retriever().run(text, detect_aspect(text), names=tracker.get_slot(SLOT_GUIDE) is None)
+            retriever = self.services.knowledge.retriever()  # scored as the answer action would score it
+            result = retriever.run(text, detect_aspect(text), names=matter_at_hand(tracker, retriever) is None)
         except KnowledgeUnavailableError:
             return False
         return result.decision in (ANSWER, CONFIRM) and result.in_scope >= self.services.settings.out_of_scope_override_probability

@@ -20,15 +20,20 @@ def test_a_refusal_offers_people_and_the_button_hands_off(services: Services, re
     assert custom(handed, "handoff") is not None and "记录编号" in texts(handed)
 
 
+def _refused(services: Services, slots: dict, question: str, stamp: float) -> tuple[dict, list[dict]]:
+    """`question` refused as none of our business: the slots after it and its events (the message, the refusal)."""
+    refused, slots = run_action(ActionAnswer(services), tracker_for(question, "out_of_scope", slots))
+    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True, question
+    return slots, [{"event": "user", "text": question, "timestamp": stamp},
+                   *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
+
+
 def test_a_handoff_right_after_a_refusal_gives_the_staff_the_refused_question(services: Services, records: Records) -> None:
     """转人工 after "抱歉，这个问题不在我的服务范围内" is about the refused question, not the matter answered before it."""
     answered, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
     assert custom(answered, "answer")["guide"]["id"] == "water-connection"
     question = "明天会下雨吗"
-    refused, slots = run_action(ActionAnswer(services), tracker_for(question, "out_of_scope", slots))
-    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True
-    history = [{"event": "user", "text": question, "timestamp": 0.5},
-               *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
+    slots, history = _refused(services, slots, question, 0.5)
     handed, _ = run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=history))
     [row] = records.rows("handoffs")
     assert (row["question"], row["guide_id"]) == (question, None)
@@ -40,21 +45,10 @@ def test_a_refused_remark_before_a_handoff_leaves_the_matter_answered(services: 
     matter answered before, with its windows."""
     _, slots = run_action(ActionAnswer(services), tracker_for("用水报装要多久", "ask_time_limit"))
     remark = "我的手机是13812345678"
-    refused, slots = run_action(ActionAnswer(services), tracker_for(remark, "out_of_scope", slots))
-    history = [{"event": "user", "text": remark, "timestamp": 0.5},
-               *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
-    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True
+    slots, history = _refused(services, slots, remark, 0.5)
     run_action(ActionHandoff(services), tracker_for(REQUEST_HUMAN, "request_human", slots, events=history))
     [row] = records.rows("handoffs")
     assert (row["question"], row["guide_id"]) == ("用水报装要多久", "water-connection")
-
-
-def _refused(services: Services, slots: dict, question: str, stamp: float) -> tuple[dict, list[dict]]:
-    """`question` refused as none of our business: the slots after it and its events (the message, the refusal)."""
-    refused, slots = run_action(ActionAnswer(services), tracker_for(question, "out_of_scope", slots))
-    assert (custom(refused, "not_found") or {}).get("out_of_scope") is True, question
-    return slots, [{"event": "user", "text": question, "timestamp": stamp},
-                   *({"event": "bot", "text": message["text"]} for message in refused if message.get("text"))]
 
 
 def test_after_several_refusals_the_last_refused_question_goes_to_the_staff_in_simplified_characters(
