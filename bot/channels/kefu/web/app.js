@@ -5,7 +5,7 @@
 import { setupFontSize } from "./fontsize.js";
 import { closeNotice, openNotice } from "./notice-view.js";
 import { errorText, newPublicSession, newSessionId, sessionMode, startSession } from "./session.js";
-import { choiceGroups, contactsCard, el, fillText, guideCard, phonesOf, speakerRow } from "./view.js";
+import { addSupervision, choiceGroups, contactsCard, el, fillText, guideCard, phonesOf, speakerRow } from "./view.js";
 
 const API = "/api/v1";
 const hotline = document.body.dataset.hotline || "12345";
@@ -100,13 +100,17 @@ function render(reply) {
   const kindClass = { unavailable: "warning", too_long: "warning", empty: "hint", handoff: "handoff", staff: "hint" }[reply.kind] || "";
   if (reply.kind === "handoff" || reply.kind === "staff") watchStaff();
   const contacts = reply.contacts || [];
+  const supervision = reply.handoff ? reply.supervision : null;  // a complaint about a matter: whom to complain to
   const carded = contacts.flatMap(phonesOf);  // every reply's contacts are shown in a card, tap-to-call
+  // the supervision line too, unless its number is the hotline: the text's own hotline line then stays on a phone's screen
+  if (supervision && supervision.phone && supervision.phone !== hotline) carded.push(supervision.phone);
   (reply.messages || []).forEach((m) => addBot(m.text, kindClass, carded));
   let card = null;
   if (reply.guide) card = guideCard(reply.guide, contacts, (url, link) => openNotice(url, link, activity));
-  else if (reply.handoff && contacts.length) card = contactsCard(contacts, { title: "人工服务联系方式", details: false, kind: "handoff-card" });
+  else if (reply.handoff && (contacts.length || supervision)) card = contactsCard(contacts, { title: "人工服务联系方式", details: false, kind: "handoff-card" });
   // the offices asked for by name ("市监局电话多少"), before the matters to pick: their address and hours too
   else if (contacts.length) card = contactsCard(contacts, { title: "您问的单位", details: true, kind: "offices-card" });
+  if (card && supervision) addSupervision(card, supervision, hotline);
   if (card) {
     const row = speakerRow("bot", "助手");
     row.appendChild(card);

@@ -90,6 +90,17 @@ export function guideCard(guide, contacts, onNotice) {
   return card;
 }
 
+// A complaint about a matter goes first to whoever supervises it (the reply's "投诉监督" line, the structured reply's
+// `supervision`): on the card too, before the windows complained about, with a tap-to-call number. Its number is the
+// department's official line, not a citizen's: shown whole. Most guides' line is the hotline itself, which passes it on.
+export function addSupervision(card, supervision, hotline) {
+  const note = el("div", "contact supervision");
+  note.appendChild(el("div", "unit", "投诉监督：" + supervision.department));
+  if (supervision.phone) note.appendChild(phoneLink(supervision.department, supervision.phone));
+  if (supervision.phone && supervision.phone === hotline) note.appendChild(el("div", "detail", "经政务服务便民热线转达"));
+  card.insertBefore(note, card.querySelector(".contacts, .notice-link"));  // none: at the end
+}
+
 // The people to call after a handoff, or the offices a user asked for by name (with their address and hours).
 export function contactsCard(contacts, { title, details = false, kind = "" } = {}) {
   const card = el("section", "guide-card " + kind);

@@ -29,6 +29,9 @@ OFF_TOPIC = "今天天气怎么样"
 NOTHING_CLOSE = "结婚登记要带什么材料"
 REMOVED = "用气报装要什么材料"
 TWO_CLOSE = "公司不开了怎么弄"
+COMPLAINT = "窗口态度太差，我要投诉"
+COMPLAINT_VIA_HOTLINE = "窗口办事太慢，我要投诉"
+SUPERVISION_PHONE = "0000-1230000"
 
 
 def _near(*guide_ids: str) -> list[GuideCandidate]:
@@ -42,6 +45,11 @@ REPLIES = {
     REMOVED: rest_output(replies.removed_guide("gas-connection", "用气报装", HOTLINE)),
     TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
     REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
+    # a complaint about the water connection: its supervising department has its own line, or (most guides) the hotline's
+    COMPLAINT: rest_output(contact_replies.handoff({**parsed_guide("water-connection").as_dict(), "complaint_phone": SUPERVISION_PHONE},
+                                                   reason="complain", record_id=7, hotline=HOTLINE)),
+    COMPLAINT_VIA_HOTLINE: rest_output(contact_replies.handoff({**parsed_guide("water-connection").as_dict(), "complaint_phone": HOTLINE},
+                                                               reason="complain", record_id=8, hotline=HOTLINE)),
 }
 
 
@@ -128,4 +136,31 @@ def test_a_group_holding_only_the_handoff_button_is_named_for_it(browser: Any, s
     tab.wait_for_reply(before)
     assert [request["message"] for request in received[-2:]] == [REQUEST_HUMAN, REQUEST_HUMAN]
     assert "已为您转接人工服务" in tab.page.locator(".row.bot .bubble").last.inner_text()
+    tab.close()
+
+
+def test_a_complaints_card_names_whom_to_complain_to(browser: Any, hall: str) -> None:
+    """The structured reply's `supervision` on the card, before the windows complained about, tap-to-call; on a phone
+    the text's own 投诉监督 line then hides like the windows' (the number once, in the card)."""
+    department = parsed_guide("water-connection").department
+    tab = Kiosk(browser, hall, "phone", token=None)
+    tab.ask(COMPLAINT)
+    card = tab.page.locator(".guide-card").last
+    note = card.locator(".supervision")
+    assert note.locator(".unit").inner_text() == f"投诉监督：{department}"
+    assert note.locator("a.phone").inner_text() == SUPERVISION_PHONE
+    assert note.locator("a.phone").get_attribute("href") == "tel:00001230000"
+    assert card.evaluate("c => c.querySelector('.supervision').nextElementSibling.matches('.contacts')")  # before the windows
+    supervision_line = tab.page.locator(".row.bot .bubble .line", has_text="的投诉监督：").last
+    assert "in-card" in (supervision_line.get_attribute("class") or "") and not supervision_line.is_visible()
+    # the hotline passes the complaint on: said on the card; the text's hotline line stays visible
+    tab.ask(COMPLAINT_VIA_HOTLINE)
+    note = tab.page.locator(".guide-card").last.locator(".supervision")
+    assert note.locator("a.phone").inner_text() == HOTLINE and "经政务服务便民热线转达" in note.inner_text()
+    assert tab.page.locator(".row.bot .bubble", has_text="记录编号：8").locator(".line", has_text="（投诉、咨询、求助）").is_visible()
+    # a plain 转人工 names no supervision
+    before = tab.page.locator(".row.bot").count()
+    tab.page.click("#human")
+    tab.wait_for_reply(before)
+    assert "已为您转接人工服务" in tab.chat_text() and tab.page.locator(".supervision").count() == 2
     tab.close()
