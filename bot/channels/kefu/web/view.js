@@ -117,28 +117,36 @@ const GROUP_NAMES = { clarify: "选择事项", confirm: "确认事项", not_foun
 const HANDOFF_GROUP = "联系工作人员";
 
 // The reply's buttons as named groups: the ratings of this answer on their own ("评价这条回答"), the
-// others named by what they choose. One choice per group, like a paper form: a used group is spent.
+// others named by what they choose. One choice per group, like a paper form: a used group is spent, except for
+// 转人工 beside matters to pick, which a pick leaves usable.
 // `handoff`: the 转人工 payload (the page's data-handoff, protocol.REQUEST_HUMAN).
 export function choiceGroups(buttons, kind, onChoose, handoff) {
   const ratings = buttons.filter((b) => FEEDBACK.test(b.payload));
   const others = buttons.filter((b) => !FEEDBACK.test(b.payload));
   const groups = [];
   const onlyHandoff = Boolean(handoff) && others.length > 0 && others.every((b) => b.payload === handoff);
-  if (others.length) groups.push(group(others, onlyHandoff ? HANDOFF_GROUP : GROUP_NAMES[kind] || "可选操作", false, onChoose));
-  if (ratings.length) groups.push(group(ratings, "评价这条回答", true, onChoose));
+  if (others.length) groups.push(group(others, onlyHandoff ? HANDOFF_GROUP : GROUP_NAMES[kind] || "可选操作", false, onChoose, handoff));
+  if (ratings.length) groups.push(group(ratings, "评价这条回答", true, onChoose, handoff));
   return groups;
 }
 
-function group(buttons, label, feedback, onChoose) {
+function group(buttons, label, feedback, onChoose, handoff) {
   const node = el("div", "choices");
   node.setAttribute("role", "group");
   node.setAttribute("aria-label", label);
-  buttons.forEach((b) => {
-    const button = el("button", feedback ? "choice feedback" : "choice", b.title);
+  const nodes = buttons.map((b) => el("button", feedback ? "choice feedback" : "choice", b.title));
+  buttons.forEach((b, i) => {
+    const button = nodes[i];
     button.type = "button";
     button.addEventListener("click", () => {
       if (!onChoose(b)) return;  // busy: nothing was sent
-      node.querySelectorAll("button").forEach((other) => { other.disabled = true; other.classList.add("used"); });
+      nodes.forEach((other, j) => {
+        // Picking a matter spends the matters, not 转人工 beside them: the pick may not be what the citizen
+        // needed, and asking for a person later must stay as easy as it was.
+        if (handoff && b.payload !== handoff && buttons[j].payload === handoff) return;
+        other.disabled = true;
+        other.classList.add("used");
+      });
       button.classList.add("chosen");
     });
     node.appendChild(button);

@@ -44,6 +44,8 @@ REPLIES = {
     NOTHING_CLOSE: rest_output(replies.not_found([], HOTLINE)),
     REMOVED: rest_output(replies.removed_guide("gas-connection", "用气报装", HOTLINE)),
     TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
+    # the first of the nearest matters, picked: answered as anything else would be (the page is what is tested)
+    replies.pick_payload("company-deregistration"): [{"recipient_id": "kefu-x", "text": f"【{parsed_guide('company-deregistration').title}】……"}],
     REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
     # a complaint about the water connection: its supervising department has its own line, or (most guides) the hotline's
     COMPLAINT: rest_output(contact_replies.handoff({**parsed_guide("water-connection").as_dict(), "complaint_phone": SUPERVISION_PHONE},
@@ -163,4 +165,23 @@ def test_a_complaints_card_names_whom_to_complain_to(browser: Any, hall: str) ->
     tab.page.click("#human")
     tab.wait_for_reply(before)
     assert "已为您转接人工服务" in tab.chat_text() and tab.page.locator(".supervision").count() == 2
+    tab.close()
+
+
+def test_picking_a_matter_leaves_the_handoff_button_beside_it_usable(browser: Any, service: tuple[str, list[dict[str, Any]]]) -> None:
+    """One choice per group, but 转人工 next to the nearest matters stays usable after a pick (the pick may not have been
+    what the citizen needed); once used, it is spent like any other choice."""
+    base, received = service
+    tab = Kiosk(browser, base, "kiosk")
+    tab.ask(TWO_CLOSE)
+    group = tab.page.locator(".choices[role=group]").last
+    tab.click("1. " + parsed_guide("company-deregistration").title)
+    assert received[-1]["message"] == replies.pick_payload("company-deregistration")
+    state = group.locator("button").evaluate_all("buttons => buttons.map((b) => [b.textContent, b.disabled])")
+    assert [disabled for _, disabled in state] == [True, True, False] and state[-1][0] == "转人工", state
+    before = tab.page.locator(".row.bot").count()
+    group.locator("button", has_text="转人工").click()
+    tab.wait_for_reply(before)
+    assert received[-1]["message"] == REQUEST_HUMAN
+    assert group.locator("button:disabled").count() == 3 and "chosen" in (group.locator("button").last.get_attribute("class") or "")
     tab.close()
