@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
+from html import unescape
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from bot.channels.kefu.page import WEB_DIR, PageAssets, render_page
+from bot.channels.kefu.page import WEB_DIR, PageAssets, render_desk, render_page
 from knowledge.examples import Examples
-from protocol import REQUEST_HUMAN
+from protocol import AFFIRM, BUTTON_INTENTS, DENY, FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN
 
 
 def test_the_page_is_rendered_with_hotline_and_limit() -> None:
@@ -20,7 +23,26 @@ def test_the_page_is_rendered_with_hotline_and_limit() -> None:
     assert 'data-idle-seconds="180"' in html  # the kiosk idle reset, configured in the page
     assert 'data-examples="[]"' in html  # no index published: no chips naming guides it may not have
     assert f'data-handoff="{REQUEST_HUMAN}"' in html  # 转人工's payload from its one source, never spelt in the page's scripts
-    assert not any(REQUEST_HUMAN in (WEB_DIR / script).read_text(encoding="utf-8") for script in ("app.js", "view.js"))
+    ratings = re.search(r'data-ratings="([^"]*)"', html)
+    assert ratings and json.loads(unescape(ratings.group(1))) == [FEEDBACK_GOOD, FEEDBACK_BAD]  # which buttons are ratings
+
+
+def test_the_desk_page_is_rendered_with_each_button_and_its_title() -> None:
+    html = render_desk()
+    assert "{{" not in html
+    buttons = re.search(r'data-buttons="([^"]*)"', html)
+    assert buttons and dict(json.loads(unescape(buttons.group(1)))) == {
+        REQUEST_HUMAN: "转人工", FEEDBACK_GOOD: "好评", FEEDBACK_BAD: "差评", AFFIRM: "是", DENY: "不是"}
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in WEB_DIR.glob("*.js")))
+def test_no_script_spells_a_button_payload(script: str) -> None:
+    """The payloads live in protocol.py: the pages are given them (data-handoff, data-ratings, data-buttons), so a payload
+    renamed there cannot leave a page recognising the old one. Neither a payload nor the rating payloads' common start."""
+    text = (WEB_DIR / script).read_text(encoding="utf-8").replace("\\/", "/")  # a regular expression's "\/" is a slash
+    rating_start = next(FEEDBACK_GOOD[:n] for n in range(len(FEEDBACK_GOOD), 0, -1) if FEEDBACK_BAD.startswith(FEEDBACK_GOOD[:n]))
+    spelt = [payload for payload in [f"/{intent}" for intent in BUTTON_INTENTS] + [rating_start] if payload in text]
+    assert not spelt, spelt
 
 
 def test_the_chips_are_the_examples_given() -> None:
@@ -31,6 +53,7 @@ def test_the_chips_are_the_examples_given() -> None:
 @pytest.mark.parametrize(("path", "status"), [
     ("/assets/index.html", 404), ("/assets/./index.html", 404), ("/assets/x/../index.html", 404), ("/assets/INDEX.HTML", 404),
     ("/assets/app.js", 200), ("/assets/style.css", 200), ("/assets/../kefu_api.py", 404),
+    ("/assets/desk.html", 404), ("/assets/Desk.HTML", 404), ("/assets/desk.js", 200),
 ])
 def test_the_template_is_not_an_asset(path: str, status: int) -> None:
     app = FastAPI()
@@ -42,4 +65,4 @@ def test_the_template_is_not_an_asset(path: str, status: int) -> None:
 
     response = asyncio.run(run())
     assert response.status_code == status, path
-    assert "{{HOTLINE}}" not in response.text
+    assert "{{" not in response.text

@@ -1,7 +1,7 @@
 """The staff desk (人工坐席) and the clerk's console: the page /desk and its JSON API under /desk/api/,
 protected by the staff token (bot/channels/kefu/desk_auth.py), never by the citizens' token.
 
-    GET  /desk                                  the desk page (web/desk.html; it shows a login form)
+    GET  /desk                                  the desk page (web/desk.html rendered, page.render_desk; it shows a login form)
     POST /desk/api/session                      {token, clerk} -> the desk cookie; GET checks, DELETE logs out
     GET  /desk/api/queue                        open handoffs of every channel (oldest first), then the latest closed
     GET  /desk/api/handoffs/{id}                one handoff: masked transcript, desk lines, staff actions, guide card
@@ -23,7 +23,7 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.channels.kefu.auth import is_https
@@ -31,7 +31,7 @@ from bot.channels.kefu.desk_auth import DESK_COOKIE, DESK_LOGIN_PATH, DESK_PREFI
 from bot.channels.kefu.desk_search import DeskSearch, SearchUnavailableError
 from bot.channels.kefu.guides import GuideCatalog
 from bot.channels.kefu.http import ApiError
-from bot.channels.kefu.page import WEB_DIR
+from bot.channels.kefu.page import render_desk
 from bot.channels.kefu.routes.guides import guide_or_404
 from bot.channels.kefu.schemas import ErrorResponse
 from knowledge.records.desk import CLERK_MAX_CHARS, OUTCOMES, DeskError, DeskRecords
@@ -113,8 +113,8 @@ def router(settings: Settings, staff: StaffAuth, catalog: GuideCatalog) -> APIRo
             raise _desk_error(error) from None
 
     @routes.get(DESK_PREFIX, include_in_schema=False)
-    async def page() -> FileResponse:
-        return FileResponse(WEB_DIR / "desk.html", media_type="text/html; charset=utf-8")
+    async def page() -> HTMLResponse:
+        return HTMLResponse(render_desk())
 
     @routes.post(DESK_LOGIN_PATH, summary="坐席登录：工作人员令牌和姓名换 HttpOnly Cookie")
     async def login(body: DeskLogin, request: Request, response: Response) -> dict[str, Any]:

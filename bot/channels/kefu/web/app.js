@@ -11,6 +11,7 @@ const API = "/api/v1";
 const hotline = document.body.dataset.hotline || "12345";
 const isPublic = document.body.dataset.public === "true";
 const handoffPayload = document.body.dataset.handoff;  // 转人工 (protocol.REQUEST_HUMAN, filled in by page.py)
+const ratingPayloads = JSON.parse(document.body.dataset.ratings || "[]");  // 好评 / 差评 (protocol.FEEDBACK_GOOD, FEEDBACK_BAD)
 const chat = document.getElementById("chat");
 const form = document.getElementById("composer");
 const input = document.getElementById("message");
@@ -116,7 +117,7 @@ function render(reply) {
     row.appendChild(card);
     chat.appendChild(row);
   }
-  choiceGroups(reply.buttons || [], reply.kind, choose, handoffPayload).forEach((group) => {
+  choiceGroups(reply.buttons || [], reply.kind, choose, handoffPayload, ratingPayloads).forEach((group) => {
     const row = el("div", "row bot");
     row.appendChild(group);
     chat.appendChild(row);

@@ -11,6 +11,8 @@
   const STATUS = { waiting: "等待接入", taken: "已接入", closed: "已结束" };
   const REASONS = { request_human: "要求转人工", complain: "投诉/反映" };
   const WHO = { user: "群众", bot: "助手", citizen: "群众", clerk: "工作人员", desk: "坐席通知" };
+  // [payload, title] of each button (protocol.py, filled in by page.py render_desk): one source for the payloads
+  const BUTTONS = JSON.parse(document.body.dataset.buttons || "[]");
   const $ = (id) => document.getElementById(id);
 
   let clerk = "";
@@ -189,11 +191,9 @@
 
   // A button's payload in the transcript, as the citizen saw the button.
   function readable(text) {
-    if (/^\/request_human\b/.test(text)) return "（点击了“转人工”）";
-    if (/^\/feedback_good\b/.test(text)) return "（点击了“好评”）";
-    if (/^\/feedback_bad\b/.test(text)) return "（点击了“差评”）";
-    if (/^\/affirm\b/.test(text)) return "（点击了“是”）";
-    if (/^\/deny\b/.test(text)) return "（点击了“不是”）";
+    // the payload alone, or followed by its entities (a rating names its answer: protocol.rating_payload)
+    const button = BUTTONS.find(([payload]) => text === payload || text.startsWith(payload + "{"));
+    if (button) return "（点击了“" + button[1] + "”）";
     if (/^\/\w+/.test(text)) return "（点击了按钮）";
     return text;
   }

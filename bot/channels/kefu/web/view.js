@@ -110,7 +110,6 @@ export function contactsCard(contacts, { title, details = false, kind = "" } = {
   return card;
 }
 
-const FEEDBACK = /^\/feedback_(good|bad)(\{|$)/;  // 好评 / 差评 name their answer (protocol.rating_payload)
 const GROUP_NAMES = { clarify: "选择事项", confirm: "确认事项", not_found: "相近事项", ask_item: "选择事项" };
 // A group holding only 转人工 chooses no matter, whatever the reply's kind: nothing close was found, the matter
 // was removed, the question is not ours (all three are not_found replies) or a comment was saved.
@@ -119,10 +118,12 @@ const HANDOFF_GROUP = "联系工作人员";
 // The reply's buttons as named groups: the ratings of this answer on their own ("评价这条回答"), the
 // others named by what they choose. One choice per group, like a paper form: a used group is spent, except for
 // 转人工 beside matters to pick, which a pick leaves usable.
-// `handoff`: the 转人工 payload (the page's data-handoff, protocol.REQUEST_HUMAN).
-export function choiceGroups(buttons, kind, onChoose, handoff) {
-  const ratings = buttons.filter((b) => FEEDBACK.test(b.payload));
-  const others = buttons.filter((b) => !FEEDBACK.test(b.payload));
+// `handoff`: the 转人工 payload (the page's data-handoff, protocol.REQUEST_HUMAN); `ratingPayloads`: the 好评 / 差评
+// payloads (data-ratings, protocol.FEEDBACK_GOOD and FEEDBACK_BAD), alone or with the answer they name (protocol.rating_payload).
+export function choiceGroups(buttons, kind, onChoose, handoff, ratingPayloads) {
+  const isRating = (b) => ratingPayloads.some((p) => b.payload === p || String(b.payload).startsWith(p + "{"));
+  const ratings = buttons.filter(isRating);
+  const others = buttons.filter((b) => !isRating(b));
   const groups = [];
   const onlyHandoff = Boolean(handoff) && others.length > 0 && others.every((b) => b.payload === handoff);
   if (others.length) groups.push(group(others, onlyHandoff ? HANDOFF_GROUP : GROUP_NAMES[kind] || "可选操作", false, onChoose, handoff));

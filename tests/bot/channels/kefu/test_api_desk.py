@@ -98,6 +98,7 @@ def test_without_a_staff_token_or_with_the_citizens_the_desk_is_closed(settings:
 def test_the_desk_page_is_served_with_a_strict_csp(client: TestClient) -> None:
     page = client.get("/desk")
     assert page.status_code == 200 and "人工坐席" in page.text and "/assets/desk.js" in page.text
+    assert "data-buttons=" in page.text and "{{" not in page.text  # the button payloads filled in (page.py render_desk)
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert client.get("/assets/desk.js").status_code == 200
 

@@ -32,6 +32,7 @@ TWO_CLOSE = "公司不开了怎么弄"
 COMPLAINT = "窗口态度太差，我要投诉"
 COMPLAINT_VIA_HOTLINE = "窗口办事太慢，我要投诉"
 SUPERVISION_PHONE = "0000-1230000"
+RATED = "开办企业要什么材料"
 
 
 def _near(*guide_ids: str) -> list[GuideCandidate]:
@@ -46,6 +47,9 @@ REPLIES = {
     TWO_CLOSE: rest_output(replies.not_found(_near("company-deregistration", "simplified-deregistration"), HOTLINE)),
     # the first of the nearest matters, picked: answered as anything else would be (the page is what is tested)
     replies.pick_payload("company-deregistration"): [{"recipient_id": "kefu-x", "text": f"【{parsed_guide('company-deregistration').title}】……"}],
+    # an answer's own buttons: its ratings, named by their answer (the page knows them from data-ratings), and 转人工
+    RATED: [{"recipient_id": "kefu-x", "text": "【企业开办】申请材料：……",
+             "buttons": [*replies.feedback_buttons("kqzvtmwrbahe"), replies.handoff_button()]}],
     REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE)),
     # a complaint about the water connection: its supervising department has its own line, or (most guides) the hotline's
     COMPLAINT: rest_output(contact_replies.handoff({**parsed_guide("water-connection").as_dict(), "complaint_phone": SUPERVISION_PHONE},
@@ -130,6 +134,10 @@ def test_a_group_holding_only_the_handoff_button_is_named_for_it(browser: Any, s
     tab.ask(TWO_CLOSE)
     label, buttons = last_group(tab)
     assert label == "相近事项" and buttons[-1] == "转人工" and len(buttons) == 3, buttons
+    # the ratings of an answer are a group of their own, after the others
+    tab.ask(RATED)
+    groups = tab.page.locator(".choices[role=group]")
+    assert [groups.nth(-2).get_attribute("aria-label"), last_group(tab)[0]] == ["联系工作人员", "评价这条回答"]
     # the group's button and the page's own 转人工 send the payload the assistant knows (protocol.REQUEST_HUMAN)
     tab.ask(OFF_TOPIC)
     tab.click("转人工")

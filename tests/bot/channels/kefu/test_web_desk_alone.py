@@ -1,0 +1,50 @@
+"""The staff desk page (web/desk.html, desk.js) in headless Chromium against the hall service alone (no Rasa, no action
+server: tests/support/kefu.py `page_service`; the handoff is written with the records store as the action server
+writes it), for what the desk's script decides itself: how a clicked button reads in the transcript. The payloads come
+from protocol.py through the page (page.py render_desk), never from the script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.records.desk import DeskRecords
+from protocol import AFFIRM, DENY, FEEDBACK_GOOD, REQUEST_HUMAN, STAFF_TOKEN_ENV, rating_payload
+from tests.support.kefu import CHROMIUM, TIMEOUT_MS, page_service
+
+pytest.importorskip("playwright.sync_api")
+# A browser: end to end, though no assistant runs (conftest.py marks by fixture only `assistant` tests).
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium 未安装：运行 bash scripts/setup_browser.sh")]
+
+STAFF_TOKEN = "test-staff-token"
+
+
+def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tmp_path: Path) -> None:
+    with page_service(tmp_path, {}, env={STAFF_TOKEN_ENV: STAFF_TOKEN}) as (base, _received):
+        DeskRecords(tmp_path / "records.sqlite3").add_handoff("kefu-test-desk-buttons", reason="request_human", guide_id=None,
+                                                              question="开办企业要什么材料", transcript=[
+            {"from": "user", "text": "开办企业要什么材料"}, {"from": "bot", "text": "您问的是【企业开办】的申请材料吗？"},
+            {"from": "user", "text": AFFIRM}, {"from": "user", "text": DENY}, {"from": "user", "text": FEEDBACK_GOOD},
+            {"from": "user", "text": rating_payload("bad", "kqzvtmwrbahe", "没写复印件要几份")},
+            {"from": "user", "text": '/choose{"pick": "company-setup"}'}, {"from": "user", "text": REQUEST_HUMAN}])
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(base + "/desk")
+        page.wait_for_selector("body[data-ready=login]")
+        page.fill("#login-token", STAFF_TOKEN)
+        page.fill("#login-clerk", "王芳")
+        page.click("#login-go")
+        page.wait_for_selector("body[data-ready=desk]")
+        page.click("#queue li")
+        page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 8")
+        lines = [line.split("：", 1)[1] for line in page.locator("#transcript li").all_inner_texts()]
+        assert lines == ["开办企业要什么材料", "您问的是【企业开办】的申请材料吗？", "（点击了“是”）", "（点击了“不是”）",
+                         "（点击了“好评”）", "（点击了“差评”）", "（点击了按钮）", "（点击了“转人工”）"]
+        assert not errors, errors
+        context.close()
