@@ -295,7 +295,7 @@ class ActionAnswer(Action):
             return self.answer_guide(retriever, retriever.guide(picked), aspect, text, result if result.guide_id == picked else None)
         order = [*ranked, *(guide_id for guide_id in handled if guide_id not in ranked)]
         titles = {guide_id: str((retriever.guide(guide_id) or {}).get("title", guide_id)) for guide_id in order}
-        shown = directory.listing(text, retriever.data.guides, order)[: contact_replies.MAX_OFFICES]
+        shown = contact_replies.first_offices(directory.listing(text, retriever.data.guides, order))
         # Every matter the listing names can be picked, numbered as the user reads them there: the first four of the
         # retriever's order left the bureau's commonest matter (企业开办) unclickable, and "2" was not the second one read.
         listed = list(dict.fromkeys(guide_id for office in shown for guide_id in office.guide_ids))

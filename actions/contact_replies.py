@@ -5,7 +5,7 @@ never imports this module.
 Usage::
 
     reply = contact_replies.handoff(guide, reason="request_human", record_id=42, hotline="12345", on_duty=True)
-    reply = contact_replies.offices(listings[:MAX_OFFICES], titles, choices, aspect="contact")
+    reply = contact_replies.offices(contact_replies.first_offices(listings), titles, choices, aspect="contact")
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     dispatcher.utter_message(json_message=reply.custom)
 """
@@ -21,7 +21,33 @@ from knowledge.retrieval.retriever import GuideCandidate
 from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
 from protocol import PAYLOAD_CLARIFY, PAYLOAD_HANDOFF
 
-MAX_OFFICES = 8  # a bureau's sections: enough to find the one, short enough to read
+# A bureau's sections as the user reads them, each once with all its phones, and the matters to pick: enough to find the
+# one, short enough to read. Counted in units, not listings (one per unit and phone): 登记注册科's three phones were three.
+MAX_OFFICES = 8
+
+
+def _place(office: Listing) -> tuple[str, str, str]:
+    """What makes a listing its own entry in the reply: a unit at two places is two (see `_by_unit`)."""
+    return office.unit, office.address, office.hours
+
+
+def first_offices(listings: Sequence[Listing]) -> list[Listing]:
+    """The listings of the units `offices` shows, in their order, each unit with all its phones: at most MAX_OFFICES
+    units, and none after the one whose matters would take the matters read past MAX_OFFICES, because the caller makes
+    every matter read a numbered button (a user trial: matters read but not clickable, "2" not the second one read).
+    The first unit always."""
+    places: list[tuple[str, str, str]] = []
+    matters: list[str] = []
+    for office in listings:
+        place = _place(office)
+        if place in places:
+            continue
+        more = list(dict.fromkeys(g for row in listings if _place(row) == place for g in row.guide_ids if g not in matters))
+        if places and (len(places) == MAX_OFFICES or len(matters) + len(more) > MAX_OFFICES):
+            break
+        places.append(place)
+        matters += more
+    return [office for office in listings if _place(office) in places]
 
 
 def _by_unit(shown: Sequence[Listing]) -> list[tuple[Listing, dict[str, list[str]]]]:
@@ -30,7 +56,7 @@ def _by_unit(shown: Sequence[Listing]) -> list[tuple[Listing, dict[str, list[str
     each with its own address: one place with another's phone would send people to the wrong window."""
     units: dict[tuple[str, str, str], tuple[Listing, dict[str, list[str]]]] = {}
     for office in shown:
-        _, phones = units.setdefault((office.unit, office.address, office.hours), (office, {}))
+        _, phones = units.setdefault(_place(office), (office, {}))
         listed = phones.setdefault(office.phone, [])
         listed += [guide_id for guide_id in office.guide_ids if guide_id not in listed]
     return list(units.values())
@@ -40,9 +66,9 @@ def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[G
     """The offices the user asked for by name ("市监局电话多少", "人社局窗口在哪": knowledge/retrieval/offices.py) when
     they handle several matters: each office once, with all its phones (a user trial read 登记注册科 three times, once
     per phone), address, hours and the matters it handles (which phone for which, when it has several; at most
-    MAX_OFFICES phones), then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
+    MAX_OFFICES units), then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
     lines = ["您问的单位，联系方式如下："]
-    units = _by_unit(shown[:MAX_OFFICES])
+    units = _by_unit(shown)[:MAX_OFFICES]
     for office, phones in units:
         lines.append(f"· {office.unit}　电话 {'、'.join(phones)}")
         where = where_text(office.address, office.hours)

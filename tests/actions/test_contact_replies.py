@@ -117,6 +117,19 @@ def test_a_unit_with_several_phones_is_listed_once_with_all_of_them() -> None:
                                     {"phone": "0000-9900004", "matters": ["企业简易注销登记"]}]
 
 
+def test_the_offices_shown_are_counted_in_units_and_their_matters_stay_pickable() -> None:
+    """A unit's phones are one entry (the cap on listings showed fewer units when one had several phones); no unit after
+    the one whose matters would take the matters read past MAX_OFFICES (each is a numbered button); the first always."""
+    several = [Listing("示例区测试局登记注册科", f"0000-990000{n}", "一楼", "工作日", ("shared",)) for n in range(1, 4)]
+    sections = [Listing(f"示例区测试局第{n}科", f"0000-99100{n}", "二楼", "工作日", ("shared",)) for n in range(1, 10)]
+    shown = contact_replies.first_offices(several + sections)
+    assert shown == several + sections[: contact_replies.MAX_OFFICES - 1]
+    matters = [Listing(f"示例区测试局第{n}科", f"0000-99200{n}", "三楼", "工作日", (f"m{n}", f"n{n}")) for n in range(1, 6)]
+    assert contact_replies.first_offices(matters) == matters[:4]  # 4 units, 8 matters: a fifth unit would make 10
+    crowded = Listing("示例区测试局综合科", "0000-9930001", "四楼", "工作日", tuple(f"m{n}" for n in range(12)))
+    assert contact_replies.first_offices([crowded, *sections]) == [crowded]
+
+
 def test_a_unit_at_two_places_is_listed_at_each() -> None:
     """Grouping a unit's phones must not give one place's phone another's address."""
     shown = [Listing("示例区测试局综合窗口", "0000-9900001", "政务服务中心一楼", "工作日", ("a",)),

@@ -3,11 +3,15 @@ trackers. The office's matters come from the guides' contacts (knowledge/retriev
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from actions import contact_replies
 from actions.actions import ActionAnswer
 from actions.services import Services
 from knowledge.records.store import Records
+from knowledge.retrieval.offices import Listing, OfficeDirectory
 from tests.support import custom, parsed_guide, run_action, texts, tracker_for
 
 
@@ -140,3 +144,30 @@ def test_every_matter_the_listing_names_can_be_picked_in_the_order_it_is_read(se
     assert "company-setup" in offered["choices"]
     messages, slots = run_action(ActionAnswer(services), tracker_for("2", "choose", slots))
     assert slots["guide_id"] == offered["choices"][1]
+
+
+def test_the_cap_counts_the_units_read_not_their_phones(services: Services, records: Records, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bureau with more sections than the bundled one (four more, handling matters listed already): 登记注册科's three
+    phones are one entry of the reply, not three of its MAX_OFFICES (the cap on listings showed six units where eight
+    fit); the matters read stay the ones to pick."""
+    extra = [Listing(f"示例区市场监督管理局第{n}科", f"0000-99000{n}", "示例区行政中心", "工作日 9:00-17:00", ("company-setup",))
+             for n in range(1, 5)]
+    bundled = OfficeDirectory.listing
+
+    def more_sections(self: OfficeDirectory, *args: Any) -> list[Listing]:
+        rows = bundled(self, *args)
+        bureaus = next(n for n, row in enumerate(rows) if "市场监督管理局" not in row.unit)  # then windows of its matters
+        return rows[:bureaus] + extra + rows[bureaus:]
+
+    monkeypatch.setattr(OfficeDirectory, "listing", more_sections)
+    messages, slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact"))
+    text, offered = texts(messages), custom(messages, "clarify")
+    assert offered is not None
+    units = [office["unit"] for office in offered["offices"]]
+    assert len(units) == len(set(units)) == contact_replies.MAX_OFFICES, units
+    assert units[-2:] == ["示例区市场监督管理局第1科", "示例区市场监督管理局第2科"] and "第3科" not in text
+    registration = next(office for office in offered["offices"] if office["unit"] == "示例区市场监督管理局登记注册科")
+    assert len(registration["phones"]) == 3  # all its phones, in one entry
+    assert len([line for line in text.splitlines() if line.startswith("· ")]) == contact_replies.MAX_OFFICES
+    read = list(dict.fromkeys(matter for office in offered["offices"] for matter in office["matters"]))
+    assert [parsed_guide(guide_id).title for guide_id in offered["choices"]] == read and slots["candidates"] == offered["choices"]
