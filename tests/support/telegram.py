@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -31,13 +31,16 @@ STAFF_CHAT = -1001234567890
 
 class RasaProxy:
     """Stands between the bot and Rasa: forwards (with the bot's REST channel token), or plays Rasa
-    down (port closed) or the action server down (Rasa answers [])."""
+    down (port closed) or the action server down (Rasa answers []). Given `replies` instead of a Rasa,
+    it plays Rasa itself, for tests of the bot alone: the reply for each message received (the REST
+    channel's output, tests/support/kefu.py rest_output), none for any other."""
 
-    def __init__(self, upstream: str, rest_token: str) -> None:
+    def __init__(self, upstream: str, rest_token: str, replies: Mapping[str, Messages] | None = None) -> None:
         self.upstream = upstream
         self.rest_token = rest_token  # Rasa's REST channel token, which telegram_stack hands the bot
         self.port = free_port()
-        self.mode = "forward"  # or "empty"
+        self.mode = "forward" if replies is None else "replies"  # or "empty"
+        self.replies = dict(replies or {})
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -54,6 +57,8 @@ class RasaProxy:
                 proxy.requests.append(json.loads(body))
                 if proxy.mode == "empty":
                     status, answer = 200, b"[]"
+                elif proxy.mode == "replies":
+                    status, answer = 200, json.dumps(proxy.replies.get(json.loads(body).get("message"), [])).encode()
                 else:
                     headers = {"Content-Type": "application/json"}
                     if self.headers.get("Authorization"):  # the bot's REST channel token, passed on as it came

@@ -169,9 +169,30 @@ def inline_keyboard(buttons: Sequence[dict[str, str]], store: ButtonStore) -> In
     return InlineKeyboardMarkup([keys[i:i + per_row] for i in range(0, len(keys), per_row)])
 
 
-def used_keyboard(title: str) -> InlineKeyboardMarkup:
-    """What a keyboard becomes once clicked: one inert button saying what was chosen."""
-    return InlineKeyboardMarkup([[InlineKeyboardButton(f"✓ 已选：{title}"[:60], callback_data=USED_BUTTON)]])
+def used_keyboard(*titles: str) -> InlineKeyboardMarkup:
+    """What a keyboard becomes once clicked: an inert button saying what was chosen (a pick, then the 转人工 kept
+    beside it: one under the other)."""
+    return InlineKeyboardMarkup([[_chosen(title)] for title in titles])
+
+
+def picked_keyboard(title: str, handoff: InlineKeyboardButton) -> InlineKeyboardMarkup:
+    """What a keyboard becomes once a pick is clicked beside 转人工: the choice, and 转人工 still usable under it.
+    The pick may not be what the user needed, and asking for a person must stay as easy as it was (as on the web page)."""
+    return InlineKeyboardMarkup([[_chosen(title)], [handoff]])
+
+
+def _chosen(title: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(f"✓ 已选：{title}"[:60], callback_data=USED_BUTTON)
+
+
+def button_beside(markup: InlineKeyboardMarkup | None, data: str, payload: str, store: ButtonStore) -> InlineKeyboardButton | None:
+    """The button of `markup` sending `payload`, unless it is the one tapped (callback `data`): as it was shown,
+    its callback data refreshed in `store` (still in use)."""
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data != data and isinstance(button.callback_data, str) and store.payload(button.callback_data) == payload:
+                return InlineKeyboardButton(button.text, callback_data=store.key(payload))
+    return None
 
 
 def button_title(markup: InlineKeyboardMarkup | None, data: str) -> str:

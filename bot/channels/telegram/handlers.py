@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from functools import partial
 from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -27,8 +27,16 @@ from bot.channels.telegram.chats import Context, chat_sender, remember, touch
 from bot.channels.telegram.conversation import TelegramAssistant
 from bot.channels.telegram.desk import HELD_TEXT as DESK_HELD_TEXT
 from bot.channels.telegram.desk import to_clerk
-from bot.channels.telegram.formatting import USED_BUTTON, ButtonStore, button_title, to_html, used_keyboard
-from bot.channels.telegram.sending import retire_keyboard, send, show
+from bot.channels.telegram.formatting import (
+    USED_BUTTON,
+    ButtonStore,
+    button_beside,
+    button_title,
+    picked_keyboard,
+    to_html,
+    used_keyboard,
+)
+from bot.channels.telegram.sending import retire_keyboard, send, show, spend_kept
 from bot.channels.telegram.texts import (
     BUTTON_EXPIRED,
     BUTTON_USED,
@@ -89,6 +97,7 @@ async def reset(assistant: TelegramAssistant, update: Update, context: Context) 
         for key in ("transcript", "question"):
             context.chat_data.pop(key, None)
         await retire_keyboard(context, chat_id)
+        await spend_kept(context, chat_id, context.chat_data.pop("kept", None))  # it would hand over the new conversation
     await send(context, chat_id, reset_text())
 
 
@@ -144,36 +153,73 @@ def is_live_keyboard(chat: Mapping[str, Any], message_id: int) -> bool:
     return chat.get("keyboard") is None and message_id > max(chat.get("retired") or 0, chat.get("clicked") or 0)
 
 
+# What a tap is (`claim_tap`): a button of the live keyboard, the 转人工 a pick left usable, or on a keyboard used or expired.
+TAP_LIVE, TAP_KEPT, TAP_USED, TAP_EXPIRED = "live", "kept", "used", "expired"
+
+
+def claim_tap(chat: MutableMapping[str, Any], message_id: int | None, payload: str | None) -> str:
+    """What a tap on `message_id`'s button sending `payload` is, claimed in the chat's state there and then: updates run
+    concurrently, and a double tap must not send its payload to Rasa twice (the second tap finds the keyboard used).
+
+    The 转人工 a pick kept (chats.py "kept") works however many turns later, unlike the rest of an old keyboard: asking
+    for a person is never about a turn that is over (the user can type /human at any time as well)."""
+    kept = chat.get("kept")
+    if payload == REQUEST_HUMAN and kept and kept[0] == message_id:
+        chat["kept"], chat["handed"] = None, message_id
+        return TAP_KEPT
+    if payload is not None and message_id is not None and is_live_keyboard(chat, message_id):
+        chat["keyboard"], chat["clicked"] = None, message_id
+        return TAP_LIVE
+    if message_id is not None and message_id in (chat.get("clicked"), chat.get("handed")):
+        return TAP_USED  # its keyboard is (being) marked used by the first tap: leave it
+    return TAP_EXPIRED
+
+
 async def button(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """A tap on an inline button: its payload goes to Rasa once, and the keyboard says what was chosen.
 
-    Only the chat's live keyboard works; an older one is removed, a used one only says so.
+    Only the chat's live keyboard works, and the 转人工 a pick on it left beside the choice; an older keyboard is
+    removed, a used one only says so.
     """
     query = update.callback_query
     if query.data == USED_BUTTON:
         await query.answer(BUTTON_USED)
         return
-    payload = ButtonStore(context.bot_data.setdefault("buttons", {})).payload(query.data or "")
+    store = ButtonStore(context.bot_data.setdefault("buttons", {}))
+    payload = store.payload(query.data or "")
     message_id = query.message.message_id if query.message is not None else None
     chat = context.chat_data if context.chat_data is not None else {}
-    if payload is not None and message_id is not None and is_live_keyboard(chat, message_id):
-        # Claimed before the first await: updates run concurrently, and a double tap on the
-        # button must not send its payload to Rasa twice. The second tap finds it "clicked".
-        chat["keyboard"], chat["clicked"] = None, message_id
-        touch(context)
-    elif message_id is not None and message_id == chat.get("clicked"):
-        await query.answer(BUTTON_USED)  # its keyboard is (being) marked used by the first tap: leave it
+    kept = chat.get("kept")  # before this tap: the one it uses, or the one a new pick replaces
+    tap = claim_tap(chat, message_id, payload)
+    if tap in (TAP_USED, TAP_EXPIRED) or payload is None or query.message is None:
+        await refuse_tap(query, tap)
         return
-    else:
-        await query.answer(BUTTON_EXPIRED, show_alert=True)
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(None)
-        return
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
+    title = button_title(markup, query.data or "") or payload
+    handoff = button_beside(markup, query.data or "", REQUEST_HUMAN, store) if tap == TAP_LIVE else None
+    if handoff is not None:  # before any await: from now on a tap on it is the kept 转人工's
+        chat["kept"] = (message_id, title)
+    touch(context)
     await query.answer()  # stops the spinner on the user's button at once; the answer follows
-    title = button_title(query.message.reply_markup if isinstance(query.message, Message) else None, query.data) or payload
+    if tap == TAP_KEPT:
+        spent = used_keyboard(kept[1], title)  # the pick's mark stays, 转人工's under it
+    else:
+        spent = used_keyboard(title) if handoff is None else picked_keyboard(title, handoff)
     with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(used_keyboard(title))
+        await query.edit_message_reply_markup(spent)
+    if handoff is not None and kept:
+        await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
     await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
+
+
+async def refuse_tap(query: CallbackQuery, tap: str) -> None:
+    """A tap that sends nothing: on a used keyboard, it says so; on an expired one, it says so and the keyboard goes."""
+    if tap == TAP_USED:
+        await query.answer(BUTTON_USED)
+        return
+    await query.answer(BUTTON_EXPIRED, show_alert=True)
+    with contextlib.suppress(TelegramError):
+        await query.edit_message_reply_markup(None)
 
 
 async def error(assistant: TelegramAssistant, update: object, context: Context) -> None:

@@ -22,7 +22,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from bot.channels.telegram.chats import Context, touch
-from bot.channels.telegram.formatting import ButtonStore, inline_keyboard, split_text, to_html
+from bot.channels.telegram.formatting import ButtonStore, inline_keyboard, split_text, to_html, used_keyboard
 
 # One message to show: its text and Rasa's buttons ({title, payload}) under it.
 Part = tuple[str, list[dict[str, str]]]
@@ -60,6 +60,13 @@ async def retire_keyboard(context: Context, chat_id: int) -> None:
         context.chat_data["retired"] = message_id  # taps on it, or older ones, are expired
         with contextlib.suppress(TelegramError):  # already gone or edited: nothing to retire
             await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+
+async def spend_kept(context: Context, chat_id: int, kept: tuple[int, str] | None) -> None:
+    """Spend a kept 转人工 (chats.py "kept": its message and the pick above it): its keyboard keeps only the pick's mark."""
+    if kept:
+        with contextlib.suppress(TelegramError):  # already gone or edited: nothing to spend
+            await context.bot.edit_message_reply_markup(chat_id, kept[0], reply_markup=used_keyboard(kept[1]))
 
 
 @contextlib.asynccontextmanager

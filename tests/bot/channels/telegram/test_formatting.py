@@ -27,9 +27,11 @@ from bot.channels.telegram.formatting import (
     MESSAGE_LIMIT,
     USED_BUTTON,
     ButtonStore,
+    button_beside,
     button_title,
     callback_key,
     inline_keyboard,
+    picked_keyboard,
     plain_text,
     recent_lines,
     split_text,
@@ -40,6 +42,7 @@ from bot.channels.telegram.formatting import (
 from bot.channels.telegram.logs import RedactSecrets
 from bot.channels.telegram.staff import staff_notice
 from knowledge.examples import Examples
+from knowledge.retrieval.retriever import GuideCandidate
 from knowledge.settings import load_settings
 from protocol import FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN, SENDER_PREFIX_TELEGRAM, rating_payload
 from tests.support.fake_bot_api import ApiError, check_keyboard, parse_html
@@ -197,6 +200,27 @@ def test_a_used_keyboard_says_what_was_chosen() -> None:
     assert used.inline_keyboard[0][0].text == "✓ 已选：👍 好评"
     assert used.inline_keyboard[0][0].callback_data == USED_BUTTON
     assert button_title(used, "nothing") == ""
+
+
+def test_a_pick_beside_the_handoff_button_keeps_it_under_the_choice() -> None:
+    """Not found, with the nearest matters and 转人工 (actions/replies.py): a matter picked leaves 转人工 as it was shown,
+    sending what it sent; 转人工 picked, or a keyboard without it, has nothing beside the choice."""
+    store = ButtonStore({})
+    near = [GuideCandidate("company-deregistration", "企业注销登记（一般注销）", 0.5)]
+    keyboard = inline_keyboard(replies.not_found(near, "12345").buttons, store)
+    assert keyboard is not None
+    [[pick], [handoff]] = keyboard.inline_keyboard
+    kept = button_beside(keyboard, str(pick.callback_data), REQUEST_HUMAN, store)
+    assert kept is not None and (kept.text, kept.callback_data) == (handoff.text, handoff.callback_data) == ("转人工", callback_key(REQUEST_HUMAN))
+    assert button_beside(keyboard, str(handoff.callback_data), REQUEST_HUMAN, store) is None
+    ratings = inline_keyboard(replies.feedback_buttons("kqzvtmwrbahe"), store)
+    assert ratings is not None and button_beside(ratings, str(ratings.inline_keyboard[0][0].callback_data), REQUEST_HUMAN, store) is None
+    picked = picked_keyboard(pick.text, kept)
+    assert [[b.text for b in row] for row in picked.inline_keyboard] == [["✓ 已选：1. 企业注销登记（一般注销）"], ["转人工"]]
+    assert picked.inline_keyboard[0][0].callback_data == USED_BUTTON and check_keyboard(json.loads(json.dumps(picked.to_dict())))
+    spent = used_keyboard(pick.text, kept.text)  # then 转人工 too: both marks, nothing left to tap
+    assert [[(b.text, b.callback_data) for b in row] for row in spent.inline_keyboard] == [
+        [("✓ 已选：1. 企业注销登记（一般注销）", USED_BUTTON)], [("✓ 已选：转人工", USED_BUTTON)]]
 
 
 # --- the staff notice ----------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The Telegram bot against the fake Bot API server alone (no Rasa, no action server: the proxy plays Rasa with the
+replies the actions build, tests/support/telegram.py RasaProxy), for what the bot itself decides: what a keyboard
+becomes once tapped. The bot is the real python-telegram-bot client, started as `make run` starts it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from actions import contact_replies, replies
+from bot.launcher.stack import Stack
+from knowledge.retrieval.retriever import GuideCandidate
+from protocol import REQUEST_HUMAN
+from tests.support import parsed_guide
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.kefu import rest_output
+from tests.support.telegram import Messages, RasaProxy, buttons, click, now, rated, say, sent_to_rasa, telegram_stack, text
+
+# Telegram's protocol: end to end, though no assistant runs (conftest.py marks by fixture only `assistant` tests).
+pytestmark = pytest.mark.e2e
+
+HOTLINE = "12345"
+TWO_CLOSE = "公司不开了怎么弄"
+PICK = replies.pick_payload("company-deregistration")
+PICKED = "1. " + parsed_guide("company-deregistration").title
+
+# Each message's reply as the action server builds it (actions/replies.py), through Rasa's REST channel.
+REPLIES = {
+    TWO_CLOSE: rest_output(replies.not_found([GuideCandidate(guide_id, parsed_guide(guide_id).title, 0.5) for guide_id in
+                                              ("company-deregistration", "simplified-deregistration")], HOTLINE), "tg-x"),
+    # the matter picked, answered as anything else would be (its ratings are a keyboard of its own)
+    PICK: [{"recipient_id": "tg-x", "text": f"【{parsed_guide('company-deregistration').title}】……",
+            "buttons": replies.feedback_buttons("kqzvtmwrbahe")}],
+    REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE), "tg-x"),
+}
+
+
+@pytest.fixture(scope="module")
+def rasa() -> Iterator[RasaProxy]:
+    proxy = RasaProxy("", "test-rest-token", REPLIES).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def bot(api: FakeBotApi, rasa: RasaProxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = telegram_stack(api, rasa, tmp_path_factory.mktemp("telegram-alone"))
+    stack.start_telegram()
+    api.wait_until(lambda: bool(api.called("getUpdates")) or stack.telegram.poll() is not None, 60, "the bot to start polling")
+    assert stack.telegram.poll() is None, (stack.logs / "telegram.log").read_text()
+    yield stack
+    stack.stop()
+
+
+def rows(message: dict[str, Any]) -> list[list[str]]:
+    """The keyboard of `message` as the user sees it: the buttons' titles, row by row."""
+    return [[button["text"] for button in row] for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])]
+
+
+def with_buttons(messages: Messages) -> bool:
+    return bool(buttons(messages[-1]))
+
+
+def test_picking_a_matter_leaves_the_handoff_button_beside_it_usable(api: FakeBotApi, bot: Stack, rasa: RasaProxy) -> None:
+    """As on the web page: the pick may not be what the user needed, so 转人工 stays under the choice, turns later too;
+    once tapped, it is spent like any other choice (a double tap sends it once)."""
+    question = say(api, 2001, TWO_CLOSE, until=with_buttons)
+    assert rows(question[-1])[-1] == ["转人工"], rows(question[-1])
+    asked = len(rasa.requests)
+    answer = click(api, 2001, question[-1], PICKED, until=rated)
+    assert rows(now(api, 2001, question[-1])) == [[f"✓ 已选：{PICKED}"], ["转人工"]]
+
+    mark = api.mark(2001)
+    taps = api.click(2001, question[-1], "转人工", taps=2)  # after the answer and its own keyboard came
+    assert "已为您转接人工服务" in text(api.wait_messages(2001, since=mark))
+    api.wait_until(lambda: all(api.callback_queries[q]["answered"] is not None for q in taps), 60, "both taps answered")
+    told = sorted(str(api.callback_queries[q]["answered"].get("text") or "") for q in taps)
+    assert told[0] == "" and "用过" in told[1], told
+    assert sent_to_rasa(rasa, 2001, since=asked) == [PICK, REQUEST_HUMAN]
+    assert rows(now(api, 2001, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
+    assert rows(now(api, 2001, answer[-1])) == [["👍 好评", "👎 差评"]]  # the answer's ratings are still there to use
+
+
+def test_the_handoff_button_tapped_first_spends_the_keyboard(api: FakeBotApi, bot: Stack) -> None:
+    question = say(api, 2002, TWO_CLOSE, until=with_buttons)
+    assert "已为您转接人工服务" in text(click(api, 2002, question[-1], "转人工"))
+    assert rows(now(api, 2002, question[-1])) == [["✓ 已选：转人工"]]
+
+
+def test_a_new_conversation_spends_the_kept_handoff_button(api: FakeBotApi, bot: Stack) -> None:
+    """/reset: the 转人工 kept from the old conversation would hand over the new one; the choice's mark stays."""
+    question = say(api, 2003, TWO_CLOSE, until=with_buttons)
+    click(api, 2003, question[-1], PICKED, until=rated)
+    assert "新的对话" in text(say(api, 2003, "/reset"))
+    api.wait_until(lambda: rows(now(api, 2003, question[-1])) == [[f"✓ 已选：{PICKED}"]], 60, "the kept 转人工 spent")
