@@ -1,12 +1,12 @@
-"""What the processes must agree on: button payloads, slot names, custom payload keys and kinds,
-and the wording every channel says itself ("unavailable", "too long"). The example questions are not
+"""What the processes must agree on: button payloads and titles, slot names, custom payload keys and kinds,
+handoff reasons, and the wording every channel says itself ("unavailable", "too long"). The example questions are not
 here: they come from the published knowledge base (knowledge/examples.py), so they name its own guides.
 
 The Rasa server (Python 3.10, `bot/rasa/`), the action server (`actions/`) and the channels
 (`bot/channels/`, Python 3.11) all import this module, so it imports nothing beyond the standard
 library. A value changed here changes on both sides of every process boundary at once; domain.yml
-and data/*.yml repeat the payloads and slot names for Rasa, and tests/test_protocol.py
-keeps them in step.
+and data/*.yml repeat the payloads, slot names, handoff reasons (intents) and a button's title for Rasa, and
+tests/test_protocol.py keeps them in step.
 
 Usage::
 
@@ -45,6 +45,17 @@ FEEDBACK_BAD = "/feedback_bad"
 REQUEST_HUMAN = "/request_human"
 AFFIRM = "/affirm"  # 是 under "您问的是…吗？" (typed 是 / 对 / 嗯 reach the same intent)
 DENY = "/deny"
+
+# What those buttons say, as the action server titles them (actions/replies.py) and the staff desk reads a click on one
+# in a transcript ("（点击了“转人工”）", bot/channels/kefu/page.py). The ratings' buttons put an emoji before theirs
+# ("👍 好评"): the word is what they say.
+TITLE_REQUEST_HUMAN = "转人工"
+TITLE_FEEDBACK_GOOD = "好评"
+TITLE_FEEDBACK_BAD = "差评"
+TITLE_AFFIRM = "是"
+TITLE_DENY = "不是"
+BUTTON_TITLES = {REQUEST_HUMAN: TITLE_REQUEST_HUMAN, FEEDBACK_GOOD: TITLE_FEEDBACK_GOOD, FEEDBACK_BAD: TITLE_FEEDBACK_BAD,
+                 AFFIRM: TITLE_AFFIRM, DENY: TITLE_DENY}
 
 # The intents the buttons send; a typed "/x" with any other intent is no button (`typed_command`).
 BUTTON_INTENTS = frozenset({FEEDBACK_GOOD[1:], FEEDBACK_BAD[1:], REQUEST_HUMAN[1:], AFFIRM[1:], DENY[1:], "choose"})
@@ -147,6 +158,13 @@ FEEDBACK_THANKS = "thanks"  # after 好评
 FEEDBACK_ASK_COMMENT = "ask_comment"  # after 差评: "请告诉我缺了什么"
 FEEDBACK_COMMENT_SAVED = "comment_saved"  # the comment was stored
 FEEDBACK_UNKNOWN_ANSWER = "unknown_answer"  # the rated answer is not (or no longer) known: nothing was stored
+
+# Why a conversation went to people: the "reason" of a handoff payload (PAYLOAD_HANDOFF) and of its record (the
+# handoffs table), written by the action server (actions/handoff.py) and read by the staff desk, the Telegram staff
+# notice and the admin report, each in its own words. Named after the intents that ask for them.
+REASON_REQUEST_HUMAN = "request_human"  # 转人工: the user asked for a person
+REASON_COMPLAIN = "complain"  # a complaint, or difficulty getting something done
+HANDOFF_REASONS = (REASON_REQUEST_HUMAN, REASON_COMPLAIN)
 
 # Sender ids: each channel's conversations start with its own prefix.
 SENDER_PREFIX_KEFU = "kefu-"

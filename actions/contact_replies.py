@@ -4,7 +4,7 @@ never imports this module.
 
 Usage::
 
-    reply = contact_replies.handoff(guide, reason="request_human", record_id=42, hotline="12345", on_duty=True)
+    reply = contact_replies.handoff(guide, reason=REASON_REQUEST_HUMAN, record_id=42, hotline="12345", on_duty=True)
     reply = contact_replies.offices(contact_replies.first_offices(listings), titles, choices, aspect="contact")
     dispatcher.utter_message(text=reply.text, buttons=reply.buttons)
     dispatcher.utter_message(json_message=reply.custom)
@@ -19,7 +19,7 @@ from actions.replies import Reply, pick_payload, where_text
 from knowledge.retrieval.offices import Listing
 from knowledge.retrieval.retriever import GuideCandidate
 from knowledge.sources.aspects import ASPECT_NAMES_ZH, CONTACT, GENERAL
-from protocol import PAYLOAD_CLARIFY, PAYLOAD_HANDOFF
+from protocol import PAYLOAD_CLARIFY, PAYLOAD_HANDOFF, REASON_REQUEST_HUMAN
 
 # A bureau's sections as the user reads them, each once with all its phones, and the matters to pick: enough to find the
 # one, short enough to read. Counted in units, not listings (one per unit and phone): 登记注册科's three phones were three.
@@ -104,16 +104,16 @@ def handoff(guide: dict[str, Any] | None, *, reason: str, record_id: int | None,
         hours = f"现在是非工作时间（人工服务时间：{staff_hours}），工作人员暂时无法接入。" if staff_hours else \
             "现在是非工作时间，工作人员暂时无法接入。"
         later = f"工作人员上班后会处理；急需办事请拨打政务服务便民热线 {hotline}。"
-        lines = [hours, "您的问题和对话记录已留存，" + later] if reason == "request_human" else [
+        lines = [hours, "您的问题和对话记录已留存，" + later] if reason == REASON_REQUEST_HUMAN else [
             "非常抱歉给您带来不便，您反映的问题已记录。" + hours, "您的反映和对话记录已留存，" + later]
     elif on_duty:
-        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录，接入后会在这里回复您，请稍候。" if reason == "request_human"
+        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录，接入后会在这里回复您，请稍候。" if reason == REASON_REQUEST_HUMAN
                  else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录，接入后会在这里回复您。"]
     else:
-        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == "request_human"
+        lines = ["已为您转接人工服务，工作人员会查看您和我的对话记录。" if reason == REASON_REQUEST_HUMAN
                  else "非常抱歉给您带来不便，您反映的问题已记录，工作人员会查看您和我的对话记录。"]
     lines.append("您也可以直接联系：")
-    complaint = guide is not None and reason != "request_human"
+    complaint = guide is not None and reason != REASON_REQUEST_HUMAN
     if complaint:
         # a complaint (about a window's staff, too) goes first to whoever supervises the matter, not to that window;
         # most guides' complaint line is the hotline itself (the default), listed just below

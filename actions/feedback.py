@@ -44,6 +44,7 @@ from protocol import (
     ENTITY_COMMENT,
     OFFERED_CONFIRM,
     OFFERED_HANDOFF,
+    REASON_REQUEST_HUMAN,
     SLOT_ASPECT,
     SLOT_CANDIDATES,
     SLOT_FEEDBACK_ANSWER,
@@ -132,7 +133,7 @@ class ActionSaveFeedbackComment(Action):
         done: list[EventType] = [SlotSet(SLOT_FEEDBACK_COMMENT, None), SlotSet(SLOT_FEEDBACK_ANSWER, None)]
         intent = intent_of(tracker)
         if intent == "request_human":
-            reply, events = await handoff(self.services, tracker, "request_human")
+            reply, events = await handoff(self.services, tracker, REASON_REQUEST_HUMAN)
             send(dispatcher, reply)
             return [*done, *events]
         if comment.startswith("/"):  # a button pressed instead of typing
@@ -243,7 +244,7 @@ class ActionReplyConfirmation(Action):
             send(dispatcher, reply)
             return memory.remember(tracker, events)
         if intent == "affirm" and offered == OFFERED_HANDOFF:
-            reply, events = await handoff(self.services, tracker, "request_human")
+            reply, events = await handoff(self.services, tracker, REASON_REQUEST_HUMAN)
             send(dispatcher, reply)
             return events
         if intent == "affirm" and tracker.get_slot(SLOT_CANDIDATES):

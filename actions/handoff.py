@@ -19,7 +19,16 @@ from actions.services import Services
 from knowledge.records.staff_hours import StaffHours
 from knowledge.retrieval.retriever import ANSWER, CONFIRM
 from knowledge.sources.aspects import detect_aspect
-from protocol import OFFERED_CONFIRM, SLOT_CANDIDATES, SLOT_GUIDE, SLOT_LAST_ANSWER, SLOT_OFFERED, SLOT_PENDING_QUESTION
+from protocol import (
+    OFFERED_CONFIRM,
+    REASON_COMPLAIN,
+    REASON_REQUEST_HUMAN,
+    SLOT_CANDIDATES,
+    SLOT_GUIDE,
+    SLOT_LAST_ANSWER,
+    SLOT_OFFERED,
+    SLOT_PENDING_QUESTION,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +48,7 @@ async def handoff(services: Services, tracker: Tracker, reason: str) -> tuple[re
     # Asking for a person right after refusals (the button, or "转人工" naming nothing) hands over the last refused
     # question ("我的手机是138…" told for the staff asks nothing); a complaint or a request naming its matter does not.
     latest = text_of(tracker)
-    plain = reason == "request_human" and (latest.startswith("/") or not names_an_item(latest))
+    plain = reason == REASON_REQUEST_HUMAN and (latest.startswith("/") or not names_an_item(latest))
     refused = None if waiting or not plain else next((text for text in refused_messages(tracker) if is_question(text)), None)
     if refused:
         guide_id = None  # the refused question is none of the matter answered before it ("今天天气怎么样" after 用水报装)
@@ -86,7 +95,8 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if self.is_a_question_after_all(tracker):
             return await ActionAnswer(self.services).run(dispatcher, tracker, domain)
-        reply, events = await handoff(self.services, tracker, "complain" if intent_of(tracker) == "complain" else "request_human")
+        reason = REASON_COMPLAIN if intent_of(tracker) == "complain" else REASON_REQUEST_HUMAN  # the intent names its reason
+        reply, events = await handoff(self.services, tracker, reason)
         send(dispatcher, reply)
         return events
 

@@ -33,6 +33,11 @@ from protocol import (
     PAYLOAD_CONFIRM,
     PAYLOAD_NOT_FOUND,
     REQUEST_HUMAN,
+    TITLE_AFFIRM,
+    TITLE_DENY,
+    TITLE_FEEDBACK_BAD,
+    TITLE_FEEDBACK_GOOD,
+    TITLE_REQUEST_HUMAN,
     rating_payload,
 )
 
@@ -46,7 +51,7 @@ class Reply:
 
 def handoff_button() -> dict[str, str]:
     """转人工: every reply that ends a search without an answer offers people (a new dict: callers' lists are theirs)."""
-    return {"title": "转人工", "payload": REQUEST_HUMAN}
+    return {"title": TITLE_REQUEST_HUMAN, "payload": REQUEST_HUMAN}
 
 
 def pick_payload(guide_id: str) -> str:
@@ -88,8 +93,8 @@ def _answer_custom(guide: dict[str, Any], aspect: str, sections: list[str], conf
 
 def feedback_buttons(answer_id: str) -> list[dict[str, str]]:
     """好评 / 差评 for one answer: the payloads name it, so an old button rates its own answer."""
-    return [{"title": "👍 好评", "payload": rating_payload("good", answer_id)},
-            {"title": "👎 差评", "payload": rating_payload("bad", answer_id)}]
+    return [{"title": f"👍 {TITLE_FEEDBACK_GOOD}", "payload": rating_payload("good", answer_id)},
+            {"title": f"👎 {TITLE_FEEDBACK_BAD}", "payload": rating_payload("bad", answer_id)}]
 
 
 def answer_opening(title: str) -> str:
@@ -193,7 +198,7 @@ def confirm(guide: dict[str, Any], aspect: str) -> Reply:
     """One guide leads but not surely enough to answer: ask once before answering."""
     asked = f"的{ASPECT_NAMES_ZH[aspect]}" if aspect in ASPECT_NAMES_ZH and aspect != GENERAL else ""
     text = f"{CONFIRM_OPENER}{guide['title']}】{asked}吗？（点按钮，或回复“是”“不是”）"
-    buttons = [{"title": "是", "payload": AFFIRM}, {"title": "不是", "payload": DENY}]
+    buttons = [{"title": TITLE_AFFIRM, "payload": AFFIRM}, {"title": TITLE_DENY, "payload": DENY}]
     return Reply(text, buttons, {PAYLOAD_CONFIRM: {"guide": {"id": guide["id"], "title": guide["title"]}, "aspect": aspect}})
 
 

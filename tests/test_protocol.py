@@ -32,6 +32,21 @@ def test_every_button_payload_is_an_intent_of_the_domain() -> None:
     assert {payload.lstrip("/") for payload in payloads} <= intents
 
 
+def test_the_domain_titles_its_buttons_as_the_actions_do() -> None:
+    """domain.yml's responses offer buttons too (转人工 after a comment is saved): the same title for the same payload."""
+    offered = [button for variations in _domain()["responses"].values() for variation in variations
+               for button in variation.get("buttons") or []]
+    assert offered and all(protocol.BUTTON_TITLES[button["payload"]] == button["title"] for button in offered), offered
+    assert set(protocol.BUTTON_TITLES) == {protocol.REQUEST_HUMAN, protocol.FEEDBACK_GOOD, protocol.FEEDBACK_BAD,
+                                           protocol.AFFIRM, protocol.DENY}
+
+
+def test_a_handoff_reason_is_the_intent_that_asks_for_it() -> None:
+    """action_handoff records the intent that asked for people as the reason (actions/handoff.py)."""
+    assert set(protocol.HANDOFF_REASONS) <= set(_domain()["intents"])
+    assert protocol.REASON_REQUEST_HUMAN == protocol.REQUEST_HUMAN.lstrip("/")
+
+
 def test_a_rating_payload_names_its_answer_in_entities_of_the_domain() -> None:
     """Rasa's "/intent{json}" syntax: the intent, then entities the domain declares, on one line."""
     entities = set(_domain()["entities"])

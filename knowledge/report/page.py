@@ -31,6 +31,7 @@ from knowledge.report.filters import ALL, CHANNEL_NAMES, KEFU, REST, TELEGRAM
 from knowledge.report.followups import CLARIFY_UNANSWERED, CONFIRM_UNANSWERED, CONFIRM_UNKNOWN
 from knowledge.report.grouping import SIMILARITY, QuestionGroup, shown
 from knowledge.report.stats import NOT_ANSWERED, TABLE_NAMES, Report, percent
+from protocol import REASON_COMPLAIN, REASON_REQUEST_HUMAN
 
 OUTCOME_NAMES = {ANSWERED: "已回答", CLARIFIED: "反问澄清（对话进行中）", ASKED_ITEM: "追问具体事项",
                  CONFIRM_UNKNOWN: "确认后未记录“是/不是”", NOT_FOUND: "没有找到答案", OUT_OF_SCOPE: "超出服务范围",
@@ -42,9 +43,9 @@ FOLLOWUP_RULE = ("反问澄清（列出几个事项请用户选）或确认（�
                  "连同那次回答只算一次“已回答”；用户一个也没选（接着问了别的、转人工、没有再回复，或说“不是”后没有再选）的，"
                  "计为“未能回答”，列入未能回答的问题并参与“建议新写”；较早的记录里“是/不是”本身没有记下，"
                  "那时的确认若既看不出“是”也看不出“不是”，单独统计。")
-REASON_NAMES = {"request_human": "要求转人工", "complain": "投诉"}
+REASON_NAMES = {REASON_REQUEST_HUMAN: "要求转人工", REASON_COMPLAIN: "投诉"}  # protocol.HANDOFF_REASONS, in the report's words
 COLORS = {"answered": "#2e7d32", "asked": "#f9a825", "unanswered": "#c62828", "good": "#2e7d32", "bad": "#c62828",
-          "request_human": "#1565c0", "complain": "#8e24aa", "other": "#757575", "low": "#ef6c00"}
+          REASON_REQUEST_HUMAN: "#1565c0", REASON_COMPLAIN: "#8e24aa", "other": "#757575", "low": "#ef6c00"}
 LATEST_HANDOFFS = 5          # handoffs listed with their dialog: enough to see a pattern, short enough to read
 
 

@@ -13,7 +13,17 @@ from fastapi import FastAPI
 
 from bot.channels.kefu.page import WEB_DIR, PageAssets, render_desk, render_page
 from knowledge.examples import Examples
-from protocol import AFFIRM, BUTTON_INTENTS, DENY, FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN
+from protocol import (
+    AFFIRM,
+    BUTTON_INTENTS,
+    DENY,
+    FEEDBACK_BAD,
+    FEEDBACK_GOOD,
+    HANDOFF_REASONS,
+    REASON_COMPLAIN,
+    REASON_REQUEST_HUMAN,
+    REQUEST_HUMAN,
+)
 
 
 def test_the_page_is_rendered_with_hotline_and_limit() -> None:
@@ -33,6 +43,8 @@ def test_the_desk_page_is_rendered_with_each_button_and_its_title() -> None:
     buttons = re.search(r'data-buttons="([^"]*)"', html)
     assert buttons and dict(json.loads(unescape(buttons.group(1)))) == {
         REQUEST_HUMAN: "转人工", FEEDBACK_GOOD: "好评", FEEDBACK_BAD: "差评", AFFIRM: "是", DENY: "不是"}
+    reasons = re.search(r'data-reasons="([^"]*)"', html)  # why each conversation in the queue went to people
+    assert reasons and json.loads(unescape(reasons.group(1))) == {REASON_REQUEST_HUMAN: "要求转人工", REASON_COMPLAIN: "投诉/反映"}
 
 
 @pytest.mark.parametrize("script", sorted(path.name for path in WEB_DIR.glob("*.js")))
@@ -42,6 +54,15 @@ def test_no_script_spells_a_button_payload(script: str) -> None:
     text = (WEB_DIR / script).read_text(encoding="utf-8").replace("\\/", "/")  # a regular expression's "\/" is a slash
     rating_start = next(FEEDBACK_GOOD[:n] for n in range(len(FEEDBACK_GOOD), 0, -1) if FEEDBACK_BAD.startswith(FEEDBACK_GOOD[:n]))
     spelt = [payload for payload in [f"/{intent}" for intent in BUTTON_INTENTS] + [rating_start] if payload in text]
+    assert not spelt, spelt
+
+
+@pytest.mark.parametrize("script", sorted(path.name for path in WEB_DIR.glob("*.js")))
+def test_no_script_spells_a_handoff_reason(script: str) -> None:
+    """The reasons live in protocol.py too: the desk is given them with its words for each (data-reasons)."""
+    text = (WEB_DIR / script).read_text(encoding="utf-8")
+    # as a string or an object's key ("complain", complain: …), not the word in a comment ("whom to complain to")
+    spelt = [reason for reason in HANDOFF_REASONS if re.search(rf"[\"'`]{reason}[\"'`]|(?<![\w/]){reason}\s*:", text)]
     assert not spelt, spelt
 
 

@@ -12,9 +12,11 @@ protocol.FEEDBACK_GOOD and FEEDBACK_BAD, which a rating button's payload begins 
 their own). Served raw under /assets/ it would show the placeholders, so `PageAssets` refuses it there; the page
 lives at ``/``.
 
-desk.html (the staff desk, ``/desk``) is a template too, with one placeholder: ``{{BUTTONS}}``, each button payload
-of protocol.py with what its button said to the citizen, so the desk's transcript reads "（点击了“转人工”）" for
-"/request_human" without its script spelling a payload.
+desk.html (the staff desk, ``/desk``) is a template too, with two placeholders: ``{{BUTTONS}}``, each button payload
+of protocol.py with what its button said to the citizen (protocol.BUTTON_TITLES), so the desk's transcript reads
+"（点击了“转人工”）" for "/request_human" without its script spelling a payload; ``{{REASONS}}``, each handoff reason
+the action server records (protocol.HANDOFF_REASONS) with the desk's words for it, so the queue names why without the
+script spelling a reason.
 
 The kiosk idle reset (bot/channels/kefu/web/app.js) is configured in the page as well: ``data-idle-seconds`` on
 <body>, overridable for tests with ``/?idle=<seconds>``.
@@ -36,14 +38,16 @@ from pathlib import Path
 from fastapi.staticfiles import StaticFiles
 
 from knowledge.examples import Examples
-from protocol import AFFIRM, DENY, FEEDBACK_BAD, FEEDBACK_GOOD, REQUEST_HUMAN
+from protocol import BUTTON_TITLES, FEEDBACK_BAD, FEEDBACK_GOOD, REASON_COMPLAIN, REASON_REQUEST_HUMAN, REQUEST_HUMAN
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 PAGE_TEMPLATE = "index.html"
 DESK_TEMPLATE = "desk.html"
-# Each button payload and its button's title as the citizen saw it (actions/replies.py), for the desk's transcript;
-# a payload with entities ('/feedback_bad{"answer_id": …}') is its button too.
-DESK_BUTTONS = ((REQUEST_HUMAN, "转人工"), (FEEDBACK_GOOD, "好评"), (FEEDBACK_BAD, "差评"), (AFFIRM, "是"), (DENY, "不是"))
+# Each button payload and its button's title as the citizen saw it, for the desk's transcript; a payload with entities
+# ('/feedback_bad{"answer_id": …}') is its button too.
+DESK_BUTTONS = tuple(BUTTON_TITLES.items())
+# Why each conversation in the queue went to people, in the desk's words (the Telegram staff notice has its own).
+DESK_REASONS = {REASON_REQUEST_HUMAN: "要求转人工", REASON_COMPLAIN: "投诉/反映"}
 
 
 def _attribute_json(value: object) -> str:
@@ -61,8 +65,10 @@ def render_page(*, hotline: str, max_chars: int, public: bool = False, examples:
 
 
 def render_desk(template: Path = WEB_DIR / DESK_TEMPLATE) -> str:
-    """The staff desk page with the button payloads filled in (a JSON list of [payload, title], attribute-escaped)."""
-    return template.read_text(encoding="utf-8").replace("{{BUTTONS}}", _attribute_json([list(pair) for pair in DESK_BUTTONS]))
+    """The staff desk page with the button payloads (a JSON list of [payload, title]) and the handoff reasons (a JSON
+    object, reason: words) filled in, attribute-escaped."""
+    return (template.read_text(encoding="utf-8").replace("{{BUTTONS}}", _attribute_json([list(pair) for pair in DESK_BUTTONS]))
+            .replace("{{REASONS}}", _attribute_json(DESK_REASONS)))
 
 
 class PageAssets(StaticFiles):

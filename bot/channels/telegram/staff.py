@@ -23,11 +23,12 @@ from bot.channels.telegram.chats import Context, chat_sender, user_line
 from bot.channels.telegram.formatting import TranscriptLine, plain_text
 from bot.channels.telegram.sending import send
 from knowledge.records.store import time_on
+from protocol import REASON_COMPLAIN, REASON_REQUEST_HUMAN
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
 
-# The `reason` of Rasa's handoff payload (actions/handoff.py), as staff read it.
-HANDOFF_REASONS = {"request_human": "用户要求转人工", "complain": "用户投诉或反映办事困难"}
+# The `reason` of Rasa's handoff payload (protocol.HANDOFF_REASONS), as staff read it.
+HANDOFF_REASONS = {REASON_REQUEST_HUMAN: "用户要求转人工", REASON_COMPLAIN: "用户投诉或反映办事困难"}
 STAFF_LINE_CHARS = 300  # a line in the staff notice is cut to its beginning: staff see the gist
 
 

@@ -9,7 +9,8 @@
   const POLL_MS = 2500;
   const CHANNELS = [["kefu-", "网页/自助终端"], ["tg-", "Telegram"]];
   const STATUS = { waiting: "等待接入", taken: "已接入", closed: "已结束" };
-  const REASONS = { request_human: "要求转人工", complain: "投诉/反映" };
+  // reason: the desk's words for it, of each handoff reason (protocol.py, filled in by page.py render_desk)
+  const REASONS = JSON.parse(document.body.dataset.reasons || "{}");
   const WHO = { user: "群众", bot: "助手", citizen: "群众", clerk: "工作人员", desk: "坐席通知" };
   // [payload, title] of each button (protocol.py, filled in by page.py render_desk): one source for the payloads
   const BUTTONS = JSON.parse(document.body.dataset.buttons || "[]");

@@ -1,7 +1,8 @@
 """The staff desk page (web/desk.html, desk.js) in headless Chromium against the hall service alone (no Rasa, no action
 server: tests/support/kefu.py `page_service`; the handoff is written with the records store as the action server
-writes it), for what the desk's script decides itself: how a clicked button reads in the transcript. The payloads come
-from protocol.py through the page (page.py render_desk), never from the script."""
+writes it), for what the desk's script decides itself: how a clicked button reads in the transcript, and a handoff's
+reason in the queue. The payloads and the reasons come from protocol.py through the page (page.py render_desk), never
+from the script."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from knowledge.records.desk import DeskRecords
-from protocol import AFFIRM, DENY, FEEDBACK_GOOD, REQUEST_HUMAN, STAFF_TOKEN_ENV, rating_payload
+from protocol import AFFIRM, DENY, FEEDBACK_GOOD, REASON_REQUEST_HUMAN, REQUEST_HUMAN, STAFF_TOKEN_ENV, rating_payload
 from tests.support.kefu import CHROMIUM, TIMEOUT_MS, page_service
 
 pytest.importorskip("playwright.sync_api")
@@ -24,7 +25,7 @@ STAFF_TOKEN = "test-staff-token"
 
 def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tmp_path: Path) -> None:
     with page_service(tmp_path, {}, env={STAFF_TOKEN_ENV: STAFF_TOKEN}) as (base, _received):
-        DeskRecords(tmp_path / "records.sqlite3").add_handoff("kefu-test-desk-buttons", reason="request_human", guide_id=None,
+        DeskRecords(tmp_path / "records.sqlite3").add_handoff("kefu-test-desk-buttons", reason=REASON_REQUEST_HUMAN, guide_id=None,
                                                               question="开办企业要什么材料", transcript=[
             {"from": "user", "text": "开办企业要什么材料"}, {"from": "bot", "text": "您问的是【企业开办】的申请材料吗？"},
             {"from": "user", "text": AFFIRM}, {"from": "user", "text": DENY}, {"from": "user", "text": FEEDBACK_GOOD},
@@ -41,8 +42,10 @@ def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tm
         page.fill("#login-clerk", "王芳")
         page.click("#login-go")
         page.wait_for_selector("body[data-ready=desk]")
+        assert "要求转人工" in page.locator("#queue li").inner_text()  # its reason in the desk's words (data-reasons)
         page.click("#queue li")
         page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 8")
+        assert "要求转人工" in page.locator("#case-meta").inner_text()
         lines = [line.split("：", 1)[1] for line in page.locator("#transcript li").all_inner_texts()]
         assert lines == ["开办企业要什么材料", "您问的是【企业开办】的申请材料吗？", "（点击了“是”）", "（点击了“不是”）",
                          "（点击了“好评”）", "（点击了“差评”）", "（点击了按钮）", "（点击了“转人工”）"]
