@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contact_replies, conversation, memory, opening, policy, replies, situation
 from actions import word_holds as holds
-from actions.asked import also_asked, asks_something, asks_who_applies, wording_aspect
+from actions.asked import also_asked, asks_advice, asks_something, asks_who_applies, wording_aspect
 from actions.conversation import changes_only, confirm_ignored_before, entity, intent_of, intent_ranking, offered_options, options, send, text_of
 from actions.dialogue import (
     applicant_circumstance,
@@ -159,6 +159,7 @@ class ActionAnswer(Action):
                            answer_named=(result.decision != ANSWER
                                          or holds.names_more(text, result.guide, retriever.guide(current or ""))),
                            question=is_question(text),
+                           advice=asks_advice(text),
                            off_topic=dict(intent_ranking(tracker)).get(policy.OUT_OF_SCOPE_INTENT, 0.0))
         decision = policy.decide(turn, result, policy.Thresholds.from_settings(config))
         if decision.kind == policy.ASK_ITEM:  # before any joined read: the confirm left open is the nearer context

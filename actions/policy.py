@@ -62,6 +62,8 @@ class Turn:
     # as sure as a topic switch needs, do words the conversation's guide says too point away from it.
     answer_named: bool = True
     question: bool = True  # any sign of a question (actions/dialogue.py `is_question`)
+    # Advice or an opinion in no procedure's words ("地暖和暖气片哪个取暖效果更好": actions/asked.py `asks_advice`).
+    advice: bool = False
     # The NLU's probability that the message is off-topic (its out_of_scope confidence, 0 when not ranked).
     off_topic: float = 0.0
 
@@ -115,6 +117,11 @@ class Decision:
 def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     """The one place where the intent, the conversation and the retrieval decision meet."""
     current = None if turn.new_matter or turn.other_office else turn.current
+    if turn.advice and current is None and not turn.named:
+        # What is best or worth it is no procedure's business, however close the topic ("地暖和暖气片哪个取暖效果更好" is
+        # near the district-heating guide; the retriever, the NLU too, can be sure of it): off-topic, with 12345 and a
+        # person. In a conversation it may weigh the matter's own options ("网上办和窗口办哪个好"): the rules below decide.
+        return Decision(REFUSE)
     if current is not None or turn.named:
         # Words only another guide holds answer a first question (knowledge/retrieval/sole_words.py), but in a
         # conversation they are no reason to leave the matter at hand ("证能用几年" after the beekeeping filing has 能用,
