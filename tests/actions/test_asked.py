@@ -278,14 +278,16 @@ def test_sent_by_post_is_a_weak_sign_of_online() -> None:
 
 @pytest.mark.parametrize("question", ["地暖和暖气片哪个取暖效果更好", "幼小衔接班到底有没有必要上", "网上卖的百万医疗险值不值得买",
                                       "健身房私教课一节多少钱算合理", "暖气烧得屋里太干，放盆水有没有用",
-                                      "高压线底下住着对身体有没有辐射影响", "离婚以后一个人带孩子怎么调整心态"])
+                                      "高压线底下住着对身体有没有辐射影响", "离婚以后一个人带孩子怎么调整心态",
+                                      "骑自行车的头盔尺码怎么选", "帮我写一封给房东的退租通知"])
 def test_advice_and_opinions_are_read_as_such(question: str) -> None:
     assert asks_advice(question)
 
 
 @pytest.mark.parametrize("question", ["开网店有没有必要办营业执照", "个体户和公司注册哪个划算", "网上申请和窗口办哪个好",
                                       "健康证这块有啥要注意的", "那个补贴值不值得申请", "暖气这块咋处理划算",
-                                      "食品经营许可证要多少钱", "这合不合理"])
+                                      "食品经营许可证要多少钱", "这合不合理", "帮我写个申请",
+                                      "营业执照怎么选经营范围"])
 def test_advice_in_a_procedures_words_asks_about_the_procedure(question: str) -> None:
     """Said with a procedure's words (办, 注册, 申请, 证…) the same forms ask whether or how to apply: not advice."""
     assert not asks_advice(question)
