@@ -75,12 +75,11 @@ def test_a_complaint_about_the_matter_after_a_refusal_keeps_the_matter(services:
 
 
 def test_advice_is_refused_as_a_first_message_but_weighed_as_a_follow_up_in_a_conversation(services: Services) -> None:
-    """"燃气热水器和电热水器哪个更好用" is close to the gas guide, and the NLU, never having seen it, calls it a procedure
-    question; no guide says which is best: refused, with 12345 and a person. After a gas question the same form may weigh
-    the matter's own options ("网上办和窗口办哪个好"): the conversation's rules decide, never this refusal."""
-    advice = "燃气热水器和电热水器哪个更好用"
-    messages, _ = run_action(ActionAnswer(services), tracker_for(advice, "ask_procedure"))
+    """"燃气热水器到底有没有必要装" is close to the gas guide, and the NLU, never having seen it, calls it a procedure
+    question; no guide says what is worth having: refused, with 12345 and a person. After a gas question "那有没有必要"
+    asks about the matter at hand: the conversation's rules decide, never this refusal."""
+    messages, _ = run_action(ActionAnswer(services), tracker_for("燃气热水器到底有没有必要装", "ask_procedure"))
     assert (custom(messages, "not_found") or {}).get("out_of_scope") is True and custom(messages, "answer") is None
     _, slots = run_action(ActionAnswer(services), tracker_for("燃气报装要多久", "ask_time_limit"))
-    followed, _ = run_action(ActionAnswer(services), tracker_for("网上办和窗口办哪个好", "ask_online", slots))
+    followed, _ = run_action(ActionAnswer(services), tracker_for("那有没有必要", "ask_conditions", slots))
     assert custom(followed, "answer")["guide"]["id"] == "gas-connection"
