@@ -13,7 +13,8 @@ code). The keys:
   turn, so older keyboards are removed); "clicked": the message whose keyboard was used last;
   "retired": the last keyboard removed because a newer turn came (taps on it or older ones have expired);
 - "kept": (message, title picked) of the keyboard whose 转人工 a pick on it left usable, beside the choice, until it
-  is tapped, a later pick keeps another or /reset; "handed": the message whose kept 转人工 was tapped;
+  is tapped, a later pick keeps another, a handoff comes another way (typed 转人工, /human) or /reset; "handed": the
+  message whose kept 转人工 was tapped;
 - "active": when the chat last did something.
 
 Everything is forgotten after retention_days: `expire` at start and `expire_daily` while the bot

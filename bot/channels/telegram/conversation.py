@@ -22,7 +22,7 @@ from telegram import Update
 from bot.channels.rasa_client import AssistantReply, AssistantUnavailableError, RasaClient
 from bot.channels.telegram.chats import ChatLocks, Context, chat_sender, remember, touch, user_line
 from bot.channels.telegram.config import BotConfig
-from bot.channels.telegram.sending import Part, send, show, typing
+from bot.channels.telegram.sending import Part, send, show, spend_kept, typing
 from bot.channels.telegram.staff import notify_staff
 from knowledge.examples import Examples, PublishedExamples
 from protocol import too_long_text, unavailable_text
@@ -64,6 +64,9 @@ class TelegramAssistant:
             remember(context, "bot", "\n\n".join(text for text, _ in parts), self.config.retention_days)
             await show(context, chat_id, parts)
             handoff = reply.handoff if reply else None
+            if handoff is not None:
+                # However it came (typed 转人工, /human, a complaint), a kept 转人工 would hand the chat off a second time.
+                await spend_kept(context, chat_id, context.chat_data.pop("kept", None))
             if handoff is not None and self.config.staff_chat_id is not None:
                 await notify_staff(update, context, handoff, message=shown or message,
                                    staff_chat_id=self.config.staff_chat_id, hotline=self.config.hotline,

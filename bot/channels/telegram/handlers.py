@@ -209,6 +209,8 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
         await query.edit_message_reply_markup(spent)
     if handoff is not None and kept:
         await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
+    if payload == REQUEST_HUMAN and await held_by_clerk(assistant, update, context, None):
+        return  # a clerk has the chat already (as /human and typed 转人工): no second handoff, the bot stays silent
     await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
 
 

@@ -1,18 +1,21 @@
 """The Telegram bot against the fake Bot API server alone (no Rasa, no action server: the proxy plays Rasa with the
 replies the actions build, tests/support/telegram.py RasaProxy), for what the bot itself decides: what a keyboard
-becomes once tapped. The bot is the real python-telegram-bot client, started as `make run` starts it."""
+becomes once tapped, what a tap does while a clerk holds the chat (the desk's records in a file of this module's own).
+The bot is the real python-telegram-bot client, started as `make run` starts it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from actions import contact_replies, replies
 from bot.launcher.stack import Stack
+from knowledge.records.desk import DeskRecords
 from knowledge.retrieval.retriever import GuideCandidate
-from protocol import REQUEST_HUMAN
+from protocol import REASON_REQUEST_HUMAN, REQUEST_HUMAN
 from tests.support import parsed_guide
 from tests.support.fake_bot_api import FakeBotApi
 from tests.support.kefu import rest_output
@@ -25,6 +28,7 @@ HOTLINE = "12345"
 TWO_CLOSE = "公司不开了怎么弄"
 PICK = replies.pick_payload("company-deregistration")
 PICKED = "1. " + parsed_guide("company-deregistration").title
+TYPED_HUMAN = "转人工"  # the words: Rasa's NLU reads them as the handoff intent
 
 # Each message's reply as the action server builds it (actions/replies.py), through Rasa's REST channel.
 REPLIES = {
@@ -33,7 +37,8 @@ REPLIES = {
     # the matter picked, answered as anything else would be (its ratings are a keyboard of its own)
     PICK: [{"recipient_id": "tg-x", "text": f"【{parsed_guide('company-deregistration').title}】……",
             "buttons": replies.feedback_buttons("kqzvtmwrbahe")}],
-    REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason="request_human", record_id=None, hotline=HOTLINE), "tg-x"),
+    REQUEST_HUMAN: rest_output(contact_replies.handoff(None, reason=REASON_REQUEST_HUMAN, record_id=None, hotline=HOTLINE), "tg-x"),
+    TYPED_HUMAN: rest_output(contact_replies.handoff(None, reason=REASON_REQUEST_HUMAN, record_id=None, hotline=HOTLINE), "tg-x"),
 }
 
 
@@ -45,8 +50,15 @@ def rasa() -> Iterator[RasaProxy]:
 
 
 @pytest.fixture(scope="module")
-def bot(api: FakeBotApi, rasa: RasaProxy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = telegram_stack(api, rasa, tmp_path_factory.mktemp("telegram-alone"))
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The records database the bot reads the desk from: the tests play the clerk in it."""
+    return tmp_path_factory.mktemp("telegram-alone-records") / "records.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def bot(api: FakeBotApi, rasa: RasaProxy, desk: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    stack = telegram_stack(api, rasa, tmp_path_factory.mktemp("telegram-alone"), GOVQA_RECORDS_DB=str(desk),
+                           GOVQA_DESK_POLL_SECONDS="0.5")
     stack.start_telegram()
     api.wait_until(lambda: bool(api.called("getUpdates")) or stack.telegram.poll() is not None, 60, "the bot to start polling")
     assert stack.telegram.poll() is None, (stack.logs / "telegram.log").read_text()
@@ -95,3 +107,31 @@ def test_a_new_conversation_spends_the_kept_handoff_button(api: FakeBotApi, bot:
     click(api, 2003, question[-1], PICKED, until=rated)
     assert "新的对话" in text(say(api, 2003, "/reset"))
     api.wait_until(lambda: rows(now(api, 2003, question[-1])) == [[f"✓ 已选：{PICKED}"]], 60, "the kept 转人工 spent")
+
+
+@pytest.mark.parametrize(("chat", "words"), [(2004, TYPED_HUMAN), (2005, "/human")])
+def test_a_handoff_asked_for_in_words_spends_the_kept_handoff_button(api: FakeBotApi, bot: Stack, chat: int, words: str) -> None:
+    """The kept 转人工 would hand the chat off a second time (a second queue record, the staff told twice)."""
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    click(api, chat, question[-1], PICKED, until=rated)
+    assert "已为您转接人工服务" in text(say(api, chat, words))
+    api.wait_until(lambda: rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"]], 60, "the kept 转人工 spent")
+
+
+def test_the_handoff_button_while_a_clerk_holds_the_chat_answers_as_the_desk_does(api: FakeBotApi, bot: Stack, rasa: RasaProxy,
+                                                                                  desk: Path) -> None:
+    """A 转人工 tapped while a clerk holds the chat (its handoff made on another keyboard, or in another way): no second
+    handoff, the assistant silent; the user is told the clerk has it, as after typing 转人工 or /human."""
+    chat = 2006
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    click(api, chat, question[-1], PICKED, until=rated)
+    records = DeskRecords(desk)
+    handoff = records.add_handoff(f"tg-{chat}", reason=REASON_REQUEST_HUMAN, guide_id=None, question=TWO_CLOSE, transcript=[])
+    mark = api.mark(chat)
+    records.take(handoff, "王芳")
+    api.wait_messages(chat, since=mark, until=lambda messages: "工作人员已接入" in text(messages))
+    asked = len(rasa.requests)
+    held = click(api, chat, question[-1], "转人工")
+    assert "已发给工作人员（王芳）" in text(held), text(held)
+    assert sent_to_rasa(rasa, chat, since=asked) == []
+    assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
