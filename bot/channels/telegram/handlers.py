@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
@@ -200,18 +201,22 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
     if handoff is not None:  # before any await: from now on a tap on it is the kept 转人工's
         chat["kept"] = (message_id, title)
     touch(context)
-    await query.answer()  # stops the spinner on the user's button at once; the answer follows
     if tap == TAP_KEPT:
         spent = used_keyboard(kept[1], title)  # the pick's mark stays, 转人工's under it
     else:
         spent = used_keyboard(title) if handoff is None else picked_keyboard(title, handoff)
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(spent)
-    if handoff is not None and kept:
-        await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
-    if payload == REQUEST_HUMAN and await held_by_clerk(assistant, update, context, None):
-        return  # a clerk has the chat already (as /human and typed 转人工): no second handoff, the bot stays silent
-    await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
+    answered = asyncio.ensure_future(query.answer())  # the spinner stops at once, even while an earlier tap goes first
+    # Taken before any await: the chat's taps reach Rasa and edit their keyboards in the order they were claimed (a pick
+    # and a fast tap on the 转人工 it kept: /choose first, and the pick's keyboard never edited back over 转人工's mark).
+    async with assistant.taps(query.message.chat.id):
+        await answered
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(spent)
+        if handoff is not None and kept:
+            await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
+        if payload == REQUEST_HUMAN and await held_by_clerk(assistant, update, context, None):
+            return  # a clerk has the chat already (as /human and typed 转人工): no second handoff, the bot stays silent
+        await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
 
 
 async def refuse_tap(query: CallbackQuery, tap: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler
@@ -86,6 +87,9 @@ class FakeBotApi(UserSide, BotApiMethods):
                 injected = self.failures.get(method)
                 if injected:
                     raise injected.pop(0)
+                delays = self.delays.get(method)
+                delay = delays.pop(0) if delays else 0.0
+            time.sleep(delay)  # outside the lock: other requests go on meanwhile
             handler = getattr(self, "_api_" + method[0].lower() + method[1:], None)
             if handler is None:
                 raise ApiError(404, "Not Found")

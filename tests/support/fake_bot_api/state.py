@@ -39,6 +39,7 @@ class BotApiState:
         self.webhook: dict[str, Any] = {"url": ""}
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status) of webhook POSTs
         self.failures: dict[str, list[ApiError]] = {}
+        self.delays: dict[str, list[float]] = {}  # seconds the next calls of a method take (a slow network)
         self.refused: list[tuple[str, dict[str, Any], str]] = []  # (method, parameters, error) of requests refused
         self._server: ThreadingHTTPServer | None = None  # set by FakeBotApi.start()
 

@@ -85,6 +85,11 @@ class UserSide(BotApiState):
         with self.changed:
             self.failures.setdefault(method, []).append(ApiError(code, description, parameters))
 
+    def delay_next(self, method: str, seconds: float) -> None:
+        """The next call of `method` takes `seconds` to answer (a slow network), while other calls are answered at once."""
+        with self.changed:
+            self.delays.setdefault(method, []).append(seconds)
+
     # --- what the bot did ---------------------------------------------------------------------
 
     def messages_to(self, chat_id: int) -> list[dict[str, Any]]:

@@ -135,3 +135,19 @@ def test_the_handoff_button_while_a_clerk_holds_the_chat_answers_as_the_desk_doe
     assert "已发给工作人员（王芳）" in text(held), text(held)
     assert sent_to_rasa(rasa, chat, since=asked) == []
     assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
+
+
+def test_a_pick_and_a_fast_tap_on_its_handoff_button_go_in_the_order_tapped(api: FakeBotApi, bot: Stack, rasa: RasaProxy) -> None:
+    """Both taps handled at once, the pick's answerCallbackQuery slow: the 转人工 tapped second still reaches Rasa
+    second, and its "✓ 已选" mark is not edited back into a live-looking 转人工 by the pick's keyboard."""
+    chat = 2007
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    mark, asked = api.mark(chat), len(rasa.requests)
+    api.delay_next("answerCallbackQuery", 2.0)
+    api.click(chat, question[-1], PICKED)
+    api.click(chat, question[-1], "转人工")
+    api.wait_messages(chat, since=mark, until=lambda messages: "已为您转接人工服务" in text(messages) and "……" in text(messages))
+    assert sent_to_rasa(rasa, chat, since=asked) == [PICK, REQUEST_HUMAN]
+    edited = lambda: [e for e in api.edits if (int(e["chat_id"]), int(e["message_id"])) == (chat, question[-1]["message_id"])]  # noqa: E731
+    api.wait_until(lambda: len(edited()) == 2, 60, "both taps' edits of the keyboard")
+    assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
