@@ -48,7 +48,7 @@ from bot.channels.telegram.texts import (
     unknown_command_text,
     welcome_text,
 )
-from protocol import REQUEST_HUMAN
+from protocol import BUTTON_TITLES, REQUEST_HUMAN
 
 log = logging.getLogger("bot.telegram")  # one name for the whole channel (see chats.py)
 
@@ -196,7 +196,8 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
         await refuse_tap(query, tap)
         return
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
-    title = button_title(markup, query.data or "") or payload
+    # Not in the markup when Telegram no longer sends the message (an old kept 转人工): the title the buttons have.
+    title = button_title(markup, query.data or "") or BUTTON_TITLES.get(payload, payload)
     handoff = button_beside(markup, query.data or "", REQUEST_HUMAN, store) if tap == TAP_LIVE else None
     if handoff is not None:  # before any await: from now on a tap on it is the kept 转人工's
         chat["kept"] = (message_id, title)

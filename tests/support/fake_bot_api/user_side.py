@@ -56,11 +56,13 @@ class UserSide(BotApiState):
                   "file_size": w * 100} for n, w in enumerate((90, 320, 800))]
         return self._push({"message": self._user_message(chat_id, photo=sizes, caption="这个材料可以吗")})
 
-    def click(self, chat_id: int, message: dict[str, Any], title_part: str, taps: int = 1) -> list[str]:
+    def click(self, chat_id: int, message: dict[str, Any], title_part: str, taps: int = 1, inaccessible: bool = False) -> list[str]:
         """The user presses the button whose title contains `title_part` on `message` (as it is now),
         `taps` times in a row before the bot can react (a double tap): the callback query ids.
 
-        All taps are queued at once, so the bot fetches them together and handles them concurrently.
+        All taps are queued at once, so the bot fetches them together and handles them concurrently. `inaccessible`:
+        the query carries the message as Telegram sends one the bot can no longer read (an old one): its id and chat,
+        date 0, no keyboard.
         """
         with self.changed:
             current = self.messages[(chat_id, message["message_id"])]
@@ -71,7 +73,8 @@ class UserSide(BotApiState):
             for _tap in range(taps):
                 query_id = str(4000000000000000000 + self.next_update_id)
                 self.callback_queries[query_id] = {"answered": None}
-                self._push({"callback_query": {"id": query_id, "from": self.users[chat_id], "message": copy.deepcopy(current),
+                shown = {"message_id": current["message_id"], "chat": current["chat"], "date": 0} if inaccessible else current
+                self._push({"callback_query": {"id": query_id, "from": self.users[chat_id], "message": copy.deepcopy(shown),
                                                "chat_instance": f"-{chat_id}777", "data": found[0]["callback_data"]}})
                 query_ids.append(query_id)
         return query_ids

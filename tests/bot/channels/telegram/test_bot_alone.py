@@ -151,3 +151,16 @@ def test_a_pick_and_a_fast_tap_on_its_handoff_button_go_in_the_order_tapped(api:
     edited = lambda: [e for e in api.edits if (int(e["chat_id"]), int(e["message_id"])) == (chat, question[-1]["message_id"])]  # noqa: E731
     api.wait_until(lambda: len(edited()) == 2, 60, "both taps' edits of the keyboard")
     assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
+
+
+def test_the_kept_handoff_button_of_a_message_telegram_no_longer_sends_keeps_its_title(api: FakeBotApi, bot: Stack) -> None:
+    """An old message comes back in the query as an inaccessible one (no keyboard to read the title from): the mark,
+    the transcript and the staff notice still say 转人工, not its payload."""
+    chat = 2008
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    click(api, chat, question[-1], PICKED, until=rated)
+    mark = api.mark(chat)
+    api.click(chat, question[-1], "转人工", inaccessible=True)
+    assert "已为您转接人工服务" in text(api.wait_messages(chat, since=mark))
+    api.wait_until(lambda: rows(now(api, chat, question[-1])) != [[f"✓ 已选：{PICKED}"], ["转人工"]], 60, "the kept 转人工 spent")
+    assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
