@@ -181,6 +181,13 @@ def picked_keyboard(title: str, handoff: InlineKeyboardButton) -> InlineKeyboard
     return InlineKeyboardMarkup([[_chosen(title)], [handoff]])
 
 
+def marks_of(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """What an expired keyboard keeps: its "✓ 已选" marks, which say what was chosen there, one under the other
+    (None: no mark, no keyboard)."""
+    marks = [[button] for row in (markup.inline_keyboard if markup else ()) for button in row if button.callback_data == USED_BUTTON]
+    return InlineKeyboardMarkup(marks) if marks else None
+
+
 def _chosen(title: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(f"✓ 已选：{title}"[:60], callback_data=USED_BUTTON)
 

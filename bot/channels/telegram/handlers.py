@@ -33,6 +33,7 @@ from bot.channels.telegram.formatting import (
     ButtonStore,
     button_beside,
     button_title,
+    marks_of,
     picked_keyboard,
     to_html,
     used_keyboard,
@@ -221,13 +222,15 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
 
 
 async def refuse_tap(query: CallbackQuery, tap: str) -> None:
-    """A tap that sends nothing: on a used keyboard, it says so; on an expired one, it says so and the keyboard goes."""
+    """A tap that sends nothing: on a used keyboard, it says so; on an expired one, it says so and the keyboard goes, but
+    for its "✓ 已选" marks (a kept 转人工 tapped as a later pick spends it: the mark of the pick above it stays)."""
     if tap == TAP_USED:
         await query.answer(BUTTON_USED)
         return
     await query.answer(BUTTON_EXPIRED, show_alert=True)
-    with contextlib.suppress(TelegramError):
-        await query.edit_message_reply_markup(None)
+    if isinstance(query.message, Message) and query.message.is_accessible:  # else its keyboard is unknown: left as it is
+        with contextlib.suppress(TelegramError):
+            await query.edit_message_reply_markup(marks_of(query.message.reply_markup))
 
 
 async def error(assistant: TelegramAssistant, update: object, context: Context) -> None:

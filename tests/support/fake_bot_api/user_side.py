@@ -56,17 +56,20 @@ class UserSide(BotApiState):
                   "file_size": w * 100} for n, w in enumerate((90, 320, 800))]
         return self._push({"message": self._user_message(chat_id, photo=sizes, caption="这个材料可以吗")})
 
-    def click(self, chat_id: int, message: dict[str, Any], title_part: str, taps: int = 1, inaccessible: bool = False) -> list[str]:
+    def click(self, chat_id: int, message: dict[str, Any], title_part: str, taps: int = 1, inaccessible: bool = False,
+              on_screen: bool = False) -> list[str]:
         """The user presses the button whose title contains `title_part` on `message` (as it is now),
         `taps` times in a row before the bot can react (a double tap): the callback query ids.
 
         All taps are queued at once, so the bot fetches them together and handles them concurrently. `inaccessible`:
         the query carries the message as Telegram sends one the bot can no longer read (an old one): its id and chat,
-        date 0, no keyboard.
+        date 0, no keyboard. `on_screen`: the button is one of `message` as given, still on the user's screen though the
+        bot has edited it away since (the query carries the message as it is now, as Telegram sends it).
         """
         with self.changed:
             current = self.messages[(chat_id, message["message_id"])]
-            buttons = [b for row in (current.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
+            seen = message if on_screen else current
+            buttons = [b for row in (seen.get("reply_markup") or {}).get("inline_keyboard", []) for b in row]
             found = [b for b in buttons if title_part in b["text"]]
             assert found, f"no button {title_part!r} on message {message['message_id']}: {[b['text'] for b in buttons]}"
             query_ids = []

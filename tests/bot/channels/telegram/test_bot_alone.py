@@ -164,3 +164,21 @@ def test_the_kept_handoff_button_of_a_message_telegram_no_longer_sends_keeps_its
     assert "已为您转接人工服务" in text(api.wait_messages(chat, since=mark))
     api.wait_until(lambda: rows(now(api, chat, question[-1])) != [[f"✓ 已选：{PICKED}"], ["转人工"]], 60, "the kept 转人工 spent")
     assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"], ["✓ 已选：转人工"]]
+
+
+def test_a_stale_tap_on_a_spent_handoff_button_keeps_the_mark_of_the_pick(api: FakeBotApi, bot: Stack) -> None:
+    """A later pick beside another 转人工 spends the kept one; tapped still on the user's screen, it has expired, and the
+    keyboard keeps its "✓ 已选" of the pick made there."""
+    chat = 2009
+    first = say(api, chat, TWO_CLOSE, until=with_buttons)
+    click(api, chat, first[-1], PICKED, until=rated)
+    on_screen = now(api, chat, first[-1])  # the pick's mark, 转人工 under it
+    second = say(api, chat, TWO_CLOSE, until=with_buttons)
+    click(api, chat, second[-1], PICKED, until=rated)
+    api.wait_until(lambda: rows(now(api, chat, first[-1])) == [[f"✓ 已选：{PICKED}"]], 60, "the first kept 转人工 spent")
+    handled = lambda: len(api.edits) + len(api.refused)  # noqa: E731 - an edit made, or refused as changing nothing
+    before = handled()
+    [query] = api.click(chat, on_screen, "转人工", on_screen=True)
+    api.wait_until(lambda: handled() > before, 60, "the expired keyboard's edit")
+    assert "过期" in str(api.callback_queries[query]["answered"].get("text")), api.callback_queries[query]["answered"]
+    assert rows(now(api, chat, first[-1])) == [[f"✓ 已选：{PICKED}"]]

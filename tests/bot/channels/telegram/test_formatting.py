@@ -31,6 +31,7 @@ from bot.channels.telegram.formatting import (
     button_title,
     callback_key,
     inline_keyboard,
+    marks_of,
     picked_keyboard,
     plain_text,
     recent_lines,
@@ -221,6 +222,16 @@ def test_a_pick_beside_the_handoff_button_keeps_it_under_the_choice() -> None:
     spent = used_keyboard(pick.text, kept.text)  # then 转人工 too: both marks, nothing left to tap
     assert [[(b.text, b.callback_data) for b in row] for row in spent.inline_keyboard] == [
         [("✓ 已选：1. 企业注销登记（一般注销）", USED_BUTTON)], [("✓ 已选：转人工", USED_BUTTON)]]
+
+
+def test_an_expired_keyboard_keeps_only_its_marks() -> None:
+    """A stale tap on a kept 转人工 a later pick spent: the pick's mark stays; a keyboard never used has nothing to keep."""
+    store = ButtonStore({})
+    handoff = inline_keyboard([{"title": "转人工", "payload": REQUEST_HUMAN}], store)
+    assert handoff is not None
+    kept = marks_of(picked_keyboard("1. 企业注销登记", handoff.inline_keyboard[0][0]))
+    assert kept is not None and [[b.text for b in row] for row in kept.inline_keyboard] == [["✓ 已选：1. 企业注销登记"]]
+    assert marks_of(handoff) is None and marks_of(None) is None
 
 
 # --- the staff notice ----------------------------------------------------------------------------
