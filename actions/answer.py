@@ -299,8 +299,7 @@ class ActionAnswer(Action):
         shown = contact_replies.first_offices(directory.listing(text, retriever.data.guides, order))
         # Every matter the listing names can be picked, numbered as the user reads them there: the first four of the
         # retriever's order left the bureau's commonest matter (企业开办) unclickable, and "2" was not the second one read.
-        listed = list(dict.fromkeys(guide_id for office in shown for guide_id in office.guide_ids))
-        choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in listed[: contact_replies.MAX_OFFICES]]
+        choices = [GuideCandidate(guide_id, titles[guide_id], 0.0) for guide_id in contact_replies.offered_matters(shown)]
         reply = contact_replies.offices(shown, titles, choices, aspect)
         return self._ask_back(reply, choices, aspect, text, offered=None)
 

@@ -62,19 +62,31 @@ def _by_unit(shown: Sequence[Listing]) -> list[tuple[Listing, dict[str, list[str
     return list(units.values())
 
 
+def offered_matters(shown: Sequence[Listing]) -> list[str]:
+    """The matters `offices` reads out of `shown`, in the order it reads them (unit by unit as `_by_unit` groups them, a
+    unit at two places read at its first; phone by phone), as many as are numbered buttons: the choices to pass it.
+    "2" is the second matter read, and no matter is read that is not a button: a first unit of more than MAX_OFFICES
+    matters is read up to there."""
+    read = dict.fromkeys(guide_id for _, phones in _by_unit(shown)[:MAX_OFFICES] for ids in phones.values() for guide_id in ids)
+    return list(read)[:MAX_OFFICES]
+
+
 def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[GuideCandidate], aspect: str) -> Reply:
     """The offices the user asked for by name ("市监局电话多少", "人社局窗口在哪": knowledge/retrieval/offices.py) when
     they handle several matters: each office once, with all its phones (a user trial read 登记注册科 three times, once
-    per phone), address, hours and the matters it handles (which phone for which, when it has several; at most
-    MAX_OFFICES units), then which matter to tell more of (a clarify: a button, number or name picks one of `choices`)."""
+    per phone), address, hours and the matters it handles of those `offered_matters` reads (which phone for which, when
+    it has several; "等" where it handles more; at most MAX_OFFICES units), then which matter to tell more of (a clarify:
+    a button, number or name picks one of `choices`, which are those matters)."""
     lines = ["您问的单位，联系方式如下："]
+    chosen = set(offered_matters(shown))
     units = _by_unit(shown)[:MAX_OFFICES]
     for office, phones in units:
         lines.append(f"· {office.unit}　电话 {'、'.join(phones)}")
         where = where_text(office.address, office.hours)
         if where:
             lines.append(f"  {where}")
-        handled = {phone: "、".join(titles.get(guide_id, guide_id) for guide_id in ids) for phone, ids in phones.items() if ids}
+        handled = {phone: "、".join(titles.get(guide_id, guide_id) for guide_id in ids if guide_id in chosen)
+                   + ("等" if not chosen.issuperset(ids) else "") for phone, ids in phones.items() if chosen.intersection(ids)}
         if len(phones) == 1 and handled:
             lines.append(f"  办理：{next(iter(handled.values()))}")
         elif handled:
@@ -87,8 +99,9 @@ def offices(shown: Sequence[Listing], titles: Mapping[str, str], choices: list[G
     return Reply("\n".join(lines), buttons, {PAYLOAD_CLARIFY: {
         "aspect": aspect, "choices": [c.guide_id for c in choices],
         "offices": [{"unit": office.unit, "phone": next(iter(phones)), "address": office.address, "hours": office.hours,
-                     "matters": [titles.get(guide_id, guide_id) for guide_id in dict.fromkeys(g for ids in phones.values() for g in ids)],
-                     "phones": [{"phone": phone, "matters": [titles.get(guide_id, guide_id) for guide_id in ids]}
+                     "matters": [titles.get(guide_id, guide_id) for guide_id in dict.fromkeys(g for ids in phones.values() for g in ids)
+                                 if guide_id in chosen],
+                     "phones": [{"phone": phone, "matters": [titles.get(guide_id, guide_id) for guide_id in ids if guide_id in chosen]}
                                 for phone, ids in phones.items()]}
                     for office, phones in units]}})
 

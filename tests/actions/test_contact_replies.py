@@ -86,10 +86,12 @@ def test_offices_are_listed_with_phone_address_and_matters_then_the_matters_to_p
     assert "第9科" not in reply.text  # at most MAX_OFFICES
     assert "办理：事项1、共同事项" in reply.text and "哪个事项的办理地点" in reply.text
     assert [b["payload"] for b in reply.buttons] == [replies.pick_payload(c.guide_id) for c in choices]
+    read = contact_replies.offered_matters(shown)  # 9 matters in 8 units: the eighth unit's own is not read ("等")
+    assert "guide-8" not in read and "办理：共同事项等" in reply.text
     assert reply.custom == {"clarify": {"aspect": "location", "choices": ["guide-1", "guide-2", "guide-3"],
                                         "offices": [{"unit": o.unit, "phone": o.phone, "address": o.address, "hours": o.hours,
-                                                     "matters": [titles[g] for g in o.guide_ids],
-                                                     "phones": [{"phone": o.phone, "matters": [titles[g] for g in o.guide_ids]}]}
+                                                     "matters": [titles[g] for g in o.guide_ids if g in read],
+                                                     "phones": [{"phone": o.phone, "matters": [titles[g] for g in o.guide_ids if g in read]}]}
                                                     for o in shown[: contact_replies.MAX_OFFICES]]}}
 
 
@@ -128,6 +130,28 @@ def test_the_offices_shown_are_counted_in_units_and_their_matters_stay_pickable(
     assert contact_replies.first_offices(matters) == matters[:4]  # 4 units, 8 matters: a fifth unit would make 10
     crowded = Listing("示例区测试局综合科", "0000-9930001", "四楼", "工作日", tuple(f"m{n}" for n in range(12)))
     assert contact_replies.first_offices([crowded, *sections]) == [crowded]
+
+
+def test_the_matters_are_numbered_as_they_are_read_and_only_buttons_are_read() -> None:
+    """A unit at two places, its phones interleaved (a@一楼, a@镇, a@一楼): the text reads the first place's matters
+    together, and the numbers follow the text; a unit of more matters than MAX_OFFICES reads only those it numbers."""
+    unit = "示例区测试局综合窗口"
+    shown = [Listing(unit, "0000-9900001", "一楼", "工作日", ("m1",)), Listing(unit, "0000-9900002", "镇便民服务中心", "工作日", ("m2",)),
+             Listing(unit, "0000-9900003", "一楼", "工作日", ("m3",))]
+    titles = {"m1": "事项甲", "m2": "事项乙", "m3": "事项丙"}
+    assert contact_replies.offered_matters(shown) == ["m1", "m3", "m2"]
+    reply = contact_replies.offices(shown, titles, [GuideCandidate(g, titles[g], 0.0) for g in ["m1", "m3", "m2"]], CONTACT)
+    assert "办理：事项甲（电话 0000-9900001）；事项丙（电话 0000-9900003）\n" in reply.text and reply.text.endswith(
+        "1. 事项甲\n2. 事项丙\n3. 事项乙")
+    crowded = [Listing("示例区测试局综合科", "0000-9930001", "四楼", "工作日", tuple(f"m{n}" for n in range(10))),
+               Listing("示例区测试局综合科", "0000-9930002", "四楼", "工作日", ("n1", "n2"))]
+    offered = contact_replies.offered_matters(crowded)
+    assert offered == [f"m{n}" for n in range(contact_replies.MAX_OFFICES)]
+    titles = {guide_id: f"事项{guide_id}" for listing in crowded for guide_id in listing.guide_ids}
+    reply = contact_replies.offices(crowded, titles, [GuideCandidate(g, titles[g], 0.0) for g in offered], CONTACT)
+    assert f"办理：{'、'.join(titles[g] for g in offered)}等（电话 0000-9930001）\n" in reply.text
+    assert "事项m8" not in reply.text and "事项n1" not in reply.text
+    assert reply.custom["clarify"]["offices"][0]["matters"] == [titles[g] for g in offered]
 
 
 def test_a_unit_at_two_places_is_listed_at_each() -> None:

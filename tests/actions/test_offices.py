@@ -171,3 +171,29 @@ def test_the_cap_counts_the_units_read_not_their_phones(services: Services, reco
     assert len([line for line in text.splitlines() if line.startswith("· ")]) == contact_replies.MAX_OFFICES
     read = list(dict.fromkeys(matter for office in offered["offices"] for matter in office["matters"]))
     assert [parsed_guide(guide_id).title for guide_id in offered["choices"]] == read and slots["candidates"] == offered["choices"]
+
+
+def test_the_matters_are_numbered_in_the_order_the_reply_reads_them(services: Services, records: Records,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit at two places with its phones interleaved (a@一楼, a@镇, a@一楼): the reply reads the first place's two
+    matters together, and "2" must be the second matter read, not the second listing's."""
+    bundled = OfficeDirectory.listing
+
+    def interleaved(self: OfficeDirectory, *args: Any) -> list[Listing]:
+        first, second, third = list(dict.fromkeys(g for row in bundled(self, *args) for g in row.guide_ids))[:3]
+        unit = "示例区市场监督管理局综合窗口"
+        return [Listing(unit, "0000-9900001", "示例区行政中心一楼", "工作日", (first,)),
+                Listing(unit, "0000-9900002", "示例镇便民服务中心", "工作日", (second,)),
+                Listing(unit, "0000-9900003", "示例区行政中心一楼", "工作日", (third,))]
+
+    monkeypatch.setattr(OfficeDirectory, "listing", interleaved)
+    messages, slots = run_action(ActionAnswer(services), tracker_for("市监局电话多少", "ask_contact"))
+    text, offered = texts(messages), custom(messages, "clarify")
+    assert offered is not None and len(offered["choices"]) == 3
+    titles = [parsed_guide(guide_id).title for guide_id in offered["choices"]]
+    listing, numbered = text.split("想了解")
+    assert [listing.index(title) for title in titles] == sorted(listing.index(title) for title in titles)  # read in order
+    assert numbered.splitlines()[1:] == [f"{number}. {title}" for number, title in enumerate(titles, 1)]
+    assert [button["title"] for message in messages for button in message.get("buttons") or []] == numbered.splitlines()[1:]
+    messages, slots = run_action(ActionAnswer(services), tracker_for("2", "choose", slots))
+    assert slots["guide_id"] == offered["choices"][1] and parsed_guide(slots["guide_id"]).title == titles[1]
