@@ -16,6 +16,7 @@ from knowledge.examples import Examples
 from protocol import (
     AFFIRM,
     BUTTON_INTENTS,
+    BUTTON_TITLES,
     DENY,
     FEEDBACK_BAD,
     FEEDBACK_GOOD,
@@ -23,6 +24,7 @@ from protocol import (
     REASON_COMPLAIN,
     REASON_REQUEST_HUMAN,
     REQUEST_HUMAN,
+    TITLE_REQUEST_HUMAN,
 )
 
 
@@ -33,6 +35,7 @@ def test_the_page_is_rendered_with_hotline_and_limit() -> None:
     assert 'data-idle-seconds="180"' in html  # the kiosk idle reset, configured in the page
     assert 'data-examples="[]"' in html  # no index published: no chips naming guides it may not have
     assert f'data-handoff="{REQUEST_HUMAN}"' in html  # 转人工's payload from its one source, never spelt in the page's scripts
+    assert f'data-handoff-title="{TITLE_REQUEST_HUMAN}"' in html and f'id="human" class="secondary">{TITLE_REQUEST_HUMAN}<' in html
     ratings = re.search(r'data-ratings="([^"]*)"', html)
     assert ratings and json.loads(unescape(ratings.group(1))) == [FEEDBACK_GOOD, FEEDBACK_BAD]  # which buttons are ratings
 
@@ -54,6 +57,15 @@ def test_no_script_spells_a_button_payload(script: str) -> None:
     text = (WEB_DIR / script).read_text(encoding="utf-8").replace("\\/", "/")  # a regular expression's "\/" is a slash
     rating_start = next(FEEDBACK_GOOD[:n] for n in range(len(FEEDBACK_GOOD), 0, -1) if FEEDBACK_BAD.startswith(FEEDBACK_GOOD[:n]))
     spelt = [payload for payload in [f"/{intent}" for intent in BUTTON_INTENTS] + [rating_start] if payload in text]
+    assert not spelt, spelt
+
+
+# Not docs.js: the interface's documentation, whose 是 / 否 say whether a field is required.
+@pytest.mark.parametrize("script", sorted(path.name for path in WEB_DIR.glob("*.js") if path.name != "docs.js"))
+def test_no_script_spells_a_button_title(script: str) -> None:
+    """A button's title as a string of its own ("转人工") is protocol.py's too: the page is given it (data-handoff-title)."""
+    text = (WEB_DIR / script).read_text(encoding="utf-8")
+    spelt = [title for title in BUTTON_TITLES.values() if re.search(rf"[\"'`]{title}[\"'`]", text)]
     assert not spelt, spelt
 
 

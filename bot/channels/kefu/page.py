@@ -38,7 +38,15 @@ from pathlib import Path
 from fastapi.staticfiles import StaticFiles
 
 from knowledge.examples import Examples
-from protocol import BUTTON_TITLES, FEEDBACK_BAD, FEEDBACK_GOOD, REASON_COMPLAIN, REASON_REQUEST_HUMAN, REQUEST_HUMAN
+from protocol import (
+    BUTTON_TITLES,
+    FEEDBACK_BAD,
+    FEEDBACK_GOOD,
+    REASON_COMPLAIN,
+    REASON_REQUEST_HUMAN,
+    REQUEST_HUMAN,
+    TITLE_REQUEST_HUMAN,
+)
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
 PAGE_TEMPLATE = "index.html"
@@ -61,7 +69,8 @@ def render_page(*, hotline: str, max_chars: int, public: bool = False, examples:
     chips = _attribute_json(list(examples.questions if examples else ()))
     return (html.replace("{{HOTLINE}}", escape(hotline, quote=True)).replace("{{MAX_CHARS}}", str(int(max_chars)))
             .replace("{{EXAMPLES}}", chips).replace("{{PUBLIC}}", "true" if public else "false")
-            .replace("{{HANDOFF}}", escape(REQUEST_HUMAN, quote=True)).replace("{{RATINGS}}", _attribute_json([FEEDBACK_GOOD, FEEDBACK_BAD])))
+            .replace("{{HANDOFF}}", escape(REQUEST_HUMAN, quote=True)).replace("{{HANDOFF_TITLE}}", escape(TITLE_REQUEST_HUMAN, quote=True))
+            .replace("{{RATINGS}}", _attribute_json([FEEDBACK_GOOD, FEEDBACK_BAD])))
 
 
 def render_desk(template: Path = WEB_DIR / DESK_TEMPLATE) -> str:

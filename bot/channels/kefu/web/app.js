@@ -11,6 +11,7 @@ const API = "/api/v1";
 const hotline = document.body.dataset.hotline || "12345";
 const isPublic = document.body.dataset.public === "true";
 const handoffPayload = document.body.dataset.handoff;  // 转人工 (protocol.REQUEST_HUMAN, filled in by page.py)
+const handoffTitle = document.body.dataset.handoffTitle;  // its button's title (protocol.TITLE_REQUEST_HUMAN, likewise)
 const ratingPayloads = JSON.parse(document.body.dataset.ratings || "[]");  // 好评 / 差评 (protocol.FEEDBACK_GOOD, FEEDBACK_BAD)
 const chat = document.getElementById("chat");
 const form = document.getElementById("composer");
@@ -340,7 +341,7 @@ input.addEventListener("keydown", (event) => {
   }
 });
 
-document.getElementById("human").addEventListener("click", () => send(handoffPayload, "转人工"));
+document.getElementById("human").addEventListener("click", () => send(handoffPayload, handoffTitle));
 document.getElementById("restart").addEventListener("click", () => restart());
 ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach((name) => {
   document.addEventListener(name, activity, { capture: true, passive: true });

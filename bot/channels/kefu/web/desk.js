@@ -8,9 +8,11 @@
   const API = "/desk/api";
   const POLL_MS = 2500;
   const CHANNELS = [["kefu-", "网页/自助终端"], ["tg-", "Telegram"]];
-  const STATUS = { waiting: "等待接入", taken: "已接入", closed: "已结束" };
+  // Maps, not plain objects: a status or reason the desk has no words for ("constructor") reads as itself, not as
+  // something every object inherits.
+  const STATUS = new Map([["waiting", "等待接入"], ["taken", "已接入"], ["closed", "已结束"]]);
   // reason: the desk's words for it, of each handoff reason (protocol.py, filled in by page.py render_desk)
-  const REASONS = JSON.parse(document.body.dataset.reasons || "{}");
+  const REASONS = new Map(Object.entries(JSON.parse(document.body.dataset.reasons || "{}")));
   const WHO = { user: "群众", bot: "助手", citizen: "群众", clerk: "工作人员", desk: "坐席通知" };
   // [payload, title] of each button (protocol.py, filled in by page.py render_desk): one source for the payloads
   const BUTTONS = JSON.parse(document.body.dataset.buttons || "[]");
@@ -123,11 +125,11 @@
       const item = el("li", h.status + (h.id === selected ? " selected" : ""));
       item.dataset.id = h.id;
       const head = el("div", "item-head");
-      head.appendChild(el("span", "badge " + h.status, STATUS[h.status] || h.status));
+      head.appendChild(el("span", "badge " + h.status, STATUS.get(h.status) || h.status));
       head.appendChild(el("span", "", "#" + h.id + " · " + channel(h.sender_id) + " · " + h.time.replace("T", " ")));
       item.appendChild(head);
       item.appendChild(el("div", "item-question", h.question || "（没有问题文字）"));
-      const detail = [REASONS[h.reason] || h.reason];
+      const detail = [REASONS.get(h.reason) || h.reason];
       if (h.guide) detail.push(h.guide.title);
       if (h.clerk) detail.push(h.status === "closed" ? h.clerk + " · " + (h.outcome_label || "") : h.clerk);
       item.appendChild(el("div", "meta", detail.join(" · ")));
@@ -159,8 +161,8 @@
     $("case-empty").hidden = true;
     $("case").hidden = false;
     $("case").dataset.status = h.status;
-    $("case-title").textContent = "转人工 #" + h.id + " · " + (STATUS[h.status] || h.status);
-    const meta = [channel(h.sender_id), "会话 " + h.sender_id, h.time.replace("T", " "), REASONS[h.reason] || h.reason];
+    $("case-title").textContent = "转人工 #" + h.id + " · " + (STATUS.get(h.status) || h.status);
+    const meta = [channel(h.sender_id), "会话 " + h.sender_id, h.time.replace("T", " "), REASONS.get(h.reason) || h.reason];
     if (h.clerk) meta.push("工作人员 " + h.clerk);
     if (h.status === "closed") meta.push("结果 " + (h.outcome_label || "") + (h.outcome_note ? "（" + h.outcome_note + "）" : ""));
     $("case-meta").textContent = meta.join(" · ");
@@ -343,7 +345,7 @@
         list.appendChild(el("li", "", q.time.replace("T", " ") + " " + q.question + " → " + (outcomes[q.outcome] || q.outcome) +
           (q.guide_title ? "【" + q.guide_title + "】" : q.guide_id ? "（" + q.guide_id + "）" : "")));
       });
-      data.handoffs.forEach((h) => list.appendChild(el("li", "", h.time.replace("T", " ") + " 转人工 #" + h.id + " " + (STATUS[h.status] || h.status))));
+      data.handoffs.forEach((h) => list.appendChild(el("li", "", h.time.replace("T", " ") + " 转人工 #" + h.id + " " + (STATUS.get(h.status) || h.status))));
       if (!list.children.length) list.appendChild(el("li", "hint", "没有问题记录"));
     } catch (error) {
       list.appendChild(el("li", "error", error.message));

@@ -51,3 +51,24 @@ def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tm
                          "（点击了“好评”）", "（点击了“差评”）", "（点击了按钮）", "（点击了“转人工”）"]
         assert not errors, errors
         context.close()
+
+
+def test_a_reason_the_desk_has_no_words_for_reads_as_itself(browser: Any, tmp_path: Path) -> None:
+    """Looked up in a Map: "constructor" is no key of the desk's reasons, though every plain object has one."""
+    with page_service(tmp_path, {}, env={STAFF_TOKEN_ENV: STAFF_TOKEN}) as (base, _received):
+        DeskRecords(tmp_path / "records.sqlite3").add_handoff("kefu-test-desk-reason", reason="constructor", guide_id=None,
+                                                              question="开办企业要什么材料", transcript=[])
+        context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.goto(base + "/desk")
+        page.wait_for_selector("body[data-ready=login]")
+        page.fill("#login-token", STAFF_TOKEN)
+        page.fill("#login-clerk", "王芳")
+        page.click("#login-go")
+        page.wait_for_selector("body[data-ready=desk]")
+        assert page.locator("#queue li .meta").inner_text() == "constructor"
+        page.click("#queue li")
+        page.wait_for_function("() => document.getElementById('case-meta').textContent.includes('constructor')")
+        assert "function" not in page.locator("#case-meta").inner_text()
+        context.close()
