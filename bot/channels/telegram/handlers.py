@@ -180,8 +180,8 @@ def claim_tap(chat: MutableMapping[str, Any], message_id: int | None, payload: s
 async def button(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """A tap on an inline button: its payload goes to Rasa once, and the keyboard says what was chosen.
 
-    Only the chat's live keyboard works, and the 转人工 a pick on it left beside the choice; an older keyboard is
-    removed, a used one only says so.
+    Only the chat's live keyboard works, and the 转人工 a pick on it left beside the choice; an older keyboard keeps
+    only its "✓ 已选" marks, a used one only says so.
     """
     query = update.callback_query
     if query.data == USED_BUTTON:
@@ -217,7 +217,7 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
         if handoff is not None and kept:
             await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
         if payload == REQUEST_HUMAN and await held_by_clerk(assistant, update, context, None):
-            return  # a clerk has the chat already (as /human and typed 转人工): no second handoff, the bot stays silent
+            return  # a clerk has the chat: the user is told so, as after /human; no second handoff, nothing to Rasa
         await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
 
 
