@@ -38,7 +38,7 @@ from bot.channels.telegram.formatting import (
     to_html,
     used_keyboard,
 )
-from bot.channels.telegram.sending import retire_keyboard, send, show, spend_kept
+from bot.channels.telegram.sending import edit_keyboard, retire_keyboard, send, show, spend_kept
 from bot.channels.telegram.texts import (
     BUTTON_EXPIRED,
     BUTTON_USED,
@@ -194,7 +194,7 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
     kept = chat.get("kept")  # before this tap: the one it uses, or the one a new pick replaces
     tap = claim_tap(chat, message_id, payload)
     if tap in (TAP_USED, TAP_EXPIRED) or payload is None or query.message is None:
-        await refuse_tap(query, tap)
+        await refuse_tap(context, query, tap)
         return
     markup = query.message.reply_markup if isinstance(query.message, Message) else None
     # Not in the markup when Telegram no longer sends the message (an old kept 转人工): the title the buttons have.
@@ -210,27 +210,27 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
     answered = asyncio.ensure_future(query.answer())  # the spinner stops at once, even while an earlier tap goes first
     # Taken before any await: the chat's taps reach Rasa and edit their keyboards in the order they were claimed (a pick
     # and a fast tap on the 转人工 it kept: /choose first, and the pick's keyboard never edited back over 转人工's mark).
-    async with assistant.taps(query.message.chat.id):
+    chat_id = query.message.chat.id  # an InaccessibleMessage has its ids too (sending.edit_keyboard)
+    async with assistant.taps(chat_id):
         await answered
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(spent)
+        await edit_keyboard(context, chat_id, query.message.message_id, spent)
         if handoff is not None and kept:
-            await spend_kept(context, query.message.chat.id, kept)  # one kept 转人工 at a time: the newest
+            await spend_kept(context, chat_id, kept)  # one kept 转人工 at a time: the newest
         if payload == REQUEST_HUMAN and await held_by_clerk(assistant, update, context, None):
             return  # a clerk has the chat: the user is told so, as after /human; no second handoff, nothing to Rasa
         await assistant.converse(update, context, payload, shown=f"[点击按钮] {title}")
 
 
-async def refuse_tap(query: CallbackQuery, tap: str) -> None:
+async def refuse_tap(context: Context, query: CallbackQuery, tap: str) -> None:
     """A tap that sends nothing: on a used keyboard, it says so; on an expired one, it says so and the keyboard goes, but
     for its "✓ 已选" marks (a kept 转人工 tapped as a later pick spends it: the mark of the pick above it stays)."""
     if tap == TAP_USED:
         await query.answer(BUTTON_USED)
         return
     await query.answer(BUTTON_EXPIRED, show_alert=True)
-    if isinstance(query.message, Message) and query.message.is_accessible:  # else its keyboard is unknown: left as it is
-        with contextlib.suppress(TelegramError):
-            await query.edit_message_reply_markup(marks_of(query.message.reply_markup))
+    message = query.message
+    if isinstance(message, Message) and message.is_accessible:  # else its keyboard is unknown: left as it is
+        await edit_keyboard(context, message.chat.id, message.message_id, marks_of(message.reply_markup))
 
 
 async def error(assistant: TelegramAssistant, update: object, context: Context) -> None:

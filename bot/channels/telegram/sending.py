@@ -58,15 +58,24 @@ async def retire_keyboard(context: Context, chat_id: int) -> None:
     message_id = context.chat_data.pop("keyboard", None)
     if message_id:
         context.chat_data["retired"] = message_id  # taps on it, or older ones, are expired
-        with contextlib.suppress(TelegramError):  # already gone or edited: nothing to retire
-            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        await edit_keyboard(context, chat_id, message_id, None)
 
 
 async def spend_kept(context: Context, chat_id: int, kept: tuple[int, str] | None) -> None:
     """Spend a kept 转人工 (chats.py "kept": its message and the pick above it): its keyboard keeps only the pick's mark."""
     if kept:
-        with contextlib.suppress(TelegramError):  # already gone or edited: nothing to spend
-            await context.bot.edit_message_reply_markup(chat_id, kept[0], reply_markup=used_keyboard(kept[1]))
+        await edit_keyboard(context, chat_id, kept[0], used_keyboard(kept[1]))
+
+
+async def edit_keyboard(context: Context, chat_id: int, message_id: int, keyboard: InlineKeyboardMarkup | None) -> None:
+    """Replace the keyboard of a message the bot sent (None: remove it); every keyboard edit of the channel goes here.
+
+    Through the bot by ids, never a CallbackQuery's or Message's shortcut: those raise TypeError when Telegram sends the
+    query's message as an InaccessibleMessage (an old one), whose ids are still known. Telegram refusing the edit
+    (BadRequest "message is not modified", "message can't be edited", "message to edit not found") changes nothing: the
+    keyboard is already so, or gone."""
+    with contextlib.suppress(TelegramError):
+        await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=keyboard)
 
 
 @contextlib.asynccontextmanager

@@ -182,3 +182,32 @@ def test_a_stale_tap_on_a_spent_handoff_button_keeps_the_mark_of_the_pick(api: F
     api.wait_until(lambda: handled() > before, 60, "the expired keyboard's edit")
     assert "过期" in str(api.callback_queries[query]["answered"].get("text")), api.callback_queries[query]["answered"]
     assert rows(now(api, chat, first[-1])) == [[f"✓ 已选：{PICKED}"]]
+
+
+def test_a_live_tap_on_a_message_telegram_no_longer_sends_reaches_rasa(api: FakeBotApi, bot: Stack, rasa: RasaProxy) -> None:
+    """The query carries the live keyboard's message inaccessible (ids and chat only): the keyboard is edited by its ids,
+    the pick reaches Rasa and is answered; nothing goes wrong for the user."""
+    chat = 2010
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    asked = len(rasa.requests)
+    mark = api.mark(chat)
+    api.click(chat, question[-1], PICKED, inaccessible=True)
+    answer = api.wait_messages(chat, since=mark, until=rated)
+    assert "……" in text(answer) and "出了点问题" not in text(answer), text(answer)
+    assert sent_to_rasa(rasa, chat, since=asked) == [PICK]
+    api.wait_until(lambda: rows(now(api, chat, question[-1])) != rows(question[-1]), 60, "the tapped keyboard edited")
+    assert all(row[0].startswith("✓ 已选") for row in rows(now(api, chat, question[-1])))
+
+
+def test_an_expired_tap_on_a_message_telegram_no_longer_sends_is_answered(api: FakeBotApi, bot: Stack, rasa: RasaProxy) -> None:
+    """An older keyboard, still on the user's screen, its message sent inaccessible: the tap is told it has expired,
+    nothing reaches Rasa, and the message is left as it is (its keyboard is unknown)."""
+    chat = 2011
+    first = say(api, chat, TWO_CLOSE, until=with_buttons)
+    say(api, chat, TWO_CLOSE, until=with_buttons)  # a newer turn retires the first keyboard
+    asked, edits, mark = len(rasa.requests), len(api.edits), api.mark(chat)
+    [query] = api.click(chat, first[-1], PICKED, inaccessible=True, on_screen=True)
+    api.wait_until(lambda: api.callback_queries[query]["answered"] is not None, 60, "the tap answered")
+    assert "过期" in str(api.callback_queries[query]["answered"].get("text")), api.callback_queries[query]["answered"]
+    assert sent_to_rasa(rasa, chat, since=asked) == [] and api.messages_to(chat)[mark:] == []
+    assert [e for e in api.edits[edits:] if int(e["chat_id"]) == chat] == []
