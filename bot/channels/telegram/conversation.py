@@ -2,8 +2,9 @@
 posted to the staff chat.
 
 `TelegramAssistant` is the one object the handlers share: the configuration, the client of Rasa's
-REST channel (bot.channels.rasa_client) and the per-chat locks (of turns, and of button taps). Everything else a turn needs is
-in the chat's data (chats.py), so the Application can run many chats' turns at once.
+REST channel (bot.channels.rasa_client) and the per-chat locks (of turns, and of the order a chat's taps and typed
+messages came in). Everything else a turn needs is in the chat's data (chats.py), so the Application can run many chats'
+turns at once.
 
 Usage::
 
@@ -37,7 +38,9 @@ class TelegramAssistant:
         self.config = config
         self.rasa = rasa or RasaClient(config.rasa_url, timeout=config.rasa_timeout, retries=config.rasa_retries)
         self.lock = ChatLocks()
-        self.taps = ChatLocks()  # a tap holds its chat's from its claim to the end of its turn (handlers.button)
+        # The chat's taps, typed messages, /human and /reset in the order they came: each holds it from before its first
+        # await to the end of its turn (handlers.button), so no keyboard edit lands after a later one's.
+        self.taps = ChatLocks()
         # /start's example questions: the published version's, re-read after a rebuild (none: no index known).
         self._examples = PublishedExamples(config.index_dir) if config.index_dir else None
 

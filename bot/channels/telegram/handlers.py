@@ -93,7 +93,9 @@ async def help_command(assistant: TelegramAssistant, update: Update, context: Co
 async def reset(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """/reset: a new Rasa sender, so Rasa starts a new conversation; the old transcript and keyboard go."""
     chat_id = update.effective_chat.id
-    async with assistant.lock(chat_id):  # not in the middle of a turn of the old conversation
+    # After the chat's taps so far (a pick's keyboard edited before the 转人工 it kept is spent here), and not in the middle
+    # of a turn of the old conversation.
+    async with assistant.taps(chat_id), assistant.lock(chat_id):
         touch(context)
         context.chat_data["generation"] = context.chat_data.get("generation", 0) + 1
         for key in ("transcript", "question"):
@@ -105,17 +107,22 @@ async def reset(assistant: TelegramAssistant, update: Update, context: Context) 
 
 async def human(assistant: TelegramAssistant, update: Update, context: Context) -> None:
     """/human: Rasa's handoff, as if the user had asked for a person in words (a clerk already on it says so)."""
-    if await held_by_clerk(assistant, update, context, None):
-        return
-    await assistant.converse(update, context, REQUEST_HUMAN, shown="/human（转人工）")
+    async with assistant.taps(update.effective_chat.id):  # after the chat's taps so far (`text_message`)
+        if await held_by_clerk(assistant, update, context, None):
+            return
+        await assistant.converse(update, context, REQUEST_HUMAN, shown="/human（转人工）")
 
 
 async def text_message(assistant: TelegramAssistant, update: Update, context: Context) -> None:
-    """Typed text: a question or an answer to Rasa's question; to the clerk while one holds the chat."""
+    """Typed text: a question or an answer to Rasa's question; to the clerk while one holds the chat.
+
+    Taken before any await, as a tap takes it (`button`): after the chat's taps so far. A pick, then 转人工 typed at once:
+    /choose reaches Rasa first, and the handoff spends the kept 转人工 after the pick's keyboard edit, not before it."""
     text = update.effective_message.text
-    if await held_by_clerk(assistant, update, context, text):
-        return
-    await assistant.converse(update, context, text, typed=True)
+    async with assistant.taps(update.effective_chat.id):
+        if await held_by_clerk(assistant, update, context, text):
+            return
+        await assistant.converse(update, context, text, typed=True)
 
 
 async def held_by_clerk(assistant: TelegramAssistant, update: Update, context: Context, text: str | None) -> bool:
@@ -208,8 +215,9 @@ async def button(assistant: TelegramAssistant, update: Update, context: Context)
     else:
         spent = used_keyboard(title) if handoff is None else picked_keyboard(title, handoff)
     answered = asyncio.ensure_future(query.answer())  # the spinner stops at once, even while an earlier tap goes first
-    # Taken before any await: the chat's taps reach Rasa and edit their keyboards in the order they were claimed (a pick
-    # and a fast tap on the 转人工 it kept: /choose first, and the pick's keyboard never edited back over 转人工's mark).
+    # Taken before any await: the chat's taps (and typed messages, /human, /reset) reach Rasa and edit their keyboards in
+    # the order they came (a pick and a fast tap on the 转人工 it kept: /choose first, and the pick's keyboard never edited
+    # back over 转人工's mark).
     chat_id = query.message.chat.id  # an InaccessibleMessage has its ids too (sending.edit_keyboard)
     async with assistant.taps(chat_id):
         await answered

@@ -211,3 +211,20 @@ def test_an_expired_tap_on_a_message_telegram_no_longer_sends_is_answered(api: F
     assert "过期" in str(api.callback_queries[query]["answered"].get("text")), api.callback_queries[query]["answered"]
     assert sent_to_rasa(rasa, chat, since=asked) == [] and api.messages_to(chat)[mark:] == []
     assert [e for e in api.edits[edits:] if int(e["chat_id"]) == chat] == []
+
+
+@pytest.mark.parametrize(("chat", "words", "to_rasa"), [(2012, TYPED_HUMAN, TYPED_HUMAN), (2013, "/human", REQUEST_HUMAN)])
+def test_a_pick_and_a_typed_handoff_at_once_go_in_the_order_sent(api: FakeBotApi, bot: Stack, rasa: RasaProxy, chat: int,
+                                                                words: str, to_rasa: str) -> None:
+    """A pick, its answerCallbackQuery slow, and 转人工 typed right after: the typed message waits for the tap's turn, so
+    /choose reaches Rasa first and the kept 转人工 the handoff spends is not edited back to a live-looking one."""
+    question = say(api, chat, TWO_CLOSE, until=with_buttons)
+    mark, asked = api.mark(chat), len(rasa.requests)
+    api.delay_next("answerCallbackQuery", 2.0)
+    api.click(chat, question[-1], PICKED)
+    api.user_says(chat, words)
+    api.wait_messages(chat, since=mark, until=lambda messages: "已为您转接人工服务" in text(messages) and "……" in text(messages))
+    assert sent_to_rasa(rasa, chat, since=asked) == [PICK, to_rasa]
+    edited = lambda: [e for e in api.edits if (int(e["chat_id"]), int(e["message_id"])) == (chat, question[-1]["message_id"])]  # noqa: E731
+    api.wait_until(lambda: len(edited()) == 2, 60, "the pick's edit of the keyboard and the handoff's")
+    assert rows(now(api, chat, question[-1])) == [[f"✓ 已选：{PICKED}"]]
