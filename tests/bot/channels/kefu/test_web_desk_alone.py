@@ -23,18 +23,21 @@ pytestmark = [pytest.mark.e2e,
 STAFF_TOKEN = "test-staff-token"
 
 
-def _logged_in(browser: Any, base: str) -> tuple[Any, Any]:
-    """A clerk (王芳) logged in at the desk: the browser context and its page, the queue shown."""
+def _logged_in(browser: Any, base: str) -> tuple[Any, Any, list[str]]:
+    """A clerk (王芳) logged in at the desk: the browser context, its page (the queue shown) and the page's script errors
+    from the first load on."""
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(base + "/desk")
     page.wait_for_selector("body[data-ready=login]")
     page.fill("#login-token", STAFF_TOKEN)
     page.fill("#login-clerk", "王芳")
     page.click("#login-go")
     page.wait_for_selector("body[data-ready=desk]")
-    return context, page
+    return context, page, errors
 
 
 def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tmp_path: Path) -> None:
@@ -45,9 +48,7 @@ def test_the_transcript_reads_each_button_as_the_citizen_saw_it(browser: Any, tm
             {"from": "user", "text": AFFIRM}, {"from": "user", "text": DENY}, {"from": "user", "text": FEEDBACK_GOOD},
             {"from": "user", "text": rating_payload("bad", "kqzvtmwrbahe", "没写复印件要几份")},
             {"from": "user", "text": '/choose{"pick": "company-setup"}'}, {"from": "user", "text": REQUEST_HUMAN}])
-        context, page = _logged_in(browser, base)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
+        context, page, errors = _logged_in(browser, base)
         assert "要求转人工" in page.locator("#queue li").inner_text()  # its reason in the desk's words (data-reasons)
         page.click("#queue li")
         page.wait_for_function("() => document.querySelectorAll('#transcript li').length === 8")
@@ -64,9 +65,10 @@ def test_a_reason_the_desk_has_no_words_for_reads_as_itself(browser: Any, tmp_pa
     with page_service(tmp_path, {}, env={STAFF_TOKEN_ENV: STAFF_TOKEN}) as (base, _received):
         DeskRecords(tmp_path / "records.sqlite3").add_handoff("kefu-test-desk-reason", reason="constructor", guide_id=None,
                                                               question="开办企业要什么材料", transcript=[])
-        context, page = _logged_in(browser, base)
+        context, page, errors = _logged_in(browser, base)
         assert page.locator("#queue li .meta").inner_text() == "constructor"
         page.click("#queue li")
         page.wait_for_function("() => document.getElementById('case-meta').textContent.includes('constructor')")
         assert "function" not in page.locator("#case-meta").inner_text()
+        assert not errors, errors
         context.close()
