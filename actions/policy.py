@@ -120,7 +120,7 @@ def decide(turn: Turn, result: RetrievalResult, limits: Thresholds) -> Decision:
     if turn.advice and current is None and not turn.named:
         # What is best or worth it is no procedure's business, however close the topic ("地暖和暖气片哪个取暖效果更好" is
         # near the district-heating guide; the retriever, the NLU too, can be sure of it): off-topic, with 12345 and a
-        # person. In a conversation it may weigh the matter's own options ("网上办和窗口办哪个好"): the rules below decide.
+        # person. In a conversation it may ask of the matter at hand ("那有没有必要" after a gas question): the rules below decide.
         return Decision(REFUSE)
     if current is not None or turn.named:
         # Words only another guide holds answer a first question (knowledge/retrieval/sole_words.py), but in a
